@@ -15,7 +15,13 @@ fn assert_family_passes(requested: &str) {
             .filter_map(|c| c.failure.as_ref().map(|why| format!("{}: {why}", c.name)))
             .collect();
         assert!(report.passed() > 0, "{}: no cases ran", report.family);
-        assert!(failures.is_empty(), "{}: {} failed:\n{}", report.family, failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{}: {} failed:\n{}",
+            report.family,
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 

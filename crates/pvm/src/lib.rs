@@ -39,4 +39,4 @@ pub use init::{invoke, invoke_program, InvocationResult, Layout, StandardProgram
 pub use machine::{Exit, Machine, HALT_ADDRESS, REGISTER_COUNT};
 pub use memory::{Access, Memory, MemoryError, PAGE_SIZE};
 pub use opcode::{ArgKind, Opcode, INSTRUCTION_COUNT};
-pub use program::Program;
+pub use program::{Instruction, Program, Target};

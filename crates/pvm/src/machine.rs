@@ -183,12 +183,16 @@ impl Machine {
             }
         };
 
-        let regs = &mut self.regs;
+        // A local copy of the registers: stores to it cannot alias the memory's tables, so the
+        // compiler keeps those in registers. Written back on every exit.
+        let mut local_regs = self.regs;
+        let regs = &mut local_regs;
         let memory = &mut self.memory;
 
         // Leaves the loop with an exit caused by the instruction at `slot`, resuming at `$resume`.
         macro_rules! exit {
             ($exit:expr, $resume:expr) => {{
+                self.regs = *regs;
                 self.gas = gas;
                 self.pc = program.pcs[slot];
                 self.resume = $resume;
@@ -208,6 +212,7 @@ impl Machine {
                 let Some(next) = code.get(target) else { exit_here!(Exit::Panic) };
                 let cost = i64::from(next.cost);
                 if gas < cost {
+                    self.regs = *regs;
                     self.gas = gas;
                     self.pc = program.pcs[target];
                     self.resume = Resume::Slot { slot: target as u32, charge: true };

@@ -29,3 +29,28 @@ fn assert_family_passes(requested: &str) {
 fn codec() {
     assert_family_passes("codec");
 }
+
+#[test]
+fn stf_authorizations() {
+    assert_family_passes("stf/authorizations");
+}
+
+#[test]
+fn stf_statistics() {
+    assert_family_passes("stf/statistics");
+}
+
+#[test]
+fn stf_preimages() {
+    assert_family_passes("stf/preimages");
+}
+
+#[test]
+fn stf_disputes() {
+    assert_family_passes("stf/disputes");
+}
+
+#[test]
+fn stf_assurances() {
+    assert_family_passes("stf/assurances");
+}

@@ -2,11 +2,20 @@
 //!
 //! - [`Mmr`]: Merkle mountain ranges, with append `A` and super-peak `M_R` (Appendix E.2), as the
 //!   recent-history state keeps its accumulation-output belt (§7).
+//! - Binary Merkle trees (Appendix E.1): the node function [`node`], the trace [`trace`], the
+//!   well-balanced root `M_B` ([`well_balanced_root`]), and the constant-depth root `M`
+//!   ([`constant_depth_root`]) with paged justifications `J_x` ([`justification`]) and leaf pages
+//!   `L_x` ([`leaf_page`]), as segment proofs use them.
 
 #![forbid(unused_must_use)]
 
+mod binary;
 mod mmr;
 
+pub use binary::{
+    constant_depth_leaves, constant_depth_root, justification, leaf_page, node, root_from_page, trace,
+    well_balanced_root,
+};
 pub use mmr::Mmr;
 
 /// A 32-byte hash; the same type as `orrery_types::Hash`.

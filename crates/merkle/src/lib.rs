@@ -6,17 +6,21 @@
 //!   well-balanced root `M_B` ([`well_balanced_root`]), and the constant-depth root `M`
 //!   ([`constant_depth_root`]) with paged justifications `J_x` ([`justification`]) and leaf pages
 //!   `L_x` ([`leaf_page`]), as segment proofs use them.
+//! - The state trie (Appendix D.2) in [`trie`]: the one-shot root [`trie::root`] of a set of
+//!   (31-byte key, value) pairs, and [`Trie`], a persistent tree that re-hashes only what changed.
 
 #![forbid(unused_must_use)]
 
 mod binary;
 mod mmr;
+pub mod trie;
 
 pub use binary::{
     constant_depth_leaves, constant_depth_root, justification, leaf_page, node, root_from_page, trace,
     well_balanced_root,
 };
 pub use mmr::Mmr;
+pub use trie::{Key, Trie, TrieError};
 
 /// A 32-byte hash; the same type as `orrery_types::Hash`.
 pub type Hash = [u8; 32];

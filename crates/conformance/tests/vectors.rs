@@ -54,3 +54,8 @@ fn stf_disputes() {
 fn stf_assurances() {
     assert_family_passes("stf/assurances");
 }
+
+#[test]
+fn stf_history() {
+    assert_family_passes("stf/history");
+}

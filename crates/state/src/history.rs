@@ -1,6 +1,7 @@
 //! Recent history β = (β_H, β_B) (GP 0.7.2 §7, eqs. 7.1–7.3).
 
 use orrery_codec::{Decode, Describe, Encode};
+use orrery_merkle::Mmr;
 use orrery_types::{ExportsRoot, Hash, HeaderHash, StateRoot, WorkPackageHash};
 
 /// A work package reported in a block: its hash and its segment root (one entry of `p`).
@@ -24,18 +25,12 @@ pub struct BlockInfo {
     pub reported: Vec<ReportedWorkPackage>,
 }
 
-/// A Merkle mountain range (belt) as its sequence of optional peaks, lowest first (GP §E.2, `E_M`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode, Describe)]
-pub struct Mmr {
-    pub peaks: Vec<Option<Hash>>,
-}
-
 /// `β`: the last `H` blocks and the accumulation output log `β_B`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct RecentBlocks {
     /// `β_H`: at most `H` blocks, oldest first.
     pub history: Vec<BlockInfo>,
-    /// `β_B`: the accumulation output log.
+    /// `β_B`: the accumulation output log, a Merkle mountain range of keccak hashes.
     pub mmr: Mmr,
 }
 

@@ -12,6 +12,7 @@
 //! | [`assurances`] | §11.2 | ρ†, κ → ρ‡, W |
 //! | [`preimages`] | §12.7 | δ → δ', π_S |
 //! | [`authorizations`] | §8 | α, φ' → α' |
+//! | [`history`] | §7 | β → β†, β' |
 //! | [`statistics`] | §13 | π → π' |
 
 #![forbid(unused_must_use)]
@@ -20,5 +21,6 @@ pub mod assurances;
 pub mod authorizations;
 pub mod contexts;
 pub mod disputes;
+pub mod history;
 pub mod preimages;
 pub mod statistics;

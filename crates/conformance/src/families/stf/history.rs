@@ -30,7 +30,8 @@ impl StfVector for History {
 
     fn apply(_spec: &ChainSpec, input: &Input, pre: &State) -> Result<(State, ()), String> {
         let corrected = history::correct_parent_state_root(&pre.beta, input.parent_state_root);
-        let beta = history::append(&corrected, input.header_hash, input.accumulate_root, &input.work_packages);
+        let beta =
+            history::append(&corrected, input.header_hash, input.accumulate_root, &input.work_packages);
         Ok((State { beta }, ()))
     }
 }

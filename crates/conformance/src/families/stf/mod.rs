@@ -11,6 +11,7 @@
 mod assurances;
 mod authorizations;
 mod disputes;
+mod history;
 mod preimages;
 mod statistics;
 
@@ -53,6 +54,7 @@ pub fn checker(name: &str) -> Option<CaseChecker> {
         "preimages" => check_case::<preimages::Preimages>,
         "disputes" => check_case::<disputes::Disputes>,
         "assurances" => check_case::<assurances::Assurances>,
+        "history" => check_case::<history::History>,
         _ => return None,
     })
 }

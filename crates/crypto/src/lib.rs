@@ -5,6 +5,7 @@
 
 #![forbid(unused_must_use)]
 
+pub mod bandersnatch;
 mod ed25519;
 mod hash;
 

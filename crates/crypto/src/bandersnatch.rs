@@ -1,11 +1,12 @@
-//! Bandersnatch VRFs (GP 0.7.2 §3.8.1 and Appendix G) through `ark-vrf` 0.1.1, the suite
+//! Bandersnatch VRFs (GP 0.7.2 §3.8.2 and Appendix F) through `ark-vrf` 0.1.1, the suite
 //! `Bandersnatch_SHA-512_ELL2` that the 0.7.2 vectors were made with.
 //!
 //! Two kinds of proof:
 //! - the IETF VRF signature `F^m_k⟨c⟩` (96 bytes: the output point, then the challenge and the
-//!   response), used for the block seal `H_s` and the entropy source `H_v` (GP eqs. 6.15–6.17);
+//!   response), used for the block seal `H_s` and the entropy source `H_v` (GP §6.4, `eq:ticketconditiontrue` to
+//!   `eq:vrfsigcheck`);
 //! - the ring VRF proof `F̄^m_r⟨c⟩` (784 bytes: the output point, then the Pedersen proof and the
-//!   ring SNARK), used for tickets (GP eq. 6.29), checked against a ring root `O(keys)` (144 bytes).
+//!   ring SNARK), used for tickets (GP §6.7, `eq:ticketsextrinsic`), checked against a ring root `O(keys)` (144 bytes).
 //!
 //! In both, the GP's context `c` is the VRF input (hashed to a curve point) and its message `m` the
 //! additional data bound into the proof. `Y(·)`, the output hash, is the first 32 bytes of the
@@ -39,7 +40,7 @@ pub const RING_ROOT_LEN: usize = 144;
 pub type PublicKey = [u8; PUBLIC_LEN];
 /// `Y(s)`: the first 32 bytes of a VRF output hash.
 pub type VrfOutput = [u8; 32];
-/// A ring root, `O(keys)` (GP eq. 6.26's `γ_z`).
+/// A ring root, `O(keys)` (the state's `γ_z`).
 pub type RingRoot = [u8; RING_ROOT_LEN];
 
 const POINT_LEN: usize = 32;
@@ -282,7 +283,7 @@ impl RingContext {
         Ok(keys.iter().map(|key| point_from_bytes(key).filter(|p| !p.is_zero()).unwrap_or(padding)).collect())
     }
 
-    /// `O(keys)`: the ring root (GP eq. 6.26's `γ_z`).
+    /// `O(keys)`: the ring root (the state's `γ_z`).
     pub fn ring_root(&self, keys: &[PublicKey]) -> Result<RingRoot> {
         let points = self.ring_points(keys)?;
         let commitment = self.params.verifier_key(&points).commitment();

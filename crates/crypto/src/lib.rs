@@ -1,4 +1,4 @@
-//! Hashing and signatures for JAM (GP 0.7.2 §3.8 and Appendix G): blake2b-256, keccak-256,
+//! Hashing and signatures for JAM (GP 0.7.2 §3.8 and Appendix F, "Bandersnatch VRF"): blake2b-256, keccak-256,
 //! Ed25519 with ZIP-215 verification, and (in [`bandersnatch`]) the Bandersnatch IETF and ring VRFs.
 //!
 //! Verification never panics on malformed keys or signatures; it returns `false` or an error.
@@ -6,6 +6,7 @@
 #![forbid(unused_must_use)]
 
 pub mod bandersnatch;
+pub mod context;
 mod ed25519;
 mod hash;
 

@@ -29,3 +29,8 @@ fn assert_family_passes(requested: &str) {
 fn codec() {
     assert_family_passes("codec");
 }
+
+#[test]
+fn shuffle() {
+    assert_family_passes("shuffle");
+}

@@ -31,6 +31,11 @@ fn codec() {
 }
 
 #[test]
+fn shuffle() {
+    assert_family_passes("shuffle");
+}
+
+#[test]
 fn stf_authorizations() {
     assert_family_passes("stf/authorizations");
 }

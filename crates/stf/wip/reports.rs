@@ -343,6 +343,10 @@ pub fn apply(
     }
 
     let mut pending = input.pending.clone();
+    // ρ has one entry per core; a shorter value built by hand is padded rather than indexed past.
+    if pending.0.len() < cores {
+        pending.0.resize(cores, None);
+    }
     for guarantee in guarantees {
         let core = usize::from(guarantee.report.core_index);
         pending.0[core] = Some(AvailabilityAssignment { report: guarantee.report.clone(), timeout: slot });

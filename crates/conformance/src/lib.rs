@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use orrery_types::ChainSpec;
 
+pub use families::stf::safrole::{
+    check as stf_safrole_check, ring_context as safrole_ring_context, SRS_FILE as SAFROLE_SRS_FILE,
+};
 pub use families::stf::{checker as stf_checker, CaseChecker};
 pub use families::Kind;
 

@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use super::batch::{self, Pairs};
 use super::{bit, branch_hash, first_difference, leaf_hash, lift, Key, TrieError};
 use crate::{Hash, ZERO_HASH};
 
@@ -113,8 +114,17 @@ impl Trie {
                 std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
             }
         }
-        let mut entries: Vec<(Key, Box<[u8]>)> = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
-        Ok(Trie { root: build(&mut entries), len: entries.len(), hash: OnceLock::new() })
+        Ok(Self::build(entries.into_iter().map(|(k, v)| (k, v.into())).collect()))
+    }
+
+    /// Builds from sorted, distinct pairs, hashing every node on the way.
+    fn build(mut entries: Vec<(Key, Box<[u8]>)>) -> Self {
+        if entries.is_empty() {
+            return Self::new();
+        }
+        let len = entries.len();
+        let (hash, root) = batch::subtrie(Build(&mut entries), 0);
+        Trie { root: Some(root), len, hash: OnceLock::from(hash) }
     }
 
     /// The number of pairs.
@@ -195,34 +205,38 @@ impl Trie {
     }
 }
 
-/// Builds the sub-trie of sorted, distinct pairs, moving each value out of its slot once.
-fn build(items: &mut [(Key, Box<[u8]>)]) -> Option<Node> {
-    match items {
-        [] => None,
-        [(key, value)] => Some(Node::leaf(*key, std::mem::take(value))),
-        [(first, _), .., (last, _)] => {
-            let first = *first;
-            let split = first_difference(&first, last)?;
-            let mid = items.partition_point(|(k, _)| bit(k, split) == 0);
-            let (left, right) = items.split_at_mut(mid);
-            let (left, right) = build_both(left, right);
-            Some(Node::Branch(Arc::new(Branch::new(split, first, [left?, right?]))))
-        }
-    }
-}
+/// Sorted, distinct pairs becoming a [`Trie`]'s nodes; each value moves into its leaf.
+struct Build<'a>(&'a mut [(Key, Box<[u8]>)]);
 
-#[cfg(feature = "parallel")]
-fn build_both(left: &mut [(Key, Box<[u8]>)], right: &mut [(Key, Box<[u8]>)]) -> (Option<Node>, Option<Node>) {
-    if left.len().min(right.len()) >= super::PARALLEL_MIN {
-        rayon::join(|| build(left), || build(right))
-    } else {
-        (build(left), build(right))
+impl Pairs for Build<'_> {
+    type Node = Node;
+    fn len(&self) -> usize {
+        self.0.len()
     }
-}
-
-#[cfg(not(feature = "parallel"))]
-fn build_both(left: &mut [(Key, Box<[u8]>)], right: &mut [(Key, Box<[u8]>)]) -> (Option<Node>, Option<Node>) {
-    (build(left), build(right))
+    fn key(&self, i: usize) -> &Key {
+        &self.0[i].0
+    }
+    fn value(&self, i: usize) -> &[u8] {
+        &self.0[i].1
+    }
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (l, r) = self.0.split_at_mut(mid);
+        (Build(l), Build(r))
+    }
+    fn leaf(&mut self, i: usize) -> Node {
+        let (key, value) = &mut self.0[i];
+        Node::leaf(*key, std::mem::take(value))
+    }
+    fn branch(split: usize, key: &Key, children: [Node; 2], ids: [Hash; 2]) -> Node {
+        let [left, right] = ids;
+        let branch = Branch {
+            split: split as u8,
+            key: *key,
+            children,
+            ids: [OnceLock::from(left), OnceLock::from(right)],
+        };
+        Node::Branch(Arc::new(branch))
+    }
 }
 
 fn insert(node: &mut Node, key: Key, value: Box<[u8]>) -> Option<Box<[u8]>> {
@@ -325,6 +339,6 @@ impl<V: Into<Box<[u8]>>> FromIterator<(Key, V)> for Trie {
                 _ => deduped.push((key, value)),
             }
         }
-        Trie { root: build(&mut deduped), len: deduped.len(), hash: OnceLock::new() }
+        Self::build(deduped)
     }
 }

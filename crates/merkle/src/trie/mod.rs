@@ -9,9 +9,11 @@
 //! agrees on the next bits, `M` stacks one branch node per shared bit with a zero hash on the empty
 //! side. Those nodes are still hashed, one per bit, but are not stored or searched bit by bit.
 
+mod batch;
+mod hash;
 mod incremental;
 
-use orrery_crypto::blake2b_256;
+use hash::blake;
 
 pub use incremental::Trie;
 
@@ -53,16 +55,32 @@ pub(crate) fn first_difference(a: &Key, b: &Key) -> Option<usize> {
 /// `L(k, v)` (GP eq. D.4): an embedded-value leaf for values up to 32 bytes, else a leaf holding
 /// the value's hash.
 pub fn leaf_node(key: &Key, value: &[u8]) -> [u8; 64] {
-    let mut node = [0u8; 64];
-    node[1..32].copy_from_slice(key);
     if value.len() <= 32 {
-        // The length's low six bits after the `1, 0` marker; a length of at most 32 needs no more.
-        node[0] = 0b1000_0000 | value.len() as u8;
-        node[32..32 + value.len()].copy_from_slice(value);
+        embedded_leaf(key, value)
     } else {
-        node[0] = 0b1100_0000;
-        node[32..].copy_from_slice(&blake2b_256(value));
+        hashed_leaf(key, &blake(value))
     }
+}
+
+/// An embedded-value leaf; `value` is at most 32 bytes.
+#[inline]
+pub(crate) fn embedded_leaf(key: &Key, value: &[u8]) -> [u8; 64] {
+    debug_assert!(value.len() <= 32);
+    let mut node = [0u8; 64];
+    // The length's low six bits after the `1, 0` marker; a length of at most 32 needs no more.
+    node[0] = 0b1000_0000 | value.len() as u8;
+    node[1..32].copy_from_slice(key);
+    node[32..32 + value.len()].copy_from_slice(value);
+    node
+}
+
+/// A regular leaf, given the hash of its value.
+#[inline]
+pub(crate) fn hashed_leaf(key: &Key, value_hash: &Hash) -> [u8; 64] {
+    let mut node = [0u8; 64];
+    node[0] = 0b1100_0000;
+    node[1..32].copy_from_slice(key);
+    node[32..].copy_from_slice(value_hash);
     node
 }
 
@@ -77,12 +95,12 @@ pub fn branch_node(left: &Hash, right: &Hash) -> [u8; 64] {
 
 #[inline]
 pub(crate) fn leaf_hash(key: &Key, value: &[u8]) -> Hash {
-    blake2b_256(&leaf_node(key, value))
+    blake(&leaf_node(key, value))
 }
 
 #[inline]
 pub(crate) fn branch_hash(left: &Hash, right: &Hash) -> Hash {
-    blake2b_256(&branch_node(left, right))
+    blake(&branch_node(left, right))
 }
 
 /// The identity at depth `depth` of a sub-trie whose keys all agree with `key` on bits `..split`
@@ -104,7 +122,10 @@ pub fn root_of_sorted<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)]) -> Result<Has
             std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
         }
     }
-    Ok(subtrie(entries, 0))
+    if entries.is_empty() {
+        return Ok(ZERO_HASH);
+    }
+    Ok(batch::subtrie(batch::RootOnly(entries), 0).0)
 }
 
 /// The state root `M` (GP eq. D.5) of a set of pairs in any order; a key given twice is an error,
@@ -118,40 +139,6 @@ where
     let mut sorted: Vec<(Key, V)> = entries.into_iter().map(|(k, v)| (*k.borrow(), v)).collect();
     sorted.sort_unstable_by_key(|e| e.0);
     root_of_sorted(&sorted)
-}
-
-/// Below this many entries a sub-trie is hashed on one thread; above it both halves may run at once.
-#[cfg(feature = "parallel")]
-const PARALLEL_MIN: usize = 1 << 12;
-
-/// `M` of sorted, distinct pairs that all agree on bits `..depth`.
-fn subtrie<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)], depth: usize) -> Hash {
-    match entries {
-        [] => ZERO_HASH,
-        [(key, value)] => leaf_hash(key, value.as_ref()),
-        [(first, _), .., (last, _)] => {
-            // Sorted keys: the first and last differ first where the set splits.
-            let split = first_difference(first, last).unwrap_or(KEY_BITS - 1);
-            let mid = entries.partition_point(|(k, _)| bit(k, split) == 0);
-            let (left, right) = entries.split_at(mid);
-            let (l, r) = both(left, right, split + 1);
-            lift(branch_hash(&l, &r), first, split, depth)
-        }
-    }
-}
-
-#[cfg(feature = "parallel")]
-fn both<V: AsRef<[u8]> + Sync>(left: &[(Key, V)], right: &[(Key, V)], depth: usize) -> (Hash, Hash) {
-    if left.len().min(right.len()) >= PARALLEL_MIN {
-        rayon::join(|| subtrie(left, depth), || subtrie(right, depth))
-    } else {
-        (subtrie(left, depth), subtrie(right, depth))
-    }
-}
-
-#[cfg(not(feature = "parallel"))]
-fn both<V: AsRef<[u8]> + Sync>(left: &[(Key, V)], right: &[(Key, V)], depth: usize) -> (Hash, Hash) {
-    (subtrie(left, depth), subtrie(right, depth))
 }
 
 #[cfg(test)]

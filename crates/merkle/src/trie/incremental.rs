@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::batch::{self, Pairs};
-use super::{bit, branch_hash, first_difference, leaf_hash, lift, Key, TrieError};
+use super::{bit, branch_hash, check_sorted, first_difference, leaf_hash, lift, Key, TrieError};
 use crate::{Hash, ZERO_HASH};
 
 /// A set of state pairs with its root kept up to date cheaply (GP 0.7.2 Appendix D).
@@ -107,13 +107,7 @@ impl Trie {
 
     /// Builds the trie from pairs sorted by key with no key twice, in linear time.
     pub fn from_sorted<V: Into<Box<[u8]>>>(entries: Vec<(Key, V)>) -> Result<Self, TrieError> {
-        for (i, pair) in entries.windows(2).enumerate() {
-            match pair[0].0.cmp(&pair[1].0) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Err(TrieError::DuplicateKey(pair[0].0)),
-                std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
-            }
-        }
+        check_sorted(&entries)?;
         Ok(Self::build(entries.into_iter().map(|(k, v)| (k, v.into())).collect()))
     }
 

@@ -5,9 +5,15 @@
 //! [`Trie`] keeps a persistent tree with cached sub-trie identities so that a batch of changes costs
 //! only the paths it touches.
 //!
-//! Both walk the paper's `M` with the single-child chains compressed: where every key of a sub-trie
-//! agrees on the next bits, `M` stacks one branch node per shared bit with a zero hash on the empty
-//! side. Those nodes are still hashed, one per bit, but are not stored or searched bit by bit.
+//! Where every key of a sub-trie agrees on the next bits, `M` stacks one branch node per shared bit
+//! with the zero hash on the empty side. Both ways hash those nodes, as they must, but [`Trie`]
+//! stores only the branches where keys actually part (a crit-bit tree) and hashes the single-child
+//! chain between two of them when it needs the upper one's identity.
+//!
+//! Speed: sorted input is hashed level by level, each level's nodes together through the vector
+//! blake2b (`blake2b_simd`'s `hash_many`, four lanes with AVX2), in cache-sized runs; with the
+//! default `parallel` feature the runs spread over rayon's threads. A [`Trie`] built from pairs
+//! gets its cached identities from the same pass. See `docs/performance/merkle.md`.
 
 mod batch;
 mod hash;
@@ -15,7 +21,7 @@ mod incremental;
 
 use hash::blake;
 
-pub use incremental::Trie;
+pub use incremental::{Iter, Trie};
 
 use crate::{Hash, ZERO_HASH};
 
@@ -115,6 +121,15 @@ pub(crate) fn lift(mut hash: Hash, key: &Key, split: usize, depth: usize) -> Has
 
 /// The state root `M` (GP eq. D.5) of pairs sorted by key with no key twice.
 pub fn root_of_sorted<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)]) -> Result<Hash, TrieError> {
+    check_sorted(entries)?;
+    if entries.is_empty() {
+        return Ok(ZERO_HASH);
+    }
+    Ok(batch::subtrie(batch::RootOnly(entries), 0).0)
+}
+
+/// Keys strictly ascending: sorted, and none twice.
+pub(crate) fn check_sorted<V>(entries: &[(Key, V)]) -> Result<(), TrieError> {
     for (i, pair) in entries.windows(2).enumerate() {
         match pair[0].0.cmp(&pair[1].0) {
             std::cmp::Ordering::Less => {}
@@ -122,10 +137,7 @@ pub fn root_of_sorted<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)]) -> Result<Has
             std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
         }
     }
-    if entries.is_empty() {
-        return Ok(ZERO_HASH);
-    }
-    Ok(batch::subtrie(batch::RootOnly(entries), 0).0)
+    Ok(())
 }
 
 /// The state root `M` (GP eq. D.5) of a set of pairs in any order; a key given twice is an error,

@@ -31,6 +31,11 @@ fn codec() {
 }
 
 #[test]
+fn shuffle() {
+    assert_family_passes("shuffle");
+}
+
+#[test]
 fn trie() {
     assert_family_passes("trie");
 }

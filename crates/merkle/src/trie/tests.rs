@@ -316,3 +316,11 @@ fn batched_runs_match_the_reference_and_insertion() {
     }
     assert_eq!(inserted.root(), expected);
 }
+
+#[test]
+fn trie_can_cross_threads() {
+    // State snapshots are handed between the importer's threads.
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Trie>();
+    send_sync::<crate::Mmr>();
+}

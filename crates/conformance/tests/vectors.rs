@@ -64,3 +64,8 @@ fn stf_assurances() {
 fn stf_history() {
     assert_family_passes("stf/history");
 }
+
+#[test]
+fn stf_reports() {
+    assert_family_passes("stf/reports");
+}

@@ -1,12 +1,13 @@
 //! Judgments: ψ → ψ' and ρ → ρ† from the disputes extrinsic (GP 0.7.2 §10).
 //!
 //! Every check runs before anything is written, so an invalid extrinsic leaves the state as it was
-//! and names the first condition it broke.
+//! and names the first condition it broke. The structural conditions come first and the signatures
+//! last, all verified in one batch.
 
 use std::collections::BTreeSet;
 
 use orrery_codec::Encode;
-use orrery_crypto::{blake2b_256, ed25519_verify};
+use orrery_crypto::{blake2b_256, ed25519_verify_batch};
 use orrery_state::{AvailabilityAssignments, DisputesRecords, ValidatorsData};
 use orrery_types::{ChainSpec, DisputesExtrinsic, Ed25519Public, TimeSlot, WorkReportHash};
 
@@ -122,6 +123,8 @@ pub fn apply(
     if !strictly_increasing(extrinsic.verdicts.iter().map(|v| &v.target)) {
         return Err(DisputesError::VerdictsNotSortedUnique);
     }
+    // Structure first, every signature afterwards in one batch (they dominate the cost).
+    let mut signed: Vec<(&Ed25519Public, Vec<u8>, &[u8; 64])> = Vec::new();
     let mut outcomes: Vec<(WorkReportHash, Outcome)> = Vec::with_capacity(extrinsic.verdicts.len());
     for verdict in &extrinsic.verdicts {
         if records.is_judged(&verdict.target) {
@@ -141,8 +144,7 @@ pub fn apply(
         for judgment in &verdict.votes {
             let key = keys.get(usize::from(judgment.index)).ok_or(DisputesError::BadValidatorIndex)?;
             let message = contexts::judgment_message(judgment.vote, &verdict.target);
-            ed25519_verify(&key.ed25519, &message, &judgment.signature)
-                .map_err(|_| DisputesError::BadSignature)?;
+            signed.push((&key.ed25519, message, &judgment.signature));
         }
         let positive = verdict.votes.iter().filter(|j| j.vote).count();
         let outcome = match positive {
@@ -181,9 +183,7 @@ pub fn apply(
         if !known_key(&culprit.key) {
             return Err(DisputesError::BadGuarantorKey);
         }
-        let message = [contexts::GUARANTEE, &culprit.target].concat();
-        ed25519_verify(&culprit.key, &message, &culprit.signature)
-            .map_err(|_| DisputesError::BadSignature)?;
+        signed.push((&culprit.key, [contexts::GUARANTEE, &culprit.target].concat(), &culprit.signature));
     }
 
     // Faults: judges who voted against the verdict (eq. 10.6). The report must be judged either
@@ -203,8 +203,7 @@ pub fn apply(
         if !known_key(&fault.key) {
             return Err(DisputesError::BadAuditorKey);
         }
-        let message = contexts::judgment_message(fault.vote, &fault.target);
-        ed25519_verify(&fault.key, &message, &fault.signature).map_err(|_| DisputesError::BadSignature)?;
+        signed.push((&fault.key, contexts::judgment_message(fault.vote, &fault.target), &fault.signature));
     }
 
     // A good verdict needs a fault and a bad one two culprits (eqs. 10.13–10.14).
@@ -219,6 +218,11 @@ pub fn apply(
             _ => {}
         }
     }
+
+    ed25519_verify_batch(
+        signed.iter().map(|(key, message, signature)| (*key, message.as_slice(), *signature)),
+    )
+    .map_err(|_| DisputesError::BadSignature)?;
 
     // Everything checks: build the posterior values.
     let mut records = records.clone();

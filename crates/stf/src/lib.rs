@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | [`disputes`] | §10 | ψ, ρ, τ, κ, λ → ψ', ρ†, `H_o` |
 //! | [`assurances`] | §11.2 | ρ†, κ → ρ‡, W |
+//! | [`reports`] | §11.3–11.5 | ρ‡, κ', λ', η', ψ'_O, β†, α, δ → ρ', R |
 //! | [`preimages`] | §12.7 | δ → δ', π_S |
 //! | [`authorizations`] | §8 | α, φ' → α' |
 //! | [`history`] | §7 | β → β†, β' |
@@ -17,10 +18,12 @@
 
 #![forbid(unused_must_use)]
 
+pub mod assignments;
 pub mod assurances;
 pub mod authorizations;
 pub mod contexts;
 pub mod disputes;
 pub mod history;
 pub mod preimages;
+pub mod reports;
 pub mod statistics;

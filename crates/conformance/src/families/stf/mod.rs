@@ -13,6 +13,7 @@ mod authorizations;
 mod disputes;
 mod history;
 mod preimages;
+mod reports;
 mod statistics;
 
 use std::marker::PhantomData;
@@ -55,6 +56,7 @@ pub fn checker(name: &str) -> Option<CaseChecker> {
         "disputes" => check_case::<disputes::Disputes>,
         "assurances" => check_case::<assurances::Assurances>,
         "history" => check_case::<history::History>,
+        "reports" => check_case::<reports::Reports>,
         _ => return None,
     })
 }

@@ -16,7 +16,12 @@ pub struct GuarantorAssignments {
 
 impl GuarantorAssignments {
     /// `M = (P(η'_2, τ'), Φ(κ'))`.
-    pub fn current(spec: &ChainSpec, entropy: &EntropyBuffer, slot: TimeSlot, active: &ValidatorsData) -> Self {
+    pub fn current(
+        spec: &ChainSpec,
+        entropy: &EntropyBuffer,
+        slot: TimeSlot,
+        active: &ValidatorsData,
+    ) -> Self {
         Self { cores: permute(spec, &entropy.0[2], slot), keys: active.iter().map(|v| v.ed25519).collect() }
     }
 

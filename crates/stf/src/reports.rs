@@ -3,20 +3,20 @@
 //! Every guarantee is checked against the paper's conditions (credentials and guarantor
 //! assignment, the core's state and authorizer pool, the report's size, gas and dependencies, its
 //! refinement context against recent history, and the services it names) before anything is
-//! written; the first broken condition is the error.
+//! written; the first broken condition is the error. Signatures are checked last, all in one batch.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use orrery_codec::Encode;
-use orrery_crypto::{blake2b_256, ed25519_verify};
+use orrery_crypto::{blake2b_256, ed25519_verify_batch};
 use orrery_state::{
-    AuthPools, AvailabilityAssignment, AvailabilityAssignments, EntropyBuffer, RecentBlocks, ReportedWorkPackage,
-    ServiceAccount, ServiceInfo, ValidatorsData,
+    AuthPools, AvailabilityAssignment, AvailabilityAssignments, EntropyBuffer, RecentBlocks,
+    ReportedWorkPackage, ServiceAccount, ServiceInfo, ValidatorsData,
 };
 use orrery_types::constants::{MAX_PACKAGE_ITEMS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE};
 use orrery_types::{
-    ChainSpec, Ed25519Public, Hash, HeaderHash, ReportGuarantee, ServiceId, TimeSlot, WorkExecResult, WorkPackageHash,
-    WorkReport,
+    ChainSpec, Ed25519Public, Hash, HeaderHash, ReportGuarantee, ServiceId, TimeSlot, WorkExecResult,
+    WorkPackageHash, WorkReport,
 };
 
 use crate::assignments::GuarantorAssignments;
@@ -211,6 +211,9 @@ pub fn apply(
     let mut previous: Option<GuarantorAssignments> = None;
     let mut reporters = BTreeSet::new();
     let mut last_core: Option<u16> = None;
+    // Signatures are verified together, in one batch, once everything else has been checked.
+    let mut signed: Vec<(Ed25519Public, usize, &[u8; 64])> = Vec::new();
+    let mut messages: Vec<Vec<u8>> = Vec::with_capacity(guarantees.len());
 
     for guarantee in guarantees {
         let report = &guarantee.report;
@@ -253,7 +256,8 @@ pub fn apply(
             })
         };
 
-        let message = [contexts::GUARANTEE, &blake2b_256(&report.encode())].concat();
+        messages.push([contexts::GUARANTEE, &blake2b_256(&report.encode())].concat());
+        let message = messages.len() - 1;
         for credential in credential {
             let index = usize::from(credential.validator_index);
             // Φ has replaced an offender's keys with zeros, which no signature verifies; say so.
@@ -264,7 +268,7 @@ pub fn apply(
             if assignments.cores.get(index) != Some(&core) {
                 return Err(ReportsError::WrongAssignment);
             }
-            ed25519_verify(key, &message, &credential.signature).map_err(|_| ReportsError::BadSignature)?;
+            signed.push((*key, message, &credential.signature));
             reporters.insert(*key);
         }
 
@@ -272,7 +276,12 @@ pub fn apply(
         if input.pending.0.get(usize::from(core)).is_some_and(Option::is_some) {
             return Err(ReportsError::CoreEngaged);
         }
-        if !input.auth_pools.0.get(usize::from(core)).is_some_and(|pool| pool.contains(&report.authorizer_hash)) {
+        if !input
+            .auth_pools
+            .0
+            .get(usize::from(core))
+            .is_some_and(|pool| pool.contains(&report.authorizer_hash))
+        {
             return Err(ReportsError::CoreUnauthorized);
         }
 
@@ -342,6 +351,11 @@ pub fn apply(
         }
     }
 
+    ed25519_verify_batch(
+        signed.iter().map(|(key, message, signature)| (key, messages[*message].as_slice(), *signature)),
+    )
+    .map_err(|_| ReportsError::BadSignature)?;
+
     let mut pending = input.pending.clone();
     // ρ has one entry per core; a shorter value built by hand is padded rather than indexed past.
     if pending.0.len() < cores {
@@ -351,7 +365,8 @@ pub fn apply(
         let core = usize::from(guarantee.report.core_index);
         pending.0[core] = Some(AvailabilityAssignment { report: guarantee.report.clone(), timeout: slot });
     }
-    let reported = incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
+    let reported =
+        incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
     Ok(ReportsOutput { pending, reported, reporters })
 }
 
@@ -367,10 +382,11 @@ fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), Repor
     if report.segment_root_lookup.len() + report.context.prerequisites.len() > MAX_REPORT_DEPENDENCIES {
         return Err(ReportsError::TooManyDependencies);
     }
-    let output_size = report.results.iter().fold(report.auth_output.len(), |sum, digest| match &digest.result {
-        WorkExecResult::Ok(output) => sum.saturating_add(output.len()),
-        _ => sum,
-    });
+    let output_size =
+        report.results.iter().fold(report.auth_output.len(), |sum, digest| match &digest.result {
+            WorkExecResult::Ok(output) => sum.saturating_add(output.len()),
+            _ => sum,
+        });
     if output_size > MAX_REPORT_VAR_SIZE {
         return Err(ReportsError::WorkReportTooBig);
     }

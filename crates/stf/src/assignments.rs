@@ -1,4 +1,4 @@
-//! Guarantor assignments `M` and `M*` (GP 0.7.2 §11.3, eqs. 11.18–11.22): which core each
+//! Guarantor assignments `M` and `M*` (GP 0.7.2 §11.3): which core each
 //! validator guarantees for in a rotation, and the keys it signs with.
 
 use orrery_state::{EntropyBuffer, ValidatorsData};

@@ -45,7 +45,7 @@ pub struct AssurancesOutput {
     pub available: Vec<WorkReport>,
 }
 
-/// Applies `E_A` to `ρ†` (GP eqs. 11.10–11.17). `active` holds the keys assurers sign with,
+/// Applies `E_A` to `ρ†` (GP 0.7.2 §11.2). `active` holds the keys assurers sign with,
 /// `slot` is `H_t` and `parent` is `H_p`.
 pub fn apply(
     spec: &ChainSpec,

@@ -108,7 +108,7 @@ enum Outcome {
     Wonky,
 }
 
-/// Applies `E_D` (GP eqs. 10.2–10.20).
+/// Applies `E_D` (GP 0.7.2 §10.2–10.3).
 pub fn apply(
     spec: &ChainSpec,
     prior: DisputesInput<'_>,
@@ -119,7 +119,7 @@ pub fn apply(
     let supermajority = spec.super_majority();
     let epoch = prior.prior_slot / spec.epoch_length;
 
-    // Verdicts: sorted by report hash, none already judged (eqs. 10.7, 10.9).
+    // Verdicts: sorted by report hash, none already judged.
     if !strictly_increasing(extrinsic.verdicts.iter().map(|v| &v.target)) {
         return Err(DisputesError::VerdictsNotSortedUnique);
     }
@@ -165,11 +165,11 @@ pub fn apply(
             }
     };
 
-    // Offenders may be any current or previous validator not already punished (eq. 10.5).
+    // Offenders may be any current or previous validator not already punished.
     let known_key =
         |key: &Ed25519Public| prior.active.iter().chain(prior.previous.iter()).any(|v| v.ed25519 == *key);
 
-    // Culprits: guarantors of a report judged bad (eq. 10.5).
+    // Culprits: guarantors of a report judged bad.
     if !strictly_increasing(extrinsic.culprits.iter().map(|c| &c.key)) {
         return Err(DisputesError::CulpritsNotSortedUnique);
     }
@@ -186,7 +186,7 @@ pub fn apply(
         signed.push((&culprit.key, [contexts::GUARANTEE, &culprit.target].concat(), &culprit.signature));
     }
 
-    // Faults: judges who voted against the verdict (eq. 10.6). The report must be judged either
+    // Faults: judges who voted against the verdict. The report must be judged either
     // good or bad, and the fault's vote must be the opposite of that judgment.
     if !strictly_increasing(extrinsic.faults.iter().map(|f| &f.key)) {
         return Err(DisputesError::FaultsNotSortedUnique);
@@ -206,7 +206,7 @@ pub fn apply(
         signed.push((&fault.key, contexts::judgment_message(fault.vote, &fault.target), &fault.signature));
     }
 
-    // A good verdict needs a fault and a bad one two culprits (eqs. 10.13–10.14).
+    // A good verdict needs a fault and a bad one two culprits.
     for (target, outcome) in &outcomes {
         match outcome {
             Outcome::Good if !extrinsic.faults.iter().any(|f| f.target == *target) => {
@@ -237,7 +237,7 @@ pub fn apply(
         extrinsic.culprits.iter().map(|c| c.key).chain(extrinsic.faults.iter().map(|f| f.key)).collect();
     records.offenders.extend(offenders_mark.iter().copied());
 
-    // ρ†: reports judged bad or wonky in this block leave their core (eq. 10.15).
+    // ρ†: reports judged bad or wonky in this block leave their core.
     let cleared: BTreeSet<WorkReportHash> =
         outcomes.iter().filter(|(_, o)| *o != Outcome::Good).map(|(t, _)| *t).collect();
     let mut pending = prior.pending.clone();

@@ -130,7 +130,7 @@ impl Services for BTreeMap<ServiceId, ServiceInfo> {
     }
 }
 
-/// The ancestor set `A`: the headers of the last `L` slots, by hash and slot (GP eq. 11.35).
+/// The ancestor set `A`: the headers of the last `L` slots, by hash and slot (GP 0.7.2 §11.4.1).
 pub trait Ancestry {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool;
 }
@@ -182,8 +182,8 @@ pub struct ReportsOutput {
     pub reporters: BTreeSet<Ed25519Public>,
 }
 
-/// The packages already in the pipeline (GP eq. 11.37's exclusions): reported in recent history,
-/// accumulated in the last epoch, waiting in the ready queue, or pending availability.
+/// The packages already in the pipeline (the exclusions of GP 0.7.2 §11.4.1): reported in recent
+/// history, accumulated in the last epoch, waiting in the ready queue, or pending availability.
 pub fn known_packages<'a>(
     recent: &RecentBlocks,
     accumulated: impl IntoIterator<Item = &'a WorkPackageHash>,
@@ -197,7 +197,7 @@ pub fn known_packages<'a>(
     known
 }
 
-/// Applies `E_G` (GP eqs. 11.23–11.43).
+/// Applies `E_G` (GP 0.7.2 §11.4–11.5).
 pub fn apply(
     spec: &ChainSpec,
     input: &ReportsInput<'_>,
@@ -228,7 +228,7 @@ pub fn apply(
 
         check_report_shape(spec, report)?;
 
-        // Credentials: two or three, sorted by validator index (eqs. 11.23–11.24).
+        // Credentials: two or three, sorted by validator index.
         let credential = &guarantee.signatures;
         if !(2..=3).contains(&credential.len()) {
             return Err(ReportsError::InsufficientGuarantees);
@@ -240,7 +240,7 @@ pub fn apply(
             return Err(ReportsError::BadValidatorIndex);
         }
 
-        // The guarantee's slot must be in this rotation or the previous one (eq. 11.26).
+        // The guarantee's slot must be in this rotation or the previous one.
         if guarantee.slot > slot {
             return Err(ReportsError::FutureReportSlot);
         }
@@ -272,7 +272,7 @@ pub fn apply(
             reporters.insert(*key);
         }
 
-        // The core must be free and must authorize the report (eq. 11.29).
+        // The core must be free and must authorize the report.
         if input.pending.0.get(usize::from(core)).is_some_and(Option::is_some) {
             return Err(ReportsError::CoreEngaged);
         }
@@ -286,7 +286,6 @@ pub fn apply(
         }
 
         // Each digest's service must exist, be predicted correctly and get its minimum gas
-        // (eqs. 11.30, 11.43).
         for digest in &report.results {
             let info = input.services.info(digest.service_id).ok_or(ReportsError::BadServiceId)?;
             if digest.code_hash != info.code_hash {
@@ -297,7 +296,7 @@ pub fn apply(
             }
         }
 
-        // The refinement context (eqs. 11.33–11.35).
+        // The refinement context.
         let context = &report.context;
         let anchor = input
             .recent
@@ -319,7 +318,7 @@ pub fn apply(
         }
     }
 
-    // Packages: unique within the extrinsic and new to the pipeline (eqs. 11.32, 11.37).
+    // Packages: unique within the extrinsic and new to the pipeline.
     let mut incoming: BTreeMap<WorkPackageHash, Hash> = BTreeMap::new();
     for guarantee in guarantees {
         let spec_ = &guarantee.report.package_spec;
@@ -334,8 +333,8 @@ pub fn apply(
         return Err(ReportsError::DuplicatePackage);
     }
 
-    // Dependencies: prerequisites in this block or recent history (eq. 11.38), and segment-root
-    // lookups matching a package known there (eq. 11.40). A lookup whose package is unknown is a
+    // Dependencies: prerequisites in this block or recent history, and segment-root
+    // lookups matching a package known there. A lookup whose package is unknown is a
     // lookup that matches nothing, so it is reported as such rather than as a missing dependency.
     for guarantee in guarantees {
         let report = &guarantee.report;
@@ -370,8 +369,8 @@ pub fn apply(
     Ok(ReportsOutput { pending, reported, reporters })
 }
 
-/// The conditions on a report alone: digests, dependencies, size and gas (eqs. 11.2, 11.3, 11.8,
-/// 11.30).
+/// The conditions on a report alone: digests, dependencies, size and gas (GP 0.7.2
+/// §11.1, §11.4).
 fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), ReportsError> {
     if report.results.is_empty() {
         return Err(ReportsError::MissingWorkResults);

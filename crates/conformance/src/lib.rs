@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use orrery_types::ChainSpec;
 
+pub use families::stf::{checker as stf_checker, CaseChecker};
 pub use families::Kind;
 
 /// The vectors folder, relative to the repository root, where CI and the README expect it.

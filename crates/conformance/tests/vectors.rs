@@ -74,3 +74,8 @@ fn stf_history() {
 fn stf_reports() {
     assert_family_passes("stf/reports");
 }
+
+#[test]
+fn pvm() {
+    assert_family_passes("pvm");
+}

@@ -1,0 +1,98 @@
+//! Moving chunks between the paper's byte order and the order `reed-solomon-simd` reads.
+//!
+//! GP 0.7.2 §H reads a chunk as consecutive little-endian words: bytes `2j` and `2j + 1` are the low and
+//! high halves of word `j`. `reed-solomon-simd` instead reads each 64-byte block of a shard as the 32 low
+//! bytes of words `32c .. 32c + 32` followed by their 32 high bytes, and a final partial block of `m`
+//! words as `m` low bytes followed by `m` high bytes. The code works word position by word position, so
+//! mapping word `j` of the paper's chunk to word `j` of the library's shard, the same way in every
+//! chunk, makes one library call code every word of the chunk at once.
+
+const BLOCK: usize = 64;
+const HALF: usize = BLOCK / 2;
+
+/// Writes `paper` (the paper's order) into `shard` (the library's order). Both have the same even length.
+pub(crate) fn to_library(paper: &[u8], shard: &mut [u8]) {
+    debug_assert_eq!(paper.len(), shard.len());
+    debug_assert_eq!(paper.len() % 2, 0);
+    let whole = paper.len() / BLOCK * BLOCK;
+    let (paper_blocks, paper_tail) = paper.split_at(whole);
+    let (shard_blocks, shard_tail) = shard.split_at_mut(whole);
+    for (src, dst) in paper_blocks.chunks_exact(BLOCK).zip(shard_blocks.chunks_exact_mut(BLOCK)) {
+        // Fixed-size arrays let the compiler turn this into a few shuffles per block.
+        let src: &[u8; BLOCK] = src.try_into().expect("chunks_exact yields whole blocks");
+        let dst: &mut [u8; BLOCK] = dst.try_into().expect("chunks_exact yields whole blocks");
+        let (lo, hi) = dst.split_at_mut(HALF);
+        for t in 0..HALF {
+            lo[t] = src[2 * t];
+            hi[t] = src[2 * t + 1];
+        }
+    }
+    let words = paper_tail.len() / 2;
+    let (lo, hi) = shard_tail.split_at_mut(words);
+    for (t, pair) in paper_tail.chunks_exact(2).enumerate() {
+        lo[t] = pair[0];
+        hi[t] = pair[1];
+    }
+}
+
+/// Writes `shard` (the library's order) into `paper` (the paper's order): the inverse of [`to_library`].
+pub(crate) fn to_paper(shard: &[u8], paper: &mut [u8]) {
+    debug_assert_eq!(paper.len(), shard.len());
+    debug_assert_eq!(paper.len() % 2, 0);
+    let whole = shard.len() / BLOCK * BLOCK;
+    let (shard_blocks, shard_tail) = shard.split_at(whole);
+    let (paper_blocks, paper_tail) = paper.split_at_mut(whole);
+    for (src, dst) in shard_blocks.chunks_exact(BLOCK).zip(paper_blocks.chunks_exact_mut(BLOCK)) {
+        let src: &[u8; BLOCK] = src.try_into().expect("chunks_exact yields whole blocks");
+        let dst: &mut [u8; BLOCK] = dst.try_into().expect("chunks_exact yields whole blocks");
+        let (lo, hi) = src.split_at(HALF);
+        for t in 0..HALF {
+            dst[2 * t] = lo[t];
+            dst[2 * t + 1] = hi[t];
+        }
+    }
+    let words = shard_tail.len() / 2;
+    let (lo, hi) = shard_tail.split_at(words);
+    for (t, pair) in paper_tail.chunks_exact_mut(2).enumerate() {
+        pair[0] = lo[t];
+        pair[1] = hi[t];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library's documented order, written out position by position for a shard of `len` bytes:
+    /// where the low and high byte of each word live.
+    fn library_positions(len: usize) -> Vec<(usize, usize)> {
+        let whole = len / BLOCK * BLOCK;
+        let tail_words = (len - whole) / 2;
+        (0..len / 2)
+            .map(|j| {
+                if 2 * j < whole {
+                    let (block, t) = (j / HALF, j % HALF);
+                    (block * BLOCK + t, block * BLOCK + HALF + t)
+                } else {
+                    let t = j - whole / 2;
+                    (whole + t, whole + tail_words + t)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_land_where_the_library_reads_them() {
+        for len in [2, 4, 12, 62, 64, 66, 126, 128, 130, 200, 4104] {
+            let paper: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut shard = vec![0; len];
+            to_library(&paper, &mut shard);
+            for (j, (lo, hi)) in library_positions(len).into_iter().enumerate() {
+                assert_eq!((shard[lo], shard[hi]), (paper[2 * j], paper[2 * j + 1]), "len {len} word {j}");
+            }
+            let mut back = vec![0; len];
+            to_paper(&shard, &mut back);
+            assert_eq!(back, paper, "len {len}");
+        }
+    }
+}

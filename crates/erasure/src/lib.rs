@@ -1,10 +1,18 @@
-//! Erasure coding for JAM's availability system, as GP 0.7.2 Appendix H defines it.
+//! Erasure coding for JAM's availability system, as GP 0.7.2 Appendix H defines it and the 0.7.2
+//! `erasure` vectors pin down.
 //!
-//! A systematic Reed-Solomon code over GF(2^16) (field polynomial `x^16 + x^5 + x^3 + x^2 + 1`, words read
-//! in the paper's Cantor basis) turns `data_shards` little-endian 16-bit words into `total_shards` words:
-//! the data words themselves at points `0 .. data_shards`, then the extrapolated words at the remaining
-//! points (§H.3). The paper's numbers are 342 of 1,023 (`W_E = 684`-byte pieces); the `tiny` network of the
-//! vectors uses 2 of 6. Both come from [`orrery_types::ChainSpec`], so one binary serves any spec.
+//! A systematic Reed-Solomon code over GF(2^16) (field polynomial `x^16 + x^5 + x^3 + x^2 + 1`, words
+//! and validator indices read in the paper's Cantor basis, §H.2) turns `n = data_shards` little-endian
+//! 16-bit words into `total_shards` words, the data words first. The paper's numbers are 342 of 1,023
+//! (`W_E = 684`-byte pieces); the `tiny` network of the vectors uses 2 of 6. Both come from
+//! [`orrery_types::ChainSpec`], so one binary serves any spec.
+//!
+//! Which polynomial: §H.3 interpolates the data at points `0̃ .. ñ` with degree below `n` and evaluates
+//! it at `ñ, (n+1)~, …`. The vectors instead use degree below `m = n.next_power_of_two()`, the data at
+//! `0̃ .. ñ` and zero at `ñ .. m̃`, evaluated at `m̃, (m+1)~, …` (the construction of Lin, Han and Chung
+//! that the paper cites, as `reed-solomon-simd`'s low-rate coder computes it). When `n` is a power of
+//! two (`tiny`) the two agree; for `full` (`n = 342`, `m = 512`) every recovery chunk differs, and this
+//! crate follows the vectors. `tests/paper.rs` shows both facts by direct interpolation.
 //!
 //! Data of `k` pieces is coded as `k` independent words per chunk (§H.1, eq. `erasurecoding`): chunk `i`
 //! holds word `i` of every piece, so the first `data_shards` chunks are just the data cut into
@@ -13,9 +21,9 @@
 //! the per-segment `C_W_P` (`C_6` in `full`). [`ErasureCoder::recover`] is the paper's `R_k` and
 //! [`ErasureCoder::reconstruct`] undoes the padding for a known length.
 //!
-//! The arithmetic is `reed-solomon-simd`'s (Leopard's FFT in the same field and basis); this crate maps
-//! between the paper's byte layout and the library's (see `layout.rs`) and checks its inputs, so that
-//! chunks from the network give an [`Error`], never a panic.
+//! The arithmetic is `reed-solomon-simd`'s; this crate maps between the paper's byte layout and the
+//! library's (see `layout.rs`), codes all `k` words of a chunk in one library call, and checks its
+//! inputs, so that chunks from the network give an [`Error`], never a panic.
 
 mod layout;
 
@@ -24,7 +32,11 @@ use std::ops::Index;
 
 use orrery_types::constants::SEGMENT_SIZE;
 use orrery_types::ChainSpec;
-use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
+use reed_solomon_simd::engine::DefaultEngine;
+use reed_solomon_simd::rate::{LowRateDecoder, LowRateEncoder, RateDecoder, RateEncoder};
+
+type Encoder = LowRateEncoder<DefaultEngine>;
+type Decoder = LowRateDecoder<DefaultEngine>;
 
 /// Why coding or recovery failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,14 +73,15 @@ pub struct ErasureCoder {
 }
 
 impl ErasureCoder {
-    /// A code of `data_shards` out of `total_shards` (`0 < data_shards < total_shards <= 65536`, the
-    /// field's size bounding the number of distinct points).
+    /// A code of `data_shards` out of `total_shards`: `0 < data_shards < total_shards` and
+    /// `data_shards.next_power_of_two() + total_shards - data_shards <= 65536`, so that every point
+    /// the code uses is a distinct element of the field.
     pub fn new(data_shards: usize, total_shards: usize) -> Result<Self, Error> {
         let unsupported = Error::UnsupportedShardCounts { data: data_shards, total: total_shards };
         if data_shards == 0 || total_shards <= data_shards {
             return Err(unsupported);
         }
-        if !ReedSolomonEncoder::supports(data_shards, total_shards - data_shards) {
+        if !Encoder::supports(data_shards, total_shards - data_shards) {
             return Err(unsupported);
         }
         Ok(Self { data_shards, total_shards })
@@ -183,7 +196,13 @@ impl ErasureCoder {
                     encoder.reset(self.data_shards, recovery_count, chunk_len)?;
                     encoder
                 }
-                None => slot.insert(ReedSolomonEncoder::new(self.data_shards, recovery_count, chunk_len)?),
+                None => slot.insert(Encoder::new(
+                    self.data_shards,
+                    recovery_count,
+                    chunk_len,
+                    DefaultEngine::new(),
+                    None,
+                )?),
             };
             let mut shard = vec![0u8; chunk_len];
             for chunk in originals.chunks_exact(chunk_len) {
@@ -228,7 +247,13 @@ impl ErasureCoder {
                     decoder.reset(self.data_shards, recovery_count, chunk_len)?;
                     decoder
                 }
-                None => slot.insert(ReedSolomonDecoder::new(self.data_shards, recovery_count, chunk_len)?),
+                None => slot.insert(Decoder::new(
+                    self.data_shards,
+                    recovery_count,
+                    chunk_len,
+                    DefaultEngine::new(),
+                    None,
+                )?),
             };
             let mut shard = vec![0u8; chunk_len];
             for (index, chunk) in &chunks {
@@ -291,8 +316,8 @@ impl ErasureCoder {
 // costs about as much as coding it; each thread keeps one of each and resets it instead. Slots are
 // taken out while in use, so a nested call simply builds its own.
 thread_local! {
-    static ENCODER: RefCell<Option<ReedSolomonEncoder>> = const { RefCell::new(None) };
-    static DECODER: RefCell<Option<ReedSolomonDecoder>> = const { RefCell::new(None) };
+    static ENCODER: RefCell<Option<Encoder>> = const { RefCell::new(None) };
+    static DECODER: RefCell<Option<Decoder>> = const { RefCell::new(None) };
 }
 
 /// A coder is kept only after calls with shards of at most this many bytes. Its working space never
@@ -302,14 +327,14 @@ const KEEP_SHARD_BYTES: usize = 1024;
 
 fn with_encoder<T>(
     shard_bytes: usize,
-    f: impl FnOnce(&mut Option<ReedSolomonEncoder>) -> Result<T, Error>,
+    f: impl FnOnce(&mut Option<Encoder>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     ENCODER.with(|cell| with_slot(cell, shard_bytes, f))
 }
 
 fn with_decoder<T>(
     shard_bytes: usize,
-    f: impl FnOnce(&mut Option<ReedSolomonDecoder>) -> Result<T, Error>,
+    f: impl FnOnce(&mut Option<Decoder>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     DECODER.with(|cell| with_slot(cell, shard_bytes, f))
 }

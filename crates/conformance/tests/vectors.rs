@@ -29,3 +29,8 @@ fn assert_family_passes(requested: &str) {
 fn codec() {
     assert_family_passes("codec");
 }
+
+#[test]
+fn erasure() {
+    assert_family_passes("erasure");
+}

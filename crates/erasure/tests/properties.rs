@@ -155,3 +155,29 @@ fn bad_shapes_and_lengths_are_errors() {
     assert_eq!(full().encode_pieces(&[0; 100]), Err(Error::UnalignedData { len: 100, piece: 684 }));
     assert!(full().encode_pieces(&[0; 1368]).is_ok());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Reused buffers and workspaces, holding whatever the previous blob left, give the same chunks
+    /// and data as fresh calls.
+    #[test]
+    fn reuse_matches_fresh_calls(
+        blobs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6000), 1..6),
+        full_code in any::<bool>(),
+    ) {
+        let coder = if full_code { full() } else { tiny() };
+        let mut workspace = orrery_erasure::Workspace::new();
+        let mut chunks = orrery_erasure::Chunks::default();
+        let mut data = Vec::new();
+        for blob in blobs {
+            coder.encode_into(&mut workspace, &blob, &mut chunks).expect("encode_into");
+            prop_assert_eq!(&chunks, &coder.encode(&blob).expect("encode"));
+            let last = coder.total_shards() - coder.data_shards()..coder.total_shards();
+            coder
+                .reconstruct_into(&mut workspace, last.map(|i| (i, &chunks[i])), blob.len(), &mut data)
+                .expect("reconstruct_into");
+            prop_assert_eq!(&data, &blob);
+        }
+    }
+}

@@ -136,14 +136,11 @@ impl ErasureCoder {
         out.chunk_len = chunk_len;
         out.count = self.total_shards;
         reuse_buffer(&mut out.bytes, size);
-        // The first `data_shards` chunks are the padded data itself, in order (the code is systematic).
-        let (originals, recovery) = out.bytes.split_at_mut(self.data_shards * chunk_len);
-        originals[..data.len()].copy_from_slice(data);
-        originals[data.len()..].fill(0);
-        if chunk_len > 0 {
-            self.extrapolate(workspace, originals, recovery, chunk_len)?;
+        if chunk_len == 0 {
+            return Ok(());
         }
-        Ok(())
+        let (originals, recovery) = out.bytes.split_at_mut(self.data_shards * chunk_len);
+        self.extrapolate(workspace, data, originals, recovery, chunk_len)
     }
 
     /// `C_k(d)` (GP 0.7.2 eq. `erasurecoding`) for data that is already a whole number `k` of pieces.
@@ -215,12 +212,14 @@ impl ErasureCoder {
         Ok(segment)
     }
 
-    /// Fills the recovery chunks from the data chunks. `originals` holds `data_shards` chunks and
-    /// `recovery` the other `total_shards - data_shards`, each `chunk_len` (even, non-zero) bytes.
+    /// Writes the zero-padded `data` into `originals` (`data_shards` chunks: the code is systematic) and
+    /// the words extrapolated from it into `recovery` (the other `total_shards - data_shards`), each
+    /// chunk `chunk_len` (even, non-zero) bytes.
     fn extrapolate(
         &self,
         workspace: &mut Workspace,
-        originals: &[u8],
+        data: &[u8],
+        originals: &mut [u8],
         recovery: &mut [u8],
         chunk_len: usize,
     ) -> Result<(), Error> {
@@ -240,7 +239,12 @@ impl ErasureCoder {
             )?),
         };
         shard.resize(chunk_len, 0);
-        for chunk in originals.chunks_exact(chunk_len) {
+        // Chunk by chunk, so that each is still in cache when it is rearranged for the library.
+        for (i, chunk) in originals.chunks_exact_mut(chunk_len).enumerate() {
+            let from = (i * chunk_len).min(data.len());
+            let to = (from + chunk_len).min(data.len());
+            chunk[..to - from].copy_from_slice(&data[from..to]);
+            chunk[to - from..].fill(0);
             layout::to_library(chunk, shard);
             encoder.add_original_shard(&*shard)?;
         }

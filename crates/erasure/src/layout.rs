@@ -11,9 +11,13 @@ const BLOCK: usize = 64;
 const HALF: usize = BLOCK / 2;
 
 /// Writes `paper` (the paper's order) into `shard` (the library's order). Both have the same even length.
+#[inline]
 pub(crate) fn to_library(paper: &[u8], shard: &mut [u8]) {
     debug_assert_eq!(paper.len(), shard.len());
     debug_assert_eq!(paper.len() % 2, 0);
+    if paper.len() < BLOCK {
+        return tail_to_library(paper, shard);
+    }
     let whole = paper.len() / BLOCK * BLOCK;
     let (paper_blocks, paper_tail) = paper.split_at(whole);
     let (shard_blocks, shard_tail) = shard.split_at_mut(whole);
@@ -31,22 +35,33 @@ pub(crate) fn to_library(paper: &[u8], shard: &mut [u8]) {
         }
         dst.copy_from_slice(&block);
     }
-    let words = paper_tail.len() / 2;
-    let (lo, hi) = shard_tail.split_at_mut(words);
-    for (t, pair) in paper_tail.chunks_exact(2).enumerate() {
-        lo[t] = pair[0];
-        hi[t] = pair[1];
+    tail_to_library(paper_tail, shard_tail);
+}
+
+/// A final partial block: `m` words become `m` low bytes, then `m` high bytes.
+#[inline]
+fn tail_to_library(paper: &[u8], shard: &mut [u8]) {
+    let (lo, hi) = shard.split_at_mut(paper.len() / 2);
+    for ((pair, lo), hi) in paper.chunks_exact(2).zip(lo).zip(hi) {
+        *lo = pair[0];
+        *hi = pair[1];
     }
 }
 
 /// Writes `shard` (the library's order) into `paper` (the paper's order): the inverse of [`to_library`].
+#[inline]
 pub(crate) fn to_paper(shard: &[u8], paper: &mut [u8]) {
     debug_assert_eq!(paper.len(), shard.len());
     debug_assert_eq!(paper.len() % 2, 0);
+    if shard.len() < BLOCK {
+        return tail_to_paper(shard, paper);
+    }
     let whole = shard.len() / BLOCK * BLOCK;
     let (shard_blocks, shard_tail) = shard.split_at(whole);
     let (paper_blocks, paper_tail) = paper.split_at_mut(whole);
     for (src, dst) in shard_blocks.chunks_exact(BLOCK).zip(paper_blocks.chunks_exact_mut(BLOCK)) {
+        // Building the block in a local array and storing it once lets the compiler use unpack
+        // instructions.
         let src: &[u8; BLOCK] = src.try_into().expect("chunks_exact yields whole blocks");
         let mut block = [0u8; BLOCK];
         for t in 0..HALF {
@@ -55,11 +70,16 @@ pub(crate) fn to_paper(shard: &[u8], paper: &mut [u8]) {
         }
         dst.copy_from_slice(&block);
     }
-    let words = shard_tail.len() / 2;
-    let (lo, hi) = shard_tail.split_at(words);
-    for (t, pair) in paper_tail.chunks_exact_mut(2).enumerate() {
-        pair[0] = lo[t];
-        pair[1] = hi[t];
+    tail_to_paper(shard_tail, paper_tail);
+}
+
+/// The inverse of [`tail_to_library`].
+#[inline]
+fn tail_to_paper(shard: &[u8], paper: &mut [u8]) {
+    let (lo, hi) = shard.split_at(shard.len() / 2);
+    for ((pair, lo), hi) in paper.chunks_exact_mut(2).zip(lo).zip(hi) {
+        pair[0] = *lo;
+        pair[1] = *hi;
     }
 }
 

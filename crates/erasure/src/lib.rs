@@ -23,7 +23,10 @@
 //!
 //! The arithmetic is `reed-solomon-simd`'s; this crate maps between the paper's byte layout and the
 //! library's (see `layout.rs`), codes all `k` words of a chunk in one library call, and checks its
-//! inputs, so that chunks from the network give an [`Error`], never a panic.
+//! inputs, so that chunks from the network give an [`Error`], never a panic. Callers that code many
+//! large blobs pass a [`Workspace`] and output buffer to [`ErasureCoder::encode_into`] and
+//! [`ErasureCoder::reconstruct_into`]; for bundles that reuse more than doubles encoding speed
+//! (`docs/performance/erasure.md`).
 
 mod layout;
 

@@ -34,3 +34,8 @@ fn codec() {
 fn erasure() {
     assert_family_passes("erasure");
 }
+
+#[test]
+fn shuffle() {
+    assert_family_passes("shuffle");
+}

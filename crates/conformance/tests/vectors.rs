@@ -31,6 +31,11 @@ fn codec() {
 }
 
 #[test]
+fn erasure() {
+    assert_family_passes("erasure");
+}
+
+#[test]
 fn shuffle() {
     assert_family_passes("shuffle");
 }

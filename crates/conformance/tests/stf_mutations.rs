@@ -50,7 +50,8 @@ fn mutated_stf_cases_never_panic() {
     let root = workspace_vectors();
     let mut rng = Rng(0x0dd5_eed5_0123_4567);
     let (mut runs, mut decoded) = (0, 0);
-    for name in ["authorizations", "statistics", "preimages", "disputes", "assurances", "history"] {
+    for name in ["authorizations", "statistics", "preimages", "disputes", "assurances", "history", "reports"]
+    {
         let check = stf_checker(name).expect("a finished family");
         for family in resolve(&root, &format!("stf/{name}")).unwrap_or_else(|e| panic!("{e}")) {
             let mut files: Vec<_> = std::fs::read_dir(&family.dir)

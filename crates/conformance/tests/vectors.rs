@@ -31,8 +31,18 @@ fn codec() {
 }
 
 #[test]
+fn erasure() {
+    assert_family_passes("erasure");
+}
+
+#[test]
 fn shuffle() {
     assert_family_passes("shuffle");
+}
+
+#[test]
+fn trie() {
+    assert_family_passes("trie");
 }
 
 #[test]
@@ -63,6 +73,16 @@ fn stf_assurances() {
 #[test]
 fn stf_history() {
     assert_family_passes("stf/history");
+}
+
+#[test]
+fn stf_reports() {
+    assert_family_passes("stf/reports");
+}
+
+#[test]
+fn pvm() {
+    assert_family_passes("pvm");
 }
 
 #[test]

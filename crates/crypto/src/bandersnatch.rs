@@ -216,10 +216,11 @@ impl SecretKey {
 /// The ring parameters for one ring size: the KZG SRS cut to the size the ring needs, and the
 /// PLONK domain. Build one per ring size (6 for the tiny spec, 1023 for the full one) and keep it.
 ///
-/// Cost (2-core machine, see docs/performance/crypto.md): loading the 590 KB SRS file and building
-/// the context takes tens of milliseconds; the ring root of 1023 keys about a quarter of a second; a
-/// verifier from a root a few milliseconds; a ring proof's verification some milliseconds; proving
-/// about a second at size 1023.
+/// Costs at ring size 1023, single-threaded (docs/performance/crypto.md has the figures and the
+/// machine): building the context (reading the 590 KB SRS) about 20 ms; a ring root about 0.7 s;
+/// a [`RingVerifier`] from a root about 2 ms; one proof's verification about 16 ms; a
+/// [`RingProver`] as much as a ring root, then about 1.3 s per proof. Ring size 6 costs a fraction.
+/// The context is `Send + Sync`: share one across threads.
 pub struct RingContext {
     params: suite::RingProofParams,
     ring_size: usize,
@@ -250,6 +251,7 @@ impl RingContext {
         if ring_size == 0 {
             return Err(BandersnatchError::EmptyRing);
         }
+        check_srs_layout(srs)?;
         let pcs = suite::PcsParams::deserialize_uncompressed_unchecked(srs)
             .map_err(|e| BandersnatchError::Srs(format!("not an uncompressed KZG SRS: {e}")))?;
         let available = pcs.powers_in_g1.len();
@@ -322,6 +324,37 @@ impl RingContext {
         let key = self.params.prover_key(&points);
         Ok(RingProver { inner: self.params.prover(key, index), index, public })
     }
+}
+
+/// The uncompressed sizes of BLS12-381 G1 and G2 points in `ark-serialize`.
+const G1_UNCOMPRESSED: usize = 96;
+const G2_UNCOMPRESSED: usize = 192;
+
+/// Checks that the SRS is `n1 ‖ n1 G1 points ‖ n2 ‖ n2 G2 points` (little-endian `u64` counts)
+/// spanning exactly the bytes given, before `ark-serialize` reads it: it would reserve memory for
+/// whatever count the first eight bytes claim.
+fn check_srs_layout(srs: &[u8]) -> Result<()> {
+    let bad = |why: &str| BandersnatchError::Srs(format!("not an uncompressed KZG SRS: {why}"));
+    let count = |at: usize| -> Result<usize> {
+        let bytes: [u8; 8] =
+            srs.get(at..at + 8).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("truncated"))?;
+        usize::try_from(u64::from_le_bytes(bytes)).map_err(|_| bad("count too large"))
+    };
+    let n1 = count(0)?;
+    let g2_at = n1
+        .checked_mul(G1_UNCOMPRESSED)
+        .and_then(|n| n.checked_add(8))
+        .filter(|&at| at <= srs.len())
+        .ok_or_else(|| bad("more G1 powers claimed than bytes"))?;
+    let n2 = count(g2_at)?;
+    let end = n2
+        .checked_mul(G2_UNCOMPRESSED)
+        .and_then(|n| n.checked_add(g2_at + 8))
+        .ok_or_else(|| bad("more G2 powers claimed than bytes"))?;
+    if end != srs.len() {
+        return Err(bad("length does not match the counts"));
+    }
+    Ok(())
 }
 
 /// Verifies ring proofs against one ring root.
@@ -491,6 +524,27 @@ mod tests {
         // Secrets: zero and non-canonical scalars.
         assert_eq!(SecretKey::from_scalar_bytes(&[0; 32]).unwrap_err(), BandersnatchError::BadSecret);
         assert_eq!(SecretKey::from_scalar_bytes(&[0xff; 32]).unwrap_err(), BandersnatchError::BadSecret);
+    }
+
+    #[test]
+    fn shareable_across_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<RingContext>();
+        check::<RingVerifier>();
+        check::<SecretKey>();
+    }
+
+    #[test]
+    fn srs_layout_is_checked_before_reading() {
+        // A count claiming 2^60 G1 points must not reach `ark-serialize`, which would reserve that.
+        let mut huge = (1u64 << 60).to_le_bytes().to_vec();
+        huge.extend([0u8; 200]);
+        assert!(matches!(RingContext::from_srs_bytes(&huge, 6), Err(BandersnatchError::Srs(_))));
+        let mut g2_huge = 1u64.to_le_bytes().to_vec();
+        g2_huge.extend([0u8; G1_UNCOMPRESSED]);
+        g2_huge.extend(u64::MAX.to_le_bytes());
+        assert!(matches!(RingContext::from_srs_bytes(&g2_huge, 6), Err(BandersnatchError::Srs(_))));
+        assert!(matches!(RingContext::from_srs_bytes(&[], 6), Err(BandersnatchError::Srs(_))));
     }
 
     /// An output point with a small-order component added must not verify: without the subgroup

@@ -1,4 +1,4 @@
-//! Service accounts δ (GP 0.7.2 §9, eq. 9.3).
+//! Service accounts δ (GP 0.7.2 §9).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! The accumulation queues: ready work ω, accumulated history ξ and the last outputs θ
-//! (GP 0.7.2 §12, eqs. 12.1–12.3).
+//! (GP 0.7.2 §12.1).
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::{Hash, ServiceId, WorkPackageHash, WorkReport};

@@ -1,4 +1,4 @@
-//! The authorizer pools α and queues φ (GP 0.7.2 §8, eq. 8.1).
+//! The authorizer pools α and queues φ (GP 0.7.2 §8.2).
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::constants::AUTH_QUEUE_SIZE;

@@ -1,4 +1,4 @@
-//! The judgments state ψ (GP 0.7.2 §10, eq. 10.1).
+//! The judgments state ψ (GP 0.7.2 §10.1).
 
 use std::collections::BTreeSet;
 

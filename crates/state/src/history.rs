@@ -1,4 +1,4 @@
-//! Recent history β = (β_H, β_B) (GP 0.7.2 §7, eqs. 7.1–7.3).
+//! Recent history β = (β_H, β_B) (GP 0.7.2 §7).
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_merkle::Mmr;

@@ -1,4 +1,4 @@
-//! The privileged services χ (GP 0.7.2 §9.4, eq. 9.9).
+//! The privileged services χ (GP 0.7.2 §9.4).
 
 use std::collections::BTreeMap;
 

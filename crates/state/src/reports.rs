@@ -1,4 +1,4 @@
-//! Reports pending availability ρ (GP 0.7.2 §11.1, eq. 11.1).
+//! Reports pending availability ρ (GP 0.7.2 §11.1).
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::{TimeSlot, WorkReport};

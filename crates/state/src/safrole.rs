@@ -1,4 +1,4 @@
-//! Safrole's state γ and the entropy accumulator η (GP 0.7.2 §6, eqs. 6.3, 6.21).
+//! Safrole's state γ and the entropy accumulator η (GP 0.7.2 §6.2, §6.4).
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::{BandersnatchPublic, BandersnatchRingCommitment, Entropy, TicketBody};

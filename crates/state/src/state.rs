@@ -1,4 +1,4 @@
-//! The whole state σ (GP 0.7.2 eq. 4.4).
+//! The whole state σ (GP 0.7.2 §4.2).
 
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::{Gas, ServiceId};
 
-/// One validator's activity over an epoch (GP eq. 13.1).
+/// One validator's activity over an epoch (GP 0.7.2 §13.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct ValidatorActivityRecord {
     /// `b`: blocks produced.
@@ -36,7 +36,7 @@ impl ValidatorsStatistics {
     }
 }
 
-/// One core's activity in the latest block (`π_C[c]`, GP eq. 13.5).
+/// One core's activity in the latest block (`π_C[c]`, GP 0.7.2 §13.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct CoreActivityRecord {
     /// `d`: octets written to the availability layer by reports that became available.
@@ -76,7 +76,7 @@ impl CoresStatistics {
     }
 }
 
-/// One service's activity in the latest block (`π_S[s]`, GP eq. 13.6).
+/// One service's activity in the latest block (`π_S[s]`, GP 0.7.2 §13.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct ServiceActivityRecord {
     /// `p.0`: preimages provided to the service.

@@ -1,9 +1,9 @@
-//! Validator keys (GP 0.7.2 §6.3, eq. 6.8): the sets ι, γ_P, κ and λ.
+//! Validator keys (GP 0.7.2 §6.3): the sets ι, γ_P, κ and λ.
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::{BandersnatchPublic, BlsPublic, Ed25519Public, ValidatorMetadata};
 
-/// One validator's keys and metadata (`K`, GP eq. 6.8): 336 octets.
+/// One validator's keys and metadata (`K`, GP 0.7.2 §6.3): 336 octets.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct ValidatorData {
     /// `k_b`: the Bandersnatch key, for sealing and tickets.

@@ -1,6 +1,8 @@
-//! Sub-transition speed on full-spec blocks built by hand: every validator assuring every core,
-//! and a bad verdict with a full supermajority of judgments. Signature checks dominate both.
+//! Sub-transition speed on full-spec blocks built by hand: every validator assuring every core, a
+//! bad verdict with a full supermajority of judgments, and a guarantee on every core. Signature
+//! checks dominate all three.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -8,13 +10,16 @@ use ed25519_zebra::SigningKey;
 use orrery_codec::{BitVec, Encode};
 use orrery_crypto::{blake2b_256, blake2b_256_concat};
 use orrery_state::{
-    AvailabilityAssignment, AvailabilityAssignments, DisputesRecords, ValidatorData, ValidatorsData,
+    AuthPools, AvailabilityAssignment, AvailabilityAssignments, BlockInfo, DisputesRecords, EntropyBuffer,
+    RecentBlocks, ServiceInfo, ValidatorData, ValidatorsData,
 };
+use orrery_stf::assignments::GuarantorAssignments;
 use orrery_stf::disputes::DisputesInput;
+use orrery_stf::reports::{self, ReportsInput};
 use orrery_stf::{assurances, contexts, disputes};
 use orrery_types::{
-    AvailAssurance, ChainSpec, Culprit, DisputesExtrinsic, Judgement, RefineContext, RefineLoad, Verdict,
-    WorkExecResult, WorkPackageSpec, WorkReport, WorkResult,
+    AvailAssurance, ChainSpec, Culprit, DisputesExtrinsic, Judgement, RefineContext, RefineLoad,
+    ReportGuarantee, ValidatorSignature, Verdict, WorkExecResult, WorkPackageSpec, WorkReport, WorkResult,
 };
 
 fn keys(count: usize) -> Vec<SigningKey> {
@@ -128,6 +133,59 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(spec.super_majority() as u64 + 2));
     group.bench_function("disputes/spec=full,judgments=683", |b| {
         b.iter(|| disputes::apply(&spec, prior, black_box(&extrinsic)).unwrap())
+    });
+
+    // A full block of guarantees: one report on every core, each signed by its three guarantors.
+    let slot = 100;
+    let entropy = EntropyBuffer([[1; 32], [2; 32], [3; 32], [4; 32]]);
+    let assigned = GuarantorAssignments::current(&spec, &entropy, slot, &active);
+    let anchor = [0x11; 32];
+    let recent = RecentBlocks {
+        history: vec![BlockInfo {
+            header_hash: anchor,
+            beefy_root: [0; 32],
+            state_root: [0; 32],
+            reported: vec![],
+        }],
+        mmr: Default::default(),
+    };
+    let guarantees: Vec<ReportGuarantee> = (0..cores)
+        .map(|core| {
+            let mut report = report(core);
+            report.context.anchor = anchor;
+            report.context.lookup_anchor_slot = slot - 1;
+            let message = [contexts::GUARANTEE, &blake2b_256(&report.encode())].concat();
+            let signatures = (0..v)
+                .filter(|&i| assigned.cores[i] == core)
+                .map(|i| ValidatorSignature {
+                    validator_index: i as u16,
+                    signature: keys[i].sign(&message).to_bytes(),
+                })
+                .collect();
+            ReportGuarantee { report, slot, signatures }
+        })
+        .collect();
+    let free = AvailabilityAssignments::empty(cores.into());
+    let pools = AuthPools(vec![vec![[0; 32]]; cores.into()]);
+    let services: BTreeMap<u32, ServiceInfo> = [(1, ServiceInfo::default())].into();
+    let (offenders, known) = (BTreeSet::new(), BTreeSet::new());
+    let input = ReportsInput {
+        slot,
+        pending: &free,
+        active: &active,
+        previous: &active,
+        entropy: &entropy,
+        offenders: &offenders,
+        recent: &recent,
+        auth_pools: &pools,
+        services: &services,
+        known_packages: &known,
+        ancestry: None,
+    };
+    assert_eq!(reports::apply(&spec, &input, &guarantees).unwrap().reporters.len(), v);
+    group.throughput(Throughput::Elements(cores.into()));
+    group.bench_function("reports/spec=full,guarantees=341", |b| {
+        b.iter(|| reports::apply(&spec, &input, black_box(&guarantees)).unwrap())
     });
     group.finish();
 }

@@ -1,4 +1,4 @@
-//! The authorizer pools' transition α → α' (GP 0.7.2 §8, eqs. 8.2–8.3).
+//! The authorizer pools' transition α → α' (GP 0.7.2 §8.2).
 //!
 //! Each core's pool loses the authorizer its guaranteed report used (its oldest occurrence), gains
 //! the queue's entry for this slot, and keeps only its newest `O` entries.

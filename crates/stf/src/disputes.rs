@@ -1,12 +1,13 @@
 //! Judgments: ψ → ψ' and ρ → ρ† from the disputes extrinsic (GP 0.7.2 §10).
 //!
 //! Every check runs before anything is written, so an invalid extrinsic leaves the state as it was
-//! and names the first condition it broke.
+//! and names the first condition it broke. The structural conditions come first and the signatures
+//! last, all verified in one batch.
 
 use std::collections::BTreeSet;
 
 use orrery_codec::Encode;
-use orrery_crypto::{blake2b_256, ed25519_verify};
+use orrery_crypto::{blake2b_256, ed25519_verify_batch};
 use orrery_state::{AvailabilityAssignments, DisputesRecords, ValidatorsData};
 use orrery_types::{ChainSpec, DisputesExtrinsic, Ed25519Public, TimeSlot, WorkReportHash};
 
@@ -107,7 +108,7 @@ enum Outcome {
     Wonky,
 }
 
-/// Applies `E_D` (GP eqs. 10.2–10.20).
+/// Applies `E_D` (GP 0.7.2 §10.2–10.3).
 pub fn apply(
     spec: &ChainSpec,
     prior: DisputesInput<'_>,
@@ -118,10 +119,12 @@ pub fn apply(
     let supermajority = spec.super_majority();
     let epoch = prior.prior_slot / spec.epoch_length;
 
-    // Verdicts: sorted by report hash, none already judged (eqs. 10.7, 10.9).
+    // Verdicts: sorted by report hash, none already judged.
     if !strictly_increasing(extrinsic.verdicts.iter().map(|v| &v.target)) {
         return Err(DisputesError::VerdictsNotSortedUnique);
     }
+    // Structure first, every signature afterwards in one batch (they dominate the cost).
+    let mut signed: Vec<(&Ed25519Public, Vec<u8>, &[u8; 64])> = Vec::new();
     let mut outcomes: Vec<(WorkReportHash, Outcome)> = Vec::with_capacity(extrinsic.verdicts.len());
     for verdict in &extrinsic.verdicts {
         if records.is_judged(&verdict.target) {
@@ -141,8 +144,7 @@ pub fn apply(
         for judgment in &verdict.votes {
             let key = keys.get(usize::from(judgment.index)).ok_or(DisputesError::BadValidatorIndex)?;
             let message = contexts::judgment_message(judgment.vote, &verdict.target);
-            ed25519_verify(&key.ed25519, &message, &judgment.signature)
-                .map_err(|_| DisputesError::BadSignature)?;
+            signed.push((&key.ed25519, message, &judgment.signature));
         }
         let positive = verdict.votes.iter().filter(|j| j.vote).count();
         let outcome = match positive {
@@ -163,11 +165,11 @@ pub fn apply(
             }
     };
 
-    // Offenders may be any current or previous validator not already punished (eq. 10.5).
+    // Offenders may be any current or previous validator not already punished.
     let known_key =
         |key: &Ed25519Public| prior.active.iter().chain(prior.previous.iter()).any(|v| v.ed25519 == *key);
 
-    // Culprits: guarantors of a report judged bad (eq. 10.5).
+    // Culprits: guarantors of a report judged bad.
     if !strictly_increasing(extrinsic.culprits.iter().map(|c| &c.key)) {
         return Err(DisputesError::CulpritsNotSortedUnique);
     }
@@ -181,12 +183,10 @@ pub fn apply(
         if !known_key(&culprit.key) {
             return Err(DisputesError::BadGuarantorKey);
         }
-        let message = [contexts::GUARANTEE, &culprit.target].concat();
-        ed25519_verify(&culprit.key, &message, &culprit.signature)
-            .map_err(|_| DisputesError::BadSignature)?;
+        signed.push((&culprit.key, [contexts::GUARANTEE, &culprit.target].concat(), &culprit.signature));
     }
 
-    // Faults: judges who voted against the verdict (eq. 10.6). The report must be judged either
+    // Faults: judges who voted against the verdict. The report must be judged either
     // good or bad, and the fault's vote must be the opposite of that judgment.
     if !strictly_increasing(extrinsic.faults.iter().map(|f| &f.key)) {
         return Err(DisputesError::FaultsNotSortedUnique);
@@ -203,11 +203,10 @@ pub fn apply(
         if !known_key(&fault.key) {
             return Err(DisputesError::BadAuditorKey);
         }
-        let message = contexts::judgment_message(fault.vote, &fault.target);
-        ed25519_verify(&fault.key, &message, &fault.signature).map_err(|_| DisputesError::BadSignature)?;
+        signed.push((&fault.key, contexts::judgment_message(fault.vote, &fault.target), &fault.signature));
     }
 
-    // A good verdict needs a fault and a bad one two culprits (eqs. 10.13–10.14).
+    // A good verdict needs a fault and a bad one two culprits.
     for (target, outcome) in &outcomes {
         match outcome {
             Outcome::Good if !extrinsic.faults.iter().any(|f| f.target == *target) => {
@@ -219,6 +218,11 @@ pub fn apply(
             _ => {}
         }
     }
+
+    ed25519_verify_batch(
+        signed.iter().map(|(key, message, signature)| (*key, message.as_slice(), *signature)),
+    )
+    .map_err(|_| DisputesError::BadSignature)?;
 
     // Everything checks: build the posterior values.
     let mut records = records.clone();
@@ -233,7 +237,7 @@ pub fn apply(
         extrinsic.culprits.iter().map(|c| c.key).chain(extrinsic.faults.iter().map(|f| f.key)).collect();
     records.offenders.extend(offenders_mark.iter().copied());
 
-    // ρ†: reports judged bad or wonky in this block leave their core (eq. 10.15).
+    // ρ†: reports judged bad or wonky in this block leave their core.
     let cleared: BTreeSet<WorkReportHash> =
         outcomes.iter().filter(|(_, o)| *o != Outcome::Good).map(|(t, _)| *t).collect();
     let mut pending = prior.pending.clone();

@@ -1,4 +1,4 @@
-//! Recent history: β → β† → β' (GP 0.7.2 §7, eqs. 7.4–7.8).
+//! Recent history: β → β† → β' (GP 0.7.2 §7).
 //!
 //! Two steps, as the paper orders them: early in the block the last entry's state root is
 //! corrected to the parent's ([`correct_parent_state_root`], giving `β†`, which the reports
@@ -20,7 +20,7 @@ pub fn correct_parent_state_root(recent: &RecentBlocks, parent_state_root: State
     recent
 }
 
-/// The root of the block's accumulation outputs `θ'` that the output log takes (eq. 7.6):
+/// The root of the block's accumulation outputs `θ'` that the output log takes:
 /// the well-balanced keccak Merkle root of `E_4(s) ⌢ E(h)` for each output in order.
 pub fn accumulation_root(outputs: &[AccumulationOutput]) -> Hash {
     let leaves: Vec<Vec<u8>> =
@@ -28,7 +28,7 @@ pub fn accumulation_root(outputs: &[AccumulationOutput]) -> Hash {
     well_balanced_root(&leaves, keccak_256)
 }
 
-/// `β'` from `β†` (eqs. 7.7–7.8): the log `β_B` appends `accumulate_root` (keccak throughout), and
+/// `β'` from `β†`: the log `β_B` appends `accumulate_root` (keccak throughout), and
 /// the history gains this block's header hash, the log's new super-peak, a zero state root (the
 /// next block corrects it) and the packages its guarantees reported, keeping the last `H`.
 pub fn append(

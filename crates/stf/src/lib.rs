@@ -10,7 +10,8 @@
 //! |---|---|---|
 //! | [`disputes`] | §10 | ψ, ρ, τ, κ, λ → ψ', ρ†, `H_o` |
 //! | [`assurances`] | §11.2 | ρ†, κ → ρ‡, W |
-//! | [`preimages`] | §12.7 | δ → δ', π_S |
+//! | [`reports`] | §11.3–11.5 | ρ‡, κ', λ', η', ψ'_O, β†, α, δ → ρ', R |
+//! | [`preimages`] | §12.4 | δ → δ', π_S |
 //! | [`authorizations`] | §8 | α, φ' → α' |
 //! | [`history`] | §7 | β → β†, β' |
 //! | [`statistics`] | §13 | π → π' |
@@ -18,11 +19,13 @@
 
 #![forbid(unused_must_use)]
 
+pub mod assignments;
 pub mod assurances;
 pub mod authorizations;
 pub mod contexts;
 pub mod disputes;
 pub mod history;
 pub mod preimages;
+pub mod reports;
 pub mod safrole;
 pub mod statistics;

@@ -1,4 +1,4 @@
-//! Preimage integration δ‡ → δ' (GP 0.7.2 §12.7, eqs. 12.35–12.38).
+//! Preimage integration δ‡ → δ' (GP 0.7.2 §12.4).
 //!
 //! The extrinsic must be sorted by (service, blob) without duplicates, and every blob must be
 //! solicited and not yet provided in the *prior* accounts ([`validate`]). Integration then writes
@@ -51,7 +51,7 @@ fn providable_key(
     account.requests.get(&key).is_some_and(Vec::is_empty).then_some(key)
 }
 
-/// Checks `E_P` against the prior accounts `δ` (GP eqs. 12.36–12.37).
+/// Checks `E_P` against the prior accounts `δ` (GP 0.7.2 §12.4).
 pub fn validate(
     accounts: &BTreeMap<ServiceId, ServiceAccount>,
     preimages: &[Preimage],

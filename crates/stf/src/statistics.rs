@@ -14,10 +14,10 @@ use orrery_types::{
     AvailAssurance, ChainSpec, Ed25519Public, Extrinsic, Preimage, TimeSlot, ValidatorIndex, WorkReport,
 };
 
-/// `(π'_V, π'_L)` (GP eqs. 13.3–13.4).
+/// `(π'_V, π'_L)` (GP 0.7.2 §13.1).
 ///
 /// `prior_slot` is `τ`, `slot` is `τ' = H_t`, `author` is `H_i`, `active` is `κ'` and `reporters`
-/// is the reporters set `R` of the guarantees (GP eq. 11.26). An author index past `V` credits no
+/// is the reporters set `R` of the guarantees (GP 0.7.2 §11.4). An author index past `V` credits no
 /// one (the header checks reject such a block before this runs).
 #[allow(clippy::too_many_arguments)]
 pub fn validators(
@@ -63,8 +63,8 @@ pub fn validators(
     (current, last)
 }
 
-/// Adds the incoming reports `I` to the core records (`R(c)` and `L(c)` of GP eq. 13.5) and to the
-/// service records (`R(s)` of eq. 13.6).
+/// Adds the incoming reports `I` to the core records (`R(c)` and `L(c)`, GP 0.7.2 §13.2) and to the
+/// service records (`R(s)`).
 pub fn add_reports<'a>(
     cores: &mut CoresStatistics,
     services: &mut ServicesStatistics,
@@ -96,7 +96,7 @@ pub fn add_reports<'a>(
 }
 
 /// Adds the assurances' popularity and the availability load `D(c)` of the reports that became
-/// available `W` (GP eq. 13.5).
+/// available `W` (GP 0.7.2 §13.2).
 pub fn add_availability<'a>(
     cores: &mut CoresStatistics,
     available: impl IntoIterator<Item = &'a WorkReport>,
@@ -119,7 +119,7 @@ pub fn add_availability<'a>(
     }
 }
 
-/// Adds the provided preimages to their services' records (`p` of GP eq. 13.6).
+/// Adds the provided preimages to their services' records (`p`, GP 0.7.2 §13.2).
 pub fn add_preimages(services: &mut ServicesStatistics, preimages: &[Preimage]) {
     for preimage in preimages {
         let service = services.entry(preimage.requester).or_default();

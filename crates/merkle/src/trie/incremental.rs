@@ -8,7 +8,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{bit, branch_hash, first_difference, leaf_hash, lift, Key, TrieError};
+use super::batch::{self, Pairs};
+use super::{bit, branch_hash, check_sorted, first_difference, leaf_hash, lift, Key, TrieError};
 use crate::{Hash, ZERO_HASH};
 
 /// A set of state pairs with its root kept up to date cheaply (GP 0.7.2 Appendix D).
@@ -106,15 +107,18 @@ impl Trie {
 
     /// Builds the trie from pairs sorted by key with no key twice, in linear time.
     pub fn from_sorted<V: Into<Box<[u8]>>>(entries: Vec<(Key, V)>) -> Result<Self, TrieError> {
-        for (i, pair) in entries.windows(2).enumerate() {
-            match pair[0].0.cmp(&pair[1].0) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Err(TrieError::DuplicateKey(pair[0].0)),
-                std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
-            }
+        check_sorted(&entries)?;
+        Ok(Self::build(entries.into_iter().map(|(k, v)| (k, v.into())).collect()))
+    }
+
+    /// Builds from sorted, distinct pairs, hashing every node on the way.
+    fn build(mut entries: Vec<(Key, Box<[u8]>)>) -> Self {
+        if entries.is_empty() {
+            return Self::new();
         }
-        let mut entries: Vec<(Key, Box<[u8]>)> = entries.into_iter().map(|(k, v)| (k, v.into())).collect();
-        Ok(Trie { root: build(&mut entries), len: entries.len(), hash: OnceLock::new() })
+        let len = entries.len();
+        let (hash, root) = batch::subtrie(Build(&mut entries), 0);
+        Trie { root: Some(root), len, hash: OnceLock::from(hash) }
     }
 
     /// The number of pairs.
@@ -128,13 +132,7 @@ impl Trie {
 
     /// The value under `key`.
     pub fn get(&self, key: &Key) -> Option<&[u8]> {
-        let mut node = self.root.as_ref()?;
-        loop {
-            match node {
-                Node::Leaf(leaf) => return (leaf.key == *key).then_some(&leaf.value[..]),
-                Node::Branch(branch) => node = &branch.children[bit(key, usize::from(branch.split))],
-            }
-        }
+        lookup(self.root.as_ref()?, key)
     }
 
     pub fn contains_key(&self, key: &Key) -> bool {
@@ -171,17 +169,28 @@ impl Trie {
     }
 
     /// Applies a batch of changes: `Some(value)` sets a key, `None` removes it.
+    ///
+    /// When a key appears more than once, its last change is the one that holds. The batch is
+    /// sorted and merged into the tree in one descent, so a path shared by many changes is
+    /// walked (and copied, where a clone shares it) once.
     pub fn apply<V: Into<Box<[u8]>>>(&mut self, changes: impl IntoIterator<Item = (Key, Option<V>)>) {
-        for (key, change) in changes {
-            match change {
-                Some(value) => {
-                    self.insert(key, value);
-                }
-                None => {
-                    self.remove(&key);
-                }
+        let mut changes: Vec<Change> = changes.into_iter().map(|(k, v)| (k, v.map(Into::into))).collect();
+        if changes.is_empty() {
+            return;
+        }
+        // Stable, so that of equal keys the last given stays last and is the one kept.
+        changes.sort_by_key(|c| c.0);
+        let mut kept: Vec<Change> = Vec::with_capacity(changes.len());
+        for change in changes {
+            match kept.last_mut() {
+                Some(last) if last.0 == change.0 => *last = change,
+                _ => kept.push(change),
             }
         }
+        self.hash = OnceLock::new();
+        let mut len = self.len as isize;
+        self.root = merge(self.root.take(), &mut kept, &mut len);
+        self.len = len as usize;
     }
 
     /// The state root `M` (GP eq. D.5), hashing only what changed since it was last asked for.
@@ -195,34 +204,144 @@ impl Trie {
     }
 }
 
-/// Builds the sub-trie of sorted, distinct pairs, moving each value out of its slot once.
-fn build(items: &mut [(Key, Box<[u8]>)]) -> Option<Node> {
-    match items {
-        [] => None,
-        [(key, value)] => Some(Node::leaf(*key, std::mem::take(value))),
-        [(first, _), .., (last, _)] => {
-            let first = *first;
-            let split = first_difference(&first, last)?;
-            let mid = items.partition_point(|(k, _)| bit(k, split) == 0);
-            let (left, right) = items.split_at_mut(mid);
-            let (left, right) = build_both(left, right);
-            Some(Node::Branch(Arc::new(Branch::new(split, first, [left?, right?]))))
+/// Sorted, distinct pairs becoming a [`Trie`]'s nodes; each value moves into its leaf.
+struct Build<'a>(&'a mut [(Key, Box<[u8]>)]);
+
+impl Pairs for Build<'_> {
+    type Node = Node;
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn key(&self, i: usize) -> &Key {
+        &self.0[i].0
+    }
+    fn value(&self, i: usize) -> &[u8] {
+        &self.0[i].1
+    }
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (l, r) = self.0.split_at_mut(mid);
+        (Build(l), Build(r))
+    }
+    fn leaf(&mut self, i: usize) -> Node {
+        let (key, value) = &mut self.0[i];
+        Node::leaf(*key, std::mem::take(value))
+    }
+    fn branch(split: usize, key: &Key, children: [Node; 2], ids: [Hash; 2]) -> Node {
+        let [left, right] = ids;
+        let branch = Branch {
+            split: split as u8,
+            key: *key,
+            children,
+            ids: [OnceLock::from(left), OnceLock::from(right)],
+        };
+        Node::Branch(Arc::new(branch))
+    }
+}
+
+/// A change to one key: a new value, or `None` to remove it.
+type Change = (Key, Option<Box<[u8]>>);
+
+/// The value under `key` in a sub-trie.
+fn lookup<'a>(mut node: &'a Node, key: &Key) -> Option<&'a [u8]> {
+    loop {
+        match node {
+            Node::Leaf(leaf) => return (leaf.key == *key).then_some(&leaf.value[..]),
+            Node::Branch(branch) => node = &branch.children[bit(key, usize::from(branch.split))],
         }
     }
 }
 
-#[cfg(feature = "parallel")]
-fn build_both(left: &mut [(Key, Box<[u8]>)], right: &mut [(Key, Box<[u8]>)]) -> (Option<Node>, Option<Node>) {
-    if left.len().min(right.len()) >= super::PARALLEL_MIN {
-        rayon::join(|| build(left), || build(right))
+/// How the first `bits` bits of `key` compare with those of `prefix`.
+fn compare_prefix(key: &Key, prefix: &Key, bits: usize) -> std::cmp::Ordering {
+    match first_difference(key, prefix) {
+        Some(b) if b < bits => key.cmp(prefix),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Merges sorted changes with distinct keys into a sub-trie, counting pairs added and removed
+/// in `len`, and returns what is left of it.
+fn merge(node: Option<Node>, changes: &mut [Change], len: &mut isize) -> Option<Node> {
+    let branch = match node {
+        Some(Node::Branch(branch)) if changes.len() > 1 => branch,
+        // Nothing below to share a walk with: one change at a time.
+        node => return merge_each(node, changes, len),
+    };
+    let split = usize::from(branch.split);
+    // The changes that fall under this branch agree with its key before `split`; being sorted,
+    // they form one run, with the rest (which fork off above the split) before and after it.
+    let start = changes.partition_point(|(k, _)| compare_prefix(k, &branch.key, split).is_lt());
+    let end = changes.partition_point(|(k, _)| !compare_prefix(k, &branch.key, split).is_gt());
+    let (before, rest) = changes.split_at_mut(start);
+    let (inside, after) = rest.split_at_mut(end - start);
+    let node = if inside.is_empty() {
+        Some(Node::Branch(branch))
     } else {
-        (build(left), build(right))
+        let mid = inside.partition_point(|(k, _)| bit(k, split) == 0);
+        let (left_changes, right_changes) = inside.split_at_mut(mid);
+        let Branch { key, children: [left, right], ids: [left_id, right_id], .. } =
+            Arc::unwrap_or_clone(branch);
+        let (left_id, right_id) = (
+            if left_changes.is_empty() { left_id } else { OnceLock::new() },
+            if right_changes.is_empty() { right_id } else { OnceLock::new() },
+        );
+        let (mut left_len, mut right_len) = (0, 0);
+        let (left, right) =
+            merge_both((left, left_changes, &mut left_len), (right, right_changes, &mut right_len), split);
+        *len += left_len + right_len;
+        match (left, right) {
+            (Some(left), Some(right)) => Some(Node::Branch(Arc::new(Branch {
+                split: split as u8,
+                key,
+                children: [left, right],
+                ids: [left_id, right_id],
+            }))),
+            // One side emptied: the other takes the branch's place.
+            (left, right) => left.or(right),
+        }
+    };
+    let node = merge_each(node, before, len);
+    merge_each(node, after, len)
+}
+
+type Side<'a> = (Node, &'a mut [Change], &'a mut isize);
+
+#[cfg(feature = "parallel")]
+fn merge_both(left: Side<'_>, right: Side<'_>, split: usize) -> (Option<Node>, Option<Node>) {
+    // Two threads pay only near the top, with enough changes on both sides.
+    if split < 4 && left.1.len().min(right.1.len()) >= 512 {
+        rayon::join(|| merge(Some(left.0), left.1, left.2), || merge(Some(right.0), right.1, right.2))
+    } else {
+        (merge(Some(left.0), left.1, left.2), merge(Some(right.0), right.1, right.2))
     }
 }
 
 #[cfg(not(feature = "parallel"))]
-fn build_both(left: &mut [(Key, Box<[u8]>)], right: &mut [(Key, Box<[u8]>)]) -> (Option<Node>, Option<Node>) {
-    (build(left), build(right))
+fn merge_both(left: Side<'_>, right: Side<'_>, _split: usize) -> (Option<Node>, Option<Node>) {
+    (merge(Some(left.0), left.1, left.2), merge(Some(right.0), right.1, right.2))
+}
+
+/// Applies changes one by one.
+fn merge_each(mut node: Option<Node>, changes: &mut [Change], len: &mut isize) -> Option<Node> {
+    for (key, change) in changes.iter_mut() {
+        match (change.take(), node.as_mut()) {
+            (Some(value), None) => {
+                node = Some(Node::leaf(*key, value));
+                *len += 1;
+            }
+            (Some(value), Some(existing)) => {
+                if insert(existing, *key, value).is_none() {
+                    *len += 1;
+                }
+            }
+            (None, Some(existing)) if lookup(existing, key).is_some() => {
+                node = node.and_then(|n| remove(n, key).0);
+                *len -= 1;
+            }
+            (None, _) => {}
+        }
+    }
+    node
 }
 
 fn insert(node: &mut Node, key: Key, value: Box<[u8]>) -> Option<Box<[u8]>> {
@@ -325,6 +444,6 @@ impl<V: Into<Box<[u8]>>> FromIterator<(Key, V)> for Trie {
                 _ => deduped.push((key, value)),
             }
         }
-        Trie { root: build(&mut deduped), len: deduped.len(), hash: OnceLock::new() }
+        Self::build(deduped)
     }
 }

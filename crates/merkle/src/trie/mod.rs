@@ -5,15 +5,23 @@
 //! [`Trie`] keeps a persistent tree with cached sub-trie identities so that a batch of changes costs
 //! only the paths it touches.
 //!
-//! Both walk the paper's `M` with the single-child chains compressed: where every key of a sub-trie
-//! agrees on the next bits, `M` stacks one branch node per shared bit with a zero hash on the empty
-//! side. Those nodes are still hashed, one per bit, but are not stored or searched bit by bit.
+//! Where every key of a sub-trie agrees on the next bits, `M` stacks one branch node per shared bit
+//! with the zero hash on the empty side. Both ways hash those nodes, as they must, but [`Trie`]
+//! stores only the branches where keys actually part (a crit-bit tree) and hashes the single-child
+//! chain between two of them when it needs the upper one's identity.
+//!
+//! Speed: sorted input is hashed level by level, each level's nodes together through the vector
+//! blake2b (`blake2b_simd`'s `hash_many`, four lanes with AVX2), in cache-sized runs; with the
+//! default `parallel` feature the runs spread over rayon's threads. A [`Trie`] built from pairs
+//! gets its cached identities from the same pass. See `docs/performance/merkle.md`.
 
+mod batch;
+mod hash;
 mod incremental;
 
-use orrery_crypto::blake2b_256;
+use hash::blake;
 
-pub use incremental::Trie;
+pub use incremental::{Iter, Trie};
 
 use crate::{Hash, ZERO_HASH};
 
@@ -53,16 +61,32 @@ pub(crate) fn first_difference(a: &Key, b: &Key) -> Option<usize> {
 /// `L(k, v)` (GP eq. D.4): an embedded-value leaf for values up to 32 bytes, else a leaf holding
 /// the value's hash.
 pub fn leaf_node(key: &Key, value: &[u8]) -> [u8; 64] {
-    let mut node = [0u8; 64];
-    node[1..32].copy_from_slice(key);
     if value.len() <= 32 {
-        // The length's low six bits after the `1, 0` marker; a length of at most 32 needs no more.
-        node[0] = 0b1000_0000 | value.len() as u8;
-        node[32..32 + value.len()].copy_from_slice(value);
+        embedded_leaf(key, value)
     } else {
-        node[0] = 0b1100_0000;
-        node[32..].copy_from_slice(&blake2b_256(value));
+        hashed_leaf(key, &blake(value))
     }
+}
+
+/// An embedded-value leaf; `value` is at most 32 bytes.
+#[inline]
+pub(crate) fn embedded_leaf(key: &Key, value: &[u8]) -> [u8; 64] {
+    debug_assert!(value.len() <= 32);
+    let mut node = [0u8; 64];
+    // The length's low six bits after the `1, 0` marker; a length of at most 32 needs no more.
+    node[0] = 0b1000_0000 | value.len() as u8;
+    node[1..32].copy_from_slice(key);
+    node[32..32 + value.len()].copy_from_slice(value);
+    node
+}
+
+/// A regular leaf, given the hash of its value.
+#[inline]
+pub(crate) fn hashed_leaf(key: &Key, value_hash: &Hash) -> [u8; 64] {
+    let mut node = [0u8; 64];
+    node[0] = 0b1100_0000;
+    node[1..32].copy_from_slice(key);
+    node[32..].copy_from_slice(value_hash);
     node
 }
 
@@ -77,12 +101,12 @@ pub fn branch_node(left: &Hash, right: &Hash) -> [u8; 64] {
 
 #[inline]
 pub(crate) fn leaf_hash(key: &Key, value: &[u8]) -> Hash {
-    blake2b_256(&leaf_node(key, value))
+    blake(&leaf_node(key, value))
 }
 
 #[inline]
 pub(crate) fn branch_hash(left: &Hash, right: &Hash) -> Hash {
-    blake2b_256(&branch_node(left, right))
+    blake(&branch_node(left, right))
 }
 
 /// The identity at depth `depth` of a sub-trie whose keys all agree with `key` on bits `..split`
@@ -97,6 +121,15 @@ pub(crate) fn lift(mut hash: Hash, key: &Key, split: usize, depth: usize) -> Has
 
 /// The state root `M` (GP eq. D.5) of pairs sorted by key with no key twice.
 pub fn root_of_sorted<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)]) -> Result<Hash, TrieError> {
+    check_sorted(entries)?;
+    if entries.is_empty() {
+        return Ok(ZERO_HASH);
+    }
+    Ok(batch::subtrie(batch::RootOnly(entries), 0).0)
+}
+
+/// Keys strictly ascending: sorted, and none twice.
+pub(crate) fn check_sorted<V>(entries: &[(Key, V)]) -> Result<(), TrieError> {
     for (i, pair) in entries.windows(2).enumerate() {
         match pair[0].0.cmp(&pair[1].0) {
             std::cmp::Ordering::Less => {}
@@ -104,7 +137,7 @@ pub fn root_of_sorted<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)]) -> Result<Has
             std::cmp::Ordering::Greater => return Err(TrieError::Unsorted(i + 1)),
         }
     }
-    Ok(subtrie(entries, 0))
+    Ok(())
 }
 
 /// The state root `M` (GP eq. D.5) of a set of pairs in any order; a key given twice is an error,
@@ -118,40 +151,6 @@ where
     let mut sorted: Vec<(Key, V)> = entries.into_iter().map(|(k, v)| (*k.borrow(), v)).collect();
     sorted.sort_unstable_by_key(|e| e.0);
     root_of_sorted(&sorted)
-}
-
-/// Below this many entries a sub-trie is hashed on one thread; above it both halves may run at once.
-#[cfg(feature = "parallel")]
-const PARALLEL_MIN: usize = 1 << 12;
-
-/// `M` of sorted, distinct pairs that all agree on bits `..depth`.
-fn subtrie<V: AsRef<[u8]> + Sync>(entries: &[(Key, V)], depth: usize) -> Hash {
-    match entries {
-        [] => ZERO_HASH,
-        [(key, value)] => leaf_hash(key, value.as_ref()),
-        [(first, _), .., (last, _)] => {
-            // Sorted keys: the first and last differ first where the set splits.
-            let split = first_difference(first, last).unwrap_or(KEY_BITS - 1);
-            let mid = entries.partition_point(|(k, _)| bit(k, split) == 0);
-            let (left, right) = entries.split_at(mid);
-            let (l, r) = both(left, right, split + 1);
-            lift(branch_hash(&l, &r), first, split, depth)
-        }
-    }
-}
-
-#[cfg(feature = "parallel")]
-fn both<V: AsRef<[u8]> + Sync>(left: &[(Key, V)], right: &[(Key, V)], depth: usize) -> (Hash, Hash) {
-    if left.len().min(right.len()) >= PARALLEL_MIN {
-        rayon::join(|| subtrie(left, depth), || subtrie(right, depth))
-    } else {
-        (subtrie(left, depth), subtrie(right, depth))
-    }
-}
-
-#[cfg(not(feature = "parallel"))]
-fn both<V: AsRef<[u8]> + Sync>(left: &[(Key, V)], right: &[(Key, V)], depth: usize) -> (Hash, Hash) {
-    (subtrie(left, depth), subtrie(right, depth))
 }
 
 #[cfg(test)]

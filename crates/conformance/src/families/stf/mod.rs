@@ -13,6 +13,7 @@ mod authorizations;
 mod disputes;
 mod history;
 mod preimages;
+mod reports;
 pub(crate) mod safrole;
 mod statistics;
 
@@ -56,6 +57,7 @@ pub fn checker(name: &str) -> Option<CaseChecker> {
         "disputes" => check_case::<disputes::Disputes>,
         "assurances" => check_case::<assurances::Assurances>,
         "history" => check_case::<history::History>,
+        "reports" => check_case::<reports::Reports>,
         _ => return None,
     })
 }

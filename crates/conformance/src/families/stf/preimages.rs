@@ -1,4 +1,4 @@
-//! `stf/preimages`: preimage integration and its service statistics (GP 0.7.2 §12.7, §13.2).
+//! `stf/preimages`: preimage integration and its service statistics (GP 0.7.2 §12.4, §13.2).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Guarantor assignments `M` and `M*` (GP 0.7.2 §11.3, eqs. 11.18–11.22): which core each
+//! Guarantor assignments `M` and `M*` (GP 0.7.2 §11.3): which core each
 //! validator guarantees for in a rotation, and the keys it signs with.
 
 use orrery_state::{EntropyBuffer, ValidatorsData};
@@ -16,7 +16,12 @@ pub struct GuarantorAssignments {
 
 impl GuarantorAssignments {
     /// `M = (P(η'_2, τ'), Φ(κ'))`.
-    pub fn current(spec: &ChainSpec, entropy: &EntropyBuffer, slot: TimeSlot, active: &ValidatorsData) -> Self {
+    pub fn current(
+        spec: &ChainSpec,
+        entropy: &EntropyBuffer,
+        slot: TimeSlot,
+        active: &ValidatorsData,
+    ) -> Self {
         Self { cores: permute(spec, &entropy.0[2], slot), keys: active.iter().map(|v| v.ed25519).collect() }
     }
 

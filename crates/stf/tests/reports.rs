@@ -199,7 +199,7 @@ fn cores_must_exist_be_sorted_be_free_and_authorize() {
     assert_eq!(world.run(&[g0.clone(), g0.clone()]), Err(ReportsError::OutOfOrderGuarantee));
 
     world.auth_pools.0[0].clear();
-    assert_eq!(world.run(&[g0.clone()]), Err(ReportsError::CoreUnauthorized));
+    assert_eq!(world.run(std::slice::from_ref(&g0)), Err(ReportsError::CoreUnauthorized));
     world.pending.0[0] = Some(AvailabilityAssignment { report: report(0, 9), timeout: 1 });
     assert_eq!(world.run(&[g0]), Err(ReportsError::CoreEngaged));
 }
@@ -274,7 +274,7 @@ impl Ancestry for NoAncestors {
 #[test]
 fn contexts_must_match_recent_history_and_ancestry() {
     let world = World::new();
-    let mut alter = |f: &dyn Fn(&mut WorkReport)| {
+    let alter = |f: &dyn Fn(&mut WorkReport)| {
         let mut g = world.guarantee(anchored(0, 1), 2);
         f(&mut g.report);
         resign(&mut g);
@@ -286,7 +286,7 @@ fn contexts_must_match_recent_history_and_ancestry() {
     // Older than L = 14 400 slots would need a later block; here the anchor slot is fine but the
     // ancestry, when given, must know the header.
     let g = world.guarantee(anchored(0, 1), 2);
-    assert!(world.run(&[g.clone()]).is_ok());
+    assert!(world.run(std::slice::from_ref(&g)).is_ok());
     assert_eq!(world.run_with(&[g], Some(&NoAncestors)), Err(ReportsError::LookupAnchorNotRecent));
 }
 

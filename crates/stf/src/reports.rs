@@ -3,20 +3,20 @@
 //! Every guarantee is checked against the paper's conditions (credentials and guarantor
 //! assignment, the core's state and authorizer pool, the report's size, gas and dependencies, its
 //! refinement context against recent history, and the services it names) before anything is
-//! written; the first broken condition is the error.
+//! written; the first broken condition is the error. Signatures are checked last, all in one batch.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use orrery_codec::Encode;
-use orrery_crypto::{blake2b_256, ed25519_verify};
+use orrery_crypto::{blake2b_256, ed25519_verify_batch};
 use orrery_state::{
-    AuthPools, AvailabilityAssignment, AvailabilityAssignments, EntropyBuffer, RecentBlocks, ReportedWorkPackage,
-    ServiceAccount, ServiceInfo, ValidatorsData,
+    AuthPools, AvailabilityAssignment, AvailabilityAssignments, EntropyBuffer, RecentBlocks,
+    ReportedWorkPackage, ServiceAccount, ServiceInfo, ValidatorsData,
 };
 use orrery_types::constants::{MAX_PACKAGE_ITEMS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE};
 use orrery_types::{
-    ChainSpec, Ed25519Public, Hash, HeaderHash, ReportGuarantee, ServiceId, TimeSlot, WorkExecResult, WorkPackageHash,
-    WorkReport,
+    ChainSpec, Ed25519Public, Hash, HeaderHash, ReportGuarantee, ServiceId, TimeSlot, WorkExecResult,
+    WorkPackageHash, WorkReport,
 };
 
 use crate::assignments::GuarantorAssignments;
@@ -130,7 +130,7 @@ impl Services for BTreeMap<ServiceId, ServiceInfo> {
     }
 }
 
-/// The ancestor set `A`: the headers of the last `L` slots, by hash and slot (GP eq. 11.35).
+/// The ancestor set `A`: the headers of the last `L` slots, by hash and slot (GP 0.7.2 §11.4.1).
 pub trait Ancestry {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool;
 }
@@ -182,8 +182,8 @@ pub struct ReportsOutput {
     pub reporters: BTreeSet<Ed25519Public>,
 }
 
-/// The packages already in the pipeline (GP eq. 11.37's exclusions): reported in recent history,
-/// accumulated in the last epoch, waiting in the ready queue, or pending availability.
+/// The packages already in the pipeline (the exclusions of GP 0.7.2 §11.4.1): reported in recent
+/// history, accumulated in the last epoch, waiting in the ready queue, or pending availability.
 pub fn known_packages<'a>(
     recent: &RecentBlocks,
     accumulated: impl IntoIterator<Item = &'a WorkPackageHash>,
@@ -197,7 +197,7 @@ pub fn known_packages<'a>(
     known
 }
 
-/// Applies `E_G` (GP eqs. 11.23–11.43).
+/// Applies `E_G` (GP 0.7.2 §11.4–11.5).
 pub fn apply(
     spec: &ChainSpec,
     input: &ReportsInput<'_>,
@@ -211,6 +211,9 @@ pub fn apply(
     let mut previous: Option<GuarantorAssignments> = None;
     let mut reporters = BTreeSet::new();
     let mut last_core: Option<u16> = None;
+    // Signatures are verified together, in one batch, once everything else has been checked.
+    let mut signed: Vec<(Ed25519Public, usize, &[u8; 64])> = Vec::new();
+    let mut messages: Vec<Vec<u8>> = Vec::with_capacity(guarantees.len());
 
     for guarantee in guarantees {
         let report = &guarantee.report;
@@ -225,7 +228,7 @@ pub fn apply(
 
         check_report_shape(spec, report)?;
 
-        // Credentials: two or three, sorted by validator index (eqs. 11.23–11.24).
+        // Credentials: two or three, sorted by validator index.
         let credential = &guarantee.signatures;
         if !(2..=3).contains(&credential.len()) {
             return Err(ReportsError::InsufficientGuarantees);
@@ -237,7 +240,7 @@ pub fn apply(
             return Err(ReportsError::BadValidatorIndex);
         }
 
-        // The guarantee's slot must be in this rotation or the previous one (eq. 11.26).
+        // The guarantee's slot must be in this rotation or the previous one.
         if guarantee.slot > slot {
             return Err(ReportsError::FutureReportSlot);
         }
@@ -253,7 +256,8 @@ pub fn apply(
             })
         };
 
-        let message = [contexts::GUARANTEE, &blake2b_256(&report.encode())].concat();
+        messages.push([contexts::GUARANTEE, &blake2b_256(&report.encode())].concat());
+        let message = messages.len() - 1;
         for credential in credential {
             let index = usize::from(credential.validator_index);
             // Φ has replaced an offender's keys with zeros, which no signature verifies; say so.
@@ -264,20 +268,24 @@ pub fn apply(
             if assignments.cores.get(index) != Some(&core) {
                 return Err(ReportsError::WrongAssignment);
             }
-            ed25519_verify(key, &message, &credential.signature).map_err(|_| ReportsError::BadSignature)?;
+            signed.push((*key, message, &credential.signature));
             reporters.insert(*key);
         }
 
-        // The core must be free and must authorize the report (eq. 11.29).
+        // The core must be free and must authorize the report.
         if input.pending.0.get(usize::from(core)).is_some_and(Option::is_some) {
             return Err(ReportsError::CoreEngaged);
         }
-        if !input.auth_pools.0.get(usize::from(core)).is_some_and(|pool| pool.contains(&report.authorizer_hash)) {
+        if !input
+            .auth_pools
+            .0
+            .get(usize::from(core))
+            .is_some_and(|pool| pool.contains(&report.authorizer_hash))
+        {
             return Err(ReportsError::CoreUnauthorized);
         }
 
         // Each digest's service must exist, be predicted correctly and get its minimum gas
-        // (eqs. 11.30, 11.43).
         for digest in &report.results {
             let info = input.services.info(digest.service_id).ok_or(ReportsError::BadServiceId)?;
             if digest.code_hash != info.code_hash {
@@ -288,7 +296,7 @@ pub fn apply(
             }
         }
 
-        // The refinement context (eqs. 11.33–11.35).
+        // The refinement context.
         let context = &report.context;
         let anchor = input
             .recent
@@ -310,7 +318,7 @@ pub fn apply(
         }
     }
 
-    // Packages: unique within the extrinsic and new to the pipeline (eqs. 11.32, 11.37).
+    // Packages: unique within the extrinsic and new to the pipeline.
     let mut incoming: BTreeMap<WorkPackageHash, Hash> = BTreeMap::new();
     for guarantee in guarantees {
         let spec_ = &guarantee.report.package_spec;
@@ -325,8 +333,8 @@ pub fn apply(
         return Err(ReportsError::DuplicatePackage);
     }
 
-    // Dependencies: prerequisites in this block or recent history (eq. 11.38), and segment-root
-    // lookups matching a package known there (eq. 11.40). A lookup whose package is unknown is a
+    // Dependencies: prerequisites in this block or recent history, and segment-root
+    // lookups matching a package known there. A lookup whose package is unknown is a
     // lookup that matches nothing, so it is reported as such rather than as a missing dependency.
     for guarantee in guarantees {
         let report = &guarantee.report;
@@ -342,6 +350,11 @@ pub fn apply(
         }
     }
 
+    ed25519_verify_batch(
+        signed.iter().map(|(key, message, signature)| (key, messages[*message].as_slice(), *signature)),
+    )
+    .map_err(|_| ReportsError::BadSignature)?;
+
     let mut pending = input.pending.clone();
     // ρ has one entry per core; a shorter value built by hand is padded rather than indexed past.
     if pending.0.len() < cores {
@@ -351,12 +364,13 @@ pub fn apply(
         let core = usize::from(guarantee.report.core_index);
         pending.0[core] = Some(AvailabilityAssignment { report: guarantee.report.clone(), timeout: slot });
     }
-    let reported = incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
+    let reported =
+        incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
     Ok(ReportsOutput { pending, reported, reporters })
 }
 
-/// The conditions on a report alone: digests, dependencies, size and gas (eqs. 11.2, 11.3, 11.8,
-/// 11.30).
+/// The conditions on a report alone: digests, dependencies, size and gas (GP 0.7.2
+/// §11.1, §11.4).
 fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), ReportsError> {
     if report.results.is_empty() {
         return Err(ReportsError::MissingWorkResults);
@@ -367,10 +381,11 @@ fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), Repor
     if report.segment_root_lookup.len() + report.context.prerequisites.len() > MAX_REPORT_DEPENDENCIES {
         return Err(ReportsError::TooManyDependencies);
     }
-    let output_size = report.results.iter().fold(report.auth_output.len(), |sum, digest| match &digest.result {
-        WorkExecResult::Ok(output) => sum.saturating_add(output.len()),
-        _ => sum,
-    });
+    let output_size =
+        report.results.iter().fold(report.auth_output.len(), |sum, digest| match &digest.result {
+            WorkExecResult::Ok(output) => sum.saturating_add(output.len()),
+            _ => sum,
+        });
     if output_size > MAX_REPORT_VAR_SIZE {
         return Err(ReportsError::WorkReportTooBig);
     }

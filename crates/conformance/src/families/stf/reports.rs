@@ -4,14 +4,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_state::{
-    AuthPools, AvailabilityAssignments, CoresStatistics, EntropyBuffer, RecentBlocks, ServiceInfo, ValidatorsData,
+    AuthPools, AvailabilityAssignments, CoresStatistics, EntropyBuffer, RecentBlocks, ServiceInfo,
+    ValidatorsData,
 };
 use orrery_stf::reports::{self, ReportsInput};
 use orrery_stf::statistics;
 use orrery_types::{ChainSpec, Ed25519Public, Hash, ReportGuarantee, ServiceId, TimeSlot, WorkPackageHash};
 
 use super::{
-    services_statistics, services_statistics_entries, ErrorCodes, ServicesStatisticsMapEntry, StfResult, StfVector,
+    services_statistics, services_statistics_entries, ErrorCodes, ServicesStatisticsMapEntry, StfResult,
+    StfVector,
 };
 
 /// The part of a service account this transition reads: its fixed fields.
@@ -129,7 +131,11 @@ impl StfVector for Reports {
             Ok(out) => {
                 let mut cores = pre.cores_statistics.clone();
                 let mut services = services_statistics(&pre.services_statistics);
-                statistics::add_reports(&mut cores, &mut services, input.guarantees.iter().map(|g| &g.report));
+                statistics::add_reports(
+                    &mut cores,
+                    &mut services,
+                    input.guarantees.iter().map(|g| &g.report),
+                );
                 let state = State {
                     avail_assignments: out.pending,
                     cores_statistics: cores,
@@ -140,7 +146,10 @@ impl StfVector for Reports {
                     reported: out
                         .reported
                         .iter()
-                        .map(|p| ReportedPackage { work_package_hash: p.hash, segment_tree_root: p.exports_root })
+                        .map(|p| ReportedPackage {
+                            work_package_hash: p.hash,
+                            segment_tree_root: p.exports_root,
+                        })
                         .collect(),
                     reporters: out.reporters.into_iter().collect(),
                 };

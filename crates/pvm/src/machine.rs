@@ -1,0 +1,579 @@
+//! The interpreter: Ψ of GP 0.7.2 §A.1 over the pre-decoded program, one `match` per instruction,
+//! registers in a fixed array, gas charged per basic block, memory through the page table.
+//!
+//! A [`Machine`] runs until an exit and keeps its state, so that a host can inspect and change
+//! registers, memory and gas after a host call or a page fault and then call [`Machine::run`] again.
+
+use std::sync::Arc;
+
+use crate::memory::{Access, Memory, MemoryError, PAGE_SIZE};
+use crate::opcode::Opcode;
+use crate::program::{Program, INVALID_SLOT};
+
+/// The number of registers.
+pub const REGISTER_COUNT: usize = 13;
+
+/// The dynamic-jump address that halts the machine (2^32 − 2^16, §A.4).
+pub const HALT_ADDRESS: u32 = 0xffff_0000;
+
+/// How a run ended (ε of §A.1). After `HostCall` and `PageFault` the machine can be resumed; after
+/// `OutOfGas`, once gas has been added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exit {
+    /// A dynamic jump to [`HALT_ADDRESS`].
+    Halt,
+    /// A trap, an invalid instruction or jump, or an access below 2^16.
+    Panic,
+    /// Not enough gas to enter the next basic block.
+    OutOfGas,
+    /// An access to an inaccessible page (or a write to a read-only one), with the page's address.
+    PageFault(u32),
+    /// `ecalli` with its immediate ν_X as a 64-bit value.
+    HostCall(u64),
+}
+
+/// Where the next [`Machine::run`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// At a slot, charging the rest of its block first when `charge` is set.
+    Slot { slot: u32, charge: bool },
+    /// At a position that holds no instruction: the paper's ζ reads opcode 0 (trap) there.
+    Trap { pc: u32 },
+}
+
+/// The heap that `sbrk` grows (see [`Machine::set_heap`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Heap {
+    /// Where the search for the break starts: the heap base h, then the break after each `sbrk`.
+    top: u32,
+    /// The first address the heap may not reach (at most 2^32).
+    limit: u64,
+}
+
+/// A PVM instance: program, registers, program counter, gas and RAM.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    program: Arc<Program>,
+    /// 13 registers, padded to 16 so that a 4-bit index needs no bounds check.
+    regs: [u64; 16],
+    gas: i64,
+    pc: u32,
+    resume: Resume,
+    heap: Heap,
+    /// The RAM; the host may read and write it between runs.
+    pub memory: Memory,
+}
+
+#[inline(always)]
+fn sx32(x: u32) -> u64 {
+    x as i32 as i64 as u64
+}
+
+#[inline(always)]
+fn sext4(x: u64) -> u64 {
+    x as u32 as i32 as i64 as u64
+}
+
+impl Machine {
+    /// A machine at `pc` with zero registers, the given gas and an empty address space.
+    pub fn new(program: Arc<Program>, pc: u32, gas: i64) -> Machine {
+        let mut machine = Machine {
+            program,
+            regs: [0; 16],
+            gas,
+            pc,
+            resume: Resume::Trap { pc },
+            heap: Heap { top: 0, limit: 1 << 32 },
+            memory: Memory::new(),
+        };
+        machine.set_pc(pc);
+        machine
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The registers ω.
+    pub fn regs(&self) -> &[u64; REGISTER_COUNT] {
+        match self.regs.first_chunk() {
+            Some(regs) => regs,
+            None => unreachable!("16 >= 13"),
+        }
+    }
+
+    /// The registers, for a host to change.
+    pub fn regs_mut(&mut self) -> &mut [u64; REGISTER_COUNT] {
+        match self.regs.first_chunk_mut() {
+            Some(regs) => regs,
+            None => unreachable!("16 >= 13"),
+        }
+    }
+
+    /// One register.
+    pub fn reg(&self, index: usize) -> u64 {
+        self.regs()[index]
+    }
+
+    /// Sets one register.
+    pub fn set_reg(&mut self, index: usize, value: u64) {
+        self.regs_mut()[index] = value;
+    }
+
+    /// The gas counter ϱ.
+    pub fn gas(&self) -> i64 {
+        self.gas
+    }
+
+    /// Sets the gas counter.
+    pub fn set_gas(&mut self, gas: i64) {
+        self.gas = gas;
+    }
+
+    /// The program counter ı: before a run, where it starts; after an exit, the instruction that
+    /// caused it (for `OutOfGas`, the start of the block that could not be paid for).
+    pub fn pc(&self) -> u32 {
+        self.pc
+    }
+
+    /// Moves execution to `pc`. The next run first charges the instructions from `pc` to the end of
+    /// its basic block.
+    pub fn set_pc(&mut self, pc: u32) {
+        self.pc = pc;
+        self.resume = match self.program.slot_at(pc) {
+            Some(slot) => Resume::Slot { slot, charge: true },
+            None => Resume::Trap { pc },
+        };
+    }
+
+    /// Declares the heap that `sbrk` grows: its base h (the paper's term; 0 for a machine without
+    /// the standard layout) and the first address it may not reach.
+    pub fn set_heap(&mut self, base: u32, limit: u64) {
+        self.heap = Heap { top: base, limit: limit.min(1 << 32) };
+    }
+
+    /// Runs until an exit (Ψ of §A.1, continuing across nothing: host calls are returned to the caller).
+    // The handler macros take each operation as a closure that is applied once, in place.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn run(&mut self) -> Exit {
+        let program = Arc::clone(&self.program);
+        let code = &program.instrs[..];
+        let mut gas = self.gas;
+
+        let mut slot = match self.resume {
+            Resume::Slot { slot, charge } => {
+                if charge {
+                    let cost = i64::from(code[slot as usize].cost);
+                    if gas < cost {
+                        self.pc = program.pcs[slot as usize];
+                        return Exit::OutOfGas;
+                    }
+                    gas -= cost;
+                }
+                slot as usize
+            }
+            Resume::Trap { pc } => {
+                self.pc = pc;
+                if gas < 1 {
+                    return Exit::OutOfGas;
+                }
+                self.gas = gas - 1;
+                return Exit::Panic;
+            }
+        };
+
+        let regs = &mut self.regs;
+        let memory = &mut self.memory;
+
+        // Leaves the loop with an exit caused by the instruction at `slot`, resuming at `$resume`.
+        macro_rules! exit {
+            ($exit:expr, $resume:expr) => {{
+                self.gas = gas;
+                self.pc = program.pcs[slot];
+                self.resume = $resume;
+                return $exit;
+            }};
+        }
+        macro_rules! exit_here {
+            ($exit:expr) => {
+                exit!($exit, Resume::Slot { slot: slot as u32, charge: false })
+            };
+        }
+        // Enters the basic block at slot `$target`, paying for it, or panics here when the target is
+        // not a block start.
+        macro_rules! jump {
+            ($target:expr) => {{
+                let target = $target as usize;
+                let Some(next) = code.get(target) else { exit_here!(Exit::Panic) };
+                let cost = i64::from(next.cost);
+                if gas < cost {
+                    self.gas = gas;
+                    self.pc = program.pcs[target];
+                    self.resume = Resume::Slot { slot: target as u32, charge: true };
+                    return Exit::OutOfGas;
+                }
+                gas -= cost;
+                slot = target;
+                continue;
+            }};
+        }
+        // A dynamic jump (djump of eq. A.18) to address `$a`.
+        macro_rules! djump {
+            ($a:expr) => {{
+                let a: u32 = $a;
+                if a == HALT_ADDRESS {
+                    exit_here!(Exit::Halt);
+                }
+                if a == 0 || a % 2 != 0 {
+                    exit_here!(Exit::Panic);
+                }
+                let target = program.jump_slot(a / 2 - 1);
+                if target == INVALID_SLOT {
+                    exit_here!(Exit::Panic);
+                }
+                jump!(target)
+            }};
+        }
+        macro_rules! mem_fault {
+            ($err:expr) => {
+                match $err {
+                    MemoryError::LowAddress(_) => exit_here!(Exit::Panic),
+                    MemoryError::PageFault(page) => exit_here!(Exit::PageFault(page)),
+                }
+            };
+        }
+
+        loop {
+            let Some(&ins) = code.get(slot) else {
+                // Unreachable: every program's slots end with a trap. Kept as a panic, never a crash.
+                slot = slot.saturating_sub(1);
+                exit_here!(Exit::Panic)
+            };
+            let a = (ins.a & 15) as usize;
+            let b = (ins.b & 15) as usize;
+            let d = (ins.d & 15) as usize;
+            let x = ins.x;
+            let y = ins.y;
+
+            macro_rules! next {
+                () => {{
+                    slot += 1;
+                    continue;
+                }};
+            }
+            macro_rules! branch {
+                ($cond:expr) => {{
+                    if $cond {
+                        jump!(y)
+                    } else {
+                        jump!(slot + 1)
+                    }
+                }};
+            }
+            macro_rules! load {
+                ($n:literal, $addr:expr, $conv:expr) => {{
+                    match memory.load::<$n>($addr) {
+                        Ok(bytes) => {
+                            regs[a] = $conv(bytes);
+                            next!()
+                        }
+                        Err(err) => mem_fault!(err),
+                    }
+                }};
+            }
+            macro_rules! store {
+                ($n:literal, $addr:expr, $value:expr) => {{
+                    let value: u64 = $value;
+                    let bytes = value.to_le_bytes();
+                    let mut out = [0u8; $n];
+                    out.copy_from_slice(&bytes[..$n]);
+                    match memory.store::<$n>($addr, out) {
+                        Ok(()) => next!(),
+                        Err(err) => mem_fault!(err),
+                    }
+                }};
+            }
+            macro_rules! op2 {
+                ($f:expr) => {{
+                    regs[d] = $f(regs[a]);
+                    next!()
+                }};
+            }
+            macro_rules! op_imm {
+                ($f:expr) => {{
+                    let f: fn(u64, u64) -> u64 = $f;
+                    regs[a] = f(regs[b], sx32(x));
+                    next!()
+                }};
+            }
+            macro_rules! op3 {
+                ($f:expr) => {{
+                    let f: fn(u64, u64) -> u64 = $f;
+                    regs[d] = f(regs[a], regs[b]);
+                    next!()
+                }};
+            }
+
+            let u8v = |v: [u8; 1]| u64::from(v[0]);
+            let i8v = |v: [u8; 1]| v[0] as i8 as i64 as u64;
+            let u16v = |v: [u8; 2]| u64::from(u16::from_le_bytes(v));
+            let i16v = |v: [u8; 2]| i16::from_le_bytes(v) as i64 as u64;
+            let u32v = |v: [u8; 4]| u64::from(u32::from_le_bytes(v));
+            let i32v = |v: [u8; 4]| i32::from_le_bytes(v) as i64 as u64;
+            let u64v = u64::from_le_bytes;
+
+            match ins.op {
+                // §A.5.1
+                Opcode::Trap => exit_here!(Exit::Panic),
+                Opcode::Fallthrough => jump!(slot + 1),
+                // §A.5.2
+                Opcode::Ecalli => {
+                    exit!(Exit::HostCall(sx32(x)), Resume::Slot { slot: slot as u32 + 1, charge: false })
+                }
+                // §A.5.3
+                Opcode::LoadImm64 => {
+                    regs[a] = u64::from(x) | u64::from(y) << 32;
+                    next!()
+                }
+                // §A.5.4
+                Opcode::StoreImmU8 => store!(1, x, sx32(y)),
+                Opcode::StoreImmU16 => store!(2, x, sx32(y)),
+                Opcode::StoreImmU32 => store!(4, x, sx32(y)),
+                Opcode::StoreImmU64 => store!(8, x, sx32(y)),
+                // §A.5.5
+                Opcode::Jump => jump!(y),
+                // §A.5.6
+                Opcode::JumpInd => djump!((regs[a] as u32).wrapping_add(x)),
+                Opcode::LoadImm => {
+                    regs[a] = sx32(x);
+                    next!()
+                }
+                Opcode::LoadU8 => load!(1, x, u8v),
+                Opcode::LoadI8 => load!(1, x, i8v),
+                Opcode::LoadU16 => load!(2, x, u16v),
+                Opcode::LoadI16 => load!(2, x, i16v),
+                Opcode::LoadU32 => load!(4, x, u32v),
+                Opcode::LoadI32 => load!(4, x, i32v),
+                Opcode::LoadU64 => load!(8, x, u64v),
+                Opcode::StoreU8 => store!(1, x, regs[a]),
+                Opcode::StoreU16 => store!(2, x, regs[a]),
+                Opcode::StoreU32 => store!(4, x, regs[a]),
+                Opcode::StoreU64 => store!(8, x, regs[a]),
+                // §A.5.7
+                Opcode::StoreImmIndU8 => store!(1, (regs[a] as u32).wrapping_add(x), sx32(y)),
+                Opcode::StoreImmIndU16 => store!(2, (regs[a] as u32).wrapping_add(x), sx32(y)),
+                Opcode::StoreImmIndU32 => store!(4, (regs[a] as u32).wrapping_add(x), sx32(y)),
+                Opcode::StoreImmIndU64 => store!(8, (regs[a] as u32).wrapping_add(x), sx32(y)),
+                // §A.5.8
+                Opcode::LoadImmJump => {
+                    regs[a] = sx32(x);
+                    jump!(y)
+                }
+                Opcode::BranchEqImm => branch!(regs[a] == sx32(x)),
+                Opcode::BranchNeImm => branch!(regs[a] != sx32(x)),
+                Opcode::BranchLtUImm => branch!(regs[a] < sx32(x)),
+                Opcode::BranchLeUImm => branch!(regs[a] <= sx32(x)),
+                Opcode::BranchGeUImm => branch!(regs[a] >= sx32(x)),
+                Opcode::BranchGtUImm => branch!(regs[a] > sx32(x)),
+                Opcode::BranchLtSImm => branch!((regs[a] as i64) < i64::from(x as i32)),
+                Opcode::BranchLeSImm => branch!((regs[a] as i64) <= i64::from(x as i32)),
+                Opcode::BranchGeSImm => branch!((regs[a] as i64) >= i64::from(x as i32)),
+                Opcode::BranchGtSImm => branch!((regs[a] as i64) > i64::from(x as i32)),
+                // §A.5.9
+                Opcode::MoveReg => op2!(|v| v),
+                Opcode::Sbrk => {
+                    let size = regs[a];
+                    regs[d] = sbrk(&mut self.heap, memory, size);
+                    next!()
+                }
+                Opcode::CountSetBits64 => op2!(|v: u64| u64::from(v.count_ones())),
+                Opcode::CountSetBits32 => op2!(|v: u64| u64::from((v as u32).count_ones())),
+                Opcode::LeadingZeroBits64 => op2!(|v: u64| u64::from(v.leading_zeros())),
+                Opcode::LeadingZeroBits32 => op2!(|v: u64| u64::from((v as u32).leading_zeros())),
+                Opcode::TrailingZeroBits64 => op2!(|v: u64| u64::from(v.trailing_zeros())),
+                Opcode::TrailingZeroBits32 => op2!(|v: u64| u64::from((v as u32).trailing_zeros())),
+                Opcode::SignExtend8 => op2!(|v: u64| v as i8 as i64 as u64),
+                Opcode::SignExtend16 => op2!(|v: u64| v as i16 as i64 as u64),
+                Opcode::ZeroExtend16 => op2!(|v: u64| v as u16 as u64),
+                Opcode::ReverseBytes => op2!(u64::swap_bytes),
+                // §A.5.10
+                Opcode::StoreIndU8 => store!(1, (regs[b] as u32).wrapping_add(x), regs[a]),
+                Opcode::StoreIndU16 => store!(2, (regs[b] as u32).wrapping_add(x), regs[a]),
+                Opcode::StoreIndU32 => store!(4, (regs[b] as u32).wrapping_add(x), regs[a]),
+                Opcode::StoreIndU64 => store!(8, (regs[b] as u32).wrapping_add(x), regs[a]),
+                Opcode::LoadIndU8 => load!(1, (regs[b] as u32).wrapping_add(x), u8v),
+                Opcode::LoadIndI8 => load!(1, (regs[b] as u32).wrapping_add(x), i8v),
+                Opcode::LoadIndU16 => load!(2, (regs[b] as u32).wrapping_add(x), u16v),
+                Opcode::LoadIndI16 => load!(2, (regs[b] as u32).wrapping_add(x), i16v),
+                Opcode::LoadIndU32 => load!(4, (regs[b] as u32).wrapping_add(x), u32v),
+                Opcode::LoadIndI32 => load!(4, (regs[b] as u32).wrapping_add(x), i32v),
+                Opcode::LoadIndU64 => load!(8, (regs[b] as u32).wrapping_add(x), u64v),
+                Opcode::AddImm32 => op_imm!(|s, i| sext4(s.wrapping_add(i))),
+                Opcode::AndImm => op_imm!(|s, i| s & i),
+                Opcode::XorImm => op_imm!(|s, i| s ^ i),
+                Opcode::OrImm => op_imm!(|s, i| s | i),
+                Opcode::MulImm32 => op_imm!(|s, i| sext4(s.wrapping_mul(i))),
+                Opcode::SetLtUImm => op_imm!(|s, i| u64::from(s < i)),
+                Opcode::SetLtSImm => op_imm!(|s, i| u64::from((s as i64) < (i as i64))),
+                Opcode::ShloLImm32 => op_imm!(|s, i| sext4(s << (i % 32))),
+                Opcode::ShloRImm32 => op_imm!(|s, i| sext4(u64::from(s as u32 >> (i % 32)))),
+                Opcode::SharRImm32 => op_imm!(|s, i| ((s as u32 as i32) >> (i % 32)) as i64 as u64),
+                Opcode::NegAddImm32 => op_imm!(|s, i| sext4(i.wrapping_sub(s))),
+                Opcode::SetGtUImm => op_imm!(|s, i| u64::from(s > i)),
+                Opcode::SetGtSImm => op_imm!(|s, i| u64::from((s as i64) > (i as i64))),
+                Opcode::ShloLImmAlt32 => op_imm!(|s, i| sext4(i << (s % 32))),
+                Opcode::ShloRImmAlt32 => op_imm!(|s, i| sext4(u64::from(i as u32 >> (s % 32)))),
+                Opcode::SharRImmAlt32 => op_imm!(|s, i| ((i as u32 as i32) >> (s % 32)) as i64 as u64),
+                Opcode::CmovIzImm => {
+                    if regs[b] == 0 {
+                        regs[a] = sx32(x);
+                    }
+                    next!()
+                }
+                Opcode::CmovNzImm => {
+                    if regs[b] != 0 {
+                        regs[a] = sx32(x);
+                    }
+                    next!()
+                }
+                Opcode::AddImm64 => op_imm!(|s, i| s.wrapping_add(i)),
+                Opcode::MulImm64 => op_imm!(|s, i| s.wrapping_mul(i)),
+                Opcode::ShloLImm64 => op_imm!(|s, i| s << (i % 64)),
+                Opcode::ShloRImm64 => op_imm!(|s, i| s >> (i % 64)),
+                Opcode::SharRImm64 => op_imm!(|s, i| ((s as i64) >> (i % 64)) as u64),
+                Opcode::NegAddImm64 => op_imm!(|s, i| i.wrapping_sub(s)),
+                Opcode::ShloLImmAlt64 => op_imm!(|s, i| i << (s % 64)),
+                Opcode::ShloRImmAlt64 => op_imm!(|s, i| i >> (s % 64)),
+                Opcode::SharRImmAlt64 => op_imm!(|s, i| ((i as i64) >> (s % 64)) as u64),
+                Opcode::RotR64Imm => op_imm!(|s, i| s.rotate_right((i % 64) as u32)),
+                Opcode::RotR64ImmAlt => op_imm!(|s, i| i.rotate_right((s % 64) as u32)),
+                Opcode::RotR32Imm => {
+                    op_imm!(|s, i| sext4(u64::from((s as u32).rotate_right((i % 32) as u32))))
+                }
+                Opcode::RotR32ImmAlt => {
+                    op_imm!(|s, i| sext4(u64::from((i as u32).rotate_right((s % 32) as u32))))
+                }
+                // §A.5.11
+                Opcode::BranchEq => branch!(regs[a] == regs[b]),
+                Opcode::BranchNe => branch!(regs[a] != regs[b]),
+                Opcode::BranchLtU => branch!(regs[a] < regs[b]),
+                Opcode::BranchLtS => branch!((regs[a] as i64) < (regs[b] as i64)),
+                Opcode::BranchGeU => branch!(regs[a] >= regs[b]),
+                Opcode::BranchGeS => branch!((regs[a] as i64) >= (regs[b] as i64)),
+                // §A.5.12: the address uses ω_B before ω'_A is written.
+                Opcode::LoadImmJumpInd => {
+                    let address = (regs[b] as u32).wrapping_add(y);
+                    regs[a] = sx32(x);
+                    djump!(address)
+                }
+                // §A.5.13
+                Opcode::Add32 => op3!(|a, b| sext4(a.wrapping_add(b))),
+                Opcode::Sub32 => op3!(|a, b| sext4(a.wrapping_sub(b))),
+                Opcode::Mul32 => op3!(|a, b| sext4(a.wrapping_mul(b))),
+                Opcode::DivU32 => op3!(|a, b| match (b as u32, a as u32) {
+                    (0, _) => u64::MAX,
+                    (b, a) => sext4(u64::from(a / b)),
+                }),
+                Opcode::DivS32 => op3!(|a, b| {
+                    let (a, b) = (a as u32 as i32, b as u32 as i32);
+                    match b {
+                        0 => u64::MAX,
+                        -1 if a == i32::MIN => a as i64 as u64,
+                        b => (a / b) as i64 as u64,
+                    }
+                }),
+                Opcode::RemU32 => op3!(|a, b| match (b as u32, a as u32) {
+                    (0, a) => sext4(u64::from(a)),
+                    (b, a) => sext4(u64::from(a % b)),
+                }),
+                Opcode::RemS32 => op3!(|a, b| {
+                    let (a, b) = (a as u32 as i32, b as u32 as i32);
+                    match b {
+                        0 => a as i64 as u64,
+                        -1 => 0,
+                        b => (a % b) as i64 as u64,
+                    }
+                }),
+                Opcode::ShloL32 => op3!(|a, b| sext4(a << (b % 32))),
+                Opcode::ShloR32 => op3!(|a, b| sext4(u64::from(a as u32 >> (b % 32)))),
+                Opcode::SharR32 => op3!(|a, b| ((a as u32 as i32) >> (b % 32)) as i64 as u64),
+                Opcode::Add64 => op3!(u64::wrapping_add),
+                Opcode::Sub64 => op3!(u64::wrapping_sub),
+                Opcode::Mul64 => op3!(u64::wrapping_mul),
+                Opcode::DivU64 => op3!(|a, b| a.checked_div(b).unwrap_or(u64::MAX)),
+                Opcode::DivS64 => op3!(|a, b| match b as i64 {
+                    0 => u64::MAX,
+                    -1 if a as i64 == i64::MIN => a,
+                    b => ((a as i64) / b) as u64,
+                }),
+                Opcode::RemU64 => op3!(|a, b| a.checked_rem(b).unwrap_or(a)),
+                Opcode::RemS64 => op3!(|a, b| match b as i64 {
+                    0 => a,
+                    -1 => 0,
+                    b => ((a as i64) % b) as u64,
+                }),
+                Opcode::ShloL64 => op3!(|a, b| a << (b % 64)),
+                Opcode::ShloR64 => op3!(|a, b| a >> (b % 64)),
+                Opcode::SharR64 => op3!(|a, b| ((a as i64) >> (b % 64)) as u64),
+                Opcode::And => op3!(|a, b| a & b),
+                Opcode::Xor => op3!(|a, b| a ^ b),
+                Opcode::Or => op3!(|a, b| a | b),
+                Opcode::MulUpperSS => {
+                    op3!(|a, b| ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64)
+                }
+                Opcode::MulUpperUU => op3!(|a, b| ((u128::from(a) * u128::from(b)) >> 64) as u64),
+                Opcode::MulUpperSU => op3!(|a, b| ((i128::from(a as i64) * i128::from(b)) >> 64) as u64),
+                Opcode::SetLtU => op3!(|a, b| u64::from(a < b)),
+                Opcode::SetLtS => op3!(|a, b| u64::from((a as i64) < (b as i64))),
+                Opcode::CmovIz => {
+                    if regs[b] == 0 {
+                        regs[d] = regs[a];
+                    }
+                    next!()
+                }
+                Opcode::CmovNz => {
+                    if regs[b] != 0 {
+                        regs[d] = regs[a];
+                    }
+                    next!()
+                }
+                Opcode::RotL64 => op3!(|a, b| a.rotate_left((b % 64) as u32)),
+                Opcode::RotL32 => op3!(|a, b| sext4(u64::from((a as u32).rotate_left((b % 32) as u32)))),
+                Opcode::RotR64 => op3!(|a, b| a.rotate_right((b % 64) as u32)),
+                Opcode::RotR32 => op3!(|a, b| sext4(u64::from((a as u32).rotate_right((b % 32) as u32)))),
+                Opcode::AndInv => op3!(|a, b| a & !b),
+                Opcode::OrInv => op3!(|a, b| a | !b),
+                Opcode::Xnor => op3!(|a, b| !(a ^ b)),
+                Opcode::Max => op3!(|a, b| (a as i64).max(b as i64) as u64),
+                Opcode::MaxU => op3!(|a, b| a.max(b)),
+                Opcode::Min => op3!(|a, b| (a as i64).min(b as i64) as u64),
+                Opcode::MinU => op3!(|a, b| a.min(b)),
+            }
+        }
+    }
+}
+
+/// `sbrk` (§A.5.9). The paper asks for the least x ≥ h such that [x, x + ω_A) is not readable and
+/// becomes writable. Read as intended (the literal least x for a region of several bytes would overlap
+/// readable memory), x is the first unreadable address at or above the heap base: the break. The
+/// pages of [x, x + size) become read-write and x is returned; the break moves to the next page
+/// boundary, since readability is per page. A request that would pass the heap's limit changes
+/// nothing and returns 0, which guests treat as failure.
+fn sbrk(heap: &mut Heap, memory: &mut Memory, size: u64) -> u64 {
+    let page = u64::from(PAGE_SIZE);
+    let mut x = u64::from(heap.top);
+    // Pages the host made readable above the break since the last call are skipped, as the paper's
+    // "not readable" condition demands.
+    while x < heap.limit && memory.access(x as u32) != Access::Inaccessible {
+        x += page;
+    }
+    let Some(end) = x.checked_add(size).filter(|&end| end <= heap.limit) else {
+        return 0;
+    };
+    if size > 0 {
+        memory.set_access(x as u32, (end - x).min(u64::from(u32::MAX)) as u32, Access::ReadWrite);
+    }
+    heap.top = end.div_ceil(page).saturating_mul(page).min(heap.limit).min(u64::from(u32::MAX)) as u32;
+    x
+}

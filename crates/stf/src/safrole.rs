@@ -199,7 +199,7 @@ pub fn apply(
     let mut accumulator: Vec<TicketBody> =
         if epoch_change { Vec::with_capacity(new.len()) } else { gamma.ticket_accumulator.clone() };
     accumulator.extend_from_slice(&new);
-    accumulator.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    accumulator.sort_unstable_by_key(|t| t.id);
     accumulator.truncate(epoch_length as usize);
     if let Some(last_kept) = accumulator.last() {
         if new.last().is_some_and(|n| n.id > last_kept.id) {

@@ -148,6 +148,14 @@ pub trait Decode: Sized {
         Ok(out)
     }
 
+    /// Decodes `N` consecutive values into an array.
+    #[doc(hidden)]
+    fn decode_array<const N: usize>(d: &mut Decoder<'_>) -> Result<[Self; N], Error> {
+        let items = Self::decode_vec(d, N)?;
+        // The vector has exactly N items, so the conversion cannot fail.
+        items.try_into().map_err(|_| Error::InvalidValue("fixed-length array"))
+    }
+
     /// Decodes a value that must span all of `bytes` (no chain-spec lengths).
     fn decode_all(bytes: &[u8]) -> Result<Self, Error> {
         let mut d = Decoder::without_lengths(bytes);
@@ -182,6 +190,9 @@ impl Decode for u8 {
     }
     fn decode_vec(d: &mut Decoder<'_>, n: usize) -> Result<Vec<Self>, Error> {
         d.take(n).map(<[u8]>::to_vec)
+    }
+    fn decode_array<const N: usize>(d: &mut Decoder<'_>) -> Result<[Self; N], Error> {
+        d.array()
     }
 }
 
@@ -219,9 +230,7 @@ impl Decode for () {
 
 impl<T: Decode, const N: usize> Decode for [T; N] {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, Error> {
-        let items = T::decode_vec(d, N)?;
-        // The vector has exactly N items, so the conversion cannot fail.
-        items.try_into().map_err(|_| Error::InvalidValue("fixed-length array"))
+        T::decode_array(d)
     }
 }
 

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 
 use orrery_types::ChainSpec;
 
+pub use families::stf::safrole::{
+    check as stf_safrole_check, ring_context as safrole_ring_context, SRS_FILE as SAFROLE_SRS_FILE,
+};
+pub use families::stf::{checker as stf_checker, CaseChecker};
 pub use families::Kind;
 
 /// The vectors folder, relative to the repository root, where CI and the README expect it.

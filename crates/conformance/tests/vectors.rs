@@ -31,6 +31,61 @@ fn codec() {
 }
 
 #[test]
+fn erasure() {
+    assert_family_passes("erasure");
+}
+
+#[test]
+fn shuffle() {
+    assert_family_passes("shuffle");
+}
+
+#[test]
+fn trie() {
+    assert_family_passes("trie");
+}
+
+#[test]
+fn stf_authorizations() {
+    assert_family_passes("stf/authorizations");
+}
+
+#[test]
+fn stf_statistics() {
+    assert_family_passes("stf/statistics");
+}
+
+#[test]
+fn stf_preimages() {
+    assert_family_passes("stf/preimages");
+}
+
+#[test]
+fn stf_disputes() {
+    assert_family_passes("stf/disputes");
+}
+
+#[test]
+fn stf_assurances() {
+    assert_family_passes("stf/assurances");
+}
+
+#[test]
+fn stf_history() {
+    assert_family_passes("stf/history");
+}
+
+#[test]
+fn stf_reports() {
+    assert_family_passes("stf/reports");
+}
+
+#[test]
 fn pvm() {
     assert_family_passes("pvm");
+}
+
+#[test]
+fn stf_safrole() {
+    assert_family_passes("stf/safrole");
 }

@@ -4,7 +4,7 @@ mod codec;
 mod erasure;
 mod pvm;
 mod shuffle;
-mod stf;
+pub(crate) mod stf;
 mod traces;
 mod trie;
 

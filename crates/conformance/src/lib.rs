@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use orrery_types::ChainSpec;
 
+pub use families::stf::accumulate::PreparedCase as AccumulateCase;
 pub use families::stf::{checker as stf_checker, CaseChecker};
 pub use families::Kind;
 

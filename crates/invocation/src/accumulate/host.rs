@@ -537,15 +537,6 @@ fn le_u64(bytes: &[u8]) -> u64 {
 
 impl Host for AccumulateHost<'_> {
     fn call(&mut self, call: u64, ctx: &mut HostContext<'_>) -> HostOutcome {
-        if call == index::LOG {
-            // JIP-1: no cost, no result, nothing else changes.
-            if let Some(message) = general::log(ctx) {
-                if self.logs.len() < LOG_MESSAGES {
-                    self.logs.push(message);
-                }
-            }
-            return HostOutcome::Continue;
-        }
         if !ctx.charge(HOST_CALL_GAS) {
             return HostOutcome::OutOfGas;
         }
@@ -594,6 +585,15 @@ impl Host for AccumulateHost<'_> {
             index::FORGET => self.forget(ctx),
             index::YIELD => self.yield_hash(ctx),
             index::PROVIDE => self.provide(ctx),
+            index::LOG => {
+                if let Some(message) = general::log(ctx) {
+                    if self.logs.len() < LOG_MESSAGES {
+                        self.logs.push(message);
+                    }
+                }
+                ctx.set_reg(7, WHAT);
+                HostOutcome::Continue
+            }
             _ => {
                 ctx.set_reg(7, WHAT);
                 HostOutcome::Continue

@@ -314,8 +314,9 @@ pub struct LogMessage {
 pub const LOG_LIMIT: u64 = 4096;
 
 /// JIP-1 `log` (= 100): level `ω7`, target `μ_{ω8…+ω9}` (none when both are 0), message
-/// `μ_{ω10…+ω11}`. Changes no register; a range that is not readable makes it do nothing. Returns
-/// the message, if it could be read.
+/// `μ_{ω10…+ω11}`. A range that is not readable makes it do nothing. Returns the message, if it
+/// could be read; the dispatcher sets `ω7 = WHAT`, as JIP-1 asks so that a service behaves the
+/// same whether or not its host implements `log`.
 pub fn log(ctx: &HostContext<'_>) -> Option<LogMessage> {
     let level = ctx.reg(7);
     let (target_at, target_len) = (ctx.reg(8), ctx.reg(9));

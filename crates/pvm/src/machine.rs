@@ -570,26 +570,31 @@ impl Machine {
     }
 }
 
-/// `sbrk` (§A.5.9). The paper asks for the least x ≥ h such that [x, x + ω_A) is not readable and
-/// becomes writable. Read as intended (the literal least x for a region of several bytes would overlap
-/// readable memory), x is the first unreadable address at or above the heap base: the break. The
-/// pages of [x, x + size) become read-write and x is returned; the break moves to the next page
-/// boundary, since readability is per page. A request that would pass the heap's limit changes
-/// nothing and returns 0, which guests treat as failure.
+/// `sbrk` (§A.5.9), as the vectors run it (their traces' README, "Notes on SBRK", which follows
+/// polkavm): the break is a byte address. `sbrk(0)` returns it; `sbrk(n)` returns it and moves it
+/// up by exactly n, making the pages up to the new break read-write. (The paper's least x ≥ h with
+/// [x, x + ω_A) not readable, read literally, would overlap readable memory; a break rounded up to
+/// pages instead changes what guests' allocators see, and the gas the `stf/accumulate` vectors
+/// expect.) While the break sits on a page boundary, accessible pages at it are skipped: so the
+/// first call starts past the read-write data and heap pages Y set up, and pages the host made
+/// readable above the break are not handed out again. A request that would pass the heap's limit
+/// changes nothing and returns 0, which guests treat as failure.
 fn sbrk(heap: &mut Heap, memory: &mut Memory, size: u64) -> u64 {
     let page = u64::from(PAGE_SIZE);
     let mut x = u64::from(heap.top);
-    // Pages the host made readable above the break since the last call are skipped, as the paper's
-    // "not readable" condition demands.
-    while x < heap.limit && memory.access(x as u32) != Access::Inaccessible {
-        x += page;
+    if x % page == 0 {
+        while x < heap.limit && memory.access(x as u32) != Access::Inaccessible {
+            x += page;
+        }
     }
     let Some(end) = x.checked_add(size).filter(|&end| end <= heap.limit) else {
         return 0;
     };
     if size > 0 {
+        // The page holding x, when x is inside one, is already read-write: setting it again keeps
+        // its contents.
         memory.set_access(x as u32, (end - x).min(u64::from(u32::MAX)) as u32, Access::ReadWrite);
     }
-    heap.top = end.div_ceil(page).saturating_mul(page).min(heap.limit).min(u64::from(u32::MAX)) as u32;
+    heap.top = end.min(u64::from(u32::MAX)) as u32;
     x
 }

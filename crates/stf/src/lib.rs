@@ -11,7 +11,8 @@
 //! | [`disputes`] | §10 | ψ, ρ, τ, κ, λ → ψ', ρ†, `H_o` |
 //! | [`assurances`] | §11.2 | ρ†, κ → ρ‡, W |
 //! | [`reports`] | §11.3–11.5 | ρ‡, κ', λ', η', ψ'_O, β†, α, δ → ρ', R |
-//! | [`preimages`] | §12.4 | δ → δ', π_S |
+//! | [`accumulate`] | §12.1–12.3 | δ, ι, φ, χ, ω, ξ, W → δ‡, ι', φ', χ', ω', ξ', θ', S |
+//! | [`preimages`] | §12.4 | δ‡ → δ', π_S |
 //! | [`authorizations`] | §8 | α, φ' → α' |
 //! | [`history`] | §7 | β → β†, β' |
 //! | [`statistics`] | §13 | π → π' |
@@ -19,6 +20,7 @@
 
 #![forbid(unused_must_use)]
 
+pub mod accumulate;
 pub mod assignments;
 pub mod assurances;
 pub mod authorizations;

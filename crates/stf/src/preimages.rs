@@ -48,7 +48,7 @@ fn providable_key(
 ) -> Option<([u8; 32], u32)> {
     let account = accounts.get(&service)?;
     let key = (blake2b_256(blob), u32::try_from(blob.len()).ok()?);
-    account.requests.get(&key).is_some_and(Vec::is_empty).then_some(key)
+    matches!(account.request(&key.0, key.1), Some(Ok(slots)) if slots.is_empty()).then_some(key)
 }
 
 /// Checks `E_P` against the prior accounts `δ` (GP 0.7.2 §12.4).
@@ -77,8 +77,8 @@ pub fn integrate(accounts: &mut BTreeMap<ServiceId, ServiceAccount>, preimages: 
             continue;
         };
         if let Some(account) = accounts.get_mut(&preimage.requester) {
-            account.requests.insert(key, vec![slot]);
-            account.preimages.insert(key.0, preimage.blob.clone());
+            account.set_request(&key.0, key.1, &[slot]);
+            account.set_preimage(&key.0, preimage.blob.clone());
         }
     }
 }

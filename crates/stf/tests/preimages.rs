@@ -11,7 +11,7 @@ fn accounts(requests: &[(u32, &[u8], Vec<u32>)]) -> BTreeMap<u32, ServiceAccount
     let mut accounts = BTreeMap::new();
     for (service, blob, slots) in requests {
         let account = accounts.entry(*service).or_insert_with(|| ServiceAccount::new(ServiceInfo::default()));
-        account.requests.insert((blake2b_256(blob), blob.len() as u32), slots.clone());
+        account.set_request(&blake2b_256(blob), blob.len() as u32, slots);
     }
     accounts
 }
@@ -26,8 +26,8 @@ fn solicited_blobs_are_stored_and_counted() {
     let extrinsic = [preimage(1, b"abc"), preimage(2, b"de")];
     let (posterior, stats) = apply(&prior, &ServicesStatistics::new(), &extrinsic, 42).unwrap();
     let account = &posterior[&1];
-    assert_eq!(account.preimages[&blake2b_256(b"abc")], b"abc");
-    assert_eq!(account.requests[&(blake2b_256(b"abc"), 3)], vec![42]);
+    assert_eq!(account.preimage(&blake2b_256(b"abc")), Some(&b"abc"[..]));
+    assert_eq!(account.request(&blake2b_256(b"abc"), 3), Some(Ok(vec![42])));
     assert_eq!((stats[&1].provided_count, stats[&1].provided_size), (1, 3));
     assert_eq!((stats[&2].provided_count, stats[&2].provided_size), (1, 2));
 }
@@ -65,7 +65,7 @@ fn unsolicited_or_already_provided_blobs_are_unneeded() {
 fn integration_skips_blobs_accumulation_made_unneeded() {
     // Valid against the prior state, but the request vanished before integration.
     let mut accounts = accounts(&[(1, b"a", vec![])]);
-    accounts.get_mut(&1).unwrap().requests.clear();
+    assert!(accounts.get_mut(&1).unwrap().remove_request(&blake2b_256(b"a"), 1));
     let before = accounts.clone();
     integrate(&mut accounts, &[preimage(1, b"a"), preimage(7, b"x")], 3);
     assert_eq!(accounts, before);

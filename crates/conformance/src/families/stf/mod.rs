@@ -8,6 +8,7 @@
 //! the computed output and post-state, encoded, must be the vector's bytes. On a mismatch the
 //! failure shows a field-level diff of the two values.
 
+pub(crate) mod accumulate;
 mod assurances;
 mod authorizations;
 mod disputes;
@@ -40,7 +41,6 @@ pub(crate) fn run(family: &Family) -> Result<Vec<CaseOutcome>, String> {
     }
     match name {
         "safrole" => safrole::run(family),
-        "accumulate" => not_implemented(case_names(&family.dir, "bin")?, "accumulation (issue 5)"),
         _ => not_implemented(case_names(&family.dir, "bin")?, "the state transition (issue 4)"),
     }
 }
@@ -58,6 +58,7 @@ pub fn checker(name: &str) -> Option<CaseChecker> {
         "assurances" => check_case::<assurances::Assurances>,
         "history" => check_case::<history::History>,
         "reports" => check_case::<reports::Reports>,
+        "accumulate" => accumulate::check,
         _ => return None,
     })
 }
@@ -120,7 +121,7 @@ where
     }
 }
 
-fn mismatch(what: &str, expected: &Value, actual: &Value) -> String {
+pub(crate) fn mismatch(what: &str, expected: &Value, actual: &Value) -> String {
     let (expected, actual) = (to_json(expected), to_json(actual));
     let differences = diff(&expected, &actual, 8);
     if differences.is_empty() {

@@ -1,8 +1,9 @@
 //! `stf/preimages`: preimage integration and its service statistics (GP 0.7.2 §12.4, §13.2).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use orrery_codec::{Decode, Describe, Encode};
+use orrery_crypto::blake2b_256;
 use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_stf::preimages;
 use orrery_types::{ChainSpec, Hash, Preimage, ServiceId, TimeSlot};
@@ -75,14 +76,12 @@ impl StfVector for Preimages {
             .iter()
             .map(|entry| {
                 let mut account = ServiceAccount::new(ServiceInfo::default());
-                account.preimages =
-                    entry.data.preimage_blobs.iter().map(|p| (p.hash, p.blob.clone())).collect();
-                account.requests = entry
-                    .data
-                    .preimage_requests
-                    .iter()
-                    .map(|r| ((r.key.hash, r.key.length), r.value.clone()))
-                    .collect();
+                for p in &entry.data.preimage_blobs {
+                    account.set_preimage(&p.hash, p.blob.clone());
+                }
+                for r in &entry.data.preimage_requests {
+                    account.set_request(&r.key.hash, r.key.length, &r.value);
+                }
                 (entry.id, account)
             })
             .collect();
@@ -93,21 +92,7 @@ impl StfVector for Preimages {
                     .iter()
                     .map(|(id, account)| AccountsMapEntry {
                         id: *id,
-                        data: Account {
-                            preimage_blobs: account
-                                .preimages
-                                .iter()
-                                .map(|(hash, blob)| PreimagesBlobMapEntry { hash: *hash, blob: blob.clone() })
-                                .collect(),
-                            preimage_requests: account
-                                .requests
-                                .iter()
-                                .map(|((hash, length), value)| PreimagesRequestsMapEntry {
-                                    key: PreimagesRequestsMapKey { hash: *hash, length: *length },
-                                    value: value.clone(),
-                                })
-                                .collect(),
-                        },
+                        data: vector_account(pre, input, *id, account),
                     })
                     .collect();
                 let state = State { accounts, statistics: services_statistics_entries(&stats) };
@@ -115,5 +100,38 @@ impl StfVector for Preimages {
             }
             Err(e) => Ok((pre.clone(), StfResult::from_code(Err(e.code()))?)),
         }
+    }
+}
+
+/// An account back in the vectors' shape. Accounts hold entries by hashed state keys, so the hashes
+/// and lengths to look up come from what the case names: the pre-state's entries of this service
+/// and the blobs the extrinsic offers it.
+fn vector_account(pre: &State, input: &Input, id: ServiceId, account: &ServiceAccount) -> Account {
+    let mut blobs = BTreeSet::new();
+    let mut requests = BTreeSet::new();
+    for entry in pre.accounts.iter().filter(|e| e.id == id) {
+        blobs.extend(entry.data.preimage_blobs.iter().map(|p| p.hash));
+        requests.extend(entry.data.preimage_requests.iter().map(|r| (r.key.hash, r.key.length)));
+    }
+    for preimage in input.preimages.iter().filter(|p| p.requester == id) {
+        let hash = blake2b_256(&preimage.blob);
+        blobs.insert(hash);
+        requests.insert((hash, u32::try_from(preimage.blob.len()).unwrap_or(u32::MAX)));
+    }
+    Account {
+        preimage_blobs: blobs
+            .into_iter()
+            .filter_map(|hash| {
+                account.preimage(&hash).map(|blob| PreimagesBlobMapEntry { hash, blob: blob.to_vec() })
+            })
+            .collect(),
+        preimage_requests: requests
+            .into_iter()
+            .filter_map(|(hash, length)| {
+                // A malformed value cannot arise: every request here was written from a slot list.
+                let value = account.request(&hash, length)?.ok()?;
+                Some(PreimagesRequestsMapEntry { key: PreimagesRequestsMapKey { hash, length }, value })
+            })
+            .collect(),
     }
 }

@@ -1,0 +1,163 @@
+//! The accumulate invocation Ψ_A (GP 0.7.2 §B.4) and its host calls (§B.5, §B.7).
+//!
+//! [`accumulate`] runs one service's accumulation: it credits the incoming transfers, finds the
+//! service's code, runs it from instruction 5 with `E(t, s, |i|)` through Ψ_M, and collapses the
+//! context pair to the regular dimension on a halt or the exceptional one on a panic or running out
+//! of gas (`C`). The result names the changes the service made to the partial state it was given,
+//! not a whole new state: the caller (`orrery-stf`'s Δ*) merges several services' changes.
+
+mod host;
+mod state;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use orrery_pvm::{invoke_program, InvocationResult, StandardProgram};
+use orrery_state::ServiceAccount;
+use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
+use orrery_types::{ChainSpec, Gas, Hash, ServiceId, TimeSlot};
+
+pub use host::{check, initial_free_id, AccumulateHost, Implications, LOG_MESSAGES};
+pub use state::{PartialState, StateChanges, StateView};
+
+use crate::general::LogMessage;
+use crate::inputs::{AccumulationInput, DeferredTransfer};
+
+/// The accumulate entry point: instruction 5 of the service's program.
+pub const ACCUMULATE_ENTRY: u32 = 5;
+
+/// `O`, what one accumulation gives back (GP 0.7.2 eq. 12.18), with its post-state as changes to
+/// the partial state it started from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccumulateOutput {
+    /// `e`, as changes to the partial state given.
+    pub changes: StateChanges,
+    /// `t`: the transfers it made.
+    pub transfers: Vec<DeferredTransfer>,
+    /// `y`: the hash it yielded.
+    pub yield_hash: Option<Hash>,
+    /// `u`: the gas it used.
+    pub gas_used: Gas,
+    /// `p`: the preimages it provided.
+    pub provisions: BTreeSet<(ServiceId, Vec<u8>)>,
+    /// What it logged (JIP-1), for the operator; not part of the state.
+    pub logs: Vec<LogMessage>,
+}
+
+/// Decoded service programs by code hash, so that a service accumulated in many rounds and blocks
+/// is decoded once. Safe to share between threads. A hit is checked against the blob itself, so a
+/// state whose preimage does not hash to its key cannot make one program stand in for another.
+#[derive(Debug, Default)]
+pub struct ProgramCache {
+    programs: Mutex<HashMap<Hash, CachedProgram>>,
+}
+
+/// A code blob and what decoding it gave.
+type CachedProgram = (Arc<[u8]>, Option<Arc<StandardProgram>>);
+
+/// How many programs a [`ProgramCache`] keeps before it starts again.
+const CACHE_CAPACITY: usize = 64;
+
+impl ProgramCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn get(&self, hash: &Hash, blob: &[u8]) -> Option<Arc<StandardProgram>> {
+        if let Ok(programs) = self.programs.lock() {
+            if let Some((cached, program)) = programs.get(hash) {
+                if **cached == *blob {
+                    return program.clone();
+                }
+            }
+        }
+        let program = decode_code(blob).map(Arc::new);
+        if let Ok(mut programs) = self.programs.lock() {
+            if programs.len() >= CACHE_CAPACITY {
+                programs.clear();
+            }
+            programs.insert(*hash, (Arc::from(blob), program.clone()));
+        }
+        program
+    }
+}
+
+/// `a_c` as a program: the code preimage `E(↕m, c)` split, `c` no longer than `W_C` and decodable
+/// by Y. `None` when any of that fails, which Ψ_A treats alike.
+fn decode_code(blob: &[u8]) -> Option<StandardProgram> {
+    let (metadata_len, used) = orrery_codec::natural::decode(blob).ok()?;
+    let code_len = (blob.len() - used).checked_sub(usize::try_from(metadata_len).ok()?)?;
+    if code_len > MAX_SERVICE_CODE_SIZE {
+        return None;
+    }
+    StandardProgram::from_service_code(blob).ok().map(|(_, program)| program)
+}
+
+fn service_program(account: &ServiceAccount, cache: Option<&ProgramCache>) -> Option<Arc<StandardProgram>> {
+    let blob = account.code_blob()?;
+    match cache {
+        Some(cache) => cache.get(&account.info.code_hash, blob),
+        None => decode_code(blob).map(Arc::new),
+    }
+}
+
+/// Ψ_A(o, t, s, g, i): accumulates service `service` at slot `slot` (`τ'`, also `H_t`) with `gas`
+/// and `inputs`, against the partial state `state`, with entropy `η'_0`.
+#[allow(clippy::too_many_arguments)]
+pub fn accumulate(
+    spec: &ChainSpec,
+    state: &PartialState,
+    slot: TimeSlot,
+    service: ServiceId,
+    gas: Gas,
+    inputs: &[AccumulationInput],
+    entropy: &Hash,
+    cache: Option<&ProgramCache>,
+) -> AccumulateOutput {
+    // s: o with the incoming transfers' amounts credited to the service.
+    let mut view = StateView::new(state);
+    let credit = inputs
+        .iter()
+        .filter_map(|i| match i {
+            AccumulationInput::Transfer(t) => Some(t.amount),
+            AccumulationInput::Operand(_) => None,
+        })
+        .fold(0u64, u64::saturating_add);
+    if credit > 0 {
+        if let Some(account) = view.account_mut(service) {
+            account.info.balance = account.info.balance.saturating_add(credit);
+        }
+    }
+    let Some(program) = state.accounts.get(&service).and_then(|a| service_program(a, cache)) else {
+        return AccumulateOutput { changes: view.into_changes(), ..AccumulateOutput::default() };
+    };
+
+    let mut args = Vec::with_capacity(16);
+    for x in [u64::from(slot), u64::from(service), inputs.len() as u64] {
+        orrery_codec::natural::encode_to(x, &mut args);
+    }
+    let mut host = AccumulateHost::new(spec, slot, entropy, inputs, service, view);
+    let (gas_used, result) = invoke_program(&program, ACCUMULATE_ENTRY, gas, &args, &mut host);
+    let AccumulateHost { regular, exceptional, logs, .. } = host;
+    let (chosen, yield_hash) = match result {
+        InvocationResult::Panic | InvocationResult::OutOfGas => {
+            let yield_hash = exceptional.yield_hash;
+            (exceptional, yield_hash)
+        }
+        InvocationResult::Output(output) => {
+            let yield_hash = match <[u8; 32]>::try_from(output.as_slice()) {
+                Ok(hash) => Some(hash),
+                Err(_) => regular.yield_hash,
+            };
+            (regular, yield_hash)
+        }
+    };
+    AccumulateOutput {
+        changes: chosen.state.into_changes(),
+        transfers: chosen.transfers,
+        yield_hash,
+        gas_used,
+        provisions: chosen.provisions,
+        logs,
+    }
+}

@@ -1,0 +1,60 @@
+//! The PVM invocations of GP 0.7.2 Appendix B: what a service's code is run with, and the host
+//! calls it may make.
+//!
+//! Status: the accumulate invocation Ψ_A ([`accumulate::accumulate`], §B.4) with every host call it
+//! offers; the general functions of §B.5 ([`general`]) are shared with the refine (Ψ_R) and
+//! is-authorized (Ψ_I) invocations, which are still to come in their own modules.
+//!
+//! The PVM (`orrery-pvm`) knows nothing of services: it stops at each `ecalli` and hands the call
+//! to a [`orrery_pvm::Host`]. [`accumulate::AccumulateHost`] is that host for accumulation: the
+//! paper's dispatcher `F` with the context pair `(x, y)`. Every host call charges its gas first
+//! (10; `transfer` 10 plus the transfer's gas when it succeeds),
+//! runs out of gas when it cannot, and otherwise gives the paper's result code in `ω7` or ends the
+//! run with a panic when the memory it names is not accessible. A host call never panics the node.
+//!
+//! `log` (JIP-1) costs 10 and answers `WHAT`, like an unknown call: the `stf/accumulate` vectors'
+//! gas counts need the 10, although their README says `log` is free.
+//!
+//! | index | call | paper | module | tests (`tests/host_calls.rs` unless noted) |
+//! |---|---|---|---|---|
+//! | 0 | `gas` | Ω_G | [`general::gas`] | `gas_reports_what_is_left_after_its_own_cost` |
+//! | 1 | `fetch` | Ω_Y | [`general::fetch`] | `fetch_constants_entropy_and_inputs`, `fetch_out_of_range_and_unwritable` |
+//! | 2 | `lookup` | Ω_L | [`general::lookup`] | `lookup_own_and_other_preimages` |
+//! | 3 | `read` | Ω_R | [`general::read`] | `read_own_and_other_storage` |
+//! | 4 | `write` | Ω_W | [`general::write`] | `write_sets_removes_and_counts`, `write_beyond_the_balance_is_full` |
+//! | 5 | `info` | Ω_I | [`general::info`] | `info_encodes_the_account` |
+//! | 14 | `bless` | Ω_B | `AccumulateHost::bless` | `bless_sets_every_privilege` |
+//! | 15 | `assign` | Ω_A | `AccumulateHost::assign` | `assign_needs_the_cores_assigner` |
+//! | 16 | `designate` | Ω_D | `AccumulateHost::designate` | `designate_needs_the_delegator` |
+//! | 17 | `checkpoint` | Ω_C | `AccumulateHost::checkpoint` | `checkpoint_copies_x_to_y_and_reports_gas`; `checkpoint_keeps_state_through_a_panic` (`tests/accumulate.rs`) |
+//! | 18 | `new` | Ω_N | `AccumulateHost::new_service` | `new_creates_funded_services`, `new_by_the_registrar_below_s` |
+//! | 19 | `upgrade` | Ω_U | `AccumulateHost::upgrade` | `upgrade_changes_code_and_limits` |
+//! | 20 | `transfer` | Ω_T | `AccumulateHost::transfer` | `transfer_checks_and_charges_its_gas` |
+//! | 21 | `eject` | Ω_J | `AccumulateHost::eject` | `eject_only_expired_children` |
+//! | 22 | `query` | Ω_Q | `AccumulateHost::query` | `query_packs_the_request_state` |
+//! | 23 | `solicit` | Ω_S | `AccumulateHost::solicit` | `solicit_and_forget_walk_the_request_states` |
+//! | 24 | `forget` | Ω_F | `AccumulateHost::forget` | `solicit_and_forget_walk_the_request_states` |
+//! | 25 | `yield` | Ω_♉ | `AccumulateHost::yield_hash` | `yield_sets_the_output` |
+//! | 26 | `provide` | Ω_♈ | `AccumulateHost::provide` | `provide_only_what_was_asked` |
+//! | 100 | `log` | JIP-1 | [`general::log`] | `log_costs_like_an_unknown_call_and_keeps_the_message` |
+//! | other | — | `WHAT` | | `unknown_calls_cost_gas_and_say_what` |
+//!
+//! Every call is also tested for a page fault in the memory it reads or writes
+//! (`every_call_panics_on_inaccessible_memory`) and for running out of gas
+//! (`every_call_runs_out_of_gas_below_its_cost`). The refine-only calls 6–13 belong to Ψ_R.
+//!
+//! Ψ_A itself (`tests/accumulate.rs`): halting with a hash, with other output, panicking, page
+//! faults, looping until the gas runs out, missing or undecodable code, and the arguments
+//! `E(t, s, |i|)`; [`testing`] assembles the services those tests run.
+
+#![forbid(unused_must_use)]
+
+pub mod accumulate;
+pub mod codes;
+pub mod general;
+pub mod inputs;
+pub mod memory;
+pub mod testing;
+
+pub use accumulate::{accumulate, AccumulateOutput, PartialState, ProgramCache, StateChanges};
+pub use inputs::{AccumulationInput, DeferredTransfer, OperandTuple};

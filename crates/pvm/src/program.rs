@@ -327,7 +327,8 @@ impl Program {
         self.block_starts = block_starts;
 
         // Slot numbering: each opcode position, then a synthetic trap wherever its successor is not
-        // the next opcode position.
+        // the next opcode position. The last opcode position's successor never is one, so the last
+        // slot is always a trap: the interpreter relies on this to step to `slot + 1` unchecked.
         let mut pcs: Vec<u32> = Vec::with_capacity(starts.len() + 1);
         let mut skips: Vec<u8> = Vec::with_capacity(starts.len() + 1);
         for (m, &start) in starts.iter().enumerate() {
@@ -354,6 +355,7 @@ impl Program {
         for (&pc, &skip) in pcs.iter().zip(&skips) {
             instrs.push(self.decode_at(pc, usize::from(skip), &slot_of));
         }
+        debug_assert!(instrs.last().is_none_or(|ins| ins.op == Opcode::Trap));
         // Block costs, from the end: a terminator (or trap) ends its block.
         let mut remaining = 0u32;
         for ins in instrs.iter_mut().rev() {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::memory::{Access, Memory, MemoryError, PAGE_SIZE};
+use crate::memory::{Access, Memory, MemoryError, PageCache, PAGE_SIZE};
 use crate::opcode::Opcode;
 use crate::program::{Program, INVALID_SLOT};
 
@@ -187,7 +187,7 @@ impl Machine {
         // compiler keeps those in registers. Written back on every exit.
         let mut local_regs = self.regs;
         let regs = &mut local_regs;
-        let memory = &mut self.memory;
+        let mut memory = PageCache::new(&mut self.memory);
 
         // Leaves the loop with an exit caused by the instruction at `slot`, resuming at `$resume`.
         macro_rules! exit {
@@ -407,7 +407,7 @@ impl Machine {
                 Opcode::MoveReg => op2!(|v| v),
                 Opcode::Sbrk => {
                     let size = regs[a!()];
-                    regs[d!()] = sbrk(&mut self.heap, memory, size);
+                    regs[d!()] = sbrk(&mut self.heap, memory.memory_mut(), size);
                     next!()
                 }
                 Opcode::CountSetBits64 => op2!(|v: u64| u64::from(v.count_ones())),

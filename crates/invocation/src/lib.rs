@@ -53,8 +53,12 @@ pub mod accumulate;
 pub mod codes;
 pub mod general;
 pub mod inputs;
+pub mod is_authorized;
 pub mod memory;
+pub mod refine;
 pub mod testing;
 
 pub use accumulate::{accumulate, AccumulateOutput, PartialState, ProgramCache, StateChanges};
 pub use inputs::{AccumulationInput, DeferredTransfer, OperandTuple};
+pub use is_authorized::{is_authorized, AuthorizationOutput};
+pub use refine::{refine, RefineInputs, RefineOutput};

@@ -155,7 +155,7 @@ fn unload(id: ServiceId, account: &ServiceAccount, names: Option<&Names>) -> Res
         }
     }
     let unexplained: Vec<String> =
-        account.entries().keys().filter(|k| !explained.contains(*k)).map(hex::encode).collect();
+        account.entries().map(|(k, _)| k).filter(|k| !explained.contains(*k)).map(hex::encode).collect();
     if !unexplained.is_empty() {
         return Err(format!(
             "post_state: service {id} holds entries the expected state does not: {}",
@@ -188,7 +188,7 @@ fn run(
         entropy: &pre.entropy,
         available: &input.reports,
     };
-    let result = match accumulate::apply(spec, &prior, &block, cache) {
+    let result = match accumulate::apply(spec, prior, &block, cache) {
         Ok(result) => result,
         Err(_) => return Ok((Output::Err, pre.clone())),
     };

@@ -5,8 +5,8 @@
 //! - Queueing (§12.1): reports without prerequisites or segment-root lookups accumulate at once
 //!   (`W^!`); the rest wait in ω with the packages they depend on (`W^Q`), edited by `E` as packages
 //!   accumulate, and `Q` releases those whose dependencies are met, giving `W*`.
-//! - Execution (§12.2): [`outer`] is Δ+, which accumulates as many reports of `W*` as the block's
-//!   gas allows, round after round, each round's deferred transfers feeding the next; [`parallel`] is
+//! - Execution (§12.2): `Block::outer` is Δ+, which accumulates as many reports of `W*` as the block's
+//!   gas allows, round after round, each round's deferred transfers feeding the next; `Block::parallel` is
 //!   Δ*, which accumulates every service of a round against the same state (on all cores, the
 //!   services being independent) and merges their changes, privileges by the paper's `R`.
 //! - Integration (§12.3): θ', the statistics `S`, last-accumulation slots, and the shifted ξ' and ω'.

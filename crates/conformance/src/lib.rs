@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use orrery_types::ChainSpec;
 
 pub use families::stf::accumulate::PreparedCase as AccumulateCase;
+pub use families::stf::safrole::{
+    check as stf_safrole_check, ring_context as safrole_ring_context, SRS_FILE as SAFROLE_SRS_FILE,
+};
 pub use families::stf::{checker as stf_checker, CaseChecker};
 pub use families::Kind;
 
@@ -125,6 +128,14 @@ pub fn resolve(root: &Path, requested: &str) -> Result<Vec<Family>, Error> {
         family: requested.to_owned(),
         known: Kind::ALL.iter().map(|k| k.folder()).collect::<Vec<_>>().join(", "),
     })?;
+    // `stf` or `traces` alone stands for every family under it.
+    if kind.has_subfamilies() && name == kind.folder() {
+        let mut out = Vec::new();
+        for sub in sorted_dirs(&dir)? {
+            out.extend(resolve(root, &format!("{name}/{sub}"))?);
+        }
+        return Ok(out);
+    }
     let halves: Vec<_> = ["tiny", "full"].into_iter().filter(|h| dir.join(h).is_dir()).collect();
     if !halves.is_empty() && !name.split('/').any(|c| c == "tiny" || c == "full") {
         return Ok(halves.into_iter().map(|half| family(root, format!("{name}/{half}"), kind)).collect());

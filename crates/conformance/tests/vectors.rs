@@ -84,3 +84,8 @@ fn stf_reports() {
 fn pvm() {
     assert_family_passes("pvm");
 }
+
+#[test]
+fn stf_safrole() {
+    assert_family_passes("stf/safrole");
+}

@@ -188,12 +188,16 @@ impl Machine {
             }
         };
 
-        let regs = &mut self.regs;
+        // A local copy of the registers: stores to it cannot alias the memory's tables, so the
+        // compiler keeps those in registers. Written back on every exit.
+        let mut local_regs = self.regs;
+        let regs = &mut local_regs;
         let memory = &mut self.memory;
 
         // Leaves the loop with an exit caused by the instruction at `slot`, resuming at `$resume`.
         macro_rules! exit {
             ($exit:expr, $resume:expr) => {{
+                self.regs = *regs;
                 self.gas = gas;
                 self.pc = program.pcs[slot];
                 self.resume = $resume;
@@ -213,6 +217,7 @@ impl Machine {
                 let Some(next) = code.get(target) else { exit_here!(Exit::Panic) };
                 let cost = i64::from(next.cost);
                 if gas < cost {
+                    self.regs = *regs;
                     self.gas = gas;
                     self.pc = program.pcs[target];
                     self.resume = Resume::Slot { slot: target as u32, charge: true };
@@ -255,11 +260,22 @@ impl Machine {
                 slot = slot.saturating_sub(1);
                 exit_here!(Exit::Panic)
             };
-            let a = (ins.a & 15) as usize;
-            let b = (ins.b & 15) as usize;
-            let d = (ins.d & 15) as usize;
-            let x = ins.x;
-            let y = ins.y;
+            // Operand fields are read where used, so that dispatch itself loads only the opcode.
+            macro_rules! a {
+                () => {
+                    (ins.a & 15) as usize
+                };
+            }
+            macro_rules! b {
+                () => {
+                    (ins.b & 15) as usize
+                };
+            }
+            macro_rules! d {
+                () => {
+                    (ins.d & 15) as usize
+                };
+            }
 
             macro_rules! next {
                 () => {{
@@ -270,7 +286,7 @@ impl Machine {
             macro_rules! branch {
                 ($cond:expr) => {{
                     if $cond {
-                        jump!(y)
+                        jump!(ins.y)
                     } else {
                         jump!(slot + 1)
                     }
@@ -280,7 +296,7 @@ impl Machine {
                 ($n:literal, $addr:expr, $conv:expr) => {{
                     match memory.load::<$n>($addr) {
                         Ok(bytes) => {
-                            regs[a] = $conv(bytes);
+                            regs[a!()] = $conv(bytes);
                             next!()
                         }
                         Err(err) => mem_fault!(err),
@@ -301,21 +317,21 @@ impl Machine {
             }
             macro_rules! op2 {
                 ($f:expr) => {{
-                    regs[d] = $f(regs[a]);
+                    regs[d!()] = $f(regs[a!()]);
                     next!()
                 }};
             }
             macro_rules! op_imm {
                 ($f:expr) => {{
                     let f: fn(u64, u64) -> u64 = $f;
-                    regs[a] = f(regs[b], sx32(x));
+                    regs[a!()] = f(regs[b!()], sx32(ins.x));
                     next!()
                 }};
             }
             macro_rules! op3 {
                 ($f:expr) => {{
                     let f: fn(u64, u64) -> u64 = $f;
-                    regs[d] = f(regs[a], regs[b]);
+                    regs[d!()] = f(regs[a!()], regs[b!()]);
                     next!()
                 }};
             }
@@ -334,62 +350,62 @@ impl Machine {
                 Opcode::Fallthrough => jump!(slot + 1),
                 // §A.5.2
                 Opcode::Ecalli => {
-                    exit!(Exit::HostCall(sx32(x)), Resume::Slot { slot: slot as u32 + 1, charge: false })
+                    exit!(Exit::HostCall(sx32(ins.x)), Resume::Slot { slot: slot as u32 + 1, charge: false })
                 }
                 // §A.5.3
                 Opcode::LoadImm64 => {
-                    regs[a] = u64::from(x) | u64::from(y) << 32;
+                    regs[a!()] = u64::from(ins.x) | u64::from(ins.y) << 32;
                     next!()
                 }
                 // §A.5.4
-                Opcode::StoreImmU8 => store!(1, x, sx32(y)),
-                Opcode::StoreImmU16 => store!(2, x, sx32(y)),
-                Opcode::StoreImmU32 => store!(4, x, sx32(y)),
-                Opcode::StoreImmU64 => store!(8, x, sx32(y)),
+                Opcode::StoreImmU8 => store!(1, ins.x, sx32(ins.y)),
+                Opcode::StoreImmU16 => store!(2, ins.x, sx32(ins.y)),
+                Opcode::StoreImmU32 => store!(4, ins.x, sx32(ins.y)),
+                Opcode::StoreImmU64 => store!(8, ins.x, sx32(ins.y)),
                 // §A.5.5
-                Opcode::Jump => jump!(y),
+                Opcode::Jump => jump!(ins.y),
                 // §A.5.6
-                Opcode::JumpInd => djump!((regs[a] as u32).wrapping_add(x)),
+                Opcode::JumpInd => djump!((regs[a!()] as u32).wrapping_add(ins.x)),
                 Opcode::LoadImm => {
-                    regs[a] = sx32(x);
+                    regs[a!()] = sx32(ins.x);
                     next!()
                 }
-                Opcode::LoadU8 => load!(1, x, u8v),
-                Opcode::LoadI8 => load!(1, x, i8v),
-                Opcode::LoadU16 => load!(2, x, u16v),
-                Opcode::LoadI16 => load!(2, x, i16v),
-                Opcode::LoadU32 => load!(4, x, u32v),
-                Opcode::LoadI32 => load!(4, x, i32v),
-                Opcode::LoadU64 => load!(8, x, u64v),
-                Opcode::StoreU8 => store!(1, x, regs[a]),
-                Opcode::StoreU16 => store!(2, x, regs[a]),
-                Opcode::StoreU32 => store!(4, x, regs[a]),
-                Opcode::StoreU64 => store!(8, x, regs[a]),
+                Opcode::LoadU8 => load!(1, ins.x, u8v),
+                Opcode::LoadI8 => load!(1, ins.x, i8v),
+                Opcode::LoadU16 => load!(2, ins.x, u16v),
+                Opcode::LoadI16 => load!(2, ins.x, i16v),
+                Opcode::LoadU32 => load!(4, ins.x, u32v),
+                Opcode::LoadI32 => load!(4, ins.x, i32v),
+                Opcode::LoadU64 => load!(8, ins.x, u64v),
+                Opcode::StoreU8 => store!(1, ins.x, regs[a!()]),
+                Opcode::StoreU16 => store!(2, ins.x, regs[a!()]),
+                Opcode::StoreU32 => store!(4, ins.x, regs[a!()]),
+                Opcode::StoreU64 => store!(8, ins.x, regs[a!()]),
                 // §A.5.7
-                Opcode::StoreImmIndU8 => store!(1, (regs[a] as u32).wrapping_add(x), sx32(y)),
-                Opcode::StoreImmIndU16 => store!(2, (regs[a] as u32).wrapping_add(x), sx32(y)),
-                Opcode::StoreImmIndU32 => store!(4, (regs[a] as u32).wrapping_add(x), sx32(y)),
-                Opcode::StoreImmIndU64 => store!(8, (regs[a] as u32).wrapping_add(x), sx32(y)),
+                Opcode::StoreImmIndU8 => store!(1, (regs[a!()] as u32).wrapping_add(ins.x), sx32(ins.y)),
+                Opcode::StoreImmIndU16 => store!(2, (regs[a!()] as u32).wrapping_add(ins.x), sx32(ins.y)),
+                Opcode::StoreImmIndU32 => store!(4, (regs[a!()] as u32).wrapping_add(ins.x), sx32(ins.y)),
+                Opcode::StoreImmIndU64 => store!(8, (regs[a!()] as u32).wrapping_add(ins.x), sx32(ins.y)),
                 // §A.5.8
                 Opcode::LoadImmJump => {
-                    regs[a] = sx32(x);
-                    jump!(y)
+                    regs[a!()] = sx32(ins.x);
+                    jump!(ins.y)
                 }
-                Opcode::BranchEqImm => branch!(regs[a] == sx32(x)),
-                Opcode::BranchNeImm => branch!(regs[a] != sx32(x)),
-                Opcode::BranchLtUImm => branch!(regs[a] < sx32(x)),
-                Opcode::BranchLeUImm => branch!(regs[a] <= sx32(x)),
-                Opcode::BranchGeUImm => branch!(regs[a] >= sx32(x)),
-                Opcode::BranchGtUImm => branch!(regs[a] > sx32(x)),
-                Opcode::BranchLtSImm => branch!((regs[a] as i64) < i64::from(x as i32)),
-                Opcode::BranchLeSImm => branch!((regs[a] as i64) <= i64::from(x as i32)),
-                Opcode::BranchGeSImm => branch!((regs[a] as i64) >= i64::from(x as i32)),
-                Opcode::BranchGtSImm => branch!((regs[a] as i64) > i64::from(x as i32)),
+                Opcode::BranchEqImm => branch!(regs[a!()] == sx32(ins.x)),
+                Opcode::BranchNeImm => branch!(regs[a!()] != sx32(ins.x)),
+                Opcode::BranchLtUImm => branch!(regs[a!()] < sx32(ins.x)),
+                Opcode::BranchLeUImm => branch!(regs[a!()] <= sx32(ins.x)),
+                Opcode::BranchGeUImm => branch!(regs[a!()] >= sx32(ins.x)),
+                Opcode::BranchGtUImm => branch!(regs[a!()] > sx32(ins.x)),
+                Opcode::BranchLtSImm => branch!((regs[a!()] as i64) < i64::from(ins.x as i32)),
+                Opcode::BranchLeSImm => branch!((regs[a!()] as i64) <= i64::from(ins.x as i32)),
+                Opcode::BranchGeSImm => branch!((regs[a!()] as i64) >= i64::from(ins.x as i32)),
+                Opcode::BranchGtSImm => branch!((regs[a!()] as i64) > i64::from(ins.x as i32)),
                 // §A.5.9
                 Opcode::MoveReg => op2!(|v| v),
                 Opcode::Sbrk => {
-                    let size = regs[a];
-                    regs[d] = sbrk(&mut self.heap, memory, size);
+                    let size = regs[a!()];
+                    regs[d!()] = sbrk(&mut self.heap, memory, size);
                     next!()
                 }
                 Opcode::CountSetBits64 => op2!(|v: u64| u64::from(v.count_ones())),
@@ -403,17 +419,17 @@ impl Machine {
                 Opcode::ZeroExtend16 => op2!(|v: u64| v as u16 as u64),
                 Opcode::ReverseBytes => op2!(u64::swap_bytes),
                 // §A.5.10
-                Opcode::StoreIndU8 => store!(1, (regs[b] as u32).wrapping_add(x), regs[a]),
-                Opcode::StoreIndU16 => store!(2, (regs[b] as u32).wrapping_add(x), regs[a]),
-                Opcode::StoreIndU32 => store!(4, (regs[b] as u32).wrapping_add(x), regs[a]),
-                Opcode::StoreIndU64 => store!(8, (regs[b] as u32).wrapping_add(x), regs[a]),
-                Opcode::LoadIndU8 => load!(1, (regs[b] as u32).wrapping_add(x), u8v),
-                Opcode::LoadIndI8 => load!(1, (regs[b] as u32).wrapping_add(x), i8v),
-                Opcode::LoadIndU16 => load!(2, (regs[b] as u32).wrapping_add(x), u16v),
-                Opcode::LoadIndI16 => load!(2, (regs[b] as u32).wrapping_add(x), i16v),
-                Opcode::LoadIndU32 => load!(4, (regs[b] as u32).wrapping_add(x), u32v),
-                Opcode::LoadIndI32 => load!(4, (regs[b] as u32).wrapping_add(x), i32v),
-                Opcode::LoadIndU64 => load!(8, (regs[b] as u32).wrapping_add(x), u64v),
+                Opcode::StoreIndU8 => store!(1, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
+                Opcode::StoreIndU16 => store!(2, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
+                Opcode::StoreIndU32 => store!(4, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
+                Opcode::StoreIndU64 => store!(8, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
+                Opcode::LoadIndU8 => load!(1, (regs[b!()] as u32).wrapping_add(ins.x), u8v),
+                Opcode::LoadIndI8 => load!(1, (regs[b!()] as u32).wrapping_add(ins.x), i8v),
+                Opcode::LoadIndU16 => load!(2, (regs[b!()] as u32).wrapping_add(ins.x), u16v),
+                Opcode::LoadIndI16 => load!(2, (regs[b!()] as u32).wrapping_add(ins.x), i16v),
+                Opcode::LoadIndU32 => load!(4, (regs[b!()] as u32).wrapping_add(ins.x), u32v),
+                Opcode::LoadIndI32 => load!(4, (regs[b!()] as u32).wrapping_add(ins.x), i32v),
+                Opcode::LoadIndU64 => load!(8, (regs[b!()] as u32).wrapping_add(ins.x), u64v),
                 Opcode::AddImm32 => op_imm!(|s, i| sext4(s.wrapping_add(i))),
                 Opcode::AndImm => op_imm!(|s, i| s & i),
                 Opcode::XorImm => op_imm!(|s, i| s ^ i),
@@ -431,14 +447,14 @@ impl Machine {
                 Opcode::ShloRImmAlt32 => op_imm!(|s, i| sext4(u64::from(i as u32 >> (s % 32)))),
                 Opcode::SharRImmAlt32 => op_imm!(|s, i| ((i as u32 as i32) >> (s % 32)) as i64 as u64),
                 Opcode::CmovIzImm => {
-                    if regs[b] == 0 {
-                        regs[a] = sx32(x);
+                    if regs[b!()] == 0 {
+                        regs[a!()] = sx32(ins.x);
                     }
                     next!()
                 }
                 Opcode::CmovNzImm => {
-                    if regs[b] != 0 {
-                        regs[a] = sx32(x);
+                    if regs[b!()] != 0 {
+                        regs[a!()] = sx32(ins.x);
                     }
                     next!()
                 }
@@ -460,16 +476,16 @@ impl Machine {
                     op_imm!(|s, i| sext4(u64::from((i as u32).rotate_right((s % 32) as u32))))
                 }
                 // §A.5.11
-                Opcode::BranchEq => branch!(regs[a] == regs[b]),
-                Opcode::BranchNe => branch!(regs[a] != regs[b]),
-                Opcode::BranchLtU => branch!(regs[a] < regs[b]),
-                Opcode::BranchLtS => branch!((regs[a] as i64) < (regs[b] as i64)),
-                Opcode::BranchGeU => branch!(regs[a] >= regs[b]),
-                Opcode::BranchGeS => branch!((regs[a] as i64) >= (regs[b] as i64)),
+                Opcode::BranchEq => branch!(regs[a!()] == regs[b!()]),
+                Opcode::BranchNe => branch!(regs[a!()] != regs[b!()]),
+                Opcode::BranchLtU => branch!(regs[a!()] < regs[b!()]),
+                Opcode::BranchLtS => branch!((regs[a!()] as i64) < (regs[b!()] as i64)),
+                Opcode::BranchGeU => branch!(regs[a!()] >= regs[b!()]),
+                Opcode::BranchGeS => branch!((regs[a!()] as i64) >= (regs[b!()] as i64)),
                 // §A.5.12: the address uses ω_B before ω'_A is written.
                 Opcode::LoadImmJumpInd => {
-                    let address = (regs[b] as u32).wrapping_add(y);
-                    regs[a] = sx32(x);
+                    let address = (regs[b!()] as u32).wrapping_add(ins.y);
+                    regs[a!()] = sx32(ins.x);
                     djump!(address)
                 }
                 // §A.5.13
@@ -532,14 +548,14 @@ impl Machine {
                 Opcode::SetLtU => op3!(|a, b| u64::from(a < b)),
                 Opcode::SetLtS => op3!(|a, b| u64::from((a as i64) < (b as i64))),
                 Opcode::CmovIz => {
-                    if regs[b] == 0 {
-                        regs[d] = regs[a];
+                    if regs[b!()] == 0 {
+                        regs[d!()] = regs[a!()];
                     }
                     next!()
                 }
                 Opcode::CmovNz => {
-                    if regs[b] != 0 {
-                        regs[d] = regs[a];
+                    if regs[b!()] != 0 {
+                        regs[d!()] = regs[a!()];
                     }
                     next!()
                 }

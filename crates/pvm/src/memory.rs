@@ -71,8 +71,9 @@ type Page = [u8; PAGE_SIZE as usize];
 pub struct Memory {
     /// Per page: `data_index << 2 | access bits`; data index 0 is the shared zero page.
     table: Box<[u32; PAGE_COUNT]>,
-    /// Page data; `pages[0]` stays zero.
-    pages: Vec<Box<Page>>,
+    /// Page data, contiguous so that an access is one table load and one data load; `pages[0]`
+    /// stays zero.
+    pages: Vec<Page>,
     /// Data slots released by pages made inaccessible, for reuse.
     free: Vec<u32>,
     /// Ranges of table entries (first and last page) that may be non-zero: every page ever made
@@ -105,14 +106,6 @@ impl Default for Memory {
     }
 }
 
-fn zero_page() -> Box<Page> {
-    // Through a Vec so that the page is zero-allocated on the heap, never built on the stack.
-    match vec![0u8; PAGE_SIZE as usize].into_boxed_slice().try_into() {
-        Ok(page) => page,
-        Err(_) => unreachable!("the vector has exactly one page"),
-    }
-}
-
 impl Memory {
     /// An address space with every page inaccessible.
     pub fn new() -> Memory {
@@ -124,7 +117,7 @@ impl Memory {
                 Err(_) => unreachable!("the vector has exactly one entry per page"),
             },
         };
-        Memory { table, pages: vec![zero_page()], free: Vec::new(), spans: Vec::new() }
+        Memory { table, pages: vec![[0; PAGE_SIZE as usize]], free: Vec::new(), spans: Vec::new() }
     }
 
     /// Gives the page table back for the next [`Memory::new`] on this thread, zeroing only the
@@ -285,7 +278,7 @@ impl Memory {
             data = match self.free.pop() {
                 Some(slot) => slot,
                 None => {
-                    self.pages.push(zero_page());
+                    self.pages.push([0; PAGE_SIZE as usize]);
                     (self.pages.len() - 1) as u32
                 }
             };

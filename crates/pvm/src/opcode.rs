@@ -46,11 +46,15 @@ macro_rules! opcodes {
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant,)*];
 
             /// The opcode an octet names, if it names one.
+            #[inline]
             pub const fn from_u8(byte: u8) -> Option<Opcode> {
-                match byte {
-                    $($value => Some(Opcode::$variant),)*
-                    _ => None,
-                }
+                // A table, not a match: decoding calls this for every instruction.
+                const TABLE: [Option<Opcode>; 256] = {
+                    let mut table = [None; 256];
+                    $(table[$value] = Some(Opcode::$variant);)*
+                    table
+                };
+                TABLE[byte as usize]
             }
 
             /// The name the paper gives it.
@@ -61,17 +65,25 @@ macro_rules! opcodes {
             }
 
             /// Its operand layout.
+            #[inline]
             pub const fn arg_kind(self) -> ArgKind {
-                match self {
-                    $(Opcode::$variant => ArgKind::$kind,)*
-                }
+                const TABLE: [ArgKind; 256] = {
+                    let mut table = [ArgKind::None; 256];
+                    $(table[$value] = ArgKind::$kind;)*
+                    table
+                };
+                TABLE[self as usize]
             }
 
             /// Whether it belongs to T, the basic-block terminators of §A.3.
+            #[inline]
             pub const fn is_terminator(self) -> bool {
-                match self {
-                    $(Opcode::$variant => $term,)*
-                }
+                const TABLE: [bool; 256] = {
+                    let mut table = [false; 256];
+                    $(table[$value] = $term;)*
+                    table
+                };
+                TABLE[self as usize]
             }
         }
     };

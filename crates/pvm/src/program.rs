@@ -40,6 +40,56 @@ pub(crate) struct Instr {
     pub cost: u32,
 }
 
+/// A static branch or jump target: the program counter, or `None` when it is not in ϖ (taking
+/// the branch panics).
+pub type Target = Option<u32>;
+
+/// One decoded instruction, as the paper's operand rules read it: registers clamped to 12,
+/// immediates sign-extended to 64 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instruction {
+    pub pc: u32,
+    /// The opcode executed: invalid opcodes and positions without one read as `trap`.
+    pub opcode: Opcode,
+    /// r_A (r_D for the two-register form's destination is `d`).
+    pub a: u8,
+    pub b: u8,
+    pub d: u8,
+    /// ν_X (for `load_imm_64`, the full 64-bit value).
+    pub imm_x: u64,
+    /// ν_Y where the form has a second immediate.
+    pub imm_y: u64,
+    /// The resolved static target of jumps and branches.
+    pub target: Option<Target>,
+}
+
+impl std::fmt::Display for Instruction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (a, b, d) = (self.a, self.b, self.d);
+        let (x, y) = (self.imm_x as i64, self.imm_y as i64);
+        let at = match self.target {
+            Some(Some(pc)) => format!("@{pc}"),
+            _ => "@invalid".to_owned(),
+        };
+        write!(f, "{}", self.opcode.name())?;
+        match self.opcode.arg_kind() {
+            ArgKind::None => Ok(()),
+            ArgKind::OneImm => write!(f, " {x}"),
+            ArgKind::OneRegExtImm => write!(f, " r{a}, {:#x}", self.imm_x),
+            ArgKind::TwoImm => write!(f, " [{:#x}], {y}", self.imm_x as u32),
+            ArgKind::OneOffset => write!(f, " {at}"),
+            ArgKind::OneRegOneImm => write!(f, " r{a}, {x}"),
+            ArgKind::OneRegTwoImm => write!(f, " [r{a} + {x}], {y}"),
+            ArgKind::OneRegImmOffset => write!(f, " r{a}, {x}, {at}"),
+            ArgKind::TwoReg => write!(f, " r{d}, r{a}"),
+            ArgKind::TwoRegOneImm => write!(f, " r{a}, r{b}, {x}"),
+            ArgKind::TwoRegOneOffset => write!(f, " r{a}, r{b}, {at}"),
+            ArgKind::TwoRegTwoImm => write!(f, " r{a}, r{b}, {x}, {y}"),
+            ArgKind::ThreeReg => write!(f, " r{d}, r{a}, r{b}"),
+        }
+    }
+}
+
 /// A decoded program: the paper's (c, k, j) and its pre-decoded instruction array.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -207,44 +257,49 @@ impl Program {
         }
     }
 
+    /// Every instruction the interpreter can execute, in code order, decoded (synthetic traps
+    /// included: where a skip of 24 or the end of the code leads to a position holding no opcode).
+    pub fn instructions(&self) -> impl Iterator<Item = Instruction> + '_ {
+        self.instrs.iter().zip(&self.pcs).map(|(ins, &pc)| {
+            let kind = ins.op.arg_kind();
+            let static_target =
+                matches!(kind, ArgKind::OneOffset | ArgKind::OneRegImmOffset | ArgKind::TwoRegOneOffset);
+            let target = static_target.then(|| self.pcs.get(ins.y as usize).copied());
+            let imm = |v: u32| v as i32 as i64 as u64;
+            let (imm_x, imm_y) = match kind {
+                ArgKind::OneRegExtImm => (u64::from(ins.x) | u64::from(ins.y) << 32, 0),
+                ArgKind::TwoImm | ArgKind::OneRegTwoImm | ArgKind::TwoRegTwoImm => (imm(ins.x), imm(ins.y)),
+                _ => (imm(ins.x), 0),
+            };
+            Instruction { pc, opcode: ins.op, a: ins.a, b: ins.b, d: ins.d, imm_x, imm_y, target }
+        })
+    }
+
     /// A listing of the instructions at `pcs` (as the interpreter sees them: registers clamped,
-    /// immediates sign-extended, targets as program counters), one per line.
+    /// immediates sign-extended, targets as program counters), one per line; `>` marks ϖ.
     pub fn disassemble(&self, pcs: std::ops::Range<u32>) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let start = self.pcs.partition_point(|&pc| pc < pcs.start);
-        for (slot, ins) in self.instrs.iter().enumerate().skip(start) {
-            let pc = self.pcs[slot];
-            if pc >= pcs.end {
-                break;
-            }
-            let target = |s: u32| self.pcs.get(s as usize).map_or("invalid".to_owned(), |pc| pc.to_string());
-            let imm = |v: u32| v as i32 as i64;
-            let (a, b, d) = (ins.a, ins.b, ins.d);
-            let operands = match ins.op.arg_kind() {
-                ArgKind::None => String::new(),
-                ArgKind::OneImm => format!("{}", imm(ins.x)),
-                ArgKind::OneRegExtImm => format!("r{a}, {:#x}", u64::from(ins.x) | u64::from(ins.y) << 32),
-                ArgKind::TwoImm => format!("[{:#x}], {}", ins.x, imm(ins.y)),
-                ArgKind::OneOffset => format!("@{}", target(ins.y)),
-                ArgKind::OneRegOneImm => format!("r{a}, {}", imm(ins.x)),
-                ArgKind::OneRegTwoImm => format!("[r{a} + {}], {}", imm(ins.x), imm(ins.y)),
-                ArgKind::OneRegImmOffset => format!("r{a}, {}, @{}", imm(ins.x), target(ins.y)),
-                ArgKind::TwoReg => format!("r{d}, r{a}"),
-                ArgKind::TwoRegOneImm => format!("r{a}, r{b}, {}", imm(ins.x)),
-                ArgKind::TwoRegOneOffset => format!("r{a}, r{b}, @{}", target(ins.y)),
-                ArgKind::TwoRegTwoImm => format!("r{a}, r{b}, {}, {}", imm(ins.x), imm(ins.y)),
-                ArgKind::ThreeReg => format!("r{d}, r{a}, r{b}"),
-            };
-            let block = if self.is_basic_block_start(pc) { ">" } else { " " };
-            let _ = writeln!(out, "{block}{pc:>8}: {} {operands}", ins.op.name());
+        for ins in self.instructions().filter(|i| pcs.contains(&i.pc)) {
+            let block = if self.is_basic_block_start(ins.pc) { ">" } else { " " };
+            let _ = writeln!(out, "{block}{:>8}: {ins}", ins.pc);
         }
         out
     }
 
     fn compile(&mut self) {
         let len = self.code.len();
-        let starts: Vec<u32> = (0..len).filter(|&i| bit(&self.bitmask, i, len)).map(|i| i as u32).collect();
+        let mut starts: Vec<u32> = Vec::new();
+        for (index, &byte) in self.bitmask.iter().enumerate() {
+            let mut bits = byte;
+            while bits != 0 {
+                let i = index * 8 + bits.trailing_zeros() as usize;
+                if i < len {
+                    starts.push(i as u32);
+                }
+                bits &= bits - 1;
+            }
+        }
 
         // Successor of each opcode position: the next set bit of k ‖ [1, 1, …], capped by skip ≤ 24.
         let successor = |m: usize| -> usize {
@@ -274,23 +329,30 @@ impl Program {
         // Slot numbering: each opcode position, then a synthetic trap wherever its successor is not
         // the next opcode position.
         let mut pcs: Vec<u32> = Vec::with_capacity(starts.len() + 1);
+        let mut skips: Vec<u8> = Vec::with_capacity(starts.len() + 1);
         for (m, &start) in starts.iter().enumerate() {
             pcs.push(start);
             let next = successor(m);
+            skips.push((next - start as usize - 1) as u8);
             if starts.get(m + 1).is_none_or(|&n| n as usize != next) {
                 pcs.push(next as u32);
+                skips.push(0);
+            }
+        }
+        // The slot of every block start, by program counter; everything else is INVALID_SLOT.
+        let mut block_slot = vec![INVALID_SLOT; len];
+        for (slot, &pc) in pcs.iter().enumerate() {
+            if self.is_basic_block_start(pc) {
+                block_slot[pc as usize] = slot as u32;
             }
         }
         let slot_of = |pc: i64| -> u32 {
-            if pc < 0 || pc >= len as i64 || !self.is_basic_block_start(pc as u32) {
-                return INVALID_SLOT;
-            }
-            pcs.binary_search(&(pc as u32)).map_or(INVALID_SLOT, |s| s as u32)
+            usize::try_from(pc).ok().and_then(|pc| block_slot.get(pc)).copied().unwrap_or(INVALID_SLOT)
         };
 
         let mut instrs = Vec::with_capacity(pcs.len());
-        for &pc in &pcs {
-            instrs.push(self.decode_at(pc, &slot_of));
+        for (&pc, &skip) in pcs.iter().zip(&skips) {
+            instrs.push(self.decode_at(pc, usize::from(skip), &slot_of));
         }
         // Block costs, from the end: a terminator (or trap) ends its block.
         let mut remaining = 0u32;
@@ -315,7 +377,7 @@ impl Program {
     }
 
     /// Decodes the instruction executed at `pc` (§A.5's tables), with offsets resolved by `slot_of`.
-    fn decode_at(&self, pc: u32, slot_of: &dyn Fn(i64) -> u32) -> Instr {
+    fn decode_at(&self, pc: u32, l: usize, slot_of: &dyn Fn(i64) -> u32) -> Instr {
         let i = pc as usize;
         let op = self.opcode_at(pc);
         let mut ins = Instr { op, a: 0, b: 0, d: 0, x: 0, y: 0, cost: 0 };
@@ -323,7 +385,6 @@ impl Program {
             return ins;
         }
         let c = &self.code;
-        let l = skip(&self.bitmask, c.len(), i);
         let at = |n: usize| -> u8 { c.get(i + n).copied().unwrap_or(0) };
         let reg_lo = |n: usize| (at(n) % 16).min(12);
         let reg_hi = |n: usize| (at(n) / 16).min(12);

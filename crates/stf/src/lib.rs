@@ -16,6 +16,7 @@
 //! | [`authorizations`] | §8 | α, φ' → α' |
 //! | [`history`] | §7 | β → β†, β' |
 //! | [`statistics`] | §13 | π → π' |
+//! | [`safrole`] | §6 | τ, η, κ, λ, γ, ι, ψ'_O, `E_T` → τ', η', κ', λ', γ', `H_e`, `H_w` |
 
 #![forbid(unused_must_use)]
 
@@ -28,4 +29,5 @@ pub mod disputes;
 pub mod history;
 pub mod preimages;
 pub mod reports;
+pub mod safrole;
 pub mod statistics;

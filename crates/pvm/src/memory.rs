@@ -5,6 +5,9 @@
 //! nothing) maps each page to its access and, once it has been written, to its data. Pages that are
 //! accessible but never written share one zero page, so mapping a large heap or stack allocates
 //! nothing until the program touches it.
+//!
+//! During a run the interpreter reaches the memory through a [`PageCache`], which remembers the page
+//! written last and the page read last, so that most loads and stores skip the table.
 
 /// The page size Z_P.
 pub const PAGE_SIZE: u32 = 4096;
@@ -287,44 +290,130 @@ impl Memory {
         &mut self.pages[data as usize]
     }
 
-    /// An `N`-byte little-endian load for the interpreter: the fast path stays within one readable page.
-    #[inline(always)]
-    pub(crate) fn load<const N: usize>(&self, address: u32) -> Result<[u8; N], MemoryError> {
-        let entry = self.table[(address >> PAGE_BITS) as usize];
-        let off = (address & (PAGE_SIZE - 1)) as usize;
-        if entry & READ != 0 && off <= PAGE_SIZE as usize - N {
-            let page = &self.pages[(entry >> 2) as usize];
-            let mut out = [0u8; N];
-            out.copy_from_slice(&page[off..off + N]);
-            return Ok(out);
-        }
-        self.load_slow(address)
-    }
-
-    #[inline(never)]
-    fn load_slow<const N: usize>(&self, address: u32) -> Result<[u8; N], MemoryError> {
+    /// An `N`-byte little-endian load (V_μ for one operand): the interpreter's path when its
+    /// [`PageCache`] misses.
+    fn load<const N: usize>(&self, address: u32) -> Result<[u8; N], MemoryError> {
         let mut out = [0u8; N];
         self.read(address, &mut out)?;
         Ok(out)
     }
 
-    /// An `N`-byte store for the interpreter: the fast path stays within one writable page that
-    /// already has storage.
+    /// The start of the data of the page whose table entry is `entry`, as a raw pointer that does
+    /// not borrow the page vector (`Vec::as_mut_ptr` materialises no reference to it).
+    fn page_ptr(&mut self, entry: u32) -> *mut u8 {
+        self.pages.as_mut_ptr().wrapping_add((entry >> 2) as usize).cast()
+    }
+}
+
+/// A page the interpreter used last: an access of `N` bytes at an address `a` with
+/// `a - base + N <= limit` goes straight to `data`.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    base: u32,
+    /// `PAGE_SIZE`, or 0 for no page.
+    limit: u32,
+    data: *mut u8,
+}
+
+impl Window {
+    const EMPTY: Window = Window { base: 0, limit: 0, data: std::ptr::null_mut() };
+
+    /// The offset of an `N`-byte access at `address` inside the window, if it lies entirely in it.
     #[inline(always)]
-    pub(crate) fn store<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
-        let entry = self.table[(address >> PAGE_BITS) as usize];
-        let off = (address & (PAGE_SIZE - 1)) as usize;
-        if entry & WRITE != 0 && entry >> 2 != 0 && off <= PAGE_SIZE as usize - N {
-            let page = &mut self.pages[(entry >> 2) as usize];
-            page[off..off + N].copy_from_slice(&bytes);
-            return Ok(());
+    fn offset<const N: usize>(&self, address: u32) -> Option<usize> {
+        let offset = address.wrapping_sub(self.base) as usize;
+        (offset + N <= self.limit as usize).then_some(offset)
+    }
+}
+
+/// The interpreter's access to the RAM during a run: the memory, borrowed exclusively, and the
+/// page read last and the page written last, so that an access within one of them costs a
+/// subtraction, a comparison and the access itself rather than a walk of the page table.
+///
+/// Invariant: a window with a nonzero `limit` covers one page whose access allows its use (read
+/// for `read`; write, with storage of its own, for `write`) and its `data` points to that page's
+/// `PAGE_SIZE` bytes in `memory.pages`. Every change to the memory goes through this value while it
+/// lives, and each one either keeps the invariant (a store through `write`, which changes neither
+/// the table nor where pages are) or empties the windows it may break.
+#[derive(Debug)]
+pub(crate) struct PageCache<'a> {
+    memory: &'a mut Memory,
+    read: Window,
+    write: Window,
+}
+
+impl<'a> PageCache<'a> {
+    pub(crate) fn new(memory: &'a mut Memory) -> PageCache<'a> {
+        PageCache { memory, read: Window::EMPTY, write: Window::EMPTY }
+    }
+
+    /// The memory, for a change of any kind (both windows are emptied).
+    pub(crate) fn memory_mut(&mut self) -> &mut Memory {
+        self.read = Window::EMPTY;
+        self.write = Window::EMPTY;
+        self.memory
+    }
+
+    /// An `N`-byte load (V_μ for one operand).
+    #[inline(always)]
+    pub(crate) fn load<const N: usize>(&mut self, address: u32) -> Result<[u8; N], MemoryError> {
+        // The written page first: a program's stack is where it reads most.
+        let hit = match self.write.offset::<N>(address) {
+            Some(offset) => Some((self.write.data, offset)),
+            None => self.read.offset::<N>(address).map(|offset| (self.read.data, offset)),
+        };
+        if let Some((data, offset)) = hit {
+            // SAFETY: by the invariant `data` points to the PAGE_SIZE readable bytes of a page in
+            // `memory.pages`, which has neither moved nor been freed since the window was set, and
+            // `offset + N <= PAGE_SIZE`. The read is unaligned-safe and nothing holds a reference
+            // to those bytes (this value borrows the memory exclusively).
+            #[allow(unsafe_code)]
+            return Ok(unsafe { data.add(offset).cast::<[u8; N]>().read_unaligned() });
         }
-        self.store_slow(address, &bytes)
+        self.load_miss(address)
     }
 
     #[inline(never)]
-    fn store_slow(&mut self, address: u32, bytes: &[u8]) -> Result<(), MemoryError> {
-        self.write(address, bytes)
+    fn load_miss<const N: usize>(&mut self, address: u32) -> Result<[u8; N], MemoryError> {
+        let out = self.memory.load(address)?;
+        // The load succeeded, so the page holding `address` is readable; its data (its own or the
+        // shared zero page) is where `page_ptr` says until the table or the page vector changes.
+        let entry = self.memory.table[(address >> PAGE_BITS) as usize];
+        self.read =
+            Window { base: address & !(PAGE_SIZE - 1), limit: PAGE_SIZE, data: self.memory.page_ptr(entry) };
+        Ok(out)
+    }
+
+    /// An `N`-byte store (V*_μ for one operand).
+    #[inline(always)]
+    pub(crate) fn store<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
+        if let Some(offset) = self.write.offset::<N>(address) {
+            // SAFETY: by the invariant `write.data` points to the PAGE_SIZE bytes of a writable page
+            // with storage of its own in `memory.pages`, unmoved since the window was set, and
+            // `offset + N <= PAGE_SIZE`. Nothing holds a reference to those bytes; `read` may
+            // point to the same page, through a raw pointer only.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.write.data.add(offset).cast::<[u8; N]>().write_unaligned(bytes)
+            };
+            return Ok(());
+        }
+        self.store_miss(address, bytes)
+    }
+
+    #[inline(never)]
+    fn store_miss<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
+        // A failed write changes nothing, so the windows stay valid.
+        self.memory.write(address, &bytes)?;
+        // The write may have given pages storage (so `read` may show the zero page where the data
+        // now is) and moved the page vector, so `read` is replaced too. The page holding `address`
+        // is writable, hence readable, and, having just been written, has storage; it serves both
+        // (a program's stack is where it mostly reads and writes).
+        let entry = self.memory.table[(address >> PAGE_BITS) as usize];
+        self.write =
+            Window { base: address & !(PAGE_SIZE - 1), limit: PAGE_SIZE, data: self.memory.page_ptr(entry) };
+        self.read = self.write;
+        Ok(())
     }
 }
 
@@ -340,29 +429,75 @@ mod tests {
         assert_eq!(m.read_vec(0x20ff0, 4).unwrap(), vec![0; 4]);
         assert_eq!(m.write(0x20ff0, &[1]), Err(MemoryError::PageFault(0x20000)));
         m.write_initial(0x20ff0, &[1, 2]).unwrap();
-        assert_eq!(m.load::<2>(0x20ff0).unwrap(), [1, 2]);
+        assert_eq!(PageCache::new(&mut m).load::<2>(0x20ff0).unwrap(), [1, 2]);
     }
 
     #[test]
     fn crossing_accesses_fault_at_the_lowest_offending_page() {
         let mut m = Memory::new();
         m.set_access(0x20000, 4096, Access::ReadWrite);
-        assert_eq!(m.store::<8>(0x20ffc, [9; 8]), Err(MemoryError::PageFault(0x21000)));
-        assert_eq!(m.load::<8>(0x1fffc), Err(MemoryError::PageFault(0x1f000)));
-        m.set_access(0x21000, 4096, Access::ReadOnly);
-        assert_eq!(m.store::<8>(0x20ffc, [9; 8]), Err(MemoryError::PageFault(0x21000)));
-        m.set_access(0x21000, 4096, Access::ReadWrite);
-        m.store::<8>(0x20ffc, [1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
-        assert_eq!(m.load::<8>(0x20ffc).unwrap(), [1, 2, 3, 4, 5, 6, 7, 8]);
+        let mut c = PageCache::new(&mut m);
+        assert_eq!(c.store::<8>(0x20ffc, [9; 8]), Err(MemoryError::PageFault(0x21000)));
+        assert_eq!(c.load::<8>(0x1fffc), Err(MemoryError::PageFault(0x1f000)));
+        c.memory_mut().set_access(0x21000, 4096, Access::ReadOnly);
+        assert_eq!(c.store::<8>(0x20ffc, [9; 8]), Err(MemoryError::PageFault(0x21000)));
+        c.memory_mut().set_access(0x21000, 4096, Access::ReadWrite);
+        c.store::<8>(0x20ffc, [1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+        assert_eq!(c.load::<8>(0x20ffc).unwrap(), [1, 2, 3, 4, 5, 6, 7, 8]);
+        // Both windows now hold page 0x20000: an access that leaves it is not served from them.
+        c.store::<2>(0x20ff0, [5, 6]).unwrap();
+        assert_eq!(c.load::<4>(0x20ffe).unwrap(), [3, 4, 5, 6]);
+        assert_eq!(c.load::<8>(0x20ff8).unwrap(), [0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(c.load::<2>(0x20ff0).unwrap(), [5, 6]);
     }
 
     #[test]
     fn low_addresses_and_wrap_around() {
         let mut m = Memory::new();
-        assert_eq!(m.load::<1>(0xffff), Err(MemoryError::LowAddress(0xffff)));
-        m.set_access(0xffff_f000, 4096, Access::ReadWrite);
+        let mut c = PageCache::new(&mut m);
+        assert_eq!(c.load::<1>(0xffff), Err(MemoryError::LowAddress(0xffff)));
+        c.memory_mut().set_access(0xffff_f000, 4096, Access::ReadWrite);
         // The top page is writable; the bytes that wrap to address 0 are not, and are below 2^16.
-        assert_eq!(m.store::<4>(0xffff_fffe, [1; 4]), Err(MemoryError::LowAddress(0)));
+        assert_eq!(c.store::<4>(0xffff_fffe, [1; 4]), Err(MemoryError::LowAddress(0)));
+        c.store::<2>(0xffff_fffe, [1, 2]).unwrap();
+        assert_eq!(c.load::<2>(0xffff_fffe).unwrap(), [1, 2]);
+        assert_eq!(c.load::<4>(0xffff_fffe), Err(MemoryError::LowAddress(0)));
+    }
+
+    #[test]
+    fn the_page_cache_follows_storage_and_access_changes() {
+        let mut m = Memory::new();
+        m.set_access(0x40000, 64 * 4096, Access::ReadWrite);
+        m.set_access(0x80000, 4096, Access::ReadOnly);
+        m.write_initial(0x80000, &[42]).unwrap();
+        let mut c = PageCache::new(&mut m);
+        // A readable page without storage reads as zeros (the shared zero page); the first store
+        // gives it storage, and later loads see the store, not the zero page.
+        assert_eq!(c.load::<8>(0x40010).unwrap(), [0; 8]);
+        c.store::<8>(0x40010, [1; 8]).unwrap();
+        assert_eq!(c.load::<8>(0x40010).unwrap(), [1; 8]);
+        // Storage for many more pages moves the page vector; the earlier pages keep their data.
+        for page in 1..64u32 {
+            let address = 0x40000 + page * 4096;
+            assert_eq!(c.load::<4>(address).unwrap(), [0; 4]);
+            c.store::<4>(address, page.to_le_bytes()).unwrap();
+            assert_eq!(c.load::<8>(0x40010).unwrap(), [1; 8]);
+            c.store::<1>(0x40010, [1]).unwrap();
+        }
+        for page in 1..64u32 {
+            assert_eq!(c.load::<4>(0x40000 + page * 4096).unwrap(), page.to_le_bytes());
+        }
+        // Read-only pages read but never write, whichever window was used last.
+        assert_eq!(c.load::<1>(0x80000).unwrap(), [42]);
+        assert_eq!(c.store::<1>(0x80000, [0]), Err(MemoryError::PageFault(0x80000)));
+        assert_eq!(c.load::<1>(0x80000).unwrap(), [42]);
+        // Access changes made through the cache take effect at once.
+        c.memory_mut().set_access(0x40000, 4096, Access::Inaccessible);
+        assert_eq!(c.load::<1>(0x40010), Err(MemoryError::PageFault(0x40000)));
+        assert_eq!(c.store::<1>(0x40010, [0]), Err(MemoryError::PageFault(0x40000)));
+        c.memory_mut().set_access(0x80000, 4096, Access::Inaccessible);
+        assert_eq!(c.load::<1>(0x80000), Err(MemoryError::PageFault(0x80000)));
+        assert_eq!(c.load::<4>(0x41000).unwrap(), 1u32.to_le_bytes());
     }
 
     #[test]

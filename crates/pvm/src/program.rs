@@ -23,6 +23,53 @@ pub(crate) const INVALID_SLOT: u32 = u32::MAX;
 /// The longest skip the paper allows (§A.2).
 const MAX_SKIP: usize = 24;
 
+/// A register index, at most 12 by construction, so that indexing the register file needs neither
+/// a bounds check nor a mask in the interpreter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Reg {
+    R0,
+    R1,
+    R2,
+    R3,
+    R4,
+    R5,
+    R6,
+    R7,
+    R8,
+    R9,
+    R10,
+    R11,
+    R12,
+}
+
+impl Reg {
+    /// The register an operand nibble or octet names: min(12, n), as §A.5 reads it.
+    fn clamped(n: u8) -> Reg {
+        const ALL: [Reg; 13] = [
+            Reg::R0,
+            Reg::R1,
+            Reg::R2,
+            Reg::R3,
+            Reg::R4,
+            Reg::R5,
+            Reg::R6,
+            Reg::R7,
+            Reg::R8,
+            Reg::R9,
+            Reg::R10,
+            Reg::R11,
+            Reg::R12,
+        ];
+        ALL[usize::from(n.min(12))]
+    }
+
+    #[inline(always)]
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// One pre-decoded instruction. Register fields hold indices already clamped to 0..=12; immediates are
 /// the paper's ν values truncated to 32 bits (all of them are sign extensions of at most four octets,
 /// so `x as i32 as i64 as u64` restores them), except `load_imm_64` whose 64-bit ν_X is split over
@@ -30,9 +77,9 @@ const MAX_SKIP: usize = 24;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Instr {
     pub op: Opcode,
-    pub a: u8,
-    pub b: u8,
-    pub d: u8,
+    pub a: Reg,
+    pub b: Reg,
+    pub d: Reg,
     pub x: u32,
     pub y: u32,
     /// Instructions from this one to the end of its basic block, inclusive: the gas charged on
@@ -271,7 +318,16 @@ impl Program {
                 ArgKind::TwoImm | ArgKind::OneRegTwoImm | ArgKind::TwoRegTwoImm => (imm(ins.x), imm(ins.y)),
                 _ => (imm(ins.x), 0),
             };
-            Instruction { pc, opcode: ins.op, a: ins.a, b: ins.b, d: ins.d, imm_x, imm_y, target }
+            Instruction {
+                pc,
+                opcode: ins.op,
+                a: ins.a as u8,
+                b: ins.b as u8,
+                d: ins.d as u8,
+                imm_x,
+                imm_y,
+                target,
+            }
         })
     }
 
@@ -327,7 +383,8 @@ impl Program {
         self.block_starts = block_starts;
 
         // Slot numbering: each opcode position, then a synthetic trap wherever its successor is not
-        // the next opcode position.
+        // the next opcode position. The last opcode position's successor never is one, so the last
+        // slot is always a trap: the interpreter relies on this to step to `slot + 1` unchecked.
         let mut pcs: Vec<u32> = Vec::with_capacity(starts.len() + 1);
         let mut skips: Vec<u8> = Vec::with_capacity(starts.len() + 1);
         for (m, &start) in starts.iter().enumerate() {
@@ -354,6 +411,7 @@ impl Program {
         for (&pc, &skip) in pcs.iter().zip(&skips) {
             instrs.push(self.decode_at(pc, usize::from(skip), &slot_of));
         }
+        debug_assert!(instrs.last().is_none_or(|ins| ins.op == Opcode::Trap));
         // Block costs, from the end: a terminator (or trap) ends its block.
         let mut remaining = 0u32;
         for ins in instrs.iter_mut().rev() {
@@ -380,14 +438,14 @@ impl Program {
     fn decode_at(&self, pc: u32, l: usize, slot_of: &dyn Fn(i64) -> u32) -> Instr {
         let i = pc as usize;
         let op = self.opcode_at(pc);
-        let mut ins = Instr { op, a: 0, b: 0, d: 0, x: 0, y: 0, cost: 0 };
+        let mut ins = Instr { op, a: Reg::R0, b: Reg::R0, d: Reg::R0, x: 0, y: 0, cost: 0 };
         if op == Opcode::Trap {
             return ins;
         }
         let c = &self.code;
         let at = |n: usize| -> u8 { c.get(i + n).copied().unwrap_or(0) };
-        let reg_lo = |n: usize| (at(n) % 16).min(12);
-        let reg_hi = |n: usize| (at(n) / 16).min(12);
+        let reg_lo = |n: usize| Reg::clamped(at(n) % 16);
+        let reg_hi = |n: usize| Reg::clamped(at(n) / 16);
         // ν values: sign-extended `len` octets starting `off` after the opcode.
         let imm = |off: usize, len: usize| -> u32 { sext32(read(c, i + off, len), len) };
         let offset = |off: usize, len: usize| -> u32 {
@@ -451,7 +509,7 @@ impl Program {
             ArgKind::ThreeReg => {
                 ins.a = reg_lo(1);
                 ins.b = reg_hi(1);
-                ins.d = at(2).min(12);
+                ins.d = Reg::clamped(at(2));
             }
         }
         ins
@@ -568,11 +626,11 @@ mod tests {
         // load_imm r7, with a one-octet immediate 0x80: ν = 2^64 - 128.
         let p = Program::from_parts(vec![51, 7, 0x80], vec![0b001], vec![]).unwrap();
         let ins = p.instrs[0];
-        assert_eq!((ins.op, ins.a), (Opcode::LoadImm, 7));
+        assert_eq!((ins.op, ins.a), (Opcode::LoadImm, Reg::R7));
         assert_eq!(ins.x as i32 as i64 as u64, u64::MAX - 127);
         // Register nibbles above 12 clamp to 12.
         let p = Program::from_parts(vec![100, 0xff], vec![0b01], vec![]).unwrap();
-        assert_eq!((p.instrs[0].d, p.instrs[0].a), (12, 12));
+        assert_eq!((p.instrs[0].d, p.instrs[0].a), (Reg::R12, Reg::R12));
     }
 
     #[test]

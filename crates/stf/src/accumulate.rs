@@ -77,6 +77,27 @@ pub struct Accumulated {
     pub reports_accumulated: usize,
     /// What the services logged, in order of rounds and services.
     pub logs: Vec<(ServiceId, LogMessage)>,
+    /// Every Ψ_A run, in order of rounds and services, for the operator: not part of the state.
+    pub invocations: Vec<Invocation>,
+}
+
+/// One service's accumulation in one round of Δ+, as an operator or a service author wants to
+/// see it. Nothing in the state depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The round of Δ+, from 0; each round's transfers are accumulated in the next.
+    pub round: usize,
+    pub service: ServiceId,
+    /// `u`.
+    pub gas_used: Gas,
+    /// How the machine stopped (`None` when the service has no code to run).
+    pub exit: Option<orrery_invocation::ExitDetail>,
+    /// `t`: the transfers it made (of the dimension kept).
+    pub transfers: Vec<DeferredTransfer>,
+    /// `y`.
+    pub yield_hash: Option<Hash>,
+    /// The storage keys its `write` calls named (see `AccumulateOutput::written_keys`).
+    pub written_keys: Vec<Vec<u8>>,
 }
 
 impl Accumulated {
@@ -190,6 +211,7 @@ struct Round {
     outputs: BTreeSet<(ServiceId, Hash)>,
     gas_used: Vec<(ServiceId, Gas)>,
     logs: Vec<(ServiceId, LogMessage)>,
+    invocations: Vec<Invocation>,
 }
 
 /// `R(o, a, b)`: the manager's choice if it changed it, else the holder's.
@@ -325,6 +347,18 @@ impl Block<'_> {
         let outputs = by_service.iter().filter_map(|(&s, o)| o.yield_hash.map(|h| (s, h))).collect();
         let gas_used = by_service.iter().map(|(&s, o)| (s, o.gas_used)).collect();
         let logs = by_service.iter().flat_map(|(&s, o)| o.logs.iter().map(move |l| (s, l.clone()))).collect();
+        let invocations = by_service
+            .iter()
+            .map(|(&service, o)| Invocation {
+                round: 0,
+                service,
+                gas_used: o.gas_used,
+                exit: o.exit,
+                transfers: o.transfers.clone(),
+                yield_hash: o.yield_hash,
+                written_keys: o.written_keys.clone(),
+            })
+            .collect();
 
         // ι', φ': the delegator's and each core's assigner's.
         state.privileges = next;
@@ -347,7 +381,7 @@ impl Block<'_> {
             state.accounts.remove(id);
         }
         preimages::integrate(&mut state.accounts, &provisions, self.slot);
-        Ok(Round { state, transfers: round_transfers, outputs, gas_used, logs })
+        Ok(Round { state, transfers: round_transfers, outputs, gas_used, logs, invocations })
     }
 
     /// `Δ+(g, t, r, o, f)`: rounds of Δ* until no reports fit the gas and no transfers are left.
@@ -367,6 +401,7 @@ impl Block<'_> {
             BTreeSet<(ServiceId, Hash)>,
             Vec<(ServiceId, Gas)>,
             Vec<(ServiceId, LogMessage)>,
+            Vec<Invocation>,
         ),
         AccumulateError,
     > {
@@ -375,6 +410,8 @@ impl Block<'_> {
         let mut outputs = BTreeSet::new();
         let mut used = Vec::new();
         let mut logs = Vec::new();
+        let mut invocations = Vec::new();
+        let mut rounds = 0;
         loop {
             let remaining = &reports[done..];
             // i: the longest prefix whose digests' gas fits.
@@ -391,7 +428,7 @@ impl Block<'_> {
                 }
             }
             if transfers.len() + fit + free.len() == 0 {
-                return Ok((done, state, outputs, used, logs));
+                return Ok((done, state, outputs, used, logs, invocations));
             }
             let transfer_gas = transfers.iter().fold(0u64, |s, t| s.saturating_add(t.gas));
             let round = self.parallel(state, &transfers, &remaining[..fit], &free)?;
@@ -403,6 +440,8 @@ impl Block<'_> {
             outputs.extend(round.outputs);
             used.extend(round.gas_used);
             logs.extend(round.logs);
+            invocations.extend(round.invocations.into_iter().map(|i| Invocation { round: rounds, ..i }));
+            rounds += 1;
             free.clear();
         }
     }
@@ -434,7 +473,7 @@ pub fn apply(
         privileges: prior.privileges.clone(),
     };
     let block = Block { spec, slot: input.slot, entropy: input.entropy, cache };
-    let (count, state, outputs, used, logs) =
+    let (count, state, outputs, used, logs, invocations) =
         block.outer(gas, Vec::new(), &reports, state, &prior.privileges.always_acc)?;
     let count = count.min(reports.len());
 
@@ -490,6 +529,7 @@ pub fn apply(
         statistics,
         reports_accumulated: count,
         logs,
+        invocations,
     })
 }
 

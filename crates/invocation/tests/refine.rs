@@ -415,3 +415,47 @@ fn refine_arguments_are_the_papers_encoding() {
     let output = run(&package, &accounts);
     assert_eq!(ok(&output), refine_arguments(0, 0, ME, &[], &blake(&package.encode())));
 }
+
+#[test]
+fn probe_accumulates_its_outputs_under_their_package_hashes() {
+    // Refine mode 4 exports nothing (k = 0) and outputs "exported"; accumulate reads the inputs
+    // through the SDK (fetch 15, decoded) and writes each output under its package's hash,
+    // skipping transfers and failed items.
+    let (package, accounts) = probe(&[4, 0], 1_000_000, 0);
+    let output = run(&package, &accounts);
+    assert_eq!(ok(&output), b"exported");
+    let operand = |hash: [u8; 32], result: WorkExecResult| {
+        AccumulationInput::Operand(OperandTuple {
+            package_hash: hash,
+            segment_root: [0; 32],
+            authorizer_hash: [0; 32],
+            payload_hash: [0; 32],
+            gas_limit: 100_000,
+            result,
+            auth_trace: b"trace".to_vec(),
+        })
+    };
+    let package_hash = blake(&package.encode());
+    let inputs = [
+        operand(package_hash, output.result.clone()),
+        AccumulationInput::Transfer(orrery_invocation::DeferredTransfer {
+            source: 1,
+            dest: ME,
+            amount: 5,
+            memo: [7; 128],
+            gas: 10,
+        }),
+        operand([0x66; 32], WorkExecResult::Panic),
+        operand([0x67; 32], WorkExecResult::Ok(vec![1, 2, 3])),
+    ];
+    let state = partial_state(vec![(ME, service(PROBE, &[]))]);
+    let acc = accumulate(&spec(), &state, 50, ME, 1_000_000, &inputs, &[0; 32], None);
+    let post = acc.changes.apply_to(&state);
+    let me = &post.accounts[&ME];
+    assert_eq!(me.storage(&package_hash), Some(&b"exported"[..]));
+    assert_eq!(me.storage(&[0x67; 32]), Some(&[1u8, 2, 3][..]));
+    assert_eq!(me.storage(&[0x66; 32]), None);
+    assert_eq!(acc.yield_hash, None);
+    // The transfer's 5 was credited.
+    assert_eq!(me.info.balance, state.accounts[&ME].info.balance + 5);
+}

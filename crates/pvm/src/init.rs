@@ -281,5 +281,6 @@ pub fn invoke_program_detailed<H: Host + ?Sized>(
         }
         Exit::Panic | Exit::PageFault(_) | Exit::HostCall(_) => InvocationResult::Panic,
     };
+    machine.into_memory().recycle();
     (used, result, Some(detail))
 }

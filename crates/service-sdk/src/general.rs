@@ -170,7 +170,7 @@ fn read_into(buf: &mut [u8], offset: usize, call: impl FnOnce(u64, u64, u64) -> 
 }
 
 /// The whole value: a first call into a small buffer learns its length, a second reads the rest.
-fn read_all(mut call: impl FnMut(u64, u64, u64) -> u64) -> Option<Vec<u8>> {
+pub(crate) fn read_all(mut call: impl FnMut(u64, u64, u64) -> u64) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; 256];
     let len = read_into(&mut buf, 0, &mut call)?;
     if len > buf.len() {
@@ -210,7 +210,8 @@ pub fn read(service: Service, key: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `write` (4): sets `key` to `value` in the caller's storage; the previous value's length, if
-/// any. `Full` when the caller's balance cannot pay for the new footprint.
+/// any. `Full` when the caller's balance cannot pay for the new footprint. An empty `value` is
+/// refused with `Huh` without a call (the host would remove the key: use [`remove`]).
 pub fn write(key: &[u8], value: &[u8]) -> Result<Option<u64>, HostError> {
     // An empty value would remove the key.
     if value.is_empty() {

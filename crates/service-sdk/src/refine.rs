@@ -6,7 +6,7 @@
 
 use alloc::vec::Vec;
 
-use crate::general::{HostError, Service};
+use crate::general::{read_all, HostError, Service};
 use crate::raw;
 
 /// `W_G`: the length of an exported or imported segment.
@@ -18,22 +18,8 @@ pub const PAGE_SIZE: u64 = 4096;
 /// anchor.
 pub fn historical_lookup(service: Service, hash: &[u8; 32]) -> Option<Vec<u8>> {
     let h = hash.as_ptr() as u64;
-    let mut buf = alloc::vec![0u8; 256];
-    // SAFETY: `hash` is 32 readable octets; each buffer passed is writable for its length.
-    let len = HostError::check(unsafe {
-        raw::historical_lookup(service.register(), h, buf.as_mut_ptr() as u64, 0, buf.len() as u64)
-    })
-    .ok()? as usize;
-    if len > buf.len() {
-        buf.resize(len, 0);
-        let rest = &mut buf[256..];
-        // SAFETY: as above.
-        unsafe {
-            raw::historical_lookup(service.register(), h, rest.as_mut_ptr() as u64, 256, rest.len() as u64)
-        };
-    }
-    buf.truncate(len);
-    Some(buf)
+    // SAFETY: `hash` is 32 readable octets; `read_all` passes a buffer writable for its length.
+    read_all(|o, f, l| unsafe { raw::historical_lookup(service.register(), h, o, f, l) })
 }
 
 /// `export` (7): exports `data` (at most `W_G` octets; zero-padded to a segment) and returns its

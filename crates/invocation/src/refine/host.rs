@@ -153,7 +153,7 @@ impl<'a, A: Accounts + ?Sized> RefineHost<'a, A> {
         let Some(hash) = memory::read_array::<32>(ctx, ctx.reg(8)) else {
             return HostOutcome::Panic;
         };
-        let value = account.and_then(|a| a.historical_lookup(self.anchor_slot, &hash));
+        let value = account.and_then(|a| a.historical_lookup(self.anchor_slot, &hash)).map(|v| &v[..]);
         let (output, first, most) = (ctx.reg(9), ctx.reg(10), ctx.reg(11));
         if let Some(v) = value {
             let len = v.len() as u64;

@@ -18,7 +18,8 @@
 //!
 //! The same sources, lock file and tool-chain give the same blob, octet for octet: the build
 //! reads no clock, the paths are remapped, polkavm-linker is deterministic, and the symbols are
-//! stripped. `tests/build.rs` builds a service in two directories and compares.
+//! stripped. `crates/cli/tests/service.rs` builds a service in two directories and compares both
+//! with the committed `services/kv/kv.jam`.
 
 #![forbid(unused_must_use)]
 

@@ -52,12 +52,20 @@ fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
             Input::Operand(operand) => {
                 let WorkResult::Ok(order) = operand.result else { continue };
                 let Some((dest, amount)) = order.split_first_chunk::<4>() else { continue };
-                let (Ok(amount), dest) = (<[u8; 8]>::try_from(amount), u32::from_le_bytes(*dest)) else { continue };
+                let (Ok(amount), dest) = (<[u8; 8]>::try_from(amount), u32::from_le_bytes(*dest)) else {
+                    continue;
+                };
                 pay(dest, u64::from_le_bytes(amount), PING_GAS, b"ping");
             }
             Input::Transfer(t) => {
                 count(b"received", t.amount);
-                orrery_service_sdk::log!(Level::Info, "{} received {} from {}", args.service, t.amount, t.source);
+                orrery_service_sdk::log!(
+                    Level::Info,
+                    "{} received {} from {}",
+                    args.service,
+                    t.amount,
+                    t.source
+                );
                 if t.amount >= 2 {
                     pay(t.source, t.amount / 2, gas() / 2, b"pong");
                 }

@@ -255,7 +255,8 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     let elf = std::fs::read(&elf_path).map_err(io(&elf_path))?;
     let linked = blob::link(&elf)?;
     let blob = blob::service_blob(&package.metadata.encode(), &linked)?;
-    let out_dir = options.out_dir.clone().unwrap_or(crate_dir);
+    // Named as the caller named the crate, so that messages show the path they gave.
+    let out_dir = options.out_dir.clone().unwrap_or_else(|| options.crate_dir.clone());
     std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
     let blob_path = out_dir.join(format!("{}.jam", package.name));
     std::fs::write(&blob_path, &blob).map_err(io(&blob_path))?;

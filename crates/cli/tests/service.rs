@@ -265,3 +265,22 @@ fn new_scaffolds_a_service_that_builds_and_runs() {
     assert_eq!(code, 1, "{out}");
     assert_has(&out, "already exists");
 }
+
+#[test]
+fn a_failed_accumulation_keeps_no_changes() {
+    // kv's accumulate of one command uses about 1100 gas: 500 runs it out of gas before its
+    // write, and with no checkpoint Ψ_A keeps none of its changes (GP 0.7.2 §B.4).
+    let state = tempfile::tempdir().unwrap();
+    let kv = blob("kv");
+    let (code, out) =
+        service_run(&kv, &hex(b"name=orrery"), Some(state.path()), &["--accumulate-gas", "500"]);
+    assert_eq!(code, 2, "{out}");
+    assert_has(&out, "refine: halted");
+    assert_has(&out, "accumulate (round 0) service 65536, the refine output: OUT OF GAS at pc");
+    assert_has(&out, "gas used 500 of 500");
+    assert_has(&out, "changes:\n    none");
+    // The next run finds no value under `name`.
+    let (code, out) = service_run(&kv, &hex(b"name=jam"), Some(state.path()), &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, &format!("storage \"name\" = 0x{} (\"jam\") (new)", hex(b"jam")));
+}

@@ -284,3 +284,16 @@ fn a_failed_accumulation_keeps_no_changes() {
     assert_eq!(code, 0, "{out}");
     assert_has(&out, &format!("storage \"name\" = 0x{} (\"jam\") (new)", hex(b"jam")));
 }
+
+#[test]
+fn build_names_a_missing_tool_and_the_install_command() {
+    let (code, out) = orrery()
+        .args(["service", "build", repo().join("services/kv").to_str().unwrap()])
+        .env("ORRERY_GUEST_LD", "/nonexistent/ld.lld-19")
+        .output()
+        .map(|o| (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned()))
+        .unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert_has(&out, "ld.lld-19 is missing or unusable");
+    assert_has(&out, "apt-get update && apt-get install -y rustc-web cargo-web rust-web-src lld-19");
+}

@@ -5,8 +5,14 @@
 //!
 //! The local chain is one machine's: the service is installed (or its code replaced) under its id
 //! with [`INITIAL_BALANCE`], each run takes the next slot, and the package's authorizer, context and
-//! segment roots are zero. A run whose refine fails stops there and changes nothing; a run whose
-//! accumulation fails keeps what the paper keeps (the state at the last `checkpoint`, or none).
+//! segment roots are zero. Preimages a service provides are integrated after its accumulation
+//! (§12.4). A run whose refine fails stops there and changes nothing; a run whose accumulation
+//! fails keeps what the paper keeps (the state at the last `checkpoint`, or none).
+//!
+//! The transfer rounds accumulate their services one after another, each against the state the
+//! previous one left, where Δ* runs them against the same state and merges: the two agree
+//! whenever each service changes only its own account, which is all a transfer round's services
+//! can do short of `new`, `eject` and the privileged calls.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -22,7 +28,7 @@ use orrery_state::{
     AuthQueues, EntryKey, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData,
 };
 use orrery_types::constants::AUTH_QUEUE_SIZE;
-use orrery_types::{ChainSpec, RefineContext, ServiceId, WorkExecResult, WorkItem, WorkPackage};
+use orrery_types::{ChainSpec, Preimage, RefineContext, ServiceId, WorkExecResult, WorkItem, WorkPackage};
 
 use super::hex;
 use super::store::{LocalState, Store};
@@ -345,6 +351,13 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
                 state.key_names.insert((service, storage_entry(key)), key.clone());
             }
             let mut after = out.changes.apply_to(&partial).accounts;
+            // The preimages it provided (`provide`), integrated as the block's end would (§12.4).
+            let provided: Vec<Preimage> = out
+                .provisions
+                .iter()
+                .map(|(requester, blob)| Preimage { requester: *requester, blob: blob.clone() })
+                .collect();
+            orrery_stf::preimages::integrate(&mut after, &provided, slot);
             if let Some(account) = after.get_mut(&service) {
                 if out.exit.is_some() {
                     account.info.last_accumulation_slot = slot;

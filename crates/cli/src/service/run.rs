@@ -10,9 +10,9 @@
 //! fails keeps what the paper keeps (the state at the last `checkpoint`, or none).
 //!
 //! The transfer rounds accumulate their services one after another, each against the state the
-//! previous one left, where Δ* runs them against the same state and merges: the two agree
-//! whenever each service changes only its own account, which is all a transfer round's services
-//! can do short of `new`, `eject` and the privileged calls.
+//! previous one left, where Δ* runs them against the same state and merges. The two differ only
+//! when a service reads (or, by `new`, `eject` or a privileged call, changes) an account another
+//! service of the same round changed: a simplification of this local tool, not of the STF.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
-//! `orrery`: the command-line front of the node. Today it runs the JAM conformance vectors; block
-//! import, services and the networked node plug in as further subcommands.
+//! `orrery`: the command-line front of the node. It runs the JAM conformance vectors, and writes,
+//! builds, runs and inspects services (`orrery service …`); block import and the networked node
+//! plug in as further subcommands.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod conformance;
+mod service;
 
 #[derive(Debug, Parser)]
 #[command(name = "orrery", version, about = "Orrery: a decentralized computer on the JAM protocol")]
@@ -29,11 +31,15 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Write, build, run and inspect a service.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
+        Command::Service(command) => service::run(command),
     }
 }

@@ -97,4 +97,5 @@ pub mod testing;
 pub use accumulate::{accumulate, AccumulateOutput, PartialState, ProgramCache, StateChanges};
 pub use inputs::{AccumulationInput, DeferredTransfer, OperandTuple};
 pub use is_authorized::{is_authorized, AuthorizationOutput};
+pub use orrery_pvm::ExitDetail;
 pub use refine::{refine, RefineInputs, RefineOutput};

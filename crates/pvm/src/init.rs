@@ -232,11 +232,37 @@ pub fn invoke_program<H: Host + ?Sized>(
     args: &[u8],
     host: &mut H,
 ) -> (u64, InvocationResult) {
+    let (used, result, _) = invoke_program_detailed(program, pc, gas, args, host);
+    (used, result)
+}
+
+/// How a run of Ψ_M ended, in more detail than its result `R` keeps: the machine's exit and the
+/// program counter it stopped at. For diagnostics (an operator or a service author wants to
+/// know where a service faulted); nothing in the protocol depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitDetail {
+    /// The exit: a page fault keeps the page's address, which `R` folds into a panic.
+    pub exit: Exit,
+    /// The program counter at the exit: the faulting or trapping instruction, or the `ecalli`
+    /// whose host call ended the run.
+    pub pc: u32,
+}
+
+/// [`invoke_program`], also returning how the machine stopped (`None` when the arguments did not
+/// fit the memory layout, so that no machine ran).
+pub fn invoke_program_detailed<H: Host + ?Sized>(
+    program: &StandardProgram,
+    pc: u32,
+    gas: u64,
+    args: &[u8],
+    host: &mut H,
+) -> (u64, InvocationResult, Option<ExitDetail>) {
     let start = i64::try_from(gas).unwrap_or(i64::MAX);
     let Ok(mut machine) = program.instantiate(args, pc, start) else {
-        return (0, InvocationResult::Panic);
+        return (0, InvocationResult::Panic, None);
     };
     let exit = machine.run_with_host(host);
+    let detail = ExitDetail { exit, pc: machine.pc() };
     // u = ϱ − max(ϱ', 0); running out of gas leaves ϱ' < 0 in the paper, so all of it is used.
     let used = match exit {
         Exit::OutOfGas => start,
@@ -256,5 +282,5 @@ pub fn invoke_program<H: Host + ?Sized>(
         Exit::Panic | Exit::PageFault(_) | Exit::HostCall(_) => InvocationResult::Panic,
     };
     machine.into_memory().recycle();
-    (used, result)
+    (used, result, Some(detail))
 }

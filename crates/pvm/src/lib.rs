@@ -84,7 +84,10 @@ mod program;
 
 pub use error::{BlobError, ProgramError};
 pub use host::{Host, HostContext, HostOutcome, NoHost};
-pub use init::{invoke, invoke_program, InvocationResult, Layout, StandardProgram, MAX_INPUT, ZONE_SIZE};
+pub use init::{
+    invoke, invoke_program, invoke_program_detailed, ExitDetail, InvocationResult, Layout, StandardProgram,
+    MAX_INPUT, ZONE_SIZE,
+};
 pub use machine::{Exit, Machine, HALT_ADDRESS, REGISTER_COUNT};
 pub use memory::{Access, Memory, MemoryError, PAGE_SIZE};
 pub use opcode::{ArgKind, Opcode, INSTRUCTION_COUNT};

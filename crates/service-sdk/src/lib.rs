@@ -20,8 +20,8 @@
 //! ```
 //!
 //! A guest crate is `#![no_std]`, a `staticlib` built for polkavm-linker's 64-bit RISC-V target
-//! and linked into a JAM blob by `guests/build.sh` (see `guests/README.md` and the workspace's
-//! `SERVICE-TOOLCHAIN.md`), with the exports in the order the invocations expect:
+//! and linked into a JAM blob by `orrery service build` (`guests/build.sh` for `guests/`; see
+//! the workspace's `SERVICE-TOOLCHAIN.md` and `docs/SERVICES.md`), with the exports in the order the invocations expect:
 //! [`entry::REFINE_EXPORT`] at instruction 0 and [`entry::ACCUMULATE_EXPORT`] at 5 for a service,
 //! [`entry::IS_AUTHORIZED_EXPORT`] at 0 for an authorizer.
 //!
@@ -52,12 +52,27 @@
 //!
 //! # Why not Parity's `jam-pvm-common`
 //!
-//! `jam-pvm-common` (0.1.29 on crates.io, with `jam-types`) builds on the same polkavm-derive 0.37,
-//! but follows a later revision of the paper: it numbers the host calls differently (a
-//! `grow_heap` call at 1 shifts `fetch` and everything after it by one) and encodes its types with
-//! `jam-codec`. Against GP 0.7.2, which Orrery implements, its calls would reach the wrong host
-//! functions. This crate follows GP 0.7.2 to the index, needs nothing beyond polkavm-derive, and
-//! builds with the Debian toolchain of `SERVICE-TOOLCHAIN.md`.
+//! Parity's guest API is `jam-pvm-common` (0.1.28 on docs.rs) over `jam-types` (0.1.26,
+//! 2025-11-19). Its general host calls carry GP 0.7.2's indices (gas 0, fetch 1, lookup 2, read 3,
+//! write 4, info 5, JIP-1 log 100), so numbering is not the issue. Orrery keeps its own SDK
+//! because:
+//!
+//! - Version drift: those crates are released with PolkaJAM, not against a named revision of the
+//!   paper. Every entry point they generate first calls `startup::load_protocol_parameters()`,
+//!   which fetches the protocol parameters and `expect`s them to decode as *its* revision lays
+//!   them out, and the arguments are decoded with `jam-codec` into its own `RefineParams` and
+//!   `AccumulateParams`. Against a node that implements GP 0.7.2 to the letter, any drift there
+//!   is a panic at the first instruction, outside the service author's code. This crate decodes
+//!   GP 0.7.2's encodings itself (eq. B.5, B.9, C.33), checked by its own tests and by the
+//!   invocation tests that run its guests on Orrery's Ψ_R and Ψ_A.
+//! - Dependencies: `jam-types` brings `jam-codec`, `bounded-collections-next`, `atomic-traits`
+//!   and `macro_rules_attribute`, all of which must build with `-Zbuild-std` under the Debian
+//!   rustc 1.96 of `SERVICE-TOOLCHAIN.md` (no rustup nightly here). This crate needs only
+//!   `polkavm-derive`, already in the workspace.
+//! - The tool-chain does not depend on the choice: `orrery service build` recognises both APIs
+//!   by their exports (`orrery_refine`/`orrery_accumulate` or `refine_ext`/`accumulate_ext`), so
+//!   a service written on `jam-pvm-common` can still be built into a GP blob. (That route is not
+//!   tested here: it would need those crates fetched.)
 
 #![no_std]
 // Host calls are foreign calls and the heap is a static: this crate is where guests' unsafe code

@@ -77,6 +77,27 @@ pub struct Accumulated {
     pub reports_accumulated: usize,
     /// What the services logged, in order of rounds and services.
     pub logs: Vec<(ServiceId, LogMessage)>,
+    /// Every Ψ_A run, in order of rounds and services, for the operator: not part of the state.
+    pub invocations: Vec<Invocation>,
+}
+
+/// One service's accumulation in one round of Δ+, as an operator or a service author wants to
+/// see it. Nothing in the state depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The round of Δ+, from 0; each round's transfers are accumulated in the next.
+    pub round: usize,
+    pub service: ServiceId,
+    /// `u`.
+    pub gas_used: Gas,
+    /// How the machine stopped (`None` when the service has no code to run).
+    pub exit: Option<orrery_invocation::ExitDetail>,
+    /// `t`: the transfers it made (of the dimension kept).
+    pub transfers: Vec<DeferredTransfer>,
+    /// `y`.
+    pub yield_hash: Option<Hash>,
+    /// The storage keys its `write` calls named (see `AccumulateOutput::written_keys`).
+    pub written_keys: Vec<Vec<u8>>,
 }
 
 impl Accumulated {
@@ -190,6 +211,7 @@ struct Round {
     outputs: BTreeSet<(ServiceId, Hash)>,
     gas_used: Vec<(ServiceId, Gas)>,
     logs: Vec<(ServiceId, LogMessage)>,
+    invocations: Vec<Invocation>,
 }
 
 /// `R(o, a, b)`: the manager's choice if it changed it, else the holder's.
@@ -311,7 +333,17 @@ impl Block<'_> {
         let mut removed: BTreeSet<ServiceId> = BTreeSet::new();
         let mut round_transfers = Vec::new();
         let mut logs = Vec::new();
+        let mut invocations = Vec::with_capacity(services.len());
         for (&s, output) in services.iter().zip(results) {
+            invocations.push(Invocation {
+                round: 0,
+                service: s,
+                gas_used: output.gas_used,
+                exit: output.exit,
+                transfers: output.transfers.clone(),
+                yield_hash: output.yield_hash,
+                written_keys: output.written_keys,
+            });
             round_transfers.extend(output.transfers);
             logs.extend(output.logs.into_iter().map(|l| (s, l)));
             for (id, account) in output.changes.accounts {
@@ -349,7 +381,7 @@ impl Block<'_> {
             state.accounts.remove(id);
         }
         preimages::integrate(&mut state.accounts, &provisions, self.slot);
-        Ok(Round { state, transfers: round_transfers, outputs, gas_used, logs })
+        Ok(Round { state, transfers: round_transfers, outputs, gas_used, logs, invocations })
     }
 
     /// `Δ+(g, t, r, o, f)`: rounds of Δ* until no reports fit the gas and no transfers are left.
@@ -369,6 +401,7 @@ impl Block<'_> {
             BTreeSet<(ServiceId, Hash)>,
             Vec<(ServiceId, Gas)>,
             Vec<(ServiceId, LogMessage)>,
+            Vec<Invocation>,
         ),
         AccumulateError,
     > {
@@ -377,6 +410,8 @@ impl Block<'_> {
         let mut outputs = BTreeSet::new();
         let mut used = Vec::new();
         let mut logs = Vec::new();
+        let mut invocations = Vec::new();
+        let mut rounds = 0;
         loop {
             let remaining = &reports[done..];
             // i: the longest prefix whose digests' gas fits.
@@ -393,7 +428,7 @@ impl Block<'_> {
                 }
             }
             if transfers.len() + fit + free.len() == 0 {
-                return Ok((done, state, outputs, used, logs));
+                return Ok((done, state, outputs, used, logs, invocations));
             }
             let transfer_gas = transfers.iter().fold(0u64, |s, t| s.saturating_add(t.gas));
             let round = self.parallel(state, &transfers, &remaining[..fit], &free)?;
@@ -405,6 +440,8 @@ impl Block<'_> {
             outputs.extend(round.outputs);
             used.extend(round.gas_used);
             logs.extend(round.logs);
+            invocations.extend(round.invocations.into_iter().map(|i| Invocation { round: rounds, ..i }));
+            rounds += 1;
             free.clear();
         }
     }
@@ -444,7 +481,8 @@ pub fn apply(
         .max(spec.max_accumulate_gas.saturating_mul(spec.cores_count.into()).saturating_add(free_total));
     let state = PartialState { accounts, staging, auth_queues, privileges };
     let block = Block { spec, slot: input.slot, entropy: input.entropy, cache };
-    let (count, state, outputs, used, logs) = block.outer(gas, Vec::new(), &reports, state, &free)?;
+    let (count, state, outputs, used, logs, invocations) =
+        block.outer(gas, Vec::new(), &reports, state, &free)?;
     let count = count.min(reports.len());
 
     // S: gas over every round, digests of the accumulated reports.
@@ -499,6 +537,7 @@ pub fn apply(
         statistics,
         reports_accumulated: count,
         logs,
+        invocations,
     })
 }
 

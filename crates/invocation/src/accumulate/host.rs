@@ -88,7 +88,15 @@ pub struct AccumulateHost<'a> {
     pub exceptional: Implications<'a>,
     /// What the service logged, at most [`LOG_MESSAGES`] messages.
     pub logs: Vec<LogMessage>,
+    /// The distinct storage keys `write` was called with, at most [`WRITTEN_KEYS`] of them, each
+    /// at most [`WRITTEN_KEY_LIMIT`] octets: for showing storage changes by key.
+    pub written_keys: Vec<Vec<u8>>,
 }
+
+/// The most storage keys an [`AccumulateHost`] keeps for the operator.
+pub const WRITTEN_KEYS: usize = 256;
+/// The longest storage key an [`AccumulateHost`] keeps for the operator.
+pub const WRITTEN_KEY_LIMIT: u64 = 1024;
 
 fn reg_array<const N: usize>(ctx: &HostContext<'_>, first: usize) -> [u64; N] {
     std::array::from_fn(|i| ctx.reg(first + i))
@@ -113,7 +121,16 @@ impl<'a> AccumulateHost<'a> {
             yield_hash: None,
             provisions: BTreeSet::new(),
         };
-        Self { spec, slot, entropy, inputs, exceptional: regular.clone(), regular, logs: Vec::new() }
+        Self {
+            spec,
+            slot,
+            entropy,
+            inputs,
+            exceptional: regular.clone(),
+            regular,
+            logs: Vec::new(),
+            written_keys: Vec::new(),
+        }
     }
 
     /// `t − D` as a signed value: the slot before which an unavailable preimage may be dropped.
@@ -565,11 +582,23 @@ impl Host for AccumulateHost<'_> {
                 }
             }
             index::WRITE => {
+                let (key_at, key_len) = (ctx.reg(7), ctx.reg(8));
                 let x = &mut self.regular;
-                match x.state.account_mut(x.id) {
+                let outcome = match x.state.account_mut(x.id) {
                     Some(caller) => general::write(ctx, caller),
                     None => HostOutcome::Panic,
+                };
+                if outcome == HostOutcome::Continue
+                    && key_len <= WRITTEN_KEY_LIMIT
+                    && self.written_keys.len() < WRITTEN_KEYS
+                {
+                    if let Some(key) = crate::memory::read(ctx, key_at, key_len) {
+                        if !self.written_keys.contains(&key) {
+                            self.written_keys.push(key);
+                        }
+                    }
                 }
+                outcome
             }
             index::INFO => general::info(ctx, self.regular.id, &self.regular.state),
             index::BLESS => self.bless(ctx),

@@ -12,12 +12,12 @@ mod state;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use orrery_pvm::{invoke_program, InvocationResult, StandardProgram};
+use orrery_pvm::{invoke_program_detailed, ExitDetail, InvocationResult, StandardProgram};
 use orrery_state::{EntryValue, ServiceAccount};
 use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
 use orrery_types::{ChainSpec, Gas, Hash, ServiceId, TimeSlot};
 
-pub use host::{check, initial_free_id, AccumulateHost, Implications, LOG_MESSAGES};
+pub use host::{check, initial_free_id, AccumulateHost, Implications, LOG_MESSAGES, WRITTEN_KEYS};
 pub use state::{PartialState, StateChanges, StateView};
 
 use crate::general::LogMessage;
@@ -42,6 +42,12 @@ pub struct AccumulateOutput {
     pub provisions: BTreeSet<(ServiceId, Vec<u8>)>,
     /// What it logged (JIP-1), for the operator; not part of the state.
     pub logs: Vec<LogMessage>,
+    /// How the machine stopped, for the operator (`None` when no code ran).
+    pub exit: Option<ExitDetail>,
+    /// The storage keys its `write` calls named, in order (at most [`WRITTEN_KEYS`]), for the
+    /// operator: the state holds storage by the keys' hashes only (GP 0.7.2 §D.1), so this is
+    /// the one place a tool can learn the keys themselves to show them. Not part of the state.
+    pub written_keys: Vec<Vec<u8>>,
 }
 
 /// Decoded service programs by code hash, so that a service accumulated in many rounds and blocks
@@ -138,8 +144,8 @@ pub fn accumulate(
         orrery_codec::natural::encode_to(x, &mut args);
     }
     let mut host = AccumulateHost::new(spec, slot, entropy, inputs, service, view);
-    let (gas_used, result) = invoke_program(&program, ACCUMULATE_ENTRY, gas, &args, &mut host);
-    let AccumulateHost { regular, exceptional, logs, .. } = host;
+    let (gas_used, result, exit) = invoke_program_detailed(&program, ACCUMULATE_ENTRY, gas, &args, &mut host);
+    let AccumulateHost { regular, exceptional, logs, written_keys, .. } = host;
     let (chosen, yield_hash) = match result {
         InvocationResult::Panic | InvocationResult::OutOfGas => {
             let yield_hash = exceptional.yield_hash;
@@ -160,5 +166,7 @@ pub fn accumulate(
         gas_used,
         provisions: chosen.provisions,
         logs,
+        exit,
+        written_keys,
     }
 }

@@ -15,7 +15,7 @@ pub mod machines;
 
 use std::sync::Arc;
 
-use orrery_pvm::{invoke_program, InvocationResult};
+use orrery_pvm::{invoke_program_detailed, ExitDetail, InvocationResult};
 use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
 use orrery_types::{CoreIndex, Gas, Hash, WorkExecResult};
 
@@ -39,11 +39,13 @@ pub struct RefineOutput {
     pub gas_used: Gas,
     /// What it logged (JIP-1), for the operator.
     pub logs: Vec<LogMessage>,
+    /// How the machine stopped, for the operator (`None` when no code ran).
+    pub exit: Option<ExitDetail>,
 }
 
 impl RefineOutput {
     fn failed(result: WorkExecResult) -> Self {
-        Self { result, exports: Vec::new(), gas_used: 0, logs: Vec::new() }
+        Self { result, exports: Vec::new(), gas_used: 0, logs: Vec::new(), exit: None }
     }
 }
 
@@ -103,11 +105,11 @@ pub fn refine<A: Accounts + ?Sized>(
     let args = refine_arguments(core, inputs.item_index, item.service, &item.payload, package_hash);
     let gas = item.refine_gas_limit;
     let mut host = RefineHost::new(inputs, accounts, item.service, gas);
-    let (gas_used, result) = invoke_program(&program, REFINE_ENTRY, gas, &args, &mut host);
+    let (gas_used, result, exit) = invoke_program_detailed(&program, REFINE_ENTRY, gas, &args, &mut host);
     let (result, exports) = match result {
         InvocationResult::Output(output) => (WorkExecResult::Ok(output), host.exports),
         InvocationResult::OutOfGas => (WorkExecResult::OutOfGas, Vec::new()),
         InvocationResult::Panic => (WorkExecResult::Panic, Vec::new()),
     };
-    RefineOutput { result, exports, gas_used, logs: host.logs }
+    RefineOutput { result, exports, gas_used, logs: host.logs, exit }
 }

@@ -1,0 +1,126 @@
+//! `orrery service …`: write, build, run and inspect a JAM service on one machine.
+
+pub mod inspect;
+pub mod run;
+pub mod scaffold;
+pub mod store;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service crate that builds as it stands.
+    New {
+        /// The crate's directory; its last component names the service.
+        name: PathBuf,
+        /// The orrery-service-sdk crate to depend on (default: the one this binary was built with).
+        #[arg(long, env = "ORRERY_SDK")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a service crate into NAME.jam, a GP 0.7.2 service blob.
+    Build {
+        /// The crate's directory.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Where to write NAME.jam (default: the crate's directory).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Show cargo's progress.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Refine a one-item work package with PAYLOAD, then accumulate its output (and the transfers
+    /// that follow) against a local state.
+    Run {
+        blob: PathBuf,
+        /// The work item's payload: hexadecimal, or @FILE for a file's contents.
+        #[arg(long, default_value = "")]
+        payload: String,
+        /// Keep the state in DIR (a redb database) between runs; without it the state starts
+        /// empty and is dropped.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+        /// The service's id (default: the id already holding this code, else the first free id
+        /// from 65536).
+        #[arg(long)]
+        id: Option<u32>,
+        /// The work item's refine gas limit (default: G_R).
+        #[arg(long)]
+        refine_gas: Option<u64>,
+        /// The work item's accumulate gas limit (default: G_A).
+        #[arg(long)]
+        accumulate_gas: Option<u64>,
+    },
+    /// Show a service blob's metadata, sections, entry points and code.
+    Inspect {
+        blob: PathBuf,
+        /// Leave out the disassembly.
+        #[arg(long)]
+        no_disassembly: bool,
+        /// Disassemble only the instructions from FROM to TO (program counters).
+        #[arg(long, num_args = 2, value_names = ["FROM", "TO"])]
+        range: Option<Vec<u32>>,
+    },
+}
+
+pub fn run(command: ServiceCommand) -> ExitCode {
+    let result = match command {
+        ServiceCommand::New { name, sdk } => new(&name, sdk),
+        ServiceCommand::Build { path, out, verbose } => build(path, out, verbose),
+        ServiceCommand::Run { blob, payload, state, id, refine_gas, accumulate_gas } => {
+            match run::run(run::RunOptions { blob, payload, state, id, refine_gas, accumulate_gas }) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(2),
+                Err(e) => Err(e),
+            }
+        }
+        ServiceCommand::Inspect { blob, no_disassembly, range } => {
+            inspect::run(&blob, !no_disassembly, range.map(|r| (r[0], r[1])))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn new(dir: &std::path::Path, sdk: Option<PathBuf>) -> Result<(), String> {
+    let sdk = sdk.unwrap_or_else(scaffold::default_sdk);
+    let name = scaffold::create(dir, &sdk)?;
+    println!("created service `{name}` in {}", dir.display());
+    println!("build it with: orrery service build {}", dir.display());
+    Ok(())
+}
+
+fn build(path: PathBuf, out: Option<PathBuf>, verbose: bool) -> Result<(), String> {
+    let options = orrery_service_build::BuildOptions {
+        crate_dir: path,
+        out_dir: out,
+        tools: Default::default(),
+        verbose,
+    };
+    let built = orrery_service_build::build(&options).map_err(|e| e.to_string())?;
+    println!("built {}: {} octets", built.blob_path.display(), built.blob.len());
+    println!("code hash 0x{}", hex(&built.code_hash));
+    println!("{}", built.linked.entries.describe());
+    println!(
+        "code {} octets, read-only {} octets, read-write {} octets, {} heap pages, stack {} octets",
+        built.linked.instructions_size,
+        built.linked.ro_data.len(),
+        built.linked.rw_data.len(),
+        built.linked.heap_pages,
+        built.linked.stack_size
+    );
+    Ok(())
+}

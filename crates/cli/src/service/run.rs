@@ -1,0 +1,398 @@
+//! `orrery service run BLOB --payload HEX|@FILE [--state DIR]`: a one-item work package through
+//! refine Ψ_R (GP 0.7.2 §B.3), then accumulation Ψ_A (§B.4) of its output, then rounds of the
+//! deferred transfers the services made (§12.2, Δ+: each round's transfers are the next round's
+//! inputs), on a local state.
+//!
+//! The local chain is one machine's: the service is installed (or its code replaced) under its id
+//! with [`INITIAL_BALANCE`], each run takes the next slot, and the package's authorizer, context and
+//! segment roots are zero. Preimages a service provides are integrated after its accumulation
+//! (§12.4). A run whose refine fails stops there and changes nothing; a run whose accumulation
+//! fails keeps what the paper keeps (the state at the last `checkpoint`, or none).
+//!
+//! The transfer rounds accumulate their services one after another, each against the state the
+//! previous one left, where Δ* runs them against the same state and merges. The two differ only
+//! when a service reads (or, by `new`, `eject` or a privileged call, changes) an account another
+//! service of the same round changed: a simplification of this local tool, not of the STF.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use orrery_codec::Encode;
+use orrery_invocation::accumulate::{accumulate, PartialState};
+use orrery_invocation::general::LogMessage;
+use orrery_invocation::refine::{refine, RefineInputs};
+use orrery_invocation::{AccumulationInput, DeferredTransfer, ExitDetail, OperandTuple};
+use orrery_pvm::{Exit, StandardProgram};
+use orrery_state::keys::storage_entry;
+use orrery_state::{
+    AuthQueues, EntryKey, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData,
+};
+use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_types::{ChainSpec, Preimage, RefineContext, ServiceId, WorkExecResult, WorkItem, WorkPackage};
+
+use super::hex;
+use super::store::{LocalState, Store};
+
+/// The balance a newly installed service starts with.
+pub const INITIAL_BALANCE: u64 = 1_000_000_000_000;
+/// The first id given to an installed service: `S`, the lowest id outside the reserved range
+/// (GP 0.7.2 §9.1, `S = 2^16`).
+pub const FIRST_ID: ServiceId = 1 << 16;
+/// At most this many rounds of transfers follow the first accumulation: services that pay each
+/// other forever stop here.
+pub const MAX_ROUNDS: usize = 64;
+
+pub struct RunOptions {
+    pub blob: PathBuf,
+    pub payload: String,
+    pub state: Option<PathBuf>,
+    pub id: Option<ServiceId>,
+    pub refine_gas: Option<u64>,
+    pub accumulate_gas: Option<u64>,
+}
+
+fn parse_payload(text: &str) -> Result<Vec<u8>, String> {
+    if let Some(path) = text.strip_prefix('@') {
+        return std::fs::read(path).map_err(|e| format!("payload file {path}: {e}"));
+    }
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.len() % 2 != 0 {
+        return Err(format!("payload `{text}`: an odd number of hex digits"));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .map_err(|_| format!("payload `{text}`: not hexadecimal"))
+        })
+        .collect()
+}
+
+/// Text when the octets are printable UTF-8, else hex.
+fn show(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.is_empty() && text.chars().all(|c| !c.is_control()) => format!("{text:?}"),
+        _ => format!("0x{}", hex(bytes)),
+    }
+}
+
+/// A value: hex, with the text beside it when it reads as text.
+fn show_value(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.is_empty() && text.chars().all(|c| !c.is_control()) => {
+            format!("0x{} ({text:?})", hex(bytes))
+        }
+        _ => format!("0x{} ({} octets)", hex(bytes), bytes.len()),
+    }
+}
+
+fn describe_exit(exit: Option<ExitDetail>) -> String {
+    match exit {
+        None => "no code ran".into(),
+        Some(ExitDetail { exit: Exit::Halt, .. }) => "halted".into(),
+        Some(ExitDetail { exit: Exit::Panic, pc }) => format!("PANIC (trap) at pc {pc}"),
+        Some(ExitDetail { exit: Exit::OutOfGas, pc }) => format!("OUT OF GAS at pc {pc}"),
+        Some(ExitDetail { exit: Exit::PageFault(address), pc }) => {
+            format!("PAGE FAULT at address 0x{address:08x} (pc {pc})")
+        }
+        Some(ExitDetail { exit: Exit::HostCall(call), pc }) => {
+            format!("stopped at host call {call} (pc {pc})")
+        }
+    }
+}
+
+fn level_name(level: u64) -> &'static str {
+    match level {
+        0 => "fatal",
+        1 => "warn",
+        2 => "info",
+        3 => "debug",
+        4 => "trace",
+        _ => "log",
+    }
+}
+
+fn print_logs(indent: &str, logs: &[LogMessage]) {
+    for log in logs {
+        let target =
+            log.target.as_deref().map(|t| format!(" {}", String::from_utf8_lossy(t))).unwrap_or_default();
+        println!("{indent}log [{}{target}] {}", level_name(log.level), String::from_utf8_lossy(&log.message));
+    }
+}
+
+fn empty_partial(spec: &ChainSpec, accounts: BTreeMap<ServiceId, ServiceAccount>) -> PartialState {
+    PartialState {
+        accounts,
+        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
+        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
+        privileges: Privileges {
+            bless: 0,
+            assign: vec![0; spec.cores_count.into()],
+            designate: 0,
+            register: 0,
+            always_acc: Default::default(),
+        },
+    }
+}
+
+/// Installs `blob` as service `id` (or replaces its code), available from slot 0.
+fn install(
+    accounts: &mut BTreeMap<ServiceId, ServiceAccount>,
+    id: ServiceId,
+    blob: &[u8],
+    code_hash: [u8; 32],
+) -> bool {
+    let account = accounts.entry(id).or_insert_with(|| {
+        ServiceAccount::new(ServiceInfo { balance: INITIAL_BALANCE, ..ServiceInfo::default() })
+    });
+    if account.info.code_hash == code_hash && account.preimage(&code_hash).is_some() {
+        return false;
+    }
+    account.set_preimage(&code_hash, blob.to_vec());
+    account.set_request(&code_hash, blob.len() as u32, &[0]);
+    account.info.code_hash = code_hash;
+    true
+}
+
+/// Prints every entry of `before` and `after` that differs, storage by its original key when known.
+fn print_changes(
+    before: &BTreeMap<ServiceId, ServiceAccount>,
+    after: &BTreeMap<ServiceId, ServiceAccount>,
+    names: &BTreeMap<(ServiceId, EntryKey), Vec<u8>>,
+) -> usize {
+    let ids: BTreeSet<ServiceId> = before.keys().chain(after.keys()).copied().collect();
+    let mut count = 0;
+    for id in ids {
+        let (old, new) = (before.get(&id), after.get(&id));
+        match (old, new) {
+            (None, Some(account)) => {
+                println!("    service {id} created, balance {}", account.info.balance);
+                count += 1;
+            }
+            (Some(_), None) => {
+                println!("    service {id} removed");
+                count += 1;
+                continue;
+            }
+            (Some(o), Some(n)) if o.info.balance != n.info.balance => {
+                println!("    service {id} balance {} -> {}", o.info.balance, n.info.balance);
+                count += 1;
+            }
+            _ => {}
+        }
+        let empty = BTreeMap::new();
+        let old_entries: BTreeMap<&EntryKey, &[u8]> =
+            old.map(|a| a.entries().collect()).unwrap_or_else(|| empty.clone());
+        let new_entries: BTreeMap<&EntryKey, &[u8]> = new.map(|a| a.entries().collect()).unwrap_or(empty);
+        let keys: BTreeSet<&EntryKey> = old_entries.keys().chain(new_entries.keys()).copied().collect();
+        for key in keys {
+            let (o, n) = (old_entries.get(key), new_entries.get(key));
+            if o == n {
+                continue;
+            }
+            count += 1;
+            let name = match names.get(&(id, *key)) {
+                Some(name) => format!("storage {}", show(name)),
+                None => format!("entry 0x{}", hex(key)),
+            };
+            match (o, n) {
+                (None, Some(v)) => println!("    {id} {name} = {} (new)", show_value(v)),
+                (Some(_), None) => println!("    {id} {name} removed"),
+                (Some(old), Some(v)) => {
+                    println!("    {id} {name} = {} (was {})", show_value(v), show_value(old))
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    count
+}
+
+fn print_transfers(transfers: &[DeferredTransfer]) {
+    for t in transfers {
+        let memo_end = t.memo.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        println!(
+            "    transfer {} -> {}: amount {}, gas {}, memo {}",
+            t.source,
+            t.dest,
+            t.amount,
+            t.gas,
+            if memo_end == 0 { "empty".into() } else { show(&t.memo[..memo_end]) }
+        );
+    }
+}
+
+pub fn run(options: RunOptions) -> Result<bool, String> {
+    let spec = ChainSpec::tiny();
+    let blob = std::fs::read(&options.blob).map_err(|e| format!("{}: {e}", options.blob.display()))?;
+    // Refuse what Ψ_M could not even load, before touching the state.
+    let (metadata, _) = StandardProgram::from_service_code(&blob)
+        .map_err(|e| format!("{}: not a service blob: {e}", options.blob.display()))?;
+    let payload = parse_payload(&options.payload)?;
+    let code_hash = orrery_crypto::blake2b_256(&blob);
+
+    let store = options.state.as_deref().map(Store::open).transpose()?;
+    let prior = match &store {
+        Some(store) => store.load()?,
+        None => LocalState::default(),
+    };
+    let mut state = prior.clone();
+    state.slot = prior.slot.saturating_add(1);
+    let slot = state.slot;
+
+    // The service's id: given, or the one already holding this code, or the first free one.
+    let id = options
+        .id
+        .or_else(|| state.accounts.iter().find(|(_, a)| a.info.code_hash == code_hash).map(|(&id, _)| id))
+        .unwrap_or_else(|| (FIRST_ID..).find(|id| !state.accounts.contains_key(id)).unwrap_or(FIRST_ID));
+    let installed = install(&mut state.accounts, id, &blob, code_hash);
+    println!(
+        "service {id}: {} ({}), code hash 0x{}{}",
+        options.blob.display(),
+        super::inspect::describe_metadata(&metadata),
+        hex(&code_hash),
+        if installed { ", installed" } else { "" }
+    );
+    println!("slot {slot}, payload {} octets", payload.len());
+
+    // Ψ_R.
+    let refine_gas = options.refine_gas.unwrap_or(spec.max_refine_gas);
+    let accumulate_gas = options.accumulate_gas.unwrap_or(spec.max_accumulate_gas);
+    let package = WorkPackage {
+        auth_code_host: 0,
+        auth_code_hash: [0; 32],
+        context: RefineContext {
+            anchor: [0; 32],
+            state_root: [0; 32],
+            beefy_root: [0; 32],
+            lookup_anchor: [0; 32],
+            lookup_anchor_slot: slot,
+            prerequisites: Vec::new(),
+        },
+        authorization: Vec::new(),
+        authorizer_config: Vec::new(),
+        items: vec![WorkItem {
+            service: id,
+            code_hash,
+            refine_gas_limit: refine_gas,
+            accumulate_gas_limit: accumulate_gas,
+            export_count: 0,
+            payload: payload.clone(),
+            import_segments: Vec::new(),
+            extrinsic: Vec::new(),
+        }],
+    };
+    let package_hash = orrery_crypto::blake2b_256(&package.encode());
+    let none = vec![Vec::new()];
+    let inputs = RefineInputs {
+        spec: &spec,
+        package: &package,
+        auth_trace: &[],
+        item_index: 0,
+        imports: &none,
+        extrinsics: &none,
+        export_offset: 0,
+    };
+    let refined = refine(inputs, 0, &package_hash, &state.accounts, None);
+    println!("refine: {}, gas used {} of {refine_gas}", describe_exit(refined.exit), refined.gas_used);
+    print_logs("  ", &refined.logs);
+    match &refined.result {
+        WorkExecResult::Ok(output) => println!("  output {}", show_value(output)),
+        other => {
+            println!("  refine failed ({other:?}): nothing is accumulated, the state is unchanged");
+            return Ok(false);
+        }
+    }
+
+    // Ψ_A of the one operand, then rounds of transfers.
+    let operand = OperandTuple {
+        package_hash,
+        segment_root: [0; 32],
+        authorizer_hash: [0; 32],
+        payload_hash: orrery_crypto::blake2b_256(&payload),
+        gas_limit: accumulate_gas,
+        result: refined.result.clone(),
+        auth_trace: Vec::new(),
+    };
+    let mut round_inputs: BTreeMap<ServiceId, (u64, Vec<AccumulationInput>)> = BTreeMap::new();
+    round_inputs.insert(id, (accumulate_gas, vec![AccumulationInput::Operand(operand)]));
+    let entropy = [0; 32];
+    let mut ok = true;
+    for round in 0..=MAX_ROUNDS {
+        if round_inputs.is_empty() {
+            break;
+        }
+        if round == MAX_ROUNDS {
+            println!("stopped after {MAX_ROUNDS} rounds of transfers; the transfers left are dropped");
+            break;
+        }
+        let mut next: BTreeMap<ServiceId, (u64, Vec<AccumulationInput>)> = BTreeMap::new();
+        for (service, (gas, inputs)) in std::mem::take(&mut round_inputs) {
+            let before = state.accounts.clone();
+            let partial = empty_partial(&spec, std::mem::take(&mut state.accounts));
+            let out = accumulate(&spec, &partial, slot, service, gas, &inputs, &entropy, None);
+            let transfers_in = inputs.iter().filter(|i| matches!(i, AccumulationInput::Transfer(_))).count();
+            let what = if transfers_in > 0 {
+                format!("{transfers_in} transfer(s) in")
+            } else {
+                "the refine output".into()
+            };
+            println!(
+                "accumulate (round {round}) service {service}, {what}: {}, gas used {} of {gas}",
+                describe_exit(out.exit),
+                out.gas_used
+            );
+            if out.exit.is_some_and(|e| e.exit != Exit::Halt) {
+                ok = false;
+                println!("  the service failed: its changes since its last checkpoint are dropped");
+            }
+            print_logs("  ", &out.logs);
+            for key in &out.written_keys {
+                state.key_names.insert((service, storage_entry(key)), key.clone());
+            }
+            let mut after = out.changes.apply_to(&partial).accounts;
+            // The preimages it provided (`provide`), integrated as the block's end would (§12.4).
+            let provided: Vec<Preimage> = out
+                .provisions
+                .iter()
+                .map(|(requester, blob)| Preimage { requester: *requester, blob: blob.clone() })
+                .collect();
+            orrery_stf::preimages::integrate(&mut after, &provided, slot);
+            if let Some(account) = after.get_mut(&service) {
+                if out.exit.is_some() {
+                    account.info.last_accumulation_slot = slot;
+                }
+            }
+            println!("  changes:");
+            if print_changes(&before, &after, &state.key_names) == 0 {
+                println!("    none");
+            }
+            if let Some(hash) = out.yield_hash {
+                println!("  yield 0x{}", hex(&hash));
+            }
+            if !out.transfers.is_empty() {
+                println!("  transfers:");
+                print_transfers(&out.transfers);
+            }
+            for t in &out.transfers {
+                let entry = next.entry(t.dest).or_default();
+                entry.0 = entry.0.saturating_add(t.gas);
+                entry.1.push(AccumulationInput::Transfer(t.clone()));
+            }
+            state.accounts = after;
+        }
+        round_inputs = next;
+    }
+
+    // Drop the names of storage keys no longer held.
+    let accounts = &state.accounts;
+    state.key_names.retain(|(id, key), _| accounts.get(id).is_some_and(|a| a.entry(key).is_some()));
+    match (&store, &options.state) {
+        (Some(store), Some(dir)) => {
+            store.save(&state)?;
+            println!("state saved in {} (slot {slot}, {} services)", dir.display(), state.accounts.len());
+        }
+        _ => println!("state not kept (no --state)"),
+    }
+    Ok(ok)
+}

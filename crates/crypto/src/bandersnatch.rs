@@ -275,14 +275,28 @@ impl RingContext {
         self.params.max_ring_size()
     }
 
-    /// The ring's points: each key decoded, or the padding point where a key is not a point of the
-    /// prime-order subgroup (GP Appendix G), or is the identity (which the SNARK cannot hold).
+    /// The ring's points: each key decoded, or the padding point where a key has no corresponding
+    /// curve point (GP Appendix G), or is the identity (which the SNARK cannot hold).
+    ///
+    /// A key on the curve but outside the prime-order subgroup is kept as it is, not padded: the
+    /// paper pads only keys with no corresponding point, and the block-import traces of the
+    /// conformance fuzzer (made by polkajam) have ring roots over such keys. Nobody can sign for
+    /// such a key, so keeping it opens nothing; signatures and proofs stay subgroup-checked.
     fn ring_points(&self, keys: &[PublicKey]) -> Result<Vec<suite::AffinePoint>> {
         if keys.len() > self.capacity() {
             return Err(BandersnatchError::RingTooLarge { keys: keys.len(), capacity: self.capacity() });
         }
         let padding = suite::RingProofParams::padding_point();
-        Ok(keys.iter().map(|key| point_from_bytes(key).filter(|p| !p.is_zero()).unwrap_or(padding)).collect())
+        Ok(keys
+            .iter()
+            .map(|key| {
+                // Decompression yields a point on the curve or fails; only the subgroup check is skipped.
+                suite::AffinePoint::deserialize_compressed_unchecked(&key[..])
+                    .ok()
+                    .filter(|p| !p.is_zero())
+                    .unwrap_or(padding)
+            })
+            .collect())
     }
 
     /// `O(keys)`: the ring root (the state's `γ_z`).

@@ -236,6 +236,7 @@ pub fn invoke_program<H: Host + ?Sized>(
     let Ok(mut machine) = program.instantiate(args, pc, start) else {
         return (0, InvocationResult::Panic);
     };
+    machine.set_metering(crate::Metering::Instruction);
     let exit = machine.run_with_host(host);
     // u = ϱ − max(ϱ', 0); running out of gas leaves ϱ' < 0 in the paper, so all of it is used.
     let used = match exit {

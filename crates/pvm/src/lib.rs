@@ -85,7 +85,7 @@ mod program;
 pub use error::{BlobError, ProgramError};
 pub use host::{Host, HostContext, HostOutcome, NoHost};
 pub use init::{invoke, invoke_program, InvocationResult, Layout, StandardProgram, MAX_INPUT, ZONE_SIZE};
-pub use machine::{Exit, Machine, HALT_ADDRESS, REGISTER_COUNT};
+pub use machine::{Exit, Machine, Metering, HALT_ADDRESS, REGISTER_COUNT};
 pub use memory::{Access, Memory, MemoryError, PAGE_SIZE};
 pub use opcode::{ArgKind, Opcode, INSTRUCTION_COUNT};
 pub use program::{Instruction, Program, Target};

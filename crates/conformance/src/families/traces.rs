@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use orrery_codec::decode_exact;
+use orrery_codec::{decode_exact, Describe};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::formats::{Genesis, RawState, TraceStep};
 use orrery_import::{header_hash, import_block, ChainState, ImportContext, ImportOptions};
@@ -23,6 +23,7 @@ use orrery_types::{ChainSpec, HeaderHash, TimeSlot};
 use rayon::prelude::*;
 
 use super::stf::safrole::SRS_FILE;
+use crate::json::{diff, to_json};
 use crate::{files_with_extension, read, stem, CaseOutcome, Family};
 
 /// The environment variable that names the Bandersnatch SRS file, when it is not in the vectors.
@@ -98,14 +99,14 @@ pub fn check_step(ctx: &ImportContext, bytes: &[u8]) -> Result<(), String> {
     let rejected = step.pre_state == step.post_state;
     match import_block(ctx, &pre, &step.block, &ImportOptions::default()) {
         Ok(_) if rejected => Err("the block was imported; the step expects it rejected".into()),
-        Ok(imported) => compare(&imported.state, &step.post_state),
+        Ok(imported) => compare(&ctx.spec, &imported.state, &step.post_state),
         Err(_) if rejected => Ok(()),
         Err(e) => Err(format!("the block was rejected: {e}")),
     }
 }
 
 /// The pairs of `ours` against `expected`: the root, then each differing key by what it addresses.
-pub fn compare(ours: &ChainState, expected: &RawState) -> Result<(), String> {
+pub fn compare(spec: &ChainSpec, ours: &ChainState, expected: &RawState) -> Result<(), String> {
     let mine: BTreeMap<StateKey, &[u8]> = ours.pairs().map(|(k, v)| (*k, v)).collect();
     let theirs: BTreeMap<StateKey, &[u8]> = expected.pairs().map(|(k, v)| (*k, v)).collect();
     if ours.root() == expected.state_root && mine == theirs {
@@ -119,7 +120,10 @@ pub fn compare(ours: &ChainState, expected: &RawState) -> Result<(), String> {
             differences.push(match (a, b) {
                 (Some(_), None) => format!("{what}: ours only"),
                 (None, Some(_)) => format!("{what}: expected only"),
-                (Some(a), Some(b)) => format!("{what}: ours {} expected {}", short(a), short(b)),
+                (Some(a), Some(b)) => match component_diff(spec, key, a, b) {
+                    Some(fields) => format!("{what}: {fields}"),
+                    None => format!("{what}: ours {} expected {}", short(a), short(b)),
+                },
                 (None, None) => unreachable!("a key from one of the maps"),
             });
         }
@@ -131,6 +135,31 @@ pub fn compare(ours: &ChainState, expected: &RawState) -> Result<(), String> {
         differences.len(),
         differences.into_iter().take(12).collect::<Vec<_>>().join("; ")
     ))
+}
+
+/// A field-level difference of a component's two values, when both decode.
+fn component_diff(spec: &ChainSpec, key: &StateKey, ours: &[u8], expected: &[u8]) -> Option<String> {
+    let lengths = spec.lengths();
+    let fields = |f: fn(&[u8], &[u8], orrery_codec::Lengths) -> Option<String>| f(ours, expected, lengths);
+    fn typed<T: orrery_codec::Decode + Describe>(
+        ours: &[u8],
+        expected: &[u8],
+        lengths: orrery_codec::Lengths,
+    ) -> Option<String> {
+        let (a, b) = (decode_exact::<T>(ours, lengths).ok()?, decode_exact::<T>(expected, lengths).ok()?);
+        let differences = diff(&to_json(&b.describe()), &to_json(&a.describe()), 6);
+        Some(differences.join(", "))
+    }
+    match classify(key) {
+        KeyKind::Component(4) => fields(typed::<orrery_state::SafroleState>),
+        KeyKind::Component(13) => fields(typed::<orrery_state::Statistics>),
+        KeyKind::Component(3) => fields(typed::<orrery_state::RecentBlocks>),
+        KeyKind::Component(10) => fields(typed::<orrery_state::AvailabilityAssignments>),
+        KeyKind::Component(14) => fields(typed::<orrery_state::ReadyQueue>),
+        KeyKind::Component(12) => fields(typed::<orrery_state::Privileges>),
+        KeyKind::Account(_) => fields(typed::<orrery_state::ServiceInfo>),
+        _ => None,
+    }
 }
 
 fn short(bytes: &[u8]) -> String {
@@ -153,48 +182,78 @@ pub fn describe_key(key: &StateKey) -> String {
     }
 }
 
-/// The headers of the chain imported so far, by hash and slot.
+/// The ancestors of a block: the headers along its parent chain, by hash and slot.
 #[derive(Debug, Default)]
-struct Headers(Vec<(HeaderHash, TimeSlot)>);
+struct Ancestors(Vec<(HeaderHash, TimeSlot)>);
 
-impl Ancestry for Headers {
+impl Ancestry for Ancestors {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
         self.0.iter().any(|(h, s)| h == header && *s == slot)
     }
 }
 
-/// The whole trace from genesis: every step's block on the state the previous ones made.
+/// Every block imported so far, by header hash: its slot, its parent and its posterior state.
+struct Chain {
+    blocks: HashMap<HeaderHash, (TimeSlot, HeaderHash, ChainState)>,
+}
+
+impl Chain {
+    /// The headers from `head` back along parents, as far as the chain knows them, no older than `L`
+    /// slots before `slot`.
+    fn ancestors(&self, head: HeaderHash, slot: TimeSlot, spec: &ChainSpec) -> Ancestors {
+        let oldest = slot.saturating_sub(spec.max_lookup_anchor_age);
+        let mut out = Vec::new();
+        let mut at = head;
+        while let Some((s, parent, _)) = self.blocks.get(&at) {
+            if *s < oldest || out.len() > self.blocks.len() {
+                break;
+            }
+            out.push((at, *s));
+            at = *parent;
+        }
+        Ancestors(out)
+    }
+}
+
+/// The whole trace from genesis: each step's block on the state of its parent, which is the
+/// previous step's block or, for the fuzzer's forks, an earlier one; every root is compared.
 fn check_sequence(ctx: &ImportContext, genesis: &Path, steps: &[PathBuf]) -> Result<(), String> {
     let genesis: Genesis =
         decode_exact(&read(genesis)?, ctx.spec.lengths()).map_err(|e| format!("genesis: decoding: {e}"))?;
-    let mut state = load(&ctx.spec, &genesis.state, "genesis")?;
-    let mut headers = Headers(vec![(header_hash(&genesis.header), genesis.header.slot)]);
+    let state = load(&ctx.spec, &genesis.state, "genesis")?;
+    let mut chain = Chain { blocks: HashMap::new() };
+    chain.blocks.insert(header_hash(&genesis.header), (genesis.header.slot, genesis.header.parent, state));
     for path in steps {
         let name = stem(path);
         let step: TraceStep =
             decode_exact(&read(path)?, ctx.spec.lengths()).map_err(|e| format!("{name}: decoding: {e}"))?;
-        if state.root() != step.pre_state.state_root {
+        let header = &step.block.header;
+        let Some((_, _, parent)) = chain.blocks.get(&header.parent) else {
             return Err(format!(
-                "{name}: the state before the block has root {}, the step's pre-state {}",
-                hex::encode(state.root()),
+                "{name}: the parent {} is no block of the trace",
+                hex::encode(header.parent)
+            ));
+        };
+        if parent.root() != step.pre_state.state_root {
+            return Err(format!(
+                "{name}: the parent's state has root {}, the step's pre-state {}",
+                hex::encode(parent.root()),
                 hex::encode(step.pre_state.state_root)
             ));
         }
         let rejected = step.pre_state == step.post_state;
-        let options = ImportOptions { ancestry: Some(&headers), now: None };
-        match import_block(ctx, &state, &step.block, &options) {
+        let ancestors = chain.ancestors(header.parent, header.slot, &ctx.spec);
+        let options = ImportOptions { ancestry: Some(&ancestors), now: None };
+        match import_block(ctx, parent, &step.block, &options) {
             Ok(_) if rejected => {
                 return Err(format!("{name}: the block was imported; the step expects it rejected"))
             }
             Ok(imported) => {
                 if imported.state.root() != step.post_state.state_root {
-                    return Err(format!(
-                        "{name}: {}",
-                        compare(&imported.state, &step.post_state).err().unwrap_or_default()
-                    ));
+                    let why = compare(&ctx.spec, &imported.state, &step.post_state).err().unwrap_or_default();
+                    return Err(format!("{name}: {why}"));
                 }
-                headers.0.push((imported.header_hash, step.block.header.slot));
-                state = imported.state;
+                chain.blocks.insert(imported.header_hash, (header.slot, header.parent, imported.state));
             }
             Err(_) if rejected => {}
             Err(e) => return Err(format!("{name}: the block was rejected: {e}")),

@@ -159,6 +159,20 @@ impl ChainState {
         self.trie.is_empty()
     }
 
+    /// The state whose serialization is this one's with `changes` applied (rows a block changed,
+    /// as [`Imported::changes`] gives them): how a stored chain rebuilds a block's state from its
+    /// parent's without running the block again.
+    pub fn with_changes(
+        &self,
+        spec: &ChainSpec,
+        changes: &[serialization::Change],
+    ) -> Result<Self, SerializationError> {
+        let mut trie = self.trie.clone();
+        trie.apply(changes.iter().map(|(k, v)| (*k, v.as_deref())));
+        let state = serialization::deserialize(spec, trie.iter())?;
+        Ok(Self { state, trie })
+    }
+
     /// The posterior: `state`, with the trie brought up to date by the rows that differ from `self`.
     /// Returns the changed rows too, for whoever persists states as differences.
     fn advance(&self, state: State) -> (Self, Vec<serialization::Change>) {

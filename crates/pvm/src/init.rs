@@ -256,5 +256,6 @@ pub fn invoke_program<H: Host + ?Sized>(
         }
         Exit::Panic | Exit::PageFault(_) | Exit::HostCall(_) => InvocationResult::Panic,
     };
+    machine.into_memory().recycle();
     (used, result)
 }

@@ -173,6 +173,11 @@ impl Machine {
         self.metering = metering;
     }
 
+    /// The machine's memory, the rest dropped: for [`Memory::recycle`] once a run is over.
+    pub fn into_memory(self) -> Memory {
+        self.memory
+    }
+
     /// Declares the heap that `sbrk` grows: its base h (the paper's term; 0 for a machine without
     /// the standard layout) and the first address it may not reach.
     pub fn set_heap(&mut self, base: u32, limit: u64) {

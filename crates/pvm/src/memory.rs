@@ -76,6 +76,22 @@ pub struct Memory {
     pages: Vec<Page>,
     /// Data slots released by pages made inaccessible, for reuse.
     free: Vec<u32>,
+    /// Ranges of table entries (first and last page) that may be non-zero: every page ever made
+    /// accessible lies in one. [`Memory::recycle`] zeroes just these.
+    spans: Vec<(u32, u32)>,
+}
+
+/// The most spans kept apart; past it they merge into one covering range.
+const SPAN_LIMIT: usize = 64;
+/// The most zeroed tables a thread keeps for reuse.
+const SPARE_LIMIT: usize = 4;
+
+thread_local! {
+    /// Tables of recycled memories, all zero again. Zeroing a fresh 4 MiB table costs more than
+    /// many whole invocations (the allocator reuses freed memory and must clear it), so machines
+    /// that are done hand theirs back (see [`Memory::recycle`]).
+    static SPARE_TABLES: std::cell::RefCell<Vec<Box<[u32; PAGE_COUNT]>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl std::fmt::Debug for Memory {
@@ -93,11 +109,47 @@ impl Default for Memory {
 impl Memory {
     /// An address space with every page inaccessible.
     pub fn new() -> Memory {
-        let table = match vec![0u32; PAGE_COUNT].into_boxed_slice().try_into() {
-            Ok(table) => table,
-            Err(_) => unreachable!("the vector has exactly one entry per page"),
+        let spare = SPARE_TABLES.with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop()));
+        let table = match spare {
+            Some(table) => table,
+            None => match vec![0u32; PAGE_COUNT].into_boxed_slice().try_into() {
+                Ok(table) => table,
+                Err(_) => unreachable!("the vector has exactly one entry per page"),
+            },
         };
-        Memory { table, pages: vec![[0; PAGE_SIZE as usize]], free: Vec::new() }
+        Memory { table, pages: vec![[0; PAGE_SIZE as usize]], free: Vec::new(), spans: Vec::new() }
+    }
+
+    /// Gives the page table back for the next [`Memory::new`] on this thread, zeroing only the
+    /// entries this memory used. Dropping a memory instead is always correct, just slower for the
+    /// next one.
+    pub fn recycle(mut self) {
+        for &(first, last) in &self.spans {
+            self.table[first as usize..=last as usize].fill(0);
+        }
+        let table = self.table;
+        SPARE_TABLES.with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < SPARE_LIMIT {
+                    spare.push(table);
+                }
+            }
+        });
+    }
+
+    /// Notes that the entries of pages `first..=last` may become non-zero.
+    fn note_span(&mut self, first: u32, last: u32) {
+        match self.spans.last_mut() {
+            Some(span) if first <= span.1.saturating_add(1) && last.saturating_add(1) >= span.0 => {
+                *span = (span.0.min(first), span.1.max(last));
+            }
+            _ => self.spans.push((first, last)),
+        }
+        if self.spans.len() > SPAN_LIMIT {
+            let first = self.spans.iter().map(|s| s.0).min().unwrap_or(first);
+            let last = self.spans.iter().map(|s| s.1).max().unwrap_or(last);
+            self.spans = vec![(first, last)];
+        }
     }
 
     /// Sets the access of every page overlapping `[address, address + length)`. Making a page
@@ -109,6 +161,9 @@ impl Memory {
         let first = address >> PAGE_BITS;
         let last =
             ((u64::from(address) + u64::from(length) - 1) >> PAGE_BITS).min(PAGE_COUNT as u64 - 1) as u32;
+        if access != Access::Inaccessible {
+            self.note_span(first, last);
+        }
         for page in first..=last {
             let entry = &mut self.table[page as usize];
             let data = *entry >> 2;
@@ -308,6 +363,18 @@ mod tests {
         m.set_access(0xffff_f000, 4096, Access::ReadWrite);
         // The top page is writable; the bytes that wrap to address 0 are not, and are below 2^16.
         assert_eq!(m.store::<4>(0xffff_fffe, [1; 4]), Err(MemoryError::LowAddress(0)));
+    }
+
+    #[test]
+    fn a_recycled_table_comes_back_empty() {
+        let mut m = Memory::new();
+        m.set_access(0x30000, 3 * 4096, Access::ReadWrite);
+        m.write(0x31000, &[5]).unwrap();
+        m.set_access(0xfeff_0000, 1, Access::ReadOnly);
+        m.recycle();
+        let m = Memory::new();
+        assert_eq!(m.accessible_pages().count(), 0);
+        assert_eq!(m.read_vec(0x31000, 1), Err(MemoryError::PageFault(0x31000)));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! from serialized state are not known.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use orrery_codec::{Decode, Describe, Encode};
 use orrery_types::constants::{DEPOSIT_BASE, DEPOSIT_PER_BYTE, DEPOSIT_PER_ITEM};
@@ -70,13 +71,17 @@ fn request_octets(length: u32) -> u64 {
 #[error("a preimage request's value is not a sequence of time slots")]
 pub struct MalformedRequest;
 
+/// A value of an account's dictionaries. Values are replaced, never changed in place, so copies of
+/// an account (a checkpoint, a snapshot of the state) share them rather than copy code blobs.
+pub type EntryValue = Arc<[u8]>;
+
 /// A service account: its fixed fields and the entries of its three dictionaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceAccount {
     pub info: ServiceInfo,
     /// Storage items, preimages and requests, by entry key. Request values are encoded
     /// `↕[E_4(t)]`, as in `T(σ)`.
-    entries: BTreeMap<EntryKey, Vec<u8>>,
+    entries: BTreeMap<EntryKey, EntryValue>,
 }
 
 impl ServiceAccount {
@@ -85,29 +90,35 @@ impl ServiceAccount {
         Self { info, entries: BTreeMap::new() }
     }
 
-    /// Every entry, by entry key, as `T(σ)` holds them (request values encoded).
-    pub fn entries(&self) -> &BTreeMap<EntryKey, Vec<u8>> {
-        &self.entries
+    /// Every entry, in entry-key order, as `T(σ)` holds them (request values encoded).
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (&EntryKey, &[u8])> + '_ {
+        self.entries.iter().map(|(k, v)| (k, &v[..]))
+    }
+
+    /// One entry by its entry key.
+    pub fn entry(&self, key: &EntryKey) -> Option<&[u8]> {
+        self.entries.get(key).map(|v| &v[..])
     }
 
     /// Sets an entry by its entry key without touching the footprint: for loading an account from
     /// serialized state, whose `C(255, s)` row already carries the footprint.
-    pub fn insert_entry(&mut self, key: EntryKey, value: Vec<u8>) -> Option<Vec<u8>> {
-        self.entries.insert(key, value)
+    pub fn insert_entry(&mut self, key: EntryKey, value: impl Into<EntryValue>) -> Option<EntryValue> {
+        self.entries.insert(key, value.into())
     }
 
     /// Removes an entry by its entry key without touching the footprint.
-    pub fn remove_entry(&mut self, key: &EntryKey) -> Option<Vec<u8>> {
+    pub fn remove_entry(&mut self, key: &EntryKey) -> Option<EntryValue> {
         self.entries.remove(key)
     }
 
     /// `s[k]`.
     pub fn storage(&self, key: &[u8]) -> Option<&[u8]> {
-        self.entries.get(&storage_entry(key)).map(Vec::as_slice)
+        self.entry(&storage_entry(key))
     }
 
     /// `s[k] = v`, counting a new item or the change in size. Returns the previous value.
-    pub fn set_storage(&mut self, key: &[u8], value: Vec<u8>) -> Option<Vec<u8>> {
+    pub fn set_storage(&mut self, key: &[u8], value: impl Into<EntryValue>) -> Option<EntryValue> {
+        let value = value.into();
         let added = storage_octets(key.len(), value.len());
         let previous = self.entries.insert(storage_entry(key), value);
         match &previous {
@@ -127,7 +138,7 @@ impl ServiceAccount {
     }
 
     /// Removes `s[k]`, uncounting it. Returns the removed value.
-    pub fn remove_storage(&mut self, key: &[u8]) -> Option<Vec<u8>> {
+    pub fn remove_storage(&mut self, key: &[u8]) -> Option<EntryValue> {
         let previous = self.entries.remove(&storage_entry(key));
         if let Some(old) = &previous {
             self.info.items = self.info.items.saturating_sub(1);
@@ -138,16 +149,16 @@ impl ServiceAccount {
 
     /// `p[h]`.
     pub fn preimage(&self, hash: &Hash) -> Option<&[u8]> {
-        self.entries.get(&preimage_entry(hash)).map(Vec::as_slice)
+        self.entry(&preimage_entry(hash))
     }
 
     /// `p[h] = blob`. Preimages are not part of the footprint (their requests are).
-    pub fn set_preimage(&mut self, hash: &Hash, blob: Vec<u8>) -> Option<Vec<u8>> {
-        self.entries.insert(preimage_entry(hash), blob)
+    pub fn set_preimage(&mut self, hash: &Hash, blob: impl Into<EntryValue>) -> Option<EntryValue> {
+        self.entries.insert(preimage_entry(hash), blob.into())
     }
 
     /// Removes `p[h]`.
-    pub fn remove_preimage(&mut self, hash: &Hash) -> Option<Vec<u8>> {
+    pub fn remove_preimage(&mut self, hash: &Hash) -> Option<EntryValue> {
         self.entries.remove(&preimage_entry(hash))
     }
 
@@ -164,7 +175,7 @@ impl ServiceAccount {
 
     /// `l[(h, z)] = slots`, counting a new request (two items, `81 + z` octets).
     pub fn set_request(&mut self, hash: &Hash, length: u32, slots: &[TimeSlot]) {
-        let previous = self.entries.insert(request_entry(hash, length), slots.to_vec().encode());
+        let previous = self.entries.insert(request_entry(hash, length), slots.to_vec().encode().into());
         if previous.is_none() {
             self.info.items = self.info.items.saturating_add(2);
             self.info.bytes = self.info.bytes.saturating_add(request_octets(length));
@@ -189,6 +200,11 @@ impl ServiceAccount {
     /// `p[c]`: the code preimage `E(↕m, c)`, metadata and program together, if present.
     pub fn code_blob(&self) -> Option<&[u8]> {
         self.preimage(&self.info.code_hash)
+    }
+
+    /// [`ServiceAccount::code_blob`] as the shared value, for callers that keep it.
+    pub fn code_value(&self) -> Option<&EntryValue> {
+        self.entries.get(&preimage_entry(&self.info.code_hash))
     }
 
     /// `Λ(a, t, h)` (GP 0.7.2 eq. 9.7): the preimage of `h` if it was available at slot `t`.

@@ -31,7 +31,7 @@ mod state;
 mod statistics;
 mod validators;
 
-pub use accounts::{MalformedRequest, ServiceAccount, ServiceInfo};
+pub use accounts::{EntryValue, MalformedRequest, ServiceAccount, ServiceInfo};
 pub use accumulation::{AccumulatedQueue, AccumulationOutput, ReadyQueue, ReadyRecord};
 pub use authorization::{AuthPools, AuthQueue, AuthQueues};
 pub use disputes::DisputesRecords;

@@ -121,7 +121,7 @@ pub fn account_pairs(service: ServiceId, account: &ServiceAccount) -> Vec<(State
     let mut out = Vec::with_capacity(1 + account.entries().len());
     out.push((account_key(service), account.info.encode()));
     out.extend(
-        account.entries().iter().map(|(entry, value)| (service_entry_key(service, entry), value.clone())),
+        account.entries().map(|(entry, value)| (service_entry_key(service, entry), value.to_vec())),
     );
     out
 }
@@ -240,7 +240,7 @@ pub fn account_changes(
                 if before.info != after.info {
                     out.push((account_key(*service), Some(after.info.encode())));
                 }
-                if before.entries() != after.entries() {
+                if !before.entries().eq(after.entries()) {
                     entry_changes(*service, before, after, out);
                 }
             }
@@ -255,8 +255,8 @@ pub fn account_changes(
 
 /// A merge of two sorted entry maps: the entries set, changed or removed.
 fn entry_changes(service: ServiceId, before: &ServiceAccount, after: &ServiceAccount, out: &mut Vec<Change>) {
-    let mut old = before.entries().iter().peekable();
-    let mut new = after.entries().iter().peekable();
+    let mut old = before.entries().peekable();
+    let mut new = after.entries().peekable();
     loop {
         match (old.peek(), new.peek()) {
             (None, None) => break,
@@ -265,7 +265,7 @@ fn entry_changes(service: ServiceId, before: &ServiceAccount, after: &ServiceAcc
                 old.next();
             }
             (None, Some((k, v))) => {
-                out.push((service_entry_key(service, k), Some((*v).clone())));
+                out.push((service_entry_key(service, k), Some(v.to_vec())));
                 new.next();
             }
             (Some((ko, vo)), Some((kn, vn))) => match ko.cmp(kn) {
@@ -274,12 +274,12 @@ fn entry_changes(service: ServiceId, before: &ServiceAccount, after: &ServiceAcc
                     old.next();
                 }
                 std::cmp::Ordering::Greater => {
-                    out.push((service_entry_key(service, kn), Some((*vn).clone())));
+                    out.push((service_entry_key(service, kn), Some(vn.to_vec())));
                     new.next();
                 }
                 std::cmp::Ordering::Equal => {
                     if vo != vn {
-                        out.push((service_entry_key(service, kn), Some((*vn).clone())));
+                        out.push((service_entry_key(service, kn), Some(vn.to_vec())));
                     }
                     old.next();
                     new.next();

@@ -124,12 +124,12 @@ fn footprint_follows_the_rules_of_section_9_3() {
     assert_eq!(account.set_storage(b"last", vec![1; 16]), None);
     assert_eq!((account.info.items, account.info.bytes), (3, 35863));
     // Overwriting changes only the size; 34 + 4 + 20 replaces 34 + 4 + 16.
-    assert_eq!(account.set_storage(b"last", vec![2; 20]), Some(vec![1; 16]));
+    assert_eq!(account.set_storage(b"last", vec![2; 20]).as_deref(), Some(&[1; 16][..]));
     assert_eq!((account.info.items, account.info.bytes), (3, 35867));
     // A re-set request does not count twice.
     account.set_request(&code_hash, 35728, &[0, 5]);
     assert_eq!((account.info.items, account.info.bytes), (3, 35867));
-    assert_eq!(account.remove_storage(b"last"), Some(vec![2; 20]));
+    assert_eq!(account.remove_storage(b"last").as_deref(), Some(&[2; 20][..]));
     assert!(account.remove_request(&code_hash, 35728));
     assert!(!account.remove_request(&code_hash, 35728));
     assert_eq!((account.info.items, account.info.bytes), (0, 0));

@@ -5,8 +5,8 @@
 //! - Queueing (§12.1): reports without prerequisites or segment-root lookups accumulate at once
 //!   (`W^!`); the rest wait in ω with the packages they depend on (`W^Q`), edited by `E` as packages
 //!   accumulate, and `Q` releases those whose dependencies are met, giving `W*`.
-//! - Execution (§12.2): [`outer`] is Δ+, which accumulates as many reports of `W*` as the block's
-//!   gas allows, round after round, each round's deferred transfers feeding the next; [`parallel`] is
+//! - Execution (§12.2): `Block::outer` is Δ+, which accumulates as many reports of `W*` as the block's
+//!   gas allows, round after round, each round's deferred transfers feeding the next; `Block::parallel` is
 //!   Δ*, which accumulates every service of a round against the same state (on all cores, the
 //!   services being independent) and merges their changes, privileges by the paper's `R`.
 //! - Integration (§12.3): θ', the statistics `S`, last-accumulation slots, and the shifted ξ' and ω'.
@@ -295,16 +295,31 @@ impl Block<'_> {
         let queues: Vec<Option<Arc<AuthQueues>>> =
             privileges.assign.iter().map(|a| post(*a).and_then(|c| c.auth_queues.clone())).collect();
 
+        let provisions: Vec<Preimage> = by_service
+            .values()
+            .flat_map(|o| o.provisions.iter())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|(s, blob)| Preimage { requester: *s, blob: blob.clone() })
+            .collect();
+        let outputs = by_service.iter().filter_map(|(&s, o)| o.yield_hash.map(|h| (s, h))).collect();
+        let gas_used = by_service.iter().map(|(&s, o)| (s, o.gas_used)).collect();
+
         // n and m: each service's own account and the accounts it created; the accounts it removed.
+        // The outputs are consumed here, so that each changed account is moved, not copied.
         let mut created: BTreeMap<ServiceId, Arc<ServiceAccount>> = BTreeMap::new();
         let mut removed: BTreeSet<ServiceId> = BTreeSet::new();
-        for (&s, output) in &by_service {
-            for (&id, account) in &output.changes.accounts {
+        let mut round_transfers = Vec::new();
+        let mut logs = Vec::new();
+        for (&s, output) in services.iter().zip(results) {
+            round_transfers.extend(output.transfers);
+            logs.extend(output.logs.into_iter().map(|l| (s, l)));
+            for (id, account) in output.changes.accounts {
                 let existing = state.accounts.contains_key(&id);
                 if let Some(account) = account {
                     // Changes to another existing service are not the changer's to make.
                     let own = id == s || !existing;
-                    if own && created.insert(id, Arc::clone(account)).is_some() {
+                    if own && created.insert(id, account).is_some() {
                         return Err(AccumulateError::ServiceIndexCollision(id));
                     }
                 } else if existing {
@@ -313,23 +328,10 @@ impl Block<'_> {
             }
         }
 
-        let provisions: Vec<Preimage> = by_service
-            .values()
-            .flat_map(|o| o.provisions.iter())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .map(|(s, blob)| Preimage { requester: *s, blob: blob.clone() })
-            .collect();
-        let round_transfers: Vec<DeferredTransfer> =
-            results.iter().flat_map(|o| o.transfers.iter().cloned()).collect();
-        let outputs = by_service.iter().filter_map(|(&s, o)| o.yield_hash.map(|h| (s, h))).collect();
-        let gas_used = by_service.iter().map(|(&s, o)| (s, o.gas_used)).collect();
-        let logs = by_service.iter().flat_map(|(&s, o)| o.logs.iter().map(move |l| (s, l.clone()))).collect();
-
         // ι', φ': the delegator's and each core's assigner's.
         state.privileges = next;
         if let Some(staging) = staging {
-            state.staging = ValidatorsData::clone(&staging);
+            state.staging = Arc::try_unwrap(staging).unwrap_or_else(|shared| ValidatorsData::clone(&shared));
         }
         for (core, queues) in queues.iter().enumerate() {
             if let (Some(queues), Some(slot)) = (queues, state.auth_queues.0.get_mut(core)) {
@@ -411,31 +413,38 @@ impl Block<'_> {
 /// Accumulates the block: `W*` from ω, ξ and the available reports, Δ+ over it with the block's
 /// gas, then the posterior queues, outputs and statistics (GP 0.7.2 §12.1–12.3). `δ‡` is before
 /// preimage integration, which [`preimages::integrate`] does next.
+///
+/// The prior state is taken by value so that δ is not copied: accumulation changes it in place. An
+/// error means the block is invalid and what was computed is dropped; a caller that must go back
+/// to the prior state keeps its own copy (or snapshot) of it.
 pub fn apply(
     spec: &ChainSpec,
-    prior: &AccumulationState,
+    prior: AccumulationState,
     input: &AccumulateInput<'_>,
     cache: &ProgramCache,
 ) -> Result<Accumulated, AccumulateError> {
+    let AccumulationState {
+        accounts,
+        staging,
+        auth_queues,
+        privileges,
+        ready: prior_ready,
+        accumulated: history,
+    } = prior;
     let epoch = spec.epoch_length as usize;
     let m = input.slot as usize % epoch.max(1);
-    let (now, queued) = partition(input.available, &prior.accumulated);
-    let reports = accumulatable(&now, &queued, &prior.ready, m);
+    let (now, queued) = partition(input.available, &history);
+    let reports = accumulatable(&now, &queued, &prior_ready, m);
 
     // g = max(G_T, G_A·C + Σ χ_Z).
-    let free_total = prior.privileges.always_acc.values().fold(0u64, |s, g| s.saturating_add(*g));
+    let free = privileges.always_acc.clone();
+    let free_total = free.values().fold(0u64, |s, g| s.saturating_add(*g));
     let gas = spec
         .max_block_gas
         .max(spec.max_accumulate_gas.saturating_mul(spec.cores_count.into()).saturating_add(free_total));
-    let state = PartialState {
-        accounts: prior.accounts.clone(),
-        staging: prior.staging.clone(),
-        auth_queues: prior.auth_queues.clone(),
-        privileges: prior.privileges.clone(),
-    };
+    let state = PartialState { accounts, staging, auth_queues, privileges };
     let block = Block { spec, slot: input.slot, entropy: input.entropy, cache };
-    let (count, state, outputs, used, logs) =
-        block.outer(gas, Vec::new(), &reports, state, &prior.privileges.always_acc)?;
+    let (count, state, outputs, used, logs) = block.outer(gas, Vec::new(), &reports, state, &free)?;
     let count = count.min(reports.len());
 
     // S: gas over every round, digests of the accumulated reports.
@@ -460,7 +469,7 @@ pub fn apply(
 
     // ξ' and ω'.
     let newest = package_hashes(&reports[..count]);
-    let mut accumulated: Vec<Vec<WorkPackageHash>> = prior.accumulated.0.iter().skip(1).cloned().collect();
+    let mut accumulated: Vec<Vec<WorkPackageHash>> = history.0.into_iter().skip(1).collect();
     accumulated.push(newest.iter().copied().collect());
     let elapsed = input.slot.saturating_sub(input.prior_slot) as usize;
     let mut ready = vec![Vec::new(); epoch];
@@ -472,7 +481,7 @@ pub fn apply(
             Vec::new()
         } else {
             let prior_entries =
-                prior.ready.0.get(at).map(|e| e.iter().map(from_record).collect()).unwrap_or_default();
+                prior_ready.0.get(at).map(|e| e.iter().map(from_record).collect()).unwrap_or_default();
             edit(prior_entries, &newest).into_iter().map(to_record).collect()
         };
     }

@@ -72,7 +72,7 @@ fn report(package: u8, service: ServiceId, gas: u64, prerequisites: Vec<[u8; 32]
 
 fn accumulate(prior: &AccumulationState, available: &[WorkReport]) -> Accumulated {
     let input = AccumulateInput { slot: SLOT, prior_slot: SLOT - 1, entropy: &[0; 32], available };
-    apply(&ChainSpec::tiny(), prior, &input, &ProgramCache::new()).unwrap()
+    apply(&ChainSpec::tiny(), prior.clone(), &input, &ProgramCache::new()).unwrap()
 }
 
 fn halting() -> Asm {
@@ -218,7 +218,7 @@ fn a_queued_report_waits_for_its_prerequisite() {
         entropy: &[0; 32],
         available: &[report(1, 1, 100, vec![])],
     };
-    let result = apply(&ChainSpec::tiny(), &next, &input, &ProgramCache::new()).unwrap();
+    let result = apply(&ChainSpec::tiny(), next, &input, &ProgramCache::new()).unwrap();
     assert_eq!(result.reports_accumulated, 2);
     assert_eq!(result.state.accumulated.0.last().unwrap(), &vec![[1; 32], [2; 32]]);
     assert!(result.state.ready.0.iter().all(Vec::is_empty));

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use orrery_pvm::{invoke_program, InvocationResult, StandardProgram};
-use orrery_state::ServiceAccount;
+use orrery_state::{EntryValue, ServiceAccount};
 use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
 use orrery_types::{ChainSpec, Gas, Hash, ServiceId, TimeSlot};
 
@@ -53,7 +53,7 @@ pub struct ProgramCache {
 }
 
 /// A code blob and what decoding it gave.
-type CachedProgram = (Arc<[u8]>, Option<Arc<StandardProgram>>);
+type CachedProgram = (EntryValue, Option<Arc<StandardProgram>>);
 
 /// How many programs a [`ProgramCache`] keeps before it starts again.
 const CACHE_CAPACITY: usize = 64;
@@ -63,10 +63,11 @@ impl ProgramCache {
         Self::default()
     }
 
-    fn get(&self, hash: &Hash, blob: &[u8]) -> Option<Arc<StandardProgram>> {
+    fn get(&self, hash: &Hash, blob: &EntryValue) -> Option<Arc<StandardProgram>> {
         if let Ok(programs) = self.programs.lock() {
             if let Some((cached, program)) = programs.get(hash) {
-                if **cached == *blob {
+                // Accounts share their values, so the same blob is usually the same allocation.
+                if Arc::ptr_eq(cached, blob) || **cached == **blob {
                     return program.clone();
                 }
             }
@@ -76,7 +77,7 @@ impl ProgramCache {
             if programs.len() >= CACHE_CAPACITY {
                 programs.clear();
             }
-            programs.insert(*hash, (Arc::from(blob), program.clone()));
+            programs.insert(*hash, (Arc::clone(blob), program.clone()));
         }
         program
     }
@@ -94,7 +95,7 @@ fn decode_code(blob: &[u8]) -> Option<StandardProgram> {
 }
 
 fn service_program(account: &ServiceAccount, cache: Option<&ProgramCache>) -> Option<Arc<StandardProgram>> {
-    let blob = account.code_blob()?;
+    let blob = account.code_value()?;
     match cache {
         Some(cache) => cache.get(&account.info.code_hash, blob),
         None => decode_code(blob).map(Arc::new),

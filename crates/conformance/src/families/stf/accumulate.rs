@@ -155,7 +155,7 @@ fn unload(id: ServiceId, account: &ServiceAccount, names: Option<&Names>) -> Res
         }
     }
     let unexplained: Vec<String> =
-        account.entries().keys().filter(|k| !explained.contains(*k)).map(hex::encode).collect();
+        account.entries().map(|(k, _)| k).filter(|k| !explained.contains(*k)).map(hex::encode).collect();
     if !unexplained.is_empty() {
         return Err(format!(
             "post_state: service {id} holds entries the expected state does not: {}",
@@ -167,6 +167,18 @@ fn unload(id: ServiceId, account: &ServiceAccount, names: Option<&Names>) -> Res
 
 /// Runs the transition on a case's input and pre-state: the output and the post-state, read back
 /// through `names`.
+/// The transition's prior state from a case's pre-state.
+fn prior(spec: &ChainSpec, pre: &State) -> AccumulationState {
+    AccumulationState {
+        accounts: pre.accounts.iter().map(|e| (e.id, load(&e.data))).collect(),
+        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
+        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
+        privileges: pre.privileges.clone(),
+        ready: pre.ready_queue.clone(),
+        accumulated: pre.accumulated.clone(),
+    }
+}
+
 fn run(
     spec: &ChainSpec,
     input: &Input,
@@ -174,21 +186,14 @@ fn run(
     names: &BTreeMap<ServiceId, Names>,
     cache: &ProgramCache,
 ) -> Result<(Output, State), String> {
-    let prior = AccumulationState {
-        accounts: pre.accounts.iter().map(|e| (e.id, load(&e.data))).collect(),
-        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
-        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
-        privileges: pre.privileges.clone(),
-        ready: pre.ready_queue.clone(),
-        accumulated: pre.accumulated.clone(),
-    };
+    let prior = prior(spec, pre);
     let block = AccumulateInput {
         slot: input.slot,
         prior_slot: pre.slot,
         entropy: &pre.entropy,
         available: &input.reports,
     };
-    let result = match accumulate::apply(spec, &prior, &block, cache) {
+    let result = match accumulate::apply(spec, prior, &block, cache) {
         Ok(result) => result,
         Err(_) => return Ok((Output::Err, pre.clone())),
     };
@@ -247,6 +252,7 @@ pub struct PreparedCase {
     spec: ChainSpec,
     input: Input,
     pre: State,
+    prior: AccumulationState,
     names: BTreeMap<ServiceId, Names>,
     expected: Vec<u8>,
 }
@@ -261,14 +267,37 @@ impl PreparedCase {
         Output::decode(&mut d).map_err(|e| e.to_string())?;
         let post = State::decode(&mut d).map_err(|e| e.to_string())?;
         let names = names(&[&pre, &post]);
-        Ok(Self { spec: spec.clone(), input, pre, names, expected: bytes[start..].to_vec() })
+        let prior = prior(spec, &pre);
+        Ok(Self { spec: spec.clone(), input, pre, prior, names, expected: bytes[start..].to_vec() })
     }
 
-    /// Runs the transition; true when output and post-state match the case.
-    pub fn run(&self, cache: &ProgramCache) -> bool {
+    /// Runs the case as the conformance check does, from the vector's pre-state to the comparison
+    /// of bytes; true when output and post-state match.
+    pub fn check(&self, cache: &ProgramCache) -> bool {
         match run(&self.spec, &self.input, &self.pre, &self.names, cache) {
             Ok((output, post)) => [output.encode(), post.encode()].concat() == self.expected,
             Err(_) => false,
         }
+    }
+
+    /// A copy of the loaded prior state, for [`PreparedCase::transition`] (accounts share their
+    /// values, so this does not copy code blobs).
+    pub fn prior(&self) -> AccumulationState {
+        self.prior.clone()
+    }
+
+    /// The transition alone on `prior`: what a block's accumulation costs.
+    pub fn transition(
+        &self,
+        prior: AccumulationState,
+        cache: &ProgramCache,
+    ) -> Option<accumulate::Accumulated> {
+        let block = AccumulateInput {
+            slot: self.input.slot,
+            prior_slot: self.pre.slot,
+            entropy: &self.pre.entropy,
+            available: &self.input.reports,
+        };
+        accumulate::apply(&self.spec, prior, &block, cache).ok()
     }
 }

@@ -23,10 +23,16 @@ build_guest() {
         -Zbuild-std=core,alloc -Zjson-target-spec \
         --target "$work/riscv64emac-unknown-none-polkavm.json" \
         --manifest-path "$here/$name/Cargo.toml" --target-dir "$work/$name"
-    archive="$work/$name/riscv64emac-unknown-none-polkavm/release/liborrery_guest_$name.a"
+    lib=$(echo "$name" | tr - _)
+    archive="$work/$name/riscv64emac-unknown-none-polkavm/release/liborrery_guest_$lib.a"
     ld.lld-19 --emit-relocs --unique --apply-dynamic-relocs --no-allow-shlib-undefined -Bsymbolic -shared \
         --discard-all --gc-sections --whole-archive "$archive" -o "$work/$name.elf"
     "$builder" "$work/$name.elf" "$here/$name" "orrery-guest-$name" "$@"
 }
 
 build_guest compute compute
+# Services written with crates/service-sdk: refine at instruction 0, accumulate at 5; an authorizer
+# has is-authorized at 0 (the SDK's entry macros export these names).
+build_guest probe orrery_refine orrery_accumulate
+build_guest compute-service orrery_refine orrery_accumulate
+build_guest authorizer orrery_is_authorized

@@ -327,7 +327,7 @@ fn apply_extrinsics(
     // δ‡, ι', φ', χ', ω', ξ', θ' and S (§12.1–12.3).
     let accumulated = accumulate::apply(
         spec,
-        &AccumulationState {
+        AccumulationState {
             accounts: s.accounts.clone(),
             staging: s.staging_validators.clone(),
             auth_queues: s.auth_queues.clone(),

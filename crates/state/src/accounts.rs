@@ -208,8 +208,8 @@ impl ServiceAccount {
     }
 
     /// `Λ(a, t, h)` (GP 0.7.2 eq. 9.7): the preimage of `h` if it was available at slot `t`.
-    pub fn historical_lookup(&self, slot: TimeSlot, hash: &Hash) -> Option<&[u8]> {
-        let blob = self.preimage(hash)?;
+    pub fn historical_lookup(&self, slot: TimeSlot, hash: &Hash) -> Option<&EntryValue> {
+        let blob = self.entries.get(&preimage_entry(hash))?;
         let length = u32::try_from(blob.len()).ok()?;
         let slots = self.request(hash, length)?.ok()?;
         let available = match slots.as_slice() {

@@ -107,7 +107,7 @@ fn genesis_keys_classify_and_service_zero_loads_into_an_account() {
     assert_eq!(account.info, info);
     assert!(info.items >= 2 && info.bytes >= 81 + u64::from(length));
     // The historical lookup sees the code from the slot it became available.
-    assert_eq!(account.historical_lookup(slots[0], &info.code_hash), Some(code));
+    assert_eq!(account.historical_lookup(slots[0], &info.code_hash).map(|v| &v[..]), Some(code));
 }
 
 #[test]

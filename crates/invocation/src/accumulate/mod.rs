@@ -63,7 +63,7 @@ impl ProgramCache {
         Self::default()
     }
 
-    fn get(&self, hash: &Hash, blob: &EntryValue) -> Option<Arc<StandardProgram>> {
+    pub(crate) fn get(&self, hash: &Hash, blob: &EntryValue) -> Option<Arc<StandardProgram>> {
         if let Ok(programs) = self.programs.lock() {
             if let Some((cached, program)) = programs.get(hash) {
                 // Accounts share their values, so the same blob is usually the same allocation.
@@ -85,7 +85,7 @@ impl ProgramCache {
 
 /// `a_c` as a program: the code preimage `E(↕m, c)` split, `c` no longer than `W_C` and decodable
 /// by Y. `None` when any of that fails, which Ψ_A treats alike.
-fn decode_code(blob: &[u8]) -> Option<StandardProgram> {
+pub(crate) fn decode_code(blob: &[u8]) -> Option<StandardProgram> {
     let (metadata_len, used) = orrery_codec::natural::decode(blob).ok()?;
     let code_len = (blob.len() - used).checked_sub(usize::try_from(metadata_len).ok()?)?;
     if code_len > MAX_SERVICE_CODE_SIZE {

@@ -128,6 +128,23 @@ impl ChainState {
         Ok(Self::from_state(state))
     }
 
+    /// A state from rows kept as they were written (a store's base state): the trie is built from
+    /// the rows themselves, so its root is theirs even if a decode and re-encode would differ.
+    /// The rows may come in any order; a key given twice is an error.
+    pub fn from_rows(
+        spec: &ChainSpec,
+        mut rows: Vec<(StateKey, Vec<u8>)>,
+    ) -> Result<Self, SerializationError> {
+        rows.sort_unstable_by_key(|a| a.0);
+        if let Some(pair) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(SerializationError::DuplicateKey { key: pair[0].0 });
+        }
+        // Sorted and distinct, so the trie takes them.
+        let trie = Trie::from_sorted(rows).unwrap_or_default();
+        let state = serialization::deserialize(spec, trie.iter())?;
+        Ok(Self { state, trie })
+    }
+
     /// A state, serialized once.
     pub fn from_state(state: State) -> Self {
         let pairs = serialization::serialize(&state);
@@ -404,7 +421,7 @@ fn apply_extrinsics(
 /// The root a set of pairs would have, for comparing with an expected one.
 pub fn pairs_root<'a>(pairs: impl IntoIterator<Item = (&'a StateKey, &'a [u8])>) -> Hash {
     let mut sorted: Vec<(StateKey, &[u8])> = pairs.into_iter().map(|(k, v)| (*k, v)).collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_unstable_by_key(|a| a.0);
     sorted.dedup_by(|a, b| a.0 == b.0);
     orrery_merkle::trie::root_of_sorted(&sorted).unwrap_or_default()
 }

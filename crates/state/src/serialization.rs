@@ -120,9 +120,7 @@ fn component_eq(a: &State, b: &State, index: u8) -> bool {
 pub fn account_pairs(service: ServiceId, account: &ServiceAccount) -> Vec<(StateKey, Vec<u8>)> {
     let mut out = Vec::with_capacity(1 + account.entries().len());
     out.push((account_key(service), account.info.encode()));
-    out.extend(
-        account.entries().map(|(entry, value)| (service_entry_key(service, entry), value.to_vec())),
-    );
+    out.extend(account.entries().map(|(entry, value)| (service_entry_key(service, entry), value.to_vec())));
     out
 }
 
@@ -134,7 +132,7 @@ pub fn serialize(state: &State) -> Vec<(StateKey, Vec<u8>)> {
     for (service, account) in &state.accounts {
         out.extend(account_pairs(*service, account));
     }
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.sort_unstable_by_key(|a| a.0);
     out
 }
 

@@ -38,6 +38,9 @@ pub struct Write {
     pub value: Option<Vec<u8>>,
 }
 
+/// A table's pairs, in key order.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Why the engine failed.
 #[derive(Debug, thiserror::Error)]
 #[error("{engine}: {message}")]
@@ -51,7 +54,7 @@ pub trait Backend: Send {
     /// The value under `key`.
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
     /// Every pair of a table, in key order.
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError>;
+    fn scan(&self, table: Table) -> Result<Rows, BackendError>;
     /// Applies every write or none, and returns once they are on disk.
     fn commit(&self, batch: &[Write]) -> Result<(), BackendError>;
 }
@@ -94,13 +97,13 @@ impl Redb {
 
 impl Backend for Redb {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        use redb::{ReadableDatabase, ReadableTable};
+        use redb::ReadableDatabase;
         let txn = self.db.begin_read().map_err(redb_error)?;
         let t = txn.open_table(redb_table(table)).map_err(redb_error)?;
         Ok(t.get(key).map_err(redb_error)?.map(|v| v.value().to_vec()))
     }
 
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError> {
+    fn scan(&self, table: Table) -> Result<Rows, BackendError> {
         use redb::{ReadableDatabase, ReadableTable};
         let txn = self.db.begin_read().map_err(redb_error)?;
         let t = txn.open_table(redb_table(table)).map_err(redb_error)?;
@@ -174,7 +177,7 @@ impl Backend for Fjall {
         Ok(self.partition(table).get(key).map_err(fjall_error)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackendError> {
+    fn scan(&self, table: Table) -> Result<Rows, BackendError> {
         self.partition(table)
             .iter()
             .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(fjall_error))

@@ -18,7 +18,7 @@
 
 pub mod backend;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,8 @@ pub enum StoreError {
     Empty,
     #[error("the database holds a chain already, from another genesis")]
     OtherGenesis,
+    #[error("block {0} is not on the best chain above the final block")]
+    NotOnBestChain(String),
     #[error("the database is inconsistent: {0}")]
     Corrupt(String),
 }
@@ -84,6 +86,9 @@ struct Node {
     slot: TimeSlot,
     parent: HeaderHash,
     state: ChainState,
+    /// The rows its block changed (empty for the final block), folded into the base state when
+    /// the block becomes final.
+    changes: Vec<Change>,
 }
 
 /// What importing a block did.
@@ -94,7 +99,7 @@ pub struct ImportOutcome {
     pub state_root: StateRoot,
     /// The pure import (checks and transition, state root included).
     pub import_time: Duration,
-    /// Writing it to disk, durably.
+    /// Writing it to disk, durably (finalization included, when the block made one).
     pub commit_time: Duration,
     /// Whether it became the best block.
     pub best: bool,
@@ -132,7 +137,8 @@ impl std::fmt::Debug for Chain {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, for messages.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -140,82 +146,99 @@ fn hash_of(bytes: &[u8]) -> Result<HeaderHash, StoreError> {
     bytes.try_into().map_err(|_| StoreError::Corrupt("a hash is not 32 octets".into()))
 }
 
+fn put(table: Table, key: &[u8], value: Vec<u8>) -> Write {
+    Write { table, key: key.to_vec(), value: Some(value) }
+}
+
+fn delete(table: Table, key: &[u8]) -> Write {
+    Write { table, key: key.to_vec(), value: None }
+}
+
 impl Chain {
     /// Opens the chain in `db`, or starts it from `genesis` when `db` is empty. A chain already in
-    /// `db` must have the same genesis header.
+    /// `db` must have the same genesis header. Blocks deeper than `finality_depth` below the best
+    /// block become final as the chain grows.
     pub fn open(
         ctx: Arc<ImportContext>,
         db: Box<dyn Backend>,
         genesis: Option<(&Header, ChainState)>,
         finality_depth: u32,
     ) -> Result<Self, StoreError> {
-        match db.get(Table::Meta, GENESIS)? {
-            Some(stored) => {
-                if let Some((header, _)) = genesis {
-                    if header_hash(header) != hash_of(&stored)? {
-                        return Err(StoreError::OtherGenesis);
-                    }
+        if let Some(stored) = db.get(Table::Meta, GENESIS)? {
+            if let Some((header, _)) = genesis {
+                if header_hash(header) != hash_of(&stored)? {
+                    return Err(StoreError::OtherGenesis);
                 }
-                Self::recover(ctx, db, finality_depth)
             }
-            None => {
-                let (header, state) = genesis.ok_or(StoreError::Empty)?;
-                let hash = header_hash(header);
-                let record = BlockRecord {
-                    slot: header.slot,
-                    parent: header.parent,
-                    state_root: state.root(),
-                    block: Vec::new(),
-                    header: header.encode(),
-                };
-                let mut batch: Vec<Write> = state
-                    .pairs()
-                    .map(|(k, v)| Write { table: Table::Base, key: k.to_vec(), value: Some(v.to_vec()) })
-                    .collect();
-                batch.push(Write { table: Table::Blocks, key: hash.to_vec(), value: Some(record.encode()) });
-                for key in [BEST, FINALIZED, GENESIS] {
-                    batch.push(Write { table: Table::Meta, key: key.to_vec(), value: Some(hash.to_vec()) });
-                }
-                db.commit(&batch)?;
-                let mut nodes = HashMap::new();
-                nodes.insert(hash, Node { slot: header.slot, parent: header.parent, state });
-                let headers = HashMap::from([(hash, (header.slot, header.parent))]);
-                Ok(Self { ctx, db, nodes, headers, genesis: hash, best: hash, finalized: hash, finality_depth })
-            }
+            return Self::recover(ctx, db, finality_depth);
         }
+        let (header, state) = genesis.ok_or(StoreError::Empty)?;
+        let hash = header_hash(header);
+        let record = BlockRecord {
+            slot: header.slot,
+            parent: header.parent,
+            state_root: state.root(),
+            block: Vec::new(),
+            header: header.encode(),
+        };
+        let mut batch: Vec<Write> = state.pairs().map(|(k, v)| put(Table::Base, k, v.to_vec())).collect();
+        batch.push(put(Table::Blocks, &hash, record.encode()));
+        for key in [BEST, FINALIZED, GENESIS] {
+            batch.push(put(Table::Meta, key, hash.to_vec()));
+        }
+        // One batch: a crash leaves either no chain (the next run starts again) or all of it.
+        db.commit(&batch)?;
+        let nodes = HashMap::from([(
+            hash,
+            Node { slot: header.slot, parent: header.parent, state, changes: Vec::new() },
+        )]);
+        let headers = HashMap::from([(hash, (header.slot, header.parent))]);
+        Ok(Self { ctx, db, nodes, headers, genesis: hash, best: hash, finalized: hash, finality_depth })
     }
 
     /// Reads the chain back: the final state from its rows, then every newer block's state from its
     /// parent's and its diff, each checked against its recorded root.
-    fn recover(ctx: Arc<ImportContext>, db: Box<dyn Backend>, finality_depth: u32) -> Result<Self, StoreError> {
+    fn recover(
+        ctx: Arc<ImportContext>,
+        db: Box<dyn Backend>,
+        finality_depth: u32,
+    ) -> Result<Self, StoreError> {
         let meta = |key: &[u8]| -> Result<HeaderHash, StoreError> {
-            hash_of(&db.get(Table::Meta, key)?.ok_or_else(|| StoreError::Corrupt("missing meta".into()))?)
+            let value = db.get(Table::Meta, key)?;
+            hash_of(
+                &value.ok_or_else(|| StoreError::Corrupt(format!("no {}", String::from_utf8_lossy(key))))?,
+            )
         };
         let (genesis, best, finalized) = (meta(GENESIS)?, meta(BEST)?, meta(FINALIZED)?);
         let lengths = ctx.spec.lengths();
         let mut records: HashMap<HeaderHash, BlockRecord> = HashMap::new();
         for (key, value) in db.scan(Table::Blocks)? {
-            let record: BlockRecord =
-                decode_exact(&value, lengths).map_err(|e| StoreError::Corrupt(format!("block record: {e}")))?;
+            let record: BlockRecord = decode_exact(&value, lengths)
+                .map_err(|e| StoreError::Corrupt(format!("a block record: {e}")))?;
             records.insert(hash_of(&key)?, record);
         }
         let headers = records.iter().map(|(h, r)| (*h, (r.slot, r.parent))).collect();
-        let base_rows = db.scan(Table::Base)?;
-        let mut pairs: Vec<(StateKey, &[u8])> = Vec::with_capacity(base_rows.len());
-        for (k, v) in &base_rows {
-            let key: StateKey = k.as_slice().try_into().map_err(|_| StoreError::Corrupt("a state key".into()))?;
-            pairs.push((key, v.as_slice()));
+
+        let mut rows = Vec::new();
+        for (k, v) in db.scan(Table::Base)? {
+            let key: StateKey =
+                k.as_slice().try_into().map_err(|_| StoreError::Corrupt("a state key".into()))?;
+            rows.push((key, v));
         }
-        let base = ChainState::from_pairs(&ctx.spec, pairs.iter().map(|(k, v)| (k, *v)))?;
-        let final_record =
-            records.get(&finalized).ok_or_else(|| StoreError::Corrupt("no record of the final block".into()))?;
+        let base = ChainState::from_rows(&ctx.spec, rows)?;
+        let final_record = records
+            .get(&finalized)
+            .ok_or_else(|| StoreError::Corrupt("no record of the final block".into()))?;
         if base.root() != final_record.state_root {
             return Err(StoreError::Corrupt("the final state's root is not the recorded one".into()));
         }
         let mut nodes = HashMap::new();
-        nodes.insert(finalized, Node { slot: final_record.slot, parent: final_record.parent, state: base });
+        nodes.insert(
+            finalized,
+            Node { slot: final_record.slot, parent: final_record.parent, state: base, changes: Vec::new() },
+        );
 
-        // Blocks with a diff, parents before children.
+        // Blocks with a diff, rebuilt parents before children.
         let mut pending: Vec<(HeaderHash, Vec<Change>)> = Vec::new();
         for (key, value) in db.scan(Table::Diffs)? {
             let rows: Vec<Row> =
@@ -226,21 +249,25 @@ impl Chain {
             let before = pending.len();
             let mut rest = Vec::new();
             for (hash, changes) in pending {
-                let record = records.get(&hash).ok_or_else(|| StoreError::Corrupt("a diff without a block".into()))?;
+                let record =
+                    records.get(&hash).ok_or_else(|| StoreError::Corrupt("a diff without a block".into()))?;
                 match nodes.get(&record.parent) {
                     Some(parent) => {
                         let state = parent.state.with_changes(&ctx.spec, &changes)?;
                         if state.root() != record.state_root {
-                            return Err(StoreError::Corrupt(format!("block {}: rebuilt root differs", hex(&hash))));
+                            return Err(StoreError::Corrupt(format!(
+                                "block {}: the rebuilt root differs",
+                                hex(&hash)
+                            )));
                         }
-                        nodes.insert(hash, Node { slot: record.slot, parent: record.parent, state });
+                        nodes.insert(hash, Node { slot: record.slot, parent: record.parent, state, changes });
                     }
                     None => rest.push((hash, changes)),
                 }
             }
             if rest.len() == before {
-                // Diffs whose parents are gone: forks a finalization pruned but did not delete.
-                break;
+                // Finalization deletes a pruned fork's diffs in the batch that prunes it.
+                return Err(StoreError::Corrupt(format!("{} diffs descend from no kept block", rest.len())));
             }
             pending = rest;
         }
@@ -253,6 +280,11 @@ impl Chain {
     /// The import context.
     pub fn context(&self) -> &ImportContext {
         &self.ctx
+    }
+
+    /// The storage engine, for inspection.
+    pub fn backend(&self) -> &dyn Backend {
+        self.db.as_ref()
     }
 
     pub fn genesis(&self) -> HeaderHash {
@@ -270,33 +302,46 @@ impl Chain {
         self.finalized
     }
 
-    /// The posterior state of a block from the final one on.
+    /// The posterior state of a block from the final one on (older states are not kept).
     pub fn state(&self, hash: &HeaderHash) -> Option<&ChainState> {
         self.nodes.get(hash).map(|n| &n.state)
     }
 
-    /// Whether the chain has imported this block (final ones included).
+    /// Whether the chain holds this block (final ones included; pruned forks not).
     pub fn contains(&self, hash: &HeaderHash) -> bool {
         self.headers.contains_key(hash)
     }
 
+    /// The posterior state root the chain recorded for a block, final ones included.
+    pub fn state_root(&self, hash: &HeaderHash) -> Result<Option<StateRoot>, StoreError> {
+        Ok(self.record(hash)?.map(|r| r.state_root))
+    }
+
     /// The stored block with this hash (the genesis has none).
     pub fn block(&self, hash: &HeaderHash) -> Result<Option<Block>, StoreError> {
-        let Some(bytes) = self.db.get(Table::Blocks, hash)? else { return Ok(None) };
-        let record: BlockRecord =
-            decode_exact(&bytes, self.ctx.spec.lengths()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Some(record) = self.record(hash)? else { return Ok(None) };
         if record.block.is_empty() {
             return Ok(None);
         }
-        decode_exact(&record.block, self.ctx.spec.lengths()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+        let block = decode_exact(&record.block, self.ctx.spec.lengths())
+            .map_err(|e| StoreError::Corrupt(format!("block {}: {e}", hex(hash))))?;
+        Ok(Some(block))
     }
 
-    /// The headers along `parent`'s chain within `L` slots of `slot`.
+    fn record(&self, hash: &HeaderHash) -> Result<Option<BlockRecord>, StoreError> {
+        let Some(bytes) = self.db.get(Table::Blocks, hash)? else { return Ok(None) };
+        decode_exact(&bytes, self.ctx.spec.lengths())
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("block record {}: {e}", hex(hash))))
+    }
+
+    /// The headers along `parent`'s chain within `L` slots of `slot` (GP 0.7.2 eq. 11.35).
     fn ancestors(&self, parent: HeaderHash, slot: TimeSlot) -> Ancestors {
         let oldest = slot.saturating_sub(self.ctx.spec.max_lookup_anchor_age);
         let mut out = Vec::new();
         let mut at = parent;
         while let Some(&(s, p)) = self.headers.get(&at) {
+            // The length bound stops a cycle that a corrupt store could hold.
             if s < oldest || out.len() > self.headers.len() {
                 break;
             }
@@ -307,22 +352,29 @@ impl Chain {
     }
 
     /// Imports `block` onto its parent's state, stores it durably, and finalizes what is now deep
-    /// enough. A block on another branch than the best one is kept on its own.
+    /// enough. A block whose parent is not the best block goes on its own branch, which becomes the
+    /// best one when its head has a later slot. An invalid block changes nothing, in memory or on
+    /// disk.
     pub fn import(&mut self, block: &Block) -> Result<ImportOutcome, StoreError> {
         let header = &block.header;
         let hash = header_hash(header);
         if self.contains(&hash) {
             return Err(StoreError::AlreadyImported(hex(&hash)));
         }
-        let parent = self.nodes.get(&header.parent).ok_or_else(|| StoreError::UnknownParent(hex(&header.parent)))?;
+        let parent =
+            self.nodes.get(&header.parent).ok_or_else(|| StoreError::UnknownParent(hex(&header.parent)))?;
         let ancestors = self.ancestors(header.parent, header.slot);
         let start = Instant::now();
-        let imported = import_block(&self.ctx, &parent.state, block, &ImportOptions { ancestry: Some(&ancestors), now: None })?;
+        let imported = import_block(
+            &self.ctx,
+            &parent.state,
+            block,
+            &ImportOptions { ancestry: Some(&ancestors), now: None },
+        )?;
         let import_time = start.elapsed();
 
         let state_root = imported.state.root();
-        let best_slot = self.nodes[&self.best].slot;
-        let becomes_best = header.slot > best_slot;
+        let becomes_best = header.slot > self.nodes[&self.best].slot;
         let record = BlockRecord {
             slot: header.slot,
             parent: header.parent,
@@ -330,25 +382,37 @@ impl Chain {
             block: block.encode(),
             header: Vec::new(),
         };
-        let rows: Vec<Row> = imported.changes.iter().map(|(k, v)| Row { key: *k, value: v.clone() }).collect();
-        let mut batch = vec![
-            Write { table: Table::Blocks, key: hash.to_vec(), value: Some(record.encode()) },
-            Write { table: Table::Diffs, key: hash.to_vec(), value: Some(rows.encode()) },
-        ];
+        let rows: Vec<Row> =
+            imported.changes.iter().map(|(k, v)| Row { key: *k, value: v.clone() }).collect();
+        let mut batch =
+            vec![put(Table::Blocks, &hash, record.encode()), put(Table::Diffs, &hash, rows.encode())];
         if becomes_best {
-            batch.push(Write { table: Table::Meta, key: BEST.to_vec(), value: Some(hash.to_vec()) });
+            batch.push(put(Table::Meta, BEST, hash.to_vec()));
         }
         let start = Instant::now();
         self.db.commit(&batch)?;
-        let commit_time = start.elapsed();
 
         self.headers.insert(hash, (header.slot, header.parent));
-        self.nodes.insert(hash, Node { slot: header.slot, parent: header.parent, state: imported.state });
+        let node = Node {
+            slot: header.slot,
+            parent: header.parent,
+            state: imported.state,
+            changes: imported.changes,
+        };
+        self.nodes.insert(hash, node);
         if becomes_best {
             self.best = hash;
             self.finalize_deep()?;
         }
-        Ok(ImportOutcome { hash, slot: header.slot, state_root, import_time, commit_time, best: becomes_best })
+        let commit_time = start.elapsed();
+        Ok(ImportOutcome {
+            hash,
+            slot: header.slot,
+            state_root,
+            import_time,
+            commit_time,
+            best: becomes_best,
+        })
     }
 
     /// Finalizes the best chain's block `finality_depth` blocks below the best one, if it is newer
@@ -356,76 +420,94 @@ impl Chain {
     fn finalize_deep(&mut self) -> Result<(), StoreError> {
         let mut at = self.best;
         for _ in 0..self.finality_depth {
-            match self.nodes.get(&at) {
-                Some(node) if at != self.finalized => at = node.parent,
-                _ => return Ok(()),
+            if at == self.finalized {
+                return Ok(());
             }
+            at = self.nodes[&at].parent;
         }
-        if at != self.finalized && self.nodes.contains_key(&at) {
+        if at != self.finalized {
             self.finalize(at)?;
         }
         Ok(())
     }
 
-    /// Makes `target` (a descendant of the final block, held in memory) the final block: its
-    /// chain's diffs go into the base state, and every block not descending from it is dropped.
-    pub fn finalize(&mut self, target: HeaderHash) -> Result<(), StoreError> {
-        // The path from the final block (exclusive) to the target, oldest first.
-        let mut path = Vec::new();
-        let mut at = target;
+    /// The best chain from the best block down to the final one, both included.
+    fn best_chain(&self) -> Vec<HeaderHash> {
+        let mut out = vec![self.best];
+        let mut at = self.best;
         while at != self.finalized {
-            let node = self.nodes.get(&at).ok_or_else(|| StoreError::UnknownParent(hex(&at)))?;
-            path.push(at);
-            at = node.parent;
+            at = self.nodes[&at].parent;
+            out.push(at);
         }
-        path.reverse();
-        // The blocks that stay: the target and its descendants.
+        out
+    }
+
+    /// Makes `target`, a block of the best chain newer than the final one, the final block: its
+    /// chain's diffs go into the base state, and every block not descending from it is dropped,
+    /// in one durable batch.
+    pub fn finalize(&mut self, target: HeaderHash) -> Result<(), StoreError> {
+        let chain = self.best_chain();
+        let Some(depth) = chain.iter().position(|h| *h == target) else {
+            return Err(StoreError::NotOnBestChain(hex(&target)));
+        };
+        // The blocks that become final, oldest first (the old final block excluded).
+        let path: Vec<HeaderHash> = chain[depth..chain.len() - 1].iter().rev().copied().collect();
+        if path.is_empty() {
+            return Ok(());
+        }
+        // The blocks that stay in memory: the target and its descendants.
         let mut keep: HashSet<HeaderHash> = HashSet::from([target]);
-        let mut changed = true;
-        while changed {
-            changed = false;
+        let mut grew = true;
+        while grew {
+            grew = false;
             for (hash, node) in &self.nodes {
                 if !keep.contains(hash) && keep.contains(&node.parent) {
                     keep.insert(*hash);
-                    changed = true;
+                    grew = true;
                 }
             }
         }
-        let mut batch = Vec::new();
-        let target_state = &self.nodes[&target].state;
-        // The base becomes the target's state: only the rows that differ from the old base.
-        let old_base = &self.nodes[&self.finalized].state;
-        let old: HashMap<&StateKey, &[u8]> = old_base.pairs().collect();
-        let new: HashMap<&StateKey, &[u8]> = target_state.pairs().collect();
-        for (k, v) in &new {
-            if old.get(k) != Some(v) {
-                batch.push(Write { table: Table::Base, key: k.to_vec(), value: Some(v.to_vec()) });
-            }
-        }
-        for k in old.keys() {
-            if !new.contains_key(k) {
-                batch.push(Write { table: Table::Base, key: k.to_vec(), value: None });
-            }
-        }
+        let on_path: HashSet<HeaderHash> = path.iter().copied().collect();
+        let dropped: Vec<HeaderHash> = self
+            .nodes
+            .keys()
+            .filter(|h| !keep.contains(*h) && !on_path.contains(*h) && **h != self.finalized)
+            .copied()
+            .collect();
+
+        // The base moves to the target's state: the path's changes, later ones over earlier ones.
+        let mut base: BTreeMap<StateKey, Option<&[u8]>> = BTreeMap::new();
         for hash in &path {
-            batch.push(Write { table: Table::Diffs, key: hash.to_vec(), value: None });
+            for (key, value) in &self.nodes[hash].changes {
+                base.insert(*key, value.as_deref());
+            }
         }
-        let dropped: Vec<HeaderHash> =
-            self.nodes.keys().filter(|h| !keep.contains(*h) && !path.contains(h) && **h != self.finalized).copied().collect();
+        let mut batch: Vec<Write> = base
+            .into_iter()
+            .map(|(key, value)| Write {
+                table: Table::Base,
+                key: key.to_vec(),
+                value: value.map(<[u8]>::to_vec),
+            })
+            .collect();
+        batch.extend(path.iter().map(|hash| delete(Table::Diffs, hash)));
         for hash in &dropped {
-            batch.push(Write { table: Table::Diffs, key: hash.to_vec(), value: None });
-            batch.push(Write { table: Table::Blocks, key: hash.to_vec(), value: None });
+            batch.push(delete(Table::Diffs, hash));
+            batch.push(delete(Table::Blocks, hash));
         }
-        batch.push(Write { table: Table::Meta, key: FINALIZED.to_vec(), value: Some(target.to_vec()) });
+        batch.push(put(Table::Meta, FINALIZED, target.to_vec()));
         self.db.commit(&batch)?;
 
         for hash in dropped {
             self.nodes.remove(&hash);
             self.headers.remove(&hash);
         }
-        let old_final = self.finalized;
-        for hash in path.iter().filter(|h| **h != target).chain([&old_final]) {
+        self.nodes.remove(&self.finalized);
+        for hash in &path[..path.len() - 1] {
             self.nodes.remove(hash);
+        }
+        if let Some(node) = self.nodes.get_mut(&target) {
+            node.changes = Vec::new();
         }
         self.finalized = target;
         Ok(())

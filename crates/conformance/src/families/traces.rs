@@ -64,7 +64,8 @@ pub fn srs_path(family_dir: &Path) -> PathBuf {
 /// One ring context per ring size for the whole process: building it reads the SRS and sets up
 /// the PLONK domain.
 pub fn shared_ring(srs: &Path, spec: &ChainSpec) -> Result<Arc<RingContext>, String> {
-    static RINGS: OnceLock<Mutex<HashMap<(PathBuf, u16), Arc<RingContext>>>> = OnceLock::new();
+    type Rings = Mutex<HashMap<(PathBuf, u16), Arc<RingContext>>>;
+    static RINGS: OnceLock<Rings> = OnceLock::new();
     let rings = RINGS.get_or_init(Default::default);
     let key = (srs.to_owned(), spec.validators_count);
     if let Some(ring) = rings.lock().map_err(|_| "ring cache poisoned")?.get(&key) {

@@ -1,5 +1,6 @@
-//! The storage engines side by side, on what block import asks of them: committing one block's
-//! batch durably, and reopening a database that holds a chain.
+//! The storage engine on what block import asks of it: committing one block's batch durably, and
+//! reopening a database that holds a chain. (At commit 'store: criterion bench of redb against
+//! fjall' the same bench ran fjall beside it; `docs/performance/import.md` has both.)
 //!
 //! The batches are made from the `storage` trace of the vectors: for a step, the block record is
 //! the encoded block (plus the few fields the chain adds), the diff is the rows that differ
@@ -15,7 +16,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use orrery_codec::{decode_exact, Encode};
 use orrery_import::formats::{Genesis, TraceStep};
-use orrery_store::{Backend, Fjall, Redb, Table, Write};
+use orrery_store::{Backend, Redb, Table, Write};
 use orrery_types::ChainSpec;
 
 fn trace_dir() -> PathBuf {
@@ -60,10 +61,7 @@ fn steps() -> Vec<TraceStep> {
 
 type Open = fn(&Path) -> Box<dyn Backend>;
 
-const ENGINES: [(&str, Open); 2] = [
-    ("redb", |dir| Box::new(Redb::open(dir).expect("redb"))),
-    ("fjall", |dir| Box::new(Fjall::open(dir).expect("fjall"))),
-];
+const ENGINES: [(&str, Open); 1] = [("redb", |dir| Box::new(Redb::open(dir).expect("redb")))];
 
 fn commit(c: &mut Criterion) {
     let steps = steps();

@@ -1,6 +1,6 @@
-//! The key/value engines under the store: four tables, point reads, full scans, and atomic,
-//! durable batches. `redb` is the one the node uses ([`Redb`]); `fjall` ([`Fjall`]) is kept for
-//! the measurement that chose between them (`benches/backends.rs`, `docs/performance/store.md`).
+//! The key/value engine under the store: four tables, point reads, full scans, and atomic,
+//! durable batches. The node uses `redb` ([`Redb`]); the [`Backend`] trait keeps the chain apart
+//! from it. `fjall` was measured against it and set aside (`docs/performance/import.md`).
 
 use std::path::Path;
 
@@ -135,63 +135,5 @@ impl Backend for Redb {
             }
         }
         txn.commit().map_err(redb_error)
-    }
-}
-
-fn fjall_error(e: impl std::fmt::Display) -> BackendError {
-    BackendError { engine: "fjall", message: e.to_string() }
-}
-
-/// `fjall`: an LSM tree with a write-ahead journal; a batch is atomic across partitions and
-/// durable once the journal is synced.
-pub struct Fjall {
-    keyspace: fjall::Keyspace,
-    partitions: Vec<fjall::PartitionHandle>,
-}
-
-impl std::fmt::Debug for Fjall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Fjall")
-    }
-}
-
-impl Fjall {
-    /// Opens (or creates) the keyspace in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, BackendError> {
-        let keyspace = fjall::Config::new(dir).open().map_err(fjall_error)?;
-        let partitions = Table::ALL
-            .iter()
-            .map(|t| keyspace.open_partition(t.name(), fjall::PartitionCreateOptions::default()))
-            .collect::<Result<_, _>>()
-            .map_err(fjall_error)?;
-        Ok(Self { keyspace, partitions })
-    }
-
-    fn partition(&self, table: Table) -> &fjall::PartitionHandle {
-        &self.partitions[Table::ALL.iter().position(|t| *t == table).unwrap_or(0)]
-    }
-}
-
-impl Backend for Fjall {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        Ok(self.partition(table).get(key).map_err(fjall_error)?.map(|v| v.to_vec()))
-    }
-
-    fn scan(&self, table: Table) -> Result<Rows, BackendError> {
-        self.partition(table)
-            .iter()
-            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(fjall_error))
-            .collect()
-    }
-
-    fn commit(&self, batch: &[Write]) -> Result<(), BackendError> {
-        let mut b = self.keyspace.batch().durability(Some(fjall::PersistMode::SyncAll));
-        for w in batch {
-            match &w.value {
-                Some(v) => b.insert(self.partition(w.table), w.key.clone(), v.clone()),
-                None => b.remove(self.partition(w.table), w.key.clone()),
-            }
-        }
-        b.commit().map_err(fjall_error)
     }
 }

@@ -29,7 +29,7 @@ use orrery_state::StateKey;
 use orrery_stf::reports::Ancestry;
 use orrery_types::{Block, Header, HeaderHash, StateRoot, TimeSlot};
 
-pub use backend::{Backend, BackendError, Fjall, Redb, Table, Write};
+pub use backend::{Backend, BackendError, Redb, Rows, Table, Write};
 
 /// Why the chain could not do what was asked.
 #[derive(Debug, thiserror::Error)]

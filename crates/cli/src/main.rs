@@ -38,7 +38,8 @@ const DEFAULT_SRS: &str = "../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-1
 
 impl Node {
     fn chain_spec(&self) -> Result<ChainSpec, String> {
-        ChainSpec::by_name(&self.spec).ok_or_else(|| format!("unknown chain spec {:?} (tiny or full)", self.spec))
+        ChainSpec::by_name(&self.spec)
+            .ok_or_else(|| format!("unknown chain spec {:?} (tiny or full)", self.spec))
     }
 
     /// The import context: built once, the ring context with it (the costly part).
@@ -64,21 +65,40 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Import a genesis and blocks from files, printing each block's hash, slot, state root and
-    /// import time. Block files are trace steps (`traces/*/NNNNNNNN.bin`) or encoded blocks.
+    /// Import a chain's start and blocks from files, printing each block's header hash, slot,
+    /// state root and import time, then a summary (mean and p99 import time).
+    ///
+    /// The start (`--genesis`) is a trace's `genesis.bin` (`{header, state}`), a trace step (its
+    /// pre-state, as the state of its block's parent), or a bare state `{state_root, keyvals}` (as
+    /// the state of the first block's parent); the state's root is checked. Block files are trace
+    /// steps (`traces/*/NNNNNNNN.bin`, `{pre_state, block, post_state}`) or encoded blocks; for a
+    /// trace step the result is also checked against the step's post-state (a step whose
+    /// post-state equals its pre-state must be rejected). A block whose parent is not the best
+    /// block goes on its own branch. Invalid blocks are reported and skipped; the exit status is 2
+    /// when a trace step's outcome differs from the trace's, 1 on an error (unreadable file,
+    /// database), 0 otherwise.
+    ///
+    /// With `--db DIR` every block is committed durably as it is imported, and a later run with
+    /// the same `--db` continues from the chain there (blocks already in it are skipped), even after
+    /// the process was killed. Without `--db` the chain is kept in memory only.
+    #[command(verbatim_doc_comment)]
     Import {
         #[command(flatten)]
         node: Node,
-        /// The genesis: a trace's `genesis.bin` (`{header, state}`). Needed unless `--db` holds a chain.
-        #[arg(long)]
+        /// The chain's start: genesis.bin, a trace step, or a bare state. Needed unless --db holds a
+        /// chain (then, if given, it must be the chain's start).
+        #[arg(long, value_name = "FILE")]
         genesis: Option<PathBuf>,
-        /// Keep blocks and states in this database folder, and continue from it.
-        #[arg(long)]
+        /// Keep blocks and states in this database folder (created if missing), and continue from
+        /// the chain already in it.
+        #[arg(long, value_name = "DIR")]
         db: Option<PathBuf>,
-        /// Blocks deeper than this below the best block are final (forks off them pruned).
+        /// Blocks this many below the best block become final; forks off the final chain are pruned.
         #[arg(long, default_value_t = 24)]
         finality_depth: u32,
-        /// Block files, imported in the order given (a folder stands for its `.bin` files in order).
+        /// Block files, imported in the order given; a folder stands for its `.bin` files (but
+        /// genesis.bin) in name order.
+        #[arg(value_name = "BLOCK")]
         blocks: Vec<PathBuf>,
     },
     /// Serve the JAM conformance fuzzer protocol v1 on a Unix socket.
@@ -113,9 +133,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
-        Command::Import { node, genesis, db, finality_depth, blocks } => {
-            import::run(&node, genesis.as_deref(), db.as_deref(), finality_depth, &blocks)
-        }
+        Command::Import { node, genesis, db, finality_depth, blocks } => import::run(
+            &node,
+            &import::Request {
+                genesis: genesis.as_deref(),
+                db: db.as_deref(),
+                finality_depth,
+                blocks: &blocks,
+            },
+        ),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::FuzzClient { spec, socket, folders, examples, verbose } => match ChainSpec::by_name(&spec) {
             Some(spec) => fuzz::client(&spec, &socket, &folders, examples, verbose),

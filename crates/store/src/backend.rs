@@ -85,6 +85,18 @@ impl Redb {
     pub fn open(dir: &Path) -> Result<Self, BackendError> {
         std::fs::create_dir_all(dir).map_err(redb_error)?;
         let db = redb::Database::create(dir.join("orrery.redb")).map_err(redb_error)?;
+        Self::with_tables(db)
+    }
+
+    /// A database in memory, gone when dropped: for a chain that need not outlive the process.
+    pub fn in_memory() -> Result<Self, BackendError> {
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(redb_error)?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: redb::Database) -> Result<Self, BackendError> {
         // Every table exists from the start, so reads never meet a missing one.
         let txn = db.begin_write().map_err(redb_error)?;
         for table in Table::ALL {

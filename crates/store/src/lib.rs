@@ -44,7 +44,7 @@ pub enum StoreError {
     UnknownParent(String),
     #[error("the database holds no chain; give a genesis")]
     Empty,
-    #[error("the database holds a chain already, from another genesis")]
+    #[error("the database holds a chain already, from another start block")]
     OtherGenesis,
     #[error("block {0} is not on the best chain above the final block")]
     NotOnBestChain(String),
@@ -64,8 +64,9 @@ struct BlockRecord {
     slot: TimeSlot,
     parent: HeaderHash,
     state_root: StateRoot,
-    /// The encoded block (empty for the genesis, whose header is in `header`).
+    /// The encoded block (empty for the start block).
     block: Vec<u8>,
+    /// The start block's encoded header, when it was given one.
     header: Vec<u8>,
 }
 
@@ -91,6 +92,30 @@ struct Node {
     changes: Vec<Change>,
 }
 
+/// The block a chain starts from, with its posterior state: a genesis header, or only the hash
+/// and slot of a block whose state is known (a trace step's pre-state, a fuzzer's initial state).
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub hash: HeaderHash,
+    pub slot: TimeSlot,
+    /// The block's parent, when known (zero otherwise); the chain never goes below the start.
+    pub parent: HeaderHash,
+    pub header: Option<Header>,
+    pub state: ChainState,
+}
+
+impl Start {
+    /// A genesis block: its header and the state it sets.
+    pub fn genesis(header: Header, state: ChainState) -> Self {
+        Self { hash: header_hash(&header), slot: header.slot, parent: header.parent, header: Some(header), state }
+    }
+
+    /// The block `hash`, of which only the posterior state is known; its slot is the state's `τ`.
+    pub fn anchor(hash: HeaderHash, state: ChainState) -> Self {
+        Self { hash, slot: state.state().timeslot, parent: HeaderHash::default(), header: None, state }
+    }
+}
+
 /// What importing a block did.
 #[derive(Debug, Clone)]
 pub struct ImportOutcome {
@@ -106,11 +131,16 @@ pub struct ImportOutcome {
 }
 
 /// The ancestors of a block, along its parent chain.
-struct Ancestors(Vec<(HeaderHash, TimeSlot)>);
+struct Ancestors {
+    known: Vec<(HeaderHash, TimeSlot)>,
+    /// When the chain started from a block known only by its state, its ancestors are unknown:
+    /// anchors older than it cannot be checked and are let through (their age still is checked).
+    unknown_before: Option<TimeSlot>,
+}
 
 impl Ancestry for Ancestors {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
-        self.0.iter().any(|(h, s)| h == header && *s == slot)
+        self.known.iter().any(|(h, s)| h == header && *s == slot) || self.unknown_before.is_some_and(|start| slot < start)
     }
 }
 
@@ -122,6 +152,8 @@ pub struct Chain {
     /// Every block's slot and parent, final ones included (for the ancestor set).
     headers: HashMap<HeaderHash, (TimeSlot, HeaderHash)>,
     genesis: HeaderHash,
+    /// Whether the chain started from a block without its header (see [`Start::anchor`]).
+    anchored: bool,
     best: HeaderHash,
     finalized: HeaderHash,
     finality_depth: u32,
@@ -155,31 +187,31 @@ fn delete(table: Table, key: &[u8]) -> Write {
 }
 
 impl Chain {
-    /// Opens the chain in `db`, or starts it from `genesis` when `db` is empty. A chain already in
-    /// `db` must have the same genesis header. Blocks deeper than `finality_depth` below the best
-    /// block become final as the chain grows.
+    /// Opens the chain in `db`, or starts it from `start` when `db` is empty. A chain already in
+    /// `db` must have started from the same block. Blocks deeper than `finality_depth` below the
+    /// best block become final as the chain grows.
     pub fn open(
         ctx: Arc<ImportContext>,
         db: Box<dyn Backend>,
-        genesis: Option<(&Header, ChainState)>,
+        start: Option<Start>,
         finality_depth: u32,
     ) -> Result<Self, StoreError> {
         if let Some(stored) = db.get(Table::Meta, GENESIS)? {
-            if let Some((header, _)) = genesis {
-                if header_hash(header) != hash_of(&stored)? {
+            if let Some(start) = &start {
+                if start.hash != hash_of(&stored)? {
                     return Err(StoreError::OtherGenesis);
                 }
             }
             return Self::recover(ctx, db, finality_depth);
         }
-        let (header, state) = genesis.ok_or(StoreError::Empty)?;
-        let hash = header_hash(header);
+        let Start { hash, slot, parent, header, state } = start.ok_or(StoreError::Empty)?;
+        let anchored = header.is_none();
         let record = BlockRecord {
-            slot: header.slot,
-            parent: header.parent,
+            slot,
+            parent,
             state_root: state.root(),
             block: Vec::new(),
-            header: header.encode(),
+            header: header.map(|h| h.encode()).unwrap_or_default(),
         };
         let mut batch: Vec<Write> = state.pairs().map(|(k, v)| put(Table::Base, k, v.to_vec())).collect();
         batch.push(put(Table::Blocks, &hash, record.encode()));
@@ -188,12 +220,9 @@ impl Chain {
         }
         // One batch: a crash leaves either no chain (the next run starts again) or all of it.
         db.commit(&batch)?;
-        let nodes = HashMap::from([(
-            hash,
-            Node { slot: header.slot, parent: header.parent, state, changes: Vec::new() },
-        )]);
-        let headers = HashMap::from([(hash, (header.slot, header.parent))]);
-        Ok(Self { ctx, db, nodes, headers, genesis: hash, best: hash, finalized: hash, finality_depth })
+        let nodes = HashMap::from([(hash, Node { slot, parent, state, changes: Vec::new() })]);
+        let headers = HashMap::from([(hash, (slot, parent))]);
+        Ok(Self { ctx, db, nodes, headers, genesis: hash, anchored, best: hash, finalized: hash, finality_depth })
     }
 
     /// Reads the chain back: the final state from its rows, then every newer block's state from its
@@ -274,7 +303,8 @@ impl Chain {
         if !nodes.contains_key(&best) {
             return Err(StoreError::Corrupt("the best block's state cannot be rebuilt".into()));
         }
-        Ok(Self { ctx, db, nodes, headers, genesis, best, finalized, finality_depth })
+        let anchored = records.get(&genesis).is_none_or(|r| r.header.is_empty());
+        Ok(Self { ctx, db, nodes, headers, genesis, anchored, best, finalized, finality_depth })
     }
 
     /// The import context.
@@ -348,7 +378,8 @@ impl Chain {
             out.push((at, s));
             at = p;
         }
-        Ancestors(out)
+        let unknown_before = self.anchored.then(|| self.headers.get(&self.genesis).map_or(0, |(s, _)| *s));
+        Ancestors { known: out, unknown_before }
     }
 
     /// Imports `block` onto its parent's state, stores it durably, and finalizes what is now deep

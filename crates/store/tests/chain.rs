@@ -13,7 +13,7 @@ use orrery_codec::{decode_exact, Encode};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_import::{header_hash, ChainState, ImportContext};
-use orrery_store::{Backend, Chain, Redb, StoreError, Table};
+use orrery_store::{Backend, Chain, Redb, Start, StoreError, Table};
 use orrery_types::{ChainSpec, HeaderHash};
 
 fn vectors() -> PathBuf {
@@ -60,7 +60,7 @@ fn steps(trace: &str) -> usize {
 fn open(dir: &Path, finality_depth: u32) -> Chain {
     let (header, state) = genesis();
     let db = Box::new(Redb::open(dir).expect("the database"));
-    Chain::open(context(), db, Some((&header, state)), finality_depth).expect("the chain")
+    Chain::open(context(), db, Some(Start::genesis(header, state)), finality_depth).expect("the chain")
 }
 
 /// Every row of every table, to compare a store with itself byte for byte.
@@ -313,8 +313,28 @@ fn other_genesis_and_empty_database_are_errors() {
     let (mut header, state) = genesis();
     header.slot += 1;
     let db = Box::new(Redb::open(dir.path()).unwrap());
-    assert!(matches!(Chain::open(context(), db, Some((&header, state)), 2), Err(StoreError::OtherGenesis)));
+    assert!(matches!(Chain::open(context(), db, Some(Start::genesis(header, state)), 2), Err(StoreError::OtherGenesis)));
     // Without a genesis, the chain in the database is the one opened.
     let db = Box::new(Redb::open(dir.path()).unwrap());
     assert!(Chain::open(context(), db, None, 2).is_ok());
+}
+
+#[test]
+fn chain_starts_from_a_trace_steps_pre_state() {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let spec = ChainSpec::tiny();
+    let first = step("preimages", 40);
+    let state = ChainState::from_pairs(&spec, first.pre_state.pairs()).unwrap();
+    assert_eq!(state.root(), first.pre_state.state_root);
+    let start = Start::anchor(first.block.header.parent, state);
+    let db = Box::new(Redb::open(dir.path()).unwrap());
+    let mut chain = Chain::open(context(), db, Some(start.clone()), 4).unwrap();
+    for n in 40..=60 {
+        let s = step("preimages", n);
+        assert_eq!(chain.import(&s.block).unwrap().state_root, s.post_state.state_root, "preimages/{n}");
+    }
+    drop(chain);
+    let db = Box::new(Redb::open(dir.path()).unwrap());
+    let chain = Chain::open(context(), db, Some(start), 4).unwrap();
+    assert_eq!(chain.best().2, step("preimages", 60).post_state.state_root);
 }

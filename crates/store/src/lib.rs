@@ -107,7 +107,13 @@ pub struct Start {
 impl Start {
     /// A genesis block: its header and the state it sets.
     pub fn genesis(header: Header, state: ChainState) -> Self {
-        Self { hash: header_hash(&header), slot: header.slot, parent: header.parent, header: Some(header), state }
+        Self {
+            hash: header_hash(&header),
+            slot: header.slot,
+            parent: header.parent,
+            header: Some(header),
+            state,
+        }
     }
 
     /// The block `hash`, of which only the posterior state is known; its slot is the state's `τ`.
@@ -140,7 +146,8 @@ struct Ancestors {
 
 impl Ancestry for Ancestors {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
-        self.known.iter().any(|(h, s)| h == header && *s == slot) || self.unknown_before.is_some_and(|start| slot < start)
+        self.known.iter().any(|(h, s)| h == header && *s == slot)
+            || self.unknown_before.is_some_and(|start| slot < start)
     }
 }
 
@@ -222,7 +229,17 @@ impl Chain {
         db.commit(&batch)?;
         let nodes = HashMap::from([(hash, Node { slot, parent, state, changes: Vec::new() })]);
         let headers = HashMap::from([(hash, (slot, parent))]);
-        Ok(Self { ctx, db, nodes, headers, genesis: hash, anchored, best: hash, finalized: hash, finality_depth })
+        Ok(Self {
+            ctx,
+            db,
+            nodes,
+            headers,
+            genesis: hash,
+            anchored,
+            best: hash,
+            finalized: hash,
+            finality_depth,
+        })
     }
 
     /// Reads the chain back: the final state from its rows, then every newer block's state from its

@@ -313,7 +313,10 @@ fn other_genesis_and_empty_database_are_errors() {
     let (mut header, state) = genesis();
     header.slot += 1;
     let db = Box::new(Redb::open(dir.path()).unwrap());
-    assert!(matches!(Chain::open(context(), db, Some(Start::genesis(header, state)), 2), Err(StoreError::OtherGenesis)));
+    assert!(matches!(
+        Chain::open(context(), db, Some(Start::genesis(header, state)), 2),
+        Err(StoreError::OtherGenesis)
+    ));
     // Without a genesis, the chain in the database is the one opened.
     let db = Box::new(Redb::open(dir.path()).unwrap());
     assert!(Chain::open(context(), db, None, 2).is_ok());

@@ -37,7 +37,7 @@ use orrery_stf::preimages::{self, PreimagesError};
 use orrery_stf::reports::{self, Ancestry, ReportsError, ReportsInput};
 use orrery_stf::safrole::{self, SafroleBlock, SafroleError, SafroleInput};
 use orrery_stf::{authorizations, history, statistics};
-use orrery_types::{Block, ChainSpec, Hash, HeaderHash, StateRoot, TimeSlot};
+use orrery_types::{BandersnatchPublic, Block, ChainSpec, Hash, HeaderHash, StateRoot, TimeSlot};
 
 pub use header::{extrinsic_hash, HeaderError};
 
@@ -83,12 +83,71 @@ pub struct ImportContext {
     pub ring: Arc<RingContext>,
     /// Decoded service code, by code hash, across blocks.
     pub programs: ProgramCache,
+    /// Whether to compute the next epoch's ring root in the background (see [`import_block`]).
+    pub ring_roots_ahead: bool,
+    /// The key set whose ring root a background thread is computing, if any.
+    computing: Arc<std::sync::Mutex<Option<Vec<BandersnatchPublic>>>>,
 }
 
 impl ImportContext {
     pub fn new(spec: ChainSpec, ring: Arc<RingContext>) -> Self {
-        Self { spec, ring, programs: ProgramCache::new() }
+        Self {
+            spec,
+            ring,
+            programs: ProgramCache::new(),
+            ring_roots_ahead: true,
+            computing: Default::default(),
+        }
     }
+
+    /// Starts computing the ring root of `keys` on a thread of its own, unless the ring context
+    /// remembers it or a thread is already computing one (at most one such thread, whatever blocks
+    /// come in). Returns whether a thread was started.
+    fn ring_root_ahead(&self, keys: Vec<BandersnatchPublic>) -> bool {
+        if self.ring.remembered_root(&keys).is_some() {
+            return false;
+        }
+        let Ok(mut computing) = self.computing.lock() else { return false };
+        if computing.is_some() {
+            return false;
+        }
+        *computing = Some(keys.clone());
+        drop(computing);
+        let (ring, slot) = (self.ring.clone(), self.computing.clone());
+        let started = std::thread::Builder::new().name("ring-root-ahead".into()).spawn(move || {
+            // A failure here only means the block at the epoch change computes the root itself.
+            let _ = ring.ring_root(&keys);
+            if let Ok(mut computing) = slot.lock() {
+                if computing.as_ref() == Some(&keys) {
+                    *computing = None;
+                }
+            }
+        });
+        started.is_ok()
+    }
+
+    /// Waits until no ring root is being computed ahead (for tests and benchmarks).
+    pub fn wait_for_ring_roots(&self) {
+        while self.computing.lock().is_ok_and(|c| c.is_some()) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+/// `γ'_P` as the next epoch change will set it if neither `ι` nor the offenders change before it
+/// (GP 0.7.2 eq. 6.13–6.14): the staging keys with offenders' keys nulled.
+fn next_ring_keys(state: &State) -> Vec<BandersnatchPublic> {
+    state
+        .staging_validators
+        .iter()
+        .map(|k| {
+            if state.disputes.offenders.contains(&k.ed25519) {
+                orrery_state::ValidatorData::NULL.bandersnatch
+            } else {
+                k.bandersnatch
+            }
+        })
+        .collect()
 }
 
 /// What the caller knows that the state does not.
@@ -280,6 +339,14 @@ pub fn import_block(
     );
     sealed?;
     let state = rest?;
+    if ctx.ring_roots_ahead {
+        // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
+        // multi-scalar multiplication that would dominate that block's import. The keys are
+        // known as soon as `ι` is, so compute the root now, off the import path; the ring
+        // context remembers it for the epoch change. Wrong guesses (ι changed, new offenders)
+        // cost only the background work: the epoch change then computes its own.
+        ctx.ring_root_ahead(next_ring_keys(&state));
+    }
     let (state, changes) = prior.advance(state);
     Ok(Imported { header_hash: header_hash(header), state, changes })
 }

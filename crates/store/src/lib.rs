@@ -13,6 +13,12 @@
 //! In memory the chain keeps the state of every block from the final one on (as `ChainState`s,
 //! which share their tries' unchanged nodes), so a block on either side of a fork imports without
 //! touching the disk.
+//!
+//! A chain starts from a [`Start`]: a genesis header with its state, or only the hash of a block
+//! whose posterior state is known (a trace step's pre-state, a fuzzer's initial state). The best
+//! block is the one with the latest slot (ties keep the first imported); blocks `finality_depth`
+//! below it become final. The engine is `redb` ([`Redb`], on disk or in memory), behind the
+//! [`Backend`] trait.
 
 #![forbid(unused_must_use)]
 

@@ -115,14 +115,24 @@ impl ImportContext {
         drop(computing);
         let (ring, slot) = (self.ring.clone(), self.computing.clone());
         let started = std::thread::Builder::new().name("ring-root-ahead".into()).spawn(move || {
-            // A failure here only means the block at the epoch change computes the root itself.
-            let _ = ring.ring_root(&keys);
-            if let Ok(mut computing) = slot.lock() {
-                if computing.as_ref() == Some(&keys) {
-                    *computing = None;
+            // Clears the mark however the thread ends, a panic included.
+            struct Done(Arc<std::sync::Mutex<Option<Vec<BandersnatchPublic>>>>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    if let Ok(mut computing) = self.0.lock() {
+                        *computing = None;
+                    }
                 }
             }
+            let _done = Done(slot);
+            // A failure here only means the block at the epoch change computes the root itself.
+            let _ = ring.ring_root(&keys);
         });
+        if started.is_err() {
+            if let Ok(mut computing) = self.computing.lock() {
+                *computing = None;
+            }
+        }
         started.is_ok()
     }
 

@@ -1,20 +1,55 @@
-//! `orrery`: the command-line front of the node. It runs the JAM conformance vectors, and writes,
-//! builds, runs and inspects services (`orrery service …`); block import and the networked node
-//! plug in as further subcommands.
+//! `orrery`: the command-line front of the node: the JAM conformance vectors, block import from
+//! files, the conformance fuzzer's target, and the service tools (write, build, run and inspect a
+//! service); the networked node plugs in as a further subcommand.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_import::ImportContext;
+use orrery_types::ChainSpec;
 
 mod conformance;
 mod service;
+mod fuzz;
+mod import;
 
 #[derive(Debug, Parser)]
 #[command(name = "orrery", version, about = "Orrery: a decentralized computer on the JAM protocol")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// What block import needs: the chain spec and the Bandersnatch SRS.
+#[derive(Debug, Clone, Args)]
+struct Node {
+    /// The chain spec: `tiny` (the vectors' network) or `full`.
+    #[arg(long, default_value = "tiny")]
+    spec: String,
+    /// The Bandersnatch SRS (Zcash powers of tau, uncompressed), as the vectors ship it.
+    #[arg(long, env = "ORRERY_SRS", default_value = DEFAULT_SRS)]
+    srs: PathBuf,
+}
+
+/// Where the vectors keep the SRS, relative to the repository root.
+const DEFAULT_SRS: &str = "../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin";
+
+impl Node {
+    fn chain_spec(&self) -> Result<ChainSpec, String> {
+        ChainSpec::by_name(&self.spec)
+            .ok_or_else(|| format!("unknown chain spec {:?} (tiny or full)", self.spec))
+    }
+
+    /// The import context: built once, the ring context with it (the costly part).
+    fn context(&self) -> Result<ImportContext, String> {
+        let spec = self.chain_spec()?;
+        let ring = RingContext::from_srs_file(&self.srs, usize::from(spec.validators_count))
+            .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
+        Ok(ImportContext::new(spec, Arc::new(ring)))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -25,7 +60,7 @@ enum Command {
         #[arg(long, default_value = orrery_conformance::DEFAULT_VECTORS, env = "ORRERY_VECTORS")]
         vectors: PathBuf,
         /// Families to run: folders under the vectors folder (`codec`, `stf/safrole`,
-        /// `stf/reports/full`, …). All of them when none is given.
+        /// `stf/reports/full`, `traces/storage`, …). All of them when none is given.
         families: Vec<String>,
         /// Print every case, not only failures.
         #[arg(long, short)]
@@ -34,6 +69,68 @@ enum Command {
     /// Write, build, run and inspect a service.
     #[command(subcommand)]
     Service(service::ServiceCommand),
+    /// Import a chain's start and blocks from files, printing each block's header hash, slot,
+    /// state root and import time, then a summary (mean and p99 import time).
+    ///
+    /// The start (`--genesis`) is a trace's `genesis.bin` (`{header, state}`), a trace step (its
+    /// pre-state, as the state of its block's parent), or a bare state `{state_root, keyvals}` (as
+    /// the state of the first block's parent); the state's root is checked. Block files are trace
+    /// steps (`traces/*/NNNNNNNN.bin`, `{pre_state, block, post_state}`) or encoded blocks; for a
+    /// trace step the result is also checked against the step's post-state (a step whose
+    /// post-state equals its pre-state must be rejected). A block whose parent is not the best
+    /// block goes on its own branch. Invalid blocks are reported and skipped; the exit status is 2
+    /// when a trace step's outcome differs from the trace's, 1 on an error (unreadable file,
+    /// database), 0 otherwise.
+    ///
+    /// With `--db DIR` every block is committed durably as it is imported, and a later run with
+    /// the same `--db` continues from the chain there (blocks already in it are skipped), even after
+    /// the process was killed. Without `--db` the chain is kept in memory only.
+    #[command(verbatim_doc_comment)]
+    Import {
+        #[command(flatten)]
+        node: Node,
+        /// The chain's start: genesis.bin, a trace step, or a bare state. Needed unless --db holds a
+        /// chain (then, if given, it must be the chain's start).
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
+        /// Keep blocks and states in this database folder (created if missing), and continue from
+        /// the chain already in it.
+        #[arg(long, value_name = "DIR")]
+        db: Option<PathBuf>,
+        /// Blocks this many below the best block become final; forks off the final chain are pruned.
+        #[arg(long, default_value_t = 24)]
+        finality_depth: u32,
+        /// Block files, imported in the order given; a folder stands for its `.bin` files (but
+        /// genesis.bin) in name order.
+        #[arg(value_name = "BLOCK")]
+        blocks: Vec<PathBuf>,
+    },
+    /// Serve the JAM conformance fuzzer protocol v1 on a Unix socket.
+    FuzzTarget {
+        #[command(flatten)]
+        node: Node,
+        /// The socket to listen on.
+        #[arg(long, default_value = "/tmp/jam_target.sock")]
+        socket: PathBuf,
+    },
+    /// Drive a fuzzer-protocol target (ours or another's) with trace folders, timing each import,
+    /// or with recorded example sessions (`--examples`), comparing each answer.
+    FuzzClient {
+        /// The chain spec of the traces.
+        #[arg(long, default_value = "tiny")]
+        spec: String,
+        /// The target's socket.
+        #[arg(long, default_value = "/tmp/jam_target.sock")]
+        socket: PathBuf,
+        /// The folders: traces (with `genesis.bin`), or example sessions with `--examples`.
+        folders: Vec<PathBuf>,
+        /// The folders hold recorded `NNNNNNNN_fuzzer_*.bin`/`NNNNNNNN_target_*.bin` pairs.
+        #[arg(long)]
+        examples: bool,
+        /// Print every step's time.
+        #[arg(long, short)]
+        verbose: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,5 +138,22 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
         Command::Service(command) => service::run(command),
+        Command::Import { node, genesis, db, finality_depth, blocks } => import::run(
+            &node,
+            &import::Request {
+                genesis: genesis.as_deref(),
+                db: db.as_deref(),
+                finality_depth,
+                blocks: &blocks,
+            },
+        ),
+        Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
+        Command::FuzzClient { spec, socket, folders, examples, verbose } => match ChainSpec::by_name(&spec) {
+            Some(spec) => fuzz::client(&spec, &socket, &folders, examples, verbose),
+            None => {
+                eprintln!("error: unknown chain spec {spec:?}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

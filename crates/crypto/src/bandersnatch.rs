@@ -224,7 +224,18 @@ impl SecretKey {
 pub struct RingContext {
     params: suite::RingProofParams,
     ring_size: usize,
+    /// The last few ring roots asked for, by key set: a root costs a large MSM, and a node meets
+    /// the same set again (the next epoch's keys computed ahead of time, forks, re-imports). A
+    /// root still being computed is there too, so a second caller waits for it instead of
+    /// computing it again.
+    roots: std::sync::Mutex<Vec<(Vec<PublicKey>, RootCell)>>,
 }
+
+/// A ring root, once computed (`None` if serializing it failed).
+type RootCell = std::sync::Arc<std::sync::OnceLock<Option<RingRoot>>>;
+
+/// How many ring roots a [`RingContext`] remembers.
+const REMEMBERED_ROOTS: usize = 4;
 
 impl fmt::Debug for RingContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -261,7 +272,7 @@ impl RingContext {
                 ark_vrf::ring::pcs_domain_size::<suite::BandersnatchSha512Ell2>(ring_size)
             ))
         })?;
-        Ok(Self { params, ring_size })
+        Ok(Self { params, ring_size, roots: Default::default() })
     }
 
     /// The ring size this context was built for.
@@ -275,23 +286,63 @@ impl RingContext {
         self.params.max_ring_size()
     }
 
-    /// The ring's points: each key decoded, or the padding point where a key is not a point of the
-    /// prime-order subgroup (GP Appendix G), or is the identity (which the SNARK cannot hold).
+    /// The ring's points: each key decoded, or the padding point where a key has no corresponding
+    /// curve point (GP Appendix G), or is the identity (which the SNARK cannot hold).
+    ///
+    /// A key on the curve but outside the prime-order subgroup is kept as it is, not padded: the
+    /// paper pads only keys with no corresponding point, and the block-import traces of the
+    /// conformance fuzzer (made by polkajam) have ring roots over such keys. Nobody can sign for
+    /// such a key, so keeping it opens nothing; signatures and proofs stay subgroup-checked.
     fn ring_points(&self, keys: &[PublicKey]) -> Result<Vec<suite::AffinePoint>> {
         if keys.len() > self.capacity() {
             return Err(BandersnatchError::RingTooLarge { keys: keys.len(), capacity: self.capacity() });
         }
         let padding = suite::RingProofParams::padding_point();
-        Ok(keys.iter().map(|key| point_from_bytes(key).filter(|p| !p.is_zero()).unwrap_or(padding)).collect())
+        Ok(keys
+            .iter()
+            .map(|key| {
+                // Decompression yields a point on the curve or fails; only the subgroup check is skipped.
+                suite::AffinePoint::deserialize_compressed_unchecked(&key[..])
+                    .ok()
+                    .filter(|p| !p.is_zero())
+                    .unwrap_or(padding)
+            })
+            .collect())
     }
 
-    /// `O(keys)`: the ring root (the state's `γ_z`).
+    /// `O(keys)`: the ring root (the state's `γ_z`). Remembered for the last few key sets; if
+    /// another thread is computing the same one, this waits for it.
     pub fn ring_root(&self, keys: &[PublicKey]) -> Result<RingRoot> {
+        // Checked first, so that only valid key sets are remembered.
         let points = self.ring_points(keys)?;
-        let commitment = self.params.verifier_key(&points).commitment();
-        let mut out = [0u8; RING_ROOT_LEN];
-        commitment.serialize_compressed(&mut out[..]).map_err(|_| BandersnatchError::MalformedRingRoot)?;
-        Ok(out)
+        let compute = || {
+            let commitment = self.params.verifier_key(&points).commitment();
+            let mut out = [0u8; RING_ROOT_LEN];
+            commitment.serialize_compressed(&mut out[..]).ok().map(|()| out)
+        };
+        let cell = match self.roots.lock() {
+            Ok(mut roots) => match roots.iter().find(|(k, _)| k.as_slice() == keys) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    if roots.len() == REMEMBERED_ROOTS {
+                        roots.remove(0);
+                    }
+                    let cell = RootCell::default();
+                    roots.push((keys.to_vec(), cell.clone()));
+                    cell
+                }
+            },
+            // A poisoned lock only loses the memory, never the answer.
+            Err(_) => RootCell::default(),
+        };
+        (*cell.get_or_init(compute)).ok_or(BandersnatchError::MalformedRingRoot)
+    }
+
+    /// The ring root of `keys` if it is remembered and computed: whether [`Self::ring_root`]
+    /// would answer at once.
+    pub fn remembered_root(&self, keys: &[PublicKey]) -> Option<RingRoot> {
+        let roots = self.roots.lock().ok()?;
+        roots.iter().find(|(k, _)| k.as_slice() == keys).and_then(|(_, cell)| cell.get().copied().flatten())
     }
 
     /// A verifier for proofs against `root`. Reuse it for all the proofs of one root (a block's

@@ -358,3 +358,45 @@ fn ring_proof_at_full_size() {
     let tiny_root = tiny_context().ring_root(&keys[..6]).unwrap();
     assert!(ctx.ring_vrf_verify(&tiny_root, b"full ring", b"", &proof).is_err());
 }
+
+#[test]
+fn remembered_ring_roots_stay_the_vectors_roots() {
+    // Every distinct (γ_k, γ_z) of the safrole vectors, asked of one context from two threads at
+    // once, in opposite orders, twice over: more sets than the context remembers, so roots are
+    // remembered, forgotten, computed again and waited for, and each must still be the vectors'.
+    let mut sets: Vec<(Vec<PublicKey>, RingRoot)> = Vec::new();
+    for (_, case) in safrole_cases() {
+        for side in ["pre_state", "post_state"] {
+            let set = (bandersnatch_keys(&case[side]["gamma_k"]), bytes(&case[side]["gamma_z"]));
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
+        }
+    }
+    assert!(sets.len() >= 3, "{}", sets.len());
+    let ctx = RingContext::from_srs_file(&srs_path(), 6).unwrap();
+    assert_eq!(ctx.remembered_root(&sets[0].0), None);
+    std::thread::scope(|scope| {
+        for reversed in [false, true] {
+            let (ctx, sets) = (&ctx, &sets);
+            scope.spawn(move || {
+                for _ in 0..2 {
+                    let order: Vec<&(Vec<PublicKey>, RingRoot)> =
+                        if reversed { sets.iter().rev().collect() } else { sets.iter().collect() };
+                    for (keys, expected) in order {
+                        assert_eq!(ctx.ring_root(keys).unwrap(), *expected);
+                    }
+                }
+            });
+        }
+    });
+    let (last_keys, last_root) = &sets[sets.len() - 1];
+    assert!(ctx.remembered_root(&sets[0].0).is_some() || ctx.remembered_root(last_keys).is_some());
+    for (keys, expected) in &sets {
+        if let Some(root) = ctx.remembered_root(keys) {
+            assert_eq!(root, *expected);
+        }
+    }
+    assert_eq!(ctx.ring_root(last_keys).unwrap(), *last_root);
+    assert_eq!(ctx.remembered_root(last_keys), Some(*last_root));
+}

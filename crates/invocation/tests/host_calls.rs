@@ -60,7 +60,7 @@ fn tiny_constants() -> Vec<u8> {
         (16, 2),            // I
         (8, 2),             // J
         (3, 2),             // K
-        (14_400, 4),        // L
+        (24, 4),            // L (the fuzzer's tiny value)
         (3, 2),             // N
         (8, 2),             // O
         (6, 2),             // P

@@ -261,6 +261,7 @@ pub fn invoke_program_detailed<H: Host + ?Sized>(
     let Ok(mut machine) = program.instantiate(args, pc, start) else {
         return (0, InvocationResult::Panic, None);
     };
+    machine.set_metering(crate::Metering::Instruction);
     let exit = machine.run_with_host(host);
     let detail = ExitDetail { exit, pc: machine.pc() };
     // u = ϱ − max(ϱ', 0); running out of gas leaves ϱ' < 0 in the paper, so all of it is used.

@@ -88,7 +88,7 @@ pub use init::{
     invoke, invoke_program, invoke_program_detailed, ExitDetail, InvocationResult, Layout, StandardProgram,
     MAX_INPUT, ZONE_SIZE,
 };
-pub use machine::{Exit, Machine, HALT_ADDRESS, REGISTER_COUNT};
+pub use machine::{Exit, Machine, Metering, HALT_ADDRESS, REGISTER_COUNT};
 pub use memory::{Access, Memory, MemoryError, PAGE_SIZE};
 pub use opcode::{ArgKind, Opcode, INSTRUCTION_COUNT};
 pub use program::{Instruction, Program, Target};

@@ -32,6 +32,25 @@ pub enum Exit {
     HostCall(u64),
 }
 
+/// How gas is charged. Both charge 1 per instruction; they differ where a run ends inside a basic
+/// block, or runs out of gas there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Metering {
+    /// A block's instructions are paid on entering it, all of them, and a block that cannot be paid
+    /// for in full is not entered (out of gas at its start). This is what the `pvm/` vectors
+    /// expect, and polkavm's default.
+    #[default]
+    Block,
+    /// Only the instructions executed are paid, the one that ends the run included: an exit in the
+    /// middle of a block gives back what was paid for the rest of it, and gas runs out at the first
+    /// instruction that cannot be paid for. This is what the block-import traces expect of Ψ_M
+    /// (their README: "the gas cost for a single instruction is 1"; polkavm's per-instruction
+    /// metering). After `OutOfGas` in this mode the registers and memory may hold the effects of
+    /// instructions past the one that ran out (a block is still entered as a whole), so such a run
+    /// is not meant to be resumed.
+    Instruction,
+}
+
 /// Where the next [`Machine::run`] starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resume {
@@ -59,6 +78,7 @@ pub struct Machine {
     gas: i64,
     pc: u32,
     resume: Resume,
+    metering: Metering,
     heap: Heap,
     /// The RAM; the host may read and write it between runs.
     pub memory: Memory,
@@ -83,6 +103,7 @@ impl Machine {
             gas,
             pc,
             resume: Resume::Trap { pc },
+            metering: Metering::Block,
             heap: Heap { top: 0, limit: 1 << 32 },
             memory: Memory::new(),
         };
@@ -141,6 +162,11 @@ impl Machine {
         };
     }
 
+    /// How gas is charged (see [`Metering`]); [`Metering::Block`] unless set.
+    pub fn set_metering(&mut self, metering: Metering) {
+        self.metering = metering;
+    }
+
     /// The machine's memory, the rest dropped: for [`Memory::recycle`] once a run is over.
     pub fn into_memory(self) -> Memory {
         self.memory
@@ -159,14 +185,21 @@ impl Machine {
         let program = Arc::clone(&self.program);
         let code = &program.instrs[..];
         let mut gas = self.gas;
+        let per_instruction = self.metering == Metering::Instruction;
+        // Per instruction, a block entered without the gas for all of it: the first slot that could
+        // not be paid for. Execution reaching it, or leaving the block, runs out of gas there.
+        let mut unpaid_from: usize = usize::MAX;
 
         let mut slot = match self.resume {
             Resume::Slot { slot, charge } => {
                 if charge {
                     let cost = i64::from(code[slot as usize].cost);
                     if gas < cost {
-                        self.pc = program.pcs[slot as usize];
-                        return Exit::OutOfGas;
+                        if !(per_instruction && gas >= 1) {
+                            self.pc = program.pcs[slot as usize];
+                            return Exit::OutOfGas;
+                        }
+                        unpaid_from = slot as usize + gas as usize;
                     }
                     gas -= cost;
                 }
@@ -195,9 +228,23 @@ impl Machine {
         macro_rules! exit {
             ($exit:expr, $resume:expr) => {{
                 self.regs.copy_from_slice(&regs[..REGISTER_COUNT]);
+                let mut resume = $resume;
+                if per_instruction {
+                    // Give back the rest of the block, which a resumed run pays for again.
+                    gas += i64::from(code[slot].cost) - 1;
+                    if let Resume::Slot { charge, .. } = &mut resume {
+                        *charge = true;
+                    }
+                    if gas < 0 {
+                        self.gas = 0;
+                        self.pc = program.pcs[unpaid_from.min(slot)];
+                        self.resume = Resume::Slot { slot: unpaid_from.min(slot) as u32, charge: true };
+                        return Exit::OutOfGas;
+                    }
+                }
                 self.gas = gas;
                 self.pc = program.pcs[slot];
-                self.resume = $resume;
+                self.resume = resume;
                 return $exit;
             }};
         }
@@ -214,11 +261,17 @@ impl Machine {
                 let Some(next) = code.get(target) else { exit_here!(Exit::Panic) };
                 let cost = i64::from(next.cost);
                 if gas < cost {
-                    self.regs.copy_from_slice(&regs[..REGISTER_COUNT]);
-                    self.gas = gas;
-                    self.pc = program.pcs[target];
-                    self.resume = Resume::Slot { slot: target as u32, charge: true };
-                    return Exit::OutOfGas;
+                    if per_instruction && gas >= 1 {
+                        unpaid_from = target + gas as usize;
+                    } else {
+                        // Per instruction with gas below zero, the block just left overran it.
+                        let at = if per_instruction && gas < 0 { unpaid_from } else { target };
+                        self.regs.copy_from_slice(&regs[..REGISTER_COUNT]);
+                        self.gas = gas.max(0);
+                        self.pc = program.pcs[at];
+                        self.resume = Resume::Slot { slot: at as u32, charge: true };
+                        return Exit::OutOfGas;
+                    }
                 }
                 gas -= cost;
                 slot = target;

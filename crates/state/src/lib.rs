@@ -5,7 +5,8 @@
 //! state trie is bytes-for-bytes what the paper and the vectors say. Field names follow the vectors'
 //! ASN.1 schema (`lib/jam-types.asn`); each doc comment names the paper's symbol.
 //!
-//! [`keys`] builds the state keys of `T(σ)` (the constructor `C`); service accounts hold the entries
+//! [`serialization`] is `T(σ)`, its inverse and the state root. [`keys`] builds the state keys
+//! of `T(σ)` (the constructor `C`); service accounts hold the entries
 //! of their storage, preimages and requests under those keys' hashes, as the serialized state does,
 //! so an account read back from key/value pairs needs none of its original storage keys.
 //!
@@ -25,6 +26,7 @@ pub mod keys;
 mod privileges;
 mod reports;
 mod safrole;
+pub mod serialization;
 mod state;
 mod statistics;
 mod validators;

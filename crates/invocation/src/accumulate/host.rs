@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use orrery_crypto::blake2b_256;
 use orrery_pvm::{Host, HostContext, HostOutcome};
 use orrery_state::{ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData};
-use orrery_types::constants::{AUTH_QUEUE_SIZE, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX};
+use orrery_types::constants::{
+    AUTH_QUEUE_SIZE, DEPOSIT_BASE, DEPOSIT_PER_BYTE, DEPOSIT_PER_ITEM, MEMO_SIZE, MIN_PUBLIC_SERVICE_INDEX,
+};
 use orrery_types::{ChainSpec, Hash, ServiceId, TimeSlot};
 
 use super::state::StateView;
@@ -427,9 +429,17 @@ impl<'a> AccumulateHost<'a> {
         let Some(caller) = x.state.account(x.id) else {
             return HostOutcome::Panic;
         };
-        // A length past 2^32 cannot key a request: the call cannot be made good.
+        // A length past 2^32 keys no existing request, so the paper adds a new one, whose footprint
+        // `81 + z` no balance can cover unless the gratis offset is as large: FULL, as the paper
+        // gives it. Where the offset does cover it the request cannot be written (a request's key
+        // holds `E_4(z)`), and the call is refused.
         let Ok(length) = u32::try_from(z) else {
-            ctx.set_reg(7, HUH);
+            let info = &caller.info;
+            let required = u128::from(DEPOSIT_BASE)
+                + u128::from(DEPOSIT_PER_ITEM) * (u128::from(info.items) + 2)
+                + u128::from(DEPOSIT_PER_BYTE) * (u128::from(info.bytes) + 81 + u128::from(z));
+            let threshold = required.saturating_sub(u128::from(info.deposit_offset));
+            ctx.set_reg(7, if u128::from(info.balance) < threshold { FULL } else { HUH });
             return HostOutcome::Continue;
         };
         let slots = match caller.request(&hash, length) {

@@ -1,0 +1,82 @@
+//! Block import per trace of the vectors: the mean time to import one block, state warm (the
+//! parent's state in memory, as a running node has it), checks, transition and posterior root
+//! included.
+//!
+//! Each iteration imports the next block of the trace onto its parent's state (kept from a first
+//! pass), cycling through the trace's 100 blocks, so the mean is over the whole trace.
+//! `cache=cold` gives every block a fresh program cache, so decoding the services' PVM code is
+//! part of every block that accumulates; `cache=warm` keeps one cache across blocks, as
+//! `orrery import` and a node do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use orrery_codec::decode_exact;
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_import::formats::{Genesis, TraceStep};
+use orrery_import::{import_block, ChainState, ImportContext, ImportOptions};
+use orrery_types::{Block, ChainSpec};
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
+}
+
+/// Every block of a trace, with its parent's state (from the genesis on, through our import).
+fn trace(ctx: &ImportContext, name: &str) -> Vec<(ChainState, Block)> {
+    let spec = &ctx.spec;
+    let dir = vectors().join("traces").join(name);
+    let genesis: Genesis =
+        decode_exact(&std::fs::read(dir.join("genesis.bin")).expect("genesis.bin"), spec.lengths())
+            .expect("a genesis");
+    let mut state = ChainState::from_pairs(spec, genesis.state.pairs()).expect("the genesis state");
+    let mut out = Vec::new();
+    for n in 1..=100 {
+        let bytes = std::fs::read(dir.join(format!("{n:08}.bin"))).expect("a trace step");
+        let step: TraceStep = decode_exact(&bytes, spec.lengths()).expect("a trace step");
+        let imported =
+            import_block(ctx, &state, &step.block, &ImportOptions::default()).expect("a valid block");
+        assert_eq!(imported.state.root(), step.post_state.state_root, "{name}/{n}");
+        out.push((state, step.block));
+        state = imported.state;
+    }
+    out
+}
+
+fn import(c: &mut Criterion) {
+    let spec = ChainSpec::tiny();
+    let srs = vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin");
+    let ring =
+        Arc::new(RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).expect("the SRS"));
+    let warm = ImportContext::new(spec.clone(), ring.clone());
+    let mut group = c.benchmark_group("import::block");
+    for name in ["fallback", "safrole", "storage", "preimages"] {
+        let blocks = trace(&warm, name);
+        for cache in ["cold", "warm"] {
+            let mut n = 0usize;
+            group.bench_function(BenchmarkId::from_parameter(format!("trace={name},cache={cache}")), |b| {
+                b.iter(|| {
+                    let (state, block) = &blocks[n % blocks.len()];
+                    n += 1;
+                    let imported = if cache == "cold" {
+                        let ctx = ImportContext::new(spec.clone(), ring.clone());
+                        import_block(&ctx, state, block, &ImportOptions::default())
+                    } else {
+                        import_block(&warm, state, block, &ImportOptions::default())
+                    };
+                    imported.expect("a valid block")
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // 100 blocks per trace: enough samples that every block is imported several times.
+    config = Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(6));
+    targets = import
+}
+criterion_main!(benches);

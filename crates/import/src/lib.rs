@@ -1,0 +1,504 @@
+//! Block import (GP 0.7.2 §4.2, §5, §6.4): `(prior state, block) → posterior state or the rule the
+//! block broke`, one pure function.
+//!
+//! [`import_block`] checks the header (parent state root, slot, extrinsic hash, author index, the
+//! three markers, the seal and the entropy VRF), then composes the sub-transitions of `orrery-stf`
+//! in the paper's order (eq. 4.5–4.20): disputes, Safrole, assurances, reports, accumulation,
+//! preimages, history, authorizations, statistics. Nothing is written until every check has
+//! passed: an error leaves the caller's prior state as it was, since the prior is only borrowed.
+//!
+//! The state travels as a [`ChainState`]: the state σ with its serialization `T(σ)` in a persistent
+//! [`Trie`]. A block re-serializes only the rows it changed and the trie re-hashes only their paths,
+//! so the posterior state root costs what the block touched, not the size of the state. Cloning a
+//! [`ChainState`] (for a fork) shares the trie's nodes.
+//!
+//! What is not here: where blocks and states are kept (`orrery-store`), how the parent is found
+//! (the caller passes the parent's state), the ancestor set beyond what the caller provides, and
+//! wall-clock time (the caller passes the current slot, or nothing to skip that rule).
+
+#![forbid(unused_must_use)]
+
+pub mod formats;
+mod header;
+
+use std::sync::Arc;
+
+use orrery_codec::Encode;
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_crypto::blake2b_256;
+use orrery_invocation::ProgramCache;
+use orrery_merkle::Trie;
+use orrery_state::serialization::{self, SerializationError};
+use orrery_state::{CoresStatistics, ServicesStatistics, State, StateKey, Statistics};
+use orrery_stf::accumulate::{self, AccumulateError, AccumulateInput, AccumulationState};
+use orrery_stf::assurances::{self, AssurancesError};
+use orrery_stf::disputes::{self, DisputesError, DisputesInput};
+use orrery_stf::preimages::{self, PreimagesError};
+use orrery_stf::reports::{self, Ancestry, ReportsError, ReportsInput};
+use orrery_stf::safrole::{self, SafroleBlock, SafroleError, SafroleInput};
+use orrery_stf::{authorizations, history, statistics};
+use orrery_types::{BandersnatchPublic, Block, ChainSpec, Hash, HeaderHash, StateRoot, TimeSlot};
+
+pub use header::{extrinsic_hash, HeaderError};
+
+/// Why a block is invalid: the header rule or the sub-transition it broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("header: {0}")]
+    Header(#[from] HeaderError),
+    #[error("disputes (GP 0.7.2 §10): {0}")]
+    Disputes(#[from] DisputesError),
+    #[error("safrole (GP 0.7.2 §6): {0}")]
+    Safrole(#[from] SafroleError),
+    #[error("assurances (GP 0.7.2 §11.2): {0}")]
+    Assurances(#[from] AssurancesError),
+    #[error("guarantees (GP 0.7.2 §11.4): {0}")]
+    Reports(#[from] ReportsError),
+    #[error("preimages (GP 0.7.2 §12.4): {0}")]
+    Preimages(#[from] PreimagesError),
+    #[error("accumulation (GP 0.7.2 §12.2): {0}")]
+    Accumulate(#[from] AccumulateError),
+}
+
+impl BlockError {
+    /// A short name of the broken rule (the sub-transitions' names are the vectors' error codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Header(e) => e.code(),
+            Self::Disputes(e) => e.code(),
+            Self::Safrole(e) => e.code(),
+            Self::Assurances(e) => e.code(),
+            Self::Reports(e) => e.code(),
+            Self::Preimages(e) => e.code(),
+            Self::Accumulate(_) => "service_index_collision",
+        }
+    }
+}
+
+/// What import needs besides the state and the block; built once per process and shared.
+#[derive(Debug)]
+pub struct ImportContext {
+    pub spec: ChainSpec,
+    /// The Bandersnatch ring context for `V` keys: costly to build, so one per process.
+    pub ring: Arc<RingContext>,
+    /// Decoded service code, by code hash, across blocks.
+    pub programs: ProgramCache,
+    /// Whether to compute the next epoch's ring root in the background (see [`import_block`]).
+    pub ring_roots_ahead: bool,
+    /// The key set whose ring root a background thread is computing, if any.
+    computing: Arc<std::sync::Mutex<Option<Vec<BandersnatchPublic>>>>,
+}
+
+impl ImportContext {
+    pub fn new(spec: ChainSpec, ring: Arc<RingContext>) -> Self {
+        Self {
+            spec,
+            ring,
+            programs: ProgramCache::new(),
+            ring_roots_ahead: true,
+            computing: Default::default(),
+        }
+    }
+
+    /// Starts computing the ring root of `keys` on a thread of its own, unless the ring context
+    /// remembers it or a thread is already computing one (at most one such thread, whatever blocks
+    /// come in). Returns whether a thread was started.
+    fn ring_root_ahead(&self, keys: Vec<BandersnatchPublic>) -> bool {
+        if self.ring.remembered_root(&keys).is_some() {
+            return false;
+        }
+        let Ok(mut computing) = self.computing.lock() else { return false };
+        if computing.is_some() {
+            return false;
+        }
+        *computing = Some(keys.clone());
+        drop(computing);
+        let (ring, slot) = (self.ring.clone(), self.computing.clone());
+        let started = std::thread::Builder::new().name("ring-root-ahead".into()).spawn(move || {
+            // Clears the mark however the thread ends, a panic included.
+            struct Done(Arc<std::sync::Mutex<Option<Vec<BandersnatchPublic>>>>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    if let Ok(mut computing) = self.0.lock() {
+                        *computing = None;
+                    }
+                }
+            }
+            let _done = Done(slot);
+            // A failure here only means the block at the epoch change computes the root itself.
+            let _ = ring.ring_root(&keys);
+        });
+        if started.is_err() {
+            if let Ok(mut computing) = self.computing.lock() {
+                *computing = None;
+            }
+        }
+        started.is_ok()
+    }
+
+    /// Waits until no ring root is being computed ahead (for tests and benchmarks).
+    pub fn wait_for_ring_roots(&self) {
+        while self.computing.lock().is_ok_and(|c| c.is_some()) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+/// `γ'_P` as the next epoch change will set it if neither `ι` nor the offenders change before it
+/// (GP 0.7.2 eq. 6.13–6.14): the staging keys with offenders' keys nulled.
+fn next_ring_keys(state: &State) -> Vec<BandersnatchPublic> {
+    state
+        .staging_validators
+        .iter()
+        .map(|k| {
+            if state.disputes.offenders.contains(&k.ed25519) {
+                orrery_state::ValidatorData::NULL.bandersnatch
+            } else {
+                k.bandersnatch
+            }
+        })
+        .collect()
+}
+
+/// What the caller knows that the state does not.
+#[derive(Clone, Copy, Default)]
+pub struct ImportOptions<'a> {
+    /// The ancestor set `A` for the lookup-anchor rule (GP 0.7.2 eq. 11.35), when the caller keeps
+    /// one; without it lookup anchors are checked for age only.
+    pub ancestry: Option<&'a (dyn Ancestry + Sync)>,
+    /// The current slot by the wall clock (`⌊T / P⌋`); a block from a later slot is not yet valid.
+    /// `None` skips the rule (importing history, or a test chain).
+    pub now: Option<TimeSlot>,
+}
+
+impl std::fmt::Debug for ImportOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("ancestry", &self.ancestry.is_some())
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// A state with its serialization kept as a trie, so that its root is always at hand.
+#[derive(Debug, Clone)]
+pub struct ChainState {
+    state: State,
+    trie: Trie,
+}
+
+impl ChainState {
+    /// A state from its serialization (a trace's or a fuzzer's key/value pairs).
+    pub fn from_pairs<'a>(
+        spec: &ChainSpec,
+        pairs: impl IntoIterator<Item = (&'a StateKey, &'a [u8])> + Clone,
+    ) -> Result<Self, SerializationError> {
+        let state = serialization::deserialize(spec, pairs)?;
+        Ok(Self::from_state(state))
+    }
+
+    /// A state from rows kept as they were written (a store's base state): the trie is built from
+    /// the rows themselves, so its root is theirs even if a decode and re-encode would differ.
+    /// The rows may come in any order; a key given twice is an error.
+    pub fn from_rows(
+        spec: &ChainSpec,
+        mut rows: Vec<(StateKey, Vec<u8>)>,
+    ) -> Result<Self, SerializationError> {
+        rows.sort_unstable_by_key(|a| a.0);
+        if let Some(pair) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(SerializationError::DuplicateKey { key: pair[0].0 });
+        }
+        // Sorted and distinct, so the trie takes them.
+        let trie = Trie::from_sorted(rows).unwrap_or_default();
+        let state = serialization::deserialize(spec, trie.iter())?;
+        Ok(Self { state, trie })
+    }
+
+    /// A state, serialized once.
+    pub fn from_state(state: State) -> Self {
+        let pairs = serialization::serialize(&state);
+        // `serialize` yields sorted, distinct keys: exactly what `from_sorted` takes.
+        let trie = Trie::from_sorted(pairs).unwrap_or_default();
+        Self { state, trie }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// `M_σ(σ)`.
+    pub fn root(&self) -> StateRoot {
+        self.trie.root()
+    }
+
+    /// `T(σ)`, in key order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&StateKey, &[u8])> + '_ {
+        self.trie.iter()
+    }
+
+    /// The number of rows of `T(σ)`.
+    pub fn len(&self) -> usize {
+        self.trie.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trie.is_empty()
+    }
+
+    /// The state whose serialization is this one's with `changes` applied (rows a block changed,
+    /// as [`Imported::changes`] gives them): how a stored chain rebuilds a block's state from its
+    /// parent's without running the block again.
+    pub fn with_changes(
+        &self,
+        spec: &ChainSpec,
+        changes: &[serialization::Change],
+    ) -> Result<Self, SerializationError> {
+        let mut trie = self.trie.clone();
+        trie.apply(changes.iter().map(|(k, v)| (*k, v.as_deref())));
+        let state = serialization::deserialize(spec, trie.iter())?;
+        Ok(Self { state, trie })
+    }
+
+    /// The posterior: `state`, with the trie brought up to date by the rows that differ from `self`.
+    /// Returns the changed rows too, for whoever persists states as differences.
+    fn advance(&self, state: State) -> (Self, Vec<serialization::Change>) {
+        let changes = serialization::changes(&self.state, &state);
+        let mut trie = self.trie.clone();
+        trie.apply(changes.iter().map(|(k, v)| (*k, v.as_deref())));
+        (Self { state, trie }, changes)
+    }
+}
+
+/// A block that passed every check, and what it made.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// `H(E(H))`.
+    pub header_hash: HeaderHash,
+    pub state: ChainState,
+    /// The rows of `T(σ')` that differ from `T(σ)`.
+    pub changes: Vec<serialization::Change>,
+}
+
+/// `H(E(H))`: a header's hash.
+pub fn header_hash(header: &orrery_types::Header) -> HeaderHash {
+    blake2b_256(&header.encode())
+}
+
+/// Imports `block` on `prior`, the state of its parent (GP 0.7.2 §4.2).
+pub fn import_block(
+    ctx: &ImportContext,
+    prior: &ChainState,
+    block: &Block,
+    options: &ImportOptions<'_>,
+) -> Result<Imported, BlockError> {
+    let spec = &ctx.spec;
+    let header = &block.header;
+    let extrinsic = &block.extrinsic;
+    let s = &prior.state;
+    let slot = header.slot;
+
+    // What the header alone, with the prior state, decides.
+    header::check_before(spec, header, extrinsic, s, prior.root(), options.now)?;
+
+    // ψ', ρ† and the offenders marker (§10).
+    let disputed = disputes::apply(
+        spec,
+        DisputesInput {
+            records: &s.disputes,
+            pending: &s.pending_reports,
+            prior_slot: s.timeslot,
+            active: &s.active_validators,
+            previous: &s.previous_validators,
+        },
+        &extrinsic.disputes,
+    )?;
+    if header.offenders_mark != disputed.offenders_mark {
+        return Err(HeaderError::OffendersMark.into());
+    }
+
+    // τ', η', κ', λ', γ' and the epoch and tickets markers (§6). η'_0 takes `Y(H_v)`, read here
+    // from the signature and verified with the seal below before anything is kept.
+    let entropy_source = orrery_crypto::bandersnatch::vrf_output(&header.entropy_source)
+        .map_err(|_| HeaderError::BadEntropySource)?;
+    let safrole = safrole::apply(
+        spec,
+        &ctx.ring,
+        SafroleInput {
+            slot: s.timeslot,
+            entropy: &s.entropy,
+            previous: &s.previous_validators,
+            active: &s.active_validators,
+            staging: &s.staging_validators,
+            safrole: &s.safrole,
+            offenders: &disputed.records.offenders,
+        },
+        SafroleBlock { slot, entropy_source, tickets: &extrinsic.tickets },
+    )?;
+    if header.epoch_mark != safrole.epoch_mark {
+        return Err(HeaderError::EpochMark.into());
+    }
+    if header.tickets_mark != safrole.tickets_mark {
+        return Err(HeaderError::TicketsMark.into());
+    }
+
+    // The seal and the entropy source are independent of the rest of the transition: check them
+    // on a second core while the extrinsics are applied.
+    let (sealed, rest) = rayon::join(
+        || header::check_seal(spec, header, &safrole),
+        || apply_extrinsics(ctx, prior, block, options, disputed, safrole.clone()),
+    );
+    sealed?;
+    let state = rest?;
+    if ctx.ring_roots_ahead {
+        // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
+        // multi-scalar multiplication that would dominate that block's import. The keys are
+        // known as soon as `ι` is, so compute the root now, off the import path; the ring
+        // context remembers it for the epoch change. Wrong guesses (ι changed, new offenders)
+        // cost only the background work: the epoch change then computes its own.
+        ctx.ring_root_ahead(next_ring_keys(&state));
+    }
+    let (state, changes) = prior.advance(state);
+    Ok(Imported { header_hash: header_hash(header), state, changes })
+}
+
+/// Everything after Safrole: assurances, guarantees, accumulation, preimages, history,
+/// authorizations and statistics, giving σ'.
+fn apply_extrinsics(
+    ctx: &ImportContext,
+    prior: &ChainState,
+    block: &Block,
+    options: &ImportOptions<'_>,
+    disputed: disputes::DisputesOutput,
+    safrole: safrole::SafroleOutput,
+) -> Result<State, BlockError> {
+    let spec = &ctx.spec;
+    let header = &block.header;
+    let extrinsic = &block.extrinsic;
+    let s = &prior.state;
+    let slot = header.slot;
+
+    // β† (eq. 7.5): the parent's state root goes into the last history entry.
+    let recent = history::correct_parent_state_root(&s.recent_blocks, header.parent_state_root);
+
+    // ρ‡ and W (§11.2): assurances are signed by the prior active set κ (eq. 11.13).
+    let assured = assurances::apply(
+        spec,
+        &disputed.pending,
+        &s.active_validators,
+        slot,
+        &header.parent,
+        &extrinsic.assurances,
+    )?;
+
+    // ρ' (§11.4), against the packages already in the pipeline of the prior state.
+    let known = reports::known_packages(
+        &s.recent_blocks,
+        s.accumulated.0.iter().flatten(),
+        s.ready_queue.0.iter().flatten().map(|r| &r.report),
+        &s.pending_reports,
+    );
+    let reported = reports::apply(
+        spec,
+        &ReportsInput {
+            slot,
+            pending: &assured.pending,
+            active: &safrole.active,
+            previous: &safrole.previous,
+            entropy: &safrole.entropy,
+            offenders: &disputed.records.offenders,
+            recent: &recent,
+            auth_pools: &s.auth_pools,
+            services: &s.accounts,
+            known_packages: &known,
+            ancestry: options.ancestry.map(|a| a as &dyn Ancestry),
+        },
+        &extrinsic.guarantees,
+    )?;
+
+    // E_P against the prior accounts (§12.4); integrated after accumulation.
+    preimages::validate(&s.accounts, &extrinsic.preimages)?;
+
+    // δ‡, ι', φ', χ', ω', ξ', θ' and S (§12.1–12.3).
+    let accumulated = accumulate::apply(
+        spec,
+        AccumulationState {
+            accounts: s.accounts.clone(),
+            staging: s.staging_validators.clone(),
+            auth_queues: s.auth_queues.clone(),
+            privileges: s.privileges.clone(),
+            ready: s.ready_queue.clone(),
+            accumulated: s.accumulated.clone(),
+        },
+        &AccumulateInput {
+            slot,
+            prior_slot: s.timeslot,
+            entropy: &safrole.entropy.0[0],
+            available: &assured.available,
+        },
+        &ctx.programs,
+    )?;
+    let accumulation_root = accumulated.root();
+    let acc = accumulated.state;
+
+    // δ' (eq. 12.34).
+    let mut accounts = acc.accounts;
+    preimages::integrate(&mut accounts, &extrinsic.preimages, slot);
+
+    // β' (eq. 7.8).
+    let recent = history::append(&recent, header_hash(header), accumulation_root, &reported.reported);
+
+    // α' (eq. 8.3), from φ'.
+    let auth_pools = authorizations::apply(
+        &s.auth_pools,
+        &acc.auth_queues,
+        slot,
+        authorizations::used_authorizers(&extrinsic.guarantees),
+    );
+
+    // π' (§13): validators over the epoch; cores and services over this block alone.
+    let (vals_curr, vals_last) = statistics::validators(
+        spec,
+        &s.statistics.vals_curr,
+        &s.statistics.vals_last,
+        s.timeslot,
+        slot,
+        header.author_index,
+        extrinsic,
+        &safrole.active,
+        &reported.reporters,
+    );
+    let mut cores = CoresStatistics::zeroed(usize::from(spec.cores_count));
+    let mut services = ServicesStatistics::new();
+    statistics::add_reports(&mut cores, &mut services, extrinsic.guarantees.iter().map(|g| &g.report));
+    statistics::add_availability(&mut cores, &assured.available, &extrinsic.assurances);
+    statistics::add_preimages(&mut services, &extrinsic.preimages);
+    accumulate::add_statistics(&mut services, &accumulated.statistics);
+
+    Ok(State {
+        auth_pools,
+        auth_queues: acc.auth_queues,
+        recent_blocks: recent,
+        safrole: safrole.safrole,
+        disputes: disputed.records,
+        entropy: safrole.entropy,
+        staging_validators: acc.staging,
+        active_validators: safrole.active,
+        previous_validators: safrole.previous,
+        pending_reports: reported.pending,
+        timeslot: slot,
+        privileges: acc.privileges,
+        statistics: Statistics { vals_curr, vals_last, cores, services },
+        ready_queue: acc.ready,
+        accumulated: acc.accumulated,
+        accumulation_outputs: accumulated.outputs,
+        accounts,
+    })
+}
+
+/// The root a set of pairs would have, for comparing with an expected one.
+pub fn pairs_root<'a>(pairs: impl IntoIterator<Item = (&'a StateKey, &'a [u8])>) -> Hash {
+    let mut sorted: Vec<(StateKey, &[u8])> = pairs.into_iter().map(|(k, v)| (*k, v)).collect();
+    sorted.sort_unstable_by_key(|a| a.0);
+    sorted.dedup_by(|a, b| a.0 == b.0);
+    orrery_merkle::trie::root_of_sorted(&sorted).unwrap_or_default()
+}

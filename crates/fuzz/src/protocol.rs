@@ -1,5 +1,10 @@
 //! The messages of the fuzzer protocol v1 (jam-conformance `fuzz-proto/fuzz-v1.asn`) in the JAM
-//! codec, and their framing: each message is prefixed with its length as a little-endian `u32`.
+//! codec (GP 0.7.2 appendix C), and their framing: each message is prefixed with its length as a
+//! little-endian `u32`.
+//!
+//! A message is a one-octet discriminator (0–5, or 255 for `error`) and the body in the JAM codec:
+//! `PeerInfo` as `u8 ‖ u32 ‖ 3×u8 ‖ 3×u8 ‖ ↕utf8`, `Initialize` as `header ‖ ↕keyvals ‖ ↕ancestry`,
+//! roots and hashes as 32 octets, a block as the GP encodes it, a state as `↕(key₃₁ ‖ ↕value)`.
 
 use std::io::{Read, Write};
 
@@ -7,13 +12,21 @@ use orrery_codec::{Decode, Decoder, Describe, Encode, Error as CodecError};
 use orrery_import::formats::KeyValue;
 use orrery_types::{Block, ChainSpec, HeaderHash, StateRoot, TimeSlot};
 
+/// The protocol version this crate speaks.
+pub const FUZZ_VERSION: u8 = 1;
+
 /// The target has the last `L` headers before the first block (`feature-ancestry`).
 pub const FEATURE_ANCESTRY: u32 = 1;
 /// Simple forks: a block whose parent is not the last one imported (`feature-fork`).
 pub const FEATURE_FORKS: u32 = 2;
 
-/// The most octets one message may claim: a full state of the tiny network is well under this.
+/// The most octets one message may claim. A tiny-network state is a few megabytes at most and a
+/// full-network block a few tens; a larger claim is refused before anything is read.
 pub const MAX_MESSAGE: u32 = 256 << 20;
+
+/// The most ancestors `Initialize` may carry (`Ancestry ::= SEQUENCE (SIZE(0..24))`) for the tiny
+/// network; `L` of the full network (GP 0.7.2 §11.4, eq. 11.35) bounds it there.
+pub const MAX_ANCESTRY: usize = 14_400;
 
 /// `Version ::= SEQUENCE { major, minor, patch }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Describe)]
@@ -125,9 +138,20 @@ impl Message {
                 app_version: Version::decode(&mut d)?,
                 app_name: utf8(Vec::<u8>::decode(&mut d)?)?,
             }),
-            1 => Message::Initialize(Box::new(Initialize::decode(&mut d)?)),
+            1 => {
+                let init = Initialize::decode(&mut d)?;
+                if init.ancestry.len() > MAX_ANCESTRY {
+                    return Err(ProtocolError::AncestryTooLong(init.ancestry.len()));
+                }
+                Message::Initialize(Box::new(init))
+            }
             2 => Message::StateRoot(d.array()?),
-            3 => Message::ImportBlock(Box::new(Block::decode(&mut d)?)),
+            3 => {
+                // A block that does not decode is told apart: the request itself was well formed.
+                let block = Block::decode(&mut d).map_err(ProtocolError::BadBlock)?;
+                d.finish().map_err(ProtocolError::BadBlock)?;
+                return Ok(Message::ImportBlock(Box::new(block)));
+            }
             4 => Message::GetState(d.array()?),
             5 => Message::State(Vec::<KeyValue>::decode(&mut d)?),
             255 => Message::Error(utf8(Vec::<u8>::decode(&mut d)?)?),
@@ -155,6 +179,10 @@ pub enum ProtocolError {
     UnknownMessage(u8),
     #[error("a string is not UTF-8")]
     NotUtf8,
+    #[error("initialize carries {0} ancestors, more than the {MAX_ANCESTRY} allowed")]
+    AncestryTooLong(usize),
+    #[error("import_block: the block does not decode: {0}")]
+    BadBlock(CodecError),
     #[error("decoding a message: {0}")]
     Codec(#[from] CodecError),
 }

@@ -38,6 +38,11 @@ impl<S: Read + Write> Client<S> {
         Self { stream, spec }
     }
 
+    /// The connection, for sending what [`Client::request`] would not.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Sends one request and waits for the answer; returns it with the time it took.
     pub fn request(&mut self, message: &Message) -> Result<(Message, Duration), ClientError> {
         let bytes = message.encode();

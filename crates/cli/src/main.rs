@@ -38,7 +38,8 @@ const DEFAULT_SRS: &str = "../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-1
 
 impl Node {
     fn chain_spec(&self) -> Result<ChainSpec, String> {
-        ChainSpec::by_name(&self.spec).ok_or_else(|| format!("unknown chain spec {:?} (tiny or full)", self.spec))
+        ChainSpec::by_name(&self.spec)
+            .ok_or_else(|| format!("unknown chain spec {:?} (tiny or full)", self.spec))
     }
 
     /// The import context: built once, the ring context with it (the costly part).

@@ -11,7 +11,10 @@ use orrery_codec::decode_exact;
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_types::{ChainSpec, StateRoot};
 
-use crate::protocol::{read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_FORKS, FUZZ_VERSION};
+use crate::protocol::{
+    read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_FORKS,
+    FUZZ_VERSION,
+};
 
 /// Why driving a target failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,18 +88,20 @@ pub struct StepTiming {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|e| ClientError::File { path: path.display().to_string(), why: e.to_string() })
+    std::fs::read(path)
+        .map_err(|e| ClientError::File { path: path.display().to_string(), why: e.to_string() })
 }
 
 /// Drives a target through a trace folder: `Initialize` with `genesis.bin`, then every step's
 /// block in order. Returns one timing per step.
-pub fn run_trace<S: Read + Write>(client: &mut Client<S>, dir: &Path) -> Result<Vec<StepTiming>, ClientError> {
+pub fn run_trace<S: Read + Write>(
+    client: &mut Client<S>,
+    dir: &Path,
+) -> Result<Vec<StepTiming>, ClientError> {
     let spec = client.spec.clone();
     let genesis_path = dir.join("genesis.bin");
-    let genesis: Genesis = decode_exact(&read(&genesis_path)?, spec.lengths()).map_err(|e| ClientError::File {
-        path: genesis_path.display().to_string(),
-        why: e.to_string(),
-    })?;
+    let genesis: Genesis = decode_exact(&read(&genesis_path)?, spec.lengths())
+        .map_err(|e| ClientError::File { path: genesis_path.display().to_string(), why: e.to_string() })?;
     let init = Initialize { header: genesis.header, keyvals: genesis.state.keyvals, ancestry: Vec::new() };
     match client.request(&Message::Initialize(Box::new(init)))?.0 {
         Message::StateRoot(root) if root == genesis.state.state_root => {}
@@ -105,7 +110,9 @@ pub fn run_trace<S: Read + Write>(client: &mut Client<S>, dir: &Path) -> Result<
     let mut steps: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| ClientError::File { path: dir.display().to_string(), why: e.to_string() })?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "bin") && p.file_stem().is_some_and(|s| s != "genesis"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "bin") && p.file_stem().is_some_and(|s| s != "genesis")
+        })
         .collect();
     steps.sort();
     let mut out = Vec::with_capacity(steps.len());

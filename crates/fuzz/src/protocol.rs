@@ -256,7 +256,10 @@ mod tests {
             }),
             Message::Initialize(Box::new(Initialize {
                 header: header(),
-                keyvals: vec![KeyValue { key: [8; 31], value: vec![9, 10] }, KeyValue { key: [11; 31], value: vec![] }],
+                keyvals: vec![
+                    KeyValue { key: [8; 31], value: vec![9, 10] },
+                    KeyValue { key: [11; 31], value: vec![] },
+                ],
                 ancestry: vec![AncestryItem { slot: 6, header_hash: [12; 32] }],
             })),
             Message::StateRoot([13; 32]),
@@ -368,7 +371,9 @@ mod tests {
     #[test]
     fn an_undecodable_block_is_told_apart() {
         let spec = ChainSpec::tiny();
-        let mut bytes = Message::ImportBlock(Box::new(Block { header: header(), extrinsic: Extrinsic::default() })).encode();
+        let mut bytes =
+            Message::ImportBlock(Box::new(Block { header: header(), extrinsic: Extrinsic::default() }))
+                .encode();
         bytes.pop();
         assert!(matches!(Message::decode(&spec, &bytes), Err(ProtocolError::BadBlock(_))));
         assert!(matches!(Message::decode(&spec, &[3]), Err(ProtocolError::BadBlock(_))));
@@ -393,7 +398,9 @@ mod tests {
         assert!(matches!(read_frame(&mut &[3u8, 0, 0, 0, 1][..]), Err(ProtocolError::Truncated)));
         // A claim past the limit is refused without reading (nor reserving) the payload.
         let claim = (MAX_MESSAGE + 1).to_le_bytes();
-        assert!(matches!(read_frame(&mut &claim[..]), Err(ProtocolError::TooLong(n)) if n == MAX_MESSAGE + 1));
+        assert!(
+            matches!(read_frame(&mut &claim[..]), Err(ProtocolError::TooLong(n)) if n == MAX_MESSAGE + 1)
+        );
         assert!(matches!(read_frame(&mut &[0xff; 4][..]), Err(ProtocolError::TooLong(u32::MAX))));
     }
 

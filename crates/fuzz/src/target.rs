@@ -155,19 +155,24 @@ impl Session {
             Message::Initialize(init) => self.initialize(*init),
             Message::ImportBlock(block) => Ok(self.import(&block)),
             Message::GetState(hash) => {
-                let (_, state) = self.states.get(&hash).ok_or_else(|| SessionError::UnknownState(hex(&hash)))?;
-                let keyvals = state.pairs().map(|(key, value)| KeyValue { key: *key, value: value.to_vec() }).collect();
+                let (_, state) =
+                    self.states.get(&hash).ok_or_else(|| SessionError::UnknownState(hex(&hash)))?;
+                let keyvals =
+                    state.pairs().map(|(key, value)| KeyValue { key: *key, value: value.to_vec() }).collect();
                 Ok(Message::State(keyvals))
             }
-            other => Err(SessionError::Unexpected { expected: "initialize, import_block or get_state", got: other.kind() }),
+            other => Err(SessionError::Unexpected {
+                expected: "initialize, import_block or get_state",
+                got: other.kind(),
+            }),
         }
     }
 
     /// `Initialize`: forget everything, take the state as given and answer its root.
     fn initialize(&mut self, init: Initialize) -> Result<Message, SessionError> {
         let pairs = init.keyvals.iter().map(|kv| (&kv.key, kv.value.as_slice()));
-        let state =
-            ChainState::from_pairs(&self.ctx.spec, pairs.clone()).map_err(|e| SessionError::BadState(e.to_string()))?;
+        let state = ChainState::from_pairs(&self.ctx.spec, pairs.clone())
+            .map_err(|e| SessionError::BadState(e.to_string()))?;
         // The state is to be kept exactly as given (fuzz-proto README). Orrery keeps σ and
         // re-serializes it; pairs that do not come back the same (rows it does not model,
         // duplicates) cannot be kept as given, and answering another root would only hide that.
@@ -200,7 +205,8 @@ impl Session {
         };
         *used = self.clock;
         let parent = &self.states[&header.parent].1;
-        let ancestry = (self.features & FEATURE_ANCESTRY != 0).then(|| self.ancestors(header.parent, header.slot));
+        let ancestry =
+            (self.features & FEATURE_ANCESTRY != 0).then(|| self.ancestors(header.parent, header.slot));
         // Without `feature-ancestry` the fuzzer's reference skips the ancestor-set rule, and so
         // does this (`ancestry: None`).
         let options = ImportOptions { ancestry: ancestry.as_ref().map(|a| a as _), now: None };
@@ -228,7 +234,9 @@ impl Session {
         }
         self.states.insert(hash, (self.clock, state));
         while self.states.len() > Self::RETAIN {
-            let Some(oldest) = self.states.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h) else { break };
+            let Some(oldest) = self.states.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h) else {
+                break;
+            };
             self.states.remove(&oldest);
         }
     }
@@ -286,7 +294,11 @@ pub fn serve(ctx: Arc<ImportContext>, stream: &mut (impl Read + Write)) -> Resul
 /// Listens on a Unix socket at `path` and serves each fuzzer that connects on its own thread,
 /// forever. A stale socket file is replaced. A session's end is logged with its reason; a panic
 /// in one (a bug) is logged and ends only that session.
-pub fn listen(ctx: Arc<ImportContext>, path: &Path, log: impl Fn(&str) + Send + Sync + 'static) -> std::io::Result<()> {
+pub fn listen(
+    ctx: Arc<ImportContext>,
+    path: &Path,
+    log: impl Fn(&str) + Send + Sync + 'static,
+) -> std::io::Result<()> {
     if path.exists() {
         std::fs::remove_file(path)?;
     }

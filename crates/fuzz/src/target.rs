@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -299,7 +300,14 @@ pub fn listen(
     path: &Path,
     log: impl Fn(&str) + Send + Sync + 'static,
 ) -> std::io::Result<()> {
-    if path.exists() {
+    // A socket left by an earlier run is replaced; any other file there is not ours to delete.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the path exists and is not a socket; not replacing it",
+            ));
+        }
         std::fs::remove_file(path)?;
     }
     let listener = UnixListener::bind(path)?;

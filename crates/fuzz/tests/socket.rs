@@ -10,8 +10,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use orrery_codec::decode_exact;
-use orrery_fuzz::client::Client;
-use orrery_fuzz::protocol::{read_frame, write_frame, Initialize, Message, PeerInfo, Version, FEATURE_FORKS};
+use orrery_fuzz::client::{run_trace, Client};
+use orrery_fuzz::protocol::{
+    read_frame, write_frame, AncestryItem, Initialize, Message, PeerInfo, Version, FEATURE_ANCESTRY,
+    FEATURE_FORKS,
+};
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_import::header_hash;
 use orrery_types::ChainSpec;
@@ -127,6 +130,110 @@ fn a_trace_with_an_invalid_block_and_an_older_parent() {
     // No state for an unknown header: the protocol has no answer for that, so the session ends.
     write_frame(client_stream(&mut client), &Message::GetState([0xee; 32]).encode()).unwrap();
     assert!(closed_by_target(client_stream(&mut client)));
+}
+
+/// Every trace of the vectors with `feature-ancestry` on (the lookup anchors of the guarantees
+/// checked against the chain the session imported): every block gets the trace's posterior root,
+/// every block the trace rejects an `Error`.
+#[test]
+fn the_traces_with_ancestry() {
+    let target = common::Target::start();
+    for name in ["fallback", "safrole", "storage", "preimages"] {
+        let mut client = Client::new(target.connect(), ChainSpec::tiny());
+        let both = FEATURE_ANCESTRY | FEATURE_FORKS;
+        match request(&mut client, Message::PeerInfo(fuzzer_info(both))) {
+            Message::PeerInfo(info) => assert_eq!(info.fuzz_features & both, both),
+            other => panic!("{other:?}"),
+        }
+        let steps = run_trace(&mut client, &vectors().join("traces").join(name)).expect("the trace runs");
+        let wrong: Vec<_> = steps.iter().filter(|s| !s.as_expected).map(|s| &s.name).collect();
+        assert!(wrong.is_empty(), "{name}: {wrong:?}");
+        assert!(steps.len() >= 100, "{name}: {} steps", steps.len());
+        println!(
+            "{name}: {} steps as expected, {} rejected",
+            steps.len(),
+            steps.iter().filter(|s| s.rejected).count()
+        );
+    }
+}
+
+fn load_trace(name: &str) -> (Genesis, Vec<TraceStep>) {
+    let spec = ChainSpec::tiny();
+    let dir = vectors().join("traces").join(name);
+    let read = |file: &str| {
+        std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+    };
+    let genesis = decode_exact(&read("genesis.bin"), spec.lengths()).unwrap();
+    let steps = (1..)
+        .map_while(|i| dir.join(format!("{i:08}.bin")).exists().then(|| format!("{i:08}.bin")))
+        .map(|file| decode_exact(&read(&file), spec.lengths()).unwrap())
+        .collect();
+    (genesis, steps)
+}
+
+/// `feature-ancestry` at work: a session initialized in the middle of a trace, at a block whose
+/// guarantees name an earlier block as lookup anchor. Without the ancestry in `Initialize` the
+/// anchor is not among the block's ancestors (an `Error`, GP 0.7.2 eq. 11.35); with it the block
+/// imports to the trace's root; and without the feature the rule is skipped, as the protocol
+/// asks.
+#[test]
+fn initialize_ancestry_feeds_the_lookup_anchor_rule() {
+    // A step whose guarantee's lookup anchor is a trace block other than its parent.
+    let mut found = None;
+    for name in ["storage", "preimages"] {
+        let (_, steps) = load_trace(name);
+        let hashes: Vec<_> = steps.iter().map(|s| header_hash(&s.block.header)).collect();
+        for k in 1..steps.len() {
+            let anchors_behind = steps[k].block.extrinsic.guarantees.iter().any(|g| {
+                let anchor = g.report.context.lookup_anchor;
+                anchor != hashes[k - 1] && hashes[..k - 1].contains(&anchor)
+            });
+            if anchors_behind && steps[k - 1].pre_state != steps[k - 1].post_state {
+                found = Some((name, k));
+                break;
+            }
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    let (name, k) = found.expect("a trace block whose lookup anchor is an earlier block");
+    let (_, steps) = load_trace(name);
+    let step = &steps[k];
+    let parent = &steps[k - 1];
+    let ancestry: Vec<AncestryItem> = steps[..k]
+        .iter()
+        .rev()
+        .map(|s| AncestryItem { slot: s.block.header.slot, header_hash: header_hash(&s.block.header) })
+        .filter(|a| a.slot + ChainSpec::tiny().max_lookup_anchor_age >= step.block.header.slot)
+        .collect();
+
+    let target = common::Target::start();
+    let session = |features: u32, ancestry: Vec<AncestryItem>| {
+        let mut client = Client::new(target.connect(), ChainSpec::tiny());
+        assert!(matches!(
+            request(&mut client, Message::PeerInfo(fuzzer_info(features))),
+            Message::PeerInfo(_)
+        ));
+        let init = Initialize {
+            header: parent.block.header.clone(),
+            keyvals: parent.post_state.keyvals.clone(),
+            ancestry,
+        };
+        assert_eq!(
+            request(&mut client, Message::Initialize(Box::new(init))),
+            Message::StateRoot(parent.post_state.state_root)
+        );
+        request(&mut client, Message::ImportBlock(Box::new(step.block.clone())))
+    };
+    let both = FEATURE_ANCESTRY | FEATURE_FORKS;
+    match session(both, vec![]) {
+        Message::Error(text) => assert!(text.contains("lookup"), "{name} {k}: {text}"),
+        other => panic!("{name} step {}: an anchor outside the ancestry answered {other:?}", k + 1),
+    }
+    assert_eq!(session(both, ancestry.clone()), Message::StateRoot(step.post_state.state_root));
+    // Without the feature: the rule is skipped, and the ancestry (if any is sent) ignored.
+    assert_eq!(session(FEATURE_FORKS, vec![]), Message::StateRoot(step.post_state.state_root));
 }
 
 fn client_stream(client: &mut Client<UnixStream>) -> &mut UnixStream {

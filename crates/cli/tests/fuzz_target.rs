@@ -86,6 +86,8 @@ fn fuzz_target_survives_garbage_and_serves_the_examples() {
     drop(good);
 
     let Some(root) = std::env::var_os("JAM_CONFORMANCE_DIR") else {
+        let required = std::env::var("ORRERY_REQUIRE_JAM_CONFORMANCE").is_ok_and(|v| v == "1");
+        assert!(!required, "ORRERY_REQUIRE_JAM_CONFORMANCE=1 but JAM_CONFORMANCE_DIR is not set");
         println!(
             "SKIPPED the example sessions through `orrery fuzz-client`: set JAM_CONFORMANCE_DIR to run them"
         );

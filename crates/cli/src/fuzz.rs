@@ -43,7 +43,13 @@ fn connect(socket: &Path) -> Result<UnixStream, String> {
 
 /// Drives the target at `socket` through each trace folder (one session each), or replays each
 /// folder of recorded example pairs, printing a line per folder.
-pub fn client(spec: &ChainSpec, socket: &Path, folders: &[PathBuf], examples: bool, verbose: bool) -> ExitCode {
+pub fn client(
+    spec: &ChainSpec,
+    socket: &Path,
+    folders: &[PathBuf],
+    examples: bool,
+    verbose: bool,
+) -> ExitCode {
     let mut failed = false;
     for dir in folders {
         let stream = match connect(socket) {
@@ -66,7 +72,8 @@ pub fn client(spec: &ChainSpec, socket: &Path, folders: &[PathBuf], examples: bo
             match replay(&mut client, &pairs) {
                 Ok(outcomes) => {
                     let identical = outcomes.iter().filter(|o| o.1 == ExampleOutcome::Identical).count();
-                    let same_kind = outcomes.iter().filter(|o| matches!(o.1, ExampleOutcome::SameKind(_))).count();
+                    let same_kind =
+                        outcomes.iter().filter(|o| matches!(o.1, ExampleOutcome::SameKind(_))).count();
                     let different: Vec<_> =
                         outcomes.iter().filter(|o| matches!(o.1, ExampleOutcome::Different(_))).collect();
                     println!(
@@ -98,7 +105,8 @@ pub fn client(spec: &ChainSpec, socket: &Path, folders: &[PathBuf], examples: bo
         match run_trace(&mut client, dir) {
             Ok(steps) => {
                 let wrong: Vec<_> = steps.iter().filter(|s| !s.as_expected).collect();
-                let imported: Vec<Duration> = steps.iter().filter(|s| !s.rejected).map(|s| s.elapsed).collect();
+                let imported: Vec<Duration> =
+                    steps.iter().filter(|s| !s.rejected).map(|s| s.elapsed).collect();
                 let summary = Summary::of(&imported);
                 match summary {
                     Some(s) => println!(
@@ -116,7 +124,12 @@ pub fn client(spec: &ChainSpec, socket: &Path, folders: &[PathBuf], examples: bo
                 }
                 if verbose {
                     for s in &steps {
-                        println!("  {} {:.3} ms{}", s.name, s.elapsed.as_secs_f64() * 1e3, if s.as_expected { "" } else { " WRONG" });
+                        println!(
+                            "  {} {:.3} ms{}",
+                            s.name,
+                            s.elapsed.as_secs_f64() * 1e3,
+                            if s.as_expected { "" } else { " WRONG" }
+                        );
                     }
                 }
                 for s in wrong {

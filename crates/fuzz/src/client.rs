@@ -11,7 +11,10 @@ use orrery_codec::decode_exact;
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_types::{ChainSpec, StateRoot};
 
-use crate::protocol::{read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_FORKS};
+use crate::protocol::{
+    read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_FORKS,
+    FUZZ_VERSION,
+};
 
 /// Why driving a target failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,11 @@ impl<S: Read + Write> Client<S> {
         Self { stream, spec }
     }
 
+    /// The connection, for sending what [`Client::request`] would not.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Sends one request and waits for the answer; returns it with the time it took.
     pub fn request(&mut self, message: &Message) -> Result<(Message, Duration), ClientError> {
         let bytes = message.encode();
@@ -56,7 +64,7 @@ impl<S: Read + Write> Client<S> {
     /// The handshake, as the conformance fuzzer makes it (forks, no ancestry).
     pub fn handshake(&mut self) -> Result<PeerInfo, ClientError> {
         let ours = PeerInfo {
-            fuzz_version: 1,
+            fuzz_version: FUZZ_VERSION,
             fuzz_features: FEATURE_FORKS,
             jam_version: Version { major: 0, minor: 7, patch: 2 },
             app_version: Version { major: 0, minor: 1, patch: 0 },
@@ -80,18 +88,20 @@ pub struct StepTiming {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|e| ClientError::File { path: path.display().to_string(), why: e.to_string() })
+    std::fs::read(path)
+        .map_err(|e| ClientError::File { path: path.display().to_string(), why: e.to_string() })
 }
 
 /// Drives a target through a trace folder: `Initialize` with `genesis.bin`, then every step's
 /// block in order. Returns one timing per step.
-pub fn run_trace<S: Read + Write>(client: &mut Client<S>, dir: &Path) -> Result<Vec<StepTiming>, ClientError> {
+pub fn run_trace<S: Read + Write>(
+    client: &mut Client<S>,
+    dir: &Path,
+) -> Result<Vec<StepTiming>, ClientError> {
     let spec = client.spec.clone();
     let genesis_path = dir.join("genesis.bin");
-    let genesis: Genesis = decode_exact(&read(&genesis_path)?, spec.lengths()).map_err(|e| ClientError::File {
-        path: genesis_path.display().to_string(),
-        why: e.to_string(),
-    })?;
+    let genesis: Genesis = decode_exact(&read(&genesis_path)?, spec.lengths())
+        .map_err(|e| ClientError::File { path: genesis_path.display().to_string(), why: e.to_string() })?;
     let init = Initialize { header: genesis.header, keyvals: genesis.state.keyvals, ancestry: Vec::new() };
     match client.request(&Message::Initialize(Box::new(init)))?.0 {
         Message::StateRoot(root) if root == genesis.state.state_root => {}
@@ -100,7 +110,9 @@ pub fn run_trace<S: Read + Write>(client: &mut Client<S>, dir: &Path) -> Result<
     let mut steps: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| ClientError::File { path: dir.display().to_string(), why: e.to_string() })?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "bin") && p.file_stem().is_some_and(|s| s != "genesis"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "bin") && p.file_stem().is_some_and(|s| s != "genesis")
+        })
         .collect();
     steps.sort();
     let mut out = Vec::with_capacity(steps.len());
@@ -163,37 +175,54 @@ pub struct ExamplePair {
 pub enum ExampleOutcome {
     /// The same octets.
     Identical,
-    /// Both are `peer_info` with the same protocol and JAM versions (names and features are each
-    /// peer's own), or both are `error` (whose text the protocol leaves free).
+    /// Both are `peer_info` with the same protocol and JAM versions and the same session features
+    /// (each side's features and-ed with the fuzzer's); names, application versions and the
+    /// features beyond the fuzzer's are each target's own. Or both are `error`, whose text the
+    /// protocol leaves to the target.
     SameKind(&'static str),
     /// Anything else: what was expected and what came.
     Different(String),
 }
 
+/// Compares a target's `answer` to `request` with the recorded `expected` one: octet for octet,
+/// except where the protocol leaves the content to the target (see [`ExampleOutcome`]).
+pub fn compare(spec: &ChainSpec, request: &[u8], expected: &[u8], answer: &[u8]) -> ExampleOutcome {
+    if answer == expected {
+        return ExampleOutcome::Identical;
+    }
+    let brief = |bytes: &[u8]| match Message::decode(spec, bytes) {
+        Ok(Message::State(kv)) => format!("state of {} rows", kv.len()),
+        Ok(m) => format!("{m:?}"),
+        Err(e) => format!("undecodable ({e})"),
+    };
+    let differ = || ExampleOutcome::Different(format!("expected {}, got {}", brief(expected), brief(answer)));
+    match (Message::decode(spec, request), Message::decode(spec, expected), Message::decode(spec, answer)) {
+        (Ok(Message::PeerInfo(fuzzer)), Ok(Message::PeerInfo(recorded)), Ok(Message::PeerInfo(got))) => {
+            let session = |p: &PeerInfo| p.fuzz_features & fuzzer.fuzz_features;
+            if got.fuzz_version == recorded.fuzz_version
+                && got.jam_version == recorded.jam_version
+                && session(&got) == session(&recorded)
+            {
+                ExampleOutcome::SameKind("peer_info")
+            } else {
+                differ()
+            }
+        }
+        (_, Ok(Message::Error(_)), Ok(Message::Error(_))) => ExampleOutcome::SameKind("error"),
+        _ => differ(),
+    }
+}
+
 /// Replays a recorded session: each request as recorded, each answer compared with the
-/// recording's, octet for octet except where the protocol leaves the content to the target.
+/// recording's by [`compare`]. Returns each request's name, outcome and round-trip time.
 pub fn replay<S: Read + Write>(
     client: &mut Client<S>,
     pairs: &[ExamplePair],
 ) -> Result<Vec<(String, ExampleOutcome, Duration)>, ClientError> {
-    let spec = client.spec.clone();
     let mut out = Vec::with_capacity(pairs.len());
     for pair in pairs {
         let (answer, elapsed) = client.request_raw(&pair.request)?;
-        let outcome = if answer == pair.expected {
-            ExampleOutcome::Identical
-        } else {
-            match (Message::decode(&spec, &answer), Message::decode(&spec, &pair.expected)) {
-                (Ok(Message::PeerInfo(a)), Ok(Message::PeerInfo(b)))
-                    if a.fuzz_version == b.fuzz_version && a.jam_version == b.jam_version =>
-                {
-                    ExampleOutcome::SameKind("peer_info")
-                }
-                (Ok(Message::Error(_)), Ok(Message::Error(_))) => ExampleOutcome::SameKind("error"),
-                (Ok(a), Ok(b)) => ExampleOutcome::Different(format!("expected {b:?}, got {a:?}")),
-                (a, b) => ExampleOutcome::Different(format!("expected {b:?}, got {a:?}")),
-            }
-        };
+        let outcome = compare(&client.spec, &pair.request, &pair.expected, &answer);
         out.push((pair.name.clone(), outcome, elapsed));
     }
     Ok(out)

@@ -9,8 +9,17 @@
 //! - [`client`]: the fuzzer side, to drive any target with a trace folder or a recorded session
 //!   (the protocol's example message pairs) and time each import.
 //!
-//! Every message from the other side is untrusted: a malformed one ends the session with an error,
-//! never a panic, and no buffer grows past what actually arrived.
+//! The target advertises both features of the protocol: `feature-ancestry` (the lookup anchors of
+//! guarantees are checked against the `Initialize` ancestry and the chain imported since, GP 0.7.2
+//! eq. 11.35; without the feature that rule is skipped, as the protocol asks) and `feature-fork`
+//! (a block is imported on whichever kept state its parent names).
+//!
+//! Every message from the other side is untrusted: a malformed one ends the session (the target
+//! closes the connection, as the protocol's general rules say, and logs why), never a panic, and
+//! no buffer grows past what actually arrived. An invalid block, including one that does not
+//! decode inside a well-framed `import_block`, gets an `Error` and the session goes on. Each
+//! connection is served on its own thread, so one stalled or crashed session leaves the others
+//! (and the listener) running.
 
 #![forbid(unused_must_use)]
 

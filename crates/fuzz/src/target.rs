@@ -1,166 +1,262 @@
 //! The target side: answers a fuzzer's requests by importing blocks.
 //!
-//! A [`Session`] keeps every block it imported by header hash with its posterior state, so a block
+//! A [`Session`] keeps the posterior state of every block it imported, by header hash, so a block
 //! is imported on whichever state its parent names: the last block, or an earlier one for the
-//! fuzzer's forks. States older than [`Session::RETAIN`] slots behind the newest are dropped, as
-//! finality would prune them. A block that fails any rule gets an `Error` naming it, and the
-//! session goes on; anything the protocol does not allow ends the session.
+//! fuzzer's forks (sibling mutants of one block, each imported on the same parent). It keeps the
+//! [`Session::RETAIN`] states used most recently (imported, or imported on); the headers (hash,
+//! slot, parent) it keeps for longer, as many as the lookup-anchor rule can need. Pruning goes by
+//! use, not by slot: a valid mutant may jump far ahead in slots, and the original block after it
+//! still needs its parent.
+//!
+//! A block that fails any rule gets an `Error` naming the rule, and the session goes on with the
+//! states as they were. Anything the protocol does not allow (a malformed message, a request out
+//! of turn, a response where a request belongs) ends the session: the target closes the
+//! connection without an answer, as the protocol's general rules ask, and says why on its log.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::Arc;
 
 use orrery_import::formats::KeyValue;
-use orrery_import::{header_hash, import_block, ChainState, ImportContext, ImportOptions};
+use orrery_import::{header_hash, import_block, pairs_root, ChainState, ImportContext, ImportOptions};
 use orrery_stf::reports::Ancestry;
-use orrery_types::{Block, HeaderHash, StateRoot, TimeSlot};
+use orrery_types::{Block, HeaderHash, TimeSlot};
 
 use crate::protocol::{
     read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_ANCESTRY,
-    FEATURE_FORKS,
+    FEATURE_FORKS, FUZZ_VERSION,
 };
 
-/// What this target says of itself in the handshake.
+/// What this target says of itself in the handshake: protocol v1, JAM 0.7.2, both features.
 pub fn our_peer_info() -> PeerInfo {
     PeerInfo {
-        fuzz_version: 1,
+        fuzz_version: FUZZ_VERSION,
         fuzz_features: FEATURE_ANCESTRY | FEATURE_FORKS,
         jam_version: Version { major: 0, minor: 7, patch: 2 },
-        app_version: Version { major: 0, minor: 1, patch: 0 },
+        app_version: app_version(),
         app_name: "orrery".into(),
     }
 }
 
-/// Why a session ended other than by the fuzzer closing it.
+/// This crate's version, which is the workspace's.
+fn app_version() -> Version {
+    let part = |s: &str| s.parse().unwrap_or(0);
+    Version {
+        major: part(env!("CARGO_PKG_VERSION_MAJOR")),
+        minor: part(env!("CARGO_PKG_VERSION_MINOR")),
+        patch: part(env!("CARGO_PKG_VERSION_PATCH")),
+    }
+}
+
+/// Why a session ended other than by the fuzzer closing it between messages.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
     #[error("expected {expected}, got {got}")]
     Unexpected { expected: &'static str, got: &'static str },
+    #[error("the fuzzer speaks protocol version {0}, this target version 1")]
+    Version(u8),
     #[error("the initial state is not a state: {0}")]
     BadState(String),
-    #[error("no state is known for header {0}")]
+    #[error("get_state: no state is kept for header {0}")]
     UnknownState(String),
 }
 
-struct Entry {
-    state: ChainState,
+/// A header the session knows: enough to walk back along a chain.
+#[derive(Debug, Clone, Copy)]
+struct Known {
     slot: TimeSlot,
     parent: HeaderHash,
 }
 
-/// The headers before a block: the fuzzer's initial ancestry and the chain imported since.
-struct Ancestors(Vec<(HeaderHash, TimeSlot)>);
+/// The ancestor set `A` of one block (GP 0.7.2 eq. 11.35): header hash to slot.
+struct Ancestors(HashMap<HeaderHash, TimeSlot>);
 
 impl Ancestry for Ancestors {
     fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
-        self.0.iter().any(|(h, s)| h == header && *s == slot)
+        self.0.get(header) == Some(&slot)
     }
 }
 
-/// One fuzzer session's chain.
+/// One fuzzer session's chain. Before `Initialize` it knows no state.
 pub struct Session {
     ctx: Arc<ImportContext>,
+    /// The features both sides support: the intersection of the two `PeerInfo`s.
     features: u32,
-    blocks: HashMap<HeaderHash, Entry>,
-    /// The ancestry the fuzzer gave with `Initialize` (only with `feature-ancestry`).
-    initial_ancestry: Vec<(HeaderHash, TimeSlot)>,
-    newest_slot: TimeSlot,
+    /// Posterior states by header hash, `Initialize`'s header included, with when each was last
+    /// used (a count of imports).
+    states: HashMap<HeaderHash, (u64, ChainState)>,
+    /// Imports so far, the clock of `states`.
+    clock: u64,
+    /// The headers imported (and `Initialize`'s), for the ancestry, and their order of arrival.
+    headers: HashMap<HeaderHash, Known>,
+    header_order: VecDeque<HeaderHash>,
+    /// The fuzzer's ancestry from `Initialize` (with `feature-ancestry` only): headers before the
+    /// first state, which the session never saw as blocks.
+    initial_ancestry: HashMap<HeaderHash, TimeSlot>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("features", &self.features).field("blocks", &self.blocks.len()).finish()
+        f.debug_struct("Session")
+            .field("features", &self.features)
+            .field("states", &self.states.len())
+            .field("headers", &self.headers.len())
+            .finish()
     }
 }
 
 impl Session {
-    /// Blocks whose slot is this far behind the newest are forgotten.
-    pub const RETAIN: TimeSlot = 64;
+    /// How many states are kept. The fuzzer's forks are one block deep (a block's mutants, then
+    /// the block, all on one parent), so a handful would do; this leaves room for a fuzzer that
+    /// goes back further. States share their tries' nodes, so each costs what its block changed
+    /// plus the decoded σ.
+    pub const RETAIN: usize = 64;
 
-    pub fn new(ctx: Arc<ImportContext>) -> Self {
-        Self { ctx, features: 0, blocks: HashMap::new(), initial_ancestry: Vec::new(), newest_slot: 0 }
+    /// How many headers are kept for the ancestry: `L` slots' worth with several blocks a slot.
+    fn header_capacity(&self) -> usize {
+        (self.ctx.spec.max_lookup_anchor_age as usize).saturating_mul(8).max(Self::RETAIN)
     }
 
-    /// The answer to one request, or the reason the session must end.
-    pub fn handle(&mut self, request: Message) -> Result<Message, SessionError> {
-        match request {
-            Message::PeerInfo(peer) => {
-                let ours = our_peer_info();
-                self.features = peer.fuzz_features & ours.fuzz_features;
-                Ok(Message::PeerInfo(ours))
-            }
-            Message::Initialize(init) => self.initialize(*init),
-            Message::ImportBlock(block) => Ok(self.import(&block)),
-            Message::GetState(hash) => {
-                let entry = self.blocks.get(&hash).ok_or_else(|| SessionError::UnknownState(hex(&hash)))?;
-                let keyvals =
-                    entry.state.pairs().map(|(key, value)| KeyValue { key: *key, value: value.to_vec() }).collect();
-                Ok(Message::State(keyvals))
-            }
-            other => Err(SessionError::Unexpected { expected: "a request", got: other.kind() }),
+    pub fn new(ctx: Arc<ImportContext>) -> Self {
+        Self {
+            ctx,
+            features: 0,
+            states: HashMap::new(),
+            clock: 0,
+            headers: HashMap::new(),
+            header_order: VecDeque::new(),
+            initial_ancestry: HashMap::new(),
         }
     }
 
+    /// The features agreed in the handshake.
+    pub fn features(&self) -> u32 {
+        self.features
+    }
+
+    /// The handshake: the fuzzer's `PeerInfo` in, ours out. The session's features are the
+    /// intersection of both sides'.
+    pub fn handshake(&mut self, peer: &PeerInfo) -> Result<PeerInfo, SessionError> {
+        if peer.fuzz_version != FUZZ_VERSION {
+            return Err(SessionError::Version(peer.fuzz_version));
+        }
+        let ours = our_peer_info();
+        self.features = peer.fuzz_features & ours.fuzz_features;
+        Ok(ours)
+    }
+
+    /// The answer to one request after the handshake, or the reason the session must end.
+    pub fn handle(&mut self, request: Message) -> Result<Message, SessionError> {
+        match request {
+            Message::Initialize(init) => self.initialize(*init),
+            Message::ImportBlock(block) => Ok(self.import(&block)),
+            Message::GetState(hash) => {
+                let (_, state) =
+                    self.states.get(&hash).ok_or_else(|| SessionError::UnknownState(hex(&hash)))?;
+                let keyvals =
+                    state.pairs().map(|(key, value)| KeyValue { key: *key, value: value.to_vec() }).collect();
+                Ok(Message::State(keyvals))
+            }
+            other => Err(SessionError::Unexpected {
+                expected: "initialize, import_block or get_state",
+                got: other.kind(),
+            }),
+        }
+    }
+
+    /// `Initialize`: forget everything, take the state as given and answer its root.
     fn initialize(&mut self, init: Initialize) -> Result<Message, SessionError> {
         let pairs = init.keyvals.iter().map(|kv| (&kv.key, kv.value.as_slice()));
-        // The state is taken as given, whatever the header says (fuzz-proto README).
-        let state = ChainState::from_pairs(&self.ctx.spec, pairs).map_err(|e| SessionError::BadState(e.to_string()))?;
+        let state = ChainState::from_pairs(&self.ctx.spec, pairs.clone())
+            .map_err(|e| SessionError::BadState(e.to_string()))?;
+        // The state is to be kept exactly as given (fuzz-proto README). Orrery keeps σ and
+        // re-serializes it; pairs that do not come back the same (rows it does not model,
+        // duplicates) cannot be kept as given, and answering another root would only hide that.
         let root = state.root();
+        if pairs_root(pairs) != root {
+            return Err(SessionError::BadState(
+                "the pairs do not round-trip through the state (T(σ) of the decoded state differs)".into(),
+            ));
+        }
         let hash = header_hash(&init.header);
-        self.blocks.clear();
-        self.newest_slot = init.header.slot;
+        let slot = init.header.slot;
+        self.states.clear();
+        self.headers.clear();
+        self.header_order.clear();
         self.initial_ancestry = if self.features & FEATURE_ANCESTRY != 0 {
             init.ancestry.iter().map(|a| (a.header_hash, a.slot)).collect()
         } else {
-            Vec::new()
+            HashMap::new()
         };
-        self.blocks.insert(hash, Entry { state, slot: init.header.slot, parent: init.header.parent });
+        self.remember(hash, Known { slot, parent: init.header.parent }, state);
         Ok(Message::StateRoot(root))
     }
 
-    /// The posterior root, or an `Error` naming the rule the block broke.
+    /// `ImportBlock`: the posterior root, or an `Error` naming the rule the block broke.
     fn import(&mut self, block: &Block) -> Message {
         let header = &block.header;
-        let Some(parent) = self.blocks.get(&header.parent) else {
-            return Message::Error(format!("unknown parent {}", hex(&header.parent)));
+        self.clock += 1;
+        let Some((used, _)) = self.states.get_mut(&header.parent) else {
+            return Message::Error(format!("block import failure: unknown parent {}", hex(&header.parent)));
         };
-        let ancestry = (self.features & FEATURE_ANCESTRY != 0).then(|| self.ancestors(header.parent, header.slot));
+        *used = self.clock;
+        let parent = &self.states[&header.parent].1;
+        let ancestry =
+            (self.features & FEATURE_ANCESTRY != 0).then(|| self.ancestors(header.parent, header.slot));
+        // Without `feature-ancestry` the fuzzer's reference skips the ancestor-set rule, and so
+        // does this (`ancestry: None`).
         let options = ImportOptions { ancestry: ancestry.as_ref().map(|a| a as _), now: None };
-        match import_block(&self.ctx, &parent.state, block, &options) {
+        match import_block(&self.ctx, parent, block, &options) {
             Ok(imported) => {
-                let root: StateRoot = imported.state.root();
-                self.blocks.insert(
-                    imported.header_hash,
-                    Entry { state: imported.state, slot: header.slot, parent: header.parent },
-                );
-                self.newest_slot = self.newest_slot.max(header.slot);
-                let oldest = self.newest_slot.saturating_sub(Self::RETAIN);
-                self.blocks.retain(|_, e| e.slot >= oldest);
+                let root = imported.state.root();
+                let known = Known { slot: header.slot, parent: header.parent };
+                self.remember(imported.header_hash, known, imported.state);
                 Message::StateRoot(root)
             }
             Err(e) => Message::Error(format!("block import failure: {e}")),
         }
     }
 
-    /// The ancestors of a block whose parent is `parent`: back along the imported chain, then the
-    /// fuzzer's initial ancestry, no older than `L` slots.
+    /// Keeps a block's header and posterior state, forgetting the least recently used state and
+    /// the oldest header beyond their bounds.
+    fn remember(&mut self, hash: HeaderHash, known: Known, state: ChainState) {
+        if self.headers.insert(hash, known).is_none() {
+            self.header_order.push_back(hash);
+        }
+        while self.header_order.len() > self.header_capacity() {
+            if let Some(old) = self.header_order.pop_front() {
+                self.headers.remove(&old);
+            }
+        }
+        self.states.insert(hash, (self.clock, state));
+        while self.states.len() > Self::RETAIN {
+            let Some(oldest) = self.states.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h) else {
+                break;
+            };
+            self.states.remove(&oldest);
+        }
+    }
+
+    /// The ancestors `A` of a block on `parent` at `slot`: back along the imported chain, then the
+    /// fuzzer's initial ancestry, none older than `L` slots before `slot`.
     fn ancestors(&self, parent: HeaderHash, slot: TimeSlot) -> Ancestors {
         let oldest = slot.saturating_sub(self.ctx.spec.max_lookup_anchor_age);
-        let mut out = Vec::new();
+        let mut out = HashMap::new();
         let mut at = parent;
-        while let Some(entry) = self.blocks.get(&at) {
-            if out.len() > self.blocks.len() {
+        // Slots strictly decrease along a valid chain; the bound keeps a cycle of forged parent
+        // links from looping.
+        while let Some(known) = self.headers.get(&at) {
+            if known.slot < oldest || out.insert(at, known.slot).is_some() {
                 break;
             }
-            out.push((at, entry.slot));
-            at = entry.parent;
+            at = known.parent;
         }
-        out.extend(self.initial_ancestry.iter().copied());
-        out.retain(|(_, s)| *s >= oldest);
+        out.extend(self.initial_ancestry.iter().filter(|(_, s)| **s >= oldest).map(|(h, s)| (*h, *s)));
         Ancestors(out)
     }
 }
@@ -169,36 +265,85 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serves one connection until the fuzzer closes it: the handshake first, then requests.
+/// Serves one connection until the fuzzer closes it: the handshake first, then requests, one
+/// answer each. An `Err` is why the target closed the session.
 pub fn serve(ctx: Arc<ImportContext>, stream: &mut (impl Read + Write)) -> Result<(), SessionError> {
     let mut session = Session::new(ctx.clone());
-    let mut first = true;
+    let mut handshaken = false;
     while let Some(bytes) = read_frame(stream)? {
-        let request = Message::decode(&ctx.spec, &bytes)?;
-        if first && !matches!(request, Message::PeerInfo(_)) {
-            return Err(SessionError::Unexpected { expected: "peer_info", got: request.kind() });
-        }
-        first = false;
-        let response = session.handle(request)?;
+        let response = match Message::decode(&ctx.spec, &bytes) {
+            Ok(Message::PeerInfo(peer)) if !handshaken => {
+                handshaken = true;
+                Message::PeerInfo(session.handshake(&peer)?)
+            }
+            Ok(request) if !handshaken => {
+                return Err(SessionError::Unexpected { expected: "peer_info", got: request.kind() })
+            }
+            Ok(request) => session.handle(request)?,
+            // An import_block whose block does not decode is a well-framed request for an
+            // invalid block: it gets an `Error` like any other invalid block.
+            Err(ProtocolError::BadBlock(e)) if handshaken => {
+                Message::Error(format!("block import failure: the block does not decode: {e}"))
+            }
+            Err(e) => return Err(e.into()),
+        };
         write_frame(stream, &response.encode())?;
     }
     Ok(())
 }
 
-/// Listens on a Unix socket at `path` and serves fuzzers one after another, forever. A stale
-/// socket file is replaced.
-pub fn listen(ctx: Arc<ImportContext>, path: &Path, mut log: impl FnMut(&str)) -> std::io::Result<()> {
-    if path.exists() {
+/// Listens on a Unix socket at `path` and serves each fuzzer that connects on its own thread,
+/// forever. A stale socket file is replaced. A session's end is logged with its reason; a panic
+/// in one (a bug) is logged and ends only that session.
+pub fn listen(
+    ctx: Arc<ImportContext>,
+    path: &Path,
+    log: impl Fn(&str) + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    // A socket left by an earlier run is replaced; any other file there is not ours to delete.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the path exists and is not a socket; not replacing it",
+            ));
+        }
         std::fs::remove_file(path)?;
     }
     let listener = UnixListener::bind(path)?;
     log(&format!("listening on {}", path.display()));
-    for stream in listener.incoming() {
-        let mut stream = stream?;
-        log("fuzzer connected");
-        match serve(ctx.clone(), &mut stream) {
-            Ok(()) => log("session closed by the fuzzer"),
-            Err(e) => log(&format!("session ended: {e}")),
+    serve_listener(ctx, listener, log)
+}
+
+/// [`listen`] on a bound listener.
+pub fn serve_listener(
+    ctx: Arc<ImportContext>,
+    listener: UnixListener,
+    log: impl Fn(&str) + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    let log = Arc::new(log);
+    for (id, stream) in listener.incoming().enumerate() {
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                log(&format!("accept: {e}"));
+                continue;
+            }
+        };
+        log(&format!("session {id}: fuzzer connected"));
+        let ctx = ctx.clone();
+        let session_log = log.clone();
+        let spawned = std::thread::Builder::new().name(format!("fuzz-session-{id}")).spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(ctx, &mut stream)));
+            let log = session_log;
+            match outcome {
+                Ok(Ok(())) => log(&format!("session {id}: closed by the fuzzer")),
+                Ok(Err(e)) => log(&format!("session {id}: closed by the target: {e}")),
+                Err(_) => log(&format!("session {id}: closed by the target after a panic (a bug)")),
+            }
+        });
+        if let Err(e) = spawned {
+            log(&format!("session {id}: no thread for it: {e}"));
         }
     }
     Ok(())

@@ -1,0 +1,65 @@
+//! What the socket tests share: an import context for the tiny network and a target serving on a
+//! fresh Unix socket in a thread of the test process.
+
+#![allow(dead_code)]
+
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_import::ImportContext;
+use orrery_types::ChainSpec;
+
+/// The Bandersnatch SRS: `ORRERY_SRS`, else where the vectors keep it beside the repository.
+pub fn srs_path() -> PathBuf {
+    match std::env::var_os("ORRERY_SRS") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin"),
+    }
+}
+
+pub fn tiny_context() -> Arc<ImportContext> {
+    let spec = ChainSpec::tiny();
+    let path = srs_path();
+    let ring = RingContext::from_srs_file(&path, usize::from(spec.validators_count))
+        .unwrap_or_else(|e| panic!("the SRS at {} (set ORRERY_SRS): {e}", path.display()));
+    Arc::new(ImportContext::new(spec, Arc::new(ring)))
+}
+
+/// A target listening on a socket in a temporary folder, served from a thread; its log lines are
+/// collected.
+pub struct Target {
+    _dir: tempfile::TempDir,
+    pub socket: PathBuf,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Target {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let socket = dir.path().join("target.sock");
+        let listener = UnixListener::bind(&socket).expect("binding the socket");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let ctx = tiny_context();
+        std::thread::spawn(move || {
+            orrery_fuzz::target::serve_listener(ctx, listener, move |line| {
+                sink.lock().expect("the log").push(line.to_owned());
+            })
+        });
+        Self { _dir: dir, socket, log }
+    }
+
+    pub fn connect(&self) -> UnixStream {
+        let stream = UnixStream::connect(&self.socket).expect("connecting to the target");
+        // A target that hangs fails the test rather than stalling it.
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(120))).expect("a read timeout");
+        stream
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("the log").clone()
+    }
+}

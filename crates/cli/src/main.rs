@@ -12,9 +12,9 @@ use orrery_import::ImportContext;
 use orrery_types::ChainSpec;
 
 mod conformance;
-mod service;
 mod fuzz;
 mod import;
+mod service;
 
 #[derive(Debug, Parser)]
 #[command(name = "orrery", version, about = "Orrery: a decentralized computer on the JAM protocol")]

@@ -152,16 +152,15 @@ impl InnerMachines {
         if !Budget::take(&mut budget.copy, z) {
             return HostOutcome::Panic;
         }
-        // Both ranges lie below 2^32 (checked above), so the u32 arithmetic cannot wrap.
-        let (mut from, mut to, mut left) = (s as u32, o as u32, z as u32);
-        let mut buffer = vec![0u8; left.min(CHUNK) as usize];
-        while left > 0 {
-            let step = left.min(CHUNK);
-            let chunk = &mut buffer[..step as usize];
-            if inner.machine.memory.read(from, chunk).is_err() || ctx.memory_mut().write(to, chunk).is_err() {
-                return HostOutcome::Panic;
-            }
-            (from, to, left) = (from.wrapping_add(step), to.wrapping_add(step), left - step);
+        let copied = copy_in_chunks(
+            s,
+            o,
+            z,
+            |at, chunk| inner.machine.memory.read(at, chunk).is_ok(),
+            |at, chunk| ctx.memory_mut().write(at, chunk).is_ok(),
+        );
+        if !copied {
+            return HostOutcome::Panic;
         }
         ctx.set_reg(7, OK);
         HostOutcome::Continue
@@ -185,15 +184,15 @@ impl InnerMachines {
         if !Budget::take(&mut budget.copy, z) {
             return HostOutcome::Panic;
         }
-        let (mut from, mut to, mut left) = (s as u32, o as u32, z as u32);
-        let mut buffer = vec![0u8; left.min(CHUNK) as usize];
-        while left > 0 {
-            let step = left.min(CHUNK);
-            let chunk = &mut buffer[..step as usize];
-            if ctx.memory().read(from, chunk).is_err() || inner.machine.memory.write(to, chunk).is_err() {
-                return HostOutcome::Panic;
-            }
-            (from, to, left) = (from.wrapping_add(step), to.wrapping_add(step), left - step);
+        let copied = copy_in_chunks(
+            s,
+            o,
+            z,
+            |at, chunk| ctx.memory().read(at, chunk).is_ok(),
+            |at, chunk| inner.machine.memory.write(at, chunk).is_ok(),
+        );
+        if !copied {
+            return HostOutcome::Panic;
         }
         ctx.set_reg(7, OK);
         HostOutcome::Continue
@@ -321,4 +320,27 @@ impl InnerMachines {
         }
         HostOutcome::Continue
     }
+}
+
+/// Copies `len` octets from `from` (through `read`) to `to` (through `write`) a bounded chunk at a
+/// time, so a large copy never needs a buffer of its whole length; false when either side fails.
+/// Both ranges were checked to lie below 2^32 by the caller, so the u32 arithmetic cannot wrap.
+fn copy_in_chunks(
+    from: u64,
+    to: u64,
+    len: u64,
+    mut read: impl FnMut(u32, &mut [u8]) -> bool,
+    mut write: impl FnMut(u32, &[u8]) -> bool,
+) -> bool {
+    let (mut from, mut to, mut left) = (from as u32, to as u32, len as u32);
+    let mut buffer = vec![0u8; left.min(CHUNK) as usize];
+    while left > 0 {
+        let step = left.min(CHUNK);
+        let chunk = &mut buffer[..step as usize];
+        if !read(from, chunk) || !write(to, chunk) {
+            return false;
+        }
+        (from, to, left) = (from.wrapping_add(step), to.wrapping_add(step), left - step);
+    }
+    true
 }

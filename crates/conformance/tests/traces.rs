@@ -7,33 +7,15 @@
 //! hundreds of steps with invalid blocks, forks and the fuzzy service. Without the copy it says so
 //! and checks nothing more; the four families above still run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use orrery_conformance::{resolve, run, workspace_vectors};
+use orrery_conformance::workspace_vectors;
 
 fn assert_family_passes(root: &Path, requested: &str) -> usize {
-    let families = resolve(root, requested).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!families.is_empty());
-    let mut passed = 0;
-    for family in families {
-        let report = run(&family);
-        let failures: Vec<_> = report
-            .cases
-            .iter()
-            .filter_map(|c| c.failure.as_ref().map(|why| format!("{}: {why}", c.name)))
-            .collect();
-        assert!(report.passed() > 0, "{}: no cases ran", report.family);
-        assert!(
-            failures.is_empty(),
-            "{}: {} failed:\n{}",
-            report.family,
-            failures.len(),
-            failures.join("\n")
-        );
-        passed += report.passed();
-    }
-    passed
+    common::assert_families_pass(root, requested).1
 }
 
 #[test]

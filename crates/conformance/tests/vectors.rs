@@ -1,28 +1,12 @@
 //! The conformance families that are done, run as tests: every case must pass. The vectors folder
 //! must exist; a missing folder fails these tests rather than skipping them.
 
-use orrery_conformance::{resolve, run, workspace_vectors};
+mod common;
+
+use orrery_conformance::workspace_vectors;
 
 fn assert_family_passes(requested: &str) {
-    let root = workspace_vectors();
-    let families = resolve(&root, requested).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!families.is_empty());
-    for family in families {
-        let report = run(&family);
-        let failures: Vec<_> = report
-            .cases
-            .iter()
-            .filter_map(|c| c.failure.as_ref().map(|why| format!("{}: {why}", c.name)))
-            .collect();
-        assert!(report.passed() > 0, "{}: no cases ran", report.family);
-        assert!(
-            failures.is_empty(),
-            "{}: {} failed:\n{}",
-            report.family,
-            failures.len(),
-            failures.join("\n")
-        );
-    }
+    common::assert_families_pass(&workspace_vectors(), requested);
 }
 
 #[test]

@@ -38,6 +38,40 @@ pub(crate) fn to_library(paper: &[u8], shard: &mut [u8]) {
     tail_to_library(paper_tail, shard_tail);
 }
 
+/// [`to_library`] that also copies `paper` into `copy` in the same pass, so that encoding reads the
+/// data once for both the output chunk and the coder's shard.
+#[inline]
+pub(crate) fn to_library_copying(paper: &[u8], shard: &mut [u8], copy: &mut [u8]) {
+    debug_assert_eq!(paper.len(), copy.len());
+    if paper.len() < BLOCK {
+        copy.copy_from_slice(paper);
+        return tail_to_library(paper, shard);
+    }
+    let whole = paper.len() / BLOCK * BLOCK;
+    let (paper_blocks, paper_tail) = paper.split_at(whole);
+    let (shard_blocks, shard_tail) = shard.split_at_mut(whole);
+    let (copy_blocks, copy_tail) = copy.split_at_mut(whole);
+    for ((src, dst), out) in paper_blocks
+        .chunks_exact(BLOCK)
+        .zip(shard_blocks.chunks_exact_mut(BLOCK))
+        .zip(copy_blocks.chunks_exact_mut(BLOCK))
+    {
+        out.copy_from_slice(src);
+        let mut words = [0u16; HALF];
+        for (word, pair) in words.iter_mut().zip(src.chunks_exact(2)) {
+            *word = u16::from_le_bytes([pair[0], pair[1]]);
+        }
+        let mut block = [0u8; BLOCK];
+        for (t, &word) in words.iter().enumerate() {
+            block[t] = word as u8;
+            block[HALF + t] = (word >> 8) as u8;
+        }
+        dst.copy_from_slice(&block);
+    }
+    copy_tail.copy_from_slice(paper_tail);
+    tail_to_library(paper_tail, shard_tail);
+}
+
 /// A final partial block: `m` words become `m` low bytes, then `m` high bytes.
 #[inline]
 fn tail_to_library(paper: &[u8], shard: &mut [u8]) {
@@ -117,6 +151,9 @@ mod tests {
             let mut back = vec![0; len];
             to_paper(&shard, &mut back);
             assert_eq!(back, paper, "len {len}");
+            let (mut shard_too, mut copy) = (vec![0; len], vec![0; len]);
+            to_library_copying(&paper, &mut shard_too, &mut copy);
+            assert_eq!((shard_too, copy), (shard, paper), "copying, len {len}");
         }
     }
 }

@@ -246,9 +246,14 @@ impl ErasureCoder {
         for (i, chunk) in originals.chunks_exact_mut(chunk_len).enumerate() {
             let from = (i * chunk_len).min(data.len());
             let to = (from + chunk_len).min(data.len());
-            chunk[..to - from].copy_from_slice(&data[from..to]);
-            chunk[to - from..].fill(0);
-            layout::to_library(chunk, shard);
+            if to - from == chunk_len {
+                // A whole chunk of data: read it once for the output chunk and the shard.
+                layout::to_library_copying(&data[from..to], shard, chunk);
+            } else {
+                chunk[..to - from].copy_from_slice(&data[from..to]);
+                chunk[to - from..].fill(0);
+                layout::to_library(chunk, shard);
+            }
             encoder.add_original_shard(&*shard)?;
         }
         let result = encoder.encode()?;

@@ -22,20 +22,26 @@ pub(crate) fn to_library(paper: &[u8], shard: &mut [u8]) {
     let (paper_blocks, paper_tail) = paper.split_at(whole);
     let (shard_blocks, shard_tail) = shard.split_at_mut(whole);
     for (src, dst) in paper_blocks.chunks_exact(BLOCK).zip(shard_blocks.chunks_exact_mut(BLOCK)) {
-        // Going through whole words and truncating lets the compiler use packing instructions; a byte
-        // gather with stride two stays scalar and is several times slower.
-        let mut words = [0u16; HALF];
-        for (word, pair) in words.iter_mut().zip(src.chunks_exact(2)) {
-            *word = u16::from_le_bytes([pair[0], pair[1]]);
-        }
-        let mut block = [0u8; BLOCK];
-        for (t, &word) in words.iter().enumerate() {
-            block[t] = word as u8;
-            block[HALF + t] = (word >> 8) as u8;
-        }
-        dst.copy_from_slice(&block);
+        block_to_library(src, dst);
     }
     tail_to_library(paper_tail, shard_tail);
+}
+
+/// One whole 64-byte block: 32 words become 32 low bytes, then 32 high bytes.
+#[inline(always)]
+fn block_to_library(src: &[u8], dst: &mut [u8]) {
+    // Going through whole words and truncating lets the compiler use packing instructions; a byte
+    // gather with stride two stays scalar and is several times slower.
+    let mut words = [0u16; HALF];
+    for (word, pair) in words.iter_mut().zip(src.chunks_exact(2)) {
+        *word = u16::from_le_bytes([pair[0], pair[1]]);
+    }
+    let mut block = [0u8; BLOCK];
+    for (t, &word) in words.iter().enumerate() {
+        block[t] = word as u8;
+        block[HALF + t] = (word >> 8) as u8;
+    }
+    dst.copy_from_slice(&block);
 }
 
 /// [`to_library`] that also copies `paper` into `copy` in the same pass, so that encoding reads the
@@ -57,16 +63,7 @@ pub(crate) fn to_library_copying(paper: &[u8], shard: &mut [u8], copy: &mut [u8]
         .zip(copy_blocks.chunks_exact_mut(BLOCK))
     {
         out.copy_from_slice(src);
-        let mut words = [0u16; HALF];
-        for (word, pair) in words.iter_mut().zip(src.chunks_exact(2)) {
-            *word = u16::from_le_bytes([pair[0], pair[1]]);
-        }
-        let mut block = [0u8; BLOCK];
-        for (t, &word) in words.iter().enumerate() {
-            block[t] = word as u8;
-            block[HALF + t] = (word >> 8) as u8;
-        }
-        dst.copy_from_slice(&block);
+        block_to_library(src, dst);
     }
     copy_tail.copy_from_slice(paper_tail);
     tail_to_library(paper_tail, shard_tail);

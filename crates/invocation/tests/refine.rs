@@ -3,18 +3,20 @@
 //! `compute-service` guest against an independent BLAKE2b, and hand-assembled programs for the
 //! cases no compiler emits. Expected values are worked out by hand from GP 0.7.2 §B.3 and §B.8.
 
+mod common;
 mod refine_common;
 
 use std::path::PathBuf;
 
+use common::partial_state;
 use orrery_codec::Encode;
-use orrery_invocation::accumulate::{accumulate, PartialState};
+use orrery_invocation::accumulate::accumulate;
 use orrery_invocation::codes::{index, HUH, NONE, OOB, WHO};
 use orrery_invocation::refine::{refine, refine_arguments, RefineInputs, RefineOutput};
 use orrery_invocation::testing::{Asm, RW, UNMAPPED};
 use orrery_invocation::{AccumulationInput, OperandTuple};
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ValidatorData, ValidatorsData};
-use orrery_types::constants::{AUTH_QUEUE_SIZE, MAX_PACKAGE_EXPORTS, MAX_SERVICE_CODE_SIZE, SEGMENT_SIZE};
+use orrery_state::ServiceAccount;
+use orrery_types::constants::{MAX_PACKAGE_EXPORTS, MAX_SERVICE_CODE_SIZE, SEGMENT_SIZE};
 use orrery_types::{WorkExecResult, WorkPackage};
 use refine_common::*;
 
@@ -62,22 +64,6 @@ fn test_service_blob() -> Vec<u8> {
     let account = &json["pre_state"]["accounts"][0]["data"];
     let blob = account["preimage_blobs"][0]["blob"].as_str().unwrap();
     hex::decode(blob.trim_start_matches("0x")).unwrap()
-}
-
-fn partial_state(accounts: Vec<(u32, ServiceAccount)>) -> PartialState {
-    let spec = spec();
-    PartialState {
-        accounts: accounts.into_iter().collect(),
-        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
-        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
-        privileges: Privileges {
-            bless: 0,
-            assign: vec![0; spec.cores_count.into()],
-            designate: 0,
-            register: 0,
-            always_acc: Default::default(),
-        },
-    }
 }
 
 #[test]

@@ -13,6 +13,8 @@ use orrery_types::{ChainSpec, Hash, ServiceId, TimeSlot};
 
 #[allow(unused_imports)]
 pub use orrery_invocation::testing::RO_BYTE;
+// Not every test binary that shares this module uses every name.
+#[allow(unused_imports)]
 pub use orrery_invocation::testing::{Asm, RO, RW, UNMAPPED};
 
 pub fn spec() -> ChainSpec {

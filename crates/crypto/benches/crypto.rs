@@ -11,6 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use orrery_crypto::bandersnatch::{ietf_vrf_verify, PublicKey, RingContext, SecretKey};
 use orrery_crypto::{ed25519_verify, ed25519_verify_batch};
 
+const TINY_RING: usize = 6;
 const FULL_RING: usize = 1023;
 
 fn srs_path() -> std::path::PathBuf {
@@ -25,26 +26,34 @@ fn ring(size: usize) -> (Vec<SecretKey>, Vec<PublicKey>) {
 }
 
 fn ring_vrf(c: &mut Criterion) {
-    let path = srs_path();
-    let (secrets, keys) = ring(FULL_RING);
+    // The vectors' two networks: `tiny` (6 validators, every trace) and `full` (1023).
+    for size in [TINY_RING, FULL_RING] {
+        ring_vrf_of(c, size);
+    }
+}
 
-    slow_group(c, "bandersnatch::ring_context").bench_function(format!("ring={FULL_RING}"), |b| {
-        b.iter(|| RingContext::from_srs_file(&path, FULL_RING).unwrap())
+fn ring_vrf_of(c: &mut Criterion, size: usize) {
+    let path = srs_path();
+    let (secrets, keys) = ring(size);
+
+    slow_group(c, "bandersnatch::ring_context").bench_function(format!("ring={size}"), |b| {
+        b.iter(|| RingContext::from_srs_file(&path, size).unwrap())
     });
-    let ctx = RingContext::from_srs_file(&path, FULL_RING).unwrap();
-    slow_group(c, "bandersnatch::ring_root")
-        .bench_function(format!("ring={FULL_RING}"), |b| b.iter(|| ctx.ring_root(black_box(&keys)).unwrap()));
+    let ctx = RingContext::from_srs_file(&path, size).unwrap();
+    slow_group(c, "bandersnatch::ring_root").bench_function(format!("ring={size}"), |b| {
+        b.iter(|| ctx.ring_root_uncached(black_box(&keys)).unwrap())
+    });
     let root = ctx.ring_root(&keys).unwrap();
     slow_group(c, "bandersnatch::ring_verifier")
-        .bench_function(format!("ring={FULL_RING}"), |b| b.iter(|| ctx.verifier(black_box(&root)).unwrap()));
-    let prover = ctx.prover(&keys, 17).unwrap();
+        .bench_function(format!("ring={size}"), |b| b.iter(|| ctx.verifier(black_box(&root)).unwrap()));
+    let prover = ctx.prover(&keys, 3).unwrap();
     let input = [&b"jam_ticket_seal"[..], &[9u8; 32], &[1]].concat();
-    slow_group(c, "bandersnatch::ring_sign").bench_function(format!("ring={FULL_RING}"), |b| {
-        b.iter(|| secrets[17].ring_sign(&prover, black_box(&input), &[]).unwrap())
+    slow_group(c, "bandersnatch::ring_sign").bench_function(format!("ring={size}"), |b| {
+        b.iter(|| secrets[3].ring_sign(&prover, black_box(&input), &[]).unwrap())
     });
-    let proof = secrets[17].ring_sign(&prover, &input, &[]).unwrap();
+    let proof = secrets[3].ring_sign(&prover, &input, &[]).unwrap();
     let verifier = ctx.verifier(&root).unwrap();
-    slow_group(c, "bandersnatch::ring_verify").bench_function(format!("ring={FULL_RING}"), |b| {
+    slow_group(c, "bandersnatch::ring_verify").bench_function(format!("ring={size}"), |b| {
         b.iter(|| verifier.verify(black_box(&input), &[], black_box(&proof)).unwrap())
     });
 }

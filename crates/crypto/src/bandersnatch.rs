@@ -27,6 +27,8 @@ use ark_vrf::reexports::ark_serialize::{CanonicalDeserialize, CanonicalSerialize
 use ark_vrf::suites::bandersnatch as suite;
 use ark_vrf::{ietf, ring};
 
+mod ietf_verifier;
+
 /// The length of a Bandersnatch public key (`H^B`): a compressed Twisted Edwards point.
 pub const PUBLIC_LEN: usize = 32;
 /// The length of an IETF VRF signature (`F^m_k⟨c⟩ ⊂ Y_96`).
@@ -107,6 +109,7 @@ fn check_len(bytes: &[u8], expected: usize) -> Result<()> {
 }
 
 /// Decodes a public key, failing unless it is a point of the prime-order subgroup.
+#[cfg(test)]
 fn public_from_bytes(public: &PublicKey) -> Result<suite::Public> {
     point_from_bytes(public).map(suite::Public::from).ok_or(BandersnatchError::BadPublicKey)
 }
@@ -132,6 +135,17 @@ pub fn vrf_output(signature: &[u8]) -> Result<VrfOutput> {
 
 /// Verifies an IETF VRF signature `s ∈ F^aux_public⟨input⟩` and returns `Y(s)`.
 pub fn ietf_vrf_verify(public: &PublicKey, input: &[u8], aux: &[u8], signature: &[u8]) -> Result<VrfOutput> {
+    ietf_verifier::verify(public, input, aux, signature).map(|output| output_hash(&output))
+}
+
+/// [`ietf_vrf_verify`] through `ark_vrf`'s own verifier: the reference the fast path is tested against.
+#[cfg(test)]
+fn ietf_vrf_verify_reference(
+    public: &PublicKey,
+    input: &[u8],
+    aux: &[u8],
+    signature: &[u8],
+) -> Result<VrfOutput> {
     check_len(signature, SIGNATURE_LEN)?;
     let public = public_from_bytes(public)?;
     let output = decode_output(signature)?;
@@ -315,11 +329,7 @@ impl RingContext {
     pub fn ring_root(&self, keys: &[PublicKey]) -> Result<RingRoot> {
         // Checked first, so that only valid key sets are remembered.
         let points = self.ring_points(keys)?;
-        let compute = || {
-            let commitment = self.params.verifier_key(&points).commitment();
-            let mut out = [0u8; RING_ROOT_LEN];
-            commitment.serialize_compressed(&mut out[..]).ok().map(|()| out)
-        };
+        let compute = || self.root_of_points(&points);
         let cell = match self.roots.lock() {
             Ok(mut roots) => match roots.iter().find(|(k, _)| k.as_slice() == keys) {
                 Some((_, cell)) => cell.clone(),
@@ -336,6 +346,18 @@ impl RingContext {
             Err(_) => RootCell::default(),
         };
         (*cell.get_or_init(compute)).ok_or(BandersnatchError::MalformedRingRoot)
+    }
+
+    /// `O(keys)` computed afresh, neither looked up nor remembered (for measuring its cost).
+    pub fn ring_root_uncached(&self, keys: &[PublicKey]) -> Result<RingRoot> {
+        let points = self.ring_points(keys)?;
+        self.root_of_points(&points).ok_or(BandersnatchError::MalformedRingRoot)
+    }
+
+    fn root_of_points(&self, points: &[suite::AffinePoint]) -> Option<RingRoot> {
+        let commitment = self.params.verifier_key(points).commitment();
+        let mut out = [0u8; RING_ROOT_LEN];
+        commitment.serialize_compressed(&mut out[..]).ok().map(|()| out)
     }
 
     /// The ring root of `keys` if it is remembered and computed: whether [`Self::ring_root`]
@@ -542,6 +564,35 @@ mod tests {
         let other_aux = secret.ietf_sign(b"$jam_entropy context", b"").unwrap();
         assert_eq!(ietf_vrf_verify(&public, b"$jam_entropy context", b"", &other_aux).unwrap(), out);
         assert_ne!(secret.ietf_sign(b"another context", b"").unwrap()[..32], signature[..32]);
+    }
+
+    /// The fast verifier decides as `ark-vrf`'s on valid signatures, on every single-byte change of
+    /// them (output point, challenge, response), on other keys, inputs and additional data.
+    #[test]
+    fn ietf_verification_agrees_with_ark_vrf() {
+        let secrets: Vec<_> = (0u8..4).map(|i| SecretKey::from_seed(&[i; 32])).collect();
+        for (n, secret) in secrets.iter().enumerate() {
+            let input = [b"jam_fallback_seal".as_slice(), &[n as u8; 32]].concat();
+            let aux = vec![n as u8; 40 * n];
+            let signature = secret.ietf_sign(&input, &aux).unwrap();
+            let public = secret.public();
+            let both = |public: &PublicKey, input: &[u8], aux: &[u8], signature: &[u8]| {
+                let fast = ietf_vrf_verify(public, input, aux, signature);
+                assert_eq!(fast, ietf_vrf_verify_reference(public, input, aux, signature));
+                fast
+            };
+            assert!(both(&public, &input, &aux, &signature).is_ok());
+            assert!(both(&secrets[(n + 1) % 4].public(), &input, &aux, &signature).is_err());
+            assert!(both(&public, b"other input", &aux, &signature).is_err());
+            assert!(both(&public, &input, b"other aux", &signature).is_err());
+            for at in 0..SIGNATURE_LEN {
+                for change in [1u8, 0x80, 0xff] {
+                    let mut bad = signature;
+                    bad[at] ^= change;
+                    assert!(both(&public, &input, &aux, &bad).is_err(), "byte {at} ^ {change:#x}");
+                }
+            }
+        }
     }
 
     #[test]

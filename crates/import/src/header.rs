@@ -2,7 +2,7 @@
 //! index, and the seal and entropy-source signatures.
 
 use orrery_codec::Encode;
-use orrery_crypto::bandersnatch::{ietf_vrf_verify, VrfOutput};
+use orrery_crypto::bandersnatch::{ietf_vrf_verify, vrf_output, VrfOutput};
 use orrery_crypto::{blake2b_256, context};
 use orrery_state::{State, TicketsOrKeys};
 use orrery_stf::safrole::{ticket_vrf_input, SafroleOutput};
@@ -127,27 +127,33 @@ pub(crate) fn check_seal(
     let key = &author.bandersnatch;
     let entropy = &safrole.entropy.0[3];
     let phase = (header.slot % spec.epoch_length) as usize;
-    let unsigned = header.encode_unsigned();
-    let seal_output: VrfOutput = match &safrole.safrole.sealing_keys {
+    // What the seal must be: a ticket's VRF (its id the seal's output) or the slot's fallback key.
+    let (seal_input, ticket_id) = match &safrole.safrole.sealing_keys {
         TicketsOrKeys::Tickets(tickets) => {
             let ticket = tickets.get(phase).ok_or(HeaderError::BadSeal)?;
-            let input = ticket_vrf_input(entropy, ticket.attempt);
-            let output =
-                ietf_vrf_verify(key, &input, &unsigned, &header.seal).map_err(|_| HeaderError::BadSeal)?;
-            if output != ticket.id {
-                return Err(HeaderError::TicketMismatch);
-            }
-            output
+            (ticket_vrf_input(entropy, ticket.attempt), Some(ticket.id))
         }
         TicketsOrKeys::Keys(keys) => {
             if keys.get(phase) != Some(key) {
                 return Err(HeaderError::UnexpectedAuthor);
             }
-            let input = [context::FALLBACK_SEAL, entropy.as_slice()].concat();
-            ietf_vrf_verify(key, &input, &unsigned, &header.seal).map_err(|_| HeaderError::BadSeal)?
+            ([context::FALLBACK_SEAL, entropy.as_slice()].concat(), None)
         }
     };
-    let input = [context::ENTROPY, seal_output.as_slice()].concat();
-    ietf_vrf_verify(key, &input, &[], &header.entropy_source).map_err(|_| HeaderError::BadEntropySource)?;
+    // The entropy source signs the seal's output, which can be read before the seal is verified:
+    // the two checks run side by side, and their verdicts are taken in the paper's order.
+    let seal_output: VrfOutput = vrf_output(&header.seal).map_err(|_| HeaderError::BadSeal)?;
+    let entropy_input = [context::ENTROPY, seal_output.as_slice()].concat();
+    let unsigned = header.encode_unsigned();
+    let (seal, entropy_source) = rayon::join(
+        || ietf_vrf_verify(key, &seal_input, &unsigned, &header.seal),
+        || ietf_vrf_verify(key, &entropy_input, &[], &header.entropy_source),
+    );
+    let verified = seal.map_err(|_| HeaderError::BadSeal)?;
+    debug_assert_eq!(verified, seal_output);
+    if ticket_id.is_some_and(|id| id != seal_output) {
+        return Err(HeaderError::TicketMismatch);
+    }
+    entropy_source.map_err(|_| HeaderError::BadEntropySource)?;
     Ok(())
 }

@@ -1,0 +1,201 @@
+//! IETF VRF verification (RFC 9381 §5.3 with additional data, as `ark-vrf` defines it for
+//! `Bandersnatch_SHA-512_ELL2`) arranged for block import, where it runs twice per block.
+//!
+//! `ark-vrf`'s verifier decodes and subgroup-checks the public key on every call and computes
+//! `U = s·G − c·Y` and `V = s·I − c·O` as four separate double-and-add multiplications. Here:
+//! - a public key is decoded, checked and prepared once (its table of odd multiples) and kept in
+//!   a small process-wide cache: a block's author signs with one of a few hundred known keys;
+//! - `U` and `V` are each one interleaved (Straus) wNAF multiplication, sharing the doublings of
+//!   their two terms, with a fixed table for the generator;
+//! - the output point's subgroup check (`r·O = 0`, what `ark-serialize` does on a checked decode)
+//!   reuses the table of `O` that `V` needs anyway.
+//!
+//! The result is the same accept/reject decision and the same output as `ark_vrf::ietf::Verifier`
+//! for every input: the challenge is computed by the suite's own function over the same points,
+//! and the tests compare the two on valid, tampered and malformed signatures.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ark_vrf::reexports::ark_ec::{AffineRepr, CurveGroup};
+use ark_vrf::reexports::ark_ff::{AdditiveGroup, BigInteger, PrimeField, Zero};
+use ark_vrf::reexports::ark_serialize::CanonicalDeserialize;
+use ark_vrf::suites::bandersnatch as suite;
+use ark_vrf::Suite;
+
+use super::{BandersnatchError, PublicKey, Result, POINT_LEN};
+
+type Affine = suite::AffinePoint;
+type Projective = <Affine as AffineRepr>::Group;
+type Scalar = suite::ScalarField;
+type ScalarBits = <Scalar as PrimeField>::BigInt;
+
+/// wNAF widths: wider for the points whose tables are built once (more entries, fewer additions).
+const GENERATOR_WINDOW: usize = 8;
+const KEY_WINDOW: usize = 6;
+const POINT_WINDOW: usize = 5;
+
+/// How many prepared keys the cache holds before it starts over (a few validator sets' worth).
+const KEY_CACHE_LIMIT: usize = 4096;
+
+/// `P, 3P, 5P, …, (2^(w−1) − 1)P`: the multiples a width-`w` wNAF digit selects.
+struct OddMultiples(Vec<Affine>);
+
+impl OddMultiples {
+    fn new(point: Projective, window: usize) -> Self {
+        let count = 1 << (window - 2);
+        let double = point.double();
+        let mut multiples = Vec::with_capacity(count);
+        let mut next = point;
+        for _ in 0..count {
+            multiples.push(next);
+            next += &double;
+        }
+        Self(Projective::normalize_batch(&multiples))
+    }
+
+    /// Adds `digit · P` to `acc` for an odd wNAF digit (zero adds nothing).
+    #[inline]
+    fn add_digit(&self, acc: &mut Projective, digit: i64) {
+        // |digit| < 2^(w−1) and odd, so (|digit| − 1) / 2 indexes the table.
+        let index = (digit.unsigned_abs() / 2) as usize;
+        if digit > 0 {
+            *acc += &self.0[index];
+        } else if digit < 0 {
+            *acc -= &self.0[index];
+        }
+    }
+}
+
+/// `Σ kᵢ·Pᵢ` by interleaved wNAF: one shared run of doublings, each term adding its own digits.
+fn multi_scalar_mul(terms: &[(&ScalarBits, &OddMultiples, usize)]) -> Projective {
+    let digits: Vec<Vec<i64>> = terms
+        .iter()
+        // A width in 2..64 always yields digits.
+        .map(|(k, _, window)| k.find_wnaf(*window).unwrap_or_default())
+        .collect();
+    let len = digits.iter().map(Vec::len).max().unwrap_or(0);
+    let mut acc = Projective::zero();
+    for i in (0..len).rev() {
+        acc.double_in_place();
+        for (term, digits) in terms.iter().zip(&digits) {
+            if let Some(&digit) = digits.get(i) {
+                term.1.add_digit(&mut acc, digit);
+            }
+        }
+    }
+    acc
+}
+
+fn generator_table() -> &'static OddMultiples {
+    static TABLE: OnceLock<OddMultiples> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        OddMultiples::new(suite::BandersnatchSha512Ell2::generator().into_group(), GENERATOR_WINDOW)
+    })
+}
+
+/// A public key decoded, subgroup-checked, with its odd multiples.
+struct PreparedKey {
+    point: Affine,
+    table: OddMultiples,
+}
+
+fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
+    static KEYS: OnceLock<Mutex<HashMap<PublicKey, Arc<PreparedKey>>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    if let Some(key) = keys.lock().ok().and_then(|k| k.get(public).cloned()) {
+        return Ok(key);
+    }
+    let point = super::point_from_bytes(public).ok_or(BandersnatchError::BadPublicKey)?;
+    let key = Arc::new(PreparedKey { point, table: OddMultiples::new(point.into_group(), KEY_WINDOW) });
+    // A poisoned lock only loses the cache, never the answer.
+    if let Ok(mut keys) = keys.lock() {
+        if keys.len() >= KEY_CACHE_LIMIT {
+            keys.clear();
+        }
+        keys.insert(*public, key.clone());
+    }
+    Ok(key)
+}
+
+/// `r`, the order of the prime-order subgroup: `r·P = 0` exactly for its points.
+const GROUP_ORDER: ScalarBits = Scalar::MODULUS;
+
+/// Verifies `signature` (output point ‖ challenge ‖ response) by `public` on `input` with `aux`;
+/// returns the output point. Decides exactly as `ark_vrf::ietf::Verifier::verify` after a checked
+/// decode of the key, the output point and the proof.
+pub(super) fn verify(
+    public: &PublicKey,
+    input: &[u8],
+    aux: &[u8],
+    signature: &[u8],
+) -> Result<suite::Output> {
+    super::check_len(signature, super::SIGNATURE_LEN)?;
+    let key = prepared_key(public)?;
+    // On the curve by construction; the subgroup is checked below with the table `V` needs.
+    let output = Affine::deserialize_compressed_unchecked(&signature[..POINT_LEN])
+        .map_err(|_| BandersnatchError::MalformedProof)?;
+    let proof = suite::IetfProof::deserialize_compressed(&signature[POINT_LEN..])
+        .map_err(|_| BandersnatchError::MalformedProof)?;
+    let output_table = OddMultiples::new(output.into_group(), POINT_WINDOW);
+    if !multi_scalar_mul(&[(&GROUP_ORDER, &output_table, POINT_WINDOW)]).is_zero() {
+        return Err(BandersnatchError::MalformedProof);
+    }
+    let input = super::input_point(input)?;
+
+    let s = proof.s.into_bigint();
+    let minus_c = (-proof.c).into_bigint();
+    let u =
+        multi_scalar_mul(&[(&s, generator_table(), GENERATOR_WINDOW), (&minus_c, &key.table, KEY_WINDOW)]);
+    let input_table = OddMultiples::new(input.0.into_group(), POINT_WINDOW);
+    let v = multi_scalar_mul(&[(&s, &input_table, POINT_WINDOW), (&minus_c, &output_table, POINT_WINDOW)]);
+    let uv = Projective::normalize_batch(&[u, v]);
+
+    let expected =
+        suite::BandersnatchSha512Ell2::challenge(&[&key.point, &input.0, &output, &uv[0], &uv[1]], aux);
+    if expected != proof.c {
+        return Err(BandersnatchError::VerificationFailed);
+    }
+    Ok(suite::Output::from(output))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_vrf::reexports::ark_ff::UniformRand;
+    use ark_vrf::reexports::ark_std::test_rng;
+
+    #[test]
+    fn multi_scalar_mul_matches_plain_multiplication() {
+        let rng = &mut test_rng();
+        for _ in 0..20 {
+            let (p, q) = (Projective::rand(rng), Projective::rand(rng));
+            let (a, b) = (Scalar::rand(rng), Scalar::rand(rng));
+            for (wp, wq) in [(4, 5), (5, 5), (8, 6), (2, 3)] {
+                let got = multi_scalar_mul(&[
+                    (&a.into_bigint(), &OddMultiples::new(p, wp), wp),
+                    (&b.into_bigint(), &OddMultiples::new(q, wq), wq),
+                ]);
+                assert_eq!(got, p * a + q * b);
+            }
+        }
+        let p = Projective::rand(rng);
+        let zero = Scalar::zero().into_bigint();
+        assert!(multi_scalar_mul(&[(&zero, &OddMultiples::new(p, 5), 5)]).is_zero());
+    }
+
+    #[test]
+    fn order_multiple_is_zero_only_in_the_subgroup() {
+        let rng = &mut test_rng();
+        let table = |p: Projective| OddMultiples::new(p, POINT_WINDOW);
+        let p = Projective::rand(rng);
+        assert!(multi_scalar_mul(&[(&GROUP_ORDER, &table(p), POINT_WINDOW)]).is_zero());
+        // (0, −1) has order 2: outside the prime-order subgroup, and so is anything it is added to.
+        let two_torsion = Affine::new_unchecked(Zero::zero(), -<Affine as AffineRepr>::BaseField::from(1u8));
+        assert!(two_torsion.is_on_curve());
+        assert!(
+            !multi_scalar_mul(&[(&GROUP_ORDER, &table(two_torsion.into_group()), POINT_WINDOW)]).is_zero()
+        );
+        assert!(!multi_scalar_mul(&[(&GROUP_ORDER, &table(p + two_torsion), POINT_WINDOW)]).is_zero());
+    }
+}

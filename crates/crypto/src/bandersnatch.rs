@@ -243,6 +243,15 @@ pub struct RingContext {
     /// root still being computed is there too, so a second caller waits for it instead of
     /// computing it again.
     roots: std::sync::Mutex<Vec<(Vec<PublicKey>, RootCell)>>,
+    /// Verifiers of the last few roots (see [`RingContext::verifier`]).
+    verifiers: std::sync::Mutex<Vec<(RingRoot, std::sync::Arc<RingVerifier>)>>,
+    /// The commitment of a ring of padding only, with the SRS in Lagrange form: a ring root is
+    /// then this plus one MSM over the keys alone, where indexing the whole ring commits to every
+    /// column over the whole domain. Built on first use (it costs an inverse FFT over G1).
+    builder: std::sync::OnceLock<(
+        suite::RingVerifierKeyBuilder,
+        ring::RingBuilderPcsParams<suite::BandersnatchSha512Ell2>,
+    )>,
 }
 
 /// A ring root, once computed (`None` if serializing it failed).
@@ -286,7 +295,13 @@ impl RingContext {
                 ark_vrf::ring::pcs_domain_size::<suite::BandersnatchSha512Ell2>(ring_size)
             ))
         })?;
-        Ok(Self { params, ring_size, roots: Default::default() })
+        Ok(Self {
+            params,
+            ring_size,
+            roots: Default::default(),
+            verifiers: Default::default(),
+            builder: Default::default(),
+        })
     }
 
     /// The ring size this context was built for.
@@ -355,7 +370,11 @@ impl RingContext {
     }
 
     fn root_of_points(&self, points: &[suite::AffinePoint]) -> Option<RingRoot> {
-        let commitment = self.params.verifier_key(points).commitment();
+        let (empty, lagrange) = self.builder.get_or_init(|| self.params.verifier_key_builder());
+        let mut builder = empty.clone();
+        // `ring_points` has checked that the keys fit; the lookup cannot miss for a ring that fits.
+        builder.append(points, lagrange).ok()?;
+        let commitment = builder.finalize().commitment();
         let mut out = [0u8; RING_ROOT_LEN];
         commitment.serialize_compressed(&mut out[..]).ok().map(|()| out)
     }
@@ -367,9 +386,31 @@ impl RingContext {
         roots.iter().find(|(k, _)| k.as_slice() == keys).and_then(|(_, cell)| cell.get().copied().flatten())
     }
 
-    /// A verifier for proofs against `root`. Reuse it for all the proofs of one root (a block's
-    /// tickets): building it prepares the pairing key.
-    pub fn verifier(&self, root: &RingRoot) -> Result<RingVerifier> {
+    /// A verifier for proofs against `root`, shared: the context remembers the verifiers of the
+    /// last few roots, since every ticket block of an epoch checks against the same root and
+    /// building one prepares the pairing key.
+    pub fn verifier(&self, root: &RingRoot) -> Result<std::sync::Arc<RingVerifier>> {
+        let remembered = |verifiers: &Vec<(RingRoot, std::sync::Arc<RingVerifier>)>| {
+            verifiers.iter().find(|(r, _)| r == root).map(|(_, v)| v.clone())
+        };
+        if let Some(verifier) = self.verifiers.lock().ok().and_then(|v| remembered(&v)) {
+            return Ok(verifier);
+        }
+        let verifier = std::sync::Arc::new(self.verifier_uncached(root)?);
+        // A poisoned lock only loses the memory, never the answer.
+        if let Ok(mut verifiers) = self.verifiers.lock() {
+            if remembered(&verifiers).is_none() {
+                if verifiers.len() == REMEMBERED_ROOTS {
+                    verifiers.remove(0);
+                }
+                verifiers.push((*root, verifier.clone()));
+            }
+        }
+        Ok(verifier)
+    }
+
+    /// A verifier for proofs against `root`, built afresh (for measuring its cost).
+    pub fn verifier_uncached(&self, root: &RingRoot) -> Result<RingVerifier> {
         let commitment = suite::RingCommitment::deserialize_compressed(&root[..])
             .map_err(|_| BandersnatchError::MalformedRingRoot)?;
         let key = self.params.verifier_key_from_commitment(commitment);

@@ -18,13 +18,14 @@
 
 use std::collections::BTreeSet;
 
-use orrery_crypto::bandersnatch::{vrf_output, RingContext};
+use orrery_crypto::bandersnatch::{vrf_output, RingContext, RingRoot};
 use orrery_crypto::{blake2b_256_concat, context};
 use orrery_state::{EntropyBuffer, SafroleState, TicketsOrKeys, ValidatorData, ValidatorsData};
 use orrery_types::{
     BandersnatchPublic, ChainSpec, Ed25519Public, Entropy, EpochMark, EpochMarkValidatorKeys, Hash,
     TicketBody, TicketEnvelope, TicketsMark, TimeSlot,
 };
+use rayon::prelude::*;
 
 /// Why a block fails the Safrole transition. Codes are the vectors' names where the vectors have
 /// one; the vectors name no error for the two conditions the paper adds (too many tickets, a useless
@@ -122,6 +123,36 @@ pub struct SafroleOutput {
     pub tickets_mark: Option<TicketsMark>,
 }
 
+/// The ring proofs of a block's tickets, every other Safrole rule having passed: what
+/// [`apply_deferring_proofs`] leaves for the caller to verify.
+#[derive(Debug, Clone)]
+pub struct TicketProofs<'a> {
+    /// `γ'_Z`, the root the proofs are checked against.
+    ring_root: RingRoot,
+    /// `η'_2`, the contest's entropy.
+    entropy: Entropy,
+    tickets: &'a [TicketEnvelope],
+}
+
+impl TicketProofs<'_> {
+    /// Verifies every proof (eq. 6.29), on as many threads as the rayon pool has: each costs
+    /// milliseconds, and a block may carry `K` of them.
+    pub fn verify(&self, ring: &RingContext) -> Result<(), SafroleError> {
+        if self.tickets.is_empty() {
+            return Ok(());
+        }
+        let verifier = ring.verifier(&self.ring_root).map_err(|_| SafroleError::BadTicketProof)?;
+        self.tickets.par_iter().try_for_each(|ticket| {
+            let input = ticket_vrf_input(&self.entropy, ticket.attempt);
+            // The id this output hashes to is the one the checks of `apply` used.
+            verifier
+                .verify(&input, &[], &ticket.signature)
+                .map(drop)
+                .map_err(|_| SafroleError::BadTicketProof)
+        })
+    }
+}
+
 /// Applies the block to Safrole's state (GP eqs. 6.1–6.35).
 pub fn apply(
     spec: &ChainSpec,
@@ -129,6 +160,21 @@ pub fn apply(
     prior: SafroleInput<'_>,
     block: SafroleBlock<'_>,
 ) -> Result<SafroleOutput, SafroleError> {
+    let (output, proofs) = apply_deferring_proofs(spec, ring, prior, block)?;
+    proofs.verify(ring)?;
+    Ok(output)
+}
+
+/// [`apply`] but for the tickets' ring proofs, which are returned unverified: block import checks
+/// them alongside the rest of the block. The output means nothing until they have passed. The
+/// ticket ids are read from the proofs' output points, and nothing after the proofs can fail, so
+/// an error here and then from [`TicketProofs::verify`] is the error `apply` gives.
+pub fn apply_deferring_proofs<'a>(
+    spec: &ChainSpec,
+    ring: &RingContext,
+    prior: SafroleInput<'_>,
+    block: SafroleBlock<'a>,
+) -> Result<(SafroleOutput, TicketProofs<'a>), SafroleError> {
     let validators = usize::from(spec.validators_count);
     if ring.ring_size() != validators {
         return Err(SafroleError::RingSize { context: ring.ring_size(), validators });
@@ -226,17 +272,9 @@ pub fn apply(
         (gamma.pending_validators.clone(), gamma.ring_root, prior.active.clone(), prior.previous.clone())
     };
 
-    // The proofs, against the posterior root (eq. 6.29): `F̄^[]_{γ'_Z}⟨X_T ⌢ η'_2 ⌢ attempt⟩`.
-    if !tickets.is_empty() {
-        let verifier = ring.verifier(&ring_root).map_err(|_| SafroleError::BadTicketProof)?;
-        for (ticket, body) in tickets.iter().zip(&new) {
-            let input = ticket_vrf_input(&contest_entropy, ticket.attempt);
-            let id =
-                verifier.verify(&input, &[], &ticket.signature).map_err(|_| SafroleError::BadTicketProof)?;
-            // The verified output is the one the checks above used.
-            debug_assert_eq!(id, body.id);
-        }
-    }
+    // The proofs, against the posterior root (eq. 6.29): `F̄^[]_{γ'_Z}⟨X_T ⌢ η'_2 ⌢ attempt⟩`, left
+    // to the caller.
+    let proofs = TicketProofs { ring_root, entropy: contest_entropy, tickets };
 
     // γ'_S (eq. 6.24): the tickets if the contest that just closed filled the accumulator and ran
     // to its end in the epoch just ended; the same series within an epoch; else the fallback keys.
@@ -264,7 +302,7 @@ pub fn apply(
 
     // η'_0 (eq. 6.22).
     let accumulated = accumulate_entropy(&eta[0], &block.entropy_source);
-    Ok(SafroleOutput {
+    let output = SafroleOutput {
         slot: block.slot,
         entropy: EntropyBuffer([accumulated, rotated[0], rotated[1], rotated[2]]),
         previous,
@@ -277,7 +315,8 @@ pub fn apply(
         },
         epoch_mark,
         tickets_mark,
-    })
+    };
+    Ok((output, proofs))
 }
 
 /// `X_T ⌢ η ⌢ attempt`: the VRF input of a ticket for entropy `η` (eq. 6.29), and of a ticketed seal

@@ -126,11 +126,17 @@ fn decode_output(bytes: &[u8]) -> Result<suite::Output> {
 
 /// `Y(s)` of an IETF signature or ring proof, read from its output point without checking the proof.
 /// Only for signatures already verified or about to be: the value of an unverified one means nothing.
+///
+/// The point must decode to a curve point; whether it is in the prime-order subgroup is left to
+/// the verification, which checks it (a subgroup check costs as much as a scalar multiplication,
+/// and block import reads two outputs per block before verifying them).
 pub fn vrf_output(signature: &[u8]) -> Result<VrfOutput> {
     if signature.len() != SIGNATURE_LEN && signature.len() != RING_PROOF_LEN {
         return Err(BandersnatchError::BadLength { expected: SIGNATURE_LEN, got: signature.len() });
     }
-    decode_output(signature).map(|o| output_hash(&o))
+    let point = suite::AffinePoint::deserialize_compressed_unchecked(&signature[..POINT_LEN])
+        .map_err(|_| BandersnatchError::MalformedProof)?;
+    Ok(output_hash(&suite::Output::from(point)))
 }
 
 /// Verifies an IETF VRF signature `s ∈ F^aux_public⟨input⟩` and returns `Y(s)`.
@@ -245,13 +251,6 @@ pub struct RingContext {
     roots: std::sync::Mutex<Vec<(Vec<PublicKey>, RootCell)>>,
     /// Verifiers of the last few roots (see [`RingContext::verifier`]).
     verifiers: std::sync::Mutex<Vec<(RingRoot, std::sync::Arc<RingVerifier>)>>,
-    /// The commitment of a ring of padding only, with the SRS in Lagrange form: a ring root is
-    /// then this plus one MSM over the keys alone, where indexing the whole ring commits to every
-    /// column over the whole domain. Built on first use (it costs an inverse FFT over G1).
-    builder: std::sync::OnceLock<(
-        suite::RingVerifierKeyBuilder,
-        ring::RingBuilderPcsParams<suite::BandersnatchSha512Ell2>,
-    )>,
 }
 
 /// A ring root, once computed (`None` if serializing it failed).
@@ -295,13 +294,7 @@ impl RingContext {
                 ark_vrf::ring::pcs_domain_size::<suite::BandersnatchSha512Ell2>(ring_size)
             ))
         })?;
-        Ok(Self {
-            params,
-            ring_size,
-            roots: Default::default(),
-            verifiers: Default::default(),
-            builder: Default::default(),
-        })
+        Ok(Self { params, ring_size, roots: Default::default(), verifiers: Default::default() })
     }
 
     /// The ring size this context was built for.
@@ -370,11 +363,11 @@ impl RingContext {
     }
 
     fn root_of_points(&self, points: &[suite::AffinePoint]) -> Option<RingRoot> {
-        let (empty, lagrange) = self.builder.get_or_init(|| self.params.verifier_key_builder());
-        let mut builder = empty.clone();
-        // `ring_points` has checked that the keys fit; the lookup cannot miss for a ring that fits.
-        builder.append(points, lagrange).ok()?;
-        let commitment = builder.finalize().commitment();
+        // Indexing commits to every column over the whole domain. `ark-vrf`'s incremental builder
+        // would commit to the keys alone, but it first needs the SRS in Lagrange form, an inverse
+        // FFT over G1 that costs more (0.27 s at ring size 6) than the few roots a process
+        // computes, and would land on the import path of the first epoch change.
+        let commitment = self.params.verifier_key(points).commitment();
         let mut out = [0u8; RING_ROOT_LEN];
         commitment.serialize_compressed(&mut out[..]).ok().map(|()| out)
     }

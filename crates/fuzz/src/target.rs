@@ -193,6 +193,9 @@ impl Session {
         } else {
             HashMap::new()
         };
+        // The next epoch's ring root and the ring verifier: tens of milliseconds that would
+        // otherwise fall on the first ticket block or epoch change.
+        self.ctx.prepare(&state);
         self.remember(hash, Known { slot, parent: init.header.parent }, state);
         Ok(Message::StateRoot(root))
     }

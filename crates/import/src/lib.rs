@@ -136,6 +136,17 @@ impl ImportContext {
         started.is_ok()
     }
 
+    /// Readies what importing onto `state` will need and what costs milliseconds: the ring root
+    /// the next epoch change will ask for (computed here, on this thread, unless remembered) and
+    /// the verifier of the current ring root. For when a state is loaded (a node's start, a
+    /// fuzzer's `Initialize`), so that the first blocks do not pay for it; import is correct
+    /// without it.
+    pub fn prepare(&self, state: &ChainState) {
+        // Failures here are the import's to report, when a block needs the root.
+        let _ = self.ring.ring_root(&next_ring_keys(state.state()));
+        let _ = self.ring.verifier(&state.state().safrole.ring_root);
+    }
+
     /// Waits until no ring root is being computed ahead (for tests and benchmarks).
     pub fn wait_for_ring_roots(&self) {
         while self.computing.lock().is_ok_and(|c| c.is_some()) {

@@ -233,6 +233,7 @@ impl Chain {
         }
         // One batch: a crash leaves either no chain (the next run starts again) or all of it.
         db.commit(&batch)?;
+        ctx.prepare(&state);
         let nodes = HashMap::from([(hash, Node { slot, parent, state, changes: Vec::new() })]);
         let headers = HashMap::from([(hash, (slot, parent))]);
         Ok(Self {
@@ -323,9 +324,10 @@ impl Chain {
             }
             pending = rest;
         }
-        if !nodes.contains_key(&best) {
+        let Some(best_node) = nodes.get(&best) else {
             return Err(StoreError::Corrupt("the best block's state cannot be rebuilt".into()));
-        }
+        };
+        ctx.prepare(&best_node.state);
         let anchored = records.get(&genesis).is_none_or(|r| r.header.is_empty());
         Ok(Self { ctx, db, nodes, headers, genesis, anchored, best, finalized, finality_depth })
     }

@@ -5,8 +5,10 @@
 //! `U = s·G − c·Y` and `V = s·I − c·O` as four separate double-and-add multiplications. Here:
 //! - a public key is decoded, checked and prepared once (its table of odd multiples) and kept in
 //!   a small process-wide cache: a block's author signs with one of a few hundred known keys;
-//! - `U` and `V` are each one interleaved (Straus) wNAF multiplication, sharing the doublings of
-//!   their two terms, with a fixed table for the generator;
+//! - `U = s·G − c·Y` has fixed bases (the generator, and the key, whose multiples are kept with
+//!   it), so it is summed from precomputed multiples at every window position, with no doublings;
+//! - `V = s·I − c·O` is one interleaved (Straus) wNAF multiplication sharing the doublings of its
+//!   two terms;
 //! - the output point's subgroup check (`r·O = 0`, what `ark-serialize` does on a checked decode)
 //!   reuses the table of `O` that `V` needs anyway.
 //!
@@ -30,13 +32,78 @@ type Projective = <Affine as AffineRepr>::Group;
 type Scalar = suite::ScalarField;
 type ScalarBits = <Scalar as PrimeField>::BigInt;
 
-/// wNAF widths: wider for the points whose tables are built once (more entries, fewer additions).
-const GENERATOR_WINDOW: usize = 8;
-const KEY_WINDOW: usize = 6;
+/// wNAF width for the points of one call (the input and output points).
 const POINT_WINDOW: usize = 5;
+/// Fixed-base window widths: the generator's multiples are built once per process (33 windows
+/// of 128 points, 270 KB); a key's once per key (65 windows of 8 points, 33 KB).
+const GENERATOR_WINDOW: usize = 8;
+const KEY_WINDOW: usize = 4;
 
-/// How many prepared keys the cache holds before it starts over (a few validator sets' worth).
-const KEY_CACHE_LIMIT: usize = 4096;
+/// How many prepared keys the cache holds before it starts over (two full validator sets).
+const KEY_CACHE_LIMIT: usize = 2048;
+
+/// Multiples of one point at every window position, for `k·P` by additions alone: with `k`
+/// in signed digits of radix `2^w`, `k·P = Σ_j d_j · 2^(w·j) · P`, and every
+/// `|d_j| · 2^(w·j) · P` is an entry.
+struct FixedBase {
+    window: usize,
+    /// Window `j` holds `m · 2^(w·j) · P` for `m = 1 ..= 2^(w−1)`.
+    multiples: Vec<Affine>,
+}
+
+impl FixedBase {
+    fn new(point: Projective, window: usize) -> Self {
+        let half = 1 << (window - 1);
+        let mut multiples = Vec::with_capacity(Self::windows(window) * half);
+        let mut base = point;
+        for _ in 0..Self::windows(window) {
+            let mut next = base;
+            for _ in 0..half {
+                multiples.push(next);
+                next += &base;
+            }
+            for _ in 0..window {
+                base.double_in_place();
+            }
+        }
+        Self { window, multiples: Projective::normalize_batch(&multiples) }
+    }
+
+    /// Scalars are below `r < 2^253`; their signed digits may carry into one window more.
+    fn windows(window: usize) -> usize {
+        (Scalar::MODULUS_BIT_SIZE as usize).div_ceil(window) + 1
+    }
+
+    /// Adds `k · P` to `acc`, for `k < 2^253`.
+    fn add_multiple(&self, acc: &mut Projective, k: &ScalarBits) {
+        let half = 1i64 << (self.window - 1);
+        let mut carry = 0;
+        for (j, window) in self.multiples.chunks_exact(half as usize).enumerate() {
+            // A window's value plus the carry is in 0 ..= 2^w; above half it becomes negative.
+            let mut digit = bits(k, j * self.window, self.window) as i64 + carry;
+            carry = i64::from(digit > half);
+            digit -= carry << self.window;
+            match digit.cmp(&0) {
+                std::cmp::Ordering::Greater => *acc += &window[digit as usize - 1],
+                std::cmp::Ordering::Less => *acc -= &window[digit.unsigned_abs() as usize - 1],
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+    }
+}
+
+/// `width` bits of `k` from bit `at` (zeros above its top).
+fn bits(k: &ScalarBits, at: usize, width: usize) -> u64 {
+    let limbs = k.as_ref();
+    let (limb, shift) = (at / 64, at % 64);
+    let low = limbs.get(limb).map_or(0, |l| l >> shift);
+    let high = if shift != 0 && shift + width > 64 {
+        limbs.get(limb + 1).map_or(0, |l| l << (64 - shift))
+    } else {
+        0
+    };
+    (low | high) & ((1 << width) - 1)
+}
 
 /// `P, 3P, 5P, …, (2^(w−1) − 1)P`: the multiples a width-`w` wNAF digit selects.
 struct OddMultiples(Vec<Affine>);
@@ -87,17 +154,17 @@ fn multi_scalar_mul(terms: &[(&ScalarBits, &OddMultiples, usize)]) -> Projective
     acc
 }
 
-fn generator_table() -> &'static OddMultiples {
-    static TABLE: OnceLock<OddMultiples> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        OddMultiples::new(suite::BandersnatchSha512Ell2::generator().into_group(), GENERATOR_WINDOW)
+fn generator_multiples() -> &'static FixedBase {
+    static MULTIPLES: OnceLock<FixedBase> = OnceLock::new();
+    MULTIPLES.get_or_init(|| {
+        FixedBase::new(suite::BandersnatchSha512Ell2::generator().into_group(), GENERATOR_WINDOW)
     })
 }
 
-/// A public key decoded, subgroup-checked, with its odd multiples.
+/// A public key decoded, subgroup-checked, with its window multiples.
 struct PreparedKey {
     point: Affine,
-    table: OddMultiples,
+    multiples: FixedBase,
 }
 
 fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
@@ -107,7 +174,7 @@ fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
         return Ok(key);
     }
     let point = super::point_from_bytes(public).ok_or(BandersnatchError::BadPublicKey)?;
-    let key = Arc::new(PreparedKey { point, table: OddMultiples::new(point.into_group(), KEY_WINDOW) });
+    let key = Arc::new(PreparedKey { point, multiples: FixedBase::new(point.into_group(), KEY_WINDOW) });
     // A poisoned lock only loses the cache, never the answer.
     if let Ok(mut keys) = keys.lock() {
         if keys.len() >= KEY_CACHE_LIMIT {
@@ -145,8 +212,9 @@ pub(super) fn verify(
 
     let s = proof.s.into_bigint();
     let minus_c = (-proof.c).into_bigint();
-    let u =
-        multi_scalar_mul(&[(&s, generator_table(), GENERATOR_WINDOW), (&minus_c, &key.table, KEY_WINDOW)]);
+    let mut u = Projective::zero();
+    generator_multiples().add_multiple(&mut u, &s);
+    key.multiples.add_multiple(&mut u, &minus_c);
     let input_table = OddMultiples::new(input.0.into_group(), POINT_WINDOW);
     let v = multi_scalar_mul(&[(&s, &input_table, POINT_WINDOW), (&minus_c, &output_table, POINT_WINDOW)]);
     let uv = Projective::normalize_batch(&[u, v]);
@@ -182,6 +250,23 @@ mod tests {
         let p = Projective::rand(rng);
         let zero = Scalar::zero().into_bigint();
         assert!(multi_scalar_mul(&[(&zero, &OddMultiples::new(p, 5), 5)]).is_zero());
+    }
+
+    #[test]
+    fn fixed_base_multiples_match_plain_multiplication() {
+        let rng = &mut test_rng();
+        let p = Projective::rand(rng);
+        for window in [2, 4, 5, 8] {
+            let base = FixedBase::new(p, window);
+            let mut scalars: Vec<Scalar> = (0..10).map(|_| Scalar::rand(rng)).collect();
+            // Digits at the edges: zero, one, r − 1 (all ones near the top), and 2^k − 1.
+            scalars.extend([Scalar::zero(), Scalar::from(1u8), -Scalar::from(1u8), Scalar::from(u64::MAX)]);
+            for k in scalars {
+                let mut got = Projective::zero();
+                base.add_multiple(&mut got, &k.into_bigint());
+                assert_eq!(got, p * k, "window {window}");
+            }
+        }
     }
 
     #[test]

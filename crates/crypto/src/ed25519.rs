@@ -51,6 +51,38 @@ where
     Ok(())
 }
 
+/// Signatures gathered to be verified later, together: a sub-transition collects them while it
+/// checks everything else, and its caller may verify them alongside other work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ed25519Batch {
+    items: Vec<([u8; 32], Vec<u8>, [u8; 64])>,
+}
+
+impl Ed25519Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, public: [u8; 32], message: Vec<u8>, signature: [u8; 64]) {
+        self.items.push((public, message, signature));
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// [`ed25519_verify_batch`] over the items, in the order they were pushed.
+    pub fn verify(&self) -> Result<(), Ed25519BatchError> {
+        ed25519_verify_batch(
+            self.items.iter().map(|(public, message, signature)| (public, message.as_slice(), signature)),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

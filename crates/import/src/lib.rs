@@ -396,7 +396,7 @@ fn apply_extrinsics(
     let recent = history::correct_parent_state_root(&s.recent_blocks, header.parent_state_root);
 
     // ρ‡ and W (§11.2): assurances are signed by the prior active set κ (eq. 11.13).
-    let assured = assurances::apply(
+    let (assured, assurance_signatures) = assurances::apply_deferring_signatures(
         spec,
         &disputed.pending,
         &s.active_validators,
@@ -412,7 +412,7 @@ fn apply_extrinsics(
         s.ready_queue.0.iter().flatten().map(|r| &r.report),
         &s.pending_reports,
     );
-    let reported = reports::apply(
+    let reported = reports::apply_deferring_signatures(
         spec,
         &ReportsInput {
             slot,
@@ -428,7 +428,48 @@ fn apply_extrinsics(
             ancestry: options.ancestry.map(|a| a as &dyn Ancestry),
         },
         &extrinsic.guarantees,
-    )?;
+    );
+    let (reported, guarantee_signatures) = match reported {
+        Ok(reported) => reported,
+        Err(e) => {
+            // In the paper's order the assurers' signatures come before every guarantee rule.
+            assurance_signatures.verify().map_err(|_| AssurancesError::BadSignature)?;
+            return Err(e.into());
+        }
+    };
+
+    // The Ed25519 signatures of both (a batch multiplication each) beside the rest of the
+    // transition, whose outcome only counts once they have passed.
+    let (signatures, rest) = rayon::join(
+        || -> Result<(), BlockError> {
+            assurance_signatures.verify().map_err(|_| AssurancesError::BadSignature)?;
+            guarantee_signatures.verify().map_err(|_| ReportsError::BadSignature)?;
+            Ok(())
+        },
+        || accumulate_onwards(ctx, prior, block, safrole, disputed, recent, assured, reported),
+    );
+    signatures?;
+    rest
+}
+
+/// From the preimages on: accumulation, preimages, history, authorizations and statistics,
+/// giving σ' (the assurances and guarantees applied, their signatures not yet verified).
+#[allow(clippy::too_many_arguments)]
+fn accumulate_onwards(
+    ctx: &ImportContext,
+    prior: &ChainState,
+    block: &Block,
+    safrole: safrole::SafroleOutput,
+    disputed: disputes::DisputesOutput,
+    recent: orrery_state::RecentBlocks,
+    assured: assurances::AssurancesOutput,
+    reported: reports::ReportsOutput,
+) -> Result<State, BlockError> {
+    let spec = &ctx.spec;
+    let header = &block.header;
+    let extrinsic = &block.extrinsic;
+    let s = &prior.state;
+    let slot = header.slot;
 
     // E_P against the prior accounts (§12.4); integrated after accumulation.
     preimages::validate(&s.accounts, &extrinsic.preimages)?;

@@ -1,6 +1,6 @@
 //! Availability assurances: ρ† → ρ‡ and the newly available reports W (GP 0.7.2 §11.2).
 
-use orrery_crypto::{blake2b_256_concat, ed25519_verify_batch};
+use orrery_crypto::{blake2b_256_concat, Ed25519Batch};
 use orrery_state::{AvailabilityAssignments, ValidatorsData};
 use orrery_types::{AvailAssurance, ChainSpec, HeaderHash, TimeSlot, WorkReport};
 
@@ -55,10 +55,27 @@ pub fn apply(
     parent: &HeaderHash,
     assurances: &[AvailAssurance],
 ) -> Result<AssurancesOutput, AssurancesError> {
+    let (output, signatures) = apply_deferring_signatures(spec, pending, active, slot, parent, assurances)?;
+    signatures.verify().map_err(|_| AssurancesError::BadSignature)?;
+    Ok(output)
+}
+
+/// [`apply`] but for the assurers' signatures, returned unverified for the caller to verify
+/// (with [`AssurancesError::BadSignature`] if they fail) before the output means anything. Every
+/// other rule is checked first in `apply` too, and nothing can fail after the signatures, so
+/// this gives `apply`'s verdict.
+pub fn apply_deferring_signatures(
+    spec: &ChainSpec,
+    pending: &AvailabilityAssignments,
+    active: &ValidatorsData,
+    slot: TimeSlot,
+    parent: &HeaderHash,
+    assurances: &[AvailAssurance],
+) -> Result<(AssurancesOutput, Ed25519Batch), AssurancesError> {
     let cores = usize::from(spec.cores_count);
     // Structure first, then every signature in one batch: the signature checks dominate, and a
     // batch costs far less than as many single checks.
-    let mut signed = Vec::with_capacity(assurances.len());
+    let mut signed = Ed25519Batch::new();
     let mut previous: Option<u16> = None;
     for assurance in assurances {
         if assurance.anchor != *parent {
@@ -81,12 +98,8 @@ pub fn apply(
         }
         // X_A ⌢ H(E(H_p, f)): the parent and the packed bitfield, with no length prefix.
         let payload = blake2b_256_concat(&[parent, assurance.bitfield.as_bytes()]);
-        signed.push((&validator.ed25519, [contexts::AVAILABLE, &payload].concat(), &assurance.signature));
+        signed.push(validator.ed25519, [contexts::AVAILABLE, &payload].concat(), assurance.signature);
     }
-    ed25519_verify_batch(
-        signed.iter().map(|(key, message, signature)| (*key, message.as_slice(), *signature)),
-    )
-    .map_err(|_| AssurancesError::BadSignature)?;
 
     // A report is available once strictly more than two thirds of validators assure its core.
     let mut counts = vec![0usize; cores];
@@ -112,5 +125,5 @@ pub fn apply(
             *entry = None;
         }
     }
-    Ok(AssurancesOutput { pending, available })
+    Ok((AssurancesOutput { pending, available }, signed))
 }

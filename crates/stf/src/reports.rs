@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orrery_codec::Encode;
-use orrery_crypto::{blake2b_256, ed25519_verify_batch};
+use orrery_crypto::{blake2b_256, Ed25519Batch};
 use orrery_state::{
     AuthPools, AvailabilityAssignment, AvailabilityAssignments, EntropyBuffer, RecentBlocks,
     ReportedWorkPackage, ServiceAccount, ServiceInfo, ValidatorsData,
@@ -203,6 +203,20 @@ pub fn apply(
     input: &ReportsInput<'_>,
     guarantees: &[ReportGuarantee],
 ) -> Result<ReportsOutput, ReportsError> {
+    let (output, signatures) = apply_deferring_signatures(spec, input, guarantees)?;
+    signatures.verify().map_err(|_| ReportsError::BadSignature)?;
+    Ok(output)
+}
+
+/// [`apply`] but for the guarantors' signatures, returned unverified for the caller to verify
+/// (with [`ReportsError::BadSignature`] if they fail) before the output means anything. Every
+/// other rule is checked first in `apply` too, and nothing can fail after the signatures, so
+/// this gives `apply`'s verdict.
+pub fn apply_deferring_signatures(
+    spec: &ChainSpec,
+    input: &ReportsInput<'_>,
+    guarantees: &[ReportGuarantee],
+) -> Result<(ReportsOutput, Ed25519Batch), ReportsError> {
     let slot = input.slot;
     let cores = usize::from(spec.cores_count);
     let rotation = spec.rotation_period.max(1);
@@ -350,10 +364,10 @@ pub fn apply(
         }
     }
 
-    ed25519_verify_batch(
-        signed.iter().map(|(key, message, signature)| (key, messages[*message].as_slice(), *signature)),
-    )
-    .map_err(|_| ReportsError::BadSignature)?;
+    let mut batch = Ed25519Batch::new();
+    for (key, message, signature) in signed {
+        batch.push(key, messages[message].clone(), *signature);
+    }
 
     let mut pending = input.pending.clone();
     // ρ has one entry per core; a shorter value built by hand is padded rather than indexed past.
@@ -366,7 +380,7 @@ pub fn apply(
     }
     let reported =
         incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
-    Ok(ReportsOutput { pending, reported, reporters })
+    Ok((ReportsOutput { pending, reported, reporters }, batch))
 }
 
 /// The conditions on a report alone: digests, dependencies, size and gas (GP 0.7.2

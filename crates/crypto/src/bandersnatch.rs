@@ -28,6 +28,7 @@ use ark_vrf::suites::bandersnatch as suite;
 use ark_vrf::{ietf, ring};
 
 mod ietf_verifier;
+mod subgroup;
 
 /// The length of a Bandersnatch public key (`H^B`): a compressed Twisted Edwards point.
 pub const PUBLIC_LEN: usize = 32;
@@ -77,9 +78,10 @@ pub enum BandersnatchError {
 
 type Result<T> = std::result::Result<T, BandersnatchError>;
 
+/// A compressed point that is on the curve and in the prime-order subgroup (what
+/// `deserialize_compressed` checks, with a cheaper subgroup test).
 fn point_from_bytes(bytes: &[u8]) -> Option<suite::AffinePoint> {
-    // `deserialize_compressed` validates: on the curve and in the prime-order subgroup.
-    suite::AffinePoint::deserialize_compressed(bytes).ok()
+    suite::AffinePoint::deserialize_compressed_unchecked(bytes).ok().filter(subgroup::contains)
 }
 
 fn point_to_bytes(point: &suite::AffinePoint) -> [u8; POINT_LEN] {
@@ -106,12 +108,6 @@ fn check_len(bytes: &[u8], expected: usize) -> Result<()> {
     } else {
         Err(BandersnatchError::BadLength { expected, got: bytes.len() })
     }
-}
-
-/// Decodes a public key, failing unless it is a point of the prime-order subgroup.
-#[cfg(test)]
-fn public_from_bytes(public: &PublicKey) -> Result<suite::Public> {
-    point_from_bytes(public).map(suite::Public::from).ok_or(BandersnatchError::BadPublicKey)
 }
 
 /// Whether `public` is a usable Bandersnatch key: a point of the prime-order subgroup.
@@ -152,9 +148,14 @@ fn ietf_vrf_verify_reference(
     aux: &[u8],
     signature: &[u8],
 ) -> Result<VrfOutput> {
+    // `ark-serialize`'s checked decodes throughout, so that nothing of the fast path is shared.
     check_len(signature, SIGNATURE_LEN)?;
-    let public = public_from_bytes(public)?;
-    let output = decode_output(signature)?;
+    let public = suite::AffinePoint::deserialize_compressed(&public[..])
+        .map(suite::Public::from)
+        .map_err(|_| BandersnatchError::BadPublicKey)?;
+    let output = suite::AffinePoint::deserialize_compressed(&signature[..POINT_LEN])
+        .map(suite::Output::from)
+        .map_err(|_| BandersnatchError::MalformedProof)?;
     let proof = suite::IetfProof::deserialize_compressed(&signature[POINT_LEN..])
         .map_err(|_| BandersnatchError::MalformedProof)?;
     let input = input_point(input)?;

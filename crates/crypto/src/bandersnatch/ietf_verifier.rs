@@ -9,8 +9,8 @@
 //!   it), so it is summed from precomputed multiples at every window position, with no doublings;
 //! - `V = s·I − c·O` is one interleaved (Straus) wNAF multiplication sharing the doublings of its
 //!   two terms;
-//! - the output point's subgroup check (`r·O = 0`, what `ark-serialize` does on a checked decode)
-//!   reuses the table of `O` that `V` needs anyway.
+//! - the output point's subgroup check is two Legendre symbols (see `subgroup`), not the
+//!   multiplication by the group order that `ark-serialize`'s checked decode does.
 //!
 //! The result is the same accept/reject decision and the same output as `ark_vrf::ietf::Verifier`
 //! for every input: the challenge is computed by the suite's own function over the same points,
@@ -185,9 +185,6 @@ fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
     Ok(key)
 }
 
-/// `r`, the order of the prime-order subgroup: `r·P = 0` exactly for its points.
-const GROUP_ORDER: ScalarBits = Scalar::MODULUS;
-
 /// Verifies `signature` (output point ‖ challenge ‖ response) by `public` on `input` with `aux`;
 /// returns the output point. Decides exactly as `ark_vrf::ietf::Verifier::verify` after a checked
 /// decode of the key, the output point and the proof.
@@ -199,13 +196,12 @@ pub(super) fn verify(
 ) -> Result<suite::Output> {
     super::check_len(signature, super::SIGNATURE_LEN)?;
     let key = prepared_key(public)?;
-    // On the curve by construction; the subgroup is checked below with the table `V` needs.
+    // On the curve by construction; the subgroup is checked below.
     let output = Affine::deserialize_compressed_unchecked(&signature[..POINT_LEN])
         .map_err(|_| BandersnatchError::MalformedProof)?;
     let proof = suite::IetfProof::deserialize_compressed(&signature[POINT_LEN..])
         .map_err(|_| BandersnatchError::MalformedProof)?;
-    let output_table = OddMultiples::new(output.into_group(), POINT_WINDOW);
-    if !multi_scalar_mul(&[(&GROUP_ORDER, &output_table, POINT_WINDOW)]).is_zero() {
+    if !super::subgroup::contains(&output) {
         return Err(BandersnatchError::MalformedProof);
     }
     let input = super::input_point(input)?;
@@ -216,6 +212,7 @@ pub(super) fn verify(
     generator_multiples().add_multiple(&mut u, &s);
     key.multiples.add_multiple(&mut u, &minus_c);
     let input_table = OddMultiples::new(input.0.into_group(), POINT_WINDOW);
+    let output_table = OddMultiples::new(output.into_group(), POINT_WINDOW);
     let v = multi_scalar_mul(&[(&s, &input_table, POINT_WINDOW), (&minus_c, &output_table, POINT_WINDOW)]);
     let uv = Projective::normalize_batch(&[u, v]);
 
@@ -268,6 +265,9 @@ mod tests {
             }
         }
     }
+
+    /// `r`, the order of the prime-order subgroup: `r·P = 0` exactly for its points.
+    const GROUP_ORDER: ScalarBits = Scalar::MODULUS;
 
     #[test]
     fn order_multiple_is_zero_only_in_the_subgroup() {

@@ -7,6 +7,11 @@
 //! preimages, history, authorizations, statistics. Nothing is written until every check has
 //! passed: an error leaves the caller's prior state as it was, since the prior is only borrowed.
 //!
+//! The costly checks (the seal and the entropy source, the tickets' ring proofs, the assurers' and
+//! guarantors' Ed25519 batches) run on the rayon pool beside the rest of the transition, whose
+//! result only counts once they pass. Their verdicts are taken in the paper's order, so an invalid
+//! block is rejected for the rule a sequential check would name.
+//!
 //! The state travels as a [`ChainState`]: the state σ with its serialization `T(σ)` in a persistent
 //! [`Trie`]. A block re-serializes only the rows it changed and the trie re-hashes only their paths,
 //! so the posterior state root costs what the block touched, not the size of the state. Cloning a

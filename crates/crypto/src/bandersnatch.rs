@@ -135,6 +135,15 @@ pub fn vrf_output(signature: &[u8]) -> Result<VrfOutput> {
     Ok(output_hash(&suite::Output::from(point)))
 }
 
+/// Decodes and prepares `keys` for [`ietf_vrf_verify`] ahead of their first use (a validator set,
+/// when a state is loaded), so that the first block each key seals does not pay for it. Keys that
+/// are no valid point are skipped: verification reports them.
+pub fn prepare_ietf_keys(keys: &[PublicKey]) {
+    for key in keys {
+        let _ = ietf_verifier::prepare(key);
+    }
+}
+
 /// Verifies an IETF VRF signature `s ∈ F^aux_public⟨input⟩` and returns `Y(s)`.
 pub fn ietf_vrf_verify(public: &PublicKey, input: &[u8], aux: &[u8], signature: &[u8]) -> Result<VrfOutput> {
     ietf_verifier::verify(public, input, aux, signature).map(|output| output_hash(&output))

@@ -142,14 +142,25 @@ impl ImportContext {
     }
 
     /// Readies what importing onto `state` will need and what costs milliseconds: the ring root
-    /// the next epoch change will ask for (computed here, on this thread, unless remembered) and
-    /// the verifier of the current ring root. For when a state is loaded (a node's start, a
+    /// the next epoch change will ask for (computed here, on this thread, unless remembered), the
+    /// verifier of the current ring root, the sealing keys' tables and the services' decoded code. For when a state is loaded (a node's start, a
     /// fuzzer's `Initialize`), so that the first blocks do not pay for it; import is correct
     /// without it.
     pub fn prepare(&self, state: &ChainState) {
+        let s = state.state();
         // Failures here are the import's to report, when a block needs the root.
-        let _ = self.ring.ring_root(&next_ring_keys(state.state()));
-        let _ = self.ring.verifier(&state.state().safrole.ring_root);
+        let _ = self.ring.ring_root(&next_ring_keys(s));
+        let _ = self.ring.verifier(&s.safrole.ring_root);
+        // The keys that seal this epoch's and the next's blocks, and the services' code.
+        for set in [&s.active_validators, &s.safrole.pending_validators] {
+            let keys: Vec<BandersnatchPublic> = set.iter().map(|k| k.bandersnatch).collect();
+            orrery_crypto::bandersnatch::prepare_ietf_keys(&keys);
+        }
+        for account in s.accounts.values() {
+            self.programs.prepare(account);
+        }
+        // The checks run on rayon's pool; its threads start with the first job.
+        rayon::broadcast(|_| ());
     }
 
     /// Waits until no ring root is being computed ahead (for tests and benchmarks).

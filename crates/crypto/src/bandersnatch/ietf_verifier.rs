@@ -167,6 +167,12 @@ struct PreparedKey {
     multiples: FixedBase,
 }
 
+/// Prepares `public` (see [`super::prepare_ietf_keys`]), and the generator's multiples.
+pub(super) fn prepare(public: &PublicKey) -> Result<()> {
+    generator_multiples();
+    prepared_key(public).map(drop)
+}
+
 fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
     static KEYS: OnceLock<Mutex<HashMap<PublicKey, Arc<PreparedKey>>>> = OnceLock::new();
     let keys = KEYS.get_or_init(Default::default);

@@ -69,6 +69,16 @@ impl ProgramCache {
         Self::default()
     }
 
+    /// Decodes `account`'s code into the cache ahead of its first accumulation (when a state is
+    /// loaded), while the cache is less than half full: a state with many services fills only
+    /// part of it, leaving room for those that do accumulate. Whether the code decodes is the
+    /// accumulation's business; nothing is reported here.
+    pub fn prepare(&self, account: &ServiceAccount) {
+        if self.programs.lock().is_ok_and(|p| p.len() < CACHE_CAPACITY / 2) {
+            let _ = service_program(account, Some(self));
+        }
+    }
+
     pub(crate) fn get(&self, hash: &Hash, blob: &EntryValue) -> Option<Arc<StandardProgram>> {
         if let Ok(programs) = self.programs.lock() {
             if let Some((cached, program)) = programs.get(hash) {

@@ -3,8 +3,8 @@
 //!
 //! `ark-vrf`'s verifier decodes and subgroup-checks the public key on every call and computes
 //! `U = s·G − c·Y` and `V = s·I − c·O` as four separate double-and-add multiplications. Here:
-//! - a public key is decoded, checked and prepared once (its table of odd multiples) and kept in
-//!   a small process-wide cache: a block's author signs with one of a few hundred known keys;
+//! - a public key is decoded, checked and prepared once (its multiples at every window position)
+//!   and kept in a small process-wide cache: a block's author is one of a few hundred known keys;
 //! - `U = s·G − c·Y` has fixed bases (the generator, and the key, whose multiples are kept with
 //!   it), so it is summed from precomputed multiples at every window position, with no doublings;
 //! - `V = s·I − c·O` is one interleaved (Straus) wNAF multiplication sharing the doublings of its

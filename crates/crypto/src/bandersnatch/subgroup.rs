@@ -3,9 +3,9 @@
 //!
 //! Bandersnatch's group of points has order `4r` with all of its 2-torsion rational (`d/a` is a
 //! square in the base field), so it is `Z/2 × Z/2 × Z/r`, and the subgroup of order `r` is exactly
-//! the doubles `2E`. On the Montgomery model `B v² = u (u − e₀)(u − e₁)` with `e₀ = 0` (reached by
-//! `u = (1 + y)/(1 − y)`, `v = u/x`; scaled by `B` it is a Weierstrass curve with three rational
-//! roots), a point that is not 2-torsion is a double exactly when `B·u`, `B·(u − e₁)` and
+//! the doubles `2E`. On the Montgomery model `B v² = u (u − e₁)(u − e₂)` (reached by
+//! `u = (1 + y)/(1 − y)`, `v = u/x`; scaled by `B` it is a Weierstrass curve with the three rational
+//! roots 0, `e₁`, `e₂`), a point that is not 2-torsion is a double exactly when `B·u`, `B·(u − e₁)` and
 //! `B·(u − e₂)` are all squares, and their product is a square already, so two symbols decide.
 //! Each costs about a tenth of the 253 doublings of `r·P`, which is what `ark-serialize`'s checked
 //! decode does. The tests compare the two on random points of the whole group.

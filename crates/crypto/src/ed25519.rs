@@ -67,14 +67,6 @@ impl Ed25519Batch {
         self.items.push((public, message, signature));
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// [`ed25519_verify_batch`] over the items, in the order they were pushed.
     pub fn verify(&self) -> Result<(), Ed25519BatchError> {
         ed25519_verify_batch(

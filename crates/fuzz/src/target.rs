@@ -193,8 +193,8 @@ impl Session {
         } else {
             HashMap::new()
         };
-        // The next epoch's ring root and the ring verifier: tens of milliseconds that would
-        // otherwise fall on the first ticket block or epoch change.
+        // The next epoch's ring root, the ring verifier, the sealing keys and the services' code:
+        // tens of milliseconds that would otherwise fall on the first blocks.
         self.ctx.prepare(&state);
         self.remember(hash, Known { slot, parent: init.header.parent }, state);
         Ok(Message::StateRoot(root))

@@ -226,8 +226,7 @@ pub fn apply_deferring_signatures(
     let mut reporters = BTreeSet::new();
     let mut last_core: Option<u16> = None;
     // Signatures are verified together, in one batch, once everything else has been checked.
-    let mut signed: Vec<(Ed25519Public, usize, &[u8; 64])> = Vec::new();
-    let mut messages: Vec<Vec<u8>> = Vec::with_capacity(guarantees.len());
+    let mut signed = Ed25519Batch::new();
 
     for guarantee in guarantees {
         let report = &guarantee.report;
@@ -270,8 +269,7 @@ pub fn apply_deferring_signatures(
             })
         };
 
-        messages.push([contexts::GUARANTEE, &blake2b_256(&report.encode())].concat());
-        let message = messages.len() - 1;
+        let message = [contexts::GUARANTEE, &blake2b_256(&report.encode())].concat();
         for credential in credential {
             let index = usize::from(credential.validator_index);
             // Φ has replaced an offender's keys with zeros, which no signature verifies; say so.
@@ -282,7 +280,7 @@ pub fn apply_deferring_signatures(
             if assignments.cores.get(index) != Some(&core) {
                 return Err(ReportsError::WrongAssignment);
             }
-            signed.push((*key, message, &credential.signature));
+            signed.push(*key, message.clone(), credential.signature);
             reporters.insert(*key);
         }
 
@@ -364,11 +362,6 @@ pub fn apply_deferring_signatures(
         }
     }
 
-    let mut batch = Ed25519Batch::new();
-    for (key, message, signature) in signed {
-        batch.push(key, messages[message].clone(), *signature);
-    }
-
     let mut pending = input.pending.clone();
     // ρ has one entry per core; a shorter value built by hand is padded rather than indexed past.
     if pending.0.len() < cores {
@@ -380,7 +373,7 @@ pub fn apply_deferring_signatures(
     }
     let reported =
         incoming.into_iter().map(|(hash, exports_root)| ReportedWorkPackage { hash, exports_root }).collect();
-    Ok((ReportsOutput { pending, reported, reporters }, batch))
+    Ok((ReportsOutput { pending, reported, reporters }, signed))
 }
 
 /// The conditions on a report alone: digests, dependencies, size and gas (GP 0.7.2

@@ -25,7 +25,9 @@ pub struct Request<'a> {
 }
 
 pub fn run(node: &Node, request: &Request<'_>) -> ExitCode {
-    match import(node, request) {
+    // Blocks are imported on a pool of their own so each block's halves start without waiting
+    // for a thread to wake (see `on_import_pool`).
+    match orrery_import::on_import_pool("import", || import(node, request)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(2),
         Err(e) => {

@@ -337,7 +337,9 @@ pub fn serve_listener(
         let ctx = ctx.clone();
         let session_log = log.clone();
         let spawned = std::thread::Builder::new().name(format!("fuzz-session-{id}")).spawn(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(ctx, &mut stream)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                orrery_import::on_import_pool(&format!("fuzz-session-{id}"), || serve(ctx, &mut stream))
+            }));
             let log = session_log;
             match outcome {
                 Ok(Ok(())) => log(&format!("session {id}: closed by the fuzzer")),

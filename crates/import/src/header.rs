@@ -4,7 +4,7 @@
 use orrery_codec::Encode;
 use orrery_crypto::bandersnatch::{ietf_vrf_verify, vrf_output, VrfOutput};
 use orrery_crypto::{blake2b_256, context};
-use orrery_state::{State, TicketsOrKeys};
+use orrery_state::{State, TicketsOrKeys, ValidatorsData};
 use orrery_stf::safrole::{ticket_vrf_input, SafroleOutput};
 use orrery_types::{ChainSpec, Extrinsic, Hash, Header, StateRoot, TimeSlot};
 
@@ -113,22 +113,61 @@ pub(crate) fn check_before(
     Ok(())
 }
 
+/// What the seal and the entropy source are checked against: the posterior active set `κ'` (for
+/// the author's key), the slot's sealing keys in `γ'_S`, and `η'_3`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SealKeys<'a> {
+    active: &'a ValidatorsData,
+    sealing: &'a TicketsOrKeys,
+    entropy: &'a Hash,
+}
+
+impl<'a> SealKeys<'a> {
+    /// As Safrole left them.
+    pub(crate) fn posterior(safrole: &'a SafroleOutput) -> SealKeys<'a> {
+        SealKeys {
+            active: &safrole.active,
+            sealing: &safrole.safrole.sealing_keys,
+            entropy: &safrole.entropy.0[3],
+        }
+    }
+
+    /// Read from the prior state, for a block in the prior state's epoch: Safrole changes `κ`,
+    /// `η_3` and `γ_S` only when `e' > e` (GP 0.7.2 §6.3 key rotation, §6.4 the entropy history
+    /// and the slot-key sequence), so within an epoch the posterior values are the prior ones and
+    /// the seal can be checked before Safrole runs. `None` for a block in a later epoch, or not
+    /// after its parent (which `check_before` rejects anyway).
+    pub(crate) fn within_prior_epoch(
+        spec: &ChainSpec,
+        slot: TimeSlot,
+        prior: &'a State,
+    ) -> Option<SealKeys<'a>> {
+        let epoch = |t: TimeSlot| t / spec.epoch_length;
+        (slot > prior.timeslot && epoch(slot) == epoch(prior.timeslot)).then_some(SealKeys {
+            active: &prior.active_validators,
+            sealing: &prior.safrole.sealing_keys,
+            entropy: &prior.entropy.0[3],
+        })
+    }
+
+    #[cfg(debug_assertions)]
+    pub(crate) fn same_as(&self, other: &SealKeys<'_>) -> bool {
+        self.active == other.active && self.sealing == other.sealing && self.entropy == other.entropy
+    }
+}
+
 /// The seal `H_s` (eqs. 6.15–6.16) and the entropy source `H_v` (eq. 6.17), against the posterior
 /// Safrole state: the author `κ'[H_i]`, the slot's sealing key in `γ'_S`, and `η'_3`.
-pub(crate) fn check_seal(
-    spec: &ChainSpec,
-    header: &Header,
-    safrole: &SafroleOutput,
-) -> Result<(), HeaderError> {
-    let author = safrole.active.get(usize::from(header.author_index)).ok_or(HeaderError::BadAuthorIndex {
+pub(crate) fn check_seal(spec: &ChainSpec, header: &Header, keys: SealKeys<'_>) -> Result<(), HeaderError> {
+    let author = keys.active.get(usize::from(header.author_index)).ok_or(HeaderError::BadAuthorIndex {
         index: header.author_index,
         validators: spec.validators_count,
     })?;
     let key = &author.bandersnatch;
-    let entropy = &safrole.entropy.0[3];
+    let entropy = keys.entropy;
     let phase = (header.slot % spec.epoch_length) as usize;
     // What the seal must be: a ticket's VRF (its id the seal's output) or the slot's fallback key.
-    let (seal_input, ticket_id) = match &safrole.safrole.sealing_keys {
+    let (seal_input, ticket_id) = match keys.sealing {
         TicketsOrKeys::Tickets(tickets) => {
             let ticket = tickets.get(phase).ok_or(HeaderError::BadSeal)?;
             (ticket_vrf_input(entropy, ticket.attempt), Some(ticket.id))

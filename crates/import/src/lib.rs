@@ -342,6 +342,52 @@ pub fn import_block(
 ) -> Result<Imported, BlockError> {
     let spec = &ctx.spec;
     let header = &block.header;
+    let s = &prior.state;
+
+    // The seal and the entropy source are two VRF checks, the costliest work of most blocks. They
+    // depend on Safrole's outcome only through κ', γ'_S and η'_3, which within the prior state's
+    // epoch are the prior state's: for such a block they start at once on the other core, beside
+    // the whole transition. Their verdict is still taken in the paper's order.
+    let early = header::SealKeys::within_prior_epoch(spec, header.slot, s);
+    let (checked, early_seal) = rayon::join(
+        || transition(ctx, prior, block, options, early.is_none()),
+        || early.map(|keys| header::check_seal(spec, header, keys)),
+    );
+    let Checked { late_seal, state } = checked?;
+    // Exactly one of the two ran; were it neither, the block would fail closed.
+    early_seal.or(late_seal).unwrap_or(Err(HeaderError::BadSeal))?;
+    let state = state?;
+    if ctx.ring_roots_ahead {
+        // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
+        // multi-scalar multiplication that would dominate that block's import. The keys are
+        // known as soon as `ι` is, so compute the root now, off the import path; the ring
+        // context remembers it for the epoch change. Wrong guesses (ι changed, new offenders)
+        // cost only the background work: the epoch change then computes its own.
+        ctx.ring_root_ahead(next_ring_keys(&state));
+    }
+    let (state, changes) = prior.advance(state);
+    Ok(Imported { header_hash: header_hash(header), state, changes })
+}
+
+/// What [`transition`] leaves for the caller: the seal's verdict if it checked the seal, and the
+/// rest of the transition, whose errors come after the seal's in the paper's order.
+struct Checked {
+    late_seal: Option<Result<(), HeaderError>>,
+    state: Result<State, BlockError>,
+}
+
+/// The block's transition but an early seal check: the header's rules, disputes, Safrole and the
+/// tickets' proofs (an `Err` here comes before the seal's verdict), then the seal if `check_seal`,
+/// and the extrinsics.
+fn transition(
+    ctx: &ImportContext,
+    prior: &ChainState,
+    block: &Block,
+    options: &ImportOptions<'_>,
+    check_seal: bool,
+) -> Result<Checked, BlockError> {
+    let spec = &ctx.spec;
+    let header = &block.header;
     let extrinsic = &block.extrinsic;
     let s = &prior.state;
     let slot = header.slot;
@@ -391,27 +437,30 @@ pub fn import_block(
         Ok(())
     };
 
-    // The ticket proofs, the seal and the entropy source are independent of the rest of the
-    // transition and are the costliest checks (milliseconds per ring proof): run them on the
-    // other core while the extrinsics are applied, then take the verdicts in the paper's order.
-    let ((tickets, sealed), rest) = rayon::join(
-        || rayon::join(|| ticket_proofs.verify(&ctx.ring), || header::check_seal(spec, header, &safrole)),
+    // The ticket proofs (and the seal, when not checked early) are independent of the rest of the
+    // transition: they run on the other core while the extrinsics are applied, this thread taking
+    // the extrinsics (the longer part on blocks that accumulate), then the verdicts are taken in
+    // the paper's order.
+    let (state, (tickets, late_seal)) = rayon::join(
         || apply_extrinsics(ctx, prior, block, options, disputed, safrole.clone()),
+        || {
+            rayon::join(
+                || ticket_proofs.verify(&ctx.ring),
+                || {
+                    check_seal
+                        .then(|| header::check_seal(spec, header, header::SealKeys::posterior(&safrole)))
+                },
+            )
+        },
     );
     tickets?;
     marks?;
-    sealed?;
-    let state = rest?;
-    if ctx.ring_roots_ahead {
-        // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
-        // multi-scalar multiplication that would dominate that block's import. The keys are
-        // known as soon as `ι` is, so compute the root now, off the import path; the ring
-        // context remembers it for the epoch change. Wrong guesses (ι changed, new offenders)
-        // cost only the background work: the epoch change then computes its own.
-        ctx.ring_root_ahead(next_ring_keys(&state));
+    #[cfg(debug_assertions)]
+    if !check_seal {
+        let early = header::SealKeys::within_prior_epoch(spec, slot, s);
+        debug_assert!(early.is_some_and(|e| e.same_as(&header::SealKeys::posterior(&safrole))));
     }
-    let (state, changes) = prior.advance(state);
-    Ok(Imported { header_hash: header_hash(header), state, changes })
+    Ok(Checked { late_seal, state })
 }
 
 /// Everything after Safrole: assurances, guarantees, accumulation, preimages, history,
@@ -477,14 +526,15 @@ fn apply_extrinsics(
     };
 
     // The Ed25519 signatures of both (a batch multiplication each) beside the rest of the
-    // transition, whose outcome only counts once they have passed.
-    let (signatures, rest) = rayon::join(
+    // transition, whose outcome only counts once they have passed. This thread takes the rest
+    // (accumulation, long on some blocks); the other core takes the signatures when it is free.
+    let (rest, signatures) = rayon::join(
+        || accumulate_onwards(ctx, prior, block, safrole, disputed, recent, assured, reported),
         || -> Result<(), BlockError> {
             assurance_signatures.verify().map_err(|_| AssurancesError::BadSignature)?;
             guarantee_signatures.verify().map_err(|_| ReportsError::BadSignature)?;
             Ok(())
         },
-        || accumulate_onwards(ctx, prior, block, safrole, disputed, recent, assured, reported),
     );
     signatures?;
     rest

@@ -114,6 +114,21 @@ fn ed25519(c: &mut Criterion) {
         c.bench_function(&format!("ed25519::verify_batch/{name}/n={n}"), |b| {
             b.iter(|| ed25519_verify_batch(items.iter().map(|(k, m, s)| (k, m.as_slice(), s))).unwrap())
         });
+        // The reference: ed25519-zebra's batch verifier, which decompresses every key each time
+        // (ours keeps validators' keys decompressed).
+        c.bench_function(&format!("ed25519::verify_batch_zebra/{name}/n={n}"), |b| {
+            b.iter(|| {
+                let mut verifier = ed25519_zebra::batch::Verifier::new();
+                for (k, m, s) in &items {
+                    verifier.queue((
+                        ed25519_zebra::VerificationKeyBytes::from(*k),
+                        ed25519_zebra::Signature::from_bytes(s),
+                        m.as_slice(),
+                    ));
+                }
+                verifier.verify(rand::thread_rng()).unwrap()
+            })
+        });
     }
 }
 

@@ -10,5 +10,7 @@ pub mod context;
 mod ed25519;
 mod hash;
 
-pub use ed25519::{ed25519_verify, ed25519_verify_batch, Ed25519Batch, Ed25519BatchError, Ed25519Error};
+pub use ed25519::{
+    ed25519_verify, ed25519_verify_batch, prepare_ed25519_keys, Ed25519Batch, Ed25519BatchError, Ed25519Error,
+};
 pub use hash::{blake2b_256, blake2b_256_concat, keccak_256};

@@ -143,8 +143,8 @@ impl ImportContext {
 
     /// Readies what importing onto `state` will need and what costs milliseconds: the ring root
     /// the next epoch change will ask for (computed here, on this thread, unless remembered), the
-    /// verifier of the current ring root, the sealing keys' tables and the services' decoded
-    /// code. For when a state is loaded (a node's start, a fuzzer's `Initialize`), so that the
+    /// verifier of the current ring root, the sealing keys' tables, the signers' Ed25519 points
+    /// and the services' decoded code. For when a state is loaded (a node's start, a fuzzer's `Initialize`), so that the
     /// first blocks do not pay for it; import is correct without it.
     pub fn prepare(&self, state: &ChainState) {
         let s = state.state();
@@ -155,6 +155,11 @@ impl ImportContext {
         for set in [&s.active_validators, &s.safrole.pending_validators] {
             let keys: Vec<BandersnatchPublic> = set.iter().map(|k| k.bandersnatch).collect();
             orrery_crypto::bandersnatch::prepare_ietf_keys(&keys);
+        }
+        // The keys that sign assurances and guarantees (κ, and λ for late guarantees).
+        for set in [&s.active_validators, &s.previous_validators] {
+            let keys: Vec<[u8; 32]> = set.iter().map(|k| k.ed25519).collect();
+            orrery_crypto::prepare_ed25519_keys(&keys);
         }
         for account in s.accounts.values() {
             self.programs.prepare(account);

@@ -6,7 +6,7 @@ use orrery_crypto::bandersnatch::{ietf_vrf_verify, vrf_output, VrfOutput};
 use orrery_crypto::{blake2b_256, context};
 use orrery_state::{State, TicketsOrKeys, ValidatorsData};
 use orrery_stf::safrole::{ticket_vrf_input, SafroleOutput};
-use orrery_types::{ChainSpec, Extrinsic, Hash, Header, StateRoot, TimeSlot};
+use orrery_types::{BandersnatchPublic, ChainSpec, Extrinsic, Hash, Header, StateRoot, TimeSlot};
 
 /// Why a header is invalid. Each names the paper's rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,17 +156,25 @@ impl<'a> SealKeys<'a> {
     }
 }
 
-/// The seal `H_s` (eqs. 6.15–6.16) and the entropy source `H_v` (eq. 6.17), against the posterior
-/// Safrole state: the author `κ'[H_i]`, the slot's sealing key in `γ'_S`, and `η'_3`.
+/// The author's Bandersnatch key, `κ'[H_i]`.
+fn author_key<'a>(
+    spec: &ChainSpec,
+    header: &Header,
+    keys: &SealKeys<'a>,
+) -> Result<&'a BandersnatchPublic, HeaderError> {
+    keys.active
+        .get(usize::from(header.author_index))
+        .map(|author| &author.bandersnatch)
+        .ok_or(HeaderError::BadAuthorIndex { index: header.author_index, validators: spec.validators_count })
+}
+
+/// The seal `H_s` (eqs. 6.15–6.16) against the posterior Safrole state: by the author `κ'[H_i]`,
+/// with the slot's ticket (its id the seal's output) or the slot's fallback key in `γ'_S`, and
+/// `η'_3`. Its verdict comes before the entropy source's.
 pub(crate) fn check_seal(spec: &ChainSpec, header: &Header, keys: SealKeys<'_>) -> Result<(), HeaderError> {
-    let author = keys.active.get(usize::from(header.author_index)).ok_or(HeaderError::BadAuthorIndex {
-        index: header.author_index,
-        validators: spec.validators_count,
-    })?;
-    let key = &author.bandersnatch;
+    let key = author_key(spec, header, &keys)?;
     let entropy = keys.entropy;
     let phase = (header.slot % spec.epoch_length) as usize;
-    // What the seal must be: a ticket's VRF (its id the seal's output) or the slot's fallback key.
     let (seal_input, ticket_id) = match keys.sealing {
         TicketsOrKeys::Tickets(tickets) => {
             let ticket = tickets.get(phase).ok_or(HeaderError::BadSeal)?;
@@ -179,20 +187,26 @@ pub(crate) fn check_seal(spec: &ChainSpec, header: &Header, keys: SealKeys<'_>) 
             ([context::FALLBACK_SEAL, entropy.as_slice()].concat(), None)
         }
     };
-    // The entropy source signs the seal's output, which can be read before the seal is verified:
-    // the two checks run side by side, and their verdicts are taken in the paper's order.
-    let seal_output: VrfOutput = vrf_output(&header.seal).map_err(|_| HeaderError::BadSeal)?;
-    let entropy_input = [context::ENTROPY, seal_output.as_slice()].concat();
-    let unsigned = header.encode_unsigned();
-    let (seal, entropy_source) = rayon::join(
-        || ietf_vrf_verify(key, &seal_input, &unsigned, &header.seal),
-        || ietf_vrf_verify(key, &entropy_input, &[], &header.entropy_source),
-    );
-    let verified = seal.map_err(|_| HeaderError::BadSeal)?;
-    debug_assert_eq!(verified, seal_output);
-    if ticket_id.is_some_and(|id| id != seal_output) {
+    let output = ietf_vrf_verify(key, &seal_input, &header.encode_unsigned(), &header.seal)
+        .map_err(|_| HeaderError::BadSeal)?;
+    if ticket_id.is_some_and(|id| id != output) {
         return Err(HeaderError::TicketMismatch);
     }
-    entropy_source.map_err(|_| HeaderError::BadEntropySource)?;
+    Ok(())
+}
+
+/// The entropy source `H_v` (eq. 6.17): the author's signature over the seal's output. The output
+/// can be read before the seal is verified, so the two checks can run side by side; a seal that
+/// fails (an unknown author, an unreadable output) is reported by [`check_seal`], whose verdict
+/// is taken first.
+pub(crate) fn check_entropy_source(
+    spec: &ChainSpec,
+    header: &Header,
+    keys: SealKeys<'_>,
+) -> Result<(), HeaderError> {
+    let key = author_key(spec, header, &keys).map_err(|_| HeaderError::BadEntropySource)?;
+    let seal_output: VrfOutput = vrf_output(&header.seal).map_err(|_| HeaderError::BadEntropySource)?;
+    let input = [context::ENTROPY, seal_output.as_slice()].concat();
+    ietf_vrf_verify(key, &input, &[], &header.entropy_source).map_err(|_| HeaderError::BadEntropySource)?;
     Ok(())
 }

@@ -26,7 +26,9 @@
 pub mod formats;
 mod header;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use rayon::ScopeFifo;
 
 use orrery_codec::Encode;
 use orrery_crypto::bandersnatch::RingContext;
@@ -349,19 +351,31 @@ pub fn import_block(
     let header = &block.header;
     let s = &prior.state;
 
-    // The seal and the entropy source are two VRF checks, the costliest work of most blocks. They
-    // depend on Safrole's outcome only through κ', γ'_S and η'_3, which within the prior state's
-    // epoch are the prior state's: for such a block they start at once on the other core, beside
-    // the whole transition. Their verdict is still taken in the paper's order.
+    // The costliest checks (the seal and the entropy source, a VRF check each; the tickets' ring
+    // proofs; the Ed25519 batches) do not feed the transition. They run as jobs beside it, taken
+    // oldest first by whichever core is free, while this thread applies the transition (the long
+    // part of blocks that accumulate). Their verdicts are taken afterwards, in the paper's order.
+    //
+    // The seal and the entropy source depend on Safrole's outcome only through κ', γ'_S and η'_3,
+    // which within the prior state's epoch are the prior state's: for such a block they start at
+    // once; for the first block of an epoch, once Safrole has run.
+    let mut checks = SideChecks::default();
     let early = header::SealKeys::within_prior_epoch(spec, header.slot, s);
-    let (checked, early_seal) = rayon::join(
-        || transition(ctx, prior, block, options, early.is_none()),
-        || early.map(|keys| header::check_seal(spec, header, keys)),
-    );
-    let Checked { late_seal, state } = checked?;
-    // Exactly one of the two ran; were it neither, the block would fail closed.
-    early_seal.or(late_seal).unwrap_or(Err(HeaderError::BadSeal))?;
-    let state = state?;
+    let transition = rayon::in_place_scope_fifo(|scope| {
+        if let Some(keys) = early {
+            checks.spawn_seal(scope, spec, header, SealKeysRef::Borrowed(keys));
+        }
+        transition(ctx, prior, block, options, early.is_none(), scope, &checks)
+    });
+    let Transition { marks, extrinsics } = transition?;
+    checks.tickets.take().unwrap_or(Err(SafroleError::BadTicketProof))?;
+    marks?;
+    checks.seal.take().unwrap_or(Err(HeaderError::BadSeal))?;
+    checks.entropy_source.take().unwrap_or(Err(HeaderError::BadEntropySource))?;
+    let rest = extrinsics?;
+    checks.signatures.take().unwrap_or(Err(BlockError::Assurances(AssurancesError::BadSignature)))?;
+    let state = rest?;
+
     if ctx.ring_roots_ahead {
         // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
         // multi-scalar multiplication that would dominate that block's import. The keys are
@@ -374,23 +388,73 @@ pub fn import_block(
     Ok(Imported { header_hash: header_hash(header), state, changes })
 }
 
-/// What [`transition`] leaves for the caller: the seal's verdict if it checked the seal, and the
-/// rest of the transition, whose errors come after the seal's in the paper's order.
-struct Checked {
-    late_seal: Option<Result<(), HeaderError>>,
-    state: Result<State, BlockError>,
+/// The verdicts of the checks run as jobs beside the transition, each set by its job. A verdict
+/// missing when it is read (its job never ran) fails the block.
+#[derive(Default)]
+struct SideChecks {
+    tickets: OnceLock<Result<(), SafroleError>>,
+    seal: OnceLock<Result<(), HeaderError>>,
+    entropy_source: OnceLock<Result<(), HeaderError>>,
+    signatures: OnceLock<Result<(), BlockError>>,
 }
 
-/// The block's transition but an early seal check: the header's rules, disputes, Safrole and the
-/// tickets' proofs (an `Err` here comes before the seal's verdict), then the seal if `check_seal`,
-/// and the extrinsics.
-fn transition(
-    ctx: &ImportContext,
-    prior: &ChainState,
-    block: &Block,
+/// What the seal is checked against: read from the prior state, or Safrole's output kept for the
+/// jobs.
+#[derive(Clone)]
+enum SealKeysRef<'a> {
+    Borrowed(header::SealKeys<'a>),
+    Posterior(Arc<safrole::SafroleOutput>),
+}
+
+impl SealKeysRef<'_> {
+    fn keys(&self) -> header::SealKeys<'_> {
+        match self {
+            SealKeysRef::Borrowed(keys) => *keys,
+            SealKeysRef::Posterior(safrole) => header::SealKeys::posterior(safrole),
+        }
+    }
+}
+
+impl SideChecks {
+    /// The seal and the entropy source, as two jobs.
+    fn spawn_seal<'s>(
+        &'s self,
+        scope: &ScopeFifo<'s>,
+        spec: &'s ChainSpec,
+        header: &'s orrery_types::Header,
+        keys: SealKeysRef<'s>,
+    ) {
+        let seal_keys = keys.clone();
+        scope.spawn_fifo(move |_| {
+            let _ = self.seal.set(header::check_seal(spec, header, seal_keys.keys()));
+        });
+        scope.spawn_fifo(move |_| {
+            let _ = self.entropy_source.set(header::check_entropy_source(spec, header, keys.keys()));
+        });
+    }
+}
+
+/// What [`transition`] leaves for the caller to take after the checks' verdicts: the markers'
+/// verdict (after the tickets'), and the extrinsics' outcome: an `Err` for a rule that comes
+/// before the Ed25519 signatures, else the rest, whose errors come after them.
+struct Transition {
+    marks: Result<(), HeaderError>,
+    extrinsics: Result<Result<State, BlockError>, BlockError>,
+}
+
+/// The block's transition, its costly checks spawned on `scope` (the seal too if `check_seal`).
+/// An `Err` is a rule that comes before every check's verdict: the header's own rules,
+/// disputes, Safrole.
+#[allow(clippy::too_many_arguments)]
+fn transition<'s>(
+    ctx: &'s ImportContext,
+    prior: &'s ChainState,
+    block: &'s Block,
     options: &ImportOptions<'_>,
     check_seal: bool,
-) -> Result<Checked, BlockError> {
+    scope: &ScopeFifo<'s>,
+    checks: &'s SideChecks,
+) -> Result<Transition, BlockError> {
     let spec = &ctx.spec;
     let header = &block.header;
     let extrinsic = &block.extrinsic;
@@ -417,7 +481,7 @@ fn transition(
     }
 
     // τ', η', κ', λ', γ' and the epoch and tickets markers (§6). η'_0 takes `Y(H_v)`, read here
-    // from the signature and verified with the seal below before anything is kept.
+    // from the signature and verified with the seal before anything is kept.
     let entropy_source = orrery_crypto::bandersnatch::vrf_output(&header.entropy_source)
         .map_err(|_| HeaderError::BadEntropySource)?;
     let (safrole, ticket_proofs) = safrole::apply_deferring_proofs(
@@ -441,43 +505,36 @@ fn transition(
     } else {
         Ok(())
     };
-
-    // The ticket proofs (and the seal, when not checked early) are independent of the rest of the
-    // transition: they run on the other core while the extrinsics are applied, this thread taking
-    // the extrinsics (the longer part on blocks that accumulate), then the verdicts are taken in
-    // the paper's order.
-    let (state, (tickets, late_seal)) = rayon::join(
-        || apply_extrinsics(ctx, prior, block, options, disputed, safrole.clone()),
-        || {
-            rayon::join(
-                || ticket_proofs.verify(&ctx.ring),
-                || {
-                    check_seal
-                        .then(|| header::check_seal(spec, header, header::SealKeys::posterior(&safrole)))
-                },
-            )
-        },
-    );
-    tickets?;
-    marks?;
-    #[cfg(debug_assertions)]
-    if !check_seal {
-        let early = header::SealKeys::within_prior_epoch(spec, slot, s);
-        debug_assert!(early.is_some_and(|e| e.same_as(&header::SealKeys::posterior(&safrole))));
+    scope.spawn_fifo(move |_| {
+        let _ = checks.tickets.set(ticket_proofs.verify(&ctx.ring));
+    });
+    if check_seal {
+        checks.spawn_seal(scope, spec, header, SealKeysRef::Posterior(Arc::new(safrole.clone())));
+    } else {
+        #[cfg(debug_assertions)]
+        {
+            let early = header::SealKeys::within_prior_epoch(spec, slot, s);
+            debug_assert!(early.is_some_and(|e| e.same_as(&header::SealKeys::posterior(&safrole))));
+        }
     }
-    Ok(Checked { late_seal, state })
+    let extrinsics = apply_extrinsics(ctx, prior, block, options, disputed, safrole, scope, checks);
+    Ok(Transition { marks, extrinsics })
 }
 
 /// Everything after Safrole: assurances, guarantees, accumulation, preimages, history,
-/// authorizations and statistics, giving σ'.
-fn apply_extrinsics(
+/// authorizations and statistics, giving σ'. The assurers' and guarantors' signatures are
+/// verified by a job on `scope`; an `Err` is a rule that comes before them.
+#[allow(clippy::too_many_arguments)]
+fn apply_extrinsics<'s>(
     ctx: &ImportContext,
     prior: &ChainState,
     block: &Block,
     options: &ImportOptions<'_>,
     disputed: disputes::DisputesOutput,
     safrole: safrole::SafroleOutput,
-) -> Result<State, BlockError> {
+    scope: &ScopeFifo<'s>,
+    checks: &'s SideChecks,
+) -> Result<Result<State, BlockError>, BlockError> {
     let spec = &ctx.spec;
     let header = &block.header;
     let extrinsic = &block.extrinsic;
@@ -530,19 +587,16 @@ fn apply_extrinsics(
         }
     };
 
-    // The Ed25519 signatures of both (a batch multiplication each) beside the rest of the
-    // transition, whose outcome only counts once they have passed. This thread takes the rest
-    // (accumulation, long on some blocks); the other core takes the signatures when it is free.
-    let (rest, signatures) = rayon::join(
-        || accumulate_onwards(ctx, prior, block, safrole, disputed, recent, assured, reported),
-        || -> Result<(), BlockError> {
-            assurance_signatures.verify().map_err(|_| AssurancesError::BadSignature)?;
-            guarantee_signatures.verify().map_err(|_| ReportsError::BadSignature)?;
-            Ok(())
-        },
-    );
-    signatures?;
-    rest
+    // The Ed25519 signatures of both (a batch multiplication each), beside the rest of the
+    // transition, whose outcome only counts once they have passed.
+    scope.spawn_fifo(move |_| {
+        let verdict = match assurance_signatures.verify() {
+            Err(_) => Err(AssurancesError::BadSignature.into()),
+            Ok(()) => guarantee_signatures.verify().map_err(|_| ReportsError::BadSignature.into()),
+        };
+        let _ = checks.signatures.set(verdict);
+    });
+    Ok(accumulate_onwards(ctx, prior, block, safrole, disputed, recent, assured, reported))
 }
 
 /// From the preimages on: accumulation, preimages, history, authorizations and statistics,

@@ -19,8 +19,10 @@
 //!
 //! Everything here returns an error for malformed bytes; nothing panics on input.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use ark_vrf::reexports::ark_ff::Zero;
 use ark_vrf::reexports::ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -115,6 +117,35 @@ pub fn is_valid_public(public: &PublicKey) -> bool {
     point_from_bytes(public).is_some()
 }
 
+/// How many decoded output points [`output_point`] keeps.
+const RECENT_OUTPUTS: usize = 8;
+
+/// The curve point a signature's output encodes (not checked for the subgroup), remembered for
+/// the next few calls. Block import reads the seal's and the entropy source's outputs (for `η'_0`
+/// and the entropy source's input) and verifies both signatures, on two threads: without this
+/// each point's square root (~20 µs) would be taken twice. The same bytes always decode to the
+/// same point, so a remembered one is the answer.
+fn output_point(bytes: &[u8; POINT_LEN]) -> Option<suite::AffinePoint> {
+    static RECENT: Mutex<VecDeque<([u8; POINT_LEN], suite::AffinePoint)>> = Mutex::new(VecDeque::new());
+    // A poisoned lock only means a panic elsewhere while holding it; the list is still sound.
+    let lock = || RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, point)) = lock().iter().find(|(encoded, _)| encoded == bytes) {
+        return Some(*point);
+    }
+    let point = suite::AffinePoint::deserialize_compressed_unchecked(&bytes[..]).ok()?;
+    let mut recent = lock();
+    if recent.len() == RECENT_OUTPUTS {
+        recent.pop_front();
+    }
+    recent.push_back((*bytes, point));
+    Some(point)
+}
+
+/// The output point of a signature or proof: its first `POINT_LEN` bytes, decoded.
+fn signature_output(signature: &[u8]) -> Option<suite::AffinePoint> {
+    signature.first_chunk().and_then(output_point)
+}
+
 /// The output point of a signature or proof (its first 32 bytes), checked.
 fn decode_output(bytes: &[u8]) -> Result<suite::Output> {
     point_from_bytes(&bytes[..POINT_LEN]).map(suite::Output::from).ok_or(BandersnatchError::MalformedProof)
@@ -130,8 +161,7 @@ pub fn vrf_output(signature: &[u8]) -> Result<VrfOutput> {
     if signature.len() != SIGNATURE_LEN && signature.len() != RING_PROOF_LEN {
         return Err(BandersnatchError::BadLength { expected: SIGNATURE_LEN, got: signature.len() });
     }
-    let point = suite::AffinePoint::deserialize_compressed_unchecked(&signature[..POINT_LEN])
-        .map_err(|_| BandersnatchError::MalformedProof)?;
+    let point = signature_output(signature).ok_or(BandersnatchError::MalformedProof)?;
     Ok(output_hash(&suite::Output::from(point)))
 }
 

@@ -109,7 +109,22 @@ fn bits(k: &ScalarBits, at: usize, width: usize) -> u64 {
 struct OddMultiples(Vec<Affine>);
 
 impl OddMultiples {
+    #[cfg(test)]
     fn new(point: Projective, window: usize) -> Self {
+        Self(Projective::normalize_batch(&Self::projective(point, window)))
+    }
+
+    /// The tables of two points, made affine together (one field inversion for both).
+    fn pair(p: Projective, q: Projective, window: usize) -> (Self, Self) {
+        let mut both = Self::projective(p, window);
+        let count = both.len();
+        both.extend(Self::projective(q, window));
+        let mut affine = Projective::normalize_batch(&both);
+        let second = affine.split_off(count);
+        (Self(affine), Self(second))
+    }
+
+    fn projective(point: Projective, window: usize) -> Vec<Projective> {
         let count = 1 << (window - 2);
         let double = point.double();
         let mut multiples = Vec::with_capacity(count);
@@ -118,7 +133,7 @@ impl OddMultiples {
             multiples.push(next);
             next += &double;
         }
-        Self(Projective::normalize_batch(&multiples))
+        multiples
     }
 
     /// Adds `digit · P` to `acc` for an odd wNAF digit (zero adds nothing).
@@ -203,8 +218,7 @@ pub(super) fn verify(
     super::check_len(signature, super::SIGNATURE_LEN)?;
     let key = prepared_key(public)?;
     // On the curve by construction; the subgroup is checked below.
-    let output = Affine::deserialize_compressed_unchecked(&signature[..POINT_LEN])
-        .map_err(|_| BandersnatchError::MalformedProof)?;
+    let output = super::signature_output(signature).ok_or(BandersnatchError::MalformedProof)?;
     let proof = suite::IetfProof::deserialize_compressed(&signature[POINT_LEN..])
         .map_err(|_| BandersnatchError::MalformedProof)?;
     if !super::subgroup::contains(&output) {
@@ -217,8 +231,8 @@ pub(super) fn verify(
     let mut u = Projective::zero();
     generator_multiples().add_multiple(&mut u, &s);
     key.multiples.add_multiple(&mut u, &minus_c);
-    let input_table = OddMultiples::new(input.0.into_group(), POINT_WINDOW);
-    let output_table = OddMultiples::new(output.into_group(), POINT_WINDOW);
+    let (input_table, output_table) =
+        OddMultiples::pair(input.0.into_group(), output.into_group(), POINT_WINDOW);
     let v = multi_scalar_mul(&[(&s, &input_table, POINT_WINDOW), (&minus_c, &output_table, POINT_WINDOW)]);
     let uv = Projective::normalize_batch(&[u, v]);
 
@@ -288,5 +302,18 @@ mod tests {
             !multi_scalar_mul(&[(&GROUP_ORDER, &table(two_torsion.into_group()), POINT_WINDOW)]).is_zero()
         );
         assert!(!multi_scalar_mul(&[(&GROUP_ORDER, &table(p + two_torsion), POINT_WINDOW)]).is_zero());
+    }
+
+    #[test]
+    fn paired_tables_are_the_single_tables() {
+        let rng = &mut test_rng();
+        let (p, q) = (Projective::rand(rng), Projective::rand(rng));
+        let (a, b) = OddMultiples::pair(p, q, POINT_WINDOW);
+        assert_eq!(a.0, OddMultiples::new(p, POINT_WINDOW).0);
+        assert_eq!(b.0, OddMultiples::new(q, POINT_WINDOW).0);
+        // Each table is P, 3P, 5P, …
+        for (i, multiple) in b.0.iter().enumerate() {
+            assert_eq!(multiple.into_group(), q * Scalar::from(2 * i as u64 + 1));
+        }
     }
 }

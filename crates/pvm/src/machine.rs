@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::memory::{Access, Memory, MemoryError, PageCache, PAGE_SIZE};
 use crate::opcode::Opcode;
-use crate::program::{Program, INVALID_SLOT};
+use crate::program::{Program, INVALID_SLOT, RUN_HEAD};
 
 /// The number of registers.
 pub const REGISTER_COUNT: usize = 13;
@@ -82,6 +82,13 @@ pub struct Machine {
     heap: Heap,
     /// The RAM; the host may read and write it between runs.
     pub memory: Memory,
+}
+
+/// The members and the span in bytes of a fused run, from its head's `y` (see
+/// `program::fuse_memory_runs`).
+#[inline(always)]
+fn run_shape(y: u32) -> (usize, u32) {
+    (((y >> 24) & 0x7f) as usize, (y >> 12) & 0xfff)
 }
 
 #[inline(always)]
@@ -304,7 +311,7 @@ impl Machine {
             };
         }
 
-        loop {
+        'dispatch: loop {
             debug_assert!(slot < code.len());
             // The fetch is unchecked: a bounds check here splits the dispatch in two and costs
             // ~14% of the run time on the compute benchmark.
@@ -314,7 +321,9 @@ impl Machine {
             // never the last one. `jump!` only moves to a slot that `code.get` found. `next!`
             // moves to `slot + 1` only after an instruction that does not end its block, and the
             // last slot of every program is a trap (see `Program::compile`), so `slot + 1` is a
-            // slot too. The program is shared and immutable, so the slots cannot change under us.
+            // slot too. A fused run moves to a member of the run or to the slot after its last
+            // member: the run's slots were found by the checked slice `code[slot..slot + run]`,
+            // and its last member is a load or store, so not the last slot. The program is shared and immutable, so the slots cannot change under us.
             #[allow(unsafe_code)]
             let ins = unsafe { code.get_unchecked(slot) };
             // Operand fields are read where used, so that dispatch itself loads only the opcode.
@@ -479,14 +488,54 @@ impl Machine {
                 Opcode::StoreIndU8 => store!(1, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
                 Opcode::StoreIndU16 => store!(2, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
                 Opcode::StoreIndU32 => store!(4, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
-                Opcode::StoreIndU64 => store!(8, (regs[b!()] as u32).wrapping_add(ins.x), regs[a!()]),
+                Opcode::StoreIndU64 => {
+                    let address = (regs[b!()] as u32).wrapping_add(ins.x);
+                    if ins.y & RUN_HEAD != 0 {
+                        let (run, span) = run_shape(ins.y);
+                        if let Some(mut data) =
+                            memory.writable_span(address.wrapping_sub(ins.y & 0xfff), span)
+                        {
+                            // Every member (this one first) stores one register at its offset.
+                            for (done, member) in code[slot..slot + run].iter().enumerate() {
+                                if !data.store_u64(member.y & 0xfff, regs[member.a.index()]) {
+                                    slot += done;
+                                    continue 'dispatch;
+                                }
+                            }
+                            slot += run;
+                            continue;
+                        }
+                    }
+                    store!(8, address, regs[a!()])
+                }
                 Opcode::LoadIndU8 => load!(1, (regs[b!()] as u32).wrapping_add(ins.x), u8v),
                 Opcode::LoadIndI8 => load!(1, (regs[b!()] as u32).wrapping_add(ins.x), i8v),
                 Opcode::LoadIndU16 => load!(2, (regs[b!()] as u32).wrapping_add(ins.x), u16v),
                 Opcode::LoadIndI16 => load!(2, (regs[b!()] as u32).wrapping_add(ins.x), i16v),
                 Opcode::LoadIndU32 => load!(4, (regs[b!()] as u32).wrapping_add(ins.x), u32v),
                 Opcode::LoadIndI32 => load!(4, (regs[b!()] as u32).wrapping_add(ins.x), i32v),
-                Opcode::LoadIndU64 => load!(8, (regs[b!()] as u32).wrapping_add(ins.x), u64v),
+                Opcode::LoadIndU64 => {
+                    let address = (regs[b!()] as u32).wrapping_add(ins.x);
+                    if ins.y & RUN_HEAD != 0 {
+                        let (run, span) = run_shape(ins.y);
+                        if let Some(data) = memory.readable_span(address.wrapping_sub(ins.y & 0xfff), span) {
+                            // Only the last member may load into the base, so every address is
+                            // the base's old value plus the member's offset.
+                            for (done, member) in code[slot..slot + run].iter().enumerate() {
+                                match data.load_u64(member.y & 0xfff) {
+                                    Some(value) => regs[member.a.index()] = value,
+                                    None => {
+                                        slot += done;
+                                        continue 'dispatch;
+                                    }
+                                }
+                            }
+                            slot += run;
+                            continue;
+                        }
+                    }
+                    load!(8, address, u64v)
+                }
                 Opcode::AddImm32 => op_imm!(|s, i| sext4(s.wrapping_add(i))),
                 Opcode::AndImm => op_imm!(|s, i| s & i),
                 Opcode::XorImm => op_imm!(|s, i| s ^ i),

@@ -6,8 +6,10 @@
 //! accessible but never written share one zero page, so mapping a large heap or stack allocates
 //! nothing until the program touches it.
 //!
-//! During a run the interpreter reaches the memory through a [`PageCache`], which remembers the page
-//! written last and the page read last, so that most loads and stores skip the table.
+//! During a run the interpreter reaches the memory through a [`PageCache`], a small software TLB of
+//! the pages used recently, so that most loads and stores skip the table.
+
+use std::marker::PhantomData;
 
 /// The page size Z_P.
 pub const PAGE_SIZE: u32 = 4096;
@@ -70,7 +72,6 @@ impl MemoryError {
 type Page = [u8; PAGE_SIZE as usize];
 
 /// The RAM of one machine.
-#[derive(Clone)]
 pub struct Memory {
     /// Per page: `data_index << 2 | access bits`; data index 0 is the shared zero page.
     table: Box<[u32; PAGE_COUNT]>,
@@ -82,7 +83,33 @@ pub struct Memory {
     /// Ranges of table entries (first and last page) that may be non-zero: every page ever made
     /// accessible lies in one. [`Memory::recycle`] zeroes just these.
     spans: Vec<(u32, u32)>,
+    /// The interpreter's software TLB (see [`PageCache`]). It lives here, not in the cache, so that
+    /// it survives the host calls between runs: it is emptied by whatever changes the table or the
+    /// page vector, here, and by nothing else.
+    tlb: [TlbEntry; TLB_ENTRIES],
 }
+
+impl Clone for Memory {
+    /// A copy with an empty TLB: the entries point into this memory's pages, not the copy's.
+    fn clone(&self) -> Memory {
+        Memory {
+            table: self.table.clone(),
+            pages: self.pages.clone(),
+            free: self.free.clone(),
+            spans: self.spans.clone(),
+            tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
+        }
+    }
+}
+
+// SAFETY: the only non-`Send`/`Sync` parts are the TLB's raw pointers, which point into `pages`,
+// a heap allocation this value owns and that moves between threads with it. They are dereferenced
+// only by a `PageCache`, which borrows the memory exclusively, never through `&Memory`; so sharing
+// or sending a memory exposes nothing the plain fields would not.
+#[allow(unsafe_code)]
+unsafe impl Send for Memory {}
+#[allow(unsafe_code)]
+unsafe impl Sync for Memory {}
 
 /// The most spans kept apart; past it they merge into one covering range.
 const SPAN_LIMIT: usize = 64;
@@ -120,7 +147,13 @@ impl Memory {
                 Err(_) => unreachable!("the vector has exactly one entry per page"),
             },
         };
-        Memory { table, pages: vec![[0; PAGE_SIZE as usize]], free: Vec::new(), spans: Vec::new() }
+        Memory {
+            table,
+            pages: vec![[0; PAGE_SIZE as usize]],
+            free: Vec::new(),
+            spans: Vec::new(),
+            tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
+        }
     }
 
     /// Gives the page table back for the next [`Memory::new`] on this thread, zeroing only the
@@ -167,6 +200,7 @@ impl Memory {
         if access != Access::Inaccessible {
             self.note_span(first, last);
         }
+        self.flush_tlb();
         for page in first..=last {
             let entry = &mut self.table[page as usize];
             let data = *entry >> 2;
@@ -278,6 +312,8 @@ impl Memory {
         let entry = self.table[page as usize];
         let mut data = entry >> 2;
         if data == 0 {
+            // The table changes, and the page vector may move.
+            self.flush_tlb();
             data = match self.free.pop() {
                 Some(slot) => slot,
                 None => {
@@ -288,6 +324,11 @@ impl Memory {
             self.table[page as usize] = (data << 2) | (entry & 3);
         }
         &mut self.pages[data as usize]
+    }
+
+    /// Empties the interpreter's TLB: every change to the table or the page vector calls this.
+    fn flush_tlb(&mut self) {
+        self.tlb = [TlbEntry::EMPTY; TLB_ENTRIES];
     }
 
     /// An `N`-byte little-endian load (V_μ for one operand): the interpreter's path when its
@@ -305,70 +346,163 @@ impl Memory {
     }
 }
 
-/// A page the interpreter used last: an access of `N` bytes at an address `a` with
-/// `a - base + N <= limit` goes straight to `data`.
+/// The number of entries of a [`PageCache`]: a power of two, indexed by the low bits of the page
+/// number. Service code touches its stack, its heap and its read-only data in turn, and a handful
+/// of pages of each; 64 entries keep conflicts rare and cost 1 KiB to empty.
+const TLB_ENTRIES: usize = 64;
+/// A tag no page has (page numbers are below 2^20).
+const NO_PAGE: u32 = u32::MAX;
+
+/// One entry of a [`PageCache`]: page `read_tag` may be read through `data`, and page `write_tag`
+/// (the same page, or [`NO_PAGE`]) written through it.
 #[derive(Debug, Clone, Copy)]
-struct Window {
-    base: u32,
-    /// `PAGE_SIZE`, or 0 for no page.
-    limit: u32,
+struct TlbEntry {
+    read_tag: u32,
+    write_tag: u32,
     data: *mut u8,
 }
 
-impl Window {
-    const EMPTY: Window = Window { base: 0, limit: 0, data: std::ptr::null_mut() };
+impl TlbEntry {
+    const EMPTY: TlbEntry = TlbEntry { read_tag: NO_PAGE, write_tag: NO_PAGE, data: std::ptr::null_mut() };
+}
 
-    /// The offset of an `N`-byte access at `address` inside the window, if it lies entirely in it.
+/// `span` readable bytes of one page that a [`PageCache`] found in its TLB, for the loads of a
+/// fused run (see `program::fuse_memory_runs`). It borrows the cache, so the memory cannot change
+/// while it lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadSpan<'c> {
+    data: *const u8,
+    span: u32,
+    _cache: PhantomData<&'c PageCache<'c>>,
+}
+
+impl ReadSpan<'_> {
+    /// The 8 bytes at `offset`, little-endian, if `offset + 8 <= span`.
     #[inline(always)]
-    fn offset<const N: usize>(&self, address: u32) -> Option<usize> {
-        let offset = address.wrapping_sub(self.base) as usize;
-        (offset + N <= self.limit as usize).then_some(offset)
+    pub(crate) fn load_u64(self, offset: u32) -> Option<u64> {
+        if u64::from(offset) + 8 > u64::from(self.span) {
+            return None;
+        }
+        // SAFETY: `data` came from `PageCache::readable_span`, which found the page in the TLB, so
+        // by the TLB's invariant it points to `span` readable bytes of one page in `memory.pages`;
+        // this value borrows the cache, so the memory has not changed since. `offset + 8 <= span`.
+        // Nothing holds a mutable reference to those bytes.
+        #[allow(unsafe_code)]
+        Some(unsafe { u64::from_le_bytes(self.data.add(offset as usize).cast::<[u8; 8]>().read_unaligned()) })
     }
 }
 
-/// The interpreter's access to the RAM during a run: the memory, borrowed exclusively, and the
-/// page read last and the page written last, so that an access within one of them costs a
-/// subtraction, a comparison and the access itself rather than a walk of the page table.
+/// `span` writable bytes of one page, for the stores of a fused run. It borrows the cache
+/// exclusively.
+#[derive(Debug)]
+pub(crate) struct WriteSpan<'c> {
+    data: *mut u8,
+    span: u32,
+    _cache: PhantomData<&'c mut PageCache<'c>>,
+}
+
+impl WriteSpan<'_> {
+    /// Writes 8 bytes little-endian at `offset`; false (and nothing written) unless
+    /// `offset + 8 <= span`.
+    #[inline(always)]
+    pub(crate) fn store_u64(&mut self, offset: u32, value: u64) -> bool {
+        if u64::from(offset) + 8 > u64::from(self.span) {
+            return false;
+        }
+        // SAFETY: as in `ReadSpan::load_u64`, and `data` came from `PageCache::writable_span`, so
+        // the bytes are a writable page's own storage; this value borrows the cache exclusively.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.data.add(offset as usize).cast::<[u8; 8]>().write_unaligned(value.to_le_bytes())
+        };
+        true
+    }
+}
+
+/// The interpreter's access to the RAM during a run: the memory, borrowed exclusively, with its
+/// direct-mapped software TLB of the pages used recently, so that an access within one of them
+/// costs a shift, a mask, two comparisons and the access itself rather than a walk of the page
+/// table.
 ///
-/// Invariant: a window with a nonzero `limit` covers one page whose access allows its use (read
-/// for `read`; write, with storage of its own, for `write`) and its `data` points to that page's
-/// `PAGE_SIZE` bytes in `memory.pages`. Every change to the memory goes through this value while it
-/// lives, and each one either keeps the invariant (a store through `write`, which changes neither
-/// the table nor where pages are) or empties the windows it may break.
+/// Invariant (of `Memory::tlb`, kept by the memory itself): an entry with `read_tag == p` (not
+/// [`NO_PAGE`]) sits at index `p % TLB_ENTRIES`, page `p` is readable, and `data` points to the
+/// `PAGE_SIZE` bytes the table gives it in `memory.pages` (its own, or the shared zero page); with
+/// `write_tag == p` too, page `p` is writable and those bytes are its own storage. Entries are set
+/// only here, from the table; every change to the table or to where pages are (`set_access`, a
+/// page given storage) empties the TLB; a store through an entry changes neither.
 #[derive(Debug)]
 pub(crate) struct PageCache<'a> {
     memory: &'a mut Memory,
-    read: Window,
-    write: Window,
 }
 
 impl<'a> PageCache<'a> {
     pub(crate) fn new(memory: &'a mut Memory) -> PageCache<'a> {
-        PageCache { memory, read: Window::EMPTY, write: Window::EMPTY }
+        PageCache { memory }
     }
 
-    /// The memory, for a change of any kind (both windows are emptied).
+    /// The memory, for a change of any kind (those that break the TLB's invariant empty it).
     pub(crate) fn memory_mut(&mut self) -> &mut Memory {
-        self.read = Window::EMPTY;
-        self.write = Window::EMPTY;
         self.memory
+    }
+
+    /// The data pointer and offset for an `N`-byte read at `address`, if the cache holds its page
+    /// for reading and the access stays inside it.
+    #[inline(always)]
+    fn readable<const N: usize>(&self, address: u32) -> Option<*mut u8> {
+        let page = address >> PAGE_BITS;
+        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
+        let offset = (address & (PAGE_SIZE - 1)) as usize;
+        // SAFETY (for callers): see `load`.
+        (entry.read_tag == page && offset + N <= PAGE_SIZE as usize).then(|| entry.data.wrapping_add(offset))
+    }
+
+    /// As [`PageCache::readable`], for a write.
+    #[inline(always)]
+    fn writable<const N: usize>(&self, address: u32) -> Option<*mut u8> {
+        let page = address >> PAGE_BITS;
+        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
+        let offset = (address & (PAGE_SIZE - 1)) as usize;
+        (entry.write_tag == page && offset + N <= PAGE_SIZE as usize).then(|| entry.data.wrapping_add(offset))
+    }
+
+    /// The `span` bytes from `address`, for reading, if the TLB holds their page and they lie
+    /// inside it: a pointer to the first, valid for `span` bytes of reads.
+    #[inline(always)]
+    pub(crate) fn readable_span(&self, address: u32, span: u32) -> Option<ReadSpan<'_>> {
+        let page = address >> PAGE_BITS;
+        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
+        let offset = address & (PAGE_SIZE - 1);
+        (entry.read_tag == page && offset + span <= PAGE_SIZE).then(|| ReadSpan {
+            data: entry.data.wrapping_add(offset as usize),
+            span,
+            _cache: PhantomData,
+        })
+    }
+
+    /// As [`PageCache::readable_span`], for writing (and reading).
+    #[inline(always)]
+    pub(crate) fn writable_span(&mut self, address: u32, span: u32) -> Option<WriteSpan<'_>> {
+        let page = address >> PAGE_BITS;
+        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
+        let offset = address & (PAGE_SIZE - 1);
+        (entry.write_tag == page && offset + span <= PAGE_SIZE).then(|| WriteSpan {
+            data: entry.data.wrapping_add(offset as usize),
+            span,
+            _cache: PhantomData,
+        })
     }
 
     /// An `N`-byte load (V_μ for one operand).
     #[inline(always)]
     pub(crate) fn load<const N: usize>(&mut self, address: u32) -> Result<[u8; N], MemoryError> {
-        // The written page first: a program's stack is where it reads most.
-        let hit = match self.write.offset::<N>(address) {
-            Some(offset) => Some((self.write.data, offset)),
-            None => self.read.offset::<N>(address).map(|offset| (self.read.data, offset)),
-        };
-        if let Some((data, offset)) = hit {
-            // SAFETY: by the invariant `data` points to the PAGE_SIZE readable bytes of a page in
-            // `memory.pages`, which has neither moved nor been freed since the window was set, and
-            // `offset + N <= PAGE_SIZE`. The read is unaligned-safe and nothing holds a reference
-            // to those bytes (this value borrows the memory exclusively).
+        if let Some(at) = self.readable::<N>(address) {
+            // SAFETY: by the invariant the entry's `data` points to the PAGE_SIZE readable bytes of
+            // the page holding `address` in `memory.pages`, which have neither moved nor been freed
+            // since the entry was set, and `at` is `data + offset` with `offset + N <= PAGE_SIZE`.
+            // The read is unaligned-safe and nothing holds a reference to those bytes (this value
+            // borrows the memory exclusively).
             #[allow(unsafe_code)]
-            return Ok(unsafe { data.add(offset).cast::<[u8; N]>().read_unaligned() });
+            return Ok(unsafe { at.cast::<[u8; N]>().read_unaligned() });
         }
         self.load_miss(address)
     }
@@ -378,23 +512,34 @@ impl<'a> PageCache<'a> {
         let out = self.memory.load(address)?;
         // The load succeeded, so the page holding `address` is readable; its data (its own or the
         // shared zero page) is where `page_ptr` says until the table or the page vector changes.
-        let entry = self.memory.table[(address >> PAGE_BITS) as usize];
-        self.read =
-            Window { base: address & !(PAGE_SIZE - 1), limit: PAGE_SIZE, data: self.memory.page_ptr(entry) };
+        self.install(address >> PAGE_BITS);
         Ok(out)
+    }
+
+    /// Fills the entry of readable page `page` from the table.
+    fn install(&mut self, page: u32) {
+        let entry = self.memory.table[page as usize];
+        debug_assert!(entry & READ != 0);
+        let writable = entry & WRITE != 0 && entry >> 2 != 0;
+        self.memory.tlb[page as usize % TLB_ENTRIES] = TlbEntry {
+            read_tag: page,
+            write_tag: if writable { page } else { NO_PAGE },
+            data: self.memory.page_ptr(entry),
+        };
     }
 
     /// An `N`-byte store (V*_μ for one operand).
     #[inline(always)]
     pub(crate) fn store<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
-        if let Some(offset) = self.write.offset::<N>(address) {
-            // SAFETY: by the invariant `write.data` points to the PAGE_SIZE bytes of a writable page
-            // with storage of its own in `memory.pages`, unmoved since the window was set, and
-            // `offset + N <= PAGE_SIZE`. Nothing holds a reference to those bytes; `read` may
-            // point to the same page, through a raw pointer only.
+        if let Some(at) = self.writable::<N>(address) {
+            // SAFETY: by the invariant the entry's `data` points to the PAGE_SIZE bytes of the
+            // writable page holding `address`, its own storage in `memory.pages`, unmoved since the
+            // entry was set, and `at` is `data + offset` with `offset + N <= PAGE_SIZE`. Nothing
+            // holds a reference to those bytes; other entries may point to the same page, through
+            // raw pointers only.
             #[allow(unsafe_code)]
             unsafe {
-                self.write.data.add(offset).cast::<[u8; N]>().write_unaligned(bytes)
+                at.cast::<[u8; N]>().write_unaligned(bytes)
             };
             return Ok(());
         }
@@ -403,16 +548,11 @@ impl<'a> PageCache<'a> {
 
     #[inline(never)]
     fn store_miss<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
-        // A failed write changes nothing, so the windows stay valid.
+        // A failed write changes nothing; one that gives a page storage empties the TLB.
         self.memory.write(address, &bytes)?;
-        // The write may have given pages storage (so `read` may show the zero page where the data
-        // now is) and moved the page vector, so `read` is replaced too. The page holding `address`
-        // is writable, hence readable, and, having just been written, has storage; it serves both
-        // (a program's stack is where it mostly reads and writes).
-        let entry = self.memory.table[(address >> PAGE_BITS) as usize];
-        self.write =
-            Window { base: address & !(PAGE_SIZE - 1), limit: PAGE_SIZE, data: self.memory.page_ptr(entry) };
-        self.read = self.write;
+        // The page holding `address` is writable, hence readable, and, having just been written,
+        // has storage.
+        self.install(address >> PAGE_BITS);
         Ok(())
     }
 }
@@ -444,7 +584,7 @@ mod tests {
         c.memory_mut().set_access(0x21000, 4096, Access::ReadWrite);
         c.store::<8>(0x20ffc, [1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
         assert_eq!(c.load::<8>(0x20ffc).unwrap(), [1, 2, 3, 4, 5, 6, 7, 8]);
-        // Both windows now hold page 0x20000: an access that leaves it is not served from them.
+        // The cache now holds page 0x20000: an access that leaves it is not served from it.
         c.store::<2>(0x20ff0, [5, 6]).unwrap();
         assert_eq!(c.load::<4>(0x20ffe).unwrap(), [3, 4, 5, 6]);
         assert_eq!(c.load::<8>(0x20ff8).unwrap(), [0, 0, 0, 0, 1, 2, 3, 4]);
@@ -487,7 +627,7 @@ mod tests {
         for page in 1..64u32 {
             assert_eq!(c.load::<4>(0x40000 + page * 4096).unwrap(), page.to_le_bytes());
         }
-        // Read-only pages read but never write, whichever window was used last.
+        // Read-only pages read but never write, whatever the cache held last.
         assert_eq!(c.load::<1>(0x80000).unwrap(), [42]);
         assert_eq!(c.store::<1>(0x80000, [0]), Err(MemoryError::PageFault(0x80000)));
         assert_eq!(c.load::<1>(0x80000).unwrap(), [42]);

@@ -419,6 +419,8 @@ impl Program {
             ins.cost = remaining;
         }
 
+        fuse_memory_runs(&mut instrs, &pcs, &self.block_starts);
+
         // Jump table entries resolved to slots; only the first 2^31 entries are reachable by an
         // address below 2^32.
         let jump_slots = self
@@ -513,6 +515,67 @@ impl Program {
             }
         }
         ins
+    }
+}
+
+/// Marks a run head's `y` (see [`fuse_memory_runs`]).
+pub(crate) const RUN_HEAD: u32 = 1 << 31;
+/// The most accesses in one fused run (7 bits of the head's `y`).
+const RUN_MAX_LEN: usize = 64;
+/// The widest span of bytes a fused run may cover, so that it usually sits inside one page.
+const RUN_MAX_SPAN: i64 = 512;
+
+/// Fuses runs of `load_ind_u64` (or of `store_ind_u64`) off one base register, as compilers emit
+/// to save and restore registers, so that the interpreter can do a whole run in one dispatch.
+///
+/// A run is two or more consecutive slots of the same opcode with the same base `b`, in one basic
+/// block, whose accesses all lie in `RUN_MAX_SPAN` bytes; a load into the base register ends it
+/// (it is the run's last member: the others use the base as it was). Only `y`, unused by these two
+/// opcodes, is written: the head's is `RUN_HEAD | len << 24 | span << 12 | off` and every other
+/// member's is `off`, where `off` is the member's offset from the lowest address of the run and
+/// `span` is the bytes from that address to the end of the highest access. The interpreter does the
+/// run at once only when the whole span is in one cached page; otherwise it executes the head alone
+/// and the members after it one by one, as plain instructions (their `y` has no `RUN_HEAD`), so
+/// that a fault leaves exactly the state unfused execution would.
+fn fuse_memory_runs(instrs: &mut [Instr], pcs: &[u32], block_starts: &[u64]) {
+    let starts_block = |pc: u32| {
+        let pc = pc as usize;
+        block_starts.get(pc / 64).is_some_and(|w| w >> (pc % 64) & 1 == 1)
+    };
+    let mut head = 0;
+    while head < instrs.len() {
+        let first = instrs[head];
+        if !matches!(first.op, Opcode::LoadIndU64 | Opcode::StoreIndU64) {
+            head += 1;
+            continue;
+        }
+        let is_load = first.op == Opcode::LoadIndU64;
+        let offset = |ins: &Instr| i64::from(ins.x as i32);
+        let (mut lo, mut hi) = (offset(&first), offset(&first) + 8);
+        let mut end = head + 1;
+        // A load into the base ends the run with itself.
+        let mut closed = is_load && first.a == first.b;
+        while !closed && end < instrs.len() && end - head < RUN_MAX_LEN {
+            let ins = &instrs[end];
+            if ins.op != first.op || ins.b != first.b || starts_block(pcs[end]) {
+                break;
+            }
+            let (new_lo, new_hi) = (lo.min(offset(ins)), hi.max(offset(ins) + 8));
+            if new_hi - new_lo > RUN_MAX_SPAN {
+                break;
+            }
+            (lo, hi) = (new_lo, new_hi);
+            closed = is_load && ins.a == first.b;
+            end += 1;
+        }
+        let len = end - head;
+        if len >= 2 {
+            for ins in &mut instrs[head..end] {
+                ins.y = (offset(ins) - lo) as u32;
+            }
+            instrs[head].y |= RUN_HEAD | (len as u32) << 24 | ((hi - lo) as u32) << 12;
+        }
+        head = end;
     }
 }
 

@@ -342,52 +342,48 @@ fn chain_starts_from_a_trace_steps_pre_state() {
     assert_eq!(chain.best().2, step("preimages", 60).post_state.state_root);
 }
 
-/// The conformance fuzzer's 0.7.2 report traces, when the jam-conformance repository is fetched
-/// beside the workspace (`/work/.mirror/davxy+jam-conformance/repo`, or `$ORRERY_JAM_CONFORMANCE`;
-/// read from that git copy, nothing of it is in this repository): each trace through one chain,
-/// started from its first step's pre-state. They hold forks (blocks whose parent is not the best
-/// block) and invalid blocks; every step must end as the trace says. Without the copy it says so.
+/// The conformance fuzzer's 0.7.2 report traces, from `$JAM_CONFORMANCE_DIR/fuzz-reports/0.7.2/
+/// traces` when that checkout of davxy/jam-conformance holds them (nothing of them is in this
+/// repository): each trace through one chain, started from its first step's pre-state. They hold
+/// forks (blocks whose parent is not the best block) and invalid blocks; every step must end as
+/// the trace says. Without them it says so.
 #[test]
 fn fuzz_report_traces_through_the_chain() {
-    use std::process::Command;
-    let git = std::env::var_os("ORRERY_JAM_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/.mirror/davxy+jam-conformance/repo"));
-    if !git.is_dir() {
-        eprintln!("jam-conformance is not fetched: the fuzzer's report traces are not run");
+    let dir = std::env::var_os("JAM_CONFORMANCE_DIR")
+        .map(|root| PathBuf::from(root).join("fuzz-reports/0.7.2/traces"))
+        .filter(|dir| dir.is_dir());
+    let Some(dir) = dir else {
+        eprintln!(
+            "SKIPPED: set JAM_CONFORMANCE_DIR to a checkout holding fuzz-reports/0.7.2/traces to run them"
+        );
         return;
-    }
-    let listing = Command::new("git")
-        .arg("-C")
-        .arg(&git)
-        .args(["ls-tree", "-r", "HEAD", "fuzz-reports/0.7.2/traces"])
-        .output()
-        .expect("running git");
-    assert!(listing.status.success());
-    // Trace name → its steps' blob ids, in file-name order (git lists paths sorted).
-    let mut traces: Vec<(String, Vec<String>)> = Vec::new();
-    for line in String::from_utf8_lossy(&listing.stdout).lines() {
-        let Some((meta, path)) = line.split_once('\t') else { continue };
-        // A trace's genesis.bin is its first step's pre-state with a header: the steps suffice.
-        let is_step = path.ends_with(".bin") && !path.ends_with("genesis.bin");
-        let (Some(object), true) = (meta.split_whitespace().nth(2), is_step) else { continue };
-        let trace = path.rsplit('/').nth(1).unwrap_or_default().to_string();
-        match traces.last_mut() {
-            Some((name, blobs)) if *name == trace => blobs.push(object.to_string()),
-            _ => traces.push((trace, vec![object.to_string()])),
-        }
-    }
+    };
+    // Each trace's steps in file-name order; a trace's genesis.bin is its first step's pre-state
+    // with a header, so the steps suffice.
+    let sorted = |dir: &Path| {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        paths
+    };
+    let traces: Vec<(String, Vec<PathBuf>)> = sorted(&dir)
+        .into_iter()
+        .filter(|path| path.is_dir())
+        .map(|trace| {
+            let name = trace.file_name().unwrap().to_string_lossy().into_owned();
+            let steps = sorted(&trace)
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "bin") && !p.ends_with("genesis.bin"))
+                .collect();
+            (name, steps)
+        })
+        .collect();
     let spec = ChainSpec::tiny();
     let (mut runs, mut forks, mut rejected) = (0, 0, 0);
-    for (name, blobs) in &traces {
-        let mut steps = Vec::new();
-        for object in blobs {
-            let blob =
-                Command::new("git").arg("-C").arg(&git).args(["cat-file", "blob", object]).output().unwrap();
-            if blob.status.success() && !blob.stdout.is_empty() {
-                steps.push(decode_exact::<TraceStep>(&blob.stdout, spec.lengths()).expect("a trace step"));
-            }
-        }
+    for (name, files) in &traces {
+        let steps: Vec<TraceStep> = files
+            .iter()
+            .map(|path| decode_exact(&std::fs::read(path).unwrap(), spec.lengths()).expect("a trace step"))
+            .collect();
         let Some(first) = steps.first() else { continue };
         let state = ChainState::from_pairs(&spec, first.pre_state.pairs()).unwrap();
         let start = Start::anchor(first.block.header.parent, state);

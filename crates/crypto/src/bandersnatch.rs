@@ -288,16 +288,55 @@ pub struct RingContext {
     /// the same set again (the next epoch's keys computed ahead of time, forks, re-imports). A
     /// root still being computed is there too, so a second caller waits for it instead of
     /// computing it again.
-    roots: std::sync::Mutex<Vec<(Vec<PublicKey>, RootCell)>>,
+    roots: Remembered<Vec<PublicKey>, RootCell>,
     /// Verifiers of the last few roots (see [`RingContext::verifier`]).
-    verifiers: std::sync::Mutex<Vec<(RingRoot, std::sync::Arc<RingVerifier>)>>,
+    verifiers: Remembered<RingRoot, std::sync::Arc<RingVerifier>>,
 }
 
 /// A ring root, once computed (`None` if serializing it failed).
 type RootCell = std::sync::Arc<std::sync::OnceLock<Option<RingRoot>>>;
 
-/// How many ring roots a [`RingContext`] remembers.
+/// How many ring roots (and verifiers) a [`RingContext`] remembers.
 const REMEMBERED_ROOTS: usize = 4;
+
+/// The last few values asked for, by key, the oldest forgotten first. Shared between threads; a
+/// poisoned lock (a panic elsewhere while holding it) only loses the memory, never an answer.
+struct Remembered<K, V> {
+    entries: Mutex<Vec<(K, V)>>,
+    capacity: usize,
+}
+
+impl<K, V: Clone> Remembered<K, V> {
+    fn new(capacity: usize) -> Self {
+        Remembered { entries: Mutex::new(Vec::with_capacity(capacity)), capacity }
+    }
+
+    /// The value whose key `matches`, if remembered.
+    fn find(&self, matches: impl Fn(&K) -> bool) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        entries.iter().find(|(k, _)| matches(k)).map(|(_, v)| v.clone())
+    }
+
+    /// The value whose key `matches`, or else `make()`'s, remembered under `key()`. Looked up and
+    /// inserted under one lock, so two callers asking at once get the same value.
+    fn find_or_insert(
+        &self,
+        matches: impl Fn(&K) -> bool,
+        key: impl FnOnce() -> K,
+        make: impl FnOnce() -> V,
+    ) -> V {
+        let Ok(mut entries) = self.entries.lock() else { return make() };
+        if let Some((_, v)) = entries.iter().find(|(k, _)| matches(k)) {
+            return v.clone();
+        }
+        if entries.len() == self.capacity {
+            entries.remove(0);
+        }
+        let value = make();
+        entries.push((key(), value.clone()));
+        value
+    }
+}
 
 impl fmt::Debug for RingContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -334,7 +373,12 @@ impl RingContext {
                 ark_vrf::ring::pcs_domain_size::<suite::BandersnatchSha512Ell2>(ring_size)
             ))
         })?;
-        Ok(Self { params, ring_size, roots: Default::default(), verifiers: Default::default() })
+        Ok(Self {
+            params,
+            ring_size,
+            roots: Remembered::new(REMEMBERED_ROOTS),
+            verifiers: Remembered::new(REMEMBERED_ROOTS),
+        })
     }
 
     /// The ring size this context was built for.
@@ -377,23 +421,10 @@ impl RingContext {
     pub fn ring_root(&self, keys: &[PublicKey]) -> Result<RingRoot> {
         // Checked first, so that only valid key sets are remembered.
         let points = self.ring_points(keys)?;
-        let compute = || self.root_of_points(&points);
-        let cell = match self.roots.lock() {
-            Ok(mut roots) => match roots.iter().find(|(k, _)| k.as_slice() == keys) {
-                Some((_, cell)) => cell.clone(),
-                None => {
-                    if roots.len() == REMEMBERED_ROOTS {
-                        roots.remove(0);
-                    }
-                    let cell = RootCell::default();
-                    roots.push((keys.to_vec(), cell.clone()));
-                    cell
-                }
-            },
-            // A poisoned lock only loses the memory, never the answer.
-            Err(_) => RootCell::default(),
-        };
-        (*cell.get_or_init(compute)).ok_or(BandersnatchError::MalformedRingRoot)
+        // The cell is remembered before the root is computed, outside the lock: a second caller
+        // for the same keys waits on the cell.
+        let cell = self.roots.find_or_insert(|k| k.as_slice() == keys, || keys.to_vec(), RootCell::default);
+        (*cell.get_or_init(|| self.root_of_points(&points))).ok_or(BandersnatchError::MalformedRingRoot)
     }
 
     /// `O(keys)` computed afresh, neither looked up nor remembered (for measuring its cost).
@@ -415,31 +446,20 @@ impl RingContext {
     /// The ring root of `keys` if it is remembered and computed: whether [`Self::ring_root`]
     /// would answer at once.
     pub fn remembered_root(&self, keys: &[PublicKey]) -> Option<RingRoot> {
-        let roots = self.roots.lock().ok()?;
-        roots.iter().find(|(k, _)| k.as_slice() == keys).and_then(|(_, cell)| cell.get().copied().flatten())
+        self.roots.find(|k| k.as_slice() == keys).and_then(|cell| cell.get().copied().flatten())
     }
 
     /// A verifier for proofs against `root`, shared: the context remembers the verifiers of the
     /// last few roots, since every ticket block of an epoch checks against the same root and
     /// building one prepares the pairing key.
     pub fn verifier(&self, root: &RingRoot) -> Result<std::sync::Arc<RingVerifier>> {
-        let remembered = |verifiers: &Vec<(RingRoot, std::sync::Arc<RingVerifier>)>| {
-            verifiers.iter().find(|(r, _)| r == root).map(|(_, v)| v.clone())
-        };
-        if let Some(verifier) = self.verifiers.lock().ok().and_then(|v| remembered(&v)) {
+        if let Some(verifier) = self.verifiers.find(|r| r == root) {
             return Ok(verifier);
         }
+        // Built outside the lock (it prepares the pairing key); if another thread built one for
+        // the same root meanwhile, theirs is kept and returned.
         let verifier = std::sync::Arc::new(self.verifier_uncached(root)?);
-        // A poisoned lock only loses the memory, never the answer.
-        if let Ok(mut verifiers) = self.verifiers.lock() {
-            if remembered(&verifiers).is_none() {
-                if verifiers.len() == REMEMBERED_ROOTS {
-                    verifiers.remove(0);
-                }
-                verifiers.push((*root, verifier.clone()));
-            }
-        }
-        Ok(verifier)
+        Ok(self.verifiers.find_or_insert(|r| r == root, || *root, || verifier))
     }
 
     /// A verifier for proofs against `root`, built afresh (for measuring its cost).

@@ -1,0 +1,55 @@
+//! Where this workspace's tests and benches find the JAM 0.7.2 vectors, and the set-up several of
+//! them share. For this workspace's tests and benches only: a `[dev-dependencies]` entry, never a
+//! dependency of a library (it panics on a missing file, as a test should, and no more).
+//!
+//! The vectors are read in place, never copied: `../shared/vectors/jam-0.7.2` from the repository
+//! root, found from this crate's own location, unless the environment says otherwise:
+//!
+//! - `ORRERY_VECTORS`: the vectors folder (the same variable `orrery conformance --vectors` reads);
+//! - `ORRERY_SRS`: the Bandersnatch SRS file (the same variable `orrery import --srs` reads), else
+//!   the vectors' `stf/safrole/zcash-srs-2-11-uncompressed.bin`.
+//!
+//! Without features the crate is std only (the paths), for the crates below block import. The
+//! `traces` feature adds the trace steps, genesis files, tiny-spec states, ring and import context
+//! of the block-import traces (`traces/<name>/`, schema in the vectors' `traces/schema.asn`).
+
+use std::path::{Path, PathBuf};
+
+#[cfg(feature = "traces")]
+mod traces;
+#[cfg(feature = "traces")]
+pub use traces::*;
+
+/// The vectors folder: `ORRERY_VECTORS` if set, else `../shared/vectors/jam-0.7.2` from the
+/// repository root.
+pub fn vectors() -> PathBuf {
+    match std::env::var_os("ORRERY_VECTORS") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2"),
+    }
+}
+
+/// The Bandersnatch SRS (`zcash-srs-2-11-uncompressed.bin`): `ORRERY_SRS` if set, else where the
+/// vectors keep it.
+pub fn srs_path() -> PathBuf {
+    match std::env::var_os("ORRERY_SRS") {
+        Some(path) => PathBuf::from(path),
+        None => vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin"),
+    }
+}
+
+/// The folder of a block-import trace of the vectors (`fallback`, `safrole`, `storage`,
+/// `preimages`, …): its `genesis.bin` and steps `00000001.bin` on.
+pub fn trace_dir(name: &str) -> PathBuf {
+    vectors().join("traces").join(name)
+}
+
+/// The file of step `n` (from 1) of a trace.
+pub fn trace_step_path(name: &str, n: usize) -> PathBuf {
+    trace_dir(name).join(format!("{n:08}.bin"))
+}
+
+/// A file's bytes; a missing or unreadable file panics with its path.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

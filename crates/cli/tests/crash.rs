@@ -9,23 +9,16 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use orrery_codec::decode_exact;
-use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::formats::TraceStep;
-use orrery_import::{header_hash, ImportContext};
+use orrery_import::header_hash;
 use orrery_store::{hex, Chain, Redb};
-use orrery_types::ChainSpec;
+use orrery_testkit::{srs_path, tiny_import_context, trace_dir, trace_step};
 use rand::{Rng, SeedableRng};
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
 
 /// What one run of the child printed: `(header hash, slot, state root)` of each committed block,
 /// and the best block it started from.
@@ -56,7 +49,7 @@ fn run_child(db: &Path, trace: &Path, kill: Option<(usize, Duration)>) -> (Run, 
     let mut child = Command::new(env!("CARGO_BIN_EXE_orrery"))
         .arg("import")
         .arg("--srs")
-        .arg(vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin"))
+        .arg(srs_path())
         .arg("--finality-depth")
         .arg("8")
         .arg("--db")
@@ -119,7 +112,7 @@ fn run_child(db: &Path, trace: &Path, kill: Option<(usize, Duration)>) -> (Run, 
 
 #[test]
 fn import_survives_sigkill_at_random_moments() {
-    let trace = vectors().join("traces/storage");
+    let trace = trace_dir("storage");
     let seed: u64 =
         std::env::var("ORRERY_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
@@ -130,12 +123,10 @@ fn import_survives_sigkill_at_random_moments() {
     let db = dir.path().join("db");
 
     // Every block the trace holds, by header hash: its slot and post-state root.
-    let spec = ChainSpec::tiny();
     let mut expected: HashMap<String, (u32, String)> = HashMap::new();
     let mut last = None;
     for n in 1..=100 {
-        let bytes = std::fs::read(trace.join(format!("{n:08}.bin"))).unwrap();
-        let step: TraceStep = decode_exact(&bytes, spec.lengths()).unwrap();
+        let step = trace_step("storage", n);
         let hash = hex(&header_hash(&step.block.header));
         expected.insert(hash.clone(), (step.block.header.slot, hex(&step.post_state.state_root)));
         last = Some((hash, hex(&step.post_state.state_root)));
@@ -184,9 +175,7 @@ fn import_survives_sigkill_at_random_moments() {
 
     // The store, opened here: the last block is the best, with the trace's root, and every block
     // any run reported is there with its root.
-    let srs = vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin");
-    let ring = RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).unwrap();
-    let ctx = Arc::new(ImportContext::new(spec, Arc::new(ring)));
+    let ctx = Arc::new(tiny_import_context());
     let chain = Chain::open(ctx, Box::new(Redb::open(&db).unwrap()), None, 8).unwrap();
     let (best, slot, root) = chain.best();
     assert_eq!(hex(&best), last_hash);

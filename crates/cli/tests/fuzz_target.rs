@@ -8,13 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn srs() -> PathBuf {
-    match std::env::var_os("ORRERY_SRS") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin"),
-    }
-}
+use orrery_testkit::srs_path;
 
 /// The child, killed when the test ends however it ends.
 struct Target(Child);
@@ -56,7 +50,7 @@ fn fuzz_target_survives_garbage_and_serves_the_examples() {
         .args(["fuzz-target", "--socket"])
         .arg(&socket)
         .arg("--srs")
-        .arg(srs())
+        .arg(srs_path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -2,30 +2,25 @@
 //! start, resuming from `--db`, and clear errors (never a panic) for files that are not what they
 //! should be.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use orrery_codec::{decode_exact, Encode};
+use orrery_codec::Encode;
 use orrery_import::formats::TraceStep;
 use orrery_store::hex;
-use orrery_types::ChainSpec;
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
+use orrery_testkit::{srs_path, trace_dir, trace_step};
 
 fn trace() -> PathBuf {
-    vectors().join("traces/preimages")
+    trace_dir("preimages")
 }
 
 fn step(n: usize) -> TraceStep {
-    let bytes = std::fs::read(trace().join(format!("{n:08}.bin"))).unwrap();
-    decode_exact(&bytes, ChainSpec::tiny().lengths()).unwrap()
+    trace_step("preimages", n)
 }
 
 fn orrery(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
-    cmd.arg("import").arg("--srs").arg(vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin"));
+    cmd.arg("import").arg("--srs").arg(srs_path());
     for a in args {
         cmd.arg(a);
     }

@@ -8,33 +8,19 @@
 //! part of every block that accumulates; `cache=warm` keeps one cache across blocks, as
 //! `orrery import` and a node do.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use orrery_codec::decode_exact;
-use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::formats::{Genesis, TraceStep};
 use orrery_import::{import_block, ChainState, ImportContext, ImportOptions};
+use orrery_testkit::{genesis, tiny_ring, tiny_state, trace_step};
 use orrery_types::{Block, ChainSpec};
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
 
 /// Every block of a trace, with its parent's state (from the genesis on, through our import).
 fn trace(ctx: &ImportContext, name: &str) -> Vec<(ChainState, Block)> {
-    let spec = &ctx.spec;
-    let dir = vectors().join("traces").join(name);
-    let genesis: Genesis =
-        decode_exact(&std::fs::read(dir.join("genesis.bin")).expect("genesis.bin"), spec.lengths())
-            .expect("a genesis");
-    let mut state = ChainState::from_pairs(spec, genesis.state.pairs()).expect("the genesis state");
+    let mut state = tiny_state(&genesis(name).state);
     let mut out = Vec::new();
     for n in 1..=100 {
-        let bytes = std::fs::read(dir.join(format!("{n:08}.bin"))).expect("a trace step");
-        let step: TraceStep = decode_exact(&bytes, spec.lengths()).expect("a trace step");
+        let step = trace_step(name, n);
         let imported =
             import_block(ctx, &state, &step.block, &ImportOptions::default()).expect("a valid block");
         assert_eq!(imported.state.root(), step.post_state.state_root, "{name}/{n}");
@@ -46,9 +32,7 @@ fn trace(ctx: &ImportContext, name: &str) -> Vec<(ChainState, Block)> {
 
 fn import(c: &mut Criterion) {
     let spec = ChainSpec::tiny();
-    let srs = vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin");
-    let ring =
-        Arc::new(RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).expect("the SRS"));
+    let ring = tiny_ring();
     let warm = ImportContext::new(spec.clone(), ring.clone());
     let mut group = c.benchmark_group("import::block");
     for name in ["fallback", "safrole", "storage", "preimages"] {

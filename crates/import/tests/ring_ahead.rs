@@ -2,38 +2,31 @@
 //! ring context holds (or is computing) the root the epoch change at slot 12 sets, and it is the
 //! trace's `γ'_Z` there.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use orrery_codec::decode_exact;
 use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::formats::{Genesis, TraceStep};
-use orrery_import::{import_block, ChainState, ImportContext, ImportOptions};
+use orrery_import::formats::TraceStep;
+use orrery_import::{import_block, ImportContext, ImportOptions};
+use orrery_testkit::{genesis, srs_path, tiny_state, trace_step};
 use orrery_types::ChainSpec;
 
-fn traces() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/traces/storage")
-}
-
 fn step(n: usize) -> TraceStep {
-    let bytes = std::fs::read(traces().join(format!("{n:08}.bin"))).unwrap();
-    decode_exact(&bytes, ChainSpec::tiny().lengths()).unwrap()
+    trace_step("storage", n)
 }
 
 #[test]
 fn next_epochs_ring_root_is_computed_ahead() {
     let spec = ChainSpec::tiny();
-    let srs = traces().join("../../stf/safrole/zcash-srs-2-11-uncompressed.bin");
+    // Rings of their own, not the shared `tiny_ring`: the test asserts on what they remember.
+    let srs = srs_path();
     let ring = Arc::new(RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).unwrap());
     let ctx = ImportContext::new(spec.clone(), ring.clone());
-    let genesis: Genesis =
-        decode_exact(&std::fs::read(traces().join("genesis.bin")).unwrap(), spec.lengths()).unwrap();
-    let state = ChainState::from_pairs(&spec, genesis.state.pairs()).unwrap();
+    let state = tiny_state(&genesis("storage").state);
 
     // What the trace says the epoch change at slot 12 sets: γ'_P and γ'_Z.
     let epoch_change = step(12);
     assert_eq!(epoch_change.block.header.slot, 12);
-    let post = ChainState::from_pairs(&spec, epoch_change.post_state.pairs()).unwrap();
+    let post = tiny_state(&epoch_change.post_state);
     let keys: Vec<_> = post.state().safrole.pending_validators.iter().map(|k| k.bandersnatch).collect();
     let expected = post.state().safrole.ring_root;
     assert_eq!(ring.remembered_root(&keys), None);

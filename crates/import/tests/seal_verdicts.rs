@@ -5,37 +5,21 @@
 //! changed, on a block inside an epoch sealed by fallback keys, on the first block of an epoch,
 //! and on a block sealed by a ticket.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use orrery_codec::decode_exact;
-use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::formats::TraceStep;
-use orrery_import::{import_block, BlockError, ChainState, HeaderError, ImportContext, ImportOptions};
+use orrery_import::{import_block, BlockError, HeaderError, ImportContext, ImportOptions};
 use orrery_state::TicketsOrKeys;
-use orrery_types::{Block, ChainSpec};
-
-fn traces() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/traces")
-}
-
-fn step(trace: &str, n: usize) -> TraceStep {
-    let bytes = std::fs::read(traces().join(trace).join(format!("{n:08}.bin"))).unwrap();
-    decode_exact(&bytes, ChainSpec::tiny().lengths()).unwrap()
-}
+use orrery_testkit::{tiny_import_context, tiny_state, trace_step as step};
+use orrery_types::Block;
 
 fn context() -> ImportContext {
-    let spec = ChainSpec::tiny();
-    let srs = traces().join("../stf/safrole/zcash-srs-2-11-uncompressed.bin");
-    let ring = Arc::new(RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).unwrap());
-    let mut ctx = ImportContext::new(spec, ring);
+    let mut ctx = tiny_import_context();
     ctx.ring_roots_ahead = false;
     ctx
 }
 
 /// Imports `change(block)` onto the step's pre-state: the header error, or `None` if imported.
 fn header_error(ctx: &ImportContext, step: &TraceStep, change: impl Fn(&mut Block)) -> Option<HeaderError> {
-    let prior = ChainState::from_pairs(&ctx.spec, step.pre_state.pairs()).unwrap();
+    let prior = tiny_state(&step.pre_state);
     let mut block = step.block.clone();
     change(&mut block);
     match import_block(ctx, &prior, &block, &ImportOptions::default()) {
@@ -96,7 +80,7 @@ fn check_verdicts(ctx: &ImportContext, step: &TraceStep, wrong_author: HeaderErr
 fn a_block_inside_an_epoch_sealed_by_a_fallback_key() {
     let ctx = context();
     let step = step("storage", 5);
-    let prior = ChainState::from_pairs(&ctx.spec, step.pre_state.pairs()).unwrap();
+    let prior = tiny_state(&step.pre_state);
     assert_eq!(prior.state().timeslot / 12, step.block.header.slot / 12, "inside the prior state's epoch");
     assert!(matches!(prior.state().safrole.sealing_keys, TicketsOrKeys::Keys(_)));
     check_verdicts(&ctx, &step, HeaderError::UnexpectedAuthor);
@@ -106,7 +90,7 @@ fn a_block_inside_an_epoch_sealed_by_a_fallback_key() {
 fn the_first_block_of_an_epoch() {
     let ctx = context();
     let step = step("storage", 12);
-    let prior = ChainState::from_pairs(&ctx.spec, step.pre_state.pairs()).unwrap();
+    let prior = tiny_state(&step.pre_state);
     assert!(prior.state().timeslot / 12 < step.block.header.slot / 12, "an epoch change");
     check_verdicts(&ctx, &step, HeaderError::UnexpectedAuthor);
 }
@@ -118,7 +102,7 @@ fn a_block_sealed_by_a_ticket() {
     let step = (1..=100)
         .map(|n| step("safrole", n))
         .find(|s| {
-            let prior = ChainState::from_pairs(&ctx.spec, s.pre_state.pairs()).unwrap();
+            let prior = tiny_state(&s.pre_state);
             let state = prior.state();
             state.timeslot / 12 == s.block.header.slot / 12
                 && matches!(state.safrole.sealing_keys, TicketsOrKeys::Tickets(_))

@@ -10,18 +10,14 @@
 //! diffs of the last 24, then reads the three tables the chain reads back.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use orrery_codec::{decode_exact, Encode};
-use orrery_import::formats::{Genesis, TraceStep};
+use orrery_codec::Encode;
+use orrery_import::formats::TraceStep;
 use orrery_store::{Backend, Redb, Table, Write};
-use orrery_types::ChainSpec;
-
-fn trace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/traces/storage")
-}
+use orrery_testkit::{genesis, trace_step};
 
 /// One block's writes, keyed by `n` so that each is a new block.
 fn block_batch(step: &TraceStep, n: u64) -> Vec<Write> {
@@ -50,13 +46,7 @@ fn block_batch(step: &TraceStep, n: u64) -> Vec<Write> {
 }
 
 fn steps() -> Vec<TraceStep> {
-    let lengths = ChainSpec::tiny().lengths();
-    (1..=100)
-        .map(|n| {
-            let bytes = std::fs::read(trace_dir().join(format!("{n:08}.bin"))).expect("the storage trace");
-            decode_exact(&bytes, lengths).expect("a trace step")
-        })
-        .collect()
+    (1..=100).map(|n| trace_step("storage", n)).collect()
 }
 
 type Open = fn(&Path) -> Box<dyn Backend>;
@@ -92,8 +82,7 @@ fn commit(c: &mut Criterion) {
 
 fn reopen(c: &mut Criterion) {
     let steps = steps();
-    let genesis_bytes = std::fs::read(trace_dir().join("genesis.bin")).expect("genesis.bin");
-    let genesis: Genesis = decode_exact(&genesis_bytes, ChainSpec::tiny().lengths()).expect("a genesis");
+    let genesis = genesis("storage");
     let mut group = c.benchmark_group("store::reopen");
     for (name, open) in ENGINES {
         let dir = tempfile::tempdir().expect("a scratch folder");

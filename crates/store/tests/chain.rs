@@ -10,44 +10,26 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use orrery_codec::{decode_exact, Encode};
-use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::formats::{Genesis, TraceStep};
+use orrery_import::formats::TraceStep;
 use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_store::{Backend, Chain, Redb, Start, StoreError, Table};
+use orrery_testkit::{tiny_import_context, tiny_state, trace_dir, trace_step as step};
 use orrery_types::{ChainSpec, HeaderHash};
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
 
 fn context() -> Arc<ImportContext> {
     static CTX: OnceLock<Arc<ImportContext>> = OnceLock::new();
-    CTX.get_or_init(|| {
-        let spec = ChainSpec::tiny();
-        let srs = vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin");
-        let ring = RingContext::from_srs_file(&srs, usize::from(spec.validators_count)).expect("the SRS");
-        Arc::new(ImportContext::new(spec, Arc::new(ring)))
-    })
-    .clone()
+    CTX.get_or_init(|| Arc::new(tiny_import_context())).clone()
 }
 
 fn genesis() -> (orrery_types::Header, ChainState) {
-    let spec = ChainSpec::tiny();
-    let bytes = std::fs::read(vectors().join("traces/storage/genesis.bin")).expect("genesis.bin");
-    let genesis: Genesis = decode_exact(&bytes, spec.lengths()).expect("a genesis");
-    let state = ChainState::from_pairs(&spec, genesis.state.pairs()).expect("the genesis state");
+    let genesis = orrery_testkit::genesis("storage");
+    let state = tiny_state(&genesis.state);
     assert_eq!(state.root(), genesis.state.state_root, "the genesis root");
     (genesis.header, state)
 }
 
-fn step(trace: &str, n: usize) -> TraceStep {
-    let path = vectors().join(format!("traces/{trace}/{n:08}.bin"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    decode_exact(&bytes, ChainSpec::tiny().lengths()).expect("a trace step")
-}
-
 fn steps(trace: &str) -> usize {
-    std::fs::read_dir(vectors().join("traces").join(trace))
+    std::fs::read_dir(trace_dir(trace))
         .expect("the trace folder")
         .filter(|e| {
             e.as_ref().is_ok_and(|e| {
@@ -325,9 +307,8 @@ fn other_genesis_and_empty_database_are_errors() {
 #[test]
 fn chain_starts_from_a_trace_steps_pre_state() {
     let dir = tempfile::tempdir().expect("a scratch folder");
-    let spec = ChainSpec::tiny();
     let first = step("preimages", 40);
-    let state = ChainState::from_pairs(&spec, first.pre_state.pairs()).unwrap();
+    let state = tiny_state(&first.pre_state);
     assert_eq!(state.root(), first.pre_state.state_root);
     let start = Start::anchor(first.block.header.parent, state);
     let db = Box::new(Redb::open(dir.path()).unwrap());
@@ -385,7 +366,7 @@ fn fuzz_report_traces_through_the_chain() {
             .map(|path| decode_exact(&std::fs::read(path).unwrap(), spec.lengths()).expect("a trace step"))
             .collect();
         let Some(first) = steps.first() else { continue };
-        let state = ChainState::from_pairs(&spec, first.pre_state.pairs()).unwrap();
+        let state = tiny_state(&first.pre_state);
         let start = Start::anchor(first.block.header.parent, state);
         let mut chain =
             Chain::open(context(), Box::new(Redb::in_memory().unwrap()), Some(start), 24).unwrap();

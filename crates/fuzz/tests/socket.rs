@@ -6,10 +6,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use orrery_codec::decode_exact;
 use orrery_fuzz::client::{run_trace, Client};
 use orrery_fuzz::protocol::{
     read_frame, write_frame, AncestryItem, Initialize, Message, PeerInfo, Version, FEATURE_ANCESTRY,
@@ -17,14 +15,8 @@ use orrery_fuzz::protocol::{
 };
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_import::header_hash;
+use orrery_testkit::{genesis, trace_dir, trace_step, trace_step_path};
 use orrery_types::ChainSpec;
-
-fn vectors() -> PathBuf {
-    match std::env::var_os("ORRERY_VECTORS") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2"),
-    }
-}
 
 fn fuzzer_info(features: u32) -> PeerInfo {
     PeerInfo {
@@ -78,13 +70,8 @@ fn handshake_gives_our_peer_info() {
 #[test]
 fn a_trace_with_an_invalid_block_and_an_older_parent() {
     let spec = ChainSpec::tiny();
-    let dir = vectors().join("traces/fallback");
-    let read = |name: &str| {
-        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
-    };
-    let genesis: Genesis = decode_exact(&read("genesis.bin"), spec.lengths()).unwrap();
-    let steps: Vec<TraceStep> =
-        (1..=4).map(|i| decode_exact(&read(&format!("{i:08}.bin")), spec.lengths()).unwrap()).collect();
+    let genesis = genesis("fallback");
+    let steps: Vec<TraceStep> = (1..=4).map(|i| trace_step("fallback", i)).collect();
 
     let target = common::Target::start();
     let mut client = Client::new(target.connect(), spec.clone());
@@ -145,7 +132,7 @@ fn the_traces_with_ancestry() {
             Message::PeerInfo(info) => assert_eq!(info.fuzz_features & both, both),
             other => panic!("{other:?}"),
         }
-        let steps = run_trace(&mut client, &vectors().join("traces").join(name)).expect("the trace runs");
+        let steps = run_trace(&mut client, &trace_dir(name)).expect("the trace runs");
         let wrong: Vec<_> = steps.iter().filter(|s| !s.as_expected).map(|s| &s.name).collect();
         assert!(wrong.is_empty(), "{name}: {wrong:?}");
         assert!(steps.len() >= 100, "{name}: {} steps", steps.len());
@@ -158,17 +145,8 @@ fn the_traces_with_ancestry() {
 }
 
 fn load_trace(name: &str) -> (Genesis, Vec<TraceStep>) {
-    let spec = ChainSpec::tiny();
-    let dir = vectors().join("traces").join(name);
-    let read = |file: &str| {
-        std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
-    };
-    let genesis = decode_exact(&read("genesis.bin"), spec.lengths()).unwrap();
-    let steps = (1..)
-        .map_while(|i| dir.join(format!("{i:08}.bin")).exists().then(|| format!("{i:08}.bin")))
-        .map(|file| decode_exact(&read(&file), spec.lengths()).unwrap())
-        .collect();
-    (genesis, steps)
+    let steps = (1..).take_while(|&i| trace_step_path(name, i).exists()).map(|i| trace_step(name, i)).collect();
+    (genesis(name), steps)
 }
 
 /// `feature-ancestry` at work: a session initialized in the middle of a trace, at a block whose
@@ -333,9 +311,5 @@ fn garbage_closes_the_connection_and_the_target_keeps_serving() {
 
 /// A block on a parent the session does not know (nothing was initialized).
 fn dummy_block() -> orrery_types::Block {
-    let spec = ChainSpec::tiny();
-    let dir = vectors().join("traces/fallback");
-    let step: TraceStep =
-        decode_exact(&std::fs::read(dir.join("00000001.bin")).unwrap(), spec.lengths()).unwrap();
-    step.block
+    trace_step("fallback", 1).block
 }

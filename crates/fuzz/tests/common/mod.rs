@@ -7,26 +7,6 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::ImportContext;
-use orrery_types::ChainSpec;
-
-/// The Bandersnatch SRS: `ORRERY_SRS`, else where the vectors keep it beside the repository.
-pub fn srs_path() -> PathBuf {
-    match std::env::var_os("ORRERY_SRS") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin"),
-    }
-}
-
-pub fn tiny_context() -> Arc<ImportContext> {
-    let spec = ChainSpec::tiny();
-    let path = srs_path();
-    let ring = RingContext::from_srs_file(&path, usize::from(spec.validators_count))
-        .unwrap_or_else(|e| panic!("the SRS at {} (set ORRERY_SRS): {e}", path.display()));
-    Arc::new(ImportContext::new(spec, Arc::new(ring)))
-}
 
 /// A target listening on a socket in a temporary folder, served from a thread; its log lines are
 /// collected.
@@ -43,7 +23,7 @@ impl Target {
         let listener = UnixListener::bind(&socket).expect("binding the socket");
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
-        let ctx = tiny_context();
+        let ctx = Arc::new(orrery_testkit::tiny_import_context());
         std::thread::spawn(move || {
             orrery_fuzz::target::serve_listener(ctx, listener, move |line| {
                 sink.lock().expect("the log").push(line.to_owned());

@@ -1,23 +1,18 @@
 //! Signature and VRF verification costs that bound block import: ring proofs (tickets), IETF VRF
 //! (seal and entropy source), Ed25519 single against batch (guarantees and assurances).
 //!
-//! `cargo bench -p orrery-crypto --bench crypto`; needs the vectors (for the SRS) at
-//! ../shared/vectors/jam-0.7.2 from the repository root.
+//! `cargo bench -p orrery-crypto --bench crypto`; needs the SRS (`orrery_testkit::srs_path`: the
+//! vectors' at ../shared/vectors/jam-0.7.2 from the repository root, or `ORRERY_SRS`).
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use orrery_crypto::bandersnatch::{ietf_vrf_verify, PublicKey, RingContext, SecretKey};
 use orrery_crypto::{ed25519_verify, ed25519_verify_batch};
+use orrery_testkit::srs_path;
 
 const TINY_RING: usize = 6;
 const FULL_RING: usize = 1023;
-
-fn srs_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin")
-}
 
 fn ring(size: usize) -> (Vec<SecretKey>, Vec<PublicKey>) {
     let secrets: Vec<_> = (0..size as u32).map(|i| SecretKey::from_seed(&i.to_le_bytes())).collect();

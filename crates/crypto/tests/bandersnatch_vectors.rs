@@ -3,7 +3,7 @@
 //! proofs made and checked here at the tiny (6) and full (1023) ring sizes.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use orrery_codec::{Decode, Decoder};
@@ -12,16 +12,9 @@ use orrery_crypto::bandersnatch::{
     RING_PROOF_LEN,
 };
 use orrery_crypto::context;
+use orrery_testkit::{srs_path, trace_dir, vectors};
 use orrery_types::{Block, ChainSpec};
 use serde_json::Value;
-
-fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
-
-fn srs_path() -> PathBuf {
-    vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin")
-}
 
 /// The tiny spec's ring context, built once for all tests of this binary.
 fn tiny_context() -> &'static RingContext {
@@ -162,7 +155,7 @@ fn header_seals_and_entropy_sources_from_traces() {
     let (validators, epoch) = (lengths.validators_count(), lengths.epoch_length());
     let (mut ticketed, mut fallback) = (0, 0);
     for trace in ["fallback", "safrole"] {
-        let dir = vectors().join("traces").join(trace);
+        let dir = trace_dir(trace);
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())

@@ -185,8 +185,7 @@ struct VectorCase {
 }
 
 fn vector_cases() -> Vec<VectorCase> {
-    let root =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/erasure");
+    let root = orrery_testkit::vectors().join("erasure");
     let mut cases = Vec::new();
     for (spec, n, total) in [("tiny", 2, 6), ("full", 342, 1023)] {
         for size in [3, 32, 100, 4096, 4104, 10000] {

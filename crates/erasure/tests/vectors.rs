@@ -13,7 +13,7 @@ struct Case {
 }
 
 fn vectors_dir(spec: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/erasure").join(spec)
+    orrery_testkit::vectors().join("erasure").join(spec)
 }
 
 fn hex(value: &serde_json::Value) -> Vec<u8> {

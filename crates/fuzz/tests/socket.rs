@@ -145,7 +145,8 @@ fn the_traces_with_ancestry() {
 }
 
 fn load_trace(name: &str) -> (Genesis, Vec<TraceStep>) {
-    let steps = (1..).take_while(|&i| trace_step_path(name, i).exists()).map(|i| trace_step(name, i)).collect();
+    let steps =
+        (1..).take_while(|&i| trace_step_path(name, i).exists()).map(|i| trace_step(name, i)).collect();
     (genesis(name), steps)
 }
 

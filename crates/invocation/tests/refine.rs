@@ -6,8 +6,6 @@
 mod common;
 mod refine_common;
 
-use std::path::PathBuf;
-
 use common::partial_state;
 use orrery_codec::Encode;
 use orrery_invocation::accumulate::accumulate;
@@ -57,8 +55,7 @@ fn ok(output: &RefineOutput) -> &[u8] {
 
 /// The test service's code from the accumulate vectors' pre-state.
 fn test_service_blob() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/accumulate/tiny/process_one_immediate_report-1.json");
+    let path = orrery_testkit::vectors().join("stf/accumulate/tiny/process_one_immediate_report-1.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let account = &json["pre_state"]["accounts"][0]["data"];

@@ -5,15 +5,11 @@
 //! Both blobs contain `sbrk`, which polkavm 0.37's `JamV1` lacks; none runs before the first host
 //! call (orrery-pvm's hand-traced path), so it is replaced by `move_reg` for polkavm.
 
-use std::path::PathBuf;
-
 use orrery_pvm::{Access, Exit, StandardProgram, PAGE_SIZE};
 use orrery_pvm_diff::{polkavm_engine, run_polkavm_with, Case, Region, Status};
 
 fn code_blob(case: &str, service: u64) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/accumulate/tiny")
-        .join(format!("{case}.json"));
+    let path = orrery_testkit::vectors().join("stf/accumulate/tiny").join(format!("{case}.json"));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
             .unwrap();

@@ -3,8 +3,6 @@
 //! vectors; if this failed, the harness would be at fault, not the machines.) The vectors folder
 //! must exist.
 
-use std::path::PathBuf;
-
 use orrery_pvm::Program;
 use orrery_pvm_diff::{polkavm_engine, run_polkavm, Case, Region, Status};
 use serde_json::Value;
@@ -43,8 +41,7 @@ fn case_from(json: &Value) -> Case {
 
 #[test]
 fn polkavm_through_the_harness_reproduces_the_vectors() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2/pvm/programs");
+    let dir = orrery_testkit::vectors().join("pvm/programs");
     let engine = polkavm_engine();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

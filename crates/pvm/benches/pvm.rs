@@ -13,7 +13,6 @@
 //! After criterion's runs, a summary measures each variant again (best of several runs) and prints
 //! instructions per second and the ratios.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
@@ -82,8 +81,7 @@ impl Polkavm {
 }
 
 fn bootstrap_blob() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/accumulate/tiny/transfer_for_ejected_service-1.json");
+    let path = orrery_testkit::vectors().join("stf/accumulate/tiny/transfer_for_ejected_service-1.json");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
             .expect("JSON");

@@ -11,14 +11,9 @@
 //!
 //! The vectors folder must exist; a missing folder fails these tests.
 
-use std::path::PathBuf;
-
 use orrery_codec::{Decode, Decoder};
 use orrery_pvm::{Exit, StandardProgram};
-
-fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
+use orrery_testkit::vectors;
 
 fn read(path: &str) -> Vec<u8> {
     let path = vectors().join(path);

@@ -1,8 +1,6 @@
 //! State keys and the account dictionaries: keys checked against an independent blake2b and against
 //! the keys of a real serialized state (the traces' genesis), footprints against the vectors.
 
-use std::path::PathBuf;
-
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use orrery_codec::{Decode, Decoder};
@@ -54,13 +52,9 @@ fn component_and_account_keys() {
     }
 }
 
-fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
-}
-
 /// The key/value pairs of the `fallback` trace's genesis state (traces/schema.asn: header, state).
 fn genesis() -> Vec<(StateKey, Vec<u8>)> {
-    let path = vectors().join("traces/fallback/genesis.bin");
+    let path = orrery_testkit::trace_dir("fallback").join("genesis.bin");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut d = Decoder::new(&bytes, orrery_types::ChainSpec::tiny().lengths());
     orrery_types::Header::decode(&mut d).unwrap();

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use orrery_crypto::bandersnatch::RingContext;
@@ -26,9 +25,7 @@ fn validators(seed: u8, count: usize) -> ValidatorsData {
 
 fn bench_safrole(c: &mut Criterion) {
     let spec = ChainSpec::full();
-    let srs = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin");
-    let ring = RingContext::from_srs_file(&srs, 1023).expect("the vectors' SRS");
+    let ring = RingContext::from_srs_file(&orrery_testkit::srs_path(), 1023).expect("the vectors' SRS");
     let entropy = EntropyBuffer([[1; 32], [2; 32], [3; 32], [4; 32]]);
     let (previous, active, staging) = (validators(1, 1023), validators(2, 1023), validators(3, 1023));
     // A full accumulator and a full epoch of fallback keys: the most a block carries forward.

@@ -7,7 +7,6 @@
 //! spec's sizes (V = 1023, E = 600, Y = 500, N = 2, K = 16).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use orrery_crypto::bandersnatch::{PublicKey, RingContext, SecretKey};
@@ -16,12 +15,8 @@ use orrery_state::{EntropyBuffer, SafroleState, TicketsOrKeys, ValidatorData, Va
 use orrery_stf::safrole::{
     apply, fallback_keys, outside_in, SafroleBlock, SafroleError, SafroleInput, SafroleOutput,
 };
+use orrery_testkit::srs_path;
 use orrery_types::{ChainSpec, Entropy, TicketBody, TicketEnvelope, TicketsMark};
-
-fn srs_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/safrole/zcash-srs-2-11-uncompressed.bin")
-}
 
 const ETA: [Entropy; 4] = [[10; 32], [11; 32], [12; 32], [13; 32]];
 const SOURCE: Entropy = [0x5a; 32];

@@ -5,7 +5,7 @@ use orrery_codec::{decode_exact, Encode};
 use orrery_types::{Block, ChainSpec};
 
 fn codec(c: &mut Criterion) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2");
+    let root = orrery_testkit::vectors();
     for spec in [ChainSpec::tiny(), ChainSpec::full()] {
         let bytes =
             std::fs::read(root.join(format!("codec/{}/block.bin", spec.name))).expect("codec vectors");

@@ -2,6 +2,7 @@
 //! bytes (every value has exactly one encoding).
 
 use orrery_codec::{decode_exact, Decode, Encode};
+use orrery_testkit::vectors;
 use orrery_types::*;
 use proptest::prelude::*;
 
@@ -50,8 +51,4 @@ proptest! {
             check_all(&bytes[..cut.index(bytes.len() + 1)])?;
         }
     }
-}
-
-fn vectors() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/jam-0.7.2")
 }

@@ -3,7 +3,6 @@
 //! exports (`⊛`, `⊚`, zero segments), and the package and data checks.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use orrery_codec::Encode;
 use orrery_state::{ServiceAccount, ServiceInfo};
@@ -36,8 +35,7 @@ fn blake(data: &[u8]) -> Hash {
 }
 
 fn test_service_blob() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/stf/accumulate/tiny/process_one_immediate_report-1.json");
+    let path = orrery_testkit::vectors().join("stf/accumulate/tiny/process_one_immediate_report-1.json");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let blob = json["pre_state"]["accounts"][0]["data"]["preimage_blobs"][0]["blob"].as_str().unwrap();
     hex::decode(blob.trim_start_matches("0x")).unwrap()

@@ -7,7 +7,6 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-
 /// A target listening on a socket in a temporary folder, served from a thread; its log lines are
 /// collected.
 pub struct Target {

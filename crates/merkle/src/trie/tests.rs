@@ -136,8 +136,7 @@ fn bad_input_is_an_error() {
 /// `trie.json` from the vectors: 32-byte keys of which the trie takes the first 31.
 #[test]
 fn vectors_file() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/jam-0.7.2/trie/trie.json");
+    let path = orrery_testkit::vectors().join("trie/trie.json");
     let text = std::fs::read_to_string(&path).expect("the vectors folder beside the repository");
     let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
     let cases = cases.as_array().unwrap();

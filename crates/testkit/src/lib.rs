@@ -48,8 +48,3 @@ pub fn trace_dir(name: &str) -> PathBuf {
 pub fn trace_step_path(name: &str, n: usize) -> PathBuf {
     trace_dir(name).join(format!("{n:08}.bin"))
 }
-
-/// A file's bytes; a missing or unreadable file panics with its path.
-pub fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}

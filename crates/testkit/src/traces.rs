@@ -1,5 +1,6 @@
 //! The block-import traces on the tiny spec (every trace of the vectors is `tiny`: V = 6).
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use orrery_codec::decode_exact;
@@ -8,7 +9,7 @@ use orrery_import::formats::{Genesis, RawState, TraceStep};
 use orrery_import::{ChainState, ImportContext};
 use orrery_types::ChainSpec;
 
-use crate::{read, srs_path, trace_dir, trace_step_path};
+use crate::{srs_path, trace_dir, trace_step_path};
 
 /// Step `n` (from 1) of a trace, decoded.
 pub fn trace_step(name: &str, n: usize) -> TraceStep {
@@ -48,4 +49,9 @@ pub fn tiny_ring() -> Arc<RingContext> {
 /// A new import context for the tiny spec on the shared [`tiny_ring`], with the default options.
 pub fn tiny_import_context() -> ImportContext {
     ImportContext::new(ChainSpec::tiny(), tiny_ring())
+}
+
+/// A file's bytes; a missing or unreadable file panics with its path.
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -146,8 +146,8 @@ impl ImportContext {
     /// Readies what importing onto `state` will need and what costs milliseconds: the ring root
     /// the next epoch change will ask for (computed here, on this thread, unless remembered), the
     /// verifier of the current ring root, the sealing keys' tables, the signers' Ed25519 points
-    /// and the services' decoded code. For when a state is loaded (a node's start, a fuzzer's `Initialize`), so that the
-    /// first blocks do not pay for it; import is correct without it.
+    /// and the services' decoded code. For when a state is loaded (a node's start, a fuzzer's
+    /// `Initialize`), so that the first blocks do not pay for it; import is correct without it.
     pub fn prepare(&self, state: &ChainState) {
         let s = state.state();
         // Failures here are the import's to report, when a block needs the root.

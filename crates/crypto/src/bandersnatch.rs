@@ -19,10 +19,9 @@
 //!
 //! Everything here returns an error for malformed bytes; nothing panics on input.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use ark_vrf::reexports::ark_ff::Zero;
 use ark_vrf::reexports::ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -126,19 +125,13 @@ const RECENT_OUTPUTS: usize = 8;
 /// each point's square root (~20 µs) would be taken twice. The same bytes always decode to the
 /// same point, so a remembered one is the answer.
 fn output_point(bytes: &[u8; POINT_LEN]) -> Option<suite::AffinePoint> {
-    static RECENT: Mutex<VecDeque<([u8; POINT_LEN], suite::AffinePoint)>> = Mutex::new(VecDeque::new());
-    // A poisoned lock only means a panic elsewhere while holding it; the list is still sound.
-    let lock = || RECENT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, point)) = lock().iter().find(|(encoded, _)| encoded == bytes) {
-        return Some(*point);
+    static RECENT: Remembered<[u8; POINT_LEN], suite::AffinePoint> = Remembered::new(RECENT_OUTPUTS);
+    if let Some(point) = RECENT.find(|encoded| encoded == bytes) {
+        return Some(point);
     }
+    // Decoded outside the lock: the two outputs of a block are decoded on two threads at once.
     let point = suite::AffinePoint::deserialize_compressed_unchecked(&bytes[..]).ok()?;
-    let mut recent = lock();
-    if recent.len() == RECENT_OUTPUTS {
-        recent.pop_front();
-    }
-    recent.push_back((*bytes, point));
-    Some(point)
+    Some(RECENT.find_or_insert(|encoded| encoded == bytes, || *bytes, || point))
 }
 
 /// The output point of a signature or proof: its first `POINT_LEN` bytes, decoded.
@@ -146,9 +139,13 @@ fn signature_output(signature: &[u8]) -> Option<suite::AffinePoint> {
     signature.first_chunk().and_then(output_point)
 }
 
-/// The output point of a signature or proof (its first 32 bytes), checked.
+/// The output point of a signature or proof (its first 32 bytes), checked: on the curve and in
+/// the prime-order subgroup, as [`point_from_bytes`] checks.
 fn decode_output(bytes: &[u8]) -> Result<suite::Output> {
-    point_from_bytes(&bytes[..POINT_LEN]).map(suite::Output::from).ok_or(BandersnatchError::MalformedProof)
+    signature_output(bytes)
+        .filter(subgroup::contains)
+        .map(suite::Output::from)
+        .ok_or(BandersnatchError::MalformedProof)
 }
 
 /// `Y(s)` of an IETF signature or ring proof, read from its output point without checking the proof.
@@ -307,8 +304,8 @@ struct Remembered<K, V> {
 }
 
 impl<K, V: Clone> Remembered<K, V> {
-    fn new(capacity: usize) -> Self {
-        Remembered { entries: Mutex::new(Vec::with_capacity(capacity)), capacity }
+    const fn new(capacity: usize) -> Self {
+        Remembered { entries: Mutex::new(Vec::new()), capacity }
     }
 
     /// The value whose key `matches`, if remembered.

@@ -10,7 +10,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -19,6 +18,8 @@ use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_zebra::{Signature, VerificationKey};
 use rand::Rng;
 use sha2::{Digest, Sha512};
+
+use crate::key_cache::KeyCache;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Ed25519Error {
@@ -118,19 +119,8 @@ const KEY_CACHE_LIMIT: usize = 4096;
 /// A public key's point (ZIP-215: any encoding that decompresses), kept for next time; `None`
 /// when it is no point.
 fn key_point(public: &[u8; 32]) -> Option<EdwardsPoint> {
-    static KEYS: OnceLock<Mutex<HashMap<[u8; 32], EdwardsPoint>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    // A poisoned lock only means a panic elsewhere while holding it; the map is still sound.
-    if let Some(point) = keys.lock().unwrap_or_else(|e| e.into_inner()).get(public) {
-        return Some(*point);
-    }
-    let point = CompressedEdwardsY(*public).decompress()?;
-    let mut keys = keys.lock().unwrap_or_else(|e| e.into_inner());
-    if keys.len() >= KEY_CACHE_LIMIT {
-        keys.clear();
-    }
-    keys.insert(*public, point);
-    Some(point)
+    static KEYS: KeyCache<EdwardsPoint> = KeyCache::new(KEY_CACHE_LIMIT);
+    KEYS.get_or_make(public, || CompressedEdwardsY(*public).decompress().ok_or(())).ok()
 }
 
 /// Decompresses and keeps `keys` (validators' keys, before their first signatures arrive).

@@ -9,6 +9,7 @@ pub mod bandersnatch;
 pub mod context;
 mod ed25519;
 mod hash;
+mod key_cache;
 
 pub use ed25519::{
     ed25519_verify, ed25519_verify_batch, prepare_ed25519_keys, Ed25519Batch, Ed25519BatchError, Ed25519Error,

@@ -16,8 +16,7 @@
 //! for every input: the challenge is computed by the suite's own function over the same points,
 //! and the tests compare the two on valid, tampered and malformed signatures.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use ark_vrf::reexports::ark_ec::{AffineRepr, CurveGroup};
 use ark_vrf::reexports::ark_ff::{AdditiveGroup, BigInteger, PrimeField, Zero};
@@ -26,6 +25,7 @@ use ark_vrf::suites::bandersnatch as suite;
 use ark_vrf::Suite;
 
 use super::{BandersnatchError, PublicKey, Result, POINT_LEN};
+use crate::key_cache::KeyCache;
 
 type Affine = suite::AffinePoint;
 type Projective = <Affine as AffineRepr>::Group;
@@ -189,21 +189,11 @@ pub(super) fn prepare(public: &PublicKey) -> Result<()> {
 }
 
 fn prepared_key(public: &PublicKey) -> Result<Arc<PreparedKey>> {
-    static KEYS: OnceLock<Mutex<HashMap<PublicKey, Arc<PreparedKey>>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    if let Some(key) = keys.lock().ok().and_then(|k| k.get(public).cloned()) {
-        return Ok(key);
-    }
-    let point = super::point_from_bytes(public).ok_or(BandersnatchError::BadPublicKey)?;
-    let key = Arc::new(PreparedKey { point, multiples: FixedBase::new(point.into_group(), KEY_WINDOW) });
-    // A poisoned lock only loses the cache, never the answer.
-    if let Ok(mut keys) = keys.lock() {
-        if keys.len() >= KEY_CACHE_LIMIT {
-            keys.clear();
-        }
-        keys.insert(*public, key.clone());
-    }
-    Ok(key)
+    static KEYS: KeyCache<Arc<PreparedKey>> = KeyCache::new(KEY_CACHE_LIMIT);
+    KEYS.get_or_make(public, || {
+        let point = super::point_from_bytes(public).ok_or(BandersnatchError::BadPublicKey)?;
+        Ok(Arc::new(PreparedKey { point, multiples: FixedBase::new(point.into_group(), KEY_WINDOW) }))
+    })
 }
 
 /// Verifies `signature` (output point ‖ challenge ‖ response) by `public` on `input` with `aux`;

@@ -445,57 +445,36 @@ impl<'a> PageCache<'a> {
         self.memory
     }
 
-    /// The data pointer and offset for an `N`-byte read at `address`, if the cache holds its page
-    /// for reading and the access stays inside it.
+    /// A pointer to the byte at `address`, if the TLB holds its page for reading (or, with
+    /// `write`, for writing) and the `len` bytes from it stay inside that page. One lookup for
+    /// every access; `write` and, for single accesses, `len` are constants where it is inlined.
     #[inline(always)]
-    fn readable<const N: usize>(&self, address: u32) -> Option<*mut u8> {
+    fn lookup(&self, address: u32, len: u32, write: bool) -> Option<*mut u8> {
         let page = address >> PAGE_BITS;
         let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
-        let offset = (address & (PAGE_SIZE - 1)) as usize;
-        // SAFETY (for callers): see `load`.
-        (entry.read_tag == page && offset + N <= PAGE_SIZE as usize).then(|| entry.data.wrapping_add(offset))
-    }
-
-    /// As [`PageCache::readable`], for a write.
-    #[inline(always)]
-    fn writable<const N: usize>(&self, address: u32) -> Option<*mut u8> {
-        let page = address >> PAGE_BITS;
-        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
-        let offset = (address & (PAGE_SIZE - 1)) as usize;
-        (entry.write_tag == page && offset + N <= PAGE_SIZE as usize).then(|| entry.data.wrapping_add(offset))
+        let tag = if write { entry.write_tag } else { entry.read_tag };
+        let offset = address & (PAGE_SIZE - 1);
+        // SAFETY (for callers): see `load` and `store`.
+        (tag == page && offset + len <= PAGE_SIZE).then(|| entry.data.wrapping_add(offset as usize))
     }
 
     /// The `span` bytes from `address`, for reading, if the TLB holds their page and they lie
     /// inside it: a pointer to the first, valid for `span` bytes of reads.
     #[inline(always)]
     pub(crate) fn readable_span(&self, address: u32, span: u32) -> Option<ReadSpan<'_>> {
-        let page = address >> PAGE_BITS;
-        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
-        let offset = address & (PAGE_SIZE - 1);
-        (entry.read_tag == page && offset + span <= PAGE_SIZE).then(|| ReadSpan {
-            data: entry.data.wrapping_add(offset as usize),
-            span,
-            _cache: PhantomData,
-        })
+        self.lookup(address, span, false).map(|data| ReadSpan { data, span, _cache: PhantomData })
     }
 
     /// As [`PageCache::readable_span`], for writing (and reading).
     #[inline(always)]
     pub(crate) fn writable_span(&mut self, address: u32, span: u32) -> Option<WriteSpan<'_>> {
-        let page = address >> PAGE_BITS;
-        let entry = &self.memory.tlb[page as usize % TLB_ENTRIES];
-        let offset = address & (PAGE_SIZE - 1);
-        (entry.write_tag == page && offset + span <= PAGE_SIZE).then(|| WriteSpan {
-            data: entry.data.wrapping_add(offset as usize),
-            span,
-            _cache: PhantomData,
-        })
+        self.lookup(address, span, true).map(|data| WriteSpan { data, span, _cache: PhantomData })
     }
 
     /// An `N`-byte load (V_μ for one operand).
     #[inline(always)]
     pub(crate) fn load<const N: usize>(&mut self, address: u32) -> Result<[u8; N], MemoryError> {
-        if let Some(at) = self.readable::<N>(address) {
+        if let Some(at) = self.lookup(address, N as u32, false) {
             // SAFETY: by the invariant the entry's `data` points to the PAGE_SIZE readable bytes of
             // the page holding `address` in `memory.pages`, which have neither moved nor been freed
             // since the entry was set, and `at` is `data + offset` with `offset + N <= PAGE_SIZE`.
@@ -531,7 +510,7 @@ impl<'a> PageCache<'a> {
     /// An `N`-byte store (V*_μ for one operand).
     #[inline(always)]
     pub(crate) fn store<const N: usize>(&mut self, address: u32, bytes: [u8; N]) -> Result<(), MemoryError> {
-        if let Some(at) = self.writable::<N>(address) {
+        if let Some(at) = self.lookup(address, N as u32, true) {
             // SAFETY: by the invariant the entry's `data` points to the PAGE_SIZE bytes of the
             // writable page holding `address`, its own storage in `memory.pages`, unmoved since the
             // entry was set, and `at` is `data + offset` with `offset + N <= PAGE_SIZE`. Nothing

@@ -2,23 +2,13 @@
 //! between runs (writes, access changes, cloning the machine) must show in the next run exactly as
 //! if every access walked the page table. Expected values are worked by hand from the programs.
 
+mod common;
+
 use std::sync::Arc;
 
-use orrery_pvm::{Access, Exit, Machine, Program};
+use orrery_pvm::{Access, Exit, Machine};
 
-fn program(instructions: &[&[u8]]) -> Arc<Program> {
-    let mut code = Vec::new();
-    let mut starts = Vec::new();
-    for ins in instructions {
-        starts.push(code.len());
-        code.extend_from_slice(ins);
-    }
-    let mut bitmask = vec![0u8; code.len().div_ceil(8)];
-    for s in starts {
-        bitmask[s / 8] |= 1 << (s % 8);
-    }
-    Arc::new(Program::from_parts(code, bitmask, vec![]).expect("a valid program"))
-}
+use common::program;
 
 /// `load_ind_u64 rA, [rB + offset]` / `store_ind_u64 [rB + offset], rA`, with four-octet offsets.
 fn ind(op: u8, a: u8, b: u8, offset: i32) -> Vec<u8> {

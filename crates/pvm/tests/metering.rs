@@ -1,24 +1,13 @@
 //! Gas metering: per block (the `pvm/` vectors) against per instruction (Ψ_M in the block-import
 //! traces). Expected figures are counted by hand from the programs below.
 
+mod common;
+
 use std::sync::Arc;
 
 use orrery_pvm::{Exit, Machine, Metering, Program};
 
-/// Instructions as (bytes), laid out one after another with a bitmask marking each start.
-fn program(instructions: &[&[u8]]) -> Arc<Program> {
-    let mut code = Vec::new();
-    let mut starts = Vec::new();
-    for ins in instructions {
-        starts.push(code.len());
-        code.extend_from_slice(ins);
-    }
-    let mut bitmask = vec![0u8; code.len().div_ceil(8)];
-    for s in starts {
-        bitmask[s / 8] |= 1 << (s % 8);
-    }
-    Arc::new(Program::from_parts(code, bitmask, vec![]).expect("a valid program"))
-}
+use common::program;
 
 const LOAD_IMM_R1: &[u8] = &[51, 1, 1];
 const LOAD_IMM_R2: &[u8] = &[51, 2, 2];

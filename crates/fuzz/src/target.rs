@@ -193,8 +193,9 @@ impl Session {
         } else {
             HashMap::new()
         };
-        // The next epoch's ring root, the ring verifier, the sealing keys and the services' code:
-        // tens of milliseconds that would otherwise fall on the first blocks.
+        // The next epoch's ring root, the ring verifier, the validators' keys and the services'
+        // code (see `ImportContext::prepare`): tens of milliseconds that would otherwise fall on
+        // the first blocks.
         self.ctx.prepare(&state);
         self.remember(hash, Known { slot, parent: init.header.parent }, state);
         Ok(Message::StateRoot(root))

@@ -126,3 +126,24 @@ fn bad_files_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("holds no chain yet"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_orphan_trace_step_is_an_outcome_that_differs() {
+    // Step 3 on the genesis alone: its parent (step 2's block) is not in the chain, so the step
+    // could not be checked, and the exit status says so (2), as for any step that differs.
+    let genesis = trace().join("genesis.bin");
+    let out = orrery(&[&"--genesis", &genesis, &trace().join("00000003.bin")]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let parent = hex(&step(3).block.header.parent);
+    assert!(text.contains(&format!("the parent {parent} is not a block of this chain")), "{text}");
+    assert!(text.contains("the trace step could not be checked"), "{text}");
+
+    // A bare block on an unknown parent is reported and the run goes on (status 0).
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("block3.bin");
+    std::fs::write(&raw, step(3).block.encode()).unwrap();
+    let out = orrery(&[&"--genesis", &genesis, &raw]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("orphan "), "{}", stdout(&out));
+}

@@ -83,6 +83,13 @@ fn redb_table(table: Table) -> RedbTable {
 impl Redb {
     /// Opens (or creates) the database file `dir/orrery.redb`.
     pub fn open(dir: &Path) -> Result<Self, BackendError> {
+        // `create_dir_all` on a file says only "File exists".
+        if dir.exists() && !dir.is_dir() {
+            return Err(redb_error(format!(
+                "{} is a file; the database is a folder (it holds orrery.redb): name a folder, new or existing",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(redb_error)?;
         let db = redb::Database::create(dir.join("orrery.redb")).map_err(redb_error)?;
         Self::with_tables(db)

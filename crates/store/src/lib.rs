@@ -48,6 +48,11 @@ pub enum StoreError {
     AlreadyImported(String),
     #[error("the parent {0} is not a block of this chain (or was pruned)")]
     UnknownParent(String),
+    /// The parent is a final block older than the newest final one: a block on it would fork
+    /// below finality, which no valid chain does (GP 0.7.2 §19: the best chain descends from the
+    /// finalized block).
+    #[error("the parent {parent} is final but below the final block {finalized}; blocks are built on the final block or its descendants")]
+    BelowFinalized { parent: String, finalized: String },
     #[error("the database holds no chain; give a genesis")]
     Empty,
     #[error("the database holds a chain already, from another start block")]
@@ -417,8 +422,13 @@ impl Chain {
         if self.contains(&hash) {
             return Err(StoreError::AlreadyImported(hex(&hash)));
         }
-        let parent =
-            self.nodes.get(&header.parent).ok_or_else(|| StoreError::UnknownParent(hex(&header.parent)))?;
+        let parent = self.nodes.get(&header.parent).ok_or_else(|| {
+            if self.headers.contains_key(&header.parent) {
+                StoreError::BelowFinalized { parent: hex(&header.parent), finalized: hex(&self.finalized) }
+            } else {
+                StoreError::UnknownParent(hex(&header.parent))
+            }
+        })?;
         let ancestors = self.ancestors(header.parent, header.slot);
         let start = Instant::now();
         let imported = import_block(

@@ -229,6 +229,18 @@ fn forks_stay_apart_until_finality_prunes_them() {
     check_pruned(&chain);
     // A pruned branch takes no more blocks.
     assert!(matches!(chain.import(&step("storage", 5).block), Err(StoreError::UnknownParent(_))));
+    // A block on a final block below the final one (fallback[3]) is told apart from one on an
+    // unknown parent: a sibling of fallback[4], made by changing its seal (so its hash differs).
+    let mut below = fallback[4].block.clone();
+    below.header.seal[0] ^= 1;
+    assert_eq!(below.header.parent, hash(&fallback[3]));
+    match chain.import(&below) {
+        Err(StoreError::BelowFinalized { parent, finalized }) => {
+            assert_eq!(parent, orrery_store::hex(&hash(&fallback[3])));
+            assert_eq!(finalized, orrery_store::hex(&hash(&fallback[4])));
+        }
+        other => panic!("expected BelowFinalized, got {other:?}"),
+    }
     drop(chain);
     let chain = open(dir.path(), 2);
     assert_eq!(chain.best().0, hash(&fallback_7));
@@ -327,18 +339,11 @@ fn chain_starts_from_a_trace_steps_pre_state() {
 /// traces` when that checkout of davxy/jam-conformance holds them (nothing of them is in this
 /// repository): each trace through one chain, started from its first step's pre-state. They hold
 /// forks (blocks whose parent is not the best block) and invalid blocks; every step must end as
-/// the trace says. Without them it says so.
+/// the trace says.
 #[test]
+#[ignore = "needs the fuzzer's report traces (fuzz-reports/0.7.2/traces, 1.4 GB): JAM_CONFORMANCE_DIR=<a davxy/jam-conformance checkout> cargo test -- --ignored"]
 fn fuzz_report_traces_through_the_chain() {
-    let dir = std::env::var_os("JAM_CONFORMANCE_DIR")
-        .map(|root| PathBuf::from(root).join("fuzz-reports/0.7.2/traces"))
-        .filter(|dir| dir.is_dir());
-    let Some(dir) = dir else {
-        eprintln!(
-            "SKIPPED: set JAM_CONFORMANCE_DIR to a checkout holding fuzz-reports/0.7.2/traces to run them"
-        );
-        return;
-    };
+    let dir = orrery_testkit::fuzz_report_traces_dir();
     // Each trace's steps in file-name order; a trace's genesis.bin is its first step's pre-state
     // with a header, so the steps suffice.
     let sorted = |dir: &Path| {

@@ -11,6 +11,9 @@ use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ImportContext;
 use orrery_types::ChainSpec;
 
+#[macro_use]
+mod out;
+
 mod conformance;
 mod fuzz;
 mod import;
@@ -60,7 +63,8 @@ enum Command {
         #[arg(long, default_value = orrery_conformance::DEFAULT_VECTORS, env = "ORRERY_VECTORS")]
         vectors: PathBuf,
         /// Families to run: folders under the vectors folder (`codec`, `stf/safrole`,
-        /// `stf/reports/full`, `traces/storage`, …). All of them when none is given.
+        /// `stf/accumulate/full`, `traces/storage`, …), each run once. All of them when none is
+        /// given; then folders that are not vectors are named, and a run with no case fails.
         families: Vec<String>,
         /// Print every case, not only failures.
         #[arg(long, short)]

@@ -91,12 +91,32 @@ impl FamilyReport {
     }
 }
 
-/// Every family under `root`, in a stable order.
-pub fn discover(root: &Path) -> Result<Vec<Family>, Error> {
+/// A folder under the vectors root that no runner knows: reported, never silently passed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherFolder {
+    /// The folder relative to the vectors root (`lib`).
+    pub name: String,
+    /// Whether it holds vector files (`.json` or `.bin`, at any depth): such a folder is a kind of
+    /// vector the runner lacks and counts as a failure; one without them (scripts, schemas) does
+    /// not.
+    pub has_vectors: bool,
+}
+
+/// What a full run finds under the vectors root.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// Every family, in a stable order.
+    pub families: Vec<Family>,
+    /// The top-level folders that are not a kind of vector, in name order.
+    pub others: Vec<OtherFolder>,
+}
+
+/// Every family under `root`, in a stable order, and every other top-level folder.
+pub fn discover(root: &Path) -> Result<Discovery, Error> {
     if !root.is_dir() {
         return Err(Error::MissingVectors(root.to_owned()));
     }
-    let mut out = Vec::new();
+    let mut families = Vec::new();
     for kind in Kind::ALL {
         let base = root.join(kind.folder());
         if !base.is_dir() {
@@ -104,13 +124,53 @@ pub fn discover(root: &Path) -> Result<Vec<Family>, Error> {
         }
         if kind.has_subfamilies() {
             for sub in sorted_dirs(&base)? {
-                out.extend(resolve(root, &format!("{}/{}", kind.folder(), sub))?);
+                families.extend(resolve(root, &format!("{}/{}", kind.folder(), sub))?);
             }
         } else {
-            out.extend(resolve(root, kind.folder())?);
+            families.extend(resolve(root, kind.folder())?);
         }
     }
-    Ok(out)
+    let mut others = Vec::new();
+    for name in sorted_dirs(root)? {
+        if Kind::from_folder(&name).is_none() {
+            let has_vectors = holds_vectors(&root.join(&name))?;
+            others.push(OtherFolder { name, has_vectors });
+        }
+    }
+    Ok(Discovery { families, others })
+}
+
+/// Whether `dir` holds a `.json` or `.bin` file at any depth.
+fn holds_vectors(dir: &Path) -> Result<bool, Error> {
+    for path in read_dir(dir)? {
+        if path.is_dir() {
+            if holds_vectors(&path)? {
+                return Ok(true);
+            }
+        } else if path.extension().is_some_and(|e| e == "json" || e == "bin") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The families the requested folders stand for, each once, in the order first asked for
+/// (`codec codec` and `codec codec/tiny` run `codec/tiny` once).
+pub fn resolve_all(root: &Path, requested: &[String]) -> (Vec<Family>, Vec<Error>) {
+    let (mut families, mut errors) = (Vec::<Family>::new(), Vec::new());
+    for name in requested {
+        match resolve(root, name) {
+            Ok(found) => {
+                for family in found {
+                    if !families.iter().any(|f| f.name == family.name) {
+                        families.push(family);
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    (families, errors)
 }
 
 /// The families a requested folder stands for: itself, or its `tiny/` and `full/` halves.
@@ -148,9 +208,14 @@ fn family(root: &Path, name: String, kind: Kind) -> Family {
     Family { dir: root.join(&name), name, kind, spec }
 }
 
-/// Runs every case of a family.
+/// Runs every case of a family. A family without a case fails: an empty or misplaced folder
+/// must not read as a pass.
 pub fn run(family: &Family) -> FamilyReport {
     let cases = match families::run(family) {
+        Ok(cases) if cases.is_empty() => vec![CaseOutcome::fail(
+            "(family)",
+            format!("no cases in {}: a family with nothing to check is not a pass", family.dir.display()),
+        )],
         Ok(cases) => cases,
         Err(err) => vec![CaseOutcome::fail("(family)", err)],
     };

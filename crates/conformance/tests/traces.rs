@@ -1,15 +1,15 @@
 //! Block import against the vectors' traces: every step of `traces/{fallback,safrole,storage,
 //! preimages}` and each whole sequence from genesis must pass. The vectors folder must exist.
 //!
-//! With `JAM_CONFORMANCE_DIR` naming a checkout of davxy/jam-conformance that holds
-//! `fuzz-reports/0.7.2/traces` (1.4 GB, so CI does not fetch it), [`fuzz_report_traces`] also runs
-//! the fuzzer's 0.7.2 report traces from there (nothing of them is in this repository): hundreds of
-//! steps with invalid blocks, forks and the fuzzy service. Without them it says so and checks
-//! nothing more; the four families above still run.
+//! [`fuzz_report_traces`] runs the fuzzer's 0.7.2 report traces (hundreds of steps with invalid
+//! blocks, forks and the fuzzy service) from a checkout of davxy/jam-conformance named by
+//! `JAM_CONFORMANCE_DIR` that holds `fuzz-reports/0.7.2/traces` (1.4 GB: neither this repository
+//! nor `../shared` has them). It is ignored unless asked for (`cargo test -- --ignored`), and then
+//! fails naming the folder it wanted when they are not there.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use orrery_conformance::workspace_vectors;
 
@@ -38,13 +38,6 @@ fn traces_preimages() {
     assert_eq!(assert_family_passes(&workspace_vectors(), "traces/preimages"), 101);
 }
 
-/// The fuzzer's 0.7.2 report traces in the jam-conformance checkout `JAM_CONFORMANCE_DIR`, if
-/// it has them.
-pub fn fuzz_report_traces_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var_os("JAM_CONFORMANCE_DIR")?).join("fuzz-reports/0.7.2/traces");
-    dir.is_dir().then_some(dir)
-}
-
 /// A vectors folder for the traces family over `traces` (linked, not copied), with the SRS
 /// where the family looks for it.
 fn vectors_over(traces: &Path, out: &Path) {
@@ -55,14 +48,9 @@ fn vectors_over(traces: &Path, out: &Path) {
 }
 
 #[test]
+#[ignore = "needs the fuzzer's report traces (fuzz-reports/0.7.2/traces, 1.4 GB): JAM_CONFORMANCE_DIR=<a davxy/jam-conformance checkout> cargo test -- --ignored"]
 fn fuzz_report_traces() {
-    let Some(traces) = fuzz_report_traces_dir() else {
-        eprintln!(
-            "SKIPPED: the fuzzer's report traces are not run; set JAM_CONFORMANCE_DIR to a checkout of \
-             davxy/jam-conformance holding fuzz-reports/0.7.2/traces"
-        );
-        return;
-    };
+    let traces = orrery_testkit::fuzz_report_traces_dir();
     let out = std::env::temp_dir().join(format!("orrery-fuzz-traces-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     vectors_over(&traces, &out);

@@ -40,30 +40,46 @@ pub fn entry_points(program: &Program) -> Vec<(u32, &'static str, Option<u32>)> 
 }
 
 pub fn run(path: &std::path::Path, disassemble: bool, range: Option<(u32, u32)>) -> Result<(), String> {
+    if let Some((from, to)) = range {
+        if from >= to {
+            return Err(format!(
+                "--range {from} {to}: FROM must be below TO (program counters FROM up to, not including, TO)"
+            ));
+        }
+    }
     let blob = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (metadata, program) = StandardProgram::from_service_code(&blob)
         .map_err(|e| format!("{}: not a service blob: {e}", path.display()))?;
     let code = program.program();
-    println!("{}: {} octets", path.display(), blob.len());
-    println!("code hash    0x{}", hex(&orrery_crypto::blake2b_256(&blob)));
-    println!("metadata     {}", describe_metadata(&metadata));
-    println!("read-only    {} octets", program.ro_data().len());
-    println!("read-write   {} octets, then {} heap pages", program.rw_data().len(), program.heap_pages());
-    println!("stack        {} octets", program.stack_size());
+    outln!("{}: {} octets", path.display(), blob.len());
+    outln!("code hash    0x{}", hex(&orrery_crypto::blake2b_256(&blob)));
+    outln!("metadata     {}", describe_metadata(&metadata));
+    outln!("read-only    {} octets", program.ro_data().len());
+    outln!("read-write   {} octets, then {} heap pages", program.rw_data().len(), program.heap_pages());
+    outln!("stack        {} octets", program.stack_size());
     let instructions = code.instructions().filter(|i| code.is_opcode_position(i.pc)).count();
-    println!("code         {} octets, {instructions} instructions", code.code().len());
-    println!("jump table   {} entries", code.jump_table().len());
-    println!("entry points");
+    outln!("code         {} octets, {instructions} instructions", code.code().len());
+    outln!("jump table   {} entries", code.jump_table().len());
+    outln!("entry points");
     for (pc, name, target) in entry_points(code) {
         match target {
-            Some(target) => println!("  {pc:>4}  {name}: jump @{target}"),
-            None => println!("  {pc:>4}  {name}"),
+            Some(target) => outln!("  {pc:>4}  {name}: jump @{target}"),
+            None => outln!("  {pc:>4}  {name}"),
+        }
+    }
+    if let Some((from, to)) = range {
+        let code_end = u32::try_from(code.code().len()).unwrap_or(u32::MAX);
+        if !code.instructions().any(|i| (from..to).contains(&i.pc)) {
+            return Err(format!(
+                "--range {from} {to}: no instruction starts there (the code's program counters run from 0 to {})",
+                code_end.saturating_sub(1)
+            ));
         }
     }
     if disassemble {
         let (from, to) = range.unwrap_or((0, u32::MAX));
-        println!("disassembly (pc: instruction; > starts a basic block)");
-        print!("{}", code.disassemble(from..to));
+        outln!("disassembly (pc: instruction; > starts a basic block)");
+        crate::out::text(&code.disassemble(from..to));
     }
     Ok(())
 }

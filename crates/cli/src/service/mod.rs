@@ -65,7 +65,7 @@ pub enum ServiceCommand {
         /// Leave out the disassembly.
         #[arg(long)]
         no_disassembly: bool,
-        /// Disassemble only the instructions from FROM to TO (program counters).
+        /// Disassemble only the instructions at program counters FROM up to, not including, TO.
         #[arg(long, num_args = 2, value_names = ["FROM", "TO"])]
         range: Option<Vec<u32>>,
     },
@@ -98,8 +98,8 @@ pub fn run(command: ServiceCommand) -> ExitCode {
 fn new(dir: &std::path::Path, sdk: Option<PathBuf>) -> Result<(), String> {
     let sdk = sdk.unwrap_or_else(scaffold::default_sdk);
     let name = scaffold::create(dir, &sdk)?;
-    println!("created service `{name}` in {}", dir.display());
-    println!("build it with: orrery service build {}", dir.display());
+    outln!("created service `{name}` in {}", dir.display());
+    outln!("build it with: orrery service build {}", dir.display());
     Ok(())
 }
 
@@ -111,10 +111,10 @@ fn build(path: PathBuf, out: Option<PathBuf>, verbose: bool) -> Result<(), Strin
         verbose,
     };
     let built = orrery_service_build::build(&options).map_err(|e| e.to_string())?;
-    println!("built {}: {} octets", built.blob_path.display(), built.blob.len());
-    println!("code hash 0x{}", hex(&built.code_hash));
-    println!("{}", built.linked.entries.describe());
-    println!(
+    outln!("built {}: {} octets", built.blob_path.display(), built.blob.len());
+    outln!("code hash 0x{}", hex(&built.code_hash));
+    outln!("{}", built.linked.entries.describe());
+    outln!(
         "code {} octets, read-only {} octets, read-write {} octets, {} heap pages, stack {} octets",
         built.linked.instructions_size,
         built.linked.ro_data.len(),

@@ -56,15 +56,18 @@ fn parse_payload(text: &str) -> Result<Vec<u8>, String> {
         return std::fs::read(path).map_err(|e| format!("payload file {path}: {e}"));
     }
     let digits = text.strip_prefix("0x").unwrap_or(text);
+    // Checked as characters first: a byte slice through a multi-octet character would panic.
+    if let Some(bad) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "payload `{text}`: {bad:?} is not a hexadecimal digit (give hex octets like 0x01ff, or @FILE)"
+        ));
+    }
     if digits.len() % 2 != 0 {
-        return Err(format!("payload `{text}`: an odd number of hex digits"));
+        return Err(format!("payload `{text}`: an odd number of hex digits (two per octet)"));
     }
     (0..digits.len())
         .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .map_err(|_| format!("payload `{text}`: not hexadecimal"))
-        })
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|e| format!("payload `{text}`: {e}")))
         .collect()
 }
 
@@ -116,7 +119,7 @@ fn print_logs(indent: &str, logs: &[LogMessage]) {
     for log in logs {
         let target =
             log.target.as_deref().map(|t| format!(" {}", String::from_utf8_lossy(t))).unwrap_or_default();
-        println!("{indent}log [{}{target}] {}", level_name(log.level), String::from_utf8_lossy(&log.message));
+        outln!("{indent}log [{}{target}] {}", level_name(log.level), String::from_utf8_lossy(&log.message));
     }
 }
 
@@ -166,16 +169,16 @@ fn print_changes(
         let (old, new) = (before.get(&id), after.get(&id));
         match (old, new) {
             (None, Some(account)) => {
-                println!("    service {id} created, balance {}", account.info.balance);
+                outln!("    service {id} created, balance {}", account.info.balance);
                 count += 1;
             }
             (Some(_), None) => {
-                println!("    service {id} removed");
+                outln!("    service {id} removed");
                 count += 1;
                 continue;
             }
             (Some(o), Some(n)) if o.info.balance != n.info.balance => {
-                println!("    service {id} balance {} -> {}", o.info.balance, n.info.balance);
+                outln!("    service {id} balance {} -> {}", o.info.balance, n.info.balance);
                 count += 1;
             }
             _ => {}
@@ -196,10 +199,10 @@ fn print_changes(
                 None => format!("entry 0x{}", hex(key)),
             };
             match (o, n) {
-                (None, Some(v)) => println!("    {id} {name} = {} (new)", show_value(v)),
-                (Some(_), None) => println!("    {id} {name} removed"),
+                (None, Some(v)) => outln!("    {id} {name} = {} (new)", show_value(v)),
+                (Some(_), None) => outln!("    {id} {name} removed"),
                 (Some(old), Some(v)) => {
-                    println!("    {id} {name} = {} (was {})", show_value(v), show_value(old))
+                    outln!("    {id} {name} = {} (was {})", show_value(v), show_value(old))
                 }
                 (None, None) => {}
             }
@@ -211,7 +214,7 @@ fn print_changes(
 fn print_transfers(transfers: &[DeferredTransfer]) {
     for t in transfers {
         let memo_end = t.memo.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-        println!(
+        outln!(
             "    transfer {} -> {}: amount {}, gas {}, memo {}",
             t.source,
             t.dest,
@@ -246,14 +249,14 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
         .or_else(|| state.accounts.iter().find(|(_, a)| a.info.code_hash == code_hash).map(|(&id, _)| id))
         .unwrap_or_else(|| (FIRST_ID..).find(|id| !state.accounts.contains_key(id)).unwrap_or(FIRST_ID));
     let installed = install(&mut state.accounts, id, &blob, code_hash);
-    println!(
+    outln!(
         "service {id}: {} ({}), code hash 0x{}{}",
         options.blob.display(),
         super::inspect::describe_metadata(&metadata),
         hex(&code_hash),
         if installed { ", installed" } else { "" }
     );
-    println!("slot {slot}, payload {} octets", payload.len());
+    outln!("slot {slot}, payload {} octets", payload.len());
 
     // Ψ_R.
     let refine_gas = options.refine_gas.unwrap_or(spec.max_refine_gas);
@@ -294,12 +297,12 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
         export_offset: 0,
     };
     let refined = refine(inputs, 0, &package_hash, &state.accounts, None);
-    println!("refine: {}, gas used {} of {refine_gas}", describe_exit(refined.exit), refined.gas_used);
+    outln!("refine: {}, gas used {} of {refine_gas}", describe_exit(refined.exit), refined.gas_used);
     print_logs("  ", &refined.logs);
     match &refined.result {
-        WorkExecResult::Ok(output) => println!("  output {}", show_value(output)),
+        WorkExecResult::Ok(output) => outln!("  output {}", show_value(output)),
         other => {
-            println!("  refine failed ({other:?}): nothing is accumulated, the state is unchanged");
+            outln!("  refine failed ({other:?}): nothing is accumulated, the state is unchanged");
             return Ok(false);
         }
     }
@@ -323,7 +326,7 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
             break;
         }
         if round == MAX_ROUNDS {
-            println!("stopped after {MAX_ROUNDS} rounds of transfers; the transfers left are dropped");
+            outln!("stopped after {MAX_ROUNDS} rounds of transfers; the transfers left are dropped");
             break;
         }
         let mut next: BTreeMap<ServiceId, (u64, Vec<AccumulationInput>)> = BTreeMap::new();
@@ -337,14 +340,14 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
             } else {
                 "the refine output".into()
             };
-            println!(
+            outln!(
                 "accumulate (round {round}) service {service}, {what}: {}, gas used {} of {gas}",
                 describe_exit(out.exit),
                 out.gas_used
             );
             if out.exit.is_some_and(|e| e.exit != Exit::Halt) {
                 ok = false;
-                println!("  the service failed: its changes since its last checkpoint are dropped");
+                outln!("  the service failed: its changes since its last checkpoint are dropped");
             }
             print_logs("  ", &out.logs);
             for key in &out.written_keys {
@@ -363,15 +366,15 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
                     account.info.last_accumulation_slot = slot;
                 }
             }
-            println!("  changes:");
+            outln!("  changes:");
             if print_changes(&before, &after, &state.key_names) == 0 {
-                println!("    none");
+                outln!("    none");
             }
             if let Some(hash) = out.yield_hash {
-                println!("  yield 0x{}", hex(&hash));
+                outln!("  yield 0x{}", hex(&hash));
             }
             if !out.transfers.is_empty() {
-                println!("  transfers:");
+                outln!("  transfers:");
                 print_transfers(&out.transfers);
             }
             for t in &out.transfers {
@@ -390,9 +393,9 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
     match (&store, &options.state) {
         (Some(store), Some(dir)) => {
             store.save(&state)?;
-            println!("state saved in {} (slot {slot}, {} services)", dir.display(), state.accounts.len());
+            outln!("state saved in {} (slot {slot}, {} services)", dir.display(), state.accounts.len());
         }
-        _ => println!("state not kept (no --state)"),
+        _ => outln!("state not kept (no --state)"),
     }
     Ok(ok)
 }

@@ -58,6 +58,13 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, String> {
+        // `create_dir_all` on a file says only "File exists".
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!(
+                "--state {}: a file; the state is a folder (it holds {DB_FILE}): name a folder, new or existing",
+                dir.display()
+            ));
+        }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join(DB_FILE);
         let db = Database::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -7,7 +7,10 @@
 //!
 //! - `ORRERY_VECTORS`: the vectors folder (the same variable `orrery conformance --vectors` reads);
 //! - `ORRERY_SRS`: the Bandersnatch SRS file (the same variable `orrery import --srs` reads), else
-//!   the vectors' `stf/safrole/zcash-srs-2-11-uncompressed.bin`.
+//!   the vectors' `stf/safrole/zcash-srs-2-11-uncompressed.bin`;
+//! - `JAM_CONFORMANCE_DIR`: the davxy/jam-conformance files, else `../shared/jam-conformance` (the
+//!   fuzzer protocol's recorded sessions; the fuzzer's 1.4 GB report traces only where a full
+//!   checkout is named).
 //!
 //! Without features the crate is std only (the paths), for the crates below block import. The
 //! `traces` feature adds the trace steps, genesis files, tiny-spec states, ring and import context
@@ -36,6 +39,27 @@ pub fn srs_path() -> PathBuf {
         Some(path) => PathBuf::from(path),
         None => vectors().join("stf/safrole/zcash-srs-2-11-uncompressed.bin"),
     }
+}
+
+/// davxy/jam-conformance's files: `JAM_CONFORMANCE_DIR` if set, else `../shared/jam-conformance`
+/// from the repository root (which holds `fuzz-proto/examples/0.7.2`).
+pub fn jam_conformance_dir() -> PathBuf {
+    match std::env::var_os("JAM_CONFORMANCE_DIR") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jam-conformance"),
+    }
+}
+
+/// The fuzzer's 0.7.2 report traces in the jam-conformance files; panics naming the folder it
+/// wanted when they are not there (the tests that read them are ignored unless asked for).
+pub fn fuzz_report_traces_dir() -> PathBuf {
+    let dir = jam_conformance_dir().join("fuzz-reports/0.7.2/traces");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: set JAM_CONFORMANCE_DIR to a checkout of davxy/jam-conformance that holds fuzz-reports/0.7.2/traces",
+        dir.display()
+    );
+    dir
 }
 
 /// The folder of a block-import trace of the vectors (`fallback`, `safrole`, `storage`,

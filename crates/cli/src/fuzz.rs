@@ -61,11 +61,13 @@ fn connect(socket: &Path) -> Result<UnixStream, String> {
             {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) if e.kind() == ErrorKind::ConnectionRefused => return Err(format!(
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                return Err(format!(
                 "connecting to {}: {e}: nothing listens there (a socket left by a target that exited?); {}",
                 socket.display(),
                 hint()
-            )),
+            ))
+            }
             Err(e) => return Err(format!("connecting to {}: {e}", socket.display())),
         }
     }

@@ -472,3 +472,21 @@ fn a_live_socket_is_refused_and_a_stale_one_replaced() {
     assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
     assert_eq!(std::fs::read(&file).unwrap(), b"keep");
 }
+
+/// The idle limit is per wait, not per message: a fuzzer that sends a message in pieces, each
+/// within the limit, is served though the whole takes longer than the limit.
+#[test]
+fn a_slow_but_live_fuzzer_is_served() {
+    let idle = Duration::from_millis(800);
+    let target = common::Target::start_with(Limits { idle, ..Limits::default() });
+    let mut stream = target.connect();
+    let handshake = frame(&Message::PeerInfo(fuzzer_info(FEATURE_FORKS)).encode());
+    let start = Instant::now();
+    for piece in handshake.chunks(handshake.len().div_ceil(4)) {
+        std::thread::sleep(idle / 2);
+        stream.write_all(piece).unwrap();
+    }
+    assert!(start.elapsed() > idle);
+    let answer = read_frame(&mut stream).unwrap().expect("an answer");
+    assert_eq!(answer[0], 0, "peer_info");
+}

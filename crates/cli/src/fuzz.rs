@@ -2,11 +2,12 @@
 //! `orrery fuzz-client` (drive any target with trace folders or recorded sessions, timing each
 //! import).
 
+use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use orrery_fuzz::client::{example_pairs_in, replay, run_trace, Client, ExampleOutcome, Summary};
 use orrery_types::ChainSpec;
@@ -14,6 +15,15 @@ use orrery_types::ChainSpec;
 use crate::Node;
 
 pub fn target(node: &Node, socket: &Path) -> ExitCode {
+    // The socket first: a live target already there is reported before seconds go into loading
+    // the context.
+    let listener = match orrery_fuzz::target::bind(socket) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let ctx = match node.context() {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -21,7 +31,9 @@ pub fn target(node: &Node, socket: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match orrery_fuzz::target::listen(Arc::new(ctx), socket, |line| eprintln!("fuzz-target: {line}")) {
+    let log = |line: &str| eprintln!("fuzz-target: {line}");
+    log(&format!("listening on {}", socket.display()));
+    match orrery_fuzz::target::serve_listener(Arc::new(ctx), listener, log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}: {e}", socket.display());
@@ -30,15 +42,35 @@ pub fn target(node: &Node, socket: &Path) -> ExitCode {
     }
 }
 
+/// How long a socket that exists but refuses connections is retried: a target binds its socket
+/// before it listens, for an instant.
+const CONNECT_GRACE: Duration = Duration::from_secs(2);
+
 fn connect(socket: &Path) -> Result<UnixStream, String> {
-    // A target just started may not be listening yet.
-    for _ in 0..100 {
-        if let Ok(stream) = UnixStream::connect(socket) {
-            return Ok(stream);
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let hint = || format!("is `orrery fuzz-target --socket {}` running?", socket.display());
+    if std::fs::symlink_metadata(socket).is_err() {
+        return Err(format!("no socket at {}: {}", socket.display(), hint()));
     }
-    UnixStream::connect(socket).map_err(|e| format!("connecting to {}: {e}", socket.display()))
+    let start = Instant::now();
+    loop {
+        match UnixStream::connect(socket) {
+            Ok(stream) => return Ok(stream),
+            Err(e)
+                if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::NotFound)
+                    && start.elapsed() < CONNECT_GRACE =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                return Err(format!(
+                "connecting to {}: {e}: nothing listens there (a socket left by a target that exited?); {}",
+                socket.display(),
+                hint()
+            ))
+            }
+            Err(e) => return Err(format!("connecting to {}: {e}", socket.display())),
+        }
+    }
 }
 
 /// Drives the target at `socket` through each trace folder (one session each), or replays each
@@ -50,8 +82,36 @@ pub fn client(
     examples: bool,
     verbose: bool,
 ) -> ExitCode {
+    if folders.is_empty() {
+        eprintln!(
+            "error: no folders given: name trace folders (holding genesis.bin), or recorded sessions \
+             (NNNNNNNN_fuzzer_*.bin) with --examples"
+        );
+        return ExitCode::FAILURE;
+    }
+    // Every folder of recordings is read before the target is driven: a wrong folder is
+    // reported before any session.
+    let mut recorded = Vec::new();
+    if examples {
+        for dir in folders {
+            match example_pairs_in(dir) {
+                Ok(pairs) if pairs.is_empty() => {
+                    eprintln!(
+                        "error: {}: no recorded session in it (no NNNNNNNN_fuzzer_*.bin files)",
+                        dir.display()
+                    );
+                    return ExitCode::FAILURE;
+                }
+                Ok(pairs) => recorded.push(pairs),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
     let mut failed = false;
-    for dir in folders {
+    for (i, dir) in folders.iter().enumerate() {
         let stream = match connect(socket) {
             Ok(s) => s,
             Err(e) => {
@@ -59,17 +119,10 @@ pub fn client(
                 return ExitCode::FAILURE;
             }
         };
-        if examples {
+        if let Some(pairs) = recorded.get(i) {
             // The recording starts with its own handshake, which is replayed too.
             let mut client = Client::new(stream, spec.clone());
-            let pairs = match example_pairs_in(dir) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match replay(&mut client, &pairs) {
+            match replay(&mut client, pairs) {
                 Ok(outcomes) => {
                     let identical = outcomes.iter().filter(|o| o.1 == ExampleOutcome::Identical).count();
                     let same_kind =
@@ -103,6 +156,10 @@ pub fn client(
             }
         };
         match run_trace(&mut client, dir) {
+            Ok(steps) if steps.is_empty() => {
+                eprintln!("error: {}: a genesis but no steps (no other .bin files) to import", dir.display());
+                failed = true;
+            }
             Ok(steps) => {
                 let wrong: Vec<_> = steps.iter().filter(|s| !s.as_expected).collect();
                 let imported: Vec<Duration> =

@@ -15,11 +15,15 @@
 //! (a block is imported on whichever kept state its parent names).
 //!
 //! Every message from the other side is untrusted: a malformed one ends the session (the target
-//! closes the connection, as the protocol's general rules say, and logs why), never a panic, and
-//! no buffer grows past what actually arrived. An invalid block, including one that does not
-//! decode inside a well-framed `import_block`, gets an `Error` and the session goes on. Each
-//! connection is served on its own thread, so one stalled or crashed session leaves the others
-//! (and the listener) running.
+//! closes the connection, as the protocol's general rules say, and logs why), never a panic. An
+//! invalid block, including one that does not decode inside a well-framed `import_block`, gets an
+//! `Error` and the session goes on. Each connection is served on its own thread, so one stalled
+//! or crashed session leaves the others (and the listener) running, within [`target::Limits`]:
+//! a cap on sessions at once (a connection beyond it is closed), an idle time after which a
+//! silent session is closed, a frame cap that is the protocol's largest legal message
+//! ([`protocol::MAX_MESSAGE`], worked out from the GP's bounds), and a budget for the octets of
+//! messages being read across sessions; a message's buffer grows with what arrives, never ahead
+//! to what its length claims. A second target on a socket a live one listens on is refused.
 
 #![forbid(unused_must_use)]
 

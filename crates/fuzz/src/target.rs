@@ -14,11 +14,13 @@
 //! connection without an answer, as the protocol's general rules ask, and says why on its log.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::FileTypeExt;
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use orrery_import::formats::KeyValue;
 use orrery_import::{header_hash, import_block, pairs_root, ChainState, ImportContext, ImportOptions};
@@ -26,8 +28,8 @@ use orrery_stf::reports::Ancestry;
 use orrery_types::{Block, HeaderHash, TimeSlot};
 
 use crate::protocol::{
-    read_frame, write_frame, Initialize, Message, PeerInfo, ProtocolError, Version, FEATURE_ANCESTRY,
-    FEATURE_FORKS, FUZZ_VERSION,
+    read_frame_within, write_frame, Budget, Initialize, Message, PeerInfo, ProtocolError, Version,
+    FEATURE_ANCESTRY, FEATURE_FORKS, FUZZ_VERSION, MAX_MESSAGE,
 };
 
 /// What this target says of itself in the handshake: protocol v1, JAM 0.7.2, both features.
@@ -269,88 +271,243 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serves one connection until the fuzzer closes it: the handshake first, then requests, one
-/// answer each. An `Err` is why the target closed the session.
-pub fn serve(ctx: Arc<ImportContext>, stream: &mut (impl Read + Write)) -> Result<(), SessionError> {
-    let mut session = Session::new(ctx.clone());
-    let mut handshaken = false;
-    while let Some(bytes) = read_frame(stream)? {
-        let response = match Message::decode(&ctx.spec, &bytes) {
-            Ok(Message::PeerInfo(peer)) if !handshaken => {
-                handshaken = true;
-                Message::PeerInfo(session.handshake(&peer)?)
-            }
-            Ok(request) if !handshaken => {
-                return Err(SessionError::Unexpected { expected: "peer_info", got: request.kind() })
-            }
-            Ok(request) => session.handle(request)?,
-            // An import_block whose block does not decode is a well-framed request for an
-            // invalid block: it gets an `Error` like any other invalid block.
-            Err(ProtocolError::BadBlock(e)) if handshaken => {
-                Message::Error(format!("block import failure: the block does not decode: {e}"))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        write_frame(stream, &response.encode())?;
-    }
-    Ok(())
+/// What a target allows its fuzzers, so that neither many connections nor slow or oversized
+/// messages can exhaust the process.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Sessions served at once; a connection beyond is closed at once (and logged). Each session
+    /// is one thread and up to [`Session::RETAIN`] states.
+    pub max_sessions: usize,
+    /// How long a read or a write may wait for an octet, in a message or between two, before the
+    /// target closes the session: generous for a fuzzer that is slow but alive.
+    pub idle: Duration,
+    /// The largest message a fuzzer may send.
+    pub max_message: u32,
+    /// The octets of messages being read, across every session, the target holds at most; a
+    /// session whose message would pass it is closed.
+    pub buffered: usize,
 }
 
-/// Listens on a Unix socket at `path` and serves each fuzzer that connects on its own thread,
-/// forever. A stale socket file is replaced. A session's end is logged with its reason; a panic
-/// in one (a bug) is logged and ends only that session.
+impl Default for Limits {
+    /// 16 sessions (the conformance fuzzer opens one at a time), a minute of silence, the
+    /// protocol's largest message, and room for two of those in flight at once.
+    fn default() -> Self {
+        Self {
+            max_sessions: 16,
+            idle: Duration::from_secs(60),
+            max_message: MAX_MESSAGE,
+            buffered: 2 * MAX_MESSAGE as usize,
+        }
+    }
+}
+
+/// A target: the import context, its limits, and what its sessions hold now. Imports of every
+/// session run on one pool of threads (one per core), so the threads of the process are the
+/// listener, one per session and the pool's, however many fuzzers connect.
+pub struct Server {
+    ctx: Arc<ImportContext>,
+    limits: Limits,
+    open: AtomicUsize,
+    budget: Arc<Budget>,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("limits", &self.limits)
+            .field("open_sessions", &self.open_sessions())
+            .field("buffered", &self.buffered())
+            .finish()
+    }
+}
+
+/// Counts a session as open until dropped, however it ends.
+struct OpenSession<'a>(&'a AtomicUsize);
+
+impl Drop for OpenSession<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Server {
+    pub fn new(ctx: Arc<ImportContext>, limits: Limits) -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Without a pool of its own (the system refused the threads) imports use rayon's global
+        // one, which is as bounded.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("fuzz-import-{i}"))
+            .build()
+            .ok();
+        Self { ctx, limits, open: AtomicUsize::new(0), budget: Arc::new(Budget::new(limits.buffered)), pool }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Sessions being served now.
+    pub fn open_sessions(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    /// Octets of messages being read now, across sessions.
+    pub fn buffered(&self) -> usize {
+        self.budget.in_use()
+    }
+
+    /// Serves each fuzzer that connects to `listener` on its own thread, up to
+    /// [`Limits::max_sessions`] at once, forever. A session's end is logged with its reason; a
+    /// panic in one (a bug) is logged and ends only that session.
+    pub fn serve(
+        self: Arc<Self>,
+        listener: UnixListener,
+        log: impl Fn(&str) + Send + Sync + 'static,
+    ) -> std::io::Result<()> {
+        let log = Arc::new(log);
+        for (id, stream) in listener.incoming().enumerate() {
+            let stream = match stream {
+                Ok(stream) => stream,
+                Err(e) => {
+                    log(&format!("accept: {e}"));
+                    continue;
+                }
+            };
+            // Only this thread adds to the count, so the check cannot be raced past the cap.
+            let open = self.open.load(Ordering::Acquire);
+            if open >= self.limits.max_sessions {
+                log(&format!(
+                    "session {id}: refused, {open} sessions are open (the most this target serves at once)"
+                ));
+                drop(stream);
+                continue;
+            }
+            self.open.fetch_add(1, Ordering::AcqRel);
+            log(&format!("session {id}: fuzzer connected"));
+            let server = self.clone();
+            let session_log = log.clone();
+            let spawned = std::thread::Builder::new().name(format!("fuzz-session-{id}")).spawn(move || {
+                let _open = OpenSession(&server.open);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut stream = stream;
+                    stream.set_read_timeout(Some(server.limits.idle)).map_err(ProtocolError::Io)?;
+                    stream.set_write_timeout(Some(server.limits.idle)).map_err(ProtocolError::Io)?;
+                    server.serve_stream(&mut stream)
+                }));
+                let log = session_log;
+                match outcome {
+                    Ok(Ok(())) => log(&format!("session {id}: closed by the fuzzer")),
+                    Ok(Err(e)) => log(&format!("session {id}: closed by the target: {e}")),
+                    Err(_) => log(&format!("session {id}: closed by the target after a panic (a bug)")),
+                }
+            });
+            if let Err(e) = spawned {
+                // The closure, and with it the stream, was dropped without running.
+                self.open.fetch_sub(1, Ordering::AcqRel);
+                log(&format!("session {id}: no thread for it: {e}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves one connection until the fuzzer closes it: the handshake first, then requests, one
+    /// answer each. An `Err` is why the target closed the session.
+    pub fn serve_stream(&self, stream: &mut (impl Read + Write)) -> Result<(), SessionError> {
+        let spec = &self.ctx.spec;
+        let mut session = Session::new(self.ctx.clone());
+        let mut handshaken = false;
+        while let Some(frame) = read_frame_within(stream, self.limits.max_message, Some(&self.budget))? {
+            let response = match Message::decode(spec, &frame) {
+                Ok(Message::PeerInfo(peer)) if !handshaken => {
+                    handshaken = true;
+                    Message::PeerInfo(session.handshake(&peer)?)
+                }
+                Ok(request) if !handshaken => {
+                    return Err(SessionError::Unexpected { expected: "peer_info", got: request.kind() })
+                }
+                Ok(request) => {
+                    // The request's octets are decoded; only the decoded request is kept.
+                    drop(frame);
+                    match &self.pool {
+                        Some(pool) => pool.install(|| session.handle(request))?,
+                        None => session.handle(request)?,
+                    }
+                }
+                // An import_block whose block does not decode is a well-framed request for an
+                // invalid block: it gets an `Error` like any other invalid block.
+                Err(ProtocolError::BadBlock(e)) if handshaken => {
+                    Message::Error(format!("block import failure: the block does not decode: {e}"))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            write_frame(stream, &response.encode())?;
+        }
+        Ok(())
+    }
+}
+
+/// Serves one connection with the default [`Limits`] (but no idle limit, which is the socket's):
+/// see [`Server::serve_stream`].
+pub fn serve(ctx: Arc<ImportContext>, stream: &mut (impl Read + Write)) -> Result<(), SessionError> {
+    Server::new(ctx, Limits::default()).serve_stream(stream)
+}
+
+/// Binds a Unix socket at `path` for a target. A socket file there that nothing listens on (a
+/// target that exited without removing it) is replaced; one that a live process is listening on
+/// is refused, naming it, so a second target cannot cut the first one off; any other file is
+/// not ours to delete.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket; not replacing it", path.display()),
+            ));
+        }
+        match UnixStream::connect(path) {
+            // The live target sees a connection that closes at once, and logs it.
+            Ok(_) => {
+                return Err(std::io::Error::new(
+                    ErrorKind::AddrInUse,
+                    format!(
+                        "a process is listening on {} (another fuzz-target?); not replacing a live socket",
+                        path.display()
+                    ),
+                ))
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => std::fs::remove_file(path)?,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: cannot tell whether a process listens on it: {e}", path.display()),
+                ))
+            }
+        }
+    }
+    // A target that started between the check and here makes this fail with `AddrInUse`,
+    // rather than have its socket removed.
+    UnixListener::bind(path)
+}
+
+/// Listens on a Unix socket at `path` ([`bind`]) and serves fuzzers with the default
+/// [`Limits`], forever.
 pub fn listen(
     ctx: Arc<ImportContext>,
     path: &Path,
     log: impl Fn(&str) + Send + Sync + 'static,
 ) -> std::io::Result<()> {
-    // A socket left by an earlier run is replaced; any other file there is not ours to delete.
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if !meta.file_type().is_socket() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "the path exists and is not a socket; not replacing it",
-            ));
-        }
-        std::fs::remove_file(path)?;
-    }
-    let listener = UnixListener::bind(path)?;
+    let listener = bind(path)?;
     log(&format!("listening on {}", path.display()));
     serve_listener(ctx, listener, log)
 }
 
-/// [`listen`] on a bound listener.
+/// Serves fuzzers on a bound listener with the default [`Limits`], forever.
 pub fn serve_listener(
     ctx: Arc<ImportContext>,
     listener: UnixListener,
     log: impl Fn(&str) + Send + Sync + 'static,
 ) -> std::io::Result<()> {
-    let log = Arc::new(log);
-    for (id, stream) in listener.incoming().enumerate() {
-        let mut stream = match stream {
-            Ok(stream) => stream,
-            Err(e) => {
-                log(&format!("accept: {e}"));
-                continue;
-            }
-        };
-        log(&format!("session {id}: fuzzer connected"));
-        let ctx = ctx.clone();
-        let session_log = log.clone();
-        let spawned = std::thread::Builder::new().name(format!("fuzz-session-{id}")).spawn(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                orrery_import::on_import_pool(&format!("fuzz-session-{id}"), || serve(ctx, &mut stream))
-            }));
-            let log = session_log;
-            match outcome {
-                Ok(Ok(())) => log(&format!("session {id}: closed by the fuzzer")),
-                Ok(Err(e)) => log(&format!("session {id}: closed by the target: {e}")),
-                Err(_) => log(&format!("session {id}: closed by the target after a panic (a bug)")),
-            }
-        });
-        if let Err(e) = spawned {
-            log(&format!("session {id}: no thread for it: {e}"));
-        }
-    }
-    Ok(())
+    Arc::new(Server::new(ctx, Limits::default())).serve(listener, log)
 }

@@ -4,34 +4,29 @@
 //! protocol version, the JAM version and the session's features) and `error` (whose text the
 //! protocol leaves to the target; an error must still come exactly where the recording has one).
 //!
-//! The recordings are read from `$JAM_CONFORMANCE_DIR/fuzz-proto/examples/0.7.2`. Without the
-//! variable the test says it skipped, unless `ORRERY_REQUIRE_JAM_CONFORMANCE=1`, which makes a
-//! missing folder a failure.
+//! The recordings are read from `$JAM_CONFORMANCE_DIR/fuzz-proto/examples/0.7.2`, by default
+//! `../shared/jam-conformance` beside the repository (`<CARGO_MANIFEST_DIR>/../../..`). A missing
+//! folder fails the test, naming the path it wanted.
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use orrery_fuzz::client::{example_pairs_in, replay, Client, ExampleOutcome};
 use orrery_types::ChainSpec;
 
-fn examples_dir() -> Option<PathBuf> {
-    let required = std::env::var("ORRERY_REQUIRE_JAM_CONFORMANCE").is_ok_and(|v| v == "1");
-    let Some(root) = std::env::var_os("JAM_CONFORMANCE_DIR") else {
-        assert!(!required, "ORRERY_REQUIRE_JAM_CONFORMANCE=1 but JAM_CONFORMANCE_DIR is not set");
-        println!(
-            "SKIPPED: the fuzzer-protocol example sessions were not replayed; set JAM_CONFORMANCE_DIR to a \
-             checkout of https://github.com/davxy/jam-conformance (the folder holding fuzz-proto/) to run them"
-        );
-        return None;
-    };
-    let dir = PathBuf::from(root).join("fuzz-proto/examples/0.7.2");
-    if !dir.is_dir() {
-        assert!(!required, "{} is missing (JAM_CONFORMANCE_DIR)", dir.display());
-        println!("SKIPPED: {} is missing; the example sessions were not replayed", dir.display());
-        return None;
-    }
-    Some(dir)
+fn examples_dir() -> PathBuf {
+    let root = std::env::var_os("JAM_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jam-conformance"));
+    let dir = root.join("fuzz-proto/examples/0.7.2");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: set JAM_CONFORMANCE_DIR to a folder holding davxy/jam-conformance's \
+         fuzz-proto/examples/0.7.2 (the default is ../shared/jam-conformance beside the repository)",
+        dir.display()
+    );
+    dir
 }
 
 /// Replays one session on its own connection; returns (identical, same kind) counts.
@@ -70,7 +65,7 @@ fn replay_session(target: &common::Target, dir: &std::path::Path) -> (usize, usi
 
 #[test]
 fn recorded_sessions_replay_over_a_unix_socket() {
-    let Some(examples) = examples_dir() else { return };
+    let examples = examples_dir();
     let target = common::Target::start();
     for session in ["no_forks", "forks"] {
         let dir = examples.join(session);

@@ -5,14 +5,15 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::time::{Duration, Instant};
 
 use orrery_fuzz::client::{run_trace, Client};
 use orrery_fuzz::protocol::{
     read_frame, write_frame, AncestryItem, Initialize, Message, PeerInfo, Version, FEATURE_ANCESTRY,
-    FEATURE_FORKS,
+    FEATURE_FORKS, MAX_MESSAGE,
 };
+use orrery_fuzz::target::{bind, Limits};
 use orrery_import::formats::{Genesis, TraceStep};
 use orrery_import::header_hash;
 use orrery_testkit::{genesis, trace_dir, trace_step, trace_step_path};
@@ -313,4 +314,179 @@ fn garbage_closes_the_connection_and_the_target_keeps_serving() {
 /// A block on a parent the session does not know (nothing was initialized).
 fn dummy_block() -> orrery_types::Block {
     trace_step("fallback", 1).block
+}
+
+/// Polls `done` every 20 ms for up to `limit`; whether it came true.
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// How long until the target closes `stream` (end of stream or a reset), if it does within
+/// `limit`; anything it sends first fails the test.
+fn time_to_close(stream: &mut UnixStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 64];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(n) => panic!("the target answered {n} octets to half a message"),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(start.elapsed()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Connections beyond the cap are closed at once; those within it that hold half a length
+/// prefix are closed after the idle time, and then nothing is left open. The target serves a
+/// fuzzer after it.
+#[test]
+fn half_frames_are_bounded_in_number_and_in_time() {
+    let idle = Duration::from_secs(2);
+    let target = common::Target::start_with(Limits { max_sessions: 4, idle, ..Limits::default() });
+    let first_connect = Instant::now();
+    let mut streams: Vec<UnixStream> = (0..12)
+        .map(|_| {
+            let mut stream = target.connect();
+            stream.write_all(&[100, 0]).unwrap();
+            stream
+        })
+        .collect();
+    assert!(
+        eventually(Duration::from_secs(10), || target.logged("refused") == 8),
+        "8 of 12 connections refused: {:#?}",
+        target.log_lines()
+    );
+    if first_connect.elapsed() < idle / 2 {
+        assert_eq!(target.server.open_sessions(), 4);
+    }
+    assert!(eventually(idle + Duration::from_secs(10), || target.server.open_sessions() == 0));
+    // Every session began after `first_connect` and waited the idle time before it was closed.
+    assert!(first_connect.elapsed() >= idle);
+    for stream in &mut streams {
+        assert!(time_to_close(stream, Duration::from_secs(10)).is_some(), "closed by the target");
+    }
+    assert_eq!(target.logged("within the idle limit"), 4, "{:#?}", target.log_lines());
+
+    let mut client = Client::new(target.connect(), ChainSpec::tiny());
+    assert!(matches!(
+        request(&mut client, Message::PeerInfo(fuzzer_info(FEATURE_FORKS))),
+        Message::PeerInfo(_)
+    ));
+}
+
+/// A length above the protocol's largest message is refused as soon as it is read, not after
+/// the idle time, and nothing of it is held.
+#[test]
+fn an_oversized_claim_is_refused_at_once() {
+    let target = common::Target::start_with(Limits { idle: Duration::from_secs(60), ..Limits::default() });
+    let mut stream = target.connect();
+    stream.write_all(&(MAX_MESSAGE + 1).to_le_bytes()).unwrap();
+    let _ = stream.write_all(&[0; 1000]);
+    let took = time_to_close(&mut stream, Duration::from_secs(30)).expect("closed by the target");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(
+        eventually(Duration::from_secs(10), || target.logged("more than the 67778373 allowed") == 1),
+        "{:#?}",
+        target.log_lines()
+    );
+    assert_eq!(target.server.buffered(), 0);
+}
+
+/// Slow senders of large messages: each holds about what it sent, not what it claimed, and
+/// together no more than the budget; the one that would pass it is closed, the other goes on.
+#[test]
+fn slow_large_messages_stay_within_the_budget() {
+    let budget = 1 << 20;
+    let target = common::Target::start_with(Limits {
+        buffered: budget,
+        idle: Duration::from_secs(60),
+        ..Limits::default()
+    });
+    // Claims 40 MB (a legal size), sends 100 KiB.
+    let mut first = target.connect();
+    first.write_all(&40_000_000u32.to_le_bytes()).unwrap();
+    first.write_all(&vec![1; 100 << 10]).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || target.server.buffered() >= 100 << 10),
+        "{}",
+        target.server.buffered()
+    );
+    // What arrived, rounded up to the buffer's doubling: 128 KiB, not 40 MB.
+    assert_eq!(target.server.buffered(), 128 << 10);
+
+    // A second sends 2 MiB of its 40 MB: past the budget beside the first.
+    let mut second = target.connect();
+    second.write_all(&40_000_000u32.to_le_bytes()).unwrap();
+    for _ in 0..32 {
+        if second.write_all(&[2; 64 << 10]).is_err() {
+            break; // closed by the target
+        }
+    }
+    assert!(time_to_close(&mut second, Duration::from_secs(30)).is_some(), "the second is closed");
+    // The log line follows the close.
+    assert!(
+        eventually(Duration::from_secs(10), || target.logged("would pass the budget of 1048576 octets") == 1),
+        "{:#?}",
+        target.log_lines()
+    );
+    assert_eq!(target.server.buffered(), 128 << 10, "the first still holds its part");
+    assert_eq!(target.server.open_sessions(), 1);
+    drop(first);
+    assert!(eventually(Duration::from_secs(10), || target.server.buffered() == 0));
+}
+
+/// The socket of a live target is not taken over: [`bind`] refuses it, naming it, and the first
+/// listener goes on accepting; a socket nothing listens on any more is replaced; a file that is
+/// not a socket is left alone.
+#[test]
+fn a_live_socket_is_refused_and_a_stale_one_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("target.sock");
+    let live = UnixListener::bind(&path).unwrap();
+    let refused = bind(&path).expect_err("a live socket is refused");
+    assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(refused.to_string().contains(&path.display().to_string()), "{refused}");
+    // Still the first listener's: a connection reaches it.
+    let _client = UnixStream::connect(&path).expect("the socket is still there");
+    live.set_nonblocking(false).unwrap();
+    let (_served, _) = live.accept().expect("the first listener accepts");
+
+    drop(live);
+    assert!(path.exists(), "a listener dropped leaves its socket file: stale now");
+    let replaced = bind(&path).expect("a stale socket is replaced");
+    let _client = UnixStream::connect(&path).expect("the new listener's socket");
+    replaced.accept().expect("the new listener accepts");
+
+    let file = dir.path().join("not-a-socket");
+    std::fs::write(&file, b"keep").unwrap();
+    let err = bind(&file).expect_err("a file is not replaced");
+    assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep");
+}
+
+/// The idle limit is per wait, not per message: a fuzzer that sends a message in pieces, each
+/// within the limit, is served though the whole takes longer than the limit.
+#[test]
+fn a_slow_but_live_fuzzer_is_served() {
+    let idle = Duration::from_millis(800);
+    let target = common::Target::start_with(Limits { idle, ..Limits::default() });
+    let mut stream = target.connect();
+    let handshake = frame(&Message::PeerInfo(fuzzer_info(FEATURE_FORKS)).encode());
+    let start = Instant::now();
+    for piece in handshake.chunks(handshake.len().div_ceil(4)) {
+        std::thread::sleep(idle / 2);
+        stream.write_all(piece).unwrap();
+    }
+    assert!(start.elapsed() > idle);
+    let answer = read_frame(&mut stream).unwrap().expect("an answer");
+    assert_eq!(answer[0], 0, "peer_info");
 }

@@ -129,14 +129,14 @@ pub fn client(
                         outcomes.iter().filter(|o| matches!(o.1, ExampleOutcome::SameKind(_))).count();
                     let different: Vec<_> =
                         outcomes.iter().filter(|o| matches!(o.1, ExampleOutcome::Different(_))).collect();
-                    println!(
+                    outln!(
                         "{}: {} answers, {identical} identical, {same_kind} of the same kind (peer_info, error), {} different",
                         dir.display(),
                         outcomes.len(),
                         different.len()
                     );
                     for (name, outcome, _) in different {
-                        println!("  DIFF {name}: {outcome:?}");
+                        outln!("  DIFF {name}: {outcome:?}");
                         failed = true;
                     }
                 }
@@ -166,7 +166,7 @@ pub fn client(
                     steps.iter().filter(|s| !s.rejected).map(|s| s.elapsed).collect();
                 let summary = Summary::of(&imported);
                 match summary {
-                    Some(s) => println!(
+                    Some(s) => outln!(
                         "{} ({}): {} steps, {} as expected; import ms: mean {:.3} p50 {:.3} p99 {:.3} max {:.3}",
                         dir.display(),
                         peer.app_name,
@@ -177,11 +177,11 @@ pub fn client(
                         s.p99,
                         s.max
                     ),
-                    None => println!("{}: no blocks imported", dir.display()),
+                    None => outln!("{}: no blocks imported", dir.display()),
                 }
                 if verbose {
                     for s in &steps {
-                        println!(
+                        outln!(
                             "  {} {:.3} ms{}",
                             s.name,
                             s.elapsed.as_secs_f64() * 1e3,
@@ -190,7 +190,7 @@ pub fn client(
                     }
                 }
                 for s in wrong {
-                    println!("  WRONG {}", s.name);
+                    outln!("  WRONG {}", s.name);
                     failed = true;
                 }
             }

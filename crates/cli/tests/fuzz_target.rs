@@ -46,13 +46,6 @@ fn frame(payload: &[u8]) -> Vec<u8> {
 /// A fuzzer's `peer_info`: protocol 1, forks, JAM 0.7.2, app 0.1.25 "fuzzer".
 const HANDSHAKE: [u8; 19] = [0, 1, 2, 0, 0, 0, 0, 7, 2, 0, 1, 25, 6, b'f', b'u', b'z', b'z', b'e', b'r'];
 
-/// `$JAM_CONFORMANCE_DIR`, or `../shared/jam-conformance` beside the repository.
-fn jam_conformance_dir() -> PathBuf {
-    std::env::var_os("JAM_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jam-conformance"))
-}
-
 /// `orrery fuzz-target` on `socket`, its log to `stderr`.
 fn start_target(socket: &Path, stderr: Stdio) -> Target {
     let child = Command::new(env!("CARGO_BIN_EXE_orrery"))
@@ -99,13 +92,7 @@ fn fuzz_target_survives_garbage_and_serves_the_examples() {
     // A handshake after it: protocol 1, ancestry and forks, JAM 0.7.2.
     handshake(&socket, &mut target);
 
-    let examples = jam_conformance_dir().join("fuzz-proto/examples/0.7.2");
-    assert!(
-        examples.is_dir(),
-        "{} is missing: set JAM_CONFORMANCE_DIR to a folder holding davxy/jam-conformance's \
-         fuzz-proto/examples/0.7.2 (the default is ../shared/jam-conformance beside the repository)",
-        examples.display()
-    );
+    let examples = orrery_testkit::recorded_sessions_dir();
     let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
         .args(["fuzz-client", "--examples", "--socket"])
         .arg(&socket)

@@ -15,20 +15,6 @@ use std::path::{Path, PathBuf};
 use orrery_fuzz::client::{example_pairs_in, replay, Client, ExampleOutcome};
 use orrery_types::ChainSpec;
 
-fn examples_dir() -> PathBuf {
-    let root = std::env::var_os("JAM_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jam-conformance"));
-    let dir = root.join("fuzz-proto/examples/0.7.2");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: set JAM_CONFORMANCE_DIR to a folder holding davxy/jam-conformance's \
-         fuzz-proto/examples/0.7.2 (the default is ../shared/jam-conformance beside the repository)",
-        dir.display()
-    );
-    dir
-}
-
 /// Replays one session on its own connection; returns (identical, same kind) counts.
 fn replay_session(target: &common::Target, dir: &std::path::Path) -> (usize, usize) {
     let pairs = example_pairs_in(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -65,7 +51,7 @@ fn replay_session(target: &common::Target, dir: &std::path::Path) -> (usize, usi
 
 #[test]
 fn recorded_sessions_replay_over_a_unix_socket() {
-    let examples = examples_dir();
+    let examples = orrery_testkit::recorded_sessions_dir();
     let target = common::Target::start();
     for session in ["no_forks", "forks"] {
         let dir = examples.join(session);

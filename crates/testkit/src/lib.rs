@@ -50,6 +50,19 @@ pub fn jam_conformance_dir() -> PathBuf {
     }
 }
 
+/// The fuzzer protocol's recorded 0.7.2 sessions (`fuzz-proto/examples/0.7.2`, with `no_forks/` and
+/// `forks/`) in the jam-conformance files; panics naming the folder it wanted when they are not there.
+pub fn recorded_sessions_dir() -> PathBuf {
+    let dir = jam_conformance_dir().join("fuzz-proto/examples/0.7.2");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: set JAM_CONFORMANCE_DIR to a folder holding davxy/jam-conformance's \
+         fuzz-proto/examples/0.7.2 (the default is ../shared/jam-conformance beside the repository)",
+        dir.display()
+    );
+    dir
+}
+
 /// The fuzzer's 0.7.2 report traces in the jam-conformance files; panics naming the folder it
 /// wanted when they are not there (the tests that read them are ignored unless asked for).
 pub fn fuzz_report_traces_dir() -> PathBuf {

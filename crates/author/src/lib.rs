@@ -207,7 +207,7 @@ fn select_tickets(
         .filter(|(id, _)| !accumulator.iter().any(|a| a.id == *id))
         .collect();
     // Stable, so of two submissions with one id (one valid, one not) each is tried in turn.
-    candidates.sort_by(|a, b| a.0.cmp(&b.0));
+    candidates.sort_by_key(|a| a.0);
 
     // What stays in γ'_A besides the new tickets (eq. 6.34).
     let kept: &[_] = if epoch_change { &[] } else { accumulator };

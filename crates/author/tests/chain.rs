@@ -128,8 +128,10 @@ fn authoring_is_deterministic_and_seals_verify() {
         .iter()
         .position(|k| slot_author(&spec, &ring, chain.state(), slot, k).unwrap().is_some())
         .unwrap();
-    let mut pools = Pools::default();
-    pools.tickets = generate_tickets(&spec, &ring, chain.state(), slot, &keys[2]).unwrap();
+    let mut pools = Pools {
+        tickets: generate_tickets(&spec, &ring, chain.state(), slot, &keys[2]).unwrap(),
+        ..Pools::default()
+    };
     // A ticket given twice is taken once; a copy with a broken proof (the same id) is left out,
     // even ahead of the good one.
     let mut broken: TicketEnvelope = pools.tickets[0].clone();

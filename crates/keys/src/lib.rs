@@ -186,7 +186,11 @@ mod tests {
     /// `ed25519_public`, `bandersnatch_secret`, `bandersnatch_public`), and the peer names of the
     /// JAM docs' dev-account table (JamBrains/jam-docs `docs/knowledge/basics/dev-accounts.md`,
     /// `dns_alt_name`, which lists the same keys for seeds 0–5).
-    const VECTORS: [(&str, &str, &str, &str, &str, Option<&str>); 7] = [
+    /// Seed, Ed25519 secret and public key, Bandersnatch secret and public key, peer name.
+    type Vector =
+        (&'static str, &'static str, &'static str, &'static str, &'static str, Option<&'static str>);
+
+    const VECTORS: [Vector; 7] = [
         (
             "0000000000000000000000000000000000000000000000000000000000000000",
             "996542becdf1e78278dc795679c825faca2e9ed2bf101bf3c4a236d3ed79cf59",

@@ -1,6 +1,7 @@
-//! A tiny chain authored by its six dev validators (JIP-5 dev seeds) over three epochs and more:
-//! every block imported with `orrery_import::import_block`, fallback-sealed blocks in the first
-//! epoch, ticket-sealed ones after the first contest fills the accumulator.
+//! Tiny chains authored by the six dev validators (JIP-5 dev seeds), every block imported with
+//! `orrery_import::import_block` unchanged: over three epochs and into a fourth (fallback-sealed in
+//! the first, ticket-sealed in the two after a contest filled the accumulator, fallback again after
+//! an epoch without tickets), and with a dispute's offenders marked and nulled.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +47,7 @@ fn six_dev_validators_author_three_epochs_that_import() {
 
     let mut pools = Pools::default();
     let mut contest_epoch = None;
+    let mut contest_ids: Vec<[u8; 32]> = Vec::new();
     // Seal kinds per epoch (relative to the first block's), and the tickets the blocks carried.
     let mut seals: BTreeMap<u32, Vec<SealKind>> = BTreeMap::new();
     let mut tickets_included = 0;
@@ -56,16 +58,27 @@ fn six_dev_validators_author_three_epochs_that_import() {
     let last = (first_epoch + 3) * spec.epoch_length + 1;
     for slot in (start + 1..=last).filter(|&s| s != start + 20) {
         let prior = chain.state();
-        // The contests of the first two epochs: the tickets of validators 0–3 (`E` = 12 of them,
-        // just enough to fill the accumulator), into the pool. None in the third epoch, so the
-        // fourth falls back to the fallback keys.
+        // The contest that closes with this epoch kept the E lowest ids of the pool it was offered,
+        // and only those (K per block, each only while it would stay).
+        if contest_epoch.is_some_and(|e| e < epoch_of(slot)) && !contest_ids.is_empty() {
+            let kept: Vec<[u8; 32]> = prior.safrole.ticket_accumulator.iter().map(|t| t.id).collect();
+            assert_eq!(kept, contest_ids[..spec.epoch_length as usize], "slot {slot}");
+        }
+        // The contests of the first two epochs: all six validators' tickets (18, more than the
+        // accumulator keeps) in the first, validators 0–3's (E = 12, just enough) in the second.
+        // None in the third, so the fourth epoch falls back to the fallback keys.
         if contest_epoch != Some(epoch_of(slot)) {
             contest_epoch = Some(epoch_of(slot));
             pools.tickets.clear();
-            if epoch_of(slot) < first_epoch + 2 {
-                pools.tickets = contest_tickets(&keys[..4], prior, slot);
-                assert_eq!(pools.tickets.len(), spec.epoch_length as usize);
-            }
+            let holders = match epoch_of(slot) - first_epoch {
+                0 => 6,
+                1 => 4,
+                _ => 0,
+            };
+            pools.tickets = contest_tickets(&keys[..holders], prior, slot);
+            assert_eq!(pools.tickets.len(), holders * usize::from(spec.tickets_per_validator));
+            contest_ids = pools.tickets.iter().map(|t| vrf_output(&t.signature).unwrap()).collect();
+            contest_ids.sort();
         }
 
         // Exactly one validator seals each slot.
@@ -154,4 +167,81 @@ fn authoring_is_deterministic_and_seals_verify() {
     let mut bad = a.clone();
     bad.header.author_index = (bad.header.author_index + 1) % 6;
     assert!(import_block(&ctx, &chain, &bad, &ImportOptions::default()).is_err());
+}
+
+/// A bad verdict with two culprits in the pool: the block carries it with the offenders marker,
+/// imports, and the next epoch change leaves the offenders' keys out of the incoming set. A
+/// disputes pool the transition rejects (one culprit is too few) is left out instead.
+#[test]
+fn offenders_are_marked_and_nulled_at_the_epoch_change() {
+    use orrery_crypto::context;
+    use orrery_types::{Culprit, DisputesExtrinsic, Judgement, Verdict};
+
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let ctx = tiny_import_context();
+    let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
+    let (chain, parent) = dev_genesis(&keys);
+    let prior = chain.state();
+    let slot = prior.timeslot + 1;
+    let author = |state: &orrery_state::State, slot| {
+        keys.iter().find(|k| slot_author(&spec, &ring, state, slot, k).unwrap().is_some()).unwrap()
+    };
+
+    // Five of six (the supermajority) judge report `target` invalid, in the prior epoch's set κ;
+    // validators 1 and 4 guaranteed it.
+    let target = [7u8; 32];
+    let votes = (0..5u16)
+        .map(|i| Judgement {
+            vote: false,
+            index: i,
+            signature: keys[usize::from(i)].ed25519_sign(&[context::INVALID, &target].concat()),
+        })
+        .collect();
+    let mut culprits: Vec<Culprit> = [1, 4]
+        .iter()
+        .map(|&i: &usize| Culprit {
+            target,
+            key: keys[i].ed25519_public(),
+            signature: keys[i].ed25519_sign(&[context::GUARANTEE, &target].concat()),
+        })
+        .collect();
+    culprits.sort_by_key(|c| c.key);
+    let disputes = DisputesExtrinsic {
+        verdicts: vec![Verdict { target, age: prior.timeslot / spec.epoch_length, votes }],
+        culprits: culprits.clone(),
+        faults: vec![],
+    };
+
+    // Too few culprits: left out, and the block still imports.
+    let short = Pools {
+        disputes: DisputesExtrinsic { culprits: culprits[..1].to_vec(), ..disputes.clone() },
+        ..Pools::default()
+    };
+    let block = author_block(&spec, &ring, &chain, parent, slot, author(prior, slot), &short).unwrap();
+    assert_eq!(block.extrinsic.disputes, DisputesExtrinsic::default());
+    assert!(block.header.offenders_mark.is_empty());
+    import_block(&ctx, &chain, &block, &ImportOptions::default()).unwrap();
+
+    let pools = Pools { disputes, ..Pools::default() };
+    let block = author_block(&spec, &ring, &chain, parent, slot, author(prior, slot), &pools).unwrap();
+    let offenders: Vec<[u8; 32]> = culprits.iter().map(|c| c.key).collect();
+    assert_eq!(block.header.offenders_mark, offenders);
+    let imported = import_block(&ctx, &chain, &block, &ImportOptions::default()).unwrap();
+    assert!(offenders.iter().all(|k| imported.state.state().disputes.offenders.contains(k)));
+
+    // The first block of the next epoch: its epoch marker announces the incoming set with the
+    // offenders' keys nulled.
+    let (chain, parent) = (imported.state, imported.header_hash);
+    let slot = (slot / spec.epoch_length + 1) * spec.epoch_length;
+    let block =
+        author_block(&spec, &ring, &chain, parent, slot, author(chain.state(), slot), &Pools::default())
+            .unwrap();
+    let mark = block.header.epoch_mark.clone().expect("an epoch change is marked");
+    for (i, k) in keys.iter().enumerate() {
+        let nulled = i == 1 || i == 4;
+        assert_eq!(mark.validators[i].ed25519 == [0; 32], nulled, "validator {i}");
+        assert_eq!(mark.validators[i].ed25519 == k.ed25519_public(), !nulled, "validator {i}");
+    }
+    import_block(&ctx, &chain, &block, &ImportOptions::default()).unwrap();
 }

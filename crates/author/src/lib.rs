@@ -316,12 +316,17 @@ fn ordered_preimages(pool: &[Preimage]) -> Vec<Preimage> {
     preimages
 }
 
-/// E_G: at most one per core, ordered by core (eq. 11.24), cores below `C`.
+/// E_G: at most one per core, ordered by core (eq. 11.24), cores below `C`; each one's signatures
+/// ordered by validator index, one per validator (eq. 11.25).
 fn ordered_guarantees(spec: &ChainSpec, pool: &[ReportGuarantee]) -> Vec<ReportGuarantee> {
     let mut guarantees: Vec<ReportGuarantee> =
         pool.iter().filter(|g| g.report.core_index < spec.cores_count).cloned().collect();
     guarantees.sort_by_key(|g| g.report.core_index);
     guarantees.dedup_by_key(|g| g.report.core_index);
+    for guarantee in &mut guarantees {
+        guarantee.signatures.sort_by_key(|s| s.validator_index);
+        guarantee.signatures.dedup_by_key(|s| s.validator_index);
+    }
     guarantees
 }
 
@@ -335,4 +340,33 @@ fn ordered_assurances(spec: &ChainSpec, pool: &[AvailAssurance], parent: &Header
     assurances.sort_by_key(|a| a.validator_index);
     assurances.dedup_by_key(|a| a.validator_index);
     assurances
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orrery_codec::BitVec;
+
+    #[test]
+    fn preimages_ordered_by_requester_then_blob_once() {
+        let p = |requester, blob: &[u8]| Preimage { requester, blob: blob.to_vec() };
+        let pool = [p(2, b"a"), p(1, b"b"), p(1, b"a"), p(2, b"a"), p(1, b"ab")];
+        assert_eq!(ordered_preimages(&pool), vec![p(1, b"a"), p(1, b"ab"), p(1, b"b"), p(2, b"a")]);
+    }
+
+    #[test]
+    fn assurances_on_the_parent_ordered_by_validator_once() {
+        let spec = ChainSpec::tiny();
+        let a = |anchor: u8, validator_index| AvailAssurance {
+            anchor: [anchor; 32],
+            bitfield: BitVec::zeros(usize::from(spec.cores_count)),
+            validator_index,
+            signature: [validator_index as u8; 64],
+        };
+        let pool = [a(1, 3), a(2, 0), a(1, 0), a(1, 3), a(1, 6), a(1, 5)];
+        let kept: Vec<u16> =
+            ordered_assurances(&spec, &pool, &[1; 32]).iter().map(|a| a.validator_index).collect();
+        // Validator 6 is past V = 6; anchor 2 is not the parent.
+        assert_eq!(kept, vec![0, 3, 5]);
+    }
 }

@@ -160,8 +160,10 @@ fn claim(
 
 /// The `N` ticket submissions of `keys` for the contest running in `slot`'s epoch (the one for
 /// the epoch after it), as a block at `slot` on `prior` would check them: ring proofs against
-/// `γ'_P`'s ring on `η'_2`, attempts `0..N` (eq. 6.29). Empty if the keys are not in `γ'_P`.
-/// Costs a ring prover (as much as a ring root) and `N` ring proofs.
+/// `γ'_P`'s ring on `η'_2`, attempts `0..N` (eq. 6.29). Empty if the keys are not in `γ'_P`, or
+/// if `slot` is in the epoch's tail, where no ticket can be submitted any more (eq. 6.30).
+/// Costs a ring prover (as much as a ring root) and `N` ring proofs: about a second at either
+/// ring size, as the proof's domain is the SRS's.
 pub fn generate_tickets(
     spec: &ChainSpec,
     ring: &RingContext,
@@ -169,6 +171,9 @@ pub fn generate_tickets(
     slot: TimeSlot,
     keys: &ValidatorKeys,
 ) -> Result<Vec<TicketEnvelope>, AuthorError> {
+    if slot % spec.epoch_length >= spec.ticket_submission_end {
+        return Ok(Vec::new());
+    }
     let posterior = posterior_safrole(spec, ring, prior, slot, &prior.disputes.offenders, &[])?;
     let ring_keys: Vec<_> = posterior.safrole.pending_validators.iter().map(|k| k.bandersnatch).collect();
     let public = keys.bandersnatch_public();

@@ -162,8 +162,8 @@ fn claim(
 /// the epoch after it), as a block at `slot` on `prior` would check them: ring proofs against
 /// `γ'_P`'s ring on `η'_2`, attempts `0..N` (eq. 6.29). Empty if the keys are not in `γ'_P`, or
 /// if `slot` is in the epoch's tail, where no ticket can be submitted any more (eq. 6.30).
-/// Costs a ring prover (as much as a ring root) and `N` ring proofs: about a second at either
-/// ring size, as the proof's domain is the SRS's.
+/// Costs a ring prover and `N` ring proofs: about a second on the tiny spec
+/// (`docs/performance/author.md`), so a node runs it once per epoch, off the block path.
 pub fn generate_tickets(
     spec: &ChainSpec,
     ring: &RingContext,

@@ -18,10 +18,10 @@
 //! state root. Authoring is deterministic: the VRF signatures and ring proofs take their nonces
 //! from the key and the message, so the same inputs give the same block, byte for byte.
 //!
-//! What is not here: choosing which guarantees, assurances, preimages and judgments are worth
-//! including beyond the paper's order and size limits (the pools are taken as valid; a pool item
-//! that breaks a rule import checks makes a block import rejects, except for tickets, which are
-//! checked fully); the wall clock; gossip of tickets (a caller passes everyone's tickets in).
+//! What is not here: checking guarantees, assurances and preimages beyond the paper's order and
+//! count limits (those pools are taken as valid: an item that breaks a rule import checks makes a
+//! block import rejects; tickets are checked fully, and a disputes pool the disputes transition
+//! rejects is left out whole); the wall clock; gossip of tickets (a caller passes everyone's in).
 //! [`genesis`] builds a state whose validators hold given keys.
 
 #![forbid(unused_must_use)]

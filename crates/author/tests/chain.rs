@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use orrery_author::{author_block, generate_tickets, genesis, slot_author, Pools, SealKind, SlotClaim};
+use orrery_author::{
+    author_block, generate_tickets, genesis, slot_author, AuthorError, Pools, SealKind, SlotClaim,
+};
 use orrery_crypto::bandersnatch::vrf_output;
 use orrery_import::{header_hash, import_block, ChainState, ImportOptions};
 use orrery_keys::ValidatorKeys;
@@ -163,6 +165,25 @@ fn authoring_is_deterministic_and_seals_verify() {
     }
     let ctx = tiny_import_context();
     import_block(&ctx, &chain, &a, &ImportOptions::default()).unwrap();
+
+    // Keys outside the validator set seal nothing and author nothing.
+    let outsider = ValidatorKeys::dev(6);
+    assert_eq!(slot_author(&spec, &ring, chain.state(), slot, &outsider), Ok(None));
+    assert_eq!(
+        author_block(&spec, &ring, &chain, parent, slot, &outsider, &pools),
+        Err(AuthorError::NotValidator { slot })
+    );
+    // Nor on a slot not after the parent's.
+    assert_eq!(
+        author_block(&spec, &ring, &chain, parent, slot - 1, &keys[author], &pools),
+        Err(AuthorError::SlotNotAfterParent { slot: slot - 1, parent: slot - 1 })
+    );
+    // A genesis needs exactly V validators.
+    let base = chain.state().clone();
+    assert_eq!(
+        genesis::with_validators(&spec, &ring, base, &keys[..5]),
+        Err(genesis::GenesisError::ValidatorCount { expected: 6, got: 5 })
+    );
     // A changed header byte breaks the seal.
     let mut bad = a.clone();
     bad.header.author_index = (bad.header.author_index + 1) % 6;

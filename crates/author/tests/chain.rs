@@ -266,3 +266,32 @@ fn offenders_are_marked_and_nulled_at_the_epoch_change() {
     }
     import_block(&ctx, &chain, &block, &ImportOptions::default()).unwrap();
 }
+
+/// Slots with no block, a whole epoch of them: the block after the gap carries the epoch marker,
+/// is sealed with the fallback keys of the new entropy, and imports.
+#[test]
+fn a_block_after_a_missed_epoch_imports() {
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let ctx = tiny_import_context();
+    let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
+    let (mut chain, mut parent) = dev_genesis(&keys);
+    let start = chain.state().timeslot;
+    for slot in [start + 1, start + 2, start + 2 * spec.epoch_length + 5, start + 2 * spec.epoch_length + 6] {
+        let claims: Vec<(usize, SlotClaim)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| slot_author(&spec, &ring, chain.state(), slot, k).unwrap().map(|c| (i, c)))
+            .collect();
+        assert_eq!(claims.len(), 1, "slot {slot}");
+        assert_eq!(claims[0].1.kind, SealKind::Fallback);
+        let block =
+            author_block(&spec, &ring, &chain, parent, slot, &keys[claims[0].0], &Pools::default()).unwrap();
+        let crosses = slot / spec.epoch_length > chain.state().timeslot / spec.epoch_length;
+        assert_eq!(block.header.epoch_mark.is_some(), crosses, "slot {slot}");
+        let imported = import_block(&ctx, &chain, &block, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("slot {slot}: {e}"));
+        parent = imported.header_hash;
+        chain = imported.state;
+    }
+}

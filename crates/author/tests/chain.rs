@@ -173,7 +173,11 @@ fn authoring_is_deterministic_and_seals_verify() {
         author_block(&spec, &ring, &chain, parent, slot, &outsider, &pools),
         Err(AuthorError::NotValidator { slot })
     );
-    // Nor on a slot not after the parent's.
+    // Outsiders have no place in the ring; in the epoch's tail no ticket can be submitted.
+    assert_eq!(generate_tickets(&spec, &ring, chain.state(), slot, &outsider), Ok(vec![]));
+    let tail = slot - slot % spec.epoch_length + spec.ticket_submission_end;
+    assert_eq!(generate_tickets(&spec, &ring, chain.state(), tail, &keys[0]), Ok(vec![]));
+    // No block on a slot not after the parent's.
     assert_eq!(
         author_block(&spec, &ring, &chain, parent, slot - 1, &keys[author], &pools),
         Err(AuthorError::SlotNotAfterParent { slot: slot - 1, parent: slot - 1 })

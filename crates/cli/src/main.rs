@@ -17,6 +17,7 @@ mod out;
 mod conformance;
 mod fuzz;
 mod import;
+mod key;
 mod service;
 
 #[derive(Debug, Parser)]
@@ -70,6 +71,9 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Validator keys (JIP-5): generate them into an owner-only key store, inspect a seed or file.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Write, build, run and inspect a service.
     #[command(subcommand)]
     Service(service::ServiceCommand),
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
+        Command::Key(command) => key::run(command),
         Command::Service(command) => service::run(command),
         Command::Import { node, genesis, db, finality_depth, blocks } => import::run(
             &node,

@@ -10,13 +10,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use orrery_fuzz::client::{example_pairs_in, replay, Client, ExampleOutcome};
 use orrery_types::ChainSpec;
 
 /// Replays one session on its own connection; returns (identical, same kind) counts.
-fn replay_session(target: &common::Target, dir: &std::path::Path) -> (usize, usize) {
+fn replay_session(target: &common::Target, dir: &Path) -> (usize, usize) {
     let pairs = example_pairs_in(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let answers = std::fs::read_dir(dir)
         .expect("the session folder")

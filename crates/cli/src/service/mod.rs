@@ -114,6 +114,7 @@ fn build(path: PathBuf, out: Option<PathBuf>, verbose: bool) -> Result<(), Strin
     println!("built {}: {} octets", built.blob_path.display(), built.blob.len());
     println!("code hash 0x{}", hex(&built.code_hash));
     println!("{}", built.linked.entries.describe());
+    println!("linked by {}", built.linked.linker.describe());
     println!(
         "code {} octets, read-only {} octets, read-write {} octets, {} heap pages, stack {} octets",
         built.linked.instructions_size,

@@ -145,8 +145,8 @@ pub fn to_gp_opcodes(code: &[u8], bitmask: &[u8]) -> Vec<u8> {
 ///   [`to_gp_opcodes`] renumbers its output. Orrery's SDK never uses `sbrk`, and its committed
 ///   blobs (`services/`, `guests/`) are 0.37's, so they keep their octets and code hashes.
 /// - 0.30, the linker of Parity's `jam-pvm-build` 0.1.28, numbers `JamV1` exactly as GP 0.7.2
-///   §A.5 does (`sbrk` 101, bit operations 102–111, all 139 opcodes checked against
-///   `orrery-pvm`'s table) and keeps `sbrk`, which `jam-pvm-common` 0.1.28's allocator
+///   §A.5 does (`sbrk` 101, bit operations 102–111; its table of 139 opcodes was compared entry
+///   by entry with `orrery-pvm`'s when this was written) and keeps `sbrk`, which `jam-pvm-common` 0.1.28's allocator
 ///   (`picoalloc`) grows its heap with. Its output needs no renumbering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Linker {

@@ -1,10 +1,11 @@
 //! Services written with Parity's SDK (`jam-pvm-common` 0.1.28, GP 0.7.2's release), built by
 //! `orrery service build` with nothing changed in their sources and run by `orrery service run`,
-//! through the binary: the fixture `tests/fixtures/parity-min` (Parity's documented manifest, no
-//! crate type) and the published `jam-bootstrap-service` 0.1.28 from crates.io (its own lock file,
-//! which pins a `picosimd` that Debian's rustc breaks). Then the refusals: a program with no entry
-//! points, and the GP 0.8.0 SDK (`jam-pvm-common` 0.1.29). Expected values are worked out here
-//! from the services' sources, never taken from the code under test.
+//! through the binary: the fixtures `tests/fixtures/parity-min` (Parity's documented manifest, no
+//! crate type) and `parity-auth` (an authorizer declared `cdylib`), and the published
+//! `jam-bootstrap-service` 0.1.28 from crates.io (its own lock file, which pins a `picosimd` that
+//! Debian's rustc breaks). Then the refusals: a program with no entry points, and the GP 0.8.0 SDK
+//! (`jam-pvm-common` 0.1.29). Expected values are worked out here from the services' sources,
+//! never taken from the code under test.
 //!
 //! The crates come from crates.io (or a filled `~/.cargo/registry`). Without them these tests fail
 //! and say so; `ORRERY_OFFLINE=1` skips them instead, saying that it did.
@@ -166,6 +167,16 @@ fn parity_sdk_services_build_unchanged_and_run() {
         ),
     );
     assert_has(&out, &format!("storage \"count\" = 0x{} (4 octets) (was", hex(&2u32.to_le_bytes())));
+
+    // An authorizer whose manifest says `cdylib`: built as a staticlib all the same.
+    let auth = fixtures.join("parity-auth");
+    let (code, out) = build(&auth);
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, "authorizer (jam-pvm-common): is-authorized at 0");
+    let blob = auth.join("parity-auth.jam");
+    let (code, out) = run(&["service", "inspect", blob.to_str().unwrap(), "--no-disassembly"]);
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, "     0  is-authorized (an authorizer; a service would have accumulate at 5): jump @");
 
     // A program on the same SDK that declares no service: named as such, not a linker error.
     let not = fixtures.join("not-a-service");

@@ -2,10 +2,8 @@
 //! renumbered to GP 0.7.2's, laid out as the paper's standard program `E(↕m, c)` (GP 0.7.2 §9.1
 //! and eq. A.38), with JIP-6 metadata `m`.
 
-use orrery_codec::natural;
-use polkavm_common::program::ProgramBlob;
-
 use crate::BuildError;
+use orrery_codec::natural;
 
 /// `Z_P`, the PVM page size.
 const PAGE: u32 = 4096;
@@ -140,12 +138,39 @@ pub fn to_gp_opcodes(code: &[u8], bitmask: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Which polkavm-linker turns the guest ELF into a program. Both emit the `JamV1` instruction set,
+/// but not the same one:
+///
+/// - 0.37 (the workspace's polkavm) drops `sbrk` and numbers the bit operations after it 101–110;
+///   [`to_gp_opcodes`] renumbers its output. Orrery's SDK never uses `sbrk`, and its committed
+///   blobs (`services/`, `guests/`) are 0.37's, so they keep their octets and code hashes.
+/// - 0.30, the linker of Parity's `jam-pvm-build` 0.1.28, numbers `JamV1` exactly as GP 0.7.2
+///   §A.5 does (`sbrk` 101, bit operations 102–111; its table of 139 opcodes was compared entry
+///   by entry with `orrery-pvm`'s when this was written) and keeps `sbrk`, which `jam-pvm-common` 0.1.28's allocator
+///   (`picoalloc`) grows its heap with. Its output needs no renumbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linker {
+    Polkavm037,
+    Polkavm030,
+}
+
+impl Linker {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Linker::Polkavm037 => "polkavm-linker 0.37, opcodes renumbered to GP 0.7.2",
+            Linker::Polkavm030 => "polkavm-linker 0.30, GP 0.7.2 numbering",
+        }
+    }
+}
+
 /// A program as polkavm-linker produced it, split into what the JAM layout needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Linked {
     /// Which entries the dispatch table holds.
     pub entries: Entries,
-    /// polkavm's own container (`.polkavm`), runnable on the `polkavm` crate.
+    /// Which linker made it.
+    pub linker: Linker,
+    /// That linker's own container (`.polkavm`), for its version of polkavm's tools.
     pub polkavm: Vec<u8>,
     /// `o`: read-only data, padded to what the program declares.
     pub ro_data: Vec<u8>,
@@ -161,12 +186,52 @@ pub struct Linked {
     pub instructions_size: usize,
 }
 
-fn link_with(elf: &[u8], exports: &[&str]) -> Result<Vec<u8>, BuildError> {
-    let mut config = polkavm_linker::Config::default();
-    config.set_strip(true);
-    config.set_dispatch_table(exports.iter().map(|e| e.as_bytes().to_vec()).collect());
-    polkavm_linker::program_from_elf(config, polkavm_linker::TargetInstructionSet::JamV1, elf)
-        .map_err(|e| BuildError::Link(e.to_string()))
+/// What the JAM layout takes from a linked program, whichever linker's container it came in.
+struct Parts {
+    exports: Vec<String>,
+    ro_data: Vec<u8>,
+    ro_data_size: u32,
+    rw_data: Vec<u8>,
+    rw_data_size: u32,
+    stack_size: u32,
+    code: Vec<u8>,
+    bitmask: Vec<u8>,
+    jump_table: Vec<u32>,
+}
+
+// The two linkers are two versions of one crate: the same calls on different types.
+macro_rules! link_and_split {
+    ($linker:ident, $elf:expr, $exports:expr) => {{
+        let mut config = $linker::Config::default();
+        config.set_strip(true);
+        config.set_dispatch_table($exports.iter().map(|e| e.as_bytes().to_vec()).collect());
+        let raw = $linker::program_from_elf(config, $linker::TargetInstructionSet::JamV1, $elf)
+            .map_err(|e| BuildError::Link(e.to_string()))?;
+        let blob =
+            $linker::ProgramBlob::parse(raw.clone().into()).map_err(|e| BuildError::Link(e.to_string()))?;
+        let parts = Parts {
+            exports: blob
+                .exports()
+                .map(|e| String::from_utf8_lossy(e.symbol().as_bytes()).into_owned())
+                .collect(),
+            ro_data: blob.ro_data().to_vec(),
+            ro_data_size: blob.ro_data_size(),
+            rw_data: blob.rw_data().to_vec(),
+            rw_data_size: blob.rw_data_size(),
+            stack_size: blob.stack_size(),
+            code: blob.code().to_vec(),
+            bitmask: blob.bitmask().to_vec(),
+            jump_table: blob.jump_table().iter().map(|target| target.0).collect(),
+        };
+        (raw, parts)
+    }};
+}
+
+fn link_with(linker: Linker, elf: &[u8], exports: &[&str]) -> Result<(Vec<u8>, Parts), BuildError> {
+    Ok(match linker {
+        Linker::Polkavm037 => link_and_split!(polkavm_linker, elf, exports),
+        Linker::Polkavm030 => link_and_split!(polkavm_linker_030, elf, exports),
+    })
 }
 
 fn fits(value: u64, octets: u32, what: &'static str) -> Result<u64, BuildError> {
@@ -176,31 +241,30 @@ fn fits(value: u64, octets: u32, what: &'static str) -> Result<u64, BuildError> 
     Ok(value)
 }
 
-/// Links a guest ELF: once to find its exports and so its guest API, then with the dispatch
-/// table that puts its entries where the invocations start.
-pub fn link(elf: &[u8]) -> Result<Linked, BuildError> {
-    let probe = link_with(elf, &[])?;
-    let blob = ProgramBlob::parse(probe.into()).map_err(|e| BuildError::Link(e.to_string()))?;
-    let exports: Vec<String> =
-        blob.exports().map(|e| String::from_utf8_lossy(e.symbol().as_bytes()).into_owned()).collect();
-    let entries = Entries::detect(&exports).ok_or(BuildError::NoEntryPoints(exports))?;
+/// Links a guest ELF with `linker`: once to find its exports and so its guest API, then with the
+/// dispatch table that puts its entries where the invocations start.
+pub fn link(elf: &[u8], linker: Linker) -> Result<Linked, BuildError> {
+    let (_, probe) = link_with(linker, elf, &[])?;
+    let entries = Entries::detect(&probe.exports).ok_or(BuildError::NoEntryPoints(probe.exports))?;
 
-    let raw = link_with(elf, entries.exports())?;
-    let blob = ProgramBlob::parse(raw.clone().into()).map_err(|e| BuildError::Link(e.to_string()))?;
-    let mut ro_data = blob.ro_data().to_vec();
+    let (raw, parts) = link_with(linker, elf, entries.exports())?;
+    let mut ro_data = parts.ro_data;
     // The JAM layout maps P(|o|) read-only octets: pad o when the program declares more.
-    let ro_size = blob.ro_data_size() as usize;
+    let ro_size = parts.ro_data_size as usize;
     if ro_size > ro_data.len().div_ceil(PAGE as usize) * PAGE as usize {
         ro_data.resize(ro_size, 0);
     }
-    let rw_data = blob.rw_data().to_vec();
+    let rw_data = parts.rw_data;
     let rw_pages = rw_data.len().div_ceil(PAGE as usize) as u32;
-    let heap_pages = blob.rw_data_size().div_ceil(PAGE).saturating_sub(rw_pages);
+    let heap_pages = parts.rw_data_size.div_ceil(PAGE).saturating_sub(rw_pages);
     let heap_pages = u16::try_from(heap_pages)
         .map_err(|_| BuildError::TooLarge { what: "heap pages z", value: heap_pages.into() })?;
 
-    let instructions = to_gp_opcodes(blob.code(), blob.bitmask());
-    let jump_table: Vec<u32> = blob.jump_table().iter().map(|target| target.0).collect();
+    let instructions = match linker {
+        Linker::Polkavm037 => to_gp_opcodes(&parts.code, &parts.bitmask),
+        Linker::Polkavm030 => parts.code,
+    };
+    let jump_table = parts.jump_table;
     let width = jump_table.iter().map(|&t| (32 - t.leading_zeros()).div_ceil(8)).max().unwrap_or(0);
     let mut code = Vec::with_capacity(instructions.len() * 9 / 8 + 4 * jump_table.len() + 16);
     natural::encode_to(jump_table.len() as u64, &mut code);
@@ -210,14 +274,15 @@ pub fn link(elf: &[u8]) -> Result<Linked, BuildError> {
         code.extend_from_slice(&target.to_le_bytes()[..width as usize]);
     }
     code.extend_from_slice(&instructions);
-    code.extend_from_slice(blob.bitmask());
+    code.extend_from_slice(&parts.bitmask);
     Ok(Linked {
         entries,
+        linker,
         polkavm: raw,
         ro_data,
         rw_data,
         heap_pages,
-        stack_size: blob.stack_size(),
+        stack_size: parts.stack_size,
         code,
         instructions_size: instructions.len(),
     })

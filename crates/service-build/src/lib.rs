@@ -4,15 +4,23 @@
 //!
 //! 1. [`toolchain::check`]: Debian's `rustc`/`cargo` (1.91+), the library sources and `ld.lld-19`
 //!    are there, or the error names the missing one and [`toolchain::INSTALL_COMMAND`];
-//! 2. `cargo metadata` names the package, its library and every crate it builds from;
-//! 3. `cargo build --release -Zbuild-std=core,alloc` for polkavm-linker's RISC-V target spec
-//!    ([`toolchain::target_json`]), with every source path remapped to a fixed name, so that no
-//!    path of the build machine reaches the blob;
+//! 2. `cargo metadata` names the package, its library and every crate it builds from, and so
+//!    which guest API it is written on ([`sdk::check`]): `orrery-service-sdk`, or Parity's
+//!    `jam-pvm-common` 0.1.28 (the release for GP 0.7.2). Another `jam-pvm-common` (0.1.29 is for
+//!    GP 0.8.0), a `jam-types` other than 0.1.28, or a `picosimd` whose build script cannot read
+//!    Debian rustc's version string is refused here, with the fix, before anything compiles;
+//! 3. `cargo rustc --lib --crate-type staticlib --release -Zbuild-std=core,alloc` for
+//!    polkavm-linker's RISC-V target spec ([`toolchain::target_json`]), with every source path
+//!    remapped to a fixed name, so that no path of the build machine reaches the blob. The crate
+//!    type is given here, so the manifest's (none, as Parity documents, or `cdylib`) does not
+//!    matter;
 //! 4. `ld.lld-19` links the staticlib into an ELF;
 //! 5. [`blob::link`]: polkavm-linker (a library here, `JamV1` instruction set) turns the ELF into a
 //!    program whose dispatch table puts the entry points where the invocations start (refine at 0,
 //!    accumulate at 5, or is-authorized at 0), chosen by the exports found: `orrery-service-sdk`'s
-//!    or Parity's `jam-pvm-common`'s; the opcodes are renumbered into GP 0.7.2's;
+//!    or Parity's `jam-pvm-common`'s. Parity's crates are linked by polkavm-linker 0.30, whose
+//!    `JamV1` is GP 0.7.2's with `sbrk`; the rest by 0.37, whose opcodes are renumbered into GP
+//!    0.7.2's ([`blob::Linker`] says why two);
 //! 6. [`blob::service_blob`]: the standard program `E(↕m, c)` of GP 0.7.2 §9.1 and eq. A.38, with
 //!    JIP-6 metadata `m` from the package's name, version, license and authors.
 //!
@@ -24,13 +32,15 @@
 #![forbid(unused_must_use)]
 
 pub mod blob;
+pub mod sdk;
 pub mod toolchain;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub use blob::{link, service_blob, to_gp_opcodes, Entries, Linked, Metadata};
+pub use blob::{link, service_blob, to_gp_opcodes, Entries, Linked, Linker, Metadata};
+pub use sdk::GuestApi;
 pub use toolchain::{check, target_json, ToolPaths, Toolchain, INSTALL_COMMAND};
 
 /// polkavm-linker's target name: the file stem of the spec, which cargo uses as the target
@@ -50,12 +60,22 @@ pub enum BuildError {
     Command { command: String, status: String },
     #[error("linking the ELF into a PVM program: {0}")]
     Link(String),
-    #[error("the program exports {0:?}: no entry points of orrery-service-sdk (`refine!` with `accumulate!`, or `is_authorized!`) or of jam-pvm-common (`declare_service!`, `declare_authorizer!`)")]
+    #[error("not a JAM service or authorizer: the program exports {}, none of them the entry points of orrery-service-sdk (`refine!` with `accumulate!`, or `is_authorized!`) or of jam-pvm-common 0.1.28 (`declare_service!`, `declare_authorizer!`)", exports_in_words(.0))]
     NoEntryPoints(Vec<String>),
+    #[error("{0}")]
+    Sdk(#[from] sdk::SdkError),
     #[error("{what} is {value}, too large for the service blob layout")]
     TooLarge { what: &'static str, value: u64 },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+}
+
+fn exports_in_words(exports: &[String]) -> String {
+    if exports.is_empty() {
+        "nothing".into()
+    } else {
+        exports.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
@@ -87,6 +107,8 @@ pub struct Built {
     pub elf_path: PathBuf,
     /// `blake2b-256` of the blob: the service's code hash.
     pub code_hash: [u8; 32],
+    /// The guest API found in the crate's dependencies.
+    pub api: GuestApi,
     pub linked: Linked,
 }
 
@@ -101,6 +123,8 @@ struct Package {
     target_dir: PathBuf,
     /// The directories of every other crate the build compiles, with a fixed name for each.
     dependency_dirs: Vec<(PathBuf, String)>,
+    /// Every package the library builds from (dev-dependencies left out), by name and version.
+    dependencies: Vec<(String, String)>,
 }
 
 fn metadata_of(toolchain: &Toolchain, manifest: &Path) -> Result<Package, BuildError> {
@@ -127,12 +151,20 @@ fn metadata_of(toolchain: &Toolchain, manifest: &Path) -> Result<Package, BuildE
         .iter()
         .find(|p| p["manifest_path"].as_str() == Some(manifest_str.as_str()))
         .ok_or_else(|| BuildError::Manifest(format!("{manifest_str}: no package (a virtual workspace?)")))?;
+    // Any library target: `cargo rustc --crate-type staticlib` decides what it is built as.
+    const LIBRARY_KINDS: [&str; 5] = ["lib", "rlib", "staticlib", "cdylib", "dylib"];
     let lib = package["targets"]
         .as_array()
-        .and_then(|targets| targets.iter().find(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "staticlib"))))
+        .and_then(|targets| {
+            targets.iter().find(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| LIBRARY_KINDS.contains(&k.as_str().unwrap_or(""))))
+            })
+        })
         .ok_or_else(|| {
             BuildError::Manifest(format!(
-                "{manifest_str}: a service's library must be a staticlib: add `[lib] crate-type = [\"staticlib\"]`"
+                "{manifest_str}: no library target: a service or authorizer is a library crate (`src/lib.rs`)"
             ))
         })?;
     let workspace_root = PathBuf::from(text(&json["workspace_root"]));
@@ -147,6 +179,7 @@ fn metadata_of(toolchain: &Toolchain, manifest: &Path) -> Result<Package, BuildE
         }
         dependency_dirs.push((dir, format!("/deps/{}-{}", text(&p["name"]), text(&p["version"]))));
     }
+    let dependencies = sdk::build_dependencies(&json, &text(&package["id"]));
     Ok(Package {
         name: text(&package["name"]),
         metadata: Metadata {
@@ -159,6 +192,7 @@ fn metadata_of(toolchain: &Toolchain, manifest: &Path) -> Result<Package, BuildE
         workspace_root,
         target_dir: PathBuf::from(text(&json["target_directory"])),
         dependency_dirs,
+        dependencies,
     })
 }
 
@@ -197,6 +231,7 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         return Err(BuildError::Manifest(format!("{}: no Cargo.toml", crate_dir.display())));
     }
     let package = metadata_of(&toolchain, &manifest)?;
+    let api = sdk::check(&package.name, &package.dependencies, &toolchain.rustc_version, &manifest)?;
 
     let work = package.target_dir.join("orrery");
     std::fs::create_dir_all(&work).map_err(io(&work))?;
@@ -209,7 +244,8 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
 
     let mut cargo = Command::new(&toolchain.cargo);
     cargo
-        .args(["build", "--release", "--lib", "-Zbuild-std=core,alloc", "-Zjson-target-spec"])
+        .args(["rustc", "--release", "--lib", "--crate-type", "staticlib"])
+        .args(["-Zbuild-std=core,alloc", "-Zjson-target-spec"])
         .arg("--target")
         .arg(&spec_path)
         .arg("--manifest-path")
@@ -229,7 +265,7 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     if !options.verbose {
         cargo.arg("--quiet");
     }
-    run(cargo, format!("cargo build (in {})", crate_dir.display()))?;
+    run(cargo, format!("cargo rustc (in {})", crate_dir.display()))?;
 
     let archive =
         package.target_dir.join(TARGET_NAME).join("release").join(format!("lib{}.a", package.lib_name));
@@ -253,7 +289,7 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
     run(lld, format!("ld.lld-19 {}", archive.display()))?;
 
     let elf = std::fs::read(&elf_path).map_err(io(&elf_path))?;
-    let linked = blob::link(&elf)?;
+    let linked = blob::link(&elf, api.linker())?;
     let blob = blob::service_blob(&package.metadata.encode(), &linked)?;
     // Named as the caller named the crate, so that messages show the path they gave.
     let out_dir = options.out_dir.clone().unwrap_or_else(|| options.crate_dir.clone());
@@ -267,6 +303,7 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         blob,
         blob_path,
         elf_path,
+        api,
         linked,
     })
 }

@@ -71,8 +71,9 @@
 //!   `polkavm-derive`, already in the workspace.
 //! - The tool-chain does not depend on the choice: `orrery service build` recognises both APIs
 //!   by their exports (`orrery_refine`/`orrery_accumulate` or `refine_ext`/`accumulate_ext`), so
-//!   a service written on `jam-pvm-common` can still be built into a GP blob. (That route is not
-//!   tested here: it would need those crates fetched.)
+//!   a service written on `jam-pvm-common` 0.1.28 builds unchanged into a GP blob (linked by
+//!   polkavm-linker 0.30, since its allocator needs `sbrk`); `crates/cli/tests/parity.rs` builds
+//!   and runs one, and the published `jam-bootstrap-service`, from crates.io.
 
 #![no_std]
 // Host calls are foreign calls and the heap is a static: this crate is where guests' unsafe code

@@ -114,6 +114,7 @@ fn build(path: PathBuf, out: Option<PathBuf>, verbose: bool) -> Result<(), Strin
     outln!("built {}: {} octets", built.blob_path.display(), built.blob.len());
     outln!("code hash 0x{}", hex(&built.code_hash));
     outln!("{}", built.linked.entries.describe());
+    outln!("linked by {}", built.linked.linker.describe());
     outln!(
         "code {} octets, read-only {} octets, read-write {} octets, {} heap pages, stack {} octets",
         built.linked.instructions_size,

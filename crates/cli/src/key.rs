@@ -53,9 +53,9 @@ fn execute(command: KeyCommand) -> Result<(), String> {
             match out {
                 Some(dir) => {
                     let path = store::save(&dir, &keys).map_err(|e| e.to_string())?;
-                    println!("file: {}", path.display());
+                    outln!("file: {}", path.display());
                 }
-                None => println!("seed: {}", hex(keys.seed())),
+                None => outln!("seed: {}", hex(keys.seed())),
             }
             print_public(&keys);
             Ok(())
@@ -75,9 +75,9 @@ fn execute(command: KeyCommand) -> Result<(), String> {
 }
 
 fn print_public(keys: &ValidatorKeys) {
-    println!("ed25519_public: {}", hex(&keys.ed25519_public()));
-    println!("bandersnatch_public: {}", hex(&keys.bandersnatch_public()));
-    println!("peer_name: {}", keys.peer_name());
+    outln!("ed25519_public: {}", hex(&keys.ed25519_public()));
+    outln!("bandersnatch_public: {}", hex(&keys.bandersnatch_public()));
+    outln!("peer_name: {}", keys.peer_name());
 }
 
 fn hex(bytes: &[u8]) -> String {

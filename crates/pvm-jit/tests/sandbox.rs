@@ -60,8 +60,9 @@ fn both(program: &Arc<Program>, regs: [u64; 13], gas: i64) -> (State, State) {
         pc: m.pc(),
         gas: m.gas(),
         regs: *m.regs(),
-        pages: m.memory.accessible_pages().map(|(p, _)| (p, m.memory.read_vec(p, PAGE_SIZE).unwrap())).collect(),
+        pages: REGIONS.iter().map(|&(p, _, _)| (p, m.memory.read_vec(p, PAGE_SIZE).unwrap())).collect(),
     };
+    m.into_memory().recycle();
     let exit = j.run();
     let got = State {
         exit,

@@ -111,7 +111,9 @@ fn compute(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("orrery_recompiler", &param), |b| {
         b.iter(|| run_recompiler(&program, &compiled))
     });
-    group.bench_function(BenchmarkId::new("orrery_interpreter", &param), |b| b.iter(|| run_interpreter(&program)));
+    group.bench_function(BenchmarkId::new("orrery_interpreter", &param), |b| {
+        b.iter(|| run_interpreter(&program))
+    });
     match polkavm_engine() {
         Ok(engine) => {
             let module = polkavm_module(&engine);
@@ -135,9 +137,10 @@ fn compile_time(c: &mut Criterion) {
     for (name, program) in [("compute", &guest), ("bootstrap", &bootstrap)] {
         let bytes = program.program().code().len();
         group.throughput(Throughput::Bytes(bytes as u64));
-        group.bench_function(BenchmarkId::new("orrery_recompiler", format!("blob={name},code_bytes={bytes}")), |b| {
-            b.iter(|| compile(Arc::clone(program.program())).expect("compiles"))
-        });
+        group.bench_function(
+            BenchmarkId::new("orrery_recompiler", format!("blob={name},code_bytes={bytes}")),
+            |b| b.iter(|| compile(Arc::clone(program.program())).expect("compiles")),
+        );
     }
     if let Ok(engine) = polkavm_engine() {
         group.throughput(Throughput::Bytes(GUEST_POLKAVM.len() as u64));
@@ -185,7 +188,11 @@ fn summary() {
     for (name, p) in [("compute", &program), ("bootstrap", &bootstrap)] {
         let t = best_of(runs, || compile(Arc::clone(p.program())).expect("compiles"));
         let kb = p.program().code().len() as f64 / 1024.0;
-        println!("  compile {name}: {:.3} ms for {kb:.1} KiB of code ({:.1} µs/KiB)", ms(t), ms(t) * 1e3 / kb);
+        println!(
+            "  compile {name}: {:.3} ms for {kb:.1} KiB of code ({:.1} µs/KiB)",
+            ms(t),
+            ms(t) * 1e3 / kb
+        );
     }
     if let Ok(engine) = polkavm_engine() {
         let t = best_of(runs, || polkavm_module(&engine));

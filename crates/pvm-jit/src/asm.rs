@@ -375,6 +375,11 @@ impl Asm {
         self.rel32(label);
     }
 
+    pub(crate) fn call(&mut self, label: Label) {
+        self.byte(0xe8);
+        self.rel32(label);
+    }
+
     pub(crate) fn jcc(&mut self, cond: Cond, label: Label) {
         self.bytes(&[0x0f, 0x80 | cond as u8]);
         self.rel32(label);

@@ -93,10 +93,8 @@ fn ctx(disp: i32) -> Mem {
 /// A deferred out-of-line sequence.
 #[derive(Debug)]
 enum Stub {
-    /// Exit with `kind` at `slot`, with `arg`.
-    Exit { label: Label, kind: u32, slot: u32, arg: u64 },
-    /// Give back a block's gas and exit `GAS_SHORT` at it.
-    GasShort { label: Label, slot: u32, cost: i32 },
+    /// Exit with `kind` at `slot`.
+    Exit { label: Label, kind: u32, slot: u32 },
     /// The slow path of a memory access (see `Translator::access`).
     Access { label: Label, back: Label, slot: u32, kind: u32, dest: Option<u8> },
 }
@@ -120,6 +118,10 @@ struct Translator {
     body: Vec<Label>,
     stubs: Vec<Stub>,
     epilogue: Label,
+    /// Per exit kind, the code that records it and leaves.
+    exits: [Label; 6],
+    /// The shared slow path of memory accesses.
+    slow_access: Label,
     table: Label,
     /// The jump table resolved to slots (None: invalid), and the count of zero-width entries.
     jump_slots: Vec<Option<u32>>,
@@ -148,7 +150,8 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         }
         pcs.binary_search(&pc).ok().map(|s| s as u32)
     };
-    let jump_slots: Vec<Option<u32>> = program.jump_table().iter().take(1 << 31).map(|&t| slot_of(t)).collect();
+    let jump_slots: Vec<Option<u32>> =
+        program.jump_table().iter().take(1 << 31).map(|&t| slot_of(t)).collect();
     let zero_width = program.jump_table_len() - program.jump_table().len() as u64;
     let zero_slot = slot_of(0);
 
@@ -160,6 +163,8 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         .collect();
     let body = instrs.iter().map(|_| asm.label()).collect();
     let epilogue = asm.label();
+    let exits = [(); 6].map(|()| asm.label());
+    let slow_access = asm.label();
     let table = asm.label();
     let mut t = Translator {
         asm,
@@ -168,6 +173,8 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         body,
         stubs: Vec::new(),
         epilogue,
+        exits,
+        slow_access,
         table,
         jump_slots,
         zero_width,
@@ -182,7 +189,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
             t.asm.alu_mi(Alu::Sub, true, ctx(CTX_GAS), cost);
             let short = t.asm.label();
             t.asm.jcc(Cond::L, short);
-            t.stubs.push(Stub::GasShort { label: short, slot: slot as u32, cost });
+            t.stubs.push(Stub::Exit { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
         }
         let label = t.body[slot];
         t.asm.bind(label);
@@ -196,8 +203,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     if !t.asm.finish() || t.asm.buf.len() > i32::MAX as usize / 2 {
         return Err(CompileError::CodeTooLarge);
     }
-    let body_offsets =
-        t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
+    let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
     let code_len = t.asm.buf.len();
     let code = Code::new(&t.asm.buf)?;
     Ok(Compiled { code, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
@@ -229,6 +235,33 @@ impl Translator {
             a.pop(r);
         }
         a.ret();
+
+        for kind in [exit::HALT, exit::PANIC, exit::HOST_CALL, exit::GAS_SHORT] {
+            let label = self.exits[kind as usize];
+            self.asm.bind(label);
+            self.asm.mov_mi32(ctx(CTX_EXIT_KIND), kind);
+            self.asm.jmp(epilogue);
+        }
+
+        // The slow path of memory accesses, called with the address in eax, the kind in edx and a
+        // store's value in rcx. The host function clobbers the caller-saved registers, so every
+        // guest register goes through the context. On a fault it leaves through the epilogue,
+        // which restores the stack pointer the prologue saved (dropping this call's return).
+        let slow = self.slow_access;
+        self.asm.bind(slow);
+        self.spill_all();
+        let a = &mut self.asm;
+        a.mov_rr(false, RSI, RAX);
+        a.lea(RDI, ctx(sys::CTX_DISP));
+        // Guest code runs with rsp 16-aligned; the call here pushed 8.
+        a.alu_ri(Alu::Sub, true, RSP, 8);
+        a.mov_ri(RAX, sys::slow_access as *const () as usize as u64);
+        a.call_r(RAX);
+        a.alu_ri(Alu::Add, true, RSP, 8);
+        self.reload_all();
+        self.asm.cmp_mi32(ctx(CTX_FAULT), 0);
+        self.asm.jcc(Cond::Ne, epilogue);
+        self.asm.ret();
     }
 
     fn spill_all(&mut self) {
@@ -270,23 +303,17 @@ impl Translator {
         }
     }
 
-    fn exit_stub(&mut self, kind: u32, slot: u32, arg: u64) -> Label {
+    fn exit_stub(&mut self, kind: u32, slot: u32) -> Label {
         let label = self.asm.label();
-        self.stubs.push(Stub::Exit { label, kind, slot, arg });
+        self.stubs.push(Stub::Exit { label, kind, slot });
         label
     }
 
-    /// Exits here, inline.
-    fn exit_now(&mut self, kind: u32, slot: u32, arg: u64) {
-        let a = &mut self.asm;
-        a.mov_mi32(ctx(CTX_EXIT_KIND), kind);
-        a.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
-        if kind == exit::HOST_CALL {
-            a.mov_ri(RAX, arg);
-            a.store(8, ctx(CTX_EXIT_ARG), RAX);
-        }
-        let epilogue = self.epilogue;
-        self.asm.jmp(epilogue);
+    /// Exits here with `kind` at `slot` (a host call's index already in the context).
+    fn exit_now(&mut self, kind: u32, slot: u32) {
+        self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
+        let to = self.exits[kind as usize];
+        self.asm.jmp(to);
     }
 
     /// Where control goes to enter the block at `target` (a slot resolved by the decoder), or a
@@ -294,7 +321,7 @@ impl Translator {
     fn block(&mut self, slot: u32, target: Option<u32>) -> Label {
         match target.and_then(|t| self.check.get(t as usize).copied().flatten()) {
             Some(label) => label,
-            None => self.exit_stub(exit::PANIC, slot, 0),
+            None => self.exit_stub(exit::PANIC, slot),
         }
     }
 
@@ -350,8 +377,8 @@ impl Translator {
 
     /// A dynamic jump (djump, GP 0.7.2 eq. A.18) to the address in eax.
     fn djump(&mut self, slot: u32) {
-        let panic = self.exit_stub(exit::PANIC, slot, 0);
-        let halt = self.exit_stub(exit::HALT, slot, 0);
+        let panic = self.exit_stub(exit::PANIC, slot);
+        let halt = self.exit_stub(exit::HALT, slot);
         let a = &mut self.asm;
         a.alu_ri(Alu::Cmp, false, RAX, orrery_pvm::HALT_ADDRESS as i32);
         a.jcc(Cond::E, halt);
@@ -487,14 +514,16 @@ impl Translator {
         let x = i.imm_x;
         let x32 = x as i32;
         match i.opcode {
-            O::Trap => self.exit_now(exit::PANIC, slot, 0),
+            O::Trap => self.exit_now(exit::PANIC, slot),
             O::Fallthrough => {
                 let next = self.next_block(slot);
                 self.asm.jmp(next);
             }
             O::Ecalli => {
                 // Execution resumes at the next slot's body, entered from the host.
-                self.exit_now(exit::HOST_CALL, slot, x);
+                self.asm.mov_ri(RAX, x);
+                self.asm.store(8, ctx(CTX_EXIT_ARG), RAX);
+                self.exit_now(exit::HOST_CALL, slot);
             }
             O::LoadImm64 | O::LoadImm => self.st_imm(i.a, x),
             O::StoreImmU8 | O::StoreImmU16 | O::StoreImmU32 | O::StoreImmU64 => {
@@ -773,39 +802,22 @@ impl Translator {
         let stubs = std::mem::take(&mut self.stubs);
         for stub in stubs {
             match stub {
-                Stub::Exit { label, kind, slot, arg } => {
+                Stub::Exit { label, kind, slot } => {
                     self.asm.bind(label);
-                    self.exit_now(kind, slot, arg);
-                }
-                Stub::GasShort { label, slot, cost } => {
-                    self.asm.bind(label);
-                    self.asm.alu_mi(Alu::Add, true, ctx(CTX_GAS), cost);
-                    self.exit_now(exit::GAS_SHORT, slot, 0);
+                    self.exit_now(kind, slot);
                 }
                 Stub::Access { label, back, slot, kind, dest } => {
-                    // The address is in eax and a store's value in rcx; the call clobbers the
-                    // caller-saved registers, so every guest register goes through the context.
+                    // The address is in eax and a store's value in rcx; a fault leaves from the
+                    // shared path, with the slot recorded here.
                     self.asm.bind(label);
-                    self.spill_all();
-                    let a = &mut self.asm;
-                    a.mov_rr(false, RSI, RAX);
-                    a.lea(RDI, ctx(sys::CTX_DISP));
-                    a.mov_ri(RDX, u64::from(kind));
-                    a.mov_ri(RAX, sys::slow_access as *const () as usize as u64);
-                    a.call_r(RAX);
-                    self.reload_all();
-                    let fault = self.asm.label();
-                    self.asm.cmp_mi32(ctx(CTX_FAULT), 0);
-                    self.asm.jcc(Cond::Ne, fault);
+                    self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
+                    self.asm.mov_ri(RDX, u64::from(kind));
+                    let slow = self.slow_access;
+                    self.asm.call(slow);
                     if let Some(dest) = dest {
                         self.st(dest, RAX);
                     }
                     self.asm.jmp(back);
-                    // The exit kind and argument are set already.
-                    self.asm.bind(fault);
-                    self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
-                    let epilogue = self.epilogue;
-                    self.asm.jmp(epilogue);
                 }
             }
         }

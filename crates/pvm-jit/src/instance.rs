@@ -176,7 +176,9 @@ impl Instance {
             let at = ctx.exit_slot as usize;
             let (exit, resume) = match ctx.exit_kind {
                 exit::GAS_SHORT => {
-                    // Entering the block at `at` cannot be paid in full; gas is as before it.
+                    // Entering the block at `at` cannot be paid in full: compiled code charged it
+                    // all the same, and its cost goes back here.
+                    gas += i64::from(costs[at]);
                     if per_instruction && gas >= 1 {
                         unpaid_from = at + gas as usize;
                         gas -= i64::from(costs[at]);
@@ -288,7 +290,12 @@ pub fn instantiate(
         }
     };
     fill(layout.ro_start, program.ro_data(), page_round(program.ro_data().len() as u64), Access::ReadOnly);
-    fill(layout.heap_base, program.rw_data(), u64::from(layout.heap_end - layout.heap_base), Access::ReadWrite);
+    fill(
+        layout.heap_base,
+        program.rw_data(),
+        u64::from(layout.heap_end - layout.heap_base),
+        Access::ReadWrite,
+    );
     fill(layout.stack_start, &[], u64::from(layout.stack_end - layout.stack_start), Access::ReadWrite);
     fill(layout.args_start, args, page_round(args.len() as u64), Access::ReadOnly);
     instance.set_heap(layout.heap_base, u64::from(layout.stack_start - ZONE_SIZE));

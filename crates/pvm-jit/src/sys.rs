@@ -337,7 +337,9 @@ impl Sandbox {
             let host_page = self.base().wrapping_add(page as usize);
             if read_only {
                 // SAFETY: one guest page of our mapping, made writable for the copy and restored.
-                unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE) };
+                unsafe {
+                    libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE)
+                };
             }
             self.copy_in(at, &data[done..done + n]);
             if read_only {

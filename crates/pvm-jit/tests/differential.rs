@@ -177,7 +177,12 @@ fn run_cases(seed: u64, count: usize, metering: Metering) -> (usize, std::collec
         let program = Arc::new(program);
         let want = interpreter(&case, &program, metering, heap);
         let got = recompiler(&case, &program, metering, heap);
-        assert_eq!(got, want, "case {n} ({metering:?}, heap {heap}):\n{}\n{case:?}", program.disassemble(0..u32::MAX));
+        assert_eq!(
+            got,
+            want,
+            "case {n} ({metering:?}, heap {heap}):\n{}\n{case:?}",
+            program.disassemble(0..u32::MAX)
+        );
         compared += 1;
         for exit in &want.exits {
             exits.insert(format!("{exit:?}").split('(').next().unwrap_or_default().to_owned());

@@ -147,9 +147,12 @@ fn a_self_jumping_loop_runs_out_of_its_gas() {
 #[test]
 fn hostile_dynamic_jumps_panic_or_land_as_the_interpreter() {
     // jump_ind r1, 0 over a jump table of 2^16 entries, most pointing nowhere useful.
-    let table: Vec<u32> = (0..1u32 << 16).map(|i| if i % 3 == 0 { 0 } else { i.wrapping_mul(2_654_435_761) }).collect();
+    let table: Vec<u32> =
+        (0..1u32 << 16).map(|i| if i % 3 == 0 { 0 } else { i.wrapping_mul(2_654_435_761) }).collect();
     let p = program(&[&[50, 1], &[0]], table);
-    for target in [0u64, 1, 2, 3, 4, 6, 8, 1 << 17, (1 << 17) + 2, 0xffff_0000, 0xffff_fffe, 1 << 32, u64::MAX] {
+    for target in
+        [0u64, 1, 2, 3, 4, 6, 8, 1 << 17, (1 << 17) + 2, 0xffff_0000, 0xffff_fffe, 1 << 32, u64::MAX]
+    {
         let mut regs = [0u64; 13];
         regs[1] = target;
         let (got, want) = both(&p, regs, 1000);

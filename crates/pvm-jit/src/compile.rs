@@ -155,7 +155,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     let zero_width = program.jump_table_len() - program.jump_table().len() as u64;
     let zero_slot = slot_of(0);
 
-    let mut asm = Asm::with_capacity(instrs.len() * 32 + 256);
+    let mut asm = Asm::with_capacity(instrs.len() * 64 + 4096);
     let check = instrs
         .iter()
         .enumerate()

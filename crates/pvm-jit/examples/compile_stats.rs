@@ -1,5 +1,6 @@
 //! Compiles a service blob (a file given as the argument, `E(↕m) ‖ p` as on chain) and prints the
-//! sizes and the time: for looking at what the recompiler emits.
+//! sizes and the time: for looking at what the recompiler emits. With a second argument, writes the
+//! machine code there (`objdump -D -b binary -mi386:x86-64 <file>` reads it).
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
 use std::sync::Arc;
@@ -26,13 +27,21 @@ fn main() {
     };
     let start = Instant::now();
     match orrery_pvm_jit::compile(Arc::clone(program.program())) {
-        Ok(compiled) => println!(
-            "{} bytes of PVM code, {} slots -> {} bytes of x86-64 in {:.3} ms",
-            program.program().code().len(),
-            program.program().slot_count(),
-            compiled.code_len(),
-            start.elapsed().as_secs_f64() * 1e3
-        ),
+        Ok(compiled) => {
+            println!(
+                "{} bytes of PVM code, {} slots -> {} bytes of x86-64 in {:.3} ms",
+                program.program().code().len(),
+                program.program().slot_count(),
+                compiled.code_len(),
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            if let Some(out) = std::env::args().nth(2) {
+                if let Err(e) = std::fs::write(&out, compiled.machine_code()) {
+                    eprintln!("{out}: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Err(e) => {
             eprintln!("{path}: {e}");
             std::process::exit(1);

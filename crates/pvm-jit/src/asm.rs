@@ -265,6 +265,16 @@ impl Asm {
         self.rr(None, w, false, &[(op as u8) << 3 | 1], src, dst);
     }
 
+    /// `op dst, [mem]`.
+    pub(crate) fn alu_rm(&mut self, op: Alu, w: bool, dst: u8, mem: Mem) {
+        self.rm(None, w, false, &[(op as u8) << 3 | 3], dst, mem);
+    }
+
+    pub(crate) fn imul_rri(&mut self, w: bool, dst: u8, src: u8, imm: i32) {
+        self.rr(None, w, false, &[0x69], dst, src);
+        self.imm32(imm);
+    }
+
     /// `op dst, imm32` (sign-extended to 64 bits when `w`).
     pub(crate) fn alu_ri(&mut self, op: Alu, w: bool, dst: u8, imm: i32) {
         self.rr(None, w, false, &[0x81], op as u8, dst);

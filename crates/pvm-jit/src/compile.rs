@@ -2,8 +2,8 @@
 //! the slots the interpreter walks, synthetic traps included), one x86-64 template per
 //! instruction, then the out-of-line exits, then the dynamic jump table.
 //!
-//! Register assignment: ω0–ω10 live in rbx, rsi, rdi, rbp, r8–r14 for the whole run; ω11 and ω12 live
-//! in the context (`Ctx::regs`); rax, rcx and rdx are scratch; r15 is the guest base (the page map
+//! Register assignment: ω0, ω1 and ω4–ω12 live in rbx, rsi, rdi, rbp, r8–r14 for the whole run; ω2 and
+//! ω3 live in the context (`Ctx::regs`); rax, rcx and rdx are scratch; r15 is the guest base (the page map
 //! and the context sit below it at fixed displacements). Every template reads its operands into
 //! scratch registers, computes there and writes the result back, so that no template depends on
 //! where a guest register lives.
@@ -64,6 +64,16 @@ impl Compiled {
         self.code_len
     }
 
+    /// The machine code (prologue, slots, exits, jump table), for inspection with a disassembler.
+    pub fn machine_code(&self) -> &[u8] {
+        self.code.bytes(self.code_len)
+    }
+
+    /// The offset in [`Compiled::machine_code`] of the instruction at `pc`, if one starts there.
+    pub fn offset_of_pc(&self, pc: u32) -> Option<u32> {
+        self.slot_at(pc).map(|slot| self.body[slot as usize])
+    }
+
     /// The slot that executes at `pc` (an instruction or a synthetic trap), if any.
     pub(crate) fn slot_at(&self, pc: u32) -> Option<u32> {
         self.pcs.binary_search(&pc).ok().map(|s| s as u32)
@@ -77,13 +87,34 @@ enum Loc {
     Mem(i32),
 }
 
-const PINNED: [u8; 11] = [RBX, RSI, RDI, RBP, R8, R9, R10, R11, R12, R13, R14];
+/// The host register of each guest register, or none for the two kept in the context: ω2 and ω3,
+/// the least used in the compute guest and the bootstrap service (counted in their disassembly).
+const HOST: [Option<u8>; 13] = [
+    Some(RBX),
+    Some(RSI),
+    None,
+    None,
+    Some(RDI),
+    Some(RBP),
+    Some(R8),
+    Some(R9),
+    Some(R10),
+    Some(R11),
+    Some(R12),
+    Some(R13),
+    Some(R14),
+];
 
 fn loc(guest: u8) -> Loc {
-    match PINNED.get(usize::from(guest)) {
-        Some(&host) => Loc::Reg(host),
+    match HOST[usize::from(guest)] {
+        Some(host) => Loc::Reg(host),
         None => Loc::Mem(CTX_REGS + 8 * i32::from(guest)),
     }
+}
+
+/// The guest registers held in host registers, with their host register.
+fn pinned() -> impl Iterator<Item = (usize, u8)> {
+    HOST.iter().enumerate().filter_map(|(guest, host)| host.map(|h| (guest, h)))
 }
 
 fn ctx(disp: i32) -> Mem {
@@ -265,13 +296,13 @@ impl Translator {
     }
 
     fn spill_all(&mut self) {
-        for (guest, &host) in PINNED.iter().enumerate() {
+        for (guest, host) in pinned() {
             self.asm.store(8, ctx(CTX_REGS + 8 * guest as i32), host);
         }
     }
 
     fn reload_all(&mut self) {
-        for (guest, &host) in PINNED.iter().enumerate() {
+        for (guest, host) in pinned() {
             self.asm.load(true, host, ctx(CTX_REGS + 8 * guest as i32));
         }
     }
@@ -344,9 +375,10 @@ impl Translator {
         let back = self.asm.label();
         let a = &mut self.asm;
         if width.bytes > 1 {
+            // The offset in the page, moved to the top bits: above 4096 - N, the access crosses.
             a.mov_rr(false, RDX, RAX);
-            a.alu_ri(Alu::And, false, RDX, 0xfff);
-            a.alu_ri(Alu::Cmp, false, RDX, 4096 - i32::from(width.bytes));
+            a.shift_ri(Shift::Shl, false, RDX, 20);
+            a.alu_ri(Alu::Cmp, false, RDX, ((4096 - u32::from(width.bytes)) << 20) as i32);
             a.jcc(Cond::A, slow);
         }
         a.mov_rr(false, RDX, RAX);
@@ -423,6 +455,29 @@ impl Translator {
             self.asm.movsxd(RAX, RAX);
         }
         self.st(i.d, RAX);
+    }
+
+    /// ω_D = ω_A op ω_B, with ω_B used where it lives.
+    fn op3_alu(&mut self, i: &orrery_pvm::Instruction, w: bool, op: Alu) {
+        self.ld(w, RAX, i.a);
+        match loc(i.b) {
+            Loc::Reg(host) => self.asm.alu_rr(op, w, RAX, host),
+            Loc::Mem(disp) => self.asm.alu_rm(op, w, RAX, ctx(disp)),
+        }
+        if !w {
+            self.asm.movsxd(RAX, RAX);
+        }
+        self.st(i.d, RAX);
+    }
+
+    /// ω_A = ω_B op imm, the immediate in the instruction (sign-extended from 32 bits, as ν_X is).
+    fn op_imm_direct(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm, i32)) {
+        self.ld(w, RAX, i.b);
+        f(&mut self.asm, i.imm_x as i32);
+        if !w {
+            self.asm.movsxd(RAX, RAX);
+        }
+        self.st(i.a, RAX);
     }
 
     /// ω_A = f(ω_B, imm) with the immediate in rcx.
@@ -656,16 +711,22 @@ impl Translator {
                 self.address(i.b, x);
                 self.access(slot, width, false, Some(i.a));
             }
-            O::AddImm32 => self.op_imm(&i, false, |a| a.alu_rr(Alu::Add, false, RAX, RCX)),
-            O::AndImm => self.op_imm(&i, true, |a| a.alu_rr(Alu::And, true, RAX, RCX)),
-            O::XorImm => self.op_imm(&i, true, |a| a.alu_rr(Alu::Xor, true, RAX, RCX)),
-            O::OrImm => self.op_imm(&i, true, |a| a.alu_rr(Alu::Or, true, RAX, RCX)),
-            O::MulImm32 => self.op_imm(&i, false, |a| a.imul_rr(false, RAX, RCX)),
+            O::AddImm32 => self.op_imm_direct(&i, false, |a, x| a.alu_ri(Alu::Add, false, RAX, x)),
+            O::AndImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::And, true, RAX, x)),
+            O::XorImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Xor, true, RAX, x)),
+            O::OrImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Or, true, RAX, x)),
+            O::MulImm32 => self.op_imm_direct(&i, false, |a, x| a.imul_rri(false, RAX, RAX, x)),
             O::SetLtUImm => self.op_imm(&i, true, |a| set(a, Cond::B)),
             O::SetLtSImm => self.op_imm(&i, true, |a| set(a, Cond::L)),
-            O::ShloLImm32 => self.op_imm(&i, false, |a| a.shift_cl(Shift::Shl, false, RAX)),
-            O::ShloRImm32 => self.op_imm(&i, false, |a| a.shift_cl(Shift::Shr, false, RAX)),
-            O::SharRImm32 => self.op_imm(&i, false, |a| a.shift_cl(Shift::Sar, false, RAX)),
+            O::ShloLImm32 => {
+                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Shl, false, RAX, x as u8 & 31))
+            }
+            O::ShloRImm32 => {
+                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Shr, false, RAX, x as u8 & 31))
+            }
+            O::SharRImm32 => {
+                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Sar, false, RAX, x as u8 & 31))
+            }
             O::NegAddImm32 => self.op_imm(&i, false, |a| {
                 a.alu_rr(Alu::Sub, false, RCX, RAX);
                 a.mov_rr(false, RAX, RCX);
@@ -684,11 +745,17 @@ impl Translator {
                 self.asm.cmov(cond, true, RAX, RDX);
                 self.st(i.a, RAX);
             }
-            O::AddImm64 => self.op_imm(&i, true, |a| a.alu_rr(Alu::Add, true, RAX, RCX)),
-            O::MulImm64 => self.op_imm(&i, true, |a| a.imul_rr(true, RAX, RCX)),
-            O::ShloLImm64 => self.op_imm(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
-            O::ShloRImm64 => self.op_imm(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
-            O::SharRImm64 => self.op_imm(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
+            O::AddImm64 => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Add, true, RAX, x)),
+            O::MulImm64 => self.op_imm_direct(&i, true, |a, x| a.imul_rri(true, RAX, RAX, x)),
+            O::ShloLImm64 => {
+                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Shl, true, RAX, x as u8 & 63))
+            }
+            O::ShloRImm64 => {
+                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Shr, true, RAX, x as u8 & 63))
+            }
+            O::SharRImm64 => {
+                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Sar, true, RAX, x as u8 & 63))
+            }
             O::NegAddImm64 => self.op_imm(&i, true, |a| {
                 a.alu_rr(Alu::Sub, true, RCX, RAX);
                 a.mov_rr(true, RAX, RCX);
@@ -696,9 +763,13 @@ impl Translator {
             O::ShloLImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
             O::ShloRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
             O::SharRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
-            O::RotR64Imm => self.op_imm(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
+            O::RotR64Imm => {
+                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Ror, true, RAX, x as u8 & 63))
+            }
             O::RotR64ImmAlt => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
-            O::RotR32Imm => self.op_imm(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
+            O::RotR32Imm => {
+                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Ror, false, RAX, x as u8 & 31))
+            }
             O::RotR32ImmAlt => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
             O::BranchEq | O::BranchNe | O::BranchLtU | O::BranchLtS | O::BranchGeU | O::BranchGeS => {
                 let cond = match i.opcode {
@@ -721,8 +792,8 @@ impl Translator {
                 self.st(i.a, RDX);
                 self.djump(slot);
             }
-            O::Add32 => self.op3(&i, false, |a| a.alu_rr(Alu::Add, false, RAX, RCX)),
-            O::Sub32 => self.op3(&i, false, |a| a.alu_rr(Alu::Sub, false, RAX, RCX)),
+            O::Add32 => self.op3_alu(&i, false, Alu::Add),
+            O::Sub32 => self.op3_alu(&i, false, Alu::Sub),
             O::Mul32 => self.op3(&i, false, |a| a.imul_rr(false, RAX, RCX)),
             O::DivU32 | O::DivS32 | O::RemU32 | O::RemS32 | O::DivU64 | O::DivS64 | O::RemU64 | O::RemS64 => {
                 let wide = matches!(i.opcode, O::DivU64 | O::DivS64 | O::RemU64 | O::RemS64);
@@ -736,15 +807,15 @@ impl Translator {
             O::ShloL32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shl, false, RAX)),
             O::ShloR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shr, false, RAX)),
             O::SharR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Sar, false, RAX)),
-            O::Add64 => self.op3(&i, true, |a| a.alu_rr(Alu::Add, true, RAX, RCX)),
-            O::Sub64 => self.op3(&i, true, |a| a.alu_rr(Alu::Sub, true, RAX, RCX)),
+            O::Add64 => self.op3_alu(&i, true, Alu::Add),
+            O::Sub64 => self.op3_alu(&i, true, Alu::Sub),
             O::Mul64 => self.op3(&i, true, |a| a.imul_rr(true, RAX, RCX)),
             O::ShloL64 => self.op3(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
             O::ShloR64 => self.op3(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
             O::SharR64 => self.op3(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
-            O::And => self.op3(&i, true, |a| a.alu_rr(Alu::And, true, RAX, RCX)),
-            O::Xor => self.op3(&i, true, |a| a.alu_rr(Alu::Xor, true, RAX, RCX)),
-            O::Or => self.op3(&i, true, |a| a.alu_rr(Alu::Or, true, RAX, RCX)),
+            O::And => self.op3_alu(&i, true, Alu::And),
+            O::Xor => self.op3_alu(&i, true, Alu::Xor),
+            O::Or => self.op3_alu(&i, true, Alu::Or),
             O::MulUpperSS => self.op3(&i, true, |a| {
                 a.unary(Unary::Imul, true, RCX);
                 a.mov_rr(true, RAX, RDX);

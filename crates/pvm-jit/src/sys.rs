@@ -120,6 +120,14 @@ impl Code {
     }
 }
 
+impl Code {
+    /// The machine code, for inspection.
+    pub(crate) fn bytes(&self, len: usize) -> &[u8] {
+        // SAFETY: the mapping is `self.len` readable bytes that are never written after `new`.
+        unsafe { std::slice::from_raw_parts(self.ptr, len.min(self.len)) }
+    }
+}
+
 impl Drop for Code {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly the mapping this value owns; no reference into it outlives it.

@@ -372,6 +372,11 @@ impl Asm {
         self.rm(None, true, false, &[0x8d], dst, mem);
     }
 
+    /// `lea dst32, [mem]`: a 32-bit sum, zero-extended.
+    pub(crate) fn lea32(&mut self, dst: u8, mem: Mem) {
+        self.rm(None, false, false, &[0x8d], dst, mem);
+    }
+
     /// `lea dst, [rip + label]`.
     pub(crate) fn lea_label(&mut self, dst: u8, label: Label) {
         self.rex(true, dst, 0, 0, false);

@@ -389,10 +389,15 @@ impl Translator {
         if store {
             a.store(width.bytes, at, RCX);
         } else {
-            a.load_ext(width.bytes, width.signed, RAX, at);
-        }
-        if let Some(dest) = dest {
-            self.st(dest, RAX);
+            match dest.map(loc) {
+                Some(Loc::Reg(host)) => a.load_ext(width.bytes, width.signed, host, at),
+                _ => {
+                    a.load_ext(width.bytes, width.signed, RAX, at);
+                    if let Some(dest) = dest {
+                        self.st(dest, RAX);
+                    }
+                }
+            }
         }
         self.asm.bind(back);
         let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
@@ -401,9 +406,14 @@ impl Translator {
 
     /// rax = (ω_guest + offset) mod 2^32.
     fn address(&mut self, guest: u8, offset: u64) {
-        self.ld(false, RAX, guest);
-        if offset as u32 != 0 {
-            self.asm.alu_ri(Alu::Add, false, RAX, offset as u32 as i32);
+        match loc(guest) {
+            Loc::Reg(host) => self.asm.lea32(RAX, Mem::at(host, offset as u32 as i32)),
+            Loc::Mem(_) => {
+                self.ld(false, RAX, guest);
+                if offset as u32 != 0 {
+                    self.asm.alu_ri(Alu::Add, false, RAX, offset as u32 as i32);
+                }
+            }
         }
     }
 
@@ -457,27 +467,47 @@ impl Translator {
         self.st(i.d, RAX);
     }
 
-    /// ω_D = ω_A op ω_B, with ω_B used where it lives.
+    /// ω_D = ω_A op ω_B, with ω_B used where it lives, and in ω_D's own host register when it has
+    /// one (unless ω_D is ω_B, which the first move would overwrite).
     fn op3_alu(&mut self, i: &orrery_pvm::Instruction, w: bool, op: Alu) {
-        self.ld(w, RAX, i.a);
+        let dst = match loc(i.d) {
+            Loc::Reg(host) if i.d == i.a || i.d != i.b => host,
+            _ => RAX,
+        };
+        if dst != RAX && i.d == i.a && w {
+            // In place: nothing to move.
+        } else {
+            self.ld(w, dst, i.a);
+        }
         match loc(i.b) {
-            Loc::Reg(host) => self.asm.alu_rr(op, w, RAX, host),
-            Loc::Mem(disp) => self.asm.alu_rm(op, w, RAX, ctx(disp)),
+            Loc::Reg(host) => self.asm.alu_rr(op, w, dst, host),
+            Loc::Mem(disp) => self.asm.alu_rm(op, w, dst, ctx(disp)),
         }
         if !w {
-            self.asm.movsxd(RAX, RAX);
+            self.asm.movsxd(dst, dst);
         }
-        self.st(i.d, RAX);
+        if dst == RAX {
+            self.st(i.d, RAX);
+        }
     }
 
-    /// ω_A = ω_B op imm, the immediate in the instruction (sign-extended from 32 bits, as ν_X is).
-    fn op_imm_direct(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm, i32)) {
-        self.ld(w, RAX, i.b);
-        f(&mut self.asm, i.imm_x as i32);
-        if !w {
-            self.asm.movsxd(RAX, RAX);
+    /// ω_A = ω_B op imm, the immediate in the instruction (sign-extended from 32 bits, as ν_X is),
+    /// computed in ω_A's host register when it has one.
+    fn op_imm_direct(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm, u8, i32)) {
+        let dst = match loc(i.a) {
+            Loc::Reg(host) => host,
+            Loc::Mem(_) => RAX,
+        };
+        if !(dst != RAX && i.a == i.b && w) {
+            self.ld(w, dst, i.b);
         }
-        self.st(i.a, RAX);
+        f(&mut self.asm, dst, i.imm_x as i32);
+        if !w {
+            self.asm.movsxd(dst, dst);
+        }
+        if dst == RAX {
+            self.st(i.a, RAX);
+        }
     }
 
     /// ω_A = f(ω_B, imm) with the immediate in rcx.
@@ -711,21 +741,21 @@ impl Translator {
                 self.address(i.b, x);
                 self.access(slot, width, false, Some(i.a));
             }
-            O::AddImm32 => self.op_imm_direct(&i, false, |a, x| a.alu_ri(Alu::Add, false, RAX, x)),
-            O::AndImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::And, true, RAX, x)),
-            O::XorImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Xor, true, RAX, x)),
-            O::OrImm => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Or, true, RAX, x)),
-            O::MulImm32 => self.op_imm_direct(&i, false, |a, x| a.imul_rri(false, RAX, RAX, x)),
+            O::AddImm32 => self.op_imm_direct(&i, false, |a, r, x| a.alu_ri(Alu::Add, false, r, x)),
+            O::AndImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::And, true, r, x)),
+            O::XorImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Xor, true, r, x)),
+            O::OrImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Or, true, r, x)),
+            O::MulImm32 => self.op_imm_direct(&i, false, |a, r, x| a.imul_rri(false, r, r, x)),
             O::SetLtUImm => self.op_imm(&i, true, |a| set(a, Cond::B)),
             O::SetLtSImm => self.op_imm(&i, true, |a| set(a, Cond::L)),
             O::ShloLImm32 => {
-                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Shl, false, RAX, x as u8 & 31))
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Shl, false, r, x as u8 & 31))
             }
             O::ShloRImm32 => {
-                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Shr, false, RAX, x as u8 & 31))
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Shr, false, r, x as u8 & 31))
             }
             O::SharRImm32 => {
-                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Sar, false, RAX, x as u8 & 31))
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Sar, false, r, x as u8 & 31))
             }
             O::NegAddImm32 => self.op_imm(&i, false, |a| {
                 a.alu_rr(Alu::Sub, false, RCX, RAX);
@@ -745,16 +775,16 @@ impl Translator {
                 self.asm.cmov(cond, true, RAX, RDX);
                 self.st(i.a, RAX);
             }
-            O::AddImm64 => self.op_imm_direct(&i, true, |a, x| a.alu_ri(Alu::Add, true, RAX, x)),
-            O::MulImm64 => self.op_imm_direct(&i, true, |a, x| a.imul_rri(true, RAX, RAX, x)),
+            O::AddImm64 => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Add, true, r, x)),
+            O::MulImm64 => self.op_imm_direct(&i, true, |a, r, x| a.imul_rri(true, r, r, x)),
             O::ShloLImm64 => {
-                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Shl, true, RAX, x as u8 & 63))
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Shl, true, r, x as u8 & 63))
             }
             O::ShloRImm64 => {
-                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Shr, true, RAX, x as u8 & 63))
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Shr, true, r, x as u8 & 63))
             }
             O::SharRImm64 => {
-                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Sar, true, RAX, x as u8 & 63))
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Sar, true, r, x as u8 & 63))
             }
             O::NegAddImm64 => self.op_imm(&i, true, |a| {
                 a.alu_rr(Alu::Sub, true, RCX, RAX);
@@ -764,11 +794,11 @@ impl Translator {
             O::ShloRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
             O::SharRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
             O::RotR64Imm => {
-                self.op_imm_direct(&i, true, |a, x| a.shift_ri(Shift::Ror, true, RAX, x as u8 & 63))
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Ror, true, r, x as u8 & 63))
             }
             O::RotR64ImmAlt => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
             O::RotR32Imm => {
-                self.op_imm_direct(&i, false, |a, x| a.shift_ri(Shift::Ror, false, RAX, x as u8 & 31))
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Ror, false, r, x as u8 & 31))
             }
             O::RotR32ImmAlt => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
             O::BranchEq | O::BranchNe | O::BranchLtU | O::BranchLtS | O::BranchGeU | O::BranchGeS => {

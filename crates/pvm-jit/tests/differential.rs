@@ -191,10 +191,22 @@ fn run_cases(seed: u64, count: usize, metering: Metering) -> (usize, std::collec
     (compared, exits)
 }
 
+/// Cases per metering mode: 4000 in the normal tests; `ORRERY_JIT_DIFF_CASES` sets more for a long
+/// run (`scripts/pvm-jit-differential.sh`), and `ORRERY_JIT_DIFF_SEED` another stream.
+fn case_count() -> usize {
+    std::env::var("ORRERY_JIT_DIFF_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(4000)
+}
+
+fn seed(default: u64) -> u64 {
+    let extra: u64 = std::env::var("ORRERY_JIT_DIFF_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    default ^ extra.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 #[test]
 fn generated_programs_run_the_same_per_block() {
-    let (compared, exits) = run_cases(0x9e37_79b9_7f4a_7c15, 4000, Metering::Block);
-    assert_eq!(compared, 4000);
+    let count = case_count();
+    let (compared, exits) = run_cases(seed(0x9e37_79b9_7f4a_7c15), count, Metering::Block);
+    assert_eq!(compared, count);
     for exit in ["Halt", "Panic", "OutOfGas", "PageFault", "HostCall"] {
         assert!(exits.contains(exit), "no case ended with {exit}: {exits:?}");
     }
@@ -202,8 +214,9 @@ fn generated_programs_run_the_same_per_block() {
 
 #[test]
 fn generated_programs_run_the_same_per_instruction() {
-    let (compared, exits) = run_cases(0x2545_f491_4f6c_dd1d, 4000, Metering::Instruction);
-    assert_eq!(compared, 4000);
+    let count = case_count();
+    let (compared, exits) = run_cases(seed(0x2545_f491_4f6c_dd1d), count, Metering::Instruction);
+    assert_eq!(compared, count);
     for exit in ["Halt", "Panic", "OutOfGas", "PageFault", "HostCall"] {
         assert!(exits.contains(exit), "no case ended with {exit}: {exits:?}");
     }

@@ -340,12 +340,6 @@ impl Asm {
         self.rr(None, w, false, &[0x85], b, a);
     }
 
-    /// `test byte [mem], imm8`.
-    pub(crate) fn test_mi8(&mut self, mem: Mem, imm: u8) {
-        self.rm(None, false, false, &[0xf6], 0, mem);
-        self.byte(imm);
-    }
-
     /// `cmp dword [mem], imm32`.
     pub(crate) fn cmp_mi32(&mut self, mem: Mem, imm: i32) {
         self.alu_mi(Alu::Cmp, false, mem, imm);

@@ -21,7 +21,7 @@ use orrery_pvm::{Opcode, Program};
 use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
 use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
 use crate::sys::{self, exit, Code, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_FAULT, CTX_GAS};
-use crate::sys::{CTX_HOST_RSP, CTX_REGS, MAP_DISP};
+use crate::sys::{CTX_HOST_RSP, CTX_REGS};
 
 /// Why a program could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,8 @@ pub enum CompileError {
 #[derive(Debug)]
 pub struct Compiled {
     pub(crate) code: Code,
+    /// Guest access instructions and their slow paths, for the fault handler.
+    pub(crate) sites: sys::Sites,
     pub(crate) program: Arc<Program>,
     /// Per slot: its program counter, its cost (the interpreter's), its code offset.
     pub(crate) pcs: Vec<u32>,
@@ -153,6 +155,8 @@ struct Translator {
     exits: [Label; 6],
     /// The shared slow path of memory accesses.
     slow_access: Label,
+    /// Every access instruction's offset, with its slow path.
+    sites: Vec<(u32, Label)>,
     table: Label,
     /// The jump table resolved to slots (None: invalid), and the count of zero-width entries.
     jump_slots: Vec<Option<u32>>,
@@ -206,6 +210,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         epilogue,
         exits,
         slow_access,
+        sites: Vec::new(),
         table,
         jump_slots,
         zero_width,
@@ -234,10 +239,12 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     if !t.asm.finish() || t.asm.buf.len() > i32::MAX as usize / 2 {
         return Err(CompileError::CodeTooLarge);
     }
+    let sites: sys::Sites =
+        t.sites.iter().map(|&(at, slow)| (at, t.asm.offset_of(slow).unwrap_or(0))).collect();
     let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
     let code_len = t.asm.buf.len();
     let code = Code::new(&t.asm.buf)?;
-    Ok(Compiled { code, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
+    Ok(Compiled { code, sites, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
 }
 
 impl Translator {
@@ -369,22 +376,13 @@ impl Translator {
     }
 
     /// A guest memory access at address rax (already a 32-bit value). For a store the value is in
-    /// rcx; for a load the result goes to `dest`.
+    /// rcx; for a load the result goes to `dest`. The access itself is one instruction, recorded
+    /// as a site: when the hardware refuses it, the fault handler resumes at the slow path.
     fn access(&mut self, slot: u32, width: Width, store: bool, dest: Option<u8>) {
         let slow = self.asm.label();
         let back = self.asm.label();
+        let site = self.asm.pos();
         let a = &mut self.asm;
-        if width.bytes > 1 {
-            // The offset in the page, moved to the top bits: above 4096 - N, the access crosses.
-            a.mov_rr(false, RDX, RAX);
-            a.shift_ri(Shift::Shl, false, RDX, 20);
-            a.alu_ri(Alu::Cmp, false, RDX, ((4096 - u32::from(width.bytes)) << 20) as i32);
-            a.jcc(Cond::A, slow);
-        }
-        a.mov_rr(false, RDX, RAX);
-        a.shift_ri(Shift::Shr, false, RDX, 12);
-        a.test_mi8(Mem::indexed(R15, RDX, 1, MAP_DISP), if store { sys::WRITE } else { sys::READ });
-        a.jcc(Cond::E, slow);
         let at = Mem::indexed(R15, RAX, 1, 0);
         if store {
             a.store(width.bytes, at, RCX);
@@ -400,6 +398,7 @@ impl Translator {
             }
         }
         self.asm.bind(back);
+        self.sites.push((site, slow));
         let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
         self.stubs.push(Stub::Access { label: slow, back, slot, kind, dest });
     }

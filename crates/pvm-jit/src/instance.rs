@@ -170,7 +170,7 @@ impl Instance {
 
         loop {
             self.set_gas(gas);
-            sys::enter(&compiled.code, &mut self.sandbox, compiled.body[slot] as usize);
+            sys::enter(&compiled.code, &compiled.sites, &mut self.sandbox, compiled.body[slot] as usize);
             let ctx = self.sandbox.ctx();
             gas = ctx.gas;
             let at = ctx.exit_slot as usize;

@@ -10,16 +10,20 @@
 //! ```
 //!
 //! Compiled code forms every guest address as a 32-bit value (so at most `base + 2^32 - 1`) and
-//! accesses at most 8 bytes at it only after checking, in the page map, that the access stays in
-//! one page the guest may use; an access that fails the check goes to [`slow_access`]. A guest
-//! page's host protection follows its access (none, read, read-write), so that even a wrong check
-//! could not write a read-only page or touch an inaccessible one, and nothing a guest names lies
-//! outside the mapping.
+//! accesses at most 8 bytes at it, so nothing a guest names lies outside the mapping. A guest page's
+//! host protection follows its access (none, read, read-write): an access the guest may not make
+//! faults, and the SIGSEGV handler here moves the faulting thread to that access's slow path,
+//! [`slow_access`], which does exactly what the interpreter's memory does (the page map records each
+//! page's access for it). Accesses across pages that are both usable, which the interpreter allows,
+//! simply succeed; one past 2^32 reaches the guard and is redone by the slow path with the paper's
+//! wrap-around.
 
 #![allow(unsafe_code)]
 
+use std::cell::Cell;
 use std::io;
 use std::mem::{offset_of, ManuallyDrop};
+use std::sync::{Once, OnceLock};
 
 use orrery_pvm::{Access, MemoryError, PAGE_SIZE};
 
@@ -30,15 +34,13 @@ pub(crate) const CTX_BYTES: usize = 4096;
 const GUEST_BYTES: usize = 1 << 32;
 const GUARD_BYTES: usize = 1 << 16;
 const TOTAL_BYTES: usize = MAP_BYTES + CTX_BYTES + GUEST_BYTES + GUARD_BYTES;
-/// The page map's displacement from the guest base.
-pub(crate) const MAP_DISP: i32 = -((MAP_BYTES + CTX_BYTES) as i32);
 /// The context's displacement from the guest base.
 pub(crate) const CTX_DISP: i32 = -(CTX_BYTES as i32);
 /// Addresses below this panic rather than fault (GP 0.7.2 §A.4).
 const LOW_LIMIT: u32 = 1 << 16;
 
-pub(crate) const READ: u8 = 1;
-pub(crate) const WRITE: u8 = 2;
+const READ: u8 = 1;
+const WRITE: u8 = 2;
 
 /// Why compiled code returned (`Ctx::exit_kind`).
 pub(crate) mod exit {
@@ -94,6 +96,7 @@ unsafe impl Sync for Code {}
 
 impl Code {
     pub(crate) fn new(bytes: &[u8]) -> io::Result<Code> {
+        install_handler()?;
         let len = bytes.len().max(1).div_ceil(4096) * 4096;
         // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
         let ptr = unsafe {
@@ -431,6 +434,107 @@ pub(crate) extern "C" fn sbrk(ctx: *mut Ctx, size: u64) -> u64 {
     crate::instance::sbrk(&mut sandbox, size)
 }
 
+/// Where compiled code accesses guest memory: per access instruction, its offset in the code and
+/// the offset of its slow path. Sorted by the first.
+pub(crate) type Sites = Vec<(u32, u32)>;
+
+thread_local! {
+    /// The code running on this thread, for the fault handler: start, length, and its sites (pointer
+    /// and count); all zero when none runs. A const-initialised cell of plain integers needs no
+    /// lazy initialisation or destructor, so reading it in a signal handler does no allocation.
+    static RUNNING: Cell<[usize; 4]> = const { Cell::new([0; 4]) };
+}
+
+/// The SIGSEGV action before ours, to pass on faults that are not guest accesses.
+struct Previous(libc::sigaction);
+// SAFETY: written once, before our handler is installed, and only read after.
+unsafe impl Sync for Previous {}
+// SAFETY: as for Sync.
+unsafe impl Send for Previous {}
+
+static PREVIOUS: OnceLock<Previous> = OnceLock::new();
+static INSTALL: Once = Once::new();
+
+/// Installs the fault handler once per process. Guest accesses are plain loads and stores at
+/// `base + address`; the host protection of every guest page follows its access, so an access the
+/// guest may not make faults, and the handler sends it to the slow path of its site, which does
+/// exactly what the interpreter does (a page fault, a panic, or the access itself when it was only
+/// across pages or past 2^32).
+fn install_handler() -> io::Result<()> {
+    let mut result = Ok(());
+    INSTALL.call_once(|| {
+        // SAFETY: plain-data structures initialised by zeroing and filled as sigaction(2) expects;
+        // the handler is an `extern "C"` function with the SA_SIGINFO signature.
+        unsafe {
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGSEGV, std::ptr::null(), &mut previous) != 0 {
+                result = Err(io::Error::last_os_error());
+                return;
+            }
+            let _ = PREVIOUS.set(Previous(previous));
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_fault as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut()) != 0 {
+                result = Err(io::Error::last_os_error());
+            }
+        }
+    });
+    result
+}
+
+extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let [start, len, sites, count] = RUNNING.try_with(Cell::get).unwrap_or([0; 4]);
+    if start != 0 {
+        // SAFETY: the kernel passes a valid ucontext_t for an SA_SIGINFO handler. `sites` and
+        // `count` describe the site table of the code this thread is running (set by `enter` for
+        // the duration of the call, and the code cannot be dropped while it runs), and a fault at
+        // an address inside that code comes from this thread running it.
+        unsafe {
+            let context = &mut *context.cast::<libc::ucontext_t>();
+            let rip = context.uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+            if rip >= start && rip < start + len {
+                let sites = std::slice::from_raw_parts(sites as *const (u32, u32), count);
+                if let Ok(i) = sites.binary_search_by_key(&((rip - start) as u32), |site| site.0) {
+                    context.uc_mcontext.gregs[libc::REG_RIP as usize] = (start + sites[i].1 as usize) as i64;
+                    return;
+                }
+            }
+        }
+    }
+    // Not a guest access: whatever handled SIGSEGV before us handles it.
+    match PREVIOUS.get() {
+        Some(Previous(previous)) if previous.sa_sigaction == libc::SIG_IGN => {}
+        Some(Previous(previous)) if previous.sa_sigaction != libc::SIG_DFL => {
+            // SAFETY: the previous action's handler, called as its flags say it expects.
+            unsafe {
+                if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                    let handler = std::mem::transmute::<
+                        usize,
+                        extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+                    >(previous.sa_sigaction);
+                    handler(signal, info, context);
+                } else {
+                    let handler =
+                        std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(previous.sa_sigaction);
+                    handler(signal);
+                }
+            }
+        }
+        _ => {
+            // The default action: restored, so that the faulting instruction faults again on return
+            // and the process ends as it would have without us.
+            // SAFETY: a zeroed sigaction with SIG_DFL is a valid argument.
+            unsafe {
+                let mut default: libc::sigaction = std::mem::zeroed();
+                default.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(libc::SIGSEGV, &default, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
 /// The entry of compiled code: `prologue(base, target)` (see `compile::prologue`).
 type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 
@@ -438,17 +542,22 @@ type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 ///
 /// The code must come from `compile::compile` (its prologue at offset 0) and `offset` must be one
 /// of its slot entries; the caller guarantees both by construction.
-pub(crate) fn enter(code: &Code, sandbox: &mut Sandbox, offset: usize) {
+pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: usize) {
     debug_assert!(offset < code.len);
+    let running = [code.ptr as usize, code.len, sites.as_ptr() as usize, sites.len()];
+    let outer = RUNNING.with(|r| r.replace(running));
     // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
     // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
     // register and the stack pointer and returns normally (see `compile::prologue`). The target is
-    // an instruction boundary inside the same code. The compiled code only reads and writes the
-    // sandbox at `base` (guest accesses checked against its page map, within 2^32 + 8 bytes of it,
-    // and the context and page map below it), and calls only `slow_access` and `sbrk`, with that
-    // sandbox, which `&mut sandbox` gives it exclusively for the duration of the call.
+    // an instruction boundary inside the same code. The compiled code reads and writes only the
+    // sandbox at `base`: guest accesses at `base + a` for a 32-bit `a` and at most 8 bytes (inside
+    // the guest range and its guard), faulting unless the page's host protection allows them (the
+    // fault handler then sends them to `slow_access`, knowing this code through `RUNNING`), and
+    // the context and page map below it. It calls only `slow_access` and `sbrk`, with that sandbox,
+    // which `&mut sandbox` gives it exclusively for the duration of the call.
     unsafe {
         let entry: Entry = std::mem::transmute::<*mut u8, Entry>(code.ptr);
         entry(sandbox.base(), code.ptr.add(offset));
     }
+    RUNNING.with(|r| r.set(outer));
 }

@@ -6,8 +6,9 @@
 //! vectors pass through it; a differential test runs generated programs (orrery-pvm-diff's
 //! generator, with host calls, faults and both metering modes) on both and compares every exit,
 //! register, the gas, the program counter and every accessible page. Not here yet: selection in
-//! orrery-invocation, a compiled-code cache, a fuzz target, page faults by the hardware instead of
-//! emitted checks, and register allocation beyond a fixed assignment.
+//! orrery-invocation (and `--pvm interpreter|recompiler`), a compiled-code cache, and register
+//! allocation beyond a fixed assignment. The differential cargo-fuzz target is
+//! `fuzz/fuzz_targets/pvm_jit_differential.rs`; `scripts/pvm-jit-differential.sh` is the long run.
 //!
 //! - [`compile`] turns an [`orrery_pvm::Program`] into [`Compiled`] code, shareable between machines.
 //! - [`Instance`] is a machine running it: registers, gas, program counter, a [`Sandbox`] memory,
@@ -35,11 +36,14 @@
 //!
 //! See `compile` for the register assignment and gas, `sys` for the sandbox. Guest memory is a
 //! reserved 4 GiB range with a guard after it; a guest address is always a 32-bit value added to
-//! the range's base, so no guest address reaches host memory. Every access is checked by emitted
-//! code against a one-byte-per-page map (a fast path for an access inside one usable page; anything
-//! else, including page crossings and faults, goes to a host function that does exactly what the
-//! interpreter's memory does), and the host protection of each page follows its access, so that a
-//! wrong check would still fault rather than reach a page the guest may not use.
+//! the range's base, so no guest address reaches host memory. Each guest page's host protection
+//! follows its access (none, read-only, read-write), so a guest load or store is one host
+//! instruction and the hardware refuses what the guest may not do; a process-wide SIGSEGV handler
+//! then moves the thread to that access's slow path, which does exactly what the interpreter's
+//! memory does (a page fault with the page's address, a panic below 2^16, or the access itself when
+//! it only wrapped past 2^32). Faults that are not guest accesses go to the handler installed before
+//! ours (Rust's stack-overflow report, or the default action). A library that installs its own
+//! SIGSEGV handler later without passing faults on would break this; none in the workspace does.
 //!
 //! The crate is built only for x86-64 Linux; elsewhere it is empty and the interpreter is the
 //! only PVM.

@@ -1,6 +1,6 @@
 //! Everything that touches raw memory, in one place: executable code pages (W^X), the guest's
-//! sandbox (a reserved address range), entering compiled code, and the two functions compiled code
-//! calls back (a memory access its fast path could not do, and `sbrk`).
+//! sandbox (a reserved address range), the SIGSEGV handler, entering compiled code, and the two
+//! functions compiled code calls back (a memory access the hardware refused, and `sbrk`).
 //!
 //! The sandbox is one anonymous mapping, reserved `PROT_NONE` and `MAP_NORESERVE`:
 //!
@@ -229,6 +229,11 @@ impl Sandbox {
 
     /// Sets the access of every page overlapping `[address, address + length)` (no wrap at 2^32):
     /// as the interpreter's memory, making a page inaccessible discards its contents.
+    ///
+    /// # Panics
+    /// If the kernel refuses to change the pages' protection (it can only run out of memory
+    /// mappings, `vm.max_map_count`): running on with a protection other than the access would be
+    /// wrong, not just slow.
     pub fn set_access(&mut self, address: u32, length: u32, access: Access) {
         if length == 0 {
             return;
@@ -244,11 +249,10 @@ impl Sandbox {
             if access == Access::Inaccessible {
                 libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
             }
-            // Failure here would leave the host protection stricter or looser than the page map; the
-            // page map decides what compiled code does, and a looser protection only loses the
-            // second line of defence, so it is not fatal, but it is not expected either.
-            let done = libc::mprotect(at.cast(), len, prot(access));
-            debug_assert_eq!(done, 0);
+            // The host protection is the access check, so it must be what the page map says.
+            if libc::mprotect(at.cast(), len, prot(access)) != 0 {
+                panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+            }
         }
         self.map_mut()[first..=last].fill(bits(access));
     }
@@ -348,14 +352,19 @@ impl Sandbox {
             let host_page = self.base().wrapping_add(page as usize);
             if read_only {
                 // SAFETY: one guest page of our mapping, made writable for the copy and restored.
-                unsafe {
+                let made = unsafe {
                     libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE)
                 };
+                if made != 0 {
+                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+                }
             }
             self.copy_in(at, &data[done..done + n]);
             if read_only {
                 // SAFETY: as above.
-                unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ) };
+                if unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ) } != 0 {
+                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+                }
             }
             done += n;
         }
@@ -383,7 +392,7 @@ impl Sandbox {
 }
 
 /// A memory access `kind` (bits 0–3 the width in bytes, bit 4 sign-extend, bit 5 store) that the
-/// fast path did not do: across pages, at 2^32, or on a page it may not use. Does it exactly as the
+/// hardware refused: on a page the guest may not use that way, or past 2^32 into the guard. Does it exactly as the
 /// interpreter would, returning the loaded value; on failure sets `fault` and the exit fields.
 pub(crate) extern "C" fn slow_access(ctx: *mut Ctx, address: u32, kind: u32, value: u64) -> u64 {
     // SAFETY: compiled code passes its own `base + CTX_DISP` (see `from_ctx`).

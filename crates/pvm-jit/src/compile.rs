@@ -128,8 +128,8 @@ fn ctx(disp: i32) -> Mem {
 enum Stub {
     /// Exit with `kind` at `slot`.
     Exit { label: Label, kind: u32, slot: u32 },
-    /// The slow path of a memory access (see `Translator::access`).
-    Access { label: Label, back: Label, slot: u32, kind: u32, dest: Option<u8> },
+    /// The slow path of a memory access (see `Translator::access`): a store's value is in `value`.
+    Access { label: Label, back: Label, slot: u32, kind: u32, dest: Option<u8>, value: Option<u8> },
 }
 
 /// The sizes of a memory access.
@@ -330,6 +330,17 @@ impl Translator {
         }
     }
 
+    /// The host register holding ω_guest: its own, or rcx loaded from the context.
+    fn value_reg(&mut self, guest: u8) -> u8 {
+        match loc(guest) {
+            Loc::Reg(host) => host,
+            Loc::Mem(disp) => {
+                self.asm.load(true, RCX, ctx(disp));
+                RCX
+            }
+        }
+    }
+
     /// ω_guest = value.
     fn st_imm(&mut self, guest: u8, value: u64) {
         match loc(guest) {
@@ -375,17 +386,18 @@ impl Translator {
         self.block(slot, Some(slot + 1))
     }
 
-    /// A guest memory access at address rax (already a 32-bit value). For a store the value is in
-    /// rcx; for a load the result goes to `dest`. The access itself is one instruction, recorded
-    /// as a site: when the hardware refuses it, the fault handler resumes at the slow path.
-    fn access(&mut self, slot: u32, width: Width, store: bool, dest: Option<u8>) {
+    /// A guest memory access at address rax (already a 32-bit value). A store writes host register
+    /// `value`; a load's result goes to guest register `dest`. The access itself is one instruction,
+    /// recorded as a site: when the hardware refuses it, the fault handler resumes at the slow path.
+    fn access(&mut self, slot: u32, width: Width, value: Option<u8>, dest: Option<u8>) {
+        let store = value.is_some();
         let slow = self.asm.label();
         let back = self.asm.label();
         let site = self.asm.pos();
         let a = &mut self.asm;
         let at = Mem::indexed(R15, RAX, 1, 0);
-        if store {
-            a.store(width.bytes, at, RCX);
+        if let Some(value) = value {
+            a.store(width.bytes, at, value);
         } else {
             match dest.map(loc) {
                 Some(Loc::Reg(host)) => a.load_ext(width.bytes, width.signed, host, at),
@@ -400,7 +412,7 @@ impl Translator {
         self.asm.bind(back);
         self.sites.push((site, slow));
         let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
-        self.stubs.push(Stub::Access { label: slow, back, slot, kind, dest });
+        self.stubs.push(Stub::Access { label: slow, back, slot, kind, dest, value });
     }
 
     /// rax = (ω_guest + offset) mod 2^32.
@@ -614,7 +626,7 @@ impl Translator {
                 let bytes = 1 << (i.opcode as u8 - O::StoreImmU8 as u8);
                 self.asm.mov_ri(RAX, u64::from(x as u32));
                 self.asm.mov_ri(RCX, i.imm_y);
-                self.access(slot, w(bytes, false), true, None);
+                self.access(slot, w(bytes, false), Some(RCX), None);
             }
             O::Jump => {
                 let target = self.target(slot);
@@ -628,19 +640,19 @@ impl Translator {
             O::LoadU8 | O::LoadI8 | O::LoadU16 | O::LoadI16 | O::LoadU32 | O::LoadI32 | O::LoadU64 => {
                 let width = load_width(i.opcode, O::LoadU8);
                 self.asm.mov_ri(RAX, u64::from(x as u32));
-                self.access(slot, width, false, Some(i.a));
+                self.access(slot, width, None, Some(i.a));
             }
             O::StoreU8 | O::StoreU16 | O::StoreU32 | O::StoreU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreU8 as u8);
                 self.asm.mov_ri(RAX, u64::from(x as u32));
-                self.ld(true, RCX, i.a);
-                self.access(slot, w(bytes, false), true, None);
+                let value = self.value_reg(i.a);
+                self.access(slot, w(bytes, false), Some(value), None);
             }
             O::StoreImmIndU8 | O::StoreImmIndU16 | O::StoreImmIndU32 | O::StoreImmIndU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreImmIndU8 as u8);
                 self.address(i.a, x);
                 self.asm.mov_ri(RCX, i.imm_y);
-                self.access(slot, w(bytes, false), true, None);
+                self.access(slot, w(bytes, false), Some(RCX), None);
             }
             O::LoadImmJump => {
                 self.st_imm(i.a, x);
@@ -726,8 +738,8 @@ impl Translator {
             O::StoreIndU8 | O::StoreIndU16 | O::StoreIndU32 | O::StoreIndU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreIndU8 as u8);
                 self.address(i.b, x);
-                self.ld(true, RCX, i.a);
-                self.access(slot, w(bytes, false), true, None);
+                let value = self.value_reg(i.a);
+                self.access(slot, w(bytes, false), Some(value), None);
             }
             O::LoadIndU8
             | O::LoadIndI8
@@ -738,7 +750,7 @@ impl Translator {
             | O::LoadIndU64 => {
                 let width = load_width(i.opcode, O::LoadIndU8);
                 self.address(i.b, x);
-                self.access(slot, width, false, Some(i.a));
+                self.access(slot, width, None, Some(i.a));
             }
             O::AddImm32 => self.op_imm_direct(&i, false, |a, r, x| a.alu_ri(Alu::Add, false, r, x)),
             O::AndImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::And, true, r, x)),
@@ -906,10 +918,13 @@ impl Translator {
                     self.asm.bind(label);
                     self.exit_now(kind, slot);
                 }
-                Stub::Access { label, back, slot, kind, dest } => {
+                Stub::Access { label, back, slot, kind, dest, value } => {
                     // The address is in eax and a store's value in rcx; a fault leaves from the
                     // shared path, with the slot recorded here.
                     self.asm.bind(label);
+                    if let Some(value) = value.filter(|&v| v != RCX) {
+                        self.asm.mov_rr(true, RCX, value);
+                    }
                     self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
                     self.asm.mov_ri(RDX, u64::from(kind));
                     let slow = self.slow_access;

@@ -184,6 +184,9 @@ fn run_cases(seed: u64, count: usize, metering: Metering) -> (usize, std::collec
             program.disassemble(0..u32::MAX)
         );
         compared += 1;
+        if compared % 50_000 == 0 {
+            eprintln!("{metering:?}: {compared} cases agree");
+        }
         for exit in &want.exits {
             exits.insert(format!("{exit:?}").split('(').next().unwrap_or_default().to_owned());
         }

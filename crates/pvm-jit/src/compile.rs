@@ -1,0 +1,983 @@
+//! The translation: one pass over orrery-pvm's pre-decoded instructions ([`Program::instructions`],
+//! the slots the interpreter walks, synthetic traps included), one x86-64 template per
+//! instruction, then the out-of-line exits, then the dynamic jump table.
+//!
+//! Register assignment: ω0, ω1 and ω4–ω12 live in rbx, rsi, rdi, rbp, r8–r14 for the whole run; ω2 and
+//! ω3 live in the context (`Ctx::regs`); rax, rcx and rdx are scratch; r15 is the guest base (the page map
+//! and the context sit below it at fixed displacements). Every template reads its operands into
+//! scratch registers, computes there and writes the result back, so that no template depends on
+//! where a guest register lives.
+//!
+//! Gas (per basic block, as the interpreter charges it): a slot that starts a block (slot 0 and
+//! every slot after a terminator) begins with `sub [gas], cost; jl short` where `cost` is the
+//! interpreter's cost of that slot; `short` gives the gas back and exits, and the host side decides
+//! what the metering mode does with that (see `instance`). Every branch and jump enters a block
+//! through that check; a resumed run enters a slot after it, having paid on the host side.
+
+use std::sync::Arc;
+
+use orrery_pvm::{Opcode, Program};
+
+use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
+use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
+use crate::sys::{self, exit, Code, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_FAULT, CTX_GAS};
+use crate::sys::{CTX_HOST_RSP, CTX_REGS};
+
+/// Why a program could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// A basic block longer than a 32-bit immediate can charge (GP 0.7.2 §A.3 puts no bound on a
+    /// block; code of 2^31 instructions cannot be a real blob).
+    #[error("a basic block at pc {pc} costs {cost} gas, more than one charge can hold")]
+    BlockTooLong { pc: u32, cost: u64 },
+    /// The code is larger than the 32-bit offsets of this code generator reach.
+    #[error("the compiled code would exceed 2 GiB")]
+    CodeTooLarge,
+    /// This CPU lacks an instruction the templates use.
+    #[error("this CPU lacks {0}, which the recompiler needs")]
+    CpuFeature(&'static str),
+    /// Mapping the code executable failed.
+    #[error("mapping the compiled code: {0}")]
+    Map(#[from] std::io::Error),
+}
+
+/// A program compiled to machine code, shareable between machines.
+#[derive(Debug)]
+pub struct Compiled {
+    pub(crate) code: Code,
+    /// Guest access instructions and their slow paths, for the fault handler.
+    pub(crate) sites: sys::Sites,
+    pub(crate) program: Arc<Program>,
+    /// Per slot: its program counter, its cost (the interpreter's), its code offset.
+    pub(crate) pcs: Vec<u32>,
+    pub(crate) costs: Vec<u32>,
+    pub(crate) body: Vec<u32>,
+    code_len: usize,
+}
+
+impl Compiled {
+    /// The program compiled.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// Bytes of machine code (with exits and the jump table).
+    pub fn code_len(&self) -> usize {
+        self.code_len
+    }
+
+    /// The machine code (prologue, slots, exits, jump table), for inspection with a disassembler.
+    pub fn machine_code(&self) -> &[u8] {
+        self.code.bytes(self.code_len)
+    }
+
+    /// The offset in [`Compiled::machine_code`] of the instruction at `pc`, if one starts there.
+    pub fn offset_of_pc(&self, pc: u32) -> Option<u32> {
+        self.slot_at(pc).map(|slot| self.body[slot as usize])
+    }
+
+    /// The slot that executes at `pc` (an instruction or a synthetic trap), if any.
+    pub(crate) fn slot_at(&self, pc: u32) -> Option<u32> {
+        self.pcs.binary_search(&pc).ok().map(|s| s as u32)
+    }
+}
+
+/// Where a guest register lives.
+#[derive(Debug, Clone, Copy)]
+enum Loc {
+    Reg(u8),
+    Mem(i32),
+}
+
+/// The host register of each guest register, or none for the two kept in the context: ω2 and ω3,
+/// the least used in the compute guest and the bootstrap service (counted in their disassembly).
+const HOST: [Option<u8>; 13] = [
+    Some(RBX),
+    Some(RSI),
+    None,
+    None,
+    Some(RDI),
+    Some(RBP),
+    Some(R8),
+    Some(R9),
+    Some(R10),
+    Some(R11),
+    Some(R12),
+    Some(R13),
+    Some(R14),
+];
+
+fn loc(guest: u8) -> Loc {
+    match HOST[usize::from(guest)] {
+        Some(host) => Loc::Reg(host),
+        None => Loc::Mem(CTX_REGS + 8 * i32::from(guest)),
+    }
+}
+
+/// The guest registers held in host registers, with their host register.
+fn pinned() -> impl Iterator<Item = (usize, u8)> {
+    HOST.iter().enumerate().filter_map(|(guest, host)| host.map(|h| (guest, h)))
+}
+
+fn ctx(disp: i32) -> Mem {
+    Mem::at(R15, disp)
+}
+
+/// A deferred out-of-line sequence.
+#[derive(Debug)]
+enum Stub {
+    /// Exit with `kind` at `slot`.
+    Exit { label: Label, kind: u32, slot: u32 },
+    /// The slow path of a memory access (see `Translator::access`): a store's value is in `value`.
+    Access { label: Label, back: Label, slot: u32, kind: u32, dest: Option<u8>, value: Option<u8> },
+}
+
+/// The sizes of a memory access.
+#[derive(Debug, Clone, Copy)]
+struct Width {
+    bytes: u8,
+    signed: bool,
+}
+
+const fn w(bytes: u8, signed: bool) -> Width {
+    Width { bytes, signed }
+}
+
+struct Translator {
+    asm: Asm,
+    instrs: Vec<orrery_pvm::Instruction>,
+    /// Per slot: the label of its gas check (block starts only) and of its instruction.
+    check: Vec<Option<Label>>,
+    body: Vec<Label>,
+    stubs: Vec<Stub>,
+    epilogue: Label,
+    /// Per exit kind, the code that records it and leaves.
+    exits: [Label; 6],
+    /// The shared slow path of memory accesses.
+    slow_access: Label,
+    /// Every access instruction's offset, with its slow path.
+    sites: Vec<(u32, Label)>,
+    table: Label,
+    /// The jump table resolved to slots (None: invalid), and the count of zero-width entries.
+    jump_slots: Vec<Option<u32>>,
+    zero_width: u64,
+    zero_slot: Option<u32>,
+}
+
+/// Compiles `program`.
+pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
+    if !std::is_x86_feature_detected!("popcnt") {
+        return Err(CompileError::CpuFeature("popcnt"));
+    }
+    let instrs: Vec<orrery_pvm::Instruction> = program.instructions().collect();
+    let pcs: Vec<u32> = instrs.iter().map(|i| i.pc).collect();
+    // Costs as the interpreter computes them: instructions to the end of the block, inclusive.
+    let mut costs = vec![0u32; instrs.len()];
+    let mut remaining = 0u32;
+    for (slot, ins) in instrs.iter().enumerate().rev() {
+        remaining = if ins.opcode.is_terminator() { 1 } else { remaining.saturating_add(1) };
+        costs[slot] = remaining;
+    }
+    let slot_of = |target: u64| -> Option<u32> {
+        let pc = u32::try_from(target).ok()?;
+        if !program.is_basic_block_start(pc) {
+            return None;
+        }
+        pcs.binary_search(&pc).ok().map(|s| s as u32)
+    };
+    let jump_slots: Vec<Option<u32>> =
+        program.jump_table().iter().take(1 << 31).map(|&t| slot_of(t)).collect();
+    let zero_width = program.jump_table_len() - program.jump_table().len() as u64;
+    let zero_slot = slot_of(0);
+
+    let mut asm = Asm::with_capacity(instrs.len() * 64 + 4096);
+    let check = instrs
+        .iter()
+        .enumerate()
+        .map(|(slot, _)| (slot == 0 || instrs[slot - 1].opcode.is_terminator()).then(|| asm.label()))
+        .collect();
+    let body = instrs.iter().map(|_| asm.label()).collect();
+    let epilogue = asm.label();
+    let exits = [(); 6].map(|()| asm.label());
+    let slow_access = asm.label();
+    let table = asm.label();
+    let mut t = Translator {
+        asm,
+        instrs,
+        check,
+        body,
+        stubs: Vec::new(),
+        epilogue,
+        exits,
+        slow_access,
+        sites: Vec::new(),
+        table,
+        jump_slots,
+        zero_width,
+        zero_slot,
+    };
+    t.prologue_and_epilogue();
+    for slot in 0..t.instrs.len() {
+        if let Some(check) = t.check[slot] {
+            let cost = i32::try_from(costs[slot])
+                .map_err(|_| CompileError::BlockTooLong { pc: pcs[slot], cost: u64::from(costs[slot]) })?;
+            t.asm.bind(check);
+            t.asm.alu_mi(Alu::Sub, true, ctx(CTX_GAS), cost);
+            let short = t.asm.label();
+            t.asm.jcc(Cond::L, short);
+            t.stubs.push(Stub::Exit { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
+        }
+        let label = t.body[slot];
+        t.asm.bind(label);
+        t.instruction(slot as u32);
+        if t.asm.buf.len() > i32::MAX as usize / 2 {
+            return Err(CompileError::CodeTooLarge);
+        }
+    }
+    t.emit_stubs();
+    t.emit_table();
+    if !t.asm.finish() || t.asm.buf.len() > i32::MAX as usize / 2 {
+        return Err(CompileError::CodeTooLarge);
+    }
+    let sites: sys::Sites =
+        t.sites.iter().map(|&(at, slow)| (at, t.asm.offset_of(slow).unwrap_or(0))).collect();
+    let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
+    let code_len = t.asm.buf.len();
+    let code = Code::new(&t.asm.buf)?;
+    Ok(Compiled { code, sites, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
+}
+
+impl Translator {
+    /// Offset 0: `prologue(base, target)` saves the callee-saved registers, records the stack
+    /// pointer, loads the guest registers and jumps to `target`. The epilogue undoes it.
+    fn prologue_and_epilogue(&mut self) {
+        let a = &mut self.asm;
+        for r in [RBX, RBP, R12, R13, R14, R15] {
+            a.push(r);
+        }
+        // Six pushes after the return address: 8 more keep rsp 16-aligned for the calls below.
+        a.alu_ri(Alu::Sub, true, RSP, 8);
+        a.mov_rr(true, R15, RDI);
+        a.store(8, ctx(CTX_HOST_RSP), RSP);
+        a.mov_rr(true, RAX, RSI);
+        self.reload_all();
+        self.asm.jmp_r(RAX);
+
+        let epilogue = self.epilogue;
+        self.asm.bind(epilogue);
+        self.spill_all();
+        let a = &mut self.asm;
+        a.load(true, RSP, ctx(CTX_HOST_RSP));
+        a.alu_ri(Alu::Add, true, RSP, 8);
+        for r in [R15, R14, R13, R12, RBP, RBX] {
+            a.pop(r);
+        }
+        a.ret();
+
+        for kind in [exit::HALT, exit::PANIC, exit::HOST_CALL, exit::GAS_SHORT] {
+            let label = self.exits[kind as usize];
+            self.asm.bind(label);
+            self.asm.mov_mi32(ctx(CTX_EXIT_KIND), kind);
+            self.asm.jmp(epilogue);
+        }
+
+        // The slow path of memory accesses, called with the address in eax, the kind in edx and a
+        // store's value in rcx. The host function clobbers the caller-saved registers, so every
+        // guest register goes through the context. On a fault it leaves through the epilogue,
+        // which restores the stack pointer the prologue saved (dropping this call's return).
+        let slow = self.slow_access;
+        self.asm.bind(slow);
+        self.spill_all();
+        let a = &mut self.asm;
+        a.mov_rr(false, RSI, RAX);
+        a.lea(RDI, ctx(sys::CTX_DISP));
+        // Guest code runs with rsp 16-aligned; the call here pushed 8.
+        a.alu_ri(Alu::Sub, true, RSP, 8);
+        a.mov_ri(RAX, sys::slow_access as *const () as usize as u64);
+        a.call_r(RAX);
+        a.alu_ri(Alu::Add, true, RSP, 8);
+        self.reload_all();
+        self.asm.cmp_mi32(ctx(CTX_FAULT), 0);
+        self.asm.jcc(Cond::Ne, epilogue);
+        self.asm.ret();
+    }
+
+    fn spill_all(&mut self) {
+        for (guest, host) in pinned() {
+            self.asm.store(8, ctx(CTX_REGS + 8 * guest as i32), host);
+        }
+    }
+
+    fn reload_all(&mut self) {
+        for (guest, host) in pinned() {
+            self.asm.load(true, host, ctx(CTX_REGS + 8 * guest as i32));
+        }
+    }
+
+    /// scratch = ω_guest (64 bits; with `!w` the low 32, zero-extended).
+    fn ld(&mut self, w: bool, scratch: u8, guest: u8) {
+        match loc(guest) {
+            Loc::Reg(host) => self.asm.mov_rr(w, scratch, host),
+            Loc::Mem(disp) => self.asm.load(w, scratch, ctx(disp)),
+        }
+    }
+
+    /// ω_guest = scratch.
+    fn st(&mut self, guest: u8, scratch: u8) {
+        match loc(guest) {
+            Loc::Reg(host) => self.asm.mov_rr(true, host, scratch),
+            Loc::Mem(disp) => self.asm.store(8, ctx(disp), scratch),
+        }
+    }
+
+    /// The host register holding ω_guest: its own, or rcx loaded from the context.
+    fn value_reg(&mut self, guest: u8) -> u8 {
+        match loc(guest) {
+            Loc::Reg(host) => host,
+            Loc::Mem(disp) => {
+                self.asm.load(true, RCX, ctx(disp));
+                RCX
+            }
+        }
+    }
+
+    /// ω_guest = value.
+    fn st_imm(&mut self, guest: u8, value: u64) {
+        match loc(guest) {
+            Loc::Reg(host) => self.asm.mov_ri(host, value),
+            Loc::Mem(_) => {
+                self.asm.mov_ri(RAX, value);
+                self.st(guest, RAX);
+            }
+        }
+    }
+
+    fn exit_stub(&mut self, kind: u32, slot: u32) -> Label {
+        let label = self.asm.label();
+        self.stubs.push(Stub::Exit { label, kind, slot });
+        label
+    }
+
+    /// Exits here with `kind` at `slot` (a host call's index already in the context).
+    fn exit_now(&mut self, kind: u32, slot: u32) {
+        self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
+        let to = self.exits[kind as usize];
+        self.asm.jmp(to);
+    }
+
+    /// Where control goes to enter the block at `target` (a slot resolved by the decoder), or a
+    /// panic at `slot` when the target is not a block start.
+    fn block(&mut self, slot: u32, target: Option<u32>) -> Label {
+        match target.and_then(|t| self.check.get(t as usize).copied().flatten()) {
+            Some(label) => label,
+            None => self.exit_stub(exit::PANIC, slot),
+        }
+    }
+
+    /// The resolved static target of the instruction at `slot`.
+    fn target(&self, slot: u32) -> Option<u32> {
+        let pc = self.instrs[slot as usize].target.flatten()?;
+        self.instrs.binary_search_by_key(&pc, |i| i.pc).ok().map(|s| s as u32)
+    }
+
+    fn next_block(&mut self, slot: u32) -> Label {
+        // A terminator is never the last slot (that is always a trap), and the slot after it starts
+        // a gas-checked sequence.
+        self.block(slot, Some(slot + 1))
+    }
+
+    /// A guest memory access at address rax (already a 32-bit value). A store writes host register
+    /// `value`; a load's result goes to guest register `dest`. The access itself is one instruction,
+    /// recorded as a site: when the hardware refuses it, the fault handler resumes at the slow path.
+    fn access(&mut self, slot: u32, width: Width, value: Option<u8>, dest: Option<u8>) {
+        let store = value.is_some();
+        let slow = self.asm.label();
+        let back = self.asm.label();
+        let site = self.asm.pos();
+        let a = &mut self.asm;
+        let at = Mem::indexed(R15, RAX, 1, 0);
+        if let Some(value) = value {
+            a.store(width.bytes, at, value);
+        } else {
+            match dest.map(loc) {
+                Some(Loc::Reg(host)) => a.load_ext(width.bytes, width.signed, host, at),
+                _ => {
+                    a.load_ext(width.bytes, width.signed, RAX, at);
+                    if let Some(dest) = dest {
+                        self.st(dest, RAX);
+                    }
+                }
+            }
+        }
+        self.asm.bind(back);
+        self.sites.push((site, slow));
+        let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
+        self.stubs.push(Stub::Access { label: slow, back, slot, kind, dest, value });
+    }
+
+    /// rax = (ω_guest + offset) mod 2^32.
+    fn address(&mut self, guest: u8, offset: u64) {
+        match loc(guest) {
+            Loc::Reg(host) => self.asm.lea32(RAX, Mem::at(host, offset as u32 as i32)),
+            Loc::Mem(_) => {
+                self.ld(false, RAX, guest);
+                if offset as u32 != 0 {
+                    self.asm.alu_ri(Alu::Add, false, RAX, offset as u32 as i32);
+                }
+            }
+        }
+    }
+
+    /// A dynamic jump (djump, GP 0.7.2 eq. A.18) to the address in eax.
+    fn djump(&mut self, slot: u32) {
+        let panic = self.exit_stub(exit::PANIC, slot);
+        let halt = self.exit_stub(exit::HALT, slot);
+        let a = &mut self.asm;
+        a.alu_ri(Alu::Cmp, false, RAX, orrery_pvm::HALT_ADDRESS as i32);
+        a.jcc(Cond::E, halt);
+        a.test_rr(false, RAX, RAX);
+        a.jcc(Cond::E, panic);
+        a.mov_rr(false, RDX, RAX);
+        a.alu_ri(Alu::And, false, RDX, 1);
+        a.jcc(Cond::Ne, panic);
+        // index = a / 2 - 1, at most 2^31 - 1.
+        a.shift_ri(Shift::Shr, false, RAX, 1);
+        a.alu_ri(Alu::Sub, false, RAX, 1);
+        if !self.jump_slots.is_empty() {
+            let a = &mut self.asm;
+            a.alu_ri(Alu::Cmp, false, RAX, self.jump_slots.len() as i32);
+            a.jcc(Cond::Ae, panic);
+            let table = self.table;
+            a.lea_label(RCX, table);
+            a.load_ext(4, true, RDX, Mem::indexed(RCX, RAX, 4, 0));
+            a.test_rr(true, RDX, RDX);
+            a.jcc(Cond::E, panic);
+            a.alu_rr(Alu::Add, true, RDX, RCX);
+            a.jmp_r(RDX);
+        } else if self.zero_width > 0 {
+            // Every entry of a zero-width table is target 0; the index is below 2^31.
+            let target = self.zero_slot;
+            if self.zero_width < 1 << 31 {
+                self.asm.alu_ri(Alu::Cmp, false, RAX, self.zero_width as i32);
+                self.asm.jcc(Cond::Ae, panic);
+            }
+            let to = self.block(slot, target);
+            self.asm.jmp(to);
+        } else {
+            self.asm.jmp(panic);
+        }
+    }
+
+    fn op3(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm)) {
+        self.ld(w, RAX, i.a);
+        self.ld(w, RCX, i.b);
+        f(&mut self.asm);
+        if !w {
+            self.asm.movsxd(RAX, RAX);
+        }
+        self.st(i.d, RAX);
+    }
+
+    /// ω_D = ω_A op ω_B, with ω_B used where it lives, and in ω_D's own host register when it has
+    /// one (unless ω_D is ω_B, which the first move would overwrite).
+    fn op3_alu(&mut self, i: &orrery_pvm::Instruction, w: bool, op: Alu) {
+        let dst = match loc(i.d) {
+            Loc::Reg(host) if i.d == i.a || i.d != i.b => host,
+            _ => RAX,
+        };
+        if dst != RAX && i.d == i.a && w {
+            // In place: nothing to move.
+        } else {
+            self.ld(w, dst, i.a);
+        }
+        match loc(i.b) {
+            Loc::Reg(host) => self.asm.alu_rr(op, w, dst, host),
+            Loc::Mem(disp) => self.asm.alu_rm(op, w, dst, ctx(disp)),
+        }
+        if !w {
+            self.asm.movsxd(dst, dst);
+        }
+        if dst == RAX {
+            self.st(i.d, RAX);
+        }
+    }
+
+    /// ω_A = ω_B op imm, the immediate in the instruction (sign-extended from 32 bits, as ν_X is),
+    /// computed in ω_A's host register when it has one.
+    fn op_imm_direct(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm, u8, i32)) {
+        let dst = match loc(i.a) {
+            Loc::Reg(host) => host,
+            Loc::Mem(_) => RAX,
+        };
+        if !(dst != RAX && i.a == i.b && w) {
+            self.ld(w, dst, i.b);
+        }
+        f(&mut self.asm, dst, i.imm_x as i32);
+        if !w {
+            self.asm.movsxd(dst, dst);
+        }
+        if dst == RAX {
+            self.st(i.a, RAX);
+        }
+    }
+
+    /// ω_A = f(ω_B, imm) with the immediate in rcx.
+    fn op_imm(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm)) {
+        self.ld(w, RAX, i.b);
+        self.asm.mov_ri(RCX, i.imm_x);
+        f(&mut self.asm);
+        if !w {
+            self.asm.movsxd(RAX, RAX);
+        }
+        self.st(i.a, RAX);
+    }
+
+    /// ω_A = f(imm, ω_B): the `_alt` forms, immediate in rax and register in rcx.
+    fn op_imm_alt(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm)) {
+        self.asm.mov_ri(RAX, if w { i.imm_x } else { u64::from(i.imm_x as u32) });
+        self.ld(w, RCX, i.b);
+        f(&mut self.asm);
+        if !w {
+            self.asm.movsxd(RAX, RAX);
+        }
+        self.st(i.a, RAX);
+    }
+
+    /// ω_D = f(ω_A), operand in rcx and result in rax.
+    fn op2(&mut self, i: &orrery_pvm::Instruction, f: impl FnOnce(&mut Asm)) {
+        self.ld(true, RCX, i.a);
+        f(&mut self.asm);
+        self.st(i.d, RAX);
+    }
+
+    /// A conditional branch on flags already set.
+    fn branch(&mut self, slot: u32, cond: Cond) {
+        let target = self.target(slot);
+        let taken = self.block(slot, target);
+        let not_taken = self.next_block(slot);
+        self.asm.jcc(cond, taken);
+        self.asm.jmp(not_taken);
+    }
+
+    /// Division templates: rax = dividend, rcx = divisor, both loaded.
+    fn divide(&mut self, w: bool, signed: bool, remainder: bool) {
+        let a = &mut self.asm;
+        let done = a.label();
+        let by_zero = a.label();
+        let by_minus_one = a.label();
+        let extend = a.label();
+        a.test_rr(w, RCX, RCX);
+        a.jcc(Cond::E, by_zero);
+        if signed {
+            a.alu_ri(Alu::Cmp, w, RCX, -1);
+            a.jcc(Cond::E, by_minus_one);
+            a.sign_split(w);
+            a.unary(Unary::Idiv, w, RCX);
+        } else {
+            a.mov_ri(RDX, 0);
+            a.unary(Unary::Div, w, RCX);
+        }
+        if remainder {
+            a.mov_rr(w, RAX, RDX);
+        }
+        a.jmp(extend);
+        // x / -1 = -x (wrapping: the most negative value stays), x % -1 = 0.
+        a.bind(by_minus_one);
+        if signed {
+            if remainder {
+                a.mov_ri(RAX, 0);
+            } else {
+                a.unary(Unary::Neg, w, RAX);
+            }
+        }
+        a.jmp(extend);
+        // x / 0 = 2^64 - 1; x % 0 = x (sign-extended from 32 bits in the 32-bit forms).
+        a.bind(by_zero);
+        if !remainder {
+            a.mov_ri(RAX, u64::MAX);
+            a.jmp(done);
+        }
+        a.bind(extend);
+        if !w {
+            a.movsxd(RAX, RAX);
+        }
+        a.bind(done);
+    }
+
+    fn instruction(&mut self, slot: u32) {
+        use Opcode as O;
+        let i = self.instrs[slot as usize];
+        let x = i.imm_x;
+        let x32 = x as i32;
+        match i.opcode {
+            O::Trap => self.exit_now(exit::PANIC, slot),
+            O::Fallthrough => {
+                let next = self.next_block(slot);
+                self.asm.jmp(next);
+            }
+            O::Ecalli => {
+                // Execution resumes at the next slot's body, entered from the host.
+                self.asm.mov_ri(RAX, x);
+                self.asm.store(8, ctx(CTX_EXIT_ARG), RAX);
+                self.exit_now(exit::HOST_CALL, slot);
+            }
+            O::LoadImm64 | O::LoadImm => self.st_imm(i.a, x),
+            O::StoreImmU8 | O::StoreImmU16 | O::StoreImmU32 | O::StoreImmU64 => {
+                let bytes = 1 << (i.opcode as u8 - O::StoreImmU8 as u8);
+                self.asm.mov_ri(RAX, u64::from(x as u32));
+                self.asm.mov_ri(RCX, i.imm_y);
+                self.access(slot, w(bytes, false), Some(RCX), None);
+            }
+            O::Jump => {
+                let target = self.target(slot);
+                let to = self.block(slot, target);
+                self.asm.jmp(to);
+            }
+            O::JumpInd => {
+                self.address(i.a, x);
+                self.djump(slot);
+            }
+            O::LoadU8 | O::LoadI8 | O::LoadU16 | O::LoadI16 | O::LoadU32 | O::LoadI32 | O::LoadU64 => {
+                let width = load_width(i.opcode, O::LoadU8);
+                self.asm.mov_ri(RAX, u64::from(x as u32));
+                self.access(slot, width, None, Some(i.a));
+            }
+            O::StoreU8 | O::StoreU16 | O::StoreU32 | O::StoreU64 => {
+                let bytes = 1 << (i.opcode as u8 - O::StoreU8 as u8);
+                self.asm.mov_ri(RAX, u64::from(x as u32));
+                let value = self.value_reg(i.a);
+                self.access(slot, w(bytes, false), Some(value), None);
+            }
+            O::StoreImmIndU8 | O::StoreImmIndU16 | O::StoreImmIndU32 | O::StoreImmIndU64 => {
+                let bytes = 1 << (i.opcode as u8 - O::StoreImmIndU8 as u8);
+                self.address(i.a, x);
+                self.asm.mov_ri(RCX, i.imm_y);
+                self.access(slot, w(bytes, false), Some(RCX), None);
+            }
+            O::LoadImmJump => {
+                self.st_imm(i.a, x);
+                let target = self.target(slot);
+                let to = self.block(slot, target);
+                self.asm.jmp(to);
+            }
+            O::BranchEqImm
+            | O::BranchNeImm
+            | O::BranchLtUImm
+            | O::BranchLeUImm
+            | O::BranchGeUImm
+            | O::BranchGtUImm
+            | O::BranchLtSImm
+            | O::BranchLeSImm
+            | O::BranchGeSImm
+            | O::BranchGtSImm => {
+                let cond = match i.opcode {
+                    O::BranchEqImm => Cond::E,
+                    O::BranchNeImm => Cond::Ne,
+                    O::BranchLtUImm => Cond::B,
+                    O::BranchLeUImm => Cond::Be,
+                    O::BranchGeUImm => Cond::Ae,
+                    O::BranchGtUImm => Cond::A,
+                    O::BranchLtSImm => Cond::L,
+                    O::BranchLeSImm => Cond::Le,
+                    O::BranchGeSImm => Cond::Ge,
+                    _ => Cond::G,
+                };
+                self.ld(true, RAX, i.a);
+                // The 32-bit immediate is sign-extended by the comparison, as ν_X is.
+                self.asm.alu_ri(Alu::Cmp, true, RAX, x32);
+                self.branch(slot, cond);
+            }
+            O::MoveReg => {
+                self.ld(true, RAX, i.a);
+                self.st(i.d, RAX);
+            }
+            O::Sbrk => {
+                self.spill_all();
+                let a = &mut self.asm;
+                a.lea(RDI, ctx(sys::CTX_DISP));
+                a.load(true, RSI, ctx(CTX_REGS + 8 * i32::from(i.a)));
+                a.mov_ri(RAX, sys::sbrk as *const () as usize as u64);
+                a.call_r(RAX);
+                self.reload_all();
+                self.st(i.d, RAX);
+            }
+            O::CountSetBits64 => self.op2(&i, |a| a.popcnt(true, RAX, RCX)),
+            O::CountSetBits32 => self.op2(&i, |a| a.popcnt(false, RAX, RCX)),
+            O::LeadingZeroBits64 => self.op2(&i, |a| {
+                // 63 - bsr, and 64 for zero (bsr leaves the flags Z and rax unusable then).
+                a.mov_ri(RDX, u64::MAX);
+                a.bsr(true, RAX, RCX);
+                a.cmov(Cond::E, true, RAX, RDX);
+                a.unary(Unary::Neg, true, RAX);
+                a.alu_ri(Alu::Add, true, RAX, 63);
+            }),
+            O::LeadingZeroBits32 => self.op2(&i, |a| {
+                a.mov_ri(RDX, u64::MAX);
+                a.bsr(false, RAX, RCX);
+                a.cmov(Cond::E, true, RAX, RDX);
+                a.unary(Unary::Neg, true, RAX);
+                a.alu_ri(Alu::Add, true, RAX, 31);
+            }),
+            O::TrailingZeroBits64 => self.op2(&i, |a| {
+                a.mov_ri(RDX, 64);
+                a.bsf(true, RAX, RCX);
+                a.cmov(Cond::E, true, RAX, RDX);
+            }),
+            O::TrailingZeroBits32 => self.op2(&i, |a| {
+                a.mov_ri(RDX, 32);
+                a.bsf(false, RAX, RCX);
+                a.cmov(Cond::E, true, RAX, RDX);
+            }),
+            O::SignExtend8 => self.op2(&i, |a| a.extend_rr(1, true, RAX, RCX)),
+            O::SignExtend16 => self.op2(&i, |a| a.extend_rr(2, true, RAX, RCX)),
+            O::ZeroExtend16 => self.op2(&i, |a| a.extend_rr(2, false, RAX, RCX)),
+            O::ReverseBytes => self.op2(&i, |a| {
+                a.mov_rr(true, RAX, RCX);
+                a.bswap(RAX);
+            }),
+            O::StoreIndU8 | O::StoreIndU16 | O::StoreIndU32 | O::StoreIndU64 => {
+                let bytes = 1 << (i.opcode as u8 - O::StoreIndU8 as u8);
+                self.address(i.b, x);
+                let value = self.value_reg(i.a);
+                self.access(slot, w(bytes, false), Some(value), None);
+            }
+            O::LoadIndU8
+            | O::LoadIndI8
+            | O::LoadIndU16
+            | O::LoadIndI16
+            | O::LoadIndU32
+            | O::LoadIndI32
+            | O::LoadIndU64 => {
+                let width = load_width(i.opcode, O::LoadIndU8);
+                self.address(i.b, x);
+                self.access(slot, width, None, Some(i.a));
+            }
+            O::AddImm32 => self.op_imm_direct(&i, false, |a, r, x| a.alu_ri(Alu::Add, false, r, x)),
+            O::AndImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::And, true, r, x)),
+            O::XorImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Xor, true, r, x)),
+            O::OrImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Or, true, r, x)),
+            O::MulImm32 => self.op_imm_direct(&i, false, |a, r, x| a.imul_rri(false, r, r, x)),
+            O::SetLtUImm => self.op_imm(&i, true, |a| set(a, Cond::B)),
+            O::SetLtSImm => self.op_imm(&i, true, |a| set(a, Cond::L)),
+            O::ShloLImm32 => {
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Shl, false, r, x as u8 & 31))
+            }
+            O::ShloRImm32 => {
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Shr, false, r, x as u8 & 31))
+            }
+            O::SharRImm32 => {
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Sar, false, r, x as u8 & 31))
+            }
+            O::NegAddImm32 => self.op_imm(&i, false, |a| {
+                a.alu_rr(Alu::Sub, false, RCX, RAX);
+                a.mov_rr(false, RAX, RCX);
+            }),
+            O::SetGtUImm => self.op_imm(&i, true, |a| set(a, Cond::A)),
+            O::SetGtSImm => self.op_imm(&i, true, |a| set(a, Cond::G)),
+            O::ShloLImmAlt32 => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Shl, false, RAX)),
+            O::ShloRImmAlt32 => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Shr, false, RAX)),
+            O::SharRImmAlt32 => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Sar, false, RAX)),
+            O::CmovIzImm | O::CmovNzImm => {
+                self.ld(true, RAX, i.a);
+                self.asm.mov_ri(RDX, x);
+                self.ld(true, RCX, i.b);
+                self.asm.test_rr(true, RCX, RCX);
+                let cond = if i.opcode == O::CmovIzImm { Cond::E } else { Cond::Ne };
+                self.asm.cmov(cond, true, RAX, RDX);
+                self.st(i.a, RAX);
+            }
+            O::AddImm64 => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Add, true, r, x)),
+            O::MulImm64 => self.op_imm_direct(&i, true, |a, r, x| a.imul_rri(true, r, r, x)),
+            O::ShloLImm64 => {
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Shl, true, r, x as u8 & 63))
+            }
+            O::ShloRImm64 => {
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Shr, true, r, x as u8 & 63))
+            }
+            O::SharRImm64 => {
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Sar, true, r, x as u8 & 63))
+            }
+            O::NegAddImm64 => self.op_imm(&i, true, |a| {
+                a.alu_rr(Alu::Sub, true, RCX, RAX);
+                a.mov_rr(true, RAX, RCX);
+            }),
+            O::ShloLImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
+            O::ShloRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
+            O::SharRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
+            O::RotR64Imm => {
+                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Ror, true, r, x as u8 & 63))
+            }
+            O::RotR64ImmAlt => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
+            O::RotR32Imm => {
+                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Ror, false, r, x as u8 & 31))
+            }
+            O::RotR32ImmAlt => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
+            O::BranchEq | O::BranchNe | O::BranchLtU | O::BranchLtS | O::BranchGeU | O::BranchGeS => {
+                let cond = match i.opcode {
+                    O::BranchEq => Cond::E,
+                    O::BranchNe => Cond::Ne,
+                    O::BranchLtU => Cond::B,
+                    O::BranchLtS => Cond::L,
+                    O::BranchGeU => Cond::Ae,
+                    _ => Cond::Ge,
+                };
+                self.ld(true, RAX, i.a);
+                self.ld(true, RCX, i.b);
+                self.asm.alu_rr(Alu::Cmp, true, RAX, RCX);
+                self.branch(slot, cond);
+            }
+            O::LoadImmJumpInd => {
+                // The address uses ω_B before ω'_A is written.
+                self.address(i.b, i.imm_y);
+                self.asm.mov_ri(RDX, x);
+                self.st(i.a, RDX);
+                self.djump(slot);
+            }
+            O::Add32 => self.op3_alu(&i, false, Alu::Add),
+            O::Sub32 => self.op3_alu(&i, false, Alu::Sub),
+            O::Mul32 => self.op3(&i, false, |a| a.imul_rr(false, RAX, RCX)),
+            O::DivU32 | O::DivS32 | O::RemU32 | O::RemS32 | O::DivU64 | O::DivS64 | O::RemU64 | O::RemS64 => {
+                let wide = matches!(i.opcode, O::DivU64 | O::DivS64 | O::RemU64 | O::RemS64);
+                let signed = matches!(i.opcode, O::DivS32 | O::RemS32 | O::DivS64 | O::RemS64);
+                let remainder = matches!(i.opcode, O::RemU32 | O::RemS32 | O::RemU64 | O::RemS64);
+                self.ld(wide, RAX, i.a);
+                self.ld(wide, RCX, i.b);
+                self.divide(wide, signed, remainder);
+                self.st(i.d, RAX);
+            }
+            O::ShloL32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shl, false, RAX)),
+            O::ShloR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shr, false, RAX)),
+            O::SharR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Sar, false, RAX)),
+            O::Add64 => self.op3_alu(&i, true, Alu::Add),
+            O::Sub64 => self.op3_alu(&i, true, Alu::Sub),
+            O::Mul64 => self.op3(&i, true, |a| a.imul_rr(true, RAX, RCX)),
+            O::ShloL64 => self.op3(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
+            O::ShloR64 => self.op3(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
+            O::SharR64 => self.op3(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
+            O::And => self.op3_alu(&i, true, Alu::And),
+            O::Xor => self.op3_alu(&i, true, Alu::Xor),
+            O::Or => self.op3_alu(&i, true, Alu::Or),
+            O::MulUpperSS => self.op3(&i, true, |a| {
+                a.unary(Unary::Imul, true, RCX);
+                a.mov_rr(true, RAX, RDX);
+            }),
+            O::MulUpperUU => self.op3(&i, true, |a| {
+                a.unary(Unary::Mul, true, RCX);
+                a.mov_rr(true, RAX, RDX);
+            }),
+            O::MulUpperSU => {
+                // high(signed a × unsigned b) = high_unsigned(a, b) − (a < 0 ? b : 0).
+                self.ld(true, RAX, i.a);
+                self.ld(true, RCX, i.b);
+                self.asm.unary(Unary::Mul, true, RCX);
+                self.ld(true, RAX, i.a);
+                self.asm.shift_ri(Shift::Sar, true, RAX, 63);
+                self.asm.alu_rr(Alu::And, true, RAX, RCX);
+                self.asm.alu_rr(Alu::Sub, true, RDX, RAX);
+                self.st(i.d, RDX);
+            }
+            O::SetLtU => self.op3(&i, true, |a| set(a, Cond::B)),
+            O::SetLtS => self.op3(&i, true, |a| set(a, Cond::L)),
+            O::CmovIz | O::CmovNz => {
+                self.ld(true, RAX, i.d);
+                self.ld(true, RCX, i.a);
+                self.ld(true, RDX, i.b);
+                self.asm.test_rr(true, RDX, RDX);
+                let cond = if i.opcode == O::CmovIz { Cond::E } else { Cond::Ne };
+                self.asm.cmov(cond, true, RAX, RCX);
+                self.st(i.d, RAX);
+            }
+            O::RotL64 => self.op3(&i, true, |a| a.shift_cl(Shift::Rol, true, RAX)),
+            O::RotL32 => self.op3(&i, false, |a| a.shift_cl(Shift::Rol, false, RAX)),
+            O::RotR64 => self.op3(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
+            O::RotR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
+            O::AndInv => self.op3(&i, true, |a| {
+                a.unary(Unary::Not, true, RCX);
+                a.alu_rr(Alu::And, true, RAX, RCX);
+            }),
+            O::OrInv => self.op3(&i, true, |a| {
+                a.unary(Unary::Not, true, RCX);
+                a.alu_rr(Alu::Or, true, RAX, RCX);
+            }),
+            O::Xnor => self.op3(&i, true, |a| {
+                a.alu_rr(Alu::Xor, true, RAX, RCX);
+                a.unary(Unary::Not, true, RAX);
+            }),
+            O::Max => self.op3(&i, true, |a| minmax(a, Cond::L)),
+            O::MaxU => self.op3(&i, true, |a| minmax(a, Cond::B)),
+            O::Min => self.op3(&i, true, |a| minmax(a, Cond::G)),
+            O::MinU => self.op3(&i, true, |a| minmax(a, Cond::A)),
+        }
+    }
+
+    fn emit_stubs(&mut self) {
+        let stubs = std::mem::take(&mut self.stubs);
+        for stub in stubs {
+            match stub {
+                Stub::Exit { label, kind, slot } => {
+                    self.asm.bind(label);
+                    self.exit_now(kind, slot);
+                }
+                Stub::Access { label, back, slot, kind, dest, value } => {
+                    // The address is in eax and a store's value in rcx; a fault leaves from the
+                    // shared path, with the slot recorded here.
+                    self.asm.bind(label);
+                    if let Some(value) = value.filter(|&v| v != RCX) {
+                        self.asm.mov_rr(true, RCX, value);
+                    }
+                    self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
+                    self.asm.mov_ri(RDX, u64::from(kind));
+                    let slow = self.slow_access;
+                    self.asm.call(slow);
+                    if let Some(dest) = dest {
+                        self.st(dest, RAX);
+                    }
+                    self.asm.jmp(back);
+                }
+            }
+        }
+    }
+
+    /// The jump table: per entry, the offset of the target block's check from the table, or 0
+    /// for an entry that is not a block start.
+    fn emit_table(&mut self) {
+        self.asm.align(8);
+        let table = self.table;
+        self.asm.bind(table);
+        let start = self.asm.pos();
+        let slots = std::mem::take(&mut self.jump_slots);
+        for slot in slots {
+            let offset = slot
+                .and_then(|s| self.check[s as usize])
+                .and_then(|l| self.asm.offset_of(l))
+                .map_or(0, |at| at as i32 - start as i32);
+            self.asm.data32(offset);
+        }
+    }
+}
+
+/// rax = (rax <cond> rcx) as 0 or 1, after a 64-bit comparison.
+fn set(a: &mut Asm, cond: Cond) {
+    a.alu_rr(Alu::Cmp, true, RAX, RCX);
+    a.setcc(cond, RAX);
+    a.extend_rr(1, false, RAX, RAX);
+}
+
+/// rax = rcx when (rax <cond> rcx).
+fn minmax(a: &mut Asm, cond: Cond) {
+    a.alu_rr(Alu::Cmp, true, RAX, RCX);
+    a.cmov(cond, true, RAX, RCX);
+}
+
+/// The width of `load_{u8,i8,u16,i16,u32,i32,u64}` counted from the first of its group.
+fn load_width(op: Opcode, first: Opcode) -> Width {
+    match op as u8 - first as u8 {
+        0 => w(1, false),
+        1 => w(1, true),
+        2 => w(2, false),
+        3 => w(2, true),
+        4 => w(4, false),
+        5 => w(4, true),
+        _ => w(8, false),
+    }
+}

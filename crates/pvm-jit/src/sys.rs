@@ -1,0 +1,572 @@
+//! Everything that touches raw memory, in one place: executable code pages (W^X), the guest's
+//! sandbox (a reserved address range), the SIGSEGV handler, entering compiled code, and the two
+//! functions compiled code calls back (a memory access the hardware refused, and `sbrk`).
+//!
+//! The sandbox is one anonymous mapping, reserved `PROT_NONE` and `MAP_NORESERVE`:
+//!
+//! ```text
+//! | page map: 2^20 bytes | context: 4 KiB | guest memory: 2^32 bytes | guard: 64 KiB |
+//!                                          ^ base (r15 in compiled code)
+//! ```
+//!
+//! Compiled code forms every guest address as a 32-bit value (so at most `base + 2^32 - 1`) and
+//! accesses at most 8 bytes at it, so nothing a guest names lies outside the mapping. A guest page's
+//! host protection follows its access (none, read, read-write): an access the guest may not make
+//! faults, and the SIGSEGV handler here moves the faulting thread to that access's slow path,
+//! [`slow_access`], which does exactly what the interpreter's memory does (the page map records each
+//! page's access for it). Accesses across pages that are both usable, which the interpreter allows,
+//! simply succeed; one past 2^32 reaches the guard and is redone by the slow path with the paper's
+//! wrap-around.
+
+#![allow(unsafe_code)]
+
+use std::cell::Cell;
+use std::io;
+use std::mem::{offset_of, ManuallyDrop};
+use std::sync::{Once, OnceLock};
+
+use orrery_pvm::{Access, MemoryError, PAGE_SIZE};
+
+/// Bytes of the page map: one per guest page (bit 0 readable, bit 1 writable).
+pub(crate) const MAP_BYTES: usize = 1 << 20;
+/// Bytes of the context page.
+pub(crate) const CTX_BYTES: usize = 4096;
+const GUEST_BYTES: usize = 1 << 32;
+const GUARD_BYTES: usize = 1 << 16;
+const TOTAL_BYTES: usize = MAP_BYTES + CTX_BYTES + GUEST_BYTES + GUARD_BYTES;
+/// The context's displacement from the guest base.
+pub(crate) const CTX_DISP: i32 = -(CTX_BYTES as i32);
+/// Addresses below this panic rather than fault (GP 0.7.2 §A.4).
+const LOW_LIMIT: u32 = 1 << 16;
+
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+
+/// Why compiled code returned (`Ctx::exit_kind`).
+pub(crate) mod exit {
+    pub(crate) const HALT: u32 = 1;
+    pub(crate) const PANIC: u32 = 2;
+    pub(crate) const HOST_CALL: u32 = 3;
+    pub(crate) const PAGE_FAULT: u32 = 4;
+    /// A block's gas could not be paid: `exit_slot` is the block's first slot, gas is untouched.
+    pub(crate) const GAS_SHORT: u32 = 5;
+}
+
+/// The state compiled code and the host share, at `base + CTX_DISP`.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub regs: [u64; 13],
+    pub gas: i64,
+    /// The host stack pointer at entry, restored by the epilogue.
+    pub host_rsp: u64,
+    pub exit_kind: u32,
+    /// The slot whose instruction caused the exit.
+    pub exit_slot: u32,
+    pub exit_arg: u64,
+    /// Set by [`slow_access`] when the access failed (and the exit fields then say how).
+    pub fault: u32,
+    /// `sbrk`'s state: where the search for the break starts, and the first address it may not reach.
+    pub heap_top: u32,
+    pub heap_limit: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Ctx>() <= CTX_BYTES);
+
+pub(crate) const CTX_REGS: i32 = CTX_DISP + offset_of!(Ctx, regs) as i32;
+pub(crate) const CTX_GAS: i32 = CTX_DISP + offset_of!(Ctx, gas) as i32;
+pub(crate) const CTX_HOST_RSP: i32 = CTX_DISP + offset_of!(Ctx, host_rsp) as i32;
+pub(crate) const CTX_EXIT_KIND: i32 = CTX_DISP + offset_of!(Ctx, exit_kind) as i32;
+pub(crate) const CTX_EXIT_SLOT: i32 = CTX_DISP + offset_of!(Ctx, exit_slot) as i32;
+pub(crate) const CTX_EXIT_ARG: i32 = CTX_DISP + offset_of!(Ctx, exit_arg) as i32;
+pub(crate) const CTX_FAULT: i32 = CTX_DISP + offset_of!(Ctx, fault) as i32;
+
+/// Machine code in its own mapping: written while writable, then made read-execute, never both.
+#[derive(Debug)]
+pub(crate) struct Code {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is immutable (read-execute) once built and owned by this value alone; sharing
+// it between threads shares only reads and executions of fixed bytes.
+unsafe impl Send for Code {}
+// SAFETY: as for Send.
+unsafe impl Sync for Code {}
+
+impl Code {
+    pub(crate) fn new(bytes: &[u8]) -> io::Result<Code> {
+        install_handler()?;
+        let len = bytes.len().max(1).div_ceil(4096) * 4096;
+        // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let code = Code { ptr: ptr.cast(), len };
+        // SAFETY: the mapping is `len >= bytes.len()` writable bytes that nothing else references.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), code.ptr, bytes.len()) };
+        // SAFETY: changes the protection of our own mapping only.
+        if unsafe { libc::mprotect(code.ptr.cast(), len, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(code)
+    }
+}
+
+impl Code {
+    /// The machine code, for inspection.
+    pub(crate) fn bytes(&self, len: usize) -> &[u8] {
+        // SAFETY: the mapping is `self.len` readable bytes that are never written after `new`.
+        unsafe { std::slice::from_raw_parts(self.ptr, len.min(self.len)) }
+    }
+}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping this value owns; no reference into it outlives it.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// A guest's memory and context (see the module docs).
+#[derive(Debug)]
+pub struct Sandbox {
+    start: *mut u8,
+}
+
+// SAFETY: the mapping is owned by this value alone and reached only through `&self`/`&mut self`
+// (or, while compiled code runs, through the `&mut Sandbox` that `enter` holds).
+unsafe impl Send for Sandbox {}
+// SAFETY: `&Sandbox` methods only read.
+unsafe impl Sync for Sandbox {}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping this value owns.
+        unsafe { libc::munmap(self.start.cast(), TOTAL_BYTES) };
+    }
+}
+
+fn prot(access: Access) -> i32 {
+    match access {
+        Access::Inaccessible => libc::PROT_NONE,
+        Access::ReadOnly => libc::PROT_READ,
+        Access::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
+    }
+}
+
+fn bits(access: Access) -> u8 {
+    match access {
+        Access::Inaccessible => 0,
+        Access::ReadOnly => READ,
+        Access::ReadWrite => READ | WRITE,
+    }
+}
+
+impl Sandbox {
+    /// Reserves a sandbox with every guest page inaccessible.
+    pub(crate) fn new() -> io::Result<Sandbox> {
+        // SAFETY: a fresh private anonymous reservation; no existing memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                TOTAL_BYTES,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let sandbox = Sandbox { start: ptr.cast() };
+        // SAFETY: the page map and the context, at the start of our own mapping.
+        let made = unsafe {
+            libc::mprotect(sandbox.start.cast(), MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE)
+        };
+        if made != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(sandbox)
+    }
+
+    /// The guest base: what compiled code holds in r15.
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.start.wrapping_add(MAP_BYTES + CTX_BYTES)
+    }
+
+    pub(crate) fn ctx(&self) -> &Ctx {
+        // SAFETY: the context page is mapped read-write for the life of `self`, zero-initialised
+        // (a valid `Ctx`: integers only), aligned to a page, and written only through `&mut self`.
+        unsafe { &*self.start.add(MAP_BYTES).cast::<Ctx>() }
+    }
+
+    pub(crate) fn ctx_mut(&mut self) -> &mut Ctx {
+        // SAFETY: as in `ctx`, and `&mut self` makes this the only reference.
+        unsafe { &mut *self.start.add(MAP_BYTES).cast::<Ctx>() }
+    }
+
+    fn map(&self) -> &[u8] {
+        // SAFETY: the page map is MAP_BYTES mapped read-write bytes at the start of the mapping.
+        unsafe { std::slice::from_raw_parts(self.start, MAP_BYTES) }
+    }
+
+    fn map_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `map`, with `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.start, MAP_BYTES) }
+    }
+
+    /// Sets the access of every page overlapping `[address, address + length)` (no wrap at 2^32):
+    /// as the interpreter's memory, making a page inaccessible discards its contents.
+    ///
+    /// # Panics
+    /// If the kernel refuses to change the pages' protection (it can only run out of memory
+    /// mappings, `vm.max_map_count`): running on with a protection other than the access would be
+    /// wrong, not just slow.
+    pub fn set_access(&mut self, address: u32, length: u32, access: Access) {
+        if length == 0 {
+            return;
+        }
+        let first = (address / PAGE_SIZE) as usize;
+        let last = ((u64::from(address) + u64::from(length) - 1) / u64::from(PAGE_SIZE)) as usize;
+        let last = last.min(MAP_BYTES - 1);
+        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
+        let len = (last + 1 - first) * PAGE_SIZE as usize;
+        // SAFETY: [at, at + len) is guest pages of our own mapping (last < 2^20); discarding and
+        // re-protecting them affects nothing else, and no reference into guest memory exists.
+        unsafe {
+            if access == Access::Inaccessible {
+                libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
+            }
+            // The host protection is the access check, so it must be what the page map says.
+            if libc::mprotect(at.cast(), len, prot(access)) != 0 {
+                panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+            }
+        }
+        self.map_mut()[first..=last].fill(bits(access));
+    }
+
+    /// The access of the page holding `address`.
+    pub fn access(&self, address: u32) -> Access {
+        match self.map()[(address / PAGE_SIZE) as usize] {
+            0 => Access::Inaccessible,
+            READ => Access::ReadOnly,
+            _ => Access::ReadWrite,
+        }
+    }
+
+    /// Every accessible page's address and access, in address order.
+    pub fn accessible_pages(&self) -> impl Iterator<Item = (u32, Access)> + '_ {
+        // Eight entries at a time: a sparse map is mostly zero words.
+        self.map()
+            .chunks_exact(8)
+            .enumerate()
+            .filter(|(_, word)| u64::from_ne_bytes((*word).try_into().unwrap_or([0; 8])) != 0)
+            .flat_map(|(w, word)| {
+                word.iter().enumerate().filter(|(_, &b)| b != 0).map(move |(i, _)| (w * 8 + i) as u32)
+            })
+            .map(|page| (page * PAGE_SIZE, self.access(page * PAGE_SIZE)))
+    }
+
+    /// The first byte of `[address, address + length)` (wrapping) lacking `need`, as the
+    /// interpreter's memory reports it.
+    fn check(&self, address: u32, length: usize, need: u8) -> Result<(), MemoryError> {
+        let map = self.map();
+        let mut offset = 0usize;
+        while offset < length {
+            let at = address.wrapping_add(offset as u32);
+            if map[(at / PAGE_SIZE) as usize] & need != need {
+                return Err(if at < LOW_LIMIT {
+                    MemoryError::LowAddress(at)
+                } else {
+                    MemoryError::PageFault(at & !(PAGE_SIZE - 1))
+                });
+            }
+            offset += (PAGE_SIZE - at % PAGE_SIZE) as usize;
+        }
+        Ok(())
+    }
+
+    /// Copies out of checked-readable guest memory, wrapping at 2^32.
+    fn copy_out(&self, address: u32, buf: &mut [u8]) {
+        for (i, byte) in buf.iter_mut().enumerate() {
+            let at = address.wrapping_add(i as u32) as usize;
+            // SAFETY: `check` found the page holding `at` readable, so it is mapped with at least
+            // PROT_READ; `at < 2^32` lies in the guest part of our mapping.
+            *byte = unsafe { self.base().add(at).read() };
+        }
+    }
+
+    /// Copies into guest memory, wrapping at 2^32; the pages must be writable at the host level.
+    fn copy_in(&mut self, address: u32, data: &[u8]) {
+        for (i, byte) in data.iter().enumerate() {
+            let at = address.wrapping_add(i as u32) as usize;
+            // SAFETY: the caller made sure the page holding `at` is mapped read-write; `at < 2^32`
+            // lies in the guest part of our mapping, and `&mut self` excludes other access.
+            unsafe { self.base().add(at).write(*byte) };
+        }
+    }
+
+    /// Reads `buf.len()` bytes from `address` if all are readable (V_μ).
+    pub fn read(&self, address: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
+        self.check(address, buf.len(), READ)?;
+        self.copy_out(address, buf);
+        Ok(())
+    }
+
+    /// A convenience over [`Sandbox::read`].
+    pub fn read_vec(&self, address: u32, length: u32) -> Result<Vec<u8>, MemoryError> {
+        self.check(address, length as usize, READ)?;
+        let mut buf = vec![0; length as usize];
+        self.copy_out(address, &mut buf);
+        Ok(buf)
+    }
+
+    /// Writes `data` at `address` if all of it is writable (V*_μ).
+    pub fn write(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
+        self.check(address, data.len(), READ | WRITE)?;
+        self.copy_in(address, data);
+        Ok(())
+    }
+
+    /// Writes into accessible pages, read-only ones included (how a loader fills read-only data).
+    pub fn write_initial(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
+        self.check(address, data.len(), READ)?;
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = address.wrapping_add(done as u32);
+            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
+            let page = at & !(PAGE_SIZE - 1);
+            let read_only = self.access(page) == Access::ReadOnly;
+            let host_page = self.base().wrapping_add(page as usize);
+            if read_only {
+                // SAFETY: one guest page of our mapping, made writable for the copy and restored.
+                let made = unsafe {
+                    libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE)
+                };
+                if made != 0 {
+                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+                }
+            }
+            self.copy_in(at, &data[done..done + n]);
+            if read_only {
+                // SAFETY: as above.
+                if unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ) } != 0 {
+                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+                }
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Whether `[address, address + length)` is readable.
+    pub fn is_readable(&self, address: u32, length: u32) -> bool {
+        self.check(address, length as usize, READ).is_ok()
+    }
+
+    /// Whether `[address, address + length)` is writable.
+    pub fn is_writable(&self, address: u32, length: u32) -> bool {
+        self.check(address, length as usize, READ | WRITE).is_ok()
+    }
+
+    /// The sandbox whose context is at `ctx`, for the functions compiled code calls.
+    ///
+    /// # Safety
+    /// `ctx` must be `base + CTX_DISP` of a live sandbox that compiled code is running in (so that
+    /// `enter` holds it exclusively and nothing else touches it during the call).
+    unsafe fn from_ctx(ctx: *mut Ctx) -> ManuallyDrop<Sandbox> {
+        ManuallyDrop::new(Sandbox { start: ctx.cast::<u8>().wrapping_sub(MAP_BYTES) })
+    }
+}
+
+/// A memory access `kind` (bits 0–3 the width in bytes, bit 4 sign-extend, bit 5 store) that the
+/// hardware refused: on a page the guest may not use that way, or past 2^32 into the guard. Does it exactly as the
+/// interpreter would, returning the loaded value; on failure sets `fault` and the exit fields.
+pub(crate) extern "C" fn slow_access(ctx: *mut Ctx, address: u32, kind: u32, value: u64) -> u64 {
+    // SAFETY: compiled code passes its own `base + CTX_DISP` (see `from_ctx`).
+    let mut sandbox = unsafe { Sandbox::from_ctx(ctx) };
+    let width = (kind & 0xf) as usize;
+    let signed = kind & 0x10 != 0;
+    let store = kind & 0x20 != 0;
+    let result = if store {
+        sandbox.write(address, &value.to_le_bytes()[..width]).map(|()| 0)
+    } else {
+        let mut bytes = [0u8; 8];
+        sandbox.read(address, &mut bytes[..width]).map(|()| {
+            let raw = u64::from_le_bytes(bytes);
+            match (width, signed) {
+                (1, true) => raw as u8 as i8 as i64 as u64,
+                (2, true) => raw as u16 as i16 as i64 as u64,
+                (4, true) => raw as u32 as i32 as i64 as u64,
+                _ => raw,
+            }
+        })
+    };
+    let c = sandbox.ctx_mut();
+    match result {
+        Ok(value) => {
+            c.fault = 0;
+            value
+        }
+        Err(MemoryError::LowAddress(_)) => {
+            c.fault = 1;
+            c.exit_kind = exit::PANIC;
+            0
+        }
+        Err(MemoryError::PageFault(page)) => {
+            c.fault = 1;
+            c.exit_kind = exit::PAGE_FAULT;
+            c.exit_arg = u64::from(page);
+            0
+        }
+    }
+}
+
+/// `sbrk` (§A.5.9) as orrery-pvm's interpreter does it (see its `sbrk`): the break is a byte
+/// address; while it sits on a page boundary accessible pages at it are skipped; a request past
+/// the heap's limit returns 0 and changes nothing.
+pub(crate) extern "C" fn sbrk(ctx: *mut Ctx, size: u64) -> u64 {
+    // SAFETY: compiled code passes its own `base + CTX_DISP` (see `from_ctx`).
+    let mut sandbox = unsafe { Sandbox::from_ctx(ctx) };
+    crate::instance::sbrk(&mut sandbox, size)
+}
+
+/// Where compiled code accesses guest memory: per access instruction, its offset in the code and
+/// the offset of its slow path. Sorted by the first.
+pub(crate) type Sites = Vec<(u32, u32)>;
+
+thread_local! {
+    /// The code running on this thread, for the fault handler: start, length, and its sites (pointer
+    /// and count); all zero when none runs. A const-initialised cell of plain integers needs no
+    /// lazy initialisation or destructor, so reading it in a signal handler does no allocation.
+    static RUNNING: Cell<[usize; 4]> = const { Cell::new([0; 4]) };
+}
+
+/// The SIGSEGV action before ours, to pass on faults that are not guest accesses.
+struct Previous(libc::sigaction);
+// SAFETY: written once, before our handler is installed, and only read after.
+unsafe impl Sync for Previous {}
+// SAFETY: as for Sync.
+unsafe impl Send for Previous {}
+
+static PREVIOUS: OnceLock<Previous> = OnceLock::new();
+static INSTALL: Once = Once::new();
+
+/// Installs the fault handler once per process. Guest accesses are plain loads and stores at
+/// `base + address`; the host protection of every guest page follows its access, so an access the
+/// guest may not make faults, and the handler sends it to the slow path of its site, which does
+/// exactly what the interpreter does (a page fault, a panic, or the access itself when it was only
+/// across pages or past 2^32).
+fn install_handler() -> io::Result<()> {
+    let mut result = Ok(());
+    INSTALL.call_once(|| {
+        // SAFETY: plain-data structures initialised by zeroing and filled as sigaction(2) expects;
+        // the handler is an `extern "C"` function with the SA_SIGINFO signature.
+        unsafe {
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGSEGV, std::ptr::null(), &mut previous) != 0 {
+                result = Err(io::Error::last_os_error());
+                return;
+            }
+            let _ = PREVIOUS.set(Previous(previous));
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_fault as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(libc::SIGSEGV, &action, std::ptr::null_mut()) != 0 {
+                result = Err(io::Error::last_os_error());
+            }
+        }
+    });
+    result
+}
+
+extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    let [start, len, sites, count] = RUNNING.try_with(Cell::get).unwrap_or([0; 4]);
+    if start != 0 {
+        // SAFETY: the kernel passes a valid ucontext_t for an SA_SIGINFO handler. `sites` and
+        // `count` describe the site table of the code this thread is running (set by `enter` for
+        // the duration of the call, and the code cannot be dropped while it runs), and a fault at
+        // an address inside that code comes from this thread running it.
+        unsafe {
+            let context = &mut *context.cast::<libc::ucontext_t>();
+            let rip = context.uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
+            if rip >= start && rip < start + len {
+                let sites = std::slice::from_raw_parts(sites as *const (u32, u32), count);
+                if let Ok(i) = sites.binary_search_by_key(&((rip - start) as u32), |site| site.0) {
+                    context.uc_mcontext.gregs[libc::REG_RIP as usize] = (start + sites[i].1 as usize) as i64;
+                    return;
+                }
+            }
+        }
+    }
+    // Not a guest access: whatever handled SIGSEGV before us handles it.
+    match PREVIOUS.get() {
+        Some(Previous(previous)) if previous.sa_sigaction == libc::SIG_IGN => {}
+        Some(Previous(previous)) if previous.sa_sigaction != libc::SIG_DFL => {
+            // SAFETY: the previous action's handler, called as its flags say it expects.
+            unsafe {
+                if previous.sa_flags & libc::SA_SIGINFO != 0 {
+                    let handler = std::mem::transmute::<
+                        usize,
+                        extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+                    >(previous.sa_sigaction);
+                    handler(signal, info, context);
+                } else {
+                    let handler =
+                        std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(previous.sa_sigaction);
+                    handler(signal);
+                }
+            }
+        }
+        _ => {
+            // The default action: restored, so that the faulting instruction faults again on return
+            // and the process ends as it would have without us.
+            // SAFETY: a zeroed sigaction with SIG_DFL is a valid argument.
+            unsafe {
+                let mut default: libc::sigaction = std::mem::zeroed();
+                default.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(libc::SIGSEGV, &default, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// The entry of compiled code: `prologue(base, target)` (see `compile::prologue`).
+type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
+
+/// Runs compiled code from `offset` until it exits.
+///
+/// The code must come from `compile::compile` (its prologue at offset 0) and `offset` must be one
+/// of its slot entries; the caller guarantees both by construction.
+pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: usize) {
+    debug_assert!(offset < code.len);
+    let running = [code.ptr as usize, code.len, sites.as_ptr() as usize, sites.len()];
+    let outer = RUNNING.with(|r| r.replace(running));
+    // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
+    // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
+    // register and the stack pointer and returns normally (see `compile::prologue`). The target is
+    // an instruction boundary inside the same code. The compiled code reads and writes only the
+    // sandbox at `base`: guest accesses at `base + a` for a 32-bit `a` and at most 8 bytes (inside
+    // the guest range and its guard), faulting unless the page's host protection allows them (the
+    // fault handler then sends them to `slow_access`, knowing this code through `RUNNING`), and
+    // the context and page map below it. It calls only `slow_access` and `sbrk`, with that sandbox,
+    // which `&mut sandbox` gives it exclusively for the duration of the call.
+    unsafe {
+        let entry: Entry = std::mem::transmute::<*mut u8, Entry>(code.ptr);
+        entry(sandbox.base(), code.ptr.add(offset));
+    }
+    RUNNING.with(|r| r.set(outer));
+}

@@ -1,0 +1,192 @@
+//! Hostile programs: every load and store width at every boundary of the address space and of the
+//! mapped pages, self-jumping loops, jumps through huge and hostile jump tables. Each runs on the
+//! recompiler and on the interpreter, and must end the same way (a host crash fails the test run).
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use std::sync::Arc;
+
+use orrery_pvm::{Access, Exit, Machine, Metering, Program, PAGE_SIZE};
+use orrery_pvm_jit::{compile, Instance};
+
+fn program(instructions: &[&[u8]], jump_table: Vec<u32>) -> Arc<Program> {
+    let mut code = Vec::new();
+    let mut starts = Vec::new();
+    for ins in instructions {
+        starts.push(code.len());
+        code.extend_from_slice(ins);
+    }
+    let mut bitmask = vec![0u8; code.len().div_ceil(8)];
+    for s in starts {
+        bitmask[s / 8] |= 1 << (s % 8);
+    }
+    Arc::new(Program::from_parts(code, bitmask, jump_table).expect("a valid program"))
+}
+
+/// Regions mapped in every run: the page just above 2^16 read-only, two read-write pages in the
+/// middle with an inaccessible one between, and the top page read-write.
+const REGIONS: [(u32, u32, Access); 4] = [
+    (0x1_0000, PAGE_SIZE, Access::ReadOnly),
+    (0x2_0000, PAGE_SIZE, Access::ReadWrite),
+    (0x2_2000, PAGE_SIZE, Access::ReadWrite),
+    (0xffff_f000, PAGE_SIZE, Access::ReadWrite),
+];
+
+#[derive(Debug, PartialEq, Eq)]
+struct State {
+    exit: Exit,
+    pc: u32,
+    gas: i64,
+    regs: [u64; 13],
+    pages: Vec<(u32, Vec<u8>)>,
+}
+
+fn both(program: &Arc<Program>, regs: [u64; 13], gas: i64) -> (State, State) {
+    let mut m = Machine::new(Arc::clone(program), 0, gas);
+    m.set_metering(Metering::Block);
+    *m.regs_mut() = regs;
+    let compiled = Arc::new(compile(Arc::clone(program)).expect("compiles"));
+    let mut j = Instance::new(compiled, 0, gas).expect("instance");
+    *j.regs_mut() = regs;
+    for (address, length, access) in REGIONS {
+        m.memory.set_access(address, length, access);
+        j.memory_mut().set_access(address, length, access);
+        let fill: Vec<u8> = (0..length).map(|i| (i as u8) ^ 0x5a).collect();
+        m.memory.write_initial(address, &fill).expect("mapped");
+        j.memory_mut().write_initial(address, &fill).expect("mapped");
+    }
+    let exit = m.run();
+    let want = State {
+        exit,
+        pc: m.pc(),
+        gas: m.gas(),
+        regs: *m.regs(),
+        pages: REGIONS.iter().map(|&(p, _, _)| (p, m.memory.read_vec(p, PAGE_SIZE).unwrap())).collect(),
+    };
+    m.into_memory().recycle();
+    let exit = j.run();
+    let got = State {
+        exit,
+        pc: j.pc(),
+        gas: j.gas(),
+        regs: *j.regs(),
+        pages: j
+            .memory()
+            .accessible_pages()
+            .map(|(p, _)| (p, j.memory().read_vec(p, PAGE_SIZE).unwrap()))
+            .collect(),
+    };
+    (got, want)
+}
+
+/// Addresses at every edge: 0, around 2^16, around each mapped page, the top of the space.
+fn edges() -> Vec<u32> {
+    let mut out = Vec::new();
+    for base in [0u32, 0x1_0000, 0x1_1000, 0x2_0000, 0x2_1000, 0x2_2000, 0x2_3000, 0xffff_f000, 0x8000_0000] {
+        for delta in -9i64..=9 {
+            out.push((i64::from(base) + delta) as u32);
+        }
+    }
+    out.extend([u32::MAX, u32::MAX - 1, u32::MAX - 3, u32::MAX - 7]);
+    out
+}
+
+#[test]
+fn every_width_at_every_boundary_faults_or_succeeds_as_the_interpreter() {
+    // load_ind_* r1, [r2 + 0] and store_ind_* [r2 + 0], r3; then trap.
+    let loads: [u8; 7] = [124, 125, 126, 127, 128, 129, 130];
+    let stores: [u8; 4] = [120, 121, 122, 123];
+    let mut runs = 0;
+    for address in edges() {
+        for &op in loads.iter().chain(&stores) {
+            let operands = if op >= 124 { 0x21 } else { 0x23 };
+            // With the offset in the instruction too: [r2 + 7] and [r2 - 1].
+            for offset in [&[][..], &[7][..], &[0xff][..]] {
+                let mut ins = vec![op, operands];
+                ins.extend_from_slice(offset);
+                let p = program(&[&ins, &[0]], vec![]);
+                let mut regs = [0u64; 13];
+                regs[2] = u64::from(address) | 0xdead_0000_0000_0000;
+                regs[3] = 0x0102_0304_0506_0708;
+                let (got, want) = both(&p, regs, 100);
+                assert_eq!(got, want, "opcode {op} at {address:#x} offset {offset:?}");
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 1000);
+}
+
+#[test]
+fn absolute_and_immediate_stores_at_the_top_and_bottom() {
+    for address in edges() {
+        let a = address.to_le_bytes();
+        for op in [52u8, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62] {
+            // load_*/store_* r1, address (four-octet immediate).
+            let p = program(&[&[op, 1, a[0], a[1], a[2], a[3]], &[0]], vec![]);
+            let (got, want) = both(&p, [7; 13], 100);
+            assert_eq!(got, want, "opcode {op} at {address:#x}");
+        }
+        for op in [30u8, 31, 32, 33] {
+            // store_imm_*: lx = 4 octets of address, then a one-octet value.
+            let p = program(&[&[op, 4, a[0], a[1], a[2], a[3], 0x99], &[0]], vec![]);
+            let (got, want) = both(&p, [7; 13], 100);
+            assert_eq!(got, want, "opcode {op} at {address:#x}");
+        }
+    }
+}
+
+#[test]
+fn a_self_jumping_loop_runs_out_of_its_gas() {
+    // jump +0: a block of one that jumps to itself.
+    let p = program(&[&[40, 0]], vec![]);
+    let (got, want) = both(&p, [0; 13], 1_000_000);
+    assert_eq!(got, want);
+    assert_eq!((got.exit, got.gas), (Exit::OutOfGas, 0));
+}
+
+#[test]
+fn hostile_dynamic_jumps_panic_or_land_as_the_interpreter() {
+    // jump_ind r1, 0 over a jump table of 2^16 entries, most pointing nowhere useful.
+    let table: Vec<u32> =
+        (0..1u32 << 16).map(|i| if i % 3 == 0 { 0 } else { i.wrapping_mul(2_654_435_761) }).collect();
+    let p = program(&[&[50, 1], &[0]], table);
+    for target in
+        [0u64, 1, 2, 3, 4, 6, 8, 1 << 17, (1 << 17) + 2, 0xffff_0000, 0xffff_fffe, 1 << 32, u64::MAX]
+    {
+        let mut regs = [0u64; 13];
+        regs[1] = target;
+        let (got, want) = both(&p, regs, 1000);
+        assert_eq!(got, want, "target {target:#x}");
+    }
+}
+
+#[test]
+fn a_zero_width_jump_table_of_huge_length_is_target_zero() {
+    // deblob with z = 0 and |j| = 2^40: every index below it is target 0.
+    let mut blob = Vec::new();
+    let natural = |x: u64, out: &mut Vec<u8>| {
+        // GP C.6 for values below 2^56: prefix byte then little-endian octets.
+        let l = (0..8).find(|&l| x < 1u64 << (7 * (l + 1))).unwrap_or(8);
+        if l == 8 {
+            out.push(0xff);
+            out.extend_from_slice(&x.to_le_bytes());
+        } else {
+            let prefix = (0xffu16 << (8 - l)) as u8 | (x >> (8 * l)) as u8;
+            out.push(prefix);
+            out.extend_from_slice(&x.to_le_bytes()[..l]);
+        }
+    };
+    natural(1 << 40, &mut blob);
+    blob.push(0);
+    // code: jump_ind r1, 0 ; trap ; bitmask 0b101.
+    natural(3, &mut blob);
+    blob.extend_from_slice(&[50, 1, 0, 0b101]);
+    let p = Arc::new(Program::from_blob(&blob).expect("deblob"));
+    assert_eq!(p.jump_table_len(), 1 << 40);
+    for target in [2u64, 4, 0x7fff_fffe, 0xffff_fffe] {
+        let mut regs = [0u64; 13];
+        regs[1] = target;
+        let (got, want) = both(&p, regs, 10);
+        assert_eq!(got, want, "target {target:#x}");
+    }
+}

@@ -107,6 +107,70 @@ async fn certificate_not_matching_its_key_is_refused() {
     .await
 }
 
+/// A TLS client that trusts any server and presents no certificate: what a careless or hostile dialler
+/// looks like.
+#[derive(Debug)]
+struct TrustAnything;
+
+impl rustls::client::danger::ServerCertVerifier for TrustAnything {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        vec![rustls::SignatureScheme::ED25519]
+    }
+}
+
+#[tokio::test]
+#[allow(deprecated)] // the ring provider; see the crate's endpoint module
+async fn dialler_without_a_certificate_is_refused() {
+    bounded(async {
+        let alice = endpoint(0, config());
+        let mut tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(TrustAnything))
+        .with_no_client_auth();
+        tls.alpn_protocols = vec![config().alpn.plain().to_vec()];
+        let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
+        let mut anonymous = quinn::Endpoint::client(LOCALHOST.parse().unwrap()).unwrap();
+        anonymous.set_default_client_config(quinn::ClientConfig::new(std::sync::Arc::new(quic)));
+        let (accepted, _) = tokio::join!(alice.accept(), async {
+            if let Ok(conn) = anonymous.connect(addr(&alice), "alice").unwrap().await {
+                conn.closed().await;
+            }
+        });
+        assert!(accepted.is_err(), "a dialler without a certificate was accepted");
+    })
+    .await
+}
+
 #[tokio::test]
 async fn pinned_key_must_be_the_peers() {
     bounded(async {

@@ -65,6 +65,11 @@ pub struct Limits {
     pub handshake_timeout: Duration,
     /// A silent connection is dropped after this; keep-alives are sent at a third of it.
     pub idle_timeout: Duration,
+    /// Bytes a peer may send on one stream ahead of our reading (QUIC stream flow control).
+    pub stream_receive_window: u32,
+    /// Bytes a peer may send on all streams together ahead of our reading. quinn's default is
+    /// unlimited, which would let a peer park `streams × stream window` bytes in our buffers.
+    pub connection_receive_window: u32,
 }
 
 impl Default for Limits {
@@ -76,6 +81,8 @@ impl Default for Limits {
             misbehaviour_limit: 16,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            stream_receive_window: 2 * 1024 * 1024,
+            connection_receive_window: 16 * 1024 * 1024,
         }
     }
 }
@@ -151,6 +158,8 @@ impl Endpoint {
             .max_concurrent_bidi_streams(varint(limits.max_streams_per_peer))
             // JAMNP-S uses bidirectional streams only.
             .max_concurrent_uni_streams(VarInt::from_u32(0))
+            .stream_receive_window(varint(limits.stream_receive_window))
+            .receive_window(varint(limits.connection_receive_window))
             .keep_alive_interval(Some(limits.idle_timeout / 3))
             .max_idle_timeout(Some(
                 VarInt::from_u64(limits.idle_timeout.as_millis() as u64).unwrap_or(VarInt::MAX).into(),
@@ -431,12 +440,14 @@ pub struct Stream {
     send: quinn::SendStream,
     recv: quinn::RecvStream,
     cap: u32,
+    timeout: Duration,
     shared: Arc<Shared>,
 }
 
 impl Stream {
     fn new(kind: StreamKind, send: quinn::SendStream, recv: quinn::RecvStream, shared: Arc<Shared>) -> Self {
-        Self { kind, send, recv, cap: message::max_message_size(kind), shared }
+        let timeout = shared.config.limits.message_timeout;
+        Self { kind, send, recv, cap: message::max_message_size(kind), timeout, shared }
     }
 
     /// The stream kind.
@@ -454,6 +465,11 @@ impl Stream {
         self.cap = cap;
     }
 
+    /// Changes the message deadline for this stream, e.g. for a response the peer needs time to build.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
     /// Sends one message.
     pub async fn send(&mut self, content: &[u8]) -> Result<(), FrameError> {
         frame::write_message(&mut self.send, content).await
@@ -468,15 +484,13 @@ impl Stream {
     /// Receives one message, all of it within the message timeout (CE streams). `Ok(None)` is the
     /// peer's clean FIN.
     pub async fn recv(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        let timeout = self.shared.config.limits.message_timeout;
-        let result = frame::read_message(&mut self.recv, self.cap, timeout).await;
+        let result = frame::read_message(&mut self.recv, self.cap, self.timeout).await;
         self.judge(result)
     }
 
     /// Receives the next message of a persistent (UP) stream: no deadline until it begins.
     pub async fn recv_next(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
-        let timeout = self.shared.config.limits.message_timeout;
-        let result = frame::read_next_message(&mut self.recv, self.cap, timeout).await;
+        let result = frame::read_next_message(&mut self.recv, self.cap, self.timeout).await;
         self.judge(result)
     }
 

@@ -37,7 +37,8 @@
 //! - Streams the peer opens are screened each in its own task, so a stream that never sends its kind
 //!   byte holds up no other; the number of such tasks is bounded by the QUIC stream credit
 //!   ([`Limits::max_streams_per_peer`]), and unidirectional streams get no credit at all.
-//! - Memory per peer is bounded by QUIC flow control (stream and connection windows) plus, per stream,
+//! - Memory per peer is bounded by QUIC flow control (a 2 MiB stream and 16 MiB connection receive
+//!   window by default, [`Limits`]) plus, per stream being read,
 //!   the kind's message cap ([`message::max_message_size`]), which a caller lowers for a request whose
 //!   answer it can bound ([`Stream::set_cap`]).
 //! - A [`Connection`] owns a background task; dropping it aborts the task, so the QUIC connection closes

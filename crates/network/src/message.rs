@@ -51,6 +51,10 @@ pub enum MessageError {
     UnsortedKeys,
     #[error("CE 129 response: duplicate boundary node")]
     DuplicateNode,
+    #[error("CE 129 response: key outside the requested range")]
+    KeyOutOfRange,
+    #[error("CE 129 response: {size} bytes exceed the requested maximum of {max} with more than one pair")]
+    ResponseTooLarge { size: usize, max: u32 },
 }
 
 /// `Final` / `Leaf = Header Hash ++ Slot`.
@@ -174,6 +178,19 @@ pub struct StateRequest {
 impl StateRequest {
     pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
         Ok(Decode::decode_all(bytes)?)
+    }
+
+    /// Checks a response's shape against this request: every key within `start..=end`, and the two
+    /// messages' total size (`response_size`) within `max_size` unless only one pair was returned.
+    /// (Sortedness is checked by [`decode_key_values`]; the proof against the state root is the node's.)
+    pub fn check_response(&self, pairs: &[KeyValue], response_size: usize) -> Result<(), MessageError> {
+        if pairs.iter().any(|p| p.key < self.start || p.key > self.end) {
+            return Err(MessageError::KeyOutOfRange);
+        }
+        if pairs.len() > 1 && response_size > self.max_size as usize {
+            return Err(MessageError::ResponseTooLarge { size: response_size, max: self.max_size });
+        }
+        Ok(())
     }
 }
 

@@ -111,6 +111,21 @@ fn state_request_and_response_by_hand() {
 }
 
 #[test]
+fn state_response_respects_the_request() {
+    let request = StateRequest { hash: [0; 32], start: [2; 31], end: [5; 31], max_size: 100 };
+    let pair = |k: u8, len: usize| KeyValue { key: [k; 31], value: vec![0; len] };
+    assert_eq!(request.check_response(&[pair(2, 1), pair(5, 1)], 66), Ok(()));
+    assert_eq!(request.check_response(&[pair(1, 1)], 33), Err(MessageError::KeyOutOfRange));
+    assert_eq!(request.check_response(&[pair(6, 1)], 33), Err(MessageError::KeyOutOfRange));
+    // One pair may exceed the maximum; two may not.
+    assert_eq!(request.check_response(&[pair(3, 500)], 533), Ok(()));
+    assert_eq!(
+        request.check_response(&[pair(3, 60), pair(4, 60)], 186),
+        Err(MessageError::ResponseTooLarge { size: 186, max: 100 })
+    );
+}
+
+#[test]
 fn boundary_nodes() {
     let nodes = [[1u8; 64], [2u8; 64]];
     let bytes = encode_boundary_nodes(&nodes);

@@ -111,7 +111,9 @@ pub enum StepKind {
 pub struct Step {
     pub kind: StepKind,
     pub block: Block,
-    /// The state of the parent the block was made on (for a `Parent` mutant, the true parent's).
+    /// The header hash of the parent the block was made on (a `Parent` mutant names another).
+    pub parent: HeaderHash,
+    /// The state of that parent.
     pub pre_state: ChainState,
     /// The posterior state, or the rule Orrery's import says the block broke.
     pub outcome: Result<ChainState, String>,
@@ -514,6 +516,7 @@ impl Generator {
                 self.queue.push_back(Step {
                     kind: StepKind::Mutant(kind),
                     block: mutant,
+                    parent: head.hash,
                     pre_state: head.state.clone(),
                     outcome,
                 });
@@ -545,6 +548,7 @@ impl Generator {
             self.queue.push_back(Step {
                 kind: StepKind::Fork,
                 block: sibling,
+                parent: head.hash,
                 pre_state: head.state.clone(),
                 outcome: Ok(sibling_post),
             });
@@ -553,6 +557,7 @@ impl Generator {
         self.queue.push_back(Step {
             kind: StepKind::Block,
             block,
+            parent: head.hash,
             pre_state: head.state.clone(),
             outcome: Ok(post),
         });

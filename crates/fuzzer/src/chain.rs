@@ -541,7 +541,7 @@ impl Generator {
                 .import(&head.state, &sibling)
                 .map_err(|error| GenerateError::OwnBlockRejected { slot: sibling_slot, error })?;
             self.counts.forks += 1;
-            self.count_block(&sibling, prior);
+            self.count_block(&sibling, prior, &sibling_claim);
             if self.rng.gen_bool(0.5) {
                 next = Node { hash: header_hash(&sibling.header), state: sibling_post.clone() };
             }
@@ -553,7 +553,7 @@ impl Generator {
                 outcome: Ok(sibling_post),
             });
         }
-        self.count_block(&block, prior);
+        self.count_block(&block, prior, &claim);
         self.queue.push_back(Step {
             kind: StepKind::Block,
             block,
@@ -570,7 +570,7 @@ impl Generator {
         Ok(())
     }
 
-    fn count_block(&mut self, block: &Block, prior: &State) {
+    fn count_block(&mut self, block: &Block, prior: &State, claim: &Claim) {
         let spec = &self.ctx.spec;
         self.counts.blocks += 1;
         self.counts.tickets += block.extrinsic.tickets.len() as u64;
@@ -578,9 +578,7 @@ impl Generator {
         self.counts.offenders += block.header.offenders_mark.len() as u64;
         self.counts.epochs +=
             u64::from(block.header.slot / spec.epoch_length > prior.timeslot / spec.epoch_length);
-        if matches!(prior.safrole.sealing_keys, TicketsOrKeys::Tickets(_))
-            && block.header.slot / spec.epoch_length == prior.timeslot / spec.epoch_length
-        {
+        if !claim.seal_input.starts_with(context::FALLBACK_SEAL) {
             self.counts.ticket_sealed += 1;
         }
     }

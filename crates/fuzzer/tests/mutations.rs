@@ -20,8 +20,8 @@ fn every_mutation_kind_is_rejected_by_import() {
     let mut generator = Generator::new(Arc::new(tiny_import_context()), config).unwrap();
     let mut rejected: BTreeMap<Mutation, usize> = BTreeMap::new();
     let mut blocks = 0;
-    while blocks < 16 || rejected.len() < Mutation::ALL.len() {
-        assert!(blocks < 40, "after {blocks} blocks, kinds seen: {rejected:?}");
+    while blocks < 30 || rejected.len() < Mutation::ALL.len() {
+        assert!(blocks < 60, "after {blocks} blocks, kinds seen: {rejected:?}");
         let step = generator.next_step().unwrap();
         match step.kind {
             StepKind::Mutant(kind) => {
@@ -44,5 +44,8 @@ fn every_mutation_kind_is_rejected_by_import() {
         }
     }
     let counts = generator.counts();
-    assert!(counts.tickets > 0 && counts.verdicts > 0 && counts.offenders > 0, "{counts:?}");
+    assert!(
+        counts.tickets > 0 && counts.ticket_sealed > 0 && counts.verdicts > 0 && counts.offenders > 0,
+        "{counts:?}"
+    );
 }

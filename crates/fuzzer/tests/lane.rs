@@ -158,3 +158,56 @@ fn steps_are_written_as_trace_steps_that_replay() {
     }
     assert!(valid > 0 && mutants > 0);
 }
+
+/// A target whose first imported state differs from Orrery's in one row (it answers that state's
+/// root, computed from its rows): the divergence is reported at step 1 with the row's key, from
+/// the target's `get_state`, and the step written as a trace step.
+#[test]
+fn a_divergence_names_the_differing_keys_and_writes_the_step() {
+    use orrery_import::formats::KeyValue;
+    use orrery_import::pairs_root;
+
+    let (_dir, stream) = target(|mut stream| {
+        let mut session = orrery_fuzz::target::Session::new(Arc::new(tiny_import_context()));
+        let mut altered: Option<Vec<KeyValue>> = None;
+        while let Ok(Some(frame)) = read_frame(&mut stream) {
+            let answer = match Message::decode(&ChainSpec::tiny(), &frame).unwrap() {
+                Message::PeerInfo(peer) => Message::PeerInfo(session.handshake(&peer).unwrap()),
+                request @ Message::ImportBlock(_) => {
+                    let hash = match &request {
+                        Message::ImportBlock(b) => orrery_import::header_hash(&b.header),
+                        _ => unreachable!(),
+                    };
+                    session.handle(request).unwrap();
+                    let Message::State(mut rows) = session.handle(Message::GetState(hash)).unwrap() else {
+                        panic!("no state")
+                    };
+                    rows[0].value.push(0x2a);
+                    let root = pairs_root(rows.iter().map(|kv| (&kv.key, kv.value.as_slice())));
+                    altered = Some(rows);
+                    Message::StateRoot(root)
+                }
+                Message::GetState(_) => Message::State(altered.clone().unwrap()),
+                request => session.handle(request).unwrap(),
+            };
+            if write_frame(&mut stream, &answer.encode()).is_err() {
+                return;
+            }
+        }
+    });
+    let out = tempfile::tempdir().unwrap();
+    let mut client = Client::new(stream, ChainSpec::tiny());
+    let options = RunOptions { steps: 5, out: Some(out.path().to_owned()), ..RunOptions::default() };
+    let report = run(&mut generator(Lane::Happy, 1), &mut client, &options, &mut |_| {}).unwrap();
+    assert_eq!(report.progress.steps, 1, "the run stops at the divergence");
+    let [d] = report.divergences.as_slice() else { panic!("{:?}", report.divergences) };
+    assert_eq!(d.step, 1);
+    assert_eq!(d.differing_keys.len(), 1, "{:?}", d.differing_keys);
+    // The first row is C(1), α: one octet longer in the target's state.
+    let (key, sizes) = d.differing_keys[0].split_once(": ").unwrap();
+    assert_eq!(key, format!("01{}", "00".repeat(30)));
+    let n: Vec<usize> = sizes.split(' ').filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(n.len(), 2, "{sizes}");
+    assert_eq!(n[0] + 1, n[1], "{sizes}");
+    assert!(d.trace.as_ref().unwrap().is_file());
+}

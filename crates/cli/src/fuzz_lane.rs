@@ -96,7 +96,7 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
     };
     let c = report.counts;
     outln!(
-        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders; run {}",
+        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages; run {}",
         report.progress.steps,
         report.target_name,
         report.progress.elapsed.as_secs_f64(),
@@ -110,6 +110,7 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
         c.ticket_sealed,
         c.verdicts,
         c.offenders,
+        c.preimages,
         hex(&report.digest[..8])
     );
     for d in &report.divergences {

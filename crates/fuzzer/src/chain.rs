@@ -12,8 +12,8 @@ use orrery_keys::ValidatorKeys;
 use orrery_state::{State, TicketsOrKeys};
 use orrery_stf::safrole::ticket_vrf_input;
 use orrery_types::{
-    Block, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, TicketEnvelope,
-    TimeSlot, Verdict,
+    Block, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, Preimage, ServiceId,
+    TicketEnvelope, TimeSlot, Verdict,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -73,6 +73,8 @@ pub struct Config {
     pub mutation_ratio: f64,
     /// The most mutants of one block.
     pub max_mutants: usize,
+    /// Chance that a block provides solicited preimages (while the genesis' last).
+    pub preimage_ratio: f64,
 }
 
 impl Config {
@@ -91,6 +93,7 @@ impl Config {
             contest_ratio,
             mutation_ratio,
             max_mutants: 5,
+            preimage_ratio: 0.1,
         }
     }
 }
@@ -172,6 +175,8 @@ pub struct Generator {
     ticket_owner: HashMap<Entropy, usize>,
     /// Validators that may still be made offenders: past `V/3` the chain would stall.
     offender_budget: usize,
+    /// The blobs the genesis solicits.
+    solicited: Vec<(ServiceId, Vec<u8>)>,
     digest: [u8; 32],
     counts: Counts,
 }
@@ -188,6 +193,7 @@ pub struct Counts {
     pub verdicts: u64,
     pub offenders: u64,
     pub epochs: u64,
+    pub preimages: u64,
 }
 
 impl std::fmt::Debug for Generator {
@@ -206,6 +212,7 @@ impl Generator {
         let by_bandersnatch = keys.iter().enumerate().map(|(i, k)| (k.bandersnatch_public(), i)).collect();
         let by_ed25519 = keys.iter().enumerate().map(|(i, k)| (k.ed25519_public(), i)).collect();
         let head = Node { hash: header_hash(&genesis.0), state: genesis.1.clone() };
+        let seed = config.seed;
         Ok(Self {
             offender_budget: usize::from(ctx.spec.validators_count) / 3,
             ctx,
@@ -221,6 +228,7 @@ impl Generator {
             tickets: HashMap::new(),
             contests: VecDeque::new(),
             ticket_owner: HashMap::new(),
+            solicited: crate::genesis::solicited_blobs(seed),
             digest: [0; 32],
             counts: Counts::default(),
         })
@@ -396,7 +404,8 @@ impl Generator {
         }
         let kind = match self.rng.gen_range(0..8) {
             0 if self.offender_budget >= 2 && punishable.len() >= 2 => Kind::Bad,
-            1 if self.offender_budget >= 1 && !punishable.is_empty() => Kind::Good,
+            // Not the last two of the budget: a bad verdict needs two.
+            1 if self.offender_budget >= 3 && !punishable.is_empty() => Kind::Good,
             _ => Kind::Wonky,
         };
         let valid: Vec<bool> = match kind {
@@ -448,6 +457,23 @@ impl Generator {
         disputes
     }
 
+    /// One to three of the genesis' solicited blobs that `prior` still waits for (`l[(h, z)] = []`).
+    fn preimages(&mut self, prior: &State) -> Vec<Preimage> {
+        let wanted: Vec<&(ServiceId, Vec<u8>)> = self
+            .solicited
+            .iter()
+            .filter(|(service, blob)| {
+                prior.accounts.get(service).and_then(|a| a.request(&blake2b_256(blob), blob.len() as u32))
+                    == Some(Ok(Vec::new()))
+            })
+            .collect();
+        let n = self.rng.gen_range(1..=3).min(wanted.len());
+        wanted
+            .choose_multiple(&mut self.rng, n)
+            .map(|(requester, blob)| Preimage { requester: *requester, blob: blob.clone() })
+            .collect()
+    }
+
     /// Orrery's import of `block` on `prior`, as a step's outcome.
     fn import(&self, prior: &ChainState, block: &Block) -> Result<ChainState, String> {
         import_block(&self.ctx, prior, block, &ImportOptions::default())
@@ -464,6 +490,9 @@ impl Generator {
         let mut pools = Pools { tickets: self.ticket_pool(prior, slot)?, ..Pools::default() };
         if self.rng.gen_bool(self.config.dispute_ratio) {
             pools.disputes = self.disputes(prior);
+        }
+        if self.rng.gen_bool(self.config.preimage_ratio) {
+            pools.preimages = self.preimages(prior);
         }
         let block = author_block(
             &spec,
@@ -575,6 +604,7 @@ impl Generator {
         self.counts.blocks += 1;
         self.counts.tickets += block.extrinsic.tickets.len() as u64;
         self.counts.verdicts += block.extrinsic.disputes.verdicts.len() as u64;
+        self.counts.preimages += block.extrinsic.preimages.len() as u64;
         self.counts.offenders += block.header.offenders_mark.len() as u64;
         self.counts.epochs +=
             u64::from(block.header.slot / spec.epoch_length > prior.timeslot / spec.epoch_length);

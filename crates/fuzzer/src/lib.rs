@@ -19,7 +19,10 @@
 //!   per contest and validator and cached, since they cost about a second each on tiny;
 //! - disputes (§10): a verdict on a made-up report by a supermajority of `κ`, mostly wonky, and
 //!   within a budget of `V/3` offenders (more would stall the chain) bad with two culprits or
-//!   good with a fault, so offenders are marked and nulled at the next epoch change;
+//!   good with a fault (on tiny, one bad verdict only), so offenders are marked and nulled at the
+//!   next epoch change;
+//! - preimages (§12.4): the dev genesis has two services that solicit 128 preimages each; a tenth
+//!   of the blocks provide one to three of those still wanted (the workload ends when all are);
 //! - forks: a valid sibling on the same parent at a later slot, the chain then continuing on
 //!   either;
 //! - mutants (mutations lane): up to five altered copies of a block sent before it, on its parent,

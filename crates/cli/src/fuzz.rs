@@ -46,7 +46,7 @@ pub fn target(node: &Node, socket: &Path) -> ExitCode {
 /// before it listens, for an instant.
 const CONNECT_GRACE: Duration = Duration::from_secs(2);
 
-fn connect(socket: &Path) -> Result<UnixStream, String> {
+pub(crate) fn connect(socket: &Path) -> Result<UnixStream, String> {
     let hint = || format!("is `orrery fuzz-target --socket {}` running?", socket.display());
     if std::fs::symlink_metadata(socket).is_err() {
         return Err(format!("no socket at {}: {}", socket.display(), hint()));

@@ -16,6 +16,7 @@ mod out;
 
 mod conformance;
 mod fuzz;
+mod fuzz_lane;
 mod import;
 mod key;
 mod service;
@@ -121,6 +122,31 @@ enum Command {
         #[arg(long, default_value = "/tmp/jam_target.sock")]
         socket: PathBuf,
     },
+    /// Fuzz a target: generate a seeded chain of a lane's workloads (valid blocks, forks,
+    /// disputes, ticket contests, mutants), check each block with Orrery's own import and compare
+    /// the target's answers. A difference is written as a trace step under --out. Exit status 2 on
+    /// a divergence, a finding (a mutant Orrery accepts) or a target that fails.
+    Fuzz {
+        #[command(flatten)]
+        node: Node,
+        /// The workloads: happy, mutations or safrole.
+        #[arg(long, default_value = "happy")]
+        lane: String,
+        /// Blocks to send (mutants and forks included).
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The target's socket.
+        #[arg(long, default_value = "/tmp/jam_target.sock")]
+        target: PathBuf,
+        /// Where trace steps of divergences (and findings) are written.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Seconds to wait for an answer before the target is reported as hung.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
     /// Drive a fuzzer-protocol target (ours or another's) with trace folders, timing each import,
     /// or with recorded example sessions (`--examples`), comparing each answer.
     FuzzClient {
@@ -157,6 +183,17 @@ fn main() -> ExitCode {
             },
         ),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
+        Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
+            &node,
+            &fuzz_lane::Request {
+                lane: &lane,
+                steps,
+                seed,
+                target: &target,
+                out,
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+            },
+        ),
         Command::FuzzClient { spec, socket, folders, examples, verbose } => match ChainSpec::by_name(&spec) {
             Some(spec) => fuzz::client(&spec, &socket, &folders, examples, verbose),
             None => {

@@ -1,0 +1,135 @@
+//! `orrery fuzz`: Orrery's conformance fuzzer. Generates a seeded chain of a lane's workloads
+//! (`orrery-fuzzer`), checks each block with Orrery's own import and sends it to a fuzz target,
+//! comparing the answers; prints a progress line every few seconds and a summary at the end.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use orrery_fuzz::client::Client;
+use orrery_fuzzer::{run, Config, DriveError, Generator, Lane, Progress, RunOptions};
+
+use crate::Node;
+
+/// What `orrery fuzz` was asked.
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub lane: &'a str,
+    pub steps: u64,
+    pub seed: u64,
+    pub target: &'a Path,
+    pub out: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
+    let Some(lane) = Lane::by_name(request.lane) else {
+        eprintln!("error: unknown lane {:?} (happy, mutations or safrole)", request.lane);
+        return ExitCode::FAILURE;
+    };
+    let stream = match crate::fuzz::connect(request.target) {
+        Ok(stream) => stream,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A target that hangs is reported, never waited on for ever.
+    let timeouts = stream
+        .set_read_timeout(Some(request.timeout))
+        .and_then(|()| stream.set_write_timeout(Some(request.timeout)));
+    if let Err(e) = timeouts {
+        eprintln!("error: setting the socket's timeouts: {e}");
+        return ExitCode::FAILURE;
+    }
+    let ctx = match node.context() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let spec = ctx.spec.clone();
+    let mut generator = match Generator::new(Arc::new(ctx), Config::lane(lane, request.seed)) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    outln!(
+        "fuzz: lane {} on {}, seed {}, {} steps, target {}",
+        lane.name(),
+        spec.name,
+        request.seed,
+        request.steps,
+        request.target.display()
+    );
+    let options = RunOptions { steps: request.steps, out: request.out.clone(), ..RunOptions::default() };
+    let mut client = Client::new(stream, spec);
+    let line = |p: &Progress| {
+        outln!(
+            "  {} steps, {:.1} blocks/s ({:.0}% generating, {:.0}% target), {} divergences, {} findings",
+            p.steps,
+            p.blocks_per_second(),
+            100.0 * p.generating.as_secs_f64() / p.elapsed.as_secs_f64().max(1e-9),
+            100.0 * p.target.as_secs_f64() / p.elapsed.as_secs_f64().max(1e-9),
+            p.divergences,
+            p.findings
+        )
+    };
+    let report = match run(&mut generator, &mut client, &options, &mut |p| line(p)) {
+        Ok(report) => report,
+        Err(e @ DriveError::Target { .. }) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = report.counts;
+    outln!(
+        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages; run {}",
+        report.progress.steps,
+        report.target_name,
+        report.progress.elapsed.as_secs_f64(),
+        report.progress.blocks_per_second(),
+        c.blocks,
+        c.forks,
+        c.mutants,
+        c.skipped_slots,
+        c.epochs,
+        c.tickets,
+        c.ticket_sealed,
+        c.verdicts,
+        c.offenders,
+        c.preimages,
+        hex(&report.digest[..8])
+    );
+    for d in &report.divergences {
+        outln!("DIVERGENCE at step {} ({:?}): expected {}, got {}", d.step, d.kind, d.expected, d.got);
+        for key in &d.differing_keys {
+            outln!("  {key}");
+        }
+        if let Some(path) = &d.trace {
+            outln!("  trace: {}", path.display());
+        }
+    }
+    for f in &report.findings {
+        let trace = f.trace.as_ref().map(|p| format!(", trace {}", p.display())).unwrap_or_default();
+        outln!("FINDING at step {}: Orrery's import accepts a {:?}{trace}", f.step, f.kind);
+    }
+    outln!("fuzz: {} divergences, {} findings", report.divergences.len(), report.findings.len());
+    if report.divergences.is_empty() && report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

@@ -1,0 +1,615 @@
+//! The chain generator: a seeded walk that authors block after block on a dev genesis, with the
+//! workloads of its lane, and the steps a fuzzer sends for them.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use orrery_author::{author_block, generate_tickets, posterior_safrole, AuthorError, Pools};
+use orrery_crypto::bandersnatch::vrf_output;
+use orrery_crypto::{blake2b_256, context};
+use orrery_import::{header_hash, import_block, ChainState, ImportContext, ImportOptions};
+use orrery_keys::ValidatorKeys;
+use orrery_state::{State, TicketsOrKeys};
+use orrery_stf::safrole::ticket_vrf_input;
+use orrery_types::{
+    Block, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, Preimage, ServiceId,
+    TicketEnvelope, TimeSlot, Verdict,
+};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::genesis::dev_genesis;
+use crate::mutate::{mutate, Mutation, Sealer};
+
+/// A workload mix, named after the JAM milestone-1 conformance lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Valid blocks only, no ticket contest: fallback-sealed blocks, skipped slots, forks and
+    /// disputes.
+    Happy,
+    /// The happy lane's chain with a contest in a quarter of the epochs, and mutants before a
+    /// tenth of the blocks.
+    Mutations,
+    /// Ticket contests every epoch (a random subset of validators in each), so ticket-sealed
+    /// and fallback-sealed epochs alternate; no mutants.
+    Safrole,
+}
+
+impl Lane {
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "happy" => Some(Lane::Happy),
+            "mutations" => Some(Lane::Mutations),
+            "safrole" => Some(Lane::Safrole),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Happy => "happy",
+            Lane::Mutations => "mutations",
+            Lane::Safrole => "safrole",
+        }
+    }
+}
+
+/// What the generator makes, and how often.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub lane: Lane,
+    pub seed: u64,
+    /// Chance that a slot gets no block.
+    pub skip_ratio: f64,
+    /// Chance that a block gets a sibling (a fork on its parent).
+    pub fork_ratio: f64,
+    /// Chance that a block carries a verdict.
+    pub dispute_ratio: f64,
+    /// Chance that an epoch has a ticket contest.
+    pub contest_ratio: f64,
+    /// Chance that a block is preceded by mutants of it.
+    pub mutation_ratio: f64,
+    /// The most mutants of one block.
+    pub max_mutants: usize,
+    /// Chance that a block provides solicited preimages (while the genesis' last).
+    pub preimage_ratio: f64,
+}
+
+impl Config {
+    pub fn lane(lane: Lane, seed: u64) -> Self {
+        let (contest_ratio, mutation_ratio) = match lane {
+            Lane::Happy => (0.0, 0.0),
+            Lane::Mutations => (0.25, 0.1),
+            Lane::Safrole => (1.0, 0.0),
+        };
+        Self {
+            lane,
+            seed,
+            skip_ratio: 0.1,
+            fork_ratio: 0.05,
+            dispute_ratio: 0.05,
+            contest_ratio,
+            mutation_ratio,
+            max_mutants: 5,
+            preimage_ratio: 0.1,
+        }
+    }
+}
+
+/// What a step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// The next block of the chain.
+    Block,
+    /// A valid sibling of the next block, on the same parent.
+    Fork,
+    /// The next block altered: it must be rejected.
+    Mutant(Mutation),
+}
+
+/// One block to import, with what Orrery's own import made of it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub kind: StepKind,
+    pub block: Block,
+    /// The header hash of the parent the block was made on (a `Parent` mutant names another).
+    pub parent: HeaderHash,
+    /// The state of that parent.
+    pub pre_state: ChainState,
+    /// The posterior state, or the rule Orrery's import says the block broke.
+    pub outcome: Result<ChainState, String>,
+}
+
+impl Step {
+    pub fn header_hash(&self) -> HeaderHash {
+        header_hash(&self.block.header)
+    }
+}
+
+/// Why the generator could not go on: each is a bug (in the generator or in Orrery), not a
+/// property of the target.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("authoring the block of slot {slot}: {error}")]
+    Author { slot: TimeSlot, error: AuthorError },
+    #[error("Orrery's import rejects the block it authored at slot {slot}: {error}")]
+    OwnBlockRejected { slot: TimeSlot, error: String },
+    #[error("no validator can seal any of the {0} slots after the head")]
+    NoAuthor(u32),
+    #[error("the dev genesis: {0}")]
+    Genesis(String),
+}
+
+/// A block on the chain: its hash and posterior state.
+#[derive(Debug, Clone)]
+struct Node {
+    hash: HeaderHash,
+    state: ChainState,
+}
+
+/// Who seals a slot, and with which VRF input.
+struct Claim {
+    author: usize,
+    seal_input: Vec<u8>,
+}
+
+/// The chain generator. Deterministic: the same spec, keys and config give the same steps.
+pub struct Generator {
+    ctx: Arc<ImportContext>,
+    keys: Vec<ValidatorKeys>,
+    by_bandersnatch: HashMap<[u8; 32], usize>,
+    by_ed25519: HashMap<[u8; 32], usize>,
+    config: Config,
+    rng: ChaCha8Rng,
+    genesis: (Header, ChainState),
+    head: Node,
+    parent: Option<Node>,
+    queue: VecDeque<Step>,
+    /// Ticket submissions per contest (`η'_2`, `γ'_Z`) and validator: ring proofs cost about a
+    /// second per validator on tiny, and forks and every block of a contest reuse them.
+    tickets: HashMap<(Entropy, [u8; 144]), Vec<TicketEnvelope>>,
+    contests: VecDeque<(Entropy, [u8; 144])>,
+    /// Which validator made a ticket id: who seals a ticket-sealed slot.
+    ticket_owner: HashMap<Entropy, usize>,
+    /// Validators that may still be made offenders: past `V/3` the chain would stall.
+    offender_budget: usize,
+    /// The blobs the genesis solicits.
+    solicited: Vec<(ServiceId, Vec<u8>)>,
+    digest: [u8; 32],
+    counts: Counts,
+}
+
+/// What has been generated so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub blocks: u64,
+    pub forks: u64,
+    pub mutants: u64,
+    pub skipped_slots: u64,
+    pub ticket_sealed: u64,
+    pub tickets: u64,
+    pub verdicts: u64,
+    pub offenders: u64,
+    pub epochs: u64,
+    pub preimages: u64,
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator").field("config", &self.config).field("counts", &self.counts).finish()
+    }
+}
+
+impl Generator {
+    /// A generator on the dev genesis of `ctx.spec` with the first `V` dev keys.
+    pub fn new(ctx: Arc<ImportContext>, config: Config) -> Result<Self, GenerateError> {
+        let v = u32::from(ctx.spec.validators_count);
+        let keys: Vec<ValidatorKeys> = (0..v).into_par_iter().map(ValidatorKeys::dev).collect();
+        let genesis = dev_genesis(&ctx.spec, &ctx.ring, &keys, config.seed)
+            .map_err(|e| GenerateError::Genesis(e.to_string()))?;
+        let by_bandersnatch = keys.iter().enumerate().map(|(i, k)| (k.bandersnatch_public(), i)).collect();
+        let by_ed25519 = keys.iter().enumerate().map(|(i, k)| (k.ed25519_public(), i)).collect();
+        let head = Node { hash: header_hash(&genesis.0), state: genesis.1.clone() };
+        let seed = config.seed;
+        Ok(Self {
+            offender_budget: usize::from(ctx.spec.validators_count) / 3,
+            ctx,
+            keys,
+            by_bandersnatch,
+            by_ed25519,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            config,
+            genesis,
+            head,
+            parent: None,
+            queue: VecDeque::new(),
+            tickets: HashMap::new(),
+            contests: VecDeque::new(),
+            ticket_owner: HashMap::new(),
+            solicited: crate::genesis::solicited_blobs(seed),
+            digest: [0; 32],
+            counts: Counts::default(),
+        })
+    }
+
+    /// The genesis header and state, for `Initialize`.
+    pub fn genesis(&self) -> (&Header, &ChainState) {
+        (&self.genesis.0, &self.genesis.1)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// A hash of every block generated so far, in order: two runs are the same iff it is.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    /// The next step.
+    pub fn next_step(&mut self) -> Result<Step, GenerateError> {
+        if self.queue.is_empty() {
+            self.advance()?;
+        }
+        let step = self.queue.pop_front().ok_or(GenerateError::NoAuthor(0))?;
+        self.digest = blake2b_256(&[self.digest.as_slice(), &step.header_hash()].concat());
+        Ok(step)
+    }
+
+    /// Who seals `slot` on `prior`, if one of our keys does.
+    fn claim(&self, prior: &State, slot: TimeSlot) -> Result<Option<Claim>, GenerateError> {
+        let spec = &self.ctx.spec;
+        let posterior = posterior_safrole(spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
+            .map_err(|error| GenerateError::Author { slot, error })?;
+        let phase = (slot % spec.epoch_length) as usize;
+        let entropy = &posterior.entropy.0[3];
+        Ok(match &posterior.safrole.sealing_keys {
+            TicketsOrKeys::Keys(keys) => {
+                keys.get(phase).and_then(|k| self.by_bandersnatch.get(k)).map(|&author| Claim {
+                    author,
+                    seal_input: [context::FALLBACK_SEAL, entropy.as_slice()].concat(),
+                })
+            }
+            TicketsOrKeys::Tickets(tickets) => tickets.get(phase).and_then(|t| {
+                self.ticket_owner
+                    .get(&t.id)
+                    .map(|&author| Claim { author, seal_input: ticket_vrf_input(entropy, t.attempt) })
+            }),
+        }
+        .filter(|c| {
+            posterior.active.get(c.author).map(|k| k.bandersnatch)
+                == Some(self.keys[c.author].bandersnatch_public())
+        }))
+    }
+
+    /// The first slot after `after` that the lane does not skip and one of our keys seals.
+    fn next_slot(&mut self, prior: &State, after: TimeSlot) -> Result<(TimeSlot, Claim), GenerateError> {
+        let limit = 4 * self.ctx.spec.epoch_length;
+        for slot in after + 1..=after + limit {
+            if self.rng.gen_bool(self.config.skip_ratio) {
+                self.counts.skipped_slots += 1;
+                continue;
+            }
+            if let Some(claim) = self.claim(prior, slot)? {
+                return Ok((slot, claim));
+            }
+            self.counts.skipped_slots += 1;
+        }
+        Err(GenerateError::NoAuthor(limit))
+    }
+
+    /// The ticket pool for a block at `slot` on `prior`: the contest's submissions, made once.
+    fn ticket_pool(&mut self, prior: &State, slot: TimeSlot) -> Result<Vec<TicketEnvelope>, GenerateError> {
+        let spec = &self.ctx.spec;
+        if self.config.contest_ratio <= 0.0 || slot % spec.epoch_length >= spec.ticket_submission_end {
+            return Ok(Vec::new());
+        }
+        let posterior = posterior_safrole(spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
+            .map_err(|error| GenerateError::Author { slot, error })?;
+        let contest = (posterior.entropy.0[2], posterior.safrole.ring_root);
+        if let Some(pool) = self.tickets.get(&contest) {
+            return Ok(pool.clone());
+        }
+        // A contest's entrants: none, some or all validators, so that the accumulator is
+        // sometimes filled (ticket-sealed epochs) and sometimes not (fallback).
+        let mut entrants: Vec<usize> = Vec::new();
+        if self.rng.gen_bool(self.config.contest_ratio) {
+            let v = self.keys.len();
+            let n = match self.rng.gen_range(0..4) {
+                0 => self.rng.gen_range(0..=v),
+                _ => v,
+            };
+            entrants = rand::seq::index::sample(&mut self.rng, v, n).into_vec();
+            entrants.sort_unstable();
+        }
+        let (ctx, keys) = (&self.ctx, &self.keys);
+        let made: Result<Vec<Vec<TicketEnvelope>>, AuthorError> = entrants
+            .par_iter()
+            .map(|&i| generate_tickets(&ctx.spec, &ctx.ring, prior, slot, &keys[i]))
+            .collect();
+        let made = made.map_err(|error| GenerateError::Author { slot, error })?;
+        let mut pool = Vec::new();
+        for (&i, tickets) in entrants.iter().zip(made) {
+            for t in &tickets {
+                if let Ok(id) = vrf_output(&t.signature) {
+                    self.ticket_owner.insert(id, i);
+                }
+            }
+            pool.extend(tickets);
+        }
+        self.tickets.insert(contest, pool.clone());
+        self.contests.push_back(contest);
+        // Forks stay within an epoch or two: older contests are not needed again.
+        while self.contests.len() > 4 {
+            if let Some(old) = self.contests.pop_front() {
+                self.tickets.remove(&old);
+            }
+        }
+        if self.ticket_owner.len() > 64 * spec.epoch_length as usize {
+            let keep: std::collections::HashSet<Entropy> = self
+                .tickets
+                .values()
+                .flatten()
+                .filter_map(|t| vrf_output(&t.signature).ok())
+                .chain(match &prior.safrole.sealing_keys {
+                    TicketsOrKeys::Tickets(t) => t.iter().map(|t| t.id).collect(),
+                    TicketsOrKeys::Keys(_) => Vec::new(),
+                })
+                .chain(prior.safrole.ticket_accumulator.iter().map(|t| t.id))
+                .collect();
+            self.ticket_owner.retain(|id, _| keep.contains(id));
+        }
+        Ok(pool)
+    }
+
+    /// A verdict on a made-up report by a supermajority of `κ` (our keys), now and then with
+    /// culprits or a fault, or nothing if too few of `κ` are ours.
+    fn disputes(&mut self, prior: &State) -> DisputesExtrinsic {
+        let spec = &self.ctx.spec;
+        let supermajority = spec.super_majority();
+        let v = usize::from(spec.validators_count);
+        let judges: Vec<(u16, usize)> = prior
+            .active_validators
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| self.by_ed25519.get(&k.ed25519).map(|&key| (i as u16, key)))
+            .collect();
+        if judges.len() < supermajority {
+            return DisputesExtrinsic::default();
+        }
+        let target: [u8; 32] = self.rng.gen();
+        let mut voters: Vec<(u16, usize)> =
+            judges.choose_multiple(&mut self.rng, supermajority).copied().collect();
+        voters.sort_unstable();
+        // Validators that may become offenders: known (κ or λ), ours, not yet offenders.
+        let mut punishable: Vec<usize> = prior
+            .active_validators
+            .iter()
+            .chain(prior.previous_validators.iter())
+            .filter(|k| !prior.disputes.offenders.contains(&k.ed25519))
+            .filter_map(|k| self.by_ed25519.get(&k.ed25519).copied())
+            .collect();
+        punishable.sort_unstable();
+        punishable.dedup();
+        enum Kind {
+            Wonky,
+            Bad,
+            Good,
+        }
+        let kind = match self.rng.gen_range(0..8) {
+            0 if self.offender_budget >= 2 && punishable.len() >= 2 => Kind::Bad,
+            // Not the last two of the budget: a bad verdict needs two.
+            1 if self.offender_budget >= 3 && !punishable.is_empty() => Kind::Good,
+            _ => Kind::Wonky,
+        };
+        let valid: Vec<bool> = match kind {
+            Kind::Bad => vec![false; supermajority],
+            Kind::Good => vec![true; supermajority],
+            Kind::Wonky => {
+                let mut votes = vec![false; supermajority];
+                for i in rand::seq::index::sample(&mut self.rng, supermajority, v / 3) {
+                    votes[i] = true;
+                }
+                votes
+            }
+        };
+        let judgment = |vote: bool| [if vote { context::VALID } else { context::INVALID }, &target].concat();
+        let votes = voters
+            .iter()
+            .zip(valid)
+            .map(|(&(index, key), vote)| Judgement {
+                vote,
+                index,
+                signature: self.keys[key].ed25519_sign(&judgment(vote)),
+            })
+            .collect();
+        let verdict = Verdict { target, age: prior.timeslot / spec.epoch_length, votes };
+        let mut disputes = DisputesExtrinsic { verdicts: vec![verdict], ..Default::default() };
+        match kind {
+            Kind::Bad => {
+                for &i in punishable.choose_multiple(&mut self.rng, 2) {
+                    let k = &self.keys[i];
+                    disputes.culprits.push(Culprit {
+                        target,
+                        key: k.ed25519_public(),
+                        signature: k.ed25519_sign(&[context::GUARANTEE, &target].concat()),
+                    });
+                }
+                disputes.culprits.sort_by_key(|c| c.key);
+            }
+            Kind::Good => {
+                let k = &self.keys[*punishable.choose(&mut self.rng).unwrap_or(&0)];
+                disputes.faults.push(Fault {
+                    target,
+                    vote: false,
+                    key: k.ed25519_public(),
+                    signature: k.ed25519_sign(&judgment(false)),
+                });
+            }
+            Kind::Wonky => {}
+        }
+        disputes
+    }
+
+    /// One to three of the genesis' solicited blobs that `prior` still waits for (`l[(h, z)] = []`).
+    fn preimages(&mut self, prior: &State) -> Vec<Preimage> {
+        let wanted: Vec<&(ServiceId, Vec<u8>)> = self
+            .solicited
+            .iter()
+            .filter(|(service, blob)| {
+                prior.accounts.get(service).and_then(|a| a.request(&blake2b_256(blob), blob.len() as u32))
+                    == Some(Ok(Vec::new()))
+            })
+            .collect();
+        let n = self.rng.gen_range(1..=3).min(wanted.len());
+        wanted
+            .choose_multiple(&mut self.rng, n)
+            .map(|(requester, blob)| Preimage { requester: *requester, blob: blob.clone() })
+            .collect()
+    }
+
+    /// Orrery's import of `block` on `prior`, as a step's outcome.
+    fn import(&self, prior: &ChainState, block: &Block) -> Result<ChainState, String> {
+        import_block(&self.ctx, prior, block, &ImportOptions::default())
+            .map(|imported| imported.state)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Authors the next block (and its sibling or mutants) and queues their steps.
+    fn advance(&mut self) -> Result<(), GenerateError> {
+        let spec = self.ctx.spec.clone();
+        let head = self.head.clone();
+        let prior = head.state.state();
+        let (slot, claim) = self.next_slot(prior, prior.timeslot)?;
+        let mut pools = Pools { tickets: self.ticket_pool(prior, slot)?, ..Pools::default() };
+        if self.rng.gen_bool(self.config.dispute_ratio) {
+            pools.disputes = self.disputes(prior);
+        }
+        if self.rng.gen_bool(self.config.preimage_ratio) {
+            pools.preimages = self.preimages(prior);
+        }
+        let block = author_block(
+            &spec,
+            &self.ctx.ring,
+            &head.state,
+            head.hash,
+            slot,
+            &self.keys[claim.author],
+            &pools,
+        )
+        .map_err(|error| GenerateError::Author { slot, error })?;
+        let post = self
+            .import(&head.state, &block)
+            .map_err(|error| GenerateError::OwnBlockRejected { slot, error })?;
+
+        // Mutants first, all on the head, then the sibling, then the block.
+        if self.config.mutation_ratio > 0.0 && self.rng.gen_bool(self.config.mutation_ratio) {
+            let n = self.rng.gen_range(1..=self.config.max_mutants.max(1));
+            let mut kinds = Mutation::ALL.to_vec();
+            kinds.shuffle(&mut self.rng);
+            let other = (claim.author + self.rng.gen_range(1..self.keys.len())) % self.keys.len();
+            let sealer = Sealer {
+                spec: &spec,
+                keys: &self.keys[claim.author],
+                other: &self.keys[other],
+                seal_input: &claim.seal_input,
+                parent_slot: prior.timeslot,
+                grandparent: self.parent.as_ref().map(|p| p.hash),
+            };
+            let mut mutants = Vec::new();
+            for kind in kinds {
+                if mutants.len() == n {
+                    break;
+                }
+                if let Some(m) = mutate(kind, &block, &mut self.rng, &sealer) {
+                    mutants.push((kind, m));
+                }
+            }
+            for (kind, mutant) in mutants {
+                // The state the mutant names as its parent's, if the chain has it.
+                let outcome = if mutant.header.parent == head.hash {
+                    self.import(&head.state, &mutant)
+                } else {
+                    match &self.parent {
+                        Some(p) if p.hash == mutant.header.parent => self.import(&p.state, &mutant),
+                        _ => Err("unknown parent".into()),
+                    }
+                };
+                self.counts.mutants += 1;
+                self.queue.push_back(Step {
+                    kind: StepKind::Mutant(kind),
+                    block: mutant,
+                    parent: head.hash,
+                    pre_state: head.state.clone(),
+                    outcome,
+                });
+            }
+        }
+
+        let mut next = Node { hash: header_hash(&block.header), state: post.clone() };
+        if self.rng.gen_bool(self.config.fork_ratio) {
+            let (sibling_slot, sibling_claim) = self.next_slot(prior, slot)?;
+            let pools = Pools { tickets: self.ticket_pool(prior, sibling_slot)?, ..Pools::default() };
+            let sibling = author_block(
+                &spec,
+                &self.ctx.ring,
+                &head.state,
+                head.hash,
+                sibling_slot,
+                &self.keys[sibling_claim.author],
+                &pools,
+            )
+            .map_err(|error| GenerateError::Author { slot: sibling_slot, error })?;
+            let sibling_post = self
+                .import(&head.state, &sibling)
+                .map_err(|error| GenerateError::OwnBlockRejected { slot: sibling_slot, error })?;
+            self.counts.forks += 1;
+            self.count_block(&sibling, prior, &sibling_claim);
+            if self.rng.gen_bool(0.5) {
+                next = Node { hash: header_hash(&sibling.header), state: sibling_post.clone() };
+            }
+            self.queue.push_back(Step {
+                kind: StepKind::Fork,
+                block: sibling,
+                parent: head.hash,
+                pre_state: head.state.clone(),
+                outcome: Ok(sibling_post),
+            });
+        }
+        self.count_block(&block, prior, &claim);
+        self.queue.push_back(Step {
+            kind: StepKind::Block,
+            block,
+            parent: head.hash,
+            pre_state: head.state.clone(),
+            outcome: Ok(post),
+        });
+        let offenders_before = prior.disputes.offenders.len();
+        let offenders_after = next.state.state().disputes.offenders.len();
+        self.offender_budget =
+            self.offender_budget.saturating_sub(offenders_after.saturating_sub(offenders_before));
+        self.parent = Some(head);
+        self.head = next;
+        Ok(())
+    }
+
+    fn count_block(&mut self, block: &Block, prior: &State, claim: &Claim) {
+        let spec = &self.ctx.spec;
+        self.counts.blocks += 1;
+        self.counts.tickets += block.extrinsic.tickets.len() as u64;
+        self.counts.verdicts += block.extrinsic.disputes.verdicts.len() as u64;
+        self.counts.preimages += block.extrinsic.preimages.len() as u64;
+        self.counts.offenders += block.header.offenders_mark.len() as u64;
+        self.counts.epochs +=
+            u64::from(block.header.slot / spec.epoch_length > prior.timeslot / spec.epoch_length);
+        if !claim.seal_input.starts_with(context::FALLBACK_SEAL) {
+            self.counts.ticket_sealed += 1;
+        }
+    }
+}

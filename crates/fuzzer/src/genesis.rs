@@ -1,0 +1,123 @@
+//! A dev genesis built from nothing but the chain spec and a seed: every component of σ empty or
+//! zero at the spec's sizes (GP 0.7.2 §4.2), no services, slot 0, the entropy buffer drawn from
+//! the seed, and the first `V` JIP-5 dev keys as every validator set (via
+//! `orrery_author::genesis::with_validators`), and [`PREIMAGE_SERVICES`] services that solicit
+//! [`SOLICITED`] preimages each (requests `l[(H(p), |p|)] = []`, GP 0.7.2 §9.2), the blobs drawn
+//! from the seed ([`solicited_blobs`]), for the preimages workload. The genesis header is all zeros: only its hash
+//! matters, as the first block's parent and the key of `Initialize`'s state.
+
+use orrery_author::genesis::{with_validators, GenesisError};
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_import::ChainState;
+use orrery_keys::ValidatorKeys;
+use orrery_state::{
+    AccumulatedQueue, AuthPools, AuthQueues, AvailabilityAssignments, CoresStatistics, DisputesRecords,
+    EntropyBuffer, Privileges, ReadyQueue, RecentBlocks, SafroleState, State, Statistics, TicketsOrKeys,
+    ValidatorData, ValidatorsData, ValidatorsStatistics,
+};
+use orrery_state::{ServiceAccount, ServiceInfo};
+use orrery_types::{ChainSpec, Header, ServiceId};
+
+/// The services of the dev genesis that solicit preimages: ids 1000 on.
+pub const PREIMAGE_SERVICES: u32 = 2;
+/// Preimages each of them solicits.
+pub const SOLICITED: u32 = 128;
+
+/// The blobs the dev genesis of `seed` solicits, with their services: 1 to 256 octets each.
+pub fn solicited_blobs(seed: u64) -> Vec<(ServiceId, Vec<u8>)> {
+    let mut out = Vec::new();
+    for service in 1000..1000 + PREIMAGE_SERVICES {
+        for j in 0..SOLICITED {
+            let mut input = b"orrery-fuzzer-preimage".to_vec();
+            input.extend_from_slice(&seed.to_le_bytes());
+            input.extend_from_slice(&service.to_le_bytes());
+            input.extend_from_slice(&j.to_le_bytes());
+            let block = orrery_crypto::blake2b_256(&input);
+            let len = 1 + usize::from(block[0]);
+            out.push((service, block.iter().copied().cycle().take(len).collect()));
+        }
+    }
+    out
+}
+
+/// A state for `spec` with nothing in it: the base the validators are put into.
+pub fn empty_state(spec: &ChainSpec, entropy: [[u8; 32]; 4]) -> State {
+    let cores = usize::from(spec.cores_count);
+    let validators = usize::from(spec.validators_count);
+    let epoch = spec.epoch_length as usize;
+    let nobody = ValidatorsData(vec![ValidatorData::NULL; validators]);
+    State {
+        auth_pools: AuthPools(vec![Vec::new(); cores]),
+        auth_queues: AuthQueues(vec![[[0; 32]; orrery_types::constants::AUTH_QUEUE_SIZE]; cores]),
+        recent_blocks: RecentBlocks::default(),
+        safrole: SafroleState {
+            pending_validators: nobody.clone(),
+            ring_root: [0; 144],
+            sealing_keys: TicketsOrKeys::Keys(vec![[0; 32]; epoch]),
+            ticket_accumulator: Vec::new(),
+        },
+        disputes: DisputesRecords::default(),
+        entropy: EntropyBuffer(entropy),
+        staging_validators: nobody.clone(),
+        active_validators: nobody.clone(),
+        previous_validators: nobody,
+        pending_reports: AvailabilityAssignments::empty(cores),
+        timeslot: 0,
+        privileges: Privileges {
+            bless: 0,
+            assign: vec![0; cores],
+            designate: 0,
+            register: 0,
+            always_acc: Default::default(),
+        },
+        statistics: Statistics {
+            vals_curr: ValidatorsStatistics(vec![Default::default(); validators]),
+            vals_last: ValidatorsStatistics(vec![Default::default(); validators]),
+            cores: CoresStatistics(vec![Default::default(); cores]),
+            services: Default::default(),
+        },
+        ready_queue: ReadyQueue(vec![Vec::new(); epoch]),
+        accumulated: AccumulatedQueue(vec![Vec::new(); epoch]),
+        accumulation_outputs: Vec::new(),
+        accounts: Default::default(),
+    }
+}
+
+/// The dev genesis: its header (zeros) and state, the validators being
+/// `keys` (in index order, `V` of them).
+pub fn dev_genesis(
+    spec: &ChainSpec,
+    ring: &RingContext,
+    keys: &[ValidatorKeys],
+    seed: u64,
+) -> Result<(Header, ChainState), GenesisError> {
+    let mut entropy = [[0u8; 32]; 4];
+    for (i, e) in entropy.iter_mut().enumerate() {
+        let mut input = b"orrery-fuzzer-genesis".to_vec();
+        input.extend_from_slice(&seed.to_le_bytes());
+        input.push(i as u8);
+        *e = orrery_crypto::blake2b_256(&input);
+    }
+    let mut base = empty_state(spec, entropy);
+    for (service, blob) in solicited_blobs(seed) {
+        let account = base.accounts.entry(service).or_insert_with(|| {
+            ServiceAccount::new(ServiceInfo { balance: 1 << 40, ..ServiceInfo::default() })
+        });
+        account.set_request(&orrery_crypto::blake2b_256(&blob), blob.len() as u32, &[]);
+    }
+    let state = with_validators(spec, ring, base, keys)?;
+    let chain = ChainState::from_state(state);
+    let header = Header {
+        parent: [0; 32],
+        parent_state_root: [0; 32],
+        extrinsic_hash: [0; 32],
+        slot: 0,
+        epoch_mark: None,
+        tickets_mark: None,
+        author_index: 0,
+        entropy_source: [0; 96],
+        offenders_mark: Vec::new(),
+        seal: [0; 96],
+    };
+    Ok((header, chain))
+}

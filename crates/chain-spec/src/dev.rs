@@ -2,8 +2,10 @@
 //! `jam-bootstrap-service`) with the given validators' keys in every validator set and in the
 //! header's epoch marker, service 0 given every privilege (GP 0.7.2 §9.4 χ: manager, every
 //! core's assigner, delegator, registrar), and an authorizer's code stored as a preimage of
-//! service 0 with its hash `H(code hash ⌢ [])` (empty configuration, GP 0.7.2 §14.3) filling
-//! every core's pool and queue (GP 0.7.2 §8).
+//! service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` = [`DEV_AUTHORIZER_CONFIG`],
+//! filling every core's pool and queue (GP 0.7.2 §8). Orrery's `guests/authorizer.jam` accepts a
+//! package whose token equals its configuration and is not empty, so a dev chain's packages carry
+//! [`DEV_AUTHORIZER_CONFIG`] as both.
 //!
 //! Not here: a manager service of Orrery's own (the bootstrap service stands in for it), and the
 //! full spec (the base genesis is tiny's; `full` needs one built for 341 cores and 1023
@@ -18,6 +20,10 @@ use orrery_state::State;
 use orrery_types::{ChainSpec, EpochMarkValidatorKeys, Header, ServiceId};
 
 use crate::{ChainSpecError, JamChainSpec};
+
+/// The authorizer configuration (and so the token) of the dev chain's pools: any non-empty value
+/// would do for Orrery's authorizer guest; this one names what it is for.
+pub const DEV_AUTHORIZER_CONFIG: &[u8] = b"orrery-dev";
 
 /// The service the dev chain privileges: the base genesis' bootstrap service.
 pub const BOOTSTRAP_SERVICE: ServiceId = 0;
@@ -75,7 +81,7 @@ pub fn dev_spec(
         bootstrap.info.items += 2;
         bootstrap.info.bytes += 81 + u64::from(length);
     }
-    let authorized = authorizer_hash(&code_hash, &[]);
+    let authorized = authorizer_hash(&code_hash, DEV_AUTHORIZER_CONFIG);
     for pool in &mut state.auth_pools.0 {
         *pool = vec![authorized];
     }

@@ -2,7 +2,7 @@
 //! the field; the dev genesis authored on by the six dev validators and every block imported.
 
 use orrery_author::{author_block, slot_author, Pools};
-use orrery_chain_spec::dev::{authorizer_hash, dev_spec, BOOTSTRAP_SERVICE};
+use orrery_chain_spec::dev::{authorizer_hash, dev_spec, BOOTSTRAP_SERVICE, DEV_AUTHORIZER_CONFIG};
 use orrery_chain_spec::{params, Bootnode, ChainSpecError, JamChainSpec};
 use orrery_crypto::blake2b_256;
 use orrery_import::{import_block, ImportOptions};
@@ -64,7 +64,7 @@ fn the_dev_genesis_has_the_dev_services() {
     assert_eq!(bootstrap.preimage(&code_hash), Some(AUTHORIZER));
     assert_eq!(bootstrap.request(&code_hash, AUTHORIZER.len() as u32), Some(Ok(vec![0])));
     assert!(bootstrap.code_blob().is_some_and(|c| c.windows(21).any(|w| w == b"jam-bootstrap-service")));
-    let authorized = authorizer_hash(&code_hash, &[]);
+    let authorized = authorizer_hash(&code_hash, DEV_AUTHORIZER_CONFIG);
     assert!(state.auth_pools.0.iter().all(|pool| pool == &vec![authorized]));
     assert!(state.auth_queues.0.iter().all(|queue| queue.iter().all(|h| *h == authorized)));
     let p = &state.privileges;
@@ -181,4 +181,38 @@ fn the_vectors_genesis_passes_the_genesis_checks() {
         JamChainSpec::new(name.into(), Vec::new(), ChainSpec::tiny(), trace.header, state)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+}
+
+#[test]
+fn the_dev_genesis_authorizes_a_package_by_the_null_authorizer() {
+    use orrery_invocation::is_authorized;
+    use orrery_types::{RefineContext, WorkExecResult, WorkPackage};
+    let spec = dev();
+    let state = spec.genesis_state.state();
+    let package = WorkPackage {
+        auth_code_host: BOOTSTRAP_SERVICE,
+        auth_code_hash: blake2b_256(AUTHORIZER),
+        context: RefineContext {
+            anchor: [0; 32],
+            state_root: [0; 32],
+            beefy_root: [0; 32],
+            lookup_anchor: [0; 32],
+            lookup_anchor_slot: 1,
+            prerequisites: Vec::new(),
+        },
+        authorization: DEV_AUTHORIZER_CONFIG.to_vec(),
+        authorizer_config: DEV_AUTHORIZER_CONFIG.to_vec(),
+        items: Vec::new(),
+    };
+    // The code is found in service 0's preimages; the token matches the configuration, whose
+    // authorizer hash with the code's is what every pool holds. The guest's trace is "authorized" ⌢ E2(core).
+    let out = is_authorized(&spec.spec, &package, 1, &state.accounts, None);
+    let logs: Vec<String> =
+        out.logs.iter().map(|l| String::from_utf8_lossy(&l.message).into_owned()).collect();
+    assert_eq!(out.result, WorkExecResult::Ok(b"authorized\x01\x00".to_vec()), "{logs:?}");
+    let mut refused = package;
+    refused.authorization = b"x".to_vec();
+    let pooled = authorizer_hash(&refused.auth_code_hash, &refused.authorizer_config);
+    assert_eq!(state.auth_pools.0[1], vec![pooled]);
+    assert_eq!(is_authorized(&spec.spec, &refused, 1, &state.accounts, None).result, WorkExecResult::Panic);
 }

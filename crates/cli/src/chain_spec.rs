@@ -1,7 +1,7 @@
 //! `orrery chain-spec`: JIP-4 chain spec files. `dev` writes the dev chain's (orrery-chain-spec's
 //! `dev`): the vectors' tiny genesis with the JIP-5 dev validators' keys, its bootstrap service
-//! privileged, and Orrery's null authorizer (`guests/authorizer.jam`, built into the binary) in
-//! every core's pool and queue.
+//! privileged, and Orrery's authorizer (`guests/authorizer.jam`, built into the binary; token =
+//! configuration = `orrery-dev`) in every core's pool and queue.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

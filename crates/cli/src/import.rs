@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orrery_chain_spec::JamChainSpec;
 use orrery_codec::decode_exact;
+use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::formats::{BlockFile, Genesis, RawState, TraceStep};
-use orrery_import::{header_hash, ChainState};
+use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_store::{hex, Chain, Redb, Start, StoreError};
 use orrery_types::{ChainSpec, HeaderHash};
 
@@ -19,6 +21,8 @@ use crate::Node;
 #[derive(Debug)]
 pub struct Request<'a> {
     pub genesis: Option<&'a Path>,
+    /// A JIP-4 chain spec: the start and the parameters.
+    pub chain: Option<&'a Path>,
     pub db: Option<&'a Path>,
     pub finality_depth: u32,
     pub blocks: &'a [PathBuf],
@@ -127,14 +131,26 @@ fn summary(times: &[Duration]) -> String {
 /// Imports; `Ok(false)` when a trace step's outcome differed from the trace's.
 fn import(node: &Node, request: &Request<'_>) -> Result<bool, String> {
     let files = block_files(request.blocks)?;
-    if request.genesis.is_none() && request.db.is_none() {
-        return Err("nothing to start from: give --genesis FILE, or --db DIR holding a chain".into());
+    if request.genesis.is_none() && request.chain.is_none() && request.db.is_none() {
+        return Err(
+            "nothing to start from: give --genesis FILE, --chain FILE, or --db DIR holding a chain".into()
+        );
     }
-    let ctx = Arc::new(node.context()?);
+    let chain_spec = request.chain.map(JamChainSpec::read).transpose()?;
+    let ctx = match &chain_spec {
+        Some(chain) => {
+            let ring = RingContext::from_srs_file(&node.srs, usize::from(chain.spec.validators_count))
+                .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
+            ImportContext::new(chain.spec.clone(), Arc::new(ring))
+        }
+        None => node.context()?,
+    };
+    let ctx = Arc::new(ctx);
     let spec = ctx.spec.clone();
-    let start = match request.genesis {
-        Some(path) => Some(start_of(&spec, path, files.first().map(PathBuf::as_path))?),
-        None => None,
+    let start = match (request.genesis, chain_spec) {
+        (Some(path), _) => Some(start_of(&spec, path, files.first().map(PathBuf::as_path))?),
+        (None, Some(chain)) => Some(Start::genesis(chain.genesis_header, chain.genesis_state)),
+        (None, None) => None,
     };
     let backend = match request.db {
         Some(dir) => Redb::open(dir).map_err(|e| format!("the database in {}: {e}", dir.display()))?,

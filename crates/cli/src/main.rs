@@ -14,6 +14,7 @@ use orrery_types::ChainSpec;
 #[macro_use]
 mod out;
 
+mod chain_spec;
 mod conformance;
 mod fuzz;
 mod fuzz_lane;
@@ -102,6 +103,10 @@ enum Command {
         /// chain (then, if given, it must be the chain's start).
         #[arg(long, value_name = "FILE")]
         genesis: Option<PathBuf>,
+        /// The chain's start as a JIP-4 chain spec file (its genesis header and state; its
+        /// parameters stand in for --spec).
+        #[arg(long, value_name = "FILE", conflicts_with = "genesis")]
+        chain: Option<PathBuf>,
         /// Keep blocks and states in this database folder (created if missing), and continue from
         /// the chain already in it.
         #[arg(long, value_name = "DIR")]
@@ -114,6 +119,9 @@ enum Command {
         #[arg(value_name = "BLOCK")]
         blocks: Vec<PathBuf>,
     },
+    /// Chain spec files (JIP-4): write the dev chain's.
+    #[command(subcommand)]
+    ChainSpec(chain_spec::ChainSpecCommand),
     /// Serve the JAM conformance fuzzer protocol v1 on a Unix socket.
     FuzzTarget {
         #[command(flatten)]
@@ -173,15 +181,17 @@ fn main() -> ExitCode {
         Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
         Command::Key(command) => key::run(command),
         Command::Service(command) => service::run(command),
-        Command::Import { node, genesis, db, finality_depth, blocks } => import::run(
+        Command::Import { node, genesis, chain, db, finality_depth, blocks } => import::run(
             &node,
             &import::Request {
                 genesis: genesis.as_deref(),
+                chain: chain.as_deref(),
                 db: db.as_deref(),
                 finality_depth,
                 blocks: &blocks,
             },
         ),
+        Command::ChainSpec(command) => chain_spec::run(command),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
             &node,

@@ -168,6 +168,32 @@ pub fn peer_name(ed25519_public: &[u8; 32]) -> String {
     name
 }
 
+/// The Ed25519 key a peer name names: the inverse of [`peer_name`], `None` when `name` is not one
+/// (not 53 characters, not `e` first, a character outside the alphabet, or a last digit with more
+/// than the one bit a 256-bit key leaves it).
+pub fn peer_key(name: &str) -> Option<[u8; 32]> {
+    let digits = name.strip_prefix('e')?.as_bytes();
+    if digits.len() != 52 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, c) in digits.iter().enumerate() {
+        let digit = PEER_NAME_ALPHABET.iter().position(|a| a == c)? as u16;
+        // 52 digits carry 260 bits; the key has 256, so the last digit may only be 0 or 1.
+        if i == 51 && digit > 1 {
+            return None;
+        }
+        let bit = 5 * i;
+        let (byte, shift) = (bit / 8, bit % 8);
+        let spread = digit << shift;
+        key[byte] |= spread as u8;
+        if let Some(next) = key.get_mut(byte + 1) {
+            *next |= (spread >> 8) as u8;
+        }
+    }
+    Some(key)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -275,6 +301,24 @@ mod tests {
 
     /// Hand-worked: 1 as a little-endian integer is digit `b` then 51 `a`s; all-ones bytes are
     /// 51 digits 31 (`7`) then the one bit left (`b`).
+    #[test]
+    fn peer_key_inverts_peer_name_and_refuses_non_names() {
+        for seed in 0..6 {
+            let key = ValidatorKeys::dev(seed).ed25519_public();
+            assert_eq!(peer_key(&peer_name(&key)), Some(key));
+        }
+        // JAMNP-S's example name of dev key 0 (see VECTORS).
+        let name = "eecgwpgwq3noky4ijm4jmvjtmuzv44qvigciusxakq5epnrfj2utb";
+        assert_eq!(
+            peer_key(name),
+            Some(h32("4418fb8c85bb3985394a8c2756d3643457ce614546202a2f50b093d762499ace"))
+        );
+        assert_eq!(peer_key(&name[..52]), None, "52 characters");
+        assert_eq!(peer_key(&format!("f{}", &name[1..])), None, "not e first");
+        assert_eq!(peer_key(&name.replace('q', "1")), None, "1 is not a digit");
+        assert_eq!(peer_key(&format!("{}c", &name[..52])), None, "a last digit of 2 is bit 257");
+    }
+
     #[test]
     fn peer_name_is_little_endian_base32() {
         let mut one = [0u8; 32];

@@ -356,7 +356,9 @@ fn half_frames_are_bounded_in_number_and_in_time() {
     let mut streams: Vec<UnixStream> = (0..12)
         .map(|_| {
             let mut stream = target.connect();
-            stream.write_all(&[100, 0]).unwrap();
+            // A connection beyond the cap may already be closed by the target (broken pipe);
+            // which ones were refused is counted from the target's log below.
+            let _ = stream.write_all(&[100, 0]);
             stream
         })
         .collect();

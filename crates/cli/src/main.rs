@@ -1,6 +1,7 @@
 //! `orrery`: the command-line front of the node: the JAM conformance vectors, block import from
-//! files, the conformance fuzzer's target, and the service tools (write, build, run and inspect a
-//! service); the networked node plugs in as a further subcommand.
+//! files, validator keys and chain specs, the conformance fuzzer (`fuzz`) and its target, and the
+//! service tools (write, build, run and inspect a service); the networked node plugs in as a
+//! further subcommand.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,7 +2,9 @@
 //! the field; the dev genesis authored on by the six dev validators and every block imported.
 
 use orrery_author::{author_block, slot_author, Pools};
-use orrery_chain_spec::dev::{authorizer_hash, dev_spec, BOOTSTRAP_SERVICE, DEV_AUTHORIZER_CONFIG};
+use orrery_chain_spec::dev::{
+    authorizer_hash, dev_spec, DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE,
+};
 use orrery_chain_spec::{params, Bootnode, ChainSpecError, JamChainSpec};
 use orrery_crypto::blake2b_256;
 use orrery_import::{import_block, ImportOptions};
@@ -15,12 +17,13 @@ use serde_json::Value;
 type Edit = Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>;
 
 const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
+const MANAGER: &[u8] = include_bytes!("../../../services/manager/manager.jam");
 
 fn dev() -> JamChainSpec {
     let trace = trace_genesis("fallback");
     let base = tiny_state(&trace.state).state().clone();
     let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
-    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &trace.header, base, &keys, AUTHORIZER).unwrap()
+    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &trace.header, base, &keys, &DevServices::ORRERY).unwrap()
 }
 
 /// The dev spec's JSON with `edit` applied.
@@ -60,10 +63,19 @@ fn the_dev_genesis_has_the_dev_services() {
     let spec = dev();
     let state = spec.genesis_state.state();
     let code_hash = blake2b_256(AUTHORIZER);
-    let bootstrap = &state.accounts[&BOOTSTRAP_SERVICE];
-    assert_eq!(bootstrap.preimage(&code_hash), Some(AUTHORIZER));
-    assert_eq!(bootstrap.request(&code_hash, AUTHORIZER.len() as u32), Some(Ok(vec![0])));
-    assert!(bootstrap.code_blob().is_some_and(|c| c.windows(21).any(|w| w == b"jam-bootstrap-service")));
+    let manager = &state.accounts[&MANAGER_SERVICE];
+    assert_eq!(manager.preimage(&code_hash), Some(AUTHORIZER));
+    assert_eq!(manager.request(&code_hash, AUTHORIZER.len() as u32), Some(Ok(vec![0])));
+    // Service 0 runs the manager, by the hash of the committed blob; the bootstrap code is gone.
+    assert_eq!(manager.info.code_hash, blake2b_256(MANAGER));
+    assert_eq!(manager.code_blob(), Some(MANAGER));
+    assert_eq!(manager.request(&blake2b_256(MANAGER), MANAGER.len() as u32), Some(Ok(vec![0])));
+    assert!(manager.entries().all(|(_, v)| !v.windows(21).any(|w| w == b"jam-bootstrap-service")));
+    // The footprint (GP 0.7.2 eq. 9.8): the base's service 0 has two requests (its code's, of
+    // 137,056 octets, and one of 50 octets) and no storage, so 4 items and 2·81 + 137,106 octets;
+    // the dev spec trades the code's request for the manager's and adds the authorizer's.
+    assert_eq!(manager.info.items, 6);
+    assert_eq!(manager.info.bytes, 3 * 81 + 50 + (MANAGER.len() + AUTHORIZER.len()) as u64);
     let authorized = authorizer_hash(&code_hash, DEV_AUTHORIZER_CONFIG);
     assert!(state.auth_pools.0.iter().all(|pool| pool == &vec![authorized]));
     assert!(state.auth_queues.0.iter().all(|queue| queue.iter().all(|h| *h == authorized)));
@@ -190,7 +202,7 @@ fn the_dev_genesis_authorizes_a_package_by_the_null_authorizer() {
     let spec = dev();
     let state = spec.genesis_state.state();
     let package = WorkPackage {
-        auth_code_host: BOOTSTRAP_SERVICE,
+        auth_code_host: MANAGER_SERVICE,
         auth_code_hash: blake2b_256(AUTHORIZER),
         context: RefineContext {
             anchor: [0; 32],

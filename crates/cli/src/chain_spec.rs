@@ -1,13 +1,14 @@
 //! `orrery chain-spec`: JIP-4 chain spec files. `dev` writes the dev chain's (orrery-chain-spec's
-//! `dev`): the vectors' tiny genesis with the JIP-5 dev validators' keys, its bootstrap service
-//! privileged, and Orrery's authorizer (`guests/authorizer.jam`, built into the binary; token =
-//! configuration = `orrery-dev`) in every core's pool and queue.
+//! `dev`): the vectors' tiny genesis with the JIP-5 dev validators' keys, Orrery's manager
+//! (`services/manager`) as service 0 with every privilege, and Orrery's authorizer
+//! (`guests/authorizer.jam`; token = configuration = `orrery-dev`) in every core's pool and queue;
+//! both blobs are built into the binary.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use orrery_chain_spec::dev::dev_spec;
+use orrery_chain_spec::dev::{dev_spec, DevServices};
 use orrery_chain_spec::JamChainSpec;
 use orrery_codec::decode_exact;
 use orrery_crypto::bandersnatch::RingContext;
@@ -17,17 +18,15 @@ use orrery_keys::ValidatorKeys;
 
 use crate::Node;
 
-/// The is-authorized guest that accepts a package whose token equals its (empty) configuration.
-const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
-
 /// The vectors' genesis the dev chain is built on, relative to the repository root.
 const DEFAULT_BASE: &str = "../shared/vectors/jam-0.7.2/traces/fallback/genesis.bin";
 
 #[derive(Debug, Subcommand)]
 pub enum ChainSpecCommand {
     /// Write the dev chain's spec: the JIP-5 dev validators 0..N (N must be the spec's validator
-    /// count), the bootstrap service as service 0 with every privilege, the null authorizer in
-    /// every core's pool and queue. Only `--spec tiny` for now.
+    /// count), Orrery's manager service (deploys, funds and upgrades services from a work item) as
+    /// service 0 with every privilege, the null authorizer in every core's pool and queue. Only
+    /// `--spec tiny` for now.
     Dev {
         #[command(flatten)]
         node: Node,
@@ -37,8 +36,8 @@ pub enum ChainSpecCommand {
         /// Where to write the spec (standard output if not given).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// The genesis `{header, state}` to build on (the vectors' trace genesis, whose service 0
-        /// is the bootstrap service).
+        /// The genesis `{header, state}` to build on (the vectors' trace genesis; its service 0's
+        /// code is replaced by the manager's).
         #[arg(long, value_name = "FILE", default_value = DEFAULT_BASE, env = "ORRERY_DEV_BASE")]
         base: PathBuf,
     },
@@ -77,7 +76,7 @@ fn execute(command: ChainSpecCommand) -> Result<(), String> {
     let ring = RingContext::from_srs_file(&node.srs, usize::from(spec.validators_count))
         .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
     let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
-    let chain = dev_spec(&spec, &ring, &genesis.header, state.state().clone(), &keys, AUTHORIZER)
+    let chain = dev_spec(&spec, &ring, &genesis.header, state.state().clone(), &keys, &DevServices::ORRERY)
         .map_err(|e| e.to_string())?;
     write(&chain, out.as_deref())
 }

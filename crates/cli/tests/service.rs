@@ -214,7 +214,10 @@ fn copy_service(name: &str, dir: &Path) {
     let manifest = manifest.replace("../crates/service-sdk", sdk.to_str().unwrap());
     std::fs::write(
         dir.join("Cargo.toml"),
-        manifest.replace("members = [\"kv\", \"pay\", \"hasher\"]", &format!("members = [\"{name}\"]")),
+        manifest.replace(
+            "members = [\"kv\", \"pay\", \"hasher\", \"manager\"]",
+            &format!("members = [\"{name}\"]"),
+        ),
     )
     .unwrap();
     std::fs::copy(services.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
@@ -296,4 +299,81 @@ fn build_names_a_missing_tool_and_the_install_command() {
     assert_eq!(code, 1, "{out}");
     assert_has(&out, "ld.lld-19 is missing or unusable");
     assert_has(&out, "apt-get update && apt-get install -y rustc-web cargo-web rust-web-src lld-19");
+}
+
+/// Runs service `id` of the state with the code it holds there (no blob).
+fn call(id: u32, payload: &str, state: &Path) -> (i32, String) {
+    let id = id.to_string();
+    run(&["service", "run", "--id", &id, "--payload", payload, "--state", state.to_str().unwrap()])
+}
+
+/// The id after `prefix` on some line of `text`.
+fn id_after(text: &str, prefix: &str) -> u32 {
+    let at = text.find(prefix).unwrap_or_else(|| panic!("no {prefix:?} in:\n{text}")) + prefix.len();
+    text[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_manager_deploys_funds_and_upgrades_and_the_deployed_code_runs() {
+    let state = tempfile::tempdir().unwrap();
+    let payloads = tempfile::tempdir().unwrap();
+    let manager = blob("manager");
+    let kv = std::fs::read(blob("kv")).unwrap();
+
+    // Deploy kv: [0] ++ E8(item gas) ++ E8(memo gas) ++ E8(endowment) ++ code.
+    let mut deploy = vec![0u8];
+    for field in [1_000u64, 1_000_000, 5_000] {
+        deploy.extend_from_slice(&field.to_le_bytes());
+    }
+    deploy.extend_from_slice(&kv);
+    let file = payloads.path().join("deploy");
+    std::fs::write(&file, &deploy).unwrap();
+    let (code, out) =
+        service_run(&manager, &format!("@{}", file.display()), Some(state.path()), &["--id", "0"]);
+    assert_eq!(code, 0, "{out}");
+    let id = id_after(&out, "log [info] deployed service ");
+    assert_has(&out, &format!("service {id} created"));
+    assert_has(&out, &format!("0 storage \"last\" = 0x{}", hex(&id.to_le_bytes())));
+    assert_has(&out, &format!("transfer 0 -> {id}: amount 5000, gas 1000000, memo \"endowment\""));
+
+    // The new service runs the code the manager provided: kv, by the hash of kv's blob.
+    let (code, out) = call(id, &hex(b"name=orrery\n"), state.path());
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, &format!("service {id}: service {id}'s code on chain (kv "));
+    assert_has(&out, &format!("code hash 0x{}", hex(&blake2b_256(&kv))));
+    assert_has(&out, &format!("{id} storage \"name\" = 0x{} (\"orrery\") (new)", hex(b"orrery")));
+
+    // Fund: [1] ++ E4(service) ++ E8(amount) ++ E8(gas).
+    let mut fund = vec![1u8];
+    fund.extend_from_slice(&id.to_le_bytes());
+    fund.extend_from_slice(&777u64.to_le_bytes());
+    fund.extend_from_slice(&1_000_000u64.to_le_bytes());
+    let (code, out) = call(0, &hex(&fund), state.path());
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, &format!("log [info] funded service {id} with 777"));
+    assert_has(&out, &format!("transfer 0 -> {id}: amount 777, gas 1000000, memo \"fund\""));
+
+    // Upgrade the manager to hasher's code: [2] ++ E8(item gas) ++ E8(memo gas) ++ code.
+    let hasher = std::fs::read(blob("hasher")).unwrap();
+    let mut upgrade = vec![2u8];
+    upgrade.extend_from_slice(&1_000u64.to_le_bytes());
+    upgrade.extend_from_slice(&1_000u64.to_le_bytes());
+    upgrade.extend_from_slice(&hasher);
+    std::fs::write(&file, &upgrade).unwrap();
+    let (code, out) = call(0, &format!("@{}", file.display()), state.path());
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, "log [info] upgraded the manager");
+    let (code, out) = call(0, &hex(b"abc"), state.path());
+    assert_eq!(code, 0, "{out}");
+    assert_has(&out, &format!("code hash 0x{}", hex(&blake2b_256(&hasher))));
+    assert_has(&out, &format!("0 storage \"digest\" = 0x{}", hex(&blake2b_256(b"abc"))));
+
+    // A command of the wrong shape makes refine panic; nothing changes.
+    let (code, out) = service_run(&manager, "07", Some(state.path()), &["--id", "1"]);
+    assert_eq!(code, 2, "{out}");
+    assert_has(&out, "unknown command 7");
+    // A service id that is not there, and no code: an error, not a panic.
+    let (code, out) = call(12345, "", state.path());
+    assert_eq!(code, 1, "{out}");
+    assert_has(&out, "service 12345 is not in the state");
 }

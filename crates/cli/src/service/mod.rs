@@ -38,9 +38,10 @@ pub enum ServiceCommand {
         verbose: bool,
     },
     /// Refine a one-item work package with PAYLOAD, then accumulate its output (and the transfers
-    /// that follow) against a local state.
+    /// that follow) against a local state. Without BLOB, call service --id of the state (one
+    /// deployed by another service, e.g. the manager) with the code it has there.
     Run {
-        blob: PathBuf,
+        blob: Option<PathBuf>,
         /// The work item's payload: hexadecimal, or @FILE for a file's contents.
         #[arg(long, default_value = "")]
         payload: String,

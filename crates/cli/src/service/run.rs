@@ -43,7 +43,8 @@ pub const FIRST_ID: ServiceId = 1 << 16;
 pub const MAX_ROUNDS: usize = 64;
 
 pub struct RunOptions {
-    pub blob: PathBuf,
+    /// The service's code; `None` calls service `id` of the state with the code it has on chain.
+    pub blob: Option<PathBuf>,
     pub payload: String,
     pub state: Option<PathBuf>,
     pub id: Option<ServiceId>,
@@ -227,12 +228,14 @@ fn print_transfers(transfers: &[DeferredTransfer]) {
 
 pub fn run(options: RunOptions) -> Result<bool, String> {
     let spec = ChainSpec::tiny();
-    let blob = std::fs::read(&options.blob).map_err(|e| format!("{}: {e}", options.blob.display()))?;
-    // Refuse what Ψ_M could not even load, before touching the state.
-    let (metadata, _) = StandardProgram::from_service_code(&blob)
-        .map_err(|e| format!("{}: not a service blob: {e}", options.blob.display()))?;
+    let given = match &options.blob {
+        Some(path) => {
+            let blob = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some((path.display().to_string(), blob))
+        }
+        None => None,
+    };
     let payload = parse_payload(&options.payload)?;
-    let code_hash = orrery_crypto::blake2b_256(&blob);
 
     let store = options.state.as_deref().map(Store::open).transpose()?;
     let prior = match &store {
@@ -243,15 +246,43 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
     state.slot = prior.slot.saturating_add(1);
     let slot = state.slot;
 
-    // The service's id: given, or the one already holding this code, or the first free one.
-    let id = options
-        .id
-        .or_else(|| state.accounts.iter().find(|(_, a)| a.info.code_hash == code_hash).map(|(&id, _)| id))
-        .unwrap_or_else(|| (FIRST_ID..).find(|id| !state.accounts.contains_key(id)).unwrap_or(FIRST_ID));
-    let installed = install(&mut state.accounts, id, &blob, code_hash);
+    let (id, code_hash, name, blob, installed) = match given {
+        Some((name, blob)) => {
+            let code_hash = orrery_crypto::blake2b_256(&blob);
+            // The service's id: given, or the one already holding this code, or the first free one.
+            let id = options
+                .id
+                .or_else(|| {
+                    state.accounts.iter().find(|(_, a)| a.info.code_hash == code_hash).map(|(&id, _)| id)
+                })
+                .unwrap_or_else(|| {
+                    (FIRST_ID..).find(|id| !state.accounts.contains_key(id)).unwrap_or(FIRST_ID)
+                });
+            (id, code_hash, name, blob, true)
+        }
+        None => {
+            let id = options
+                .id
+                .ok_or("give the service's code (BLOB) or, to call a service of the state, --id")?;
+            let account = state.accounts.get(&id).ok_or_else(|| {
+                format!(
+                    "service {id} is not in the state{}",
+                    if store.is_none() { " (give --state DIR)" } else { "" }
+                )
+            })?;
+            let code_hash = account.info.code_hash;
+            let blob = account.preimage(&code_hash).ok_or_else(|| {
+                format!("service {id}'s code 0x{} is requested but not provided yet", hex(&code_hash))
+            })?;
+            (id, code_hash, format!("service {id}'s code on chain"), blob.to_vec(), false)
+        }
+    };
+    // Refuse what Ψ_M could not even load, before touching the state.
+    let (metadata, _) =
+        StandardProgram::from_service_code(&blob).map_err(|e| format!("{name}: not a service blob: {e}"))?;
+    let installed = installed && install(&mut state.accounts, id, &blob, code_hash);
     outln!(
-        "service {id}: {} ({}), code hash 0x{}{}",
-        options.blob.display(),
+        "service {id}: {name} ({}), code hash 0x{}{}",
         super::inspect::describe_metadata(&metadata),
         hex(&code_hash),
         if installed { ", installed" } else { "" }

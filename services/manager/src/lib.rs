@@ -1,0 +1,157 @@
+//! The manager: the service that deploys, funds and upgrades services from a work item, so that a
+//! running chain can take new services without a new genesis. A dev chain's genesis holds it as
+//! service 0 with every privilege (`orrery chain-spec dev`).
+//!
+//! The payload is one command:
+//!
+//! | command | payload |
+//! |---|---|
+//! | deploy | `[0] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖ code` |
+//! | fund | `[1] ‖ E4(service) ‖ E8(amount) ‖ E8(gas)` |
+//! | upgrade the manager | `[2] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ code` |
+//!
+//! Refine checks the command's shape and, for code, that it is a service blob's size and puts its
+//! BLAKE2b-256 hash in front, so accumulate does not hash; a malformed command makes refine panic
+//! and nothing is accumulated.
+//!
+//! Accumulate, for a deploy: `new` (GP 0.7.2 §B.7, host call 18) creates the service with the code's
+//! hash and length, its threshold balance taken from the manager's; `provide` (26) hands it the code
+//! the new account requests, so the code is on chain once this accumulation is integrated (§12.4),
+//! with no preimage extrinsic; then `transfer` (20) sends the endowment. The new id is stored under
+//! `deployed:E4(id)` (the code hash) and `last` (`E4(id)`), and logged. A fund is a `transfer`. An
+//! upgrade solicits the code for the manager itself, provides it, and `upgrade`s (19) to it.
+//!
+//! Not here: who may send commands (a dev chain lets anyone whose package its authorizer accepts),
+//! reserved ids below 2^16 (the manager, as the dev chain's registrar, could give them), code too large for a work result (`W_R` = 48 KiB across a report; larger code would go through
+//! the preimage extrinsic, solicited first), and upgrading other services (the paper lets a
+//! service upgrade only itself).
+
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use blake2::digest::consts::U32;
+use blake2::{Blake2b, Digest};
+use orrery_service_sdk::accumulate::{
+    inputs, new_service, provide, solicit, transfer, upgrade, Input, WorkResult, MEMO_SIZE,
+};
+use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
+use orrery_service_sdk::general::{write, Level, Service};
+
+const DEPLOY: u8 = 0;
+const FUND: u8 = 1;
+const UPGRADE: u8 = 2;
+
+/// Any public id (GP 0.7.2: ids below `S = 2^16` are the registrar's to give).
+const ANY_ID: u64 = u64::MAX;
+
+/// The largest code a command may carry: a work result's whole budget (`W_R`, GP 0.7.2 eq. 11.8).
+const MAX_CODE: usize = 48 * 1024 - 64;
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight octets"))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("four octets"))
+}
+
+/// `[command] ‖ H(code) ‖ fields ‖ code` from `[command] ‖ fields ‖ code`.
+fn with_code_hash(command: u8, fields: &[u8], code: &[u8]) -> Vec<u8> {
+    if code.is_empty() || code.len() > MAX_CODE {
+        panic!("the code must be 1 to {MAX_CODE} octets, not {}", code.len());
+    }
+    let mut out = Vec::with_capacity(1 + 32 + fields.len() + code.len());
+    out.push(command);
+    out.extend_from_slice(&Blake2b::<U32>::digest(code));
+    out.extend_from_slice(fields);
+    out.extend_from_slice(code);
+    out
+}
+
+fn refine(args: RefineArgs<'_>) -> Vec<u8> {
+    let Some((&command, rest)) = args.payload.split_first() else {
+        panic!("an empty payload: the first octet names the command (0 deploy, 1 fund, 2 upgrade)");
+    };
+    match command {
+        DEPLOY if rest.len() > 24 => with_code_hash(DEPLOY, &rest[..24], &rest[24..]),
+        UPGRADE if rest.len() > 16 => with_code_hash(UPGRADE, &rest[..16], &rest[16..]),
+        FUND if rest.len() == 20 => args.payload.to_vec(),
+        DEPLOY | UPGRADE | FUND => panic!("command {command}: the payload is too short"),
+        other => panic!("unknown command {other} (0 deploy, 1 fund, 2 upgrade)"),
+    }
+}
+
+fn memo(text: &[u8]) -> [u8; MEMO_SIZE] {
+    let mut memo = [0; MEMO_SIZE];
+    memo[..text.len()].copy_from_slice(text);
+    memo
+}
+
+fn deploy(hash: &[u8; 32], fields: &[u8], code: &[u8]) {
+    let (item_gas, memo_gas, endowment) = (u64_at(fields, 0), u64_at(fields, 8), u64_at(fields, 16));
+    // A desired id at or above `S` takes the public path even when the manager is the registrar
+    // (GP 0.7.2 §B.7 `new`): the next free id, not a reserved one.
+    let id = match new_service(hash, code.len() as u64, item_gas, memo_gas, 0, ANY_ID) {
+        Ok(id) => id,
+        Err(e) => return orrery_service_sdk::log!(Level::Warn, "deploy: new failed: {e:?}"),
+    };
+    if let Err(e) = provide(Service::Id(id), code) {
+        return orrery_service_sdk::log!(Level::Warn, "deploy: service {id} created, providing its code failed: {e:?}");
+    }
+    if endowment > 0 {
+        if let Err(e) = transfer(id, endowment, memo_gas, &memo(b"endowment")) {
+            orrery_service_sdk::log!(Level::Warn, "deploy: endowing service {id} failed: {e:?}");
+        }
+    }
+    let mut key = Vec::from(*b"deployed:");
+    key.extend_from_slice(&id.to_le_bytes());
+    write(&key, hash).expect("the balance covers the storage");
+    write(b"last", &id.to_le_bytes()).expect("the balance covers the storage");
+    orrery_service_sdk::log!(Level::Info, "deployed service {id}, {} octets of code", code.len());
+}
+
+fn fund(fields: &[u8]) {
+    let (service, amount, gas) = (u32_at(fields, 0), u64_at(fields, 4), u64_at(fields, 12));
+    match transfer(service, amount, gas, &memo(b"fund")) {
+        Ok(()) => orrery_service_sdk::log!(Level::Info, "funded service {service} with {amount}"),
+        Err(e) => orrery_service_sdk::log!(Level::Warn, "funding service {service} failed: {e:?}"),
+    }
+}
+
+fn upgrade_self(hash: &[u8; 32], fields: &[u8], code: &[u8]) {
+    let (item_gas, memo_gas) = (u64_at(fields, 0), u64_at(fields, 8));
+    let done = solicit(hash, code.len() as u64)
+        .and_then(|()| provide(Service::Me, code))
+        .and_then(|()| upgrade(hash, item_gas, memo_gas));
+    match done {
+        Ok(()) => orrery_service_sdk::log!(Level::Info, "upgraded the manager, {} octets of code", code.len()),
+        Err(e) => orrery_service_sdk::log!(Level::Warn, "upgrading the manager failed: {e:?}"),
+    }
+}
+
+fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
+    for input in inputs(args.input_count) {
+        let Input::Operand(operand) = input else { continue };
+        let WorkResult::Ok(command) = operand.result else { continue };
+        // Refine made these shapes; anything else is not ours to act on.
+        match command.split_first() {
+            Some((&DEPLOY, rest)) if rest.len() > 56 => {
+                let hash: [u8; 32] = rest[..32].try_into().expect("32 octets");
+                deploy(&hash, &rest[32..56], &rest[56..]);
+            }
+            Some((&UPGRADE, rest)) if rest.len() > 48 => {
+                let hash: [u8; 32] = rest[..32].try_into().expect("32 octets");
+                upgrade_self(&hash, &rest[32..48], &rest[48..]);
+            }
+            Some((&FUND, rest)) if rest.len() == 20 => fund(rest),
+            _ => orrery_service_sdk::log!(Level::Warn, "a result that is no command: ignored"),
+        }
+    }
+    None
+}
+
+orrery_service_sdk::refine!(refine);
+orrery_service_sdk::accumulate!(accumulate);

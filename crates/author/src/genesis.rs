@@ -5,11 +5,16 @@
 //!
 //! Replaced: `κ`, `λ`, `ι` and `γ_P` (all the given set), `γ_Z` (its ring root), `γ_S` (the
 //! fallback keys `F(η_2, κ)` of eq. 6.26, as an epoch change would set them), `γ_A` (emptied).
-//! Everything else (entropy, slot, services, statistics) is the base state's.
+//! Everything else (entropy, slot, services, statistics) is the base state's. [`empty_state`] is
+//! a base with nothing in it, at any spec's sizes.
 
 use orrery_crypto::bandersnatch::{BandersnatchError, RingContext};
 use orrery_keys::ValidatorKeys;
-use orrery_state::{State, TicketsOrKeys, ValidatorData, ValidatorsData};
+use orrery_state::{
+    AccumulatedQueue, AuthPools, AuthQueues, AvailabilityAssignments, CoresStatistics, DisputesRecords,
+    EntropyBuffer, Privileges, ReadyQueue, RecentBlocks, SafroleState, State, Statistics, TicketsOrKeys,
+    ValidatorData, ValidatorsData, ValidatorsStatistics,
+};
 use orrery_stf::safrole::fallback_keys;
 use orrery_types::{BandersnatchPublic, ChainSpec};
 
@@ -54,4 +59,47 @@ pub fn with_validators(
     base.previous_validators = set.clone();
     base.active_validators = set;
     Ok(base)
+}
+
+/// A state for `spec` with nothing in it: the base the validators are put into.
+pub fn empty_state(spec: &ChainSpec, entropy: [[u8; 32]; 4]) -> State {
+    let cores = usize::from(spec.cores_count);
+    let validators = usize::from(spec.validators_count);
+    let epoch = spec.epoch_length as usize;
+    let nobody = ValidatorsData(vec![ValidatorData::NULL; validators]);
+    State {
+        auth_pools: AuthPools(vec![Vec::new(); cores]),
+        auth_queues: AuthQueues(vec![[[0; 32]; orrery_types::constants::AUTH_QUEUE_SIZE]; cores]),
+        recent_blocks: RecentBlocks::default(),
+        safrole: SafroleState {
+            pending_validators: nobody.clone(),
+            ring_root: [0; 144],
+            sealing_keys: TicketsOrKeys::Keys(vec![[0; 32]; epoch]),
+            ticket_accumulator: Vec::new(),
+        },
+        disputes: DisputesRecords::default(),
+        entropy: EntropyBuffer(entropy),
+        staging_validators: nobody.clone(),
+        active_validators: nobody.clone(),
+        previous_validators: nobody,
+        pending_reports: AvailabilityAssignments::empty(cores),
+        timeslot: 0,
+        privileges: Privileges {
+            bless: 0,
+            assign: vec![0; cores],
+            designate: 0,
+            register: 0,
+            always_acc: Default::default(),
+        },
+        statistics: Statistics {
+            vals_curr: ValidatorsStatistics(vec![Default::default(); validators]),
+            vals_last: ValidatorsStatistics(vec![Default::default(); validators]),
+            cores: CoresStatistics(vec![Default::default(); cores]),
+            services: Default::default(),
+        },
+        ready_queue: ReadyQueue(vec![Vec::new(); epoch]),
+        accumulated: AccumulatedQueue(vec![Vec::new(); epoch]),
+        accumulation_outputs: Vec::new(),
+        accounts: Default::default(),
+    }
 }

@@ -1,33 +1,48 @@
-//! The dev chain's genesis: a base genesis (the vectors' trace genesis) with the given validators'
-//! keys in every validator set and in the header's epoch marker, and service 0 running Orrery's
-//! manager ([`DevServices::manager`], `services/manager`: deploys, funds and upgrades services from
-//! a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every core's assigner, delegator,
-//! registrar). The base's code for service 0 (the `jam-bootstrap-service`) is replaced, its
-//! balance kept. An authorizer's code ([`DevServices::authorizer`]) is stored as a preimage of
-//! service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` = [`DEV_AUTHORIZER_CONFIG`],
-//! filling every core's pool and queue (GP 0.7.2 §8). Orrery's `guests/authorizer.jam` accepts a
-//! package whose token equals its configuration and is not empty, so a dev chain's packages carry
-//! [`DEV_AUTHORIZER_CONFIG`] as both.
-//!
-//! Not here: the full spec (the base genesis is tiny's; `full` needs one built for 341 cores and
-//! 1023 validators).
+//! The dev chain's genesis, built from nothing but the chain spec (tiny or full): every component
+//! of σ empty at the spec's sizes ([`orrery_author::genesis::empty_state`]), the entropy buffer
+//! drawn from a fixed label, slot 0, the given validators' keys in every validator set
+//! ([`orrery_author::genesis::with_validators`]) with each one's endpoint in its metadata
+//! (`127.0.0.1:`[`DEV_BASE_PORT`]` + i`, the JAMNP-S layout) and as the spec's boot nodes, and
+//! service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys, funds
+//! and upgrades services from a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every
+//! core's assigner, delegator, registrar). An authorizer's code ([`DevServices::authorizer`]) is
+//! stored as a preimage of service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` =
+//! [`DEV_AUTHORIZER_CONFIG`], filling every core's pool and queue (GP 0.7.2 §8). Orrery's
+//! `guests/authorizer.jam` accepts a package whose token equals its configuration and is not
+//! empty, so a dev chain's packages carry [`DEV_AUTHORIZER_CONFIG`] as both. The genesis header is
+//! zeros but for its epoch marker, which names the first validators (JIP-4).
 
-use orrery_author::genesis::{with_validators, GenesisError};
+use std::net::{Ipv4Addr, SocketAddr};
+
+use orrery_author::genesis::{empty_state, with_validators, GenesisError};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_crypto::{blake2b_256, blake2b_256_concat};
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
+use orrery_network::policy::metadata_for_endpoint;
 use orrery_state::State;
-use orrery_types::{ChainSpec, EpochMarkValidatorKeys, Header, ServiceId};
+use orrery_state::{ServiceAccount, ServiceInfo, ValidatorsData};
+use orrery_types::{ChainSpec, EpochMark, EpochMarkValidatorKeys, Header, ServiceId};
 
-use crate::{ChainSpecError, JamChainSpec};
+use crate::{Bootnode, ChainSpecError, JamChainSpec};
 
 /// The authorizer configuration (and so the token) of the dev chain's pools: any non-empty value
 /// would do for Orrery's authorizer guest; this one names what it is for.
 pub const DEV_AUTHORIZER_CONFIG: &[u8] = b"orrery-dev";
 
-/// The service the dev chain privileges and runs the manager: the base genesis' service 0.
+/// The service the dev chain privileges and runs the manager.
 pub const MANAGER_SERVICE: ServiceId = 0;
+
+/// The manager's balance at genesis: enough to endow many services.
+pub const MANAGER_BALANCE: u64 = 1 << 50;
+
+/// Dev validator `i` listens on `127.0.0.1:DEV_BASE_PORT + i`.
+pub const DEV_BASE_PORT: u16 = 40000;
+
+/// Where dev validator `index` listens.
+pub fn dev_endpoint(index: u16) -> SocketAddr {
+    SocketAddr::new(Ipv4Addr::LOCALHOST.into(), DEV_BASE_PORT.saturating_add(index))
+}
 
 /// The code of the dev chain's own services.
 #[derive(Debug, Clone, Copy)]
@@ -50,10 +65,6 @@ impl DevServices<'static> {
 pub enum DevError {
     #[error(transparent)]
     Validators(#[from] GenesisError),
-    #[error("the base genesis is for {base} and the dev chain for {wanted}: {why}")]
-    Spec { base: String, wanted: String, why: String },
-    #[error("the base genesis has no service {MANAGER_SERVICE} to privilege")]
-    NoManagerService,
     #[error("the dev spec does not check: {0}")]
     Check(#[from] ChainSpecError),
 }
@@ -64,72 +75,88 @@ pub fn authorizer_hash(code_hash: &[u8; 32], config: &[u8]) -> [u8; 32] {
     blake2b_256_concat(&[code_hash, config])
 }
 
-/// The dev chain's spec (`id` "dev", no boot nodes) on `base_header`/`base`, a genesis of `spec`.
+/// The dev chain's spec (`id` "dev", the validators as boot nodes), a genesis of `spec`; `ring`
+/// must be `spec`'s ring context and `keys` its `V` validators in index order.
 pub fn dev_spec(
     spec: &ChainSpec,
     ring: &RingContext,
-    base_header: &Header,
-    base: State,
     keys: &[ValidatorKeys],
     services: &DevServices<'_>,
 ) -> Result<JamChainSpec, DevError> {
-    let cores = usize::from(spec.cores_count);
-    if base.auth_pools.0.len() != cores || base.active_validators.len() != usize::from(spec.validators_count)
-    {
-        return Err(DevError::Spec {
-            base: format!(
-                "{} cores and {} validators",
-                base.auth_pools.0.len(),
-                base.active_validators.len()
-            ),
-            wanted: spec.name.into(),
-            why: "Orrery builds dev chains on the vectors' tiny genesis only".into(),
-        });
+    let mut entropy = [[0u8; 32]; 4];
+    for (i, e) in entropy.iter_mut().enumerate() {
+        *e = blake2b_256_concat(&[b"orrery-dev-genesis", &[i as u8]]);
     }
-    let mut state = with_validators(spec, ring, base, keys)?;
+    let mut base = empty_state(spec, entropy);
 
-    let manager = state.accounts.get_mut(&MANAGER_SERVICE).ok_or(DevError::NoManagerService)?;
-    // `set_request`/`remove_request` keep the footprint (GP 0.7.2 eq. 9.8: a request counts 2 items
-    // and `81 + z` octets; a preimage nothing more).
-    let old_code = manager.info.code_hash;
-    if let Some(length) =
-        manager.preimage(&old_code).map(|code| u32::try_from(code.len()).unwrap_or(u32::MAX))
-    {
-        manager.remove_preimage(&old_code);
-        manager.remove_request(&old_code, length);
-    }
-    manager.info.code_hash = blake2b_256(services.manager);
-    let authorizer_code = blake2b_256(services.authorizer);
+    let mut manager = ServiceAccount::new(ServiceInfo {
+        code_hash: blake2b_256(services.manager),
+        balance: MANAGER_BALANCE,
+        ..ServiceInfo::default()
+    });
     for code in [services.manager, services.authorizer] {
         let hash = blake2b_256(code);
-        if manager.preimage(&hash).is_none() {
-            manager.set_preimage(&hash, code.to_vec());
-            // Provided at slot 0: the lookup `Λ` at any later anchor finds it.
-            manager.set_request(&hash, u32::try_from(code.len()).unwrap_or(u32::MAX), &[0]);
-        }
+        manager.set_preimage(&hash, code.to_vec());
+        // Provided at slot 0: the lookup `Λ` at any later anchor finds it. `set_request` counts
+        // the footprint (GP 0.7.2 eq. 9.8: 2 items, `81 + z` octets).
+        manager.set_request(&hash, u32::try_from(code.len()).unwrap_or(u32::MAX), &[0]);
     }
-
-    let authorized = authorizer_hash(&authorizer_code, DEV_AUTHORIZER_CONFIG);
-    for pool in &mut state.auth_pools.0 {
+    base.accounts.insert(MANAGER_SERVICE, manager);
+    let authorized = authorizer_hash(&blake2b_256(services.authorizer), DEV_AUTHORIZER_CONFIG);
+    for pool in &mut base.auth_pools.0 {
         *pool = vec![authorized];
     }
-    for queue in &mut state.auth_queues.0 {
+    for queue in &mut base.auth_queues.0 {
         queue.fill(authorized);
     }
-    let privileges = &mut state.privileges;
+    let privileges = &mut base.privileges;
     privileges.bless = MANAGER_SERVICE;
-    privileges.assign = vec![MANAGER_SERVICE; cores];
+    privileges.assign = vec![MANAGER_SERVICE; usize::from(spec.cores_count)];
     privileges.designate = MANAGER_SERVICE;
     privileges.register = MANAGER_SERVICE;
 
-    let mut header = base_header.clone();
-    header.slot = state.timeslot;
-    if let Some(mark) = header.epoch_mark.as_mut() {
-        mark.validators = state
+    let mut state = with_validators(spec, ring, base, keys)?;
+    // The ring root depends on the Bandersnatch keys only, so the metadata can follow.
+    let with_endpoints = |set: &mut ValidatorsData| {
+        for (i, v) in set.0.iter_mut().enumerate() {
+            v.metadata = metadata_for_endpoint(dev_endpoint(i as u16));
+        }
+    };
+    with_endpoints(&mut state.active_validators);
+    with_endpoints(&mut state.previous_validators);
+    with_endpoints(&mut state.staging_validators);
+    with_endpoints(&mut state.safrole.pending_validators);
+
+    let bootnodes = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Bootnode { ed25519: k.ed25519_public(), address: dev_endpoint(i as u16) })
+        .collect();
+    let header = Header {
+        parent: [0; 32],
+        parent_state_root: [0; 32],
+        extrinsic_hash: [0; 32],
+        slot: 0,
+        epoch_mark: Some(genesis_mark(&state)),
+        tickets_mark: None,
+        author_index: 0,
+        entropy_source: [0; 96],
+        offenders_mark: Vec::new(),
+        seal: [0; 96],
+    };
+    Ok(JamChainSpec::new("dev".into(), bootnodes, spec.clone(), header, ChainState::from_state(state))?)
+}
+
+/// The genesis header's epoch marker: as if the genesis were an epoch change (GP 0.7.2 eq. 6.27),
+/// the entropy `η_1`, `η_2` the epoch after it inherits and the active validators `κ`.
+fn genesis_mark(state: &State) -> EpochMark {
+    EpochMark {
+        entropy: state.entropy.0[1],
+        tickets_entropy: state.entropy.0[2],
+        validators: state
             .active_validators
             .iter()
             .map(|v| EpochMarkValidatorKeys { bandersnatch: v.bandersnatch, ed25519: v.ed25519 })
-            .collect();
+            .collect(),
     }
-    Ok(JamChainSpec::new("dev".into(), Vec::new(), spec.clone(), header, ChainState::from_state(state))?)
 }

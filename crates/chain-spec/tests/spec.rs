@@ -20,10 +20,8 @@ const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
 const MANAGER: &[u8] = include_bytes!("../../../services/manager/manager.jam");
 
 fn dev() -> JamChainSpec {
-    let trace = trace_genesis("fallback");
-    let base = tiny_state(&trace.state).state().clone();
     let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
-    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &trace.header, base, &keys, &DevServices::ORRERY).unwrap()
+    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &keys, &DevServices::ORRERY).unwrap()
 }
 
 /// The dev spec's JSON with `edit` applied.
@@ -66,16 +64,25 @@ fn the_dev_genesis_has_the_dev_services() {
     let manager = &state.accounts[&MANAGER_SERVICE];
     assert_eq!(manager.preimage(&code_hash), Some(AUTHORIZER));
     assert_eq!(manager.request(&code_hash, AUTHORIZER.len() as u32), Some(Ok(vec![0])));
-    // Service 0 runs the manager, by the hash of the committed blob; the bootstrap code is gone.
+    // Service 0 runs the manager, by the hash of the committed blob, and is the only service.
     assert_eq!(manager.info.code_hash, blake2b_256(MANAGER));
     assert_eq!(manager.code_blob(), Some(MANAGER));
     assert_eq!(manager.request(&blake2b_256(MANAGER), MANAGER.len() as u32), Some(Ok(vec![0])));
-    assert!(manager.entries().all(|(_, v)| !v.windows(21).any(|w| w == b"jam-bootstrap-service")));
-    // The footprint (GP 0.7.2 eq. 9.8): the base's service 0 has two requests (its code's, of
-    // 137,056 octets, and one of 50 octets) and no storage, so 4 items and 2·81 + 137,106 octets;
-    // the dev spec trades the code's request for the manager's and adds the authorizer's.
-    assert_eq!(manager.info.items, 6);
-    assert_eq!(manager.info.bytes, 3 * 81 + 50 + (MANAGER.len() + AUTHORIZER.len()) as u64);
+    assert_eq!(state.accounts.len(), 1);
+    // The footprint (GP 0.7.2 eq. 9.8): two requests, 2 items and 81 + z octets each.
+    assert_eq!(manager.info.items, 4);
+    assert_eq!(manager.info.bytes, 2 * 81 + (MANAGER.len() + AUTHORIZER.len()) as u64);
+    // Each validator's metadata holds its loopback endpoint (JAMNP-S: 16 octets of IPv6,
+    // IPv4-mapped, then the port little-endian), and the validators are the boot nodes.
+    for (i, v) in state.active_validators.iter().enumerate() {
+        let port = 40000 + i as u16;
+        let mut expected = [0u8; 128];
+        expected[10..16].copy_from_slice(&[0xff, 0xff, 127, 0, 0, 1]);
+        expected[16..18].copy_from_slice(&port.to_le_bytes());
+        assert_eq!(v.metadata, expected, "validator {i}");
+        assert_eq!(spec.bootnodes[i].ed25519, ValidatorKeys::dev(i as u32).ed25519_public());
+        assert_eq!(spec.bootnodes[i].address.to_string(), format!("127.0.0.1:{port}"));
+    }
     let authorized = authorizer_hash(&code_hash, DEV_AUTHORIZER_CONFIG);
     assert!(state.auth_pools.0.iter().all(|pool| pool == &vec![authorized]));
     assert!(state.auth_queues.0.iter().all(|queue| queue.iter().all(|h| *h == authorized)));
@@ -180,6 +187,33 @@ fn the_dev_genesis_authors_blocks_that_import() {
         parent = imported.header_hash;
         chain = imported.state;
     }
+}
+
+/// The full spec's dev chain: 1023 validators, 341 cores; the first block imports.
+#[test]
+fn a_full_dev_genesis_authors_a_block_that_imports() {
+    use orrery_crypto::bandersnatch::RingContext;
+    use orrery_import::ImportContext;
+    let spec = ChainSpec::full();
+    let ring = std::sync::Arc::new(RingContext::from_srs_file(&orrery_testkit::srs_path(), 1023).unwrap());
+    let keys: Vec<ValidatorKeys> = (0..1023).map(ValidatorKeys::dev).collect();
+    let file =
+        JamChainSpec::from_json(&dev_spec(&spec, &ring, &keys, &DevServices::ORRERY).unwrap().to_json())
+            .unwrap();
+    let state = file.genesis_state.state();
+    assert_eq!((state.active_validators.len(), state.auth_pools.0.len()), (1023, 341));
+    assert_eq!(file.bootnodes.len(), 1023);
+    let slot = 1;
+    let author = keys
+        .iter()
+        .find(|k| slot_author(&spec, &ring, state, slot, k).unwrap().is_some())
+        .expect("one of the dev validators seals slot 1");
+    let block =
+        author_block(&spec, &ring, &file.genesis_state, file.genesis_hash(), slot, author, &Pools::default())
+            .unwrap();
+    let ctx = ImportContext::new(spec, ring);
+    let imported = import_block(&ctx, &file.genesis_state, &block, &ImportOptions::default()).unwrap();
+    assert_eq!(imported.state.state().timeslot, slot);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `orrery chain-spec`: JIP-4 chain spec files. `dev` writes the dev chain's (orrery-chain-spec's
-//! `dev`): the vectors' tiny genesis with the JIP-5 dev validators' keys, Orrery's manager
+//! `dev`): a genesis from nothing but the spec (tiny or full) with the JIP-5 dev validators' keys
+//! and loopback endpoints (`127.0.0.1:40000 + i`, also the boot nodes), Orrery's manager
 //! (`services/manager`) as service 0 with every privilege, and Orrery's authorizer
 //! (`guests/authorizer.jam`; token = configuration = `orrery-dev`) in every core's pool and queue;
 //! both blobs are built into the binary.
@@ -10,23 +11,17 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use orrery_chain_spec::dev::{dev_spec, DevServices};
 use orrery_chain_spec::JamChainSpec;
-use orrery_codec::decode_exact;
 use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::formats::Genesis;
-use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
 
 use crate::Node;
 
-/// The vectors' genesis the dev chain is built on, relative to the repository root.
-const DEFAULT_BASE: &str = "../shared/vectors/jam-0.7.2/traces/fallback/genesis.bin";
-
 #[derive(Debug, Subcommand)]
 pub enum ChainSpecCommand {
     /// Write the dev chain's spec: the JIP-5 dev validators 0..N (N must be the spec's validator
-    /// count), Orrery's manager service (deploys, funds and upgrades services from a work item) as
-    /// service 0 with every privilege, the null authorizer in every core's pool and queue. Only
-    /// `--spec tiny` for now.
+    /// count) listening on 127.0.0.1:40000 + i, Orrery's manager service (deploys, funds and
+    /// upgrades services from a work item) as service 0 with every privilege, the null authorizer
+    /// in every core's pool and queue.
     Dev {
         #[command(flatten)]
         node: Node,
@@ -36,10 +31,6 @@ pub enum ChainSpecCommand {
         /// Where to write the spec (standard output if not given).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// The genesis `{header, state}` to build on (the vectors' trace genesis; its service 0's
-        /// code is replaced by the manager's).
-        #[arg(long, value_name = "FILE", default_value = DEFAULT_BASE, env = "ORRERY_DEV_BASE")]
-        base: PathBuf,
     },
 }
 
@@ -54,7 +45,7 @@ pub fn run(command: ChainSpecCommand) -> ExitCode {
 }
 
 fn execute(command: ChainSpecCommand) -> Result<(), String> {
-    let ChainSpecCommand::Dev { node, validators, out, base } = command;
+    let ChainSpecCommand::Dev { node, validators, out } = command;
     let spec = node.chain_spec()?;
     if validators != u32::from(spec.validators_count) {
         return Err(format!(
@@ -62,22 +53,10 @@ fn execute(command: ChainSpecCommand) -> Result<(), String> {
             spec.name, spec.validators_count
         ));
     }
-    if spec != orrery_types::ChainSpec::tiny() {
-        return Err(format!(
-            "--spec {}: dev chains are built on the vectors' tiny genesis; only tiny for now",
-            spec.name
-        ));
-    }
-    let bytes = std::fs::read(&base).map_err(|e| format!("{} (--base): {e}", base.display()))?;
-    let genesis: Genesis = decode_exact(&bytes, spec.lengths())
-        .map_err(|e| format!("{}: not a genesis {{header, state}}: {e}", base.display()))?;
-    let state = ChainState::from_pairs(&spec, genesis.state.pairs())
-        .map_err(|e| format!("{}: the state: {e}", base.display()))?;
     let ring = RingContext::from_srs_file(&node.srs, usize::from(spec.validators_count))
         .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
     let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
-    let chain = dev_spec(&spec, &ring, &genesis.header, state.state().clone(), &keys, &DevServices::ORRERY)
-        .map_err(|e| e.to_string())?;
+    let chain = dev_spec(&spec, &ring, &keys, &DevServices::ORRERY).map_err(|e| e.to_string())?;
     write(&chain, out.as_deref())
 }
 

@@ -7,7 +7,7 @@ use orrery_author::{author_block, slot_author, Pools};
 use orrery_chain_spec::JamChainSpec;
 use orrery_codec::Encode;
 use orrery_keys::ValidatorKeys;
-use orrery_testkit::{srs_path, tiny_ring, trace_dir};
+use orrery_testkit::{srs_path, tiny_ring};
 use orrery_types::ChainSpec;
 
 fn orrery(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
@@ -17,9 +17,8 @@ fn orrery(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
 }
 
 fn dev_spec(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    let base = trace_dir("fallback").join("genesis.bin");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
-    cmd.args(["chain-spec", "dev"]).arg("--srs").arg(srs_path()).arg("--base").arg(base);
+    cmd.args(["chain-spec", "dev"]).arg("--srs").arg(srs_path());
     cmd.args(args);
     cmd.output().expect("running orrery chain-spec dev")
 }
@@ -76,9 +75,12 @@ fn wrong_requests_are_clear_errors() {
     let out = dev_spec(&[&"--validators", &"5"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("the tiny spec has 6 validators"), "{}", text(&out.stderr));
-    let out = dev_spec(&[&"--validators", &"1023", &"--spec", &"full"]);
+    let out = dev_spec(&[&"--validators", &"6", &"--spec", &"full"]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("only tiny"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the full spec has 1023 validators"), "{}", text(&out.stderr));
+    let out = dev_spec(&[&"--validators", &"6", &"--spec", &"huge"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("unknown chain spec"), "{}", text(&out.stderr));
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.json");

@@ -6,15 +6,10 @@
 //! from the seed ([`solicited_blobs`]), for the preimages workload. The genesis header is all zeros: only its hash
 //! matters, as the first block's parent and the key of `Initialize`'s state.
 
-use orrery_author::genesis::{with_validators, GenesisError};
+use orrery_author::genesis::{empty_state, with_validators, GenesisError};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
-use orrery_state::{
-    AccumulatedQueue, AuthPools, AuthQueues, AvailabilityAssignments, CoresStatistics, DisputesRecords,
-    EntropyBuffer, Privileges, ReadyQueue, RecentBlocks, SafroleState, State, Statistics, TicketsOrKeys,
-    ValidatorData, ValidatorsData, ValidatorsStatistics,
-};
 use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_types::{ChainSpec, Header, ServiceId};
 
@@ -38,49 +33,6 @@ pub fn solicited_blobs(seed: u64) -> Vec<(ServiceId, Vec<u8>)> {
         }
     }
     out
-}
-
-/// A state for `spec` with nothing in it: the base the validators are put into.
-pub fn empty_state(spec: &ChainSpec, entropy: [[u8; 32]; 4]) -> State {
-    let cores = usize::from(spec.cores_count);
-    let validators = usize::from(spec.validators_count);
-    let epoch = spec.epoch_length as usize;
-    let nobody = ValidatorsData(vec![ValidatorData::NULL; validators]);
-    State {
-        auth_pools: AuthPools(vec![Vec::new(); cores]),
-        auth_queues: AuthQueues(vec![[[0; 32]; orrery_types::constants::AUTH_QUEUE_SIZE]; cores]),
-        recent_blocks: RecentBlocks::default(),
-        safrole: SafroleState {
-            pending_validators: nobody.clone(),
-            ring_root: [0; 144],
-            sealing_keys: TicketsOrKeys::Keys(vec![[0; 32]; epoch]),
-            ticket_accumulator: Vec::new(),
-        },
-        disputes: DisputesRecords::default(),
-        entropy: EntropyBuffer(entropy),
-        staging_validators: nobody.clone(),
-        active_validators: nobody.clone(),
-        previous_validators: nobody,
-        pending_reports: AvailabilityAssignments::empty(cores),
-        timeslot: 0,
-        privileges: Privileges {
-            bless: 0,
-            assign: vec![0; cores],
-            designate: 0,
-            register: 0,
-            always_acc: Default::default(),
-        },
-        statistics: Statistics {
-            vals_curr: ValidatorsStatistics(vec![Default::default(); validators]),
-            vals_last: ValidatorsStatistics(vec![Default::default(); validators]),
-            cores: CoresStatistics(vec![Default::default(); cores]),
-            services: Default::default(),
-        },
-        ready_queue: ReadyQueue(vec![Vec::new(); epoch]),
-        accumulated: AccumulatedQueue(vec![Vec::new(); epoch]),
-        accumulation_outputs: Vec::new(),
-        accounts: Default::default(),
-    }
 }
 
 /// The dev genesis: its header (zeros) and state, the validators being

@@ -75,6 +75,9 @@ pub struct Config {
     pub max_mutants: usize,
     /// Chance that a block provides solicited preimages (while the genesis' last).
     pub preimage_ratio: f64,
+    /// Make the chain's first verdict a bad one (two culprits) when the offender budget allows,
+    /// so a short run is sure to have one; otherwise one verdict in eight is bad.
+    pub first_verdict_bad: bool,
 }
 
 impl Config {
@@ -94,6 +97,7 @@ impl Config {
             mutation_ratio,
             max_mutants: 5,
             preimage_ratio: 0.1,
+            first_verdict_bad: false,
         }
     }
 }
@@ -175,6 +179,8 @@ pub struct Generator {
     ticket_owner: HashMap<Entropy, usize>,
     /// Validators that may still be made offenders: past `V/3` the chain would stall.
     offender_budget: usize,
+    /// Whether a bad verdict has been made (see [`Config::first_verdict_bad`]).
+    made_bad_verdict: bool,
     /// The blobs the genesis solicits.
     solicited: Vec<(ServiceId, Vec<u8>)>,
     digest: [u8; 32],
@@ -215,6 +221,7 @@ impl Generator {
         let seed = config.seed;
         Ok(Self {
             offender_budget: usize::from(ctx.spec.validators_count) / 3,
+            made_bad_verdict: false,
             ctx,
             keys,
             by_bandersnatch,
@@ -402,8 +409,13 @@ impl Generator {
             Bad,
             Good,
         }
-        let kind = match self.rng.gen_range(0..8) {
-            0 if self.offender_budget >= 2 && punishable.len() >= 2 => Kind::Bad,
+        let draw = self.rng.gen_range(0..8);
+        let draw = if self.config.first_verdict_bad && !self.made_bad_verdict { 0 } else { draw };
+        let kind = match draw {
+            0 if self.offender_budget >= 2 && punishable.len() >= 2 => {
+                self.made_bad_verdict = true;
+                Kind::Bad
+            }
             // Not the last two of the budget: a bad verdict needs two.
             1 if self.offender_budget >= 3 && !punishable.is_empty() => Kind::Good,
             _ => Kind::Wonky,

@@ -6,34 +6,33 @@
 //! SKELETON: the API below is the contract the node core (`orrery-node`) codes against; the bodies
 //! are being written on the `grandpa` branch.
 
-use orrery_types::{Ed25519Public, Ed25519Signature, HeaderHash};
+use orrery_types::{Ed25519Public, Ed25519Signature, HeaderHash, TimeSlot};
 
-/// A block's height above genesis (genesis is 0).
-pub type BlockNumber = u32;
 /// A voter's index in its [`VoterSet`].
 pub type VoterIndex = u16;
 /// Milliseconds on the caller's clock (the node uses milliseconds since the JAM common era).
 pub type Millis = u64;
 
-/// A block a vote is for.
+/// A block a vote is for: `Header Hash ++ Slot`, as jam-np PR #6 proposes. Along a chain slots
+/// strictly increase, so the slot orders blocks the way GRANDPA's block numbers do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, orrery_codec::Encode, orrery_codec::Decode)]
 pub struct Target {
     pub hash: HeaderHash,
-    pub number: BlockNumber,
+    pub slot: TimeSlot,
 }
 
 /// The voters of one set: in Orrery, the Ed25519 keys of `κ` of the epoch the set is for, and
 /// `set_id` is that epoch's index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoterSet {
-    pub set_id: u64,
+    pub set_id: u32,
     pub keys: Vec<Ed25519Public>,
 }
 
 /// What the voter needs to know of the block tree. The node answers from its store.
 pub trait BlockTree {
-    /// The height of a known block.
-    fn number(&self, hash: &HeaderHash) -> Option<BlockNumber>;
+    /// The slot of a known block.
+    fn slot(&self, hash: &HeaderHash) -> Option<TimeSlot>;
     /// The blocks from `hash` (included) back to `base` (excluded), newest first; `None` when
     /// `hash` is not `base` or a known descendant of it. `Some(vec![])` when `hash == base`.
     fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>>;
@@ -68,7 +67,7 @@ pub enum VoteKind {
 #[derive(Debug, Clone, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
 pub struct SignedVote {
     pub round: u64,
-    pub set_id: u64,
+    pub set_id: u32,
     pub kind: VoteKind,
     pub target: Target,
     pub voter: VoterIndex,
@@ -78,7 +77,7 @@ pub struct SignedVote {
 #[derive(Debug, Clone, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
 pub struct Commit {
     pub round: u64,
-    pub set_id: u64,
+    pub set_id: u32,
     pub target: Target,
     /// Each precommit's target, voter and signature.
     pub precommits: Vec<(Target, VoterIndex, Ed25519Signature)>,
@@ -140,7 +139,7 @@ impl Voter {
         todo!("grandpa helper")
     }
 
-    pub fn set_id(&self) -> u64 {
+    pub fn set_id(&self) -> u32 {
         todo!("grandpa helper")
     }
 }

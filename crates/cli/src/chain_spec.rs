@@ -21,7 +21,7 @@ use crate::Node;
 const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
 
 /// The vectors' genesis the dev chain is built on, relative to the repository root.
-const DEFAULT_BASE: &str = "../shared/vectors/jam-0.7.2/traces/fallback/genesis.bin";
+pub const DEFAULT_BASE: &str = "../shared/vectors/jam-0.7.2/traces/fallback/genesis.bin";
 
 #[derive(Debug, Subcommand)]
 pub enum ChainSpecCommand {
@@ -69,17 +69,26 @@ fn execute(command: ChainSpecCommand) -> Result<(), String> {
             spec.name
         ));
     }
-    let bytes = std::fs::read(&base).map_err(|e| format!("{} (--base): {e}", base.display()))?;
-    let genesis: Genesis = decode_exact(&bytes, spec.lengths())
-        .map_err(|e| format!("{}: not a genesis {{header, state}}: {e}", base.display()))?;
-    let state = ChainState::from_pairs(&spec, genesis.state.pairs())
-        .map_err(|e| format!("{}: the state: {e}", base.display()))?;
     let ring = RingContext::from_srs_file(&node.srs, usize::from(spec.validators_count))
         .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
-    let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
-    let chain = dev_spec(&spec, &ring, &genesis.header, state.state().clone(), &keys, AUTHORIZER)
-        .map_err(|e| e.to_string())?;
+    let chain = build_dev(&spec, &ring, &base, validators)?;
     write(&chain, out.as_deref())
+}
+
+/// The dev chain's spec on the genesis `{header, state}` in `base`, with dev validators `0..validators`.
+pub fn build_dev(
+    spec: &orrery_types::ChainSpec,
+    ring: &RingContext,
+    base: &Path,
+    validators: u32,
+) -> Result<JamChainSpec, String> {
+    let bytes = std::fs::read(base).map_err(|e| format!("{} (--base): {e}", base.display()))?;
+    let genesis: Genesis = decode_exact(&bytes, spec.lengths())
+        .map_err(|e| format!("{}: not a genesis {{header, state}}: {e}", base.display()))?;
+    let state = ChainState::from_pairs(spec, genesis.state.pairs())
+        .map_err(|e| format!("{}: the state: {e}", base.display()))?;
+    let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
+    dev_spec(spec, ring, &genesis.header, state.state().clone(), &keys, AUTHORIZER).map_err(|e| e.to_string())
 }
 
 fn write(chain: &JamChainSpec, out: Option<&Path>) -> Result<(), String> {

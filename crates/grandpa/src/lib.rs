@@ -11,7 +11,7 @@ mod voter;
 pub mod wire;
 
 pub use voter::Voter;
-pub use wire::{signed_payload, WireError, CE_COMMIT, CE_STATE, CE_VOTE, SIGNING_CONTEXT};
+pub use wire::{signed_payload, WireError, CE_CATCH_UP, CE_COMMIT, CE_STATE, CE_VOTE, SIGNING_CONTEXT};
 
 use orrery_types::{Ed25519Public, Ed25519Signature, HeaderHash, TimeSlot};
 
@@ -64,6 +64,20 @@ pub enum Message {
     Commit(Commit),
     /// A neighbour's state: its round, set and last final block (CE 151), for lag detection.
     State(Neighbour),
+    /// A completable round's votes, for a voter that fell behind (CE 152).
+    CatchUp(CatchUp),
+}
+
+/// A round's prevotes and precommits, enough to make it completable: a voter behind it applies
+/// them and moves to the next round (the GRANDPA paper's catch-up, §4.1 of the 2020 text).
+#[derive(Debug, Clone, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
+pub struct CatchUp {
+    pub round: u64,
+    pub set_id: u32,
+    pub prevotes: Vec<(Target, VoterIndex, Ed25519Signature)>,
+    pub precommits: Vec<(Target, VoterIndex, Ed25519Signature)>,
+    /// The sender's last final block (informative: the receiver counts from its own).
+    pub base: Target,
 }
 
 /// What a voter tells its neighbours of itself (CE 151): a peer that sees it is behind answers with
@@ -122,4 +136,3 @@ pub enum Output {
     /// A peer sent a message that breaks a rule (bad signature, not a voter, wrong set, equivocation...).
     Misbehaviour { from: Option<Ed25519Public>, reason: String },
 }
-

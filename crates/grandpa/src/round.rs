@@ -65,6 +65,18 @@ impl Tally {
         self.casts.len() as u32
     }
 
+    /// Whether exactly this vote is already counted (a resend), so it needs no second check.
+    pub(crate) fn has(&self, voter: VoterIndex, target: &Target, signature: &Ed25519Signature) -> bool {
+        match self.casts.get(&voter) {
+            Some(Cast::Single { target: t, signature: s, .. }) => t == target && s == signature,
+            Some(Cast::Equivocated { first, second }) => {
+                (first.0 == *target && first.1 == *signature)
+                    || (second.0 == *target && second.1 == *signature)
+            }
+            None => false,
+        }
+    }
+
     pub(crate) fn add(
         &mut self,
         voter: VoterIndex,
@@ -75,7 +87,11 @@ impl Tally {
         match self.casts.get(&voter) {
             Some(Cast::Single { target: old, .. }) if *old == target => return Added::Duplicate,
             Some(Cast::Equivocated { first, second }) => {
-                return if first.0 == target || second.0 == target { Added::Duplicate } else { Added::Ignored };
+                return if first.0 == target || second.0 == target {
+                    Added::Duplicate
+                } else {
+                    Added::Ignored
+                };
             }
             _ => {}
         }
@@ -172,6 +188,23 @@ impl Tally {
             .iter()
             .filter(|(_, n)| n.parent == parent)
             .any(|(hash, _)| self.possible(Some(hash), total, threshold))
+    }
+
+    /// Every vote of the tally, in voter order (both of an equivocator's).
+    pub(crate) fn all_votes(&self) -> Vec<(Target, VoterIndex, Ed25519Signature)> {
+        let mut voters: Vec<_> = self.casts.keys().copied().collect();
+        voters.sort_unstable();
+        let mut out = Vec::with_capacity(voters.len());
+        for voter in voters {
+            match &self.casts[&voter] {
+                Cast::Single { target, signature, .. } => out.push((*target, voter, *signature)),
+                Cast::Equivocated { first, second } => {
+                    out.push((first.0, voter, first.1));
+                    out.push((second.0, voter, second.1));
+                }
+            }
+        }
+        out
     }
 
     /// Precommits (with their signatures) for `target` or a descendant, enough to reach

@@ -8,8 +8,8 @@ use orrery_types::Ed25519Public;
 use crate::round::{Added, Round};
 use crate::wire::{signed_payload, MAX_COMMIT_PRECOMMITS};
 use crate::{
-    BlockTree, Commit, Config, Input, Message, Millis, Neighbour, Output, SignedVote, Target, VoteKind,
-    VoterIndex, VoterSet,
+    BlockTree, CatchUp, Commit, Config, Input, Message, Millis, Neighbour, Output, SignedVote, Target,
+    VoteKind, VoterIndex, VoterSet,
 };
 
 /// Rounds before the current one whose votes are still counted (late precommits may still finalize).
@@ -214,6 +214,7 @@ impl Voter {
             Message::Vote(vote) => self.on_vote(from, vote, tree, out, verified),
             Message::Commit(commit) => self.on_commit(from, commit, tree, out),
             Message::State(neighbour) => self.on_state(neighbour, out),
+            Message::CatchUp(catch_up) => self.on_catch_up(from, catch_up, tree, out),
         }
     }
 
@@ -237,6 +238,14 @@ impl Voter {
         }
         if vote.round > self.round + MAX_ROUND_LEAD {
             return Self::misbehaviour(out, from, format!("round {} is implausibly far ahead", vote.round));
+        }
+        let known = self.rounds.get(&vote.round).is_some_and(|r| match vote.kind {
+            VoteKind::Prevote => r.prevotes.has(vote.voter, &vote.target, &vote.signature),
+            VoteKind::Precommit => r.precommits.has(vote.voter, &vote.target, &vote.signature),
+            VoteKind::PrimaryPropose => r.proposal == Some(vote.target),
+        });
+        if known {
+            return;
         }
         if !verified {
             let payload = signed_payload(vote.kind, &vote.target, vote.round, vote.set_id);
@@ -278,8 +287,7 @@ impl Voter {
         }
         let base = self.finalized;
         let round = self.rounds.entry(vote.round).or_insert_with(|| Round::new(base));
-        let tally =
-            if vote.kind == VoteKind::Prevote { &mut round.prevotes } else { &mut round.precommits };
+        let tally = if vote.kind == VoteKind::Prevote { &mut round.prevotes } else { &mut round.precommits };
         if let Added::Equivocation(old) = tally.add(vote.voter, vote.target, vote.signature, tree) {
             Self::misbehaviour(
                 out,
@@ -296,16 +304,107 @@ impl Voter {
         if peer.set_id != self.set.set_id {
             return;
         }
-        if peer.finalized.slot < self.finalized.slot || peer.round + 1 < self.round {
-            if let Some(commit) = self.last_commit.clone() {
-                if self.help_allowed() {
-                    self.last_help = Some(self.now);
+        let behind_final = peer.finalized.slot < self.finalized.slot;
+        if (behind_final || peer.round < self.round) && self.help_allowed() {
+            self.last_help = Some(self.now);
+            if behind_final {
+                if let Some(commit) = self.last_commit.clone() {
                     out.push(Output::Broadcast(Message::Commit(commit)));
                 }
+            }
+            if let Some(catch_up) = self.catch_up_for(peer.round) {
+                out.push(Output::Broadcast(Message::CatchUp(catch_up)));
             }
         } else if peer.finalized.slot > self.finalized.slot || peer.round > self.round + 1 {
             self.ask_for_help(out);
         }
+    }
+
+    /// The votes of our last round, when it completed here and `peer_round` is not beyond it.
+    fn catch_up_for(&self, peer_round: u64) -> Option<CatchUp> {
+        let last = self.round - 1;
+        if !self.prior_live || peer_round > last {
+            return None;
+        }
+        let round = self.rounds.get(&last)?;
+        Some(CatchUp {
+            round: last,
+            set_id: self.set.set_id,
+            prevotes: round.prevotes.all_votes(),
+            precommits: round.precommits.all_votes(),
+            base: self.finalized,
+        })
+    }
+
+    /// Applies a catch-up for a round at or beyond ours: every signature valid, every block known,
+    /// and the votes make the round completable (then we continue from the next round).
+    fn on_catch_up(
+        &mut self,
+        from: Option<Ed25519Public>,
+        catch_up: CatchUp,
+        tree: &dyn BlockTree,
+        out: &mut Vec<Output>,
+    ) {
+        if self.me.is_none() || !self.check_set(catch_up.set_id, from, out) || catch_up.round < self.round {
+            return;
+        }
+        if catch_up.round > self.round + MAX_ROUND_LEAD {
+            return Self::misbehaviour(
+                out,
+                from,
+                format!("catch-up round {} is implausibly far ahead", catch_up.round),
+            );
+        }
+        let lists = [(VoteKind::Prevote, &catch_up.prevotes), (VoteKind::Precommit, &catch_up.precommits)];
+        let mut payloads = Vec::new();
+        for (kind, votes) in lists {
+            if votes.len() > MAX_COMMIT_PRECOMMITS {
+                return Self::misbehaviour(out, from, "catch-up with too many votes".into());
+            }
+            for (target, voter, _) in votes.iter() {
+                if usize::from(*voter) >= self.set.keys.len() {
+                    return Self::misbehaviour(
+                        out,
+                        from,
+                        format!("catch-up vote by {voter}, not in the set"),
+                    );
+                }
+                match tree.slot(&target.hash) {
+                    // Blocks we lack: the sender will offer again once we have them.
+                    None => return,
+                    Some(slot) if slot != target.slot => {
+                        return Self::misbehaviour(out, from, "catch-up vote names a wrong slot".into());
+                    }
+                    Some(_) => {}
+                }
+                payloads.push(signed_payload(kind, target, catch_up.round, catch_up.set_id));
+            }
+        }
+        let signed = catch_up.prevotes.iter().chain(&catch_up.precommits);
+        let items = signed
+            .zip(&payloads)
+            .map(|((_, voter, sig), payload)| (&self.set.keys[usize::from(*voter)], &payload[..], sig));
+        if let Err(e) = ed25519_verify_batch(items) {
+            return Self::misbehaviour(
+                out,
+                from,
+                format!("catch-up vote {}: signature does not verify", e.index),
+            );
+        }
+        let mut round = Round::new(self.finalized);
+        for (target, voter, signature) in &catch_up.prevotes {
+            round.prevotes.add(*voter, *target, *signature, tree);
+        }
+        for (target, voter, signature) in &catch_up.precommits {
+            round.precommits.add(*voter, *target, *signature, tree);
+        }
+        let state = round.state(self.n(), self.threshold);
+        if !state.completable {
+            return Self::misbehaviour(out, from, "catch-up does not complete its round".into());
+        }
+        self.prior_estimate = state.estimate.unwrap_or(self.finalized);
+        self.rounds.insert(catch_up.round, round);
+        self.start_round(catch_up.round + 1, true);
     }
 
     fn help_allowed(&self) -> bool {
@@ -319,7 +418,13 @@ impl Voter {
         }
     }
 
-    fn on_commit(&mut self, from: Option<Ed25519Public>, commit: Commit, tree: &dyn BlockTree, out: &mut Vec<Output>) {
+    fn on_commit(
+        &mut self,
+        from: Option<Ed25519Public>,
+        commit: Commit,
+        tree: &dyn BlockTree,
+        out: &mut Vec<Output>,
+    ) {
         if !self.check_set(commit.set_id, from, out) {
             return;
         }
@@ -340,7 +445,8 @@ impl Voter {
                 self.finalize(commit, tree, out, false);
                 if round >= self.round {
                     // Catch up: the round is decided without us (paper §4.1's catch-up, by commit).
-                    self.prior_estimate = if self.finalized.slot > target.slot { self.finalized } else { target };
+                    self.prior_estimate =
+                        if self.finalized.slot > target.slot { self.finalized } else { target };
                     self.start_round(round + 1, false);
                 }
             }
@@ -396,7 +502,8 @@ impl Voter {
             .iter()
             .zip(&payloads)
             .map(|((_, voter, sig), payload)| (&self.set.keys[usize::from(*voter)], &payload[..], sig));
-        ed25519_verify_batch(items).map_err(|e| format!("commit precommit {}: signature does not verify", e.index))?;
+        ed25519_verify_batch(items)
+            .map_err(|e| format!("commit precommit {}: signature does not verify", e.index))?;
         Ok(CommitCheck::Valid)
     }
 
@@ -423,7 +530,11 @@ impl Voter {
         }
         if tree.ancestry(&self.finalized.hash, &target.hash).is_none() {
             // Conflicts with what we finalized: only possible with more than a third faulty.
-            return Self::misbehaviour(out, None, format!("commit for slot {} conflicts with finality", target.slot));
+            return Self::misbehaviour(
+                out,
+                None,
+                format!("commit for slot {} conflicts with finality", target.slot),
+            );
         }
         self.finalized = target;
         if broadcast {
@@ -465,7 +576,14 @@ impl Voter {
         let (voter, secret) = self.me.as_ref()?;
         let payload = signed_payload(kind, &target, self.round, self.set.set_id);
         let signature = secret.0.sign(&payload).to_bytes();
-        Some(SignedVote { round: self.round, set_id: self.set.set_id, kind, target, voter: *voter, signature })
+        Some(SignedVote {
+            round: self.round,
+            set_id: self.set.set_id,
+            kind,
+            target,
+            voter: *voter,
+            signature,
+        })
     }
 
     /// Casts our vote: counted here, then sent.
@@ -520,10 +638,8 @@ impl Voter {
                 let proposal = round.proposal;
                 let mut from = prior;
                 if let Some(p) = proposal {
-                    let prev_ghost = self
-                        .rounds
-                        .get(&(self.round - 1))
-                        .and_then(|r| r.state(n, threshold).prevote_ghost);
+                    let prev_ghost =
+                        self.rounds.get(&(self.round - 1)).and_then(|r| r.state(n, threshold).prevote_ghost);
                     let above = p.slot > prior.slot && tree.ancestry(&prior.hash, &p.hash).is_some();
                     let below = prev_ghost.is_none_or(|g| tree.ancestry(&p.hash, &g.hash).is_some());
                     if above && below {

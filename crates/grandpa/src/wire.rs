@@ -3,7 +3,8 @@
 
 use orrery_codec::{Decoder, Error as CodecError};
 
-use crate::{Commit, Message, Neighbour, SignedVote, Target, VoteKind};
+use crate::{CatchUp, Commit, Message, Neighbour, SignedVote, Target, VoteKind, VoterIndex};
+use orrery_types::Ed25519Signature;
 
 /// CE 149: one signed vote.
 pub const CE_VOTE: u8 = 149;
@@ -11,6 +12,9 @@ pub const CE_VOTE: u8 = 149;
 pub const CE_COMMIT: u8 = 150;
 /// CE 151: a neighbour's state (round, set id, last final block).
 pub const CE_STATE: u8 = 151;
+
+/// CE 152: a completable round's votes, for a voter behind.
+pub const CE_CATCH_UP: u8 = 152;
 
 /// The most voters a set can have (`V` of the full chain).
 pub const MAX_VOTERS: usize = 1023;
@@ -24,7 +28,7 @@ pub enum WireError {
     UnknownStream(u8),
     #[error("vote stage {0} is none of prevote (0), precommit (1), primary proposal (2)")]
     BadStage(u8),
-    #[error("a commit with {0} precommits: more than the {MAX_COMMIT_PRECOMMITS} a set of {MAX_VOTERS} can sign")]
+    #[error("{0} votes in a commit or catch-up: more than the {MAX_COMMIT_PRECOMMITS} a set of {MAX_VOTERS} can sign")]
     TooManyPrecommits(u64),
     #[error(transparent)]
     Codec(#[from] CodecError),
@@ -56,6 +60,42 @@ fn target(d: &mut Decoder<'_>) -> Result<Target, CodecError> {
     Ok(Target { hash: d.array()?, slot: d.u32()? })
 }
 
+type Vote = (Target, VoterIndex, Ed25519Signature);
+
+/// Bytes of one vote inside a commit or catch-up: hash, slot, signature, voter index.
+const VOTE_LEN: usize = 32 + 4 + 64 + 2;
+
+fn put_votes(out: &mut Vec<u8>, votes: &[Vote]) {
+    orrery_codec::natural::encode_to(votes.len() as u64, out);
+    out.reserve(votes.len() * VOTE_LEN);
+    for (t, voter, signature) in votes {
+        put_target(out, t);
+        out.extend_from_slice(signature);
+        out.extend_from_slice(&voter.to_le_bytes());
+    }
+}
+
+/// `len++[HeaderHash ++ Slot ++ Signature ++ VoterIndex]`, at most [`MAX_COMMIT_PRECOMMITS`], and
+/// never allocating more than the input holds.
+fn votes(d: &mut Decoder<'_>) -> Result<Vec<Vote>, WireError> {
+    let count = d.natural()?;
+    if count > MAX_COMMIT_PRECOMMITS as u64 {
+        return Err(WireError::TooManyPrecommits(count));
+    }
+    let count = count as usize;
+    if count * VOTE_LEN > d.remaining() {
+        return Err(CodecError::UnexpectedEnd { needed: count * VOTE_LEN, remaining: d.remaining() }.into());
+    }
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let t = target(d)?;
+        let signature = d.array()?;
+        let voter = d.u16()?;
+        out.push((t, voter, signature));
+    }
+    Ok(out)
+}
+
 impl Message {
     /// The JAMNP-S stream kind that carries this message.
     pub fn stream_kind(&self) -> u8 {
@@ -63,6 +103,7 @@ impl Message {
             Message::Vote(_) => CE_VOTE,
             Message::Commit(_) => CE_COMMIT,
             Message::State(_) => CE_STATE,
+            Message::CatchUp(_) => CE_CATCH_UP,
         }
     }
 
@@ -83,12 +124,14 @@ impl Message {
                 out.extend_from_slice(&c.round.to_le_bytes());
                 out.extend_from_slice(&c.set_id.to_le_bytes());
                 put_target(&mut out, &c.target);
-                orrery_codec::natural::encode_to(c.precommits.len() as u64, &mut out);
-                for (t, voter, signature) in &c.precommits {
-                    put_target(&mut out, t);
-                    out.extend_from_slice(signature);
-                    out.extend_from_slice(&voter.to_le_bytes());
-                }
+                put_votes(&mut out, &c.precommits);
+            }
+            Message::CatchUp(c) => {
+                out.extend_from_slice(&c.round.to_le_bytes());
+                out.extend_from_slice(&c.set_id.to_le_bytes());
+                put_votes(&mut out, &c.prevotes);
+                put_votes(&mut out, &c.precommits);
+                put_target(&mut out, &c.base);
             }
             Message::State(n) => {
                 out.extend_from_slice(&n.round.to_le_bytes());
@@ -116,22 +159,7 @@ impl Message {
                 let round = d.u64()?;
                 let set_id = d.u32()?;
                 let commit_target = target(&mut d)?;
-                let count = d.natural()?;
-                if count > MAX_COMMIT_PRECOMMITS as u64 {
-                    return Err(WireError::TooManyPrecommits(count));
-                }
-                // Each precommit is 102 bytes: no allocation beyond what the input holds.
-                let count = count as usize;
-                if count * 102 > d.remaining() {
-                    return Err(CodecError::UnexpectedEnd { needed: count * 102, remaining: d.remaining() }.into());
-                }
-                let mut precommits = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let t = target(&mut d)?;
-                    let signature = d.array()?;
-                    let voter = d.u16()?;
-                    precommits.push((t, voter, signature));
-                }
+                let precommits = votes(&mut d)?;
                 Message::Commit(Commit { round, set_id, target: commit_target, precommits })
             }
             CE_STATE => {
@@ -139,6 +167,14 @@ impl Message {
                 let set_id = d.u32()?;
                 let finalized = target(&mut d)?;
                 Message::State(Neighbour { round, set_id, finalized })
+            }
+            CE_CATCH_UP => {
+                let round = d.u64()?;
+                let set_id = d.u32()?;
+                let prevotes = votes(&mut d)?;
+                let precommits = votes(&mut d)?;
+                let base = target(&mut d)?;
+                Message::CatchUp(CatchUp { round, set_id, prevotes, precommits, base })
             }
             other => return Err(WireError::UnknownStream(other)),
         };

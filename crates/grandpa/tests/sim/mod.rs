@@ -101,7 +101,7 @@ pub struct Sim {
     net: Net,
     /// `blocked(now, from, to)`: the link drops everything.
     pub blocked: Box<dyn Fn(u64, usize, usize) -> bool>,
-    /// This voter signs a second, different vote for the alternative target and sends it to the
+    /// This voter signs a second, different vote for the alternative target and sends both to the
     /// odd-numbered voters.
     pub equivocator: Option<(usize, Target)>,
     pub finalized: Vec<Vec<Target>>,
@@ -117,7 +117,9 @@ impl Sim {
         let voters = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| Voter::new(Config { gossip_ms }, set.clone(), base, Some((i as u16, *k.ed25519_secret())), 0))
+            .map(|(i, k)| {
+                Voter::new(Config { gossip_ms }, set.clone(), base, Some((i as u16, *k.ed25519_secret())), 0)
+            })
             .collect();
         Self {
             now: 0,
@@ -167,33 +169,39 @@ impl Sim {
             match output {
                 Output::Broadcast(message) => {
                     for to in 0..self.voters.len() {
-                        if to == from || (self.blocked)(self.now, from, to) || self.rng.gen_bool(self.net.loss) {
+                        if to == from
+                            || (self.blocked)(self.now, from, to)
+                            || self.rng.gen_bool(self.net.loss)
+                        {
                             continue;
                         }
-                        let message = self.tamper(from, to, &message);
-                        let latency = self.rng.gen_range(self.net.latency.0..=self.net.latency.1);
-                        self.push(self.now + latency, Event::Deliver { to, from, message });
+                        for message in self.tamper(from, to, &message) {
+                            let latency = self.rng.gen_range(self.net.latency.0..=self.net.latency.1);
+                            self.push(self.now + latency, Event::Deliver { to, from, message });
+                        }
                     }
                 }
                 Output::Finalized { target, justification } => {
                     assert_eq!(justification.target, target);
                     self.finalized[from].push(target);
                 }
-                Output::Misbehaviour { from: culprit, reason } => self.misbehaviour[from].push((culprit, reason)),
+                Output::Misbehaviour { from: culprit, reason } => {
+                    self.misbehaviour[from].push((culprit, reason))
+                }
             }
         }
     }
 
-    fn tamper(&self, from: usize, to: usize, message: &Message) -> Message {
+    fn tamper(&self, from: usize, to: usize, message: &Message) -> Vec<Message> {
         match (self.equivocator, message) {
             (Some((who, alt)), Message::Vote(v))
                 if who == from && to % 2 == 1 && v.kind != VoteKind::PrimaryPropose && v.target != alt =>
             {
                 let payload = signed_payload(v.kind, &alt, v.round, v.set_id);
                 let signature = self.keys[from].ed25519_sign(&payload);
-                Message::Vote(SignedVote { target: alt, signature, ..v.clone() })
+                vec![message.clone(), Message::Vote(SignedVote { target: alt, signature, ..v.clone() })]
             }
-            _ => message.clone(),
+            _ => vec![message.clone()],
         }
     }
 

@@ -14,7 +14,7 @@ use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ImportContext;
 use orrery_keys::ValidatorKeys;
 use orrery_network::{Alpn, Identity};
-use orrery_node::{Node, NodeConfig};
+use orrery_node::{Node, NodeConfig, NodeOptions};
 use orrery_node_quic::DriverConfig;
 use orrery_store::{Chain, Redb, Start, StoreError};
 use orrery_types::ChainSpec;
@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// Seconds between status lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub status_seconds: u64,
+    /// Make no Safrole tickets (the chain stays fallback-sealed; saves a ring proof per ticket).
+    #[arg(long)]
+    pub no_tickets: bool,
     /// The Bandersnatch SRS (Zcash powers of tau, uncompressed), as the vectors ship it.
     #[arg(long, env = "ORRERY_SRS", default_value = DEFAULT_SRS)]
     pub srs: PathBuf,
@@ -217,7 +220,9 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         slot_ms,
         grandpa_gossip_ms: (slot_ms / 4).clamp(100, 1000),
     };
-    let node = Node::new(config, chain, orrery_node_quic::now_ms()).map_err(|e| e.to_string())?;
+    let options = NodeOptions { tickets: !args.no_tickets, grandpa: true };
+    let node =
+        Node::with_options(config, options, chain, orrery_node_quic::now_ms()).map_err(|e| e.to_string())?;
     let driver = DriverConfig {
         spec,
         identity,
@@ -239,7 +244,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
 }
 
 /// SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(mut int), Ok(mut term)) => {

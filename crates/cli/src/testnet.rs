@@ -21,6 +21,7 @@ struct Running {
     index: u32,
     child: Child,
     rpc_port: u16,
+    exited: Option<std::process::ExitStatus>,
 }
 
 pub fn run(args: TestnetArgs) -> Result<(), String> {
@@ -82,12 +83,12 @@ fn start_all(
             ValidatorKeys::dev(i).peer_name(),
             log_path.display()
         );
-        nodes.push(Running { index: i, child, rpc_port });
+        nodes.push(Running { index: i, child, rpc_port, exited: None });
     }
     Ok(())
 }
 
-/// Prints a summary line every few seconds until the time is up, a signal comes, or a node dies.
+/// Prints a summary line every few seconds until the time is up or a signal comes.
 fn watch(args: &TestnetArgs, nodes: &mut [Running]) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -110,8 +111,13 @@ fn watch(args: &TestnetArgs, nodes: &mut [Running]) -> Result<(), String> {
                 _ = tokio::time::sleep(wait) => {}
             }
             for node in nodes.iter_mut() {
-                if let Ok(Some(status)) = node.child.try_wait() {
-                    return Err(format!("node {} exited ({status}); see its log", node.index));
+                if node.exited.is_none() {
+                    if let Ok(Some(status)) = node.child.try_wait() {
+                        // The others go on: a network outlives one node (and it may be restarted
+                        // by hand on its database).
+                        outln!("node {} exited ({status}); see its log", node.index);
+                        node.exited = Some(status);
+                    }
                 }
             }
             outln!("t={:>4}s {}", start.elapsed().as_secs(), summary(nodes));

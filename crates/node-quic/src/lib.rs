@@ -15,10 +15,9 @@
 //! - [`health`]: a plain HTTP `GET /health` on a TCP port, answering
 //!   `{"best":{..},"finalized":{..},"peers":N,"syncing":B}`.
 //!
-//! Wire format of the GRANDPA streams (no JAMNP-S stream is standard yet; jam-np PR #6 proposes the
-//! numbers): CE 149 carries one message, an [`orrery_grandpa::SignedVote`] in the GP codec; CE 150 one
-//! [`orrery_grandpa::Commit`]; the acceptor answers with a FIN only. The vote is on `Header Hash ++
-//! Slot`, not on the GP 0.7.2 §19 pair (header, posterior state root): see `orrery-grandpa`.
+//! GRANDPA's messages use `orrery_grandpa::wire` (CE 149 vote, 150 commit, 151 neighbour state, 152
+//! catch-up; the numbers jam-np PR #6 proposes, no GRANDPA stream is standard yet): one message per
+//! stream, answered with a FIN.
 //!
 //! Bounds: the channel into the node thread holds [`INBOX_CAPACITY`] inputs; when it is full,
 //! announcements, votes and tickets from peers are dropped and incoming requests refused (a peer's
@@ -132,7 +131,7 @@ pub async fn run(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let thread = core::spawn(node, inputs, outputs_tx, health.clone(), stop.clone(), config.slot_ms)?;
 
-    let net = net::Net::new(endpoint, config.spec.lengths(), net::Inbox::new(inbox), health.clone());
+    let net = net::Net::new(endpoint, config.spec.lengths(), net::Inbox::new(inbox));
     for (peer, addr) in &config.bootnodes {
         net.want(*peer, *addr, true);
     }

@@ -8,7 +8,7 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orrery_codec::{Decode, Encode, Lengths};
+use orrery_codec::{Encode, Lengths};
 use orrery_network::endpoint::code;
 use orrery_network::message::{
     decode_blocks, decode_boundary_nodes, decode_key_values, encode_blocks, encode_boundary_nodes,
@@ -21,19 +21,14 @@ use orrery_network::{
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, RequestId, Response};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::health::Health;
 use crate::{
     ANSWER_DEADLINE, MAX_ONE_WAY, MAX_REQUESTS_IN, MAX_REQUESTS_OUT, REFUSE_FOR, RESPONSE_DEADLINE, UP_QUEUE,
 };
 
-/// CE 149: a GRANDPA vote (jam-np PR #6's number).
-pub const GRANDPA_VOTE: StreamKind = StreamKind(149);
-/// CE 150: a GRANDPA commit.
-pub const GRANDPA_COMMIT: StreamKind = StreamKind(150);
-/// A signed vote is about 120 bytes.
-const VOTE_CAP: u32 = 1024;
-/// A commit carries up to V precommits of about 102 bytes (V = 1023: 104 KiB).
-const COMMIT_CAP: u32 = 256 * 1024;
+/// A signed vote or a neighbour state is under 150 bytes.
+const SMALL_CAP: u32 = 1024;
+/// A commit or catch-up carries at most 2 × 1023 votes of 102 bytes each (twice for a catch-up).
+const VOTES_CAP: u32 = 512 * 1024;
 /// The largest block response accepted (the transport's CE 128 cap).
 const BLOCKS_CAP: u32 = 16 * 1024 * 1024;
 /// Time to open a stream and write a one-way message or a request.
@@ -55,9 +50,10 @@ pub fn endpoint_config(alpn: Alpn) -> Config {
     config
 }
 
-/// The stream kinds the driver handles.
+/// The stream kinds the driver handles: UP 0, CE 128, 129, 131, 132 (JAMNP-S) and GRANDPA's
+/// CE 149-152 (`orrery_grandpa::wire`).
 fn handled(kind: StreamKind) -> bool {
-    matches!(kind.0, 0 | 128 | 129 | 131 | 132) || kind == GRANDPA_VOTE || kind == GRANDPA_COMMIT
+    matches!(kind.0, 0 | 128 | 129 | 131 | 132 | 149..=152)
 }
 
 /// The sending end of the node thread's input channel.
@@ -115,7 +111,6 @@ pub struct Net {
     endpoint: Endpoint,
     lengths: Lengths,
     inbox: Inbox,
-    health: Arc<Mutex<Health>>,
     peers: Mutex<HashMap<PeerId, Peer>>,
     refused: Mutex<HashMap<PeerId, Instant>>,
     wanted: Mutex<HashMap<PeerId, Want>>,
@@ -131,13 +126,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Net {
-    pub fn new(endpoint: Endpoint, lengths: Lengths, inbox: Inbox, health: Arc<Mutex<Health>>) -> Arc<Self> {
+    pub fn new(endpoint: Endpoint, lengths: Lengths, inbox: Inbox) -> Arc<Self> {
         Arc::new(Self {
             me: *endpoint.identity().key(),
             endpoint,
             lengths,
             inbox,
-            health,
             peers: Mutex::default(),
             refused: Mutex::default(),
             wanted: Mutex::default(),
@@ -467,13 +461,13 @@ async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
     }
 }
 
-/// Reads one CE 131/132/149/150 message and passes it on.
+/// Reads one CE 131/132/149-152 message and passes it on.
 async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
     let kind = stream.kind();
-    match kind {
-        GRANDPA_VOTE => stream.set_cap(VOTE_CAP),
-        GRANDPA_COMMIT => stream.set_cap(COMMIT_CAP),
+    match kind.0 {
+        149 | 151 => stream.set_cap(SMALL_CAP),
+        150 | 152 => stream.set_cap(VOTES_CAP),
         _ => {}
     }
     let bytes = match stream.recv().await {
@@ -491,11 +485,8 @@ async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Strea
         131 | 132 => TicketMessage::decode(&bytes)
             .map(|ticket| Message::Ticket { to_proxy: kind.0 == 131, ticket })
             .map_err(|e| e.to_string()),
-        149 => orrery_grandpa::SignedVote::decode_all(&bytes)
-            .map(|v| Message::Grandpa(orrery_grandpa::Message::Vote(v)))
-            .map_err(|e| e.to_string()),
-        _ => orrery_grandpa::Commit::decode_all(&bytes)
-            .map(|c| Message::Grandpa(orrery_grandpa::Message::Commit(c)))
+        _ => orrery_grandpa::Message::from_bytes(kind.0, &bytes)
+            .map(Message::Grandpa)
             .map_err(|e| e.to_string()),
     };
     match message {
@@ -635,13 +626,11 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         }
         Message::Ticket { to_proxy: true, .. } => StreamKind::TICKET_TO_PROXY,
         Message::Ticket { to_proxy: false, .. } => StreamKind::TICKET_TO_ALL,
-        Message::Grandpa(orrery_grandpa::Message::Vote(_)) => GRANDPA_VOTE,
-        Message::Grandpa(orrery_grandpa::Message::Commit(_)) => GRANDPA_COMMIT,
+        Message::Grandpa(m) => StreamKind(m.stream_kind()),
     };
     let bytes = match &message {
         Message::Ticket { ticket, .. } => ticket.encode(),
-        Message::Grandpa(orrery_grandpa::Message::Vote(v)) => v.encode(),
-        Message::Grandpa(orrery_grandpa::Message::Commit(c)) => c.encode(),
+        Message::Grandpa(m) => m.to_bytes(),
         _ => return,
     };
     let Some((conn, count)) = net.with_peer(&peer, |p| (p.conn.clone(), p.one_way.clone())) else { return };

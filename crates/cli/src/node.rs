@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use orrery_chain_spec::{Bootnode, JamChainSpec};
 use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::ImportContext;
+use orrery_import::{ChainState, ImportContext};
 use orrery_keys::ValidatorKeys;
+use orrery_network::message::BlockRef;
 use orrery_network::{Alpn, Identity};
-use orrery_node::{Node, NodeConfig, NodeOptions};
+use orrery_node::{Node, NodeConfig, NodeOptions, PeerId};
+use orrery_node_quic::state_sync::fetch_finalized_state;
 use orrery_node_quic::DriverConfig;
 use orrery_store::{Chain, Redb, Start, StoreError};
-use orrery_types::ChainSpec;
+use orrery_types::{ChainSpec, HeaderHash};
 
 use crate::chain_spec::{build_dev, DEFAULT_BASE};
 use crate::DEFAULT_SRS;
@@ -79,6 +81,11 @@ pub struct RunArgs {
     /// Seconds between status lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub status_seconds: u64,
+    /// With an empty database (or --temp): start from a bootnode's finalized state, fetched with
+    /// CE 129 and checked against the state root its child block commits to, instead of from
+    /// genesis. The bootnode is trusted to say which block is final.
+    #[arg(long)]
+    pub state_sync: bool,
     /// Make no Safrole tickets (the chain stays fallback-sealed; saves a ring proof per ticket).
     #[arg(long)]
     pub no_tickets: bool,
@@ -195,25 +202,43 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     }
     let slot_ms = u64::from(args.slot_seconds.unwrap_or(spec.slot_duration)) * 1000;
 
-    let identity = match &keys {
-        Some(keys) => Identity::from_validator_keys(keys),
-        None => Identity::from_ed25519_secret(&rand::random::<[u8; 32]>()),
-    }
-    .map_err(|e| format!("our certificate: {e}"))?;
+    let secret = match &keys {
+        Some(keys) => *keys.ed25519_secret(),
+        None => rand::random::<[u8; 32]>(),
+    };
+    let identity = Identity::from_ed25519_secret(&secret).map_err(|e| format!("our certificate: {e}"))?;
     let alpn = Alpn::for_genesis_hash(&chain_spec.genesis_hash());
-    let backend = match &args.db {
-        Some(dir) => Redb::open(dir).map_err(|e| format!("the database in {}: {e}", dir.display()))?,
-        None => Redb::in_memory().map_err(|e| e.to_string())?,
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("the async runtime: {e}"))?;
+    let open_backend = || match &args.db {
+        Some(dir) => Redb::open(dir).map_err(|e| format!("the database in {}: {e}", dir.display())),
+        None => Redb::in_memory().map_err(|e| e.to_string()),
     };
     let ctx = Arc::new(ImportContext::new(spec.clone(), Arc::new(ring)));
-    let start = Start::genesis(chain_spec.genesis_header.clone(), chain_spec.genesis_state.clone());
-    // No depth finality: GRANDPA finalizes.
-    let chain = Chain::open(ctx, Box::new(backend), Some(start), u32::MAX).map_err(|e| match e {
-        StoreError::OtherGenesis => {
-            format!("the database in {} holds another chain", args.db.as_deref().unwrap_or(Path::new("")).display())
+    // A chain already in the database resumes; with none, the chain starts at genesis or, with
+    // --state-sync, at a bootnode's finalized state. No depth finality: GRANDPA finalizes.
+    let chain = match Chain::open(ctx.clone(), Box::new(open_backend()?), None, u32::MAX) {
+        Ok(chain) => {
+            tracing::info!(genesis = %orrery_node_quic::short(&chain.genesis()), "resuming the chain in the database");
+            chain
         }
-        e => format!("the store: {e}"),
-    })?;
+        Err(StoreError::Empty) => {
+            let start = if args.state_sync {
+                let genesis = BlockRef { hash: chain_spec.genesis_hash(), slot: chain_spec.genesis_header.slot };
+                let bind = SocketAddr::new(listen.ip(), 0);
+                let (hash, state) = runtime.block_on(state_sync(&secret, &alpn, &spec, genesis, bind, &bootnodes))?;
+                Start::anchor(hash, state)
+            } else {
+                Start::genesis(chain_spec.genesis_header.clone(), chain_spec.genesis_state.clone())
+            };
+            Chain::open(ctx, Box::new(open_backend()?), Some(start), u32::MAX)
+                .map_err(|e| format!("the store: {e}"))?
+        }
+        Err(e) => return Err(format!("the store: {e}")),
+    };
     let config = NodeConfig {
         spec: spec.clone(),
         keys,
@@ -233,14 +258,49 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         slot_ms,
         status_every: Duration::from_secs(args.status_seconds),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("the async runtime: {e}"))?;
     runtime.block_on(orrery_node_quic::run(node, driver, shutdown_signal())).map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Fetches a finalized state from the bootnodes, one after the other, a few rounds at most.
+async fn state_sync(
+    secret: &[u8; 32],
+    alpn: &Alpn,
+    spec: &ChainSpec,
+    genesis: BlockRef,
+    bind: SocketAddr,
+    bootnodes: &[(PeerId, SocketAddr)],
+) -> Result<(HeaderHash, ChainState), String> {
+    if bootnodes.is_empty() {
+        return Err("--state-sync: no bootnode to fetch a state from".into());
+    }
+    let mut last = String::new();
+    for _round in 0..3 {
+        for (peer, addr) in bootnodes {
+            let identity = Identity::from_ed25519_secret(secret).map_err(|e| format!("our certificate: {e}"))?;
+            let started = Instant::now();
+            match fetch_finalized_state(identity, alpn.clone(), spec, genesis, bind, *peer, *addr).await {
+                Ok((hash, state)) => {
+                    tracing::info!(
+                        from = %addr,
+                        block = %orrery_node_quic::short(&hash),
+                        slot = state.state().timeslot,
+                        pairs = state.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "fetched the finalized state (CE 129)"
+                    );
+                    return Ok((hash, state));
+                }
+                Err(e) => {
+                    tracing::warn!(from = %addr, error = %e, "state sync failed");
+                    last = format!("{addr}: {e}");
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Err(format!("--state-sync: no bootnode gave a state (last: {last})"))
 }
 
 /// SIGINT or SIGTERM.

@@ -24,14 +24,20 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Kills and reaps the processes when the test ends, however it ends.
+/// Stops and reaps the processes when the test ends, however it ends: SIGTERM first (the testnet
+/// then stops its own nodes), SIGKILL after 15 s.
 struct Reaper(Vec<Child>);
 
 impl Drop for Reaper {
     fn drop(&mut self) {
         for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        }
+        for child in &mut self.0 {
+            if wait_exit(child, Duration::from_secs(15)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
     }
 }
@@ -177,9 +183,16 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
         (same, format!("{a:?} {b:?}"))
     });
 
-    // A seventh node, no validator and started late, syncs and follows the finalized chain.
-    let follower =
-        node_run(&spec, None, &["--temp"], QUIC + 6, RPC + 6, &dir.path().join("follower.log"));
+    // A seventh node, no validator and started late, starts from a finalized state fetched with
+    // CE 129 and follows the finalized chain.
+    let follower = node_run(
+        &spec,
+        None,
+        &["--temp", "--state-sync"],
+        QUIC + 6,
+        RPC + 6,
+        &dir.path().join("follower.log"),
+    );
     reaper.0.push(follower);
     let target = health(RPC).map_or(0, |h| h.1);
     wait_for("the follower syncs", Duration::from_secs(60), || {
@@ -207,6 +220,8 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     assert!(printed.lines().any(|l| l.starts_with("final best ")), "{printed}");
     let log = std::fs::read_to_string(dir.path().join("node-0.log")).unwrap();
     assert!(log.contains(" finalized ") && log.contains(" imported "), "{log}");
+    let log = std::fs::read_to_string(dir.path().join("follower.log")).unwrap();
+    assert!(log.contains("fetched the finalized state (CE 129)"), "{log}");
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //!   CE 131/132 for tickets; CE 149/150 for GRANDPA votes and commits.
 //! - [`health`]: a plain HTTP `GET /health` on a TCP port, answering
 //!   `{"best":{..},"finalized":{..},"peers":N,"syncing":B}`.
+//! - [`state_sync`]: a fresh node's start from a peer's finalized state (CE 129), checked against the
+//!   state root its child's header commits to.
 //!
 //! GRANDPA's messages use `orrery_grandpa::wire` (CE 149 vote, 150 commit, 151 neighbour state, 152
 //! catch-up; the numbers jam-np PR #6 proposes, no GRANDPA stream is standard yet): one message per
@@ -41,6 +43,7 @@
 pub mod core;
 pub mod health;
 pub mod net;
+pub mod state_sync;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

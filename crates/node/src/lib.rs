@@ -93,7 +93,7 @@ pub struct NodeOptions {
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        Self { tickets: true, grandpa: false }
+        Self { tickets: true, grandpa: true }
     }
 }
 

@@ -37,11 +37,12 @@
 //!
 //! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
 //! holds every block audited, [`tree::Tree::audited`]), guaranteeing and availability (the next
-//! issue); CE 129 boundary nodes (responses carry the key/value pairs with an empty boundary list,
-//! and a CE 129 response is not checked against a state root: syncing from a state is the driver's
+//! issue); making CE 129 requests and checking a response against a state root (the node serves
+//! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
 //! block's validator sets as soon as it changes).
 
+pub mod boundary;
 pub mod io;
 pub mod limits;
 pub mod tree;
@@ -58,10 +59,10 @@ use orrery_import::header_hash;
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{
     Announcement, BlockRef, BlockRequest, Direction, Handshake, KeyValue, StateRequest, TicketMessage,
-    MAX_LEAVES,
+    MAX_BOUNDARY_NODES, MAX_LEAVES,
 };
 use orrery_network::policy;
-use orrery_state::TicketsOrKeys;
+use orrery_state::{StateKey, TicketsOrKeys};
 use orrery_stf::safrole::ticket_vrf_input;
 use orrery_store::{Chain, StoreError};
 use orrery_types::{Block, ChainSpec, Entropy, HeaderHash, TicketEnvelope, TimeSlot};
@@ -187,8 +188,8 @@ pub struct Node {
     banned: BTreeMap<PeerId, Millis>,
     requests: BTreeMap<RequestId, Pending>,
     next_request: RequestId,
-    /// Blocks whose parent is not imported yet, by hash, with who sent them.
-    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>)>,
+    /// Blocks whose parent is not imported yet, by hash, with who sent them and when they came.
+    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>, Millis)>,
     /// Blocks that failed import (a bounded FIFO), so they are not fetched again.
     rejected: BTreeSet<HeaderHash>,
     rejected_order: VecDeque<HeaderHash>,
@@ -449,6 +450,9 @@ impl Node {
             self.forget_request(id);
         }
         self.banned.retain(|_, until| *until > now);
+        // Orphans whose ancestry never came (a fork pruned elsewhere, a peer that went away).
+        let ttl = ORPHAN_TTL_SLOTS * self.slot_ms;
+        self.orphans.retain(|_, (_, _, at)| *at + ttl > now);
 
         let slot = self.slot_now();
         if self.last_slot.is_none_or(|last| slot > last) {
@@ -528,7 +532,7 @@ impl Node {
             }
             if !self.tree.contains(&block.header.parent) {
                 if self.orphans.len() < MAX_ORPHANS {
-                    self.orphans.insert(hash, (block, from));
+                    self.orphans.insert(hash, (block, from, self.now));
                 }
                 continue;
             }
@@ -565,12 +569,12 @@ impl Node {
                     let waiting: Vec<HeaderHash> = self
                         .orphans
                         .iter()
-                        .filter(|(_, (b, _))| b.header.parent == hash)
+                        .filter(|(_, (b, _, _))| b.header.parent == hash)
                         .map(|(h, _)| *h)
                         .collect();
                     for h in waiting {
-                        if let Some(orphan) = self.orphans.remove(&h) {
-                            work.push(orphan);
+                        if let Some((block, from, _)) = self.orphans.remove(&h) {
+                            work.push((block, from));
                         }
                     }
                 }
@@ -597,7 +601,7 @@ impl Node {
             }
         }
         // Orphans on top of it are invalid too.
-        self.orphans.retain(|_, (b, _)| b.header.parent != hash);
+        self.orphans.retain(|_, (b, _, _)| b.header.parent != hash);
         out.push(Output::Event(Event::Rejected { hash, reason }));
     }
 
@@ -860,10 +864,19 @@ impl Node {
                 for block in blocks.into_iter().rev() {
                     self.import(block, Some(peer), out);
                 }
+                // A head that neither imported nor waits as an orphan (below our final block, or
+                // invalid) is not asked for again.
+                if !self.knows(&hash) && !self.orphans.contains_key(&hash) {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        if p.head.is_some_and(|h| h.hash == hash) {
+                            p.head = None;
+                        }
+                    }
+                }
                 // Still no known ancestor: continue below the oldest block.
                 if let Some(parent) = oldest_parent {
                     if !self.knows(&parent) && self.orphans.len() < MAX_ORPHANS {
-                        let slot = self.orphans.values().map(|(b, _)| b.header.slot).min().unwrap_or(0);
+                        let slot = self.orphans.values().map(|(b, _, _)| b.header.slot).min().unwrap_or(0);
                         let final_slot = self.block_ref(&self.tree.finalized()).slot;
                         let max = slot.saturating_sub(final_slot).clamp(1, MAX_BLOCKS_PER_REQUEST);
                         let asked =
@@ -974,6 +987,7 @@ impl Node {
 
     fn serve_state(&self, req: &StateRequest) -> Response {
         let mut pairs = Vec::new();
+        let mut boundary = Vec::new();
         if let Some(state) = self.chain.state(&req.hash) {
             let mut size = 0usize;
             for (key, value) in state.pairs().filter(|(k, _)| **k >= req.start && **k <= req.end) {
@@ -983,9 +997,13 @@ impl Node {
                 }
                 pairs.push(KeyValue { key: *key, value: value.to_vec() });
             }
+            // The paths to the requested start key and to the last key sent (JAMNP-S CE 129).
+            let all: Vec<(StateKey, &[u8])> = state.pairs().map(|(k, v)| (*k, v)).collect();
+            let last = pairs.last().map_or(req.start, |p| p.key);
+            boundary = boundary::boundary_nodes(&all, &req.start, &last);
+            boundary.truncate(MAX_BOUNDARY_NODES);
         }
-        // Boundary nodes (GP Appendix D's B/L) are not produced yet: see the crate doc.
-        Response::State { boundary: Vec::new(), pairs }
+        Response::State { boundary, pairs }
     }
 
     // ---- tickets ----
@@ -1265,7 +1283,7 @@ impl Node {
         self.tree.finalize(&target);
         let slot = self.block_ref(&target).slot;
         self.seals.retain(|(s, _), _| *s > slot);
-        self.orphans.retain(|_, (b, _)| b.header.slot > slot);
+        self.orphans.retain(|_, (b, _, _)| b.header.slot > slot);
         self.best = best;
         self.update_best();
         out.push(Output::Event(Event::Finalized { hash: target, slot }));

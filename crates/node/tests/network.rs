@@ -455,3 +455,96 @@ fn grandpa_finalizes_behind_the_head_and_all_agree() {
     }
     assert!(net.events.iter().any(|(_, e)| matches!(e, Event::Finalized { .. })));
 }
+
+#[test]
+fn ce129_serves_the_range_with_boundary_nodes_that_hash_to_the_state_root() {
+    use orrery_network::message::StateRequest;
+    let start = start_time();
+    let mut n = node(0, quiet(), start);
+    let peer = stranger();
+    n.handle(start, Input::PeerConnected { peer, builder: false });
+    let genesis = n.chain().genesis();
+    let state = dev_genesis().1;
+    let ask = |n: &mut Node, max_size| {
+        let request =
+            Request::State(StateRequest { hash: genesis, start: [0; 31], end: [0xff; 31], max_size });
+        let out = n.handle(start, Input::Request { peer, id: 7, request });
+        match &out[..] {
+            [Output::Respond { id: 7, response: Response::State { boundary, pairs }, .. }] => {
+                (boundary.clone(), pairs.clone())
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    // The whole state: every pair, and the root node first.
+    let (boundary, pairs) = ask(&mut n, u32::MAX);
+    assert_eq!(pairs.len(), state.len());
+    assert!(pairs.iter().zip(state.pairs()).all(|(p, (k, v))| p.key == *k && p.value == v));
+    assert_eq!(orrery_crypto::blake2b_256(&boundary[0]), state.root());
+    // A size cap of one byte: still one pair (the spec's exception), and the path to it.
+    let (boundary, pairs) = ask(&mut n, 1);
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(orrery_crypto::blake2b_256(&boundary[0]), state.root());
+    let last = boundary.last().unwrap();
+    // The path ends at the first key's leaf: its key sits in bytes 1..32 (GP eq. D.4).
+    assert_eq!(&last[1..32], &pairs[0].key[..]);
+    // An unknown block: nothing.
+    let request =
+        Request::State(StateRequest { hash: [9; 32], start: [0; 31], end: [0xff; 31], max_size: 100 });
+    let out = n.handle(start, Input::Request { peer, id: 8, request });
+    assert!(
+        matches!(&out[..], [Output::Respond { response: Response::State { boundary, pairs }, .. }] if boundary.is_empty() && pairs.is_empty())
+    );
+}
+
+/// Every output of every node, in order, as text: what one run did.
+fn transcript(slots: u64) -> (Vec<String>, Vec<BlockRef>) {
+    let start = start_time();
+    let mut net = Net::new(6, NodeOptions { tickets: false, grandpa: true }, start);
+    for i in 0..6 {
+        net.connect(i);
+    }
+    net.run_until(start + slots * SLOT_MS - 1);
+    let log = net.events.iter().map(|(i, e)| format!("{i} {e:?}")).collect();
+    (log, (0..6).map(|i| net.nodes[i].status().finalized).collect())
+}
+
+#[test]
+fn the_same_inputs_give_the_same_run() {
+    let (a, fa) = transcript(6);
+    let (b, fb) = transcript(6);
+    assert!(a.len() > 6 * 6);
+    assert_eq!(a, b);
+    assert_eq!(fa, fb);
+}
+
+#[test]
+fn a_restarted_node_rebuilds_its_tree_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (header, state) = dev_genesis();
+    let open = |start: Option<Start>| {
+        Chain::open(context(), Box::new(Redb::open(dir.path()).unwrap()), start, u32::MAX).unwrap()
+    };
+    let config = |i: u32| NodeConfig {
+        spec: ChainSpec::tiny(),
+        keys: Some(keys(i)),
+        slot_ms: SLOT_MS,
+        grandpa_gossip_ms: 500,
+    };
+    let t0 = start_time();
+    // Node 0 with the others' blocks fed by a small network run, then its own store reopened.
+    let mut net = Net::new(6, quiet(), t0);
+    net.nodes[0] =
+        Node::with_options(config(0), quiet(), open(Some(Start::genesis(header, state))), t0).unwrap();
+    for i in 0..6 {
+        net.connect(i);
+    }
+    net.run_until(t0 + 8 * SLOT_MS - 1);
+    let before = net.nodes[0].status();
+    assert!(before.best.slot > genesis_slot() + 5);
+    let node = net.nodes.swap_remove(0);
+    drop(node);
+    let restarted = Node::with_options(config(0), quiet(), open(None), t0 + 8 * SLOT_MS).unwrap();
+    assert_eq!(restarted.status().best, before.best);
+    assert_eq!(restarted.status().finalized, before.finalized);
+}

@@ -548,3 +548,73 @@ fn a_restarted_node_rebuilds_its_tree_from_the_store() {
     assert_eq!(restarted.status().best, before.best);
     assert_eq!(restarted.status().finalized, before.finalized);
 }
+
+#[test]
+fn the_validators_endpoints_from_their_metadata_are_the_wanted_peers() {
+    use orrery_network::policy::metadata_for_endpoint;
+    let (header, state) = dev_genesis();
+    let mut s = state.state().clone();
+    let addr = |i: usize| std::net::SocketAddr::from(([127, 0, 0, 1], 40000 + i as u16));
+    for set in [&mut s.previous_validators, &mut s.active_validators, &mut s.safrole.pending_validators] {
+        for (i, v) in set.0.iter_mut().enumerate() {
+            v.metadata = metadata_for_endpoint(addr(i));
+        }
+    }
+    let chain = Chain::open(
+        context(),
+        Box::new(Redb::in_memory().unwrap()),
+        Some(Start::genesis(header, ChainState::from_state(s))),
+        u32::MAX,
+    )
+    .unwrap();
+    let config =
+        NodeConfig { spec: ChainSpec::tiny(), keys: Some(keys(2)), slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
+    let mut n = Node::with_options(config, quiet(), chain, start_time()).unwrap();
+    let out = n.handle(start_time(), Input::Tick);
+    let wanted: Vec<_> = out
+        .iter()
+        .find_map(|o| match o {
+            Output::WantPeers(w) => Some(w.clone()),
+            _ => None,
+        })
+        .expect("the wanted peers");
+    // Everyone but ourselves (validator 2), by key.
+    let mut expected: Vec<_> = [0, 1, 3, 4, 5].iter().map(|&i| (id(i as u32), addr(i))).collect();
+    expected.sort();
+    assert_eq!(wanted, expected);
+    // Asked once: the set has not changed since.
+    let out = n.handle(start_time() + 1, Input::Tick);
+    assert!(!out.iter().any(|o| matches!(o, Output::WantPeers(_))));
+}
+
+#[test]
+fn a_flood_of_unknown_announcements_is_counted() {
+    let start = start_time();
+    let mut n = node(0, quiet(), start);
+    let bad = stranger();
+    n.handle(start, Input::PeerConnected { peer: bad, builder: false });
+    let (_, g) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let slot = genesis_slot() + 1;
+    let author =
+        (0..6).find(|i| slot_author(&spec, &ring, g.state(), slot, &keys(*i)).unwrap().is_some()).unwrap();
+    let block =
+        author_block(&spec, &ring, &g, n.chain().genesis(), slot, &keys(author), &Pools::default()).unwrap();
+    let finalized = n.status().finalized;
+    let mut disconnected = false;
+    // Headers nobody made: the first 8 in a slot are let through, each further one costs 5 points.
+    for k in 0..40u8 {
+        let mut header = block.header.clone();
+        header.extrinsic_hash[0] = k;
+        let announcement = Announcement { header, finalized };
+        let out = n.handle(start, Input::Message { peer: bad, message: Message::Announcement(announcement) });
+        if out.iter().any(|o| matches!(o, Output::Disconnect { peer, .. } if *peer == bad)) {
+            disconnected = true;
+            // 8 free, then 20 at 5 points reach the limit of 100.
+            assert_eq!(k, 27);
+            break;
+        }
+    }
+    assert!(disconnected);
+}

@@ -605,11 +605,14 @@ impl Node {
         out.push(Output::Event(Event::Rejected { hash, reason }));
     }
 
+    /// Recomputes the best block, and keeps the store's (which an import moves to the latest slot)
+    /// on it, so a restart finds ours.
     fn update_best(&mut self) {
         let best = self.tree.best();
-        if best != self.best && self.chain.set_best(best).is_ok() {
-            self.best = best;
+        if self.chain.best().0 != best && self.chain.set_best(best).is_err() {
+            return;
         }
+        self.best = best;
     }
 
     /// Announces (UP 0) the blocks imported in this call that got no child in it.
@@ -1050,7 +1053,15 @@ impl Node {
                 return out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() }))
             }
         };
-        let proxies = prior.safrole.pending_validators.clone();
+        // The next epoch's validators (`γ'_P` of the contest's epoch) are the proxies.
+        let proxies = if self.epoch_of(prior.timeslot) == epoch {
+            prior.safrole.pending_validators.clone()
+        } else {
+            match posterior_safrole(&self.spec, &self.ring, prior, at, &prior.disputes.offenders, &[]) {
+                Ok(posterior) => posterior.safrole.pending_validators,
+                Err(_) => prior.safrole.pending_validators.clone(),
+            }
+        };
         let me = keys.ed25519_public();
         for ticket in made {
             let Ok(id) = vrf_output(&ticket.signature) else { continue };

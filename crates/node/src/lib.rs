@@ -12,7 +12,8 @@
 //! What the node does:
 //! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block
 //!   (`orrery_author::slot_author`, `author_block` with the ticket pool), imports it and announces it
-//!   (UP 0). It does not author while it is fetching blocks (it would fork off a stale head).
+//!   (UP 0). It does not author while it is catching up from far behind (it would fork off a stale
+//!   head), but does while it fetches a few blocks, which a peer could otherwise make it do forever.
 //! - Tickets (GP §6.7, JAMNP-S CE 131/132): once per epoch, at the slot `orrery_network::policy`
 //!   gives, a validator makes its `N` tickets and sends each to its proxy (CE 131); a proxy
 //!   forwards what it receives to everyone at once (CE 132) rather than waiting for the forwarding
@@ -436,6 +437,12 @@ impl Node {
         !self.orphans.is_empty() || self.requests.values().any(|p| matches!(p.asked, Asked::Blocks { .. }))
     }
 
+    fn catching_up(&self) -> bool {
+        self.requests
+            .values()
+            .any(|p| matches!(p.asked, Asked::Blocks { direction: Direction::AscendingExclusive, .. }))
+    }
+
     fn our_ed25519(&self) -> Option<[u8; 32]> {
         self.keys.as_ref().map(ValidatorKeys::ed25519_public)
     }
@@ -477,7 +484,10 @@ impl Node {
 
     fn author(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
         let Some(keys) = &self.keys else { return };
-        if self.syncing() {
+        // Far behind (fetching more than a request's worth of blocks): a block on our stale head
+        // would only be a short fork. Not for a pending descending request or an orphan: a peer
+        // announcing one unknown block per slot would then silence us.
+        if self.catching_up() {
             return;
         }
         let best = self.best;

@@ -618,3 +618,49 @@ fn a_flood_of_unknown_announcements_is_counted() {
     }
     assert!(disconnected);
 }
+
+/// The slots the author of the first slot, alone, authors in 12 slots; with `hostile`, a peer
+/// announces a block nobody made at every slot and never answers the request.
+fn authored_alone(hostile: bool) -> Vec<u32> {
+    let start = start_time();
+    let (_, g) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let slot = genesis_slot() + 1;
+    let author =
+        (0..6).find(|i| slot_author(&spec, &ring, g.state(), slot, &keys(*i)).unwrap().is_some()).unwrap();
+    let mut n = node(author, quiet(), start);
+    let genesis = n.chain().genesis();
+    let fake = author_block(&spec, &ring, &g, genesis, slot, &keys(author), &Pools::default()).unwrap();
+    let bad = stranger();
+    let mut outputs = Vec::new();
+    for k in 0..12u32 {
+        let now = start + u64::from(k) * SLOT_MS;
+        if k == 0 {
+            outputs.extend(n.handle(now, Input::PeerConnected { peer: bad, builder: false }));
+        }
+        if hostile {
+            let mut header = fake.header.clone();
+            header.extrinsic_hash[0] = k as u8;
+            header.slot = genesis_slot() + 1 + k;
+            let announcement = Announcement { header, finalized: n.status().finalized };
+            let message = Message::Announcement(announcement);
+            outputs.extend(n.handle(now, Input::Message { peer: bad, message }));
+        }
+        outputs.extend(n.handle(now, Input::Tick));
+    }
+    outputs
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Event(Event::Authored { slot, .. }) => Some(slot),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_peer_announcing_blocks_it_never_serves_does_not_stop_authoring() {
+    let quiet_run = authored_alone(false);
+    assert!(quiet_run.len() >= 2, "{quiet_run:?}");
+    assert_eq!(authored_alone(true), quiet_run);
+}

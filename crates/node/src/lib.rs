@@ -12,7 +12,8 @@
 //! What the node does:
 //! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block
 //!   (`orrery_author::slot_author`, `author_block` with the ticket pool), imports it and announces it
-//!   (UP 0). It does not author while it is fetching blocks (it would fork off a stale head).
+//!   (UP 0). It does not author while it is catching up from far behind (it would fork off a stale
+//!   head), but does while it fetches a few blocks, which a peer could otherwise make it do forever.
 //! - Tickets (GP §6.7, JAMNP-S CE 131/132): once per epoch, at the slot `orrery_network::policy`
 //!   gives, a validator makes its `N` tickets and sends each to its proxy (CE 131); a proxy
 //!   forwards what it receives to everyone at once (CE 132) rather than waiting for the forwarding
@@ -37,11 +38,12 @@
 //!
 //! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
 //! holds every block audited, [`tree::Tree::audited`]), guaranteeing and availability (the next
-//! issue); CE 129 boundary nodes (responses carry the key/value pairs with an empty boundary list,
-//! and a CE 129 response is not checked against a state root: syncing from a state is the driver's
+//! issue); making CE 129 requests and checking a response against a state root (the node serves
+//! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
 //! block's validator sets as soon as it changes).
 
+pub mod boundary;
 pub mod io;
 pub mod limits;
 pub mod tree;
@@ -58,10 +60,10 @@ use orrery_import::header_hash;
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{
     Announcement, BlockRef, BlockRequest, Direction, Handshake, KeyValue, StateRequest, TicketMessage,
-    MAX_LEAVES,
+    MAX_BOUNDARY_NODES, MAX_LEAVES,
 };
 use orrery_network::policy;
-use orrery_state::TicketsOrKeys;
+use orrery_state::{StateKey, TicketsOrKeys};
 use orrery_stf::safrole::ticket_vrf_input;
 use orrery_store::{Chain, StoreError};
 use orrery_types::{Block, ChainSpec, Entropy, HeaderHash, TicketEnvelope, TimeSlot};
@@ -93,7 +95,7 @@ pub struct NodeOptions {
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        Self { tickets: true, grandpa: false }
+        Self { tickets: true, grandpa: true }
     }
 }
 
@@ -187,8 +189,8 @@ pub struct Node {
     banned: BTreeMap<PeerId, Millis>,
     requests: BTreeMap<RequestId, Pending>,
     next_request: RequestId,
-    /// Blocks whose parent is not imported yet, by hash, with who sent them.
-    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>)>,
+    /// Blocks whose parent is not imported yet, by hash, with who sent them and when they came.
+    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>, Millis)>,
     /// Blocks that failed import (a bounded FIFO), so they are not fetched again.
     rejected: BTreeSet<HeaderHash>,
     rejected_order: VecDeque<HeaderHash>,
@@ -203,6 +205,8 @@ pub struct Node {
     wanted: Vec<(PeerId, std::net::SocketAddr)>,
     started: bool,
     voter: Option<Voter>,
+    /// The latest commit of a voter set newer than ours, until its target is imported.
+    future_commit: Option<(PeerId, orrery_grandpa::Commit)>,
     /// Blocks imported during the current `handle` call, to announce at its end.
     fresh: Vec<HeaderHash>,
 }
@@ -331,6 +335,7 @@ impl Node {
             wanted: Vec::new(),
             started: false,
             voter: None,
+            future_commit: None,
             fresh: Vec::new(),
         };
         if node.options.grandpa {
@@ -366,6 +371,9 @@ impl Node {
             Input::Misbehaved { peer, what } => self.misbehaved(peer, BAD_MESSAGE, &what, &mut out),
         }
         self.on_time(&mut out);
+        if !self.fresh.is_empty() {
+            self.try_future_commit(&mut out);
+        }
         self.announce_fresh(&mut out);
         out
     }
@@ -429,6 +437,12 @@ impl Node {
         !self.orphans.is_empty() || self.requests.values().any(|p| matches!(p.asked, Asked::Blocks { .. }))
     }
 
+    fn catching_up(&self) -> bool {
+        self.requests
+            .values()
+            .any(|p| matches!(p.asked, Asked::Blocks { direction: Direction::AscendingExclusive, .. }))
+    }
+
     fn our_ed25519(&self) -> Option<[u8; 32]> {
         self.keys.as_ref().map(ValidatorKeys::ed25519_public)
     }
@@ -443,6 +457,9 @@ impl Node {
             self.forget_request(id);
         }
         self.banned.retain(|_, until| *until > now);
+        // Orphans whose ancestry never came (a fork pruned elsewhere, a peer that went away).
+        let ttl = ORPHAN_TTL_SLOTS * self.slot_ms;
+        self.orphans.retain(|_, (_, _, at)| *at + ttl > now);
 
         let slot = self.slot_now();
         if self.last_slot.is_none_or(|last| slot > last) {
@@ -467,7 +484,10 @@ impl Node {
 
     fn author(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
         let Some(keys) = &self.keys else { return };
-        if self.syncing() {
+        // Far behind (fetching more than a request's worth of blocks): a block on our stale head
+        // would only be a short fork. Not for a pending descending request or an orphan: a peer
+        // announcing one unknown block per slot would then silence us.
+        if self.catching_up() {
             return;
         }
         let best = self.best;
@@ -522,7 +542,7 @@ impl Node {
             }
             if !self.tree.contains(&block.header.parent) {
                 if self.orphans.len() < MAX_ORPHANS {
-                    self.orphans.insert(hash, (block, from));
+                    self.orphans.insert(hash, (block, from, self.now));
                 }
                 continue;
             }
@@ -559,12 +579,12 @@ impl Node {
                     let waiting: Vec<HeaderHash> = self
                         .orphans
                         .iter()
-                        .filter(|(_, (b, _))| b.header.parent == hash)
+                        .filter(|(_, (b, _, _))| b.header.parent == hash)
                         .map(|(h, _)| *h)
                         .collect();
                     for h in waiting {
-                        if let Some(orphan) = self.orphans.remove(&h) {
-                            work.push(orphan);
+                        if let Some((block, from, _)) = self.orphans.remove(&h) {
+                            work.push((block, from));
                         }
                     }
                 }
@@ -591,15 +611,18 @@ impl Node {
             }
         }
         // Orphans on top of it are invalid too.
-        self.orphans.retain(|_, (b, _)| b.header.parent != hash);
+        self.orphans.retain(|_, (b, _, _)| b.header.parent != hash);
         out.push(Output::Event(Event::Rejected { hash, reason }));
     }
 
+    /// Recomputes the best block, and keeps the store's (which an import moves to the latest slot)
+    /// on it, so a restart finds ours.
     fn update_best(&mut self) {
         let best = self.tree.best();
-        if best != self.best && self.chain.set_best(best).is_ok() {
-            self.best = best;
+        if self.chain.best().0 != best && self.chain.set_best(best).is_err() {
+            return;
         }
+        self.best = best;
     }
 
     /// Announces (UP 0) the blocks imported in this call that got no child in it.
@@ -718,9 +741,7 @@ impl Node {
                 self.sync(peer, BlockRef { hash, slot }, out);
             }
             Message::Ticket { to_proxy, ticket } => self.on_ticket(Some(peer), to_proxy, ticket, out),
-            Message::Grandpa(message) => {
-                self.vote(orrery_grandpa::Input::Message { from: Some(peer), message }, out)
-            }
+            Message::Grandpa(message) => self.on_grandpa(peer, message, out),
         }
     }
 
@@ -730,7 +751,9 @@ impl Node {
 
     /// Fetches `target` (and what it needs) from `peer`, unless a request is already out to it.
     fn sync(&mut self, peer: PeerId, target: BlockRef, out: &mut Vec<Output>) {
-        if self.knows(&target.hash) {
+        // A block that failed import is not fetched again: asked for at every slot, its request
+        // would keep the node `syncing` at the slot's start, and so from authoring.
+        if self.knows(&target.hash) || self.rejected.contains(&target.hash) {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.head = None;
             }
@@ -833,7 +856,10 @@ impl Node {
         let chained = match direction {
             Direction::DescendingInclusive => {
                 hashes.first().is_none_or(|h| *h == hash)
-                    && blocks.windows(2).zip(&hashes[1..]).all(|(w, h)| w[0].header.parent == *h)
+                    && blocks
+                        .windows(2)
+                        .zip(hashes.get(1..).unwrap_or_default())
+                        .all(|(w, h)| w[0].header.parent == *h)
             }
             Direction::AscendingExclusive => {
                 blocks.first().is_none_or(|b| b.header.parent == hash)
@@ -856,10 +882,19 @@ impl Node {
                 for block in blocks.into_iter().rev() {
                     self.import(block, Some(peer), out);
                 }
+                // A head that neither imported nor waits as an orphan (below our final block, or
+                // invalid) is not asked for again.
+                if !self.knows(&hash) && !self.orphans.contains_key(&hash) {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        if p.head.is_some_and(|h| h.hash == hash) {
+                            p.head = None;
+                        }
+                    }
+                }
                 // Still no known ancestor: continue below the oldest block.
                 if let Some(parent) = oldest_parent {
                     if !self.knows(&parent) && self.orphans.len() < MAX_ORPHANS {
-                        let slot = self.orphans.values().map(|(b, _)| b.header.slot).min().unwrap_or(0);
+                        let slot = self.orphans.values().map(|(b, _, _)| b.header.slot).min().unwrap_or(0);
                         let final_slot = self.block_ref(&self.tree.finalized()).slot;
                         let max = slot.saturating_sub(final_slot).clamp(1, MAX_BLOCKS_PER_REQUEST);
                         let asked =
@@ -970,6 +1005,7 @@ impl Node {
 
     fn serve_state(&self, req: &StateRequest) -> Response {
         let mut pairs = Vec::new();
+        let mut boundary = Vec::new();
         if let Some(state) = self.chain.state(&req.hash) {
             let mut size = 0usize;
             for (key, value) in state.pairs().filter(|(k, _)| **k >= req.start && **k <= req.end) {
@@ -979,9 +1015,13 @@ impl Node {
                 }
                 pairs.push(KeyValue { key: *key, value: value.to_vec() });
             }
+            // The paths to the requested start key and to the last key sent (JAMNP-S CE 129).
+            let all: Vec<(StateKey, &[u8])> = state.pairs().map(|(k, v)| (*k, v)).collect();
+            let last = pairs.last().map_or(req.start, |p| p.key);
+            boundary = boundary::boundary_nodes(&all, &req.start, &last);
+            boundary.truncate(MAX_BOUNDARY_NODES);
         }
-        // Boundary nodes (GP Appendix D's B/L) are not produced yet: see the crate doc.
-        Response::State { boundary: Vec::new(), pairs }
+        Response::State { boundary, pairs }
     }
 
     // ---- tickets ----
@@ -1028,7 +1068,15 @@ impl Node {
                 return out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() }))
             }
         };
-        let proxies = prior.safrole.pending_validators.clone();
+        // The next epoch's validators (`γ'_P` of the contest's epoch) are the proxies.
+        let proxies = if self.epoch_of(prior.timeslot) == epoch {
+            prior.safrole.pending_validators.clone()
+        } else {
+            match posterior_safrole(&self.spec, &self.ring, prior, at, &prior.disputes.offenders, &[]) {
+                Ok(posterior) => posterior.safrole.pending_validators,
+                Err(_) => prior.safrole.pending_validators.clone(),
+            }
+        };
         let me = keys.ed25519_public();
         for ticket in made {
             let Ok(id) = vrf_output(&ticket.signature) else { continue };
@@ -1153,6 +1201,74 @@ impl Node {
         self.voter = Some(Voter::new(config, set, Target { hash: finalized, slot }, me, self.now));
     }
 
+    fn on_grandpa(&mut self, peer: PeerId, message: orrery_grandpa::Message, out: &mut Vec<Output>) {
+        use orrery_grandpa::Message as G;
+        let Some(ours) = self.voter.as_ref().map(Voter::set_id) else { return };
+        let set_id = match &message {
+            G::Vote(v) => v.set_id,
+            G::Commit(c) => c.set_id,
+            G::State(n) => n.set_id,
+            G::CatchUp(c) => c.set_id,
+        };
+        if set_id <= ours {
+            return self.vote(orrery_grandpa::Input::Message { from: Some(peer), message }, out);
+        }
+        // A newer set: our finality is behind theirs, not their messages wrong. A commit of the
+        // newer set is checked against that set's keys (κ of its epoch on the commit's own chain)
+        // and, if it holds, finalizes its target; the rest waits until we catch up.
+        if let G::Commit(commit) = message {
+            self.future_commit = Some((peer, commit));
+            self.try_future_commit(out);
+        }
+    }
+
+    /// Applies the pending commit of a newer voter set, if its target is imported by now.
+    fn try_future_commit(&mut self, out: &mut Vec<Output>) {
+        let Some((peer, commit)) = self.future_commit.clone() else { return };
+        let target = commit.target.hash;
+        let finalized = self.tree.finalized();
+        if !self.tree.contains(&target) {
+            return;
+        }
+        self.future_commit = None;
+        if !self.tree.descends(&target, &finalized) || target == finalized {
+            return;
+        }
+        // The newest block of the set's epoch on the target's chain holds that epoch's κ.
+        let mut at = target;
+        while let Some(info) = self.tree.get(&at) {
+            if self.epoch_of(info.slot) <= commit.set_id || at == finalized {
+                break;
+            }
+            at = info.parent;
+        }
+        let Some(state) = self.chain.state(&at).map(|s| s.state()) else { return };
+        if self.epoch_of(state.timeslot) != commit.set_id {
+            return;
+        }
+        let keys: Vec<[u8; 32]> = state.active_validators.iter().map(|v| v.ed25519).collect();
+        let set = VoterSet { set_id: commit.set_id, keys };
+        let base = self.block_ref(&finalized);
+        let config = orrery_grandpa::Config { gossip_ms: self.gossip_ms };
+        let mut observer =
+            Voter::new(config, set, Target { hash: base.hash, slot: base.slot }, None, self.now);
+        let view = View { tree: &self.tree, chain: &self.chain };
+        let input = orrery_grandpa::Input::Message {
+            from: Some(peer),
+            message: orrery_grandpa::Message::Commit(commit),
+        };
+        let outputs = observer.handle(self.now, input, &view);
+        for output in outputs {
+            match output {
+                orrery_grandpa::Output::Finalized { target, .. } => self.finalize(target.hash, out),
+                orrery_grandpa::Output::Misbehaviour { from: Some(peer), reason } => {
+                    self.misbehaved(peer, BAD_MESSAGE, &format!("grandpa: {reason}"), out)
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn vote(&mut self, input: orrery_grandpa::Input, out: &mut Vec<Output>) {
         let Some(voter) = self.voter.as_mut() else { return };
         let view = View { tree: &self.tree, chain: &self.chain };
@@ -1193,7 +1309,7 @@ impl Node {
         self.tree.finalize(&target);
         let slot = self.block_ref(&target).slot;
         self.seals.retain(|(s, _), _| *s > slot);
-        self.orphans.retain(|_, (b, _)| b.header.slot > slot);
+        self.orphans.retain(|_, (b, _, _)| b.header.slot > slot);
         self.best = best;
         self.update_best();
         out.push(Output::Event(Event::Finalized { hash: target, slot }));

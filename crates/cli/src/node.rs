@@ -186,9 +186,9 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     let spec = chain_spec.spec.clone();
     let keys = keys_of(&args, &spec)?;
     let index = args.dev_validator.map(|n| n as u16);
-    let listen = args.listen.unwrap_or_else(|| {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEV_PORT + index.unwrap_or(0))
-    });
+    let listen = args
+        .listen
+        .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEV_PORT + index.unwrap_or(0)));
     let rpc_port = args.rpc_port.unwrap_or(DEV_RPC_PORT + index.unwrap_or(0));
     let mut bootnodes: Vec<_> =
         chain_spec.bootnodes.iter().chain(&extra_bootnodes).map(|b| (b.ed25519, b.address)).collect();
@@ -227,9 +227,11 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         }
         Err(StoreError::Empty) => {
             let start = if args.state_sync {
-                let genesis = BlockRef { hash: chain_spec.genesis_hash(), slot: chain_spec.genesis_header.slot };
+                let genesis =
+                    BlockRef { hash: chain_spec.genesis_hash(), slot: chain_spec.genesis_header.slot };
                 let bind = SocketAddr::new(listen.ip(), 0);
-                let (hash, state) = runtime.block_on(state_sync(&secret, &alpn, &spec, genesis, bind, &bootnodes))?;
+                let (hash, state) =
+                    runtime.block_on(state_sync(&secret, &alpn, &spec, genesis, bind, &bootnodes))?;
                 Start::anchor(hash, state)
             } else {
                 Start::genesis(chain_spec.genesis_header.clone(), chain_spec.genesis_state.clone())
@@ -239,12 +241,8 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         }
         Err(e) => return Err(format!("the store: {e}")),
     };
-    let config = NodeConfig {
-        spec: spec.clone(),
-        keys,
-        slot_ms,
-        grandpa_gossip_ms: (slot_ms / 4).clamp(100, 1000),
-    };
+    let config =
+        NodeConfig { spec: spec.clone(), keys, slot_ms, grandpa_gossip_ms: (slot_ms / 4).clamp(100, 1000) };
     let options = NodeOptions { tickets: !args.no_tickets, grandpa: true };
     let node =
         Node::with_options(config, options, chain, orrery_node_quic::now_ms()).map_err(|e| e.to_string())?;
@@ -278,7 +276,8 @@ async fn state_sync(
     let mut last = String::new();
     for _round in 0..3 {
         for (peer, addr) in bootnodes {
-            let identity = Identity::from_ed25519_secret(secret).map_err(|e| format!("our certificate: {e}"))?;
+            let identity =
+                Identity::from_ed25519_secret(secret).map_err(|e| format!("our certificate: {e}"))?;
             let started = Instant::now();
             match fetch_finalized_state(identity, alpn.clone(), spec, genesis, bind, *peer, *addr).await {
                 Ok((hash, state)) => {
@@ -347,6 +346,10 @@ pub struct TestnetArgs {
     /// Seconds between summary lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub summary_seconds: u64,
+    /// The nodes make no Safrole tickets (`node run --no-tickets`): the chain stays fallback-sealed,
+    /// and the CPU burst of every validator's ring proofs early in each epoch goes away.
+    #[arg(long)]
+    pub no_tickets: bool,
     /// The Bandersnatch SRS (passed on to the nodes).
     #[arg(long, env = "ORRERY_SRS", default_value = DEFAULT_SRS)]
     pub srs: PathBuf,
@@ -370,7 +373,10 @@ pub fn testnet(args: TestnetArgs) -> ExitCode {
 pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
     let spec = ChainSpec::by_name(&args.spec).ok_or_else(|| format!("unknown chain spec {:?}", args.spec))?;
     if spec != ChainSpec::tiny() {
-        return Err(format!("--spec {}: dev chains are built on the vectors' tiny genesis; only tiny", spec.name));
+        return Err(format!(
+            "--spec {}: dev chains are built on the vectors' tiny genesis; only tiny",
+            spec.name
+        ));
     }
     if args.validators != u32::from(spec.validators_count) {
         return Err(format!(
@@ -395,7 +401,8 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
         })
         .collect();
     let path = dir.join("chain-spec.json");
-    std::fs::write(&path, format!("{}\n", chain.to_json())).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, format!("{}\n", chain.to_json()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
 

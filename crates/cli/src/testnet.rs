@@ -64,8 +64,13 @@ fn start_all(
             .open(&log_path)
             .map_err(|e| format!("{}: {e}", log_path.display()))?;
         let log_err = log.try_clone().map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let child = Command::new(exe)
-            .args(["node", "run", "--chain"])
+        let mut command = Command::new(exe);
+        command.args(["node", "run"]);
+        if args.no_tickets {
+            command.arg("--no-tickets");
+        }
+        let child = command
+            .arg("--chain")
             .arg(spec)
             .args(["--dev-validator", &i.to_string(), "--db"])
             .arg(&db)

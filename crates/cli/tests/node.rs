@@ -102,7 +102,7 @@ fn all_health(ports: impl Iterator<Item = u16>) -> Vec<Option<(u32, u32, String,
 fn node_run(spec: &Path, index: Option<u32>, store: &[&str], port: u16, rpc: u16, log: &Path) -> Child {
     let log = std::fs::File::create(log).unwrap();
     let mut cmd = orrery();
-    cmd.args(["node", "run", "--chain"]).arg(spec).args(store);
+    cmd.args(["node", "run", "--no-tickets", "--chain"]).arg(spec).args(store);
     if let Some(i) = index {
         cmd.args(["--dev-validator", &i.to_string()]);
     }
@@ -119,7 +119,11 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("testnet.out");
     let testnet = orrery()
-        .args(["testnet", "--validators", "6", "--slot-seconds", SLOT_SECONDS, "--for-seconds", "170"])
+        // No tickets: every validator's ring proofs early in each epoch are a CPU burst that, on a
+        // loaded CI machine, stalls the chain for seconds; the fallback-sealed chain exercises the
+        // same networking.
+        .args(["testnet", "--validators", "6", "--slot-seconds", SLOT_SECONDS, "--for-seconds", "200"])
+        .arg("--no-tickets")
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
         .args(["--summary-seconds", "2", "--dir"])
         .arg(dir.path())
@@ -135,15 +139,26 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
             let log: PathBuf = dir.path().join(format!("node-{i}.log"));
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(6).collect();
-            all.push_str(&format!("--- node {i}\n{}\n", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+            all.push_str(&format!(
+                "--- node {i}\n{}\n",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ));
         }
         all
     };
 
-    // Blocks are authored, imported everywhere, and finalized by GRANDPA.
-    wait_for("six validators finalize", Duration::from_secs(90), || {
+    // Blocks are authored, imported everywhere, and finalized by GRANDPA: slots are counted from
+    // the JAM common era, so the first finalized block sets the mark and three more must follow.
+    let mut first = 0;
+    wait_for("six validators finalize a first block", Duration::from_secs(60), || {
         let h = all_health(RPC..RPC + 6);
-        let ok = h.iter().all(|h| h.as_ref().is_some_and(|(best, fin, _, _)| *fin >= 3 && best >= fin));
+        first = h.iter().flatten().map(|h| h.1).max().unwrap_or(0);
+        (first > 0, format!("{h:?}\n{}", logs()))
+    });
+    wait_for("six validators finalize on", Duration::from_secs(60), || {
+        let h = all_health(RPC..RPC + 6);
+        let ok =
+            h.iter().all(|h| h.as_ref().is_some_and(|(best, fin, _, _)| *fin >= first + 3 && best >= fin));
         (ok, format!("{h:?}\n{}", logs()))
     });
     let printed = std::fs::read_to_string(&out_path).unwrap();
@@ -160,7 +175,7 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     signal(pid, "-KILL");
     wait_for("node 5 is gone", Duration::from_secs(10), || (health(RPC + 5).is_none(), String::new()));
     let before = health(RPC).map_or(0, |h| h.1);
-    wait_for("five validators finalize on", Duration::from_secs(40), || {
+    wait_for("five validators finalize on", Duration::from_secs(60), || {
         let now = health(RPC).map_or(0, |h| h.1);
         (now >= before + 2, format!("node 0 finalized {now}, was {before}"))
     });
@@ -169,13 +184,16 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let spec = dir.path().join("chain-spec.json");
     let db = dir.path().join("node-5").join("db");
     let db = db.to_str().unwrap();
-    let restarted = node_run(&spec, Some(5), &["--db", db], QUIC + 5, RPC + 5, &dir.path().join("node-5-again.log"));
+    let restarted =
+        node_run(&spec, Some(5), &["--db", db], QUIC + 5, RPC + 5, &dir.path().join("node-5-again.log"));
     reaper.0.push(restarted);
     let target = health(RPC).map_or(0, |h| h.1);
     wait_for("restarted node 5 catches up", Duration::from_secs(60), || {
         let h = health(RPC + 5);
         (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})"))
     });
+    let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap();
+    assert!(again.contains("resuming the chain in the database"), "{again}");
     // Same chain: at some moment node 5 and node 0 report the same finalized block.
     wait_for("node 5 agrees with node 0", Duration::from_secs(30), || {
         let (a, b) = (health(RPC), health(RPC + 5));

@@ -121,11 +121,14 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), DriverError> {
     let health = Arc::new(Mutex::new(Health::of(&node.status())));
-    let endpoint = orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
-        .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
+    let endpoint =
+        orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
+            .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
     let listener = match config.health {
         Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr).await.map_err(|source| DriverError::Health { addr, source })?,
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DriverError::Health { addr, source })?,
         ),
         None => None,
     };
@@ -141,7 +144,14 @@ pub async fn run(
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(net::accept_loop(net.clone()));
     tasks.spawn(net::maintain(net.clone()));
-    tasks.spawn(net::dispatch(net.clone(), outputs));
+    // The dispatcher ends when the node thread does: only at shutdown, or if it panicked.
+    let node_gone = Arc::new(tokio::sync::Notify::new());
+    let notify = node_gone.clone();
+    let dispatch = net::dispatch(net.clone(), outputs);
+    tasks.spawn(async move {
+        dispatch.await;
+        notify.notify_one();
+    });
     tasks.spawn(status_lines(health.clone(), config.status_every));
     if let Some(listener) = listener {
         tasks.spawn(health::serve(listener, health.clone()));
@@ -153,15 +163,22 @@ pub async fn run(
         "node started"
     );
 
-    shutdown.await;
-    tracing::info!("shutting down");
+    let node_died = tokio::select! {
+        _ = shutdown => false,
+        _ = node_gone.notified() => true,
+    };
+    if node_died {
+        tracing::error!("the node thread stopped; shutting down");
+    } else {
+        tracing::info!("shutting down");
+    }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     net.close();
     tasks.abort_all();
     let joined = tokio::task::spawn_blocking(move || thread.join()).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), net.wait_idle()).await;
     match joined {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) if !node_died => Ok(()),
         _ => Err(DriverError::Panicked),
     }
 }

@@ -161,7 +161,8 @@ impl Net {
             return;
         }
         let mut wanted = lock(&self.wanted);
-        let want = wanted.entry(peer).or_insert(Want { addr, bootnode, unconnected_since: None, last_dial: None });
+        let want =
+            wanted.entry(peer).or_insert(Want { addr, bootnode, unconnected_since: None, last_dial: None });
         want.addr = addr;
         want.bootnode |= bootnode;
     }
@@ -672,11 +673,7 @@ async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Reque
     net.inbox.control(Input::Response { peer, id, response });
 }
 
-async fn request_once(
-    net: &Net,
-    conn: &Connection,
-    request: &Request,
-) -> Result<Response, RequestFailure> {
+async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result<Response, RequestFailure> {
     let peer = *conn.peer_key();
     let (kind, bytes) = match request {
         Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, r.encode()),
@@ -710,7 +707,8 @@ async fn request_once(
             let nodes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
             stream.set_cap(orrery_network::message::max_message_size(kind));
             let raw = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
-            let boundary = decode_boundary_nodes(&nodes).map_err(|e| judge("boundary nodes", e.to_string()))?;
+            let boundary =
+                decode_boundary_nodes(&nodes).map_err(|e| judge("boundary nodes", e.to_string()))?;
             let pairs = decode_key_values(&raw).map_err(|e| judge("key/values", e.to_string()))?;
             r.check_response(&pairs, nodes.len() + raw.len()).map_err(|e| judge("shape", e.to_string()))?;
             Ok(Response::State { boundary, pairs })

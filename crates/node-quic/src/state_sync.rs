@@ -55,6 +55,8 @@ pub enum StateSyncError {
     State(String),
     #[error("the peer's final block is genesis: nothing to sync from a state")]
     AtGenesis,
+    #[error("the peer returned no state for block {0}")]
+    Unavailable(String),
     #[error("more than {MAX_PAGES} pages of state")]
     TooManyPages,
 }
@@ -108,8 +110,10 @@ async fn fetch(
     let conn = endpoint.connect(addr, Some(peer)).await?;
     let mut up = step("opening UP 0", conn.open_stream(StreamKind::BLOCK_ANNOUNCEMENT)).await??;
     up.send(&Handshake { finalized: genesis, leaves: Vec::new() }.encode()).await?;
-    let bytes = step("the handshake", up.recv_next()).await??.ok_or(StateSyncError::Closed("its handshake"))?;
-    let handshake = Handshake::decode(&bytes).map_err(|e| StateSyncError::Decode("handshake", e.to_string()))?;
+    let bytes =
+        step("the handshake", up.recv_next()).await??.ok_or(StateSyncError::Closed("its handshake"))?;
+    let handshake =
+        Handshake::decode(&bytes).map_err(|e| StateSyncError::Decode("handshake", e.to_string()))?;
     let finalized = handshake.finalized;
     if finalized.hash == genesis.hash {
         return Err(StateSyncError::AtGenesis);
@@ -117,11 +121,14 @@ async fn fetch(
 
     // The child: its header commits to the final block's posterior state.
     let mut stream = step("opening CE 128", conn.open_stream(StreamKind::BLOCK_REQUEST)).await??;
-    let request = BlockRequest { hash: finalized.hash, direction: Direction::AscendingExclusive, max_blocks: 1 };
+    let request =
+        BlockRequest { hash: finalized.hash, direction: Direction::AscendingExclusive, max_blocks: 1 };
     stream.send(&request.encode()).await?;
     stream.finish();
-    let bytes = step("the child block", stream.recv()).await??.ok_or(StateSyncError::Closed("the child block"))?;
-    let blocks = decode_blocks(&bytes, spec.lengths(), 1).map_err(|e| StateSyncError::Decode("block", e.to_string()))?;
+    let bytes =
+        step("the child block", stream.recv()).await??.ok_or(StateSyncError::Closed("the child block"))?;
+    let blocks = decode_blocks(&bytes, spec.lengths(), 1)
+        .map_err(|e| StateSyncError::Decode("block", e.to_string()))?;
     let child = blocks.first().ok_or_else(|| StateSyncError::NoChild(hex(&finalized.hash)))?;
     if child.header.parent != finalized.hash {
         return Err(StateSyncError::WrongParent(hex(&finalized.hash)));
@@ -136,14 +143,21 @@ async fn fetch(
         let request = StateRequest { hash: finalized.hash, start, end: [0xff; 31], max_size: PAGE };
         stream.send(&request.encode()).await?;
         stream.finish();
-        let nodes = step("boundary nodes", stream.recv()).await??.ok_or(StateSyncError::Closed("boundary nodes"))?;
+        let nodes =
+            step("boundary nodes", stream.recv()).await??.ok_or(StateSyncError::Closed("boundary nodes"))?;
         decode_boundary_nodes(&nodes).map_err(|e| StateSyncError::Decode("boundary nodes", e.to_string()))?;
         let raw = step("key/values", stream.recv()).await??.ok_or(StateSyncError::Closed("key/values"))?;
-        let page = decode_key_values(&raw).map_err(|e| StateSyncError::Decode("key/values", e.to_string()))?;
+        let page =
+            decode_key_values(&raw).map_err(|e| StateSyncError::Decode("key/values", e.to_string()))?;
         request
             .check_response(&page, nodes.len() + raw.len())
             .map_err(|e| StateSyncError::Decode("CE 129 response", e.to_string()))?;
         let Some(last) = page.last().map(|p| p.key) else {
+            if pairs.is_empty() {
+                // A state has pairs; none means the peer no longer (or never) had this block's
+                // state, e.g. it finalized past it meanwhile.
+                return Err(StateSyncError::Unavailable(hex(&finalized.hash)));
+            }
             complete = true;
             break;
         };

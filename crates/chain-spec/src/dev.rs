@@ -2,7 +2,7 @@
 //! of σ empty at the spec's sizes ([`orrery_author::genesis::empty_state`]), the entropy buffer
 //! drawn from a fixed label, slot 0, the given validators' keys in every validator set
 //! ([`orrery_author::genesis::with_validators`]) with each one's endpoint in its metadata
-//! (`127.0.0.1:`[`DEV_BASE_PORT`]` + i`, the JAMNP-S layout) and as the spec's boot nodes, and
+//! (`127.0.0.1:base_port + i`, [`DEV_BASE_PORT`] by convention; the JAMNP-S layout) and as the spec's boot nodes, and
 //! service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys, funds
 //! and upgrades services from a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every
 //! core's assigner, delegator, registrar). An authorizer's code ([`DevServices::authorizer`]) is
@@ -39,9 +39,9 @@ pub const MANAGER_BALANCE: u64 = 1 << 50;
 /// Dev validator `i` listens on `127.0.0.1:DEV_BASE_PORT + i`.
 pub const DEV_BASE_PORT: u16 = 40000;
 
-/// Where dev validator `index` listens.
-pub fn dev_endpoint(index: u16) -> SocketAddr {
-    SocketAddr::new(Ipv4Addr::LOCALHOST.into(), DEV_BASE_PORT.saturating_add(index))
+/// Where dev validator `index` listens when validators listen from `base_port` on.
+pub fn dev_endpoint(base_port: u16, index: u16) -> SocketAddr {
+    SocketAddr::new(Ipv4Addr::LOCALHOST.into(), base_port.saturating_add(index))
 }
 
 /// The code of the dev chain's own services.
@@ -76,12 +76,14 @@ pub fn authorizer_hash(code_hash: &[u8; 32], config: &[u8]) -> [u8; 32] {
 }
 
 /// The dev chain's spec (`id` "dev", the validators as boot nodes), a genesis of `spec`; `ring`
-/// must be `spec`'s ring context and `keys` its `V` validators in index order.
+/// must be `spec`'s ring context and `keys` its `V` validators in index order, validator `i`
+/// listening on `127.0.0.1:base_port + i` ([`DEV_BASE_PORT`] by convention).
 pub fn dev_spec(
     spec: &ChainSpec,
     ring: &RingContext,
     keys: &[ValidatorKeys],
     services: &DevServices<'_>,
+    base_port: u16,
 ) -> Result<JamChainSpec, DevError> {
     let mut entropy = [[0u8; 32]; 4];
     for (i, e) in entropy.iter_mut().enumerate() {
@@ -119,7 +121,7 @@ pub fn dev_spec(
     // The ring root depends on the Bandersnatch keys only, so the metadata can follow.
     let with_endpoints = |set: &mut ValidatorsData| {
         for (i, v) in set.0.iter_mut().enumerate() {
-            v.metadata = metadata_for_endpoint(dev_endpoint(i as u16));
+            v.metadata = metadata_for_endpoint(dev_endpoint(base_port, i as u16));
         }
     };
     with_endpoints(&mut state.active_validators);
@@ -130,7 +132,7 @@ pub fn dev_spec(
     let bootnodes = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| Bootnode { ed25519: k.ed25519_public(), address: dev_endpoint(i as u16) })
+        .map(|(i, k)| Bootnode { ed25519: k.ed25519_public(), address: dev_endpoint(base_port, i as u16) })
         .collect();
     let header = Header {
         parent: [0; 32],

@@ -21,7 +21,7 @@ const MANAGER: &[u8] = include_bytes!("../../../services/manager/manager.jam");
 
 fn dev() -> JamChainSpec {
     let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
-    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &keys, &DevServices::ORRERY).unwrap()
+    dev_spec(&ChainSpec::tiny(), &tiny_ring(), &keys, &DevServices::ORRERY, DEV_BASE_PORT).unwrap()
 }
 
 /// The dev spec's JSON with `edit` applied.
@@ -197,9 +197,10 @@ fn a_full_dev_genesis_authors_a_block_that_imports() {
     let spec = ChainSpec::full();
     let ring = std::sync::Arc::new(RingContext::from_srs_file(&orrery_testkit::srs_path(), 1023).unwrap());
     let keys: Vec<ValidatorKeys> = (0..1023).map(ValidatorKeys::dev).collect();
-    let file =
-        JamChainSpec::from_json(&dev_spec(&spec, &ring, &keys, &DevServices::ORRERY).unwrap().to_json())
-            .unwrap();
+    let file = JamChainSpec::from_json(
+        &dev_spec(&spec, &ring, &keys, &DevServices::ORRERY, DEV_BASE_PORT).unwrap().to_json(),
+    )
+    .unwrap();
     let state = file.genesis_state.state();
     assert_eq!((state.active_validators.len(), state.auth_pools.0.len()), (1023, 341));
     assert_eq!(file.bootnodes.len(), 1023);

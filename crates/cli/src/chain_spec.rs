@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use orrery_chain_spec::dev::{dev_spec, DevServices};
+use orrery_chain_spec::dev::{dev_spec, DevServices, DEV_BASE_PORT};
 use orrery_chain_spec::JamChainSpec;
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_keys::ValidatorKeys;
@@ -55,9 +55,20 @@ fn execute(command: ChainSpecCommand) -> Result<(), String> {
     }
     let ring = RingContext::from_srs_file(&node.srs, usize::from(spec.validators_count))
         .map_err(|e| format!("the Bandersnatch SRS (--srs or ORRERY_SRS): {e}"))?;
-    let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
-    let chain = dev_spec(&spec, &ring, &keys, &DevServices::ORRERY).map_err(|e| e.to_string())?;
+    let chain = build_dev(&spec, &ring, validators, DEV_BASE_PORT)?;
     write(&chain, out.as_deref())
+}
+
+/// The dev chain's spec for `spec` with dev validators `0..validators` (all of the spec's),
+/// validator `i` on `127.0.0.1:base_port + i`.
+pub fn build_dev(
+    spec: &orrery_types::ChainSpec,
+    ring: &RingContext,
+    validators: u32,
+    base_port: u16,
+) -> Result<JamChainSpec, String> {
+    let keys: Vec<ValidatorKeys> = (0..validators).map(ValidatorKeys::dev).collect();
+    dev_spec(spec, ring, &keys, &DevServices::ORRERY, base_port).map_err(|e| e.to_string())
 }
 
 fn write(chain: &JamChainSpec, out: Option<&Path>) -> Result<(), String> {

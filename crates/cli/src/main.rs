@@ -1,7 +1,7 @@
 //! `orrery`: the command-line front of the node: the JAM conformance vectors, block import from
 //! files, validator keys and chain specs, the conformance fuzzer (`fuzz`) and its target, and the
-//! service tools (write, build, run and inspect a service); the networked node plugs in as a
-//! further subcommand.
+//! service tools (write, build, run and inspect a service), and the networked node (`node run`)
+//! with a loopback dev network of such nodes (`testnet`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +21,9 @@ mod fuzz;
 mod fuzz_lane;
 mod import;
 mod key;
+mod node;
 mod service;
+mod testnet;
 
 #[derive(Debug, Parser)]
 #[command(name = "orrery", version, about = "Orrery: a decentralized computer on the JAM protocol")]
@@ -120,6 +122,13 @@ enum Command {
         #[arg(value_name = "BLOCK")]
         blocks: Vec<PathBuf>,
     },
+    /// The networked node.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
+    /// A dev network on loopback: the dev chain spec (every validator a bootnode), one `orrery node
+    /// run` process per validator with its own database and log file, and a summary line read from
+    /// their health endpoints every few seconds. Ctrl-C (or --for-seconds) stops them all.
+    Testnet(node::TestnetArgs),
     /// Chain spec files (JIP-4): write the dev chain's.
     #[command(subcommand)]
     ChainSpec(chain_spec::ChainSpecCommand),
@@ -193,6 +202,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::ChainSpec(command) => chain_spec::run(command),
+        Command::Node(command) => node::run(command),
+        Command::Testnet(args) => node::testnet(args),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
             &node,

@@ -525,4 +525,74 @@ impl Stream {
             _ => None,
         }
     }
+
+    /// Splits the stream into its halves, so that a persistent (UP) stream can be read in one task
+    /// while another writes to it: a read cancelled midway would lose bytes.
+    pub fn split(self) -> (SendHalf, RecvHalf) {
+        let Self { kind, send, recv, cap, timeout, shared } = self;
+        (SendHalf { kind, send }, RecvHalf { kind, recv, cap, timeout, shared })
+    }
+}
+
+/// Our half of a split [`Stream`].
+#[derive(Debug)]
+pub struct SendHalf {
+    kind: StreamKind,
+    send: quinn::SendStream,
+}
+
+impl SendHalf {
+    pub fn kind(&self) -> StreamKind {
+        self.kind
+    }
+
+    /// Sends one message.
+    pub async fn send(&mut self, content: &[u8]) -> Result<(), FrameError> {
+        frame::write_message(&mut self.send, content).await
+    }
+
+    /// Ends our half cleanly (FIN).
+    pub fn finish(&mut self) {
+        let _ = self.send.finish();
+    }
+
+    /// Resets our half.
+    pub fn reset(&mut self, reason: u32) {
+        let _ = self.send.reset(varint(reason));
+    }
+}
+
+/// The peer's half of a split [`Stream`], with the same caps, deadlines and offence counting.
+#[derive(Debug)]
+pub struct RecvHalf {
+    kind: StreamKind,
+    recv: quinn::RecvStream,
+    cap: u32,
+    timeout: Duration,
+    shared: Arc<Shared>,
+}
+
+impl RecvHalf {
+    pub fn kind(&self) -> StreamKind {
+        self.kind
+    }
+
+    /// Receives the next message of a persistent stream (see [`Stream::recv_next`]).
+    pub async fn recv_next(&mut self) -> Result<Option<Vec<u8>>, FrameError> {
+        let result = frame::read_next_message(&mut self.recv, self.cap, self.timeout).await;
+        let reason = match &result {
+            Err(FrameError::TooLarge { .. }) => code::MESSAGE_TOO_LARGE,
+            Err(FrameError::TimedOut(_)) => code::TIMEOUT,
+            Err(FrameError::Truncated { .. }) => code::MALFORMED,
+            _ => return result,
+        };
+        let _ = self.recv.stop(varint(reason));
+        self.shared.offence();
+        result
+    }
+
+    /// Stops the peer's half.
+    pub fn stop(&mut self, reason: u32) {
+        let _ = self.recv.stop(varint(reason));
+    }
 }

@@ -56,7 +56,7 @@ pub mod up;
 mod verify;
 
 pub use alpn::Alpn;
-pub use endpoint::{Config, Connection, Endpoint, Limits, NetworkError, Stream};
+pub use endpoint::{Config, Connection, Endpoint, Limits, NetworkError, RecvHalf, SendHalf, Stream};
 pub use frame::FrameError;
 pub use identity::{certificate_peer_key, CertificateError, Identity, PeerKey};
 pub use kind::{KindSet, StreamKind};

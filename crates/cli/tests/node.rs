@@ -1,0 +1,264 @@
+//! `orrery node run` and `orrery testnet` as real processes talking QUIC on loopback: six validators
+//! author and finalize; one killed with SIGKILL and restarted on its database catches up with the
+//! others' finalized head; a seventh node that validates nothing, started late, follows the chain.
+//! Every wait is bounded, every process is stopped (and killed at worst) before the test returns.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use orrery_testkit::{srs_path, trace_dir};
+
+/// Ports of this file's network (away from the dev defaults, so a developer's testnet is not hit).
+const QUIC: u16 = 41_100;
+const RPC: u16 = 41_200;
+const SLOT_SECONDS: &str = "2";
+
+fn orrery() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
+    cmd.env("ORRERY_SRS", srs_path()).env("ORRERY_DEV_BASE", trace_dir("fallback").join("genesis.bin"));
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Stops and reaps the processes when the test ends, however it ends: SIGTERM first (the testnet
+/// then stops its own nodes), SIGKILL after 15 s.
+struct Reaper(Vec<Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        }
+        for child in &mut self.0 {
+            if wait_exit(child, Duration::from_secs(15)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill").args([sig, &pid.to_string()]).status().expect("running kill");
+    assert!(ok.success(), "kill {sig} {pid}");
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// `/health` of the node serving on `port`: (best slot, finalized slot, finalized hash, peers).
+fn health(port: u16) -> Option<(u32, u32, String, usize)> {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let body = out.split_once("\r\n\r\n")?.1;
+    let number = |after: &str| -> Option<u64> {
+        let at = body.find(after)? + after.len();
+        body[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+    };
+    let hash_at = body.find("\"finalized\":{")?;
+    let hash_start = body[hash_at..].find("\"hash\":\"")? + hash_at + 8;
+    Some((
+        number("\"best\":{\"slot\":")? as u32,
+        number("\"finalized\":{\"slot\":")? as u32,
+        body.get(hash_start..hash_start + 64)?.to_string(),
+        number("\"peers\":")? as usize,
+    ))
+}
+
+/// Polls until `done` holds, at most `limit`; says what it last saw when it gives up.
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> (bool, String)) {
+    let start = Instant::now();
+    loop {
+        let (ok, seen) = done();
+        if ok {
+            return;
+        }
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}; last seen: {seen}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn all_health(ports: impl Iterator<Item = u16>) -> Vec<Option<(u32, u32, String, usize)>> {
+    ports.map(health).collect()
+}
+
+fn node_run(spec: &Path, index: Option<u32>, store: &[&str], port: u16, rpc: u16, log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    let mut cmd = orrery();
+    cmd.args(["node", "run", "--no-tickets", "--chain"]).arg(spec).args(store);
+    if let Some(i) = index {
+        cmd.args(["--dev-validator", &i.to_string()]);
+    }
+    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--rpc-port", &rpc.to_string()])
+        .args(["--slot-seconds", SLOT_SECONDS, "--status-seconds", "2"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    cmd.spawn().expect("starting orrery node run")
+}
+
+#[test]
+fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("testnet.out");
+    let testnet = orrery()
+        // No tickets: every validator's ring proofs early in each epoch are a CPU burst that, on a
+        // loaded CI machine, stalls the chain for seconds; the fallback-sealed chain exercises the
+        // same networking.
+        .args(["testnet", "--validators", "6", "--slot-seconds", SLOT_SECONDS, "--for-seconds", "200"])
+        .arg("--no-tickets")
+        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
+        .args(["--summary-seconds", "2", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reaper = Reaper(vec![testnet]);
+    let logs = || {
+        let mut all = String::new();
+        for i in 0..6 {
+            let log: PathBuf = dir.path().join(format!("node-{i}.log"));
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(6).collect();
+            all.push_str(&format!(
+                "--- node {i}\n{}\n",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ));
+        }
+        all
+    };
+
+    // Blocks are authored, imported everywhere, and finalized by GRANDPA: slots are counted from
+    // the JAM common era, so the first finalized block sets the mark and three more must follow.
+    let mut first = 0;
+    wait_for("six validators finalize a first block", Duration::from_secs(60), || {
+        let h = all_health(RPC..RPC + 6);
+        first = h.iter().flatten().map(|h| h.1).max().unwrap_or(0);
+        (first > 0, format!("{h:?}\n{}", logs()))
+    });
+    wait_for("six validators finalize on", Duration::from_secs(60), || {
+        let h = all_health(RPC..RPC + 6);
+        let ok =
+            h.iter().all(|h| h.as_ref().is_some_and(|(best, fin, _, _)| *fin >= first + 3 && best >= fin));
+        (ok, format!("{h:?}\n{}", logs()))
+    });
+    let printed = std::fs::read_to_string(&out_path).unwrap();
+    for i in 0..6 {
+        assert!(printed.contains(&format!("node {i}: pid ")), "{printed}");
+        assert!(printed.contains(&format!("health http://127.0.0.1:{}/health", RPC + i)), "{printed}");
+    }
+
+    // SIGKILL validator 5 (pid from the testnet's listing); the other five, more than 2/3, go on.
+    let pid: u32 = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("node 5: pid ")?.split_whitespace().next()?.parse().ok())
+        .expect("node 5's pid");
+    signal(pid, "-KILL");
+    wait_for("node 5 is gone", Duration::from_secs(10), || (health(RPC + 5).is_none(), String::new()));
+    let before = health(RPC).map_or(0, |h| h.1);
+    wait_for("five validators finalize on", Duration::from_secs(60), || {
+        let now = health(RPC).map_or(0, |h| h.1);
+        (now >= before + 2, format!("node 0 finalized {now}, was {before}"))
+    });
+
+    // Restarted on its database, it rejoins and reaches the others' finalized head.
+    let spec = dir.path().join("chain-spec.json");
+    let db = dir.path().join("node-5").join("db");
+    let db = db.to_str().unwrap();
+    let restarted =
+        node_run(&spec, Some(5), &["--db", db], QUIC + 5, RPC + 5, &dir.path().join("node-5-again.log"));
+    reaper.0.push(restarted);
+    let target = health(RPC).map_or(0, |h| h.1);
+    wait_for("restarted node 5 catches up", Duration::from_secs(60), || {
+        let h = health(RPC + 5);
+        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})"))
+    });
+    let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap();
+    assert!(again.contains("resuming the chain in the database"), "{again}");
+    // Same chain: at some moment node 5 and node 0 report the same finalized block.
+    wait_for("node 5 agrees with node 0", Duration::from_secs(30), || {
+        let (a, b) = (health(RPC), health(RPC + 5));
+        let same = matches!((&a, &b), (Some(a), Some(b)) if a.1 == b.1 && a.2 == b.2);
+        (same, format!("{a:?} {b:?}"))
+    });
+
+    // A seventh node, no validator and started late, starts from a finalized state fetched with
+    // CE 129 and follows the finalized chain.
+    let follower = node_run(
+        &spec,
+        None,
+        &["--temp", "--state-sync"],
+        QUIC + 6,
+        RPC + 6,
+        &dir.path().join("follower.log"),
+    );
+    reaper.0.push(follower);
+    let target = health(RPC).map_or(0, |h| h.1);
+    wait_for("the follower syncs", Duration::from_secs(60), || {
+        let h = health(RPC + 6);
+        let follower_log = std::fs::read_to_string(dir.path().join("follower.log")).unwrap_or_default();
+        let tail: String = follower_log.lines().rev().take(5).collect::<Vec<_>>().join("\n");
+        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target {target})\n{tail}"))
+    });
+
+    // Clean stops: SIGTERM ends a node with status 0; the testnet stops its own nodes.
+    for i in [2, 1] {
+        let mut child = reaper.0.remove(i);
+        signal(child.id(), "-TERM");
+        let status = wait_exit(&mut child, Duration::from_secs(15)).expect("the node stops on SIGTERM");
+        assert!(status.success(), "{status}");
+    }
+    let mut testnet = reaper.0.remove(0);
+    signal(testnet.id(), "-TERM");
+    let status = wait_exit(&mut testnet, Duration::from_secs(30)).expect("the testnet stops on SIGTERM");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(testnet.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    let printed = std::fs::read_to_string(&out_path).unwrap();
+    assert!(printed.contains("node 5 exited"), "{printed}");
+    assert!(printed.lines().any(|l| l.starts_with("final best ")), "{printed}");
+    let log = std::fs::read_to_string(dir.path().join("node-0.log")).unwrap();
+    assert!(log.contains(" finalized ") && log.contains(" imported "), "{log}");
+    let log = std::fs::read_to_string(dir.path().join("follower.log")).unwrap();
+    assert!(log.contains("fetched the finalized state (CE 129)"), "{log}");
+}
+
+#[test]
+fn node_run_and_testnet_refuse_bad_flags() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["node", "run", "--chain", "dev"], "--db"),
+        (&["node", "run", "--temp", "--dev-validator", "9"], "--dev-validator 9"),
+        (&["node", "run", "--temp", "--bootnode", "nobody@127.0.0.1:1"], "--bootnode nobody@127.0.0.1:1"),
+        (&["node", "run", "--temp", "--chain", "/nonexistent/spec.json"], "/nonexistent/spec.json"),
+        (&["node", "run", "--temp", "--slot-seconds", "0"], "--slot-seconds 0"),
+        (&["node", "run", "--temp", "--listen", "not-an-address"], "--listen"),
+        (&["testnet", "--validators", "5", "--for-seconds", "1"], "--validators 5"),
+        (&["testnet", "--spec", "full", "--for-seconds", "1"], "only tiny"),
+    ];
+    for (args, expected) in cases {
+        let out = orrery().args(*args).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

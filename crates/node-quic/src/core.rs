@@ -1,0 +1,102 @@
+//! The node thread: owns the [`Node`], feeds it inputs stamped with the wall clock and ticks at
+//! [`Node::next_wake`], logs its events, and passes every other output to the network tasks.
+//!
+//! Latency figures for the logs: the time from the first announcement of a block to its import
+//! (`announce_to_import_ms`), and from the start of the block's slot to its import (`slot_to_import_ms`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use orrery_node::{Event, Input, Message, Millis, Node, Output};
+
+use crate::health::Health;
+use crate::{now_ms, short, DriverError};
+
+/// The longest the thread sleeps without looking at the stop flag.
+const POLL: Duration = Duration::from_millis(200);
+/// Announcements remembered for the latency figure.
+const ANNOUNCED_CAP: usize = 1024;
+
+pub(crate) fn spawn(
+    node: Node,
+    inputs: Receiver<Input>,
+    outputs: tokio::sync::mpsc::Sender<Output>,
+    health: Arc<Mutex<Health>>,
+    stop: Arc<AtomicBool>,
+    slot_ms: Millis,
+) -> Result<std::thread::JoinHandle<()>, DriverError> {
+    std::thread::Builder::new()
+        .name("orrery-node".into())
+        .spawn(move || run(node, inputs, outputs, health, stop, slot_ms))
+        .map_err(DriverError::Thread)
+}
+
+fn run(
+    mut node: Node,
+    inputs: Receiver<Input>,
+    outputs: tokio::sync::mpsc::Sender<Output>,
+    health: Arc<Mutex<Health>>,
+    stop: Arc<AtomicBool>,
+    slot_ms: Millis,
+) {
+    let mut announced: HashMap<[u8; 32], Millis> = HashMap::new();
+    while !stop.load(Ordering::Relaxed) {
+        let now = now_ms();
+        let wake = node.next_wake();
+        let input = if wake <= now {
+            Input::Tick
+        } else {
+            let wait = Duration::from_millis(wake - now).min(POLL);
+            match inputs.recv_timeout(wait) {
+                Ok(input) => input,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        };
+        let now = now_ms();
+        if let Input::Message { message: Message::Announcement(a), .. } = &input {
+            if announced.len() >= ANNOUNCED_CAP {
+                announced.clear();
+            }
+            announced.entry(orrery_import::header_hash(&a.header)).or_insert(now);
+        }
+        for output in node.handle(now, input) {
+            match output {
+                Output::Event(event) => log(&event, now, slot_ms, &mut announced),
+                // The network side is gone only when shutting down.
+                other => {
+                    if outputs.blocking_send(other).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if let Ok(mut h) = health.lock() {
+            *h = Health::of(&node.status());
+        }
+    }
+}
+
+fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8; 32], Millis>) {
+    match event {
+        Event::Authored { hash, slot } => tracing::info!(slot, hash = %short(hash), "authored"),
+        Event::Imported { hash, slot, best } => {
+            let from_announce = announced.remove(hash).map(|t| now.saturating_sub(t));
+            let from_slot = now.saturating_sub(u64::from(*slot) * slot_ms);
+            tracing::info!(
+                slot,
+                hash = %short(hash),
+                best,
+                announce_to_import_ms = from_announce,
+                slot_to_import_ms = from_slot,
+                "imported"
+            )
+        }
+        Event::Finalized { hash, slot } => tracing::info!(slot, hash = %short(hash), "finalized"),
+        Event::Rejected { hash, reason } => tracing::warn!(hash = %short(hash), %reason, "rejected"),
+        Event::Equivocation { slot, author } => tracing::warn!(slot, author, "equivocation"),
+    }
+}

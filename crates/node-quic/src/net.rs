@@ -1,0 +1,717 @@
+//! The network tasks: connections, streams, and the node's outputs turned into stream traffic
+//! (see the crate doc for the rules and bounds).
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use orrery_codec::{Encode, Lengths};
+use orrery_network::endpoint::code;
+use orrery_network::message::{
+    decode_blocks, decode_boundary_nodes, decode_key_values, encode_blocks, encode_boundary_nodes,
+    encode_key_values, Announcement, BlockRequest, Handshake, StateRequest, TicketMessage,
+};
+use orrery_network::policy::{preferred_initiator, FALLBACK_DIAL_DELAY};
+use orrery_network::{
+    Alpn, Config, Connection, Endpoint, FrameError, Identity, KindSet, RecvHalf, SendHalf, Stream, StreamKind,
+};
+use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, RequestId, Response};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    ANSWER_DEADLINE, MAX_ONE_WAY, MAX_REQUESTS_IN, MAX_REQUESTS_OUT, REFUSE_FOR, RESPONSE_DEADLINE, UP_QUEUE,
+};
+
+/// A signed vote or a neighbour state is under 150 bytes.
+const SMALL_CAP: u32 = 1024;
+/// A commit or catch-up carries at most 2 × 1023 votes of 102 bytes each (twice for a catch-up).
+const VOTES_CAP: u32 = 512 * 1024;
+/// The largest block response accepted (the transport's CE 128 cap).
+const BLOCKS_CAP: u32 = 16 * 1024 * 1024;
+/// Time to open a stream and write a one-way message or a request.
+const SEND_DEADLINE: Duration = Duration::from_secs(10);
+/// How often the dialler looks at the peers it wants.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
+/// The least time between two dials of one peer.
+const REDIAL_AFTER: Duration = Duration::from_secs(2);
+
+/// The endpoint's configuration: the chain's ALPN, every stream kind accepted by the transport (the
+/// driver refuses the unknown ones itself, so it can tell the node), default limits.
+pub fn endpoint_config(alpn: Alpn) -> Config {
+    let mut config = Config::new(alpn);
+    let mut all = KindSet::empty();
+    for kind in 0..=255u8 {
+        all.insert(StreamKind(kind));
+    }
+    config.serves = all;
+    config
+}
+
+/// The stream kinds the driver handles: UP 0, CE 128, 129, 131, 132 (JAMNP-S) and GRANDPA's
+/// CE 149-152 (`orrery_grandpa::wire`).
+fn handled(kind: StreamKind) -> bool {
+    matches!(kind.0, 0 | 128 | 129 | 131 | 132 | 149..=152)
+}
+
+/// The sending end of the node thread's input channel.
+#[derive(Debug, Clone)]
+pub struct Inbox(SyncSender<Input>);
+
+impl Inbox {
+    pub fn new(tx: SyncSender<Input>) -> Self {
+        Self(tx)
+    }
+
+    /// An input that must arrive (connection events, responses to the node's own requests); they
+    /// are bounded by peers × requests in flight, so waiting for room is bounded too.
+    fn control(&self, input: Input) {
+        match self.0.try_send(input) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(input)) => {
+                let tx = self.0.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(input);
+                });
+            }
+        }
+    }
+
+    /// Peer traffic: dropped when the node is behind. Says whether it was taken.
+    fn data(&self, input: Input) -> bool {
+        self.0.try_send(input).is_ok()
+    }
+}
+
+#[derive(Debug)]
+struct Peer {
+    conn: Arc<Connection>,
+    generation: u64,
+    up: mpsc::Sender<Vec<u8>>,
+    up_streams: mpsc::Sender<Stream>,
+    requests_out: Arc<AtomicUsize>,
+    requests_in: Arc<AtomicUsize>,
+    one_way: Arc<AtomicUsize>,
+}
+
+#[derive(Debug)]
+struct Want {
+    addr: SocketAddr,
+    bootnode: bool,
+    unconnected_since: Option<Instant>,
+    last_dial: Option<Instant>,
+}
+
+/// Everything the network tasks share. Locks are held for map updates only, never across an await.
+#[derive(Debug)]
+pub struct Net {
+    me: PeerId,
+    endpoint: Endpoint,
+    lengths: Lengths,
+    inbox: Inbox,
+    peers: Mutex<HashMap<PeerId, Peer>>,
+    refused: Mutex<HashMap<PeerId, Instant>>,
+    wanted: Mutex<HashMap<PeerId, Want>>,
+    dialling: Mutex<HashSet<PeerId>>,
+    responders: Mutex<HashMap<RequestId, oneshot::Sender<Response>>>,
+    next_id: AtomicU64,
+    generation: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves a map in a usable state.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Net {
+    pub fn new(endpoint: Endpoint, lengths: Lengths, inbox: Inbox) -> Arc<Self> {
+        Arc::new(Self {
+            me: *endpoint.identity().key(),
+            endpoint,
+            lengths,
+            inbox,
+            peers: Mutex::default(),
+            refused: Mutex::default(),
+            wanted: Mutex::default(),
+            dialling: Mutex::default(),
+            responders: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            generation: AtomicU64::new(1),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.endpoint.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    pub fn identity(&self) -> &Identity {
+        self.endpoint.identity()
+    }
+
+    /// Peers connected now.
+    pub fn peer_count(&self) -> usize {
+        lock(&self.peers).len()
+    }
+
+    /// Keeps `peer` dialled at `addr`.
+    pub fn want(&self, peer: PeerId, addr: SocketAddr, bootnode: bool) {
+        if peer == self.me {
+            return;
+        }
+        let mut wanted = lock(&self.wanted);
+        let want =
+            wanted.entry(peer).or_insert(Want { addr, bootnode, unconnected_since: None, last_dial: None });
+        want.addr = addr;
+        want.bootnode |= bootnode;
+    }
+
+    pub fn close(&self) {
+        self.endpoint.close();
+    }
+
+    pub async fn wait_idle(&self) {
+        self.endpoint.wait_idle().await
+    }
+
+    fn refused_now(&self, peer: &PeerId) -> bool {
+        let mut refused = lock(&self.refused);
+        match refused.get(peer) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                refused.remove(peer);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn misbehaved(&self, peer: PeerId, what: String) {
+        tracing::debug!(peer = %crate::short(&peer), %what, "peer misbehaved");
+        self.inbox.control(Input::Misbehaved { peer, what });
+    }
+
+    fn with_peer<T>(&self, peer: &PeerId, f: impl FnOnce(&Peer) -> T) -> Option<T> {
+        lock(&self.peers).get(peer).map(f)
+    }
+}
+
+/// Accepts connections until the endpoint closes.
+pub async fn accept_loop(net: Arc<Net>) {
+    loop {
+        match net.endpoint.accept().await {
+            Ok(conn) => {
+                tokio::spawn(run_connection(net.clone(), conn));
+            }
+            Err(orrery_network::NetworkError::EndpointClosed) => return,
+            Err(e) => tracing::debug!(error = %e, "incoming connection failed"),
+        }
+    }
+}
+
+/// Dials the wanted peers that are not connected: at once those we are the preferred initiator for,
+/// the others after the fallback delay.
+pub async fn maintain(net: Arc<Net>) {
+    let mut interval = tokio::time::interval(MAINTAIN_EVERY);
+    loop {
+        interval.tick().await;
+        let connected: HashSet<PeerId> = lock(&net.peers).keys().copied().collect();
+        let mut dials = Vec::new();
+        {
+            let now = Instant::now();
+            let dialling = lock(&net.dialling);
+            let mut wanted = lock(&net.wanted);
+            for (peer, want) in wanted.iter_mut() {
+                if connected.contains(peer) {
+                    want.unconnected_since = None;
+                    continue;
+                }
+                let since = *want.unconnected_since.get_or_insert(now);
+                let preferred = preferred_initiator(&net.me, peer) == &net.me;
+                let due = preferred || now.duration_since(since) >= FALLBACK_DIAL_DELAY;
+                let rested = want.last_dial.is_none_or(|t| now.duration_since(t) >= REDIAL_AFTER);
+                if due && rested && !dialling.contains(peer) && !net.refused_now(peer) {
+                    want.last_dial = Some(now);
+                    dials.push((*peer, want.addr));
+                }
+            }
+        }
+        for (peer, addr) in dials {
+            dial(net.clone(), peer, addr);
+        }
+    }
+}
+
+fn dial(net: Arc<Net>, peer: PeerId, addr: SocketAddr) {
+    if !lock(&net.dialling).insert(peer) {
+        return;
+    }
+    tokio::spawn(async move {
+        let result = net.endpoint.connect(addr, Some(peer)).await;
+        lock(&net.dialling).remove(&peer);
+        match result {
+            Ok(conn) => run_connection(net, conn).await,
+            Err(e) => tracing::debug!(peer = %crate::short(&peer), %addr, error = %e, "dial failed"),
+        }
+    });
+}
+
+/// Registers a connection, runs its UP 0 stream and accepts its streams until it closes.
+async fn run_connection(net: Arc<Net>, conn: Connection) {
+    let conn = Arc::new(conn);
+    let peer = *conn.peer_key();
+    if peer == net.me || net.refused_now(&peer) {
+        conn.close();
+        return;
+    }
+    let generation = net.generation.fetch_add(1, Ordering::Relaxed);
+    let (up_tx, up_rx) = mpsc::channel(UP_QUEUE);
+    let (streams_tx, streams_rx) = mpsc::channel(4);
+    let me_preferred = preferred_initiator(&net.me, &peer) == &net.me;
+    let replaced = {
+        let mut peers = lock(&net.peers);
+        let mut replaced = false;
+        if let Some(existing) = peers.get(&peer) {
+            let new_preferred = conn.is_initiator() == me_preferred;
+            let old_preferred = existing.conn.is_initiator() == me_preferred;
+            if !new_preferred && old_preferred {
+                drop(peers);
+                conn.close();
+                // The peer dialled against the preference, so it has lost our connection: ours may
+                // be stale. Dial again; the new connection replaces it on both ends.
+                if me_preferred {
+                    let addr = lock(&net.wanted).get(&peer).map(|want| want.addr);
+                    if let Some(addr) = addr {
+                        dial(net.clone(), peer, addr);
+                    }
+                }
+                return;
+            }
+            if let Some(old) = peers.remove(&peer) {
+                old.conn.close();
+                replaced = true;
+            }
+        }
+        peers.insert(
+            peer,
+            Peer {
+                conn: conn.clone(),
+                generation,
+                up: up_tx,
+                up_streams: streams_tx,
+                requests_out: Arc::default(),
+                requests_in: Arc::default(),
+                one_way: Arc::default(),
+            },
+        );
+        replaced
+    };
+    tracing::info!(
+        peer = %crate::short(&peer),
+        addr = %conn.remote_address(),
+        initiator = conn.is_initiator(),
+        "connected"
+    );
+    if replaced {
+        net.inbox.control(Input::PeerDisconnected { peer });
+    }
+    net.inbox.control(Input::PeerConnected { peer, builder: conn.is_builder() });
+
+    let up = tokio::spawn(up_stream(net.clone(), conn.clone(), up_rx, streams_rx));
+    accept_streams(&net, &conn).await;
+    up.abort();
+    let gone = {
+        let mut peers = lock(&net.peers);
+        match peers.get(&peer) {
+            Some(p) if p.generation == generation => {
+                peers.remove(&peer);
+                true
+            }
+            _ => false,
+        }
+    };
+    if gone {
+        tracing::info!(peer = %crate::short(&peer), "disconnected");
+        net.inbox.control(Input::PeerDisconnected { peer });
+    }
+}
+
+async fn accept_streams(net: &Arc<Net>, conn: &Arc<Connection>) {
+    let peer = *conn.peer_key();
+    while let Ok(mut stream) = conn.accept_stream().await {
+        let kind = stream.kind();
+        if !handled(kind) {
+            stream.refuse(code::UNKNOWN_STREAM_KIND);
+            conn.report_offence();
+            net.misbehaved(peer, format!("opened unknown stream kind {kind}"));
+            continue;
+        }
+        match kind.0 {
+            0 => {
+                let sender = net.with_peer(&peer, |p| p.up_streams.clone());
+                if let Some(sender) = sender {
+                    // A flood of UP 0 streams beyond the few queued is dropped (reset).
+                    let _ = sender.try_send(stream);
+                }
+            }
+            128 | 129 => {
+                tokio::spawn(answer_request(net.clone(), conn.clone(), stream));
+            }
+            _ => {
+                tokio::spawn(receive_one_way(net.clone(), conn.clone(), stream));
+            }
+        }
+    }
+}
+
+/// Our UP 0 stream with the peer: opened by us if we dialled, otherwise the one the peer opens (the
+/// greatest stream ID wins, as JAMNP-S says). Writes the node's handshake and announcements; a task
+/// reads the peer's half.
+async fn up_stream(
+    net: Arc<Net>,
+    conn: Arc<Connection>,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    mut incoming: mpsc::Receiver<Stream>,
+) {
+    let peer = *conn.peer_key();
+    let mut writer: Option<(u64, SendHalf)> = None;
+    let mut reader: Option<tokio::task::JoinHandle<()>> = None;
+    let install = |stream: Stream,
+                   writer: &mut Option<(u64, SendHalf)>,
+                   reader: &mut Option<tokio::task::JoinHandle<()>>| {
+        let id = stream.id();
+        let (send, recv) = stream.split();
+        if let Some((_, mut old)) = writer.replace((id, send)) {
+            old.reset(code::DUPLICATE_UP_STREAM);
+        }
+        if let Some(old) = reader.replace(tokio::spawn(read_up(net.clone(), conn.clone(), recv))) {
+            old.abort();
+        }
+    };
+    if conn.is_initiator() {
+        match tokio::time::timeout(SEND_DEADLINE, conn.open_stream(StreamKind::BLOCK_ANNOUNCEMENT)).await {
+            Ok(Ok(stream)) => install(stream, &mut writer, &mut reader),
+            _ => return,
+        }
+    }
+    loop {
+        tokio::select! {
+            stream = incoming.recv() => {
+                let Some(mut stream) = stream else { break };
+                if writer.as_ref().is_some_and(|(id, _)| *id > stream.id()) {
+                    stream.refuse(code::DUPLICATE_UP_STREAM);
+                } else {
+                    install(stream, &mut writer, &mut reader);
+                }
+            }
+            message = outgoing.recv(), if writer.is_some() => {
+                let Some(message) = message else { break };
+                let Some((_, send)) = writer.as_mut() else { continue };
+                match tokio::time::timeout(SEND_DEADLINE, send.send(&message)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        net.misbehaved(peer, "UP 0: not reading our announcements".into());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(reader) = reader {
+        reader.abort();
+    }
+}
+
+/// Reads the peer's half of UP 0: a handshake, then announcements.
+async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
+    let peer = *conn.peer_key();
+    let mut first = true;
+    loop {
+        let bytes = match recv.recv_next().await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => {
+                if !matches!(e, FrameError::Io(_)) {
+                    net.misbehaved(peer, format!("UP 0: {e}"));
+                }
+                return;
+            }
+        };
+        let message = if first {
+            Handshake::decode(&bytes).map(Message::Handshake)
+        } else {
+            Announcement::decode(&bytes, net.lengths).map(Message::Announcement)
+        };
+        first = false;
+        match message {
+            Ok(message @ Message::Handshake(_)) => net.inbox.control(Input::Message { peer, message }),
+            Ok(message) => {
+                // Announcements are dropped when the node is behind; the next one or a handshake
+                // brings it up to date.
+                net.inbox.data(Input::Message { peer, message });
+            }
+            Err(e) => {
+                recv.stop(code::MALFORMED);
+                conn.report_offence();
+                net.misbehaved(peer, format!("UP 0: {e}"));
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one CE 131/132/149-152 message and passes it on.
+async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
+    let peer = *conn.peer_key();
+    let kind = stream.kind();
+    match kind.0 {
+        149 | 151 => stream.set_cap(SMALL_CAP),
+        150 | 152 => stream.set_cap(VOTES_CAP),
+        _ => {}
+    }
+    let bytes = match stream.recv().await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            net.misbehaved(peer, format!("{kind}: stream ended without a message"));
+            return;
+        }
+        Err(e) => {
+            net.misbehaved(peer, format!("{kind}: {e}"));
+            return;
+        }
+    };
+    let message = match kind.0 {
+        131 | 132 => TicketMessage::decode(&bytes)
+            .map(|ticket| Message::Ticket { to_proxy: kind.0 == 131, ticket })
+            .map_err(|e| e.to_string()),
+        _ => orrery_grandpa::Message::from_bytes(kind.0, &bytes)
+            .map(Message::Grandpa)
+            .map_err(|e| e.to_string()),
+    };
+    match message {
+        Ok(message) => {
+            net.inbox.data(Input::Message { peer, message });
+            stream.finish();
+        }
+        Err(e) => {
+            stream.refuse(code::MALFORMED);
+            conn.report_offence();
+            net.misbehaved(peer, format!("{kind}: {e}"));
+        }
+    }
+}
+
+/// Serves one CE 128/129 request of the peer: decodes it, asks the node, writes its answer.
+async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
+    let peer = *conn.peer_key();
+    let kind = stream.kind();
+    let Some(count) = net.with_peer(&peer, |p| p.requests_in.clone()) else { return };
+    if count.fetch_add(1, Ordering::Relaxed) >= MAX_REQUESTS_IN {
+        count.fetch_sub(1, Ordering::Relaxed);
+        stream.refuse(code::REFUSED);
+        return;
+    }
+    let _release = Release(count);
+    let bytes = match stream.recv().await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            net.misbehaved(peer, format!("{kind}: stream ended without a request"));
+            return;
+        }
+        Err(e) => {
+            net.misbehaved(peer, format!("{kind}: {e}"));
+            return;
+        }
+    };
+    let request = if kind.0 == 128 {
+        BlockRequest::decode(&bytes).map(Request::Blocks)
+    } else {
+        StateRequest::decode(&bytes).map(Request::State)
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(e) => {
+            stream.refuse(code::MALFORMED);
+            conn.report_offence();
+            net.misbehaved(peer, format!("{kind}: {e}"));
+            return;
+        }
+    };
+    let id = net.next_id.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = oneshot::channel();
+    lock(&net.responders).insert(id, tx);
+    if !net.inbox.data(Input::Request { peer, id, request }) {
+        lock(&net.responders).remove(&id);
+        stream.refuse(code::REFUSED);
+        return;
+    }
+    let response = match tokio::time::timeout(ANSWER_DEADLINE, rx).await {
+        Ok(Ok(response)) => response,
+        _ => {
+            lock(&net.responders).remove(&id);
+            stream.refuse(code::REFUSED);
+            return;
+        }
+    };
+    let written = tokio::time::timeout(SEND_DEADLINE, async {
+        match &response {
+            Response::Blocks(blocks) => stream.send(&encode_blocks(blocks)).await,
+            Response::State { boundary, pairs } => {
+                stream.send(&encode_boundary_nodes(boundary)).await?;
+                stream.send(&encode_key_values(pairs)).await
+            }
+        }
+    })
+    .await;
+    match written {
+        Ok(Ok(())) => stream.finish(),
+        _ => stream.refuse(code::REFUSED),
+    }
+}
+
+/// Decrements a counter when dropped.
+struct Release(Arc<AtomicUsize>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Carries out the node's outputs until the node thread ends.
+pub async fn dispatch(net: Arc<Net>, mut outputs: mpsc::Receiver<Output>) {
+    while let Some(output) = outputs.recv().await {
+        match output {
+            Output::Send { peer, message } => send(&net, peer, message),
+            Output::Request { peer, id, request } => {
+                tokio::spawn(make_request(net.clone(), peer, id, request));
+            }
+            Output::Respond { peer: _, id, response } => {
+                if let Some(tx) = lock(&net.responders).remove(&id) {
+                    let _ = tx.send(response);
+                }
+            }
+            Output::Disconnect { peer, reason } => {
+                tracing::info!(peer = %crate::short(&peer), %reason, "disconnecting");
+                lock(&net.refused).insert(peer, Instant::now() + REFUSE_FOR);
+                if let Some(p) = lock(&net.peers).get(&peer) {
+                    p.conn.close();
+                }
+            }
+            Output::WantPeers(list) => {
+                let mut wanted = lock(&net.wanted);
+                wanted.retain(|_, w| w.bootnode);
+                drop(wanted);
+                for (peer, addr) in list {
+                    net.want(peer, addr, false);
+                }
+            }
+            Output::Event(_) => {}
+        }
+    }
+}
+
+fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
+    let kind = match &message {
+        Message::Handshake(_) | Message::Announcement(_) => {
+            let bytes = match &message {
+                Message::Handshake(h) => h.encode(),
+                Message::Announcement(a) => a.encode(),
+                _ => return,
+            };
+            // A full queue means the peer does not read: the message is dropped.
+            let _ = net.with_peer(&peer, |p| p.up.try_send(bytes));
+            return;
+        }
+        Message::Ticket { to_proxy: true, .. } => StreamKind::TICKET_TO_PROXY,
+        Message::Ticket { to_proxy: false, .. } => StreamKind::TICKET_TO_ALL,
+        Message::Grandpa(m) => StreamKind(m.stream_kind()),
+    };
+    let bytes = match &message {
+        Message::Ticket { ticket, .. } => ticket.encode(),
+        Message::Grandpa(m) => m.to_bytes(),
+        _ => return,
+    };
+    let Some((conn, count)) = net.with_peer(&peer, |p| (p.conn.clone(), p.one_way.clone())) else { return };
+    if count.fetch_add(1, Ordering::Relaxed) >= MAX_ONE_WAY {
+        count.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    tokio::spawn(async move {
+        let _release = Release(count);
+        let _ = tokio::time::timeout(SEND_DEADLINE, async {
+            let mut stream = conn.open_stream(kind).await.ok()?;
+            stream.send(&bytes).await.ok()?;
+            stream.finish();
+            // Wait for the peer's FIN (or its reset) so the stream is not cut short.
+            let _ = stream.recv().await;
+            Some(())
+        })
+        .await;
+    });
+}
+
+/// Makes one CE 128/129 request and delivers the answer (or the failure) to the node.
+async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Request) {
+    let response = match net.with_peer(&peer, |p| (p.conn.clone(), p.requests_out.clone())) {
+        None => Err(RequestFailure::Failed),
+        Some((conn, count)) => {
+            if count.fetch_add(1, Ordering::Relaxed) >= MAX_REQUESTS_OUT {
+                count.fetch_sub(1, Ordering::Relaxed);
+                Err(RequestFailure::Failed)
+            } else {
+                let _release = Release(count);
+                match tokio::time::timeout(RESPONSE_DEADLINE, request_once(&net, &conn, &request)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(RequestFailure::TimedOut),
+                }
+            }
+        }
+    };
+    net.inbox.control(Input::Response { peer, id, response });
+}
+
+async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result<Response, RequestFailure> {
+    let peer = *conn.peer_key();
+    let (kind, bytes) = match request {
+        Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, r.encode()),
+        Request::State(r) => (StreamKind::STATE_REQUEST, r.encode()),
+    };
+    let mut stream = conn.open_stream(kind).await.map_err(|_| RequestFailure::Failed)?;
+    stream.send(&bytes).await.map_err(|_| RequestFailure::Failed)?;
+    stream.finish();
+    stream.set_timeout(RESPONSE_DEADLINE);
+    let failed = |e: FrameError| match e {
+        FrameError::TimedOut(_) => RequestFailure::TimedOut,
+        _ => RequestFailure::Failed,
+    };
+    let judge = |what: &str, e: String| {
+        conn.report_offence();
+        net.misbehaved(peer, format!("{kind} response: {what}: {e}"));
+        RequestFailure::Failed
+    };
+    match request {
+        Request::Blocks(r) => {
+            stream.set_cap(BLOCKS_CAP);
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            decode_blocks(&bytes, net.lengths, r.max_blocks)
+                .map(Response::Blocks)
+                .map_err(|e| judge("blocks", e.to_string()))
+        }
+        Request::State(r) => {
+            // Boundary nodes are at most 512 × 64 bytes; the pairs at most the requested size,
+            // unless there is only one (which may be larger), so the transport's cap stands for that.
+            stream.set_cap((orrery_network::message::MAX_BOUNDARY_NODES * 64) as u32);
+            let nodes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            stream.set_cap(orrery_network::message::max_message_size(kind));
+            let raw = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            let boundary =
+                decode_boundary_nodes(&nodes).map_err(|e| judge("boundary nodes", e.to_string()))?;
+            let pairs = decode_key_values(&raw).map_err(|e| judge("key/values", e.to_string()))?;
+            r.check_response(&pairs, nodes.len() + raw.len()).map_err(|e| judge("shape", e.to_string()))?;
+            Ok(Response::State { boundary, pairs })
+        }
+    }
+}

@@ -1,22 +1,73 @@
 //! The node's protocol logic (GP 0.7.2 §19, JAMNP-S) as a pure state machine.
 //!
-//! SKELETON: [`io`] is the contract between this core, the simulator (`orrery-sim`) and the QUIC
-//! driver (`orrery-node-quic`); the core itself is being written on the `node-core` branch.
-//!
 //! The shape (sans-IO, like quinn-proto): the caller owns the clock and the sockets. It feeds
 //! [`io::Input`]s with the current time into [`Node::handle`] and carries out the [`io::Output`]s it
 //! returns (send a message, make or answer a request, drop a peer); it calls again with
 //! [`io::Input::Tick`] no later than [`Node::next_wake`]. The node owns its block store
-//! (`orrery_store::Chain`, on disk or in memory) and imports synchronously.
+//! (`orrery_store::Chain`, on disk or in memory) and imports synchronously. Nothing here reads a
+//! clock, draws a random number or iterates a hash map into an output, so the same inputs at the
+//! same times give the same outputs: the simulator (`orrery-sim`) runs many nodes in one thread and
+//! one seed replays exactly, and the QUIC driver (`orrery-node-quic`) runs the very same logic.
+//!
+//! What the node does:
+//! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block
+//!   (`orrery_author::slot_author`, `author_block` with the ticket pool), imports it and announces it
+//!   (UP 0). It does not author while it is fetching blocks (it would fork off a stale head).
+//! - Tickets (GP §6.7, JAMNP-S CE 131/132): once per epoch, at the slot `orrery_network::policy`
+//!   gives, a validator makes its `N` tickets and sends each to its proxy (CE 131); a proxy
+//!   forwards what it receives to everyone at once (CE 132) rather than waiting for the forwarding
+//!   slot; a ticket whose proxy is not connected goes straight to all as CE 132. Every ticket is
+//!   checked (ring VRF proof against the contest's `γ'_Z` on `η'_2`) before it enters a bounded,
+//!   de-duplicated pool of the lowest ids, which authoring draws from.
+//! - Peers (UP 0, CE 128, CE 129): a handshake (final block and leaves) on connection; an unknown
+//!   block a peer announces is fetched with CE 128, descending from it (and again from the oldest
+//!   fetched block's parent until a known block is met), or ascending from our best block when the
+//!   gap is large; blocks whose parent is missing wait in a bounded orphan pool. CE 128 requests
+//!   are served in both directions from the store, CE 129 requests from the named block's state.
+//!   Every request carries an id and a deadline; a response that does not match its request, an
+//!   invalid block, a bad ticket, a flood of announcements of unknown blocks and the driver's
+//!   [`io::Input::Misbehaved`] count against the peer, which is disconnected and refused for a
+//!   while past a threshold. Every pool, queue and map is capped ([`limits`]).
+//! - Best chain (GP §19): see [`tree`]. Equivocations (two valid blocks by one author at one slot)
+//!   are detected at import and reported ([`io::Event::Equivocation`]).
+//! - Finality: GRANDPA (`orrery-grandpa`) over the block tree; the voter set is `κ`'s Ed25519 keys
+//!   from the final block's state, its id that block's epoch; a new voter starts when finality
+//!   enters a newer epoch. The node drives the store's finality itself (the store is opened with a
+//!   finality depth that never triggers) and so prunes forks.
+//!
+//! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
+//! holds every block audited, [`tree::Tree::audited`]), guaranteeing and availability (the next
+//! issue); CE 129 boundary nodes (responses carry the key/value pairs with an empty boundary list,
+//! and a CE 129 response is not checked against a state root: syncing from a state is the driver's
+//! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
+//! block's validator sets as soon as it changes).
 
 pub mod io;
+pub mod limits;
+pub mod tree;
 
 pub use io::{Event, Input, Message, Millis, Output, PeerId, Request, RequestFailure, RequestId, Response};
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use orrery_author::{author_block, generate_tickets, posterior_safrole, slot_author, Pools};
+use orrery_crypto::bandersnatch::{vrf_output, RingContext};
+use orrery_grandpa::{BlockTree, Target, Voter, VoterSet};
+use orrery_import::header_hash;
 use orrery_keys::ValidatorKeys;
-use orrery_network::message::BlockRef;
-use orrery_store::Chain;
-use orrery_types::ChainSpec;
+use orrery_network::message::{
+    Announcement, BlockRef, BlockRequest, Direction, Handshake, KeyValue, StateRequest, TicketMessage,
+    MAX_LEAVES,
+};
+use orrery_network::policy;
+use orrery_state::TicketsOrKeys;
+use orrery_stf::safrole::ticket_vrf_input;
+use orrery_store::{Chain, StoreError};
+use orrery_types::{Block, ChainSpec, Entropy, HeaderHash, TicketEnvelope, TimeSlot};
+
+use limits::*;
+use tree::{BlockInfo, Tree};
 
 /// How a node runs.
 #[derive(Debug)]
@@ -28,6 +79,22 @@ pub struct NodeConfig {
     pub slot_ms: Millis,
     /// GRANDPA's gossip bound `T` (see `orrery_grandpa::Config`).
     pub grandpa_gossip_ms: Millis,
+}
+
+/// Switches for what a node does besides following the chain; [`Node::new`] takes the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeOptions {
+    /// Make, distribute and pool Safrole tickets (a ring prover and `N` ring proofs per epoch per
+    /// validator: about a second on the tiny spec). Off, the chain stays fallback-sealed.
+    pub tickets: bool,
+    /// Run a GRANDPA voter and finalize by it. Off, nothing is ever final.
+    pub grandpa: bool,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        Self { tickets: true, grandpa: false }
+    }
 }
 
 /// What a status line shows.
@@ -45,37 +112,1099 @@ pub struct Status {
 pub enum NodeError {
     #[error("store: {0}")]
     Store(#[from] orrery_store::StoreError),
+    #[error("the store holds no state for its final block {0}")]
+    NoFinalState(String),
+}
+
+/// What we know of a connected peer.
+#[derive(Debug, Default)]
+struct Peer {
+    /// Blocks the peer announced or we announced to it (a bounded FIFO).
+    known: BTreeSet<HeaderHash>,
+    known_order: VecDeque<HeaderHash>,
+    /// The newest block it told us of that we do not have.
+    head: Option<BlockRef>,
+    /// Misbehaviour points.
+    score: u32,
+    /// Announcements of unknown blocks in `flood_slot`.
+    unknown_announcements: u32,
+    flood_slot: TimeSlot,
+    /// Our outstanding request to it, if any (one at a time).
+    pending: Option<RequestId>,
+}
+
+impl Peer {
+    fn learn(&mut self, hash: HeaderHash) {
+        if self.known.insert(hash) {
+            self.known_order.push_back(hash);
+            if self.known_order.len() > MAX_KNOWN_PER_PEER {
+                if let Some(old) = self.known_order.pop_front() {
+                    self.known.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// What an outstanding request of ours asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Blocks { hash: HeaderHash, direction: Direction, max: u32 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    peer: PeerId,
+    asked: Asked,
+    deadline: Millis,
+}
+
+/// The contest of one epoch: where its tickets' proofs are checked.
+#[derive(Debug, Clone, Copy)]
+struct Contest {
+    epoch: u32,
+    ring_root: orrery_types::BandersnatchRingCommitment,
+    entropy: Entropy,
 }
 
 /// The node's protocol state.
 #[derive(Debug)]
 pub struct Node {
-    _private: (),
+    spec: ChainSpec,
+    ring: Arc<RingContext>,
+    keys: Option<ValidatorKeys>,
+    slot_ms: Millis,
+    gossip_ms: Millis,
+    options: NodeOptions,
+    chain: Chain,
+    now: Millis,
+    tree: Tree,
+    best: HeaderHash,
+    /// (slot, author) → the first valid block seen for it, above the final block.
+    seals: BTreeMap<(TimeSlot, u16), HeaderHash>,
+    peers: BTreeMap<PeerId, Peer>,
+    /// Peers refused until the given time.
+    banned: BTreeMap<PeerId, Millis>,
+    requests: BTreeMap<RequestId, Pending>,
+    next_request: RequestId,
+    /// Blocks whose parent is not imported yet, by hash, with who sent them.
+    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>)>,
+    /// Blocks that failed import (a bounded FIFO), so they are not fetched again.
+    rejected: BTreeSet<HeaderHash>,
+    rejected_order: VecDeque<HeaderHash>,
+    /// Ticket pool: the epoch the tickets are used in → id → ticket.
+    tickets: BTreeMap<u32, BTreeMap<Entropy, TicketEnvelope>>,
+    /// The epoch whose contest our tickets went to.
+    tickets_made: Option<u32>,
+    contest: Option<Contest>,
+    /// The last slot we considered authoring.
+    last_slot: Option<TimeSlot>,
+    /// The last set of wanted peers we asked for.
+    wanted: Vec<(PeerId, std::net::SocketAddr)>,
+    started: bool,
+    voter: Option<Voter>,
+    /// Blocks imported during the current `handle` call, to announce at its end.
+    fresh: Vec<HeaderHash>,
+}
+
+/// The tree and the store, as GRANDPA sees them.
+struct View<'a> {
+    tree: &'a Tree,
+    chain: &'a Chain,
+}
+
+impl View<'_> {
+    fn slot(&self, hash: &HeaderHash) -> Option<TimeSlot> {
+        self.tree.get(hash).map(|i| i.slot).or_else(|| self.chain.header_of(hash).map(|(s, _)| s))
+    }
+
+    fn parent(&self, hash: &HeaderHash) -> Option<HeaderHash> {
+        self.tree.get(hash).map(|i| i.parent).or_else(|| self.chain.header_of(hash).map(|(_, p)| p))
+    }
+}
+
+impl BlockTree for View<'_> {
+    fn slot(&self, hash: &HeaderHash) -> Option<TimeSlot> {
+        View::slot(self, hash)
+    }
+
+    fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>> {
+        let base_slot = View::slot(self, base)?;
+        let mut out = Vec::new();
+        let mut at = *hash;
+        while at != *base {
+            if View::slot(self, &at)? <= base_slot {
+                return None;
+            }
+            out.push(at);
+            at = self.parent(&at)?;
+        }
+        Some(out)
+    }
+
+    fn best_containing(&self, base: &HeaderHash) -> Option<Target> {
+        let best = self.tree.best_from(base)?;
+        Some(Target { hash: best, slot: self.tree.get(&best)?.slot })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    orrery_store::hex(bytes)
 }
 
 impl Node {
     /// A node on `chain` (opened with no automatic finality: the node finalizes by GRANDPA) at
     /// time `now`.
-    pub fn new(_config: NodeConfig, _chain: Chain, _now: Millis) -> Result<Self, NodeError> {
-        todo!("node-core helper")
+    pub fn new(config: NodeConfig, chain: Chain, now: Millis) -> Result<Self, NodeError> {
+        Self::with_options(config, NodeOptions::default(), chain, now)
+    }
+
+    /// [`Node::new`] with options.
+    pub fn with_options(
+        config: NodeConfig,
+        options: NodeOptions,
+        mut chain: Chain,
+        now: Millis,
+    ) -> Result<Self, NodeError> {
+        let ring = chain.context().ring.clone();
+        let finalized = chain.finalized();
+        let root_slot = chain
+            .state(&finalized)
+            .map(|s| s.state().timeslot)
+            .ok_or_else(|| NodeError::NoFinalState(hex(&finalized)))?;
+        let root_author = chain.block(&finalized)?.map_or(0, |b| b.header.author_index);
+        let root = BlockInfo {
+            slot: root_slot,
+            parent: chain.header_of(&finalized).map_or([0; 32], |(_, p)| p),
+            author: root_author,
+            height: 0,
+            ticket_sealed: false,
+            tickets: 0,
+            equivocation: false,
+            seen: 0,
+        };
+        let mut tree = Tree::new(finalized, root);
+        let mut seals = BTreeMap::new();
+        // The blocks above the final one, parents first (slots increase along a chain).
+        let mut above: Vec<(TimeSlot, HeaderHash, HeaderHash)> =
+            chain.unfinalized().filter(|(h, _, _)| *h != finalized).map(|(h, s, p)| (s, h, p)).collect();
+        above.sort();
+        let mut equivocations = Vec::new();
+        for (slot, hash, parent) in above {
+            let author = chain.block(&hash)?.map_or(0, |b| b.header.author_index);
+            let sealed = chain.state(&hash).is_some_and(|s| ticket_sealed(s.state()));
+            if tree.insert(hash, slot, parent, author, sealed).is_some() {
+                if let Some(other) = seals.insert((slot, author), hash) {
+                    equivocations.push((other, hash));
+                }
+            }
+        }
+        for (a, b) in equivocations {
+            tree.mark_equivocation(&a);
+            tree.mark_equivocation(&b);
+        }
+        let best = tree.best();
+        chain.set_best(best)?;
+        let mut node = Self {
+            spec: config.spec,
+            ring,
+            keys: config.keys,
+            slot_ms: config.slot_ms.max(1),
+            gossip_ms: config.grandpa_gossip_ms,
+            options,
+            chain,
+            now,
+            tree,
+            best,
+            seals,
+            peers: BTreeMap::new(),
+            banned: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            next_request: 0,
+            orphans: BTreeMap::new(),
+            rejected: BTreeSet::new(),
+            rejected_order: VecDeque::new(),
+            tickets: BTreeMap::new(),
+            tickets_made: None,
+            contest: None,
+            last_slot: None,
+            wanted: Vec::new(),
+            started: false,
+            voter: None,
+            fresh: Vec::new(),
+        };
+        if node.options.grandpa {
+            node.start_voter();
+        }
+        Ok(node)
     }
 
     /// Handles one input at time `now` and says what to do.
-    pub fn handle(&mut self, _now: Millis, _input: Input) -> Vec<Output> {
-        todo!("node-core helper")
+    pub fn handle(&mut self, now: Millis, input: Input) -> Vec<Output> {
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            self.want_peers(&mut out);
+        }
+        match input {
+            Input::Tick => {}
+            Input::PeerConnected { peer, builder: _ } => self.on_connected(peer, &mut out),
+            Input::PeerDisconnected { peer } => self.drop_peer(&peer),
+            Input::Message { peer, message } => {
+                if self.peers.contains_key(&peer) {
+                    self.on_message(peer, message, &mut out);
+                }
+            }
+            Input::Request { peer, id, request } => {
+                if self.peers.contains_key(&peer) {
+                    let response = self.serve(request);
+                    out.push(Output::Respond { peer, id, response });
+                }
+            }
+            Input::Response { peer, id, response } => self.on_response(peer, id, response, &mut out),
+            Input::Misbehaved { peer, what } => self.misbehaved(peer, BAD_MESSAGE, &what, &mut out),
+        }
+        self.on_time(&mut out);
+        self.announce_fresh(&mut out);
+        out
     }
 
     /// When the node next wants an [`Input::Tick`].
     pub fn next_wake(&self) -> Millis {
-        todo!("node-core helper")
+        let next_slot = (self.now / self.slot_ms + 1) * self.slot_ms;
+        let mut wake = next_slot;
+        if let Some(deadline) = self.requests.values().map(|p| p.deadline).min() {
+            wake = wake.min(deadline);
+        }
+        if let Some(voter) = &self.voter {
+            wake = wake.min(voter.next_wake());
+        }
+        wake.max(self.now)
     }
 
     pub fn status(&self) -> Status {
-        todo!("node-core helper")
+        let finalized = self.tree.finalized();
+        Status {
+            best: self.block_ref(&self.best),
+            finalized: self.block_ref(&finalized),
+            peers: self.peers.len(),
+            syncing: self.syncing() || self.peers.values().any(|p| p.head.is_some()),
+        }
     }
 
     /// The blocks and states.
     pub fn chain(&self) -> &Chain {
-        todo!("node-core helper")
+        &self.chain
     }
+
+    /// The tickets pooled for use in `epoch` (the contest of the epoch before it).
+    pub fn pooled_tickets(&self, epoch: u32) -> usize {
+        self.tickets.get(&epoch).map_or(0, BTreeMap::len)
+    }
+
+    /// The best block's ancestors that were sealed by tickets, counted from where the node started.
+    pub fn best_ticket_sealed(&self) -> u64 {
+        self.tree.get(&self.best).map_or(0, |i| i.tickets)
+    }
+
+    /// The misbehaviour points a connected peer has.
+    pub fn peer_score(&self, peer: &PeerId) -> Option<u32> {
+        self.peers.get(peer).map(|p| p.score)
+    }
+
+    fn block_ref(&self, hash: &HeaderHash) -> BlockRef {
+        BlockRef { hash: *hash, slot: self.tree.get(hash).map_or(0, |i| i.slot) }
+    }
+
+    fn slot_now(&self) -> TimeSlot {
+        u32::try_from(self.now / self.slot_ms).unwrap_or(u32::MAX)
+    }
+
+    fn epoch_of(&self, slot: TimeSlot) -> u32 {
+        slot / self.spec.epoch_length.max(1)
+    }
+
+    fn syncing(&self) -> bool {
+        !self.orphans.is_empty() || self.requests.values().any(|p| matches!(p.asked, Asked::Blocks { .. }))
+    }
+
+    fn our_ed25519(&self) -> Option<[u8; 32]> {
+        self.keys.as_ref().map(ValidatorKeys::ed25519_public)
+    }
+
+    // ---- time ----
+
+    fn on_time(&mut self, out: &mut Vec<Output>) {
+        let now = self.now;
+        let expired: Vec<RequestId> =
+            self.requests.iter().filter(|(_, p)| p.deadline <= now).map(|(id, _)| *id).collect();
+        for id in expired {
+            self.forget_request(id);
+        }
+        self.banned.retain(|_, until| *until > now);
+
+        let slot = self.slot_now();
+        if self.last_slot.is_none_or(|last| slot > last) {
+            self.last_slot = Some(slot);
+            // Once a slot: a peer whose head we still lack is asked again.
+            let behind: Vec<(PeerId, BlockRef)> =
+                self.peers.iter().filter_map(|(id, p)| p.head.map(|h| (*id, h))).collect();
+            for (peer, head) in behind {
+                self.sync(peer, head, out);
+            }
+            if self.options.tickets {
+                self.make_tickets(slot, out);
+            }
+            self.author(slot, out);
+        }
+        if self.voter.as_ref().is_some_and(|v| v.next_wake() <= now) {
+            self.vote(orrery_grandpa::Input::Tick, out);
+        }
+    }
+
+    // ---- authoring ----
+
+    fn author(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
+        let Some(keys) = &self.keys else { return };
+        if self.syncing() {
+            return;
+        }
+        let best = self.best;
+        let Some(info) = self.tree.get(&best) else { return };
+        if info.slot >= slot {
+            return;
+        }
+        let Some(prior) = self.chain.state(&best) else { return };
+        let claim = match slot_author(&self.spec, &self.ring, prior.state(), slot, keys) {
+            Ok(Some(claim)) => claim,
+            _ => return,
+        };
+        // Never seal a second block for one slot (after a restart, on another parent).
+        if self.seals.contains_key(&(slot, claim.index)) {
+            return;
+        }
+        let epoch = self.epoch_of(slot);
+        let pools = Pools {
+            tickets: self
+                .tickets
+                .get(&(epoch + 1))
+                .map(|t| t.values().cloned().collect())
+                .unwrap_or_default(),
+            ..Pools::default()
+        };
+        match author_block(&self.spec, &self.ring, prior, best, slot, keys, &pools) {
+            Ok(block) => {
+                let hash = header_hash(&block.header);
+                out.push(Output::Event(Event::Authored { hash, slot }));
+                self.import(block, None, out);
+            }
+            Err(e) => out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() })),
+        }
+    }
+
+    // ---- import ----
+
+    /// Imports a block and then every orphan waiting on it. Returns whether `block` was imported.
+    fn import(&mut self, block: Block, from: Option<PeerId>, out: &mut Vec<Output>) -> bool {
+        let first = header_hash(&block.header);
+        let mut work = vec![(block, from)];
+        let mut imported_first = false;
+        while let Some((block, from)) = work.pop() {
+            let hash = header_hash(&block.header);
+            if self.tree.contains(&hash) || self.rejected.contains(&hash) {
+                continue;
+            }
+            let slot = block.header.slot;
+            if slot > self.slot_now() || slot <= self.block_ref(&self.tree.finalized()).slot {
+                // From the future (GP eq. 5.7's wall-clock bound) or unfinalizable: dropped.
+                continue;
+            }
+            if !self.tree.contains(&block.header.parent) {
+                if self.orphans.len() < MAX_ORPHANS {
+                    self.orphans.insert(hash, (block, from));
+                }
+                continue;
+            }
+            match self.chain.import(&block) {
+                Ok(outcome) => {
+                    let sealed = self.chain.state(&hash).is_some_and(|s| ticket_sealed(s.state()));
+                    let author = block.header.author_index;
+                    self.tree.insert(hash, slot, block.header.parent, author, sealed);
+                    if let Some(other) = self.seals.get(&(slot, author)).copied() {
+                        self.tree.mark_equivocation(&other);
+                        self.tree.mark_equivocation(&hash);
+                        out.push(Output::Event(Event::Equivocation { slot, author }));
+                    } else {
+                        self.seals.insert((slot, author), hash);
+                    }
+                    if let Some(peer) = from.and_then(|p| self.peers.get_mut(&p)) {
+                        peer.learn(hash);
+                    }
+                    for peer in self.peers.values_mut() {
+                        if peer.head.is_some_and(|h| h.hash == hash) {
+                            peer.head = None;
+                        }
+                    }
+                    self.update_best();
+                    out.push(Output::Event(Event::Imported {
+                        hash,
+                        slot: outcome.slot,
+                        best: self.best == hash,
+                    }));
+                    self.fresh.push(hash);
+                    imported_first |= hash == first;
+                    self.vote(orrery_grandpa::Input::BlockImported(hash), out);
+                    // The orphans this block was waiting for.
+                    let waiting: Vec<HeaderHash> = self
+                        .orphans
+                        .iter()
+                        .filter(|(_, (b, _))| b.header.parent == hash)
+                        .map(|(h, _)| *h)
+                        .collect();
+                    for h in waiting {
+                        if let Some(orphan) = self.orphans.remove(&h) {
+                            work.push(orphan);
+                        }
+                    }
+                }
+                Err(StoreError::AlreadyImported(_)) => {}
+                Err(StoreError::Invalid(e)) => {
+                    self.reject(hash, e.to_string(), out);
+                    if let Some(peer) = from {
+                        self.misbehaved(peer, INVALID_BLOCK, &format!("invalid block: {e}"), out);
+                    }
+                }
+                Err(e) => out.push(Output::Event(Event::Rejected { hash, reason: e.to_string() })),
+            }
+        }
+        imported_first
+    }
+
+    fn reject(&mut self, hash: HeaderHash, reason: String, out: &mut Vec<Output>) {
+        if self.rejected.insert(hash) {
+            self.rejected_order.push_back(hash);
+            if self.rejected_order.len() > MAX_REJECTED {
+                if let Some(old) = self.rejected_order.pop_front() {
+                    self.rejected.remove(&old);
+                }
+            }
+        }
+        // Orphans on top of it are invalid too.
+        self.orphans.retain(|_, (b, _)| b.header.parent != hash);
+        out.push(Output::Event(Event::Rejected { hash, reason }));
+    }
+
+    fn update_best(&mut self) {
+        let best = self.tree.best();
+        if best != self.best && self.chain.set_best(best).is_ok() {
+            self.best = best;
+        }
+    }
+
+    /// Announces (UP 0) the blocks imported in this call that got no child in it.
+    fn announce_fresh(&mut self, out: &mut Vec<Output>) {
+        let fresh = std::mem::take(&mut self.fresh);
+        let finalized = self.block_ref(&self.tree.finalized());
+        for hash in &fresh {
+            if !self.tree.contains(hash)
+                || fresh.iter().any(|h| self.tree.get(h).is_some_and(|i| i.parent == *hash))
+            {
+                continue;
+            }
+            let Ok(Some(block)) = self.chain.block(hash) else { continue };
+            let announcement = Announcement { header: block.header, finalized };
+            for (id, peer) in self.peers.iter_mut() {
+                if peer.known.contains(hash) {
+                    continue;
+                }
+                peer.learn(*hash);
+                out.push(Output::Send { peer: *id, message: Message::Announcement(announcement.clone()) });
+            }
+        }
+    }
+
+    // ---- peers ----
+
+    fn on_connected(&mut self, peer: PeerId, out: &mut Vec<Output>) {
+        if self.banned.contains_key(&peer) {
+            out.push(Output::Disconnect { peer, reason: "refused for misbehaviour".into() });
+            return;
+        }
+        if !self.peers.contains_key(&peer) && self.peers.len() >= MAX_PEERS {
+            out.push(Output::Disconnect { peer, reason: "too many peers".into() });
+            return;
+        }
+        self.drop_peer(&peer);
+        self.peers.insert(peer, Peer::default());
+        let mut leaves: Vec<BlockRef> = self.tree.leaves().iter().map(|h| self.block_ref(h)).collect();
+        // The newest leaves if there are too many.
+        leaves.sort_by_key(|l| std::cmp::Reverse(l.slot));
+        leaves.truncate(MAX_LEAVES);
+        let handshake = Handshake { finalized: self.block_ref(&self.tree.finalized()), leaves };
+        out.push(Output::Send { peer, message: Message::Handshake(handshake) });
+    }
+
+    fn drop_peer(&mut self, peer: &PeerId) {
+        if let Some(p) = self.peers.remove(peer) {
+            if let Some(id) = p.pending {
+                self.requests.remove(&id);
+            }
+        }
+    }
+
+    fn misbehaved(&mut self, peer: PeerId, points: u32, what: &str, out: &mut Vec<Output>) {
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.score = p.score.saturating_add(points);
+        if p.score >= MISBEHAVIOUR_LIMIT {
+            self.drop_peer(&peer);
+            self.banned.insert(peer, self.now + BAN_SLOTS * self.slot_ms);
+            out.push(Output::Disconnect { peer, reason: format!("misbehaviour: {what}") });
+        }
+    }
+
+    fn on_message(&mut self, peer: PeerId, message: Message, out: &mut Vec<Output>) {
+        match message {
+            Message::Handshake(handshake) => {
+                if handshake.leaves.len() > MAX_LEAVES {
+                    return self.misbehaved(peer, BAD_MESSAGE, "too many leaves", out);
+                }
+                let mut newest: Option<BlockRef> = None;
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.learn(handshake.finalized.hash);
+                    for leaf in &handshake.leaves {
+                        p.learn(leaf.hash);
+                    }
+                }
+                for leaf in handshake.leaves.iter().chain([&handshake.finalized]) {
+                    if !self.knows(&leaf.hash) && newest.is_none_or(|n| leaf.slot > n.slot) {
+                        newest = Some(*leaf);
+                    }
+                }
+                if let Some(head) = newest {
+                    self.sync(peer, head, out);
+                }
+            }
+            Message::Announcement(announcement) => {
+                let hash = header_hash(&announcement.header);
+                let slot = announcement.header.slot;
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.learn(hash);
+                }
+                if self.rejected.contains(&hash) {
+                    return self.misbehaved(peer, INVALID_BLOCK, "announced an invalid block", out);
+                }
+                if self.knows(&hash) || self.orphans.contains_key(&hash) {
+                    return;
+                }
+                let now_slot = self.slot_now();
+                let flooded = match self.peers.get_mut(&peer) {
+                    Some(p) => {
+                        if p.flood_slot != now_slot {
+                            p.flood_slot = now_slot;
+                            p.unknown_announcements = 0;
+                        }
+                        p.unknown_announcements += 1;
+                        p.unknown_announcements > MAX_UNKNOWN_ANNOUNCEMENTS_PER_SLOT
+                    }
+                    None => return,
+                };
+                if flooded {
+                    return self.misbehaved(peer, FLOOD, "a flood of unknown-block announcements", out);
+                }
+                if slot > now_slot {
+                    return self.misbehaved(peer, FLOOD, "announced a block from the future", out);
+                }
+                self.sync(peer, BlockRef { hash, slot }, out);
+            }
+            Message::Ticket { to_proxy, ticket } => self.on_ticket(Some(peer), to_proxy, ticket, out),
+            Message::Grandpa(message) => {
+                self.vote(orrery_grandpa::Input::Message { from: Some(peer), message }, out)
+            }
+        }
+    }
+
+    fn knows(&self, hash: &HeaderHash) -> bool {
+        self.tree.contains(hash) || self.chain.contains(hash)
+    }
+
+    /// Fetches `target` (and what it needs) from `peer`, unless a request is already out to it.
+    fn sync(&mut self, peer: PeerId, target: BlockRef, out: &mut Vec<Output>) {
+        if self.knows(&target.hash) {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.head = None;
+            }
+            return;
+        }
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.head.is_none_or(|h| target.slot >= h.slot) {
+            p.head = Some(target);
+        }
+        if p.pending.is_some() || self.requests.len() >= MAX_REQUESTS {
+            return;
+        }
+        let best_slot = self.block_ref(&self.best).slot;
+        let final_slot = self.block_ref(&self.tree.finalized()).slot;
+        let asked = if self.orphans.contains_key(&target.hash) {
+            return;
+        } else if target.slot <= best_slot.saturating_add(MAX_BLOCKS_PER_REQUEST) {
+            let max = target.slot.saturating_sub(final_slot).clamp(1, MAX_BLOCKS_PER_REQUEST);
+            Asked::Blocks { hash: target.hash, direction: Direction::DescendingInclusive, max }
+        } else {
+            Asked::Blocks {
+                hash: self.best,
+                direction: Direction::AscendingExclusive,
+                max: MAX_BLOCKS_PER_REQUEST,
+            }
+        };
+        self.request(peer, asked, out);
+    }
+
+    fn request(&mut self, peer: PeerId, asked: Asked, out: &mut Vec<Output>) {
+        let Asked::Blocks { hash, direction, max } = asked;
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.pending.is_some() || self.requests.len() >= MAX_REQUESTS {
+            return;
+        }
+        let id = self.next_request;
+        self.next_request += 1;
+        p.pending = Some(id);
+        let deadline = self.now + REQUEST_TIMEOUT_SLOTS * self.slot_ms;
+        self.requests.insert(id, Pending { peer, asked, deadline });
+        let request = Request::Blocks(BlockRequest { hash, direction, max_blocks: max });
+        out.push(Output::Request { peer, id, request });
+    }
+
+    fn forget_request(&mut self, id: RequestId) -> Option<Pending> {
+        let pending = self.requests.remove(&id)?;
+        if let Some(p) = self.peers.get_mut(&pending.peer) {
+            if p.pending == Some(id) {
+                p.pending = None;
+            }
+        }
+        Some(pending)
+    }
+
+    fn on_response(
+        &mut self,
+        peer: PeerId,
+        id: RequestId,
+        response: Result<Response, RequestFailure>,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(pending) = self.requests.get(&id).copied() else {
+            // Late after our own deadline, or never asked.
+            return;
+        };
+        if pending.peer != peer {
+            return self.misbehaved(peer, BAD_MESSAGE, "a response to another peer's request", out);
+        }
+        self.forget_request(id);
+        let response = match response {
+            Ok(response) => response,
+            Err(_) => return,
+        };
+        match (pending.asked, response) {
+            (Asked::Blocks { hash, direction, max }, Response::Blocks(blocks)) => {
+                self.on_blocks(peer, hash, direction, max, blocks, out)
+            }
+            // We make no state requests; the driver syncs a fresh node from a state itself.
+            (_, Response::State { .. }) => {
+                self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out)
+            }
+        }
+    }
+
+    fn on_blocks(
+        &mut self,
+        peer: PeerId,
+        hash: HeaderHash,
+        direction: Direction,
+        max: u32,
+        blocks: Vec<Block>,
+        out: &mut Vec<Output>,
+    ) {
+        if blocks.len() > max as usize {
+            return self.misbehaved(peer, BAD_MESSAGE, "more blocks than asked", out);
+        }
+        let hashes: Vec<HeaderHash> = blocks.iter().map(|b| header_hash(&b.header)).collect();
+        // The blocks must be the chain asked for: descending from `hash` (included) through
+        // parents, or ascending from a child of `hash`.
+        let chained = match direction {
+            Direction::DescendingInclusive => {
+                hashes.first().is_none_or(|h| *h == hash)
+                    && blocks.windows(2).zip(&hashes[1..]).all(|(w, h)| w[0].header.parent == *h)
+            }
+            Direction::AscendingExclusive => {
+                blocks.first().is_none_or(|b| b.header.parent == hash)
+                    && blocks.windows(2).zip(&hashes).all(|(w, h)| w[1].header.parent == *h)
+            }
+        };
+        if !chained {
+            return self.misbehaved(peer, BAD_MESSAGE, "blocks that are not the chain asked for", out);
+        }
+        match direction {
+            Direction::DescendingInclusive => {
+                if blocks.is_empty() {
+                    // It announced a block it will not give.
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        p.head = None;
+                    }
+                    return self.misbehaved(peer, FLOOD, "announced a block it does not serve", out);
+                }
+                let oldest_parent = blocks.last().map(|b| b.header.parent);
+                for block in blocks.into_iter().rev() {
+                    self.import(block, Some(peer), out);
+                }
+                // Still no known ancestor: continue below the oldest block.
+                if let Some(parent) = oldest_parent {
+                    if !self.knows(&parent) && self.orphans.len() < MAX_ORPHANS {
+                        let slot = self.orphans.values().map(|(b, _)| b.header.slot).min().unwrap_or(0);
+                        let final_slot = self.block_ref(&self.tree.finalized()).slot;
+                        let max = slot.saturating_sub(final_slot).clamp(1, MAX_BLOCKS_PER_REQUEST);
+                        let asked =
+                            Asked::Blocks { hash: parent, direction: Direction::DescendingInclusive, max };
+                        self.request(peer, asked, out);
+                    }
+                }
+            }
+            Direction::AscendingExclusive => {
+                if blocks.is_empty() {
+                    // It does not have our best block: start again from the final one.
+                    let finalized = self.tree.finalized();
+                    if hash != finalized {
+                        let asked = Asked::Blocks {
+                            hash: finalized,
+                            direction: Direction::AscendingExclusive,
+                            max: MAX_BLOCKS_PER_REQUEST,
+                        };
+                        self.request(peer, asked, out);
+                    } else if let Some(p) = self.peers.get_mut(&peer) {
+                        p.head = None;
+                    }
+                    return;
+                }
+                let full = blocks.len() == max as usize;
+                let last = hashes.last().copied();
+                for block in blocks {
+                    self.import(block, Some(peer), out);
+                }
+                if let (true, Some(last)) = (full, last) {
+                    if self.tree.contains(&last) {
+                        let asked = Asked::Blocks {
+                            hash: last,
+                            direction: Direction::AscendingExclusive,
+                            max: MAX_BLOCKS_PER_REQUEST,
+                        };
+                        self.request(peer, asked, out);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- serving ----
+
+    fn serve(&self, request: Request) -> Response {
+        match request {
+            Request::Blocks(req) => Response::Blocks(self.serve_blocks(&req)),
+            Request::State(req) => self.serve_state(&req),
+        }
+    }
+
+    fn serve_blocks(&self, req: &BlockRequest) -> Vec<Block> {
+        let max = req.max_blocks.min(MAX_SERVED_BLOCKS) as usize;
+        let view = View { tree: &self.tree, chain: &self.chain };
+        let mut hashes = Vec::new();
+        match req.direction {
+            Direction::DescendingInclusive => {
+                if !self.knows(&req.hash) {
+                    return Vec::new();
+                }
+                let mut at = req.hash;
+                while hashes.len() < max {
+                    hashes.push(at);
+                    match view.parent(&at) {
+                        Some(parent) if self.knows(&parent) => at = parent,
+                        _ => break,
+                    }
+                }
+            }
+            Direction::AscendingExclusive => {
+                let finalized = self.tree.finalized();
+                if self.tree.contains(&req.hash) {
+                    if let Some(head) = self.tree.best_from(&req.hash) {
+                        if let Some(path) = self.tree.path(&req.hash, &head) {
+                            hashes.extend(path.into_iter().rev().take(max));
+                        }
+                    }
+                } else if let Some((slot, _)) = self.chain.header_of(&req.hash) {
+                    // A final block: the final chain from its child up, then on along the best chain.
+                    let mut below = Vec::new();
+                    let mut at = finalized;
+                    while at != req.hash {
+                        match view.slot(&at) {
+                            Some(s) if s > slot => below.push(at),
+                            _ => return Vec::new(),
+                        }
+                        match view.parent(&at) {
+                            Some(parent) => at = parent,
+                            None => return Vec::new(),
+                        }
+                    }
+                    hashes.extend(below.into_iter().rev().take(max));
+                    if let Some(path) = self.tree.path(&finalized, &self.best) {
+                        let room = max - hashes.len();
+                        hashes.extend(path.into_iter().rev().take(room));
+                    }
+                }
+            }
+        }
+        // Unfinalizable blocks (not descending from our final block) are never served.
+        hashes
+            .into_iter()
+            .filter(|h| !self.tree.get(h).is_some_and(|i| i.equivocation))
+            .map_while(|h| self.chain.block(&h).ok().flatten())
+            .collect()
+    }
+
+    fn serve_state(&self, req: &StateRequest) -> Response {
+        let mut pairs = Vec::new();
+        if let Some(state) = self.chain.state(&req.hash) {
+            let mut size = 0usize;
+            for (key, value) in state.pairs().filter(|(k, _)| **k >= req.start && **k <= req.end) {
+                size += key.len() + 4 + value.len();
+                if !pairs.is_empty() && size > req.max_size as usize {
+                    break;
+                }
+                pairs.push(KeyValue { key: *key, value: value.to_vec() });
+            }
+        }
+        // Boundary nodes (GP Appendix D's B/L) are not produced yet: see the crate doc.
+        Response::State { boundary: Vec::new(), pairs }
+    }
+
+    // ---- tickets ----
+
+    /// The contest running in `slot`'s epoch: the ring root and entropy its tickets are proved on.
+    fn contest(&mut self, slot: TimeSlot) -> Option<Contest> {
+        let epoch = self.epoch_of(slot);
+        if let Some(c) = self.contest.filter(|c| c.epoch == epoch) {
+            return Some(c);
+        }
+        let state = self.chain.state(&self.best)?.state();
+        let contest = if self.epoch_of(state.timeslot) == epoch {
+            Contest { epoch, ring_root: state.safrole.ring_root, entropy: state.entropy.0[2] }
+        } else if state.timeslot < slot {
+            let posterior =
+                posterior_safrole(&self.spec, &self.ring, state, slot, &state.disputes.offenders, &[])
+                    .ok()?;
+            Contest { epoch, ring_root: posterior.safrole.ring_root, entropy: posterior.entropy.0[2] }
+        } else {
+            return None;
+        };
+        self.contest = Some(contest);
+        Some(contest)
+    }
+
+    fn make_tickets(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
+        let Some(keys) = &self.keys else { return };
+        let length = self.spec.epoch_length.max(1);
+        let epoch = self.epoch_of(slot);
+        let phase = slot % length;
+        let due = policy::epoch_change_delay(length) + policy::ticket_send_delay(length);
+        if self.tickets_made == Some(epoch) || phase < due || phase >= self.spec.ticket_submission_end {
+            return;
+        }
+        let Some(prior) = self.chain.state(&self.best).map(|s| s.state()) else { return };
+        let at = slot.max(prior.timeslot + 1);
+        if self.epoch_of(at) != epoch {
+            return;
+        }
+        self.tickets_made = Some(epoch);
+        let made = match generate_tickets(&self.spec, &self.ring, prior, at, keys) {
+            Ok(made) => made,
+            Err(e) => {
+                return out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() }))
+            }
+        };
+        let proxies = prior.safrole.pending_validators.clone();
+        let me = keys.ed25519_public();
+        for ticket in made {
+            let Ok(id) = vrf_output(&ticket.signature) else { continue };
+            let message =
+                TicketMessage { epoch: epoch + 1, attempt: ticket.attempt, proof: ticket.signature };
+            self.pool_ticket(epoch + 1, id, ticket);
+            let proxy = policy::ticket_proxy_index(&id, proxies.len() as u16)
+                .and_then(|i| proxies.get(usize::from(i)))
+                .map(|v| v.ed25519);
+            match proxy {
+                Some(proxy) if proxy != me && self.peers.contains_key(&proxy) => out.push(Output::Send {
+                    peer: proxy,
+                    message: Message::Ticket { to_proxy: true, ticket: message },
+                }),
+                // We are the proxy, or it is not connected: to all (CE 132).
+                _ => self.broadcast_ticket(None, &message, out),
+            }
+        }
+    }
+
+    fn broadcast_ticket(&self, except: Option<PeerId>, ticket: &TicketMessage, out: &mut Vec<Output>) {
+        for peer in self.peers.keys().filter(|p| Some(**p) != except) {
+            out.push(Output::Send {
+                peer: *peer,
+                message: Message::Ticket { to_proxy: false, ticket: ticket.clone() },
+            });
+        }
+    }
+
+    /// Pools a checked ticket; returns whether it is new. Keeps the lowest ids only.
+    fn pool_ticket(&mut self, epoch: u32, id: Entropy, ticket: TicketEnvelope) -> bool {
+        let cap = (2 * self.spec.epoch_length as usize).max(1);
+        let pool = self.tickets.entry(epoch).or_default();
+        if pool.contains_key(&id) {
+            return false;
+        }
+        if pool.len() >= cap {
+            match pool.keys().next_back().copied() {
+                Some(highest) if highest > id => {
+                    pool.remove(&highest);
+                }
+                _ => return false,
+            }
+        }
+        pool.insert(id, ticket);
+        // Epochs that are past.
+        self.tickets.retain(|e, _| *e + 1 >= epoch);
+        true
+    }
+
+    fn on_ticket(
+        &mut self,
+        from: Option<PeerId>,
+        to_proxy: bool,
+        ticket: TicketMessage,
+        out: &mut Vec<Output>,
+    ) {
+        let slot = self.slot_now();
+        let epoch = self.epoch_of(slot);
+        // Only the contest running now; a ticket for another epoch is stale or early, not wrong.
+        if ticket.epoch != epoch + 1
+            || slot % self.spec.epoch_length.max(1) >= self.spec.ticket_submission_end
+        {
+            return;
+        }
+        let Some(contest) = self.contest(slot) else { return };
+        let valid = ticket.attempt < self.spec.tickets_per_validator
+            && self.ring.verifier(&contest.ring_root).is_ok_and(|v| {
+                v.verify(&ticket_vrf_input(&contest.entropy, ticket.attempt), &[], &ticket.proof).is_ok()
+            });
+        let Ok(id) = vrf_output(&ticket.proof).map_err(|_| ()).and_then(|id| valid.then_some(id).ok_or(()))
+        else {
+            if let Some(peer) = from {
+                self.misbehaved(peer, BAD_MESSAGE, "an invalid ticket", out);
+            }
+            return;
+        };
+        let envelope = TicketEnvelope { attempt: ticket.attempt, signature: ticket.proof };
+        if self.pool_ticket(ticket.epoch, id, envelope) && to_proxy {
+            // We are its proxy: to everyone (CE 132).
+            self.broadcast_ticket(from, &ticket, out);
+        }
+    }
+
+    // ---- peers wanted ----
+
+    fn want_peers(&mut self, out: &mut Vec<Output>) {
+        let Some(state) = self.chain.state(&self.tree.finalized()) else { return };
+        let s = state.state();
+        let me = self.our_ed25519();
+        let mut wanted: Vec<(PeerId, std::net::SocketAddr)> = s
+            .previous_validators
+            .iter()
+            .chain(s.active_validators.iter())
+            .chain(s.safrole.pending_validators.iter())
+            .filter(|v| Some(v.ed25519) != me)
+            .filter_map(|v| policy::endpoint_from_metadata(&v.metadata).map(|a| (v.ed25519, a)))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if !wanted.is_empty() && wanted != self.wanted {
+            self.wanted = wanted.clone();
+            out.push(Output::WantPeers(wanted));
+        }
+    }
+
+    // ---- finality ----
+
+    fn start_voter(&mut self) {
+        let finalized = self.tree.finalized();
+        let Some(state) = self.chain.state(&finalized) else { return };
+        let s = state.state();
+        let slot = s.timeslot;
+        let keys: Vec<[u8; 32]> = s.active_validators.iter().map(|v| v.ed25519).collect();
+        let me = self.keys.as_ref().and_then(|k| {
+            let public = k.ed25519_public();
+            let index = keys.iter().position(|key| *key == public)?;
+            Some((index as u16, *k.ed25519_secret()))
+        });
+        let set = VoterSet { set_id: self.epoch_of(slot), keys };
+        let config = orrery_grandpa::Config { gossip_ms: self.gossip_ms };
+        self.voter = Some(Voter::new(config, set, Target { hash: finalized, slot }, me, self.now));
+    }
+
+    fn vote(&mut self, input: orrery_grandpa::Input, out: &mut Vec<Output>) {
+        let Some(voter) = self.voter.as_mut() else { return };
+        let view = View { tree: &self.tree, chain: &self.chain };
+        let outputs = voter.handle(self.now, input, &view);
+        for output in outputs {
+            match output {
+                orrery_grandpa::Output::Broadcast(message) => {
+                    for peer in self.peers.keys() {
+                        out.push(Output::Send { peer: *peer, message: Message::Grandpa(message.clone()) });
+                    }
+                }
+                orrery_grandpa::Output::Finalized { target, justification: _ } => {
+                    self.finalize(target.hash, out)
+                }
+                orrery_grandpa::Output::Misbehaviour { from, reason } => {
+                    if let Some(peer) = from {
+                        self.misbehaved(peer, BAD_MESSAGE, &format!("grandpa: {reason}"), out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes `target` final: in the store (which prunes the forks), in the tree, and for the voter.
+    fn finalize(&mut self, target: HeaderHash, out: &mut Vec<Output>) {
+        let old = self.tree.finalized();
+        if target == old || !self.tree.descends(&target, &old) {
+            return;
+        }
+        let best = if self.tree.descends(&self.best, &target) {
+            self.best
+        } else {
+            self.tree.best_from(&target).unwrap_or(target)
+        };
+        if let Err(e) = self.chain.set_best(best).and_then(|()| self.chain.finalize(target)) {
+            return out.push(Output::Event(Event::Rejected { hash: target, reason: e.to_string() }));
+        }
+        self.tree.finalize(&target);
+        let slot = self.block_ref(&target).slot;
+        self.seals.retain(|(s, _), _| *s > slot);
+        self.orphans.retain(|_, (b, _)| b.header.slot > slot);
+        self.best = best;
+        self.update_best();
+        out.push(Output::Event(Event::Finalized { hash: target, slot }));
+        self.want_peers(out);
+        if self.voter.as_ref().is_some_and(|v| self.epoch_of(slot) > v.set_id()) {
+            self.start_voter();
+        }
+    }
+}
+
+/// Whether a block's posterior state seals its slot by tickets (`γ'_S` a ticket series).
+fn ticket_sealed(state: &orrery_state::State) -> bool {
+    matches!(state.safrole.sealing_keys, TicketsOrKeys::Tickets(_))
 }

@@ -372,6 +372,30 @@ impl Chain {
         self.headers.contains_key(hash)
     }
 
+    /// The slot and parent of a block the chain holds, final ones included.
+    pub fn header_of(&self, hash: &HeaderHash) -> Option<(TimeSlot, HeaderHash)> {
+        self.headers.get(hash).copied()
+    }
+
+    /// The blocks held in memory (the final one and every block above it, forks included), as
+    /// (hash, slot, parent), in no particular order.
+    pub fn unfinalized(&self) -> impl Iterator<Item = (HeaderHash, TimeSlot, HeaderHash)> + '_ {
+        self.nodes.iter().map(|(h, n)| (*h, n.slot, n.parent))
+    }
+
+    /// Makes `hash`, a block held in memory, the best block, for a caller that chooses the best chain
+    /// by a rule of its own (GP 0.7.2 §19) rather than the latest slot; stored durably.
+    pub fn set_best(&mut self, hash: HeaderHash) -> Result<(), StoreError> {
+        if !self.nodes.contains_key(&hash) {
+            return Err(StoreError::NotOnBestChain(hex(&hash)));
+        }
+        if hash != self.best {
+            self.db.commit(&[put(Table::Meta, BEST, hash.to_vec())])?;
+            self.best = hash;
+        }
+        Ok(())
+    }
+
     /// The posterior state root the chain recorded for a block, final ones included.
     pub fn state_root(&self, hash: &HeaderHash) -> Result<Option<StateRoot>, StoreError> {
         Ok(self.record(hash)?.map(|r| r.state_root))

@@ -1,0 +1,33 @@
+//! The caps on what a node keeps and the weights of misbehaviour: every pool, queue and map is
+//! bounded, per peer and in all, so no peer can make the node allocate without bound.
+
+/// Connected peers (validators of three epochs plus builders and followers).
+pub const MAX_PEERS: usize = 2048;
+/// Blocks a peer is remembered to know (UP 0: do not announce a block back to who announced it).
+pub const MAX_KNOWN_PER_PEER: usize = 1024;
+/// Blocks we ask for in one CE 128 request.
+pub const MAX_BLOCKS_PER_REQUEST: u32 = 64;
+/// Blocks we serve in one CE 128 response, whatever the request asks.
+pub const MAX_SERVED_BLOCKS: u32 = 128;
+/// Our outstanding requests, in all (one per peer at most).
+pub const MAX_REQUESTS: usize = 64;
+/// A request of ours fails after this many slots without an answer.
+pub const REQUEST_TIMEOUT_SLOTS: u64 = 2;
+/// Blocks waiting for their parent.
+pub const MAX_ORPHANS: usize = 1024;
+/// Hashes of blocks that failed import, remembered so they are not fetched again.
+pub const MAX_REJECTED: usize = 1024;
+/// Announcements of blocks we do not know that one peer may make in one slot before each further
+/// one counts as a flood.
+pub const MAX_UNKNOWN_ANNOUNCEMENTS_PER_SLOT: u32 = 8;
+
+/// Misbehaviour points past which a peer is disconnected.
+pub const MISBEHAVIOUR_LIMIT: u32 = 100;
+/// A message that breaks the protocol (undecodable, oversized, a response that does not match).
+pub const BAD_MESSAGE: u32 = 25;
+/// A block that fails import.
+pub const INVALID_BLOCK: u32 = 25;
+/// One announcement too many, or of a block the peer then does not serve.
+pub const FLOOD: u32 = 5;
+/// How long a disconnected peer is refused, in slots.
+pub const BAN_SLOTS: u64 = 100;

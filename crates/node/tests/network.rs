@@ -1,0 +1,395 @@
+//! Nodes talking to each other through a minimal in-test driver: every output is delivered at once,
+//! in order, with no loss (the seeded simulator with latency, loss, partitions and crashes is
+//! `orrery-sim`'s). Each node has its own in-memory redb chain on the tiny spec; the genesis is the
+//! trace genesis with the six dev validators' keys (JIP-5) in every validator set; all chains share
+//! one import context (one ring context per process, as `orrery-store` expects).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use orrery_author::{author_block, genesis, slot_author, Pools};
+use orrery_import::{header_hash, ChainState, ImportContext};
+use orrery_keys::ValidatorKeys;
+use orrery_network::message::{Announcement, BlockRef};
+use orrery_node::{Event, Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, Request, Response};
+use orrery_store::{Chain, Redb, Start};
+use orrery_testkit::{genesis as trace_genesis, tiny_import_context, tiny_ring, tiny_state};
+use orrery_types::{Block, ChainSpec, Header};
+
+const SLOT_MS: u64 = 6000;
+
+fn context() -> Arc<ImportContext> {
+    static CTX: OnceLock<Arc<ImportContext>> = OnceLock::new();
+    CTX.get_or_init(|| Arc::new(tiny_import_context())).clone()
+}
+
+fn keys(i: u32) -> ValidatorKeys {
+    ValidatorKeys::dev(i)
+}
+
+fn dev_genesis() -> (Header, ChainState) {
+    static GENESIS: OnceLock<(Header, ChainState)> = OnceLock::new();
+    GENESIS
+        .get_or_init(|| {
+            let spec = ChainSpec::tiny();
+            let trace = trace_genesis("fallback");
+            let base = tiny_state(&trace.state).state().clone();
+            let all: Vec<ValidatorKeys> = (0..6).map(keys).collect();
+            let state = genesis::with_validators(&spec, &tiny_ring(), base, &all).unwrap();
+            (trace.header, ChainState::from_state(state))
+        })
+        .clone()
+}
+
+fn chain() -> Chain {
+    let (header, state) = dev_genesis();
+    Chain::open(
+        context(),
+        Box::new(Redb::in_memory().unwrap()),
+        Some(Start::genesis(header, state)),
+        u32::MAX,
+    )
+    .unwrap()
+}
+
+fn genesis_slot() -> u32 {
+    dev_genesis().1.state().timeslot
+}
+
+fn node(i: u32, options: NodeOptions, now: u64) -> Node {
+    let config =
+        NodeConfig { spec: ChainSpec::tiny(), keys: Some(keys(i)), slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
+    Node::with_options(config, options, chain(), now).unwrap()
+}
+
+fn id(i: u32) -> PeerId {
+    keys(i).ed25519_public()
+}
+
+/// Nodes and the messages between them.
+struct Net {
+    nodes: Vec<Node>,
+    ids: Vec<PeerId>,
+    online: Vec<bool>,
+    now: u64,
+    queue: VecDeque<(usize, Input)>,
+    events: Vec<(usize, Event)>,
+    disconnects: Vec<(usize, PeerId, String)>,
+}
+
+impl Net {
+    fn new(count: u32, options: NodeOptions, now: u64) -> Self {
+        Self {
+            nodes: (0..count).map(|i| node(i, options, now)).collect(),
+            ids: (0..count).map(id).collect(),
+            online: vec![false; count as usize],
+            now,
+            queue: VecDeque::new(),
+            events: Vec::new(),
+            disconnects: Vec::new(),
+        }
+    }
+
+    fn index(&self, peer: &PeerId) -> Option<usize> {
+        self.ids.iter().position(|p| p == peer)
+    }
+
+    /// Brings node `i` online, connected to every other online node.
+    fn connect(&mut self, i: usize) {
+        self.online[i] = true;
+        for j in 0..self.nodes.len() {
+            if j != i && self.online[j] {
+                self.queue.push_back((i, Input::PeerConnected { peer: self.ids[j], builder: false }));
+                self.queue.push_back((j, Input::PeerConnected { peer: self.ids[i], builder: false }));
+            }
+        }
+        self.drain();
+    }
+
+    fn deliver(&mut self, from: usize, outputs: Vec<Output>) {
+        let me = self.ids[from];
+        for output in outputs {
+            match output {
+                Output::Send { peer, message } => {
+                    if let Some(to) = self.index(&peer) {
+                        self.queue.push_back((to, Input::Message { peer: me, message }));
+                    }
+                }
+                Output::Request { peer, id, request } => {
+                    if let Some(to) = self.index(&peer) {
+                        self.queue.push_back((to, Input::Request { peer: me, id, request }));
+                    }
+                }
+                Output::Respond { peer, id, response } => {
+                    if let Some(to) = self.index(&peer) {
+                        self.queue.push_back((to, Input::Response { peer: me, id, response: Ok(response) }));
+                    }
+                }
+                Output::Disconnect { peer, reason } => {
+                    self.disconnects.push((from, peer, reason));
+                    if let Some(to) = self.index(&peer) {
+                        self.queue.push_back((to, Input::PeerDisconnected { peer: me }));
+                    }
+                }
+                Output::WantPeers(_) => {}
+                Output::Event(event) => self.events.push((from, event)),
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        let mut steps = 0;
+        while let Some((to, input)) = self.queue.pop_front() {
+            steps += 1;
+            assert!(steps < 1_000_000, "the message exchange does not settle");
+            if !self.online[to] {
+                continue;
+            }
+            let outputs = self.nodes[to].handle(self.now, input);
+            self.deliver(to, outputs);
+        }
+    }
+
+    /// Runs to time `until`, waking each node when it asks.
+    fn run_until(&mut self, until: u64) {
+        loop {
+            let next = (0..self.nodes.len())
+                .filter(|i| self.online[*i])
+                .map(|i| self.nodes[i].next_wake())
+                .min()
+                .unwrap_or(until)
+                .max(self.now);
+            if next > until {
+                self.now = until;
+                return;
+            }
+            self.now = next;
+            for i in 0..self.nodes.len() {
+                if self.online[i] && self.nodes[i].next_wake() <= self.now {
+                    let outputs = self.nodes[i].handle(self.now, Input::Tick);
+                    self.deliver(i, outputs);
+                }
+            }
+            self.drain();
+        }
+    }
+
+    fn best(&self, i: usize) -> BlockRef {
+        self.nodes[i].status().best
+    }
+}
+
+fn start_time() -> u64 {
+    u64::from(genesis_slot() + 1) * SLOT_MS
+}
+
+fn quiet() -> NodeOptions {
+    NodeOptions { tickets: false, grandpa: false }
+}
+
+#[test]
+fn six_validators_author_every_slot_and_agree() {
+    let start = start_time();
+    let mut net = Net::new(6, quiet(), start);
+    for i in 0..6 {
+        net.connect(i);
+    }
+    let slots = 14u64;
+    let timer = Instant::now();
+    net.run_until(start + slots * SLOT_MS - 1);
+    let per_slot = timer.elapsed() / slots as u32;
+    eprintln!("6 nodes: {per_slot:?} per slot (one block authored, six imports, their messages)");
+
+    // One block per slot, each authored once and imported by all six.
+    let authored: Vec<u32> = net
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Authored { slot, .. } => Some(*slot),
+            _ => None,
+        })
+        .collect();
+    let first = genesis_slot() + 1;
+    assert_eq!(authored, (first..first + slots as u32).collect::<Vec<_>>());
+    let best = net.best(0);
+    assert_eq!(best.slot, first + slots as u32 - 1);
+    for i in 1..6 {
+        assert_eq!(net.best(i), best, "node {i}");
+    }
+    assert!(!net
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::Rejected { .. } | Event::Equivocation { .. })));
+    assert!(net.disconnects.is_empty());
+}
+
+#[test]
+fn a_late_node_syncs_by_block_requests() {
+    let start = start_time();
+    let mut net = Net::new(6, quiet(), start);
+    for i in 0..5 {
+        net.connect(i);
+    }
+    net.run_until(start + 10 * SLOT_MS - 1);
+    let before = net.best(0);
+    // Validator 5's slots had no block; the five others' did.
+    assert!(before.slot > genesis_slot() + 5);
+    assert_eq!(net.best(5).slot, genesis_slot());
+
+    net.connect(5);
+    // The handshake alone brings it up to date, within the same instant.
+    assert_eq!(net.best(5), before);
+    net.run_until(start + 14 * SLOT_MS - 1);
+    let best = net.best(0);
+    assert!(best.slot >= before.slot + 3);
+    for i in 1..6 {
+        assert_eq!(net.best(i), best, "node {i}");
+    }
+    // Node 5 authored too, once it had caught up.
+    assert!(net.events.iter().any(|(i, e)| *i == 5 && matches!(e, Event::Authored { .. })));
+}
+
+/// A peer that is not a node: the test speaks for it.
+fn stranger() -> PeerId {
+    keys(100).ed25519_public()
+}
+
+#[test]
+fn a_peer_sending_garbage_is_counted_and_disconnected() {
+    let start = start_time();
+    let mut n = node(0, quiet(), start);
+    let bad = stranger();
+    let out = n.handle(start, Input::PeerConnected { peer: bad, builder: false });
+    assert!(matches!(&out[..], [Output::Send { message: Message::Handshake(_), .. }, ..]));
+
+    // An invalid block: a real one (validator 1 seals the slot) with its seal broken.
+    let (_, genesis_state) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let slot = genesis_slot() + 1;
+    let author =
+        (0..6).find(|i| slot_author(&spec, &ring, genesis_state.state(), slot, &keys(*i)).unwrap().is_some());
+    let author = author.expect("an author for the slot");
+    let parent = n.chain().genesis();
+    let mut block =
+        author_block(&spec, &ring, &genesis_state, parent, slot, &keys(author), &Pools::default()).unwrap();
+    block.header.seal[0] ^= 1;
+    let hash = header_hash(&block.header);
+    let finalized = n.status().finalized;
+    let announcement = Announcement { header: block.header.clone(), finalized };
+    let out = n.handle(start, Input::Message { peer: bad, message: Message::Announcement(announcement) });
+    let Some((rid, request)) = out.iter().find_map(|o| match o {
+        Output::Request { peer, id, request } if *peer == bad => Some((*id, request.clone())),
+        _ => None,
+    }) else {
+        panic!("the unknown block is requested: {out:?}")
+    };
+    let Request::Blocks(request) = request else { panic!("a block request") };
+    assert_eq!(request.hash, hash);
+    let out =
+        n.handle(start, Input::Response { peer: bad, id: rid, response: Ok(Response::Blocks(vec![block])) });
+    assert!(out.iter().any(|o| matches!(o, Output::Event(Event::Rejected { hash: h, .. }) if *h == hash)));
+    assert_eq!(n.peer_score(&bad), Some(25));
+    assert_eq!(n.status().best.slot, genesis_slot());
+
+    // An answer to nothing asked, then undecodable bytes twice: the fourth strike.
+    let out = n.handle(start, Input::Response { peer: bad, id: 999, response: Ok(Response::Blocks(vec![])) });
+    assert!(out.iter().all(|o| !matches!(o, Output::Disconnect { .. })));
+    n.handle(start, Input::Misbehaved { peer: bad, what: "undecodable".into() });
+    n.handle(start, Input::Misbehaved { peer: bad, what: "oversized frame".into() });
+    assert_eq!(n.peer_score(&bad), Some(75));
+    let out = n.handle(start, Input::Misbehaved { peer: bad, what: "unknown stream kind".into() });
+    assert!(out.iter().any(|o| matches!(o, Output::Disconnect { peer, .. } if *peer == bad)));
+    assert_eq!(n.status().peers, 0);
+    // Refused when it comes back.
+    let out = n.handle(start, Input::PeerConnected { peer: bad, builder: false });
+    assert!(out.iter().any(|o| matches!(o, Output::Disconnect { peer, .. } if *peer == bad)));
+}
+
+/// Feeds `block` to `n` as `peer` would: announced, requested, delivered.
+fn feed(n: &mut Node, now: u64, peer: PeerId, block: Block) -> Vec<Output> {
+    let finalized = n.status().finalized;
+    let announcement = Announcement { header: block.header.clone(), finalized };
+    let mut out = n.handle(now, Input::Message { peer, message: Message::Announcement(announcement) });
+    let requests: Vec<u64> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Request { peer: p, id, .. } if *p == peer => Some(*id),
+            _ => None,
+        })
+        .collect();
+    for rid in requests {
+        let response = Ok(Response::Blocks(vec![block.clone()]));
+        out.extend(n.handle(now, Input::Response { peer, id: rid, response }));
+    }
+    out
+}
+
+#[test]
+fn an_equivocation_is_detected_and_the_best_chain_avoids_it() {
+    let start = start_time();
+    // Node 0 alone authors its slots; the stranger brings two blocks for one slot by one author.
+    let mut n = node(0, quiet(), start);
+    let peer = stranger();
+    n.handle(start, Input::PeerConnected { peer, builder: false });
+    let (_, g) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let genesis = n.chain().genesis();
+    // Two slots whose sealer is not validator 0: one block by its author on the genesis, and
+    // a second one at the later slot on the first.
+    let s1 = genesis_slot() + 1;
+    let a1 = (1..6).find(|i| slot_author(&spec, &ring, g.state(), s1, &keys(*i)).unwrap().is_some());
+    let Some(a1) = a1 else { panic!("validator 0 seals slot {s1}; pick other slots") };
+    let b1 = author_block(&spec, &ring, &g, genesis, s1, &keys(a1), &Pools::default()).unwrap();
+    let s2 = s1 + 1;
+    let now = u64::from(s2) * SLOT_MS;
+    let out = feed(&mut n, now, peer, b1.clone());
+    assert!(out.iter().any(|o| matches!(o, Output::Event(Event::Imported { best: true, .. }))), "{out:?}");
+    let b1_hash = header_hash(&b1.header);
+    let s1_state = n.chain().state(&b1_hash).unwrap().clone();
+    let a2 = (1..6).find(|i| slot_author(&spec, &ring, s1_state.state(), s2, &keys(*i)).unwrap().is_some());
+    let a2 = a2.expect("an author for the second slot other than validator 0");
+    let on_b1 = author_block(&spec, &ring, &s1_state, b1_hash, s2, &keys(a2), &Pools::default()).unwrap();
+    // The same author and slot on the genesis: a different, equally valid block.
+    let on_genesis = author_block(&spec, &ring, &g, genesis, s2, &keys(a2), &Pools::default());
+    let Ok(on_genesis) = on_genesis else {
+        panic!("validator {a2} does not seal slot {s2} on the genesis too")
+    };
+    feed(&mut n, now, peer, on_b1.clone());
+    assert_eq!(n.status().best.hash, header_hash(&on_b1.header));
+    let out = feed(&mut n, now, peer, on_genesis);
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Event(Event::Equivocation { slot, author }) if *slot == s2 && *author == a2 as u16)),
+        "{out:?}"
+    );
+    // Both blocks of the equivocation are out of the best chain: back to b1.
+    assert_eq!(n.status().best.hash, b1_hash);
+}
+
+#[test]
+fn tickets_flow_and_later_epochs_are_ticket_sealed() {
+    let start = start_time();
+    let options = NodeOptions { tickets: true, grandpa: false };
+    let mut net = Net::new(6, options, start);
+    for i in 0..6 {
+        net.connect(i);
+    }
+    let spec = ChainSpec::tiny();
+    let e = u64::from(spec.epoch_length);
+    // To the end of the epoch after next: the contest of the first full epoch fills the accumulator,
+    // the next epoch is sealed by its tickets.
+    let first = u64::from(genesis_slot() + 1);
+    let end = ((first / e) + 3) * e;
+    let timer = Instant::now();
+    net.run_until(end * SLOT_MS - 1);
+    eprintln!("tickets on: {:?} for {} slots", timer.elapsed(), end - first);
+    let best = net.best(0);
+    for i in 1..6 {
+        assert_eq!(net.best(i), best, "node {i}");
+    }
+    assert!(net.nodes[0].best_ticket_sealed() > 0, "no ticket-sealed block");
+    assert!(!net.events.iter().any(|(_, e)| matches!(e, Event::Rejected { .. })), "{:?}", net.events);
+    let _ = BTreeMap::<u8, u8>::new();
+}

@@ -11,7 +11,7 @@ use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{Announcement, BlockRef, Direction};
 use orrery_node::{
-    Event, Input, Message, Millis, Node, NodeConfig, NodeError, Output, PeerId, Request, RequestFailure,
+    Event, Input, Message, Millis, Node, NodeConfig, NodeError, NodeOptions, Output, PeerId, Request, RequestFailure,
     RequestId, Response,
 };
 use orrery_state::State;
@@ -124,6 +124,8 @@ pub struct SimConfig {
     pub slot_ms: Millis,
     /// GRANDPA's gossip bound `T`.
     pub grandpa_gossip_ms: Millis,
+    /// What the nodes do besides following the chain (tickets, GRANDPA).
+    pub options: NodeOptions,
     pub net: NetConfig,
     pub partitions: Vec<Partition>,
     pub crashes: Vec<Crash>,
@@ -142,6 +144,7 @@ impl SimConfig {
             seed,
             slot_ms,
             grandpa_gossip_ms: 500,
+            options: NodeOptions { tickets: true, grandpa: true },
             net: NetConfig::default(),
             partitions: Vec::new(),
             crashes: Vec::new(),
@@ -395,7 +398,7 @@ impl Sim {
             slot_ms: self.config.slot_ms,
             grandpa_gossip_ms: self.config.grandpa_gossip_ms,
         };
-        let node = Node::new(config, chain, self.now).map_err(|source| SimError::Node { node: i, source })?;
+        let node = Node::with_options(config, self.config.options, chain, self.now).map_err(|source| SimError::Node { node: i, source })?;
         slot.node = Some(node);
         slot.life += 1;
         slot.wake = None;

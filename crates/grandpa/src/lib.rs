@@ -6,6 +6,13 @@
 //! SKELETON: the API below is the contract the node core (`orrery-node`) codes against; the bodies
 //! are being written on the `grandpa` branch.
 
+mod round;
+mod voter;
+pub mod wire;
+
+pub use voter::Voter;
+pub use wire::{signed_payload, WireError, CE_CATCH_UP, CE_COMMIT, CE_STATE, CE_VOTE, SIGNING_CONTEXT};
+
 use orrery_types::{Ed25519Public, Ed25519Signature, HeaderHash, TimeSlot};
 
 /// A voter's index in its [`VoterSet`].
@@ -55,6 +62,31 @@ pub enum Message {
     Vote(SignedVote),
     /// A round's commit: a target and a supermajority of precommits justifying it (CE 150).
     Commit(Commit),
+    /// A neighbour's state: its round, set and last final block (CE 151), for lag detection.
+    State(Neighbour),
+    /// A completable round's votes, for a voter that fell behind (CE 152).
+    CatchUp(CatchUp),
+}
+
+/// A round's prevotes and precommits, enough to make it completable: a voter behind it applies
+/// them and moves to the next round (the GRANDPA paper's catch-up, §4.1 of the 2020 text).
+#[derive(Debug, Clone, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
+pub struct CatchUp {
+    pub round: u64,
+    pub set_id: u32,
+    pub prevotes: Vec<(Target, VoterIndex, Ed25519Signature)>,
+    pub precommits: Vec<(Target, VoterIndex, Ed25519Signature)>,
+    /// The sender's last final block (informative: the receiver counts from its own).
+    pub base: Target,
+}
+
+/// What a voter tells its neighbours of itself (CE 151): a peer that sees it is behind answers with
+/// its last commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
+pub struct Neighbour {
+    pub round: u64,
+    pub set_id: u32,
+    pub finalized: Target,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
@@ -103,43 +135,4 @@ pub enum Output {
     Finalized { target: Target, justification: Commit },
     /// A peer sent a message that breaks a rule (bad signature, not a voter, wrong set, equivocation...).
     Misbehaviour { from: Option<Ed25519Public>, reason: String },
-}
-
-/// A GRANDPA voter (or, without keys, an observer that follows commits).
-#[derive(Debug)]
-pub struct Voter {
-    _private: (),
-}
-
-impl Voter {
-    /// A voter for `set`, starting from the final block `base` at time `now`. `me` is our index in
-    /// the set and our Ed25519 signing key's seed-derived secret, `None` for an observer.
-    pub fn new(
-        _config: Config,
-        _set: VoterSet,
-        _base: Target,
-        _me: Option<(VoterIndex, [u8; 32])>,
-        _now: Millis,
-    ) -> Self {
-        todo!("grandpa helper")
-    }
-
-    /// Handles one input at time `now`.
-    pub fn handle(&mut self, _now: Millis, _input: Input, _tree: &dyn BlockTree) -> Vec<Output> {
-        todo!("grandpa helper")
-    }
-
-    /// When the voter next wants a [`Input::Tick`].
-    pub fn next_wake(&self) -> Millis {
-        todo!("grandpa helper")
-    }
-
-    /// The last final block.
-    pub fn finalized(&self) -> Target {
-        todo!("grandpa helper")
-    }
-
-    pub fn set_id(&self) -> u32 {
-        todo!("grandpa helper")
-    }
 }

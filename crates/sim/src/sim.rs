@@ -898,12 +898,11 @@ impl Sim {
         Ok(())
     }
 
-    /// Runs `slots` more slots from the run's first slot (or from now, if later): to the end of
-    /// slot `first + slots - 1`.
+    /// Runs `slots` more whole slots: to the last millisecond of the `slots`-th slot after the
+    /// last one already run to its end (the first call runs from the first slot).
     pub fn run_slots(&mut self, slots: u32) -> Result<(), SimError> {
-        let from = self.now.max(self.start);
-        let from = from - (from - self.start) % self.config.slot_ms;
-        self.run_until(from + Millis::from(slots) * self.config.slot_ms - 1)
+        let done = (self.now + 1).saturating_sub(self.start) / self.config.slot_ms;
+        self.run_until(self.start + (done + Millis::from(slots)) * self.config.slot_ms - 1)
     }
 
     /// The slots of node `i`'s best chain above genesis, oldest first.

@@ -1,20 +1,24 @@
 mod common;
-use orrery_sim::{Sim, SimConfig};
+use orrery_sim::{Sim, SimConfig, NetConfig, Latency};
 use orrery_node::NodeOptions;
 
 #[test]
 fn probe() {
     let g = common::genesis();
-    for (tickets, grandpa) in [(false, false), (true, false)] {
-        let mut c = SimConfig::new(1, &g);
-        c.options = NodeOptions { tickets, grandpa };
-        let mut sim = Sim::new(&g, c).unwrap();
-        let t = std::time::Instant::now();
-        sim.run_slots(24).unwrap();
+    let mut c = SimConfig::new(1, &g);
+    c.options = NodeOptions { tickets: false, grandpa: true };
+    c.net = NetConfig {
+        latency: Latency::Uniform { min: 10, max: 300 },
+        duplicate: 10_000,
+        reorder: 50_000,
+        reorder_ms: 500,
+        ..NetConfig::default()
+    };
+    let mut sim = Sim::new(&g, c).unwrap();
+    for _ in 0..10 {
+        sim.run_slots(1).unwrap();
         let s = sim.summary();
-        eprintln!("tickets={tickets} {:?} slots/s={:.2}", t.elapsed(), 24.0 / t.elapsed().as_secs_f64());
-        for n in &s.nodes { eprintln!("{:?} {:?} {:?}", n.best.map(|b| b.slot), n.finalized.map(|b| b.slot), n.events); }
-        eprintln!("{:?} steps {} hash {}", s.net, s.steps, s.run_hash_hex());
-        eprintln!("best chain slots {:?}", sim.best_chain_slots(0));
+        eprintln!("slot {} {:?}", sim.slot_now(), s.nodes.iter().map(|n| (n.best.unwrap().slot, n.finalized.unwrap().slot, n.events.rejected)).collect::<Vec<_>>());
     }
+    eprintln!("{:?}", sim.summary().net);
 }

@@ -27,6 +27,9 @@ use crate::summary::{EventCounts, Final, NetCounts, NodeSummary, RunHasher, Summ
 
 /// Orrery's authorizer guest, which the dev genesis puts in every core's pool (as `orrery
 /// chain-spec dev` does).
+/// The most blocks a scripted peer serves in one CE 128 response.
+const MAX_SERVED: u32 = 64;
+
 const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
 
 /// Why a simulation could not be set up or go on.
@@ -596,6 +599,20 @@ impl Sim {
         }
     }
 
+    /// `from` resets the stream of request `id` of `to`: it fails there when the reset arrives.
+    fn reset(&mut self, from: usize, to: usize, id: RequestId) {
+        if !self.pending.get(&(to, id)).is_some_and(|p| p.to == from) || !self.link(from, to).up {
+            return;
+        }
+        if let Some(delay) = self.config.net.stream_delay(&mut self.rng) {
+            let life = self.nodes[to].life;
+            self.pending.remove(&(to, id));
+            self.net.failed += 1;
+            let input = Input::Response { peer: self.ids[from], id, response: Err(RequestFailure::Failed) };
+            self.queue.push(self.now + delay, Ev::Local { node: to, life, input });
+        }
+    }
+
     fn event(&mut self, i: usize, event: Event) {
         self.hasher.event(self.now, i, &event);
         self.nodes[i].events.count(&event);
@@ -701,10 +718,44 @@ impl Sim {
         let Input::Request { id, request, .. } = input else { return };
         let role = &self.scripted[me - self.nodes.len()];
         let blocks = match (role, request) {
-            (Role::Twin { served, .. }, Request::Blocks(req)) => match req.direction {
-                Direction::DescendingInclusive => served.get(&req.hash).cloned().into_iter().collect(),
-                Direction::AscendingExclusive => Vec::new(),
-            },
+            // The twin runs the same validator, so it has the same chain as its node, plus its
+            // own blocks.
+            (Role::Twin { served, node, .. }, Request::Blocks(req)) => {
+                let max = req.max_blocks.min(MAX_SERVED) as usize;
+                let chain = self.nodes[*node].node.as_ref().map(Node::chain);
+                let block = |h: &HeaderHash| {
+                    served.get(h).cloned().or_else(|| chain.and_then(|c| c.block(h).ok().flatten()))
+                };
+                match req.direction {
+                    Direction::DescendingInclusive => {
+                        let mut out = Vec::new();
+                        let mut at = req.hash;
+                        while out.len() < max {
+                            let Some(b) = block(&at) else { break };
+                            at = b.header.parent;
+                            out.push(b);
+                        }
+                        out
+                    }
+                    Direction::AscendingExclusive => {
+                        let mut up = Vec::new();
+                        if let Some(node) = self.nodes[*node].node.as_ref() {
+                            let mut at = node.status().best.hash;
+                            while at != req.hash && up.len() < 4 * MAX_SERVED as usize {
+                                let Some(b) = block(&at) else { break };
+                                at = b.header.parent;
+                                up.push(b);
+                            }
+                            if at != req.hash {
+                                up.clear();
+                            }
+                        }
+                        up.reverse();
+                        up.truncate(max);
+                        up
+                    }
+                }
+            }
             (Role::Hostile { served }, Request::Blocks(req)) => match served.get(&req.hash) {
                 Some(block) => vec![block.clone()],
                 None => {
@@ -713,9 +764,14 @@ impl Sim {
                     vec![Block { header, extrinsic: Extrinsic::default() }]
                 }
             },
-            (_, Request::State(_)) => return,
+            (_, Request::State(_)) => Vec::new(),
         };
-        self.respond(me, from, id, Response::Blocks(blocks));
+        if blocks.is_empty() {
+            // JAMNP-S: a request that cannot be met is reset, which the requester sees as failed.
+            self.reset(me, from, id);
+        } else {
+            self.respond(me, from, id, Response::Blocks(blocks));
+        }
     }
 
     fn attack(&mut self, peer: usize, attack: Attack) {
@@ -746,7 +802,10 @@ impl Sim {
                 Attack::AnnounceInvalid => {
                     let Some(node) = &self.nodes[j].node else { continue };
                     let status = node.status();
-                    let header = random_header(&mut self.rng, Some(status.best.hash), status.best.slot + 1);
+                    // On the final block, at the current slot: a block the node must fetch and
+                    // try (a future slot or an unknown parent would be turned away unfetched).
+                    let slot = self.slot_now().max(status.finalized.slot + 1);
+                    let header = random_header(&mut self.rng, Some(status.finalized.hash), slot);
                     let block = Block { header: header.clone(), extrinsic: Extrinsic::default() };
                     if let Role::Hostile { served } = &mut self.scripted[peer - n] {
                         served.insert(header_hash(&header), block);

@@ -93,7 +93,7 @@ pub struct NodeOptions {
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        Self { tickets: true, grandpa: false }
+        Self { tickets: true, grandpa: true }
     }
 }
 
@@ -203,6 +203,8 @@ pub struct Node {
     wanted: Vec<(PeerId, std::net::SocketAddr)>,
     started: bool,
     voter: Option<Voter>,
+    /// The latest commit of a voter set newer than ours, until its target is imported.
+    future_commit: Option<(PeerId, orrery_grandpa::Commit)>,
     /// Blocks imported during the current `handle` call, to announce at its end.
     fresh: Vec<HeaderHash>,
 }
@@ -331,6 +333,7 @@ impl Node {
             wanted: Vec::new(),
             started: false,
             voter: None,
+            future_commit: None,
             fresh: Vec::new(),
         };
         if node.options.grandpa {
@@ -366,6 +369,9 @@ impl Node {
             Input::Misbehaved { peer, what } => self.misbehaved(peer, BAD_MESSAGE, &what, &mut out),
         }
         self.on_time(&mut out);
+        if !self.fresh.is_empty() {
+            self.try_future_commit(&mut out);
+        }
         self.announce_fresh(&mut out);
         out
     }
@@ -718,9 +724,7 @@ impl Node {
                 self.sync(peer, BlockRef { hash, slot }, out);
             }
             Message::Ticket { to_proxy, ticket } => self.on_ticket(Some(peer), to_proxy, ticket, out),
-            Message::Grandpa(message) => {
-                self.vote(orrery_grandpa::Input::Message { from: Some(peer), message }, out)
-            }
+            Message::Grandpa(message) => self.on_grandpa(peer, message, out),
         }
     }
 
@@ -1151,6 +1155,74 @@ impl Node {
         let set = VoterSet { set_id: self.epoch_of(slot), keys };
         let config = orrery_grandpa::Config { gossip_ms: self.gossip_ms };
         self.voter = Some(Voter::new(config, set, Target { hash: finalized, slot }, me, self.now));
+    }
+
+    fn on_grandpa(&mut self, peer: PeerId, message: orrery_grandpa::Message, out: &mut Vec<Output>) {
+        use orrery_grandpa::Message as G;
+        let Some(ours) = self.voter.as_ref().map(Voter::set_id) else { return };
+        let set_id = match &message {
+            G::Vote(v) => v.set_id,
+            G::Commit(c) => c.set_id,
+            G::State(n) => n.set_id,
+            G::CatchUp(c) => c.set_id,
+        };
+        if set_id <= ours {
+            return self.vote(orrery_grandpa::Input::Message { from: Some(peer), message }, out);
+        }
+        // A newer set: our finality is behind theirs, not their messages wrong. A commit of the
+        // newer set is checked against that set's keys (κ of its epoch on the commit's own chain)
+        // and, if it holds, finalizes its target; the rest waits until we catch up.
+        if let G::Commit(commit) = message {
+            self.future_commit = Some((peer, commit));
+            self.try_future_commit(out);
+        }
+    }
+
+    /// Applies the pending commit of a newer voter set, if its target is imported by now.
+    fn try_future_commit(&mut self, out: &mut Vec<Output>) {
+        let Some((peer, commit)) = self.future_commit.clone() else { return };
+        let target = commit.target.hash;
+        let finalized = self.tree.finalized();
+        if !self.tree.contains(&target) {
+            return;
+        }
+        self.future_commit = None;
+        if !self.tree.descends(&target, &finalized) || target == finalized {
+            return;
+        }
+        // The newest block of the set's epoch on the target's chain holds that epoch's κ.
+        let mut at = target;
+        while let Some(info) = self.tree.get(&at) {
+            if self.epoch_of(info.slot) <= commit.set_id || at == finalized {
+                break;
+            }
+            at = info.parent;
+        }
+        let Some(state) = self.chain.state(&at).map(|s| s.state()) else { return };
+        if self.epoch_of(state.timeslot) != commit.set_id {
+            return;
+        }
+        let keys: Vec<[u8; 32]> = state.active_validators.iter().map(|v| v.ed25519).collect();
+        let set = VoterSet { set_id: commit.set_id, keys };
+        let base = self.block_ref(&finalized);
+        let config = orrery_grandpa::Config { gossip_ms: self.gossip_ms };
+        let mut observer =
+            Voter::new(config, set, Target { hash: base.hash, slot: base.slot }, None, self.now);
+        let view = View { tree: &self.tree, chain: &self.chain };
+        let input = orrery_grandpa::Input::Message {
+            from: Some(peer),
+            message: orrery_grandpa::Message::Commit(commit),
+        };
+        let outputs = observer.handle(self.now, input, &view);
+        for output in outputs {
+            match output {
+                orrery_grandpa::Output::Finalized { target, .. } => self.finalize(target.hash, out),
+                orrery_grandpa::Output::Misbehaviour { from: Some(peer), reason } => {
+                    self.misbehaved(peer, BAD_MESSAGE, &format!("grandpa: {reason}"), out)
+                }
+                _ => {}
+            }
+        }
     }
 
     fn vote(&mut self, input: orrery_grandpa::Input, out: &mut Vec<Output>) {

@@ -837,7 +837,10 @@ impl Node {
         let chained = match direction {
             Direction::DescendingInclusive => {
                 hashes.first().is_none_or(|h| *h == hash)
-                    && blocks.windows(2).zip(&hashes[1..]).all(|(w, h)| w[0].header.parent == *h)
+                    && blocks
+                        .windows(2)
+                        .zip(hashes.get(1..).unwrap_or_default())
+                        .all(|(w, h)| w[0].header.parent == *h)
             }
             Direction::AscendingExclusive => {
                 blocks.first().is_none_or(|b| b.header.parent == hash)

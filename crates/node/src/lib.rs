@@ -734,7 +734,9 @@ impl Node {
 
     /// Fetches `target` (and what it needs) from `peer`, unless a request is already out to it.
     fn sync(&mut self, peer: PeerId, target: BlockRef, out: &mut Vec<Output>) {
-        if self.knows(&target.hash) {
+        // A block that failed import is not fetched again: asked for at every slot, its request
+        // would keep the node `syncing` at the slot's start, and so from authoring.
+        if self.knows(&target.hash) || self.rejected.contains(&target.hash) {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.head = None;
             }

@@ -11,8 +11,8 @@ use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{Announcement, BlockRef, Direction};
 use orrery_node::{
-    Event, Input, Message, Millis, Node, NodeConfig, NodeError, NodeOptions, Output, PeerId, Request, RequestFailure,
-    RequestId, Response,
+    Event, Input, Message, Millis, Node, NodeConfig, NodeError, NodeOptions, Output, PeerId, Request,
+    RequestFailure, RequestId, Response,
 };
 use orrery_state::State;
 use orrery_store::{Chain, Start, StoreError};
@@ -107,8 +107,9 @@ pub enum Attack {
     UnknownStreamKind(u8),
     /// `count` announcements of blocks nobody has (random headers at the current slot).
     AnnounceUnknown { count: u32 },
-    /// An announcement of a block on the node's best block that does not import (a random seal
-    /// and state root), served on CE 128 when asked.
+    /// An announcement of a block at the current slot on the node's final block that does not
+    /// import (a random seal and state root), served on CE 128 when asked. Nothing is sent to a
+    /// node whose final block is already at the current slot: time it early in a slot.
     AnnounceInvalid,
 }
 
@@ -401,7 +402,8 @@ impl Sim {
             slot_ms: self.config.slot_ms,
             grandpa_gossip_ms: self.config.grandpa_gossip_ms,
         };
-        let node = Node::with_options(config, self.config.options, chain, self.now).map_err(|source| SimError::Node { node: i, source })?;
+        let node = Node::with_options(config, self.config.options, chain, self.now)
+            .map_err(|source| SimError::Node { node: i, source })?;
         slot.node = Some(node);
         slot.life += 1;
         slot.wake = None;
@@ -803,8 +805,12 @@ impl Sim {
                     let Some(node) = &self.nodes[j].node else { continue };
                     let status = node.status();
                     // On the final block, at the current slot: a block the node must fetch and
-                    // try (a future slot or an unknown parent would be turned away unfetched).
-                    let slot = self.slot_now().max(status.finalized.slot + 1);
+                    // try (a future slot, or a parent below the final block, would be turned away
+                    // unfetched). Early in a slot, before the slot's block is final.
+                    let slot = self.slot_now();
+                    if slot <= status.finalized.slot {
+                        continue;
+                    }
                     let header = random_header(&mut self.rng, Some(status.finalized.hash), slot);
                     let block = Block { header: header.clone(), extrinsic: Extrinsic::default() };
                     if let Role::Hostile { served } = &mut self.scripted[peer - n] {

@@ -83,7 +83,10 @@ fn six_validators_fill_every_slot_and_finalize_a_few_slots_behind() {
     assert!(finals.last().unwrap().slot + 3 >= last);
     for n in &s.nodes {
         assert_eq!(n.finals.len() + 3 >= finals.len(), true);
-        assert_eq!(&n.finals[..n.finals.len().min(finals.len())], &finals[..n.finals.len().min(finals.len())]);
+        assert_eq!(
+            &n.finals[..n.finals.len().min(finals.len())],
+            &finals[..n.finals.len().min(finals.len())]
+        );
     }
     assert!(s.net.duplicates > 0, "the network duplicated nothing: the scenario tests less than it says");
 }
@@ -158,7 +161,11 @@ fn a_three_three_partition_finalizes_nothing_and_resumes_after_healing() {
     assert_safe(&during);
     for (i, n) in during.nodes.iter().enumerate() {
         // Four of six votes are needed: neither side can finalize a block made after the split.
-        assert!(n.finalized.unwrap().slot <= final_at_split.max(split), "node {i} finalized {:?} in the partition", n.finalized);
+        assert!(
+            n.finalized.unwrap().slot <= final_at_split.max(split),
+            "node {i} finalized {:?} in the partition",
+            n.finalized
+        );
         // Each side kept authoring its own fork (its three validators' slots).
         assert!(n.best.unwrap().slot >= split + 6, "node {i}'s side stopped authoring: {:?}", n.best);
     }
@@ -171,7 +178,11 @@ fn a_three_three_partition_finalizes_nothing_and_resumes_after_healing() {
     let head = s.nodes[0].best.unwrap();
     for (i, n) in s.nodes.iter().enumerate() {
         assert_eq!(n.best, Some(head), "node {i} is on another fork after healing");
-        assert!(n.finalized.unwrap().slot + 3 >= last, "node {i} has not resumed finalizing: {:?}", n.finalized);
+        assert!(
+            n.finalized.unwrap().slot + 3 >= last,
+            "node {i} has not resumed finalizing: {:?}",
+            n.finalized
+        );
     }
 }
 
@@ -207,8 +218,9 @@ fn hostile_peers_are_disconnected_and_the_validators_go_on() {
     let first = g.slot() + 1;
     let at = |slot: u32| u64::from(slot) * c.slot_ms;
     // One peer per attack, each repeated over a few slots so the node's score passes its limit.
+    // Early in each slot, so an invalid block can sit on a final block at the current slot.
     let repeat = |attack: Attack| Hostile {
-        script: (0..6).map(|k| (at(first + 2 + k) + 3_000, attack.clone())).collect(),
+        script: (0..6).map(|k| (at(first + 2 + k) + 10, attack.clone())).collect(),
     };
     c.hostile = vec![
         repeat(Attack::Garbage),

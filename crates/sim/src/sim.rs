@@ -587,7 +587,7 @@ impl Sim {
 
     /// `from`'s answer to request `id` of `to`, if `to` still waits for it.
     fn respond(&mut self, from: usize, to: usize, id: RequestId, response: Response) {
-        if !self.pending.get(&(to, id)).is_some_and(|p| p.to == from) {
+        if self.pending.get(&(to, id)).is_none_or(|p| p.to != from) {
             return;
         }
         self.net.responses += 1;
@@ -603,7 +603,7 @@ impl Sim {
 
     /// `from` resets the stream of request `id` of `to`: it fails there when the reset arrives.
     fn reset(&mut self, from: usize, to: usize, id: RequestId) {
-        if !self.pending.get(&(to, id)).is_some_and(|p| p.to == from) || !self.link(from, to).up {
+        if self.pending.get(&(to, id)).is_none_or(|p| p.to != from) || !self.link(from, to).up {
             return;
         }
         if let Some(delay) = self.config.net.stream_delay(&mut self.rng) {

@@ -180,9 +180,11 @@ enum Ev {
         life: u64,
         input: Input,
     },
-    /// A request's deadline.
+    /// A request's deadline, for the life of the node that made it (a restarted node numbers its
+    /// requests afresh).
     Deadline {
         node: usize,
+        life: u64,
         id: RequestId,
     },
     Connect {
@@ -233,6 +235,7 @@ enum Role {
 
 struct Pending {
     to: usize,
+    life: u64,
 }
 
 /// `N` nodes and their network, in one process, on a simulated clock.
@@ -576,8 +579,8 @@ impl Sim {
             self.queue.push(self.now, Ev::Local { node: i, life, input });
             return;
         };
-        self.pending.insert((i, id), Pending { to: j });
-        self.queue.push(self.now + self.config.net.request_timeout_ms, Ev::Deadline { node: i, id });
+        self.pending.insert((i, id), Pending { to: j, life });
+        self.queue.push(self.now + self.config.net.request_timeout_ms, Ev::Deadline { node: i, life, id });
         if let Some(delay) = self.config.net.stream_delay(&mut self.rng) {
             let gen = self.link(i, j).gen;
             let input = Input::Request { peer: self.ids[i], id, request };
@@ -897,8 +900,9 @@ impl Sim {
                     self.handle(node, input);
                 }
             }
-            Ev::Deadline { node, id } => {
-                if let Some(p) = self.pending.remove(&(node, id)) {
+            Ev::Deadline { node, life, id } => {
+                let mine = self.pending.get(&(node, id)).is_some_and(|p| p.life == life);
+                if let Some(p) = mine.then(|| self.pending.remove(&(node, id))).flatten() {
                     self.net.timed_out += 1;
                     let input =
                         Input::Response { peer: self.ids[p.to], id, response: Err(RequestFailure::TimedOut) };

@@ -12,7 +12,8 @@
 //! What the node does:
 //! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block
 //!   (`orrery_author::slot_author`, `author_block` with the ticket pool), imports it and announces it
-//!   (UP 0). It does not author while it is fetching blocks (it would fork off a stale head).
+//!   (UP 0). It does not author while it is catching up from far behind (it would fork off a stale
+//!   head), but does while it fetches a few blocks, which a peer could otherwise make it do forever.
 //! - Tickets (GP §6.7, JAMNP-S CE 131/132): once per epoch, at the slot `orrery_network::policy`
 //!   gives, a validator makes its `N` tickets and sends each to its proxy (CE 131); a proxy
 //!   forwards what it receives to everyone at once (CE 132) rather than waiting for the forwarding
@@ -37,11 +38,12 @@
 //!
 //! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
 //! holds every block audited, [`tree::Tree::audited`]), guaranteeing and availability (the next
-//! issue); CE 129 boundary nodes (responses carry the key/value pairs with an empty boundary list,
-//! and a CE 129 response is not checked against a state root: syncing from a state is the driver's
+//! issue); making CE 129 requests and checking a response against a state root (the node serves
+//! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
 //! block's validator sets as soon as it changes).
 
+pub mod boundary;
 pub mod io;
 pub mod limits;
 pub mod tree;
@@ -58,10 +60,10 @@ use orrery_import::header_hash;
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{
     Announcement, BlockRef, BlockRequest, Direction, Handshake, KeyValue, StateRequest, TicketMessage,
-    MAX_LEAVES,
+    MAX_BOUNDARY_NODES, MAX_LEAVES,
 };
 use orrery_network::policy;
-use orrery_state::TicketsOrKeys;
+use orrery_state::{StateKey, TicketsOrKeys};
 use orrery_stf::safrole::ticket_vrf_input;
 use orrery_store::{Chain, StoreError};
 use orrery_types::{Block, ChainSpec, Entropy, HeaderHash, TicketEnvelope, TimeSlot};
@@ -187,8 +189,8 @@ pub struct Node {
     banned: BTreeMap<PeerId, Millis>,
     requests: BTreeMap<RequestId, Pending>,
     next_request: RequestId,
-    /// Blocks whose parent is not imported yet, by hash, with who sent them.
-    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>)>,
+    /// Blocks whose parent is not imported yet, by hash, with who sent them and when they came.
+    orphans: BTreeMap<HeaderHash, (Block, Option<PeerId>, Millis)>,
     /// Blocks that failed import (a bounded FIFO), so they are not fetched again.
     rejected: BTreeSet<HeaderHash>,
     rejected_order: VecDeque<HeaderHash>,
@@ -435,6 +437,12 @@ impl Node {
         !self.orphans.is_empty() || self.requests.values().any(|p| matches!(p.asked, Asked::Blocks { .. }))
     }
 
+    fn catching_up(&self) -> bool {
+        self.requests
+            .values()
+            .any(|p| matches!(p.asked, Asked::Blocks { direction: Direction::AscendingExclusive, .. }))
+    }
+
     fn our_ed25519(&self) -> Option<[u8; 32]> {
         self.keys.as_ref().map(ValidatorKeys::ed25519_public)
     }
@@ -449,6 +457,9 @@ impl Node {
             self.forget_request(id);
         }
         self.banned.retain(|_, until| *until > now);
+        // Orphans whose ancestry never came (a fork pruned elsewhere, a peer that went away).
+        let ttl = ORPHAN_TTL_SLOTS * self.slot_ms;
+        self.orphans.retain(|_, (_, _, at)| *at + ttl > now);
 
         let slot = self.slot_now();
         if self.last_slot.is_none_or(|last| slot > last) {
@@ -473,7 +484,10 @@ impl Node {
 
     fn author(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
         let Some(keys) = &self.keys else { return };
-        if self.syncing() {
+        // Far behind (fetching more than a request's worth of blocks): a block on our stale head
+        // would only be a short fork. Not for a pending descending request or an orphan: a peer
+        // announcing one unknown block per slot would then silence us.
+        if self.catching_up() {
             return;
         }
         let best = self.best;
@@ -528,7 +542,7 @@ impl Node {
             }
             if !self.tree.contains(&block.header.parent) {
                 if self.orphans.len() < MAX_ORPHANS {
-                    self.orphans.insert(hash, (block, from));
+                    self.orphans.insert(hash, (block, from, self.now));
                 }
                 continue;
             }
@@ -565,12 +579,12 @@ impl Node {
                     let waiting: Vec<HeaderHash> = self
                         .orphans
                         .iter()
-                        .filter(|(_, (b, _))| b.header.parent == hash)
+                        .filter(|(_, (b, _, _))| b.header.parent == hash)
                         .map(|(h, _)| *h)
                         .collect();
                     for h in waiting {
-                        if let Some(orphan) = self.orphans.remove(&h) {
-                            work.push(orphan);
+                        if let Some((block, from, _)) = self.orphans.remove(&h) {
+                            work.push((block, from));
                         }
                     }
                 }
@@ -597,15 +611,18 @@ impl Node {
             }
         }
         // Orphans on top of it are invalid too.
-        self.orphans.retain(|_, (b, _)| b.header.parent != hash);
+        self.orphans.retain(|_, (b, _, _)| b.header.parent != hash);
         out.push(Output::Event(Event::Rejected { hash, reason }));
     }
 
+    /// Recomputes the best block, and keeps the store's (which an import moves to the latest slot)
+    /// on it, so a restart finds ours.
     fn update_best(&mut self) {
         let best = self.tree.best();
-        if best != self.best && self.chain.set_best(best).is_ok() {
-            self.best = best;
+        if self.chain.best().0 != best && self.chain.set_best(best).is_err() {
+            return;
         }
+        self.best = best;
     }
 
     /// Announces (UP 0) the blocks imported in this call that got no child in it.
@@ -865,10 +882,19 @@ impl Node {
                 for block in blocks.into_iter().rev() {
                     self.import(block, Some(peer), out);
                 }
+                // A head that neither imported nor waits as an orphan (below our final block, or
+                // invalid) is not asked for again.
+                if !self.knows(&hash) && !self.orphans.contains_key(&hash) {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        if p.head.is_some_and(|h| h.hash == hash) {
+                            p.head = None;
+                        }
+                    }
+                }
                 // Still no known ancestor: continue below the oldest block.
                 if let Some(parent) = oldest_parent {
                     if !self.knows(&parent) && self.orphans.len() < MAX_ORPHANS {
-                        let slot = self.orphans.values().map(|(b, _)| b.header.slot).min().unwrap_or(0);
+                        let slot = self.orphans.values().map(|(b, _, _)| b.header.slot).min().unwrap_or(0);
                         let final_slot = self.block_ref(&self.tree.finalized()).slot;
                         let max = slot.saturating_sub(final_slot).clamp(1, MAX_BLOCKS_PER_REQUEST);
                         let asked =
@@ -979,6 +1005,7 @@ impl Node {
 
     fn serve_state(&self, req: &StateRequest) -> Response {
         let mut pairs = Vec::new();
+        let mut boundary = Vec::new();
         if let Some(state) = self.chain.state(&req.hash) {
             let mut size = 0usize;
             for (key, value) in state.pairs().filter(|(k, _)| **k >= req.start && **k <= req.end) {
@@ -988,9 +1015,13 @@ impl Node {
                 }
                 pairs.push(KeyValue { key: *key, value: value.to_vec() });
             }
+            // The paths to the requested start key and to the last key sent (JAMNP-S CE 129).
+            let all: Vec<(StateKey, &[u8])> = state.pairs().map(|(k, v)| (*k, v)).collect();
+            let last = pairs.last().map_or(req.start, |p| p.key);
+            boundary = boundary::boundary_nodes(&all, &req.start, &last);
+            boundary.truncate(MAX_BOUNDARY_NODES);
         }
-        // Boundary nodes (GP Appendix D's B/L) are not produced yet: see the crate doc.
-        Response::State { boundary: Vec::new(), pairs }
+        Response::State { boundary, pairs }
     }
 
     // ---- tickets ----
@@ -1037,7 +1068,15 @@ impl Node {
                 return out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() }))
             }
         };
-        let proxies = prior.safrole.pending_validators.clone();
+        // The next epoch's validators (`γ'_P` of the contest's epoch) are the proxies.
+        let proxies = if self.epoch_of(prior.timeslot) == epoch {
+            prior.safrole.pending_validators.clone()
+        } else {
+            match posterior_safrole(&self.spec, &self.ring, prior, at, &prior.disputes.offenders, &[]) {
+                Ok(posterior) => posterior.safrole.pending_validators,
+                Err(_) => prior.safrole.pending_validators.clone(),
+            }
+        };
         let me = keys.ed25519_public();
         for ticket in made {
             let Ok(id) = vrf_output(&ticket.signature) else { continue };
@@ -1270,7 +1309,7 @@ impl Node {
         self.tree.finalize(&target);
         let slot = self.block_ref(&target).slot;
         self.seals.retain(|(s, _), _| *s > slot);
-        self.orphans.retain(|_, (b, _)| b.header.slot > slot);
+        self.orphans.retain(|_, (b, _, _)| b.header.slot > slot);
         self.best = best;
         self.update_best();
         out.push(Output::Event(Event::Finalized { hash: target, slot }));

@@ -15,6 +15,8 @@ pub const MAX_REQUESTS: usize = 64;
 pub const REQUEST_TIMEOUT_SLOTS: u64 = 2;
 /// Blocks waiting for their parent.
 pub const MAX_ORPHANS: usize = 1024;
+/// An orphan whose ancestry has not come within this many slots is dropped.
+pub const ORPHAN_TTL_SLOTS: u64 = 4;
 /// Hashes of blocks that failed import, remembered so they are not fetched again.
 pub const MAX_REJECTED: usize = 1024;
 /// Announcements of blocks we do not know that one peer may make in one slot before each further

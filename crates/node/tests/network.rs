@@ -455,3 +455,212 @@ fn grandpa_finalizes_behind_the_head_and_all_agree() {
     }
     assert!(net.events.iter().any(|(_, e)| matches!(e, Event::Finalized { .. })));
 }
+
+#[test]
+fn ce129_serves_the_range_with_boundary_nodes_that_hash_to_the_state_root() {
+    use orrery_network::message::StateRequest;
+    let start = start_time();
+    let mut n = node(0, quiet(), start);
+    let peer = stranger();
+    n.handle(start, Input::PeerConnected { peer, builder: false });
+    let genesis = n.chain().genesis();
+    let state = dev_genesis().1;
+    let ask = |n: &mut Node, max_size| {
+        let request =
+            Request::State(StateRequest { hash: genesis, start: [0; 31], end: [0xff; 31], max_size });
+        let out = n.handle(start, Input::Request { peer, id: 7, request });
+        match &out[..] {
+            [Output::Respond { id: 7, response: Response::State { boundary, pairs }, .. }] => {
+                (boundary.clone(), pairs.clone())
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    // The whole state: every pair, and the root node first.
+    let (boundary, pairs) = ask(&mut n, u32::MAX);
+    assert_eq!(pairs.len(), state.len());
+    assert!(pairs.iter().zip(state.pairs()).all(|(p, (k, v))| p.key == *k && p.value == v));
+    assert_eq!(orrery_crypto::blake2b_256(&boundary[0]), state.root());
+    // A size cap of one byte: still one pair (the spec's exception), and the path to it.
+    let (boundary, pairs) = ask(&mut n, 1);
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(orrery_crypto::blake2b_256(&boundary[0]), state.root());
+    let last = boundary.last().unwrap();
+    // The path ends at the first key's leaf: its key sits in bytes 1..32 (GP eq. D.4).
+    assert_eq!(&last[1..32], &pairs[0].key[..]);
+    // An unknown block: nothing.
+    let request =
+        Request::State(StateRequest { hash: [9; 32], start: [0; 31], end: [0xff; 31], max_size: 100 });
+    let out = n.handle(start, Input::Request { peer, id: 8, request });
+    assert!(
+        matches!(&out[..], [Output::Respond { response: Response::State { boundary, pairs }, .. }] if boundary.is_empty() && pairs.is_empty())
+    );
+}
+
+/// Every output of every node, in order, as text: what one run did.
+fn transcript(slots: u64) -> (Vec<String>, Vec<BlockRef>) {
+    let start = start_time();
+    let mut net = Net::new(6, NodeOptions { tickets: false, grandpa: true }, start);
+    for i in 0..6 {
+        net.connect(i);
+    }
+    net.run_until(start + slots * SLOT_MS - 1);
+    let log = net.events.iter().map(|(i, e)| format!("{i} {e:?}")).collect();
+    (log, (0..6).map(|i| net.nodes[i].status().finalized).collect())
+}
+
+#[test]
+fn the_same_inputs_give_the_same_run() {
+    let (a, fa) = transcript(6);
+    let (b, fb) = transcript(6);
+    assert!(a.len() > 6 * 6);
+    assert_eq!(a, b);
+    assert_eq!(fa, fb);
+}
+
+#[test]
+fn a_restarted_node_rebuilds_its_tree_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (header, state) = dev_genesis();
+    let open = |start: Option<Start>| {
+        Chain::open(context(), Box::new(Redb::open(dir.path()).unwrap()), start, u32::MAX).unwrap()
+    };
+    let config = |i: u32| NodeConfig {
+        spec: ChainSpec::tiny(),
+        keys: Some(keys(i)),
+        slot_ms: SLOT_MS,
+        grandpa_gossip_ms: 500,
+    };
+    let t0 = start_time();
+    // Node 0 with the others' blocks fed by a small network run, then its own store reopened.
+    let mut net = Net::new(6, quiet(), t0);
+    net.nodes[0] =
+        Node::with_options(config(0), quiet(), open(Some(Start::genesis(header, state))), t0).unwrap();
+    for i in 0..6 {
+        net.connect(i);
+    }
+    net.run_until(t0 + 8 * SLOT_MS - 1);
+    let before = net.nodes[0].status();
+    assert!(before.best.slot > genesis_slot() + 5);
+    let node = net.nodes.swap_remove(0);
+    drop(node);
+    let restarted = Node::with_options(config(0), quiet(), open(None), t0 + 8 * SLOT_MS).unwrap();
+    assert_eq!(restarted.status().best, before.best);
+    assert_eq!(restarted.status().finalized, before.finalized);
+}
+
+#[test]
+fn the_validators_endpoints_from_their_metadata_are_the_wanted_peers() {
+    use orrery_network::policy::metadata_for_endpoint;
+    let (header, state) = dev_genesis();
+    let mut s = state.state().clone();
+    let addr = |i: usize| std::net::SocketAddr::from(([127, 0, 0, 1], 40000 + i as u16));
+    for set in [&mut s.previous_validators, &mut s.active_validators, &mut s.safrole.pending_validators] {
+        for (i, v) in set.0.iter_mut().enumerate() {
+            v.metadata = metadata_for_endpoint(addr(i));
+        }
+    }
+    let chain = Chain::open(
+        context(),
+        Box::new(Redb::in_memory().unwrap()),
+        Some(Start::genesis(header, ChainState::from_state(s))),
+        u32::MAX,
+    )
+    .unwrap();
+    let config =
+        NodeConfig { spec: ChainSpec::tiny(), keys: Some(keys(2)), slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
+    let mut n = Node::with_options(config, quiet(), chain, start_time()).unwrap();
+    let out = n.handle(start_time(), Input::Tick);
+    let wanted: Vec<_> = out
+        .iter()
+        .find_map(|o| match o {
+            Output::WantPeers(w) => Some(w.clone()),
+            _ => None,
+        })
+        .expect("the wanted peers");
+    // Everyone but ourselves (validator 2), by key.
+    let mut expected: Vec<_> = [0, 1, 3, 4, 5].iter().map(|&i| (id(i as u32), addr(i))).collect();
+    expected.sort();
+    assert_eq!(wanted, expected);
+    // Asked once: the set has not changed since.
+    let out = n.handle(start_time() + 1, Input::Tick);
+    assert!(!out.iter().any(|o| matches!(o, Output::WantPeers(_))));
+}
+
+#[test]
+fn a_flood_of_unknown_announcements_is_counted() {
+    let start = start_time();
+    let mut n = node(0, quiet(), start);
+    let bad = stranger();
+    n.handle(start, Input::PeerConnected { peer: bad, builder: false });
+    let (_, g) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let slot = genesis_slot() + 1;
+    let author =
+        (0..6).find(|i| slot_author(&spec, &ring, g.state(), slot, &keys(*i)).unwrap().is_some()).unwrap();
+    let block =
+        author_block(&spec, &ring, &g, n.chain().genesis(), slot, &keys(author), &Pools::default()).unwrap();
+    let finalized = n.status().finalized;
+    let mut disconnected = false;
+    // Headers nobody made: the first 8 in a slot are let through, each further one costs 5 points.
+    for k in 0..40u8 {
+        let mut header = block.header.clone();
+        header.extrinsic_hash[0] = k;
+        let announcement = Announcement { header, finalized };
+        let out = n.handle(start, Input::Message { peer: bad, message: Message::Announcement(announcement) });
+        if out.iter().any(|o| matches!(o, Output::Disconnect { peer, .. } if *peer == bad)) {
+            disconnected = true;
+            // 8 free, then 20 at 5 points reach the limit of 100.
+            assert_eq!(k, 27);
+            break;
+        }
+    }
+    assert!(disconnected);
+}
+
+/// The slots the author of the first slot, alone, authors in 12 slots; with `hostile`, a peer
+/// announces a block nobody made at every slot and never answers the request.
+fn authored_alone(hostile: bool) -> Vec<u32> {
+    let start = start_time();
+    let (_, g) = dev_genesis();
+    let spec = ChainSpec::tiny();
+    let ring = tiny_ring();
+    let slot = genesis_slot() + 1;
+    let author =
+        (0..6).find(|i| slot_author(&spec, &ring, g.state(), slot, &keys(*i)).unwrap().is_some()).unwrap();
+    let mut n = node(author, quiet(), start);
+    let genesis = n.chain().genesis();
+    let fake = author_block(&spec, &ring, &g, genesis, slot, &keys(author), &Pools::default()).unwrap();
+    let bad = stranger();
+    let mut outputs = Vec::new();
+    for k in 0..12u32 {
+        let now = start + u64::from(k) * SLOT_MS;
+        if k == 0 {
+            outputs.extend(n.handle(now, Input::PeerConnected { peer: bad, builder: false }));
+        }
+        if hostile {
+            let mut header = fake.header.clone();
+            header.extrinsic_hash[0] = k as u8;
+            header.slot = genesis_slot() + 1 + k;
+            let announcement = Announcement { header, finalized: n.status().finalized };
+            let message = Message::Announcement(announcement);
+            outputs.extend(n.handle(now, Input::Message { peer: bad, message }));
+        }
+        outputs.extend(n.handle(now, Input::Tick));
+    }
+    outputs
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Event(Event::Authored { slot, .. }) => Some(slot),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_peer_announcing_blocks_it_never_serves_does_not_stop_authoring() {
+    let quiet_run = authored_alone(false);
+    assert!(quiet_run.len() >= 2, "{quiet_run:?}");
+    assert_eq!(authored_alone(true), quiet_run);
+}

@@ -160,6 +160,11 @@ impl Voter {
         self.last_commit.as_ref()
     }
 
+    /// Votes and commits waiting for blocks not yet imported (both bounded).
+    pub fn pending(&self) -> (usize, usize) {
+        (self.pending_votes.len(), self.pending_commits.len())
+    }
+
     /// The CE 151 message describing this voter.
     pub fn neighbour(&self) -> Neighbour {
         Neighbour { round: self.round, set_id: self.set.set_id, finalized: self.finalized }

@@ -317,7 +317,11 @@ impl Voter {
                     out.push(Output::Broadcast(Message::Commit(commit)));
                 }
             }
-            if let Some(catch_up) = self.catch_up_for(peer.round) {
+            if peer.round + 1 == self.round {
+                // One round behind: our own votes of that round are all it may be missing from us,
+                // and they cost two signatures to check, where a catch-up costs the whole round's.
+                self.resend_votes(peer.round, out);
+            } else if let Some(catch_up) = self.catch_up_for(peer.round) {
                 out.push(Output::Broadcast(Message::CatchUp(catch_up)));
             }
         } else if peer.finalized.slot > self.finalized.slot || peer.round > self.round + 1 {
@@ -578,17 +582,14 @@ impl Voter {
     }
 
     fn sign(&self, kind: VoteKind, target: Target) -> Option<SignedVote> {
+        self.sign_for(self.round, kind, target)
+    }
+
+    fn sign_for(&self, round: u64, kind: VoteKind, target: Target) -> Option<SignedVote> {
         let (voter, secret) = self.me.as_ref()?;
-        let payload = signed_payload(kind, &target, self.round, self.set.set_id);
+        let payload = signed_payload(kind, &target, round, self.set.set_id);
         let signature = secret.0.sign(&payload).to_bytes();
-        Some(SignedVote {
-            round: self.round,
-            set_id: self.set.set_id,
-            kind,
-            target,
-            voter: *voter,
-            signature,
-        })
+        Some(SignedVote { round, set_id: self.set.set_id, kind, target, voter: *voter, signature })
     }
 
     /// Casts our vote: counted here, then sent.
@@ -698,21 +699,20 @@ impl Voter {
     /// round forever.
     fn resend(&mut self, out: &mut Vec<Output>) {
         if self.me.is_some() && self.now >= self.round_start + self.resend_interval() {
-            if let Some(round) = self.rounds.get(&self.round) {
-                let mut votes = Vec::new();
-                if let Some(t) = round.our_prevote {
-                    votes.push((VoteKind::Prevote, t));
-                }
-                if let Some(t) = round.our_precommit {
-                    votes.push((VoteKind::Precommit, t));
-                }
-                for (kind, target) in votes {
-                    if let Some(vote) = self.sign(kind, target) {
-                        out.push(Output::Broadcast(Message::Vote(vote)));
-                    }
-                }
-            }
+            self.resend_votes(self.round, out);
         }
         out.push(Output::Broadcast(Message::State(self.neighbour())));
+    }
+
+    /// Our prevote and precommit of `number`, signed again (Ed25519 signatures are deterministic,
+    /// so receivers see the same vote).
+    fn resend_votes(&self, number: u64, out: &mut Vec<Output>) {
+        let Some(round) = self.rounds.get(&number) else { return };
+        let votes = [(VoteKind::Prevote, round.our_prevote), (VoteKind::Precommit, round.our_precommit)];
+        for (kind, target) in votes {
+            if let Some(vote) = target.and_then(|t| self.sign_for(number, kind, t)) {
+                out.push(Output::Broadcast(Message::Vote(vote)));
+            }
+        }
     }
 }

@@ -238,7 +238,7 @@ impl Voter {
         let Some(key) = self.key(vote.voter).copied() else {
             return Self::misbehaviour(out, from, format!("voter {} is not in the set", vote.voter));
         };
-        if vote.round + KEEP_PAST < self.round {
+        if vote.round.saturating_add(KEEP_PAST) < self.round {
             return;
         }
         if vote.round > self.round + MAX_ROUND_LEAD {
@@ -436,6 +436,13 @@ impl Voter {
     ) {
         if !self.check_set(commit.set_id, from, out) {
             return;
+        }
+        if commit.round > self.round + MAX_ROUND_LEAD {
+            return Self::misbehaviour(
+                out,
+                from,
+                format!("commit round {} is implausibly far ahead", commit.round),
+            );
         }
         if commit.target.slot <= self.finalized.slot && commit.round < self.round {
             return;

@@ -294,3 +294,84 @@ fn a_voter_can_start_from_any_final_block() {
     }
     assert_eq!(finalized(&last).first().map(|f| f.0), Some(main_block(3)), "{last:?}");
 }
+
+mod hostile {
+    use super::*;
+    use orrery_grandpa::CatchUp;
+    use proptest::prelude::*;
+
+    fn extreme_u64() -> impl Strategy<Value = u64> {
+        prop_oneof![Just(0), Just(1), Just(2), Just(u64::MAX), Just(u64::MAX - 1), any::<u64>()]
+    }
+
+    fn target() -> impl Strategy<Value = Target> {
+        prop_oneof![
+            Just(main_block(1)),
+            Just(main_block(3)),
+            Just(fork_block(2)),
+            (any::<[u8; 32]>(), any::<u32>()).prop_map(|(hash, slot)| Target { hash, slot }),
+        ]
+    }
+
+    fn message() -> impl Strategy<Value = Message> {
+        let kind =
+            prop_oneof![Just(VoteKind::Prevote), Just(VoteKind::Precommit), Just(VoteKind::PrimaryPropose)];
+        fn list() -> impl Strategy<Value = Vec<(Target, u16, [u8; 64])>> {
+            prop::collection::vec((target(), 0u16..8, any::<u8>()), 0..8)
+                .prop_map(|v| v.into_iter().map(|(t, i, s)| (t, i, [s; 64])).collect())
+        }
+        let set = prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>()];
+        prop_oneof![
+            (extreme_u64(), set.clone(), kind, target(), 0u16..8, any::<bool>()).prop_map(
+                |(round, set_id, kind, target, voter, sign)| {
+                    let mut v = vote(voter.min(5), kind, target, round, set_id);
+                    v.voter = voter;
+                    if !sign {
+                        v.signature = [1; 64];
+                    }
+                    Message::Vote(v)
+                }
+            ),
+            (extreme_u64(), set.clone(), target(), list()).prop_map(|(round, set_id, target, precommits)| {
+                Message::Commit(Commit { round, set_id, target, precommits })
+            }),
+            (extreme_u64(), set.clone(), target()).prop_map(|(round, set_id, finalized)| Message::State(
+                Neighbour { round, set_id, finalized }
+            )),
+            (extreme_u64(), set, list(), list(), target()).prop_map(
+                |(round, set_id, prevotes, precommits, base)| Message::CatchUp(CatchUp {
+                    round,
+                    set_id,
+                    prevotes,
+                    precommits,
+                    base
+                })
+            ),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever arrives, in any order and at any time, the voter neither panics nor finalizes
+        /// anything: no message here carries five valid precommits.
+        #[test]
+        fn hostile_messages_never_panic_nor_finalize(
+            messages in prop::collection::vec((message(), 0u64..2000), 1..40),
+            observer in any::<bool>(),
+        ) {
+            let blocks = tree();
+            let known = all(&blocks);
+            let view = View { blocks: &blocks, known: &known };
+            let mut v = voter((!observer).then_some(0), genesis(), 0);
+            let mut now = 1000;
+            for (message, dt) in messages {
+                now += dt;
+                let out = v.handle(now, Input::Message { from: None, message }, &view);
+                prop_assert!(finalized(&out).is_empty());
+                let out = v.handle(now, Input::Tick, &view);
+                prop_assert!(finalized(&out).is_empty());
+                prop_assert!(v.next_wake() > now);
+            }
+        }
+    }
+}

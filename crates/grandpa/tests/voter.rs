@@ -295,6 +295,25 @@ fn a_voter_can_start_from_any_final_block() {
     assert_eq!(finalized(&last).first().map(|f| f.0), Some(main_block(3)), "{last:?}");
 }
 
+#[test]
+fn an_equivocator_counts_for_every_block_in_a_commit() {
+    let blocks = tree();
+    let known = all(&blocks);
+    let view = View { blocks: &blocks, known: &known };
+    let b3 = main_block(3);
+    let honest: Vec<_> = (1..5).map(|i| (i, b3)).collect();
+    // Four precommits for b3 and voter 5's for f2 (not b3's descendant): four of five needed.
+    let short = commit(7, b3, &[honest.clone(), vec![(5, fork_block(2))]].concat());
+    let mut observer = voter(None, genesis(), 0);
+    let out = observer.handle(1001, commit_input(short), &view);
+    assert!(misbehaviour(&out).iter().any(|r| r.contains("4 precommits")), "{out:?}");
+    // Voter 5 precommitted both f2 and b1, neither b3 nor a descendant: as an equivocator it
+    // counts for every block, so b3 has five.
+    let equivocated = commit(7, b3, &[honest, vec![(5, fork_block(2)), (5, main_block(1))]].concat());
+    let out = observer.handle(1002, commit_input(equivocated.clone()), &view);
+    assert_eq!(out, vec![Output::Finalized { target: b3, justification: equivocated }]);
+}
+
 mod hostile {
     use super::*;
     use orrery_grandpa::CatchUp;

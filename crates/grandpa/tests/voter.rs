@@ -314,6 +314,43 @@ fn an_equivocator_counts_for_every_block_in_a_commit() {
     assert_eq!(out, vec![Output::Finalized { target: b3, justification: equivocated }]);
 }
 
+fn signed(kind: VoteKind, round: u64, by: &[(u16, Target)]) -> Vec<(Target, u16, [u8; 64])> {
+    by.iter()
+        .map(|(i, t)| (*t, *i, keys()[usize::from(*i)].ed25519_sign(&signed_payload(kind, t, round, 0))))
+        .collect()
+}
+
+#[test]
+fn a_catch_up_that_completes_its_round_moves_a_voter_past_it() {
+    let blocks = tree();
+    let known = all(&blocks);
+    let view = View { blocks: &blocks, known: &known };
+    let by: Vec<_> = (1..6).map(|i| (i, main_block(3))).collect();
+    let catch_up = |by: &[(u16, Target)]| orrery_grandpa::CatchUp {
+        round: 5,
+        set_id: 0,
+        prevotes: signed(VoteKind::Prevote, 5, by),
+        precommits: signed(VoteKind::Precommit, 5, by),
+        base: genesis(),
+    };
+    let mut v = voter(Some(0), genesis(), 0);
+    // Four of each: the round could still go elsewhere, so it is not completable.
+    let out =
+        v.handle(1001, Input::Message { from: None, message: Message::CatchUp(catch_up(&by[..4])) }, &view);
+    assert!(misbehaviour(&out).iter().any(|r| r.contains("does not complete")), "{out:?}");
+    assert_eq!(v.round(), 1);
+    // Five of each for b3: complete, and b3 is final; the voter is in round 6.
+    let out = v.handle(1002, Input::Message { from: None, message: Message::CatchUp(catch_up(&by)) }, &view);
+    assert_eq!(finalized(&out).iter().map(|f| f.0).collect::<Vec<_>>(), vec![main_block(3)]);
+    assert_eq!(v.round(), 6);
+    // A forged signature anywhere spoils it.
+    let mut v = voter(Some(0), genesis(), 0);
+    let mut forged = catch_up(&by);
+    forged.precommits[4].2[7] ^= 1;
+    let out = v.handle(1001, Input::Message { from: None, message: Message::CatchUp(forged) }, &view);
+    assert!(misbehaviour(&out).iter().any(|r| r.contains("vote 9: signature")), "{out:?}");
+}
+
 mod hostile {
     use super::*;
     use orrery_grandpa::CatchUp;

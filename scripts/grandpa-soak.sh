@@ -3,7 +3,7 @@
 # seed must finalize the longest chain's head at every voter and never two conflicting blocks.
 #
 # Usage: scripts/grandpa-soak.sh [SEEDS]
-#   SEEDS  how many seeds (default: 5000; about 40 ms of CPU each in release)
+#   SEEDS  how many seeds (default: 5000; 3000 took 7 min on a shared 2-core machine at load 16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORRERY_GRANDPA_SEEDS="${1:-5000}" cargo test --release --locked -p orrery-grandpa --test network -- \

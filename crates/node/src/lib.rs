@@ -394,7 +394,7 @@ impl Node {
 
     /// When the node next wants an [`Input::Tick`].
     pub fn next_wake(&self) -> Millis {
-        let next_slot = (self.now / self.slot_ms + 1) * self.slot_ms;
+        let next_slot = (self.now / self.slot_ms + 1).saturating_mul(self.slot_ms);
         let mut wake = next_slot;
         if let Some(deadline) = self.requests.values().map(|p| p.deadline).min() {
             wake = wake.min(deadline);
@@ -472,8 +472,8 @@ impl Node {
         }
         self.banned.retain(|_, until| *until > now);
         // Orphans whose ancestry never came (a fork pruned elsewhere, a peer that went away).
-        let ttl = ORPHAN_TTL_SLOTS * self.slot_ms;
-        self.orphans.retain(|_, (_, _, at)| *at + ttl > now);
+        let ttl = ORPHAN_TTL_SLOTS.saturating_mul(self.slot_ms);
+        self.orphans.retain(|_, (_, _, at)| at.saturating_add(ttl) > now);
 
         let slot = self.slot_now();
         if self.last_slot.is_none_or(|last| slot > last) {
@@ -695,7 +695,7 @@ impl Node {
         p.score = p.score.saturating_add(points);
         if p.score >= MISBEHAVIOUR_LIMIT {
             self.drop_peer(&peer);
-            self.banned.insert(peer, self.now + BAN_SLOTS * self.slot_ms);
+            self.banned.insert(peer, self.now.saturating_add(BAN_SLOTS.saturating_mul(self.slot_ms)));
             out.push(Output::Disconnect { peer, reason: format!("misbehaviour: {what}") });
         }
     }
@@ -806,7 +806,7 @@ impl Node {
         let id = self.next_request;
         self.next_request += 1;
         p.pending = Some(id);
-        let deadline = self.now + REQUEST_TIMEOUT_SLOTS * self.slot_ms;
+        let deadline = self.now.saturating_add(REQUEST_TIMEOUT_SLOTS.saturating_mul(self.slot_ms));
         self.requests.insert(id, Pending { peer, asked, deadline });
         let request = Request::Blocks(BlockRequest { hash, direction, max_blocks: max });
         out.push(Output::Request { peer, id, request });

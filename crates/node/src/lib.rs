@@ -1156,6 +1156,13 @@ impl Node {
         {
             return;
         }
+        // A ticket already pooled (it comes from its maker and again from its proxy) costs no
+        // second proof check; its id is read off the proof without one.
+        if let Ok(id) = vrf_output(&ticket.proof) {
+            if self.tickets.get(&ticket.epoch).is_some_and(|pool| pool.contains_key(&id)) {
+                return;
+            }
+        }
         let Some(contest) = self.contest(slot) else { return };
         let valid = ticket.attempt < self.spec.tickets_per_validator
             && self.ring.verifier(&contest.ring_root).is_ok_and(|v| {

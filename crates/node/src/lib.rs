@@ -376,7 +376,8 @@ impl Node {
                 }
             }
             Input::Request { peer, id, request } => {
-                if self.peers.contains_key(&peer) {
+                // Serving reads only; any peer not refused is answered, so no stream waits.
+                if !self.banned.contains_key(&peer) {
                     let response = self.serve(request);
                     out.push(Output::Respond { peer, id, response });
                 }

@@ -1010,12 +1010,10 @@ impl Node {
                 }
             }
         }
-        // Unfinalizable blocks (not descending from our final block) are never served.
-        hashes
-            .into_iter()
-            .filter(|h| !self.tree.get(h).is_some_and(|i| i.equivocation))
-            .map_while(|h| self.chain.block(&h).ok().flatten())
-            .collect()
+        // Only our final chain and the blocks above it are in reach, so nothing unfinalizable is
+        // served. Blocks of an equivocation are served: a peer needs both to see it. The list stops
+        // at the first block the store cannot give (the genesis has no body), so it stays a chain.
+        hashes.into_iter().map_while(|h| self.chain.block(&h).ok().flatten()).collect()
     }
 
     fn serve_state(&self, req: &StateRequest) -> Response {

@@ -55,10 +55,12 @@
 #![forbid(unused_must_use)]
 
 mod asm;
+mod cache;
 mod compile;
 mod instance;
 mod sys;
 
+pub use cache::{CacheStats, CodeCache, GLOBAL_CAPACITY};
 pub use compile::{compile, CompileError, Compiled};
-pub use instance::{instantiate, invoke, Instance, InstanceError};
+pub use instance::{instantiate, invoke, invoke_detailed, Instance, InstanceError};
 pub use sys::Sandbox;

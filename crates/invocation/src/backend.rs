@@ -171,24 +171,29 @@ pub(crate) fn invoke<H: Host + ?Sized>(
     invoke_program_detailed(program, pc, gas, args, host)
 }
 
-/// An inner machine (refinement's `machine` call) on the current backend: `program` with an empty
-/// RAM, zero registers and gas, at `pc`. `hash` names the program for the code cache.
-pub(crate) fn new_machine(
-    hash: &Hash,
+/// A machine on the current backend: `program` at `pc` with `gas`, zero registers, every page
+/// inaccessible and per-block metering (as [`orrery_pvm::Machine::new`]). `cache_key`, when given,
+/// names the program in the code cache (compiled code is kept for the next machine with that key);
+/// without one it is compiled for this machine alone. Inner machines of refinement are made here.
+pub fn new_machine(
     program: std::sync::Arc<orrery_pvm::Program>,
     pc: u32,
+    gas: i64,
+    cache_key: Option<&Hash>,
 ) -> Box<dyn Guest + Send> {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if Backend::current() == Backend::Recompiler {
-        let instance = orrery_pvm_jit::CodeCache::global()
-            .get_or_compile(hash, &program)
-            .ok()
-            .and_then(|compiled| orrery_pvm_jit::Instance::new(compiled, pc, 0).ok());
+        let compiled = match cache_key {
+            Some(hash) => orrery_pvm_jit::CodeCache::global().get_or_compile(hash, &program),
+            None => orrery_pvm_jit::compile(std::sync::Arc::clone(&program)).map(std::sync::Arc::new),
+        };
+        let instance =
+            compiled.ok().and_then(|compiled| orrery_pvm_jit::Instance::new(compiled, pc, gas).ok());
         if let Some(instance) = instance {
             return Box::new(instance);
         }
         FALLBACKS.fetch_add(1, Ordering::Relaxed);
     }
-    let _ = hash;
-    Box::new(orrery_pvm::Machine::new(program, pc, 0))
+    let _ = cache_key;
+    Box::new(orrery_pvm::Machine::new(program, pc, gas))
 }

@@ -255,6 +255,9 @@ impl GuestMemory for Sandbox {
     fn is_writable(&self, address: u32, length: u32) -> bool {
         Sandbox::is_writable(self, address, length)
     }
+    fn accessible_pages(&self) -> Box<dyn Iterator<Item = (u32, Access)> + '_> {
+        Box::new(Sandbox::accessible_pages(self))
+    }
 }
 
 impl Guest for Instance {

@@ -51,6 +51,9 @@ pub trait GuestMemory {
 
     /// Whether `[address, address + length)` is writable.
     fn is_writable(&self, address: u32, length: u32) -> bool;
+
+    /// Every accessible page's address and access, in address order.
+    fn accessible_pages(&self) -> Box<dyn Iterator<Item = (u32, Access)> + '_>;
 }
 
 impl GuestMemory for Memory {
@@ -77,6 +80,9 @@ impl GuestMemory for Memory {
     }
     fn is_writable(&self, address: u32, length: u32) -> bool {
         Memory::is_writable(self, address, length)
+    }
+    fn accessible_pages(&self) -> Box<dyn Iterator<Item = (u32, Access)> + '_> {
+        Box::new(Memory::accessible_pages(self))
     }
 }
 

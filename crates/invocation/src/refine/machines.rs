@@ -134,8 +134,12 @@ impl InnerMachines {
         // A counter past 2^32 names no instruction; u32::MAX names none either (no code is that
         // long), so the first run traps there as the paper's would.
         let start = u32::try_from(i).unwrap_or(u32::MAX);
-        let machine =
-            crate::backend::new_machine(&orrery_crypto::blake2b_256(&blob), Arc::new(program), start);
+        let machine = crate::backend::new_machine(
+            Arc::new(program),
+            start,
+            0,
+            Some(&orrery_crypto::blake2b_256(&blob)),
+        );
         self.machines.insert(n, InnerMachine { machine, pc: i });
         ctx.set_reg(7, n);
         HostOutcome::Continue

@@ -300,21 +300,30 @@ impl Sandbox {
 
     /// Copies out of checked-readable guest memory, wrapping at 2^32.
     fn copy_out(&self, address: u32, buf: &mut [u8]) {
-        for (i, byte) in buf.iter_mut().enumerate() {
-            let at = address.wrapping_add(i as u32) as usize;
-            // SAFETY: `check` found the page holding `at` readable, so it is mapped with at least
-            // PROT_READ; `at < 2^32` lies in the guest part of our mapping.
-            *byte = unsafe { self.base().add(at).read() };
+        let mut done = 0usize;
+        while done < buf.len() {
+            let at = address.wrapping_add(done as u32);
+            // Up to 2^32 at most: the rest wraps to address 0.
+            let n = ((1u64 << 32) - u64::from(at)).min((buf.len() - done) as u64) as usize;
+            // SAFETY: `check` found every page of [at, at + n) readable, so mapped with at least
+            // PROT_READ; at + n ≤ 2^32 lies in the guest part of our mapping; `buf` is ours.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.base().add(at as usize), buf[done..].as_mut_ptr(), n)
+            };
+            done += n;
         }
     }
 
     /// Copies into guest memory, wrapping at 2^32; the pages must be writable at the host level.
     fn copy_in(&mut self, address: u32, data: &[u8]) {
-        for (i, byte) in data.iter().enumerate() {
-            let at = address.wrapping_add(i as u32) as usize;
-            // SAFETY: the caller made sure the page holding `at` is mapped read-write; `at < 2^32`
-            // lies in the guest part of our mapping, and `&mut self` excludes other access.
-            unsafe { self.base().add(at).write(*byte) };
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = address.wrapping_add(done as u32);
+            let n = ((1u64 << 32) - u64::from(at)).min((data.len() - done) as u64) as usize;
+            // SAFETY: the caller made sure every page of [at, at + n) is mapped read-write; at + n ≤
+            // 2^32 lies in the guest part of our mapping, and `&mut self` excludes other access.
+            unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), self.base().add(at as usize), n) };
+            done += n;
         }
     }
 
@@ -341,34 +350,52 @@ impl Sandbox {
     }
 
     /// Writes into accessible pages, read-only ones included (how a loader fills read-only data).
+    /// The pages are made writable for the copy and given back their access after, one
+    /// `mprotect` per run of pages with the same access (a loader's section is one run).
     pub fn write_initial(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
         self.check(address, data.len(), READ)?;
-        let mut done = 0usize;
-        while done < data.len() {
-            let at = address.wrapping_add(done as u32);
-            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
-            let page = at & !(PAGE_SIZE - 1);
-            let read_only = self.access(page) == Access::ReadOnly;
-            let host_page = self.base().wrapping_add(page as usize);
-            if read_only {
-                // SAFETY: one guest page of our mapping, made writable for the copy and restored.
-                let made = unsafe {
-                    libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE)
-                };
-                if made != 0 {
-                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = u64::from(address) + data.len() as u64;
+        if end > 1 << 32 {
+            // Wraps past 2^32: split there, each part its own range of pages.
+            let split = ((1u64 << 32) - u64::from(address)) as usize;
+            self.write_initial(address, &data[..split])?;
+            return self.write_initial(0, &data[split..]);
+        }
+        let first = (address / PAGE_SIZE) as usize;
+        let last = ((end - 1) / u64::from(PAGE_SIZE)) as usize;
+        let has_read_only = (first..=last).any(|page| self.map()[page] == READ);
+        if has_read_only {
+            self.protect_pages(first, last, libc::PROT_READ | libc::PROT_WRITE);
+        }
+        self.copy_in(address, data);
+        if has_read_only {
+            let mut run = first;
+            while run <= last {
+                let bits = self.map()[run];
+                let mut next = run + 1;
+                while next <= last && self.map()[next] == bits {
+                    next += 1;
                 }
+                let access = if bits & WRITE != 0 { Access::ReadWrite } else { Access::ReadOnly };
+                self.protect_pages(run, next - 1, prot(access));
+                run = next;
             }
-            self.copy_in(at, &data[done..done + n]);
-            if read_only {
-                // SAFETY: as above.
-                if unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ) } != 0 {
-                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
-                }
-            }
-            done += n;
         }
         Ok(())
+    }
+
+    /// Sets the host protection of guest pages `first..=last` (indices below 2^20).
+    fn protect_pages(&mut self, first: usize, last: usize, protection: i32) {
+        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
+        let len = (last + 1 - first) * PAGE_SIZE as usize;
+        // SAFETY: whole guest pages of our own mapping (last < 2^20); no reference into guest memory
+        // exists while `&mut self` is held.
+        if unsafe { libc::mprotect(at.cast(), len, protection) } != 0 {
+            panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+        }
     }
 
     /// Whether `[address, address + length)` is readable.

@@ -54,7 +54,7 @@ pub(crate) mod exit {
 
 /// The state compiled code and the host share, at `base + CTX_DISP`.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Ctx {
     pub regs: [u64; 13],
     pub gas: i64,
@@ -69,7 +69,14 @@ pub(crate) struct Ctx {
     /// `sbrk`'s state: where the search for the break starts, and the first address it may not reach.
     pub heap_top: u32,
     pub heap_limit: u64,
+    /// Page ranges `[first, end)` whose access was ever set, so that a sandbox can be reset for
+    /// reuse without a scan of the page map (see [`Sandbox::reset`]); `spans[..span_count]`.
+    pub spans: [[u32; 2]; SPANS],
+    pub span_count: u32,
 }
+
+/// Spans kept apart in [`Ctx::spans`]; past it they merge into one covering range.
+const SPANS: usize = 16;
 
 const _: () = assert!(std::mem::size_of::<Ctx>() <= CTX_BYTES);
 
@@ -150,8 +157,27 @@ unsafe impl Send for Sandbox {}
 // SAFETY: `&Sandbox` methods only read.
 unsafe impl Sync for Sandbox {}
 
+/// Reset sandboxes kept for the next [`Sandbox::new`]: reserving and releasing 4 GiB of address
+/// space for every run costs more than a short run itself (the kernel's mapping work), so a dropped
+/// sandbox is reset (its pages discarded and made inaccessible, its context zeroed) and kept,
+/// up to this many.
+const POOL_LIMIT: usize = 16;
+
+static POOL: std::sync::Mutex<Vec<Sandbox>> = std::sync::Mutex::new(Vec::new());
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if self.start.is_null() {
+            return;
+        }
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < POOL_LIMIT {
+                let mut kept = Sandbox { start: std::mem::replace(&mut self.start, std::ptr::null_mut()) };
+                kept.reset();
+                pool.push(kept);
+                return;
+            }
+        }
         // SAFETY: unmaps exactly the mapping this value owns.
         unsafe { libc::munmap(self.start.cast(), TOTAL_BYTES) };
     }
@@ -174,8 +200,69 @@ fn bits(access: Access) -> u8 {
 }
 
 impl Sandbox {
-    /// Reserves a sandbox with every guest page inaccessible.
+    /// A sandbox with every guest page inaccessible and a zero context: a reset one from the pool,
+    /// or a fresh reservation.
     pub(crate) fn new() -> io::Result<Sandbox> {
+        if let Some(sandbox) = POOL.lock().ok().and_then(|mut pool| pool.pop()) {
+            return Ok(sandbox);
+        }
+        Sandbox::reserve()
+    }
+
+    /// Makes every page whose access was ever set inaccessible again (contents discarded), clears
+    /// the page map there and zeroes the context: the state [`Sandbox::reserve`] gives.
+    fn reset(&mut self) {
+        let count = (self.ctx().span_count as usize).min(SPANS);
+        let spans = self.ctx().spans;
+        for &[first, end] in &spans[..count] {
+            let (first, end) = (first as usize, end as usize);
+            if first < end && end <= MAP_BYTES {
+                self.discard_pages(first, end - 1);
+                self.map_mut()[first..end].fill(0);
+            }
+        }
+        *self.ctx_mut() = Ctx::default();
+    }
+
+    /// Discards guest pages `first..=last` (below 2^20) and makes them inaccessible to the host.
+    fn discard_pages(&mut self, first: usize, last: usize) {
+        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
+        let len = (last + 1 - first) * PAGE_SIZE as usize;
+        // SAFETY: whole guest pages of our own mapping (last < 2^20); discarding and protecting them
+        // affects nothing else, and no reference into guest memory exists while `&mut self` is held.
+        unsafe {
+            libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
+            if libc::mprotect(at.cast(), len, libc::PROT_NONE) != 0 {
+                panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+            }
+        }
+    }
+
+    /// Records that the access of pages `[first, end)` was set (see [`Ctx::spans`]).
+    fn record_span(&mut self, first: u32, end: u32) {
+        let ctx = self.ctx_mut();
+        let count = (ctx.span_count as usize).min(SPANS);
+        for span in &mut ctx.spans[..count] {
+            // Overlapping or touching: widen it.
+            if first <= span[1] && span[0] <= end {
+                span[0] = span[0].min(first);
+                span[1] = span[1].max(end);
+                return;
+            }
+        }
+        if count < SPANS {
+            ctx.spans[count] = [first, end];
+            ctx.span_count = count as u32 + 1;
+        } else {
+            let low = ctx.spans.iter().map(|s| s[0]).min().unwrap_or(first).min(first);
+            let high = ctx.spans.iter().map(|s| s[1]).max().unwrap_or(end).max(end);
+            ctx.spans[0] = [low, high];
+            ctx.span_count = 1;
+        }
+    }
+
+    /// Reserves a fresh sandbox with every guest page inaccessible.
+    fn reserve() -> io::Result<Sandbox> {
         // SAFETY: a fresh private anonymous reservation; no existing memory is affected.
         let ptr = unsafe {
             libc::mmap(
@@ -190,15 +277,15 @@ impl Sandbox {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let sandbox = Sandbox { start: ptr.cast() };
         // SAFETY: the page map and the context, at the start of our own mapping.
-        let made = unsafe {
-            libc::mprotect(sandbox.start.cast(), MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE)
-        };
+        let made = unsafe { libc::mprotect(ptr, MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE) };
         if made != 0 {
-            return Err(io::Error::last_os_error());
+            let error = io::Error::last_os_error();
+            // SAFETY: the mapping just made, never shared; not pooled, since it is unusable.
+            unsafe { libc::munmap(ptr, TOTAL_BYTES) };
+            return Err(error);
         }
-        Ok(sandbox)
+        Ok(Sandbox { start: ptr.cast() })
     }
 
     /// The guest base: what compiled code holds in r15.
@@ -255,6 +342,7 @@ impl Sandbox {
             }
         }
         self.map_mut()[first..=last].fill(bits(access));
+        self.record_span(first as u32, last as u32 + 1);
     }
 
     /// The access of the page holding `address`.

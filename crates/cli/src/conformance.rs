@@ -60,6 +60,7 @@ pub fn run(vectors: &Path, requested: &[String], verbose: bool) -> ExitCode {
         failed += report.failed();
     }
     outln!("total: {passed} passed, {failed} failed");
+    outln!("{}", crate::pvm_summary());
     if passed + failed == 0 {
         eprintln!(
             "error: no case ran: the vectors folder {} holds no cases for what was asked",

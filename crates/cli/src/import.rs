@@ -236,6 +236,7 @@ fn import(node: &Node, request: &Request<'_>) -> Result<bool, String> {
         summary(&import_times),
         summary(&commit_times)
     );
+    outln!("{}", crate::pvm_summary());
     if mismatches > 0 {
         outln!("{mismatches} blocks did not do what their trace step says");
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ImportContext;
+use orrery_invocation::Backend;
 use orrery_types::ChainSpec;
 
 #[macro_use]
@@ -32,9 +33,52 @@ struct Cli {
     command: Command,
 }
 
+/// The PVM backend that runs guest code (orrery-invocation's [`Backend`]).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Pvm {
+    /// The PVM that runs services' code: `recompiler` (x86-64 Linux only, the default there) or
+    /// `interpreter` (the reference, the default elsewhere).
+    #[arg(long = "pvm", env = "ORRERY_PVM", value_name = "BACKEND", value_parser = parse_backend)]
+    pvm: Option<Backend>,
+}
+
+fn parse_backend(name: &str) -> Result<Backend, String> {
+    Backend::choose(name).map_err(|e| e.to_string())
+}
+
+impl Pvm {
+    /// Makes the chosen backend the process's (nothing chosen: the platform's default).
+    pub(crate) fn apply(&self) {
+        if let Some(backend) = self.pvm {
+            // `parse_backend` accepted only a backend built here, which set_current accepts.
+            let _ = Backend::set_current(backend);
+        }
+    }
+}
+
+/// Which PVM ran guest code, and how often the recompiler compiled, found code in its cache, or
+/// left a run to the interpreter.
+pub(crate) fn pvm_summary() -> String {
+    let backend = Backend::current();
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if backend == Backend::Recompiler {
+        let stats = orrery_pvm_jit::CodeCache::global().stats();
+        return format!(
+            "pvm: recompiler ({} programs compiled, {} cache hits, {} KiB cached, {} runs left to the interpreter)",
+            stats.compiles,
+            stats.hits,
+            stats.bytes / 1024,
+            orrery_invocation::backend::fallbacks()
+        );
+    }
+    format!("pvm: {backend}")
+}
+
 /// What block import needs: the chain spec and the Bandersnatch SRS.
 #[derive(Debug, Clone, Args)]
 struct Node {
+    #[command(flatten)]
+    pvm: Pvm,
     /// The chain spec: `tiny` (the vectors' network) or `full`.
     #[arg(long, default_value = "tiny")]
     spec: String,
@@ -75,6 +119,8 @@ enum Command {
         /// Print every case, not only failures.
         #[arg(long, short)]
         verbose: bool,
+        #[command(flatten)]
+        pvm: Pvm,
     },
     /// Validator keys (JIP-5): generate them into an owner-only key store, inspect a seed or file.
     #[command(subcommand)]
@@ -187,8 +233,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Conformance { pvm, .. } => pvm.apply(),
+        Command::Import { node, .. } | Command::FuzzTarget { node, .. } | Command::Fuzz { node, .. } => {
+            node.pvm.apply()
+        }
+        _ => {}
+    }
     match cli.command {
-        Command::Conformance { vectors, families, verbose } => conformance::run(&vectors, &families, verbose),
+        Command::Conformance { vectors, families, verbose, pvm: _ } => {
+            conformance::run(&vectors, &families, verbose)
+        }
         Command::Key(command) => key::run(command),
         Command::Service(command) => service::run(command),
         Command::Import { node, genesis, chain, db, finality_depth, blocks } => import::run(

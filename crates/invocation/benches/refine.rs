@@ -7,6 +7,9 @@
 //! - `psi_m_only`: the same program and arguments through Ψ_M alone (no historical lookup, no
 //!   refine dispatcher), the floor refinement stands on.
 //!
+//! Those rows run on the interpreter; the rows with `,pvm=recompiler` run the same on the
+//! recompiler (orrery-pvm-jit, its code from the process's code cache), in the same run.
+//!
 //! `refine::is_authorized/…`: the `authorizer` guest through Ψ_I.
 //!
 //! After criterion's runs a summary measures each variant again (best of several runs) and prints
@@ -19,7 +22,7 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use orrery_codec::Encode;
 use orrery_invocation::is_authorized::is_authorized;
 use orrery_invocation::refine::{refine, refine_arguments, RefineInputs};
-use orrery_invocation::ProgramCache;
+use orrery_invocation::{Backend, ProgramCache};
 use orrery_pvm::{invoke_program, InvocationResult, NoHost, StandardProgram};
 use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_types::{ChainSpec, RefineContext, WorkExecResult, WorkItem, WorkPackage};
@@ -110,10 +113,44 @@ fn run_psi_m(program: &StandardProgram, args: &[u8]) -> (Vec<u8>, u64) {
     }
 }
 
+/// Ψ_M alone on the recompiler, compiled code taken from the process's cache as Ψ_R takes it.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn run_psi_m_recompiled(program: &StandardProgram, args: &[u8]) -> (Vec<u8>, u64) {
+    let hash = orrery_crypto::blake2b_256(COMPUTE);
+    let compiled =
+        orrery_pvm_jit::CodeCache::global().get_or_compile(&hash, program.program()).expect("compiles");
+    match orrery_pvm_jit::invoke(program, &compiled, 0, 1 << 40, args, &mut NoHost) {
+        Ok((used, InvocationResult::Output(digest))) => (digest, used),
+        other => panic!("Ψ_M failed: {other:?}"),
+    }
+}
+
+/// The backends to measure, each with the suffix its rows carry.
+fn backends() -> Vec<(Backend, &'static str)> {
+    let mut out = vec![(Backend::Interpreter, "")];
+    if Backend::Recompiler.is_supported() {
+        out.push((Backend::Recompiler, ",pvm=recompiler"));
+    }
+    out
+}
+
 fn compute(c: &mut Criterion) {
+    for (backend, suffix) in backends() {
+        Backend::set_current(backend).expect("supported");
+        compute_on(c, backend, suffix);
+    }
+    Backend::set_current(Backend::Interpreter).expect("everywhere");
+}
+
+fn compute_on(c: &mut Criterion, backend: Backend, suffix: &str) {
     let setup = setup();
     let cache = ProgramCache::new();
     let (_, program) = StandardProgram::from_service_code(COMPUTE).expect("the committed guest decodes");
+    let psi_m = move |program: &StandardProgram, args: &[u8]| match backend {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        Backend::Recompiler => run_psi_m_recompiled(program, args),
+        _ => run_psi_m(program, args),
+    };
     let mut group = c.benchmark_group("refine::compute");
     group.sample_size(10);
     for blocks in BLOCK_COUNTS {
@@ -123,33 +160,39 @@ fn compute(c: &mut Criterion) {
         let expected = work::blake2b_256_of_stream(u64::from(blocks)).to_vec();
         let (digest, gas) = run_refine(&setup, &package, &hash, Some(&cache));
         assert_eq!(digest, expected);
-        assert_eq!(run_psi_m(&program, &args).0, expected);
+        assert_eq!(psi_m(&program, &args).0, expected);
         group.throughput(Throughput::Elements(gas));
-        let param = format!("blocks={blocks}");
+        let param = format!("blocks={blocks}{suffix}");
         group.bench_function(BenchmarkId::new("refine_cached", &param), |b| {
             b.iter(|| run_refine(&setup, &package, &hash, Some(&cache)))
         });
         group.bench_function(BenchmarkId::new("refine_cold", &param), |b| {
             b.iter(|| run_refine(&setup, &package, &hash, None))
         });
-        group.bench_function(BenchmarkId::new("psi_m_only", &param), |b| {
-            b.iter(|| run_psi_m(&program, &args))
-        });
+        group.bench_function(BenchmarkId::new("psi_m_only", &param), |b| b.iter(|| psi_m(&program, &args)));
     }
     group.finish();
 }
 
 fn authorize(c: &mut Criterion) {
+    for (backend, suffix) in backends() {
+        Backend::set_current(backend).expect("supported");
+        authorize_on(c, suffix);
+    }
+    Backend::set_current(Backend::Interpreter).expect("everywhere");
+}
+
+fn authorize_on(c: &mut Criterion, suffix: &str) {
     let setup = setup();
     let package = package(1);
     let cache = ProgramCache::new();
     let out = is_authorized(&setup.spec, &package, 0, &setup.accounts, Some(&cache));
     assert_eq!(out.result, WorkExecResult::Ok(b"authorized\x00\x00".to_vec()));
     let mut group = c.benchmark_group("refine::is_authorized");
-    group.bench_function(BenchmarkId::new("authorizer", "cached"), |b| {
+    group.bench_function(BenchmarkId::new("authorizer", format!("cached{suffix}")), |b| {
         b.iter(|| is_authorized(&setup.spec, &package, 0, &setup.accounts, Some(&cache)))
     });
-    group.bench_function(BenchmarkId::new("authorizer", "cold"), |b| {
+    group.bench_function(BenchmarkId::new("authorizer", format!("cold{suffix}")), |b| {
         b.iter(|| is_authorized(&setup.spec, &package, 0, &setup.accounts, None))
     });
     group.finish();
@@ -167,10 +210,22 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 }
 
 fn summary() {
+    for (backend, _) in backends() {
+        Backend::set_current(backend).expect("supported");
+        summary_on(backend);
+    }
+}
+
+fn summary_on(backend: Backend) {
     let setup = setup();
     let cache = ProgramCache::new();
     let (_, program) = StandardProgram::from_service_code(COMPUTE).expect("decodes");
-    println!("\nrefine summary (best of 15):");
+    let psi_m = move |program: &StandardProgram, args: &[u8]| match backend {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        Backend::Recompiler => run_psi_m_recompiled(program, args),
+        _ => run_psi_m(program, args),
+    };
+    println!("\nrefine summary on the {backend} (best of 15):");
     for blocks in BLOCK_COUNTS {
         let package = package(blocks);
         let hash = orrery_crypto::blake2b_256(&package.encode());
@@ -178,7 +233,7 @@ fn summary() {
         let (_, gas) = run_refine(&setup, &package, &hash, Some(&cache));
         let cached = best_of(15, || run_refine(&setup, &package, &hash, Some(&cache)));
         let cold = best_of(15, || run_refine(&setup, &package, &hash, None));
-        let bare = best_of(15, || run_psi_m(&program, &args));
+        let bare = best_of(15, || psi_m(&program, &args));
         let mips = |d: Duration| gas as f64 / d.as_secs_f64() / 1e6;
         println!("  blocks={blocks}: {gas} instructions");
         println!(

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use orrery_pvm::{invoke_program, Host, HostContext, HostOutcome, InvocationResult, StandardProgram};
+use orrery_pvm::{Host, HostContext, HostOutcome, InvocationResult, StandardProgram};
 use orrery_types::constants::MAX_AUTH_CODE_SIZE;
 use orrery_types::{ChainSpec, CoreIndex, Gas, WorkExecResult, WorkPackage};
 
@@ -106,8 +106,14 @@ pub fn is_authorized<A: Accounts + ?Sized>(
     };
     let mut host = IsAuthorizedHost::new(spec, package);
     let args = core.to_le_bytes();
-    let (gas_used, result) =
-        invoke_program(&program, IS_AUTHORIZED_ENTRY, spec.max_is_authorized_gas, &args, &mut host);
+    let (gas_used, result, _) = crate::backend::invoke(
+        &package.auth_code_hash,
+        &program,
+        IS_AUTHORIZED_ENTRY,
+        spec.max_is_authorized_gas,
+        &args,
+        &mut host,
+    );
     let result = match result {
         InvocationResult::Output(trace) => WorkExecResult::Ok(trace),
         InvocationResult::OutOfGas => WorkExecResult::OutOfGas,

@@ -7,6 +7,10 @@
 //! by them as the paper shares them. Computing a whole work report (Ξ) from Ψ_I and Ψ_R is
 //! `orrery-work-report`'s job.
 //!
+//! Guest code runs on [`Backend::current`] ([`backend`]): orrery-pvm-jit's recompiler on x86-64
+//! Linux, orrery-pvm's interpreter elsewhere or when chosen (`ORRERY_PVM`, the CLI's `--pvm`);
+//! the host calls are written once over [`orrery_pvm::Guest`] and drive either.
+//!
 //! The PVM (`orrery-pvm`) knows nothing of services: it stops at each `ecalli` and hands the call
 //! to a [`orrery_pvm::Host`]. [`accumulate::AccumulateHost`], [`refine::RefineHost`] and
 //! [`is_authorized::IsAuthorizedHost`] are the paper's dispatchers `F`, with the context pair
@@ -86,6 +90,7 @@
 #![forbid(unused_must_use)]
 
 pub mod accumulate;
+pub mod backend;
 pub mod codes;
 pub mod general;
 pub mod inputs;
@@ -95,6 +100,7 @@ pub mod refine;
 pub mod testing;
 
 pub use accumulate::{accumulate, AccumulateOutput, PartialState, ProgramCache, StateChanges};
+pub use backend::{Backend, BackendError};
 pub use inputs::{AccumulationInput, DeferredTransfer, OperandTuple};
 pub use is_authorized::{is_authorized, AuthorizationOutput};
 pub use orrery_pvm::ExitDetail;

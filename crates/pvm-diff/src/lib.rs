@@ -12,11 +12,17 @@
 //! [`to_polkavm_numbering`] translates; cases with `sbrk` are not comparable (polkavm's dynamic
 //! paging has no heap) and are generated only for orrery-pvm.
 //!
+//! [`run_guest`] runs a case on any orrery backend ([`orrery_pvm::Guest`]), for comparing the
+//! recompiler (orrery-pvm-jit) with the interpreter.
+//!
 //! Differences from GP 0.7.2 found in polkavm and excluded from comparison are listed on
 //! [`compare`].
 
+mod guest;
+
 use std::sync::Arc;
 
+pub use guest::{has_sbrk, region_pages, run_guest, with_sbrk, GuestOutcome, Pages, HEAP};
 use orrery_pvm::{Access, Exit, Machine, Program, PAGE_SIZE};
 pub use polkavm::Engine;
 use polkavm::{

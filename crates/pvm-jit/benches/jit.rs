@@ -25,7 +25,7 @@ mod real {
     use std::time::{Duration, Instant};
 
     use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
-    use orrery_pvm::{invoke_program, HostOutcome, InvocationResult, NoHost, StandardProgram};
+    use orrery_pvm::{invoke_program, InvocationResult, NoHost, StandardProgram};
     use orrery_pvm_jit::{compile, Compiled};
     use polkavm::{BackendKind, Config, Engine, GasMeteringKind, InterruptKind, Module, ModuleConfig, Reg};
 
@@ -47,8 +47,14 @@ mod real {
     }
 
     fn run_recompiler(program: &StandardProgram, compiled: &Arc<Compiled>) -> (Vec<u8>, u64) {
-        let mut no_host = |_: u64, _: &mut orrery_pvm_jit::Instance| HostOutcome::Panic;
-        match orrery_pvm_jit::invoke(program, compiled, 0, 1 << 40, &BLOCKS.to_le_bytes(), &mut no_host) {
+        match orrery_pvm_jit::invoke(
+            program,
+            compiled,
+            0,
+            1 << 40,
+            &BLOCKS.to_le_bytes(),
+            &mut orrery_pvm::NoHost,
+        ) {
             Ok((used, InvocationResult::Output(digest))) => (digest, used),
             other => panic!("the guest did not halt: {other:?}"),
         }

@@ -8,7 +8,7 @@ mod real {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use orrery_pvm::{HostOutcome, InvocationResult, StandardProgram};
+    use orrery_pvm::{InvocationResult, StandardProgram};
 
     const GUEST_JAM: &[u8] = include_bytes!("../../../guests/compute.jam");
 
@@ -31,9 +31,14 @@ mod real {
         let mut best = Duration::MAX;
         for _ in 0..runs {
             let start = Instant::now();
-            let mut no_host = |_: u64, _: &mut orrery_pvm_jit::Instance| HostOutcome::Panic;
-            let result =
-                orrery_pvm_jit::invoke(&program, &compiled, 0, 1 << 40, &8192u32.to_le_bytes(), &mut no_host);
+            let result = orrery_pvm_jit::invoke(
+                &program,
+                &compiled,
+                0,
+                1 << 40,
+                &8192u32.to_le_bytes(),
+                &mut orrery_pvm::NoHost,
+            );
             best = best.min(start.elapsed());
             if !matches!(result, Ok((_, InvocationResult::Output(_)))) {
                 eprintln!("the guest did not halt: {result:?}");

@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use orrery_pvm::{Opcode, Program};
+use orrery_pvm::{Opcode, Program, PAGE_SIZE};
 
 use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
 use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
@@ -64,6 +64,19 @@ impl Compiled {
     /// Bytes of machine code (with exits and the jump table).
     pub fn code_len(&self) -> usize {
         self.code_len
+    }
+
+    /// The bytes this keeps alive: its machine code (whole pages), its per-slot tables and the
+    /// program's pre-decoded instructions (16 bytes each). What a cache bounds.
+    pub fn footprint(&self) -> usize {
+        let page = PAGE_SIZE as usize;
+        self.code_len.div_ceil(page) * page
+            + 4 * (self.pcs.len() + self.costs.len() + self.body.len())
+            + 8 * self.sites.len()
+            + 16 * self.program.slot_count()
+            + self.program.code().len()
+            + self.program.bitmask().len()
+            + 8 * self.program.jump_table().len()
     }
 
     /// The machine code (prologue, slots, exits, jump table), for inspection with a disassembler.

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use orrery_pvm::{
-    Access, Exit, HostOutcome, InvocationResult, Metering, StandardProgram, HALT_ADDRESS, MAX_INPUT,
-    PAGE_SIZE, REGISTER_COUNT, ZONE_SIZE,
+    Access, Exit, ExitDetail, Guest, GuestMemory, Host, InvocationResult, MemoryError, Metering, Program,
+    StandardProgram, MAX_INPUT, PAGE_SIZE, REGISTER_COUNT,
 };
 
 use crate::compile::Compiled;
@@ -224,20 +224,78 @@ impl Instance {
     }
 
     /// Ψ_H: runs, handing each host call to `host`, until an exit that is not a continued host call
-    /// (as [`orrery_pvm::Machine::run_with_host`]).
-    pub fn run_with_host(&mut self, host: &mut dyn FnMut(u64, &mut Instance) -> HostOutcome) -> Exit {
-        loop {
-            match self.run() {
-                Exit::HostCall(index) => match host(index, self) {
-                    HostOutcome::Continue => continue,
-                    HostOutcome::Halt => return Exit::Halt,
-                    HostOutcome::Panic => return Exit::Panic,
-                    HostOutcome::OutOfGas => return Exit::OutOfGas,
-                    HostOutcome::PageFault(page) => return Exit::PageFault(page),
-                },
-                exit => return exit,
-            }
-        }
+    /// (orrery-pvm's [`orrery_pvm::run_with_host`], the same loop the interpreter runs).
+    pub fn run_with_host<H: Host + ?Sized>(&mut self, host: &mut H) -> Exit {
+        orrery_pvm::run_with_host(self, host)
+    }
+}
+
+impl GuestMemory for Sandbox {
+    fn access(&self, address: u32) -> Access {
+        Sandbox::access(self, address)
+    }
+    fn set_access(&mut self, address: u32, length: u32, access: Access) {
+        Sandbox::set_access(self, address, length, access);
+    }
+    fn read(&self, address: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
+        Sandbox::read(self, address, buf)
+    }
+    fn read_vec(&self, address: u32, length: u32) -> Result<Vec<u8>, MemoryError> {
+        Sandbox::read_vec(self, address, length)
+    }
+    fn write(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
+        Sandbox::write(self, address, data)
+    }
+    fn write_initial(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
+        Sandbox::write_initial(self, address, data)
+    }
+    fn is_readable(&self, address: u32, length: u32) -> bool {
+        Sandbox::is_readable(self, address, length)
+    }
+    fn is_writable(&self, address: u32, length: u32) -> bool {
+        Sandbox::is_writable(self, address, length)
+    }
+    fn accessible_pages(&self) -> Box<dyn Iterator<Item = (u32, Access)> + '_> {
+        Box::new(Sandbox::accessible_pages(self))
+    }
+}
+
+impl Guest for Instance {
+    fn program(&self) -> &Arc<Program> {
+        self.compiled.program()
+    }
+    fn regs(&self) -> &[u64; REGISTER_COUNT] {
+        Instance::regs(self)
+    }
+    fn regs_mut(&mut self) -> &mut [u64; REGISTER_COUNT] {
+        Instance::regs_mut(self)
+    }
+    fn gas(&self) -> i64 {
+        Instance::gas(self)
+    }
+    fn set_gas(&mut self, gas: i64) {
+        Instance::set_gas(self, gas);
+    }
+    fn memory(&self) -> &dyn GuestMemory {
+        &self.sandbox
+    }
+    fn memory_mut(&mut self) -> &mut dyn GuestMemory {
+        &mut self.sandbox
+    }
+    fn pc(&self) -> u32 {
+        Instance::pc(self)
+    }
+    fn set_pc(&mut self, pc: u32) {
+        Instance::set_pc(self, pc);
+    }
+    fn set_metering(&mut self, metering: Metering) {
+        Instance::set_metering(self, metering);
+    }
+    fn set_heap(&mut self, base: u32, limit: u64) {
+        Instance::set_heap(self, base, limit);
+    }
+    fn run(&mut self) -> Exit {
+        Instance::run(self)
     }
 }
 
@@ -266,8 +324,8 @@ pub(crate) fn sbrk(sandbox: &mut Sandbox, size: u64) -> u64 {
     x
 }
 
-/// Y (GP 0.7.2 §A.7) onto a sandbox: the memory of eq. A.42 and the registers of eq. A.43, as
-/// [`StandardProgram::instantiate`] lays them out.
+/// Y (GP 0.7.2 §A.7) onto a sandbox: orrery-pvm's [`StandardProgram::instantiate_into`], the same
+/// layout the interpreter gets.
 pub fn instantiate(
     program: &StandardProgram,
     compiled: Arc<Compiled>,
@@ -278,69 +336,41 @@ pub fn instantiate(
     if args.len() > MAX_INPUT as usize {
         return Err(InstanceError::ArgumentsTooLong(args.len()));
     }
-    let layout = program.layout();
     let mut instance = Instance::new(compiled, pc, gas)?;
-    let page_round = |x: u64| x.div_ceil(u64::from(PAGE_SIZE)) * u64::from(PAGE_SIZE);
-    let memory = instance.memory_mut();
-    let mut fill = |start: u32, data: &[u8], len: u64, access: Access| {
-        if len > 0 {
-            memory.set_access(start, len as u32, access);
-            // Every page written here was just made accessible, so this cannot fail.
-            let _ = memory.write_initial(start, data);
-        }
-    };
-    fill(layout.ro_start, program.ro_data(), page_round(program.ro_data().len() as u64), Access::ReadOnly);
-    fill(
-        layout.heap_base,
-        program.rw_data(),
-        u64::from(layout.heap_end - layout.heap_base),
-        Access::ReadWrite,
-    );
-    fill(layout.stack_start, &[], u64::from(layout.stack_end - layout.stack_start), Access::ReadWrite);
-    fill(layout.args_start, args, page_round(args.len() as u64), Access::ReadOnly);
-    instance.set_heap(layout.heap_base, u64::from(layout.stack_start - ZONE_SIZE));
-    let regs = instance.regs_mut();
-    regs[0] = u64::from(HALT_ADDRESS);
-    regs[1] = u64::from(layout.stack_end);
-    regs[7] = u64::from(layout.args_start);
-    regs[8] = args.len() as u64;
+    program.instantiate_into(&mut instance, args).map_err(|_| InstanceError::ArgumentsTooLong(args.len()))?;
     Ok(instance)
 }
 
-/// Ψ_M (§A.8) on compiled code: as [`orrery_pvm::invoke_program`], per-instruction metering, the
-/// gas used (never more than `gas`) and the result.
-pub fn invoke(
+/// Ψ_M (§A.8) on compiled code, as [`orrery_pvm::invoke_program`]: the gas used (never more than
+/// `gas`) and the result.
+pub fn invoke<H: Host + ?Sized>(
     program: &StandardProgram,
     compiled: &Arc<Compiled>,
     pc: u32,
     gas: u64,
     args: &[u8],
-    host: &mut dyn FnMut(u64, &mut Instance) -> HostOutcome,
+    host: &mut H,
 ) -> Result<(u64, InvocationResult), InstanceError> {
+    invoke_detailed(program, compiled, pc, gas, args, host).map(|(used, result, _)| (used, result))
+}
+
+/// Ψ_M (§A.8) on compiled code: as [`orrery_pvm::invoke_program_detailed`] (the same
+/// [`orrery_pvm::run_instantiated`] after Y), the gas used (never more than `gas`), the result and
+/// how the machine stopped (`None` when the arguments did not fit, so no machine ran).
+pub fn invoke_detailed<H: Host + ?Sized>(
+    program: &StandardProgram,
+    compiled: &Arc<Compiled>,
+    pc: u32,
+    gas: u64,
+    args: &[u8],
+    host: &mut H,
+) -> Result<(u64, InvocationResult, Option<ExitDetail>), InstanceError> {
     let start = i64::try_from(gas).unwrap_or(i64::MAX);
     let mut instance = match instantiate(program, Arc::clone(compiled), args, pc, start) {
         Ok(instance) => instance,
-        Err(InstanceError::ArgumentsTooLong(_)) => return Ok((0, InvocationResult::Panic)),
+        Err(InstanceError::ArgumentsTooLong(_)) => return Ok((0, InvocationResult::Panic, None)),
         Err(other) => return Err(other),
     };
-    instance.set_metering(Metering::Instruction);
-    let exit = instance.run_with_host(host);
-    let used = match exit {
-        Exit::OutOfGas => start,
-        _ => start - instance.gas().max(0),
-    } as u64;
-    let result = match exit {
-        Exit::OutOfGas => InvocationResult::OutOfGas,
-        Exit::Halt => {
-            let (address, length) = (instance.reg(7), instance.reg(8));
-            let output = u32::try_from(address)
-                .ok()
-                .zip(u32::try_from(length).ok())
-                .filter(|&(a, l)| u64::from(a) + u64::from(l) <= 1 << 32)
-                .and_then(|(a, l)| instance.memory().read_vec(a, l).ok());
-            InvocationResult::Output(output.unwrap_or_default())
-        }
-        Exit::Panic | Exit::PageFault(_) | Exit::HostCall(_) => InvocationResult::Panic,
-    };
-    Ok((used, result))
+    let (used, result, detail) = orrery_pvm::run_instantiated(&mut instance, host);
+    Ok((used, result, Some(detail)))
 }

@@ -2,21 +2,29 @@
 //! x86-64 machine code, run with the same state and the same exits as orrery-pvm's interpreter,
 //! which stays the reference.
 //!
-//! Status (issue 18, first part): every one of the 139 instructions is translated; all 307 `pvm/`
-//! vectors pass through it; a differential test runs generated programs (orrery-pvm-diff's
-//! generator, with host calls, faults and both metering modes) on both and compares every exit,
-//! register, the gas, the program counter and every accessible page (4000 per metering mode in the
-//! tests; 1,000,000 per mode in a long run of `scripts/pvm-jit-differential.sh`, all equal); real
-//! blobs run in lockstep with the interpreter across host calls. Not here yet: selection in
-//! orrery-invocation (and `--pvm interpreter|recompiler`), a compiled-code cache, and register
-//! allocation beyond a fixed assignment. The differential cargo-fuzz target is
-//! `fuzz/fuzz_targets/pvm_jit_differential.rs`; `scripts/pvm-jit-differential.sh` is the long run.
+//! Status (issue 18): every one of the 139 instructions is translated; all 307 `pvm/` vectors pass
+//! through it (orrery-conformance's `pvm` family on the recompiler, `tests/backends.rs` there); a
+//! differential test runs generated programs (orrery-pvm-diff's generator and its
+//! harness `run_guest`, with host calls, faults, `sbrk` and both metering
+//! modes) on both and compares every exit, register, the gas, the program counter and every
+//! accessible page (4000 per metering mode in the tests; 1,000,000 per mode in a long run of
+//! `scripts/pvm-jit-differential.sh`, all equal); real blobs run in lockstep with the interpreter
+//! across host calls. orrery-invocation runs Ψ_I, Ψ_R, Ψ_A and inner machines on it by default on
+//! x86-64 Linux (`Backend`, `--pvm`, `ORRERY_PVM`), its code from [`CodeCache::global`]; the
+//! storage and preimages traces import to the vectors' roots on it. Not here yet: register
+//! allocation beyond a fixed assignment, a pool of reserved sandboxes. The differential cargo-fuzz
+//! target is `fuzz/fuzz_targets/pvm_jit_differential.rs`; `scripts/pvm-jit-differential.sh` is the
+//! long run.
 //!
 //! - [`compile`] turns an [`orrery_pvm::Program`] into [`Compiled`] code, shareable between machines.
 //! - [`Instance`] is a machine running it: registers, gas, program counter, a [`Sandbox`] memory,
 //!   [`orrery_pvm::Exit`] on every exit, resumable after host calls and page faults exactly as
-//!   [`orrery_pvm::Machine`] is, in both [`orrery_pvm::Metering`] modes. [`instantiate`] and
-//!   [`invoke`] are Y and Ψ_M (§A.7–A.8) on it.
+//!   [`orrery_pvm::Machine`] is, in both [`orrery_pvm::Metering`] modes. It implements
+//!   [`orrery_pvm::Guest`] (and the sandbox [`orrery_pvm::GuestMemory`]), so the host calls, Y and
+//!   Ψ_M that orrery-pvm writes over that trait drive it unchanged: [`instantiate`] and [`invoke`]
+//!   are Y and Ψ_M (§A.7–A.8) on it.
+//! - [`CodeCache`] keeps compiled programs by code hash, bounded in bytes (least recently used
+//!   out first), a hit checked against the program itself.
 //!
 //! # Why our own single-pass emitter
 //!
@@ -55,10 +63,12 @@
 #![forbid(unused_must_use)]
 
 mod asm;
+mod cache;
 mod compile;
 mod instance;
 mod sys;
 
+pub use cache::{CacheStats, CodeCache, GLOBAL_CAPACITY};
 pub use compile::{compile, CompileError, Compiled};
-pub use instance::{instantiate, invoke, Instance, InstanceError};
+pub use instance::{instantiate, invoke, invoke_detailed, Instance, InstanceError};
 pub use sys::Sandbox;

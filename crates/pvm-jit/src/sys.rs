@@ -54,7 +54,7 @@ pub(crate) mod exit {
 
 /// The state compiled code and the host share, at `base + CTX_DISP`.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Ctx {
     pub regs: [u64; 13],
     pub gas: i64,
@@ -69,7 +69,14 @@ pub(crate) struct Ctx {
     /// `sbrk`'s state: where the search for the break starts, and the first address it may not reach.
     pub heap_top: u32,
     pub heap_limit: u64,
+    /// Page ranges `[first, end)` whose access was ever set, so that a sandbox can be reset for
+    /// reuse without a scan of the page map (see [`Sandbox::reset`]); `spans[..span_count]`.
+    pub spans: [[u32; 2]; SPANS],
+    pub span_count: u32,
 }
+
+/// Spans kept apart in [`Ctx::spans`]; past it they merge into one covering range.
+const SPANS: usize = 16;
 
 const _: () = assert!(std::mem::size_of::<Ctx>() <= CTX_BYTES);
 
@@ -150,8 +157,27 @@ unsafe impl Send for Sandbox {}
 // SAFETY: `&Sandbox` methods only read.
 unsafe impl Sync for Sandbox {}
 
+/// Reset sandboxes kept for the next [`Sandbox::new`]: reserving and releasing 4 GiB of address
+/// space for every run costs more than a short run itself (the kernel's mapping work), so a dropped
+/// sandbox is reset (its pages discarded and made inaccessible, its context zeroed) and kept,
+/// up to this many.
+const POOL_LIMIT: usize = 16;
+
+static POOL: std::sync::Mutex<Vec<Sandbox>> = std::sync::Mutex::new(Vec::new());
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if self.start.is_null() {
+            return;
+        }
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < POOL_LIMIT {
+                let mut kept = Sandbox { start: std::mem::replace(&mut self.start, std::ptr::null_mut()) };
+                kept.reset();
+                pool.push(kept);
+                return;
+            }
+        }
         // SAFETY: unmaps exactly the mapping this value owns.
         unsafe { libc::munmap(self.start.cast(), TOTAL_BYTES) };
     }
@@ -174,8 +200,69 @@ fn bits(access: Access) -> u8 {
 }
 
 impl Sandbox {
-    /// Reserves a sandbox with every guest page inaccessible.
+    /// A sandbox with every guest page inaccessible and a zero context: a reset one from the pool,
+    /// or a fresh reservation.
     pub(crate) fn new() -> io::Result<Sandbox> {
+        if let Some(sandbox) = POOL.lock().ok().and_then(|mut pool| pool.pop()) {
+            return Ok(sandbox);
+        }
+        Sandbox::reserve()
+    }
+
+    /// Makes every page whose access was ever set inaccessible again (contents discarded), clears
+    /// the page map there and zeroes the context: the state [`Sandbox::reserve`] gives.
+    fn reset(&mut self) {
+        let count = (self.ctx().span_count as usize).min(SPANS);
+        let spans = self.ctx().spans;
+        for &[first, end] in &spans[..count] {
+            let (first, end) = (first as usize, end as usize);
+            if first < end && end <= MAP_BYTES {
+                self.discard_pages(first, end - 1);
+                self.map_mut()[first..end].fill(0);
+            }
+        }
+        *self.ctx_mut() = Ctx::default();
+    }
+
+    /// Discards guest pages `first..=last` (below 2^20) and makes them inaccessible to the host.
+    fn discard_pages(&mut self, first: usize, last: usize) {
+        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
+        let len = (last + 1 - first) * PAGE_SIZE as usize;
+        // SAFETY: whole guest pages of our own mapping (last < 2^20); discarding and protecting them
+        // affects nothing else, and no reference into guest memory exists while `&mut self` is held.
+        unsafe {
+            libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
+            if libc::mprotect(at.cast(), len, libc::PROT_NONE) != 0 {
+                panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+            }
+        }
+    }
+
+    /// Records that the access of pages `[first, end)` was set (see [`Ctx::spans`]).
+    fn record_span(&mut self, first: u32, end: u32) {
+        let ctx = self.ctx_mut();
+        let count = (ctx.span_count as usize).min(SPANS);
+        for span in &mut ctx.spans[..count] {
+            // Overlapping or touching: widen it.
+            if first <= span[1] && span[0] <= end {
+                span[0] = span[0].min(first);
+                span[1] = span[1].max(end);
+                return;
+            }
+        }
+        if count < SPANS {
+            ctx.spans[count] = [first, end];
+            ctx.span_count = count as u32 + 1;
+        } else {
+            let low = ctx.spans.iter().map(|s| s[0]).min().unwrap_or(first).min(first);
+            let high = ctx.spans.iter().map(|s| s[1]).max().unwrap_or(end).max(end);
+            ctx.spans[0] = [low, high];
+            ctx.span_count = 1;
+        }
+    }
+
+    /// Reserves a fresh sandbox with every guest page inaccessible.
+    fn reserve() -> io::Result<Sandbox> {
         // SAFETY: a fresh private anonymous reservation; no existing memory is affected.
         let ptr = unsafe {
             libc::mmap(
@@ -190,15 +277,15 @@ impl Sandbox {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let sandbox = Sandbox { start: ptr.cast() };
         // SAFETY: the page map and the context, at the start of our own mapping.
-        let made = unsafe {
-            libc::mprotect(sandbox.start.cast(), MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE)
-        };
+        let made = unsafe { libc::mprotect(ptr, MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE) };
         if made != 0 {
-            return Err(io::Error::last_os_error());
+            let error = io::Error::last_os_error();
+            // SAFETY: the mapping just made, never shared; not pooled, since it is unusable.
+            unsafe { libc::munmap(ptr, TOTAL_BYTES) };
+            return Err(error);
         }
-        Ok(sandbox)
+        Ok(Sandbox { start: ptr.cast() })
     }
 
     /// The guest base: what compiled code holds in r15.
@@ -255,6 +342,7 @@ impl Sandbox {
             }
         }
         self.map_mut()[first..=last].fill(bits(access));
+        self.record_span(first as u32, last as u32 + 1);
     }
 
     /// The access of the page holding `address`.
@@ -300,21 +388,30 @@ impl Sandbox {
 
     /// Copies out of checked-readable guest memory, wrapping at 2^32.
     fn copy_out(&self, address: u32, buf: &mut [u8]) {
-        for (i, byte) in buf.iter_mut().enumerate() {
-            let at = address.wrapping_add(i as u32) as usize;
-            // SAFETY: `check` found the page holding `at` readable, so it is mapped with at least
-            // PROT_READ; `at < 2^32` lies in the guest part of our mapping.
-            *byte = unsafe { self.base().add(at).read() };
+        let mut done = 0usize;
+        while done < buf.len() {
+            let at = address.wrapping_add(done as u32);
+            // Up to 2^32 at most: the rest wraps to address 0.
+            let n = ((1u64 << 32) - u64::from(at)).min((buf.len() - done) as u64) as usize;
+            // SAFETY: `check` found every page of [at, at + n) readable, so mapped with at least
+            // PROT_READ; at + n ≤ 2^32 lies in the guest part of our mapping; `buf` is ours.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.base().add(at as usize), buf[done..].as_mut_ptr(), n)
+            };
+            done += n;
         }
     }
 
     /// Copies into guest memory, wrapping at 2^32; the pages must be writable at the host level.
     fn copy_in(&mut self, address: u32, data: &[u8]) {
-        for (i, byte) in data.iter().enumerate() {
-            let at = address.wrapping_add(i as u32) as usize;
-            // SAFETY: the caller made sure the page holding `at` is mapped read-write; `at < 2^32`
-            // lies in the guest part of our mapping, and `&mut self` excludes other access.
-            unsafe { self.base().add(at).write(*byte) };
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = address.wrapping_add(done as u32);
+            let n = ((1u64 << 32) - u64::from(at)).min((data.len() - done) as u64) as usize;
+            // SAFETY: the caller made sure every page of [at, at + n) is mapped read-write; at + n ≤
+            // 2^32 lies in the guest part of our mapping, and `&mut self` excludes other access.
+            unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), self.base().add(at as usize), n) };
+            done += n;
         }
     }
 
@@ -341,34 +438,52 @@ impl Sandbox {
     }
 
     /// Writes into accessible pages, read-only ones included (how a loader fills read-only data).
+    /// The pages are made writable for the copy and given back their access after, one
+    /// `mprotect` per run of pages with the same access (a loader's section is one run).
     pub fn write_initial(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
         self.check(address, data.len(), READ)?;
-        let mut done = 0usize;
-        while done < data.len() {
-            let at = address.wrapping_add(done as u32);
-            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
-            let page = at & !(PAGE_SIZE - 1);
-            let read_only = self.access(page) == Access::ReadOnly;
-            let host_page = self.base().wrapping_add(page as usize);
-            if read_only {
-                // SAFETY: one guest page of our mapping, made writable for the copy and restored.
-                let made = unsafe {
-                    libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_WRITE)
-                };
-                if made != 0 {
-                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = u64::from(address) + data.len() as u64;
+        if end > 1 << 32 {
+            // Wraps past 2^32: split there, each part its own range of pages.
+            let split = ((1u64 << 32) - u64::from(address)) as usize;
+            self.write_initial(address, &data[..split])?;
+            return self.write_initial(0, &data[split..]);
+        }
+        let first = (address / PAGE_SIZE) as usize;
+        let last = ((end - 1) / u64::from(PAGE_SIZE)) as usize;
+        let has_read_only = (first..=last).any(|page| self.map()[page] == READ);
+        if has_read_only {
+            self.protect_pages(first, last, libc::PROT_READ | libc::PROT_WRITE);
+        }
+        self.copy_in(address, data);
+        if has_read_only {
+            let mut run = first;
+            while run <= last {
+                let bits = self.map()[run];
+                let mut next = run + 1;
+                while next <= last && self.map()[next] == bits {
+                    next += 1;
                 }
+                let access = if bits & WRITE != 0 { Access::ReadWrite } else { Access::ReadOnly };
+                self.protect_pages(run, next - 1, prot(access));
+                run = next;
             }
-            self.copy_in(at, &data[done..done + n]);
-            if read_only {
-                // SAFETY: as above.
-                if unsafe { libc::mprotect(host_page.cast(), PAGE_SIZE as usize, libc::PROT_READ) } != 0 {
-                    panic!("mprotect of a read-only guest page failed: {}", io::Error::last_os_error());
-                }
-            }
-            done += n;
         }
         Ok(())
+    }
+
+    /// Sets the host protection of guest pages `first..=last` (indices below 2^20).
+    fn protect_pages(&mut self, first: usize, last: usize, protection: i32) {
+        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
+        let len = (last + 1 - first) * PAGE_SIZE as usize;
+        // SAFETY: whole guest pages of our own mapping (last < 2^20); no reference into guest memory
+        // exists while `&mut self` is held.
+        if unsafe { libc::mprotect(at.cast(), len, protection) } != 0 {
+            panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
+        }
     }
 
     /// Whether `[address, address + length)` is readable.

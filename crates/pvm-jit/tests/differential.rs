@@ -8,135 +8,39 @@
 
 use std::sync::Arc;
 
-use orrery_pvm::{Access, Exit, Machine, Metering, Opcode, Program, PAGE_SIZE};
-use orrery_pvm_diff::{generate, Case};
+use orrery_pvm::{Machine, Metering, Program};
+use orrery_pvm_diff::{generate, has_sbrk, region_pages, run_guest, with_sbrk, Case, GuestOutcome, Pages};
 use orrery_pvm_jit::{compile, Instance};
 
-/// Host calls a run continues across.
-const HOST_CALLS: usize = 4;
-
-#[derive(Debug, PartialEq, Eq)]
-struct Outcome {
-    exits: Vec<Exit>,
-    pc: u32,
-    gas: i64,
-    regs: [u64; 13],
-    pages: Vec<(u32, Access, Vec<u8>)>,
-}
-
-/// The host's action at a call, the same for both: it changes a register and the gas, so that
-/// resumption must carry both.
-fn host(regs: &mut [u64; 13], gas: &mut i64, index: u64) {
-    regs[7] ^= index.rotate_left(7);
-    *gas -= (index % 3) as i64;
-}
-
-const HEAP: (u32, u64) = (0x0002_0000, 0x0010_0000);
-
-fn interpreter(case: &Case, program: &Arc<Program>, metering: Metering, heap: bool) -> Outcome {
-    let mut m = Machine::new(Arc::clone(program), case.pc, case.gas);
-    m.set_metering(metering);
-    if heap {
-        m.set_heap(HEAP.0, HEAP.1);
-    }
-    *m.regs_mut() = case.regs;
-    for region in &case.regions {
-        let access = if region.writable { Access::ReadWrite } else { Access::ReadOnly };
-        m.memory.set_access(region.address, region.length, access);
-    }
-    for (address, data) in &case.memory {
-        m.memory.write_initial(*address, data).expect("contents lie in mapped pages");
-    }
-    let mut exits = Vec::new();
-    loop {
-        let exit = m.run();
-        exits.push(exit);
-        match exit {
-            Exit::HostCall(index) if exits.len() <= HOST_CALLS => {
-                let mut gas = m.gas();
-                host(m.regs_mut(), &mut gas, index);
-                m.set_gas(gas);
-            }
-            _ => break,
-        }
-    }
-    // Without `sbrk` only the regions can be accessible: comparing those pages (and that the
-    // recompiler has no others) spares a scan of 2^20 entries per case.
-    let pages: Vec<(u32, Access, Vec<u8>)> = if has_sbrk(case) {
-        m.memory
-            .accessible_pages()
-            .map(|(page, access)| (page, access, m.memory.read_vec(page, PAGE_SIZE).unwrap_or_default()))
-            .collect()
+/// Without `sbrk` only the regions can be accessible: comparing those pages spares the
+/// interpreter a scan of 2^20 entries per case (the recompiler's scan is checked to find no
+/// others).
+fn pages(case: &Case) -> Pages {
+    if has_sbrk(case) {
+        Pages::All
     } else {
-        candidate_pages(case)
-            .map(|page| {
-                let access = m.memory.access(page);
-                (page, access, m.memory.read_vec(page, PAGE_SIZE).unwrap_or_default())
-            })
-            .collect()
-    };
-    let outcome = Outcome { exits, pc: m.pc(), gas: m.gas(), regs: *m.regs(), pages };
+        Pages::Regions
+    }
+}
+
+fn interpreter(case: &Case, program: &Arc<Program>, metering: Metering, heap: bool) -> GuestOutcome {
+    let mut m = Machine::new(Arc::clone(program), case.pc, case.gas);
+    let outcome = run_guest(&mut m, case, metering, heap, pages(case));
     m.into_memory().recycle();
     outcome
 }
 
-fn recompiler(case: &Case, program: &Arc<Program>, metering: Metering, heap: bool) -> Outcome {
+fn recompiler(case: &Case, program: &Arc<Program>, metering: Metering, heap: bool) -> GuestOutcome {
     let compiled = Arc::new(compile(Arc::clone(program)).expect("compiles"));
     let mut m = Instance::new(compiled, case.pc, case.gas).expect("instance");
-    m.set_metering(metering);
-    if heap {
-        m.set_heap(HEAP.0, HEAP.1);
-    }
-    *m.regs_mut() = case.regs;
-    for region in &case.regions {
-        let access = if region.writable { Access::ReadWrite } else { Access::ReadOnly };
-        m.memory_mut().set_access(region.address, region.length, access);
-    }
-    for (address, data) in &case.memory {
-        m.memory_mut().write_initial(*address, data).expect("contents lie in mapped pages");
-    }
-    let mut exits = Vec::new();
-    loop {
-        let exit = m.run();
-        exits.push(exit);
-        match exit {
-            Exit::HostCall(index) if exits.len() <= HOST_CALLS => {
-                let mut gas = m.gas();
-                host(m.regs_mut(), &mut gas, index);
-                m.set_gas(gas);
-            }
-            _ => break,
-        }
-    }
-    let read = |page: u32| m.memory().read_vec(page, PAGE_SIZE).unwrap_or_default();
-    let pages: Vec<(u32, Access, Vec<u8>)> = if has_sbrk(case) {
-        m.memory().accessible_pages().map(|(page, access)| (page, access, read(page))).collect()
-    } else {
-        let candidates: std::collections::BTreeSet<u32> = candidate_pages(case).collect();
+    let outcome = run_guest(&mut m, case, metering, heap, pages(case));
+    if !has_sbrk(case) {
+        let candidates: std::collections::BTreeSet<u32> = region_pages(case).collect();
         for (page, _) in m.memory().accessible_pages() {
             assert!(candidates.contains(&page), "page {page:#x} accessible outside the regions");
         }
-        candidate_pages(case).map(|page| (page, m.memory().access(page), read(page))).collect()
-    };
-    Outcome { exits, pc: m.pc(), gas: m.gas(), regs: *m.regs(), pages }
-}
-
-/// Whether the program has an `sbrk` at an opcode position (generated raw, or put there).
-fn has_sbrk(case: &Case) -> bool {
-    (0..case.code.len())
-        .any(|i| case.bitmask[i / 8] >> (i % 8) & 1 == 1 && case.code[i] == Opcode::Sbrk as u8)
-}
-
-/// Every page a case's regions cover.
-fn candidate_pages(case: &Case) -> impl Iterator<Item = u32> {
-    let regions = case.regions.iter().flat_map(|r| {
-        let last = (u64::from(r.address) + u64::from(r.length.max(1)) - 1) / u64::from(PAGE_SIZE);
-        (u64::from(r.address) / u64::from(PAGE_SIZE)..=last).map(|p| p as u32 * PAGE_SIZE)
-    });
-    let mut all: Vec<u32> = regions.collect();
-    all.sort_unstable();
-    all.dedup();
-    all.into_iter()
+    }
+    outcome
 }
 
 /// xorshift64, for a fixed stream of cases.
@@ -152,18 +56,6 @@ fn stream(seed: u64, len: usize) -> impl FnMut() -> Vec<u8> {
             })
             .collect()
     }
-}
-
-/// Turns every `move_reg` at an opcode position into `sbrk`.
-fn with_sbrk(case: &mut Case) -> bool {
-    let mut changed = false;
-    for i in 0..case.code.len() {
-        if case.bitmask[i / 8] >> (i % 8) & 1 == 1 && case.code[i] == Opcode::MoveReg as u8 {
-            case.code[i] = Opcode::Sbrk as u8;
-            changed = true;
-        }
-    }
-    changed
 }
 
 fn run_cases(seed: u64, count: usize, metering: Metering) -> (usize, std::collections::BTreeSet<String>) {

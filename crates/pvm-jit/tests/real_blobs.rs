@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use orrery_pvm::{Exit, HostOutcome, InvocationResult, Metering, StandardProgram};
+use orrery_pvm::{Exit, InvocationResult, Metering, StandardProgram};
 use orrery_pvm_jit::{compile, instantiate};
 
 #[path = "../../../guests/compute/src/work.rs"]
@@ -53,14 +53,15 @@ fn the_compute_guest_gives_the_native_digest_and_the_interpreters_gas() {
     let blocks = 64u32;
     let args = blocks.to_le_bytes();
     let want = orrery_pvm::invoke_program(&program, 0, 1 << 40, &args, &mut orrery_pvm::NoHost);
-    let mut no_host = |_: u64, _: &mut orrery_pvm_jit::Instance| HostOutcome::Panic;
-    let got = orrery_pvm_jit::invoke(&program, &compiled, 0, 1 << 40, &args, &mut no_host).expect("sandbox");
+    let got = orrery_pvm_jit::invoke(&program, &compiled, 0, 1 << 40, &args, &mut orrery_pvm::NoHost)
+        .expect("sandbox");
     assert_eq!(got, want);
     assert_eq!(got.1, InvocationResult::Output(work::blake2b_256_of_stream(u64::from(blocks)).to_vec()));
     // Out of gas part-way, per instruction: the same gas used (all of it) and result.
     let short = want.0 / 2;
     let want = orrery_pvm::invoke_program(&program, 0, short, &args, &mut orrery_pvm::NoHost);
-    let got = orrery_pvm_jit::invoke(&program, &compiled, 0, short, &args, &mut no_host).expect("sandbox");
+    let got = orrery_pvm_jit::invoke(&program, &compiled, 0, short, &args, &mut orrery_pvm::NoHost)
+        .expect("sandbox");
     assert_eq!((got.clone(), want.1.clone()), (want, InvocationResult::OutOfGas));
 }
 

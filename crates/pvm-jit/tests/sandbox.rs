@@ -190,3 +190,31 @@ fn a_zero_width_jump_table_of_huge_length_is_target_zero() {
         assert_eq!(got, want, "target {target:#x}");
     }
 }
+
+/// Sandboxes are reused after a machine is dropped: the next machine must find nothing of the
+/// last one (no accessible page, no contents, zero registers, its own gas and heap), including
+/// pages an `sbrk` opened. Many in a row, so the pool's sandboxes come round again.
+#[test]
+fn a_reused_sandbox_keeps_nothing_of_its_last_guest() {
+    // ω8 = sbrk(ω7) (the break before), then ω9 stored as a byte at the heap base, then trap.
+    let p = program(&[&[101, 0x78], &[59, 0x09, 0x00, 0x00, 0x03, 0x00], &[0]], vec![]);
+    let compiled = Arc::new(compile(Arc::clone(&p)).expect("compiles"));
+    for round in 0..40u64 {
+        let mut m = Instance::new(Arc::clone(&compiled), 0, 1000).expect("instance");
+        assert_eq!(m.memory().accessible_pages().count(), 0, "round {round}: pages left from before");
+        assert_eq!(*m.regs(), [0; 13], "round {round}");
+        assert_eq!(m.gas(), 1000, "round {round}");
+        for (address, length, access) in REGIONS {
+            m.memory_mut().set_access(address, length, access);
+            let mut page = vec![0u8; length as usize];
+            m.memory().read(address, &mut page).expect("readable");
+            assert!(page.iter().all(|&b| b == 0), "round {round}: contents left at {address:#x}");
+        }
+        m.memory_mut().write(0x2_0000, &round.to_le_bytes()).expect("writable");
+        m.set_heap(0x3_0000, 0x10_0000);
+        m.set_reg(7, 5000);
+        m.set_reg(9, round + 1);
+        let _ = m.run();
+        assert!(m.memory().access(0x3_0000) == Access::ReadWrite, "round {round}: sbrk opened the heap");
+    }
+}

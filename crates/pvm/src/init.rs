@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::error::BlobError;
-use crate::host::Host;
+use crate::host::{run_with_host, Guest, Host};
 use crate::machine::{Exit, Machine, HALT_ADDRESS};
 use crate::memory::{Access, PAGE_SIZE};
 use crate::program::Program;
@@ -161,41 +161,44 @@ impl StandardProgram {
         if args.len() > MAX_INPUT as usize {
             return Err(BlobError::ArgumentsTooLong(args.len()));
         }
-        let layout = self.layout();
         let mut machine = Machine::new(Arc::clone(&self.program), pc, gas);
-        let memory = &mut machine.memory;
-        let fill = |memory: &mut crate::Memory, start: u32, data: &[u8], len: u64, access: Access| {
+        self.instantiate_into(&mut machine, args)?;
+        Ok(machine)
+    }
+
+    /// Y(p, a) onto a fresh guest of any backend (every page inaccessible, registers zero): the
+    /// memory of eq. A.42, the registers of eq. A.43 and the heap `sbrk` grows.
+    pub fn instantiate_into(&self, guest: &mut dyn Guest, args: &[u8]) -> Result<(), BlobError> {
+        if args.len() > MAX_INPUT as usize {
+            return Err(BlobError::ArgumentsTooLong(args.len()));
+        }
+        let layout = self.layout();
+        let memory = guest.memory_mut();
+        let mut fill = |start: u32, data: &[u8], len: u64, access: Access| {
             if len > 0 {
                 memory.set_access(start, len as u32, access);
                 // Every page written here was just made accessible, so this cannot fail.
                 let _ = memory.write_initial(start, data);
             }
         };
-        fill(memory, layout.ro_start, &self.ro_data, page_round(self.ro_data.len() as u64), Access::ReadOnly);
+        fill(layout.ro_start, &self.ro_data, page_round(self.ro_data.len() as u64), Access::ReadOnly);
         fill(
-            memory,
             layout.heap_base,
             &self.rw_data,
             u64::from(layout.heap_end - layout.heap_base),
             Access::ReadWrite,
         );
-        fill(
-            memory,
-            layout.stack_start,
-            &[],
-            u64::from(layout.stack_end - layout.stack_start),
-            Access::ReadWrite,
-        );
-        fill(memory, layout.args_start, args, page_round(args.len() as u64), Access::ReadOnly);
+        fill(layout.stack_start, &[], u64::from(layout.stack_end - layout.stack_start), Access::ReadWrite);
+        fill(layout.args_start, args, page_round(args.len() as u64), Access::ReadOnly);
         // sbrk grows from h and keeps one zone clear below the stack, as the layout does between
         // sections.
-        machine.set_heap(layout.heap_base, u64::from(layout.stack_start - ZONE_SIZE));
-        let regs = machine.regs_mut();
+        guest.set_heap(layout.heap_base, u64::from(layout.stack_start - ZONE_SIZE));
+        let regs = guest.regs_mut();
         regs[0] = u64::from(HALT_ADDRESS);
         regs[1] = u64::from(layout.stack_end);
         regs[7] = u64::from(layout.args_start);
         regs[8] = args.len() as u64;
-        Ok(machine)
+        Ok(())
     }
 }
 
@@ -261,27 +264,38 @@ pub fn invoke_program_detailed<H: Host + ?Sized>(
     let Ok(mut machine) = program.instantiate(args, pc, start) else {
         return (0, InvocationResult::Panic, None);
     };
-    machine.set_metering(crate::Metering::Instruction);
-    let exit = machine.run_with_host(host);
-    let detail = ExitDetail { exit, pc: machine.pc() };
+    let (used, result, detail) = run_instantiated(&mut machine, host);
+    machine.into_memory().recycle();
+    (used, result, Some(detail))
+}
+
+/// The rest of Ψ_M once Y has laid out `guest` (with its starting gas): Ψ_H with per-instruction
+/// metering, then R. Returns the gas used, the result and how the machine stopped.
+pub fn run_instantiated<G: Guest, H: Host + ?Sized>(
+    guest: &mut G,
+    host: &mut H,
+) -> (u64, InvocationResult, ExitDetail) {
+    let start = guest.gas();
+    guest.set_metering(crate::Metering::Instruction);
+    let exit = run_with_host(guest, host);
+    let detail = ExitDetail { exit, pc: guest.pc() };
     // u = ϱ − max(ϱ', 0); running out of gas leaves ϱ' < 0 in the paper, so all of it is used.
     let used = match exit {
         Exit::OutOfGas => start,
-        _ => start - machine.gas().max(0),
+        _ => start - guest.gas().max(0),
     } as u64;
     let result = match exit {
         Exit::OutOfGas => InvocationResult::OutOfGas,
         Exit::Halt => {
-            let (address, length) = (machine.reg(7), machine.reg(8));
+            let (address, length) = (guest.regs()[7], guest.regs()[8]);
             let output = u32::try_from(address)
                 .ok()
                 .zip(u32::try_from(length).ok())
                 .filter(|&(a, l)| u64::from(a) + u64::from(l) <= 1 << 32)
-                .and_then(|(a, l)| machine.memory.read_vec(a, l).ok());
+                .and_then(|(a, l)| guest.memory().read_vec(a, l).ok());
             InvocationResult::Output(output.unwrap_or_default())
         }
         Exit::Panic | Exit::PageFault(_) | Exit::HostCall(_) => InvocationResult::Panic,
     };
-    machine.into_memory().recycle();
-    (used, result, Some(detail))
+    (used, result, detail)
 }

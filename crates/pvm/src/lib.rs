@@ -13,8 +13,10 @@
 //!   of 4 KiB pages (inaccessible, read-only or read-write; nothing is allocated for pages never
 //!   written), and exits ([`Exit`]) for halt, panic, out-of-gas, page faults (with the page's
 //!   address) and host calls, after which a host may change registers, memory and gas and resume.
-//! - [`Host`] and [`Machine::run_with_host`] are Ψ_H (§A.6): the host-call loop, knowing nothing
-//!   about services. [`invoke`] is Ψ_M (§A.8).
+//! - [`Host`] and [`run_with_host`] are Ψ_H (§A.6): the host-call loop, knowing nothing about
+//!   services. [`invoke`] is Ψ_M (§A.8). Both, Y and the host calls' [`HostContext`] are written
+//!   over [`Guest`] (registers, gas, a [`GuestMemory`] with page-access checks, run), which this
+//!   interpreter's [`Machine`] implements and a recompiler (`orrery-pvm-jit`) implements too.
 //! - [`StandardProgram`] is Y (§A.7): a service blob's read-only data, read-write data, heap, stack
 //!   and arguments laid out, and the registers set, for an invocation.
 //!
@@ -83,10 +85,10 @@ mod opcode;
 mod program;
 
 pub use error::{BlobError, ProgramError};
-pub use host::{Host, HostContext, HostOutcome, NoHost};
+pub use host::{run_with_host, Guest, GuestMemory, Host, HostContext, HostOutcome, NoHost};
 pub use init::{
-    invoke, invoke_program, invoke_program_detailed, ExitDetail, InvocationResult, Layout, StandardProgram,
-    MAX_INPUT, ZONE_SIZE,
+    invoke, invoke_program, invoke_program_detailed, run_instantiated, ExitDetail, InvocationResult, Layout,
+    StandardProgram, MAX_INPUT, ZONE_SIZE,
 };
 pub use machine::{Exit, Machine, Metering, HALT_ADDRESS, REGISTER_COUNT};
 pub use memory::{Access, Memory, MemoryError, PAGE_SIZE};

@@ -59,6 +59,8 @@ pub enum ServiceCommand {
         /// The work item's accumulate gas limit (default: G_A).
         #[arg(long)]
         accumulate_gas: Option<u64>,
+        #[command(flatten)]
+        pvm: crate::Pvm,
     },
     /// Show a service blob's metadata, sections, entry points and code.
     Inspect {
@@ -76,7 +78,8 @@ pub fn run(command: ServiceCommand) -> ExitCode {
     let result = match command {
         ServiceCommand::New { name, sdk } => new(&name, sdk),
         ServiceCommand::Build { path, out, verbose } => build(path, out, verbose),
-        ServiceCommand::Run { blob, payload, state, id, refine_gas, accumulate_gas } => {
+        ServiceCommand::Run { blob, payload, state, id, refine_gas, accumulate_gas, pvm } => {
+            pvm.apply();
             match run::run(run::RunOptions { blob, payload, state, id, refine_gas, accumulate_gas }) {
                 Ok(true) => Ok(()),
                 Ok(false) => return ExitCode::from(2),

@@ -1,4 +1,5 @@
-//! `pvm`: every program in `programs/` runs to the expected status, registers, pc, gas and memory.
+//! `pvm`: every program in `programs/` runs to the expected status, registers, pc, gas and memory,
+//! on orrery-invocation's current PVM backend (the recompiler or the interpreter, `--pvm`).
 //!
 //! Schema: `pvm/schema.asn`. The initial page map makes pages accessible; `expected-memory` lists the
 //! non-zero bytes afterwards, every other accessible byte must be zero.
@@ -7,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use orrery_pvm::{Access, Exit, Machine, Program, PAGE_SIZE};
+use orrery_pvm::{Access, Exit, Guest, Program, PAGE_SIZE};
 use serde_json::Value as Json;
 
 use crate::json::read_json;
@@ -49,22 +50,23 @@ fn check_file(path: &Path) -> Result<(), String> {
     let program =
         Program::from_blob(&bytes(field("program")?, "program")?).map_err(|e| format!("deblob: {e}"))?;
     let initial_pc = u64_of(field("initial-pc")?, "initial-pc")? as u32;
-    let mut machine = Machine::new(Arc::new(program), initial_pc, i64_of("initial-gas")?);
+    let mut machine =
+        orrery_invocation::backend::new_machine(Arc::new(program), initial_pc, i64_of("initial-gas")?, None);
     for (i, value) in regs("initial-regs")?.into_iter().enumerate() {
-        machine.set_reg(i, value);
+        machine.regs_mut()[i] = value;
     }
     for page in field("initial-page-map")?.as_array().ok_or("initial-page-map: not a list")? {
         let address = u64_of(&page["address"], "page address")? as u32;
         let length = u64_of(&page["length"], "page length")? as u32;
         let writable = page["is-writable"].as_bool().ok_or("is-writable: not a boolean")?;
-        machine.memory.set_access(
+        machine.memory_mut().set_access(
             address,
             length,
             if writable { Access::ReadWrite } else { Access::ReadOnly },
         );
     }
     for (address, contents) in chunks("initial-memory")? {
-        machine.memory.write_initial(address, &contents).map_err(|e| format!("initial memory: {e}"))?;
+        machine.memory_mut().write_initial(address, &contents).map_err(|e| format!("initial memory: {e}"))?;
     }
 
     let exit = machine.run();
@@ -99,7 +101,7 @@ fn check_file(path: &Path) -> Result<(), String> {
     if machine.gas() != expected_gas {
         problems.push(format!("gas: expected {expected_gas} got {}", machine.gas()));
     }
-    problems.extend(memory_differences(&machine, &chunks("expected-memory")?));
+    problems.extend(memory_differences(&*machine, &chunks("expected-memory")?));
 
     if problems.is_empty() {
         Ok(())
@@ -110,7 +112,7 @@ fn check_file(path: &Path) -> Result<(), String> {
 }
 
 /// Every accessible page must hold exactly the expected chunks over zeroes.
-fn memory_differences(machine: &Machine, expected: &[(u32, Vec<u8>)]) -> Vec<String> {
+fn memory_differences(machine: &dyn Guest, expected: &[(u32, Vec<u8>)]) -> Vec<String> {
     let mut pages: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
     let mut problems = Vec::new();
     for (address, contents) in expected {
@@ -121,12 +123,12 @@ fn memory_differences(machine: &Machine, expected: &[(u32, Vec<u8>)]) -> Vec<Str
         }
     }
     for page in pages.keys() {
-        if machine.memory.access(*page) == Access::Inaccessible {
+        if machine.memory().access(*page) == Access::Inaccessible {
             problems.push(format!("memory: expected contents in inaccessible page {page:#x}"));
         }
     }
-    for (page, _) in machine.memory.accessible_pages() {
-        let actual = machine.memory.read_vec(page, PAGE_SIZE).unwrap_or_default();
+    for (page, _) in machine.memory().accessible_pages() {
+        let actual = machine.memory().read_vec(page, PAGE_SIZE).unwrap_or_default();
         let zero = vec![0; PAGE_SIZE as usize];
         let want = pages.get(&page).unwrap_or(&zero);
         if let Some(at) = actual.iter().zip(want).position(|(a, w)| a != w) {

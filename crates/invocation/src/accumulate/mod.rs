@@ -12,7 +12,7 @@ mod state;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use orrery_pvm::{invoke_program_detailed, ExitDetail, InvocationResult, StandardProgram};
+use orrery_pvm::{ExitDetail, InvocationResult, StandardProgram};
 use orrery_state::{EntryValue, ServiceAccount};
 use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
 use orrery_types::{ChainSpec, Gas, Hash, ServiceId, TimeSlot};
@@ -145,7 +145,9 @@ pub fn accumulate(
             account.info.balance = account.info.balance.saturating_add(credit);
         }
     }
-    let Some(program) = state.accounts.get(&service).and_then(|a| service_program(a, cache)) else {
+    let code =
+        state.accounts.get(&service).and_then(|a| Some((a.info.code_hash, service_program(a, cache)?)));
+    let Some((code_hash, program)) = code else {
         return AccumulateOutput { changes: view.into_changes(), ..AccumulateOutput::default() };
     };
 
@@ -154,7 +156,8 @@ pub fn accumulate(
         orrery_codec::natural::encode_to(x, &mut args);
     }
     let mut host = AccumulateHost::new(spec, slot, entropy, inputs, service, view);
-    let (gas_used, result, exit) = invoke_program_detailed(&program, ACCUMULATE_ENTRY, gas, &args, &mut host);
+    let (gas_used, result, exit) =
+        crate::backend::invoke(&code_hash, &program, ACCUMULATE_ENTRY, gas, &args, &mut host);
     let AccumulateHost { regular, exceptional, logs, written_keys, .. } = host;
     let (chosen, yield_hash) = match result {
         InvocationResult::Panic | InvocationResult::OutOfGas => {

@@ -2,8 +2,9 @@
 //! calls that create, inspect, change, run and remove them: `machine`, `peek`, `poke`, `pages`,
 //! `invoke` and `expunge`.
 //!
-//! Each inner machine `(c, u, i)` (code, RAM, program counter) is held as an [`orrery_pvm::Machine`],
-//! which carries all three, and the paper's program counter beside it. Only `machine` and `invoke`
+//! Each inner machine `(c, u, i)` (code, RAM, program counter) is held as an [`orrery_pvm::Guest`] of
+//! the current [`crate::Backend`] (the interpreter's `Machine` or the recompiler's `Instance`, with
+//! its code from the process's code cache), which carries all three, and the paper's program counter beside it. Only `machine` and `invoke`
 //! change the counter, and `invoke` leaves the machine ready to resume exactly where the paper's
 //! counter points, so the machine's own resume state never disagrees with it.
 //!
@@ -17,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use orrery_pvm::{Access, Exit, HostContext, HostOutcome, Machine, Program, PAGE_SIZE, REGISTER_COUNT};
+use orrery_pvm::{Access, Exit, Guest, HostContext, HostOutcome, Program, PAGE_SIZE, REGISTER_COUNT};
 
 use super::guard::{Budget, MAX_INNER_MACHINES, MAX_INNER_PROGRAM};
 use crate::codes::{HUH, OK, OOB, WHO};
@@ -41,12 +42,17 @@ pub mod exit_code {
 const PAGE_COUNT: u64 = (1 << 32) / PAGE_SIZE as u64;
 
 /// One inner machine `(c, u, i)`.
-#[derive(Debug)]
 pub struct InnerMachine {
     /// Code, RAM, registers and gas of the last run, and where the next run resumes.
-    pub machine: Machine,
+    pub machine: Box<dyn Guest + Send>,
     /// `i`: the paper's program counter.
     pub pc: u64,
+}
+
+impl std::fmt::Debug for InnerMachine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InnerMachine").field("pc", &self.pc).field("gas", &self.machine.gas()).finish()
+    }
 }
 
 /// `m`: the inner machines by index.
@@ -65,13 +71,13 @@ fn range(address: u64, length: u64) -> Option<(u32, u32)> {
 }
 
 /// Whether `N_{address…+length}` is readable (or, with `write`, writable) in an inner RAM.
-fn inner_accessible(machine: &Machine, address: u64, length: u64, write: bool) -> bool {
+fn inner_accessible(machine: &dyn Guest, address: u64, length: u64, write: bool) -> bool {
     if length == 0 {
         return true;
     }
     match range(address, length) {
-        Some((a, l)) if write => machine.memory.is_writable(a, l),
-        Some((a, l)) => machine.memory.is_readable(a, l),
+        Some((a, l)) if write => machine.memory().is_writable(a, l),
+        Some((a, l)) => machine.memory().is_readable(a, l),
         None => false,
     }
 }
@@ -128,7 +134,12 @@ impl InnerMachines {
         // A counter past 2^32 names no instruction; u32::MAX names none either (no code is that
         // long), so the first run traps there as the paper's would.
         let start = u32::try_from(i).unwrap_or(u32::MAX);
-        let machine = Machine::new(Arc::new(program), start, 0);
+        let machine = crate::backend::new_machine(
+            Arc::new(program),
+            start,
+            0,
+            Some(&orrery_crypto::blake2b_256(&blob)),
+        );
         self.machines.insert(n, InnerMachine { machine, pc: i });
         ctx.set_reg(7, n);
         HostOutcome::Continue
@@ -145,7 +156,7 @@ impl InnerMachines {
             ctx.set_reg(7, WHO);
             return HostOutcome::Continue;
         };
-        if !inner_accessible(&inner.machine, s, z, false) {
+        if !inner_accessible(&*inner.machine, s, z, false) {
             ctx.set_reg(7, OOB);
             return HostOutcome::Continue;
         }
@@ -156,7 +167,7 @@ impl InnerMachines {
             s,
             o,
             z,
-            |at, chunk| inner.machine.memory.read(at, chunk).is_ok(),
+            |at, chunk| inner.machine.memory().read(at, chunk).is_ok(),
             |at, chunk| ctx.memory_mut().write(at, chunk).is_ok(),
         );
         if !copied {
@@ -177,7 +188,7 @@ impl InnerMachines {
             ctx.set_reg(7, WHO);
             return HostOutcome::Continue;
         };
-        if !inner_accessible(&inner.machine, o, z, true) {
+        if !inner_accessible(&*inner.machine, o, z, true) {
             ctx.set_reg(7, OOB);
             return HostOutcome::Continue;
         }
@@ -189,7 +200,7 @@ impl InnerMachines {
             o,
             z,
             |at, chunk| ctx.memory().read(at, chunk).is_ok(),
-            |at, chunk| inner.machine.memory.write(at, chunk).is_ok(),
+            |at, chunk| inner.machine.memory_mut().write(at, chunk).is_ok(),
         );
         if !copied {
             return HostOutcome::Panic;
@@ -218,7 +229,7 @@ impl InnerMachines {
         }
         // p + c < 2^20, so page addresses and lengths fit in 32 bits.
         let (start, length) = ((p * u64::from(PAGE_SIZE)) as u32, (c * u64::from(PAGE_SIZE)) as u32);
-        let memory = &mut inner.machine.memory;
+        let memory = inner.machine.memory_mut();
         if r > 2
             && (p..p + c)
                 .any(|page| memory.access((page * u64::from(PAGE_SIZE)) as u32) == Access::Inaccessible)
@@ -265,7 +276,7 @@ impl InnerMachines {
         };
         let requested = word(0);
         let given = requested.min(budget.inner_gas).min(i64::MAX as u64);
-        let machine = &mut inner.machine;
+        let machine = &mut *inner.machine;
         machine.set_gas(given as i64);
         for (i, reg) in machine.regs_mut().iter_mut().enumerate() {
             *reg = word(1 + i);

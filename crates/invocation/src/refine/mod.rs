@@ -15,7 +15,7 @@ pub mod machines;
 
 use std::sync::Arc;
 
-use orrery_pvm::{invoke_program_detailed, ExitDetail, InvocationResult};
+use orrery_pvm::{ExitDetail, InvocationResult};
 use orrery_types::constants::MAX_SERVICE_CODE_SIZE;
 use orrery_types::{CoreIndex, Gas, Hash, WorkExecResult};
 
@@ -105,7 +105,8 @@ pub fn refine<A: Accounts + ?Sized>(
     let args = refine_arguments(core, inputs.item_index, item.service, &item.payload, package_hash);
     let gas = item.refine_gas_limit;
     let mut host = RefineHost::new(inputs, accounts, item.service, gas);
-    let (gas_used, result, exit) = invoke_program_detailed(&program, REFINE_ENTRY, gas, &args, &mut host);
+    let (gas_used, result, exit) =
+        crate::backend::invoke(&item.code_hash, &program, REFINE_ENTRY, gas, &args, &mut host);
     let (result, exports) = match result {
         InvocationResult::Output(output) => (WorkExecResult::Ok(output), host.exports),
         InvocationResult::OutOfGas => (WorkExecResult::OutOfGas, Vec::new()),

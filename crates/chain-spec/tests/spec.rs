@@ -3,7 +3,7 @@
 
 use orrery_author::{author_block, slot_author, Pools};
 use orrery_chain_spec::dev::{
-    authorizer_hash, dev_spec, DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE,
+    authorizer_hash, dev_spec, DevServices, DEV_AUTHORIZER_CONFIG, DEV_BASE_PORT, MANAGER_SERVICE,
 };
 use orrery_chain_spec::{params, Bootnode, ChainSpecError, JamChainSpec};
 use orrery_crypto::blake2b_256;

@@ -76,7 +76,8 @@ pub struct RunArgs {
     /// for dev networks.
     #[arg(long, value_name = "S")]
     pub slot_seconds: Option<u32>,
-    /// A JIP-3 telemetry server. Accepted for command-line compatibility; NOTHING IS SENT YET.
+    /// A JIP-3 telemetry server (JAM Tart) to send the node's information and events to, over TCP;
+    /// a server that is down or slow never holds the node up (events are dropped and counted).
     #[arg(long, value_name = "HOST:PORT")]
     pub telemetry: Option<String>,
     /// Seconds between status lines.
@@ -177,9 +178,10 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         .iter()
         .map(|b| Bootnode::parse(b).map_err(|e| format!("--bootnode {b}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(telemetry) = &args.telemetry {
-        tracing::warn!(%telemetry, "--telemetry: JIP-3 telemetry is not implemented yet; nothing is sent");
-    }
+    let telemetry_server = match &args.telemetry {
+        Some(text) => Some(resolve(text).map_err(|e| format!("--telemetry {text}: {e}"))?),
+        None => None,
+    };
     let (chain_spec, ring) = chain_of(&args.chain, &args.srs)?;
     let spec = chain_spec.spec.clone();
     let keys = keys_of(&args, &spec)?;
@@ -244,6 +246,21 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     let options = NodeOptions { tickets: !args.no_tickets, grandpa: true };
     let node =
         Node::with_options(config, options, chain, orrery_node_quic::now_ms()).map_err(|e| e.to_string())?;
+    let telemetry = telemetry_server.map(|server| {
+        let info = orrery_telemetry::NodeInfo {
+            parameters: orrery_chain_spec::params::encode(&spec),
+            genesis: chain_spec.genesis_hash(),
+            peer_id: *identity.key(),
+            address: listen,
+            recompiler: orrery_invocation::Backend::current() == orrery_invocation::Backend::Recompiler,
+            name: "Orrery".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            gp_version: "0.7.2".into(),
+            note: String::new(),
+        };
+        tracing::info!(%server, "sending JIP-3 telemetry");
+        orrery_telemetry::Telemetry::start(orrery_telemetry::TelemetryConfig::new(server), info)
+    });
     let driver = DriverConfig {
         spec,
         identity,
@@ -253,6 +270,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         bootnodes,
         slot_ms,
         status_every: Duration::from_secs(args.status_seconds),
+        telemetry,
     };
     runtime.block_on(orrery_node_quic::run(node, driver, shutdown_signal())).map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -436,4 +454,13 @@ pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// `HOST:PORT` to a socket address (a name is looked up; the first address is taken).
+fn resolve(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "the name has no address".to_string())
 }

@@ -114,6 +114,47 @@ fn node_run(spec: &Path, index: Option<u32>, store: &[&str], port: u16, rpc: u16
     cmd.spawn().expect("starting orrery node run")
 }
 
+/// The frames a telemetry client sends to `listener`: its first connection, until it has sent
+/// a finalized-block event and a few more, or `limit` passes.
+fn telemetry_frames(listener: std::net::TcpListener, limit: Duration) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let start = std::time::Instant::now();
+    listener.set_nonblocking(true).unwrap();
+    let mut stream = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(_) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => return Vec::new(),
+        }
+    };
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut frames: Vec<Vec<u8>> = Vec::new();
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while start.elapsed() < limit && frames.len() < 10_000 {
+        let finalized = frames.iter().skip(1).filter(|f| f.get(8) == Some(&12)).count();
+        if finalized >= 2 && frames.iter().skip(1).any(|f| f.get(8) == Some(&10)) {
+            break;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            Err(_) => continue,
+        }
+        while buffer.len() >= 4 {
+            let len = u32::from_le_bytes(buffer[..4].try_into().unwrap()) as usize;
+            assert!(len < 1 << 20, "a telemetry frame of {len} bytes");
+            if buffer.len() < 4 + len {
+                break;
+            }
+            frames.push(buffer[4..4 + len].to_vec());
+            buffer.drain(..4 + len);
+        }
+    }
+    frames
+}
+
 #[test]
 fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,8 +225,18 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let spec = dir.path().join("chain-spec.json");
     let db = dir.path().join("node-5").join("db");
     let db = db.to_str().unwrap();
-    let restarted =
-        node_run(&spec, Some(5), &["--db", db], QUIC + 5, RPC + 5, &dir.path().join("node-5-again.log"));
+    // It reports to a JIP-3 telemetry server: a listener here.
+    let telemetry = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let telemetry_addr = telemetry.local_addr().unwrap().to_string();
+    let frames = std::thread::spawn(move || telemetry_frames(telemetry, Duration::from_secs(90)));
+    let restarted = node_run(
+        &spec,
+        Some(5),
+        &["--db", db, "--telemetry", &telemetry_addr],
+        QUIC + 5,
+        RPC + 5,
+        &dir.path().join("node-5-again.log"),
+    );
     reaper.0.push(restarted);
     let target = health(RPC).map_or(0, |h| h.1);
     wait_for("restarted node 5 catches up", Duration::from_secs(60), || {
@@ -200,6 +251,20 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
         let same = matches!((&a, &b), (Some(a), Some(b)) if a.1 == b.1 && a.2 == b.2);
         (same, format!("{a:?} {b:?}"))
     });
+
+    // Its telemetry: node information first (protocol version 0, the tiny parameters, the genesis
+    // hash, its key), then events, among them best and finalized block changes (11, 12).
+    let chain = orrery_chain_spec::JamChainSpec::read(&spec).unwrap();
+    let frames = frames.join().unwrap();
+    let info = frames.first().expect("no telemetry arrived");
+    let params = orrery_chain_spec::params::encode(&chain.spec);
+    assert_eq!(info[0], 0);
+    assert_eq!(&info[1..1 + params.len()], &params[..]);
+    let at = 1 + params.len();
+    assert_eq!(&info[at..at + 32], &chain.genesis_hash()[..]);
+    assert_eq!(&info[at + 32..at + 64], &orrery_keys::ValidatorKeys::dev(5).ed25519_public()[..]);
+    let kinds: Vec<u8> = frames[1..].iter().filter_map(|f| f.get(8).copied()).collect();
+    assert!(kinds.contains(&11) && kinds.contains(&12) && kinds.contains(&10), "{kinds:?}");
 
     // A seventh node, no validator and started late, starts from a finalized state fetched with
     // CE 129 and follows the finalized chain.

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orrery_node::{Event, Input, Message, Millis, Node, Output};
+use orrery_telemetry::Telemetry;
 
 use crate::health::Health;
+use crate::telemetry::Reporter;
 use crate::{now_ms, short, DriverError};
 
 /// The longest the thread sleeps without looking at the stop flag.
@@ -27,10 +29,11 @@ pub(crate) fn spawn(
     health: Arc<Mutex<Health>>,
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
+    telemetry: Option<Telemetry>,
 ) -> Result<std::thread::JoinHandle<()>, DriverError> {
     std::thread::Builder::new()
         .name("orrery-node".into())
-        .spawn(move || run(node, inputs, outputs, health, stop, slot_ms))
+        .spawn(move || run(node, inputs, outputs, health, stop, slot_ms, telemetry.map(Reporter::new)))
         .map_err(DriverError::Thread)
 }
 
@@ -41,6 +44,7 @@ fn run(
     health: Arc<Mutex<Health>>,
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
+    mut telemetry: Option<Reporter>,
 ) {
     let mut announced: HashMap<[u8; 32], Millis> = HashMap::new();
     while !stop.load(Ordering::Relaxed) {
@@ -65,7 +69,12 @@ fn run(
         }
         for output in node.handle(now, input) {
             match output {
-                Output::Event(event) => log(&event, now, slot_ms, &mut announced),
+                Output::Event(event) => {
+                    if let Some(reporter) = &mut telemetry {
+                        reporter.event(&node, &event);
+                    }
+                    log(&event, now, slot_ms, &mut announced)
+                }
                 // The network side is gone only when shutting down.
                 other => {
                     if outputs.blocking_send(other).is_err() {
@@ -74,8 +83,12 @@ fn run(
                 }
             }
         }
+        let status = node.status();
+        if let Some(reporter) = &mut telemetry {
+            reporter.status(&node, &status);
+        }
         if let Ok(mut h) = health.lock() {
-            *h = Health::of(&node.status());
+            *h = Health::of(&status);
         }
     }
 }

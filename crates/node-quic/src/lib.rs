@@ -38,12 +38,16 @@
 //! others once [`orrery_network::policy::FALLBACK_DIAL_DELAY`] has passed without a connection.
 //! Connections the node no longer wants are kept (the node may disconnect them).
 //!
-//! What is not here: JIP-3 telemetry, reserved builder slots, the JIP-2 RPC (only `/health`).
+//! JIP-3 telemetry ([`DriverConfig::telemetry`], `orrery_telemetry`) reports the node thread's
+//! events and a status every two seconds; the connection events are not reported yet.
+//!
+//! What is not here: reserved builder slots, the JIP-2 RPC (only `/health`).
 
 pub mod core;
 pub mod health;
 pub mod net;
 pub mod state_sync;
+mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -98,6 +102,8 @@ pub struct DriverConfig {
     pub slot_ms: Millis,
     /// Time between status lines.
     pub status_every: Duration,
+    /// A JIP-3 telemetry client, already started (it connects in the background).
+    pub telemetry: Option<orrery_telemetry::Telemetry>,
 }
 
 /// Why the driver could not run.
@@ -135,7 +141,15 @@ pub async fn run(
     let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
     let (outputs_tx, outputs) = tokio::sync::mpsc::channel(INBOX_CAPACITY);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let thread = core::spawn(node, inputs, outputs_tx, health.clone(), stop.clone(), config.slot_ms)?;
+    let thread = core::spawn(
+        node,
+        inputs,
+        outputs_tx,
+        health.clone(),
+        stop.clone(),
+        config.slot_ms,
+        config.telemetry,
+    )?;
 
     let net = net::Net::new(endpoint, config.spec.lengths(), net::Inbox::new(inbox));
     for (peer, addr) in &config.bootnodes {

@@ -177,7 +177,7 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let before = health(RPC).map_or(0, |h| h.1);
     wait_for("five validators finalize on", Duration::from_secs(60), || {
         let now = health(RPC).map_or(0, |h| h.1);
-        (now >= before + 2, format!("node 0 finalized {now}, was {before}"))
+        (now >= before + 2, format!("node 0 finalized {now}, was {before}\n{}", logs()))
     });
 
     // Restarted on its database, it rejoins and reaches the others' finalized head.
@@ -190,7 +190,9 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let target = health(RPC).map_or(0, |h| h.1);
     wait_for("restarted node 5 catches up", Duration::from_secs(60), || {
         let h = health(RPC + 5);
-        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})"))
+        let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap_or_default();
+        let tail: String = again.lines().rev().take(8).collect::<Vec<_>>().join("\n");
+        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})\n{tail}"))
     });
     let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap();
     assert!(again.contains("resuming the chain in the database"), "{again}");

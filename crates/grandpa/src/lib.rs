@@ -3,8 +3,82 @@
 //! Nothing here opens a socket, reads a clock or spawns a task, so the node's simulator can run many
 //! voters in one process and one seed replays the same run.
 //!
-//! SKELETON: the API below is the contract the node core (`orrery-node`) codes against; the bodies
-//! are being written on the `grandpa` branch.
+//! # What is here
+//!
+//! - [`Voter`]: one voter set's rounds (paper §3.3). Round `r` starts at `t_r`; the round's primary
+//!   (voter `r mod V`) proposes `E_{r-1}` when it is beyond the final block; each voter prevotes at
+//!   `t_r + 2T` (or once the round is completable) for the head of the best chain containing
+//!   `E_{r-1}`, or containing the primary's block when that lies between `E_{r-1}` and the last
+//!   round's prevote-GHOST; it precommits the prevote-GHOST `g(V_r)` once that is `E_{r-1}` or a
+//!   descendant, at `t_r + 4T` or once the round is completable; it starts round `r+1` when round
+//!   `r` is completable and it has precommitted (or after `8T`, so a voter that cannot precommit does
+//!   not hold its own liveness hostage). `T` is [`Config::gossip_ms`]; time is only the `now` given.
+//! - The paper's functions of a round (module `round`, §3.2): weights per block of the vote graph,
+//!   GHOST with a supermajority threshold of `V - ⌊(V-1)/3⌋` (> 2/3: 5 of 6, 683 of 1023), the
+//!   estimate `E_r` (highest block of `g(V_r)`'s chain that precommits could still give a
+//!   supermajority), completability, and the precommit-GHOST `g(C_r)`, which is final once beyond
+//!   the last final block. Any kept round (the current one and the two before) can finalize.
+//! - Equivocation: a voter's second, different vote of one kind in one round is reported as
+//!   [`Output::Misbehaviour`] naming its key, and from then on the voter counts for every block
+//!   (the paper's rule for "S has a supermajority for B"), once.
+//! - Commits: on finalizing, a voter broadcasts a [`Commit`]: the target and precommits for it or a
+//!   descendant, enough for the threshold (non-equivocators first; an equivocator's two precommits).
+//!   A valid commit (every signature, a supermajority for the target or descendants) finalizes its
+//!   target at any voter or observer, and one for our round or later moves us past it (catch-up).
+//! - Catch-up: each voter broadcasts its [`Neighbour`] state every `4T`, with its current round's
+//!   votes again when that round is older than `4T` (lost messages must not stall a round). A voter
+//!   that sees a neighbour behind answers with its last commit (if the neighbour's final block is
+//!   older), its own previous-round votes (one round behind), or a [`CatchUp`]: the prevotes and
+//!   precommits of its last completed round, which the receiver checks (signatures, completability)
+//!   and continues from. An observer (`me = None`) follows commits only.
+//! - Bounds: votes for blocks not yet imported wait (already verified) until
+//!   [`Input::BlockImported`], at most `4V + 16` of them (8192 at most), oldest dropped; at most 4
+//!   commits wait. Per round and kind a voter holds at most two votes. Rounds more than 2 behind are
+//!   dropped, votes for the next round are kept, later ones are dropped (and make us ask for help),
+//!   and a round more than 2^16 ahead is misbehaviour.
+//! - Sets: a voter starts from any final block (`base`). Messages of older sets, and of the next set
+//!   (the node switches when the new epoch's first block is final), are dropped without blame; a set
+//!   id beyond the next is misbehaviour.
+//! - [`wire`]: the bytes of CE 149-152, with bounded decoders.
+//!
+//! # Wire format (jam-np PR #6, as far as it goes)
+//!
+//! Integers little-endian, fixed width; `len++` is the GP natural-number length prefix.
+//!
+//! - CE 149 vote: `Round u64 ++ SetId u32 ++ Stage u8 (0 prevote, 1 precommit, 2 primary) ++
+//!   HeaderHash ++ Slot u32 ++ Ed25519Signature ++ VoterIndex u16` (115 bytes).
+//! - CE 150 commit: `Round ++ SetId ++ HeaderHash ++ Slot ++ len++[HeaderHash ++ Slot ++ Signature ++
+//!   VoterIndex]` (the stage is implied: precommits), at most 2046 = 2 × 1023 entries.
+//! - CE 151 state: `Round ++ SetId ++ FinalizedHash ++ FinalizedSlot`.
+//! - CE 152 catch-up: `Round ++ SetId ++ len++[prevote] ++ len++[precommit] ++ BaseHash ++ BaseSlot`,
+//!   each entry as in a commit. CE 153 (warp sync) is not here: it is the node's, from its store.
+//! - Signed payload: `"jam_grandpa_vote" ++ Stage ++ HeaderHash ++ Slot ++ Round u64 ++ SetId u32`
+//!   ([`signed_payload`]); so a vote cannot be replayed in another round, set or stage.
+//!
+//! Departures, and why:
+//! - PR #6 puts the voter's Ed25519 key after the signature; we send the voter's index in the set
+//!   instead: the receiver knows the set (it must, to weigh the vote), a key would only be looked up
+//!   to find that index, and 30 bytes less per vote.
+//! - Commits may list an equivocator twice (hence the 2 × 1023 cap): that is how a justification
+//!   proves the voter counts for every block.
+//! - GP §19 says the vote is on the header *with its posterior state root*. PR #6's `HeaderHash ++
+//!   Slot` does not carry that root, and neither do we: the header commits to its parent's posterior
+//!   root, not its own. What the GP asks for holds by the node's side of the contract instead: its
+//!   [`BlockTree`] knows only blocks it has imported, which means executed, so `best_containing` and
+//!   every vote we count are for blocks whose posterior state this node computed; a block whose
+//!   execution disagrees with the author's is not imported and its votes wait, uncounted.
+//! - Slots order blocks where the paper uses block numbers (along a chain both strictly increase).
+//!
+//! # What is not here
+//!
+//! GP §19's choice of the best chain (ticket-sealed ancestors, audits, equivocating blocks) is the
+//! node's, behind [`BlockTree::best_containing`]. No authority-set handover logic: the node starts a
+//! new `Voter` per epoch. No gossip relay or peer selection: [`Output::Broadcast`] goes to every
+//! voter of the set. No persistence of votes across restarts: a voter restarted within a set begins
+//! again at round 1 and is caught up by its neighbours, but if caught up into a round it had already
+//! voted in before the restart it may vote there again, differently; persisting its last votes (or
+//! not voting until past them) is the node's job.
+//! No BEEFY (GP §18).
 
 mod round;
 mod voter;

@@ -26,9 +26,9 @@ struct Node {
 /// One voter's votes of one kind in one round.
 #[derive(Debug, Clone)]
 pub(crate) enum Cast {
-    /// One vote; `path` is its ancestry back to the round's base (`None`: not a descendant of it,
-    /// so it counts for no block of the graph).
-    Single { target: Target, signature: Ed25519Signature, path: Option<Vec<HeaderHash>> },
+    /// One vote; `counted` when it is the base or a descendant, so it weighs in the graph. (The
+    /// path is not kept: on a long unfinalized chain that would be V times its length.)
+    Single { target: Target, signature: Ed25519Signature, counted: bool },
     /// Two different votes: the equivocation the paper lets count for every block.
     Equivocated { first: (Target, Ed25519Signature), second: (Target, Ed25519Signature) },
 }
@@ -95,13 +95,15 @@ impl Tally {
             }
             _ => {}
         }
-        if let Some(Cast::Single { target: old, signature: old_sig, path }) = self.casts.remove(&voter) {
-            if let Some(path) = &path {
+        if let Some(Cast::Single { target: old, signature: old_sig, counted }) = self.casts.remove(&voter) {
+            if counted {
                 self.base_weight -= 1;
-                for hash in path {
-                    if let Some(node) = self.nodes.get_mut(hash) {
-                        node.weight -= 1;
-                    }
+                // The path as it was counted: every node from the target down through parents.
+                let mut at = Some(old.hash);
+                while let Some(hash) = at {
+                    let Some(node) = self.nodes.get_mut(&hash) else { break };
+                    node.weight -= 1;
+                    at = node.parent;
                 }
             }
             self.equivocators += 1;
@@ -122,7 +124,7 @@ impl Tally {
                 node.weight += 1;
             }
         }
-        self.casts.insert(voter, Cast::Single { target, signature, path });
+        self.casts.insert(voter, Cast::Single { target, signature, counted: path.is_some() });
         Added::New
     }
 

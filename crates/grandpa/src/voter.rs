@@ -160,6 +160,11 @@ impl Voter {
         self.last_commit.as_ref()
     }
 
+    /// Votes and commits waiting for blocks not yet imported (both bounded).
+    pub fn pending(&self) -> (usize, usize) {
+        (self.pending_votes.len(), self.pending_commits.len())
+    }
+
     /// The CE 151 message describing this voter.
     pub fn neighbour(&self) -> Neighbour {
         Neighbour { round: self.round, set_id: self.set.set_id, finalized: self.finalized }
@@ -233,7 +238,7 @@ impl Voter {
         let Some(key) = self.key(vote.voter).copied() else {
             return Self::misbehaviour(out, from, format!("voter {} is not in the set", vote.voter));
         };
-        if vote.round + KEEP_PAST < self.round {
+        if vote.round.saturating_add(KEEP_PAST) < self.round {
             return;
         }
         if vote.round > self.round + MAX_ROUND_LEAD {
@@ -312,7 +317,11 @@ impl Voter {
                     out.push(Output::Broadcast(Message::Commit(commit)));
                 }
             }
-            if let Some(catch_up) = self.catch_up_for(peer.round) {
+            if peer.round + 1 == self.round {
+                // One round behind: our own votes of that round are all it may be missing from us,
+                // and they cost two signatures to check, where a catch-up costs the whole round's.
+                self.resend_votes(peer.round, out);
+            } else if let Some(catch_up) = self.catch_up_for(peer.round) {
                 out.push(Output::Broadcast(Message::CatchUp(catch_up)));
             }
         } else if peer.finalized.slot > self.finalized.slot || peer.round > self.round + 1 {
@@ -427,6 +436,13 @@ impl Voter {
     ) {
         if !self.check_set(commit.set_id, from, out) {
             return;
+        }
+        if commit.round > self.round + MAX_ROUND_LEAD {
+            return Self::misbehaviour(
+                out,
+                from,
+                format!("commit round {} is implausibly far ahead", commit.round),
+            );
         }
         if commit.target.slot <= self.finalized.slot && commit.round < self.round {
             return;
@@ -573,17 +589,14 @@ impl Voter {
     }
 
     fn sign(&self, kind: VoteKind, target: Target) -> Option<SignedVote> {
+        self.sign_for(self.round, kind, target)
+    }
+
+    fn sign_for(&self, round: u64, kind: VoteKind, target: Target) -> Option<SignedVote> {
         let (voter, secret) = self.me.as_ref()?;
-        let payload = signed_payload(kind, &target, self.round, self.set.set_id);
+        let payload = signed_payload(kind, &target, round, self.set.set_id);
         let signature = secret.0.sign(&payload).to_bytes();
-        Some(SignedVote {
-            round: self.round,
-            set_id: self.set.set_id,
-            kind,
-            target,
-            voter: *voter,
-            signature,
-        })
+        Some(SignedVote { round, set_id: self.set.set_id, kind, target, voter: *voter, signature })
     }
 
     /// Casts our vote: counted here, then sent.
@@ -693,21 +706,20 @@ impl Voter {
     /// round forever.
     fn resend(&mut self, out: &mut Vec<Output>) {
         if self.me.is_some() && self.now >= self.round_start + self.resend_interval() {
-            if let Some(round) = self.rounds.get(&self.round) {
-                let mut votes = Vec::new();
-                if let Some(t) = round.our_prevote {
-                    votes.push((VoteKind::Prevote, t));
-                }
-                if let Some(t) = round.our_precommit {
-                    votes.push((VoteKind::Precommit, t));
-                }
-                for (kind, target) in votes {
-                    if let Some(vote) = self.sign(kind, target) {
-                        out.push(Output::Broadcast(Message::Vote(vote)));
-                    }
-                }
-            }
+            self.resend_votes(self.round, out);
         }
         out.push(Output::Broadcast(Message::State(self.neighbour())));
+    }
+
+    /// Our prevote and precommit of `number`, signed again (Ed25519 signatures are deterministic,
+    /// so receivers see the same vote).
+    fn resend_votes(&self, number: u64, out: &mut Vec<Output>) {
+        let Some(round) = self.rounds.get(&number) else { return };
+        let votes = [(VoteKind::Prevote, round.our_prevote), (VoteKind::Precommit, round.our_precommit)];
+        for (kind, target) in votes {
+            if let Some(vote) = target.and_then(|t| self.sign_for(number, kind, t)) {
+                out.push(Output::Broadcast(Message::Vote(vote)));
+            }
+        }
     }
 }

@@ -30,7 +30,9 @@ fn forked(seed: u64) -> Sim {
 #[test]
 fn six_voters_finalize_the_longest_chain_and_agree_over_many_seeds() {
     let end = u64::from(K) * SLOT_MS + 3000;
-    for seed in 0..200 {
+    // `ORRERY_GRANDPA_SEEDS=N` runs more (scripts/grandpa-soak.sh).
+    let seeds = std::env::var("ORRERY_GRANDPA_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200u64);
+    for seed in 0..seeds {
         let mut sim = forked(seed);
         sim.run_until(end);
         sim.assert_safe();

@@ -264,3 +264,65 @@ fn node_run_and_testnet_refuse_bad_flags() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> Result<T, tokio::time::error::Elapsed> {
+    tokio::time::timeout(Duration::from_secs(20), f).await
+}
+
+/// A peer that opens an unknown stream kind, sends an undecodable request, an oversized frame and a
+/// garbage GRANDPA vote is disconnected by the node (four offences pass its limit) and then refused.
+#[test]
+fn a_misbehaving_peer_is_disconnected_and_refused() {
+    use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
+
+    const PORT: u16 = 41_150;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.json");
+    let out = orrery().args(["chain-spec", "dev", "--validators", "6", "--out"]).arg(&spec).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let chain = orrery_chain_spec::JamChainSpec::read(&spec).unwrap();
+    let me = orrery_keys::ValidatorKeys::dev(0);
+    // Its own name as the only bootnode: it dials nobody (a node skips itself).
+    let bootnode = format!("{}@127.0.0.1:{PORT}", me.peer_name());
+    let log = dir.path().join("node.log");
+    let node = node_run(&spec, Some(0), &["--temp", "--bootnode", &bootnode], PORT, PORT + 100, &log);
+    let mut reaper = Reaper(vec![node]);
+    wait_for("the node serves", Duration::from_secs(30), || (health(PORT + 100).is_some(), String::new()));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let identity = Identity::from_validator_keys(&orrery_keys::ValidatorKeys::dev(1)).unwrap();
+        let config = Config::new(Alpn::for_genesis_hash(&chain.genesis_hash()));
+        let endpoint = Endpoint::bind(identity, config, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], PORT));
+        let conn = bounded(endpoint.connect(addr, Some(me.ed25519_public()))).await.unwrap().unwrap();
+
+        let mut unknown = conn.open_stream(StreamKind(200)).await.unwrap();
+        assert!(bounded(unknown.recv()).await.unwrap().is_err(), "an unknown kind is reset");
+        let mut garbage = conn.open_stream(StreamKind::BLOCK_REQUEST).await.unwrap();
+        garbage.send(&[1, 2, 3]).await.unwrap();
+        garbage.finish();
+        assert!(bounded(garbage.recv()).await.unwrap().is_err(), "an undecodable request is reset");
+        let mut oversized = conn.open_stream(StreamKind::BLOCK_REQUEST).await.unwrap();
+        oversized.send_raw(&u32::MAX.to_le_bytes()).await.unwrap();
+        assert!(bounded(oversized.recv()).await.unwrap().is_err(), "an oversized frame is reset");
+        let mut vote = conn.open_stream(StreamKind(149)).await.unwrap();
+        vote.send(&[0xff; 40]).await.unwrap();
+        vote.finish();
+        // The fourth offence passes the node's limit: the connection is closed.
+        bounded(conn.closed()).await.expect("the node closes the connection");
+
+        // And a new connection from the same key is dropped at once.
+        if let Ok(Ok(again)) = bounded(endpoint.connect(addr, Some(me.ed25519_public()))).await {
+            bounded(again.closed()).await.expect("a refused peer's connection is closed");
+        }
+        endpoint.close();
+    });
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("disconnecting") && log.contains("misbehaviour"), "{log}");
+
+    let mut node = reaper.0.remove(0);
+    signal(node.id(), "-TERM");
+    let status = wait_exit(&mut node, Duration::from_secs(15)).expect("the node stops on SIGTERM");
+    assert!(status.success(), "{status}");
+}

@@ -263,6 +263,12 @@ fn node_run_and_testnet_refuse_bad_flags() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    // A database of another chain (its genesis recorded beside it) is refused.
+    let db = tempfile::tempdir().unwrap();
+    std::fs::write(db.path().join("orrery-chain-genesis"), format!("{}\n", "00".repeat(32))).unwrap();
+    let out = orrery().args(["node", "run", "--dev-validator", "0", "--db"]).arg(db.path()).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("holds the chain with genesis 0000"), "{stderr}");
 }
 
 async fn bounded<T>(f: impl std::future::Future<Output = T>) -> Result<T, tokio::time::error::Elapsed> {

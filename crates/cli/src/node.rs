@@ -412,6 +412,8 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
     }
     let ring = ring(&args.srs, &spec)?;
     let mut chain = build_dev(&spec, &ring, &args.base, args.validators)?;
+    // Only once the arguments are known good, so a mistyped command leaves no folder behind.
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     chain.bootnodes = (0..args.validators)
         .map(|i| Bootnode {
             ed25519: ValidatorKeys::dev(i).ed25519_public(),

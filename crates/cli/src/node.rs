@@ -220,6 +220,19 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     let ctx = Arc::new(ImportContext::new(spec.clone(), Arc::new(ring)));
     // A chain already in the database resumes; with none, the chain starts at genesis or, with
     // --state-sync, at a bootnode's finalized state. No depth finality: GRANDPA finalizes.
+    // The store records where it started (genesis, or a synced state), not the chain spec; a file
+    // beside it names the chain's genesis so a database of another chain is refused.
+    let marker = args.db.as_ref().map(|dir| dir.join("orrery-chain-genesis"));
+    let genesis_hex = hex::encode(chain_spec.genesis_hash());
+    if let Some(Ok(recorded)) = marker.as_ref().map(std::fs::read_to_string) {
+        if recorded.trim() != genesis_hex {
+            return Err(format!(
+                "the database in {} holds the chain with genesis {}, not this chain's {genesis_hex}",
+                args.db.as_deref().unwrap_or(Path::new("")).display(),
+                recorded.trim()
+            ));
+        }
+    }
     let chain = match Chain::open(ctx.clone(), Box::new(open_backend()?), None, u32::MAX) {
         Ok(chain) => {
             tracing::info!(genesis = %orrery_node_quic::short(&chain.genesis()), "resuming the chain in the database");
@@ -236,8 +249,13 @@ fn run_node(args: RunArgs) -> Result<(), String> {
             } else {
                 Start::genesis(chain_spec.genesis_header.clone(), chain_spec.genesis_state.clone())
             };
-            Chain::open(ctx, Box::new(open_backend()?), Some(start), u32::MAX)
-                .map_err(|e| format!("the store: {e}"))?
+            let chain = Chain::open(ctx, Box::new(open_backend()?), Some(start), u32::MAX)
+                .map_err(|e| format!("the store: {e}"))?;
+            if let Some(marker) = &marker {
+                std::fs::write(marker, format!("{genesis_hex}\n"))
+                    .map_err(|e| format!("{}: {e}", marker.display()))?;
+            }
+            chain
         }
         Err(e) => return Err(format!("the store: {e}")),
     };
@@ -409,6 +427,8 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
     let ring = ring(&args.srs, &spec)?;
     // The validators' metadata and the boot nodes name the testnet's ports.
     let chain = build_dev(&spec, &ring, args.validators, args.base_port)?;
+    // Only once the arguments are known good, so a mistyped command leaves no folder behind.
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join("chain-spec.json");
     std::fs::write(&path, format!("{}\n", chain.to_json()))
         .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -32,7 +32,6 @@ pub fn run(args: TestnetArgs) -> Result<(), String> {
         .dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("orrery-testnet-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let spec = testnet_spec(&args, &dir)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the orrery binary: {e}"))?;
     outln!("testnet in {} (chain spec {})", dir.display(), spec.display());

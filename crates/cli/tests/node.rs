@@ -218,7 +218,7 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let before = health(RPC).map_or(0, |h| h.1);
     wait_for("five validators finalize on", Duration::from_secs(60), || {
         let now = health(RPC).map_or(0, |h| h.1);
-        (now >= before + 2, format!("node 0 finalized {now}, was {before}"))
+        (now >= before + 2, format!("node 0 finalized {now}, was {before}\n{}", logs()))
     });
 
     // Restarted on its database, it rejoins and reaches the others' finalized head.
@@ -241,7 +241,9 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let target = health(RPC).map_or(0, |h| h.1);
     wait_for("restarted node 5 catches up", Duration::from_secs(60), || {
         let h = health(RPC + 5);
-        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})"))
+        let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap_or_default();
+        let tail: String = again.lines().rev().take(8).collect::<Vec<_>>().join("\n");
+        (h.as_ref().is_some_and(|h| h.1 >= target), format!("{h:?} (target finalized slot {target})\n{tail}"))
     });
     let again = std::fs::read_to_string(dir.path().join("node-5-again.log")).unwrap();
     assert!(again.contains("resuming the chain in the database"), "{again}");
@@ -326,4 +328,72 @@ fn node_run_and_testnet_refuse_bad_flags() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    // A database of another chain (its genesis recorded beside it) is refused.
+    let db = tempfile::tempdir().unwrap();
+    std::fs::write(db.path().join("orrery-chain-genesis"), format!("{}\n", "00".repeat(32))).unwrap();
+    let out = orrery().args(["node", "run", "--dev-validator", "0", "--db"]).arg(db.path()).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("holds the chain with genesis 0000"), "{stderr}");
+}
+
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> Result<T, tokio::time::error::Elapsed> {
+    tokio::time::timeout(Duration::from_secs(20), f).await
+}
+
+/// A peer that opens an unknown stream kind, sends an undecodable request, an oversized frame and a
+/// garbage GRANDPA vote is disconnected by the node (four offences pass its limit) and then refused.
+#[test]
+fn a_misbehaving_peer_is_disconnected_and_refused() {
+    use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
+
+    const PORT: u16 = 41_150;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("dev.json");
+    let out = orrery().args(["chain-spec", "dev", "--validators", "6", "--out"]).arg(&spec).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let chain = orrery_chain_spec::JamChainSpec::read(&spec).unwrap();
+    let me = orrery_keys::ValidatorKeys::dev(0);
+    // Its own name as the only bootnode: it dials nobody (a node skips itself).
+    let bootnode = format!("{}@127.0.0.1:{PORT}", me.peer_name());
+    let log = dir.path().join("node.log");
+    let node = node_run(&spec, Some(0), &["--temp", "--bootnode", &bootnode], PORT, PORT + 100, &log);
+    let mut reaper = Reaper(vec![node]);
+    wait_for("the node serves", Duration::from_secs(30), || (health(PORT + 100).is_some(), String::new()));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let identity = Identity::from_validator_keys(&orrery_keys::ValidatorKeys::dev(1)).unwrap();
+        let config = Config::new(Alpn::for_genesis_hash(&chain.genesis_hash()));
+        let endpoint = Endpoint::bind(identity, config, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], PORT));
+        let conn = bounded(endpoint.connect(addr, Some(me.ed25519_public()))).await.unwrap().unwrap();
+
+        let mut unknown = conn.open_stream(StreamKind(200)).await.unwrap();
+        assert!(bounded(unknown.recv()).await.unwrap().is_err(), "an unknown kind is reset");
+        let mut garbage = conn.open_stream(StreamKind::BLOCK_REQUEST).await.unwrap();
+        garbage.send(&[1, 2, 3]).await.unwrap();
+        garbage.finish();
+        assert!(bounded(garbage.recv()).await.unwrap().is_err(), "an undecodable request is reset");
+        let mut oversized = conn.open_stream(StreamKind::BLOCK_REQUEST).await.unwrap();
+        oversized.send_raw(&u32::MAX.to_le_bytes()).await.unwrap();
+        assert!(bounded(oversized.recv()).await.unwrap().is_err(), "an oversized frame is reset");
+        let mut vote = conn.open_stream(StreamKind(149)).await.unwrap();
+        vote.send(&[0xff; 40]).await.unwrap();
+        vote.finish();
+        // The fourth offence passes the node's limit: the connection is closed.
+        bounded(conn.closed()).await.expect("the node closes the connection");
+
+        // And a new connection from the same key is dropped at once.
+        if let Ok(Ok(again)) = bounded(endpoint.connect(addr, Some(me.ed25519_public()))).await {
+            bounded(again.closed()).await.expect("a refused peer's connection is closed");
+        }
+        endpoint.close();
+    });
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("disconnecting") && log.contains("misbehaviour"), "{log}");
+
+    let mut node = reaper.0.remove(0);
+    signal(node.id(), "-TERM");
+    let status = wait_exit(&mut node, Duration::from_secs(15)).expect("the node stops on SIGTERM");
+    assert!(status.success(), "{status}");
 }

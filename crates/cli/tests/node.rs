@@ -319,7 +319,7 @@ fn node_run_and_testnet_refuse_bad_flags() {
         (&["node", "run", "--temp", "--slot-seconds", "0"], "--slot-seconds 0"),
         (&["node", "run", "--temp", "--listen", "not-an-address"], "--listen"),
         (&["testnet", "--validators", "5", "--for-seconds", "1"], "--validators 5"),
-        (&["testnet", "--spec", "full", "--for-seconds", "1"], "only tiny"),
+        (&["testnet", "--spec", "full", "--for-seconds", "1"], "a testnet runs tiny only"),
     ];
     for (args, expected) in cases {
         let out = orrery().args(*args).output().unwrap();

@@ -1,10 +1,9 @@
 //! `orrery`: the command-line front of the node: the JAM conformance vectors, block import from
 //! files, validator keys and chain specs, the conformance fuzzer (`fuzz`) and its target, and the
 //! service tools (write, build, run and inspect a service), and the networked node (`node run`)
-//! with a loopback dev network of such nodes (`testnet`). The commands that run services' code
-//! (`conformance`, `import`, `fuzz-target`, `fuzz`, `service run`, and the node) take `--pvm
-//! interpreter|recompiler` (or `ORRERY_PVM`); the recompiler is the default where it is built
-//! (x86-64 Linux).
+//! with a loopback dev network of such nodes (`testnet`). `conformance`, `import`, `fuzz-target`,
+//! `fuzz` and `service run` take `--pvm interpreter|recompiler`; every command, the node included,
+//! reads `ORRERY_PVM`; the recompiler is the default where it is built (x86-64 Linux).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,8 +2,8 @@
 //! of σ empty at the spec's sizes ([`orrery_author::genesis::empty_state`]), the entropy buffer
 //! drawn from a fixed label, slot 0, the given validators' keys in every validator set
 //! ([`orrery_author::genesis::with_validators`]) with each one's endpoint in its metadata
-//! (`127.0.0.1:base_port + i`, [`DEV_BASE_PORT`] by convention; the JAMNP-S layout) and as the spec's boot nodes, and
-//! service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys, funds
+//! (`127.0.0.1:base_port + i`, [`DEV_BASE_PORT`] by convention; the JAMNP-S layout) and as the
+//! spec's boot nodes, and service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys, funds
 //! and upgrades services from a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every
 //! core's assigner, delegator, registrar). An authorizer's code ([`DevServices::authorizer`]) is
 //! stored as a preimage of service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` =
@@ -20,8 +20,7 @@ use orrery_crypto::{blake2b_256, blake2b_256_concat};
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
 use orrery_network::policy::metadata_for_endpoint;
-use orrery_state::State;
-use orrery_state::{ServiceAccount, ServiceInfo, ValidatorsData};
+use orrery_state::{ServiceAccount, ServiceInfo, State, ValidatorsData};
 use orrery_types::{ChainSpec, EpochMark, EpochMarkValidatorKeys, Header, ServiceId};
 
 use crate::{Bootnode, ChainSpecError, JamChainSpec};

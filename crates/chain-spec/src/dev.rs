@@ -1,16 +1,16 @@
-//! The dev chain's genesis, built from nothing but the chain spec (tiny or full): every component
-//! of σ empty at the spec's sizes ([`orrery_author::genesis::empty_state`]), the entropy buffer
-//! drawn from a fixed label, slot 0, the given validators' keys in every validator set
+//! The dev chain's genesis, built from nothing but the chain spec (tiny or full): every component of σ empty
+//! at the spec's sizes ([`orrery_author::genesis::empty_state`]), the entropy buffer drawn from a fixed
+//! label, slot 0, the given validators' keys in every validator set
 //! ([`orrery_author::genesis::with_validators`]) with each one's endpoint in its metadata
-//! (`127.0.0.1:base_port + i`, [`DEV_BASE_PORT`] by convention; the JAMNP-S layout) and as the
-//! spec's boot nodes, and service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys, funds
-//! and upgrades services from a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every
-//! core's assigner, delegator, registrar). An authorizer's code ([`DevServices::authorizer`]) is
-//! stored as a preimage of service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` =
-//! [`DEV_AUTHORIZER_CONFIG`], filling every core's pool and queue (GP 0.7.2 §8). Orrery's
-//! `guests/authorizer.jam` accepts a package whose token equals its configuration and is not
-//! empty, so a dev chain's packages carry [`DEV_AUTHORIZER_CONFIG`] as both. The genesis header is
-//! zeros but for its epoch marker, which names the first validators (JIP-4).
+//! (`127.0.0.1:base_port + i`, [`DEV_BASE_PORT`] by convention; the JAMNP-S layout) and as the spec's boot
+//! nodes, and service 0 running Orrery's manager ([`DevServices::manager`], `services/manager`: deploys,
+//! funds and upgrades services from a work item) with every privilege (GP 0.7.2 §9.4 χ: manager, every core's
+//! assigner, delegator, registrar). An authorizer's code ([`DevServices::authorizer`]) is stored as a
+//! preimage of service 0 with its hash `H(code hash ⌢ f)` (GP 0.7.2 §14.3), `f` = [`DEV_AUTHORIZER_CONFIG`],
+//! filling every core's pool and queue (GP 0.7.2 §8). Orrery's `guests/authorizer.jam` accepts a package
+//! whose token equals its configuration and is not empty, so a dev chain's packages carry
+//! [`DEV_AUTHORIZER_CONFIG`] as both. The genesis header is zeros but for its epoch marker, which names the
+//! first validators (JIP-4).
 
 use std::net::{Ipv4Addr, SocketAddr};
 

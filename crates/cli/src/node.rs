@@ -295,7 +295,13 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Fetches a finalized state from the bootnodes, one after the other, a few rounds at most.
+/// How long a fresh node keeps asking its bootnodes for a finalized state.
+const STATE_SYNC_FOR: Duration = Duration::from_secs(40);
+/// The wait between rounds of asking.
+const STATE_SYNC_RETRY: Duration = Duration::from_millis(700);
+
+/// Fetches a finalized state from the bootnodes, one after the other, in rounds for
+/// [`STATE_SYNC_FOR`] at most.
 async fn state_sync(
     secret: &[u8; 32],
     alpn: &Alpn,
@@ -308,7 +314,11 @@ async fn state_sync(
         return Err("--state-sync: no bootnode to fetch a state from".into());
     }
     let mut last = String::new();
-    for _round in 0..3 {
+    // A peer whose finality has caught up with its head has no child of its final block to commit
+    // to the state's root; that lasts part of each slot. Rounds are spaced off the slot length (a
+    // wait of one slot would meet the same phase every time) and go on for a bounded while.
+    let deadline = Instant::now() + STATE_SYNC_FOR;
+    while Instant::now() < deadline {
         for (peer, addr) in bootnodes {
             let identity =
                 Identity::from_ed25519_secret(secret).map_err(|e| format!("our certificate: {e}"))?;
@@ -331,9 +341,9 @@ async fn state_sync(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(STATE_SYNC_RETRY).await;
     }
-    Err(format!("--state-sync: no bootnode gave a state (last: {last})"))
+    Err(format!("--state-sync: no bootnode gave a state within {STATE_SYNC_FOR:?} (last: {last})"))
 }
 
 /// SIGINT or SIGTERM.

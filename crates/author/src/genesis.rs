@@ -6,7 +6,7 @@
 //! Replaced: `κ`, `λ`, `ι` and `γ_P` (all the given set), `γ_Z` (its ring root), `γ_S` (the
 //! fallback keys `F(η_2, κ)` of eq. 6.26, as an epoch change would set them), `γ_A` (emptied).
 //! Everything else (entropy, slot, services, statistics) is the base state's. [`empty_state`] is
-//! a base with nothing in it, at any spec's sizes.
+//! a base with nothing in it, at any spec's sizes; [`genesis_header`] a header to go with it.
 
 use orrery_crypto::bandersnatch::{BandersnatchError, RingContext};
 use orrery_keys::ValidatorKeys;
@@ -16,7 +16,7 @@ use orrery_state::{
     ValidatorData, ValidatorsData, ValidatorsStatistics,
 };
 use orrery_stf::safrole::fallback_keys;
-use orrery_types::{BandersnatchPublic, ChainSpec};
+use orrery_types::{BandersnatchPublic, ChainSpec, EpochMark, Header};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenesisError {
@@ -101,5 +101,22 @@ pub fn empty_state(spec: &ChainSpec, entropy: [[u8; 32]; 4]) -> State {
         accumulated: AccumulatedQueue(vec![Vec::new(); epoch]),
         accumulation_outputs: Vec::new(),
         accounts: Default::default(),
+    }
+}
+
+/// A genesis header at slot 0: no parent, no prior state root, everything else zero but the epoch
+/// marker. Only its hash matters (the first block's parent).
+pub fn genesis_header(epoch_mark: Option<EpochMark>) -> Header {
+    Header {
+        parent: [0; 32],
+        parent_state_root: [0; 32],
+        extrinsic_hash: [0; 32],
+        slot: 0,
+        epoch_mark,
+        tickets_mark: None,
+        author_index: 0,
+        entropy_source: [0; 96],
+        offenders_mark: Vec::new(),
+        seal: [0; 96],
     }
 }

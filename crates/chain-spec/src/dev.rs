@@ -14,14 +14,14 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use orrery_author::genesis::{empty_state, with_validators, GenesisError};
+use orrery_author::genesis::{empty_state, genesis_header, with_validators, GenesisError};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_crypto::{blake2b_256, blake2b_256_concat};
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
 use orrery_network::policy::metadata_for_endpoint;
 use orrery_state::{ServiceAccount, ServiceInfo, State, ValidatorsData};
-use orrery_types::{ChainSpec, EpochMark, EpochMarkValidatorKeys, Header, ServiceId};
+use orrery_types::{ChainSpec, EpochMark, EpochMarkValidatorKeys, ServiceId};
 
 use crate::{Bootnode, ChainSpecError, JamChainSpec};
 
@@ -133,18 +133,7 @@ pub fn dev_spec(
         .enumerate()
         .map(|(i, k)| Bootnode { ed25519: k.ed25519_public(), address: dev_endpoint(base_port, i as u16) })
         .collect();
-    let header = Header {
-        parent: [0; 32],
-        parent_state_root: [0; 32],
-        extrinsic_hash: [0; 32],
-        slot: 0,
-        epoch_mark: Some(genesis_mark(&state)),
-        tickets_mark: None,
-        author_index: 0,
-        entropy_source: [0; 96],
-        offenders_mark: Vec::new(),
-        seal: [0; 96],
-    };
+    let header = genesis_header(Some(genesis_mark(&state)));
     Ok(JamChainSpec::new("dev".into(), bootnodes, spec.clone(), header, ChainState::from_state(state))?)
 }
 

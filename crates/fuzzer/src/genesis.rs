@@ -6,7 +6,7 @@
 //! from the seed ([`solicited_blobs`]), for the preimages workload. The genesis header is all zeros: only its hash
 //! matters, as the first block's parent and the key of `Initialize`'s state.
 
-use orrery_author::genesis::{empty_state, with_validators, GenesisError};
+use orrery_author::genesis::{empty_state, genesis_header, with_validators, GenesisError};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
@@ -59,17 +59,6 @@ pub fn dev_genesis(
     }
     let state = with_validators(spec, ring, base, keys)?;
     let chain = ChainState::from_state(state);
-    let header = Header {
-        parent: [0; 32],
-        parent_state_root: [0; 32],
-        extrinsic_hash: [0; 32],
-        slot: 0,
-        epoch_mark: None,
-        tickets_mark: None,
-        author_index: 0,
-        entropy_source: [0; 96],
-        offenders_mark: Vec::new(),
-        seal: [0; 96],
-    };
+    let header = genesis_header(None);
     Ok((header, chain))
 }

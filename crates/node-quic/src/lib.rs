@@ -76,13 +76,10 @@ pub const ANSWER_DEADLINE: Duration = Duration::from_secs(10);
 /// How long a peer the node disconnected is refused.
 pub const REFUSE_FOR: Duration = Duration::from_secs(60);
 
-/// UNIX time of the JAM common era, 1200 UTC 1 January 2025 (GP 0.7.2 §4.4), in seconds.
-pub const JAM_EPOCH_UNIX: u64 = 1_735_732_800;
-
 /// Now, in milliseconds since the JAM common era.
 pub fn now_ms() -> Millis {
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    (unix.as_millis() as u64).saturating_sub(JAM_EPOCH_UNIX * 1000)
+    (unix.as_millis() as u64).saturating_sub(orrery_types::constants::JAM_COMMON_ERA_UNIX_SECONDS * 1000)
 }
 
 /// How to run the driver.

@@ -973,17 +973,7 @@ impl Sim {
 
     /// The slots of node `i`'s best chain above genesis, oldest first.
     pub fn best_chain_slots(&self, i: usize) -> Vec<TimeSlot> {
-        let Some(node) = self.node(i) else { return Vec::new() };
-        let chain = node.chain();
-        let mut out = Vec::new();
-        let mut at = node.status().best.hash;
-        while at != self.genesis.hash() {
-            let Ok(Some(block)) = chain.block(&at) else { break };
-            out.push(block.header.slot);
-            at = block.header.parent;
-        }
-        out.reverse();
-        out
+        self.best_chain(i).into_iter().map(|(slot, _)| slot).collect()
     }
 
     /// The hashes of node `i`'s best chain above genesis, oldest first.

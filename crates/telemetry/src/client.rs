@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::event::{encode_frame, Event, EventId, NodeInfo, Timestamp, JAM_COMMON_ERA_UNIX_SECONDS};
+use orrery_types::constants::JAM_COMMON_ERA_UNIX_SECONDS;
+
+use crate::event::{encode_frame, Event, EventId, NodeInfo, Timestamp};
 
 /// Where and how to send.
 #[derive(Debug, Clone)]

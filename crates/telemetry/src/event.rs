@@ -9,9 +9,6 @@ pub type Timestamp = u64;
 /// An event's position in the connection's sequence (JIP-3 "Event IDs").
 pub type EventId = u64;
 
-/// 1200 UTC on 1 January 2025 as UNIX seconds (GP 0.7.2 §4.4).
-pub const JAM_COMMON_ERA_UNIX_SECONDS: u64 = 1_735_732_800;
-
 /// The first message of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {

@@ -29,7 +29,4 @@ mod client;
 mod event;
 
 pub use client::{now, Telemetry, TelemetryConfig};
-pub use event::{
-    encode_frame, BlockOutline, ConnectionSide, Event, EventId, NodeInfo, Timestamp,
-    JAM_COMMON_ERA_UNIX_SECONDS,
-};
+pub use event::{encode_frame, BlockOutline, ConnectionSide, Event, EventId, NodeInfo, Timestamp};

@@ -125,6 +125,9 @@ impl ChainSpec {
 
 /// Constants that are the same in every spec (GP 0.7.2 Appendix I.4.4).
 pub mod constants {
+    /// The JAM Common Era, 1200 UTC on 1 January 2025, as UNIX seconds (GP 0.7.2 §4.4): slot 0
+    /// starts there.
+    pub const JAM_COMMON_ERA_UNIX_SECONDS: u64 = 1_735_732_800;
     /// `H`: recent blocks kept in history.
     pub const RECENT_HISTORY_LEN: usize = 8;
     /// `O`: the most items in a core's authorizer pool.

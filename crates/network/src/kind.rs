@@ -17,6 +17,20 @@ impl StreamKind {
     pub const TICKET_TO_PROXY: Self = Self(131);
     /// CE 132: Safrole ticket, proxy to all current validators.
     pub const TICKET_TO_ALL: Self = Self(132);
+    /// CE 133: work-package submission, builder to guarantor.
+    pub const WORK_PACKAGE_SUBMISSION: Self = Self(133);
+    /// CE 134: work-package sharing, guarantor to co-guarantor.
+    pub const WORK_PACKAGE_SHARING: Self = Self(134);
+    /// CE 135: guaranteed work-report distribution.
+    pub const WORK_REPORT_DISTRIBUTION: Self = Self(135);
+    /// CE 137: shard distribution, assurer to guarantor.
+    pub const SHARD_DISTRIBUTION: Self = Self(137);
+    /// CE 141: assurance distribution.
+    pub const ASSURANCE_DISTRIBUTION: Self = Self(141);
+    /// CE 142: preimage announcement.
+    pub const PREIMAGE_ANNOUNCEMENT: Self = Self(142);
+    /// CE 143: preimage request.
+    pub const PREIMAGE_REQUEST: Self = Self(143);
 
     /// Unique Persistent (0–127) rather than Common Ephemeral.
     pub const fn is_unique_persistent(self) -> bool {

@@ -273,5 +273,11 @@ impl TicketMessage {
     }
 }
 
+pub mod work;
+pub use work::{
+    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature, ShardRequest,
+    ShardResponse, WorkPackageSubmission,
+};
+
 #[cfg(test)]
 mod tests;

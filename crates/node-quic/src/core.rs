@@ -111,5 +111,14 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         Event::Finalized { hash, slot } => tracing::info!(slot, hash = %short(hash), "finalized"),
         Event::Rejected { hash, reason } => tracing::warn!(hash = %short(hash), %reason, "rejected"),
         Event::Equivocation { slot, author } => tracing::warn!(slot, author, "equivocation"),
+        Event::WorkPackageRefused { package, reason } => {
+            tracing::warn!(package = %short(package), %reason, "work package refused")
+        }
+        Event::Guaranteed { package, core, report, signatures } => {
+            tracing::info!(package = %short(package), core, report = %short(report), signatures, "guaranteed")
+        }
+        Event::ShardsStored { erasure_root } => {
+            tracing::debug!(erasure_root = %short(erasure_root), "shards stored")
+        }
     }
 }

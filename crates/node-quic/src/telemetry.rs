@@ -65,7 +65,7 @@ impl Reporter {
             Event::Finalized { hash, slot } => {
                 t.emit(T::FinalizedBlockChanged { slot: *slot, hash: *hash });
             }
-            Event::Rejected { .. } | Event::Equivocation { .. } => {}
+            _ => {}
         }
     }
 

@@ -4,9 +4,11 @@
 //! `orrery_network` and reports a peer whose bytes do not decode as [`Input::Misbehaved`].
 
 use orrery_network::message::{
-    Announcement, BlockRequest, BoundaryNode, Handshake, KeyValue, StateRequest, TicketMessage,
+    Announcement, AssuranceMessage, BlockRequest, BoundaryNode, BundleShare, Handshake, KeyValue,
+    PreimageAnnouncement, ReportSignature, ShardRequest, ShardResponse, StateRequest, TicketMessage,
+    WorkPackageSubmission,
 };
-use orrery_types::Block;
+use orrery_types::{Block, CoreIndex, Hash, ReportGuarantee, ServiceId};
 
 /// A peer, by the Ed25519 key its certificate proved.
 pub type PeerId = [u8; 32];
@@ -18,8 +20,9 @@ pub type Millis = u64;
 /// A request the node made, named by the node so it can match the response.
 pub type RequestId = u64;
 
-/// One-way messages: UP 0's handshake and announcements, CE 131/132 tickets, GRANDPA's votes and
-/// commits (CE 149/150). The driver carries each on its stream kind.
+/// One-way messages: UP 0's handshake and announcements, CE 131/132 tickets, the work-package
+/// streams that expect no answer (CE 133, 135, 141, 142), GRANDPA's votes and commits (CE 149/150).
+/// The driver carries each on its stream kind.
 // The variants are moved once per delivery; boxing the large ones would change the contract the
 // simulator and the driver code against for no measurable gain.
 #[allow(clippy::large_enum_variant)]
@@ -33,19 +36,36 @@ pub enum Message {
         ticket: TicketMessage,
     },
     Grandpa(orrery_grandpa::Message),
+    /// CE 133: a work package for one of the receiver's cores (from a builder or another node).
+    WorkPackage(WorkPackageSubmission),
+    /// CE 135: a guaranteed work report, with two or three guarantors' signatures.
+    Guarantee(ReportGuarantee),
+    /// CE 141: the sender's availability assurance (its validator index is the connection's).
+    Assurance(AssuranceMessage),
+    /// CE 142: the sender holds a preimage a service asked for.
+    PreimageAnnouncement(PreimageAnnouncement),
 }
 
-/// Requests that expect a response (CE 128, CE 129).
+/// Requests that expect a response (CE 128, 129, 134, 137, 143).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Blocks(BlockRequest),
     State(StateRequest),
+    /// CE 134: refine this bundle on this core and sign the report.
+    ShareBundle(BundleShare),
+    /// CE 137: the shards of this erasure root that the requester, as assurer, is to keep.
+    Shard(ShardRequest),
+    /// CE 143: the preimage of this hash.
+    Preimage(Hash),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     Blocks(Vec<Block>),
     State { boundary: Vec<BoundaryNode>, pairs: Vec<KeyValue> },
+    ReportSignature(ReportSignature),
+    Shard(ShardResponse),
+    Preimage(Vec<u8>),
 }
 
 /// Why a request got no response.
@@ -93,6 +113,15 @@ pub enum Input {
         peer: PeerId,
         what: String,
     },
+    /// A work package from this node's own user (the JIP-2 `submitWorkPackage`), handled as if a
+    /// builder had sent it by CE 133.
+    SubmitWorkPackage(WorkPackageSubmission),
+    /// A preimage from this node's own user (the JIP-2 `submitPreimage`): kept, announced (CE 142)
+    /// and offered to authors while `requester` has asked for it.
+    SubmitPreimage {
+        requester: ServiceId,
+        blob: Vec<u8>,
+    },
 }
 
 // The variants are moved once per delivery; boxing the large ones would change the contract the
@@ -115,6 +144,11 @@ pub enum Output {
         peer: PeerId,
         id: RequestId,
         response: Response,
+    },
+    /// Refuse request `id` of `peer` (reset its stream): the node cannot or will not serve it.
+    Refuse {
+        peer: PeerId,
+        id: RequestId,
     },
     /// Close the connection and refuse the peer for a while.
     Disconnect {
@@ -154,5 +188,21 @@ pub enum Event {
     Equivocation {
         slot: u32,
         author: u16,
+    },
+    /// A work package this node was to guarantee was refused; `reason` names the rule.
+    WorkPackageRefused {
+        package: Hash,
+        reason: String,
+    },
+    /// This node, as guarantor, has a guaranteed report for `package` and has distributed it.
+    Guaranteed {
+        package: Hash,
+        core: CoreIndex,
+        report: Hash,
+        signatures: usize,
+    },
+    /// This node, as assurer, holds its shards of the report with this erasure root.
+    ShardsStored {
+        erasure_root: Hash,
     },
 }

@@ -57,7 +57,9 @@
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
 //! block's validator sets as soon as it changes).
 
+mod availability;
 pub mod boundary;
+mod guarantor;
 pub mod io;
 pub mod limits;
 pub mod tree;
@@ -165,7 +167,24 @@ impl Peer {
 /// What an outstanding request of ours asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Asked {
-    Blocks { hash: HeaderHash, direction: Direction, max: u32 },
+    Blocks {
+        hash: HeaderHash,
+        direction: Direction,
+        max: u32,
+    },
+    /// CE 134: a co-guarantor's signature on our report of this package.
+    Share {
+        package: orrery_types::Hash,
+    },
+    /// CE 137: our shards of the report with this erasure root.
+    Shard {
+        erasure_root: orrery_types::Hash,
+        shard_index: u16,
+    },
+    /// CE 143: the preimage of this hash.
+    Preimage {
+        hash: orrery_types::Hash,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -223,6 +242,10 @@ pub struct Node {
     future_commit: Option<(PeerId, orrery_grandpa::Commit)>,
     /// Blocks imported during the current `handle` call, to announce at its end.
     fresh: Vec<HeaderHash>,
+    /// Guaranteeing: packages being refined, reports waiting for signatures, the guarantee pool.
+    guarantor: guarantor::Guarantor,
+    /// Availability: the shards we keep, the assurance pool, the preimage pool.
+    availability: availability::Availability,
 }
 
 /// The tree and the store, as GRANDPA sees them.
@@ -351,6 +374,8 @@ impl Node {
             voter: None,
             future_commit: None,
             fresh: Vec::new(),
+            guarantor: guarantor::Guarantor::default(),
+            availability: availability::Availability::default(),
         };
         if node.options.grandpa {
             node.start_voter();
@@ -376,14 +401,18 @@ impl Node {
                 }
             }
             Input::Request { peer, id, request } => {
-                // Serving reads only; any peer not refused is answered, so no stream waits.
+                // Any peer not refused is answered (or refused at once), so no stream waits.
                 if !self.banned.contains_key(&peer) {
-                    let response = self.serve(request);
-                    out.push(Output::Respond { peer, id, response });
+                    match self.serve(peer, request, &mut out) {
+                        Some(response) => out.push(Output::Respond { peer, id, response }),
+                        None => out.push(Output::Refuse { peer, id }),
+                    }
                 }
             }
             Input::Response { peer, id, response } => self.on_response(peer, id, response, &mut out),
             Input::Misbehaved { peer, what } => self.misbehaved(peer, BAD_MESSAGE, &what, &mut out),
+            Input::SubmitWorkPackage(submission) => self.on_work_package(None, submission, &mut out),
+            Input::SubmitPreimage { requester, blob } => self.on_submit_preimage(requester, blob, &mut out),
         }
         self.on_time(&mut out);
         if !self.fresh.is_empty() {
@@ -402,6 +431,9 @@ impl Node {
         }
         if let Some(voter) = &self.voter {
             wake = wake.min(voter.next_wake());
+        }
+        for work in [self.guarantor_next_wake(), self.availability_next_wake()].into_iter().flatten() {
+            wake = wake.min(work);
         }
         wake.max(self.now)
     }
@@ -490,6 +522,8 @@ impl Node {
             }
             self.author(slot, out);
         }
+        self.guarantor_on_time(out);
+        self.availability_on_time(out);
         if self.voter.as_ref().is_some_and(|v| v.next_wake() <= now) {
             self.vote(orrery_grandpa::Input::Tick, out);
         }
@@ -526,6 +560,9 @@ impl Node {
                 .get(&(epoch + 1))
                 .map(|t| t.values().cloned().collect())
                 .unwrap_or_default(),
+            guarantees: self.guarantees_for_block(&best, slot),
+            assurances: self.assurances_for_block(&best),
+            preimages: self.preimages_for_block(&best),
             ..Pools::default()
         };
         match author_block(&self.spec, &self.ring, prior, best, slot, keys, &pools) {
@@ -589,6 +626,8 @@ impl Node {
                     }));
                     self.fresh.push(hash);
                     imported_first |= hash == first;
+                    self.guarantor_on_imported(&hash, out);
+                    self.availability_on_imported(&hash, out);
                     self.vote(orrery_grandpa::Input::BlockImported(hash), out);
                     // The orphans this block was waiting for.
                     let waiting: Vec<HeaderHash> = self
@@ -757,6 +796,12 @@ impl Node {
             }
             Message::Ticket { to_proxy, ticket } => self.on_ticket(Some(peer), to_proxy, ticket, out),
             Message::Grandpa(message) => self.on_grandpa(peer, message, out),
+            Message::WorkPackage(submission) => self.on_work_package(Some(peer), submission, out),
+            Message::Guarantee(guarantee) => self.on_guarantee(peer, guarantee, out),
+            Message::Assurance(assurance) => self.on_assurance(peer, assurance, out),
+            Message::PreimageAnnouncement(announcement) => {
+                self.on_preimage_announcement(peer, announcement, out)
+            }
         }
     }
 
@@ -799,7 +844,7 @@ impl Node {
     }
 
     fn request(&mut self, peer: PeerId, asked: Asked, out: &mut Vec<Output>) {
-        let Asked::Blocks { hash, direction, max } = asked;
+        let Asked::Blocks { hash, direction, max } = asked else { return };
         let Some(p) = self.peers.get_mut(&peer) else { return };
         if p.pending.is_some() || self.requests.len() >= MAX_REQUESTS {
             return;
@@ -811,6 +856,25 @@ impl Node {
         self.requests.insert(id, Pending { peer, asked, deadline });
         let request = Request::Blocks(BlockRequest { hash, direction, max_blocks: max });
         out.push(Output::Request { peer, id, request });
+    }
+
+    /// Makes a work-package request (CE 134, 137, 143): unlike block requests, several may be out
+    /// to one peer at once, up to [`MAX_WORK_REQUESTS_PER_PEER`]. Returns whether it was made.
+    fn work_request(&mut self, peer: PeerId, asked: Asked, request: Request, out: &mut Vec<Output>) -> bool {
+        if !self.peers.contains_key(&peer) || self.requests.len() >= MAX_REQUESTS {
+            return false;
+        }
+        let to_peer =
+            self.requests.values().filter(|p| p.peer == peer && !matches!(p.asked, Asked::Blocks { .. }));
+        if to_peer.count() >= MAX_WORK_REQUESTS_PER_PEER {
+            return false;
+        }
+        let id = self.next_request;
+        self.next_request += 1;
+        let deadline = self.now.saturating_add(REQUEST_TIMEOUT_SLOTS.saturating_mul(self.slot_ms));
+        self.requests.insert(id, Pending { peer, asked, deadline });
+        out.push(Output::Request { peer, id, request });
+        true
     }
 
     fn forget_request(&mut self, id: RequestId) -> Option<Pending> {
@@ -838,18 +902,28 @@ impl Node {
             return self.misbehaved(peer, BAD_MESSAGE, "a response to another peer's request", out);
         }
         self.forget_request(id);
-        let response = match response {
-            Ok(response) => response,
-            Err(_) => return,
+        let response = match (pending.asked, response) {
+            (Asked::Blocks { .. }, Err(_)) => return,
+            (Asked::Share { package }, Err(_)) => return self.on_share_failed(peer, package, out),
+            (Asked::Shard { erasure_root, shard_index }, Err(_)) => {
+                return self.on_shard_failed(peer, erasure_root, shard_index, out)
+            }
+            (Asked::Preimage { .. }, Err(_)) => return,
+            (_, Ok(response)) => response,
         };
         match (pending.asked, response) {
             (Asked::Blocks { hash, direction, max }, Response::Blocks(blocks)) => {
                 self.on_blocks(peer, hash, direction, max, blocks, out)
             }
-            // We make no state requests; the driver syncs a fresh node from a state itself.
-            (_, Response::State { .. }) => {
-                self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out)
+            (Asked::Share { package }, Response::ReportSignature(signature)) => {
+                self.on_report_signature(peer, package, signature, out)
             }
+            (Asked::Shard { erasure_root, shard_index }, Response::Shard(shards)) => {
+                self.on_shards(peer, erasure_root, shard_index, shards, out)
+            }
+            (Asked::Preimage { hash }, Response::Preimage(blob)) => self.on_preimage(peer, hash, blob, out),
+            // We make no state requests; the driver syncs a fresh node from a state itself.
+            _ => self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out),
         }
     }
 
@@ -955,10 +1029,14 @@ impl Node {
 
     // ---- serving ----
 
-    fn serve(&self, request: Request) -> Response {
+    /// The answer to a peer's request, or `None` to refuse it (the driver resets the stream).
+    fn serve(&mut self, peer: PeerId, request: Request, out: &mut Vec<Output>) -> Option<Response> {
         match request {
-            Request::Blocks(req) => Response::Blocks(self.serve_blocks(&req)),
-            Request::State(req) => self.serve_state(&req),
+            Request::Blocks(req) => Some(Response::Blocks(self.serve_blocks(&req))),
+            Request::State(req) => Some(self.serve_state(&req)),
+            Request::ShareBundle(share) => self.serve_share(peer, share, out),
+            Request::Shard(req) => self.serve_shard(peer, req, out),
+            Request::Preimage(hash) => self.serve_preimage(peer, hash, out),
         }
     }
 

@@ -33,3 +33,5 @@ pub const INVALID_BLOCK: u32 = 25;
 pub const FLOOD: u32 = 5;
 /// How long a disconnected peer is refused, in slots.
 pub const BAN_SLOTS: u64 = 100;
+/// Work-package requests (CE 134, 137, 143) of ours in flight to one peer.
+pub const MAX_WORK_REQUESTS_PER_PEER: usize = 8;

@@ -126,6 +126,12 @@ impl Net {
                         self.queue.push_back((to, Input::Response { peer: me, id, response: Ok(response) }));
                     }
                 }
+                Output::Refuse { peer, id } => {
+                    if let Some(to) = self.index(&peer) {
+                        let response = Err(orrery_node::RequestFailure::Failed);
+                        self.queue.push_back((to, Input::Response { peer: me, id, response }));
+                    }
+                }
                 Output::Disconnect { peer, reason } => {
                     self.disconnects.push((from, peer, reason));
                     if let Some(to) = self.index(&peer) {

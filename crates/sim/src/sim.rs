@@ -530,6 +530,10 @@ impl Sim {
                 let Some(&j) = self.index.get(&peer) else { return };
                 self.respond(i, j, id, response);
             }
+            Output::Refuse { peer, id } => {
+                let Some(&j) = self.index.get(&peer) else { return };
+                self.reset(i, j, id);
+            }
             Output::Disconnect { peer, reason: _ } => {
                 let Some(&j) = self.index.get(&peer) else { return };
                 self.net.disconnects += 1;
@@ -766,7 +770,8 @@ impl Sim {
                     vec![Block { header, extrinsic: Extrinsic::default() }]
                 }
             },
-            (_, Request::State(_)) => Vec::new(),
+            // Scripted peers serve blocks only.
+            _ => Vec::new(),
         };
         if blocks.is_empty() {
             // JAMNP-S: a request that cannot be met is reset, which the requester sees as failed.

@@ -56,6 +56,22 @@ impl RunHasher {
                 h.update(slot.to_le_bytes());
                 h.update(author.to_le_bytes());
             }
+            Event::WorkPackageRefused { package, reason } => {
+                h.update([5]);
+                h.update(package);
+                text(h, reason);
+            }
+            Event::Guaranteed { package, core, report, signatures } => {
+                h.update([6]);
+                h.update(package);
+                h.update(core.to_le_bytes());
+                h.update(report);
+                h.update((*signatures as u64).to_le_bytes());
+            }
+            Event::ShardsStored { erasure_root } => {
+                h.update([7]);
+                h.update(erasure_root);
+            }
         }
         self.events += 1;
     }
@@ -85,6 +101,9 @@ pub struct EventCounts {
     pub finalized: u64,
     pub rejected: u64,
     pub equivocations: u64,
+    pub refused_packages: u64,
+    pub guaranteed: u64,
+    pub shards_stored: u64,
 }
 
 impl EventCounts {
@@ -95,6 +114,9 @@ impl EventCounts {
             Event::Finalized { .. } => self.finalized += 1,
             Event::Rejected { .. } => self.rejected += 1,
             Event::Equivocation { .. } => self.equivocations += 1,
+            Event::WorkPackageRefused { .. } => self.refused_packages += 1,
+            Event::Guaranteed { .. } => self.guaranteed += 1,
+            Event::ShardsStored { .. } => self.shards_stored += 1,
         }
     }
 }

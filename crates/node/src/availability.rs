@@ -7,7 +7,7 @@
 //! the availability helper's to write.
 
 use orrery_network::message::{AssuranceMessage, PreimageAnnouncement, ShardRequest, ShardResponse};
-use orrery_types::{AvailAssurance, Hash, HeaderHash, Preimage, ServiceId};
+use orrery_types::{AvailAssurance, Hash, HeaderHash, Preimage, ServiceId, WorkReport};
 
 use crate::{Millis, Node, Output, PeerId, Response};
 
@@ -16,6 +16,10 @@ use crate::{Millis, Node, Output, PeerId, Response};
 pub(crate) struct Availability {}
 
 impl Node {
+    /// Called by the guarantor once it has signed `report`: erasure-code the bundle and the exported
+    /// segments (GP 0.7.2 §14.4, Appendix H) and keep every validator's shards, to serve by CE 137.
+    pub(crate) fn keep_for_assurers(&mut self, _report: &WorkReport, _bundle: &[u8], _exports: &[Vec<u8>]) {}
+
     /// CE 137: an assurer asks us (a guarantor) for its shards.
     pub(crate) fn serve_shard(
         &mut self,

@@ -273,6 +273,7 @@ impl TicketMessage {
     }
 }
 
+pub mod audit;
 pub mod work;
 pub use work::{
     AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature, ShardRequest,

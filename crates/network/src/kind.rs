@@ -31,6 +31,12 @@ impl StreamKind {
     pub const PREIMAGE_ANNOUNCEMENT: Self = Self(142);
     /// CE 143: preimage request.
     pub const PREIMAGE_REQUEST: Self = Self(143);
+    /// CE 144: audit announcement.
+    pub const AUDIT_ANNOUNCEMENT: Self = Self(144);
+    /// CE 145: judgment publication.
+    pub const JUDGMENT_PUBLICATION: Self = Self(145);
+    /// CE 147: bundle request, auditor to guarantor.
+    pub const BUNDLE_REQUEST: Self = Self(147);
 
     /// Unique Persistent (0–127) rather than Common Ephemeral.
     pub const fn is_unique_persistent(self) -> bool {

@@ -120,5 +120,8 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         Event::ShardsStored { erasure_root } => {
             tracing::debug!(erasure_root = %short(erasure_root), "shards stored")
         }
+        Event::Audited { block, report, valid } => {
+            tracing::info!(block = %short(block), report = %short(report), valid, "audited")
+        }
     }
 }

@@ -563,9 +563,10 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
                 stream.send(&encode_key_values(pairs)).await
             }
             // CONTRACT SKELETON: the wire helper writes these.
-            Response::ReportSignature(_) | Response::Shard(_) | Response::Preimage(_) => {
-                Err(FrameError::TimedOut(Duration::ZERO))
-            }
+            Response::ReportSignature(_)
+            | Response::Shard(_)
+            | Response::Preimage(_)
+            | Response::Bundle(_) => Err(FrameError::TimedOut(Duration::ZERO)),
         }
     })
     .await;
@@ -641,7 +642,9 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         Message::WorkPackage(_)
         | Message::Guarantee(_)
         | Message::Assurance(_)
-        | Message::PreimageAnnouncement(_) => return,
+        | Message::PreimageAnnouncement(_)
+        | Message::AuditAnnouncement(_)
+        | Message::Judgment(_) => return,
     };
     let bytes = match &message {
         Message::Ticket { ticket, .. } => ticket.encode(),
@@ -693,7 +696,7 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
         Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, r.encode()),
         Request::State(r) => (StreamKind::STATE_REQUEST, r.encode()),
         // CONTRACT SKELETON: the wire helper writes these.
-        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) => {
+        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) | Request::Bundle(_) => {
             return Err(RequestFailure::Failed)
         }
     };
@@ -731,6 +734,8 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
             r.check_response(&pairs, nodes.len() + raw.len()).map_err(|e| judge("shape", e.to_string()))?;
             Ok(Response::State { boundary, pairs })
         }
-        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) => Err(RequestFailure::Failed),
+        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) | Request::Bundle(_) => {
+            Err(RequestFailure::Failed)
+        }
     }
 }

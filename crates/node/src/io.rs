@@ -3,6 +3,7 @@
 //! GRANDPA's (`orrery_grandpa::Message`), already decoded: the driver decodes with the caps of
 //! `orrery_network` and reports a peer whose bytes do not decode as [`Input::Misbehaved`].
 
+use orrery_network::message::audit::{AuditAnnouncement, JudgmentPublication};
 use orrery_network::message::{
     Announcement, AssuranceMessage, BlockRequest, BoundaryNode, BundleShare, Handshake, KeyValue,
     PreimageAnnouncement, ReportSignature, ShardRequest, ShardResponse, StateRequest, TicketMessage,
@@ -44,6 +45,10 @@ pub enum Message {
     Assurance(AssuranceMessage),
     /// CE 142: the sender holds a preimage a service asked for.
     PreimageAnnouncement(PreimageAnnouncement),
+    /// CE 144: the sender will audit these reports of a block, with the evidence.
+    AuditAnnouncement(AuditAnnouncement),
+    /// CE 145: a judgment of a report.
+    Judgment(JudgmentPublication),
 }
 
 /// Requests that expect a response (CE 128, 129, 134, 137, 143).
@@ -57,6 +62,8 @@ pub enum Request {
     Shard(ShardRequest),
     /// CE 143: the preimage of this hash.
     Preimage(Hash),
+    /// CE 147: the bundle with this erasure root (an auditor asks a guarantor).
+    Bundle(Hash),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +73,7 @@ pub enum Response {
     ReportSignature(ReportSignature),
     Shard(ShardResponse),
     Preimage(Vec<u8>),
+    Bundle(Vec<u8>),
 }
 
 /// Why a request got no response.
@@ -204,5 +212,11 @@ pub enum Event {
     /// This node, as assurer, holds its shards of the report with this erasure root.
     ShardsStored {
         erasure_root: Hash,
+    },
+    /// This node, as auditor, judged a report that `block` made available.
+    Audited {
+        block: Hash,
+        report: Hash,
+        valid: bool,
     },
 }

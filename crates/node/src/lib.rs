@@ -57,6 +57,7 @@
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
 //! block's validator sets as soon as it changes).
 
+mod auditor;
 mod availability;
 pub mod boundary;
 mod guarantor;
@@ -185,6 +186,11 @@ enum Asked {
     Preimage {
         hash: orrery_types::Hash,
     },
+    /// CE 147: the bundle of the report on `core` of `block`, to audit it.
+    Bundle {
+        block: HeaderHash,
+        core: orrery_types::CoreIndex,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -246,12 +252,15 @@ pub struct Node {
     guarantor: guarantor::Guarantor,
     /// Availability: the shards we keep, the assurance pool, the preimage pool.
     availability: availability::Availability,
+    /// Auditing: the blocks whose available reports are being audited, the bundles we serve.
+    auditor: auditor::Auditor,
 }
 
-/// The tree and the store, as GRANDPA sees them.
+/// The tree, the store and the audits, as GRANDPA sees them.
 struct View<'a> {
     tree: &'a Tree,
     chain: &'a Chain,
+    auditor: &'a auditor::Auditor,
 }
 
 impl View<'_> {
@@ -283,9 +292,18 @@ impl BlockTree for View<'_> {
         Some(out)
     }
 
+    /// The best block, cut back to below its first unaudited unfinalized ancestor: GRANDPA votes
+    /// only for blocks whose ancestry is audited (GP 0.7.2 §17.3, last paragraphs).
     fn best_containing(&self, base: &HeaderHash) -> Option<Target> {
         let best = self.tree.best_from(base)?;
-        Some(Target { hash: best, slot: self.tree.get(&best)?.slot })
+        let mut target = *base;
+        for hash in self.tree.path(base, &best)?.iter().rev() {
+            if !self.auditor.audited(hash) {
+                break;
+            }
+            target = *hash;
+        }
+        Some(Target { hash: target, slot: self.tree.get(&target)?.slot })
     }
 }
 
@@ -376,6 +394,7 @@ impl Node {
             fresh: Vec::new(),
             guarantor: guarantor::Guarantor::default(),
             availability: availability::Availability::default(),
+            auditor: auditor::Auditor::default(),
         };
         if node.options.grandpa {
             node.start_voter();
@@ -432,7 +451,8 @@ impl Node {
         if let Some(voter) = &self.voter {
             wake = wake.min(voter.next_wake());
         }
-        for work in [self.guarantor_next_wake(), self.availability_next_wake()].into_iter().flatten() {
+        let work = [self.guarantor_next_wake(), self.availability_next_wake(), self.auditor_next_wake()];
+        for work in work.into_iter().flatten() {
             wake = wake.min(work);
         }
         wake.max(self.now)
@@ -524,6 +544,7 @@ impl Node {
         }
         self.guarantor_on_time(out);
         self.availability_on_time(out);
+        self.auditor_on_time(out);
         if self.voter.as_ref().is_some_and(|v| v.next_wake() <= now) {
             self.vote(orrery_grandpa::Input::Tick, out);
         }
@@ -628,6 +649,7 @@ impl Node {
                     imported_first |= hash == first;
                     self.guarantor_on_imported(&hash, out);
                     self.availability_on_imported(&hash, out);
+                    self.auditor_on_imported(&hash, out);
                     self.vote(orrery_grandpa::Input::BlockImported(hash), out);
                     // The orphans this block was waiting for.
                     let waiting: Vec<HeaderHash> = self
@@ -802,6 +824,8 @@ impl Node {
             Message::PreimageAnnouncement(announcement) => {
                 self.on_preimage_announcement(peer, announcement, out)
             }
+            Message::AuditAnnouncement(announcement) => self.on_audit_announcement(peer, announcement, out),
+            Message::Judgment(judgment) => self.on_judgment(peer, judgment, out),
         }
     }
 
@@ -909,6 +933,7 @@ impl Node {
                 return self.on_shard_failed(peer, erasure_root, shard_index, out)
             }
             (Asked::Preimage { .. }, Err(_)) => return,
+            (Asked::Bundle { block, core }, Err(_)) => return self.on_bundle_failed(peer, block, core, out),
             (_, Ok(response)) => response,
         };
         match (pending.asked, response) {
@@ -922,6 +947,9 @@ impl Node {
                 self.on_shards(peer, erasure_root, shard_index, shards, out)
             }
             (Asked::Preimage { hash }, Response::Preimage(blob)) => self.on_preimage(peer, hash, blob, out),
+            (Asked::Bundle { block, core }, Response::Bundle(bundle)) => {
+                self.on_bundle(peer, block, core, bundle, out)
+            }
             // We make no state requests; the driver syncs a fresh node from a state itself.
             _ => self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out),
         }
@@ -1037,12 +1065,13 @@ impl Node {
             Request::ShareBundle(share) => self.serve_share(peer, share, out),
             Request::Shard(req) => self.serve_shard(peer, req, out),
             Request::Preimage(hash) => self.serve_preimage(peer, hash, out),
+            Request::Bundle(erasure_root) => self.serve_bundle(peer, erasure_root),
         }
     }
 
     fn serve_blocks(&self, req: &BlockRequest) -> Vec<Block> {
         let max = req.max_blocks.min(MAX_SERVED_BLOCKS) as usize;
-        let view = View { tree: &self.tree, chain: &self.chain };
+        let view = View { tree: &self.tree, chain: &self.chain, auditor: &self.auditor };
         let mut hashes = Vec::new();
         match req.direction {
             Direction::DescendingInclusive => {
@@ -1350,7 +1379,7 @@ impl Node {
         let config = orrery_grandpa::Config { gossip_ms: self.gossip_ms };
         let mut observer =
             Voter::new(config, set, Target { hash: base.hash, slot: base.slot }, None, self.now);
-        let view = View { tree: &self.tree, chain: &self.chain };
+        let view = View { tree: &self.tree, chain: &self.chain, auditor: &self.auditor };
         let input = orrery_grandpa::Input::Message {
             from: Some(peer),
             message: orrery_grandpa::Message::Commit(commit),
@@ -1369,7 +1398,7 @@ impl Node {
 
     fn vote(&mut self, input: orrery_grandpa::Input, out: &mut Vec<Output>) {
         let Some(voter) = self.voter.as_mut() else { return };
-        let view = View { tree: &self.tree, chain: &self.chain };
+        let view = View { tree: &self.tree, chain: &self.chain, auditor: &self.auditor };
         let outputs = voter.handle(self.now, input, &view);
         for output in outputs {
             match output {

@@ -35,3 +35,9 @@ pub const FLOOD: u32 = 5;
 pub const BAN_SLOTS: u64 = 100;
 /// Work-package requests (CE 134, 137, 143) of ours in flight to one peer.
 pub const MAX_WORK_REQUESTS_PER_PEER: usize = 8;
+/// Blocks whose audits are followed at once (unfinalized blocks that made reports available).
+pub const MAX_AUDITED_BLOCKS: usize = 256;
+/// Bundles a guarantor keeps for auditors (CE 147); each is at most `W_B`.
+pub const MAX_KEPT_BUNDLES: usize = 64;
+/// Guarantees whose signers are remembered (to fetch bundles from and to name culprits).
+pub const MAX_REMEMBERED_GUARANTEES: usize = 1024;

@@ -6,10 +6,10 @@
 //! its slot by its author, and when this node first saw it.
 //!
 //! The best block (§19): a descendant of the final block (or the final block itself) none of whose
-//! unfinalized ancestors (itself included) is part of an observed equivocation, and, among those,
-//! the one with the most ticket-sealed ancestors. The paper's third condition, that the block is
-//! audited (§17), waits for the auditing issue: here every block counts as audited (see
-//! [`Tree::audited`]). Ties, which are the rule in an epoch sealed by fallback keys where no block
+//! unfinalized ancestors (itself included) is part of an observed equivocation or was disregarded
+//! for carrying a report judged invalid ([`Tree::disregard`], §17.3), and, among those, the one with
+//! the most ticket-sealed ancestors. The paper's third condition, that the block is audited (§17),
+//! gates GRANDPA's votes rather than authoring (the node's `auditor` module says why). Ties, which are the rule in an epoch sealed by fallback keys where no block
 //! has a ticket-sealed ancestor, go to the higher block, then to the one seen first, then to the
 //! lowest hash, so the choice is deterministic and sticky.
 
@@ -44,6 +44,8 @@ pub struct Tree {
     children: BTreeMap<HeaderHash, Vec<HeaderHash>>,
     finalized: HeaderHash,
     seen: u64,
+    /// Blocks excluded with their descendants (a report judged invalid).
+    disregarded: std::collections::BTreeSet<HeaderHash>,
 }
 
 impl Tree {
@@ -151,10 +153,12 @@ impl Tree {
         Some(out)
     }
 
-    /// GP 0.7.2 §19's audit condition. PLACEHOLDER: auditing (§17) is the next issue's; until then
-    /// every imported block counts as audited.
-    pub fn audited(&self, _hash: &HeaderHash) -> bool {
-        true
+    /// Excludes `hash` and its descendants from the best chain: it carries a report that more
+    /// than a third of the validators judged invalid (GP 0.7.2 §17.3).
+    pub fn disregard(&mut self, hash: &HeaderHash) {
+        if *hash != self.finalized {
+            self.disregarded.insert(*hash);
+        }
     }
 
     /// The best block among `base` and its descendants (§19, see the module doc); `None` when
@@ -170,14 +174,12 @@ impl Tree {
         let mut stack: Vec<HeaderHash> = self.children(base).to_vec();
         while let Some(hash) = stack.pop() {
             let info = &self.blocks[&hash];
-            if info.equivocation && hash != self.finalized {
+            if (info.equivocation || self.disregarded.contains(&hash)) && hash != self.finalized {
                 continue;
             }
-            if self.audited(&hash) {
-                let k = key(&hash, info);
-                if k > best.0 {
-                    best = (k, hash);
-                }
+            let k = key(&hash, info);
+            if k > best.0 {
+                best = (k, hash);
             }
             stack.extend_from_slice(self.children(&hash));
         }
@@ -207,6 +209,7 @@ impl Tree {
             self.blocks.keys().filter(|h| !keep.contains_key(*h)).copied().collect();
         for hash in &dropped {
             self.children.remove(hash);
+            self.disregarded.remove(hash);
         }
         self.blocks = keep;
         self.finalized = *target;

@@ -72,6 +72,12 @@ impl RunHasher {
                 h.update([7]);
                 h.update(erasure_root);
             }
+            Event::Audited { block, report, valid } => {
+                h.update([8]);
+                h.update(block);
+                h.update(report);
+                h.update([u8::from(*valid)]);
+            }
         }
         self.events += 1;
     }
@@ -104,6 +110,8 @@ pub struct EventCounts {
     pub refused_packages: u64,
     pub guaranteed: u64,
     pub shards_stored: u64,
+    pub audited_valid: u64,
+    pub audited_invalid: u64,
 }
 
 impl EventCounts {
@@ -117,6 +125,8 @@ impl EventCounts {
             Event::WorkPackageRefused { .. } => self.refused_packages += 1,
             Event::Guaranteed { .. } => self.guaranteed += 1,
             Event::ShardsStored { .. } => self.shards_stored += 1,
+            Event::Audited { valid: true, .. } => self.audited_valid += 1,
+            Event::Audited { valid: false, .. } => self.audited_invalid += 1,
         }
     }
 }

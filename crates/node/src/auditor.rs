@@ -117,6 +117,16 @@ pub(crate) struct Auditor {
     guarantor_order: VecDeque<Hash>,
     /// Blocks disregarded for a report judged invalid.
     disregarded: BTreeSet<HeaderHash>,
+    /// Announcements and judgments that came before their block (a bounded FIFO), replayed when
+    /// it is imported: a judge imports, fetches and recomputes before it publishes, so only a
+    /// slow importer sees this, but it must not then wait forever for judgments it dropped.
+    early: VecDeque<(PeerId, Early)>,
+}
+
+#[derive(Debug)]
+enum Early {
+    Announcement(AuditAnnouncement),
+    Judgment(JudgmentPublication),
 }
 
 impl Auditor {
@@ -183,6 +193,14 @@ impl Node {
         if reports.iter().all(Option::is_none) {
             return;
         }
+        // A block imported long after its slot (catching up, or after a restart) is not audited
+        // here: its audit is over elsewhere and its judgments came and went, so following it would
+        // hold our votes back for nothing.
+        let late =
+            tranche_at(self.now, block.header.slot, self.slot_ms, u64::from(self.spec.slot_duration)) > 1;
+        if late {
+            return;
+        }
         let Ok(vrf) = vrf_output(&block.header.entropy_source) else { return };
         let auditors = s.active_validators.0.clone();
         let me = self.our_ed25519().and_then(|k| {
@@ -204,6 +222,13 @@ impl Node {
             }
         }
         self.auditor.blocks.insert(*hash, audit);
+        let early = std::mem::take(&mut self.auditor.early);
+        for (peer, message) in early {
+            match message {
+                Early::Announcement(a) => self.on_audit_announcement(peer, a, out),
+                Early::Judgment(j) => self.on_judgment(peer, j, out),
+            }
+        }
         self.audit_duties(*hash, out);
     }
 
@@ -456,7 +481,12 @@ impl Node {
         message: AuditAnnouncement,
         out: &mut Vec<Output>,
     ) {
-        let Some(b) = self.auditor.blocks.get(&message.block) else { return };
+        let Some(b) = self.auditor.blocks.get(&message.block) else {
+            if !self.knows(&message.block) {
+                self.keep_early(peer, Early::Announcement(message));
+            }
+            return;
+        };
         let Some(who) = b.auditor_of(&peer) else {
             return self.misbehaved(peer, BAD_MESSAGE, "CE 144 from a validator not auditing the block", out);
         };
@@ -574,6 +604,9 @@ impl Node {
         if bad && !matched {
             return self.misbehaved(peer, BAD_MESSAGE, "CE 145: a judgment that does not verify", out);
         }
+        if !matched {
+            return self.keep_early(peer, Early::Judgment(judgment));
+        }
         for hash in blocks {
             let mut negative_now = false;
             if let Some(b) = self.auditor.blocks.get_mut(&hash) {
@@ -599,6 +632,14 @@ impl Node {
                     self.fetch_bundle(hash, core, out);
                 }
             }
+        }
+    }
+
+    fn keep_early(&mut self, peer: PeerId, message: Early) {
+        let early = &mut self.auditor.early;
+        early.push_back((peer, message));
+        while early.len() > MAX_EARLY_AUDIT_MESSAGES {
+            early.pop_front();
         }
     }
 

@@ -41,3 +41,5 @@ pub const MAX_AUDITED_BLOCKS: usize = 256;
 pub const MAX_KEPT_BUNDLES: usize = 64;
 /// Guarantees whose signers are remembered (to fetch bundles from and to name culprits).
 pub const MAX_REMEMBERED_GUARANTEES: usize = 1024;
+/// Audit announcements and judgments kept until their block is imported.
+pub const MAX_EARLY_AUDIT_MESSAGES: usize = 256;

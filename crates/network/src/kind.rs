@@ -86,6 +86,25 @@ impl KindSet {
         ])
     }
 
+    /// The kinds a node serves with this crate's messages: UP 0, CE 128, 129, 131–135, 137 and
+    /// 141–143 (block sync, tickets, guaranteeing, shard distribution, assurances, preimages). A
+    /// driver adds the kinds it carries for other crates (GRANDPA's).
+    pub fn node() -> Self {
+        let mut set = Self::block_and_ticket();
+        for kind in [
+            StreamKind::WORK_PACKAGE_SUBMISSION,
+            StreamKind::WORK_PACKAGE_SHARING,
+            StreamKind::WORK_REPORT_DISTRIBUTION,
+            StreamKind::SHARD_DISTRIBUTION,
+            StreamKind::ASSURANCE_DISTRIBUTION,
+            StreamKind::PREIMAGE_ANNOUNCEMENT,
+            StreamKind::PREIMAGE_REQUEST,
+        ] {
+            set.insert(kind);
+        }
+        set
+    }
+
     pub fn insert(&mut self, kind: StreamKind) {
         self.0[usize::from(kind.0 / 64)] |= 1 << (kind.0 % 64);
     }
@@ -121,5 +140,16 @@ mod tests {
             assert!(!set.contains(StreamKind(k)), "{k}");
         }
         assert!(KindSet::of(&[StreamKind(255)]).contains(StreamKind(255)));
+    }
+
+    #[test]
+    fn node_kinds() {
+        let set = KindSet::node();
+        for k in [0u8, 128, 129, 131, 132, 133, 134, 135, 137, 141, 142, 143] {
+            assert!(set.contains(StreamKind(k)), "{k}");
+        }
+        for k in [1u8, 130, 136, 138, 139, 140, 144, 145, 146, 147, 148, 149, 255] {
+            assert!(!set.contains(StreamKind(k)), "{k}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The messages of UP 0, CE 128, CE 129 and CE 131/132 (JAMNP-S @3a81108), in the GP codec
-//! (GP 0.7.2 Appendix C), and the size cap of each stream kind.
+//! (GP 0.7.2 Appendix C), and the size cap of each stream kind; the work-package streams (CE 133–135,
+//! 137, 141–143) are in [`work`].
 //!
 //! Every decoder takes untrusted bytes: it fails with an error, never a panic, allocates no more than
 //! the input justifies, and caps counts that the spec leaves open. Checks that need chain state (that
@@ -7,6 +8,7 @@
 //! order) belong to the node, not here.
 
 use orrery_codec::{decode_exact, Decode, Decoder, Encode, Error, Lengths};
+use orrery_types::constants::MAX_BUNDLE_SIZE;
 use orrery_types::{Block, HeaderHash, TimeSlot};
 
 use crate::kind::StreamKind;
@@ -33,7 +35,17 @@ pub fn max_message_size(kind: StreamKind) -> u32 {
         // Requests are a few dozen bytes; responses are blocks or state ranges.
         StreamKind::BLOCK_REQUEST | StreamKind::STATE_REQUEST => 16 * MIB,
         StreamKind::TICKET_TO_PROXY | StreamKind::TICKET_TO_ALL => TICKET_MESSAGE_SIZE as u32,
-        // Kinds this crate has no messages for yet (guaranteeing, availability, audit).
+        // The extrinsics, the bundle, a bundle shard or the segment shards of the smallest recovery
+        // threshold (R = 1: 3120 whole segments, 12.8 MB): none exceeds `W_B`. The receiver lowers
+        // the cap for the messages that are smaller (the package, the mappings, the justification).
+        StreamKind::WORK_PACKAGE_SUBMISSION
+        | StreamKind::WORK_PACKAGE_SHARING
+        | StreamKind::SHARD_DISTRIBUTION => MAX_BUNDLE_SIZE as u32,
+        StreamKind::WORK_REPORT_DISTRIBUTION => work::MAX_GUARANTEE_SIZE as u32,
+        StreamKind::ASSURANCE_DISTRIBUTION => work::MAX_ASSURANCE_SIZE as u32,
+        StreamKind::PREIMAGE_ANNOUNCEMENT => work::PREIMAGE_ANNOUNCEMENT_SIZE as u32,
+        StreamKind::PREIMAGE_REQUEST => work::MAX_PREIMAGE_SIZE as u32,
+        // Kinds this crate has no messages for yet (audit, segment recovery).
         _ => 16 * MIB,
     }
 }
@@ -55,6 +67,12 @@ pub enum MessageError {
     KeyOutOfRange,
     #[error("CE 129 response: {size} bytes exceed the requested maximum of {max} with more than one pair")]
     ResponseTooLarge { size: usize, max: u32 },
+    #[error("{what}: {len} bytes exceed the cap of {cap}")]
+    TooLarge { what: &'static str, len: usize, cap: usize },
+    #[error("CE 133 extrinsics: {got} bytes, but the work items declare {declared}")]
+    ExtrinsicsSize { declared: u64, got: usize },
+    #[error("CE 135: {0} signatures on a guaranteed report, not 2 or 3 (GP 0.7.2 §11.4)")]
+    GuaranteeSignatures(usize),
 }
 
 /// `Final` / `Leaf = Header Hash ++ Slot`.
@@ -276,8 +294,9 @@ impl TicketMessage {
 pub mod audit;
 pub mod work;
 pub use work::{
-    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature, ShardRequest,
-    ShardResponse, WorkPackageSubmission,
+    decode_guarantee, decode_justification, decode_preimage, decode_preimage_request, encode_guarantee,
+    encode_justification, AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement,
+    ReportSignature, ShardRequest, ShardResponse, ShardSizes, WorkPackageSubmission,
 };
 
 #[cfg(test)]

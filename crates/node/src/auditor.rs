@@ -39,7 +39,8 @@ use orrery_network::message::audit::{
 };
 use orrery_state::ValidatorData;
 use orrery_types::{
-    Block, CoreIndex, ErasureRoot, Hash, HeaderHash, TimeSlot, ValidatorIndex, ValidatorSignature, WorkReport,
+    Block, CoreIndex, Culprit, DisputesExtrinsic, Ed25519Signature, ErasureRoot, Hash, HeaderHash, Judgement,
+    TimeSlot, ValidatorIndex, ValidatorSignature, Verdict, WorkReport,
 };
 
 use crate::limits::*;
@@ -58,6 +59,8 @@ struct Tracked {
     judged: Option<bool>,
     /// Guarantors already asked for the bundle.
     asked: BTreeSet<PeerId>,
+    /// Every judgment's signature, ours included, for a verdict.
+    signatures: BTreeMap<ValidatorIndex, (bool, Ed25519Signature)>,
 }
 
 /// One block whose available reports are being audited.
@@ -102,7 +105,8 @@ impl BlockAudit {
 struct Guarantors {
     slot: TimeSlot,
     signatures: Vec<ValidatorSignature>,
-    signers: Vec<PeerId>,
+    /// Each signer's Ed25519 key (its peer id) with its signature, for culprits.
+    signers: Vec<(PeerId, Ed25519Signature)>,
 }
 
 /// The auditor's state.
@@ -187,6 +191,7 @@ impl Node {
                     announced_at: None,
                     judged: None,
                     asked: BTreeSet::new(),
+                    signatures: BTreeMap::new(),
                 })
             })
             .collect();
@@ -243,7 +248,9 @@ impl Node {
             let signers = guarantee
                 .signatures
                 .iter()
-                .filter_map(|sig| set.get(usize::from(sig.validator_index)).map(|v| v.ed25519))
+                .filter_map(|sig| {
+                    set.get(usize::from(sig.validator_index)).map(|v| (v.ed25519, sig.signature))
+                })
                 .collect();
             let hash = report_hash(&guarantee.report);
             let a = &mut self.auditor;
@@ -356,7 +363,11 @@ impl Node {
         if let Some(bundle) = self.auditor.bundles.get(&erasure_root).cloned() {
             return self.judge(hash, core, &bundle, out);
         }
-        let signers = self.auditor.guarantors.get(&t.audit.report_hash).map(|g| g.signers.clone());
+        let signers: Option<Vec<PeerId>> = self
+            .auditor
+            .guarantors
+            .get(&t.audit.report_hash)
+            .map(|g| g.signers.iter().map(|(k, _)| *k).collect());
         let asked = t.asked.clone();
         let next = signers
             .unwrap_or_default()
@@ -430,6 +441,7 @@ impl Node {
         if let Some(t) = self.tracked_mut(&hash, core) {
             t.judged = Some(valid);
             t.audit.judge(me, valid);
+            t.signatures.insert(me, (valid, signature));
         }
         out.push(Output::Event(Event::Audited { block: hash, report: report_hash, valid }));
         // CE 145 sends a negative judgment with the guarantee's signatures; without them (the
@@ -613,6 +625,11 @@ impl Node {
                 for t in b.reports.iter_mut().flatten() {
                     if t.audit.report_hash == judgment.report_hash {
                         t.audit.judge(judgment.validator, judgment.valid);
+                        if t.signatures.len() < b.auditors.len() {
+                            t.signatures
+                                .entry(judgment.validator)
+                                .or_insert((judgment.valid, judgment.signature));
+                        }
                         negative_now |= !judgment.valid;
                     }
                 }
@@ -633,6 +650,42 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// The disputes a block on `parent` may carry (GP 0.7.2 §10): for each report we followed that
+    /// at least `⌊2V/3⌋ + 1` auditors judged invalid, a bad verdict of exactly that many negative
+    /// judgments, with its guarantors as culprits. The author checks them against the parent's
+    /// state and leaves them out if that state already has them.
+    pub(crate) fn disputes_for_block(&self, _parent: &HeaderHash) -> DisputesExtrinsic {
+        let mut disputes = DisputesExtrinsic::default();
+        let needed = usize::from(self.spec.validators_count) * 2 / 3 + 1;
+        let mut seen = BTreeSet::new();
+        for b in self.auditor.blocks.values() {
+            for t in b.reports.iter().flatten() {
+                let negatives: Vec<Judgement> = t
+                    .signatures
+                    .iter()
+                    .filter(|(_, (valid, _))| !valid)
+                    .take(needed)
+                    .map(|(&index, &(vote, signature))| Judgement { vote, index, signature })
+                    .collect();
+                if negatives.len() < needed || !seen.insert(t.audit.report_hash) {
+                    continue;
+                }
+                let Some(g) = self.auditor.guarantors.get(&t.audit.report_hash) else { continue };
+                disputes.verdicts.push(Verdict {
+                    target: t.audit.report_hash,
+                    age: b.epoch,
+                    votes: negatives,
+                });
+                for &(key, signature) in &g.signers {
+                    disputes.culprits.push(Culprit { target: t.audit.report_hash, key, signature });
+                }
+            }
+        }
+        disputes.verdicts.sort_by_key(|v| v.target);
+        disputes.culprits.sort_by_key(|c| c.key);
+        disputes
     }
 
     fn keep_early(&mut self, peer: PeerId, message: Early) {

@@ -161,6 +161,7 @@ impl Node {
         let Some(keys) = &self.keys else { return };
         let signature = keys.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
+        self.keep_bundle(refined.report.package_spec.erasure_root, &refined.bundle);
         self.remember_taken(package_hash);
 
         // CE 134 to the core's other guarantors.
@@ -301,7 +302,7 @@ impl Node {
     /// chain back to `L` slots before `slot`; `parent` itself when `inclusive` (always, for a
     /// block: its parent is an ancestor).
     fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot, inclusive: bool) -> Ancestors {
-        let view = View { tree: &self.tree, chain: &self.chain };
+        let view = View { tree: &self.tree, chain: &self.chain, auditor: &self.auditor };
         let oldest = slot.saturating_sub(self.spec.max_lookup_anchor_age);
         let mut out = BTreeSet::new();
         let mut at = Some(parent);
@@ -416,6 +417,7 @@ impl Node {
         };
         let signature = self.keys.as_ref()?.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
+        self.keep_bundle(refined.report.package_spec.erasure_root, &refined.bundle);
         Some(Response::ReportSignature(ReportSignature { report_hash: refined.report_hash, signature }))
     }
 

@@ -584,7 +584,7 @@ impl Node {
             guarantees: self.guarantees_for_block(&best, slot),
             assurances: self.assurances_for_block(&best),
             preimages: self.preimages_for_block(&best),
-            ..Pools::default()
+            disputes: self.disputes_for_block(&best),
         };
         match author_block(&self.spec, &self.ring, prior, best, slot, keys, &pools) {
             Ok(block) => {

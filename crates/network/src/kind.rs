@@ -99,6 +99,9 @@ impl KindSet {
             StreamKind::ASSURANCE_DISTRIBUTION,
             StreamKind::PREIMAGE_ANNOUNCEMENT,
             StreamKind::PREIMAGE_REQUEST,
+            StreamKind::AUDIT_ANNOUNCEMENT,
+            StreamKind::JUDGMENT_PUBLICATION,
+            StreamKind::BUNDLE_REQUEST,
         ] {
             set.insert(kind);
         }

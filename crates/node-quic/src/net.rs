@@ -10,15 +10,24 @@ use std::time::{Duration, Instant};
 
 use orrery_codec::{Encode, Lengths};
 use orrery_network::endpoint::code;
+use orrery_network::message::audit::{AuditAnnouncement, JudgmentPublication};
+use orrery_network::message::work::{
+    MAX_JUSTIFICATION_SIZE, MAX_PREIMAGE_SIZE, REPORT_SIGNATURE_SIZE, SHARE_HEAD_SIZE, SUBMISSION_HEAD_SIZE,
+};
 use orrery_network::message::{
-    decode_blocks, decode_boundary_nodes, decode_key_values, encode_blocks, encode_boundary_nodes,
-    encode_key_values, Announcement, BlockRequest, Handshake, StateRequest, TicketMessage,
+    decode_blocks, decode_boundary_nodes, decode_guarantee, decode_key_values, decode_preimage,
+    decode_preimage_request, encode_blocks, encode_boundary_nodes, encode_guarantee, encode_key_values,
+    Announcement, AssuranceMessage, BlockRequest, BundleShare, Handshake, PreimageAnnouncement,
+    ReportSignature, ShardRequest, ShardResponse, ShardSizes, StateRequest, TicketMessage,
+    WorkPackageSubmission,
 };
 use orrery_network::policy::{preferred_initiator, FALLBACK_DIAL_DELAY};
 use orrery_network::{
     Alpn, Config, Connection, Endpoint, FrameError, Identity, KindSet, RecvHalf, SendHalf, Stream, StreamKind,
 };
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, RequestId, Response};
+use orrery_types::constants::MAX_BUNDLE_SIZE;
+use orrery_types::ChainSpec;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -27,6 +36,14 @@ use crate::{
 
 /// A signed vote or a neighbour state is under 150 bytes.
 const SMALL_CAP: u32 = 1024;
+/// CE 144's first message: header hash, tranche, up to 341 (core, report hash) pairs, signature.
+const AUDIT_HEAD_CAP: u32 = (32 + 1 + 3 + 341 * 34 + 64) as u32;
+/// CE 144's evidence: a VRF signature and a list of no-shows (each an announcement) per report.
+const AUDIT_EVIDENCE_CAP: u32 = 1024 * 1024;
+/// CE 145's first message: epoch, validator, validity, report hash, signature.
+const JUDGMENT_SIZE: usize = 4 + 2 + 1 + 32 + 64;
+/// CE 145's guarantee: slot and two or three signatures.
+const JUDGED_GUARANTEE_CAP: u32 = 4 + 1 + 3 * (2 + 64);
 /// A commit or catch-up carries at most 2 × 1023 votes of 102 bytes each (twice for a catch-up).
 const VOTES_CAP: u32 = 512 * 1024;
 /// The largest block response accepted (the transport's CE 128 cap).
@@ -50,10 +67,23 @@ pub fn endpoint_config(alpn: Alpn) -> Config {
     config
 }
 
-/// The stream kinds the driver handles: UP 0, CE 128, 129, 131, 132 (JAMNP-S) and GRANDPA's
-/// CE 149-152 (`orrery_grandpa::wire`).
+/// The stream kinds the driver handles: those of `orrery_network` a node serves (UP 0, CE 128, 129,
+/// 131–135, 137, 141–143; [`KindSet::node`]) and GRANDPA's CE 149-152 (`orrery_grandpa::wire`).
 fn handled(kind: StreamKind) -> bool {
-    matches!(kind.0, 0 | 128 | 129 | 131 | 132 | 149..=152)
+    KindSet::node().contains(kind) || matches!(kind.0, 149..=152)
+}
+
+/// The requests a peer may open a stream for; every other handled CE kind carries one-way messages.
+fn is_request(kind: StreamKind) -> bool {
+    matches!(
+        kind,
+        StreamKind::BLOCK_REQUEST
+            | StreamKind::STATE_REQUEST
+            | StreamKind::WORK_PACKAGE_SHARING
+            | StreamKind::SHARD_DISTRIBUTION
+            | StreamKind::PREIMAGE_REQUEST
+            | StreamKind::BUNDLE_REQUEST
+    )
 }
 
 /// The sending end of the node thread's input channel.
@@ -110,6 +140,9 @@ pub struct Net {
     me: PeerId,
     endpoint: Endpoint,
     lengths: Lengths,
+    /// The shard sizes CE 137 answers are split and capped by; `None` for a spec not known here (see
+    /// [`Net::new`]), in which case our CE 137 requests fail.
+    shard_sizes: Option<ShardSizes>,
     inbox: Inbox,
     peers: Mutex<HashMap<PeerId, Peer>>,
     refused: Mutex<HashMap<PeerId, Instant>>,
@@ -126,11 +159,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Net {
+    /// The network side for a chain with these `lengths`. The shard sizes (CE 137) depend on more of
+    /// the spec than the lengths carry: they are taken from `tiny` or `full` when the lengths are
+    /// theirs; a driver for any other spec uses [`Net::for_spec`].
     pub fn new(endpoint: Endpoint, lengths: Lengths, inbox: Inbox) -> Arc<Self> {
+        let known = [ChainSpec::tiny(), ChainSpec::full()].into_iter().find(|spec| spec.lengths() == lengths);
+        Self::build(endpoint, lengths, known.as_ref().map(ShardSizes::of), inbox)
+    }
+
+    /// The network side for `spec`.
+    pub fn for_spec(endpoint: Endpoint, spec: &ChainSpec, inbox: Inbox) -> Arc<Self> {
+        Self::build(endpoint, spec.lengths(), Some(ShardSizes::of(spec)), inbox)
+    }
+
+    fn build(
+        endpoint: Endpoint,
+        lengths: Lengths,
+        shard_sizes: Option<ShardSizes>,
+        inbox: Inbox,
+    ) -> Arc<Self> {
         Arc::new(Self {
             me: *endpoint.identity().key(),
             endpoint,
             lengths,
+            shard_sizes,
             inbox,
             peers: Mutex::default(),
             refused: Mutex::default(),
@@ -355,7 +407,7 @@ async fn accept_streams(net: &Arc<Net>, conn: &Arc<Connection>) {
                     let _ = sender.try_send(stream);
                 }
             }
-            128 | 129 => {
+            _ if is_request(kind) => {
                 tokio::spawn(answer_request(net.clone(), conn.clone(), stream));
             }
             _ => {
@@ -462,51 +514,115 @@ async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
     }
 }
 
-/// Reads one CE 131/132/149-152 message and passes it on.
+/// Receives the next message the peer owes on `stream`. A stream that ends first, a message over the
+/// stream's cap or past its deadline is reported (the transport has already reset the stream for
+/// the last two); `what` names the message in the report.
+async fn expect_message(net: &Net, peer: PeerId, stream: &mut Stream, what: &str) -> Option<Vec<u8>> {
+    let kind = stream.kind();
+    match stream.recv().await {
+        Ok(Some(bytes)) => Some(bytes),
+        Ok(None) => {
+            net.misbehaved(peer, format!("{kind}: stream ended without {what}"));
+            None
+        }
+        Err(e) => {
+            net.misbehaved(peer, format!("{kind}: {what}: {e}"));
+            None
+        }
+    }
+}
+
+/// A message that does not decode: the stream is reset, the peer reported.
+fn malformed(net: &Net, conn: &Connection, stream: &mut Stream, error: impl std::fmt::Display) {
+    stream.refuse(code::MALFORMED);
+    conn.report_offence();
+    net.misbehaved(*conn.peer_key(), format!("{}: {error}", stream.kind()));
+}
+
+/// Reads one CE 131/132/133/135/141/142/149-152 message (two for CE 133) and passes it on.
 async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
     let kind = stream.kind();
-    match kind.0 {
-        149 | 151 => stream.set_cap(SMALL_CAP),
-        150 | 152 => stream.set_cap(VOTES_CAP),
-        _ => {}
-    }
-    let bytes = match stream.recv().await {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => {
-            net.misbehaved(peer, format!("{kind}: stream ended without a message"));
-            return;
+    let message = if kind == StreamKind::WORK_PACKAGE_SUBMISSION {
+        // The package is judged before the extrinsics are read, and they are capped at the size
+        // its items declare.
+        stream.set_cap(SUBMISSION_HEAD_SIZE as u32);
+        let Some(head) = expect_message(&net, peer, &mut stream, "the work package").await else { return };
+        let (core, package) = match WorkPackageSubmission::decode_head(&head) {
+            Ok(head) => head,
+            Err(e) => return malformed(&net, &conn, &mut stream, e),
+        };
+        let declared = WorkPackageSubmission::extrinsics_size(&package).min(MAX_BUNDLE_SIZE as u64);
+        stream.set_cap(declared as u32);
+        let Some(bytes) = expect_message(&net, peer, &mut stream, "the extrinsics").await else { return };
+        WorkPackageSubmission::decode_extrinsics(&package, &bytes)
+            .map(|extrinsics| Message::WorkPackage(WorkPackageSubmission { core, package, extrinsics }))
+            .map_err(|e| e.to_string())
+    } else if kind == StreamKind::AUDIT_ANNOUNCEMENT {
+        stream.set_cap(AUDIT_HEAD_CAP);
+        let Some(head) = expect_message(&net, peer, &mut stream, "the announcement").await else { return };
+        stream.set_cap(AUDIT_EVIDENCE_CAP);
+        let Some(evidence) = expect_message(&net, peer, &mut stream, "the evidence").await else { return };
+        AuditAnnouncement::decode(&head, &evidence).map(Message::AuditAnnouncement).map_err(|e| e.to_string())
+    } else if kind == StreamKind::JUDGMENT_PUBLICATION {
+        // A negative judgment (validity byte 0, after the epoch and the validator index) brings
+        // its guarantee in a second message.
+        stream.set_cap(JUDGMENT_SIZE as u32);
+        let Some(first) = expect_message(&net, peer, &mut stream, "the judgment").await else { return };
+        let guarantee = if first.get(6) == Some(&0) {
+            stream.set_cap(JUDGED_GUARANTEE_CAP);
+            let Some(g) = expect_message(&net, peer, &mut stream, "the guarantee").await else { return };
+            Some(g)
+        } else {
+            None
+        };
+        JudgmentPublication::decode(&first, guarantee.as_deref())
+            .map(Message::Judgment)
+            .map_err(|e| e.to_string())
+    } else {
+        match kind.0 {
+            149 | 151 => stream.set_cap(SMALL_CAP),
+            150 | 152 => stream.set_cap(VOTES_CAP),
+            141 => stream.set_cap(AssuranceMessage::size(net.lengths.cores_count()) as u32),
+            _ => {}
         }
-        Err(e) => {
-            net.misbehaved(peer, format!("{kind}: {e}"));
-            return;
-        }
-    };
-    let message = match kind.0 {
-        131 | 132 => TicketMessage::decode(&bytes)
-            .map(|ticket| Message::Ticket { to_proxy: kind.0 == 131, ticket })
-            .map_err(|e| e.to_string()),
-        _ => orrery_grandpa::Message::from_bytes(kind.0, &bytes)
-            .map(Message::Grandpa)
-            .map_err(|e| e.to_string()),
+        let Some(bytes) = expect_message(&net, peer, &mut stream, "a message").await else { return };
+        decode_one_way(&net, kind, &bytes)
     };
     match message {
         Ok(message) => {
             net.inbox.data(Input::Message { peer, message });
             stream.finish();
         }
-        Err(e) => {
-            stream.refuse(code::MALFORMED);
-            conn.report_offence();
-            net.misbehaved(peer, format!("{kind}: {e}"));
-        }
+        Err(e) => malformed(&net, &conn, &mut stream, e),
     }
 }
 
-/// Serves one CE 128/129 request of the peer: decodes it, asks the node, writes its answer.
+/// Decodes the one message of a one-way kind other than CE 133.
+fn decode_one_way(net: &Net, kind: StreamKind, bytes: &[u8]) -> Result<Message, String> {
+    let message = match kind {
+        StreamKind::TICKET_TO_PROXY | StreamKind::TICKET_TO_ALL => TicketMessage::decode(bytes)
+            .map(|ticket| Message::Ticket { to_proxy: kind == StreamKind::TICKET_TO_PROXY, ticket }),
+        StreamKind::WORK_REPORT_DISTRIBUTION => decode_guarantee(bytes).map(Message::Guarantee),
+        StreamKind::ASSURANCE_DISTRIBUTION => {
+            AssuranceMessage::decode(bytes, net.lengths).map(Message::Assurance)
+        }
+        StreamKind::PREIMAGE_ANNOUNCEMENT => {
+            PreimageAnnouncement::decode(bytes).map(Message::PreimageAnnouncement)
+        }
+        _ => {
+            return orrery_grandpa::Message::from_bytes(kind.0, bytes)
+                .map(Message::Grandpa)
+                .map_err(|e| e.to_string())
+        }
+    };
+    message.map_err(|e| e.to_string())
+}
+
+/// Serves one CE 128/129/134/137/143 request of the peer: decodes it, asks the node, writes its
+/// answer (or resets the stream when the node refuses).
 async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
-    let kind = stream.kind();
     let Some(count) = net.with_peer(&peer, |p| p.requests_in.clone()) else { return };
     if count.fetch_add(1, Ordering::Relaxed) >= MAX_REQUESTS_IN {
         count.fetch_sub(1, Ordering::Relaxed);
@@ -514,31 +630,7 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
         return;
     }
     let _release = Release(count);
-    let bytes = match stream.recv().await {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => {
-            net.misbehaved(peer, format!("{kind}: stream ended without a request"));
-            return;
-        }
-        Err(e) => {
-            net.misbehaved(peer, format!("{kind}: {e}"));
-            return;
-        }
-    };
-    let request = if kind.0 == 128 {
-        BlockRequest::decode(&bytes).map(Request::Blocks)
-    } else {
-        StateRequest::decode(&bytes).map(Request::State)
-    };
-    let request = match request {
-        Ok(request) => request,
-        Err(e) => {
-            stream.refuse(code::MALFORMED);
-            conn.report_offence();
-            net.misbehaved(peer, format!("{kind}: {e}"));
-            return;
-        }
-    };
+    let Some(request) = read_request(&net, &conn, &mut stream).await else { return };
     let id = net.next_id.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
     lock(&net.responders).insert(id, tx);
@@ -562,17 +654,69 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
                 stream.send(&encode_boundary_nodes(boundary)).await?;
                 stream.send(&encode_key_values(pairs)).await
             }
-            // CONTRACT SKELETON: the wire helper writes these.
-            Response::ReportSignature(_)
-            | Response::Shard(_)
-            | Response::Preimage(_)
-            | Response::Bundle(_) => Err(FrameError::TimedOut(Duration::ZERO)),
+            Response::ReportSignature(signature) => stream.send(&signature.encode()).await,
+            Response::Shard(shards) => {
+                for message in shards.encode() {
+                    stream.send(&message).await?;
+                }
+                Ok(())
+            }
+            Response::Preimage(preimage) => stream.send(preimage).await,
+            Response::Bundle(bundle) => stream.send(bundle).await,
         }
     })
     .await;
     match written {
         Ok(Ok(())) => stream.finish(),
         _ => stream.refuse(code::REFUSED),
+    }
+}
+
+/// Reads and decodes the request on a stream the peer opened; `None` when it did not come or did not
+/// decode (already reported). Each request's cap is its own size (CE 134's bundle: `W_B`).
+async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Option<Request> {
+    let peer = *conn.peer_key();
+    let kind = stream.kind();
+    let request = match kind {
+        StreamKind::WORK_PACKAGE_SHARING => {
+            stream.set_cap(SHARE_HEAD_SIZE as u32);
+            let head = expect_message(net, peer, stream, "the core and mappings").await?;
+            let (core, segment_roots) = match BundleShare::decode_head(&head) {
+                Ok(head) => head,
+                Err(e) => {
+                    malformed(net, conn, stream, e);
+                    return None;
+                }
+            };
+            stream.set_cap(MAX_BUNDLE_SIZE as u32);
+            let bundle = expect_message(net, peer, stream, "the bundle").await?;
+            BundleShare::decode_bundle(&bundle)
+                .map(|bundle| Request::ShareBundle(BundleShare { core, segment_roots, bundle }))
+        }
+        _ => {
+            let cap = match kind {
+                StreamKind::BLOCK_REQUEST => 32 + 1 + 4,
+                StreamKind::STATE_REQUEST => 32 + 31 + 31 + 4,
+                StreamKind::SHARD_DISTRIBUTION => 32 + 2,
+                _ => 32,
+            };
+            stream.set_cap(cap);
+            let bytes = expect_message(net, peer, stream, "a request").await?;
+            match kind {
+                StreamKind::BLOCK_REQUEST => BlockRequest::decode(&bytes).map(Request::Blocks),
+                StreamKind::STATE_REQUEST => StateRequest::decode(&bytes).map(Request::State),
+                StreamKind::SHARD_DISTRIBUTION => ShardRequest::decode(&bytes).map(Request::Shard),
+                StreamKind::BUNDLE_REQUEST => decode_preimage_request(&bytes).map(Request::Bundle),
+                _ => decode_preimage_request(&bytes).map(Request::Preimage),
+            }
+        }
+    };
+    match request {
+        Ok(request) => Some(request),
+        Err(e) => {
+            malformed(net, conn, stream, e);
+            None
+        }
     }
 }
 
@@ -638,18 +782,26 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         Message::Ticket { to_proxy: true, .. } => StreamKind::TICKET_TO_PROXY,
         Message::Ticket { to_proxy: false, .. } => StreamKind::TICKET_TO_ALL,
         Message::Grandpa(m) => StreamKind(m.stream_kind()),
-        // CONTRACT SKELETON: the wire helper writes these.
-        Message::WorkPackage(_)
-        | Message::Guarantee(_)
-        | Message::Assurance(_)
-        | Message::PreimageAnnouncement(_)
-        | Message::AuditAnnouncement(_)
-        | Message::Judgment(_) => return,
+        Message::WorkPackage(_) => StreamKind::WORK_PACKAGE_SUBMISSION,
+        Message::Guarantee(_) => StreamKind::WORK_REPORT_DISTRIBUTION,
+        Message::Assurance(_) => StreamKind::ASSURANCE_DISTRIBUTION,
+        Message::PreimageAnnouncement(_) => StreamKind::PREIMAGE_ANNOUNCEMENT,
+        Message::AuditAnnouncement(_) => StreamKind::AUDIT_ANNOUNCEMENT,
+        Message::Judgment(_) => StreamKind::JUDGMENT_PUBLICATION,
     };
-    let bytes = match &message {
-        Message::Ticket { ticket, .. } => ticket.encode(),
-        Message::Grandpa(m) => m.to_bytes(),
-        _ => return,
+    let messages = match &message {
+        Message::Ticket { ticket, .. } => vec![ticket.encode()],
+        Message::Grandpa(m) => vec![m.to_bytes()],
+        Message::WorkPackage(s) => vec![s.encode_head(), s.encode_extrinsics()],
+        Message::Guarantee(g) => vec![encode_guarantee(g)],
+        Message::Assurance(a) => vec![a.encode()],
+        Message::PreimageAnnouncement(a) => vec![a.encode()],
+        Message::AuditAnnouncement(a) => {
+            let (head, evidence) = a.encode();
+            vec![head, evidence]
+        }
+        Message::Judgment(j) => j.encode(),
+        Message::Handshake(_) | Message::Announcement(_) => return,
     };
     let Some((conn, count)) = net.with_peer(&peer, |p| (p.conn.clone(), p.one_way.clone())) else { return };
     if count.fetch_add(1, Ordering::Relaxed) >= MAX_ONE_WAY {
@@ -660,7 +812,9 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         let _release = Release(count);
         let _ = tokio::time::timeout(SEND_DEADLINE, async {
             let mut stream = conn.open_stream(kind).await.ok()?;
-            stream.send(&bytes).await.ok()?;
+            for message in &messages {
+                stream.send(message).await.ok()?;
+            }
             stream.finish();
             // Wait for the peer's FIN (or its reset) so the stream is not cut short.
             let _ = stream.recv().await;
@@ -670,7 +824,7 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
     });
 }
 
-/// Makes one CE 128/129 request and delivers the answer (or the failure) to the node.
+/// Makes one CE 128/129/134/137/143 request and delivers the answer (or the failure) to the node.
 async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Request) {
     let response = match net.with_peer(&peer, |p| (p.conn.clone(), p.requests_out.clone())) {
         None => Err(RequestFailure::Failed),
@@ -692,16 +846,25 @@ async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Reque
 
 async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result<Response, RequestFailure> {
     let peer = *conn.peer_key();
-    let (kind, bytes) = match request {
-        Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, r.encode()),
-        Request::State(r) => (StreamKind::STATE_REQUEST, r.encode()),
-        // CONTRACT SKELETON: the wire helper writes these.
-        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) | Request::Bundle(_) => {
-            return Err(RequestFailure::Failed)
+    let (kind, messages) = match request {
+        Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, vec![r.encode()]),
+        Request::State(r) => (StreamKind::STATE_REQUEST, vec![r.encode()]),
+        Request::ShareBundle(share) => {
+            (StreamKind::WORK_PACKAGE_SHARING, vec![share.encode_head(), share.encode_bundle()])
         }
+        Request::Shard(r) => (StreamKind::SHARD_DISTRIBUTION, vec![r.encode()]),
+        Request::Preimage(hash) => (StreamKind::PREIMAGE_REQUEST, vec![hash.to_vec()]),
+        Request::Bundle(erasure_root) => (StreamKind::BUNDLE_REQUEST, vec![erasure_root.to_vec()]),
     };
+    // Without the spec's shard sizes an answer could not be split: fail before asking.
+    let shard_sizes = net.shard_sizes;
+    if matches!(request, Request::Shard(_)) && shard_sizes.is_none() {
+        return Err(RequestFailure::Failed);
+    }
     let mut stream = conn.open_stream(kind).await.map_err(|_| RequestFailure::Failed)?;
-    stream.send(&bytes).await.map_err(|_| RequestFailure::Failed)?;
+    for message in &messages {
+        stream.send(message).await.map_err(|_| RequestFailure::Failed)?;
+    }
     stream.finish();
     stream.set_timeout(RESPONSE_DEADLINE);
     let failed = |e: FrameError| match e {
@@ -734,8 +897,34 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
             r.check_response(&pairs, nodes.len() + raw.len()).map_err(|e| judge("shape", e.to_string()))?;
             Ok(Response::State { boundary, pairs })
         }
-        Request::ShareBundle(_) | Request::Shard(_) | Request::Preimage(_) | Request::Bundle(_) => {
-            Err(RequestFailure::Failed)
+        Request::ShareBundle(_) => {
+            stream.set_cap(REPORT_SIGNATURE_SIZE as u32);
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            ReportSignature::decode(&bytes)
+                .map(Response::ReportSignature)
+                .map_err(|e| judge("signature", e.to_string()))
+        }
+        Request::Shard(_) => {
+            let sizes = shard_sizes.ok_or(RequestFailure::Failed)?;
+            stream.set_cap(sizes.max_bundle_shard as u32);
+            let bundle_shard = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            stream.set_cap(sizes.max_segment_shards_size() as u32);
+            let segment_shards = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            stream.set_cap(MAX_JUSTIFICATION_SIZE as u32);
+            let justification = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            ShardResponse::decode(&bundle_shard, &segment_shards, &justification, sizes)
+                .map(Response::Shard)
+                .map_err(|e| judge("shards", e.to_string()))
+        }
+        Request::Preimage(_) => {
+            stream.set_cap(MAX_PREIMAGE_SIZE as u32);
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            decode_preimage(&bytes).map(Response::Preimage).map_err(|e| judge("preimage", e.to_string()))
+        }
+        Request::Bundle(_) => {
+            stream.set_cap(MAX_BUNDLE_SIZE as u32);
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            Ok(Response::Bundle(bytes))
         }
     }
 }

@@ -1,0 +1,358 @@
+//! The work-package streams (CE 133, 134, 135, 137, 141, 142, 143) over real QUIC sockets on
+//! 127.0.0.1: two drivers' network sides (`net`), without node threads. The test plays both nodes:
+//! it writes their outputs and reads their inputs. Every wait is bounded.
+
+use std::net::SocketAddr;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orrery_codec::BitVec;
+use orrery_network::message::{
+    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature, ShardRequest,
+    ShardResponse, WorkPackageSubmission,
+};
+use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
+use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, Response};
+use orrery_node_quic::net::{self, Inbox, Net};
+use orrery_types::{
+    ChainSpec, ExtrinsicSpec, RefineContext, ReportGuarantee, SegmentRootLookupItem, ValidatorSignature,
+    WorkItem, WorkPackage, WorkPackageSpec, WorkReport,
+};
+use tokio::sync::mpsc;
+
+const GENESIS: [u8; 32] = [0x33; 32];
+const WAIT: Duration = Duration::from_secs(10);
+
+/// One driver's network side: its inputs (what the node thread would read) and its outputs (what
+/// the node thread would write).
+struct Side {
+    key: PeerId,
+    addr: SocketAddr,
+    inputs: Receiver<Input>,
+    outputs: mpsc::Sender<Output>,
+    net: Arc<Net>,
+}
+
+fn identity(seed: u8) -> Identity {
+    Identity::from_ed25519_secret(&[seed; 32]).unwrap()
+}
+
+fn side(seed: u8) -> Side {
+    let endpoint = Endpoint::bind(
+        identity(seed),
+        net::endpoint_config(Alpn::for_genesis_hash(&GENESIS)),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .unwrap();
+    let (tx, inputs) = sync_channel(256);
+    let net = Net::new(endpoint, ChainSpec::tiny().lengths(), Inbox::new(tx));
+    let (outputs, rx) = mpsc::channel(64);
+    tokio::spawn(net::accept_loop(net.clone()));
+    tokio::spawn(net::maintain(net.clone()));
+    tokio::spawn(net::dispatch(net.clone(), rx));
+    Side { key: *net.identity().key(), addr: net.local_addr(), inputs, outputs, net }
+}
+
+impl Side {
+    /// The first input `pick` accepts, skipping the others (connection events); panics after
+    /// [`WAIT`].
+    async fn next<T>(&self, what: &str, mut pick: impl FnMut(Input) -> Option<T>) -> T {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            while let Ok(input) = self.inputs.try_recv() {
+                if let Some(found) = pick(input) {
+                    return found;
+                }
+            }
+            assert!(Instant::now() < deadline, "no {what} within {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn output(&self, output: Output) {
+        self.outputs.send(output).await.unwrap();
+    }
+}
+
+/// Two sides connected to each other.
+async fn pair() -> (Side, Side) {
+    let (a, b) = (side(1), side(2));
+    a.net.want(b.key, b.addr, true);
+    b.net.want(a.key, a.addr, true);
+    let b_key = b.key;
+    a.next("connection at a", |i| {
+        matches!(i, Input::PeerConnected { peer, .. } if peer == b_key).then_some(())
+    })
+    .await;
+    let a_key = a.key;
+    b.next("connection at b", |i| {
+        matches!(i, Input::PeerConnected { peer, .. } if peer == a_key).then_some(())
+    })
+    .await;
+    (a, b)
+}
+
+fn context() -> RefineContext {
+    RefineContext {
+        anchor: [1; 32],
+        state_root: [2; 32],
+        beefy_root: [3; 32],
+        lookup_anchor: [4; 32],
+        lookup_anchor_slot: 5,
+        prerequisites: vec![[6; 32]],
+    }
+}
+
+fn submission() -> WorkPackageSubmission {
+    let item = |service, lens: &[u32]| WorkItem {
+        service,
+        code_hash: [7; 32],
+        refine_gas_limit: 1_000,
+        accumulate_gas_limit: 100,
+        export_count: 1,
+        payload: b"payload".to_vec(),
+        import_segments: vec![],
+        extrinsic: lens.iter().map(|&len| ExtrinsicSpec { hash: [8; 32], len }).collect(),
+    };
+    WorkPackageSubmission {
+        core: 1,
+        package: WorkPackage {
+            auth_code_host: 9,
+            auth_code_hash: [10; 32],
+            context: context(),
+            authorization: vec![1, 2, 3],
+            authorizer_config: vec![],
+            items: vec![item(11, &[4, 0]), item(12, &[3000])],
+        },
+        extrinsics: vec![vec![vec![0xaa; 4], vec![]], vec![vec![0xbb; 3000]]],
+    }
+}
+
+fn guarantee() -> ReportGuarantee {
+    ReportGuarantee {
+        report: WorkReport {
+            package_spec: WorkPackageSpec {
+                hash: [20; 32],
+                length: 1234,
+                erasure_root: [21; 32],
+                exports_root: [22; 32],
+                exports_count: 1,
+            },
+            context: context(),
+            core_index: 1,
+            authorizer_hash: [23; 32],
+            auth_gas_used: 77,
+            auth_output: b"ok".to_vec(),
+            segment_root_lookup: vec![],
+            results: vec![],
+        },
+        slot: 42,
+        signatures: vec![
+            ValidatorSignature { validator_index: 0, signature: [24; 64] },
+            ValidatorSignature { validator_index: 3, signature: [25; 64] },
+        ],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_way_messages_arrive_equal() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (a, b) = pair().await;
+        let messages = [
+            Message::WorkPackage(submission()),
+            Message::Guarantee(guarantee()),
+            Message::Assurance(AssuranceMessage {
+                anchor: [30; 32],
+                bitfield: BitVec::from_bools([false, true]),
+                signature: [31; 64],
+            }),
+            Message::PreimageAnnouncement(PreimageAnnouncement { service: 32, hash: [33; 32], length: 34 }),
+        ];
+        for message in messages {
+            a.output(Output::Send { peer: b.key, message: message.clone() }).await;
+            let a_key = a.key;
+            let got = b
+                .next("the message", |i| match i {
+                    Input::Message { peer, message } if peer == a_key => Some(message),
+                    _ => None,
+                })
+                .await;
+            assert_eq!(got, message);
+        }
+    })
+    .await
+    .expect("test exceeded its time bound");
+}
+
+/// What `a` got for its request: the response, and its misbehaviour reports of `b` on the way.
+type Answer = (Result<Response, RequestFailure>, Vec<String>);
+
+/// `a` asks `b`; `b` answers with `response` (or refuses, for `None`).
+async fn ask(a: &Side, b: &Side, id: u64, request: Request, response: Option<Response>) -> Answer {
+    a.output(Output::Request { peer: b.key, id, request: request.clone() }).await;
+    let a_key = a.key;
+    let (their_id, got) = b
+        .next("the request", |i| match i {
+            Input::Request { peer, id, request } if peer == a_key => Some((id, request)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(got, request);
+    match response {
+        Some(response) => b.output(Output::Respond { peer: a.key, id: their_id, response }).await,
+        None => b.output(Output::Refuse { peer: a.key, id: their_id }).await,
+    }
+    let b_key = b.key;
+    let mut reports = Vec::new();
+    let response = a
+        .next("the response", |i| match i {
+            Input::Response { peer, id: answered, response } if peer == b_key && answered == id => {
+                Some(response)
+            }
+            Input::Misbehaved { peer, what } if peer == b_key => {
+                reports.push(what);
+                None
+            }
+            _ => None,
+        })
+        .await;
+    (response, reports)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_and_answers_arrive_equal() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (a, b) = pair().await;
+
+        let share = BundleShare {
+            core: 1,
+            segment_roots: vec![SegmentRootLookupItem {
+                work_package_hash: [40; 32],
+                segment_tree_root: [41; 32],
+            }],
+            bundle: (0..100_000u32).map(|i| i as u8).collect(),
+        };
+        let signature =
+            Response::ReportSignature(ReportSignature { report_hash: [42; 32], signature: [43; 64] });
+        let got = ask(&a, &b, 1, Request::ShareBundle(share), Some(signature.clone())).await;
+        assert_eq!(got, (Ok(signature), vec![]));
+
+        // The tiny spec's segment shards are 2052 bytes.
+        let shards = Response::Shard(ShardResponse {
+            bundle_shard: vec![44; 1000],
+            segment_shards: vec![vec![45; 2052], vec![46; 2052]],
+            justification: vec![
+                JustificationStep::Pair([47; 32], [48; 32]),
+                JustificationStep::Hash([49; 32]),
+            ],
+        });
+        let request = Request::Shard(ShardRequest { erasure_root: [50; 32], shard_index: 3 });
+        assert_eq!(ask(&a, &b, 2, request, Some(shards.clone())).await, (Ok(shards), vec![]));
+
+        let preimage = Response::Preimage(b"the preimage".to_vec());
+        let got = ask(&a, &b, 3, Request::Preimage([51; 32]), Some(preimage.clone())).await;
+        assert_eq!(got, (Ok(preimage), vec![]));
+
+        // A refusal resets the stream: the requester learns at once that the request failed.
+        let started = Instant::now();
+        let got = ask(&a, &b, 4, Request::Preimage([52; 32]), None).await;
+        assert_eq!(got, (Err(RequestFailure::Failed), vec![]));
+        assert!(started.elapsed() < Duration::from_secs(5), "a refusal must not wait for the deadline");
+
+        // A CE 137 answer whose segment shards are not whole 2052-byte shards is misbehaviour.
+        let ragged = Response::Shard(ShardResponse {
+            bundle_shard: vec![],
+            segment_shards: vec![vec![0; 100]],
+            justification: vec![],
+        });
+        let request = Request::Shard(ShardRequest { erasure_root: [53; 32], shard_index: 0 });
+        let (got, reports) = ask(&a, &b, 5, request, Some(ragged)).await;
+        assert_eq!(got, Err(RequestFailure::Failed));
+        let [what] = &reports[..] else { panic!("one report expected: {reports:?}") };
+        assert!(what.contains("CE 137"), "{what}");
+    })
+    .await
+    .expect("test exceeded its time bound");
+}
+
+/// The next misbehaviour `b` reports of `peer`.
+async fn misbehaved(b: &Side, peer: PeerId) -> String {
+    b.next("a misbehaviour report", |i| match i {
+        Input::Misbehaved { peer: p, what } if p == peer => Some(what),
+        _ => None,
+    })
+    .await
+}
+
+/// A raw connection to `b` from a peer that is not a driver, to send bytes a driver never would.
+async fn rogue(b: &Side) -> (Endpoint, orrery_network::Connection) {
+    let endpoint = Endpoint::bind(
+        identity(9),
+        Config::new(Alpn::for_genesis_hash(&GENESIS)),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .unwrap();
+    let conn = endpoint.connect(b.addr, Some(b.key)).await.unwrap();
+    (endpoint, conn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_assurance_and_submission_are_misbehaviour() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let b = side(2);
+        let (_endpoint, conn) = rogue(&b).await;
+        let rogue_key = *identity(9).key();
+
+        // CE 141 for two cores is 97 bytes; a padding bit set in the one bitfield byte.
+        let mut stream = conn.open_stream(StreamKind::ASSURANCE_DISTRIBUTION).await.unwrap();
+        let mut bytes = vec![0u8; 97];
+        bytes[32] = 0b100;
+        stream.send(&bytes).await.unwrap();
+        stream.finish();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 141"), "{what}");
+
+        // CE 141 one byte long: over the exact cap, refused before it is read.
+        let mut stream = conn.open_stream(StreamKind::ASSURANCE_DISTRIBUTION).await.unwrap();
+        stream.send(&[0u8; 98]).await.unwrap();
+        stream.finish();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 141"), "{what}");
+
+        // CE 133 whose extrinsics are one byte shorter than the items declare.
+        let s = submission();
+        let mut stream = conn.open_stream(StreamKind::WORK_PACKAGE_SUBMISSION).await.unwrap();
+        stream.send(&s.encode_head()).await.unwrap();
+        let extrinsics = s.encode_extrinsics();
+        stream.send(&extrinsics[1..]).await.unwrap();
+        stream.finish();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 133") && what.contains("declare"), "{what}");
+
+        // CE 133 whose package does not decode: refused before the extrinsics are read.
+        let mut stream = conn.open_stream(StreamKind::WORK_PACKAGE_SUBMISSION).await.unwrap();
+        let mut head = s.encode_head();
+        head.push(0);
+        stream.send(&head).await.unwrap();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 133"), "{what}");
+
+        // And a well-formed one still goes through on the same connection.
+        let mut stream = conn.open_stream(StreamKind::WORK_PACKAGE_SUBMISSION).await.unwrap();
+        stream.send(&s.encode_head()).await.unwrap();
+        stream.send(&extrinsics).await.unwrap();
+        stream.finish();
+        let got = b
+            .next("the submission", |i| match i {
+                Input::Message { peer, message: Message::WorkPackage(got) } if peer == rogue_key => Some(got),
+                _ => None,
+            })
+            .await;
+        assert_eq!(got, s);
+        // The receiver ends its half cleanly: a FIN, not a reset.
+        assert_eq!(stream.recv().await.unwrap(), None);
+    })
+    .await
+    .expect("test exceeded its time bound");
+}

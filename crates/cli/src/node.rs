@@ -261,7 +261,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
     };
     let config =
         NodeConfig { spec: spec.clone(), keys, slot_ms, grandpa_gossip_ms: (slot_ms / 4).clamp(100, 1000) };
-    let options = NodeOptions { tickets: !args.no_tickets, grandpa: true };
+    let options = NodeOptions { tickets: !args.no_tickets, grandpa: true, ..NodeOptions::default() };
     let node =
         Node::with_options(config, options, chain, orrery_node_quic::now_ms()).map_err(|e| e.to_string())?;
     let telemetry = telemetry_server.map(|server| {

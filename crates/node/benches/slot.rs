@@ -101,9 +101,9 @@ impl Net {
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("node");
     group.sample_size(20);
-    let mut plain = Net::new(NodeOptions { tickets: false, grandpa: false });
+    let mut plain = Net::new(NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() });
     group.bench_function("node::slot/validators=6", |b| b.iter(|| plain.slot()));
-    let mut grandpa = Net::new(NodeOptions { tickets: false, grandpa: true });
+    let mut grandpa = Net::new(NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() });
     group.bench_function("node::slot/validators=6,grandpa", |b| b.iter(|| grandpa.slot()));
 
     // Reference: one block authored and imported once, outside any node.

@@ -112,6 +112,17 @@ fn guarantee_message(report_hash: &Hash) -> Vec<u8> {
     [contexts::GUARANTEE, report_hash.as_slice()].concat()
 }
 
+/// What a malicious guarantor does to a report (`NodeOptions::corrupt_reports`): the first item's
+/// refine output gains a byte, or becomes an empty output if refine failed.
+fn corrupt(report: &mut WorkReport) {
+    if let Some(result) = report.results.first_mut() {
+        match &mut result.result {
+            orrery_types::WorkExecResult::Ok(output) => output.push(0xba),
+            other => *other = orrery_types::WorkExecResult::Ok(Vec::new()),
+        }
+    }
+}
+
 fn refusal(rule: ReportsError) -> String {
     format!("GP 0.7.2 §11.4 {rule}")
 }
@@ -247,7 +258,10 @@ impl Node {
             Some(&self.chain.context().programs),
         )
         .map_err(|e| format!("GP 0.7.2 §14.3: {e}"))?;
-        let report = computed.report;
+        let mut report = computed.report;
+        if self.options.corrupt_reports {
+            corrupt(&mut report);
+        }
         reports::check_report_shape(spec, &report).map_err(refusal)?;
         reports::check_digests(&s.accounts, &report).map_err(refusal)?;
         let report_hash = blake2b_256(&report.encode());

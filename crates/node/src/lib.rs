@@ -108,11 +108,15 @@ pub struct NodeOptions {
     pub tickets: bool,
     /// Run a GRANDPA voter and finalize by it. Off, nothing is ever final.
     pub grandpa: bool,
+    /// For fault tests only: as a guarantor, sign reports whose first result is altered, as a
+    /// malicious guarantor would (two such guarantors of one core get a wrong report on chain,
+    /// which the auditors must catch). Off in every real node.
+    pub corrupt_reports: bool,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        Self { tickets: true, grandpa: true }
+        Self { tickets: true, grandpa: true, corrupt_reports: false }
     }
 }
 

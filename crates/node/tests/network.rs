@@ -191,7 +191,7 @@ fn start_time() -> u64 {
 }
 
 fn quiet() -> NodeOptions {
-    NodeOptions { tickets: false, grandpa: false }
+    NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() }
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn six_validators_author_every_slot_and_agree() {
 #[test]
 fn a_late_node_syncs_by_block_requests_and_follows_finality() {
     let start = start_time();
-    let options = NodeOptions { tickets: false, grandpa: true };
+    let options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     let mut net = Net::new(6, options, start);
     for i in 0..5 {
         net.connect(i);
@@ -400,7 +400,7 @@ fn an_equivocation_is_detected_and_the_best_chain_avoids_it() {
 #[test]
 fn tickets_flow_and_later_epochs_are_ticket_sealed() {
     let start = start_time();
-    let options = NodeOptions { tickets: true, grandpa: false };
+    let options = NodeOptions { tickets: true, grandpa: false, ..NodeOptions::default() };
     let mut net = Net::new(6, options, start);
     for i in 0..6 {
         net.connect(i);
@@ -431,7 +431,7 @@ fn tickets_flow_and_later_epochs_are_ticket_sealed() {
 #[test]
 fn grandpa_finalizes_behind_the_head_and_all_agree() {
     let start = start_time();
-    let options = NodeOptions { tickets: false, grandpa: true };
+    let options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     let mut net = Net::new(6, options, start);
     for i in 0..6 {
         net.connect(i);
@@ -506,7 +506,7 @@ fn ce129_serves_the_range_with_boundary_nodes_that_hash_to_the_state_root() {
 /// Every output of every node, in order, as text: what one run did.
 fn transcript(slots: u64) -> (Vec<String>, Vec<BlockRef>) {
     let start = start_time();
-    let mut net = Net::new(6, NodeOptions { tickets: false, grandpa: true }, start);
+    let mut net = Net::new(6, NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() }, start);
     for i in 0..6 {
         net.connect(i);
     }

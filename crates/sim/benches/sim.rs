@@ -24,7 +24,7 @@ fn slots(c: &mut Criterion) {
             || {
                 seed += 1;
                 let mut config = SimConfig::new(seed, &genesis);
-                config.options = NodeOptions { tickets: false, grandpa: true };
+                config.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
                 Sim::new(&genesis, config).unwrap()
             },
             |mut sim| {

@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         }
     };
     let mut config = SimConfig::new(args.seed, &genesis);
-    config.options = NodeOptions { tickets: args.tickets, grandpa: true };
+    config.options = NodeOptions { tickets: args.tickets, grandpa: true, ..NodeOptions::default() };
     let first = genesis.slot() + 1;
     let at = |slot: u32| u64::from(slot) * config.slot_ms;
     let e = genesis.ctx.spec.epoch_length;

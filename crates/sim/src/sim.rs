@@ -127,6 +127,8 @@ pub struct SimConfig {
     pub grandpa_gossip_ms: Millis,
     /// What the nodes do besides following the chain (tickets, GRANDPA).
     pub options: NodeOptions,
+    /// Nodes that run with other options than [`SimConfig::options`] (a malicious guarantor).
+    pub node_options: BTreeMap<usize, NodeOptions>,
     pub net: NetConfig,
     pub partitions: Vec<Partition>,
     pub crashes: Vec<Crash>,
@@ -145,7 +147,8 @@ impl SimConfig {
             seed,
             slot_ms,
             grandpa_gossip_ms: 500,
-            options: NodeOptions { tickets: true, grandpa: true },
+            options: NodeOptions { tickets: true, grandpa: true, ..NodeOptions::default() },
+            node_options: BTreeMap::new(),
             net: NetConfig::default(),
             partitions: Vec::new(),
             crashes: Vec::new(),
@@ -408,7 +411,8 @@ impl Sim {
             slot_ms: self.config.slot_ms,
             grandpa_gossip_ms: self.config.grandpa_gossip_ms,
         };
-        let node = Node::with_options(config, self.config.options, chain, self.now)
+        let options = self.config.node_options.get(&i).copied().unwrap_or(self.config.options);
+        let node = Node::with_options(config, options, chain, self.now)
             .map_err(|source| SimError::Node { node: i, source })?;
         slot.node = Some(node);
         slot.life += 1;

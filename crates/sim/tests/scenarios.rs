@@ -18,7 +18,7 @@ const E: u32 = 12;
 
 fn config(seed: u64) -> SimConfig {
     let mut c = SimConfig::new(seed, &common::genesis());
-    c.options = NodeOptions { tickets: false, grandpa: true };
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     c
 }
 

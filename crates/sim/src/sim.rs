@@ -632,7 +632,8 @@ impl Sim {
     fn event(&mut self, i: usize, event: Event) {
         self.hasher.event(self.now, i, &event);
         self.nodes[i].events.count(&event);
-        let work = matches!(event, Event::WorkPackageRefused { .. } | Event::Guaranteed { .. });
+        let work =
+            matches!(event, Event::WorkPackageRefused { .. } | Event::Guaranteed { .. } | Event::Audited { .. });
         if work && self.nodes[i].work_events.len() < MAX_WORK_EVENTS {
             self.nodes[i].work_events.push((self.now, event.clone()));
         }
@@ -885,7 +886,7 @@ impl Sim {
         }
     }
 
-    /// Node `node`'s work-package events so far (refusals and guarantees), with their times.
+    /// Node `node`'s work-package events so far (refusals, guarantees, audits), with their times.
     pub fn work_events(&self, node: usize) -> &[(Millis, Event)] {
         self.nodes.get(node).map_or(&[], |s| &s.work_events)
     }

@@ -1,0 +1,164 @@
+//! Auditing in the simulator (GP 0.7.2 §17, §10): six dev validators on the tiny spec, GRANDPA on.
+//!
+//! - An honest report, once available, is judged valid by every validator, and finality passes the
+//!   block that made it available.
+//! - Validators 0, 1 and 2 run as malicious guarantors (`NodeOptions::corrupt_reports`: they sign
+//!   reports whose refine output they altered), so on any core two of them guarantee together and
+//!   the wrong report reaches the chain. Once it is available the auditors (every validator: on
+//!   two cores each draws both) recompute it from the bundle and judge it invalid; the block that
+//!   made it available is disregarded, a bad verdict with the two guarantors as culprits goes into
+//!   a block on its parent, every node's state records the report as bad and the guarantors as
+//!   offenders, and the chain finalizes without the report.
+
+mod common;
+
+use orrery_chain_spec::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
+use orrery_chain_spec::package::{context, manager_fund, work_package, Call, PackageAuthorizer};
+use orrery_codec::Encode;
+use orrery_crypto::blake2b_256;
+use orrery_network::message::WorkPackageSubmission;
+use orrery_node::{Event, Input, NodeOptions};
+use orrery_sim::{Sim, SimConfig};
+use orrery_stf::assignments::GuarantorAssignments;
+use orrery_types::{CoreIndex, Hash, HeaderHash, WorkPackage};
+
+/// A `fund` call to the manager, anchored on node `node`'s best block.
+fn package(sim: &Sim, node: usize, amount: u64) -> WorkPackage {
+    let n = sim.node(node).unwrap();
+    let best = n.status().best;
+    let state = n.chain().state(&best.hash).unwrap();
+    let entry = state.state().recent_blocks.history.last().unwrap();
+    let call = Call {
+        service: MANAGER_SERVICE,
+        code_hash: blake2b_256(DevServices::ORRERY.manager),
+        payload: manager_fund(MANAGER_SERVICE, amount, 0),
+        refine_gas: 50_000_000,
+        accumulate_gas: 1_000_000,
+    };
+    let _ = DEV_AUTHORIZER_CONFIG;
+    work_package(
+        &PackageAuthorizer::dev(&DevServices::ORRERY),
+        context(best.hash, best.slot, state.root(), entry.beefy_root),
+        &[call],
+    )
+}
+
+/// The guarantors of each core in the current rotation, by node `node`'s best state.
+fn guarantors(sim: &Sim, node: usize) -> Vec<Vec<usize>> {
+    let n = sim.node(node).unwrap();
+    let state = n.chain().state(&n.status().best.hash).unwrap().state();
+    let spec = &common::genesis().ctx.spec;
+    let a = GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
+    (0..spec.cores_count).map(|c| (0..a.cores.len()).filter(|&v| a.cores[v] == c).collect()).collect()
+}
+
+/// Runs to early in a slot that is not the last of its rotation, so sharing ends within it.
+fn to_rotation_start(sim: &mut Sim) {
+    let r = common::genesis().ctx.spec.rotation_period;
+    let mut slot = sim.slot_now() + 1;
+    while slot % r == r - 1 {
+        slot += 1;
+    }
+    sim.run_until(sim.slot_start(slot) + 500).unwrap();
+}
+
+fn submit(sim: &mut Sim, node: usize, core: CoreIndex, package: &WorkPackage) {
+    let submission = WorkPackageSubmission { core, package: package.clone(), extrinsics: vec![Vec::new()] };
+    sim.input(node, Input::SubmitWorkPackage(submission));
+}
+
+/// Every `Audited` event of node `node`: (block, report, valid).
+fn audits(sim: &Sim, node: usize) -> Vec<(HeaderHash, Hash, bool)> {
+    sim.work_events(node)
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Audited { block, report, valid } => Some((*block, *report, *valid)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn config(seed: u64) -> SimConfig {
+    let genesis = common::genesis();
+    let mut c = SimConfig::new(seed, &genesis);
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
+    c
+}
+
+#[test]
+fn an_honest_report_is_audited_valid_by_everyone_and_finality_passes_it() {
+    let genesis = common::genesis();
+    let mut sim = Sim::new(&genesis, config(11)).unwrap();
+    sim.run_slots(2).unwrap();
+    to_rotation_start(&mut sim);
+    let g = guarantors(&sim, 0)[0][0];
+    let p = package(&sim, g, 1);
+    submit(&mut sim, g, 0, &p);
+    sim.run_slots(8).unwrap();
+
+    let mut block = None;
+    for i in 0..6 {
+        let a = audits(&sim, i);
+        assert!(!a.is_empty(), "node {i} audited nothing");
+        assert!(a.iter().all(|(_, _, valid)| *valid), "node {i}: {a:?}");
+        block = Some(a[0].0);
+    }
+    let block = block.unwrap();
+    let slot = sim.node(0).unwrap().chain().header_of(&block).map(|(s, _)| s).expect("the block is kept");
+    for i in 0..6 {
+        let fin = sim.node(i).unwrap().status().finalized;
+        assert!(fin.slot > slot, "node {i}: finalized #{} is not past the audited block at #{slot}", fin.slot);
+    }
+}
+
+#[test]
+fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
+    let genesis = common::genesis();
+    let mut c = config(12);
+    for v in 0..3 {
+        c.node_options.insert(v, NodeOptions { corrupt_reports: true, ..c.options });
+    }
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    sim.run_slots(2).unwrap();
+    to_rotation_start(&mut sim);
+    // Three of six validators on two cores of three: some core has two of them.
+    let sets = guarantors(&sim, 3);
+    let (core, set) = sets
+        .iter()
+        .enumerate()
+        .find(|(_, set)| set.iter().filter(|&&v| v < 3).count() >= 2)
+        .map(|(c, set)| (c as CoreIndex, set.clone()))
+        .expect("two malicious guarantors share a core");
+    let g = *set.iter().find(|&&v| v < 3).unwrap();
+    let p = package(&sim, g, 7);
+    submit(&mut sim, g, core, &p);
+    sim.run_slots(12).unwrap();
+
+    // The honest validators judged the report invalid.
+    let mut bad = None;
+    for i in 3..6 {
+        let a = audits(&sim, i);
+        let negative = a.iter().find(|(_, _, valid)| !valid);
+        let (block, report, _) = *negative.unwrap_or_else(|| panic!("node {i} judged nothing invalid: {a:?}"));
+        bad = Some((block, report));
+    }
+    let (block, report) = bad.unwrap();
+    let spec = &genesis.ctx.spec;
+    for i in 0..6 {
+        let n = sim.node(i).unwrap();
+        let status = n.status();
+        let state = n.chain().state(&status.best.hash).unwrap().state();
+        assert!(state.disputes.bad.contains(&report), "node {i}: the report is not in ψ_B");
+        // The culprits: the guarantee's signers, two of the malicious three.
+        let offenders: Vec<usize> = (0..usize::from(spec.validators_count))
+            .filter(|&v| {
+                let key = orrery_keys::ValidatorKeys::dev(v as u32).ed25519_public();
+                state.disputes.offenders.contains(&key)
+            })
+            .collect();
+        assert!(offenders.len() >= 2 && offenders.iter().all(|&v| v < 3), "node {i}: offenders {offenders:?}");
+        // The block that made the wrong report available is not on the best chain, nor final.
+        assert!(!sim.best_chain(i).iter().any(|(_, h)| *h == block), "node {i}: the disregarded block is best");
+        assert!(status.finalized.slot > 0, "node {i}: nothing finalized");
+    }
+}

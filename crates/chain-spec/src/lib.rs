@@ -1,5 +1,6 @@
 //! Chain specs (JIP-4): the JSON file that names a JAM network, its boot nodes and its genesis,
-//! read, checked and written; and the dev chain's genesis ([`dev`]).
+//! read, checked and written; the dev chain's genesis ([`dev`]); and work packages for a chain's
+//! services, the dev chain's manager commands among them ([`package`]).
 //!
 //! A spec file has `id`, optional `bootnodes` (`<peer name>@<ip>:<port>`, the name JAMNP-S's
 //! `N(k)` of an Ed25519 key), `genesis_header` (hex of the GP-encoded header), `genesis_state`
@@ -16,6 +17,7 @@
 //! anything a node does with the boot nodes (they are checked and kept, not dialled).
 
 pub mod dev;
+pub mod package;
 pub mod params;
 
 use std::net::SocketAddr;

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use orrery_chain_spec::package::{context, work_package, Call, PackageAuthorizer};
 use orrery_codec::Encode;
 use orrery_invocation::accumulate::{accumulate, PartialState};
 use orrery_invocation::general::LogMessage;
@@ -28,7 +29,7 @@ use orrery_state::{
     AuthQueues, EntryKey, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData,
 };
 use orrery_types::constants::AUTH_QUEUE_SIZE;
-use orrery_types::{ChainSpec, Preimage, RefineContext, ServiceId, WorkExecResult, WorkItem, WorkPackage};
+use orrery_types::{ChainSpec, Preimage, ServiceId, WorkExecResult};
 
 use super::hex;
 use super::store::{LocalState, Store};
@@ -292,30 +293,8 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
     // Ψ_R.
     let refine_gas = options.refine_gas.unwrap_or(spec.max_refine_gas);
     let accumulate_gas = options.accumulate_gas.unwrap_or(spec.max_accumulate_gas);
-    let package = WorkPackage {
-        auth_code_host: 0,
-        auth_code_hash: [0; 32],
-        context: RefineContext {
-            anchor: [0; 32],
-            state_root: [0; 32],
-            beefy_root: [0; 32],
-            lookup_anchor: [0; 32],
-            lookup_anchor_slot: slot,
-            prerequisites: Vec::new(),
-        },
-        authorization: Vec::new(),
-        authorizer_config: Vec::new(),
-        items: vec![WorkItem {
-            service: id,
-            code_hash,
-            refine_gas_limit: refine_gas,
-            accumulate_gas_limit: accumulate_gas,
-            export_count: 0,
-            payload: payload.clone(),
-            import_segments: Vec::new(),
-            extrinsic: Vec::new(),
-        }],
-    };
+    let call = Call { service: id, code_hash, payload: payload.clone(), refine_gas, accumulate_gas };
+    let package = work_package(&PackageAuthorizer::none(), context([0; 32], slot, [0; 32], [0; 32]), &[call]);
     let package_hash = orrery_crypto::blake2b_256(&package.encode());
     let none = vec![Vec::new()];
     let inputs = RefineInputs {

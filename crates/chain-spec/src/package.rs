@@ -1,0 +1,184 @@
+//! Work packages as a service developer sends them (GP 0.7.2 §14.1, eqs. 14.2 and 14.3): one
+//! builder for the offline `orrery service run`, the networked `orrery service deploy/call`, and
+//! tests that feed a guarantor; and the manager's commands (`services/manager`), which a dev
+//! chain's service 0 runs.
+//!
+//! A package names its authorizer by the service holding the code (`h`), the code's hash (`u`) and
+//! its configuration (`f`), and carries a token (`j`); a core's pool must hold `H(u ⌢ f)`
+//! ([`crate::dev::authorizer_hash`]). On a dev chain that is [`PackageAuthorizer::dev`]. The
+//! refine context is the caller's: a node's best block for a real chain, zeros offline.
+//!
+//! Not here: extrinsic blobs and imported segments (every item made here has none), and any check
+//! of the limits of §14.2 (the guarantor's `orrery_work_report` makes them).
+
+use orrery_types::{CodeHash, Gas, RefineContext, ServiceId, WorkItem, WorkPackage};
+
+use crate::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
+
+/// Who authorizes a package: the code (by host service and hash), its configuration and the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageAuthorizer {
+    /// `h`: the service whose preimages hold the authorizer's code.
+    pub host: ServiceId,
+    /// `u`: the authorizer code's hash.
+    pub code_hash: CodeHash,
+    /// `f`: the configuration, hashed with `u` into the pools.
+    pub config: Vec<u8>,
+    /// `j`: the token the authorizer checks.
+    pub token: Vec<u8>,
+}
+
+impl PackageAuthorizer {
+    /// The dev chain's: the authorizer code of `services` held by the manager, with
+    /// [`DEV_AUTHORIZER_CONFIG`] as both configuration and token.
+    pub fn dev(services: &DevServices<'_>) -> Self {
+        Self {
+            host: MANAGER_SERVICE,
+            code_hash: orrery_crypto::blake2b_256(services.authorizer),
+            config: DEV_AUTHORIZER_CONFIG.to_vec(),
+            token: DEV_AUTHORIZER_CONFIG.to_vec(),
+        }
+    }
+
+    /// None at all (host 0, zero hash, empty configuration and token): for a local run that
+    /// skips Ψ_I.
+    pub fn none() -> Self {
+        Self { host: 0, code_hash: [0; 32], config: Vec::new(), token: Vec::new() }
+    }
+}
+
+/// One call of a service: its payload, with no imports, exports or extrinsics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub service: ServiceId,
+    /// The code the caller expects the service to run (the item names it; refine runs the code of
+    /// this hash as of the lookup anchor).
+    pub code_hash: CodeHash,
+    pub payload: Vec<u8>,
+    pub refine_gas: Gas,
+    pub accumulate_gas: Gas,
+}
+
+impl Call {
+    /// The work item (`W`, eq. 14.3).
+    pub fn item(&self) -> WorkItem {
+        WorkItem {
+            service: self.service,
+            code_hash: self.code_hash,
+            refine_gas_limit: self.refine_gas,
+            accumulate_gas_limit: self.accumulate_gas,
+            export_count: 0,
+            payload: self.payload.clone(),
+            import_segments: Vec::new(),
+            extrinsic: Vec::new(),
+        }
+    }
+}
+
+/// A refine context with `anchor` as both anchor and lookup anchor, at `slot`, with no
+/// prerequisites (eq. 11.4). `state_root` and `beefy_root` must be the anchor block's posterior
+/// state root and its accumulation-output super-peak, as the recent history `β` records them.
+pub fn context(anchor: [u8; 32], slot: u32, state_root: [u8; 32], beefy_root: [u8; 32]) -> RefineContext {
+    RefineContext {
+        anchor,
+        state_root,
+        beefy_root,
+        lookup_anchor: anchor,
+        lookup_anchor_slot: slot,
+        prerequisites: Vec::new(),
+    }
+}
+
+/// The package (`P`, eq. 14.2) of `calls` in order.
+pub fn work_package(authorizer: &PackageAuthorizer, context: RefineContext, calls: &[Call]) -> WorkPackage {
+    WorkPackage {
+        auth_code_host: authorizer.host,
+        auth_code_hash: authorizer.code_hash,
+        context,
+        authorization: authorizer.token.clone(),
+        authorizer_config: authorizer.config.clone(),
+        items: calls.iter().map(Call::item).collect(),
+    }
+}
+
+/// The manager's deploy command: `[0] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖
+/// code`. Its accumulation creates a service with `code`'s hash (`new`, the gas minimums `g` and
+/// `m`), provides the code, and transfers `endowment` to it with `min_memo_gas` gas.
+pub fn manager_deploy(min_item_gas: Gas, min_memo_gas: Gas, endowment: u64, code: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(25 + code.len());
+    payload.push(0);
+    for field in [min_item_gas, min_memo_gas, endowment] {
+        payload.extend_from_slice(&field.to_le_bytes());
+    }
+    payload.extend_from_slice(code);
+    payload
+}
+
+/// The manager's fund command: `[1] ‖ E4(service) ‖ E8(amount) ‖ E8(gas)`.
+pub fn manager_fund(service: ServiceId, amount: u64, gas: Gas) -> Vec<u8> {
+    let mut payload = vec![1];
+    payload.extend_from_slice(&service.to_le_bytes());
+    payload.extend_from_slice(&amount.to_le_bytes());
+    payload.extend_from_slice(&gas.to_le_bytes());
+    payload
+}
+
+/// The manager's storage key of the last service it deployed (`E4(id)` under it).
+pub const MANAGER_LAST: &[u8] = b"last";
+
+/// The manager's storage key recording that it deployed `id` (the code hash under it).
+pub fn manager_deployed_key(id: ServiceId) -> Vec<u8> {
+    let mut key = b"deployed:".to_vec();
+    key.extend_from_slice(&id.to_le_bytes());
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orrery_codec::Encode;
+
+    #[test]
+    fn the_manager_commands_are_laid_out_as_its_crate_doc_says() {
+        // Worked by hand from the table in services/manager/src/lib.rs.
+        assert_eq!(
+            manager_deploy(1, 2, 3, b"xy"),
+            [
+                &[0u8][..],
+                &[1, 0, 0, 0, 0, 0, 0, 0],
+                &[2, 0, 0, 0, 0, 0, 0, 0],
+                &[3, 0, 0, 0, 0, 0, 0, 0],
+                b"xy"
+            ]
+            .concat()
+        );
+        assert_eq!(
+            manager_fund(0x0001_0002, 5, 6),
+            [&[1u8, 2, 0, 1, 0][..], &[5, 0, 0, 0, 0, 0, 0, 0], &[6, 0, 0, 0, 0, 0, 0, 0]].concat()
+        );
+        assert_eq!(manager_deployed_key(65536), b"deployed:\x00\x00\x01\x00");
+    }
+
+    #[test]
+    fn a_dev_package_carries_the_dev_token_and_encodes_its_fields_in_the_paper_order() {
+        let auth = PackageAuthorizer::dev(&DevServices::ORRERY);
+        assert_eq!(auth.token, DEV_AUTHORIZER_CONFIG);
+        assert_eq!(auth.config, DEV_AUTHORIZER_CONFIG);
+        let call =
+            Call { service: 7, code_hash: [9; 32], payload: vec![0xaa], refine_gas: 1, accumulate_gas: 2 };
+        let package = work_package(&auth, context([1; 32], 3, [4; 32], [5; 32]), &[call]);
+        let bytes = package.encode();
+        // E4(h) ‖ u ‖ context (anchor, state root, beefy root, lookup anchor, E4(slot), ↕[]) ‖
+        // ↕j ‖ ↕f ‖ ↕items (GP 0.7.2 eq. C.28).
+        assert_eq!(&bytes[..4], &[0, 0, 0, 0]);
+        assert_eq!(&bytes[4..36], &auth.code_hash);
+        assert_eq!(&bytes[36..68], &[1; 32]);
+        assert_eq!(&bytes[68..100], &[4; 32]);
+        assert_eq!(&bytes[100..132], &[5; 32]);
+        assert_eq!(&bytes[132..164], &[1; 32]);
+        assert_eq!(&bytes[164..169], &[3, 0, 0, 0, 0]);
+        assert_eq!(bytes[169] as usize, DEV_AUTHORIZER_CONFIG.len());
+        let item_at = 170 + 2 * DEV_AUTHORIZER_CONFIG.len() + 1;
+        assert_eq!(&bytes[item_at..item_at + 5], &[1, 7, 0, 0, 0]);
+    }
+}

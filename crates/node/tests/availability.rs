@@ -70,6 +70,8 @@ struct Net {
     shard_requests: usize,
     refused: usize,
     disconnects: usize,
+    /// A node whose shard responses get a byte flipped on the way.
+    corrupt: Option<usize>,
 }
 
 impl Net {
@@ -83,6 +85,7 @@ impl Net {
             shard_requests: 0,
             refused: 0,
             disconnects: 0,
+            corrupt: None,
         };
         for i in 0..NODES {
             for j in 0..NODES {
@@ -111,7 +114,10 @@ impl Net {
                         self.queue.push_back((to, Input::Request { peer: me, id, request }));
                     }
                 }
-                Output::Respond { peer, id, response } => {
+                Output::Respond { peer, id, mut response } => {
+                    if let (Response::Shard(shard), true) = (&mut response, self.corrupt == Some(from)) {
+                        shard.bundle_shard[0] ^= 1;
+                    }
                     if let Some(to) = to(&peer) {
                         self.queue.push_back((to, Input::Response { peer: me, id, response: Ok(response) }));
                     }
@@ -219,8 +225,21 @@ fn deploy_package(anchor: HeaderHash, state: &ChainState, slot: u32) -> WorkPack
     }
 }
 
-#[test]
-fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
+/// Six nodes run to just before `slot`; a block for `slot` carries a guarantee of a deploy package.
+struct Scenario {
+    net: Net,
+    slot: u32,
+    /// The validator whose key seals `slot`: its node runs as a follower.
+    author: usize,
+    validators: Vec<usize>,
+    core: u16,
+    signers: Vec<usize>,
+    computed: orrery_work_report::ComputedReport,
+    block: Block,
+    services_before: usize,
+}
+
+fn scenario() -> Scenario {
     let spec = ChainSpec::tiny();
     let ring = tiny_ring();
     let (genesis_header, genesis_state) = dev_genesis();
@@ -246,9 +265,8 @@ fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
     assert!((1..NODES).all(|i| net.nodes[i].status().best == best), "every node on one best block");
     let prior = net.nodes[0].chain().state(&best.hash).expect("the best state").clone();
     let state = prior.state();
-    let services_before = state.accounts.len();
 
-    // The report, on the core whose guarantors include the lowest indices, signed by two of them.
+    // The report, on the core whose guarantors include the lowest index, signed by two of them.
     let package = deploy_package(best.hash, &prior, best.slot);
     let assigned = GuarantorAssignments::current(&spec, &state.entropy, slot, &state.active_validators);
     let core = assigned.cores[0];
@@ -261,67 +279,179 @@ fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
         segment_roots: Default::default(),
     };
     let computed = compute_work_report(&spec, &package, core, &state.accounts, &data, None).expect("Ξ");
-    let report = computed.report.clone();
+    let report = &computed.report;
     let message = [&b"jam_guarantee"[..], &blake2b_256(&report.encode())].concat();
     let signatures = signers
         .iter()
         .map(|&i| ValidatorSignature { validator_index: i as u16, signature: keys(i).ed25519_sign(&message) })
         .collect();
     let guarantee = ReportGuarantee { report: report.clone(), slot, signatures };
-    // The second guarantor keeps every validator's shards; the first, asked first, does not and
-    // refuses, so each assurer moves on to the second.
-    let keeper = signers[1];
-    net.nodes[keeper].keep_for_assurers(&report, &computed.bundle, &computed.exports);
-
-    // The slot's author seals a block carrying the guarantee; every node imports it.
-    net.now = u64::from(slot) * SLOT_MS;
     let pools = Pools { guarantees: vec![guarantee], ..Pools::default() };
     let block = author_block(&spec, &ring, &prior, best.hash, slot, &keys(author), &pools).expect("a block");
-    let hash = header_hash(&block.header);
-    net.feed(author, &block);
-    let rejected: Vec<&(usize, Event)> =
-        net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).collect();
-    assert!(rejected.is_empty(), "{rejected:?}");
-    for i in 0..NODES {
-        assert_eq!(net.nodes[i].status().best.hash, hash, "node {i} imported the guaranteed block");
-        let pending = &net.nodes[i].chain().state(&hash).unwrap().state().pending_reports;
-        assert!(pending.0[usize::from(core)].is_some(), "the report is pending on node {i}");
+    let services_before = state.accounts.len();
+    Scenario { net, slot, author, validators, core, signers, computed, block, services_before }
+}
+
+impl Scenario {
+    /// The slot's author hands out the block; every node imports it and has the report pending.
+    fn import_block(&mut self) -> HeaderHash {
+        self.net.now = u64::from(self.slot) * SLOT_MS;
+        let hash = header_hash(&self.block.header);
+        let block = self.block.clone();
+        self.net.feed(self.author, &block);
+        let rejected: Vec<&(usize, Event)> =
+            self.net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).collect();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        for (i, node) in self.net.nodes.iter().enumerate() {
+            assert_eq!(node.status().best.hash, hash, "node {i} imported the guaranteed block");
+            let pending = &node.chain().state(&hash).unwrap().state().pending_reports;
+            assert!(pending.0[usize::from(self.core)].is_some(), "the report is pending on node {i}");
+        }
+        hash
     }
-    // Every validator holds its shard once the requests settle (the guarantor its own already).
-    let root = report.package_spec.erasure_root;
-    let stored: Vec<usize> = (0..NODES)
-        .filter(|&i| {
-            net.events.iter().any(|(n, e)| *n == i && *e == Event::ShardsStored { erasure_root: root })
-        })
-        .collect();
-    assert_eq!(stored, validators, "every validator stored its shard");
+
+    /// The nodes that emitted `ShardsStored` for the report.
+    fn stored(&self) -> Vec<usize> {
+        let root = self.computed.report.package_spec.erasure_root;
+        (0..NODES)
+            .filter(|&i| {
+                self.net
+                    .events
+                    .iter()
+                    .any(|(n, e)| *n == i && *e == Event::ShardsStored { erasure_root: root })
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
+    let mut sc = scenario();
+    // The second guarantor keeps every validator's shards; the first, asked first, does not and
+    // refuses, so each assurer moves on to the second.
+    let keeper = sc.signers[1];
+    let computed = sc.computed.clone();
+    sc.net.nodes[keeper].keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);
+    let hash = sc.import_block();
+    // Every validator holds its shard once the requests settle (the keeper its own already).
+    assert_eq!(sc.stored(), sc.validators, "every validator stored its shard");
     // Each validator but the keeper asks the first signer (refused), then the keeper; the first
     // signer asks only the keeper.
-    let fetchers = validators.iter().filter(|&&v| v != keeper).count();
-    let refused = validators.iter().filter(|&&v| v != keeper && v != signers[0]).count();
-    assert_eq!((net.shard_requests, net.refused), (fetchers + refused, refused));
-    assert_eq!(net.disconnects, 0);
+    let fetchers = sc.validators.iter().filter(|&&v| v != keeper).count();
+    let refused = sc.validators.iter().filter(|&&v| v != keeper && v != sc.signers[0]).count();
+    assert_eq!((sc.net.shard_requests, sc.net.refused), (fetchers + refused, refused));
+    assert_eq!(sc.net.disconnects, 0);
 
     // Assurances go out two thirds into the slot; the next block takes them and the report is
     // available, so accumulated at once.
-    net.run_until(u64::from(slot + 1) * SLOT_MS + 1);
-    let next = net.nodes[0].status().best;
+    let (slot, core) = (sc.slot, usize::from(sc.core));
+    sc.net.run_until(u64::from(slot + 1) * SLOT_MS + 1);
+    let next = sc.net.nodes[0].status().best;
     assert_eq!(next.slot, slot + 1);
-    let next_block = net.nodes[0].chain().block(&next.hash).unwrap().expect("the block");
+    let next_block = sc.net.nodes[0].chain().block(&next.hash).unwrap().expect("the block");
     assert_eq!(next_block.header.parent, hash);
     let assurers: Vec<u16> = next_block.extrinsic.assurances.iter().map(|a| a.validator_index).collect();
-    let expected: Vec<u16> = validators.iter().map(|&v| v as u16).collect();
+    let expected: Vec<u16> = sc.validators.iter().map(|&v| v as u16).collect();
     assert_eq!(assurers, expected, "every validator's assurance");
-    assert!(next_block.extrinsic.assurances.iter().all(|a| a.bitfield.get(usize::from(core)) == Some(true)));
-    for i in 0..NODES {
-        assert_eq!(net.nodes[i].status().best, next, "node {i} follows");
-        let after = net.nodes[i].chain().state(&next.hash).unwrap().state();
-        assert!(after.pending_reports.0[usize::from(core)].is_none(), "the report left ρ on node {i}");
+    assert!(next_block.extrinsic.assurances.iter().all(|a| a.bitfield.get(core) == Some(true)));
+    let package = computed.report.package_spec.hash;
+    for (i, node) in sc.net.nodes.iter().enumerate() {
+        assert_eq!(node.status().best, next, "node {i} follows");
+        let after = node.chain().state(&next.hash).unwrap().state();
+        assert!(after.pending_reports.0[core].is_none(), "the report left ρ on node {i}");
         let accumulated = after.accumulated.0.last().expect("ξ");
-        assert!(accumulated.contains(&report.package_spec.hash), "the package is accumulated on node {i}");
+        assert!(accumulated.contains(&package), "the package is accumulated on node {i}");
         // The manager's accumulate ran: a new service with the deployed code.
-        assert_eq!(after.accounts.len(), services_before + 1);
+        assert_eq!(after.accounts.len(), sc.services_before + 1);
         let code_hash = blake2b_256(SERVICE_CODE);
         assert!(after.accounts.values().any(|a| a.info.code_hash == code_hash), "deployed on node {i}");
     }
+}
+
+#[test]
+fn a_corrupt_shard_or_assurance_counts_against_the_peer() {
+    let mut sc = scenario();
+    // Both guarantors keep the shards, but the first answers with a flipped byte: every assurer
+    // that asks it counts that against it and takes its shard from the second.
+    let computed = sc.computed.clone();
+    for &g in &sc.signers {
+        sc.net.nodes[g].keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);
+    }
+    let liar = sc.signers[0];
+    sc.net.corrupt = Some(liar);
+    let hash = sc.import_block();
+    assert_eq!(sc.stored(), sc.validators, "every validator stored its shard");
+    let liar_id = keys(liar).ed25519_public();
+    // The guarantors hold their own shards already; every other validator asked the liar first.
+    for &v in sc.validators.iter().filter(|v| !sc.signers.contains(v)) {
+        assert_eq!(sc.net.nodes[v].peer_score(&liar_id), Some(25), "node {v} blames the liar");
+    }
+
+    // An assurance whose signature is not the sender's: counted too, and not pooled.
+    let (to, from) = (sc.validators[0], sc.validators[1]);
+    let mut bitfield = orrery_codec::BitVec::zeros(2);
+    bitfield.set(usize::from(sc.core), true);
+    let forged = orrery_network::message::AssuranceMessage { anchor: hash, bitfield, signature: [7; 64] };
+    let before = sc.net.nodes[to].peer_score(&keys(from).ed25519_public()).unwrap_or(0);
+    let message = Message::Assurance(forged);
+    sc.net.nodes[to].handle(sc.net.now, Input::Message { peer: keys(from).ed25519_public(), message });
+    assert_eq!(sc.net.nodes[to].peer_score(&keys(from).ed25519_public()), Some(before + 25));
+}
+
+#[test]
+fn kept_shards_are_served_after_a_restart() {
+    let sc = scenario();
+    let computed = &sc.computed;
+    let root = computed.report.package_spec.erasure_root;
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let open = || {
+        let (header, state) = dev_genesis();
+        let db = Box::new(Redb::open(dir.path()).unwrap());
+        let chain = Chain::open(context(), db, Some(Start::genesis(header, state)), u32::MAX).unwrap();
+        let config = NodeConfig {
+            spec: ChainSpec::tiny(),
+            keys: Some(keys(0)),
+            slot_ms: SLOT_MS,
+            grandpa_gossip_ms: 500,
+        };
+        Node::with_options(config, NodeOptions { tickets: false, grandpa: false }, chain, sc.net.now).unwrap()
+    };
+    let mut node = open();
+    node.keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);
+    drop(node);
+    let mut node = open();
+    let asker = keys(3).ed25519_public();
+    for index in 0..NODES as u16 {
+        let request =
+            Request::Shard(orrery_network::message::ShardRequest { erasure_root: root, shard_index: index });
+        let out = node.handle(sc.net.now, Input::Request { peer: asker, id: 7, request });
+        let Some(Response::Shard(shard)) = out.iter().find_map(|o| match o {
+            Output::Respond { id: 7, response, .. } => Some(response.clone()),
+            _ => None,
+        }) else {
+            panic!("shard {index} served: {out:?}")
+        };
+        let path: Vec<Vec<u8>> = shard
+            .justification
+            .iter()
+            .map(|s| match s {
+                orrery_network::message::JustificationStep::Hash(h) => h.to_vec(),
+                orrery_network::message::JustificationStep::Pair(a, b) => [&a[..], &b[..]].concat(),
+            })
+            .collect();
+        let proven = orrery_work_report::verify_shard(
+            &root,
+            usize::from(index),
+            NODES,
+            &shard.bundle_shard,
+            &shard.segment_shards,
+            &path,
+        );
+        assert!(proven, "shard {index} proves against the erasure root");
+    }
+    // A root it never kept is refused.
+    let request =
+        Request::Shard(orrery_network::message::ShardRequest { erasure_root: [9; 32], shard_index: 0 });
+    let out = node.handle(sc.net.now, Input::Request { peer: asker, id: 8, request });
+    assert!(out.iter().any(|o| matches!(o, Output::Refuse { id: 8, .. })));
 }

@@ -344,7 +344,11 @@ fn ordered_guarantees(spec: &ChainSpec, pool: &[ReportGuarantee]) -> Vec<ReportG
 }
 
 /// E_A: those anchored on the parent (eq. 11.11), one per validator, ordered by index (eq. 11.12).
-fn ordered_assurances(spec: &ChainSpec, pool: &[AvailAssurance], parent: &HeaderHash) -> Vec<AvailAssurance> {
+pub fn ordered_assurances(
+    spec: &ChainSpec,
+    pool: &[AvailAssurance],
+    parent: &HeaderHash,
+) -> Vec<AvailAssurance> {
     let mut assurances: Vec<AvailAssurance> = pool
         .iter()
         .filter(|a| a.anchor == *parent && a.validator_index < spec.validators_count)

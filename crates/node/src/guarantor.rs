@@ -3,68 +3,865 @@
 //! once two or three have signed the report, distributed to every validator as a guarantee;
 //! guarantees received are checked and pooled for authors.
 //!
-//! CONTRACT SKELETON (session 7): the entry points below are called from `lib.rs`; their bodies are
-//! the guarantor helper's to write.
+//! - A package (CE 133 from a builder, or [`crate::Input::SubmitWorkPackage`]) is taken only by a
+//!   guarantor of the core it names, in the rotation of the current slot (`M` of §11.3, from
+//!   `orrery_stf::assignments`, on the best block's state carried to the current slot). Before
+//!   anything is run it must be at most [`MAX_WORK_PACKAGE_SIZE`] encoded, pass the package limits
+//!   of §14.2, be authorized by a hash in the core's pool `α`, be new to the pipeline, and have a
+//!   context a block on our best block would accept (`orrery_stf::reports::check_context`: anchor
+//!   in `β†` with its roots, lookup anchor an ancestor within `L` slots); then Ξ runs with the
+//!   services of the lookup anchor's state, and the report must pass the rules a block applies to a
+//!   report alone (shape, services, code hashes, gas). Each refusal says which rule
+//!   ([`crate::Event::WorkPackageRefused`]).
+//! - We sign `X_G ⌢ H(E(r))` (eq. 11.26's message, as `orrery_stf::reports` verifies it), hand the
+//!   bundle and exports to availability (`keep_for_assurers`), and send the bundle to the core's
+//!   other guarantors (CE 134), who do the same checks and refinement and answer with their
+//!   signature. With three signatures, or two and [`THIRD_SIGNATURE_WAIT_MS`] later, the guarantee
+//!   (slot: the slot whose rotation the signers were assigned in) goes to every current validator
+//!   (CE 135) and into our pool.
+//! - A guarantee received is checked as a block would check its credentials: core, shape, two or
+//!   three signers sorted, each assigned to the core in the guarantee's rotation (this one or the
+//!   previous) and its signature valid. A bad one counts against the sender; a good one enters a
+//!   pool of one guarantee per core (the newest, or the one with more signatures).
+//! - For a block, each pooled guarantee is run through the reports transition on the parent's state
+//!   at the block's slot (with the assurances the block will carry), and those that pass are
+//!   offered; guarantees whose package the best chain has taken, or whose rotation is past, leave.
+//!
+//! Not here: packages importing segments (they are refused: fetching segments by CE 148/139/140 is
+//! to come), CE 146 bundle submission, predicting the state a report will meet beyond the best
+//! block, the JAMNP-S rule of also sending to the next epoch's validators in an epoch's last
+//! rotation, and the paper's advice to sign no more than two reports a slot.
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use orrery_author::{ordered_assurances, posterior_safrole};
+use orrery_codec::Encode;
+use orrery_crypto::{blake2b_256, blake2b_256_concat, ed25519_verify};
 use orrery_network::message::{BundleShare, ReportSignature, WorkPackageSubmission};
-use orrery_types::{Hash, HeaderHash, ReportGuarantee, TimeSlot};
+use orrery_state::{EntropyBuffer, State, ValidatorsData};
+use orrery_stf::assignments::GuarantorAssignments;
+use orrery_stf::reports::{self, Ancestry, ReportsError, ReportsInput};
+use orrery_stf::{assurances, contexts, history};
+use orrery_types::{
+    CoreIndex, Ed25519Signature, Hash, HeaderHash, ReportGuarantee, TimeSlot, ValidatorIndex,
+    ValidatorSignature, WorkPackage, WorkReport,
+};
+use orrery_work_report::{compute_work_report, decode_bundle, PackageData};
 
-use crate::{Millis, Node, Output, PeerId, Response};
+use crate::limits::*;
+use crate::{Asked, Event, Message, Millis, Node, Output, PeerId, Request, Response, View};
 
 /// The guarantor's state.
 #[derive(Debug, Default)]
-pub(crate) struct Guarantor {}
+pub(crate) struct Guarantor {
+    /// Our packages collecting signatures, by package hash.
+    work: BTreeMap<Hash, Work>,
+    /// Packages we took on (a bounded FIFO), so a second submission is not refined again.
+    taken: BTreeSet<Hash>,
+    taken_order: VecDeque<Hash>,
+    /// The guarantee pool: at most one per core.
+    pool: BTreeMap<CoreIndex, ReportGuarantee>,
+}
+
+/// One of our reports, waiting for its co-guarantors' signatures.
+#[derive(Debug)]
+struct Work {
+    report: WorkReport,
+    report_hash: Hash,
+    /// The slot whose rotation the signers are assigned in: the guarantee's slot.
+    slot: TimeSlot,
+    signatures: BTreeMap<ValidatorIndex, Ed25519Signature>,
+    /// The co-guarantors asked and not yet answered: peer → (validator index, Ed25519 key).
+    asked: BTreeMap<PeerId, ValidatorIndex>,
+    /// When we stop waiting for a third signature (set at the second).
+    third_by: Option<Millis>,
+    /// When we give up if there are fewer than two.
+    expires: Millis,
+}
+
+/// What a guarantor computed for a package.
+struct Refined {
+    report: WorkReport,
+    report_hash: Hash,
+    bundle: Vec<u8>,
+    exports: Vec<Vec<u8>>,
+    /// The slot we checked the assignment at, and our index in it.
+    slot: TimeSlot,
+    index: ValidatorIndex,
+    assignments: GuarantorAssignments,
+}
+
+/// The validator sets and entropy a block at a slot on our best block will have: `η'`, `κ'`, `λ'`.
+struct Sets {
+    entropy: EntropyBuffer,
+    active: ValidatorsData,
+    previous: ValidatorsData,
+}
+
+/// The ancestor set of a block: its parent's chain within `L` slots.
+struct Ancestors(BTreeSet<(HeaderHash, TimeSlot)>);
+
+impl Ancestry for Ancestors {
+    fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
+        self.0.contains(&(*header, slot))
+    }
+}
+
+/// `X_G ⌢ H(E(r))`: what a guarantor signs (GP 0.7.2 eq. 11.26).
+fn guarantee_message(report_hash: &Hash) -> Vec<u8> {
+    [contexts::GUARANTEE, report_hash.as_slice()].concat()
+}
+
+fn refusal(rule: ReportsError) -> String {
+    format!("GP 0.7.2 §11.4 {rule}")
+}
 
 impl Node {
     /// CE 133 from `from`, or the node's own user (`None`).
     pub(crate) fn on_work_package(
         &mut self,
         _from: Option<PeerId>,
-        _submission: WorkPackageSubmission,
-        _out: &mut Vec<Output>,
+        submission: WorkPackageSubmission,
+        out: &mut Vec<Output>,
     ) {
+        let WorkPackageSubmission { core, package, extrinsics } = submission;
+        let encoded = package.encode();
+        let package_hash = blake2b_256(&encoded);
+        if self.guarantor.taken.contains(&package_hash) {
+            return;
+        }
+        let refuse = |reason: String, out: &mut Vec<Output>| {
+            out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }))
+        };
+        if encoded.len() > MAX_WORK_PACKAGE_SIZE {
+            let reason = format!(
+                "JAMNP-S CE 133: the package is {} octets, more than {MAX_WORK_PACKAGE_SIZE}",
+                encoded.len()
+            );
+            return refuse(reason, out);
+        }
+        if self.guarantor.work.len() >= MAX_GUARANTOR_WORK {
+            return refuse(format!("busy: {MAX_GUARANTOR_WORK} packages are being guaranteed"), out);
+        }
+        if package.items.iter().any(|w| !w.import_segments.is_empty()) {
+            let reason = "the package imports segments, which this guarantor cannot fetch yet (CE 148/139)";
+            return refuse(reason.into(), out);
+        }
+        let items = package.items.len();
+        let data = PackageData {
+            imports: vec![Vec::new(); items],
+            justifications: vec![Vec::new(); items],
+            extrinsics,
+            segment_roots: BTreeMap::new(),
+        };
+        let refined = match self.refine_package(core, &package, package_hash, &data, None) {
+            Ok(refined) => refined,
+            Err(reason) => return refuse(reason, out),
+        };
+        let Some(keys) = &self.keys else { return };
+        let signature = keys.ed25519_sign(&guarantee_message(&refined.report_hash));
+        self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
+        self.remember_taken(package_hash);
+
+        // CE 134 to the core's other guarantors.
+        let share = BundleShare { core, segment_roots: Vec::new(), bundle: refined.bundle };
+        let others: Vec<(ValidatorIndex, PeerId)> = (0..refined.assignments.cores.len())
+            .filter(|&v| refined.assignments.cores[v] == core && v != usize::from(refined.index))
+            .filter_map(|v| Some((u16::try_from(v).ok()?, *refined.assignments.keys.get(v)?)))
+            .collect();
+        let mut asked = BTreeMap::new();
+        for (index, peer) in others {
+            let request = Request::ShareBundle(share.clone());
+            if self.work_request(peer, Asked::Share { package: package_hash }, request, out) {
+                asked.insert(peer, index);
+            }
+        }
+        let expires = self.now.saturating_add(GUARANTOR_WORK_TTL_SLOTS.saturating_mul(self.slot_ms));
+        let work = Work {
+            report: refined.report,
+            report_hash: refined.report_hash,
+            slot: refined.slot,
+            signatures: BTreeMap::from([(refined.index, signature)]),
+            asked,
+            third_by: None,
+            expires,
+        };
+        self.guarantor.work.insert(package_hash, work);
+        // Nobody to ask: nothing will come.
+        self.progress(package_hash, out);
+    }
+
+    /// The checks before refinement, Ξ, and the checks on the report, for `core` at the current
+    /// slot on our best block; a refusal names the rule. A package shared by CE 134 must come from
+    /// another guarantor of the core (`sharer`): nobody else may make us refine.
+    fn refine_package(
+        &self,
+        core: CoreIndex,
+        package: &WorkPackage,
+        package_hash: Hash,
+        data: &PackageData,
+        sharer: Option<PeerId>,
+    ) -> Result<Refined, String> {
+        let spec = &self.spec;
+        let keys = self.keys.as_ref().ok_or("not a validator")?;
+        let best = self.chain.state(&self.best).ok_or("no state for the best block")?;
+        let s = best.state();
+        let slot = self.slot_now().max(s.timeslot);
+        if core >= spec.cores_count {
+            return Err(refusal(ReportsError::BadCoreIndex));
+        }
+        let sets = self.sets_at(s, slot).ok_or("no validator sets for the current slot")?;
+        let assignments = GuarantorAssignments::current(spec, &sets.entropy, slot, &sets.active);
+        let me = keys.ed25519_public();
+        let index = assignments
+            .keys
+            .iter()
+            .position(|k| *k == me)
+            .and_then(|v| u16::try_from(v).ok())
+            .ok_or("not in the active validator set κ'")?;
+        if assignments.cores.get(usize::from(index)) != Some(&core) {
+            return Err(format!(
+                "GP 0.7.2 §11.3: validator {index} is not a guarantor of core {core} in slot {slot}'s rotation"
+            ));
+        }
+        if let Some(sharer) = sharer {
+            let theirs = assignments.keys.iter().position(|k| *k == sharer);
+            if theirs.is_none_or(|v| v == usize::from(index) || assignments.cores.get(v) != Some(&core)) {
+                return Err(format!("JAMNP-S CE 134: the sharer is not another guarantor of core {core}"));
+            }
+        }
+        orrery_work_report::check_package(spec, package).map_err(|e| format!("GP 0.7.2 §14.2: {e}"))?;
+        let authorizer = blake2b_256_concat(&[&package.auth_code_hash, &package.authorizer_config]);
+        if !s.auth_pools.0.get(usize::from(core)).is_some_and(|pool| pool.contains(&authorizer)) {
+            return Err(refusal(ReportsError::CoreUnauthorized));
+        }
+        if self.known_packages(s).contains(&package_hash) {
+            return Err(refusal(ReportsError::DuplicatePackage));
+        }
+        let recent = history::correct_parent_state_root(&s.recent_blocks, best.root());
+        let ancestors = self.ancestors_of(self.best, slot, true);
+        reports::check_context(spec, &recent, slot, Some(&ancestors), &package.context).map_err(refusal)?;
+        let lookup = self.chain.state(&package.context.lookup_anchor).ok_or_else(|| {
+            "the lookup anchor's state is not held here (it is below our final block)".to_string()
+        })?;
+
+        let computed = compute_work_report(
+            spec,
+            package,
+            core,
+            &lookup.state().accounts,
+            data,
+            Some(&self.chain.context().programs),
+        )
+        .map_err(|e| format!("GP 0.7.2 §14.3: {e}"))?;
+        let report = computed.report;
+        reports::check_report_shape(spec, &report).map_err(refusal)?;
+        reports::check_digests(&s.accounts, &report).map_err(refusal)?;
+        let report_hash = blake2b_256(&report.encode());
+        Ok(Refined {
+            report,
+            report_hash,
+            bundle: computed.bundle,
+            exports: computed.exports,
+            slot,
+            index,
+            assignments,
+        })
+    }
+
+    fn remember_taken(&mut self, package: Hash) {
+        let g = &mut self.guarantor;
+        if g.taken.insert(package) {
+            g.taken_order.push_back(package);
+            if g.taken_order.len() > MAX_GUARANTEED_REMEMBERED {
+                if let Some(old) = g.taken_order.pop_front() {
+                    g.taken.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// `η'`, `κ'`, `λ'` of a block at `slot` on a block whose posterior state is `s`.
+    fn sets_at(&self, s: &State, slot: TimeSlot) -> Option<Sets> {
+        if slot <= s.timeslot || self.epoch_of(slot) == self.epoch_of(s.timeslot) {
+            return Some(Sets {
+                entropy: s.entropy.clone(),
+                active: s.active_validators.clone(),
+                previous: s.previous_validators.clone(),
+            });
+        }
+        let posterior =
+            posterior_safrole(&self.spec, &self.ring, s, slot, &s.disputes.offenders, &[]).ok()?;
+        Some(Sets { entropy: posterior.entropy, active: posterior.active, previous: posterior.previous })
+    }
+
+    /// The packages already in the pipeline of a state (GP 0.7.2 §11.4.1's exclusions).
+    fn known_packages(&self, s: &State) -> BTreeSet<Hash> {
+        reports::known_packages(
+            &s.recent_blocks,
+            s.accumulated.0.iter().flatten(),
+            s.ready_queue.0.iter().flatten().map(|r| &r.report),
+            &s.pending_reports,
+        )
+    }
+
+    /// The ancestor set of a block at `slot` on `parent` (GP 0.7.2 eq. 11.35's `A`): `parent`'s
+    /// chain back to `L` slots before `slot`; `parent` itself when `inclusive` (always, for a
+    /// block: its parent is an ancestor).
+    fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot, inclusive: bool) -> Ancestors {
+        let view = View { tree: &self.tree, chain: &self.chain };
+        let oldest = slot.saturating_sub(self.spec.max_lookup_anchor_age);
+        let mut out = BTreeSet::new();
+        let mut at = Some(parent);
+        // Slots fall strictly along a chain, so this ends within `L + 1` steps.
+        while let Some(hash) = at {
+            let Some(s) = view.slot(&hash) else { break };
+            if s < oldest || (out.len() as u64) > u64::from(self.spec.max_lookup_anchor_age) {
+                break;
+            }
+            if inclusive || hash != parent {
+                out.insert((hash, s));
+            }
+            at = view.parent(&hash).filter(|p| view.slot(p).is_some_and(|ps| ps < s));
+        }
+        Ancestors(out)
+    }
+
+    /// Finishes a package when it has what it needs, or gives it up when it cannot.
+    fn progress(&mut self, package: Hash, out: &mut Vec<Output>) {
+        let now = self.now;
+        let Some(work) = self.guarantor.work.get_mut(&package) else { return };
+        let have = work.signatures.len();
+        if have >= 2 && work.third_by.is_none() {
+            work.third_by = Some(now.saturating_add(THIRD_SIGNATURE_WAIT_MS));
+        }
+        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || work.third_by <= Some(now)));
+        let failed = have < 2 && (work.asked.is_empty() || work.expires <= now);
+        if done {
+            self.distribute(package, out);
+        } else if failed {
+            self.guarantor.work.remove(&package);
+            let reason = format!("only {have} of the core's guarantors signed the report; two are needed");
+            out.push(Output::Event(Event::WorkPackageRefused { package, reason }));
+        }
+    }
+
+    /// CE 135: the guarantee of a finished package, to every current validator and our pool.
+    fn distribute(&mut self, package: Hash, out: &mut Vec<Output>) {
+        let Some(work) = self.guarantor.work.remove(&package) else { return };
+        let signatures: Vec<ValidatorSignature> = work
+            .signatures
+            .iter()
+            .take(3)
+            .map(|(v, s)| ValidatorSignature { validator_index: *v, signature: *s })
+            .collect();
+        let core = work.report.core_index;
+        let count = signatures.len();
+        let guarantee = ReportGuarantee { report: work.report, slot: work.slot, signatures };
+        let me = self.our_ed25519();
+        let validators: Vec<PeerId> = self
+            .chain
+            .state(&self.best)
+            .map(|s| s.state().active_validators.iter().map(|v| v.ed25519).collect())
+            .unwrap_or_default();
+        for peer in validators.into_iter().filter(|p| Some(*p) != me && self.peers.contains_key(p)) {
+            out.push(Output::Send { peer, message: Message::Guarantee(guarantee.clone()) });
+        }
+        self.pool_guarantee(guarantee);
+        out.push(Output::Event(Event::Guaranteed {
+            package,
+            core,
+            report: work.report_hash,
+            signatures: count,
+        }));
+    }
+
+    /// Keeps a checked guarantee: one per core, the newer rotation's, else the one with more
+    /// signatures, else the one already there.
+    fn pool_guarantee(&mut self, guarantee: ReportGuarantee) {
+        let core = guarantee.report.core_index;
+        if core >= self.spec.cores_count {
+            return;
+        }
+        let replace = match self.guarantor.pool.get(&core) {
+            None => true,
+            Some(old) => (guarantee.slot, guarantee.signatures.len()) > (old.slot, old.signatures.len()),
+        };
+        if replace {
+            self.guarantor.pool.insert(core, guarantee);
+        }
     }
 
     /// CE 134: a co-guarantor asks us to refine and sign.
     pub(crate) fn serve_share(
         &mut self,
-        _peer: PeerId,
-        _share: BundleShare,
-        _out: &mut Vec<Output>,
+        peer: PeerId,
+        share: BundleShare,
+        out: &mut Vec<Output>,
     ) -> Option<Response> {
-        None
+        if share.bundle.len() > orrery_types::constants::MAX_BUNDLE_SIZE {
+            return None;
+        }
+        let (package, mut data) = decode_bundle(&share.bundle).ok()?;
+        let package_hash = blake2b_256(&package.encode());
+        if package.items.iter().any(|w| !w.import_segments.is_empty()) {
+            // The segment-root lookup would be checked against the share's; imports are refused
+            // on CE 133 for now, so none should come.
+            out.push(Output::Event(Event::WorkPackageRefused {
+                package: package_hash,
+                reason: "a shared package imports segments, which this guarantor cannot check yet".into(),
+            }));
+            return None;
+        }
+        data.segment_roots =
+            share.segment_roots.iter().map(|l| (l.work_package_hash, l.segment_tree_root)).collect();
+        let refined = match self.refine_package(share.core, &package, package_hash, &data, Some(peer)) {
+            Ok(refined) => refined,
+            Err(reason) => {
+                out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }));
+                return None;
+            }
+        };
+        let signature = self.keys.as_ref()?.ed25519_sign(&guarantee_message(&refined.report_hash));
+        self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
+        Some(Response::ReportSignature(ReportSignature { report_hash: refined.report_hash, signature }))
     }
 
     pub(crate) fn on_report_signature(
         &mut self,
-        _peer: PeerId,
-        _package: Hash,
-        _signature: ReportSignature,
-        _out: &mut Vec<Output>,
+        peer: PeerId,
+        package: Hash,
+        signature: ReportSignature,
+        out: &mut Vec<Output>,
     ) {
+        let Some(work) = self.guarantor.work.get_mut(&package) else { return };
+        let Some(index) = work.asked.remove(&peer) else { return };
+        // An honest co-guarantor computes the same report, and signs it with its own key (the
+        // connection's, which is its key in the assignment we asked it by).
+        let same = signature.report_hash == work.report_hash;
+        let valid = same
+            && ed25519_verify(&peer, &guarantee_message(&work.report_hash), &signature.signature).is_ok();
+        if valid {
+            work.signatures.insert(index, signature.signature);
+        }
+        self.progress(package, out);
+        if !same {
+            self.misbehaved(peer, BAD_MESSAGE, "CE 134: a signature on another report", out);
+        } else if !valid {
+            self.misbehaved(peer, BAD_MESSAGE, "CE 134: a report signature that does not verify", out);
+        }
     }
 
-    pub(crate) fn on_share_failed(&mut self, _peer: PeerId, _package: Hash, _out: &mut Vec<Output>) {}
+    pub(crate) fn on_share_failed(&mut self, peer: PeerId, package: Hash, out: &mut Vec<Output>) {
+        let Some(work) = self.guarantor.work.get_mut(&package) else { return };
+        work.asked.remove(&peer);
+        self.progress(package, out);
+    }
 
     /// CE 135.
-    pub(crate) fn on_guarantee(
-        &mut self,
-        _peer: PeerId,
-        _guarantee: ReportGuarantee,
-        _out: &mut Vec<Output>,
-    ) {
+    pub(crate) fn on_guarantee(&mut self, peer: PeerId, guarantee: ReportGuarantee, out: &mut Vec<Output>) {
+        let Some(best) = self.chain.state(&self.best) else { return };
+        let s = best.state();
+        let slot = self.slot_now().max(s.timeslot);
+        let rotation = self.spec.rotation_period.max(1);
+        // Early (clocks differ) or stale: not wrong, not useful.
+        if guarantee.slot > slot || guarantee.slot / rotation + 1 < slot / rotation {
+            return;
+        }
+        if let Err(what) = self.check_credentials(s, slot, &guarantee) {
+            return self.misbehaved(peer, BAD_MESSAGE, &format!("CE 135: {what}"), out);
+        }
+        if self.known_packages(s).contains(&guarantee.report.package_spec.hash) {
+            return;
+        }
+        self.pool_guarantee(guarantee);
     }
 
-    /// The guarantees a block at `slot` on `parent` may take.
-    pub(crate) fn guarantees_for_block(&self, _parent: &HeaderHash, _slot: TimeSlot) -> Vec<ReportGuarantee> {
-        Vec::new()
+    /// The rules a block applies to a guarantee's credentials (GP 0.7.2 §11.4): the core, the
+    /// report's shape, two or three signers in order, each assigned to the core in the
+    /// guarantee's rotation (this one or the previous, as of `slot` on `s`), each signature valid.
+    fn check_credentials(
+        &self,
+        s: &State,
+        slot: TimeSlot,
+        guarantee: &ReportGuarantee,
+    ) -> Result<(), String> {
+        let spec = &self.spec;
+        let report = &guarantee.report;
+        let core = report.core_index;
+        if core >= spec.cores_count {
+            return Err(ReportsError::BadCoreIndex.to_string());
+        }
+        reports::check_report_shape(spec, report).map_err(|e| e.to_string())?;
+        let credentials = &guarantee.signatures;
+        if !(2..=3).contains(&credentials.len()) {
+            return Err(ReportsError::InsufficientGuarantees.to_string());
+        }
+        if credentials.windows(2).any(|w| w[0].validator_index >= w[1].validator_index) {
+            return Err(ReportsError::NotSortedOrUniqueGuarantors.to_string());
+        }
+        let sets = self.sets_at(s, slot).ok_or("no validator sets for the current slot")?;
+        let rotation = spec.rotation_period.max(1);
+        let assignments = if guarantee.slot / rotation == slot / rotation {
+            GuarantorAssignments::current(spec, &sets.entropy, slot, &sets.active)
+        } else {
+            GuarantorAssignments::previous(spec, &sets.entropy, slot, &sets.active, &sets.previous)
+        };
+        let message = guarantee_message(&blake2b_256(&report.encode()));
+        for credential in credentials {
+            let index = usize::from(credential.validator_index);
+            let key =
+                assignments.keys.get(index).ok_or_else(|| ReportsError::BadValidatorIndex.to_string())?;
+            if assignments.cores.get(index) != Some(&core) {
+                return Err(ReportsError::WrongAssignment.to_string());
+            }
+            ed25519_verify(key, &message, &credential.signature)
+                .map_err(|_| ReportsError::BadSignature.to_string())?;
+        }
+        Ok(())
     }
 
-    pub(crate) fn guarantor_on_imported(&mut self, _hash: &HeaderHash, _out: &mut Vec<Output>) {}
+    /// The guarantees a block at `slot` on `parent` may take: each pooled one that the reports
+    /// transition accepts on `parent`'s state (after the assurances the block will carry), and
+    /// then all of them together.
+    pub(crate) fn guarantees_for_block(&self, parent: &HeaderHash, slot: TimeSlot) -> Vec<ReportGuarantee> {
+        if self.guarantor.pool.is_empty() {
+            return Vec::new();
+        }
+        let spec = &self.spec;
+        let Some(prior) = self.chain.state(parent) else { return Vec::new() };
+        let s = prior.state();
+        if slot <= s.timeslot {
+            return Vec::new();
+        }
+        let Ok(safrole) = posterior_safrole(spec, &self.ring, s, slot, &s.disputes.offenders, &[]) else {
+            return Vec::new();
+        };
+        // ρ‡: the block's assurances as the author will order them; without them if they do not
+        // apply (the author's block would then fail anyway, on its own account).
+        let pool = ordered_assurances(spec, &self.assurances_for_block(parent), parent);
+        let assured = assurances::apply_deferring_signatures(
+            spec,
+            &s.pending_reports,
+            &s.active_validators,
+            slot,
+            parent,
+            &pool,
+        )
+        .or_else(|_| {
+            assurances::apply_deferring_signatures(
+                spec,
+                &s.pending_reports,
+                &s.active_validators,
+                slot,
+                parent,
+                &[],
+            )
+        });
+        let Ok((assured, _)) = assured else { return Vec::new() };
+        let recent = history::correct_parent_state_root(&s.recent_blocks, prior.root());
+        let known = self.known_packages(s);
+        let ancestors = self.ancestors_of(*parent, slot, true);
+        let input = ReportsInput {
+            slot,
+            pending: &assured.pending,
+            active: &safrole.active,
+            previous: &safrole.previous,
+            entropy: &safrole.entropy,
+            offenders: &s.disputes.offenders,
+            recent: &recent,
+            auth_pools: &s.auth_pools,
+            services: &s.accounts,
+            known_packages: &known,
+            ancestry: Some(&ancestors),
+        };
+        let mut chosen: Vec<ReportGuarantee> = Vec::new();
+        let mut packages = BTreeSet::new();
+        // The pool is keyed by core, so this is core order, as the extrinsic wants.
+        for guarantee in self.guarantor.pool.values() {
+            if !packages.insert(guarantee.report.package_spec.hash) {
+                continue;
+            }
+            if reports::apply(spec, &input, std::slice::from_ref(guarantee)).is_ok() {
+                chosen.push(guarantee.clone());
+            }
+        }
+        // Each passes alone; together they can only clash on what each saw alone (a package
+        // named twice is ruled out above), but the block must be valid whatever: check once more.
+        if reports::apply_deferring_signatures(spec, &input, &chosen).is_err() {
+            chosen.truncate(1);
+        }
+        chosen
+    }
 
-    pub(crate) fn guarantor_on_time(&mut self, _out: &mut Vec<Output>) {}
+    pub(crate) fn guarantor_on_imported(&mut self, hash: &HeaderHash, _out: &mut Vec<Output>) {
+        // Only the best chain's intake: a fork's block may never be built on.
+        if *hash != self.best || (self.guarantor.pool.is_empty() && self.guarantor.work.is_empty()) {
+            return;
+        }
+        let Some(state) = self.chain.state(hash) else { return };
+        let known = self.known_packages(state.state());
+        self.guarantor.pool.retain(|_, g| !known.contains(&g.report.package_spec.hash));
+        self.guarantor.work.retain(|package, _| !known.contains(package));
+    }
+
+    pub(crate) fn guarantor_on_time(&mut self, out: &mut Vec<Output>) {
+        let now = self.now;
+        let due: Vec<Hash> = self
+            .guarantor
+            .work
+            .iter()
+            .filter(|(_, w)| w.expires <= now || w.third_by.is_some_and(|t| t <= now))
+            .map(|(p, _)| *p)
+            .collect();
+        for package in due {
+            self.progress(package, out);
+        }
+        // Guarantees whose rotation is past the previous one can go in no block any more.
+        let rotation = self.spec.rotation_period.max(1);
+        let current = self.slot_now() / rotation;
+        self.guarantor.pool.retain(|_, g| g.slot / rotation + 1 >= current);
+    }
 
     pub(crate) fn guarantor_next_wake(&self) -> Option<Millis> {
-        None
+        self.guarantor.work.values().map(|w| w.third_by.map_or(w.expires, |t| t.min(w.expires))).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The guarantor's checks on one node, on the dev chain (tiny spec: six validators, two cores,
+    //! three guarantors each) after one block: a co-guarantor's signature, the credentials of a
+    //! received guarantee, and the pool's way into a block.
+
+    use std::sync::{Arc, OnceLock};
+
+    use orrery_author::{author_block, slot_author, Pools};
+    use orrery_chain_spec::dev::{
+        dev_spec, DevServices, DEV_AUTHORIZER_CONFIG, DEV_BASE_PORT, MANAGER_SERVICE,
+    };
+    use orrery_import::{header_hash, ImportContext};
+    use orrery_keys::ValidatorKeys;
+    use orrery_store::{Chain, Redb, Start};
+    use orrery_types::{Block, ExtrinsicSpec, RefineContext, WorkItem};
+    use orrery_work_report::ComputedReport;
+
+    use super::*;
+    use crate::{NodeConfig, NodeOptions};
+
+    const SLOT_MS: u64 = 6_000;
+
+    fn context() -> Arc<ImportContext> {
+        static CTX: OnceLock<Arc<ImportContext>> = OnceLock::new();
+        CTX.get_or_init(|| Arc::new(orrery_testkit::tiny_import_context())).clone()
+    }
+
+    fn keys(i: usize) -> ValidatorKeys {
+        ValidatorKeys::dev(i as u32)
+    }
+
+    /// The dev genesis and the block at slot 1 on it.
+    fn chain_start() -> (Start, Block) {
+        static START: OnceLock<(Start, Block)> = OnceLock::new();
+        START
+            .get_or_init(|| {
+                let ctx = context();
+                let all: Vec<ValidatorKeys> = (0..6).map(keys).collect();
+                let dev = dev_spec(&ctx.spec, &ctx.ring, &all, &DevServices::ORRERY, DEV_BASE_PORT).unwrap();
+                let start = Start::genesis(dev.genesis_header.clone(), dev.genesis_state.clone());
+                (start, block_on(&dev.genesis_state, dev.genesis_hash(), 1, &Pools::default()))
+            })
+            .clone()
+    }
+
+    /// The block its slot's author makes at `slot` on `parent`, whose state is `state`.
+    fn block_on(
+        state: &orrery_import::ChainState,
+        parent: HeaderHash,
+        slot: TimeSlot,
+        pools: &Pools,
+    ) -> Block {
+        let ctx = context();
+        let author = (0..6)
+            .map(keys)
+            .find(|k| slot_author(&ctx.spec, &ctx.ring, state.state(), slot, k).unwrap().is_some())
+            .unwrap();
+        author_block(&ctx.spec, &ctx.ring, state, parent, slot, &author, pools).unwrap()
+    }
+
+    /// Validator `i`'s node with block 1 imported, its clock early in slot 2.
+    fn node(i: usize) -> (Node, HeaderHash) {
+        let (start, block) = chain_start();
+        let chain =
+            Chain::open(context(), Box::new(Redb::in_memory().unwrap()), Some(start), u32::MAX).unwrap();
+        let config = NodeConfig {
+            spec: context().spec.clone(),
+            keys: Some(keys(i)),
+            slot_ms: SLOT_MS,
+            grandpa_gossip_ms: 500,
+        };
+        let options = NodeOptions { tickets: false, grandpa: false };
+        let mut node = Node::with_options(config, options, chain, SLOT_MS + 100).unwrap();
+        let hash = header_hash(&block.header);
+        assert!(node.import(block, None, &mut Vec::new()));
+        node.now = 2 * SLOT_MS + 100;
+        (node, hash)
+    }
+
+    /// Core 0's guarantors and another validator, in slot 2's rotation.
+    fn core0(node: &Node) -> (Vec<usize>, usize) {
+        let s = node.chain.state(&node.best).unwrap().state();
+        let a = GuarantorAssignments::current(&node.spec, &s.entropy, 2, &s.active_validators);
+        let ours: Vec<usize> = (0..6).filter(|&v| a.cores[v] == 0).collect();
+        let other = (0..6).find(|v| !ours.contains(v)).unwrap();
+        (ours, other)
+    }
+
+    /// The manager's `fund` package anchored on block 1, and Ξ of it on core 0.
+    fn package(node: &Node, anchor: HeaderHash) -> (WorkPackage, ComputedReport) {
+        let state = node.chain.state(&anchor).unwrap();
+        let blob = b"an extrinsic".to_vec();
+        let package = WorkPackage {
+            auth_code_host: MANAGER_SERVICE,
+            auth_code_hash: blake2b_256(DevServices::ORRERY.authorizer),
+            context: RefineContext {
+                anchor,
+                state_root: state.root(),
+                beefy_root: state.state().recent_blocks.history.last().unwrap().beefy_root,
+                lookup_anchor: anchor,
+                lookup_anchor_slot: 1,
+                prerequisites: Vec::new(),
+            },
+            authorization: DEV_AUTHORIZER_CONFIG.to_vec(),
+            authorizer_config: DEV_AUTHORIZER_CONFIG.to_vec(),
+            items: vec![WorkItem {
+                service: MANAGER_SERVICE,
+                code_hash: blake2b_256(DevServices::ORRERY.manager),
+                refine_gas_limit: 50_000_000,
+                accumulate_gas_limit: 1_000_000,
+                export_count: 0,
+                payload: [&[1u8][..], &0u32.to_le_bytes(), &5u64.to_le_bytes(), &0u64.to_le_bytes()].concat(),
+                import_segments: Vec::new(),
+                extrinsic: vec![ExtrinsicSpec { hash: blake2b_256(&blob), len: blob.len() as u32 }],
+            }],
+        };
+        let data = PackageData {
+            imports: vec![Vec::new()],
+            justifications: vec![Vec::new()],
+            extrinsics: vec![vec![blob]],
+            segment_roots: BTreeMap::new(),
+        };
+        let accounts = &state.state().accounts;
+        let computed = compute_work_report(&node.spec, &package, 0, accounts, &data, None).unwrap();
+        (package, computed)
+    }
+
+    fn signed(report: &WorkReport, by: &[usize]) -> ReportGuarantee {
+        let message = guarantee_message(&blake2b_256(&report.encode()));
+        let signatures = by
+            .iter()
+            .map(|&v| ValidatorSignature {
+                validator_index: v as u16,
+                signature: keys(v).ed25519_sign(&message),
+            })
+            .collect();
+        ReportGuarantee { report: report.clone(), slot: 2, signatures }
+    }
+
+    fn connect(node: &mut Node, v: usize) -> PeerId {
+        let peer = keys(v).ed25519_public();
+        node.on_connected(peer, &mut Vec::new());
+        peer
+    }
+
+    #[test]
+    fn a_co_guarantor_signs_the_report_it_computes_and_others_refuse() {
+        let (mut n, anchor) = node(0);
+        let (ours, other) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let share = BundleShare { core: 0, segment_roots: Vec::new(), bundle: computed.bundle.clone() };
+        let report_hash = blake2b_256(&computed.report.encode());
+
+        let (mut co, _) = node(ours[0]);
+        let answer = co.serve_share(keys(ours[1]).ed25519_public(), share.clone(), &mut Vec::new());
+        let Some(Response::ReportSignature(signature)) = answer else { panic!("{answer:?}") };
+        assert_eq!(signature.report_hash, report_hash);
+        let key = keys(ours[0]).ed25519_public();
+        assert!(ed25519_verify(&key, &[b"jam_guarantee", &report_hash[..]].concat(), &signature.signature)
+            .is_ok());
+
+        // Shared by a validator of the other core, or to one: refused, with the rule named.
+        let mut out = Vec::new();
+        assert_eq!(co.serve_share(keys(other).ed25519_public(), share.clone(), &mut out), None);
+        assert!(matches!(&out[..], [Output::Event(Event::WorkPackageRefused { reason, .. })]
+            if reason.contains("sharer is not another guarantor")));
+        let (mut elsewhere, _) = node(other);
+        assert_eq!(
+            elsewhere.serve_share(keys(ours[0]).ed25519_public(), share.clone(), &mut Vec::new()),
+            None
+        );
+        // Bytes that are no bundle.
+        let broken = BundleShare { bundle: computed.bundle[..10].to_vec(), ..share };
+        assert_eq!(n.serve_share(keys(ours[1]).ed25519_public(), broken, &mut Vec::new()), None);
+    }
+
+    #[test]
+    fn a_received_guarantee_is_checked_pooled_offered_and_dropped_once_in_a_block() {
+        let (mut n, anchor) = node(0);
+        let (ours, other) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+
+        // Forged credentials count against the sender and are not pooled.
+        let report = &computed.report;
+        let mut forged = signed(report, &[ours[0], ours[1]]);
+        forged.signatures[1].signature = keys(ours[2]).ed25519_sign(b"something else");
+        let mut pair = [ours[0], other];
+        pair.sort();
+        let wrong_core = signed(report, &pair);
+        let mut unsorted = signed(report, &[ours[0], ours[1]]);
+        unsorted.signatures.reverse();
+        for (i, bad) in [forged, wrong_core, unsorted].into_iter().enumerate() {
+            n.on_guarantee(from, bad, &mut Vec::new());
+            assert_eq!(n.peer_score(&from), Some(BAD_MESSAGE * (i as u32 + 1)));
+        }
+        assert!(n.guarantor.pool.is_empty());
+
+        // Two of the core's guarantors: pooled, and offered for the next block.
+        let good = signed(report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        assert_eq!(n.peer_score(&from), Some(3 * BAD_MESSAGE));
+        assert_eq!(n.guarantees_for_block(&anchor, 2), vec![good.clone()]);
+        // A third signature replaces it.
+        let three = signed(report, &ours);
+        n.on_guarantee(from, three.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&three));
+
+        // In a block, which imports, and then gone from the pool.
+        let block = {
+            let state = n.chain.state(&anchor).unwrap();
+            block_on(state, anchor, 2, &Pools { guarantees: vec![three.clone()], ..Pools::default() })
+        };
+        assert_eq!(block.extrinsic.guarantees, vec![three]);
+        assert!(n.import(block, None, &mut Vec::new()));
+        assert!(n.guarantor.pool.is_empty());
+    }
+
+    #[test]
+    fn a_guarantee_a_block_would_refuse_is_pooled_but_not_offered() {
+        let (mut n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+        // Valid credentials on a report whose anchor is no block: nothing wrong with the sender,
+        // but no block can take it.
+        let mut report = computed.report.clone();
+        report.context.anchor = [0x55; 32];
+        let guarantee = signed(&report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, guarantee, &mut Vec::new());
+        assert_eq!(n.peer_score(&from), Some(0));
+        assert_eq!(n.guarantor.pool.len(), 1);
+        assert_eq!(n.guarantees_for_block(&anchor, 2), Vec::new());
     }
 }

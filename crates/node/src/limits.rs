@@ -49,3 +49,16 @@ pub const MAX_PREIMAGES: usize = 1024;
 pub const MAX_PREIMAGE_BYTES: usize = 64 << 20;
 /// Preimages asked for (CE 143) at once.
 pub const MAX_WANTED_PREIMAGES: usize = 256;
+/// The largest work package a guarantor takes (JAMNP-S CE 133: `CoreIndex ++ WorkPackage` is at
+/// most 2 + 200 KiB), encoded, its extrinsics not counted.
+pub const MAX_WORK_PACKAGE_SIZE: usize = 200 * 1024;
+/// Packages of ours being shared and signed at once; a submission past it is refused.
+pub const MAX_GUARANTOR_WORK: usize = 16;
+/// With two signatures on our report, how long we wait for a third before distributing the
+/// guarantee (JAMNP-S CE 135: "about 2 s"), in wall-clock milliseconds.
+pub const THIRD_SIGNATURE_WAIT_MS: u64 = 2_000;
+/// A package of ours with fewer than two signatures after this many slots is given up.
+pub const GUARANTOR_WORK_TTL_SLOTS: u64 = 2;
+/// Packages we guaranteed or are guaranteeing, remembered so a second submission (a builder
+/// sends to every guarantor of the core) is not refined again.
+pub const MAX_GUARANTEED_REMEMBERED: usize = 256;

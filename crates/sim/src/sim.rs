@@ -223,7 +223,12 @@ struct NodeSlot {
     finals: Vec<Final>,
     conflicts: Vec<(Final, Final)>,
     disconnected: BTreeMap<usize, u64>,
+    /// The node's work-package events (refusals, guarantees), the first [`MAX_WORK_EVENTS`].
+    work_events: Vec<(Millis, Event)>,
 }
+
+/// The work-package events kept per node.
+const MAX_WORK_EVENTS: usize = 1024;
 
 enum Role {
     Hostile { served: BTreeMap<HeaderHash, Block> },
@@ -339,6 +344,7 @@ impl Sim {
                 finals: Vec::new(),
                 conflicts: Vec::new(),
                 disconnected: BTreeMap::new(),
+                work_events: Vec::new(),
             });
         }
         for j in 0..scripted.len() {
@@ -622,6 +628,10 @@ impl Sim {
     fn event(&mut self, i: usize, event: Event) {
         self.hasher.event(self.now, i, &event);
         self.nodes[i].events.count(&event);
+        let work = matches!(event, Event::WorkPackageRefused { .. } | Event::Guaranteed { .. });
+        if work && self.nodes[i].work_events.len() < MAX_WORK_EVENTS {
+            self.nodes[i].work_events.push((self.now, event.clone()));
+        }
         match event {
             Event::Finalized { hash, slot } => self.record_final(i, hash, slot),
             Event::Authored { hash, slot } => self.maybe_equivocate(i, hash, slot),
@@ -861,6 +871,19 @@ impl Sim {
 
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Gives node `node` a local input now (what its own driver or user would: a work package to
+    /// guarantee, a preimage), and carries out what it says. Nothing happens to a node that is down.
+    pub fn input(&mut self, node: usize, input: Input) {
+        if node < self.nodes.len() {
+            self.handle(node, input);
+        }
+    }
+
+    /// Node `node`'s work-package events so far (refusals and guarantees), with their times.
+    pub fn work_events(&self, node: usize) -> &[(Millis, Event)] {
+        self.nodes.get(node).map_or(&[], |s| &s.work_events)
     }
 
     /// Runs one event; false when none is left.

@@ -15,8 +15,8 @@ use orrery_state::{
 };
 use orrery_types::constants::{MAX_PACKAGE_ITEMS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE};
 use orrery_types::{
-    ChainSpec, Ed25519Public, Hash, HeaderHash, ReportGuarantee, ServiceId, TimeSlot, WorkExecResult,
-    WorkPackageHash, WorkReport,
+    ChainSpec, Ed25519Public, Hash, HeaderHash, RefineContext, ReportGuarantee, ServiceId, TimeSlot,
+    WorkExecResult, WorkPackageHash, WorkReport,
 };
 
 use crate::assignments::GuarantorAssignments;
@@ -297,37 +297,8 @@ pub fn apply_deferring_signatures(
             return Err(ReportsError::CoreUnauthorized);
         }
 
-        // Each digest's service must exist, be predicted correctly and get its minimum gas
-        for digest in &report.results {
-            let info = input.services.info(digest.service_id).ok_or(ReportsError::BadServiceId)?;
-            if digest.code_hash != info.code_hash {
-                return Err(ReportsError::BadCodeHash);
-            }
-            if digest.accumulate_gas < info.min_item_gas {
-                return Err(ReportsError::ServiceItemGasTooLow);
-            }
-        }
-
-        // The refinement context.
-        let context = &report.context;
-        let anchor = input
-            .recent
-            .history
-            .iter()
-            .find(|b| b.header_hash == context.anchor)
-            .ok_or(ReportsError::AnchorNotRecent)?;
-        if anchor.state_root != context.state_root {
-            return Err(ReportsError::BadStateRoot);
-        }
-        if anchor.beefy_root != context.beefy_root {
-            return Err(ReportsError::BadBeefyMmrRoot);
-        }
-        if u64::from(context.lookup_anchor_slot) + u64::from(spec.max_lookup_anchor_age) < u64::from(slot) {
-            return Err(ReportsError::LookupAnchorNotRecent);
-        }
-        if input.ancestry.is_some_and(|a| !a.contains(&context.lookup_anchor, context.lookup_anchor_slot)) {
-            return Err(ReportsError::LookupAnchorNotRecent);
-        }
+        check_digests(input.services, report)?;
+        check_context(spec, input.recent, slot, input.ancestry, &report.context)?;
     }
 
     // Packages: unique within the extrinsic and new to the pipeline.
@@ -376,9 +347,55 @@ pub fn apply_deferring_signatures(
     Ok((ReportsOutput { pending, reported, reporters }, signed))
 }
 
+/// Each digest's service exists, its code hash is the service's, and it gets at least the
+/// service's minimum gas (GP 0.7.2 §11.4).
+pub fn check_digests(services: &dyn Services, report: &WorkReport) -> Result<(), ReportsError> {
+    for digest in &report.results {
+        let info = services.info(digest.service_id).ok_or(ReportsError::BadServiceId)?;
+        if digest.code_hash != info.code_hash {
+            return Err(ReportsError::BadCodeHash);
+        }
+        if digest.accumulate_gas < info.min_item_gas {
+            return Err(ReportsError::ServiceItemGasTooLow);
+        }
+    }
+    Ok(())
+}
+
+/// The refinement context's conditions (GP 0.7.2 §11.4): the anchor is in recent history
+/// `β†` with the same state root and Beefy root, and the lookup anchor is at most `L` slots before
+/// `slot` (and an ancestor, when `ancestry` is given). A guarantor checks a package's context by
+/// this before refining it, as a block's guarantee will be.
+pub fn check_context(
+    spec: &ChainSpec,
+    recent: &RecentBlocks,
+    slot: TimeSlot,
+    ancestry: Option<&dyn Ancestry>,
+    context: &RefineContext,
+) -> Result<(), ReportsError> {
+    let anchor = recent
+        .history
+        .iter()
+        .find(|b| b.header_hash == context.anchor)
+        .ok_or(ReportsError::AnchorNotRecent)?;
+    if anchor.state_root != context.state_root {
+        return Err(ReportsError::BadStateRoot);
+    }
+    if anchor.beefy_root != context.beefy_root {
+        return Err(ReportsError::BadBeefyMmrRoot);
+    }
+    if u64::from(context.lookup_anchor_slot) + u64::from(spec.max_lookup_anchor_age) < u64::from(slot) {
+        return Err(ReportsError::LookupAnchorNotRecent);
+    }
+    if ancestry.is_some_and(|a| !a.contains(&context.lookup_anchor, context.lookup_anchor_slot)) {
+        return Err(ReportsError::LookupAnchorNotRecent);
+    }
+    Ok(())
+}
+
 /// The conditions on a report alone: digests, dependencies, size and gas (GP 0.7.2
 /// §11.1, §11.4).
-fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), ReportsError> {
+pub fn check_report_shape(spec: &ChainSpec, report: &WorkReport) -> Result<(), ReportsError> {
     if report.results.is_empty() {
         return Err(ReportsError::MissingWorkResults);
     }

@@ -241,6 +241,63 @@ pub fn bundle(package: &WorkPackage, data: &PackageData) -> Vec<u8> {
     out
 }
 
+/// Why bytes are not an auditable bundle.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BundleError {
+    #[error("the bundle does not decode: {0}")]
+    Codec(#[from] orrery_codec::Error),
+    #[error("justification {index} of item {item} is {len} hashes long, more than a segment tree is deep")]
+    Justification { item: usize, index: usize, len: usize },
+}
+
+/// The deepest a justification `J_0` goes: the segment tree of at most `W_M` leaves.
+const MAX_JUSTIFICATION: usize = 12;
+
+/// The inverse of [`bundle`]: the package and the data gathered for it, read item by item in the
+/// package's own order (each extrinsic as long as its item declares, each import `W_G` octets, each
+/// justification length-prefixed); nothing may follow. The segment-root lookup is not in the
+/// bundle (CE 134 carries it beside), so it comes back empty. Every read is bounded by the input.
+pub fn decode_bundle(bytes: &[u8]) -> Result<(WorkPackage, PackageData), BundleError> {
+    use orrery_codec::{Decode, Decoder};
+    let mut d = Decoder::without_lengths(bytes);
+    let package = WorkPackage::decode(&mut d)?;
+    let items = &package.items;
+    let mut data = PackageData {
+        imports: Vec::with_capacity(items.len()),
+        justifications: Vec::with_capacity(items.len()),
+        extrinsics: Vec::with_capacity(items.len()),
+        segment_roots: BTreeMap::new(),
+    };
+    for w in items {
+        let mut blobs = Vec::with_capacity(w.extrinsic.len().min(d.remaining()));
+        for x in &w.extrinsic {
+            blobs.push(d.take(x.len as usize)?.to_vec());
+        }
+        data.extrinsics.push(blobs);
+    }
+    for w in items {
+        let mut segments = Vec::with_capacity(w.import_segments.len().min(d.remaining() / SEGMENT_SIZE));
+        for _ in &w.import_segments {
+            segments.push(d.take(SEGMENT_SIZE)?.to_vec());
+        }
+        data.imports.push(segments);
+    }
+    for (item, w) in items.iter().enumerate() {
+        let mut paths = Vec::with_capacity(w.import_segments.len().min(d.remaining()));
+        for index in 0..w.import_segments.len() {
+            let len = d.length()?;
+            if len > MAX_JUSTIFICATION {
+                return Err(BundleError::Justification { item, index, len });
+            }
+            let path = (0..len).map(|_| d.array::<32>()).collect::<Result<Vec<Hash>, _>>()?;
+            paths.push(path);
+        }
+        data.justifications.push(paths);
+    }
+    d.finish()?;
+    Ok((package, data))
+}
+
 /// `P(s)` (eq. 14.10): per 64 segments, a segment holding `E(↕J_6(s, i), ↕L_6(s, i))`,
 /// zero-padded.
 pub fn paged_proofs(segments: &[Vec<u8>]) -> Vec<Vec<u8>> {

@@ -414,3 +414,41 @@ fn a_trace_longer_than_w_r_is_refused() {
     let err = compute_work_report(&spec(), &p, CORE, &held, &no_data(1), None).unwrap_err();
     assert_eq!(err, ReportError::TraceTooLarge(MAX_REPORT_VAR_SIZE + 1));
 }
+
+#[test]
+fn the_bundle_decodes_back_to_the_package_and_its_data() {
+    use orrery_work_report::{decode_bundle, BundleError};
+    let (earlier, earlier_package, earlier_root) = earlier_exports();
+    let mut probe = item(PROBE_ID, PROBE, vec![1], 0);
+    probe.import_segments =
+        vec![ImportSpec { tree_root: earlier_package, index: 2 | ImportSpec::PACKAGE_HASH_FLAG }];
+    probe.extrinsic = vec![
+        ExtrinsicSpec { hash: blake(b"first"), len: 5 },
+        ExtrinsicSpec { hash: blake(b"second one"), len: 10 },
+    ];
+    let mut other = item(PROBE_ID, PROBE, vec![2], 0);
+    other.extrinsic = vec![ExtrinsicSpec { hash: blake(b"third"), len: 5 }];
+    let package = package(vec![probe, other]);
+    let mut segment_roots = BTreeMap::new();
+    segment_roots.insert(earlier_package, earlier_root);
+    let data = PackageData {
+        imports: vec![vec![earlier[2].clone()], Vec::new()],
+        justifications: vec![vec![orrery_merkle::justification(&earlier, 0, 2, blake).unwrap()], Vec::new()],
+        extrinsics: vec![vec![b"first".to_vec(), b"second one".to_vec()], vec![b"third".to_vec()]],
+        segment_roots,
+    };
+    let computed = compute(&package, &data).unwrap();
+    let (decoded, mut back) = decode_bundle(&computed.bundle).unwrap();
+    assert_eq!(decoded, package);
+    // The lookup travels beside the bundle, not in it.
+    assert!(back.segment_roots.is_empty());
+    back.segment_roots = data.segment_roots.clone();
+    assert_eq!(back, data);
+
+    // Cut short, or with bytes after it, it is no bundle.
+    let cut = &computed.bundle[..computed.bundle.len() - 1];
+    assert!(matches!(decode_bundle(cut), Err(BundleError::Codec(_))));
+    let mut longer = computed.bundle.clone();
+    longer.push(0);
+    assert!(matches!(decode_bundle(&longer), Err(BundleError::Codec(_))));
+}

@@ -22,7 +22,7 @@ pub mod trie;
 
 pub use binary::{
     constant_depth_leaves, constant_depth_root, justification, leaf_page, node, root_from_page, trace,
-    well_balanced_root,
+    traces, well_balanced_root, well_balanced_root_from_trace,
 };
 pub use mmr::Mmr;
 pub use trie::{Key, Trie, TrieError};

@@ -165,7 +165,7 @@ impl Node {
             extrinsics,
             segment_roots: BTreeMap::new(),
         };
-        let refined = match self.refine_package(core, &package, package_hash, &data) {
+        let refined = match self.refine_package(core, &package, package_hash, &data, None) {
             Ok(refined) => refined,
             Err(reason) => return refuse(reason, out),
         };
@@ -204,13 +204,15 @@ impl Node {
     }
 
     /// The checks before refinement, Ξ, and the checks on the report, for `core` at the current
-    /// slot on our best block; a refusal names the rule.
+    /// slot on our best block; a refusal names the rule. A package shared by CE 134 must come from
+    /// another guarantor of the core (`sharer`): nobody else may make us refine.
     fn refine_package(
         &self,
         core: CoreIndex,
         package: &WorkPackage,
         package_hash: Hash,
         data: &PackageData,
+        sharer: Option<PeerId>,
     ) -> Result<Refined, String> {
         let spec = &self.spec;
         let keys = self.keys.as_ref().ok_or("not a validator")?;
@@ -233,6 +235,12 @@ impl Node {
             return Err(format!(
                 "GP 0.7.2 §11.3: validator {index} is not a guarantor of core {core} in slot {slot}'s rotation"
             ));
+        }
+        if let Some(sharer) = sharer {
+            let theirs = assignments.keys.iter().position(|k| *k == sharer);
+            if theirs.is_none_or(|v| v == usize::from(index) || assignments.cores.get(v) != Some(&core)) {
+                return Err(format!("JAMNP-S CE 134: the sharer is not another guarantor of core {core}"));
+            }
         }
         orrery_work_report::check_package(spec, package).map_err(|e| format!("GP 0.7.2 §14.2: {e}"))?;
         let authorizer = blake2b_256_concat(&[&package.auth_code_hash, &package.authorizer_config]);
@@ -402,7 +410,7 @@ impl Node {
     /// CE 134: a co-guarantor asks us to refine and sign.
     pub(crate) fn serve_share(
         &mut self,
-        _peer: PeerId,
+        peer: PeerId,
         share: BundleShare,
         out: &mut Vec<Output>,
     ) -> Option<Response> {
@@ -422,7 +430,7 @@ impl Node {
         }
         data.segment_roots =
             share.segment_roots.iter().map(|l| (l.work_package_hash, l.segment_tree_root)).collect();
-        let refined = match self.refine_package(share.core, &package, package_hash, &data) {
+        let refined = match self.refine_package(share.core, &package, package_hash, &data, Some(peer)) {
             Ok(refined) => refined,
             Err(reason) => {
                 out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }));
@@ -633,5 +641,243 @@ impl Node {
 
     pub(crate) fn guarantor_next_wake(&self) -> Option<Millis> {
         self.guarantor.work.values().map(|w| w.third_by.map_or(w.expires, |t| t.min(w.expires))).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The guarantor's checks on one node, on the dev chain (tiny spec: six validators, two cores,
+    //! three guarantors each) after one block: a co-guarantor's signature, the credentials of a
+    //! received guarantee, and the pool's way into a block.
+
+    use std::sync::{Arc, OnceLock};
+
+    use orrery_author::{author_block, slot_author, Pools};
+    use orrery_chain_spec::dev::{
+        dev_spec, DevServices, DEV_AUTHORIZER_CONFIG, DEV_BASE_PORT, MANAGER_SERVICE,
+    };
+    use orrery_import::{header_hash, ImportContext};
+    use orrery_keys::ValidatorKeys;
+    use orrery_store::{Chain, Redb, Start};
+    use orrery_types::{Block, ExtrinsicSpec, RefineContext, WorkItem};
+    use orrery_work_report::ComputedReport;
+
+    use super::*;
+    use crate::{NodeConfig, NodeOptions};
+
+    const SLOT_MS: u64 = 6_000;
+
+    fn context() -> Arc<ImportContext> {
+        static CTX: OnceLock<Arc<ImportContext>> = OnceLock::new();
+        CTX.get_or_init(|| Arc::new(orrery_testkit::tiny_import_context())).clone()
+    }
+
+    fn keys(i: usize) -> ValidatorKeys {
+        ValidatorKeys::dev(i as u32)
+    }
+
+    /// The dev genesis and the block at slot 1 on it.
+    fn chain_start() -> (Start, Block) {
+        static START: OnceLock<(Start, Block)> = OnceLock::new();
+        START
+            .get_or_init(|| {
+                let ctx = context();
+                let all: Vec<ValidatorKeys> = (0..6).map(keys).collect();
+                let dev = dev_spec(&ctx.spec, &ctx.ring, &all, &DevServices::ORRERY, DEV_BASE_PORT).unwrap();
+                let start = Start::genesis(dev.genesis_header.clone(), dev.genesis_state.clone());
+                (start, block_on(&dev.genesis_state, dev.genesis_hash(), 1, &Pools::default()))
+            })
+            .clone()
+    }
+
+    /// The block its slot's author makes at `slot` on `parent`, whose state is `state`.
+    fn block_on(
+        state: &orrery_import::ChainState,
+        parent: HeaderHash,
+        slot: TimeSlot,
+        pools: &Pools,
+    ) -> Block {
+        let ctx = context();
+        let author = (0..6)
+            .map(keys)
+            .find(|k| slot_author(&ctx.spec, &ctx.ring, state.state(), slot, k).unwrap().is_some())
+            .unwrap();
+        author_block(&ctx.spec, &ctx.ring, state, parent, slot, &author, pools).unwrap()
+    }
+
+    /// Validator `i`'s node with block 1 imported, its clock early in slot 2.
+    fn node(i: usize) -> (Node, HeaderHash) {
+        let (start, block) = chain_start();
+        let chain =
+            Chain::open(context(), Box::new(Redb::in_memory().unwrap()), Some(start), u32::MAX).unwrap();
+        let config = NodeConfig {
+            spec: context().spec.clone(),
+            keys: Some(keys(i)),
+            slot_ms: SLOT_MS,
+            grandpa_gossip_ms: 500,
+        };
+        let options = NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() };
+        let mut node = Node::with_options(config, options, chain, SLOT_MS + 100).unwrap();
+        let hash = header_hash(&block.header);
+        assert!(node.import(block, None, &mut Vec::new()));
+        node.now = 2 * SLOT_MS + 100;
+        (node, hash)
+    }
+
+    /// Core 0's guarantors and another validator, in slot 2's rotation.
+    fn core0(node: &Node) -> (Vec<usize>, usize) {
+        let s = node.chain.state(&node.best).unwrap().state();
+        let a = GuarantorAssignments::current(&node.spec, &s.entropy, 2, &s.active_validators);
+        let ours: Vec<usize> = (0..6).filter(|&v| a.cores[v] == 0).collect();
+        let other = (0..6).find(|v| !ours.contains(v)).unwrap();
+        (ours, other)
+    }
+
+    /// The manager's `fund` package anchored on block 1, and Ξ of it on core 0.
+    fn package(node: &Node, anchor: HeaderHash) -> (WorkPackage, ComputedReport) {
+        let state = node.chain.state(&anchor).unwrap();
+        let blob = b"an extrinsic".to_vec();
+        let package = WorkPackage {
+            auth_code_host: MANAGER_SERVICE,
+            auth_code_hash: blake2b_256(DevServices::ORRERY.authorizer),
+            context: RefineContext {
+                anchor,
+                state_root: state.root(),
+                beefy_root: state.state().recent_blocks.history.last().unwrap().beefy_root,
+                lookup_anchor: anchor,
+                lookup_anchor_slot: 1,
+                prerequisites: Vec::new(),
+            },
+            authorization: DEV_AUTHORIZER_CONFIG.to_vec(),
+            authorizer_config: DEV_AUTHORIZER_CONFIG.to_vec(),
+            items: vec![WorkItem {
+                service: MANAGER_SERVICE,
+                code_hash: blake2b_256(DevServices::ORRERY.manager),
+                refine_gas_limit: 50_000_000,
+                accumulate_gas_limit: 1_000_000,
+                export_count: 0,
+                payload: [&[1u8][..], &0u32.to_le_bytes(), &5u64.to_le_bytes(), &0u64.to_le_bytes()].concat(),
+                import_segments: Vec::new(),
+                extrinsic: vec![ExtrinsicSpec { hash: blake2b_256(&blob), len: blob.len() as u32 }],
+            }],
+        };
+        let data = PackageData {
+            imports: vec![Vec::new()],
+            justifications: vec![Vec::new()],
+            extrinsics: vec![vec![blob]],
+            segment_roots: BTreeMap::new(),
+        };
+        let accounts = &state.state().accounts;
+        let computed = compute_work_report(&node.spec, &package, 0, accounts, &data, None).unwrap();
+        (package, computed)
+    }
+
+    fn signed(report: &WorkReport, by: &[usize]) -> ReportGuarantee {
+        let message = guarantee_message(&blake2b_256(&report.encode()));
+        let signatures = by
+            .iter()
+            .map(|&v| ValidatorSignature {
+                validator_index: v as u16,
+                signature: keys(v).ed25519_sign(&message),
+            })
+            .collect();
+        ReportGuarantee { report: report.clone(), slot: 2, signatures }
+    }
+
+    fn connect(node: &mut Node, v: usize) -> PeerId {
+        let peer = keys(v).ed25519_public();
+        node.on_connected(peer, &mut Vec::new());
+        peer
+    }
+
+    #[test]
+    fn a_co_guarantor_signs_the_report_it_computes_and_others_refuse() {
+        let (mut n, anchor) = node(0);
+        let (ours, other) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let share = BundleShare { core: 0, segment_roots: Vec::new(), bundle: computed.bundle.clone() };
+        let report_hash = blake2b_256(&computed.report.encode());
+
+        let (mut co, _) = node(ours[0]);
+        let answer = co.serve_share(keys(ours[1]).ed25519_public(), share.clone(), &mut Vec::new());
+        let Some(Response::ReportSignature(signature)) = answer else { panic!("{answer:?}") };
+        assert_eq!(signature.report_hash, report_hash);
+        let key = keys(ours[0]).ed25519_public();
+        assert!(ed25519_verify(&key, &[b"jam_guarantee", &report_hash[..]].concat(), &signature.signature)
+            .is_ok());
+
+        // Shared by a validator of the other core, or to one: refused, with the rule named.
+        let mut out = Vec::new();
+        assert_eq!(co.serve_share(keys(other).ed25519_public(), share.clone(), &mut out), None);
+        assert!(matches!(&out[..], [Output::Event(Event::WorkPackageRefused { reason, .. })]
+            if reason.contains("sharer is not another guarantor")));
+        let (mut elsewhere, _) = node(other);
+        assert_eq!(
+            elsewhere.serve_share(keys(ours[0]).ed25519_public(), share.clone(), &mut Vec::new()),
+            None
+        );
+        // Bytes that are no bundle.
+        let broken = BundleShare { bundle: computed.bundle[..10].to_vec(), ..share };
+        assert_eq!(n.serve_share(keys(ours[1]).ed25519_public(), broken, &mut Vec::new()), None);
+    }
+
+    #[test]
+    fn a_received_guarantee_is_checked_pooled_offered_and_dropped_once_in_a_block() {
+        let (mut n, anchor) = node(0);
+        let (ours, other) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+
+        // Forged credentials count against the sender and are not pooled.
+        let report = &computed.report;
+        let mut forged = signed(report, &[ours[0], ours[1]]);
+        forged.signatures[1].signature = keys(ours[2]).ed25519_sign(b"something else");
+        let mut pair = [ours[0], other];
+        pair.sort();
+        let wrong_core = signed(report, &pair);
+        let mut unsorted = signed(report, &[ours[0], ours[1]]);
+        unsorted.signatures.reverse();
+        for (i, bad) in [forged, wrong_core, unsorted].into_iter().enumerate() {
+            n.on_guarantee(from, bad, &mut Vec::new());
+            assert_eq!(n.peer_score(&from), Some(BAD_MESSAGE * (i as u32 + 1)));
+        }
+        assert!(n.guarantor.pool.is_empty());
+
+        // Two of the core's guarantors: pooled, and offered for the next block.
+        let good = signed(report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        assert_eq!(n.peer_score(&from), Some(3 * BAD_MESSAGE));
+        assert_eq!(n.guarantees_for_block(&anchor, 2), vec![good.clone()]);
+        // A third signature replaces it.
+        let three = signed(report, &ours);
+        n.on_guarantee(from, three.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&three));
+
+        // In a block, which imports, and then gone from the pool.
+        let block = {
+            let state = n.chain.state(&anchor).unwrap();
+            block_on(state, anchor, 2, &Pools { guarantees: vec![three.clone()], ..Pools::default() })
+        };
+        assert_eq!(block.extrinsic.guarantees, vec![three]);
+        assert!(n.import(block, None, &mut Vec::new()));
+        assert!(n.guarantor.pool.is_empty());
+    }
+
+    #[test]
+    fn a_guarantee_a_block_would_refuse_is_pooled_but_not_offered() {
+        let (mut n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+        // Valid credentials on a report whose anchor is no block: nothing wrong with the sender,
+        // but no block can take it.
+        let mut report = computed.report.clone();
+        report.context.anchor = [0x55; 32];
+        let guarantee = signed(&report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, guarantee, &mut Vec::new());
+        assert_eq!(n.peer_score(&from), Some(0));
+        assert_eq!(n.guarantor.pool.len(), 1);
+        assert_eq!(n.guarantees_for_block(&anchor, 2), Vec::new());
     }
 }

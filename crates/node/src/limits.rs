@@ -43,6 +43,20 @@ pub const MAX_KEPT_BUNDLES: usize = 64;
 pub const MAX_REMEMBERED_GUARANTEES: usize = 1024;
 /// Audit announcements and judgments kept until their block is imported.
 pub const MAX_EARLY_AUDIT_MESSAGES: usize = 256;
+/// Availability records (one per erasure root and shard index) kept in the store; past it the
+/// oldest go first. A guarantor keeps `V` per package it guarantees, an assurer one per report.
+pub const MAX_SHARD_RECORDS: usize = 65_536;
+/// Our shards being fetched at once (one per report pending in `ρ`: at most `C` a block).
+pub const MAX_SHARD_FETCHES: usize = 1024;
+/// Rounds through a report's guarantors (one a slot) before we stop asking for its shard.
+pub const MAX_SHARD_ROUNDS: u32 = 3;
+/// Assurances pooled, over every anchor.
+pub const MAX_ASSURANCES: usize = 8192;
+/// Preimages pooled, and their total size.
+pub const MAX_PREIMAGES: usize = 1024;
+pub const MAX_PREIMAGE_BYTES: usize = 64 << 20;
+/// Preimages asked for (CE 143) at once.
+pub const MAX_WANTED_PREIMAGES: usize = 256;
 /// The largest work package a guarantor takes (JAMNP-S CE 133: `CoreIndex ++ WorkPackage` is at
 /// most 2 + 200 KiB), encoded, its extrinsics not counted.
 pub const MAX_WORK_PACKAGE_SIZE: usize = 200 * 1024;

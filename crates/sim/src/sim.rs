@@ -226,7 +226,8 @@ struct NodeSlot {
     finals: Vec<Final>,
     conflicts: Vec<(Final, Final)>,
     disconnected: BTreeMap<usize, u64>,
-    /// The node's work-package events (refusals, guarantees), the first [`MAX_WORK_EVENTS`].
+    /// The node's work-package events (refusals, guarantees, shards stored), the first
+    /// [`MAX_WORK_EVENTS`].
     work_events: Vec<(Millis, Event)>,
 }
 
@@ -632,8 +633,13 @@ impl Sim {
     fn event(&mut self, i: usize, event: Event) {
         self.hasher.event(self.now, i, &event);
         self.nodes[i].events.count(&event);
-        let work =
-            matches!(event, Event::WorkPackageRefused { .. } | Event::Guaranteed { .. } | Event::Audited { .. });
+        let work = matches!(
+            event,
+            Event::WorkPackageRefused { .. }
+                | Event::Guaranteed { .. }
+                | Event::ShardsStored { .. }
+                | Event::Audited { .. }
+        );
         if work && self.nodes[i].work_events.len() < MAX_WORK_EVENTS {
             self.nodes[i].work_events.push((self.now, event.clone()));
         }
@@ -886,7 +892,8 @@ impl Sim {
         }
     }
 
-    /// Node `node`'s work-package events so far (refusals, guarantees, audits), with their times.
+    /// Node `node`'s work-package events so far (refusals, guarantees, shards stored, audits), with
+    /// their times.
     pub fn work_events(&self, node: usize) -> &[(Millis, Event)] {
         self.nodes.get(node).map_or(&[], |s| &s.work_events)
     }

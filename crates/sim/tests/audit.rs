@@ -12,9 +12,8 @@
 
 mod common;
 
-use orrery_chain_spec::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
+use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
 use orrery_chain_spec::package::{context, manager_fund, work_package, Call, PackageAuthorizer};
-use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Event, Input, NodeOptions};
@@ -35,7 +34,6 @@ fn package(sim: &Sim, node: usize, amount: u64) -> WorkPackage {
         refine_gas: 50_000_000,
         accumulate_gas: 1_000_000,
     };
-    let _ = DEV_AUTHORIZER_CONFIG;
     work_package(
         &PackageAuthorizer::dev(&DevServices::ORRERY),
         context(best.hash, best.slot, state.root(), entry.beefy_root),

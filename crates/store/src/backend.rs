@@ -1,4 +1,4 @@
-//! The key/value engine under the store: four tables, point reads, full scans, and atomic,
+//! The key/value engine under the store: five tables, point reads, full scans, and atomic,
 //! durable batches. The node uses `redb` ([`Redb`]); the [`Backend`] trait keeps the chain apart
 //! from it. `fjall` was measured against it and set aside (`docs/performance/import.md`).
 
@@ -15,10 +15,13 @@ pub enum Table {
     Diffs,
     /// State key → value: the state of the last final block.
     Base,
+    /// Erasure root ⌢ shard index (big-endian) → the availability record the node keeps for it
+    /// (GP 0.7.2 §14.4): written and pruned by the node, not by the chain.
+    Shards,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Meta, Table::Blocks, Table::Diffs, Table::Base];
+    pub const ALL: [Table; 5] = [Table::Meta, Table::Blocks, Table::Diffs, Table::Base, Table::Shards];
 
     fn name(self) -> &'static str {
         match self {
@@ -26,6 +29,7 @@ impl Table {
             Table::Blocks => "blocks",
             Table::Diffs => "diffs",
             Table::Base => "base",
+            Table::Shards => "shards",
         }
     }
 }

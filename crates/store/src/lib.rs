@@ -33,7 +33,7 @@ use orrery_import::{header_hash, import_block, BlockError, ChainState, ImportCon
 use orrery_state::serialization::{Change, SerializationError};
 use orrery_state::StateKey;
 use orrery_stf::reports::Ancestry;
-use orrery_types::{Block, Header, HeaderHash, StateRoot, TimeSlot};
+use orrery_types::{Block, Hash, Header, HeaderHash, StateRoot, TimeSlot};
 
 pub use backend::{Backend, BackendError, Redb, Rows, Table, Write};
 
@@ -198,6 +198,14 @@ fn hash_of(bytes: &[u8]) -> Result<HeaderHash, StoreError> {
 
 fn put(table: Table, key: &[u8], value: Vec<u8>) -> Write {
     Write { table, key: key.to_vec(), value: Some(value) }
+}
+
+/// Erasure root then shard index, big-endian so a root's shards sort by index.
+fn shard_key(erasure_root: &Hash, index: u16) -> [u8; 34] {
+    let mut key = [0u8; 34];
+    key[..32].copy_from_slice(erasure_root);
+    key[32..].copy_from_slice(&index.to_be_bytes());
+    key
 }
 
 fn delete(table: Table, key: &[u8]) -> Write {
@@ -394,6 +402,44 @@ impl Chain {
             self.best = hash;
         }
         Ok(())
+    }
+
+    /// Keeps availability records (shard `index` of the package with `erasure_root`), all in one
+    /// durable batch: after a crash either every one is there or none.
+    pub fn put_shards(&self, shards: &[(Hash, u16, Vec<u8>)]) -> Result<(), StoreError> {
+        let batch: Vec<Write> = shards
+            .iter()
+            .map(|(root, index, record)| put(Table::Shards, &shard_key(root, *index), record.clone()))
+            .collect();
+        Ok(self.db.commit(&batch)?)
+    }
+
+    /// The availability record of shard `index` of `erasure_root`, if kept.
+    pub fn shard(&self, erasure_root: &Hash, index: u16) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(Table::Shards, &shard_key(erasure_root, index))?)
+    }
+
+    /// Drops availability records, in one batch.
+    pub fn remove_shards(&self, shards: &[(Hash, u16)]) -> Result<(), StoreError> {
+        let batch: Vec<Write> =
+            shards.iter().map(|(root, index)| delete(Table::Shards, &shard_key(root, *index))).collect();
+        Ok(self.db.commit(&batch)?)
+    }
+
+    /// Every availability record kept, by (erasure root, shard index) in order: for a node that
+    /// restarts to learn what it holds.
+    pub fn shards(&self) -> Result<Vec<(Hash, u16, Vec<u8>)>, StoreError> {
+        self.db
+            .scan(Table::Shards)?
+            .into_iter()
+            .map(|(key, record)| {
+                let (root, index) = key
+                    .split_first_chunk::<32>()
+                    .and_then(|(root, rest)| Some((*root, u16::from_be_bytes(rest.try_into().ok()?))))
+                    .ok_or_else(|| StoreError::Corrupt("a shard key is not 34 octets".into()))?;
+                Ok((root, index, record))
+            })
+            .collect()
     }
 
     /// The posterior state root the chain recorded for a block, final ones included.

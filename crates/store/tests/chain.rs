@@ -398,3 +398,25 @@ fn fuzz_report_traces_through_the_chain() {
     assert!(runs > 100, "only {runs} traces in the copy");
     assert!(forks > 0 && rejected > 0);
 }
+
+#[test]
+fn shards_survive_a_restart_and_are_pruned() {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let (a, b) = ([0xaa; 32], [0xbb; 32]);
+    {
+        let chain = open(dir.path(), 2);
+        let rows = vec![(b, 1, b"b1".to_vec()), (a, 300, b"a300".to_vec()), (a, 2, b"a2".to_vec())];
+        chain.put_shards(&rows).expect("kept");
+        assert_eq!(chain.shard(&a, 2).expect("read"), Some(b"a2".to_vec()));
+        assert_eq!(chain.shard(&a, 1).expect("read"), None);
+    }
+    let chain = open(dir.path(), 2);
+    // Back after reopening, ordered by root then index (300 after 2: the index is big-endian).
+    let kept = chain.shards().expect("scan");
+    let keys: Vec<([u8; 32], u16)> = kept.iter().map(|(r, i, _)| (*r, *i)).collect();
+    assert_eq!(keys, vec![(a, 2), (a, 300), (b, 1)]);
+    assert_eq!(kept[1].2, b"a300".to_vec());
+    chain.remove_shards(&[(a, 2), (a, 300)]).expect("pruned");
+    assert_eq!(chain.shards().expect("scan").len(), 1);
+    assert_eq!(chain.shard(&a, 300).expect("read"), None);
+}

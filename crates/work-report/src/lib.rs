@@ -316,19 +316,58 @@ pub fn paged_proofs(segments: &[Vec<u8>]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `A(h, b, s)` (eq. 14.11): the availability specifier of package `h` with bundle `b` and
-/// exports `s`: the erasure root commits to every validator's bundle chunk and segment chunks.
-pub fn availability_spec(
+/// One validator's share of a package's availability data (GP 0.7.2 eq. 14.16): its chunk of the
+/// bundle, its chunk of each exported segment and paged proof, and the co-path `T(s, i, H)` from
+/// the erasure root to its leaf, top first (a sibling is a hash, or a lone leaf's 64 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shard {
+    pub bundle: Vec<u8>,
+    pub segments: Vec<Vec<u8>>,
+    pub justification: Vec<Vec<u8>>,
+}
+
+/// Every validator's [`Shard`] of a package, by shard index, with the erasure root they commit to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvailabilityShards {
+    pub erasure_root: Hash,
+    pub shards: Vec<Shard>,
+}
+
+/// The erasure root's leaf for a shard: `H(bundle chunk) ⌢ M_B(segment chunks)`.
+pub fn shard_leaf(bundle_shard: &[u8], segment_shards: &[Vec<u8>]) -> [u8; 64] {
+    let mut leaf = [0u8; 64];
+    leaf[..32].copy_from_slice(&blake2b_256(bundle_shard));
+    leaf[32..].copy_from_slice(&orrery_merkle::well_balanced_root(segment_shards, blake2b_256));
+    leaf
+}
+
+/// Whether shard `index` of `count`, with its justification, is the one `erasure_root` commits
+/// to: what an assurer checks before keeping what a guarantor sent (JAMNP-S CE 137).
+pub fn verify_shard(
+    erasure_root: &Hash,
+    index: usize,
+    count: usize,
+    bundle_shard: &[u8],
+    segment_shards: &[Vec<u8>],
+    justification: &[Vec<u8>],
+) -> bool {
+    let leaf = shard_leaf(bundle_shard, segment_shards);
+    orrery_merkle::well_balanced_root_from_trace(&leaf, index, count, justification, blake2b_256)
+        == Some(*erasure_root)
+}
+
+/// Erasure-codes `bundle` and `exports` with their paged proofs (GP 0.7.2 §14.4, eq. 14.16,
+/// Appendix H): every validator's shard and justification, and the erasure root. The erasure
+/// root of [`availability_spec`] is this one.
+pub fn availability_shards(
     spec: &ChainSpec,
-    package_hash: Hash,
     bundle: &[u8],
     exports: &[Vec<u8>],
-) -> Result<WorkPackageSpec, ReportError> {
+) -> Result<AvailabilityShards, ReportError> {
     let coder = ErasureCoder::for_spec(spec)?;
     let validators = coder.total_shards();
-    // b♣: each validator's chunk of the bundle, hashed.
-    let bundle_chunks = coder.encode(bundle)?;
-    let bundle_hashes: Vec<Hash> = bundle_chunks.iter().map(blake2b_256).collect();
+    // b♣: each validator's chunk of the bundle (hashed into the leaf).
+    let bundle_chunks = coder.encode(bundle)?.to_vecs();
     // s♣: each validator's chunks of every exported segment and paged proof, as one M_B root.
     let mut per_validator: Vec<Vec<Vec<u8>>> = vec![Vec::new(); validators];
     let proofs = paged_proofs(exports);
@@ -338,17 +377,33 @@ pub fn availability_spec(
             per_validator[v].push(chunk.to_vec());
         }
     }
-    let pairs: Vec<Vec<u8>> = (0..validators)
-        .map(|v| {
-            let mut pair = bundle_hashes.get(v).copied().unwrap_or([0; 32]).to_vec();
-            pair.extend_from_slice(&orrery_merkle::well_balanced_root(&per_validator[v], blake2b_256));
-            pair
-        })
+    let leaves: Vec<[u8; 64]> = (0..validators)
+        .map(|v| shard_leaf(bundle_chunks.get(v).map_or(&[][..], Vec::as_slice), &per_validator[v]))
         .collect();
+    let erasure_root = orrery_merkle::well_balanced_root(&leaves, blake2b_256);
+    let justifications = orrery_merkle::traces(&leaves, &blake2b_256);
+    let shards = bundle_chunks
+        .into_iter()
+        .zip(per_validator)
+        .zip(justifications)
+        .map(|((bundle, segments), justification)| Shard { bundle, segments, justification })
+        .collect();
+    Ok(AvailabilityShards { erasure_root, shards })
+}
+
+/// `A(h, b, s)` (eq. 14.11): the availability specifier of package `h` with bundle `b` and
+/// exports `s`: the erasure root commits to every validator's bundle chunk and segment chunks.
+pub fn availability_spec(
+    spec: &ChainSpec,
+    package_hash: Hash,
+    bundle: &[u8],
+    exports: &[Vec<u8>],
+) -> Result<WorkPackageSpec, ReportError> {
+    let shards = availability_shards(spec, bundle, exports)?;
     Ok(WorkPackageSpec {
         hash: package_hash,
         length: u32::try_from(bundle.len()).map_err(|_| ReportError::BundleTooLarge(bundle.len()))?,
-        erasure_root: orrery_merkle::well_balanced_root(&pairs, blake2b_256),
+        erasure_root: shards.erasure_root,
         exports_root: orrery_merkle::constant_depth_root(exports, blake2b_256),
         exports_count: u16::try_from(exports.len())
             .map_err(|_| ReportError::TooManyExports(exports.len()))?,

@@ -34,7 +34,7 @@ use orrery_crypto::bandersnatch::{vrf_output, BandersnatchError, RingContext};
 use orrery_crypto::context;
 use orrery_import::{extrinsic_hash, ChainState};
 use orrery_keys::ValidatorKeys;
-use orrery_state::{State, TicketsOrKeys};
+use orrery_state::{AvailabilityAssignments, State, TicketsOrKeys};
 use orrery_stf::disputes::{self, DisputesInput};
 use orrery_stf::safrole::{self, ticket_vrf_input, SafroleBlock, SafroleError, SafroleInput, SafroleOutput};
 use orrery_types::{
@@ -269,10 +269,16 @@ pub fn author_block(
         active: &s.active_validators,
         previous: &s.previous_validators,
     };
-    let (disputes, offenders_mark, offenders) = match disputes::apply(spec, dispute_input, &pools.disputes) {
-        Ok(out) => (pools.disputes.clone(), out.offenders_mark, out.records.offenders),
-        Err(_) => (DisputesExtrinsic::default(), Vec::new(), s.disputes.offenders.clone()),
-    };
+    let (disputes, offenders_mark, offenders, pending) =
+        match disputes::apply(spec, dispute_input, &pools.disputes) {
+            Ok(out) => (pools.disputes.clone(), out.offenders_mark, out.records.offenders, out.pending),
+            Err(_) => (
+                DisputesExtrinsic::default(),
+                Vec::new(),
+                s.disputes.offenders.clone(),
+                s.pending_reports.clone(),
+            ),
+        };
 
     // κ', γ'_S, η', γ'_Z and the markers; the tickets next.
     let posterior = posterior_safrole(spec, ring, s, slot, &offenders, &[])?;
@@ -291,7 +297,7 @@ pub fn author_block(
         tickets,
         preimages: ordered_preimages(&pools.preimages),
         guarantees: ordered_guarantees(spec, &pools.guarantees),
-        assurances: ordered_assurances(spec, &pools.assurances, &parent),
+        assurances: ordered_assurances(spec, &pools.assurances, &parent, &pending),
         disputes,
     };
     let mut header = Header {
@@ -343,15 +349,23 @@ fn ordered_guarantees(spec: &ChainSpec, pool: &[ReportGuarantee]) -> Vec<ReportG
     guarantees
 }
 
-/// E_A: those anchored on the parent (eq. 11.11), one per validator, ordered by index (eq. 11.12).
+/// E_A: those anchored on the parent (eq. 11.11), one per validator, ordered by index (eq. 11.12),
+/// marking only cores with a report pending in `pending`, the block's `ρ†` (eq. 11.15): a verdict
+/// in the same block may clear a core the assurer saw engaged.
 pub fn ordered_assurances(
     spec: &ChainSpec,
     pool: &[AvailAssurance],
     parent: &HeaderHash,
+    pending: &AvailabilityAssignments,
 ) -> Vec<AvailAssurance> {
+    let engaged = |a: &AvailAssurance| {
+        (0..usize::from(spec.cores_count)).all(|core| {
+            a.bitfield.get(core) != Some(true) || pending.0.get(core).is_some_and(Option::is_some)
+        })
+    };
     let mut assurances: Vec<AvailAssurance> = pool
         .iter()
-        .filter(|a| a.anchor == *parent && a.validator_index < spec.validators_count)
+        .filter(|a| a.anchor == *parent && a.validator_index < spec.validators_count && engaged(a))
         .cloned()
         .collect();
     assurances.sort_by_key(|a| a.validator_index);
@@ -381,9 +395,18 @@ mod tests {
             signature: [validator_index as u8; 64],
         };
         let pool = [a(1, 3), a(2, 0), a(1, 0), a(1, 3), a(1, 6), a(1, 5)];
+        let none = AvailabilityAssignments(vec![None; usize::from(spec.cores_count)]);
         let kept: Vec<u16> =
-            ordered_assurances(&spec, &pool, &[1; 32]).iter().map(|a| a.validator_index).collect();
+            ordered_assurances(&spec, &pool, &[1; 32], &none).iter().map(|a| a.validator_index).collect();
         // Validator 6 is past V = 6; anchor 2 is not the parent.
         assert_eq!(kept, vec![0, 3, 5]);
+        // One marking core 1, which has nothing pending (a verdict cleared it): left out.
+        let mut marks = a(1, 2);
+        marks.bitfield.set(1, true);
+        let kept: Vec<u16> = ordered_assurances(&spec, &[marks, a(1, 4)], &[1; 32], &none)
+            .iter()
+            .map(|a| a.validator_index)
+            .collect();
+        assert_eq!(kept, vec![4]);
     }
 }

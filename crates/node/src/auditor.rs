@@ -67,6 +67,8 @@ struct Tracked {
 #[derive(Debug)]
 struct BlockAudit {
     slot: TimeSlot,
+    /// Its parent, whose state is the prior state.
+    parent: HeaderHash,
     /// `Y(H_v)`.
     vrf_output: [u8; 32],
     /// The auditors: the block's prior validator set `κ`.
@@ -213,6 +215,7 @@ impl Node {
         });
         let audit = BlockAudit {
             slot: block.header.slot,
+            parent: block.header.parent,
             vrf_output: vrf,
             auditors,
             epoch: self.epoch_of(s.timeslot),
@@ -426,7 +429,7 @@ impl Node {
         let Some(me) = b.me else { return };
         let epoch = b.epoch;
         let Some(t) = b.reports.get(usize::from(core)).and_then(Option::as_ref) else { return };
-        let valid = self.recompute(&t.report, bundle);
+        let valid = self.recompute(&b.parent, &t.report, bundle);
         let report_hash = t.audit.report_hash;
         let signature = sign_judgment(&keys, valid, &report_hash);
         let guarantee = if valid {
@@ -461,11 +464,19 @@ impl Node {
     /// Ξ on the bundle with the report's own core and the lookup anchor's accounts; equal reports
     /// mean valid. Anything that fails (the bundle does not decode, the anchor's state is gone)
     /// is invalid: "a failure to decode implies an invalid work-report" (§17.3).
-    fn recompute(&self, report: &WorkReport, bundle: &[u8]) -> bool {
+    fn recompute(&self, parent: &HeaderHash, report: &WorkReport, bundle: &[u8]) -> bool {
         let Ok((package, mut data)) = orrery_work_report::decode_bundle(bundle) else { return false };
         data.segment_roots =
             report.segment_root_lookup.iter().map(|l| (l.work_package_hash, l.segment_tree_root)).collect();
-        let Some(lookup) = self.chain.state(&package.context.lookup_anchor) else { return false };
+        // Refine reads services only through the historical lookup Λ(a, t, h) at the lookup
+        // anchor's slot (GP 0.7.2 §9.2, B.7), which any later state answers alike while the
+        // preimage's history is kept (D slots): the anchor's own state is pruned once final, so
+        // the audited block's prior state serves.
+        let Some(lookup) =
+            self.chain.state(&package.context.lookup_anchor).or_else(|| self.chain.state(parent))
+        else {
+            return false;
+        };
         orrery_work_report::compute_work_report(
             &self.spec,
             &package,

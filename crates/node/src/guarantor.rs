@@ -555,7 +555,7 @@ impl Node {
         };
         // ρ‡: the block's assurances as the author will order them; without them if they do not
         // apply (the author's block would then fail anyway, on its own account).
-        let pool = ordered_assurances(spec, &self.assurances_for_block(parent), parent);
+        let pool = ordered_assurances(spec, &self.assurances_for_block(parent), parent, &s.pending_reports);
         let assured = assurances::apply_deferring_signatures(
             spec,
             &s.pending_reports,

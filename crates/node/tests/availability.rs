@@ -57,7 +57,13 @@ fn node(i: usize, follower: usize, now: u64) -> Node {
     let chain = Chain::open(context(), db, Some(Start::genesis(header, state)), u32::MAX).unwrap();
     let keys = (i != follower).then(|| keys(i));
     let config = NodeConfig { spec: ChainSpec::tiny(), keys, slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
-    Node::with_options(config, NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() }, chain, now).unwrap()
+    Node::with_options(
+        config,
+        NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() },
+        chain,
+        now,
+    )
+    .unwrap()
 }
 
 struct Net {
@@ -414,7 +420,13 @@ fn kept_shards_are_served_after_a_restart() {
             slot_ms: SLOT_MS,
             grandpa_gossip_ms: 500,
         };
-        Node::with_options(config, NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() }, chain, sc.net.now).unwrap()
+        Node::with_options(
+            config,
+            NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() },
+            chain,
+            sc.net.now,
+        )
+        .unwrap()
     };
     let mut node = open();
     node.keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);

@@ -105,7 +105,11 @@ fn an_honest_report_is_audited_valid_by_everyone_and_finality_passes_it() {
     let slot = sim.node(0).unwrap().chain().header_of(&block).map(|(s, _)| s).expect("the block is kept");
     for i in 0..6 {
         let fin = sim.node(i).unwrap().status().finalized;
-        assert!(fin.slot > slot, "node {i}: finalized #{} is not past the audited block at #{slot}", fin.slot);
+        assert!(
+            fin.slot > slot,
+            "node {i}: finalized #{} is not past the audited block at #{slot}",
+            fin.slot
+        );
     }
 }
 
@@ -137,7 +141,8 @@ fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
     for i in 3..6 {
         let a = audits(&sim, i);
         let negative = a.iter().find(|(_, _, valid)| !valid);
-        let (block, report, _) = *negative.unwrap_or_else(|| panic!("node {i} judged nothing invalid: {a:?}"));
+        let (block, report, _) =
+            *negative.unwrap_or_else(|| panic!("node {i} judged nothing invalid: {a:?}"));
         bad = Some((block, report));
     }
     let (block, report) = bad.unwrap();
@@ -154,9 +159,15 @@ fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
                 state.disputes.offenders.contains(&key)
             })
             .collect();
-        assert!(offenders.len() >= 2 && offenders.iter().all(|&v| v < 3), "node {i}: offenders {offenders:?}");
+        assert!(
+            offenders.len() >= 2 && offenders.iter().all(|&v| v < 3),
+            "node {i}: offenders {offenders:?}"
+        );
         // The block that made the wrong report available is not on the best chain, nor final.
-        assert!(!sim.best_chain(i).iter().any(|(_, h)| *h == block), "node {i}: the disregarded block is best");
+        assert!(
+            !sim.best_chain(i).iter().any(|(_, h)| *h == block),
+            "node {i}: the disregarded block is best"
+        );
         assert!(status.finalized.slot > 0, "node {i}: nothing finalized");
     }
 }

@@ -253,9 +253,9 @@ impl Node {
         let recent = history::correct_parent_state_root(&s.recent_blocks, best.root());
         let ancestors = self.ancestors_of(self.best, slot, true);
         reports::check_context(spec, &recent, slot, Some(&ancestors), &package.context).map_err(refusal)?;
-        let lookup = self.chain.state(&package.context.lookup_anchor).ok_or_else(|| {
-            "the lookup anchor's state is not held here (it is below our final block)".to_string()
-        })?;
+        // Refine reads services only through the historical lookup at the lookup anchor's slot,
+        // which any later state answers alike; the anchor's own state is pruned once final.
+        let lookup = self.chain.state(&package.context.lookup_anchor).unwrap_or(best);
 
         let computed = compute_work_report(
             spec,

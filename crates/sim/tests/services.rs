@@ -1,0 +1,199 @@
+//! Services on a simulated network, across epochs (issue 16's first "done when" line): six dev
+//! validators on the tiny spec (two cores, epochs of 12 slots), GRANDPA on, the simulator's
+//! latencies. `kv` and two `pay` instances are deployed through the manager, then called over and
+//! over, one package at a time on each core: `kv` sets a new key each round, the first `pay` pays
+//! the second, which pays half back. Every package must be accumulated on every node, the values
+//! must be in every node's state, and every node must finalize the same blocks with the same state
+//! roots. The latency from submission to accumulation, in slots, is printed (the figure in
+//! docs/PERFORMANCE.md).
+
+mod common;
+
+use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
+use orrery_chain_spec::package::{context, manager_deploy, work_package, Call, PackageAuthorizer};
+use orrery_codec::Encode;
+use orrery_crypto::blake2b_256;
+use orrery_network::message::WorkPackageSubmission;
+use orrery_node::{Input, NodeOptions};
+use orrery_sim::{Sim, SimConfig};
+use orrery_stf::assignments::GuarantorAssignments;
+use orrery_types::{CoreIndex, Hash, ServiceId, WorkPackage};
+
+const KV: &[u8] = include_bytes!("../../../services/kv/kv.jam");
+const PAY: &[u8] = include_bytes!("../../../services/pay/pay.jam");
+
+/// Calls as one package, anchored on node 0's best block.
+fn package(sim: &Sim, calls: &[Call]) -> WorkPackage {
+    let n = sim.node(0).unwrap();
+    let best = n.status().best;
+    let state = n.chain().state(&best.hash).unwrap();
+    let entry = state.state().recent_blocks.history.last().unwrap();
+    work_package(
+        &PackageAuthorizer::dev(&DevServices::ORRERY),
+        context(best.hash, best.slot, state.root(), entry.beefy_root),
+        calls,
+    )
+}
+
+fn call(service: ServiceId, code: &[u8], payload: Vec<u8>) -> Call {
+    Call {
+        service,
+        code_hash: blake2b_256(code),
+        payload,
+        refine_gas: 100_000_000,
+        accumulate_gas: 4_000_000,
+    }
+}
+
+fn deploy(code: &[u8]) -> Call {
+    call(MANAGER_SERVICE, DevServices::ORRERY.manager, manager_deploy(1_000_000, 1_000_000, 1 << 40, code))
+}
+
+/// Submits to the first guarantor of `core` in the current rotation; returns the package hash.
+fn submit(sim: &mut Sim, core: CoreIndex, package: WorkPackage) -> Hash {
+    let n = sim.node(0).unwrap();
+    let state = n.chain().state(&n.status().best.hash).unwrap().state();
+    let spec = &common::genesis().ctx.spec;
+    let a = GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
+    let g = (0..a.cores.len()).find(|&v| a.cores[v] == core).unwrap();
+    let hash = blake2b_256(&package.encode());
+    let extrinsics = vec![Vec::new(); package.items.len()];
+    sim.input(g, Input::SubmitWorkPackage(WorkPackageSubmission { core, package, extrinsics }));
+    hash
+}
+
+/// Whether every node's best state has accumulated `package` (ξ keeps an epoch of them).
+fn accumulated_everywhere(sim: &Sim, package: &Hash) -> bool {
+    (0..sim.node_count()).all(|i| {
+        let n = sim.node(i).unwrap();
+        let state = n.chain().state(&n.status().best.hash).unwrap().state();
+        state.accumulated.0.iter().any(|l| l.contains(package))
+    })
+}
+
+/// Runs slot by slot until every package in `waiting` is accumulated on every node, recording how
+/// many slots each took; gives up after `max_slots`.
+fn settle(sim: &mut Sim, waiting: &mut Vec<(Hash, u32)>, latencies: &mut Vec<u32>, max_slots: u32) {
+    for _ in 0..max_slots {
+        if waiting.is_empty() {
+            return;
+        }
+        sim.run_slots(1).unwrap();
+        let now = sim.slot_now();
+        waiting.retain(|(hash, at)| {
+            let done = accumulated_everywhere(sim, hash);
+            if done {
+                latencies.push(now - at);
+            }
+            !done
+        });
+    }
+    let refusals: Vec<String> = (0..sim.node_count())
+        .flat_map(|i| sim.work_events(i).iter())
+        .filter_map(|(_, e)| match e {
+            orrery_node::Event::WorkPackageRefused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        waiting.is_empty(),
+        "not accumulated within {max_slots} slots: {} packages; refusals: {refusals:?}",
+        waiting.len()
+    );
+}
+
+/// Runs to 300 ms into the next slot that is not the last of its rotation (R = 4), so that sharing
+/// is over within the rotation.
+fn to_submission_slot(sim: &mut Sim) {
+    let r = common::genesis().ctx.spec.rotation_period;
+    let mut slot = sim.slot_now() + 1;
+    while slot % r == r - 1 {
+        slot += 1;
+    }
+    sim.run_until(sim.slot_start(slot) + 300).unwrap();
+}
+
+fn storage(sim: &Sim, node: usize, service: ServiceId, key: &[u8]) -> Option<Vec<u8>> {
+    let n = sim.node(node).unwrap();
+    let state = n.chain().state(&n.status().best.hash).unwrap().state();
+    state.accounts.get(&service)?.storage(key).map(<[u8]>::to_vec)
+}
+
+#[test]
+fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
+    let genesis = common::genesis();
+    let mut c = SimConfig::new(21, &genesis);
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    sim.run_slots(2).unwrap();
+    let mut latencies = Vec::new();
+
+    // Deploy: kv on core 0, two pay instances (one package, two items) on core 1.
+    let before: Vec<ServiceId> = {
+        let n = sim.node(0).unwrap();
+        n.chain().state(&n.status().best.hash).unwrap().state().accounts.keys().copied().collect()
+    };
+    to_submission_slot(&mut sim);
+    let start = sim.slot_now();
+    let (p0, p1) = (package(&sim, &[deploy(KV)]), package(&sim, &[deploy(PAY), deploy(PAY)]));
+    let mut waiting = vec![(submit(&mut sim, 0, p0), start), (submit(&mut sim, 1, p1), start)];
+    settle(&mut sim, &mut waiting, &mut latencies, 10);
+    let (kv, pays) = {
+        let n = sim.node(0).unwrap();
+        let state = n.chain().state(&n.status().best.hash).unwrap().state();
+        let new: Vec<(ServiceId, [u8; 32])> = state
+            .accounts
+            .iter()
+            .filter(|(id, _)| !before.contains(id))
+            .map(|(id, a)| (*id, a.info.code_hash))
+            .collect();
+        let kv: Vec<ServiceId> =
+            new.iter().filter(|(_, h)| *h == blake2b_256(KV)).map(|(id, _)| *id).collect();
+        let pays: Vec<ServiceId> =
+            new.iter().filter(|(_, h)| *h == blake2b_256(PAY)).map(|(id, _)| *id).collect();
+        assert_eq!((kv.len(), pays.len()), (1, 2), "deployed: {new:?}");
+        (kv[0], pays)
+    };
+
+    // Rounds of calls until past the second epoch boundary.
+    let epoch = genesis.ctx.spec.epoch_length;
+    let mut round = 0u32;
+    while sim.slot_now() < 3 * epoch {
+        to_submission_slot(&mut sim);
+        let at = sim.slot_now();
+        let set = format!("round{round}=value{round}").into_bytes();
+        let mut ping = pays[1].to_le_bytes().to_vec();
+        ping.extend_from_slice(&100u64.to_le_bytes());
+        let (p0, p1) = (package(&sim, &[call(kv, KV, set)]), package(&sim, &[call(pays[0], PAY, ping)]));
+        let mut waiting = vec![(submit(&mut sim, 0, p0), at), (submit(&mut sim, 1, p1), at)];
+        settle(&mut sim, &mut waiting, &mut latencies, 10);
+        round += 1;
+    }
+    // A few more slots so that finality passes the last round.
+    sim.run_slots(3).unwrap();
+
+    for i in 0..sim.node_count() {
+        for r in 0..round {
+            let value = storage(&sim, i, kv, format!("round{r}").as_bytes());
+            assert_eq!(value, Some(format!("value{r}").into_bytes()), "node {i}: kv round {r}");
+        }
+        let sent = storage(&sim, i, pays[0], b"sent").map(|v| u64::from_le_bytes(v.try_into().unwrap()));
+        assert!(sent.is_some_and(|s| s >= 100 * u64::from(round)), "node {i}: pay sent {sent:?}");
+    }
+    let summary = sim.summary();
+    assert!(summary.disagreements().is_empty(), "finalized blocks differ: {:?}", summary.disagreements());
+    let finalized: Vec<u32> =
+        (0..sim.node_count()).map(|i| sim.node(i).unwrap().status().finalized.slot).collect();
+    assert!(finalized.iter().all(|&f| f > 2 * epoch), "finality kept up: {finalized:?}");
+
+    latencies.sort_unstable();
+    let packages = latencies.len();
+    println!(
+        "services: {packages} packages over {} slots ({round} rounds of kv + pay); submission to accumulation \
+         on every node: min {} / median {} / max {} slots",
+        sim.slot_now(),
+        latencies[0],
+        latencies[packages / 2],
+        latencies[packages - 1]
+    );
+}

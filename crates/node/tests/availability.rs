@@ -51,8 +51,8 @@ fn dev_genesis() -> (Header, ChainState) {
 }
 
 /// Node `i`, a validator unless it is `follower` (its key then seals blocks only the test makes).
-fn node(i: usize, follower: usize, now: u64) -> Node {
-    let (header, state) = dev_genesis();
+fn node(i: usize, follower: usize, genesis: &(Header, ChainState), now: u64) -> Node {
+    let (header, state) = genesis.clone();
     let db = Box::new(Redb::in_memory().unwrap());
     let chain = Chain::open(context(), db, Some(Start::genesis(header, state)), u32::MAX).unwrap();
     let keys = (i != follower).then(|| keys(i));
@@ -68,6 +68,7 @@ struct Net {
     events: Vec<(usize, Event)>,
     /// Shard requests (CE 137) seen, and how many were refused.
     shard_requests: usize,
+    preimage_requests: usize,
     refused: usize,
     disconnects: usize,
     /// A node whose shard responses get a byte flipped on the way.
@@ -76,13 +77,18 @@ struct Net {
 
 impl Net {
     fn new(follower: usize, now: u64) -> Self {
+        Self::on(&dev_genesis(), follower, now)
+    }
+
+    fn on(genesis: &(Header, ChainState), follower: usize, now: u64) -> Self {
         let mut net = Self {
-            nodes: (0..NODES).map(|i| node(i, follower, now)).collect(),
+            nodes: (0..NODES).map(|i| node(i, follower, genesis, now)).collect(),
             ids: (0..NODES).map(|i| keys(i).ed25519_public()).collect(),
             now,
             queue: VecDeque::new(),
             events: Vec::new(),
             shard_requests: 0,
+            preimage_requests: 0,
             refused: 0,
             disconnects: 0,
             corrupt: None,
@@ -110,6 +116,7 @@ impl Net {
                 }
                 Output::Request { peer, id, request } => {
                     self.shard_requests += usize::from(matches!(request, Request::Shard(_)));
+                    self.preimage_requests += usize::from(matches!(request, Request::Preimage(_)));
                     if let Some(to) = to(&peer) {
                         self.queue.push_back((to, Input::Request { peer: me, id, request }));
                     }
@@ -454,4 +461,53 @@ fn kept_shards_are_served_after_a_restart() {
         Request::Shard(orrery_network::message::ShardRequest { erasure_root: [9; 32], shard_index: 0 });
     let out = node.handle(sc.net.now, Input::Request { peer: asker, id: 8, request });
     assert!(out.iter().any(|o| matches!(o, Output::Refuse { id: 8, .. })));
+}
+
+#[test]
+fn a_solicited_preimage_is_announced_fetched_and_provided() {
+    // The dev genesis with service 0 soliciting a blob (a lookup entry with no slots yet).
+    let blob = b"a preimage the manager asked for".to_vec();
+    let hash = blake2b_256(&blob);
+    let (header, state) = dev_genesis();
+    let mut s = state.state().clone();
+    s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
+    let genesis = (header.clone(), ChainState::from_state(s));
+    // Every node a validator (no follower).
+    let mut net = Net::on(&genesis, NODES, u64::from(header.slot + 1) * SLOT_MS);
+    net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
+
+    // A blob nobody asked for is neither kept nor announced.
+    let out = net.nodes[0]
+        .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: b"unasked".to_vec() });
+    assert!(!out.iter().any(|o| matches!(o, Output::Send { .. })), "{out:?}");
+
+    // The solicited one is announced to every other validator, who each fetch it (CE 143).
+    let out = net.nodes[0]
+        .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: blob.clone() });
+    let announced = out
+        .iter()
+        .filter(|o| matches!(o, Output::Send { message: Message::PreimageAnnouncement(_), .. }))
+        .count();
+    assert_eq!(announced, NODES - 1);
+    net.deliver(0, out);
+    net.drain();
+    assert_eq!((net.preimage_requests, net.refused), (NODES - 1, 0), "each asked once, and served");
+
+    // The next block provides it, whoever authors it; then no block offers it again.
+    let slot = net.nodes[0].status().best.slot;
+    net.run_until(u64::from(slot + 3) * SLOT_MS + 100);
+    let mut provided_in = Vec::new();
+    for (i, node) in net.nodes.iter().enumerate() {
+        let best = node.status().best;
+        let account = &node.chain().state(&best.hash).unwrap().state().accounts[&MANAGER_SERVICE];
+        assert_eq!(account.preimage(&hash), Some(&blob[..]), "node {i}: provided");
+        let slots = account.request(&hash, blob.len() as u32).unwrap().unwrap();
+        assert_eq!(slots.len(), 1, "node {i}: available since one slot");
+        provided_in.push(slots[0]);
+    }
+    provided_in.dedup();
+    assert_eq!(provided_in.len(), 1);
+    assert!(provided_in[0] > slot && provided_in[0] <= slot + 3);
+    let rejected = net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).count();
+    assert_eq!((rejected, net.disconnects), (0, 0));
 }

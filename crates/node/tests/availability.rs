@@ -51,14 +51,16 @@ fn dev_genesis() -> (Header, ChainState) {
 }
 
 /// Node `i`, a validator unless it is `follower` (its key then seals blocks only the test makes).
-fn node(i: usize, follower: usize, genesis: &(Header, ChainState), now: u64) -> Node {
+fn node(i: usize, follower: usize, genesis: &(Header, ChainState), options: NodeOptions, now: u64) -> Node {
     let (header, state) = genesis.clone();
     let db = Box::new(Redb::in_memory().unwrap());
     let chain = Chain::open(context(), db, Some(Start::genesis(header, state)), u32::MAX).unwrap();
     let keys = (i != follower).then(|| keys(i));
     let config = NodeConfig { spec: ChainSpec::tiny(), keys, slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
-    Node::with_options(config, NodeOptions { tickets: false, grandpa: false }, chain, now).unwrap()
+    Node::with_options(config, options, chain, now).unwrap()
 }
+
+const QUIET: NodeOptions = NodeOptions { tickets: false, grandpa: false };
 
 struct Net {
     nodes: Vec<Node>,
@@ -76,13 +78,9 @@ struct Net {
 }
 
 impl Net {
-    fn new(follower: usize, now: u64) -> Self {
-        Self::on(&dev_genesis(), follower, now)
-    }
-
-    fn on(genesis: &(Header, ChainState), follower: usize, now: u64) -> Self {
+    fn on(genesis: &(Header, ChainState), follower: usize, options: NodeOptions, now: u64) -> Self {
         let mut net = Self {
-            nodes: (0..NODES).map(|i| node(i, follower, genesis, now)).collect(),
+            nodes: (0..NODES).map(|i| node(i, follower, genesis, options, now)).collect(),
             ids: (0..NODES).map(|i| keys(i).ed25519_public()).collect(),
             now,
             queue: VecDeque::new(),
@@ -246,7 +244,7 @@ struct Scenario {
     services_before: usize,
 }
 
-fn scenario() -> Scenario {
+fn scenario(options: NodeOptions) -> Scenario {
     let spec = ChainSpec::tiny();
     let ring = tiny_ring();
     let (genesis_header, genesis_state) = dev_genesis();
@@ -265,7 +263,7 @@ fn scenario() -> Scenario {
         .expect("two slots in a row by different authors");
     let author = author_of(slot);
     let validators: Vec<usize> = (0..NODES).filter(|&i| i != author).collect();
-    let mut net = Net::new(author, u64::from(genesis_slot + 1) * SLOT_MS);
+    let mut net = Net::on(&dev_genesis(), author, options, u64::from(genesis_slot + 1) * SLOT_MS);
     net.run_until(u64::from(slot) * SLOT_MS - 1);
     let best = net.nodes[0].status().best;
     assert!(best.slot > genesis_slot, "blocks were authored");
@@ -333,7 +331,7 @@ impl Scenario {
 
 #[test]
 fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
-    let mut sc = scenario();
+    let mut sc = scenario(QUIET);
     // The second guarantor keeps every validator's shards; the first, asked first, does not and
     // refuses, so each assurer moves on to the second.
     let keeper = sc.signers[1];
@@ -377,7 +375,7 @@ fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
 
 #[test]
 fn a_corrupt_shard_or_assurance_counts_against_the_peer() {
-    let mut sc = scenario();
+    let mut sc = scenario(QUIET);
     // Both guarantors keep the shards, but the first answers with a flipped byte: every assurer
     // that asks it counts that against it and takes its shard from the second.
     let computed = sc.computed.clone();
@@ -407,7 +405,7 @@ fn a_corrupt_shard_or_assurance_counts_against_the_peer() {
 
 #[test]
 fn kept_shards_are_served_after_a_restart() {
-    let sc = scenario();
+    let sc = scenario(QUIET);
     let computed = &sc.computed;
     let root = computed.report.package_spec.erasure_root;
     let dir = tempfile::tempdir().expect("a scratch folder");
@@ -473,7 +471,7 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
     s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
     let genesis = (header.clone(), ChainState::from_state(s));
     // Every node a validator (no follower).
-    let mut net = Net::on(&genesis, NODES, u64::from(header.slot + 1) * SLOT_MS);
+    let mut net = Net::on(&genesis, NODES, QUIET, u64::from(header.slot + 1) * SLOT_MS);
     net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
 
     // A blob nobody asked for is neither kept nor announced.
@@ -510,4 +508,34 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
     assert!(provided_in[0] > slot && provided_in[0] <= slot + 3);
     let rejected = net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).count();
     assert_eq!((rejected, net.disconnects), (0, 0));
+}
+
+#[test]
+fn bundle_shards_go_once_the_assuring_block_is_final_and_segment_shards_stay() {
+    // GRANDPA on: the chain finalizes behind the best block.
+    let mut sc = scenario(NodeOptions { tickets: false, grandpa: true });
+    let computed = sc.computed.clone();
+    let keeper = sc.signers[1];
+    sc.net.nodes[keeper].keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);
+    sc.import_block();
+    let root = computed.report.package_spec.erasure_root;
+    let ask = |net: &mut Net, id: u64| {
+        let request =
+            Request::Shard(orrery_network::message::ShardRequest { erasure_root: root, shard_index: 0 });
+        let peer = net.ids[(keeper + 1) % NODES];
+        let out = net.nodes[keeper].handle(net.now, Input::Request { peer, id, request });
+        out.iter()
+            .any(|o| matches!(o, Output::Respond { id: i, response: Response::Shard(_), .. } if *i == id))
+    };
+    assert!(ask(&mut sc.net, 1), "served while the report is pending");
+    // U = 5 slots after keeping, once the final block is past them, the bundle shards go (the
+    // block that assured the report is final by then); the records stay for their segment shards.
+    let timeout = ChainSpec::tiny().availability_timeout;
+    sc.net.run_until(u64::from(sc.slot + timeout + 4) * SLOT_MS + 100);
+    let finalized = sc.net.nodes[keeper].status().finalized;
+    assert!(finalized.slot > sc.slot + timeout, "finality at slot {} by now", finalized.slot);
+    assert!(!ask(&mut sc.net, 2), "the bundle shard is gone");
+    for index in 0..NODES as u16 {
+        assert!(sc.net.nodes[keeper].chain().shard(&root, index).unwrap().is_some(), "record {index} kept");
+    }
 }

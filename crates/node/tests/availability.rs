@@ -51,20 +51,16 @@ fn dev_genesis() -> (Header, ChainState) {
 }
 
 /// Node `i`, a validator unless it is `follower` (its key then seals blocks only the test makes).
-fn node(i: usize, follower: usize, now: u64) -> Node {
-    let (header, state) = dev_genesis();
+fn node(i: usize, follower: usize, genesis: &(Header, ChainState), options: NodeOptions, now: u64) -> Node {
+    let (header, state) = genesis.clone();
     let db = Box::new(Redb::in_memory().unwrap());
     let chain = Chain::open(context(), db, Some(Start::genesis(header, state)), u32::MAX).unwrap();
     let keys = (i != follower).then(|| keys(i));
     let config = NodeConfig { spec: ChainSpec::tiny(), keys, slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
-    Node::with_options(
-        config,
-        NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() },
-        chain,
-        now,
-    )
-    .unwrap()
+    Node::with_options(config, options, chain, now).unwrap()
 }
+
+const QUIET: NodeOptions = NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() };
 
 struct Net {
     nodes: Vec<Node>,
@@ -74,6 +70,7 @@ struct Net {
     events: Vec<(usize, Event)>,
     /// Shard requests (CE 137) seen, and how many were refused.
     shard_requests: usize,
+    preimage_requests: usize,
     refused: usize,
     disconnects: usize,
     /// A node whose shard responses get a byte flipped on the way.
@@ -81,14 +78,15 @@ struct Net {
 }
 
 impl Net {
-    fn new(follower: usize, now: u64) -> Self {
+    fn on(genesis: &(Header, ChainState), follower: usize, options: NodeOptions, now: u64) -> Self {
         let mut net = Self {
-            nodes: (0..NODES).map(|i| node(i, follower, now)).collect(),
+            nodes: (0..NODES).map(|i| node(i, follower, genesis, options, now)).collect(),
             ids: (0..NODES).map(|i| keys(i).ed25519_public()).collect(),
             now,
             queue: VecDeque::new(),
             events: Vec::new(),
             shard_requests: 0,
+            preimage_requests: 0,
             refused: 0,
             disconnects: 0,
             corrupt: None,
@@ -116,6 +114,7 @@ impl Net {
                 }
                 Output::Request { peer, id, request } => {
                     self.shard_requests += usize::from(matches!(request, Request::Shard(_)));
+                    self.preimage_requests += usize::from(matches!(request, Request::Preimage(_)));
                     if let Some(to) = to(&peer) {
                         self.queue.push_back((to, Input::Request { peer: me, id, request }));
                     }
@@ -245,7 +244,7 @@ struct Scenario {
     services_before: usize,
 }
 
-fn scenario() -> Scenario {
+fn scenario(options: NodeOptions) -> Scenario {
     let spec = ChainSpec::tiny();
     let ring = tiny_ring();
     let (genesis_header, genesis_state) = dev_genesis();
@@ -264,7 +263,7 @@ fn scenario() -> Scenario {
         .expect("two slots in a row by different authors");
     let author = author_of(slot);
     let validators: Vec<usize> = (0..NODES).filter(|&i| i != author).collect();
-    let mut net = Net::new(author, u64::from(genesis_slot + 1) * SLOT_MS);
+    let mut net = Net::on(&dev_genesis(), author, options, u64::from(genesis_slot + 1) * SLOT_MS);
     net.run_until(u64::from(slot) * SLOT_MS - 1);
     let best = net.nodes[0].status().best;
     assert!(best.slot > genesis_slot, "blocks were authored");
@@ -332,7 +331,7 @@ impl Scenario {
 
 #[test]
 fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
-    let mut sc = scenario();
+    let mut sc = scenario(QUIET);
     // The second guarantor keeps every validator's shards; the first, asked first, does not and
     // refuses, so each assurer moves on to the second.
     let keeper = sc.signers[1];
@@ -376,7 +375,7 @@ fn a_guaranteed_report_is_fetched_assured_and_accumulated_on_every_node() {
 
 #[test]
 fn a_corrupt_shard_or_assurance_counts_against_the_peer() {
-    let mut sc = scenario();
+    let mut sc = scenario(QUIET);
     // Both guarantors keep the shards, but the first answers with a flipped byte: every assurer
     // that asks it counts that against it and takes its shard from the second.
     let computed = sc.computed.clone();
@@ -406,7 +405,7 @@ fn a_corrupt_shard_or_assurance_counts_against_the_peer() {
 
 #[test]
 fn kept_shards_are_served_after_a_restart() {
-    let sc = scenario();
+    let sc = scenario(QUIET);
     let computed = &sc.computed;
     let root = computed.report.package_spec.erasure_root;
     let dir = tempfile::tempdir().expect("a scratch folder");
@@ -466,4 +465,83 @@ fn kept_shards_are_served_after_a_restart() {
         Request::Shard(orrery_network::message::ShardRequest { erasure_root: [9; 32], shard_index: 0 });
     let out = node.handle(sc.net.now, Input::Request { peer: asker, id: 8, request });
     assert!(out.iter().any(|o| matches!(o, Output::Refuse { id: 8, .. })));
+}
+
+#[test]
+fn a_solicited_preimage_is_announced_fetched_and_provided() {
+    // The dev genesis with service 0 soliciting a blob (a lookup entry with no slots yet).
+    let blob = b"a preimage the manager asked for".to_vec();
+    let hash = blake2b_256(&blob);
+    let (header, state) = dev_genesis();
+    let mut s = state.state().clone();
+    s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
+    let genesis = (header.clone(), ChainState::from_state(s));
+    // Every node a validator (no follower).
+    let mut net = Net::on(&genesis, NODES, QUIET, u64::from(header.slot + 1) * SLOT_MS);
+    net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
+
+    // A blob nobody asked for is neither kept nor announced.
+    let out = net.nodes[0]
+        .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: b"unasked".to_vec() });
+    assert!(!out.iter().any(|o| matches!(o, Output::Send { .. })), "{out:?}");
+
+    // The solicited one is announced to every other validator, who each fetch it (CE 143).
+    let out = net.nodes[0]
+        .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: blob.clone() });
+    let announced = out
+        .iter()
+        .filter(|o| matches!(o, Output::Send { message: Message::PreimageAnnouncement(_), .. }))
+        .count();
+    assert_eq!(announced, NODES - 1);
+    net.deliver(0, out);
+    net.drain();
+    assert_eq!((net.preimage_requests, net.refused), (NODES - 1, 0), "each asked once, and served");
+
+    // The next block provides it, whoever authors it; then no block offers it again.
+    let slot = net.nodes[0].status().best.slot;
+    net.run_until(u64::from(slot + 3) * SLOT_MS + 100);
+    let mut provided_in = Vec::new();
+    for (i, node) in net.nodes.iter().enumerate() {
+        let best = node.status().best;
+        let account = &node.chain().state(&best.hash).unwrap().state().accounts[&MANAGER_SERVICE];
+        assert_eq!(account.preimage(&hash), Some(&blob[..]), "node {i}: provided");
+        let slots = account.request(&hash, blob.len() as u32).unwrap().unwrap();
+        assert_eq!(slots.len(), 1, "node {i}: available since one slot");
+        provided_in.push(slots[0]);
+    }
+    provided_in.dedup();
+    assert_eq!(provided_in.len(), 1);
+    assert!(provided_in[0] > slot && provided_in[0] <= slot + 3);
+    let rejected = net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).count();
+    assert_eq!((rejected, net.disconnects), (0, 0));
+}
+
+#[test]
+fn bundle_shards_go_once_the_assuring_block_is_final_and_segment_shards_stay() {
+    // GRANDPA on: the chain finalizes behind the best block.
+    let mut sc = scenario(NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() });
+    let computed = sc.computed.clone();
+    let keeper = sc.signers[1];
+    sc.net.nodes[keeper].keep_for_assurers(&computed.report, &computed.bundle, &computed.exports);
+    sc.import_block();
+    let root = computed.report.package_spec.erasure_root;
+    let ask = |net: &mut Net, id: u64| {
+        let request =
+            Request::Shard(orrery_network::message::ShardRequest { erasure_root: root, shard_index: 0 });
+        let peer = net.ids[(keeper + 1) % NODES];
+        let out = net.nodes[keeper].handle(net.now, Input::Request { peer, id, request });
+        out.iter()
+            .any(|o| matches!(o, Output::Respond { id: i, response: Response::Shard(_), .. } if *i == id))
+    };
+    assert!(ask(&mut sc.net, 1), "served while the report is pending");
+    // U = 5 slots after keeping, once the final block is past them, the bundle shards go (the
+    // block that assured the report is final by then); the records stay for their segment shards.
+    let timeout = ChainSpec::tiny().availability_timeout;
+    sc.net.run_until(u64::from(sc.slot + timeout + 4) * SLOT_MS + 100);
+    let finalized = sc.net.nodes[keeper].status().finalized;
+    assert!(finalized.slot > sc.slot + timeout, "finality at slot {} by now", finalized.slot);
+    assert!(!ask(&mut sc.net, 2), "the bundle shard is gone");
+    for index in 0..NODES as u16 {
+        assert!(sc.net.nodes[keeper].chain().shard(&root, index).unwrap().is_some(), "record {index} kept");
+    }
 }

@@ -220,7 +220,7 @@ fn with_a_co_guarantor_down_two_signatures_make_the_guarantee() {
     let assignments = GuarantorAssignments::current(spec, &state.entropy, slot, &state.active_validators);
     let ours: Vec<usize> = (0..6).filter(|&v| assignments.cores[v] == 0).collect();
     let mut c = SimConfig::new(8, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true };
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     let down = ours[2];
     c.crashes =
         vec![orrery_sim::Crash { node: down, at: u64::from(slot) * c.slot_ms - 2_000, restart: None }];

@@ -1,6 +1,9 @@
-//! `orrery service …`: write, build, run and inspect a JAM service on one machine.
+//! `orrery service …`: write, build, run and inspect a JAM service on one machine, and deploy,
+//! call and read one on a running network through a node's JIP-2 RPC.
 
 pub mod inspect;
+pub mod net;
+pub mod rpc;
 pub mod run;
 pub mod scaffold;
 pub mod store;
@@ -62,6 +65,56 @@ pub enum ServiceCommand {
         #[command(flatten)]
         pvm: crate::Pvm,
     },
+    /// Deploy a service on a running dev chain (`orrery testnet`): a work package with the manager's
+    /// deploy command (service 0 creates the service, provides its code and endows it), sent to a
+    /// node's JIP-2 RPC and followed until accumulated; prints the new service's id.
+    Deploy {
+        blob: PathBuf,
+        /// The endowment the manager transfers to the new service.
+        #[arg(long, value_name = "A", default_value_t = net::DEFAULT_ENDOWMENT)]
+        amount: u64,
+        /// The new service's least accumulate gas for a work item (`g`).
+        #[arg(long, value_name = "G", default_value_t = 1_000)]
+        min_item_gas: u64,
+        /// The new service's least gas for an incoming transfer (`m`); the endowment's transfer
+        /// carries this much.
+        #[arg(long, value_name = "G", default_value_t = 1_000)]
+        min_memo_gas: u64,
+        #[command(flatten)]
+        gas: net::GasArgs,
+        #[command(flatten)]
+        net: net::NetArgs,
+    },
+    /// Call service ID on a running chain: a one-item work package with PAYLOAD, sent to a node's
+    /// JIP-2 RPC and followed until accumulated; prints refine's output and what accumulation
+    /// changed in the service's account. Exits 2 when refine fails.
+    Call {
+        id: u32,
+        /// The work item's payload: hexadecimal, or @FILE for a file's contents.
+        #[arg(long, default_value = "")]
+        payload: String,
+        #[command(flatten)]
+        gas: net::GasArgs,
+        #[command(flatten)]
+        net: net::NetArgs,
+    },
+    /// Read the value under KEY (hex, or @TEXT for the text's octets) in service ID's storage, as
+    /// of a node's best block.
+    Storage {
+        id: u32,
+        key: String,
+        /// The node's JIP-2 RPC (WebSocket).
+        #[arg(long, env = "ORRERY_RPC", value_name = "URL", default_value = "ws://127.0.0.1:19800")]
+        rpc: String,
+    },
+    /// Show service ID's account (code hash, balance, gas minimums, storage footprint), or without
+    /// ID list the chain's services, as of a node's best block.
+    Info {
+        id: Option<u32>,
+        /// The node's JIP-2 RPC (WebSocket).
+        #[arg(long, env = "ORRERY_RPC", value_name = "URL", default_value = "ws://127.0.0.1:19800")]
+        rpc: String,
+    },
     /// Show a service blob's metadata, sections, entry points and code.
     Inspect {
         blob: PathBuf,
@@ -86,6 +139,18 @@ pub fn run(command: ServiceCommand) -> ExitCode {
                 Err(e) => Err(e),
             }
         }
+        ServiceCommand::Deploy { blob, amount, min_item_gas, min_memo_gas, gas, net } => {
+            net::deploy(net::DeployOptions { blob, amount, min_item_gas, min_memo_gas, gas, net })
+        }
+        ServiceCommand::Call { id, payload, gas, net } => {
+            match net::call(net::CallOptions { id, payload, gas, net }) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(2),
+                Err(e) => Err(e),
+            }
+        }
+        ServiceCommand::Storage { id, key, rpc } => net::storage(id, &key, &rpc),
+        ServiceCommand::Info { id, rpc } => net::info(id, &rpc),
         ServiceCommand::Inspect { blob, no_disassembly, range } => {
             inspect::run(&blob, !no_disassembly, range.map(|r| (r[0], r[1])))
         }

@@ -53,7 +53,7 @@ pub struct RunOptions {
     pub accumulate_gas: Option<u64>,
 }
 
-fn parse_payload(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn parse_payload(text: &str) -> Result<Vec<u8>, String> {
     if let Some(path) = text.strip_prefix('@') {
         return std::fs::read(path).map_err(|e| format!("payload file {path}: {e}"));
     }
@@ -82,7 +82,7 @@ fn show(bytes: &[u8]) -> String {
 }
 
 /// A value: hex, with the text beside it when it reads as text.
-fn show_value(bytes: &[u8]) -> String {
+pub(crate) fn show_value(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) if !text.is_empty() && text.chars().all(|c| !c.is_control()) => {
             format!("0x{} ({text:?})", hex(bytes))

@@ -108,7 +108,7 @@ impl Fixture {
         let now = u64::from(next.header.slot) * SLOT_MS + 1000;
         let config =
             NodeConfig { spec: ChainSpec::tiny(), keys: None, slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
-        let options = NodeOptions { tickets: false, grandpa: false };
+        let options = NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() };
         let node = Node::with_options(config, options, store, now).unwrap();
         let (inputs, rx) = sync_channel::<Input>(256);
         let (link, side) = link(ChainSpec::tiny(), inputs.clone(), &node.status());

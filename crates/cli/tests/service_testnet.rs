@@ -1,0 +1,268 @@
+//! A service developer's path on a real network: `orrery testnet` (six validator processes on
+//! loopback), then `orrery service deploy services/kv/kv.jam` through the first node's JIP-2 RPC,
+//! `orrery service call` with a kv "set" command, and `orrery service storage` reading the value
+//! back, with `orrery service info` on the way. Every command and wait is bounded in time; every
+//! process is stopped (and killed at worst) before the test returns, pass or fail.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use orrery_testkit::{srs_path, trace_dir};
+
+/// Ports of this file's network, away from the dev defaults and from tests/node.rs's.
+const QUIC: u16 = 41_300;
+const RPC: u16 = 41_400;
+
+fn orrery() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
+    cmd.env("ORRERY_SRS", srs_path()).env("ORRERY_DEV_BASE", trace_dir("fallback").join("genesis.bin"));
+    cmd.env_remove("ORRERY_RPC");
+    cmd
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Stops and reaps the processes however the test ends: SIGTERM (the testnet stops its nodes),
+/// SIGKILL after 20 s.
+struct Reaper(Vec<Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        }
+        for child in &mut self.0 {
+            if wait_exit(child, Duration::from_secs(20)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Runs `orrery ARGS` to its end, at most `limit` (killed then): (exit code, stdout + stderr).
+fn run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = orrery()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let status = wait_exit(&mut child, limit);
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        std::fs::read_to_string(&err).unwrap_or_default()
+    );
+    (status.and_then(|s| s.code()), text)
+}
+
+/// `/health` of the node serving on `port`: its best slot.
+fn best_slot(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.take(64 * 1024).read_to_string(&mut out).ok()?;
+    let body = out.split_once("\r\n\r\n")?.1;
+    let at = body.find("\"best\":{\"slot\":")? + 15;
+    body[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+/// The number after `prefix` on some line of `text`.
+fn number_after(text: &str, prefix: &str) -> Option<u32> {
+    let at = text.find(prefix)? + prefix.len();
+    text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[test]
+fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
+    let dir = tempfile::tempdir().unwrap();
+    let testnet = orrery()
+        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "400", "--no-tickets"])
+        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
+        .args(["--summary-seconds", "5", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _reaper = Reaper(vec![testnet]);
+    let logs = || {
+        let mut all = String::new();
+        for i in 0..6 {
+            let text = std::fs::read_to_string(dir.path().join(format!("node-{i}.log"))).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(8).collect();
+            all.push_str(&format!(
+                "--- node {i}\n{}\n",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ));
+        }
+        all
+    };
+
+    // The chain runs: every node serves /health and node 0 has a few blocks past genesis.
+    let start = Instant::now();
+    loop {
+        let slots: Vec<Option<u32>> = (RPC..RPC + 6).map(best_slot).collect();
+        if slots.iter().all(Option::is_some) && slots[0].is_some_and(|s| s > 0) {
+            let first = slots[0].unwrap();
+            if best_slot(RPC).is_some_and(|s| s >= first + 2) || start.elapsed() > Duration::from_secs(90) {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the testnet did not start: {slots:?}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let rpc = format!("ws://127.0.0.1:{RPC}");
+    let kv = repo().join("services/kv/kv.jam");
+    let kv_hash = orrery_crypto::blake2b_256(&std::fs::read(&kv).unwrap());
+
+    // Deploy kv through the manager: reported, available, accumulated; the new id printed.
+    let (code, out) = run(
+        &["service", "deploy", kv.to_str().unwrap(), "--rpc", &rpc, "--wait-slots", "30"],
+        Duration::from_secs(150),
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    assert_eq!(code, Some(0), "deploy:\n{out}\n{}", logs());
+    assert!(out.contains("submitted work package "), "{out}");
+    assert!(out.contains("reported in #") && out.contains("available in #"), "{out}");
+    let id = number_after(&out, "deployed service ").unwrap_or_else(|| panic!("no id in:\n{out}"));
+    assert!(id >= 1 << 16, "{out}");
+
+    // Its account holds kv's code hash.
+    let (code, out) = run(&["service", "info", &id.to_string(), "--rpc", &rpc], Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("code hash        0x{}", hex(&kv_hash))), "{out}");
+
+    // Call it with a set command: refine's output is kv's compact list, accumulate writes it.
+    let (code, out) = run(
+        &["service", "call", &id.to_string(), "--payload", &hex(b"name=orrery\n"), "--rpc", &rpc],
+        Duration::from_secs(150),
+    );
+    assert_eq!(code, Some(0), "call:\n{out}\n{}", logs());
+    // [1] ‖ E2(4) ‖ "name" ‖ E4(6) ‖ "orrery", by kv's doc.
+    let list = [&[1u8, 4, 0][..], b"name", &[6, 0, 0, 0], b"orrery"].concat();
+    assert!(out.contains(&format!("refine: output 0x{}", hex(&list))), "{out}");
+    assert!(out.contains(&format!("accumulate: service {id} accumulated in #")), "{out}");
+    assert!(out.contains("storage items "), "{out}");
+
+    // The value reads back, by text key and by hex key.
+    let (code, out) =
+        run(&["service", "storage", &id.to_string(), "@name", "--rpc", &rpc], Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("0x{} (\"orrery\")", hex(b"orrery"))), "{out}");
+    let (code, out) = run(
+        &["service", "storage", &id.to_string(), &hex(b"missing"), "--rpc", &rpc],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("none (service "), "{out}");
+
+    // The service list has the manager and the new service.
+    let (code, out) = run(&["service", "info", "--rpc", &rpc], Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!(" {id}  code 0x{}", hex(&kv_hash[..8]))), "{out}");
+}
+
+/// Without a node, or with something else on the port, each command says so in one line and
+/// exits 1, never panics.
+#[test]
+fn the_network_commands_fail_cleanly_without_a_node() {
+    // A listener that answers HTTP, not WebSocket (a real socket; it serves each connection once).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let not_ws = format!("ws://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        listener.set_nonblocking(true).unwrap();
+        let start = Instant::now();
+        let mut served = 0;
+        while served < 2 && start.elapsed() < Duration::from_secs(30) {
+            match listener.accept() {
+                Ok((mut s, _)) => {
+                    s.set_nonblocking(false).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                    let mut buf = [0u8; 2048];
+                    let _ = s.read(&mut buf);
+                    let _ = s.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    served += 1;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    // A port nothing listens on: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let refused = format!("ws://{closed}");
+    let kv = repo().join("services/kv/kv.jam");
+    let kv = kv.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["service", "storage", "1", "@x", "--rpc", &refused],
+            format!("cannot reach the node's RPC at {refused}"),
+        ),
+        (vec!["service", "info", "--rpc", &not_ws], format!("cannot reach the node's RPC at {not_ws}")),
+        (
+            vec!["service", "deploy", kv, "--rpc", &refused],
+            format!("cannot reach the node's RPC at {refused}"),
+        ),
+        (
+            vec!["service", "call", "65536", "--payload", "00", "--rpc", &not_ws],
+            "cannot reach the node's RPC".into(),
+        ),
+        (vec!["service", "info", "1", "--rpc", "http://127.0.0.1:1"], "give a ws:// address".into()),
+        (
+            vec!["service", "storage", "1", "zz", "--rpc", &refused],
+            "key `zz`: 'z' is not a hexadecimal digit".into(),
+        ),
+        (
+            vec!["service", "call", "1", "--payload", "abc", "--rpc", &refused],
+            "an odd number of hex digits".into(),
+        ),
+        (vec!["service", "deploy", "/nonexistent.jam", "--rpc", &refused], "/nonexistent.jam".into()),
+        (vec!["service", "deploy", "Cargo.toml", "--rpc", &refused], "not a service blob".into()),
+    ];
+    for (args, expected) in &cases {
+        let (code, out) = run(args, Duration::from_secs(30));
+        assert_eq!(code, Some(1), "{args:?}: {out}");
+        assert!(out.contains(expected.as_str()), "{args:?}: {out}");
+        assert!(!out.contains("panicked"), "{args:?}: {out}");
+        assert_eq!(out.trim().lines().count(), 1, "{args:?}: one line, not:\n{out}");
+    }
+    server.join().unwrap();
+}

@@ -60,7 +60,7 @@ fn node(i: usize, follower: usize, genesis: &(Header, ChainState), options: Node
     Node::with_options(config, options, chain, now).unwrap()
 }
 
-const QUIET: NodeOptions = NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() };
+const QUIET: NodeOptions = NodeOptions { tickets: false, grandpa: false, corrupt_reports: false };
 
 struct Net {
     nodes: Vec<Node>,

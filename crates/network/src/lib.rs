@@ -23,8 +23,8 @@
 //! - [`message`]: UP 0, CE 128, CE 129, CE 131/132 messages in the GP codec with bounded decoders (fuzz
 //!   targets `decode_network_message` in `fuzz/`); [`message::work`]: the work-package streams CE 133
 //!   (submission), 134 (sharing), 135 (guaranteed reports), 137 (shards), 141 (assurances), 142/143
-//!   (preimages), message by message, with caps on every size and count (fuzz target
-//!   `decode_work_message`).
+//!   (preimages), message by message, with caps on every size and count (fuzz targets
+//!   `decode_work_submission`, `decode_guarantee`, `decode_work_message`).
 //!
 //! What is not here: deciding whom to connect to and when (the node applies [`policy`]), serving or
 //! checking blocks and state (CE 129 boundary nodes are not checked against a state root here), hashes

@@ -338,6 +338,22 @@ async fn malformed_assurance_and_submission_are_misbehaviour() {
         let what = misbehaved(&b, rogue_key).await;
         assert!(what.contains("CE 133"), "{what}");
 
+        // CE 134 naming nine segment-root mappings, one more than a report holds: over the head's
+        // cap, refused before the bundle is read.
+        let mut stream = conn.open_stream(StreamKind::WORK_PACKAGE_SHARING).await.unwrap();
+        let mut head = vec![1, 0, 9];
+        head.extend_from_slice(&[0; 9 * 64]);
+        stream.send(&head).await.unwrap();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 134"), "{what}");
+
+        // CE 143 asking with 31 bytes, not a hash.
+        let mut stream = conn.open_stream(StreamKind::PREIMAGE_REQUEST).await.unwrap();
+        stream.send(&[0; 31]).await.unwrap();
+        stream.finish();
+        let what = misbehaved(&b, rogue_key).await;
+        assert!(what.contains("CE 143"), "{what}");
+
         // And a well-formed one still goes through on the same connection.
         let mut stream = conn.open_stream(StreamKind::WORK_PACKAGE_SUBMISSION).await.unwrap();
         stream.send(&s.encode_head()).await.unwrap();

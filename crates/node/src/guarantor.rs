@@ -335,7 +335,8 @@ impl Node {
         if have >= 2 && work.third_by.is_none() {
             work.third_by = Some(now.saturating_add(THIRD_SIGNATURE_WAIT_MS));
         }
-        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || work.third_by <= Some(now)));
+        let waited = work.third_by.is_some_and(|t| t <= now);
+        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || waited));
         let failed = have < 2 && (work.asked.is_empty() || work.expires <= now);
         if done {
             self.distribute(package, out);

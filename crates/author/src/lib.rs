@@ -344,6 +344,7 @@ fn ordered_guarantees(spec: &ChainSpec, pool: &[ReportGuarantee]) -> Vec<ReportG
 }
 
 /// E_A: those anchored on the parent (eq. 11.11), one per validator, ordered by index (eq. 11.12).
+/// Public so a node choosing guarantees for a block sees the cores its assurances will free.
 pub fn ordered_assurances(
     spec: &ChainSpec,
     pool: &[AvailAssurance],

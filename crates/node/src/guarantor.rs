@@ -74,7 +74,7 @@ struct Work {
     /// The slot whose rotation the signers are assigned in: the guarantee's slot.
     slot: TimeSlot,
     signatures: BTreeMap<ValidatorIndex, Ed25519Signature>,
-    /// The co-guarantors asked and not yet answered: peer → (validator index, Ed25519 key).
+    /// The co-guarantors asked and not yet answered: peer (its Ed25519 key) → validator index.
     asked: BTreeMap<PeerId, ValidatorIndex>,
     /// When we stop waiting for a third signature (set at the second).
     third_by: Option<Millis>,
@@ -258,7 +258,7 @@ impl Node {
             return Err(refusal(ReportsError::DuplicatePackage));
         }
         let recent = history::correct_parent_state_root(&s.recent_blocks, best.root());
-        let ancestors = self.ancestors_of(self.best, slot, true);
+        let ancestors = self.ancestors_of(self.best, slot);
         reports::check_context(spec, &recent, slot, Some(&ancestors), &package.context).map_err(refusal)?;
         let lookup = self.chain.state(&package.context.lookup_anchor).ok_or_else(|| {
             "the lookup anchor's state is not held here (it is below our final block)".to_string()
@@ -327,10 +327,9 @@ impl Node {
         )
     }
 
-    /// The ancestor set of a block at `slot` on `parent` (GP 0.7.2 eq. 11.35's `A`): `parent`'s
-    /// chain back to `L` slots before `slot`; `parent` itself when `inclusive` (always, for a
-    /// block: its parent is an ancestor).
-    fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot, inclusive: bool) -> Ancestors {
+    /// The ancestor set of a block at `slot` on `parent` (GP 0.7.2 §11.4's `A`): `parent`'s chain,
+    /// `parent` included, back to `L` slots before `slot`.
+    fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot) -> Ancestors {
         let view = View { tree: &self.tree, chain: &self.chain };
         let oldest = slot.saturating_sub(self.spec.max_lookup_anchor_age);
         let mut out = BTreeSet::new();
@@ -341,9 +340,7 @@ impl Node {
             if s < oldest || (out.len() as u64) > u64::from(self.spec.max_lookup_anchor_age) {
                 break;
             }
-            if inclusive || hash != parent {
-                out.insert((hash, s));
-            }
+            out.insert((hash, s));
             at = view.parent(&hash).filter(|p| view.slot(p).is_some_and(|ps| ps < s));
         }
         Ancestors(out)
@@ -588,7 +585,7 @@ impl Node {
         let Ok((assured, _)) = assured else { return Vec::new() };
         let recent = history::correct_parent_state_root(&s.recent_blocks, prior.root());
         let known = self.known_packages(s);
-        let ancestors = self.ancestors_of(*parent, slot, true);
+        let ancestors = self.ancestors_of(*parent, slot);
         let input = ReportsInput {
             slot,
             pending: &assured.pending,

@@ -352,6 +352,7 @@ fn ordered_guarantees(spec: &ChainSpec, pool: &[ReportGuarantee]) -> Vec<ReportG
 /// E_A: those anchored on the parent (eq. 11.11), one per validator, ordered by index (eq. 11.12),
 /// marking only cores with a report pending in `pending`, the block's `ρ†` (eq. 11.15): a verdict
 /// in the same block may clear a core the assurer saw engaged.
+/// Public so a node choosing guarantees for a block sees the cores its assurances will free.
 pub fn ordered_assurances(
     spec: &ChainSpec,
     pool: &[AvailAssurance],

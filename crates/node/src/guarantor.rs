@@ -56,11 +56,14 @@ use crate::{Asked, Event, Message, Millis, Node, Output, PeerId, Request, Respon
 pub(crate) struct Guarantor {
     /// Our packages collecting signatures, by package hash.
     work: BTreeMap<Hash, Work>,
-    /// Packages we took on (a bounded FIFO), so a second submission is not refined again.
+    /// Packages we took on and have not given up (a bounded FIFO), so a second submission is not
+    /// refined again.
     taken: BTreeSet<Hash>,
     taken_order: VecDeque<Hash>,
     /// The guarantee pool: at most one per core.
     pool: BTreeMap<CoreIndex, ReportGuarantee>,
+    /// Packages refined for peers in a slot: (slot, count).
+    refines: (TimeSlot, u32),
 }
 
 /// One of our reports, waiting for its co-guarantors' signatures.
@@ -71,7 +74,7 @@ struct Work {
     /// The slot whose rotation the signers are assigned in: the guarantee's slot.
     slot: TimeSlot,
     signatures: BTreeMap<ValidatorIndex, Ed25519Signature>,
-    /// The co-guarantors asked and not yet answered: peer → (validator index, Ed25519 key).
+    /// The co-guarantors asked and not yet answered: peer (its Ed25519 key) → validator index.
     asked: BTreeMap<PeerId, ValidatorIndex>,
     /// When we stop waiting for a third signature (set at the second).
     third_by: Option<Millis>,
@@ -123,6 +126,18 @@ fn corrupt(report: &mut WorkReport) {
     }
 }
 
+/// Takes one refinement from `slot`'s budget for peers (`(slot, used)`); false when it is spent.
+fn take_refine(refines: &mut (TimeSlot, u32), slot: TimeSlot) -> bool {
+    if refines.0 != slot {
+        *refines = (slot, 0);
+    }
+    if refines.1 >= MAX_PEER_REFINES_PER_SLOT {
+        return false;
+    }
+    refines.1 += 1;
+    true
+}
+
 fn refusal(rule: ReportsError) -> String {
     format!("GP 0.7.2 §11.4 {rule}")
 }
@@ -131,7 +146,7 @@ impl Node {
     /// CE 133 from `from`, or the node's own user (`None`).
     pub(crate) fn on_work_package(
         &mut self,
-        _from: Option<PeerId>,
+        from: Option<PeerId>,
         submission: WorkPackageSubmission,
         out: &mut Vec<Output>,
     ) {
@@ -165,7 +180,7 @@ impl Node {
             extrinsics,
             segment_roots: BTreeMap::new(),
         };
-        let refined = match self.refine_package(core, &package, package_hash, &data, None) {
+        let refined = match self.refine_package(core, &package, package_hash, &data, from.is_some(), None) {
             Ok(refined) => refined,
             Err(reason) => return refuse(reason, out),
         };
@@ -205,15 +220,19 @@ impl Node {
 
     /// The checks before refinement, Ξ, and the checks on the report, for `core` at the current
     /// slot on our best block; a refusal names the rule. A package shared by CE 134 must come from
-    /// another guarantor of the core (`sharer`): nobody else may make us refine.
+    /// another guarantor of the core (`sharer`): nobody else may make us refine. A refinement for a
+    /// peer (`metered`) takes one of the slot's [`MAX_PEER_REFINES_PER_SLOT`], once every cheaper
+    /// check has passed.
     fn refine_package(
-        &self,
+        &mut self,
         core: CoreIndex,
         package: &WorkPackage,
         package_hash: Hash,
         data: &PackageData,
+        metered: bool,
         sharer: Option<PeerId>,
     ) -> Result<Refined, String> {
+        let now_slot = self.slot_now();
         let spec = &self.spec;
         let keys = self.keys.as_ref().ok_or("not a validator")?;
         let best = self.chain.state(&self.best).ok_or("no state for the best block")?;
@@ -251,11 +270,14 @@ impl Node {
             return Err(refusal(ReportsError::DuplicatePackage));
         }
         let recent = history::correct_parent_state_root(&s.recent_blocks, best.root());
-        let ancestors = self.ancestors_of(self.best, slot, true);
+        let ancestors = self.ancestors_of(self.best, slot);
         reports::check_context(spec, &recent, slot, Some(&ancestors), &package.context).map_err(refusal)?;
         // Refine reads services only through the historical lookup at the lookup anchor's slot,
         // which any later state answers alike; the anchor's own state is pruned once final.
         let lookup = self.chain.state(&package.context.lookup_anchor).unwrap_or(best);
+        if metered && !take_refine(&mut self.guarantor.refines, now_slot) {
+            return Err(format!("busy: {MAX_PEER_REFINES_PER_SLOT} packages refined for peers this slot"));
+        }
 
         let computed = compute_work_report(
             spec,
@@ -320,10 +342,9 @@ impl Node {
         )
     }
 
-    /// The ancestor set of a block at `slot` on `parent` (GP 0.7.2 eq. 11.35's `A`): `parent`'s
-    /// chain back to `L` slots before `slot`; `parent` itself when `inclusive` (always, for a
-    /// block: its parent is an ancestor).
-    fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot, inclusive: bool) -> Ancestors {
+    /// The ancestor set of a block at `slot` on `parent` (GP 0.7.2 §11.4's `A`): `parent`'s chain,
+    /// `parent` included, back to `L` slots before `slot`.
+    fn ancestors_of(&self, parent: HeaderHash, slot: TimeSlot) -> Ancestors {
         let view = View { tree: &self.tree, chain: &self.chain, auditor: &self.auditor };
         let oldest = slot.saturating_sub(self.spec.max_lookup_anchor_age);
         let mut out = BTreeSet::new();
@@ -334,9 +355,7 @@ impl Node {
             if s < oldest || (out.len() as u64) > u64::from(self.spec.max_lookup_anchor_age) {
                 break;
             }
-            if inclusive || hash != parent {
-                out.insert((hash, s));
-            }
+            out.insert((hash, s));
             at = view.parent(&hash).filter(|p| view.slot(p).is_some_and(|ps| ps < s));
         }
         Ancestors(out)
@@ -350,12 +369,17 @@ impl Node {
         if have >= 2 && work.third_by.is_none() {
             work.third_by = Some(now.saturating_add(THIRD_SIGNATURE_WAIT_MS));
         }
-        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || work.third_by <= Some(now)));
+        let waited = work.third_by.is_some_and(|t| t <= now);
+        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || waited));
         let failed = have < 2 && (work.asked.is_empty() || work.expires <= now);
         if done {
             self.distribute(package, out);
         } else if failed {
-            self.guarantor.work.remove(&package);
+            // Given up: a builder may send it again, and it is refined again then.
+            let g = &mut self.guarantor;
+            g.work.remove(&package);
+            g.taken.remove(&package);
+            g.taken_order.retain(|p| *p != package);
             let reason = format!("only {have} of the core's guarantors signed the report; two are needed");
             out.push(Output::Event(Event::WorkPackageRefused { package, reason }));
         }
@@ -430,7 +454,7 @@ impl Node {
         }
         data.segment_roots =
             share.segment_roots.iter().map(|l| (l.work_package_hash, l.segment_tree_root)).collect();
-        let refined = match self.refine_package(share.core, &package, package_hash, &data, Some(peer)) {
+        let refined = match self.refine_package(share.core, &package, package_hash, &data, true, Some(peer)) {
             Ok(refined) => refined,
             Err(reason) => {
                 out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }));
@@ -577,7 +601,7 @@ impl Node {
         let Ok((assured, _)) = assured else { return Vec::new() };
         let recent = history::correct_parent_state_root(&s.recent_blocks, prior.root());
         let known = self.known_packages(s);
-        let ancestors = self.ancestors_of(*parent, slot, true);
+        let ancestors = self.ancestors_of(*parent, slot);
         let input = ReportsInput {
             slot,
             pending: &assured.pending,
@@ -735,6 +759,11 @@ mod tests {
 
     /// The manager's `fund` package anchored on block 1, and Ξ of it on core 0.
     fn package(node: &Node, anchor: HeaderHash) -> (WorkPackage, ComputedReport) {
+        package_of(node, anchor, 5)
+    }
+
+    /// The same, funding `amount`.
+    fn package_of(node: &Node, anchor: HeaderHash, amount: u64) -> (WorkPackage, ComputedReport) {
         let state = node.chain.state(&anchor).unwrap();
         let blob = b"an extrinsic".to_vec();
         let package = WorkPackage {
@@ -756,7 +785,8 @@ mod tests {
                 refine_gas_limit: 50_000_000,
                 accumulate_gas_limit: 1_000_000,
                 export_count: 0,
-                payload: [&[1u8][..], &0u32.to_le_bytes(), &5u64.to_le_bytes(), &0u64.to_le_bytes()].concat(),
+                payload: [&[1u8][..], &0u32.to_le_bytes(), &amount.to_le_bytes(), &0u64.to_le_bytes()]
+                    .concat(),
                 import_segments: Vec::new(),
                 extrinsic: vec![ExtrinsicSpec { hash: blake2b_256(&blob), len: blob.len() as u32 }],
             }],
@@ -937,5 +967,32 @@ mod tests {
             if *package == one && reason.contains("only 1")));
         assert!(n.guarantor.work.is_empty());
         assert_eq!(n.guarantor_next_wake(), None);
+    }
+
+    #[test]
+    fn peers_get_a_bounded_number_of_refinements_a_slot_and_our_user_is_not_counted() {
+        let (n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (mut g, _) = node(ours[0]);
+        let peer = keys(ours[1]).ed25519_public();
+        let submit = |g: &mut Node, from: Option<PeerId>, amount: u64| {
+            let (package, _) = package_of(&n, anchor, amount);
+            let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
+            let mut out = Vec::new();
+            g.on_work_package(from, WorkPackageSubmission { core: 0, package, extrinsics }, &mut out);
+            // Nobody to share with here: each refined package is given up at once, naming why.
+            match &out[..] {
+                [Output::Event(Event::WorkPackageRefused { reason, .. })] => reason.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        for amount in 0..u64::from(MAX_PEER_REFINES_PER_SLOT) {
+            assert!(submit(&mut g, Some(peer), amount).starts_with("only 1"));
+        }
+        assert!(submit(&mut g, Some(peer), 100).starts_with("busy"));
+        assert!(submit(&mut g, None, 101).starts_with("only 1"));
+        // The next slot has a fresh budget.
+        g.now += SLOT_MS;
+        assert!(submit(&mut g, Some(peer), 102).starts_with("only 1"));
     }
 }

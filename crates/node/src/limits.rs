@@ -70,3 +70,7 @@ pub const GUARANTOR_WORK_TTL_SLOTS: u64 = 2;
 /// Packages we guaranteed or are guaranteeing, remembered so a second submission (a builder
 /// sends to every guarantor of the core) is not refined again.
 pub const MAX_GUARANTEED_REMEMBERED: usize = 256;
+/// Packages refined for peers (CE 133 submissions and CE 134 shares together) in one slot; more
+/// are refused. Refining is bounded by gas, not cheap: this keeps a flood of packages from taking
+/// the node's time (the paper asks guarantors to sign about two reports a slot).
+pub const MAX_PEER_REFINES_PER_SLOT: u32 = 8;

@@ -3,8 +3,10 @@
 //! refine passes through) authorized by the dev chain's null authorizer is submitted to a guarantor
 //! of core 0 as its own user would (`Input::SubmitWorkPackage`); it must end up guaranteed by at
 //! least two of core 0's guarantors in a block of every node's best chain, its report pending
-//! availability (`ρ[0]`) in that block's state. A package with a bad authorization token and one
-//! anchored on a block nobody has are refused, naming the rule, and reach no block.
+//! availability (`ρ[0]`) in every node's best state. A package with a bad authorization token and
+//! one anchored on a block nobody has are refused, naming the rule, and reach no block. With one of
+//! the three guarantors down, two signatures make the guarantee; and packages for both cores
+//! submitted as an epoch begins, to guarantors still on the last epoch's block, are guaranteed.
 
 mod common;
 
@@ -250,4 +252,46 @@ fn with_a_co_guarantor_down_two_signatures_make_the_guarantee() {
         assert_eq!(signers, 2);
     }
     println!("guarantor: two of three signatures, guaranteed {} ms after submission", at - submitted);
+}
+
+#[test]
+fn packages_for_both_cores_at_an_epoch_change_are_guaranteed() {
+    let genesis = common::genesis();
+    let spec = &genesis.ctx.spec;
+    let mut c = SimConfig::new(9, &genesis);
+    c.options = NodeOptions { tickets: false, grandpa: true };
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    let slot = spec.epoch_length;
+    // A few milliseconds into the epoch's first slot: the guarantors that did not author its block
+    // still have the last epoch's block as their best, and carry its state into the new epoch.
+    sim.run_until(sim.slot_start(slot) + 5).unwrap();
+    let n = sim.node(0).unwrap();
+    let best = n.chain().state(&n.status().best.hash).unwrap().state().clone();
+    let ctx = &genesis.ctx;
+    let posterior =
+        orrery_author::posterior_safrole(spec, &ctx.ring, &best, slot, &best.disputes.offenders, &[])
+            .unwrap();
+    let assignments = GuarantorAssignments::current(spec, &posterior.entropy, slot, &posterior.active);
+    let mut hashes = Vec::new();
+    // Whether a guarantor took its package on the last epoch's state carried forward.
+    let mut carried = false;
+    for core in 0..spec.cores_count {
+        let guarantor = (0..6).find(|&v| assignments.cores[v] == core).unwrap();
+        let package = package(&sim, guarantor, DEV_AUTHORIZER_CONFIG, u64::from(core) + 10);
+        carried |= sim.node(guarantor).unwrap().status().best.slot < slot;
+        hashes.push(blake2b_256(&package.encode()));
+        let mut input = submission(&package);
+        if let Input::SubmitWorkPackage(s) = &mut input {
+            s.core = core;
+        }
+        sim.input(guarantor, input);
+        assert_eq!(refusal(&sim, guarantor, hashes.last().unwrap()), None, "core {core}");
+    }
+    assert!(carried, "some guarantor had not imported the epoch's first block yet");
+    sim.run_slots(3).unwrap();
+    for i in 0..6 {
+        for (core, hash) in hashes.iter().enumerate() {
+            assert!(guaranteed_in(&sim, i, hash).is_some(), "node {i}: core {core}'s package is in no block");
+        }
+    }
 }

@@ -335,7 +335,8 @@ impl Node {
         if have >= 2 && work.third_by.is_none() {
             work.third_by = Some(now.saturating_add(THIRD_SIGNATURE_WAIT_MS));
         }
-        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || work.third_by <= Some(now)));
+        let waited = work.third_by.is_some_and(|t| t <= now);
+        let done = have >= 3 || (have >= 2 && (work.asked.is_empty() || waited));
         let failed = have < 2 && (work.asked.is_empty() || work.expires <= now);
         if done {
             self.distribute(package, out);
@@ -863,5 +864,63 @@ mod tests {
         assert_eq!(n.peer_score(&from), Some(0));
         assert_eq!(n.guarantor.pool.len(), 1);
         assert_eq!(n.guarantees_for_block(&anchor, 2), Vec::new());
+    }
+
+    /// Our report with `signers`' signatures, waiting on `waiting`.
+    fn work(report: &WorkReport, signers: &[usize], waiting: &[usize], expires: Millis) -> Work {
+        let report_hash = blake2b_256(&report.encode());
+        let message = guarantee_message(&report_hash);
+        Work {
+            report: report.clone(),
+            report_hash,
+            slot: 2,
+            signatures: signers.iter().map(|&v| (v as u16, keys(v).ed25519_sign(&message))).collect(),
+            asked: waiting.iter().map(|&v| (keys(v).ed25519_public(), v as u16)).collect(),
+            third_by: None,
+            expires,
+        }
+    }
+
+    #[test]
+    fn with_two_signatures_the_third_is_awaited_two_seconds_and_with_one_the_package_expires() {
+        let (mut n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let start = n.now;
+        let (two, one) = ([7; 32], [8; 32]);
+        let expires = start + GUARANTOR_WORK_TTL_SLOTS * SLOT_MS;
+        n.guarantor.work.insert(two, work(&computed.report, &ours[..2], &ours[2..], expires));
+        let mut other = computed.report.clone();
+        other.core_index = 1;
+        n.guarantor.work.insert(one, work(&other, &ours[..1], &ours[1..2], expires));
+
+        let mut out = Vec::new();
+        n.progress(two, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(n.guarantor_next_wake(), Some(start + THIRD_SIGNATURE_WAIT_MS));
+        n.now = start + THIRD_SIGNATURE_WAIT_MS - 1;
+        n.guarantor_on_time(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        n.now = start + THIRD_SIGNATURE_WAIT_MS;
+        n.guarantor_on_time(&mut out);
+        let report = blake2b_256(&computed.report.encode());
+        assert_eq!(
+            out,
+            vec![Output::Event(Event::Guaranteed { package: two, core: 0, report, signatures: 2 })]
+        );
+        let pooled = n.guarantor.pool.get(&0).unwrap();
+        let signers: Vec<u16> = pooled.signatures.iter().map(|s| s.validator_index).collect();
+        assert_eq!(signers, vec![ours[0] as u16, ours[1] as u16]);
+        assert_eq!(pooled.slot, 2);
+
+        // One signature and a silent co-guarantor: given up when the work expires.
+        out.clear();
+        assert_eq!(n.guarantor_next_wake(), Some(expires));
+        n.now = expires;
+        n.guarantor_on_time(&mut out);
+        assert!(matches!(&out[..], [Output::Event(Event::WorkPackageRefused { package, reason })]
+            if *package == one && reason.contains("only 1")));
+        assert!(n.guarantor.work.is_empty());
+        assert_eq!(n.guarantor_next_wake(), None);
     }
 }

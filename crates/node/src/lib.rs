@@ -43,6 +43,11 @@
 //!   behind checks a newer set's commit against that set's keys (read from the commit target's own
 //!   chain) and finalizes by it. The node drives the store's finality itself (open the store with a
 //!   finality depth that never triggers, e.g. `u32::MAX`) and so prunes forks.
+//! - Guaranteeing (GP §14.3, §11.4, JAMNP-S CE 133–135; `guarantor.rs`): a package submitted for
+//!   a core we guarantee in the current rotation is checked on the best block, refined (Ξ), signed,
+//!   shared with the core's other guarantors and, with two or three signatures, distributed to
+//!   every validator as a guarantee; guarantees received are checked and pooled, one per core, and
+//!   a block takes those the reports transition accepts on its parent.
 //!
 //! [`NodeOptions`] turns tickets and GRANDPA off for tests and simulations that do not need them
 //! ([`Node::new`] has both on). Cost (tests/network.rs, a loaded 2-core machine, tiny spec): a slot
@@ -51,11 +56,11 @@
 //! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
 //!
 //! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
-//! holds every block audited, [`tree::Tree::audited`]), guaranteeing and availability (the next
-//! issue); making CE 129 requests and checking a response against a state root (the node serves
-//! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
-//! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow the final
-//! block's validator sets as soon as it changes).
+//! holds every block audited, [`tree::Tree::audited`]), availability (the next issue), packages
+//! that import segments; making CE 129 requests and checking a response against a state root (the
+//! node serves them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the
+//! driver's job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
+//! the final block's validator sets as soon as it changes).
 
 mod availability;
 pub mod boundary;

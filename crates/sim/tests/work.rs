@@ -209,3 +209,45 @@ fn a_package_is_guaranteed_into_every_nodes_best_chain_and_bad_ones_are_refused(
         included[0]
     );
 }
+
+#[test]
+fn with_a_co_guarantor_down_two_signatures_make_the_guarantee() {
+    let genesis = common::genesis();
+    let spec = &genesis.ctx.spec;
+    let slot = 5;
+    // Epoch 0's assignments are the genesis state's (η_2 and κ do not change within it).
+    let state = genesis.state.state();
+    let assignments = GuarantorAssignments::current(spec, &state.entropy, slot, &state.active_validators);
+    let ours: Vec<usize> = (0..6).filter(|&v| assignments.cores[v] == 0).collect();
+    let mut c = SimConfig::new(8, &genesis);
+    c.options = NodeOptions { tickets: false, grandpa: true };
+    let down = ours[2];
+    c.crashes =
+        vec![orrery_sim::Crash { node: down, at: u64::from(slot) * c.slot_ms - 2_000, restart: None }];
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    sim.run_until(sim.slot_start(slot) + 500).unwrap();
+    assert_eq!(core0_guarantors(&sim, ours[0]), ours);
+
+    let good = package(&sim, ours[0], DEV_AUTHORIZER_CONFIG, 1);
+    let good_hash = blake2b_256(&good.encode());
+    let submitted = sim.now();
+    sim.input(ours[0], submission(&good));
+    sim.run_slots(4).unwrap();
+    let (at, signatures) = sim
+        .work_events(ours[0])
+        .iter()
+        .find_map(|(at, e)| match e {
+            Event::Guaranteed { package, signatures, .. } if *package == good_hash => {
+                Some((*at, *signatures))
+            }
+            _ => None,
+        })
+        .expect("guaranteed without the third guarantor");
+    assert_eq!(signatures, 2);
+    for i in (0..6).filter(|&i| i != down) {
+        let (_, signers) = guaranteed_in(&sim, i, &good_hash)
+            .unwrap_or_else(|| panic!("node {i}: no block of its best chain guarantees the package"));
+        assert_eq!(signers, 2);
+    }
+    println!("guarantor: two of three signatures, guaranteed {} ms after submission", at - submitted);
+}

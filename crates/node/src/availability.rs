@@ -7,8 +7,11 @@
 //!   ([`orrery_work_report::availability_shards`], the very code that gives the report's erasure
 //!   root) and keeps every validator's shard with its co-path. Validator `v` keeps shard
 //!   `(c·R + v) mod V` of a report on core `c` (JAMNP-S shard assignment, `R` the recovery
-//!   threshold). When a report newly enters `ρ` of the best block, each validator of `κ` asks one of
-//!   the guarantee's signers for its shard (CE 137), trying the next signer when one fails, checks
+//!   threshold). For each report in `ρ` of the best block whose shard it lacks (new in that block,
+//!   or on a fork that just became best, or pending since before a restart) and that can still
+//!   become available, each validator of `κ` asks one of the guarantee's signers (found in the
+//!   block that included it) for its shard (CE 137), trying the next signer when one fails or
+//!   does not answer in time, a round a slot for at most [`MAX_SHARD_ROUNDS`] rounds; it checks
 //!   the co-path against the erasure root (a bad one counts against the peer) and keeps it.
 //! - The availability store is the chain's database (`orrery_store`'s `Shards` table: erasure root
 //!   and shard index → [`ShardRecord`]); this module keeps only an index of it (root, index → the
@@ -23,7 +26,7 @@
 //!   with the best block as anchor and a bit for each core whose pending report's shard it holds,
 //!   sends it to every validator of `κ` and pools its own. A received assurance is signed by the
 //!   connection's key, which names the sender in `κ` of the anchor's state; a bad signature counts
-//!   against the peer. The pool keeps one per (anchor, signer), only for anchors in the last few
+//!   against the peer; one whose anchor is not imported yet waits (bounded, a few slots) for it. The pool keeps one per (anchor, signer), only for anchors in the last few
 //!   slots, and [`MAX_ASSURANCES`] in all; an author takes those on its parent whose signer is in
 //!   the block's `κ'` and whose bits name only cores pending on the parent.
 //! - Preimages (JAMNP-S CE 142/143, GP 0.7.2 §12.4): a preimage some service has requested (its
@@ -104,6 +107,8 @@ pub(crate) struct Availability {
     fetching: BTreeMap<Hash, Fetch>,
     /// (anchor, signer's Ed25519 key) → (anchor's slot, bitfield, signature).
     assurances: BTreeMap<(HeaderHash, PeerId), (TimeSlot, BitVec, Ed25519Signature)>,
+    /// Assurances whose anchor we have not imported yet: (anchor, sender) → (slot it came, it).
+    early: BTreeMap<(HeaderHash, PeerId), (TimeSlot, AssuranceMessage)>,
     /// The last slot we assured in.
     assured: Option<TimeSlot>,
     /// The last slot whose retention we applied.
@@ -334,8 +339,16 @@ impl Node {
 
     /// CE 141.
     pub(crate) fn on_assurance(&mut self, peer: PeerId, assurance: AssuranceMessage, out: &mut Vec<Output>) {
+        let slot = self.slot_now();
+        let Some(state) = self.chain.state(&assurance.anchor) else {
+            // The anchor may be on its way to us still: kept (bounded) until it is imported.
+            let early = &mut self.availability.early;
+            if early.len() < MAX_EARLY_ASSURANCES {
+                early.entry((assurance.anchor, peer)).or_insert((slot, assurance));
+            }
+            return;
+        };
         let AssuranceMessage { anchor, bitfield, signature } = assurance;
-        let Some(state) = self.chain.state(&anchor) else { return };
         let state = state.state();
         // Someone outside the anchor's set is no assurer of it (it may be an epoch late or early).
         if index_of(&state.active_validators, &peer).is_none() {
@@ -349,6 +362,17 @@ impl Node {
             return self.misbehaved(peer, BAD_MESSAGE, "an assurance with a bad signature", out);
         }
         self.pool_assurance(anchor, slot, peer, bitfield, signature);
+    }
+
+    /// The assurances that came before their anchor `hash`, now that it is here.
+    fn early_assurances(&mut self, hash: &HeaderHash, out: &mut Vec<Output>) {
+        let keys: Vec<(HeaderHash, PeerId)> =
+            self.availability.early.range((*hash, [0; 32])..=(*hash, [0xff; 32])).map(|(k, _)| *k).collect();
+        for key in keys {
+            if let Some((_, assurance)) = self.availability.early.remove(&key) {
+                self.on_assurance(key.1, assurance, out);
+            }
+        }
     }
 
     fn pool_assurance(
@@ -540,37 +564,77 @@ impl Node {
             .collect()
     }
 
+    /// The block at `slot` on the chain of `from` (the one whose guarantees put a report with that
+    /// `t` into `ρ`), looked for at most `U + 1` blocks back.
+    fn including_block(&self, from: &HeaderHash, slot: TimeSlot) -> Option<orrery_types::Block> {
+        let mut at = *from;
+        for _ in 0..=self.spec.availability_timeout {
+            let (s, parent) = self.chain.header_of(&at)?;
+            if s == slot {
+                return self.chain.block(&at).ok()?;
+            }
+            if s < slot {
+                return None;
+            }
+            at = parent;
+        }
+        None
+    }
+
     pub(crate) fn availability_on_imported(&mut self, hash: &HeaderHash, out: &mut Vec<Output>) {
+        self.load_held();
+        self.early_assurances(hash, out);
         if *hash != self.best {
             return;
         }
-        self.load_held();
+        self.fetch_pending_shards(hash, out);
+        // Preimages given since are no longer wanted.
+        let best = self.best;
+        let stale: Vec<(ServiceId, Hash)> = self
+            .availability
+            .preimages
+            .iter()
+            .filter(|((service, hash), blob)| !self.requested(&best, *service, hash, blob.len() as u32))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in stale {
+            if let Some(blob) = self.availability.preimages.remove(&key) {
+                self.availability.preimage_bytes -= blob.len();
+            }
+        }
+    }
+
+    /// For each report pending on the best block `hash` whose shard we lack: ask its guarantors.
+    fn fetch_pending_shards(&mut self, hash: &HeaderHash, out: &mut Vec<Output>) {
         let Some(state) = self.chain.state(hash) else { return };
         let state = state.state();
-        let Ok(Some(block)) = self.chain.block(hash) else { return };
-        let parent = block.header.parent;
-        let before = self.chain.state(&parent).map(|s| s.state().pending_reports.clone());
+        let parent = self.chain.header_of(hash).map(|(_, p)| p);
+        let before = parent.and_then(|p| self.chain.state(&p)).map(|s| s.state().pending_reports.clone());
         let me = self.keys.as_ref().map(|k| k.ed25519_public());
-        let v = me.and_then(|me| index_of(&state.active_validators, &me));
+        let Some(v) = me.and_then(|me| index_of(&state.active_validators, &me)) else { return };
+        let now = u64::from(self.slot_now());
+        let timeout = u64::from(self.spec.availability_timeout);
         let mut wanted = Vec::new();
         for (core, entry) in state.pending_reports.0.iter().enumerate() {
             let Some(assignment) = entry else { continue };
-            let fresh = before.as_ref().is_none_or(|b| b.0.get(core) != Some(entry));
-            let Some(v) = v else { continue };
-            if !fresh {
-                continue;
-            }
             let report = &assignment.report;
             let root = report.package_spec.erasure_root;
             let index = shard_index(&self.spec, core as CoreIndex, v);
             if self.availability.held.contains_key(&(root, index)) {
-                // We guaranteed it: our own shard is among those kept.
-                out.push(Output::Event(Event::ShardsStored { erasure_root: root }));
+                // Newly pending and ours already: we guaranteed it, our own shard is among those kept.
+                if before.as_ref().is_none_or(|b| b.0.get(core) != Some(entry)) {
+                    out.push(Output::Event(Event::ShardsStored { erasure_root: root }));
+                }
                 continue;
             }
-            if self.availability.fetching.contains_key(&root) {
+            // Not only a report this block brought: one pending on a fork that just became best, or
+            // since before a restart, is fetched too while it can still become available.
+            if self.availability.fetching.contains_key(&root)
+                || now >= u64::from(assignment.timeout) + timeout
+            {
                 continue;
             }
+            let Some(block) = self.including_block(hash, assignment.timeout) else { continue };
             // The guarantee's signers, by index into κ' (or λ' for a report of the previous rotation).
             let mut guarantors = Vec::new();
             for guarantee in
@@ -608,20 +672,6 @@ impl Node {
             }
             self.availability.fetching.insert(root, fetch);
             self.fetch_next(root, out);
-        }
-        // Preimages given since are no longer wanted.
-        let best = self.best;
-        let stale: Vec<(ServiceId, Hash)> = self
-            .availability
-            .preimages
-            .iter()
-            .filter(|((service, hash), blob)| !self.requested(&best, *service, hash, blob.len() as u32))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in stale {
-            if let Some(blob) = self.availability.preimages.remove(&key) {
-                self.availability.preimage_bytes -= blob.len();
-            }
         }
     }
 
@@ -714,6 +764,7 @@ impl Node {
         }
         let oldest = slot.saturating_sub(ASSURANCE_TTL_SLOTS);
         self.availability.assurances.retain(|_, (s, _, _)| *s >= oldest);
+        self.availability.early.retain(|_, (s, _)| *s >= oldest);
         // Fetches: dropped once the report can no longer become available, else another round.
         let expired: Vec<Hash> = self
             .availability

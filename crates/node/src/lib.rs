@@ -48,6 +48,14 @@
 //!   shared with the core's other guarantors and, with two or three signatures, distributed to
 //!   every validator as a guarantee; guarantees received are checked and pooled, one per core, and
 //!   a block takes those the reports transition accepts on its parent.
+//! - Availability (GP §14.4, §11.2, Appendix H, JAMNP-S CE 137, 141–143; `availability.rs`): a
+//!   guarantor keeps every validator's shard of its report (bundle and segment chunks with their
+//!   co-paths to the erasure root) in the store's `Shards` table; each validator fetches its own
+//!   shard of every report pending on the best block from the guarantee's signers, checks it
+//!   against the erasure root and keeps it; two thirds into each slot it signs an assurance for
+//!   the cores it holds, sends it to `κ` and pools it with those received, which a block takes on
+//!   its parent. Bundle shards go once the assuring block is final, segment shards after 672
+//!   epochs. Preimages a service solicited are pooled, announced, fetched and offered to authors.
 //!
 //! [`NodeOptions`] turns tickets and GRANDPA off for tests and simulations that do not need them
 //! ([`Node::new`] has both on). Cost (tests/network.rs, a loaded 2-core machine, tiny spec): a slot
@@ -56,8 +64,8 @@
 //! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
 //!
 //! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
-//! holds every block audited, [`tree::Tree::audited`]), availability (the next issue), packages
-//! that import segments; making CE 129 requests and checking a response against a state root (the
+//! holds every block audited, [`tree::Tree::audited`]), packages that import segments (segment
+//! recovery, CE 139/140/148), audit shard requests (CE 138); making CE 129 requests and checking a response against a state root (the
 //! node serves them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the
 //! driver's job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
 //! the final block's validator sets as soon as it changes).

@@ -52,6 +52,8 @@ pub const MAX_SHARD_FETCHES: usize = 1024;
 pub const MAX_SHARD_ROUNDS: u32 = 3;
 /// Assurances pooled, over every anchor.
 pub const MAX_ASSURANCES: usize = 8192;
+/// Assurances held until their anchor block is imported.
+pub const MAX_EARLY_ASSURANCES: usize = 1024;
 /// Preimages pooled, and their total size.
 pub const MAX_PREIMAGES: usize = 1024;
 pub const MAX_PREIMAGE_BYTES: usize = 64 << 20;

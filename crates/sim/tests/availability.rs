@@ -161,3 +161,47 @@ fn a_submitted_package_is_guaranteed_assured_and_accumulated_on_every_node() {
         at[0]
     );
 }
+
+#[test]
+fn with_the_submitting_guarantor_down_the_co_guarantors_serve_the_shards() {
+    let genesis = common::genesis();
+    let spec = &genesis.ctx.spec;
+    // Epoch 0's assignments are the genesis state's; slot 5 is not the last of its rotation.
+    let slot = 5;
+    let state = genesis.state.state();
+    let assignments = GuarantorAssignments::current(spec, &state.entropy, slot, &state.active_validators);
+    let g = (0..6).find(|&v| assignments.cores[v] == 0).unwrap();
+    let mut c = SimConfig::new(12, &genesis);
+    c.options = NodeOptions { tickets: false, grandpa: true };
+    // Down a second before the next slot: after it has distributed the guarantee, before any
+    // block carries it, so every assurer must take its shard from a co-guarantor.
+    let crash = u64::from(slot + 1) * c.slot_ms - 1_000;
+    c.crashes = vec![orrery_sim::Crash { node: g, at: crash, restart: None }];
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    sim.run_until(sim.slot_start(slot) + 500).unwrap();
+    let package = package(&sim, g);
+    let package_hash = blake2b_256(&package.encode());
+    sim.input(
+        g,
+        Input::SubmitWorkPackage(WorkPackageSubmission { core: 0, package, extrinsics: vec![Vec::new()] }),
+    );
+    sim.run_slots(4).unwrap();
+    let guaranteed = sim.work_events(g).iter().find_map(|(at, e)| match e {
+        Event::Guaranteed { package, .. } if *package == package_hash => Some(*at),
+        _ => None,
+    });
+    assert!(guaranteed.is_some_and(|at| at < crash), "guaranteed before the crash: {guaranteed:?}");
+    assert!(sim.work_events(g).iter().all(|(_, e)| !matches!(e, Event::ShardsStored { .. })));
+    // The five others hold their shards, assure, and make it available: five of six is more than
+    // two thirds.
+    let validators = usize::from(spec.validators_count);
+    for i in (0..sim.node_count()).filter(|&i| i != g) {
+        let stored =
+            sim.work_events(i).iter().filter(|(_, e)| matches!(e, Event::ShardsStored { .. })).count();
+        assert_eq!(stored, 1, "node {i} stored its shard");
+        assert!(available_at(&sim, i, validators).is_some(), "node {i}: made available");
+        let n = sim.node(i).unwrap();
+        let state = n.chain().state(&n.status().best.hash).unwrap().state();
+        assert!(state.accumulated.0.iter().any(|l| l.contains(&package_hash)), "node {i}: accumulated");
+    }
+}

@@ -172,7 +172,7 @@ fn with_the_submitting_guarantor_down_the_co_guarantors_serve_the_shards() {
     let assignments = GuarantorAssignments::current(spec, &state.entropy, slot, &state.active_validators);
     let g = (0..6).find(|&v| assignments.cores[v] == 0).unwrap();
     let mut c = SimConfig::new(12, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true };
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     // Down a second before the next slot: after it has distributed the guarantee, before any
     // block carries it, so every assurer must take its shard from a co-guarantor.
     let crash = u64::from(slot + 1) * c.slot_ms - 1_000;

@@ -259,7 +259,7 @@ fn packages_for_both_cores_at_an_epoch_change_are_guaranteed() {
     let genesis = common::genesis();
     let spec = &genesis.ctx.spec;
     let mut c = SimConfig::new(9, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true };
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     let mut sim = Sim::new(&genesis, c).unwrap();
     let slot = spec.epoch_length;
     // A few milliseconds into the epoch's first slot: the guarantors that did not author its block

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Fixture, KEY, PREIMAGE, REQUESTED, SERVICE, VALUE};
+use common::{Fixture, ACCUMULATED_PACKAGE, KEY, PENDING_PACKAGE, PREIMAGE, REQUESTED, SERVICE, VALUE};
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::core::ClientError;
 use jsonrpsee::rpc_params;
@@ -174,6 +174,26 @@ async fn every_method_answers_from_the_chain() {
     let status: WorkPackageStatus =
         c.request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), wp, Hash([5; 32])]).await.unwrap();
     assert!(matches!(status, WorkPackageStatus::Failed(_)), "{status:?}");
+
+    // The report pending on core 1 since the genesis: reported there, and readable by its hash
+    // (the hash of its encoding, GP 0.7.2 §11.1). The package accumulated in the genesis is ready
+    // since then (its report is no longer held).
+    let report = common::pending_report();
+    let report_hash = Hash(orrery_crypto::blake2b_256(&report.encode()));
+    let status: WorkPackageStatus = c
+        .request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), Hash(PENDING_PACKAGE), Hash(best)])
+        .await
+        .unwrap();
+    let genesis_block = BlockDescriptor { header_hash: Hash(genesis), slot: genesis_slot };
+    assert_eq!(status, WorkPackageStatus::Reported { reported_in: genesis_block, core: 1, report_hash });
+    let found: Blob = c.request(method::WORK_REPORT, rpc_params![report_hash]).await.unwrap();
+    assert_eq!(found.0, report.encode());
+    let status: WorkPackageStatus = c
+        .request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), Hash(ACCUMULATED_PACKAGE), Hash(best)])
+        .await
+        .unwrap();
+    let WorkPackageStatus::Ready { ready_in, .. } = status else { panic!("{status:?}") };
+    assert_eq!(ready_in, genesis_block);
 
     let sync: SyncState = c.request(method::SYNC_STATE, rpc_params![]).await.unwrap();
     assert_eq!(sync, SyncState { num_peers: 1, status: SyncStatus::Completed });

@@ -65,6 +65,9 @@ pub struct RpcConfig {
     pub max_response_bytes: u32,
     /// Submissions (work packages, bundles, preimages) one connection may make per minute.
     pub submissions_per_minute: u32,
+    /// Submissions all connections together may make per minute (plain HTTP opens a connection per
+    /// request, so the per-connection cap alone would not bound it).
+    pub total_submissions_per_minute: u32,
 }
 
 impl Default for RpcConfig {
@@ -76,6 +79,7 @@ impl Default for RpcConfig {
             max_request_bytes: (orrery_types::constants::MAX_BUNDLE_SIZE as u32 / 3 + 1) * 4 + 4096,
             max_response_bytes: 16 * 1024 * 1024,
             submissions_per_minute: 60,
+            total_submissions_per_minute: 600,
         }
     }
 }
@@ -605,27 +609,42 @@ fn bundle_package(
     Ok(WorkPackageSubmission { core, package, extrinsics })
 }
 
-/// Hands a submission to the node, within the connection's allowance.
+/// The key of the all-connections allowance in [`Ctx::submissions`].
+const ALL: ConnectionId = ConnectionId(usize::MAX);
+
+/// Hands a submission to the node, within the connection's allowance and the server's.
 fn submit(ctx: &Ctx, ext: &Extensions, input: Input) -> Result<(), ErrorObjectOwned> {
-    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ConnectionId(usize::MAX));
+    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ALL);
     {
         let mut map = ctx.submissions.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let minute = Duration::from_secs(60);
         // Forget connections idle for a minute: the map stays about as large as the live ones.
         if map.len() > 2 * ctx.config.max_connections as usize {
-            map.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+            map.retain(|c, (start, _)| *c == ALL || now.duration_since(*start) < minute);
         }
-        let entry = map.entry(conn).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= ctx.config.submissions_per_minute {
+        let mut used = |key: ConnectionId| {
+            let entry = map.entry(key).or_insert((now, 0));
+            if now.duration_since(entry.0) >= minute {
+                *entry = (now, 0);
+            }
+            entry.1
+        };
+        if used(conn) >= ctx.config.submissions_per_minute {
             return Err(other(format!(
                 "more than {} submissions in a minute on this connection",
                 ctx.config.submissions_per_minute
             )));
         }
-        entry.1 += 1;
+        if used(ALL) >= ctx.config.total_submissions_per_minute {
+            return Err(other("the node takes no more submissions this minute"));
+        }
+        let keys: &[ConnectionId] = if conn == ALL { &[ALL] } else { &[conn, ALL] };
+        for key in keys {
+            if let Some(entry) = map.get_mut(key) {
+                entry.1 += 1;
+            }
+        }
     }
     ctx.backend.submit(input).map_err(unavailable)
 }

@@ -401,3 +401,57 @@ async fn subscriptions_follow_a_new_best_block() {
     value_sub.unsubscribe().await.unwrap();
     server.handle.stop().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_refuse_past_their_limits() {
+    let f = Fixture::start(1);
+    let config = RpcConfig {
+        max_connections: 2,
+        max_subscriptions_per_connection: 1,
+        max_request_bytes: 4096,
+        total_submissions_per_minute: 2,
+        ..RpcConfig::default()
+    };
+    let (server, c) = serve(&f, config).await;
+    let addr = server.local_addr;
+
+    // A request above the size cap is refused whole.
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"submitPreimage","params":[1,"{}"]}}"#,
+        "A".repeat(8192)
+    );
+    let answer = post(addr, &big).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    // One subscription per connection.
+    let _first: Subscription<BlockDescriptor> =
+        c.subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], "unsubscribeBestBlock").await.unwrap();
+    let second = c
+        .subscribe::<BlockDescriptor, _>(
+            method::SUBSCRIBE_FINALIZED_BLOCK,
+            rpc_params![],
+            "unsubscribeFinalizedBlock",
+        )
+        .await;
+    assert!(second.is_err(), "a second subscription on the connection");
+
+    // Two submissions a minute across connections.
+    let other = WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap();
+    let ok: Option<()> =
+        c.request(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![1])]).await.unwrap();
+    assert_eq!(ok, None);
+    let ok: Option<()> =
+        other.request(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![2])]).await.unwrap();
+    assert_eq!(ok, None);
+    let (refused, _) = code(
+        other.request::<Option<()>, _>(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![3])]).await,
+    );
+    assert_eq!(refused, error::OTHER);
+
+    // Two connections at most.
+    let third = WsClientBuilder::default().build(format!("ws://{addr}")).await;
+    assert!(third.is_err(), "a third connection");
+    let b: BlockDescriptor = c.request(method::BEST_BLOCK, rpc_params![]).await.unwrap();
+    assert_eq!(b.header_hash, Hash(f.best().0), "the first still served");
+    server.handle.stop().unwrap();
+}

@@ -259,28 +259,28 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         &ctx.backend.heads().borrow()
     )));
 
-    subscription!(method::SUBSCRIBE_BEST_BLOCK, "unsubscribeBestBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_BEST_BLOCK, method::UNSUBSCRIBE_BEST_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.best).await
     });
-    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, "unsubscribeFinalizedBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, method::UNSUBSCRIBE_FINALIZED_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.finalized).await
     });
-    subscription!(method::SUBSCRIBE_SYNC_STATUS, "unsubscribeSyncStatus", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SYNC_STATUS, method::UNSUBSCRIBE_SYNC_STATUS, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| sync_state(h).status).await
     });
-    subscription!(method::SUBSCRIBE_STATISTICS, "unsubscribeStatistics", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_STATISTICS, method::UNSUBSCRIBE_STATISTICS, |ctx, p, sink| {
         match p.parse::<(bool,)>() {
             Ok((finalized,)) => follow_state(&ctx, sink, finalized, |s| Blob(s.statistics.encode())).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_DATA, "unsubscribeServiceData", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_DATA, method::UNSUBSCRIBE_SERVICE_DATA, |ctx, p, sink| {
         match p.parse::<(ServiceId, bool)>() {
             Ok((id, finalized)) => follow_state(&ctx, sink, finalized, move |s| service_data(s, id)).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_VALUE, "unsubscribeServiceValue", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_VALUE, method::UNSUBSCRIBE_SERVICE_VALUE, |ctx, p, sink| {
         match p.parse::<(ServiceId, Blob, bool)>() {
             Ok((id, key, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_value(s, id, &key.0)).await
@@ -288,15 +288,19 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_PREIMAGE, "unsubscribeServicePreimage", |ctx, p, sink| {
-        match p.parse::<(ServiceId, Hash, bool)>() {
-            Ok((id, hash, finalized)) => {
-                follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+    subscription!(
+        method::SUBSCRIBE_SERVICE_PREIMAGE,
+        method::UNSUBSCRIBE_SERVICE_PREIMAGE,
+        |ctx, p, sink| {
+            match p.parse::<(ServiceId, Hash, bool)>() {
+                Ok((id, hash, finalized)) => {
+                    follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
-    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, "unsubscribeServiceRequest", |ctx, p, sink| {
+    );
+    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, method::UNSUBSCRIBE_SERVICE_REQUEST, |ctx, p, sink| {
         match p.parse::<(ServiceId, Hash, u32, bool)>() {
             Ok((id, hash, len, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_request(s, id, &hash.0, len)).await
@@ -304,15 +308,21 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_WORK_PACKAGE_STATUS, "unsubscribeWorkPackageStatus", |ctx, p, sink| {
-        match p.parse::<(Hash, Hash, bool)>() {
-            Ok((package, anchor, finalized)) => {
-                follow(&ctx, sink, finalized, move |node, at| package_status(node, at, &package.0, &anchor.0))
+    subscription!(
+        method::SUBSCRIBE_WORK_PACKAGE_STATUS,
+        method::UNSUBSCRIBE_WORK_PACKAGE_STATUS,
+        |ctx, p, sink| {
+            match p.parse::<(Hash, Hash, bool)>() {
+                Ok((package, anchor, finalized)) => {
+                    follow(&ctx, sink, finalized, move |node, at| {
+                        package_status(node, at, &package.0, &anchor.0)
+                    })
                     .await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
+    );
     Ok(m)
 }
 

@@ -274,7 +274,7 @@ async fn every_method_answers_from_the_chain() {
         .subscribe::<ChainUpdate<Option<Blob>>, _>(
             method::SUBSCRIBE_SERVICE_VALUE,
             rpc_params![1u32],
-            "unsubscribeServiceValue",
+            method::UNSUBSCRIBE_SERVICE_VALUE,
         )
         .await;
     let (invalid, _) = code(refused.map(|_| ()));
@@ -318,24 +318,32 @@ async fn subscriptions_follow_a_new_best_block() {
     let (genesis, genesis_slot, _) = f.chain[0].clone();
     let next_hash = header_hash(&f.next.header);
 
-    let mut best_sub: Subscription<BlockDescriptor> =
-        c.subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], "unsubscribeBestBlock").await.unwrap();
-    let mut fin_sub: Subscription<BlockDescriptor> = c
-        .subscribe(method::SUBSCRIBE_FINALIZED_BLOCK, rpc_params![], "unsubscribeFinalizedBlock")
+    let mut best_sub: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], method::UNSUBSCRIBE_BEST_BLOCK)
         .await
         .unwrap();
-    let mut stats_sub: Subscription<ChainUpdate<Blob>> =
-        c.subscribe(method::SUBSCRIBE_STATISTICS, rpc_params![false], "unsubscribeStatistics").await.unwrap();
+    let mut fin_sub: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_FINALIZED_BLOCK, rpc_params![], method::UNSUBSCRIBE_FINALIZED_BLOCK)
+        .await
+        .unwrap();
+    let mut stats_sub: Subscription<ChainUpdate<Blob>> = c
+        .subscribe(method::SUBSCRIBE_STATISTICS, rpc_params![false], method::UNSUBSCRIBE_STATISTICS)
+        .await
+        .unwrap();
     let mut value_sub: Subscription<ChainUpdate<Option<Blob>>> = c
         .subscribe(
             method::SUBSCRIBE_SERVICE_VALUE,
             rpc_params![SERVICE, Blob(KEY.to_vec()), false],
-            "unsubscribeServiceValue",
+            method::UNSUBSCRIBE_SERVICE_VALUE,
         )
         .await
         .unwrap();
     let mut data_sub: Subscription<ChainUpdate<Option<Blob>>> = c
-        .subscribe(method::SUBSCRIBE_SERVICE_DATA, rpc_params![SERVICE, true], "unsubscribeServiceData")
+        .subscribe(
+            method::SUBSCRIBE_SERVICE_DATA,
+            rpc_params![SERVICE, true],
+            method::UNSUBSCRIBE_SERVICE_DATA,
+        )
         .await
         .unwrap();
     let hash = orrery_crypto::blake2b_256(PREIMAGE);
@@ -343,7 +351,7 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_SERVICE_PREIMAGE,
             rpc_params![SERVICE, Hash(hash), false],
-            "unsubscribeServicePreimage",
+            method::UNSUBSCRIBE_SERVICE_PREIMAGE,
         )
         .await
         .unwrap();
@@ -351,7 +359,7 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_SERVICE_REQUEST,
             rpc_params![SERVICE, Hash(hash), PREIMAGE.len() as u32, false],
-            "unsubscribeServiceRequest",
+            method::UNSUBSCRIBE_SERVICE_REQUEST,
         )
         .await
         .unwrap();
@@ -359,12 +367,14 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_WORK_PACKAGE_STATUS,
             rpc_params![Hash([9; 32]), Hash(best), false],
-            "unsubscribeWorkPackageStatus",
+            method::UNSUBSCRIBE_WORK_PACKAGE_STATUS,
         )
         .await
         .unwrap();
-    let mut sync_sub: Subscription<SyncStatus> =
-        c.subscribe(method::SUBSCRIBE_SYNC_STATUS, rpc_params![], "unsubscribeSyncStatus").await.unwrap();
+    let mut sync_sub: Subscription<SyncStatus> = c
+        .subscribe(method::SUBSCRIBE_SYNC_STATUS, rpc_params![], method::UNSUBSCRIBE_SYNC_STATUS)
+        .await
+        .unwrap();
 
     // The current values first.
     assert_eq!(next(&mut best_sub).await, BlockDescriptor { header_hash: Hash(best), slot: best_slot });
@@ -424,13 +434,15 @@ async fn caps_refuse_past_their_limits() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 
     // One subscription per connection.
-    let _first: Subscription<BlockDescriptor> =
-        c.subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], "unsubscribeBestBlock").await.unwrap();
+    let _first: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], method::UNSUBSCRIBE_BEST_BLOCK)
+        .await
+        .unwrap();
     let second = c
         .subscribe::<BlockDescriptor, _>(
             method::SUBSCRIBE_FINALIZED_BLOCK,
             rpc_params![],
-            "unsubscribeFinalizedBlock",
+            method::UNSUBSCRIBE_FINALIZED_BLOCK,
         )
         .await;
     assert!(second.is_err(), "a second subscription on the connection");
@@ -453,5 +465,28 @@ async fn caps_refuse_past_their_limits() {
     assert!(third.is_err(), "a third connection");
     let b: BlockDescriptor = c.request(method::BEST_BLOCK, rpc_params![]).await.unwrap();
     assert_eq!(b.header_hash, Hash(f.best().0), "the first still served");
+    server.handle.stop().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_reads_and_submits() {
+    let f = Fixture::start(1);
+    let (server, _) = serve(&f, RpcConfig::default()).await;
+    let c = orrery_rpc::client::Client::connect(&format!("ws://{}", server.local_addr)).await.unwrap();
+    let (best, slot, state) = f.best().clone();
+    assert_eq!(c.best_block().await.unwrap(), BlockDescriptor { header_hash: Hash(best), slot });
+    assert_eq!(c.parameters().await.unwrap().val_count, 6);
+    assert_eq!(c.state_root(Hash(best)).await.unwrap(), Hash(state.root()));
+    assert_eq!(c.service_value(Hash(best), SERVICE, KEY).await.unwrap(), Some(Blob(VALUE.to_vec())));
+    assert_eq!(
+        c.list_services(Hash(best)).await.unwrap(),
+        state.state().accounts.keys().copied().collect::<Vec<_>>()
+    );
+    c.submit_preimage(SERVICE, REQUESTED.to_vec()).await.unwrap();
+    c.submit_work_package(0, package().encode(), vec![]).await.unwrap();
+    let mut sub = c.subscribe_service_value(SERVICE, KEY, false).await.unwrap();
+    assert_eq!(next(&mut sub).await.value, Some(Blob(VALUE.to_vec())));
+    let (missing, _) = code(c.work_report(Hash([1; 32])).await);
+    assert_eq!(missing, error::WORK_REPORT_UNAVAILABLE);
     server.handle.stop().unwrap();
 }

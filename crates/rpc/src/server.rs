@@ -65,6 +65,9 @@ pub struct RpcConfig {
     pub max_response_bytes: u32,
     /// Submissions (work packages, bundles, preimages) one connection may make per minute.
     pub submissions_per_minute: u32,
+    /// Submissions all connections together may make per minute (plain HTTP opens a connection per
+    /// request, so the per-connection cap alone would not bound it).
+    pub total_submissions_per_minute: u32,
 }
 
 impl Default for RpcConfig {
@@ -76,6 +79,7 @@ impl Default for RpcConfig {
             max_request_bytes: (orrery_types::constants::MAX_BUNDLE_SIZE as u32 / 3 + 1) * 4 + 4096,
             max_response_bytes: 16 * 1024 * 1024,
             submissions_per_minute: 60,
+            total_submissions_per_minute: 600,
         }
     }
 }
@@ -255,28 +259,28 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         &ctx.backend.heads().borrow()
     )));
 
-    subscription!(method::SUBSCRIBE_BEST_BLOCK, "unsubscribeBestBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_BEST_BLOCK, method::UNSUBSCRIBE_BEST_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.best).await
     });
-    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, "unsubscribeFinalizedBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, method::UNSUBSCRIBE_FINALIZED_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.finalized).await
     });
-    subscription!(method::SUBSCRIBE_SYNC_STATUS, "unsubscribeSyncStatus", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SYNC_STATUS, method::UNSUBSCRIBE_SYNC_STATUS, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| sync_state(h).status).await
     });
-    subscription!(method::SUBSCRIBE_STATISTICS, "unsubscribeStatistics", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_STATISTICS, method::UNSUBSCRIBE_STATISTICS, |ctx, p, sink| {
         match p.parse::<(bool,)>() {
             Ok((finalized,)) => follow_state(&ctx, sink, finalized, |s| Blob(s.statistics.encode())).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_DATA, "unsubscribeServiceData", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_DATA, method::UNSUBSCRIBE_SERVICE_DATA, |ctx, p, sink| {
         match p.parse::<(ServiceId, bool)>() {
             Ok((id, finalized)) => follow_state(&ctx, sink, finalized, move |s| service_data(s, id)).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_VALUE, "unsubscribeServiceValue", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_VALUE, method::UNSUBSCRIBE_SERVICE_VALUE, |ctx, p, sink| {
         match p.parse::<(ServiceId, Blob, bool)>() {
             Ok((id, key, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_value(s, id, &key.0)).await
@@ -284,15 +288,19 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_PREIMAGE, "unsubscribeServicePreimage", |ctx, p, sink| {
-        match p.parse::<(ServiceId, Hash, bool)>() {
-            Ok((id, hash, finalized)) => {
-                follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+    subscription!(
+        method::SUBSCRIBE_SERVICE_PREIMAGE,
+        method::UNSUBSCRIBE_SERVICE_PREIMAGE,
+        |ctx, p, sink| {
+            match p.parse::<(ServiceId, Hash, bool)>() {
+                Ok((id, hash, finalized)) => {
+                    follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
-    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, "unsubscribeServiceRequest", |ctx, p, sink| {
+    );
+    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, method::UNSUBSCRIBE_SERVICE_REQUEST, |ctx, p, sink| {
         match p.parse::<(ServiceId, Hash, u32, bool)>() {
             Ok((id, hash, len, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_request(s, id, &hash.0, len)).await
@@ -300,15 +308,21 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_WORK_PACKAGE_STATUS, "unsubscribeWorkPackageStatus", |ctx, p, sink| {
-        match p.parse::<(Hash, Hash, bool)>() {
-            Ok((package, anchor, finalized)) => {
-                follow(&ctx, sink, finalized, move |node, at| package_status(node, at, &package.0, &anchor.0))
+    subscription!(
+        method::SUBSCRIBE_WORK_PACKAGE_STATUS,
+        method::UNSUBSCRIBE_WORK_PACKAGE_STATUS,
+        |ctx, p, sink| {
+            match p.parse::<(Hash, Hash, bool)>() {
+                Ok((package, anchor, finalized)) => {
+                    follow(&ctx, sink, finalized, move |node, at| {
+                        package_status(node, at, &package.0, &anchor.0)
+                    })
                     .await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
+    );
     Ok(m)
 }
 
@@ -605,27 +619,42 @@ fn bundle_package(
     Ok(WorkPackageSubmission { core, package, extrinsics })
 }
 
-/// Hands a submission to the node, within the connection's allowance.
+/// The key of the all-connections allowance in [`Ctx::submissions`].
+const ALL: ConnectionId = ConnectionId(usize::MAX);
+
+/// Hands a submission to the node, within the connection's allowance and the server's.
 fn submit(ctx: &Ctx, ext: &Extensions, input: Input) -> Result<(), ErrorObjectOwned> {
-    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ConnectionId(usize::MAX));
+    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ALL);
     {
         let mut map = ctx.submissions.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let minute = Duration::from_secs(60);
         // Forget connections idle for a minute: the map stays about as large as the live ones.
         if map.len() > 2 * ctx.config.max_connections as usize {
-            map.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+            map.retain(|c, (start, _)| *c == ALL || now.duration_since(*start) < minute);
         }
-        let entry = map.entry(conn).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= ctx.config.submissions_per_minute {
+        let mut used = |key: ConnectionId| {
+            let entry = map.entry(key).or_insert((now, 0));
+            if now.duration_since(entry.0) >= minute {
+                *entry = (now, 0);
+            }
+            entry.1
+        };
+        if used(conn) >= ctx.config.submissions_per_minute {
             return Err(other(format!(
                 "more than {} submissions in a minute on this connection",
                 ctx.config.submissions_per_minute
             )));
         }
-        entry.1 += 1;
+        if used(ALL) >= ctx.config.total_submissions_per_minute {
+            return Err(other("the node takes no more submissions this minute"));
+        }
+        let keys: &[ConnectionId] = if conn == ALL { &[ALL] } else { &[conn, ALL] };
+        for key in keys {
+            if let Some(entry) = map.get_mut(key) {
+                entry.1 += 1;
+            }
+        }
     }
     ctx.backend.submit(input).map_err(unavailable)
 }

@@ -212,7 +212,7 @@ fn deploy_builds_the_dev_package_follows_it_and_names_the_new_service() {
         orrery(&["service", "deploy", kv_path.to_str().unwrap(), "--rpc", &rpc, "--amount", "5000"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("panicked"), "{out}");
-    assert!(out.contains(&format!("submitted work package ")), "{out}");
+    assert!(out.contains("submitted work package "), "{out}");
     // The anchor's slot modulo tiny's two cores.
     assert!(out.contains(&format!("to core 0, anchored at #{ANCHOR} ")), "{out}");
     assert!(out.contains(&format!("reported in #{} on core 1", ANCHOR + 2)), "{out}");

@@ -64,8 +64,8 @@ pub struct RunArgs {
     /// 127.0.0.1:40000].
     #[arg(long, value_name = "IP:PORT")]
     pub listen: Option<SocketAddr>,
-    /// The port of the health endpoint (`GET /health`, plain HTTP on 127.0.0.1); the JIP-2 RPC is not
-    /// served yet [default: 19800+N for dev validator N, else 19800].
+    /// The port of the JIP-2 RPC (JSON-RPC over WebSocket, on 127.0.0.1) and of `GET /health` (plain
+    /// HTTP) [default: 19800+N for dev validator N, else 19800].
     #[arg(long, value_name = "PORT")]
     pub rpc_port: Option<u16>,
     /// A peer to dial, as `<peer name>@<ip>:<port>` (repeatable); added to the chain spec's. On the
@@ -285,6 +285,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         alpn,
         listen,
         health: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), rpc_port)),
+        rpc: Default::default(),
         bootnodes,
         slot_ms,
         status_every: Duration::from_secs(args.status_seconds),

@@ -1,5 +1,6 @@
 //! The node thread: owns the [`Node`], feeds it inputs stamped with the wall clock and ticks at
-//! [`Node::next_wake`], logs its events, and passes every other output to the network tasks.
+//! [`Node::next_wake`], logs its events, passes every other output to the network tasks, and answers
+//! the RPC's queries between inputs.
 //!
 //! Latency figures for the logs: the time from the first announcement of a block to its import
 //! (`announce_to_import_ms`), and from the start of the block's slot to its import (`slot_to_import_ms`).
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orrery_node::{Event, Input, Message, Millis, Node, Output};
+use orrery_rpc::NodeSide;
 use orrery_telemetry::Telemetry;
 
 use crate::health::Health;
@@ -22,32 +24,40 @@ const POLL: Duration = Duration::from_millis(200);
 /// Announcements remembered for the latency figure.
 const ANNOUNCED_CAP: usize = 1024;
 
+// The node thread's channels and shared handles, each its own argument: a struct would only
+// rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn spawn(
     node: Node,
     inputs: Receiver<Input>,
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
+    rpc: NodeSide,
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
     telemetry: Option<Telemetry>,
 ) -> Result<std::thread::JoinHandle<()>, DriverError> {
     std::thread::Builder::new()
         .name("orrery-node".into())
-        .spawn(move || run(node, inputs, outputs, health, stop, slot_ms, telemetry.map(Reporter::new)))
+        .spawn(move || run(node, inputs, outputs, health, rpc, stop, slot_ms, telemetry.map(Reporter::new)))
         .map_err(DriverError::Thread)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     mut node: Node,
     inputs: Receiver<Input>,
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
+    rpc: NodeSide,
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
     mut telemetry: Option<Reporter>,
 ) {
     let mut announced: HashMap<[u8; 32], Millis> = HashMap::new();
     while !stop.load(Ordering::Relaxed) {
+        // The RPC's queries, between inputs (a query wakes the thread with a tick).
+        rpc.serve(&node);
         let now = now_ms();
         let wake = node.next_wake();
         let input = if wake <= now {

@@ -12,8 +12,11 @@
 //!   per peer, opened by the connection's initiator as soon as the connection is up) for the
 //!   handshake and announcements; CE 128/129 for requests (a deadline and a size cap on the answer);
 //!   CE 131/132 for tickets; CE 149/150 for GRANDPA votes and commits.
-//! - [`health`]: a plain HTTP `GET /health` on a TCP port, answering
-//!   `{"best":{..},"finalized":{..},"peers":N,"syncing":B}`.
+//! - The JIP-2 RPC (`orrery_rpc`: JSON-RPC 2.0 over WebSocket and HTTP POST) on
+//!   [`DriverConfig::health`]'s port, with `GET /health` answered on the same port ([`health`]'s JSON,
+//!   `{"best":{..},"finalized":{..},"peers":N,"syncing":B}`). The RPC reads state by queries the node
+//!   thread runs between inputs (`orrery_rpc::backend`) and submits work packages and preimages as
+//!   node inputs.
 //! - [`state_sync`]: a fresh node's start from a peer's finalized state (CE 129), checked against the
 //!   state root its child's header commits to.
 //!
@@ -41,7 +44,7 @@
 //! JIP-3 telemetry ([`DriverConfig::telemetry`], `orrery_telemetry`) reports the node thread's
 //! events and a status every two seconds; the connection events are not reported yet.
 //!
-//! What is not here: reserved builder slots, the JIP-2 RPC (only `/health`).
+//! What is not here: reserved builder slots.
 
 pub mod core;
 pub mod health;
@@ -91,8 +94,10 @@ pub struct DriverConfig {
     /// The chain's ALPN (from its genesis header hash).
     pub alpn: Alpn,
     pub listen: SocketAddr,
-    /// Where `/health` is served; `None` for no HTTP listener.
+    /// Where the JIP-2 RPC and `GET /health` are served (`--rpc-port`); `None` for neither.
     pub health: Option<SocketAddr>,
+    /// The RPC's limits.
+    pub rpc: orrery_rpc::RpcConfig,
     /// Peers dialled from the start and kept dialled.
     pub bootnodes: Vec<(PeerId, SocketAddr)>,
     /// The length of a slot on the wall clock (for the latency figures in the logs).
@@ -108,8 +113,8 @@ pub struct DriverConfig {
 pub enum DriverError {
     #[error("QUIC endpoint on {addr}: {source}")]
     Endpoint { addr: SocketAddr, source: orrery_network::NetworkError },
-    #[error("health endpoint on {addr}: {source}")]
-    Health { addr: SocketAddr, source: std::io::Error },
+    #[error("RPC and health endpoint: {0}")]
+    Rpc(#[from] orrery_rpc::RpcError),
     #[error("the node thread: {0}")]
     Thread(std::io::Error),
     #[error("the node thread panicked")]
@@ -127,15 +132,17 @@ pub async fn run(
     let endpoint =
         orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
             .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
-    let listener = match config.health {
-        Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|source| DriverError::Health { addr, source })?,
-        ),
+    let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
+    let (rpc_link, rpc_side) = orrery_rpc::link(config.spec.clone(), inbox.clone(), &node.status());
+    let rpc = match config.health {
+        Some(addr) => {
+            let h = health.clone();
+            let json: orrery_rpc::health::HealthFn =
+                Arc::new(move || h.lock().map(|h| h.to_json()).unwrap_or_else(|_| "{}".into()));
+            Some(orrery_rpc::start(addr, Arc::new(rpc_link), config.rpc, Some(json)).await?)
+        }
         None => None,
     };
-    let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
     let (outputs_tx, outputs) = tokio::sync::mpsc::channel(INBOX_CAPACITY);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let thread = core::spawn(
@@ -143,6 +150,7 @@ pub async fn run(
         inputs,
         outputs_tx,
         health.clone(),
+        rpc_side,
         stop.clone(),
         config.slot_ms,
         config.telemetry,
@@ -164,13 +172,10 @@ pub async fn run(
         notify.notify_one();
     });
     tasks.spawn(status_lines(health.clone(), config.status_every));
-    if let Some(listener) = listener {
-        tasks.spawn(health::serve(listener, health.clone()));
-    }
     tracing::info!(
         listen = %net.local_addr(),
         name = %net.identity().peer_name(),
-        health = ?config.health,
+        rpc = ?rpc.as_ref().map(|r| r.local_addr),
         "node started"
     );
 
@@ -184,6 +189,9 @@ pub async fn run(
         tracing::info!("shutting down");
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(rpc) = &rpc {
+        let _ = rpc.handle.stop();
+    }
     net.close();
     tasks.abort_all();
     let joined = tokio::task::spawn_blocking(move || thread.join()).await;

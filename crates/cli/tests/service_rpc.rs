@@ -30,6 +30,8 @@ enum Mode {
     Deploys,
     /// Reportable for ever.
     NeverReported,
+    /// Reportable, then failed: the anchor grew too old.
+    Expires,
     /// `bestBlock` answers a three-octet hash.
     Malformed,
     /// `serviceValue` answers JIP-2 error 1.
@@ -153,6 +155,9 @@ fn serve(runtime: &tokio::runtime::Runtime, mode: Mode, seen: Arc<Mutex<Seen>>) 
                 report_hash: Hash([0xcc; 32]),
                 ready_in: block(ANCHOR + 3),
             },
+            (Mode::Expires, 2..) => {
+                WorkPackageStatus::Failed("its anchor is not among the recent blocks".into())
+            }
             _ => WorkPackageStatus::Reportable { remaining_blocks: 5 },
         };
         ok(serde_json::to_value(status).unwrap())
@@ -279,6 +284,18 @@ fn a_package_never_reported_a_jip2_error_and_a_malformed_reply_are_one_line_each
     assert!(
         error.contains(&format!("submitted at #{ANCHOR} to core 0 but not reported after 4 slots"))
             && error.contains("the node gives it 5 more blocks"),
+        "{out}"
+    );
+
+    let addr = serve(&runtime, Mode::Expires, Arc::default());
+    let (code, out) = orrery(&["service", "call", &NEW_ID.to_string(), "--rpc", &format!("ws://{addr}")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("waiting for a guarantee (the anchor stays recent for 5 more blocks)"), "{out}");
+    assert!(
+        out.lines().last().unwrap().contains(&format!(
+            "submitted at #{ANCHOR} to core 0 but not reported in the 1 slots its anchor stayed recent \
+             (are core 0's guarantors refining it?); the node says: its anchor is not among the recent blocks"
+        )),
         "{out}"
     );
 

@@ -146,6 +146,8 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
     let start = Instant::now();
     let wall_limit = SLOT_BOUND * net.wait_slots + CHAIN_GRACE;
     let mut reported: Option<(BlockDescriptor, u16)> = None;
+    // Seen reportable at least once: a later failure is the anchor growing too old.
+    let mut waiting = false;
     loop {
         tokio::time::sleep(POLL).await;
         let best = rpc.best_block().await.map_err(rpc_err)?;
@@ -181,7 +183,22 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
                 });
             }
             WorkPackageStatus::Failed(why) => {
-                return Err(format!("work package {}: the node says it failed: {why}", short(&package_hash)))
+                let slots = best.slot.saturating_sub(anchor.slot);
+                return Err(match reported {
+                    None if waiting => format!(
+                        "work package {}: submitted at #{} to core {core} but not reported in the {slots} slots \
+                         its anchor stayed recent (are core {core}'s guarantors refining it?); the node says: {why}",
+                        short(&package_hash),
+                        anchor.slot
+                    ),
+                    _ => format!("work package {}: the node says it failed: {why}", short(&package_hash)),
+                });
+            }
+            WorkPackageStatus::Reportable { remaining_blocks } if !waiting => {
+                outln!(
+                    "waiting for a guarantee (the anchor stays recent for {remaining_blocks} more blocks)"
+                );
+                waiting = true;
             }
             _ => {}
         }

@@ -33,7 +33,9 @@ use orrery_state::ServiceInfo;
 use orrery_types::{ChainSpec, WorkExecResult, WorkReport};
 
 use super::hex;
-use super::rpc::{BlockDesc, PackageStatus, Rpc, RpcError};
+use orrery_rpc::types::{BlockDescriptor, WorkPackageStatus};
+
+use super::rpc::{Rpc, RpcError};
 use super::run::{parse_payload, show_value};
 
 /// The endowment a deployed service gets by default: enough for a few thousand storage items
@@ -55,7 +57,7 @@ pub struct NetArgs {
     /// The core to send the package to [default: the best block's slot modulo the core count,
     /// spreading packages over the cores; the dev chain's authorizer is in every core's pool].
     #[arg(long, value_name = "N")]
-    pub core: Option<u32>,
+    pub core: Option<u16>,
     /// How many slots after submitting to wait for the package to be reported and then available.
     #[arg(long, value_name = "SLOTS", default_value_t = 24)]
     pub wait_slots: u32,
@@ -88,8 +90,8 @@ fn short(hash: &[u8; 32]) -> String {
 }
 
 /// Service `id`'s account info in block `at`'s posterior state, `None` when it has no account.
-async fn service_info(rpc: &Rpc, at: &BlockDesc, id: u32) -> Result<Option<ServiceInfo>, String> {
-    let Some(bytes) = rpc.service_data(&at.hash, id).await.map_err(rpc_err)? else {
+async fn service_info(rpc: &Rpc, at: &BlockDescriptor, id: u32) -> Result<Option<ServiceInfo>, String> {
+    let Some(bytes) = rpc.service_data(&at.header_hash.0, id).await.map_err(rpc_err)? else {
         return Ok(None);
     };
     decode_exact(&bytes, ChainSpec::tiny().lengths())
@@ -99,31 +101,37 @@ async fn service_info(rpc: &Rpc, at: &BlockDesc, id: u32) -> Result<Option<Servi
 
 /// What following a package found.
 struct Followed {
-    reported_in: BlockDesc,
+    reported_in: BlockDescriptor,
     report_hash: [u8; 32],
-    ready_in: BlockDesc,
+    ready_in: BlockDescriptor,
 }
 
 /// Builds the package of `call` against the best block, submits it and follows it until ready.
 async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Followed, String> {
     let anchor = rpc.best_block().await.map_err(rpc_err)?;
-    let state_root = rpc.state_root(&anchor.hash).await.map_err(rpc_err)?.ok_or_else(|| {
+    let state_root = rpc.state_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
         format!("stateRoot: the node does not know the state root of its own best block #{}", anchor.slot)
     })?;
-    let beefy_root = rpc.beefy_root(&anchor.hash).await.map_err(rpc_err)?.ok_or_else(|| {
+    let beefy_root = rpc.beefy_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
         format!("beefyRoot: the node does not know the BEEFY root of its own best block #{}", anchor.slot)
     })?;
     let authorizer = PackageAuthorizer::dev(&DevServices::ORRERY);
-    let package =
-        work_package(&authorizer, context(anchor.hash, anchor.slot, state_root, beefy_root), &[call]);
+    let package = work_package(
+        &authorizer,
+        context(anchor.header_hash.0, anchor.slot, state_root, beefy_root),
+        &[call],
+    );
     let bytes = package.encode();
     let package_hash = orrery_crypto::blake2b_256(&bytes);
     let core = match net.core {
         Some(core) => core,
         // A node without `parameters` serves the tiny dev chain, the only one a testnet runs.
         None => {
-            let cores = rpc.core_count().await.unwrap_or(ChainSpec::tiny().cores_count.into());
-            anchor.slot % cores.max(1)
+            let cores = match rpc.parameters().await {
+                Ok(parameters) => parameters.core_count,
+                Err(_) => ChainSpec::tiny().cores_count,
+            };
+            (anchor.slot % u32::from(cores.max(1))) as u16
         }
     };
     rpc.submit_work_package(core, &bytes, &[]).await.map_err(rpc_err)?;
@@ -132,47 +140,65 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
         short(&package_hash),
         bytes.len(),
         anchor.slot,
-        short(&anchor.hash)
+        short(&anchor.header_hash.0)
     );
 
     let start = Instant::now();
     let wall_limit = SLOT_BOUND * net.wait_slots + CHAIN_GRACE;
-    let mut reported: Option<(BlockDesc, u32, [u8; 32])> = None;
+    let mut reported: Option<(BlockDescriptor, u16)> = None;
+    // Seen reportable at least once: a later failure is the anchor growing too old.
+    let mut waiting = false;
     loop {
         tokio::time::sleep(POLL).await;
         let best = rpc.best_block().await.map_err(rpc_err)?;
-        let status = match rpc.work_package_status(&best.hash, &package_hash, &anchor.hash).await {
-            Ok(status) => status,
-            // The best block moved on (or was pruned) between the two calls: ask again.
-            Err(RpcError::Node { code: 1, .. }) => continue,
-            Err(e) => return Err(e.to_string()),
-        };
+        let status =
+            match rpc.work_package_status(&best.header_hash.0, &package_hash, &anchor.header_hash.0).await {
+                Ok(status) => status,
+                // The best block moved on (or was pruned) between the two calls: ask again.
+                Err(RpcError::Node { code: 1, .. }) => continue,
+                Err(e) => return Err(e.to_string()),
+            };
         match &status {
-            PackageStatus::Reported { reported_in, core, report_hash } if reported.is_none() => {
+            WorkPackageStatus::Reported { reported_in, core, report_hash } if reported.is_none() => {
                 outln!(
                     "reported in #{} on core {core}: work report {}",
                     reported_in.slot,
-                    short(report_hash)
+                    short(&report_hash.0)
                 );
-                reported = Some((*reported_in, *core, *report_hash));
+                reported = Some((*reported_in, *core));
             }
-            PackageStatus::Ready { reported_in, core, report_hash, ready_in } => {
+            WorkPackageStatus::Ready { reported_in, core, report_hash, ready_in } => {
                 if reported.is_none() {
                     outln!(
                         "reported in #{} on core {core}: work report {}",
                         reported_in.slot,
-                        short(report_hash)
+                        short(&report_hash.0)
                     );
                 }
                 outln!("available in #{}: accumulated there", ready_in.slot);
                 return Ok(Followed {
                     reported_in: *reported_in,
-                    report_hash: *report_hash,
+                    report_hash: report_hash.0,
                     ready_in: *ready_in,
                 });
             }
-            PackageStatus::Failed(why) => {
-                return Err(format!("work package {}: the node says it failed: {why}", short(&package_hash)))
+            WorkPackageStatus::Failed(why) => {
+                let slots = best.slot.saturating_sub(anchor.slot);
+                return Err(match reported {
+                    None if waiting => format!(
+                        "work package {}: submitted at #{} to core {core} but not reported in the {slots} slots \
+                         its anchor stayed recent (are core {core}'s guarantors refining it?); the node says: {why}",
+                        short(&package_hash),
+                        anchor.slot
+                    ),
+                    _ => format!("work package {}: the node says it failed: {why}", short(&package_hash)),
+                });
+            }
+            WorkPackageStatus::Reportable { remaining_blocks } if !waiting => {
+                outln!(
+                    "waiting for a guarantee (the anchor stays recent for {remaining_blocks} more blocks)"
+                );
+                waiting = true;
             }
             _ => {}
         }
@@ -188,12 +214,12 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
                 )
             };
             return Err(match (&reported, &status) {
-                (Some((at, core, _)), _) => format!(
+                (Some((at, core)), _) => format!(
                     "work package {}: reported at #{} on core {core} but not available (so not accumulated) {waited}",
                     short(&package_hash),
                     at.slot
                 ),
-                (None, PackageStatus::Reportable { remaining_blocks }) => format!(
+                (None, WorkPackageStatus::Reportable { remaining_blocks }) => format!(
                     "work package {}: submitted at #{} to core {core} but not reported {waited} (the node gives it \
                      {remaining_blocks} more blocks; are core {core}'s guarantors refining it?)",
                     short(&package_hash),
@@ -225,9 +251,14 @@ async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult,
     Ok((result.result.clone(), gas))
 }
 
-fn gas_limits(gas: &GasArgs) -> (u64, u64) {
-    let spec = ChainSpec::tiny();
-    (gas.refine_gas.unwrap_or(spec.max_refine_gas), gas.accumulate_gas.unwrap_or(spec.max_accumulate_gas))
+/// The item's gas limits: given, else the chain's `G_R` and `G_A` (tiny's when the node does not
+/// say).
+async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> (u64, u64) {
+    let (refine, accumulate) = match rpc.parameters().await {
+        Ok(p) => (p.max_refine_gas, p.max_accumulate_gas),
+        Err(_) => (ChainSpec::tiny().max_refine_gas, ChainSpec::tiny().max_accumulate_gas),
+    };
+    (gas.refine_gas.unwrap_or(refine), gas.accumulate_gas.unwrap_or(accumulate))
 }
 
 pub struct DeployOptions {
@@ -256,7 +287,7 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             code.len(),
             hex(&code_hash)
         );
-        let (refine_gas, accumulate_gas) = gas_limits(&options.gas);
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
         let payload = manager_deploy(options.min_item_gas, options.min_memo_gas, options.amount, &code);
         let call = Call {
             service: MANAGER_SERVICE,
@@ -271,7 +302,8 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             return Err("the manager's refine failed: no service was deployed".into());
         }
         let at = followed.ready_in;
-        let last = rpc.service_value(&at.hash, MANAGER_SERVICE, MANAGER_LAST).await.map_err(rpc_err)?;
+        let last =
+            rpc.service_value(&at.header_hash.0, MANAGER_SERVICE, MANAGER_LAST).await.map_err(rpc_err)?;
         let id = match last.as_deref().map(<[u8; 4]>::try_from) {
             Some(Ok(bytes)) => u32::from_le_bytes(bytes),
             Some(Err(_)) => return Err("the manager's `last` is not a 4-octet service id".into()),
@@ -283,8 +315,10 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
                 ))
             }
         };
-        let recorded =
-            rpc.service_value(&at.hash, MANAGER_SERVICE, &manager_deployed_key(id)).await.map_err(rpc_err)?;
+        let recorded = rpc
+            .service_value(&at.header_hash.0, MANAGER_SERVICE, &manager_deployed_key(id))
+            .await
+            .map_err(rpc_err)?;
         if recorded.as_deref() != Some(&code_hash[..]) {
             return Err(format!(
                 "available in #{} but the manager's last deployment, service {id}, is of other code \
@@ -316,7 +350,7 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         let before = service_info(&rpc, &best, id)
             .await?
             .ok_or_else(|| format!("service {id} is not on the chain (best block #{})", best.slot))?;
-        let (refine_gas, accumulate_gas) = gas_limits(&options.gas);
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
         if accumulate_gas < before.min_item_gas {
             return Err(format!(
                 "--gas {accumulate_gas}: service {id} takes work items with at least {} accumulate gas",
@@ -374,7 +408,7 @@ pub fn storage(id: u32, key: &str, rpc_url: &str) -> Result<(), String> {
     runtime()?.block_on(async {
         let rpc = Rpc::connect(rpc_url).await.map_err(rpc_err)?;
         let best = rpc.best_block().await.map_err(rpc_err)?;
-        match rpc.service_value(&best.hash, id, &key).await.map_err(rpc_err)? {
+        match rpc.service_value(&best.header_hash.0, id, &key).await.map_err(rpc_err)? {
             Some(value) => outln!("{}", show_value(&value)),
             None => {
                 if service_info(&rpc, &best, id).await?.is_none() {
@@ -410,8 +444,8 @@ pub fn info(id: Option<u32>, rpc_url: &str) -> Result<(), String> {
                 print_info(id, &info);
             }
             None => {
-                let ids = rpc.list_services(&best.hash).await.map_err(rpc_err)?;
-                outln!("{} services at #{} {}:", ids.len(), best.slot, short(&best.hash));
+                let ids = rpc.list_services(&best.header_hash.0).await.map_err(rpc_err)?;
+                outln!("{} services at #{} {}:", ids.len(), best.slot, short(&best.header_hash.0));
                 for id in ids {
                     match service_info(&rpc, &best, id).await? {
                         Some(info) => outln!(

@@ -1,17 +1,20 @@
 //! A JIP-2 client: the node RPC methods `orrery service deploy/call/storage/info` use, over
-//! JSON-RPC 2.0 on a WebSocket (positional parameters; hashes and blobs as padded base64, RFC 4648).
+//! JSON-RPC 2.0 on a WebSocket (positional parameters; hashes and blobs as padded base64, RFC 4648),
+//! with the JSON types of `orrery_rpc::types`, the ones the server writes.
 //!
 //! Every reply is checked before use: a hash that is not 32 octets, a blob that is not base64 or a
 //! status of no known shape is [`RpcError::Malformed`], naming the method. Every call is bounded in
-//! time ([`REQUEST_TIMEOUT`]) and in size (the client's 16 MiB response cap).
+//! time ([`REQUEST_TIMEOUT`]) and in size (a 16 MiB response cap).
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee_ws_client::{WsClient, WsClientBuilder};
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use orrery_rpc::types::{
+    error, method, Blob, BlockDescriptor, Hash, Parameters, ParametersResult, WorkPackageStatus,
+};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// How long a connection may take to open.
@@ -27,7 +30,7 @@ pub enum RpcError {
     Unreachable { url: String, why: String },
     /// A JSON-RPC error object; JIP-2 gives codes 1 (block unavailable), 2 (work report
     /// unavailable), 3 (DA segment unavailable) and 0 (other) a meaning.
-    #[error("{method}: the node answered error {code} ({}): {message}", jip2_meaning(*.code))]
+    #[error("{method}: the node answered error {code} ({}): {message}", meaning(*.code))]
     Node { method: &'static str, code: i32, message: String },
     #[error("{method}: a malformed reply: {why}")]
     Malformed { method: &'static str, why: String },
@@ -37,13 +40,13 @@ pub enum RpcError {
     Connection { method: &'static str, why: String },
 }
 
-/// What JIP-2 says an error code means.
-pub fn jip2_meaning(code: i32) -> &'static str {
+/// What an error code means: JIP-2's, then JSON-RPC's own.
+pub fn meaning(code: i32) -> &'static str {
     match code {
-        0 => "other",
-        1 => "block unavailable",
-        2 => "work report unavailable",
-        3 => "DA segment unavailable",
+        error::OTHER => "other",
+        error::BLOCK_UNAVAILABLE => "block unavailable",
+        error::WORK_REPORT_UNAVAILABLE => "work report unavailable",
+        error::SEGMENT_UNAVAILABLE => "DA segment unavailable",
         -32601 => "no such method: the node does not serve it",
         -32602 => "invalid parameters",
         -32700 | -32600 => "the node could not read the request",
@@ -51,25 +54,9 @@ pub fn jip2_meaning(code: i32) -> &'static str {
     }
 }
 
-/// A block: its header hash and slot (JIP-2's Block Descriptor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlockDesc {
-    pub hash: [u8; 32],
-    pub slot: u32,
-}
-
-/// A work package's status after some block (JIP-2 `workPackageStatus`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PackageStatus {
-    /// Not reported yet; it may be for `remaining_blocks` more blocks.
-    Reportable { remaining_blocks: u64 },
-    /// Reported in `reported_in` on `core`, not yet available.
-    Reported { reported_in: BlockDesc, core: u32, report_hash: [u8; 32] },
-    /// Available (or audited) as of `ready_in`: its accumulation is in that block or waits on
-    /// its prerequisites.
-    Ready { reported_in: BlockDesc, core: u32, report_hash: [u8; 32], ready_in: BlockDesc },
-    /// It can no longer be reported, for this reason.
-    Failed(String),
+/// `reply` as a `T`, or [`RpcError::Malformed`] naming `method`.
+pub fn typed<T: DeserializeOwned>(method: &'static str, reply: Value) -> Result<T, RpcError> {
+    serde_json::from_value(reply).map_err(|e| RpcError::Malformed { method, why: e.to_string() })
 }
 
 pub struct Rpc {
@@ -82,84 +69,6 @@ impl std::fmt::Debug for Rpc {
     }
 }
 
-fn malformed(method: &'static str, why: impl Into<String>) -> RpcError {
-    RpcError::Malformed { method, why: why.into() }
-}
-
-/// A hash: padded base64 of 32 octets.
-pub fn hash_from(method: &'static str, value: &Value) -> Result<[u8; 32], RpcError> {
-    let bytes = blob_from(method, value)?;
-    bytes.try_into().map_err(|b: Vec<u8>| malformed(method, format!("a hash of {} octets, not 32", b.len())))
-}
-
-/// A blob: padded base64.
-pub fn blob_from(method: &'static str, value: &Value) -> Result<Vec<u8>, RpcError> {
-    let text = value.as_str().ok_or_else(|| malformed(method, format!("{value} is not a base64 string")))?;
-    BASE64.decode(text).map_err(|e| malformed(method, format!("{text:?} is not padded base64: {e}")))
-}
-
-fn u32_from(method: &'static str, what: &str, value: &Value) -> Result<u32, RpcError> {
-    value
-        .as_u64()
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| malformed(method, format!("`{what}` {value} is not a 32-bit number")))
-}
-
-/// `{header_hash, slot}` (or the older text's `[hash, slot]`).
-pub fn block_from(method: &'static str, value: &Value) -> Result<BlockDesc, RpcError> {
-    let (hash, slot) = match value {
-        Value::Object(map) => (
-            map.get("header_hash").ok_or_else(|| malformed(method, "a block without `header_hash`"))?,
-            map.get("slot").ok_or_else(|| malformed(method, "a block without `slot`"))?,
-        ),
-        Value::Array(items) if items.len() == 2 => (&items[0], &items[1]),
-        other => return Err(malformed(method, format!("{other} is not a block descriptor"))),
-    };
-    Ok(BlockDesc { hash: hash_from(method, hash)?, slot: u32_from(method, "slot", slot)? })
-}
-
-/// JIP-2's status enumeration, externally tagged: `{"Reportable":{…}}`, `{"Failed":"why"}`.
-pub fn status_from(method: &'static str, value: &Value) -> Result<PackageStatus, RpcError> {
-    let bad = || malformed(method, format!("{value} is no work-package status"));
-    let Value::Object(map) = value else { return Err(bad()) };
-    let (tag, body) = map.iter().next().filter(|_| map.len() == 1).ok_or_else(bad)?;
-    let field =
-        |name: &str| body.get(name).ok_or_else(|| malformed(method, format!("{tag} without `{name}`")));
-    let reported = || -> Result<(BlockDesc, u32, [u8; 32]), RpcError> {
-        Ok((
-            block_from(method, field("reported_in")?)?,
-            u32_from(method, "core", field("core")?)?,
-            hash_from(method, field("report_hash")?)?,
-        ))
-    };
-    Ok(match tag.as_str() {
-        "Reportable" => PackageStatus::Reportable {
-            remaining_blocks: field("remaining_blocks")?
-                .as_u64()
-                .ok_or_else(|| malformed(method, "`remaining_blocks` is not a number"))?,
-        },
-        "Reported" => {
-            let (reported_in, core, report_hash) = reported()?;
-            PackageStatus::Reported { reported_in, core, report_hash }
-        }
-        "Ready" => {
-            let (reported_in, core, report_hash) = reported()?;
-            PackageStatus::Ready {
-                reported_in,
-                core,
-                report_hash,
-                ready_in: block_from(method, field("ready_in")?)?,
-            }
-        }
-        "Failed" => PackageStatus::Failed(body.as_str().map_or_else(|| body.to_string(), str::to_string)),
-        _ => return Err(bad()),
-    })
-}
-
-fn b64(bytes: &[u8]) -> String {
-    BASE64.encode(bytes)
-}
-
 fn params(values: Vec<Value>) -> ArrayParams {
     let mut params = ArrayParams::new();
     for value in values {
@@ -167,6 +76,14 @@ fn params(values: Vec<Value>) -> ArrayParams {
         let _ = params.insert(value);
     }
     params
+}
+
+fn hash(h: &[u8; 32]) -> Value {
+    serde_json::to_value(Hash(*h)).unwrap_or(Value::Null)
+}
+
+fn blob(b: &[u8]) -> Value {
+    serde_json::to_value(Blob(b.to_vec())).unwrap_or(Value::Null)
 }
 
 impl Rpc {
@@ -188,47 +105,47 @@ impl Rpc {
         Ok(Self { client })
     }
 
-    async fn call(&self, method: &'static str, args: Vec<Value>) -> Result<Value, RpcError> {
-        self.client.request::<Value, _>(method, params(args)).await.map_err(|e| match e {
+    async fn call<T: DeserializeOwned>(&self, method: &'static str, args: Vec<Value>) -> Result<T, RpcError> {
+        let reply = self.client.request::<Value, _>(method, params(args)).await.map_err(|e| match e {
             ClientError::Call(object) => {
                 RpcError::Node { method, code: object.code(), message: object.message().to_string() }
             }
             ClientError::RequestTimeout => RpcError::Timeout { method },
-            ClientError::ParseError(e) => malformed(method, e.to_string()),
+            ClientError::ParseError(e) => RpcError::Malformed { method, why: e.to_string() },
             other => RpcError::Connection { method, why: other.to_string() },
-        })
+        })?;
+        typed(method, reply)
     }
 
-    pub async fn best_block(&self) -> Result<BlockDesc, RpcError> {
-        block_from("bestBlock", &self.call("bestBlock", vec![]).await?)
+    pub async fn parameters(&self) -> Result<Parameters, RpcError> {
+        let ParametersResult::V1(parameters) = self.call(method::PARAMETERS, vec![]).await?;
+        Ok(parameters)
     }
 
-    /// The posterior state root of block `hash`, `None` when the node does not know it.
-    pub async fn state_root(&self, hash: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
-        let reply = self.call("stateRoot", vec![b64(hash).into()]).await?;
-        if reply.is_null() {
-            return Ok(None);
-        }
-        hash_from("stateRoot", &reply).map(Some)
+    pub async fn best_block(&self) -> Result<BlockDescriptor, RpcError> {
+        self.call(method::BEST_BLOCK, vec![]).await
     }
 
-    /// The BEEFY root (the accumulation outputs' super-peak) of block `hash`.
-    pub async fn beefy_root(&self, hash: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
-        let reply = self.call("beefyRoot", vec![b64(hash).into()]).await?;
-        if reply.is_null() {
-            return Ok(None);
-        }
-        hash_from("beefyRoot", &reply).map(Some)
+    /// The posterior state root of block `at`, `None` when the node does not know it.
+    pub async fn state_root(&self, at: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
+        Ok(self.call::<Option<Hash>>(method::STATE_ROOT, vec![hash(at)]).await?.map(|h| h.0))
+    }
+
+    /// The BEEFY root (the accumulation outputs' super-peak) of block `at`.
+    pub async fn beefy_root(&self, at: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
+        Ok(self.call::<Option<Hash>>(method::BEEFY_ROOT, vec![hash(at)]).await?.map(|h| h.0))
     }
 
     pub async fn submit_work_package(
         &self,
-        core: u32,
+        core: u16,
         package: &[u8],
         extrinsics: &[Vec<u8>],
     ) -> Result<(), RpcError> {
-        let extrinsics: Vec<Value> = extrinsics.iter().map(|e| b64(e).into()).collect();
-        self.call("submitWorkPackage", vec![core.into(), b64(package).into(), extrinsics.into()]).await?;
+        let extrinsics: Vec<Value> = extrinsics.iter().map(|e| blob(e)).collect();
+        // The result is nothing (`null`); whatever else comes is not looked at.
+        self.call::<Value>(method::SUBMIT_WORK_PACKAGE, vec![core.into(), blob(package), extrinsics.into()])
+            .await?;
         Ok(())
     }
 
@@ -238,29 +155,18 @@ impl Rpc {
         at: &[u8; 32],
         package: &[u8; 32],
         anchor: &[u8; 32],
-    ) -> Result<PackageStatus, RpcError> {
-        let reply = self
-            .call("workPackageStatus", vec![b64(at).into(), b64(package).into(), b64(anchor).into()])
-            .await?;
-        status_from("workPackageStatus", &reply)
+    ) -> Result<WorkPackageStatus, RpcError> {
+        self.call(method::WORK_PACKAGE_STATUS, vec![hash(at), hash(package), hash(anchor)]).await
     }
 
     /// The GP-encoded work report of this hash, `None` when the node has none.
-    pub async fn work_report(&self, hash: &[u8; 32]) -> Result<Option<Vec<u8>>, RpcError> {
-        let reply = self.call("workReport", vec![b64(hash).into()]).await?;
-        if reply.is_null() {
-            return Ok(None);
-        }
-        blob_from("workReport", &reply).map(Some)
+    pub async fn work_report(&self, report: &[u8; 32]) -> Result<Option<Vec<u8>>, RpcError> {
+        Ok(self.call::<Option<Blob>>(method::WORK_REPORT, vec![hash(report)]).await?.map(|b| b.0))
     }
 
     /// The GP-encoded service account info of `id` in block `at`'s posterior state.
     pub async fn service_data(&self, at: &[u8; 32], id: u32) -> Result<Option<Vec<u8>>, RpcError> {
-        let reply = self.call("serviceData", vec![b64(at).into(), id.into()]).await?;
-        if reply.is_null() {
-            return Ok(None);
-        }
-        blob_from("serviceData", &reply).map(Some)
+        Ok(self.call::<Option<Blob>>(method::SERVICE_DATA, vec![hash(at), id.into()]).await?.map(|b| b.0))
     }
 
     /// The value under `key` in service `id`'s storage, block `at`'s posterior state.
@@ -270,28 +176,12 @@ impl Rpc {
         id: u32,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, RpcError> {
-        let reply = self.call("serviceValue", vec![b64(at).into(), id.into(), b64(key).into()]).await?;
-        if reply.is_null() {
-            return Ok(None);
-        }
-        blob_from("serviceValue", &reply).map(Some)
+        let args = vec![hash(at), id.into(), blob(key)];
+        Ok(self.call::<Option<Blob>>(method::SERVICE_VALUE, args).await?.map(|b| b.0))
     }
 
     pub async fn list_services(&self, at: &[u8; 32]) -> Result<Vec<u32>, RpcError> {
-        let reply = self.call("listServices", vec![b64(at).into()]).await?;
-        let items =
-            reply.as_array().ok_or_else(|| malformed("listServices", format!("{reply} is not an array")))?;
-        items.iter().map(|v| u32_from("listServices", "service id", v)).collect()
-    }
-
-    /// `parameters()`'s `core_count`.
-    pub async fn core_count(&self) -> Result<u32, RpcError> {
-        let reply = self.call("parameters", vec![]).await?;
-        let count = reply
-            .get("V1")
-            .and_then(|v| v.get("core_count"))
-            .ok_or_else(|| malformed("parameters", "no `V1.core_count`"))?;
-        u32_from("parameters", "core_count", count)
+        self.call(method::LIST_SERVICES, vec![hash(at)]).await
     }
 }
 
@@ -301,52 +191,25 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn replies_of_the_jip2_shapes_are_read() {
-        // base64 of 32 octets 0x01: "AQEB…AQE=" (RFC 4648, padded).
-        let ones = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-        let block = json!({"header_hash": ones, "slot": 12});
-        assert_eq!(block_from("t", &block).unwrap(), BlockDesc { hash: [1; 32], slot: 12 });
-        assert_eq!(
-            status_from("t", &json!({"Reportable": {"remaining_blocks": 3}})).unwrap(),
-            PackageStatus::Reportable { remaining_blocks: 3 }
-        );
-        let ready = json!({"Ready": {"reported_in": block, "core": 1, "report_hash": ones,
-            "ready_in": {"header_hash": ones, "slot": 14}}});
-        assert_eq!(
-            status_from("t", &ready).unwrap(),
-            PackageStatus::Ready {
-                reported_in: BlockDesc { hash: [1; 32], slot: 12 },
-                core: 1,
-                report_hash: [1; 32],
-                ready_in: BlockDesc { hash: [1; 32], slot: 14 }
-            }
-        );
-        assert_eq!(
-            status_from("t", &json!({"Failed": "expired"})).unwrap(),
-            PackageStatus::Failed("expired".into())
-        );
-        assert_eq!(blob_from("t", &json!("aGk=")).unwrap(), b"hi");
-    }
-
-    #[test]
     fn malformed_replies_are_named_errors() {
         let cases = [
-            (json!("AQID"), "a hash of 3 octets"),
-            (json!("not base64!"), "not padded base64"),
-            (json!(7), "not a base64 string"),
+            (json!("AQID"), "44 characters"),
+            (json!("not base64!"), "44 characters"),
+            (json!(7), "expected"),
         ];
         for (value, expected) in cases {
-            let e = hash_from("stateRoot", &value).unwrap_err().to_string();
+            let e = typed::<Option<Hash>>("stateRoot", value).unwrap_err().to_string();
             assert!(e.starts_with("stateRoot: a malformed reply") && e.contains(expected), "{e}");
         }
         for value in [json!({"Pending": {}}), json!({"Reported": {"core": 0}}), json!(null), json!([1, 2])] {
-            let e = status_from("workPackageStatus", &value).unwrap_err().to_string();
-            assert!(e.contains("workPackageStatus: a malformed reply"), "{e}");
+            let e = typed::<WorkPackageStatus>("workPackageStatus", value).unwrap_err().to_string();
+            assert!(e.starts_with("workPackageStatus: a malformed reply"), "{e}");
         }
-        let e = block_from("bestBlock", &json!({"header_hash": "AQID", "slot": 1})).unwrap_err();
-        assert!(e.to_string().contains("a hash of 3 octets"), "{e}");
         let ones = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-        let e = block_from("bestBlock", &json!({"header_hash": ones, "slot": -1})).unwrap_err();
-        assert!(e.to_string().contains("`slot` -1 is not a 32-bit number"), "{e}");
+        let e = typed::<BlockDescriptor>("bestBlock", json!({"header_hash": ones, "slot": -1})).unwrap_err();
+        assert!(e.to_string().starts_with("bestBlock: a malformed reply"), "{e}");
+        // And the good shapes read: base64 of 32 octets 0x01 (RFC 4648, padded).
+        let block: BlockDescriptor = typed("bestBlock", json!({"header_hash": ones, "slot": 12})).unwrap();
+        assert_eq!((block.header_hash.0, block.slot), ([1; 32], 12));
     }
 }

@@ -103,8 +103,6 @@ fn number_after(text: &str, prefix: &str) -> Option<u32> {
 }
 
 #[test]
-#[ignore = "needs the guarantor and availability work (s7-guar, s7-avail): without it the package is \
-            submitted and stays unreported until its anchor is too old; run with --ignored"]
 fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     let dir = tempfile::tempdir().unwrap();
     let testnet = orrery()

@@ -119,7 +119,13 @@ fn bench(c: &mut Criterion) {
                 slot_ms: SLOT_MS,
                 grandpa_gossip_ms: 500,
             };
-            Node::with_options(config, NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() }, chain, now).unwrap()
+            Node::with_options(
+                config,
+                NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() },
+                chain,
+                now,
+            )
+            .unwrap()
         })
         .collect();
     let ids: Vec<PeerId> = guarantors.iter().map(|&v| keys[v].ed25519_public()).collect();

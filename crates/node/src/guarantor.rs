@@ -173,6 +173,26 @@ impl Node {
             let reason = "the package imports segments, which this guarantor cannot fetch yet (CE 148/139)";
             return refuse(reason.into(), out);
         }
+        // Our own user's package for a core we do not guarantee (JIP-2 `submitWorkPackage` to any
+        // node): passed on by CE 133 to one of the core's guarantors, as a builder would, so that
+        // one guarantor leads and shares it with the others.
+        if from.is_none() {
+            if let Some(guarantors) = self.core_guarantors(core) {
+                let me = self.our_ed25519();
+                if !guarantors.iter().any(|g| Some(*g) == me) {
+                    let Some(target) = guarantors.into_iter().find(|g| self.peers.contains_key(g)) else {
+                        return refuse(
+                            format!("no guarantor of core {core} is connected to pass it to"),
+                            out,
+                        );
+                    };
+                    self.remember_taken(package_hash);
+                    let message = Message::WorkPackage(WorkPackageSubmission { core, package, extrinsics });
+                    out.push(Output::Send { peer: target, message });
+                    return;
+                }
+            }
+        }
         let items = package.items.len();
         let data = PackageData {
             imports: vec![Vec::new(); items],
@@ -319,6 +339,20 @@ impl Node {
     }
 
     /// `η'`, `κ'`, `λ'` of a block at `slot` on a block whose posterior state is `s`.
+    /// The Ed25519 keys of `core`'s guarantors in the current slot's rotation, by our best state.
+    fn core_guarantors(&self, core: CoreIndex) -> Option<Vec<PeerId>> {
+        let s = self.chain.state(&self.best)?.state();
+        let slot = self.slot_now().max(s.timeslot);
+        let sets = self.sets_at(s, slot)?;
+        let a = GuarantorAssignments::current(&self.spec, &sets.entropy, slot, &sets.active);
+        Some(
+            (0..a.cores.len())
+                .filter(|&v| a.cores[v] == core)
+                .filter_map(|v| a.keys.get(v).copied())
+                .collect(),
+        )
+    }
+
     fn sets_at(&self, s: &State, slot: TimeSlot) -> Option<Sets> {
         if slot <= s.timeslot || self.epoch_of(slot) == self.epoch_of(s.timeslot) {
             return Some(Sets {

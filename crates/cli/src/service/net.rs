@@ -251,14 +251,18 @@ async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult,
     Ok((result.result.clone(), gas))
 }
 
-/// The item's gas limits: given, else the chain's `G_R` and `G_A` (tiny's when the node does not
-/// say).
+/// The item's gas limits: given, else the most a one-item package may ask, one below the chain's
+/// `G_R` and `G_A` (GP 0.7.2 eq. 14.7: the sums must be strictly below them; tiny's when the node
+/// does not say).
 async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> (u64, u64) {
     let (refine, accumulate) = match rpc.parameters().await {
         Ok(p) => (p.max_refine_gas, p.max_accumulate_gas),
         Err(_) => (ChainSpec::tiny().max_refine_gas, ChainSpec::tiny().max_accumulate_gas),
     };
-    (gas.refine_gas.unwrap_or(refine), gas.accumulate_gas.unwrap_or(accumulate))
+    (
+        gas.refine_gas.unwrap_or(refine.saturating_sub(1)),
+        gas.accumulate_gas.unwrap_or(accumulate.saturating_sub(1)),
+    )
 }
 
 pub struct DeployOptions {

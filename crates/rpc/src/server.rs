@@ -17,6 +17,9 @@
 //! takes the bundle's work-package and extrinsics and hands them on like `submitWorkPackage` (the
 //! guarantor fetches the imports itself); `workReport` finds reports that are pending (ρ) or queued
 //! for accumulation (ω) at the best block, or guaranteed in a block the node holds in memory.
+//! `workPackageStatus` reads β, ρ, ω and ξ along the ancestors whose states the node holds; a
+//! package accumulated so long ago that its report is in none of them nor in a block in memory is
+//! `Ready` with core 0 and an all-zero report hash (there is no report left to name).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -456,6 +459,19 @@ fn work_report(node: &Node, hash: &[u8; 32]) -> Result<Blob, ErrorObjectOwned> {
     Err(ErrorObjectOwned::owned(error::WORK_REPORT_UNAVAILABLE, "work-report unavailable", Some(Hash(*hash))))
 }
 
+/// The guarantee of `package` in one of the newest blocks held in memory: its core, report hash
+/// and block.
+fn guaranteed(node: &Node, package: &[u8; 32]) -> Option<(u16, [u8; 32], BlockDescriptor)> {
+    let chain = node.chain();
+    let mut blocks: Vec<(u32, HeaderHash)> = chain.unfinalized().map(|(h, s, _)| (s, h)).collect();
+    blocks.sort_unstable_by(|a, b| b.cmp(a));
+    blocks.into_iter().take(REPORT_SEARCH_BLOCKS).find_map(|(slot, h)| {
+        let block = chain.block(&h).ok()??;
+        let g = block.extrinsic.guarantees.iter().find(|g| g.report.package_spec.hash == *package)?;
+        Some((g.report.core_index, report_hash(&g.report), BlockDescriptor { header_hash: Hash(h), slot }))
+    })
+}
+
 /// Where package `package` (anchored at `anchor`) stands in the posterior state of `at`, found
 /// by walking `at`'s ancestors whose states the node holds: ready once it is queued for or has
 /// had accumulation (ω, ξ), reported while it is pending (ρ) or named in recent history β,
@@ -479,6 +495,14 @@ fn package_status(
                 .map(|a| (core as u16, report_hash(&a.report)))
         })
     };
+    let queued = |s: &State| {
+        s.ready_queue
+            .0
+            .iter()
+            .flatten()
+            .find(|r| r.report.package_spec.hash == *package)
+            .map(|r| (r.report.core_index, report_hash(&r.report)))
+    };
     // The block that named it in β (guaranteed in it), while β remembers.
     let named_in = state
         .recent_blocks
@@ -490,7 +514,7 @@ fn package_status(
     if is_ready || pending(state).is_some() || named_in.is_some() {
         // Walk back while the state still shows it, for the first block it appeared in and the
         // report that was pending before it became ready.
-        let mut report = pending(state);
+        let mut report = pending(state).or_else(|| queued(state));
         let mut ready_in = descriptor(node, at);
         let mut reported_in = named_in;
         let mut cursor = *at;
@@ -499,6 +523,9 @@ fn package_status(
             let Some(s) = chain.state(&parent).map(|s| s.state()) else { break };
             if is_ready && ready(s) {
                 ready_in = descriptor(node, &parent);
+                if report.is_none() {
+                    report = queued(s);
+                }
             } else if let Some(p) = pending(s) {
                 report.get_or_insert(p);
                 if reported_in.is_none() || named_in.is_none() {
@@ -509,6 +536,14 @@ fn package_status(
             }
             cursor = parent;
         }
+        // Accumulated and out of every state the walk saw: the guarantee in a block still held.
+        if report.is_none() {
+            if let Some((core, hash, block)) = guaranteed(node, package) {
+                report = Some((core, hash));
+                reported_in = reported_in.or(Some(block));
+            }
+        }
+        // Past all of that the report is gone from this node: core 0 and an all-zero hash say so.
         let (core, report_hash) = report.unwrap_or((0, [0; 32]));
         let reported_in =
             reported_in.or(ready_in).unwrap_or(BlockDescriptor { header_hash: Hash(*at), slot: 0 });

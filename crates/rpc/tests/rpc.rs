@@ -490,3 +490,25 @@ async fn the_typed_client_reads_and_submits() {
     assert_eq!(missing, error::WORK_REPORT_UNAVAILABLE);
     server.handle.stop().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_carry_the_subscribe_method_and_a_numeric_id() {
+    let f = Fixture::start(1);
+    let module = orrery_rpc::module(Arc::new(f.link.clone()), RpcConfig::default()).unwrap();
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"subscribeBestBlock","params":[]}"#;
+    let (response, mut notifications) = module.raw_json_request(call, 8).await.unwrap();
+    let response: serde_json::Value = serde_json::from_str(response.get()).unwrap();
+    let id = response["result"].clone();
+    assert!(id.is_u64(), "a Number: {response}");
+    let first = tokio::time::timeout(LIMIT, notifications.recv()).await.unwrap().unwrap();
+    let first: serde_json::Value = serde_json::from_str(first.get()).unwrap();
+    let (best, slot, _) = f.best();
+    assert_eq!(
+        first,
+        serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "subscribeBestBlock",
+            "params": {"subscription": id, "result": {"header_hash": Hash(*best), "slot": slot}}
+        })
+    );
+}

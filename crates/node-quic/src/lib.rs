@@ -156,7 +156,7 @@ pub async fn run(
         config.telemetry,
     )?;
 
-    let net = net::Net::new(endpoint, config.spec.lengths(), net::Inbox::new(inbox));
+    let net = net::Net::new(endpoint, &config.spec, net::Inbox::new(inbox));
     for (peer, addr) in &config.bootnodes {
         net.want(*peer, *addr, true);
     }

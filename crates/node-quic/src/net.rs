@@ -140,9 +140,8 @@ pub struct Net {
     me: PeerId,
     endpoint: Endpoint,
     lengths: Lengths,
-    /// The shard sizes CE 137 answers are split and capped by; `None` for a spec not known here (see
-    /// [`Net::new`]), in which case our CE 137 requests fail.
-    shard_sizes: Option<ShardSizes>,
+    /// The shard sizes CE 137 answers are split and capped by.
+    shard_sizes: ShardSizes,
     inbox: Inbox,
     peers: Mutex<HashMap<PeerId, Peer>>,
     refused: Mutex<HashMap<PeerId, Instant>>,
@@ -159,25 +158,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Net {
-    /// The network side for a chain with these `lengths`. The shard sizes (CE 137) depend on more of
-    /// the spec than the lengths carry: they are taken from `tiny` or `full` when the lengths are
-    /// theirs; a driver for any other spec uses [`Net::for_spec`].
-    pub fn new(endpoint: Endpoint, lengths: Lengths, inbox: Inbox) -> Arc<Self> {
-        let known = [ChainSpec::tiny(), ChainSpec::full()].into_iter().find(|spec| spec.lengths() == lengths);
-        Self::build(endpoint, lengths, known.as_ref().map(ShardSizes::of), inbox)
-    }
-
-    /// The network side for `spec`.
-    pub fn for_spec(endpoint: Endpoint, spec: &ChainSpec, inbox: Inbox) -> Arc<Self> {
-        Self::build(endpoint, spec.lengths(), Some(ShardSizes::of(spec)), inbox)
-    }
-
-    fn build(
-        endpoint: Endpoint,
-        lengths: Lengths,
-        shard_sizes: Option<ShardSizes>,
-        inbox: Inbox,
-    ) -> Arc<Self> {
+    /// The network side for a chain of `spec` (its lengths decode headers, its sizes cap shards).
+    pub fn new(endpoint: Endpoint, spec: &ChainSpec, inbox: Inbox) -> Arc<Self> {
+        let (lengths, shard_sizes) = (spec.lengths(), ShardSizes::of(spec));
         Arc::new(Self {
             me: *endpoint.identity().key(),
             endpoint,
@@ -856,11 +839,7 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
         Request::Preimage(hash) => (StreamKind::PREIMAGE_REQUEST, vec![hash.to_vec()]),
         Request::Bundle(erasure_root) => (StreamKind::BUNDLE_REQUEST, vec![erasure_root.to_vec()]),
     };
-    // Without the spec's shard sizes an answer could not be split: fail before asking.
-    let shard_sizes = net.shard_sizes;
-    if matches!(request, Request::Shard(_)) && shard_sizes.is_none() {
-        return Err(RequestFailure::Failed);
-    }
+    let sizes = net.shard_sizes;
     let mut stream = conn.open_stream(kind).await.map_err(|_| RequestFailure::Failed)?;
     for message in &messages {
         stream.send(message).await.map_err(|_| RequestFailure::Failed)?;
@@ -905,7 +884,6 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
                 .map_err(|e| judge("signature", e.to_string()))
         }
         Request::Shard(_) => {
-            let sizes = shard_sizes.ok_or(RequestFailure::Failed)?;
             stream.set_cap(sizes.max_bundle_shard as u32);
             let bundle_shard = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
             stream.set_cap(sizes.max_segment_shards_size() as u32);

@@ -46,7 +46,7 @@ fn side(seed: u8) -> Side {
     )
     .unwrap();
     let (tx, inputs) = sync_channel(256);
-    let net = Net::new(endpoint, ChainSpec::tiny().lengths(), Inbox::new(tx));
+    let net = Net::new(endpoint, &ChainSpec::tiny(), Inbox::new(tx));
     let (outputs, rx) = mpsc::channel(64);
     tokio::spawn(net::accept_loop(net.clone()));
     tokio::spawn(net::maintain(net.clone()));

@@ -56,18 +56,27 @@
 //!   the cores it holds, sends it to `κ` and pools it with those received, which a block takes on
 //!   its parent. Bundle shards go once the assuring block is final, segment shards after 672
 //!   epochs. Preimages a service solicited are pooled, announced, fetched and offered to authors.
+//!   A package our own user submits for a core we do not guarantee goes on to one of the core's
+//!   guarantors (CE 133).
+//! - Auditing and disputes (GP §17, §10, JAMNP-S CE 144, 145, 147; `auditor.rs`): for each block
+//!   that makes reports available, a validator of its prior set draws its tranche-0 cores by VRF,
+//!   announces them, fetches each bundle from a guarantor, recomputes the report and publishes its
+//!   judgment; later tranches cover no-shows and negative judgments. GRANDPA votes stop below the
+//!   first block not yet audited; a block with a report more than a third judge invalid is dropped
+//!   from the best chain with its descendants, and a bad verdict with the guarantors as culprits is
+//!   offered to authors.
 //!
 //! [`NodeOptions`] turns tickets and GRANDPA off for tests and simulations that do not need them
-//! ([`Node::new`] has both on). Cost (tests/network.rs, a loaded 2-core machine, tiny spec): a slot
+//! ([`Node::new`] has both on), and can make a node a malicious guarantor for fault tests. Cost (tests/network.rs, a loaded 2-core machine, tiny spec): a slot
 //! of six nodes in one thread (one block authored, six imports, their messages) takes about 13 ms
 //! without GRANDPA and 55–75 ms with it; a validator's tickets cost about 1.5 s once per epoch (a ring
 //! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
 //!
-//! What is not here: audits (§17) and the audit condition of the best chain (a placeholder that
-//! holds every block audited, [`tree::Tree::audited`]), packages that import segments (segment
-//! recovery, CE 139/140/148), audit shard requests (CE 138); making CE 129 requests and checking a response against a state root (the
-//! node serves them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the
-//! driver's job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
+//! What is not here: packages that import segments (segment recovery, CE 139/140/148), bundles
+//! rebuilt from shards when no guarantor answers (CE 138); the CE 146 bundle submission of
+//! builders; making CE 129 requests and checking a response against a state root (the node serves
+//! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
+//! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
 //! the final block's validator sets as soon as it changes).
 
 mod auditor;

@@ -170,6 +170,8 @@ impl Node {
         if shards.erasure_root != root {
             return;
         }
+        // The whole bundle too, for auditors (CE 147).
+        self.keep_bundle(root, bundle);
         let slot = self.slot_now();
         let rows: Vec<(Hash, u16, Vec<u8>)> = shards
             .shards

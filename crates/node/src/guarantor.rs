@@ -207,7 +207,6 @@ impl Node {
         let Some(keys) = &self.keys else { return };
         let signature = keys.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
-        self.keep_bundle(refined.report.package_spec.erasure_root, &refined.bundle);
         self.remember_taken(package_hash);
 
         // CE 134 to the core's other guarantors.
@@ -497,7 +496,6 @@ impl Node {
         };
         let signature = self.keys.as_ref()?.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
-        self.keep_bundle(refined.report.package_spec.erasure_root, &refined.bundle);
         Some(Response::ReportSignature(ReportSignature { report_hash: refined.report_hash, signature }))
     }
 

@@ -171,3 +171,38 @@ fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
         assert!(status.finalized.slot > 0, "node {i}: nothing finalized");
     }
 }
+
+/// A validator that is down never announces, so it is no auditor's no-show: the other five judge
+/// the report valid, more than two thirds of six, and finality passes the block that made it
+/// available without it.
+#[test]
+fn a_silent_validator_does_not_hold_up_the_audit() {
+    let genesis = common::genesis();
+    let mut c = config(13);
+    // Down from the middle of the first slot on.
+    let at = u64::from(genesis.slot() + 1) * c.slot_ms + c.slot_ms / 2;
+    c.crashes.push(orrery_sim::Crash { node: 5, at, restart: None });
+    let mut sim = Sim::new(&genesis, c).unwrap();
+    sim.run_slots(2).unwrap();
+    to_rotation_start(&mut sim);
+    let sets = guarantors(&sim, 0);
+    let (core, g) = sets
+        .iter()
+        .enumerate()
+        .find_map(|(c, set)| set.iter().find(|&&v| v != 5).map(|&v| (c as CoreIndex, v)))
+        .unwrap();
+    let p = package(&sim, g, 3);
+    submit(&mut sim, g, core, &p);
+    sim.run_slots(8).unwrap();
+    let mut block = None;
+    for i in 0..5 {
+        let a = audits(&sim, i);
+        assert!(a.iter().any(|(_, _, valid)| *valid) && a.iter().all(|(_, _, v)| *v), "node {i}: {a:?}");
+        block = Some(a[0].0);
+    }
+    let slot = sim.node(0).unwrap().chain().header_of(&block.unwrap()).map(|(s, _)| s).unwrap();
+    for i in 0..5 {
+        let fin = sim.node(i).unwrap().status().finalized;
+        assert!(fin.slot > slot, "node {i}: finalized #{} not past #{slot}", fin.slot);
+    }
+}

@@ -145,10 +145,13 @@ fn a_package_is_guaranteed_into_every_nodes_best_chain_and_bad_ones_are_refused(
     assert!(token_reason.contains("not authorized"), "{token_reason}");
     let anchor_reason = refusal(&sim, g, &unknown_anchor_hash).expect("the unknown anchor is refused");
     assert!(anchor_reason.contains("anchor_not_recent"), "{anchor_reason}");
-    // A node not assigned to core 0 refuses it for that.
+    // A node not assigned to core 0 refuses a package a peer sends it for core 0 (CE 133). (Its
+    // own user's package it passes on to a guarantor of the core instead.)
     let other = (0..6).find(|v| !guarantors.contains(v)).unwrap();
     let elsewhere = package(&sim, other, DEV_AUTHORIZER_CONFIG, 4);
-    sim.input(other, submission(&elsewhere));
+    let Input::SubmitWorkPackage(submitted) = submission(&elsewhere) else { unreachable!() };
+    let from = orrery_keys::ValidatorKeys::dev(g as u32).ed25519_public();
+    sim.input(other, Input::Message { peer: from, message: orrery_node::Message::WorkPackage(submitted) });
     let reason = refusal(&sim, other, &blake2b_256(&elsewhere.encode())).expect("refused off its core");
     assert!(reason.contains("not a guarantor of core 0"), "{reason}");
 

@@ -172,7 +172,7 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
 
     // Call it with a set command: refine's output is kv's compact list, accumulate writes it.
     let (code, out) = run(
-        &["service", "call", &id.to_string(), "--payload", &hex(b"name=orrery\n"), "--rpc", &rpc],
+        &["service", "call", &id.to_string(), "--payload", &hex(b"name=orrery\n"), "--key", "@name", "--rpc", &rpc],
         Duration::from_secs(150),
     );
     assert_eq!(code, Some(0), "call:\n{out}\n{}", logs());
@@ -181,6 +181,7 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     assert!(out.contains(&format!("refine: output 0x{}", hex(&list))), "{out}");
     assert!(out.contains(&format!("accumulate: service {id} accumulated in #")), "{out}");
     assert!(out.contains("storage items "), "{out}");
+    assert!(out.contains("storage 0x6e616d65 = 0x6f7272657279 (\"orrery\") (was none)"), "{out}");
 
     // The value reads back, by text key and by hex key.
     let (code, out) =

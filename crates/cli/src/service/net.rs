@@ -337,6 +337,8 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
 pub struct CallOptions {
     pub id: u32,
     pub payload: String,
+    /// Storage keys (hex or `@text`) to show before and after.
+    pub keys: Vec<String>,
     pub gas: GasArgs,
     pub net: NetArgs,
 }
@@ -350,6 +352,11 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         let before = service_info(&rpc, &best, id)
             .await?
             .ok_or_else(|| format!("service {id} is not on the chain (best block #{})", best.slot))?;
+        let keys = options.keys.iter().map(|k| parse_key(k)).collect::<Result<Vec<_>, _>>()?;
+        let mut old_values = Vec::with_capacity(keys.len());
+        for key in &keys {
+            old_values.push(rpc.service_value(&best.header_hash.0, id, key).await.map_err(rpc_err)?);
+        }
         let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
         if accumulate_gas < before.min_item_gas {
             return Err(format!(
@@ -390,6 +397,12 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         }
         if after.code_hash != before.code_hash {
             outln!("  code hash 0x{} -> 0x{}", hex(&before.code_hash), hex(&after.code_hash));
+        }
+        let shown = |v: &Option<Vec<u8>>| v.as_deref().map_or_else(|| "none".to_string(), show_value);
+        for (key, old) in keys.iter().zip(&old_values) {
+            let new = rpc.service_value(&at.header_hash.0, id, key).await.map_err(rpc_err)?;
+            let change = if new == *old { "unchanged".to_string() } else { format!("was {}", shown(old)) };
+            outln!("  storage 0x{} = {} ({change})", hex(key), shown(&new));
         }
         Ok(matches!(result, WorkExecResult::Ok(_)))
     })

@@ -172,7 +172,17 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
 
     // Call it with a set command: refine's output is kv's compact list, accumulate writes it.
     let (code, out) = run(
-        &["service", "call", &id.to_string(), "--payload", &hex(b"name=orrery\n"), "--key", "@name", "--rpc", &rpc],
+        &[
+            "service",
+            "call",
+            &id.to_string(),
+            "--payload",
+            &hex(b"name=orrery\n"),
+            "--key",
+            "@name",
+            "--rpc",
+            &rpc,
+        ],
         Duration::from_secs(150),
     );
     assert_eq!(code, Some(0), "call:\n{out}\n{}", logs());

@@ -82,6 +82,41 @@ fn health(port: u16) -> Option<(u32, u32, String, usize)> {
     ))
 }
 
+/// One JSON-RPC call over plain HTTP to the node serving on `port`: the response body.
+fn json_rpc(port: u16, body: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.take(64 * 1024).read_to_string(&mut out).ok()?;
+    Some(out.split_once("\r\n\r\n")?.1.to_string())
+}
+
+/// Padded base64 (RFC 4648), written out here so the test does not lean on the code it checks.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Polls until `done` holds, at most `limit`; says what it last saw when it gives up.
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> (bool, String)) {
     let start = Instant::now();
@@ -202,6 +237,21 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
             h.iter().all(|h| h.as_ref().is_some_and(|(best, fin, _, _)| *fin >= first + 3 && best >= fin));
         (ok, format!("{h:?}\n{}", logs()))
     });
+    // The JIP-2 RPC on the same port (JSON-RPC over plain HTTP here): node 0's finalized block is
+    // the one its `/health` reports, its hash in padded base64 rather than hex (finality may move
+    // between the two reads, so a few tries).
+    let mut seen = Vec::new();
+    let agreed = (0..5).any(|_| {
+        let (_, slot, hex, _) = health(RPC).expect("node 0's health");
+        let call = r#"{"jsonrpc":"2.0","id":1,"method":"finalizedBlock","params":[]}"#;
+        let answer = json_rpc(RPC, call).expect("an RPC answer");
+        let bytes: Vec<u8> =
+            (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let expected = format!(r#""result":{{"header_hash":"{}","slot":{slot}}}"#, base64(&bytes));
+        seen.push(format!("{answer} (health: slot {slot}, {hex})"));
+        answer.contains(&expected)
+    });
+    assert!(agreed, "{seen:#?}");
     let printed = std::fs::read_to_string(&out_path).unwrap();
     for i in 0..6 {
         assert!(printed.contains(&format!("node {i}: pid ")), "{printed}");

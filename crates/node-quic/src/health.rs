@@ -1,6 +1,7 @@
 //! `GET /health` over plain HTTP/1.1 on a TCP port: the node's best and finalized blocks, its peer
-//! count and whether it is syncing, as one JSON object. The JIP-2 RPC (JSON-RPC over WebSocket on the
-//! same port) is not here yet.
+//! count and whether it is syncing, as one JSON object. The driver serves it on the JIP-2 RPC's port
+//! through `orrery_rpc::health::HealthLayer` with [`Health::to_json`]; [`serve`] is this module's
+//! own listener for a port with no RPC.
 //!
 //! Hand-written on purpose: one route, one answer, and the request is untrusted. A request is read
 //! up to [`MAX_REQUEST`] bytes within [`REQUEST_TIMEOUT`]; at most [`MAX_CLIENTS`] are served at once

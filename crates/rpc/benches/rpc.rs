@@ -21,9 +21,15 @@ fn service_value(c: &mut Criterion) {
     let f = common::Fixture::start(2);
     let best = Hash(f.best().0);
     let server = rt
-        .block_on(orrery_rpc::start("127.0.0.1:0".parse().unwrap(), Arc::new(f.link.clone()), RpcConfig::default(), None))
+        .block_on(orrery_rpc::start(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(f.link.clone()),
+            RpcConfig::default(),
+            None,
+        ))
         .unwrap();
-    let client = rt.block_on(WsClientBuilder::default().build(format!("ws://{}", server.local_addr))).unwrap();
+    let client =
+        rt.block_on(WsClientBuilder::default().build(format!("ws://{}", server.local_addr))).unwrap();
     let mut group = c.benchmark_group("rpc");
     group.throughput(Throughput::Elements(1));
     group.bench_function("service_value", |b| {
@@ -42,10 +48,9 @@ fn service_value(c: &mut Criterion) {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             f.link
                 .query(Box::new(move |node| {
-                    let value = node
-                        .chain()
-                        .state(&best.0)
-                        .and_then(|s| s.state().accounts.get(&common::SERVICE)?.storage(common::KEY).map(<[u8]>::to_vec));
+                    let value = node.chain().state(&best.0).and_then(|s| {
+                        s.state().accounts.get(&common::SERVICE)?.storage(common::KEY).map(<[u8]>::to_vec)
+                    });
                     let _ = tx.send(value);
                 }))
                 .unwrap();

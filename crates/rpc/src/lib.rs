@@ -10,11 +10,13 @@
 //! - [`server`]: every JIP-2 method and subscription over a [`backend::Backend`], with the caps
 //!   (connections, subscriptions, request size, submissions per connection).
 //! - [`health`]: `GET /health` answered on the same port.
+//! - [`client`]: a typed client over one WebSocket connection.
 //!
 //! What is not here: the DA segment methods answer error 3 (no segment store yet); `workReport`
 //! finds only reports the node still has in memory (see [`server`]).
 
 pub mod backend;
+pub mod client;
 pub mod health;
 pub mod server;
 pub mod types;

@@ -17,6 +17,9 @@
 //! takes the bundle's work-package and extrinsics and hands them on like `submitWorkPackage` (the
 //! guarantor fetches the imports itself); `workReport` finds reports that are pending (ρ) or queued
 //! for accumulation (ω) at the best block, or guaranteed in a block the node holds in memory.
+//! `workPackageStatus` reads β, ρ, ω and ξ along the ancestors whose states the node holds; a
+//! package accumulated so long ago that its report is in none of them nor in a block in memory is
+//! `Ready` with core 0 and an all-zero report hash (there is no report left to name).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -65,6 +68,9 @@ pub struct RpcConfig {
     pub max_response_bytes: u32,
     /// Submissions (work packages, bundles, preimages) one connection may make per minute.
     pub submissions_per_minute: u32,
+    /// Submissions all connections together may make per minute (plain HTTP opens a connection per
+    /// request, so the per-connection cap alone would not bound it).
+    pub total_submissions_per_minute: u32,
 }
 
 impl Default for RpcConfig {
@@ -76,6 +82,7 @@ impl Default for RpcConfig {
             max_request_bytes: (orrery_types::constants::MAX_BUNDLE_SIZE as u32 / 3 + 1) * 4 + 4096,
             max_response_bytes: 16 * 1024 * 1024,
             submissions_per_minute: 60,
+            total_submissions_per_minute: 600,
         }
     }
 }
@@ -255,28 +262,28 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         &ctx.backend.heads().borrow()
     )));
 
-    subscription!(method::SUBSCRIBE_BEST_BLOCK, "unsubscribeBestBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_BEST_BLOCK, method::UNSUBSCRIBE_BEST_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.best).await
     });
-    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, "unsubscribeFinalizedBlock", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_FINALIZED_BLOCK, method::UNSUBSCRIBE_FINALIZED_BLOCK, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| h.finalized).await
     });
-    subscription!(method::SUBSCRIBE_SYNC_STATUS, "unsubscribeSyncStatus", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SYNC_STATUS, method::UNSUBSCRIBE_SYNC_STATUS, |ctx, p, sink| {
         follow_heads(&ctx, sink, |h| sync_state(h).status).await
     });
-    subscription!(method::SUBSCRIBE_STATISTICS, "unsubscribeStatistics", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_STATISTICS, method::UNSUBSCRIBE_STATISTICS, |ctx, p, sink| {
         match p.parse::<(bool,)>() {
             Ok((finalized,)) => follow_state(&ctx, sink, finalized, |s| Blob(s.statistics.encode())).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_DATA, "unsubscribeServiceData", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_DATA, method::UNSUBSCRIBE_SERVICE_DATA, |ctx, p, sink| {
         match p.parse::<(ServiceId, bool)>() {
             Ok((id, finalized)) => follow_state(&ctx, sink, finalized, move |s| service_data(s, id)).await,
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_VALUE, "unsubscribeServiceValue", |ctx, p, sink| {
+    subscription!(method::SUBSCRIBE_SERVICE_VALUE, method::UNSUBSCRIBE_SERVICE_VALUE, |ctx, p, sink| {
         match p.parse::<(ServiceId, Blob, bool)>() {
             Ok((id, key, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_value(s, id, &key.0)).await
@@ -284,15 +291,19 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_SERVICE_PREIMAGE, "unsubscribeServicePreimage", |ctx, p, sink| {
-        match p.parse::<(ServiceId, Hash, bool)>() {
-            Ok((id, hash, finalized)) => {
-                follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+    subscription!(
+        method::SUBSCRIBE_SERVICE_PREIMAGE,
+        method::UNSUBSCRIBE_SERVICE_PREIMAGE,
+        |ctx, p, sink| {
+            match p.parse::<(ServiceId, Hash, bool)>() {
+                Ok((id, hash, finalized)) => {
+                    follow_state(&ctx, sink, finalized, move |s| service_preimage(s, id, &hash.0)).await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
-    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, "unsubscribeServiceRequest", |ctx, p, sink| {
+    );
+    subscription!(method::SUBSCRIBE_SERVICE_REQUEST, method::UNSUBSCRIBE_SERVICE_REQUEST, |ctx, p, sink| {
         match p.parse::<(ServiceId, Hash, u32, bool)>() {
             Ok((id, hash, len, finalized)) => {
                 follow_state(&ctx, sink, finalized, move |s| service_request(s, id, &hash.0, len)).await
@@ -300,15 +311,21 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
             Err(e) => sink.reject(e).await,
         }
     });
-    subscription!(method::SUBSCRIBE_WORK_PACKAGE_STATUS, "unsubscribeWorkPackageStatus", |ctx, p, sink| {
-        match p.parse::<(Hash, Hash, bool)>() {
-            Ok((package, anchor, finalized)) => {
-                follow(&ctx, sink, finalized, move |node, at| package_status(node, at, &package.0, &anchor.0))
+    subscription!(
+        method::SUBSCRIBE_WORK_PACKAGE_STATUS,
+        method::UNSUBSCRIBE_WORK_PACKAGE_STATUS,
+        |ctx, p, sink| {
+            match p.parse::<(Hash, Hash, bool)>() {
+                Ok((package, anchor, finalized)) => {
+                    follow(&ctx, sink, finalized, move |node, at| {
+                        package_status(node, at, &package.0, &anchor.0)
+                    })
                     .await
+                }
+                Err(e) => sink.reject(e).await,
             }
-            Err(e) => sink.reject(e).await,
         }
-    });
+    );
     Ok(m)
 }
 
@@ -442,6 +459,19 @@ fn work_report(node: &Node, hash: &[u8; 32]) -> Result<Blob, ErrorObjectOwned> {
     Err(ErrorObjectOwned::owned(error::WORK_REPORT_UNAVAILABLE, "work-report unavailable", Some(Hash(*hash))))
 }
 
+/// The guarantee of `package` in one of the newest blocks held in memory: its core, report hash
+/// and block.
+fn guaranteed(node: &Node, package: &[u8; 32]) -> Option<(u16, [u8; 32], BlockDescriptor)> {
+    let chain = node.chain();
+    let mut blocks: Vec<(u32, HeaderHash)> = chain.unfinalized().map(|(h, s, _)| (s, h)).collect();
+    blocks.sort_unstable_by(|a, b| b.cmp(a));
+    blocks.into_iter().take(REPORT_SEARCH_BLOCKS).find_map(|(slot, h)| {
+        let block = chain.block(&h).ok()??;
+        let g = block.extrinsic.guarantees.iter().find(|g| g.report.package_spec.hash == *package)?;
+        Some((g.report.core_index, report_hash(&g.report), BlockDescriptor { header_hash: Hash(h), slot }))
+    })
+}
+
 /// Where package `package` (anchored at `anchor`) stands in the posterior state of `at`, found
 /// by walking `at`'s ancestors whose states the node holds: ready once it is queued for or has
 /// had accumulation (ω, ξ), reported while it is pending (ρ) or named in recent history β,
@@ -465,6 +495,14 @@ fn package_status(
                 .map(|a| (core as u16, report_hash(&a.report)))
         })
     };
+    let queued = |s: &State| {
+        s.ready_queue
+            .0
+            .iter()
+            .flatten()
+            .find(|r| r.report.package_spec.hash == *package)
+            .map(|r| (r.report.core_index, report_hash(&r.report)))
+    };
     // The block that named it in β (guaranteed in it), while β remembers.
     let named_in = state
         .recent_blocks
@@ -476,7 +514,7 @@ fn package_status(
     if is_ready || pending(state).is_some() || named_in.is_some() {
         // Walk back while the state still shows it, for the first block it appeared in and the
         // report that was pending before it became ready.
-        let mut report = pending(state);
+        let mut report = pending(state).or_else(|| queued(state));
         let mut ready_in = descriptor(node, at);
         let mut reported_in = named_in;
         let mut cursor = *at;
@@ -485,6 +523,9 @@ fn package_status(
             let Some(s) = chain.state(&parent).map(|s| s.state()) else { break };
             if is_ready && ready(s) {
                 ready_in = descriptor(node, &parent);
+                if report.is_none() {
+                    report = queued(s);
+                }
             } else if let Some(p) = pending(s) {
                 report.get_or_insert(p);
                 if reported_in.is_none() || named_in.is_none() {
@@ -495,6 +536,14 @@ fn package_status(
             }
             cursor = parent;
         }
+        // Accumulated and out of every state the walk saw: the guarantee in a block still held.
+        if report.is_none() {
+            if let Some((core, hash, block)) = guaranteed(node, package) {
+                report = Some((core, hash));
+                reported_in = reported_in.or(Some(block));
+            }
+        }
+        // Past all of that the report is gone from this node: core 0 and an all-zero hash say so.
         let (core, report_hash) = report.unwrap_or((0, [0; 32]));
         let reported_in =
             reported_in.or(ready_in).unwrap_or(BlockDescriptor { header_hash: Hash(*at), slot: 0 });
@@ -605,27 +654,42 @@ fn bundle_package(
     Ok(WorkPackageSubmission { core, package, extrinsics })
 }
 
-/// Hands a submission to the node, within the connection's allowance.
+/// The key of the all-connections allowance in [`Ctx::submissions`].
+const ALL: ConnectionId = ConnectionId(usize::MAX);
+
+/// Hands a submission to the node, within the connection's allowance and the server's.
 fn submit(ctx: &Ctx, ext: &Extensions, input: Input) -> Result<(), ErrorObjectOwned> {
-    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ConnectionId(usize::MAX));
+    let conn = ext.get::<ConnectionId>().copied().unwrap_or(ALL);
     {
         let mut map = ctx.submissions.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let minute = Duration::from_secs(60);
         // Forget connections idle for a minute: the map stays about as large as the live ones.
         if map.len() > 2 * ctx.config.max_connections as usize {
-            map.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+            map.retain(|c, (start, _)| *c == ALL || now.duration_since(*start) < minute);
         }
-        let entry = map.entry(conn).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= ctx.config.submissions_per_minute {
+        let mut used = |key: ConnectionId| {
+            let entry = map.entry(key).or_insert((now, 0));
+            if now.duration_since(entry.0) >= minute {
+                *entry = (now, 0);
+            }
+            entry.1
+        };
+        if used(conn) >= ctx.config.submissions_per_minute {
             return Err(other(format!(
                 "more than {} submissions in a minute on this connection",
                 ctx.config.submissions_per_minute
             )));
         }
-        entry.1 += 1;
+        if used(ALL) >= ctx.config.total_submissions_per_minute {
+            return Err(other("the node takes no more submissions this minute"));
+        }
+        let keys: &[ConnectionId] = if conn == ALL { &[ALL] } else { &[conn, ALL] };
+        for key in keys {
+            if let Some(entry) = map.get_mut(key) {
+                entry.1 += 1;
+            }
+        }
     }
     ctx.backend.submit(input).map_err(unavailable)
 }

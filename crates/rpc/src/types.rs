@@ -302,22 +302,28 @@ pub mod method {
     pub const SYNC_STATE: &str = "syncState";
     pub const SUBSCRIBE_SYNC_STATUS: &str = "subscribeSyncStatus";
 
-    /// The unsubscribe method of a subscribe method: `subscribeX` → `unsubscribeX`.
-    pub fn unsubscribe(subscribe: &str) -> String {
-        format!("un{subscribe}")
-    }
+    // The unsubscribe methods JIP-2 implies but does not list.
+    pub const UNSUBSCRIBE_BEST_BLOCK: &str = "unsubscribeBestBlock";
+    pub const UNSUBSCRIBE_FINALIZED_BLOCK: &str = "unsubscribeFinalizedBlock";
+    pub const UNSUBSCRIBE_STATISTICS: &str = "unsubscribeStatistics";
+    pub const UNSUBSCRIBE_SERVICE_DATA: &str = "unsubscribeServiceData";
+    pub const UNSUBSCRIBE_SERVICE_VALUE: &str = "unsubscribeServiceValue";
+    pub const UNSUBSCRIBE_SERVICE_PREIMAGE: &str = "unsubscribeServicePreimage";
+    pub const UNSUBSCRIBE_SERVICE_REQUEST: &str = "unsubscribeServiceRequest";
+    pub const UNSUBSCRIBE_WORK_PACKAGE_STATUS: &str = "unsubscribeWorkPackageStatus";
+    pub const UNSUBSCRIBE_SYNC_STATUS: &str = "unsubscribeSyncStatus";
 
-    /// Every subscribe method.
-    pub const SUBSCRIPTIONS: [&str; 9] = [
-        SUBSCRIBE_BEST_BLOCK,
-        SUBSCRIBE_FINALIZED_BLOCK,
-        SUBSCRIBE_STATISTICS,
-        SUBSCRIBE_SERVICE_DATA,
-        SUBSCRIBE_SERVICE_VALUE,
-        SUBSCRIBE_SERVICE_PREIMAGE,
-        SUBSCRIBE_SERVICE_REQUEST,
-        SUBSCRIBE_WORK_PACKAGE_STATUS,
-        SUBSCRIBE_SYNC_STATUS,
+    /// Every subscription: its subscribe and unsubscribe methods.
+    pub const SUBSCRIPTIONS: [(&str, &str); 9] = [
+        (SUBSCRIBE_BEST_BLOCK, UNSUBSCRIBE_BEST_BLOCK),
+        (SUBSCRIBE_FINALIZED_BLOCK, UNSUBSCRIBE_FINALIZED_BLOCK),
+        (SUBSCRIBE_STATISTICS, UNSUBSCRIBE_STATISTICS),
+        (SUBSCRIBE_SERVICE_DATA, UNSUBSCRIBE_SERVICE_DATA),
+        (SUBSCRIBE_SERVICE_VALUE, UNSUBSCRIBE_SERVICE_VALUE),
+        (SUBSCRIBE_SERVICE_PREIMAGE, UNSUBSCRIBE_SERVICE_PREIMAGE),
+        (SUBSCRIBE_SERVICE_REQUEST, UNSUBSCRIBE_SERVICE_REQUEST),
+        (SUBSCRIBE_WORK_PACKAGE_STATUS, UNSUBSCRIBE_WORK_PACKAGE_STATUS),
+        (SUBSCRIBE_SYNC_STATUS, UNSUBSCRIBE_SYNC_STATUS),
     ];
 }
 

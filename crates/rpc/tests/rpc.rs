@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Fixture, KEY, PREIMAGE, REQUESTED, SERVICE, VALUE};
+use common::{Fixture, ACCUMULATED_PACKAGE, KEY, PENDING_PACKAGE, PREIMAGE, REQUESTED, SERVICE, VALUE};
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::core::ClientError;
 use jsonrpsee::rpc_params;
@@ -175,6 +175,26 @@ async fn every_method_answers_from_the_chain() {
         c.request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), wp, Hash([5; 32])]).await.unwrap();
     assert!(matches!(status, WorkPackageStatus::Failed(_)), "{status:?}");
 
+    // The report pending on core 1 since the genesis: reported there, and readable by its hash
+    // (the hash of its encoding, GP 0.7.2 §11.1). The package accumulated in the genesis is ready
+    // since then (its report is no longer held).
+    let report = common::pending_report();
+    let report_hash = Hash(orrery_crypto::blake2b_256(&report.encode()));
+    let status: WorkPackageStatus = c
+        .request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), Hash(PENDING_PACKAGE), Hash(best)])
+        .await
+        .unwrap();
+    let genesis_block = BlockDescriptor { header_hash: Hash(genesis), slot: genesis_slot };
+    assert_eq!(status, WorkPackageStatus::Reported { reported_in: genesis_block, core: 1, report_hash });
+    let found: Blob = c.request(method::WORK_REPORT, rpc_params![report_hash]).await.unwrap();
+    assert_eq!(found.0, report.encode());
+    let status: WorkPackageStatus = c
+        .request(method::WORK_PACKAGE_STATUS, rpc_params![Hash(best), Hash(ACCUMULATED_PACKAGE), Hash(best)])
+        .await
+        .unwrap();
+    let WorkPackageStatus::Ready { ready_in, .. } = status else { panic!("{status:?}") };
+    assert_eq!(ready_in, genesis_block);
+
     let sync: SyncState = c.request(method::SYNC_STATE, rpc_params![]).await.unwrap();
     assert_eq!(sync, SyncState { num_peers: 1, status: SyncStatus::Completed });
 
@@ -254,7 +274,7 @@ async fn every_method_answers_from_the_chain() {
         .subscribe::<ChainUpdate<Option<Blob>>, _>(
             method::SUBSCRIBE_SERVICE_VALUE,
             rpc_params![1u32],
-            "unsubscribeServiceValue",
+            method::UNSUBSCRIBE_SERVICE_VALUE,
         )
         .await;
     let (invalid, _) = code(refused.map(|_| ()));
@@ -298,24 +318,32 @@ async fn subscriptions_follow_a_new_best_block() {
     let (genesis, genesis_slot, _) = f.chain[0].clone();
     let next_hash = header_hash(&f.next.header);
 
-    let mut best_sub: Subscription<BlockDescriptor> =
-        c.subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], "unsubscribeBestBlock").await.unwrap();
-    let mut fin_sub: Subscription<BlockDescriptor> = c
-        .subscribe(method::SUBSCRIBE_FINALIZED_BLOCK, rpc_params![], "unsubscribeFinalizedBlock")
+    let mut best_sub: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], method::UNSUBSCRIBE_BEST_BLOCK)
         .await
         .unwrap();
-    let mut stats_sub: Subscription<ChainUpdate<Blob>> =
-        c.subscribe(method::SUBSCRIBE_STATISTICS, rpc_params![false], "unsubscribeStatistics").await.unwrap();
+    let mut fin_sub: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_FINALIZED_BLOCK, rpc_params![], method::UNSUBSCRIBE_FINALIZED_BLOCK)
+        .await
+        .unwrap();
+    let mut stats_sub: Subscription<ChainUpdate<Blob>> = c
+        .subscribe(method::SUBSCRIBE_STATISTICS, rpc_params![false], method::UNSUBSCRIBE_STATISTICS)
+        .await
+        .unwrap();
     let mut value_sub: Subscription<ChainUpdate<Option<Blob>>> = c
         .subscribe(
             method::SUBSCRIBE_SERVICE_VALUE,
             rpc_params![SERVICE, Blob(KEY.to_vec()), false],
-            "unsubscribeServiceValue",
+            method::UNSUBSCRIBE_SERVICE_VALUE,
         )
         .await
         .unwrap();
     let mut data_sub: Subscription<ChainUpdate<Option<Blob>>> = c
-        .subscribe(method::SUBSCRIBE_SERVICE_DATA, rpc_params![SERVICE, true], "unsubscribeServiceData")
+        .subscribe(
+            method::SUBSCRIBE_SERVICE_DATA,
+            rpc_params![SERVICE, true],
+            method::UNSUBSCRIBE_SERVICE_DATA,
+        )
         .await
         .unwrap();
     let hash = orrery_crypto::blake2b_256(PREIMAGE);
@@ -323,7 +351,7 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_SERVICE_PREIMAGE,
             rpc_params![SERVICE, Hash(hash), false],
-            "unsubscribeServicePreimage",
+            method::UNSUBSCRIBE_SERVICE_PREIMAGE,
         )
         .await
         .unwrap();
@@ -331,7 +359,7 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_SERVICE_REQUEST,
             rpc_params![SERVICE, Hash(hash), PREIMAGE.len() as u32, false],
-            "unsubscribeServiceRequest",
+            method::UNSUBSCRIBE_SERVICE_REQUEST,
         )
         .await
         .unwrap();
@@ -339,12 +367,14 @@ async fn subscriptions_follow_a_new_best_block() {
         .subscribe(
             method::SUBSCRIBE_WORK_PACKAGE_STATUS,
             rpc_params![Hash([9; 32]), Hash(best), false],
-            "unsubscribeWorkPackageStatus",
+            method::UNSUBSCRIBE_WORK_PACKAGE_STATUS,
         )
         .await
         .unwrap();
-    let mut sync_sub: Subscription<SyncStatus> =
-        c.subscribe(method::SUBSCRIBE_SYNC_STATUS, rpc_params![], "unsubscribeSyncStatus").await.unwrap();
+    let mut sync_sub: Subscription<SyncStatus> = c
+        .subscribe(method::SUBSCRIBE_SYNC_STATUS, rpc_params![], method::UNSUBSCRIBE_SYNC_STATUS)
+        .await
+        .unwrap();
 
     // The current values first.
     assert_eq!(next(&mut best_sub).await, BlockDescriptor { header_hash: Hash(best), slot: best_slot });
@@ -380,4 +410,105 @@ async fn subscriptions_follow_a_new_best_block() {
     best_sub.unsubscribe().await.unwrap();
     value_sub.unsubscribe().await.unwrap();
     server.handle.stop().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_refuse_past_their_limits() {
+    let f = Fixture::start(1);
+    let config = RpcConfig {
+        max_connections: 2,
+        max_subscriptions_per_connection: 1,
+        max_request_bytes: 4096,
+        total_submissions_per_minute: 2,
+        ..RpcConfig::default()
+    };
+    let (server, c) = serve(&f, config).await;
+    let addr = server.local_addr;
+
+    // A request above the size cap is refused whole.
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"submitPreimage","params":[1,"{}"]}}"#,
+        "A".repeat(8192)
+    );
+    let answer = post(addr, &big).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+
+    // One subscription per connection.
+    let _first: Subscription<BlockDescriptor> = c
+        .subscribe(method::SUBSCRIBE_BEST_BLOCK, rpc_params![], method::UNSUBSCRIBE_BEST_BLOCK)
+        .await
+        .unwrap();
+    let second = c
+        .subscribe::<BlockDescriptor, _>(
+            method::SUBSCRIBE_FINALIZED_BLOCK,
+            rpc_params![],
+            method::UNSUBSCRIBE_FINALIZED_BLOCK,
+        )
+        .await;
+    assert!(second.is_err(), "a second subscription on the connection");
+
+    // Two submissions a minute across connections.
+    let other = WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap();
+    let ok: Option<()> =
+        c.request(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![1])]).await.unwrap();
+    assert_eq!(ok, None);
+    let ok: Option<()> =
+        other.request(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![2])]).await.unwrap();
+    assert_eq!(ok, None);
+    let (refused, _) = code(
+        other.request::<Option<()>, _>(method::SUBMIT_PREIMAGE, rpc_params![SERVICE, Blob(vec![3])]).await,
+    );
+    assert_eq!(refused, error::OTHER);
+
+    // Two connections at most.
+    let third = WsClientBuilder::default().build(format!("ws://{addr}")).await;
+    assert!(third.is_err(), "a third connection");
+    let b: BlockDescriptor = c.request(method::BEST_BLOCK, rpc_params![]).await.unwrap();
+    assert_eq!(b.header_hash, Hash(f.best().0), "the first still served");
+    server.handle.stop().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typed_client_reads_and_submits() {
+    let f = Fixture::start(1);
+    let (server, _) = serve(&f, RpcConfig::default()).await;
+    let c = orrery_rpc::client::Client::connect(&format!("ws://{}", server.local_addr)).await.unwrap();
+    let (best, slot, state) = f.best().clone();
+    assert_eq!(c.best_block().await.unwrap(), BlockDescriptor { header_hash: Hash(best), slot });
+    assert_eq!(c.parameters().await.unwrap().val_count, 6);
+    assert_eq!(c.state_root(Hash(best)).await.unwrap(), Hash(state.root()));
+    assert_eq!(c.service_value(Hash(best), SERVICE, KEY).await.unwrap(), Some(Blob(VALUE.to_vec())));
+    assert_eq!(
+        c.list_services(Hash(best)).await.unwrap(),
+        state.state().accounts.keys().copied().collect::<Vec<_>>()
+    );
+    c.submit_preimage(SERVICE, REQUESTED.to_vec()).await.unwrap();
+    c.submit_work_package(0, package().encode(), vec![]).await.unwrap();
+    let mut sub = c.subscribe_service_value(SERVICE, KEY, false).await.unwrap();
+    assert_eq!(next(&mut sub).await.value, Some(Blob(VALUE.to_vec())));
+    let (missing, _) = code(c.work_report(Hash([1; 32])).await);
+    assert_eq!(missing, error::WORK_REPORT_UNAVAILABLE);
+    server.handle.stop().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_carry_the_subscribe_method_and_a_numeric_id() {
+    let f = Fixture::start(1);
+    let module = orrery_rpc::module(Arc::new(f.link.clone()), RpcConfig::default()).unwrap();
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"subscribeBestBlock","params":[]}"#;
+    let (response, mut notifications) = module.raw_json_request(call, 8).await.unwrap();
+    let response: serde_json::Value = serde_json::from_str(response.get()).unwrap();
+    let id = response["result"].clone();
+    assert!(id.is_u64(), "a Number: {response}");
+    let first = tokio::time::timeout(LIMIT, notifications.recv()).await.unwrap().unwrap();
+    let first: serde_json::Value = serde_json::from_str(first.get()).unwrap();
+    let (best, slot, _) = f.best();
+    assert_eq!(
+        first,
+        serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "subscribeBestBlock",
+            "params": {"subscription": id, "result": {"header_hash": Hash(*best), "slot": slot}}
+        })
+    );
 }

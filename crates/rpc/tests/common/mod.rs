@@ -21,10 +21,10 @@ use orrery_node::{
     Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, Request, RequestFailure, Response,
 };
 use orrery_rpc::{link, NodeLink};
-use orrery_state::{ServiceAccount, ServiceInfo};
+use orrery_state::{AvailabilityAssignment, ServiceAccount, ServiceInfo};
 use orrery_store::{Chain, Redb, Start};
 use orrery_testkit::{genesis as trace_genesis, tiny_import_context, tiny_ring, tiny_state};
-use orrery_types::{Block, ChainSpec, HeaderHash, ServiceId};
+use orrery_types::{Block, ChainSpec, HeaderHash, RefineContext, ServiceId, WorkPackageSpec, WorkReport};
 
 pub const SLOT_MS: u64 = 6000;
 /// The service the fixture adds to the genesis state.
@@ -34,6 +34,10 @@ pub const VALUE: &[u8] = b"forty-two";
 pub const PREIMAGE: &[u8] = b"a preimage the service holds";
 /// A request for a preimage not provided yet (hash of these bytes, their length).
 pub const REQUESTED: &[u8] = b"a preimage the service asked for";
+/// A package whose report is pending on core 1 (ρ) from the genesis on.
+pub const PENDING_PACKAGE: [u8; 32] = [0xa1; 32];
+/// A package accumulated in the genesis's last slot (ξ).
+pub const ACCUMULATED_PACKAGE: [u8; 32] = [0xa2; 32];
 /// The peer the blocks come from.
 pub const PEER: PeerId = [7; 32];
 
@@ -66,9 +70,39 @@ fn genesis_state() -> (orrery_types::Header, ChainState) {
     let requested = orrery_crypto::blake2b_256(REQUESTED);
     account.set_request(&requested, REQUESTED.len() as u32, &[]);
     base.accounts.insert(SERVICE, account);
+    base.pending_reports.0[1] =
+        Some(AvailabilityAssignment { report: pending_report(), timeout: base.timeslot });
+    base.accumulated.0.last_mut().unwrap().push(ACCUMULATED_PACKAGE);
     let all: Vec<ValidatorKeys> = (0..6).map(keys).collect();
     let state = genesis::with_validators(&spec, &tiny_ring(), base, &all).unwrap();
     (trace.header, ChainState::from_state(state))
+}
+
+/// The report pending on core 1: it stays in ρ for `U` = 5 slots, longer than the fixture's chains.
+pub fn pending_report() -> WorkReport {
+    WorkReport {
+        package_spec: WorkPackageSpec {
+            hash: PENDING_PACKAGE,
+            length: 100,
+            erasure_root: [2; 32],
+            exports_root: [3; 32],
+            exports_count: 0,
+        },
+        context: RefineContext {
+            anchor: [4; 32],
+            state_root: [5; 32],
+            beefy_root: [6; 32],
+            lookup_anchor: [4; 32],
+            lookup_anchor_slot: 0,
+            prerequisites: vec![],
+        },
+        core_index: 1,
+        authorizer_hash: [7; 32],
+        auth_gas_used: 10,
+        auth_output: vec![],
+        segment_root_lookup: vec![],
+        results: vec![],
+    }
 }
 
 /// A block at `slot` on `parent` (whose posterior state is `prior`) by the slot's sealer.

@@ -109,9 +109,7 @@ struct Followed {
 /// Builds the package of `call` against the best block, submits it and follows it until ready.
 async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Followed, String> {
     let anchor = rpc.best_block().await.map_err(rpc_err)?;
-    let state_root = rpc.state_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
-        format!("stateRoot: the node does not know the state root of its own best block #{}", anchor.slot)
-    })?;
+    let state_root = rpc.state_root(&anchor.header_hash.0).await.map_err(rpc_err)?;
     let beefy_root = rpc.beefy_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
         format!("beefyRoot: the node does not know the BEEFY root of its own best block #{}", anchor.slot)
     })?;
@@ -134,7 +132,7 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
             (anchor.slot % u32::from(cores.max(1))) as u16
         }
     };
-    rpc.submit_work_package(core, &bytes, &[]).await.map_err(rpc_err)?;
+    rpc.submit_work_package(core, bytes.clone()).await.map_err(rpc_err)?;
     outln!(
         "submitted work package {} ({} octets) to core {core}, anchored at #{} {}",
         short(&package_hash),
@@ -233,9 +231,9 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
 
 /// The report's result for its first item, printed; `false` when refine failed.
 async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult, u64), String> {
-    let bytes = rpc.work_report(&followed.report_hash).await.map_err(rpc_err)?.ok_or_else(|| {
+    let bytes = rpc.work_report(&followed.report_hash).await.map_err(|e| {
         format!(
-            "workReport: the node has no work report {} though the chain reported it in #{}",
+            "{e} (the report {} of the package reported in #{})",
             short(&followed.report_hash),
             followed.reported_in.slot
         )

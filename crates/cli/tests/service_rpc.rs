@@ -265,8 +265,8 @@ fn deploy_builds_the_dev_package_follows_it_and_names_the_new_service() {
     payload.extend_from_slice(&5_000u64.to_le_bytes());
     payload.extend_from_slice(&kv);
     assert_eq!(item.payload, payload);
-    // Tiny's G_R and G_A, from `parameters`.
-    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (1_000_000_000, 10_000_000));
+    // Half of tiny's G_R and G_A, from `parameters` (a package's sums must stay below them).
+    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (500_000_000, 5_000_000));
 }
 
 #[test]
@@ -299,7 +299,14 @@ fn call_sends_one_item_to_the_service_and_shows_its_account_and_keys_before_and_
     let kv_hash = blake2b_256(&std::fs::read(repo().join("services/kv/kv.jam")).unwrap());
     let item = &package.items[0];
     assert_eq!((item.service, item.code_hash, item.payload.as_slice()), (NEW_ID, kv_hash, &payload[..]));
-    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (1_000_000_000, 5_000));
+    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (500_000_000, 5_000));
+
+    drop(seen);
+    // All of G_A is one too many.
+    let (code, out) =
+        orrery(&["service", "call", "0", "--gas", "10000000", "--rpc", &format!("ws://{addr}")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("--gas 10000000: a package's accumulate gas must be below G_A = 10000000"), "{out}");
 }
 
 #[test]

@@ -66,10 +66,10 @@ pub struct NetArgs {
 /// The gas of a work item.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GasArgs {
-    /// The item's accumulate gas limit [default: G_A, all a report may give].
+    /// The item's accumulate gas limit, below G_A [default: G_A / 2].
     #[arg(long = "gas", value_name = "G")]
     pub accumulate_gas: Option<u64>,
-    /// The item's refine gas limit [default: G_R].
+    /// The item's refine gas limit, below G_R [default: G_R / 2].
     #[arg(long, value_name = "G")]
     pub refine_gas: Option<u64>,
 }
@@ -249,14 +249,27 @@ async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult,
     Ok((result.result.clone(), gas))
 }
 
-/// The item's gas limits: given, else the chain's `G_R` and `G_A` (tiny's when the node does not
-/// say).
-async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> (u64, u64) {
-    let (refine, accumulate) = match rpc.parameters().await {
+/// The item's gas limits: given, else half the chain's `G_R` and `G_A` (tiny's when the node does not
+/// say). A package's items must sum to less than each (GP 0.7.2 eq. 14.5's `< G_A`, `< G_R`; the
+/// guarantor refuses it otherwise), and half leaves room without being a number to explain.
+async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> Result<(u64, u64), String> {
+    let (max_refine, max_accumulate) = match rpc.parameters().await {
         Ok(p) => (p.max_refine_gas, p.max_accumulate_gas),
         Err(_) => (ChainSpec::tiny().max_refine_gas, ChainSpec::tiny().max_accumulate_gas),
     };
-    (gas.refine_gas.unwrap_or(refine), gas.accumulate_gas.unwrap_or(accumulate))
+    let refine = gas.refine_gas.unwrap_or(max_refine / 2);
+    let accumulate = gas.accumulate_gas.unwrap_or(max_accumulate / 2);
+    if refine >= max_refine {
+        return Err(format!(
+            "--refine-gas {refine}: a package's refine gas must be below G_R = {max_refine} (GP 0.7.2 §14.2)"
+        ));
+    }
+    if accumulate >= max_accumulate {
+        return Err(format!(
+            "--gas {accumulate}: a package's accumulate gas must be below G_A = {max_accumulate} (GP 0.7.2 §14.2)"
+        ));
+    }
+    Ok((refine, accumulate))
 }
 
 pub struct DeployOptions {
@@ -285,7 +298,7 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             code.len(),
             hex(&code_hash)
         );
-        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await?;
         let payload = manager_deploy(options.min_item_gas, options.min_memo_gas, options.amount, &code);
         let call = Call {
             service: MANAGER_SERVICE,
@@ -355,7 +368,7 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         for key in &keys {
             old_values.push(rpc.service_value(&best.header_hash.0, id, key).await.map_err(rpc_err)?);
         }
-        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await?;
         if accumulate_gas < before.min_item_gas {
             return Err(format!(
                 "--gas {accumulate_gas}: service {id} takes work items with at least {} accumulate gas",

@@ -229,6 +229,16 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
     }
 }
 
+/// The longest output shown whole; a longer one (the manager's carries the code) is cut.
+const SHOWN_OUTPUT: usize = 64;
+
+fn show_output(output: &[u8]) -> String {
+    if output.len() <= SHOWN_OUTPUT {
+        return show_value(output);
+    }
+    format!("0x{}… ({} octets)", hex(&output[..SHOWN_OUTPUT / 2]), output.len())
+}
+
 /// The report's result for its first item, printed; `false` when refine failed.
 async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult, u64), String> {
     let bytes = rpc.work_report(&followed.report_hash).await.map_err(|e| {
@@ -243,7 +253,7 @@ async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult,
     let result = report.results.first().ok_or("workReport: a report with no results")?;
     let gas = result.refine_load.gas_used;
     match &result.result {
-        WorkExecResult::Ok(output) => outln!("refine: output {}, gas used {gas}", show_value(output)),
+        WorkExecResult::Ok(output) => outln!("refine: output {}, gas used {gas}", show_output(output)),
         other => outln!("refine: FAILED ({other:?}), gas used {gas}: nothing was accumulated"),
     }
     Ok((result.result.clone(), gas))

@@ -103,8 +103,8 @@ fn number_after(text: &str, prefix: &str) -> Option<u32> {
 }
 
 #[test]
-#[ignore = "needs a node that passes a submitted package on to the core's guarantors (CE 133); \
-            with s7-guar/s7-avail merged this passes only when node 0 guarantees the chosen core"]
+#[ignore = "needs the guarantor and availability work (s7-guar, s7-avail): merged with them it passes \
+            (99 s); without, the package is never reported"]
 fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     let dir = tempfile::tempdir().unwrap();
     let testnet = orrery()

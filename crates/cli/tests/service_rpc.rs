@@ -104,8 +104,15 @@ fn serve(runtime: &tokio::runtime::Runtime, mode: Mode, seen: Arc<Mutex<Seen>>) 
     let kv_hash = blake2b_256(&std::fs::read(repo().join("services/kv/kv.jam")).unwrap());
     let manager_info =
         ServiceInfo { code_hash: blake2b_256(&manager), balance: 1 << 50, ..Default::default() }.encode();
-    let kv_info =
-        ServiceInfo { code_hash: kv_hash, balance: 1_000_000, items: 2, ..Default::default() }.encode();
+    let kv_info = ServiceInfo { code_hash: kv_hash, balance: 1_000_000, items: 2, ..Default::default() };
+    // After its accumulation in the ready block: one more item, and that block's slot.
+    let ready = block(ANCHOR + 3).header_hash;
+    let kv_after =
+        ServiceInfo { items: 3, bytes: 40, last_accumulation_slot: ANCHOR + 3, ..kv_info.clone() }.encode();
+    let kv_info = kv_info.encode();
+    fn at(a: &[Value]) -> Option<Hash> {
+        serde_json::from_value::<Hash>(a.first()?.clone()).ok()
+    }
     let mut m = RpcModule::new(seen);
     m.register_method("parameters", move |_, _, _| {
         ok(serde_json::to_value(ParametersResult::V1(Parameters::of(&ChainSpec::tiny()))).unwrap())
@@ -126,6 +133,7 @@ fn serve(runtime: &tokio::runtime::Runtime, mode: Mode, seen: Arc<Mutex<Seen>>) 
         let a = args(p);
         ok(match a.get(1).and_then(Value::as_u64) {
             Some(0) => blob(&manager_info),
+            Some(id) if id == u64::from(NEW_ID) && at(&a) == Some(ready) => blob(&kv_after),
             Some(id) if id == u64::from(NEW_ID) => blob(&kv_info),
             _ => Value::Null,
         })
@@ -182,6 +190,7 @@ fn serve(runtime: &tokio::runtime::Runtime, mode: Mode, seen: Arc<Mutex<Seen>>) 
         ok(match (a[1].as_u64(), key.0.as_slice()) {
             (Some(0), b"last") => blob(&NEW_ID.to_le_bytes()),
             (Some(0), k) if k == [&b"deployed:"[..], &NEW_ID.to_le_bytes()].concat() => blob(&kv_hash),
+            (Some(id), b"name") if id == u64::from(NEW_ID) && at(&a) == Some(ready) => blob(b"orrery"),
             _ => Value::Null,
         })
     })
@@ -256,8 +265,48 @@ fn deploy_builds_the_dev_package_follows_it_and_names_the_new_service() {
     payload.extend_from_slice(&5_000u64.to_le_bytes());
     payload.extend_from_slice(&kv);
     assert_eq!(item.payload, payload);
-    // One below tiny's G_R and G_A, from `parameters` (a package's sums must be strictly below them).
-    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (999_999_999, 9_999_999));
+    // Half of tiny's G_R and G_A, from `parameters` (a package's sums must stay below them).
+    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (500_000_000, 5_000_000));
+}
+
+#[test]
+fn call_sends_one_item_to_the_service_and_shows_its_account_and_keys_before_and_after() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let addr = serve(&runtime, Mode::Deploys, seen.clone());
+    let payload = b"name=orrery\n";
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    let (code, out) = orrery(&[
+        "service",
+        "call",
+        &NEW_ID.to_string(),
+        "--payload",
+        &hex,
+        "--key",
+        "@name",
+        "--gas",
+        "5000",
+        "--rpc",
+        &format!("ws://{addr}"),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("accumulate: service {NEW_ID} accumulated in #{}", ANCHOR + 3)), "{out}");
+    assert!(out.contains("  storage items 2 -> 3\n  storage octets 0 -> 40\n"), "{out}");
+    assert!(out.contains("  storage 0x6e616d65 = 0x6f7272657279 (\"orrery\") (was none)"), "{out}");
+
+    let seen = seen.lock().unwrap();
+    let package: WorkPackage = decode_exact(&seen.submitted[0].1, ChainSpec::tiny().lengths()).unwrap();
+    let kv_hash = blake2b_256(&std::fs::read(repo().join("services/kv/kv.jam")).unwrap());
+    let item = &package.items[0];
+    assert_eq!((item.service, item.code_hash, item.payload.as_slice()), (NEW_ID, kv_hash, &payload[..]));
+    assert_eq!((item.refine_gas_limit, item.accumulate_gas_limit), (500_000_000, 5_000));
+
+    drop(seen);
+    // All of G_A is one too many.
+    let (code, out) =
+        orrery(&["service", "call", "0", "--gas", "10000000", "--rpc", &format!("ws://{addr}")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("--gas 10000000: a package's accumulate gas must be below G_A = 10000000"), "{out}");
 }
 
 #[test]

@@ -148,14 +148,28 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     }
 
     let rpc = format!("ws://127.0.0.1:{RPC}");
+    // A node takes a package only for a core it guarantees in the current rotation (it does not
+    // pass it on yet), so a package goes to core 0 through each node in turn until one is
+    // reported; each try ends when its anchor is too old (H = 8 slots). Bounded: six tries.
+    let submit = |args: &[&str]| {
+        let mut tries = String::new();
+        for node in 0..6u16 {
+            let url = format!("ws://127.0.0.1:{}", RPC + node);
+            let mut all = args.to_vec();
+            all.extend(["--rpc", &url, "--core", "0", "--wait-slots", "12"]);
+            let (code, out) = run(&all, Duration::from_secs(90));
+            if code == Some(0) || !out.contains("but not reported") {
+                return (code, out);
+            }
+            tries.push_str(&format!("--- through node {node}:\n{out}"));
+        }
+        (None, tries)
+    };
     let kv = repo().join("services/kv/kv.jam");
     let kv_hash = orrery_crypto::blake2b_256(&std::fs::read(&kv).unwrap());
 
     // Deploy kv through the manager: reported, available, accumulated; the new id printed.
-    let (code, out) = run(
-        &["service", "deploy", kv.to_str().unwrap(), "--rpc", &rpc, "--wait-slots", "30"],
-        Duration::from_secs(150),
-    );
+    let (code, out) = submit(&["service", "deploy", kv.to_str().unwrap()]);
     assert!(!out.contains("panicked"), "{out}");
     assert_eq!(code, Some(0), "deploy:\n{out}\n{}", logs());
     assert!(out.contains("submitted work package "), "{out}");
@@ -169,16 +183,16 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     assert!(out.contains(&format!("code hash        0x{}", hex(&kv_hash))), "{out}");
 
     // Call it with a set command: refine's output is kv's compact list, accumulate writes it.
-    let (code, out) = run(
-        &["service", "call", &id.to_string(), "--payload", &hex(b"name=orrery\n"), "--rpc", &rpc],
-        Duration::from_secs(150),
-    );
+    let id_text = id.to_string();
+    let payload = hex(b"name=orrery\n");
+    let (code, out) = submit(&["service", "call", &id_text, "--payload", &payload, "--key", "@name"]);
     assert_eq!(code, Some(0), "call:\n{out}\n{}", logs());
     // [1] ‖ E2(4) ‖ "name" ‖ E4(6) ‖ "orrery", by kv's doc.
     let list = [&[1u8, 4, 0][..], b"name", &[6, 0, 0, 0], b"orrery"].concat();
     assert!(out.contains(&format!("refine: output 0x{}", hex(&list))), "{out}");
     assert!(out.contains(&format!("accumulate: service {id} accumulated in #")), "{out}");
     assert!(out.contains("storage items "), "{out}");
+    assert!(out.contains("storage 0x6e616d65 = 0x6f7272657279 (\"orrery\") (was none)"), "{out}");
 
     // The value reads back, by text key and by hex key.
     let (code, out) =

@@ -93,6 +93,10 @@ pub enum ServiceCommand {
         /// The work item's payload: hexadecimal, or @FILE for a file's contents.
         #[arg(long, default_value = "")]
         payload: String,
+        /// A storage key (hex, or @TEXT) whose value to show before and after (repeatable):
+        /// JIP-2 does not list the keys accumulation wrote.
+        #[arg(long = "key", value_name = "KEY")]
+        keys: Vec<String>,
         #[command(flatten)]
         gas: net::GasArgs,
         #[command(flatten)]
@@ -142,8 +146,8 @@ pub fn run(command: ServiceCommand) -> ExitCode {
         ServiceCommand::Deploy { blob, amount, min_item_gas, min_memo_gas, gas, net } => {
             net::deploy(net::DeployOptions { blob, amount, min_item_gas, min_memo_gas, gas, net })
         }
-        ServiceCommand::Call { id, payload, gas, net } => {
-            match net::call(net::CallOptions { id, payload, gas, net }) {
+        ServiceCommand::Call { id, payload, keys, gas, net } => {
+            match net::call(net::CallOptions { id, payload, keys, gas, net }) {
                 Ok(true) => Ok(()),
                 Ok(false) => return ExitCode::from(2),
                 Err(e) => Err(e),

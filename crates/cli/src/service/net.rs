@@ -66,10 +66,10 @@ pub struct NetArgs {
 /// The gas of a work item.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GasArgs {
-    /// The item's accumulate gas limit [default: G_A, all a report may give].
+    /// The item's accumulate gas limit, below G_A [default: G_A / 2].
     #[arg(long = "gas", value_name = "G")]
     pub accumulate_gas: Option<u64>,
-    /// The item's refine gas limit [default: G_R].
+    /// The item's refine gas limit, below G_R [default: G_R / 2].
     #[arg(long, value_name = "G")]
     pub refine_gas: Option<u64>,
 }
@@ -109,9 +109,7 @@ struct Followed {
 /// Builds the package of `call` against the best block, submits it and follows it until ready.
 async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Followed, String> {
     let anchor = rpc.best_block().await.map_err(rpc_err)?;
-    let state_root = rpc.state_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
-        format!("stateRoot: the node does not know the state root of its own best block #{}", anchor.slot)
-    })?;
+    let state_root = rpc.state_root(&anchor.header_hash.0).await.map_err(rpc_err)?;
     let beefy_root = rpc.beefy_root(&anchor.header_hash.0).await.map_err(rpc_err)?.ok_or_else(|| {
         format!("beefyRoot: the node does not know the BEEFY root of its own best block #{}", anchor.slot)
     })?;
@@ -134,7 +132,7 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
             (anchor.slot % u32::from(cores.max(1))) as u16
         }
     };
-    rpc.submit_work_package(core, &bytes, &[]).await.map_err(rpc_err)?;
+    rpc.submit_work_package(core, bytes.clone()).await.map_err(rpc_err)?;
     outln!(
         "submitted work package {} ({} octets) to core {core}, anchored at #{} {}",
         short(&package_hash),
@@ -231,11 +229,21 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
     }
 }
 
+/// The longest output shown whole; a longer one (the manager's carries the code) is cut.
+const SHOWN_OUTPUT: usize = 64;
+
+fn show_output(output: &[u8]) -> String {
+    if output.len() <= SHOWN_OUTPUT {
+        return show_value(output);
+    }
+    format!("0x{}… ({} octets)", hex(&output[..SHOWN_OUTPUT / 2]), output.len())
+}
+
 /// The report's result for its first item, printed; `false` when refine failed.
 async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult, u64), String> {
-    let bytes = rpc.work_report(&followed.report_hash).await.map_err(rpc_err)?.ok_or_else(|| {
+    let bytes = rpc.work_report(&followed.report_hash).await.map_err(|e| {
         format!(
-            "workReport: the node has no work report {} though the chain reported it in #{}",
+            "{e} (the report {} of the package reported in #{})",
             short(&followed.report_hash),
             followed.reported_in.slot
         )
@@ -245,24 +253,33 @@ async fn print_refine(rpc: &Rpc, followed: &Followed) -> Result<(WorkExecResult,
     let result = report.results.first().ok_or("workReport: a report with no results")?;
     let gas = result.refine_load.gas_used;
     match &result.result {
-        WorkExecResult::Ok(output) => outln!("refine: output {}, gas used {gas}", show_value(output)),
+        WorkExecResult::Ok(output) => outln!("refine: output {}, gas used {gas}", show_output(output)),
         other => outln!("refine: FAILED ({other:?}), gas used {gas}: nothing was accumulated"),
     }
     Ok((result.result.clone(), gas))
 }
 
-/// The item's gas limits: given, else the most a one-item package may ask, one below the chain's
-/// `G_R` and `G_A` (GP 0.7.2 eq. 14.7: the sums must be strictly below them; tiny's when the node
-/// does not say).
-async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> (u64, u64) {
-    let (refine, accumulate) = match rpc.parameters().await {
+/// The item's gas limits: given, else half the chain's `G_R` and `G_A` (tiny's when the node does not
+/// say). A package's items must sum to less than each (GP 0.7.2 eq. 14.5's `< G_A`, `< G_R`; the
+/// guarantor refuses it otherwise), and half leaves room without being a number to explain.
+async fn gas_limits(rpc: &Rpc, gas: &GasArgs) -> Result<(u64, u64), String> {
+    let (max_refine, max_accumulate) = match rpc.parameters().await {
         Ok(p) => (p.max_refine_gas, p.max_accumulate_gas),
         Err(_) => (ChainSpec::tiny().max_refine_gas, ChainSpec::tiny().max_accumulate_gas),
     };
-    (
-        gas.refine_gas.unwrap_or(refine.saturating_sub(1)),
-        gas.accumulate_gas.unwrap_or(accumulate.saturating_sub(1)),
-    )
+    let refine = gas.refine_gas.unwrap_or(max_refine / 2);
+    let accumulate = gas.accumulate_gas.unwrap_or(max_accumulate / 2);
+    if refine >= max_refine {
+        return Err(format!(
+            "--refine-gas {refine}: a package's refine gas must be below G_R = {max_refine} (GP 0.7.2 §14.2)"
+        ));
+    }
+    if accumulate >= max_accumulate {
+        return Err(format!(
+            "--gas {accumulate}: a package's accumulate gas must be below G_A = {max_accumulate} (GP 0.7.2 §14.2)"
+        ));
+    }
+    Ok((refine, accumulate))
 }
 
 pub struct DeployOptions {
@@ -291,7 +308,7 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             code.len(),
             hex(&code_hash)
         );
-        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await?;
         let payload = manager_deploy(options.min_item_gas, options.min_memo_gas, options.amount, &code);
         let call = Call {
             service: MANAGER_SERVICE,
@@ -341,6 +358,8 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
 pub struct CallOptions {
     pub id: u32,
     pub payload: String,
+    /// Storage keys (hex or `@text`) to show before and after.
+    pub keys: Vec<String>,
     pub gas: GasArgs,
     pub net: NetArgs,
 }
@@ -354,7 +373,12 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         let before = service_info(&rpc, &best, id)
             .await?
             .ok_or_else(|| format!("service {id} is not on the chain (best block #{})", best.slot))?;
-        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await;
+        let keys = options.keys.iter().map(|k| parse_key(k)).collect::<Result<Vec<_>, _>>()?;
+        let mut old_values = Vec::with_capacity(keys.len());
+        for key in &keys {
+            old_values.push(rpc.service_value(&best.header_hash.0, id, key).await.map_err(rpc_err)?);
+        }
+        let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await?;
         if accumulate_gas < before.min_item_gas {
             return Err(format!(
                 "--gas {accumulate_gas}: service {id} takes work items with at least {} accumulate gas",
@@ -394,6 +418,12 @@ pub fn call(options: CallOptions) -> Result<bool, String> {
         }
         if after.code_hash != before.code_hash {
             outln!("  code hash 0x{} -> 0x{}", hex(&before.code_hash), hex(&after.code_hash));
+        }
+        let shown = |v: &Option<Vec<u8>>| v.as_deref().map_or_else(|| "none".to_string(), show_value);
+        for (key, old) in keys.iter().zip(&old_values) {
+            let new = rpc.service_value(&at.header_hash.0, id, key).await.map_err(rpc_err)?;
+            let change = if new == *old { "unchanged".to_string() } else { format!("was {}", shown(old)) };
+            outln!("  storage 0x{} = {} ({change})", hex(key), shown(&new));
         }
         Ok(matches!(result, WorkExecResult::Ok(_)))
     })

@@ -1,28 +1,21 @@
-//! A JIP-2 client: the node RPC methods `orrery service deploy/call/storage/info` use, over
-//! JSON-RPC 2.0 on a WebSocket (positional parameters; hashes and blobs as padded base64, RFC 4648),
-//! with the JSON types of `orrery_rpc::types`, the ones the server writes.
+//! The JIP-2 calls `orrery service deploy/call/storage/info` make, through `orrery_rpc`'s typed
+//! client (JSON-RPC 2.0 on a WebSocket, positional parameters, hashes and blobs as padded base64,
+//! the JSON types the server writes), with each failure turned into one [`RpcError`] naming the
+//! method: a node out of reach, a JIP-2 error code, a reply that does not decode, a timeout.
 //!
 //! Every reply is checked before use: a hash that is not 32 octets, a blob that is not base64 or a
 //! status of no known shape is [`RpcError::Malformed`], naming the method. Every call is bounded in
-//! time ([`REQUEST_TIMEOUT`]) and in size (a 16 MiB response cap).
+//! time (the connection by [`CONNECT_TIMEOUT`], each call by the client's own limit).
 
 use std::time::Duration;
 
-use jsonrpsee::core::client::{ClientT, Error as ClientError};
-use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
-use orrery_rpc::types::{
-    error, method, Blob, BlockDescriptor, Hash, Parameters, ParametersResult, WorkPackageStatus,
-};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::rpc_params;
+use orrery_rpc::client::{Client, ClientError};
+use orrery_rpc::types::{error, method, BlockDescriptor, Hash, Parameters, WorkPackageStatus};
 
 /// How long a connection may take to open.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one call may wait for its reply.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-/// The largest reply taken (a work report or a service's code is far smaller).
-const MAX_RESPONSE: u32 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
@@ -34,7 +27,7 @@ pub enum RpcError {
     Node { method: &'static str, code: i32, message: String },
     #[error("{method}: a malformed reply: {why}")]
     Malformed { method: &'static str, why: String },
-    #[error("{method}: no reply within {} s", REQUEST_TIMEOUT.as_secs())]
+    #[error("{method}: no reply within {} s", orrery_rpc::client::CALL_TIMEOUT.as_secs())]
     Timeout { method: &'static str },
     #[error("{method}: the connection to the node failed: {why}")]
     Connection { method: &'static str, why: String },
@@ -54,13 +47,8 @@ pub fn meaning(code: i32) -> &'static str {
     }
 }
 
-/// `reply` as a `T`, or [`RpcError::Malformed`] naming `method`.
-pub fn typed<T: DeserializeOwned>(method: &'static str, reply: Value) -> Result<T, RpcError> {
-    serde_json::from_value(reply).map_err(|e| RpcError::Malformed { method, why: e.to_string() })
-}
-
 pub struct Rpc {
-    client: WsClient,
+    client: Client,
 }
 
 impl std::fmt::Debug for Rpc {
@@ -69,21 +57,16 @@ impl std::fmt::Debug for Rpc {
     }
 }
 
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        // A `Value` always serializes.
-        let _ = params.insert(value);
+/// jsonrpsee's error as one of ours, naming the method.
+fn error(method: &'static str) -> impl Fn(ClientError) -> RpcError {
+    move |e| match e {
+        ClientError::Call(object) => {
+            RpcError::Node { method, code: object.code(), message: object.message().to_string() }
+        }
+        ClientError::RequestTimeout => RpcError::Timeout { method },
+        ClientError::ParseError(e) => RpcError::Malformed { method, why: e.to_string() },
+        other => RpcError::Connection { method, why: other.to_string() },
     }
-    params
-}
-
-fn hash(h: &[u8; 32]) -> Value {
-    serde_json::to_value(Hash(*h)).unwrap_or(Value::Null)
-}
-
-fn blob(b: &[u8]) -> Value {
-    serde_json::to_value(Blob(b.to_vec())).unwrap_or(Value::Null)
 }
 
 impl Rpc {
@@ -95,58 +78,46 @@ impl Rpc {
                 why: "give a ws:// address (the node serves JIP-2 on plain WebSocket)".into(),
             });
         }
-        let client = WsClientBuilder::new()
-            .connection_timeout(CONNECT_TIMEOUT)
-            .request_timeout(REQUEST_TIMEOUT)
-            .max_response_size(MAX_RESPONSE)
-            .build(url)
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, Client::connect(url))
             .await
+            .map_err(|_| RpcError::Unreachable {
+                url: url.into(),
+                why: format!("no WebSocket within {} s", CONNECT_TIMEOUT.as_secs()),
+            })?
             .map_err(|e| RpcError::Unreachable { url: url.into(), why: e.to_string() })?;
         Ok(Self { client })
     }
 
-    async fn call<T: DeserializeOwned>(&self, method: &'static str, args: Vec<Value>) -> Result<T, RpcError> {
-        let reply = self.client.request::<Value, _>(method, params(args)).await.map_err(|e| match e {
-            ClientError::Call(object) => {
-                RpcError::Node { method, code: object.code(), message: object.message().to_string() }
-            }
-            ClientError::RequestTimeout => RpcError::Timeout { method },
-            ClientError::ParseError(e) => RpcError::Malformed { method, why: e.to_string() },
-            other => RpcError::Connection { method, why: other.to_string() },
-        })?;
-        typed(method, reply)
-    }
-
     pub async fn parameters(&self) -> Result<Parameters, RpcError> {
-        let ParametersResult::V1(parameters) = self.call(method::PARAMETERS, vec![]).await?;
-        Ok(parameters)
+        self.client.parameters().await.map_err(error(method::PARAMETERS))
     }
 
     pub async fn best_block(&self) -> Result<BlockDescriptor, RpcError> {
-        self.call(method::BEST_BLOCK, vec![]).await
+        self.client.best_block().await.map_err(error(method::BEST_BLOCK))
     }
 
-    /// The posterior state root of block `at`, `None` when the node does not know it.
-    pub async fn state_root(&self, at: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
-        Ok(self.call::<Option<Hash>>(method::STATE_ROOT, vec![hash(at)]).await?.map(|h| h.0))
+    /// The posterior state root of block `at`.
+    pub async fn state_root(&self, at: &[u8; 32]) -> Result<[u8; 32], RpcError> {
+        Ok(self.client.state_root(Hash(*at)).await.map_err(error(method::STATE_ROOT))?.0)
     }
 
-    /// The BEEFY root (the accumulation outputs' super-peak) of block `at`.
+    /// The BEEFY root (the accumulation outputs' super-peak) of block `at`, `None` when the node
+    /// does not know it. (The typed client has no method for it: a raw call.)
     pub async fn beefy_root(&self, at: &[u8; 32]) -> Result<Option<[u8; 32]>, RpcError> {
-        Ok(self.call::<Option<Hash>>(method::BEEFY_ROOT, vec![hash(at)]).await?.map(|h| h.0))
+        let reply: Option<Hash> = self
+            .client
+            .raw()
+            .request(method::BEEFY_ROOT, rpc_params![Hash(*at)])
+            .await
+            .map_err(error(method::BEEFY_ROOT))?;
+        Ok(reply.map(|h| h.0))
     }
 
-    pub async fn submit_work_package(
-        &self,
-        core: u16,
-        package: &[u8],
-        extrinsics: &[Vec<u8>],
-    ) -> Result<(), RpcError> {
-        let extrinsics: Vec<Value> = extrinsics.iter().map(|e| blob(e)).collect();
-        // The result is nothing (`null`); whatever else comes is not looked at.
-        self.call::<Value>(method::SUBMIT_WORK_PACKAGE, vec![core.into(), blob(package), extrinsics.into()])
-            .await?;
-        Ok(())
+    pub async fn submit_work_package(&self, core: u16, package: Vec<u8>) -> Result<(), RpcError> {
+        self.client
+            .submit_work_package(core, package, Vec::new())
+            .await
+            .map_err(error(method::SUBMIT_WORK_PACKAGE))
     }
 
     /// The status of package `package` anchored at `anchor`, as of block `at`.
@@ -156,17 +127,21 @@ impl Rpc {
         package: &[u8; 32],
         anchor: &[u8; 32],
     ) -> Result<WorkPackageStatus, RpcError> {
-        self.call(method::WORK_PACKAGE_STATUS, vec![hash(at), hash(package), hash(anchor)]).await
+        self.client
+            .work_package_status(Hash(*at), Hash(*package), Hash(*anchor))
+            .await
+            .map_err(error(method::WORK_PACKAGE_STATUS))
     }
 
-    /// The GP-encoded work report of this hash, `None` when the node has none.
-    pub async fn work_report(&self, report: &[u8; 32]) -> Result<Option<Vec<u8>>, RpcError> {
-        Ok(self.call::<Option<Blob>>(method::WORK_REPORT, vec![hash(report)]).await?.map(|b| b.0))
+    /// The GP-encoded work report of this hash (JIP-2 error 2 when the node has none).
+    pub async fn work_report(&self, report: &[u8; 32]) -> Result<Vec<u8>, RpcError> {
+        Ok(self.client.work_report(Hash(*report)).await.map_err(error(method::WORK_REPORT))?.0)
     }
 
     /// The GP-encoded service account info of `id` in block `at`'s posterior state.
     pub async fn service_data(&self, at: &[u8; 32], id: u32) -> Result<Option<Vec<u8>>, RpcError> {
-        Ok(self.call::<Option<Blob>>(method::SERVICE_DATA, vec![hash(at), id.into()]).await?.map(|b| b.0))
+        let reply = self.client.service_data(Hash(*at), id).await.map_err(error(method::SERVICE_DATA))?;
+        Ok(reply.map(|b| b.0))
     }
 
     /// The value under `key` in service `id`'s storage, block `at`'s posterior state.
@@ -176,40 +151,12 @@ impl Rpc {
         id: u32,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, RpcError> {
-        let args = vec![hash(at), id.into(), blob(key)];
-        Ok(self.call::<Option<Blob>>(method::SERVICE_VALUE, args).await?.map(|b| b.0))
+        let reply =
+            self.client.service_value(Hash(*at), id, key).await.map_err(error(method::SERVICE_VALUE))?;
+        Ok(reply.map(|b| b.0))
     }
 
     pub async fn list_services(&self, at: &[u8; 32]) -> Result<Vec<u32>, RpcError> {
-        self.call(method::LIST_SERVICES, vec![hash(at)]).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn malformed_replies_are_named_errors() {
-        let cases = [
-            (json!("AQID"), "44 characters"),
-            (json!("not base64!"), "44 characters"),
-            (json!(7), "expected"),
-        ];
-        for (value, expected) in cases {
-            let e = typed::<Option<Hash>>("stateRoot", value).unwrap_err().to_string();
-            assert!(e.starts_with("stateRoot: a malformed reply") && e.contains(expected), "{e}");
-        }
-        for value in [json!({"Pending": {}}), json!({"Reported": {"core": 0}}), json!(null), json!([1, 2])] {
-            let e = typed::<WorkPackageStatus>("workPackageStatus", value).unwrap_err().to_string();
-            assert!(e.starts_with("workPackageStatus: a malformed reply"), "{e}");
-        }
-        let ones = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-        let e = typed::<BlockDescriptor>("bestBlock", json!({"header_hash": ones, "slot": -1})).unwrap_err();
-        assert!(e.to_string().starts_with("bestBlock: a malformed reply"), "{e}");
-        // And the good shapes read: base64 of 32 octets 0x01 (RFC 4648, padded).
-        let block: BlockDescriptor = typed("bestBlock", json!({"header_hash": ones, "slot": 12})).unwrap();
-        assert_eq!((block.header_hash.0, block.slot), ([1; 32], 12));
+        self.client.list_services(Hash(*at)).await.map_err(error(method::LIST_SERVICES))
     }
 }

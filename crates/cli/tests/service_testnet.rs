@@ -148,22 +148,12 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     }
 
     let rpc = format!("ws://127.0.0.1:{RPC}");
-    // A node takes a package only for a core it guarantees in the current rotation (it does not
-    // pass it on yet), so a package goes to core 0 through each node in turn until one is
-    // reported; each try ends when its anchor is too old (H = 8 slots). Bounded: six tries.
+    // Every package goes through node 0, whatever core it is for: a node that does not guarantee
+    // the core passes its user's package on to a guarantor that does (CE 133).
     let submit = |args: &[&str]| {
-        let mut tries = String::new();
-        for node in 0..6u16 {
-            let url = format!("ws://127.0.0.1:{}", RPC + node);
-            let mut all = args.to_vec();
-            all.extend(["--rpc", &url, "--core", "0", "--wait-slots", "12"]);
-            let (code, out) = run(&all, Duration::from_secs(90));
-            if code == Some(0) || !out.contains("but not reported") {
-                return (code, out);
-            }
-            tries.push_str(&format!("--- through node {node}:\n{out}"));
-        }
-        (None, tries)
+        let mut all = args.to_vec();
+        all.extend(["--rpc", rpc.as_str(), "--wait-slots", "12"]);
+        run(&all, Duration::from_secs(90))
     };
     let kv = repo().join("services/kv/kv.jam");
     let kv_hash = orrery_crypto::blake2b_256(&std::fs::read(&kv).unwrap());

@@ -13,51 +13,16 @@
 mod common;
 
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
-use orrery_chain_spec::package::{context, manager_fund, work_package, Call, PackageAuthorizer};
-use orrery_crypto::blake2b_256;
+use orrery_chain_spec::package::manager_fund;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Event, Input, NodeOptions};
 use orrery_sim::{Sim, SimConfig};
-use orrery_stf::assignments::GuarantorAssignments;
 use orrery_types::{CoreIndex, Hash, HeaderHash, WorkPackage};
 
 /// A `fund` call to the manager, anchored on node `node`'s best block.
 fn package(sim: &Sim, node: usize, amount: u64) -> WorkPackage {
-    let n = sim.node(node).unwrap();
-    let best = n.status().best;
-    let state = n.chain().state(&best.hash).unwrap();
-    let entry = state.state().recent_blocks.history.last().unwrap();
-    let call = Call {
-        service: MANAGER_SERVICE,
-        code_hash: blake2b_256(DevServices::ORRERY.manager),
-        payload: manager_fund(MANAGER_SERVICE, amount, 0),
-        refine_gas: 50_000_000,
-        accumulate_gas: 1_000_000,
-    };
-    work_package(
-        &PackageAuthorizer::dev(&DevServices::ORRERY),
-        context(best.hash, best.slot, state.root(), entry.beefy_root),
-        &[call],
-    )
-}
-
-/// The guarantors of each core in the current rotation, by node `node`'s best state.
-fn guarantors(sim: &Sim, node: usize) -> Vec<Vec<usize>> {
-    let n = sim.node(node).unwrap();
-    let state = n.chain().state(&n.status().best.hash).unwrap().state();
-    let spec = &common::genesis().ctx.spec;
-    let a = GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
-    (0..spec.cores_count).map(|c| (0..a.cores.len()).filter(|&v| a.cores[v] == c).collect()).collect()
-}
-
-/// Runs to early in a slot that is not the last of its rotation, so sharing ends within it.
-fn to_rotation_start(sim: &mut Sim) {
-    let r = common::genesis().ctx.spec.rotation_period;
-    let mut slot = sim.slot_now() + 1;
-    while slot % r == r - 1 {
-        slot += 1;
-    }
-    sim.run_until(sim.slot_start(slot) + 500).unwrap();
+    let fund = manager_fund(MANAGER_SERVICE, amount, 0);
+    common::dev_package(sim, node, &[common::call(MANAGER_SERVICE, DevServices::ORRERY.manager, fund)])
 }
 
 fn submit(sim: &mut Sim, node: usize, core: CoreIndex, package: &WorkPackage) {
@@ -88,8 +53,8 @@ fn an_honest_report_is_audited_valid_by_everyone_and_finality_passes_it() {
     let genesis = common::genesis();
     let mut sim = Sim::new(&genesis, config(11)).unwrap();
     sim.run_slots(2).unwrap();
-    to_rotation_start(&mut sim);
-    let g = guarantors(&sim, 0)[0][0];
+    common::to_rotation_start(&mut sim, 500);
+    let g = common::guarantors(&sim, 0)[0][0];
     let p = package(&sim, g, 1);
     submit(&mut sim, g, 0, &p);
     sim.run_slots(8).unwrap();
@@ -122,9 +87,9 @@ fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
     }
     let mut sim = Sim::new(&genesis, c).unwrap();
     sim.run_slots(2).unwrap();
-    to_rotation_start(&mut sim);
+    common::to_rotation_start(&mut sim, 500);
     // Three of six validators on two cores of three: some core has two of them.
-    let sets = guarantors(&sim, 3);
+    let sets = common::guarantors(&sim, 3);
     let (core, set) = sets
         .iter()
         .enumerate()
@@ -184,8 +149,8 @@ fn a_silent_validator_does_not_hold_up_the_audit() {
     c.crashes.push(orrery_sim::Crash { node: 5, at, restart: None });
     let mut sim = Sim::new(&genesis, c).unwrap();
     sim.run_slots(2).unwrap();
-    to_rotation_start(&mut sim);
-    let sets = guarantors(&sim, 0);
+    common::to_rotation_start(&mut sim, 500);
+    let sets = common::guarantors(&sim, 0);
     let (core, g) = sets
         .iter()
         .enumerate()

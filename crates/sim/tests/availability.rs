@@ -7,67 +7,31 @@
 
 mod common;
 
-use orrery_chain_spec::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
+use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
+use orrery_chain_spec::package::{manager_deploy, Call};
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Event, Input, NodeOptions};
 use orrery_sim::{Sim, SimConfig};
 use orrery_stf::assignments::GuarantorAssignments;
-use orrery_types::{Hash, RefineContext, WorkItem, WorkPackage};
+use orrery_types::{Hash, WorkPackage};
 
 const SERVICE_CODE: &[u8] = include_bytes!("../../../guests/compute-service.jam");
 
-/// The manager's deploy command: `[0] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖ code`.
-fn deploy(code: &[u8]) -> Vec<u8> {
-    let mut payload = vec![0];
-    payload.extend_from_slice(&1000u64.to_le_bytes());
-    payload.extend_from_slice(&1000u64.to_le_bytes());
-    payload.extend_from_slice(&0u64.to_le_bytes());
-    payload.extend_from_slice(code);
-    payload
-}
-
 /// A package deploying `SERVICE_CODE`, anchored on node `node`'s best block.
 fn package(sim: &Sim, node: usize) -> WorkPackage {
-    let n = sim.node(node).unwrap();
-    let best = n.status().best;
-    let state = n.chain().state(&best.hash).unwrap();
-    let entry = state.state().recent_blocks.history.last().unwrap();
-    WorkPackage {
-        auth_code_host: MANAGER_SERVICE,
-        auth_code_hash: blake2b_256(DevServices::ORRERY.authorizer),
-        context: RefineContext {
-            anchor: best.hash,
-            state_root: state.root(),
-            beefy_root: entry.beefy_root,
-            lookup_anchor: best.hash,
-            lookup_anchor_slot: best.slot,
-            prerequisites: Vec::new(),
-        },
-        authorization: DEV_AUTHORIZER_CONFIG.to_vec(),
-        authorizer_config: DEV_AUTHORIZER_CONFIG.to_vec(),
-        items: vec![WorkItem {
-            service: MANAGER_SERVICE,
-            code_hash: blake2b_256(DevServices::ORRERY.manager),
-            refine_gas_limit: 100_000_000,
-            accumulate_gas_limit: 5_000_000,
-            export_count: 0,
-            payload: deploy(SERVICE_CODE),
-            import_segments: Vec::new(),
-            extrinsic: Vec::new(),
-        }],
-    }
+    let deploy = manager_deploy(1000, 1000, 0, SERVICE_CODE);
+    let call = Call {
+        accumulate_gas: 5_000_000,
+        ..common::call(MANAGER_SERVICE, DevServices::ORRERY.manager, deploy)
+    };
+    common::dev_package(sim, node, &[call])
 }
 
 /// A guarantor of core 0 in the current rotation, by node 0's best state.
 fn core0_guarantor(sim: &Sim) -> usize {
-    let n = sim.node(0).unwrap();
-    let state = n.chain().state(&n.status().best.hash).unwrap().state();
-    let spec = &common::genesis().ctx.spec;
-    let assignments =
-        GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
-    (0..assignments.cores.len()).find(|&v| assignments.cores[v] == 0).unwrap()
+    common::guarantors(sim, 0)[0][0]
 }
 
 /// The slot of the block on node `node`'s best chain that made core 0's report available: the one

@@ -9,53 +9,19 @@
 
 mod common;
 
-use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
-use orrery_chain_spec::package::{context, manager_deploy, work_package, Call, PackageAuthorizer};
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Input, NodeOptions};
 use orrery_sim::{Sim, SimConfig};
-use orrery_stf::assignments::GuarantorAssignments;
 use orrery_types::{CoreIndex, Hash, ServiceId, WorkPackage};
 
 const KV: &[u8] = include_bytes!("../../../services/kv/kv.jam");
 const PAY: &[u8] = include_bytes!("../../../services/pay/pay.jam");
 
-/// Calls as one package, anchored on node 0's best block.
-fn package(sim: &Sim, calls: &[Call]) -> WorkPackage {
-    let n = sim.node(0).unwrap();
-    let best = n.status().best;
-    let state = n.chain().state(&best.hash).unwrap();
-    let entry = state.state().recent_blocks.history.last().unwrap();
-    work_package(
-        &PackageAuthorizer::dev(&DevServices::ORRERY),
-        context(best.hash, best.slot, state.root(), entry.beefy_root),
-        calls,
-    )
-}
-
-fn call(service: ServiceId, code: &[u8], payload: Vec<u8>) -> Call {
-    Call {
-        service,
-        code_hash: blake2b_256(code),
-        payload,
-        refine_gas: 100_000_000,
-        accumulate_gas: 4_000_000,
-    }
-}
-
-fn deploy(code: &[u8]) -> Call {
-    call(MANAGER_SERVICE, DevServices::ORRERY.manager, manager_deploy(1_000_000, 1_000_000, 1 << 40, code))
-}
-
 /// Submits to the first guarantor of `core` in the current rotation; returns the package hash.
 fn submit(sim: &mut Sim, core: CoreIndex, package: WorkPackage) -> Hash {
-    let n = sim.node(0).unwrap();
-    let state = n.chain().state(&n.status().best.hash).unwrap().state();
-    let spec = &common::genesis().ctx.spec;
-    let a = GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
-    let g = (0..a.cores.len()).find(|&v| a.cores[v] == core).unwrap();
+    let g = common::guarantors(sim, 0)[usize::from(core)][0];
     let hash = blake2b_256(&package.encode());
     let extrinsics = vec![Vec::new(); package.items.len()];
     sim.input(g, Input::SubmitWorkPackage(WorkPackageSubmission { core, package, extrinsics }));
@@ -102,17 +68,6 @@ fn settle(sim: &mut Sim, waiting: &mut Vec<(Hash, u32)>, latencies: &mut Vec<u32
     );
 }
 
-/// Runs to 300 ms into the next slot that is not the last of its rotation (R = 4), so that sharing
-/// is over within the rotation.
-fn to_submission_slot(sim: &mut Sim) {
-    let r = common::genesis().ctx.spec.rotation_period;
-    let mut slot = sim.slot_now() + 1;
-    while slot % r == r - 1 {
-        slot += 1;
-    }
-    sim.run_until(sim.slot_start(slot) + 300).unwrap();
-}
-
 fn storage(sim: &Sim, node: usize, service: ServiceId, key: &[u8]) -> Option<Vec<u8>> {
     let n = sim.node(node).unwrap();
     let state = n.chain().state(&n.status().best.hash).unwrap().state();
@@ -133,9 +88,12 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
         let n = sim.node(0).unwrap();
         n.chain().state(&n.status().best.hash).unwrap().state().accounts.keys().copied().collect()
     };
-    to_submission_slot(&mut sim);
+    common::to_rotation_start(&mut sim, 300);
     let start = sim.slot_now();
-    let (p0, p1) = (package(&sim, &[deploy(KV)]), package(&sim, &[deploy(PAY), deploy(PAY)]));
+    let (p0, p1) = (
+        common::dev_package(&sim, 0, &[common::deploy(KV)]),
+        common::dev_package(&sim, 0, &[common::deploy(PAY), common::deploy(PAY)]),
+    );
     let mut waiting = vec![(submit(&mut sim, 0, p0), start), (submit(&mut sim, 1, p1), start)];
     settle(&mut sim, &mut waiting, &mut latencies, 10);
     let (kv, pays) = {
@@ -159,12 +117,15 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
     let epoch = genesis.ctx.spec.epoch_length;
     let mut round = 0u32;
     while sim.slot_now() < 3 * epoch {
-        to_submission_slot(&mut sim);
+        common::to_rotation_start(&mut sim, 300);
         let at = sim.slot_now();
         let set = format!("round{round}=value{round}").into_bytes();
         let mut ping = pays[1].to_le_bytes().to_vec();
         ping.extend_from_slice(&100u64.to_le_bytes());
-        let (p0, p1) = (package(&sim, &[call(kv, KV, set)]), package(&sim, &[call(pays[0], PAY, ping)]));
+        let (p0, p1) = (
+            common::dev_package(&sim, 0, &[common::call(kv, KV, set)]),
+            common::dev_package(&sim, 0, &[common::call(pays[0], PAY, ping)]),
+        );
         let mut waiting = vec![(submit(&mut sim, 0, p0), at), (submit(&mut sim, 1, p1), at)];
         settle(&mut sim, &mut waiting, &mut latencies, 10);
         round += 1;
@@ -209,8 +170,8 @@ fn packages_every_slot_on_both_cores() {
     c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
     let mut sim = Sim::new(&genesis, c).unwrap();
     sim.run_slots(2).unwrap();
-    to_submission_slot(&mut sim);
-    let (p, at) = (package(&sim, &[deploy(KV)]), sim.slot_now());
+    common::to_rotation_start(&mut sim, 300);
+    let (p, at) = (common::dev_package(&sim, 0, &[common::deploy(KV)]), sim.slot_now());
     let mut waiting = vec![(submit(&mut sim, 0, p), at)];
     let mut latencies = Vec::new();
     settle(&mut sim, &mut waiting, &mut latencies, 10);
@@ -227,7 +188,7 @@ fn packages_every_slot_on_both_cores() {
         sim.run_until(sim.slot_start(first + i) + 300).unwrap();
         for core in 0..2u16 {
             let set = format!("s{i}c{core}=x").into_bytes();
-            let p = package(&sim, &[call(kv, KV, set)]);
+            let p = common::dev_package(&sim, 0, &[common::call(kv, KV, set)]);
             let at = sim.slot_now();
             submitted.push((submit(&mut sim, core, p), at));
         }

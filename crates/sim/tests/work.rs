@@ -13,58 +13,32 @@ mod common;
 use std::time::Instant;
 
 use orrery_chain_spec::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
+use orrery_chain_spec::package::{manager_fund, Call};
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Event, Input, NodeOptions};
 use orrery_sim::{Sim, SimConfig};
 use orrery_stf::assignments::GuarantorAssignments;
-use orrery_types::{ExtrinsicSpec, Hash, RefineContext, WorkItem, WorkPackage};
+use orrery_types::{ExtrinsicSpec, Hash, WorkPackage};
 use orrery_work_report::{compute_work_report, PackageData};
-
-/// The manager's `fund` command: `[1] ‖ E4(service) ‖ E8(amount) ‖ E8(gas)`.
-fn fund(service: u32, amount: u64, gas: u64) -> Vec<u8> {
-    let mut payload = vec![1];
-    payload.extend_from_slice(&service.to_le_bytes());
-    payload.extend_from_slice(&amount.to_le_bytes());
-    payload.extend_from_slice(&gas.to_le_bytes());
-    payload
-}
 
 const EXTRINSIC: &[u8] = b"an extrinsic the manager does not read";
 
-/// A package for the manager, anchored on node `node`'s best block, with one extrinsic.
+/// A package for the manager (`fund`), anchored on node `node`'s best block, authorized by
+/// `token`, with one extrinsic.
 fn package(sim: &Sim, node: usize, token: &[u8], amount: u64) -> WorkPackage {
-    let n = sim.node(node).unwrap();
-    let best = n.status().best;
-    let state = n.chain().state(&best.hash).unwrap();
-    let entry = state.state().recent_blocks.history.last().unwrap();
-    assert_eq!(entry.header_hash, best.hash);
-    WorkPackage {
-        auth_code_host: MANAGER_SERVICE,
-        auth_code_hash: blake2b_256(DevServices::ORRERY.authorizer),
-        context: RefineContext {
-            anchor: best.hash,
-            // The anchor's posterior state root, which the next block records in β.
-            state_root: state.root(),
-            beefy_root: entry.beefy_root,
-            lookup_anchor: best.hash,
-            lookup_anchor_slot: best.slot,
-            prerequisites: Vec::new(),
-        },
-        authorization: token.to_vec(),
-        authorizer_config: DEV_AUTHORIZER_CONFIG.to_vec(),
-        items: vec![WorkItem {
-            service: MANAGER_SERVICE,
-            code_hash: blake2b_256(DevServices::ORRERY.manager),
-            refine_gas_limit: 50_000_000,
-            accumulate_gas_limit: 1_000_000,
-            export_count: 0,
-            payload: fund(MANAGER_SERVICE, amount, 0),
-            import_segments: Vec::new(),
-            extrinsic: vec![ExtrinsicSpec { hash: blake2b_256(EXTRINSIC), len: EXTRINSIC.len() as u32 }],
-        }],
-    }
+    let fund = manager_fund(MANAGER_SERVICE, amount, 0);
+    let call = Call {
+        refine_gas: 50_000_000,
+        accumulate_gas: 1_000_000,
+        ..common::call(MANAGER_SERVICE, DevServices::ORRERY.manager, fund)
+    };
+    let mut package = common::dev_package(sim, node, &[call]);
+    package.authorization = token.to_vec();
+    package.items[0].extrinsic =
+        vec![ExtrinsicSpec { hash: blake2b_256(EXTRINSIC), len: EXTRINSIC.len() as u32 }];
+    package
 }
 
 fn submission(package: &WorkPackage) -> Input {
@@ -77,13 +51,7 @@ fn submission(package: &WorkPackage) -> Input {
 
 /// The validators assigned to core 0 in the current slot's rotation, by node `node`'s best state.
 fn core0_guarantors(sim: &Sim, node: usize) -> Vec<usize> {
-    let n = sim.node(node).unwrap();
-    let state = n.chain().state(&n.status().best.hash).unwrap().state();
-    let spec = &common::genesis().ctx.spec;
-    assert_eq!(sim.slot_now() / spec.epoch_length, state.timeslot / spec.epoch_length, "one epoch");
-    let assignments =
-        GuarantorAssignments::current(spec, &state.entropy, sim.slot_now(), &state.active_validators);
-    (0..assignments.cores.len()).filter(|&v| assignments.cores[v] == 0).collect()
+    common::guarantors(sim, node)[0].clone()
 }
 
 fn refusal(sim: &Sim, node: usize, package: &Hash) -> Option<String> {

@@ -9,6 +9,7 @@
 
 mod common;
 
+use orrery_chain_spec::package::Call;
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
@@ -113,6 +114,13 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
         (kv[0], pays)
     };
 
+    // What the second pay instance has received so far (its endowment, and what the first one's
+    // answer to its own endowment sent on).
+    let counter = |sim: &Sim, i: usize, service: ServiceId, key: &[u8]| {
+        storage(sim, i, service, key).map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap()))
+    };
+    let received_before = counter(&sim, 0, pays[1], b"received");
+
     // Rounds of calls until past the second epoch boundary.
     let epoch = genesis.ctx.spec.epoch_length;
     let mut round = 0u32;
@@ -124,7 +132,12 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
         ping.extend_from_slice(&100u64.to_le_bytes());
         let (p0, p1) = (
             common::dev_package(&sim, 0, &[common::call(kv, KV, set)]),
-            common::dev_package(&sim, 0, &[common::call(pays[0], PAY, ping)]),
+            // pay attaches 5 M gas to its ping (`PING_GAS`), which its own accumulation pays for.
+            common::dev_package(
+                &sim,
+                0,
+                &[Call { accumulate_gas: 8_000_000, ..common::call(pays[0], PAY, ping) }],
+            ),
         );
         let mut waiting = vec![(submit(&mut sim, 0, p0), at), (submit(&mut sim, 1, p1), at)];
         settle(&mut sim, &mut waiting, &mut latencies, 10);
@@ -138,8 +151,9 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
             let value = storage(&sim, i, kv, format!("round{r}").as_bytes());
             assert_eq!(value, Some(format!("value{r}").into_bytes()), "node {i}: kv round {r}");
         }
-        let sent = storage(&sim, i, pays[0], b"sent").map(|v| u64::from_le_bytes(v.try_into().unwrap()));
-        assert!(sent.is_some_and(|s| s >= 100 * u64::from(round)), "node {i}: pay sent {sent:?}");
+        // Every round's ping of 100 reached the second instance (with what came back and forth).
+        let received = counter(&sim, i, pays[1], b"received") - received_before;
+        assert!(received >= 100 * u64::from(round), "node {i}: the second pay received {received}");
     }
     let summary = sim.summary();
     assert!(summary.disagreements().is_empty(), "finalized blocks differ: {:?}", summary.disagreements());

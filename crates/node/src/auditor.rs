@@ -23,8 +23,12 @@
 //! of the validators judged invalid is disregarded with its descendants, for authoring and votes
 //! alike (§17.3, last paragraphs).
 //!
-//! What is not here yet: reconstructing a bundle from shards (CE 138) when no guarantor answers,
-//! and the disputes extrinsic built from the judgments (§10).
+//! When no guarantor gives the bundle, the auditor asks every validator for the bundle shard it
+//! keeps as assurer, checks each against the erasure root and rebuilds the bundle from a third of
+//! them (§17.2). A bad verdict built from the judgments is offered to authors (§10).
+//!
+//! What is not here yet: the CE 138 stream itself (the shards come over CE 137, whose answer has
+//! all an auditor needs).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -59,6 +63,10 @@ struct Tracked {
     judged: Option<bool>,
     /// Guarantors already asked for the bundle.
     asked: BTreeSet<PeerId>,
+    /// Bundle shards gathered from assurers when no guarantor gave the bundle, by shard index.
+    shards: BTreeMap<u16, Vec<u8>>,
+    /// Whether the shards were asked for.
+    shards_asked: bool,
     /// Every judgment's signature, ours included, for a verdict.
     signatures: BTreeMap<ValidatorIndex, (bool, Ed25519Signature)>,
 }
@@ -193,6 +201,8 @@ impl Node {
                     announced_at: None,
                     judged: None,
                     asked: BTreeSet::new(),
+                    shards: BTreeMap::new(),
+                    shards_asked: false,
                     signatures: BTreeMap::new(),
                 })
             })
@@ -376,12 +386,91 @@ impl Node {
             .unwrap_or_default()
             .into_iter()
             .find(|p| !asked.contains(p) && self.peers.contains_key(p));
-        let Some(peer) = next else { return };
+        let Some(peer) = next else { return self.fetch_shards(hash, core, out) };
         if let Some(t) = self.tracked_mut(&hash, core) {
             t.asked.insert(peer);
         }
         let asked = Asked::Bundle { block: hash, core };
         self.work_request(peer, asked, Request::Bundle(erasure_root), out);
+    }
+
+    /// No guarantor gave the bundle: ask every validator for the bundle shard it keeps as assurer
+    /// (the CE 137 request and answer; CE 138 adds the segment-shard root to the justification,
+    /// which an auditor does not need), to rebuild the bundle from a third of them (§17.2).
+    fn fetch_shards(&mut self, hash: HeaderHash, core: CoreIndex, out: &mut Vec<Output>) {
+        let Some(b) = self.auditor.blocks.get(&hash) else { return };
+        let Some(t) = b.reports.get(usize::from(core)).and_then(Option::as_ref) else { return };
+        if t.shards_asked || t.judged.is_some() {
+            return;
+        }
+        let erasure_root = t.report.package_spec.erasure_root;
+        let holders: Vec<(PeerId, u16)> = b
+            .auditors
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| self.peers.contains_key(&k.ed25519))
+            .map(|(v, k)| (k.ed25519, crate::availability::shard_index(&self.spec, core, v as u16)))
+            .collect();
+        if let Some(t) = self.tracked_mut(&hash, core) {
+            t.shards_asked = true;
+        }
+        for (peer, shard_index) in holders {
+            let asked = Asked::AuditShard { block: hash, core, shard_index };
+            let request = Request::Shard(orrery_network::message::ShardRequest { erasure_root, shard_index });
+            self.work_request(peer, asked, request, out);
+        }
+    }
+
+    /// An assurer's shard for an audit: checked against the erasure root, kept, and once there are
+    /// enough, the bundle rebuilt and judged.
+    pub(crate) fn on_audit_shard(
+        &mut self,
+        peer: PeerId,
+        hash: HeaderHash,
+        core: CoreIndex,
+        shard_index: u16,
+        shards: orrery_network::message::ShardResponse,
+        out: &mut Vec<Output>,
+    ) {
+        let Ok(coder) = orrery_erasure::ErasureCoder::for_spec(&self.spec) else { return };
+        let Some(t) = self.tracked_mut(&hash, core) else { return };
+        if t.judged.is_some() {
+            return;
+        }
+        let spec = &t.report.package_spec;
+        let (root, length) = (spec.erasure_root, spec.length as usize);
+        let exports = usize::from(spec.exports_count);
+        let justification = crate::availability::unsteps(&shards.justification);
+        let proven = shards.bundle_shard.len() == coder.chunk_len(length)
+            && shards.segment_shards.len() == exports + exports.div_ceil(64)
+            && orrery_work_report::verify_shard(
+                &root,
+                usize::from(shard_index),
+                coder.total_shards(),
+                &shards.bundle_shard,
+                &shards.segment_shards,
+                &justification,
+            );
+        if !proven {
+            return self.misbehaved(
+                peer,
+                BAD_MESSAGE,
+                "an audit shard that does not match its erasure root",
+                out,
+            );
+        }
+        t.shards.insert(shard_index, shards.bundle_shard);
+        if t.shards.len() < coder.data_shards() {
+            return;
+        }
+        let chunks: Vec<(usize, Vec<u8>)> =
+            t.shards.iter().map(|(i, c)| (usize::from(*i), c.clone())).collect();
+        // Shards proven against the root give the bundle the guarantors committed to; a bundle that
+        // does not then give the report is the report's fault.
+        match coder.reconstruct(chunks, length) {
+            Ok(bundle) => self.judge(hash, core, &bundle, out),
+            Err(_) => self.judge(hash, core, &[], out),
+        }
     }
 
     fn tracked_mut(&mut self, hash: &HeaderHash, core: CoreIndex) -> Option<&mut Tracked> {
@@ -709,6 +798,9 @@ impl Node {
 
     /// CE 147: a bundle we hold as guarantor.
     pub(crate) fn serve_bundle(&mut self, _peer: PeerId, erasure_root: ErasureRoot) -> Option<Response> {
+        if self.options.withhold_bundles {
+            return None;
+        }
         self.auditor.bundles.get(&erasure_root).cloned().map(Response::Bundle)
     }
 

@@ -144,7 +144,7 @@ fn steps(justification: &[Vec<u8>]) -> Option<Vec<JustificationStep>> {
         .collect()
 }
 
-fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
+pub(crate) fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
     justification
         .iter()
         .map(|s| match s {
@@ -244,6 +244,9 @@ impl Node {
         request: ShardRequest,
         _out: &mut Vec<Output>,
     ) -> Option<Response> {
+        if self.options.withhold_shards {
+            return None;
+        }
         let record = self.shard_record(&request.erasure_root, request.shard_index)?;
         if record.bundle.is_empty() {
             return None;

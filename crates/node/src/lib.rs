@@ -134,11 +134,21 @@ pub struct NodeOptions {
     /// malicious guarantor would (two such guarantors of one core get a wrong report on chain,
     /// which the auditors must catch). Off in every real node.
     pub corrupt_reports: bool,
+    /// For fault tests only: refuse auditors the bundles we guarantee (CE 147).
+    pub withhold_bundles: bool,
+    /// For fault tests only: refuse the shards we keep (CE 137), to assurers and auditors alike.
+    pub withhold_shards: bool,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
-        Self { tickets: true, grandpa: true, corrupt_reports: false }
+        Self {
+            tickets: true,
+            grandpa: true,
+            corrupt_reports: false,
+            withhold_bundles: false,
+            withhold_shards: false,
+        }
     }
 }
 
@@ -216,6 +226,12 @@ enum Asked {
     Bundle {
         block: HeaderHash,
         core: orrery_types::CoreIndex,
+    },
+    /// An assurer's shard of the report on `core` of `block`, to rebuild its bundle for an audit.
+    AuditShard {
+        block: HeaderHash,
+        core: orrery_types::CoreIndex,
+        shard_index: u16,
     },
 }
 
@@ -960,6 +976,7 @@ impl Node {
             }
             (Asked::Preimage { .. }, Err(_)) => return,
             (Asked::Bundle { block, core }, Err(_)) => return self.on_bundle_failed(peer, block, core, out),
+            (Asked::AuditShard { .. }, Err(_)) => return,
             (_, Ok(response)) => response,
         };
         match (pending.asked, response) {
@@ -975,6 +992,9 @@ impl Node {
             (Asked::Preimage { hash }, Response::Preimage(blob)) => self.on_preimage(peer, hash, blob, out),
             (Asked::Bundle { block, core }, Response::Bundle(bundle)) => {
                 self.on_bundle(peer, block, core, bundle, out)
+            }
+            (Asked::AuditShard { block, core, shard_index }, Response::Shard(shards)) => {
+                self.on_audit_shard(peer, block, core, shard_index, shards, out)
             }
             // We make no state requests; the driver syncs a fresh node from a state itself.
             _ => self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out),

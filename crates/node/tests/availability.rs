@@ -60,7 +60,13 @@ fn node(i: usize, follower: usize, genesis: &(Header, ChainState), options: Node
     Node::with_options(config, options, chain, now).unwrap()
 }
 
-const QUIET: NodeOptions = NodeOptions { tickets: false, grandpa: false, corrupt_reports: false };
+const QUIET: NodeOptions = NodeOptions {
+    tickets: false,
+    grandpa: false,
+    corrupt_reports: false,
+    withhold_bundles: false,
+    withhold_shards: false,
+};
 
 struct Net {
     nodes: Vec<Node>,

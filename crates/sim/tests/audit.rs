@@ -171,3 +171,46 @@ fn a_silent_validator_does_not_hold_up_the_audit() {
         assert!(fin.slot > slot, "node {i}: finalized #{} not past #{slot}", fin.slot);
     }
 }
+
+/// No guarantor gives auditors the bundle (every node withholds CE 147), and a third of the
+/// validators (two that guarantee nothing here) lose their shards (they refuse CE 137): every
+/// auditor that is not a guarantor rebuilds the bundle from the other assurers' shards, checked
+/// against the erasure root, and judges it valid; finality passes the block.
+#[test]
+fn bundles_withheld_and_a_third_of_the_shards_lost_the_auditors_rebuild_from_shards() {
+    let genesis = common::genesis();
+    let mut sim_config = config(14);
+    // Find the guarantors first, on a run that is otherwise the same.
+    let probe = {
+        let mut sim = Sim::new(&genesis, sim_config.clone()).unwrap();
+        sim.run_slots(2).unwrap();
+        common::to_rotation_start(&mut sim, 500);
+        common::guarantors(&sim, 0)
+    };
+    let lost: Vec<usize> = probe[1].iter().copied().take(2).collect();
+    for v in 0..6 {
+        let mut o = NodeOptions { withhold_bundles: true, ..sim_config.options };
+        o.withhold_shards = lost.contains(&v);
+        sim_config.node_options.insert(v, o);
+    }
+    let mut sim = Sim::new(&genesis, sim_config).unwrap();
+    sim.run_slots(2).unwrap();
+    common::to_rotation_start(&mut sim, 500);
+    let sets = common::guarantors(&sim, 0);
+    assert_eq!(sets, probe, "the same run");
+    let g = sets[0][0];
+    let p = package(&sim, g, 5);
+    submit(&mut sim, g, 0, &p);
+    sim.run_slots(8).unwrap();
+    let mut block = None;
+    for i in 0..6 {
+        let a = audits(&sim, i);
+        assert!(!a.is_empty() && a.iter().all(|(_, _, v)| *v), "node {i}: {a:?}");
+        block = Some(a[0].0);
+    }
+    let slot = sim.node(0).unwrap().chain().header_of(&block.unwrap()).map(|(s, _)| s).unwrap();
+    for i in 0..6 {
+        let fin = sim.node(i).unwrap().status().finalized;
+        assert!(fin.slot > slot, "node {i}: finalized #{} not past #{slot}", fin.slot);
+    }
+}

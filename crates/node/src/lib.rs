@@ -61,7 +61,8 @@
 //! - Auditing and disputes (GP §17, §10, JAMNP-S CE 144, 145, 147; `auditor.rs`): for each block
 //!   that makes reports available, a validator of its prior set draws its tranche-0 cores by VRF,
 //!   announces them, fetches each bundle from a guarantor, recomputes the report and publishes its
-//!   judgment; later tranches cover no-shows and negative judgments. GRANDPA votes stop below the
+//!   judgment (a bundle no guarantor gives is rebuilt from a third of the assurers' shards); later
+//!   tranches cover no-shows and negative judgments. GRANDPA votes stop below the
 //!   first block not yet audited; a block with a report more than a third judge invalid is dropped
 //!   from the best chain with its descendants, and a bad verdict with the guarantors as culprits is
 //!   offered to authors.
@@ -72,9 +73,8 @@
 //! without GRANDPA and 55–75 ms with it; a validator's tickets cost about 1.5 s once per epoch (a ring
 //! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
 //!
-//! What is not here: packages that import segments (segment recovery, CE 139/140/148), bundles
-//! rebuilt from shards when no guarantor answers (CE 138); the CE 146 bundle submission of
-//! builders; making CE 129 requests and checking a response against a state root (the node serves
+//! What is not here: packages that import segments (segment recovery, CE 139/140/148); the
+//! CE 146 bundle submission of builders; making CE 129 requests and checking a response against a state root (the node serves
 //! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
 //! the final block's validator sets as soon as it changes).

@@ -65,8 +65,9 @@ struct Tracked {
     asked: BTreeSet<PeerId>,
     /// Bundle shards gathered from assurers when no guarantor gave the bundle, by shard index.
     shards: BTreeMap<u16, Vec<u8>>,
-    /// Whether the shards were asked for.
-    shards_asked: bool,
+    /// Assurers still to ask for their shard, and how many requests are out.
+    shard_holders: Option<VecDeque<(PeerId, u16)>>,
+    shards_out: usize,
     /// Every judgment's signature, ours included, for a verdict.
     signatures: BTreeMap<ValidatorIndex, (bool, Ed25519Signature)>,
 }
@@ -202,7 +203,8 @@ impl Node {
                     judged: None,
                     asked: BTreeSet::new(),
                     shards: BTreeMap::new(),
-                    shards_asked: false,
+                    shard_holders: None,
+                    shards_out: 0,
                     signatures: BTreeMap::new(),
                 })
             })
@@ -394,17 +396,17 @@ impl Node {
         self.work_request(peer, asked, Request::Bundle(erasure_root), out);
     }
 
-    /// No guarantor gave the bundle: ask every validator for the bundle shard it keeps as assurer
-    /// (the CE 137 request and answer; CE 138 adds the segment-shard root to the justification,
-    /// which an auditor does not need), to rebuild the bundle from a third of them (§17.2).
+    /// No guarantor gave the bundle: ask the validators for the bundle shards they keep as
+    /// assurers (the CE 137 request and answer; CE 138 adds the segment-shard root to the
+    /// justification, which an auditor does not need), to rebuild the bundle from a third of them
+    /// (§17.2). A few requests at a time, topped up as answers come, until enough shards are in.
     fn fetch_shards(&mut self, hash: HeaderHash, core: CoreIndex, out: &mut Vec<Output>) {
         let Some(b) = self.auditor.blocks.get(&hash) else { return };
         let Some(t) = b.reports.get(usize::from(core)).and_then(Option::as_ref) else { return };
-        if t.shards_asked || t.judged.is_some() {
+        if t.shard_holders.is_some() || t.judged.is_some() {
             return;
         }
-        let erasure_root = t.report.package_spec.erasure_root;
-        let holders: Vec<(PeerId, u16)> = b
+        let holders: VecDeque<(PeerId, u16)> = b
             .auditors
             .iter()
             .enumerate()
@@ -412,13 +414,41 @@ impl Node {
             .map(|(v, k)| (k.ed25519, crate::availability::shard_index(&self.spec, core, v as u16)))
             .collect();
         if let Some(t) = self.tracked_mut(&hash, core) {
-            t.shards_asked = true;
+            t.shard_holders = Some(holders);
         }
-        for (peer, shard_index) in holders {
+        self.ask_for_shards(hash, core, out);
+    }
+
+    /// Keeps up to [`AUDIT_SHARD_REQUESTS`] shard requests out for the report, while more shards are
+    /// needed and holders are left.
+    fn ask_for_shards(&mut self, hash: HeaderHash, core: CoreIndex, out: &mut Vec<Output>) {
+        let Ok(coder) = orrery_erasure::ErasureCoder::for_spec(&self.spec) else { return };
+        loop {
+            let Some(t) = self.tracked_mut(&hash, core) else { return };
+            let needed = coder.data_shards().saturating_sub(t.shards.len());
+            if t.judged.is_some() || t.shards_out >= AUDIT_SHARD_REQUESTS.min(needed) {
+                return;
+            }
+            let Some((peer, shard_index)) = t.shard_holders.as_mut().and_then(VecDeque::pop_front) else {
+                return;
+            };
+            let erasure_root = t.report.package_spec.erasure_root;
             let asked = Asked::AuditShard { block: hash, core, shard_index };
             let request = Request::Shard(orrery_network::message::ShardRequest { erasure_root, shard_index });
-            self.work_request(peer, asked, request, out);
+            if self.work_request(peer, asked, request, out) {
+                if let Some(t) = self.tracked_mut(&hash, core) {
+                    t.shards_out += 1;
+                }
+            }
         }
+    }
+
+    /// A shard request of an audit failed: ask the next holder.
+    pub(crate) fn on_audit_shard_failed(&mut self, hash: HeaderHash, core: CoreIndex, out: &mut Vec<Output>) {
+        if let Some(t) = self.tracked_mut(&hash, core) {
+            t.shards_out = t.shards_out.saturating_sub(1);
+        }
+        self.ask_for_shards(hash, core, out);
     }
 
     /// An assurer's shard for an audit: checked against the erasure root, kept, and once there are
@@ -434,6 +464,7 @@ impl Node {
     ) {
         let Ok(coder) = orrery_erasure::ErasureCoder::for_spec(&self.spec) else { return };
         let Some(t) = self.tracked_mut(&hash, core) else { return };
+        t.shards_out = t.shards_out.saturating_sub(1);
         if t.judged.is_some() {
             return;
         }
@@ -452,16 +483,12 @@ impl Node {
                 &justification,
             );
         if !proven {
-            return self.misbehaved(
-                peer,
-                BAD_MESSAGE,
-                "an audit shard that does not match its erasure root",
-                out,
-            );
+            self.misbehaved(peer, BAD_MESSAGE, "an audit shard that does not match its erasure root", out);
+            return self.ask_for_shards(hash, core, out);
         }
         t.shards.insert(shard_index, shards.bundle_shard);
         if t.shards.len() < coder.data_shards() {
-            return;
+            return self.ask_for_shards(hash, core, out);
         }
         let chunks: Vec<(usize, Vec<u8>)> =
             t.shards.iter().map(|(i, c)| (usize::from(*i), c.clone())).collect();

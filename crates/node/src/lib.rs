@@ -976,7 +976,9 @@ impl Node {
             }
             (Asked::Preimage { .. }, Err(_)) => return,
             (Asked::Bundle { block, core }, Err(_)) => return self.on_bundle_failed(peer, block, core, out),
-            (Asked::AuditShard { .. }, Err(_)) => return,
+            (Asked::AuditShard { block, core, .. }, Err(_)) => {
+                return self.on_audit_shard_failed(block, core, out)
+            }
             (_, Ok(response)) => response,
         };
         match (pending.asked, response) {

@@ -76,3 +76,5 @@ pub const MAX_GUARANTEED_REMEMBERED: usize = 256;
 /// are refused. Refining is bounded by gas, not cheap: this keeps a flood of packages from taking
 /// the node's time (the paper asks guarantors to sign about two reports a slot).
 pub const MAX_PEER_REFINES_PER_SLOT: u32 = 8;
+/// Shard requests one audit keeps out at once while it rebuilds a bundle from assurers' shards.
+pub const AUDIT_SHARD_REQUESTS: usize = 8;

@@ -173,6 +173,13 @@ impl Fixture {
             })
         };
         inputs.send(Input::PeerConnected { peer: PEER, builder: false }).unwrap();
+        // The tests count on the peer: wait (bounded) until the node thread has taken it in.
+        let heads = orrery_rpc::Backend::heads(&link);
+        let started = std::time::Instant::now();
+        while heads.borrow().peers == 0 {
+            assert!(started.elapsed() < Duration::from_secs(10), "the node thread never took the peer in");
+            std::thread::sleep(Duration::from_millis(5));
+        }
         Self { chain, next, link, inputs, offered, stop, thread: Some(thread) }
     }
 

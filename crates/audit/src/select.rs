@@ -108,8 +108,13 @@ pub fn verify_later_tranche(
 /// before the slot starts.
 pub fn tranche_at(now_ms: u64, slot: u32, slot_ms: u64, slot_seconds: u64) -> u8 {
     let start = u64::from(slot).saturating_mul(slot_ms);
-    let tranche_ms = (TRANCHE_SECONDS * slot_ms / slot_seconds.max(1)).max(1);
-    u8::try_from(now_ms.saturating_sub(start) / tranche_ms).unwrap_or(u8::MAX)
+    u8::try_from(now_ms.saturating_sub(start) / tranche_ms(slot_ms, slot_seconds)).unwrap_or(u8::MAX)
+}
+
+/// The length of a tranche in milliseconds: `Ctrancheseconds` scaled like the slot, `slot_ms` for
+/// a slot of `slot_seconds` (at least 1 ms).
+pub fn tranche_ms(slot_ms: u64, slot_seconds: u64) -> u64 {
+    (TRANCHE_SECONDS * slot_ms / slot_seconds.max(1)).max(1)
 }
 
 #[cfg(test)]

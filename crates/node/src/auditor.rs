@@ -469,20 +469,17 @@ impl Node {
             return;
         }
         let spec = &t.report.package_spec;
-        let (root, length) = (spec.erasure_root, spec.length as usize);
-        let exports = usize::from(spec.exports_count);
-        let justification = crate::availability::unsteps(&shards.justification);
-        let proven = shards.bundle_shard.len() == coder.chunk_len(length)
-            && shards.segment_shards.len() == exports + exports.div_ceil(64)
-            && orrery_work_report::verify_shard(
-                &root,
-                usize::from(shard_index),
-                coder.total_shards(),
-                &shards.bundle_shard,
-                &shards.segment_shards,
-                &justification,
-            );
-        if !proven {
+        let length = spec.length as usize;
+        let segments = crate::availability::segment_shard_count(spec.exports_count);
+        let proven = crate::availability::proven_shard(
+            &coder,
+            &spec.erasure_root,
+            length,
+            segments,
+            shard_index,
+            &shards,
+        );
+        if proven.is_none() {
             self.misbehaved(peer, BAD_MESSAGE, "an audit shard that does not match its erasure root", out);
             return self.ask_for_shards(hash, core, out);
         }
@@ -842,8 +839,7 @@ impl Node {
     }
 
     pub(crate) fn auditor_next_wake(&self) -> Option<Millis> {
-        let tranche_ms =
-            (orrery_audit::TRANCHE_SECONDS * self.slot_ms / u64::from(self.spec.slot_duration.max(1))).max(1);
+        let tranche_ms = orrery_audit::select::tranche_ms(self.slot_ms, u64::from(self.spec.slot_duration));
         self.auditor
             .blocks
             .values()

@@ -144,7 +144,41 @@ fn steps(justification: &[Vec<u8>]) -> Option<Vec<JustificationStep>> {
         .collect()
 }
 
-pub(crate) fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
+/// The segment shards a report's shard carries: one per export and one per page of their proofs
+/// (GP 0.7.2 §14.4, 64 exports a page).
+pub(crate) fn segment_shard_count(exports: u16) -> usize {
+    let exports = usize::from(exports);
+    exports + exports.div_ceil(64)
+}
+
+/// A shard answer (CE 137) checked for the report it is of: the bundle shard and `segments` segment
+/// shards of the right sizes, proven at `shard_index` against `erasure_root`. Gives the
+/// justification as stored, or `None` when the answer does not prove.
+pub(crate) fn proven_shard(
+    coder: &orrery_erasure::ErasureCoder,
+    erasure_root: &Hash,
+    bundle_len: usize,
+    segments: usize,
+    shard_index: u16,
+    shards: &ShardResponse,
+) -> Option<Vec<Vec<u8>>> {
+    let justification = unsteps(&shards.justification);
+    let shaped = shards.bundle_shard.len() == coder.chunk_len(bundle_len)
+        && shards.segment_shards.len() == segments
+        && shards.segment_shards.iter().all(|s| s.len() == coder.chunk_len(SEGMENT_SIZE));
+    let proven = shaped
+        && orrery_work_report::verify_shard(
+            erasure_root,
+            usize::from(shard_index),
+            coder.total_shards(),
+            &shards.bundle_shard,
+            &shards.segment_shards,
+            &justification,
+        );
+    proven.then_some(justification)
+}
+
+fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
     justification
         .iter()
         .map(|s| match s {
@@ -274,23 +308,12 @@ impl Node {
         fetch.asking = None;
         let (bundle_len, segments) = (fetch.bundle_len, fetch.segments);
         let Ok(coder) = orrery_erasure::ErasureCoder::for_spec(&self.spec) else { return };
-        let justification = unsteps(&shards.justification);
-        let shaped = shards.bundle_shard.len() == coder.chunk_len(bundle_len)
-            && shards.segment_shards.len() == segments
-            && shards.segment_shards.iter().all(|s| s.len() == coder.chunk_len(SEGMENT_SIZE));
-        let proven = shaped
-            && orrery_work_report::verify_shard(
-                &erasure_root,
-                usize::from(shard_index),
-                coder.total_shards(),
-                &shards.bundle_shard,
-                &shards.segment_shards,
-                &justification,
-            );
-        if !proven {
+        let Some(justification) =
+            proven_shard(&coder, &erasure_root, bundle_len, segments, shard_index, &shards)
+        else {
             self.misbehaved(peer, BAD_MESSAGE, "a shard that does not match its erasure root", out);
             return self.fetch_next(erasure_root, out);
-        }
+        };
         let record = ShardRecord {
             slot: self.slot_now(),
             bundle: shards.bundle_shard,
@@ -656,14 +679,13 @@ impl Node {
                     }
                 }
             }
-            let exports = usize::from(report.package_spec.exports_count);
             wanted.push((
                 root,
                 Fetch {
                     shard_index: index,
                     reported: assignment.timeout,
                     bundle_len: report.package_spec.length as usize,
-                    segments: exports + exports.div_ceil(64),
+                    segments: segment_shard_count(report.package_spec.exports_count),
                     guarantors,
                     next: 0,
                     asking: None,

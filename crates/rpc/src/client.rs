@@ -66,6 +66,11 @@ impl Client {
         self.inner.request(method::STATE_ROOT, rpc_params![block]).await
     }
 
+    /// The GP-encoded block (Orrery's `block` extension; other nodes answer "method not found").
+    pub async fn block(&self, block: Hash) -> Result<Blob, ClientError> {
+        self.inner.request(method::BLOCK, rpc_params![block]).await
+    }
+
     /// The service's fixed fields (row `C(255, s)`), or `None` if there is no such service.
     pub async fn service_data(&self, block: Hash, id: ServiceId) -> Result<Option<Blob>, ClientError> {
         self.inner.request(method::SERVICE_DATA, rpc_params![block, id]).await

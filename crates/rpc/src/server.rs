@@ -197,6 +197,15 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         })
         .await?
     });
+    method!(method::BLOCK, |ctx, p, x| {
+        let (hash,): (Hash,) = p.parse()?;
+        ask(&ctx, move |node| match node.chain().block(&hash.0) {
+            Ok(Some(block)) => Ok(Blob(block.encode())),
+            Ok(None) => Err(block_unavailable(&hash.0)),
+            Err(e) => Err(other(e.to_string())),
+        })
+        .await?
+    });
     method!(method::BEEFY_ROOT, |ctx, p, x| {
         let (hash,): (Hash,) = p.parse()?;
         ask(&ctx, move |node| beefy_root(node, &hash.0)).await?

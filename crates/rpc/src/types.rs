@@ -302,6 +302,11 @@ pub mod method {
     pub const SYNC_STATE: &str = "syncState";
     pub const SUBSCRIBE_SYNC_STATUS: &str = "subscribeSyncStatus";
 
+    /// Orrery's extension (not in JIP-2): `block(header_hash)` → the GP-encoded block (header and
+    /// extrinsics), error 1 if the node does not hold it. An explorer needs a block's body; JIP-2
+    /// has no call for it, and a client of another node sees "method not found".
+    pub const BLOCK: &str = "block";
+
     // The unsubscribe methods JIP-2 implies but does not list.
     pub const UNSUBSCRIBE_BEST_BLOCK: &str = "unsubscribeBestBlock";
     pub const UNSUBSCRIBE_FINALIZED_BLOCK: &str = "unsubscribeFinalizedBlock";

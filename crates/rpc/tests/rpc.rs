@@ -117,6 +117,12 @@ async fn every_method_answers_from_the_chain() {
     assert_eq!(parent, BlockDescriptor { header_hash: Hash(before_best), slot: before_slot });
     let root: Hash = c.request(method::STATE_ROOT, rpc_params![Hash(best)]).await.unwrap();
     assert_eq!(root, Hash(state.root()));
+    // Orrery's `block` extension: the body whose header hashes to the asked hash.
+    let body: Blob = c.request(method::BLOCK, rpc_params![Hash(best)]).await.unwrap();
+    let block: orrery_types::Block =
+        orrery_codec::decode_exact(&body.0, tiny.lengths()).expect("a GP-encoded block");
+    assert_eq!(header_hash(&block.header), best);
+    assert_eq!(block.header.parent, before_best);
     // β's newest entry is the block itself (GP 0.7.2 §7), with its BEEFY root.
     let entry = state.state().recent_blocks.history.last().unwrap();
     assert_eq!(entry.header_hash, best);
@@ -251,6 +257,8 @@ async fn every_method_answers_from_the_chain() {
     assert_eq!(c1, error::BLOCK_UNAVAILABLE);
     let (c1, _) = code(c.request::<BlockDescriptor, _>(method::PARENT, rpc_params![Hash(unknown)]).await);
     assert_eq!(c1, error::BLOCK_UNAVAILABLE);
+    let (c1, data) = code(c.request::<Blob, _>(method::BLOCK, rpc_params![Hash(unknown)]).await);
+    assert_eq!((c1, data), (error::BLOCK_UNAVAILABLE, Some(json_hash(&unknown))));
     let (c2, data) = code(c.request::<Blob, _>(method::WORK_REPORT, rpc_params![Hash(unknown)]).await);
     assert_eq!((c2, data), (error::WORK_REPORT_UNAVAILABLE, Some(json_hash(&unknown))));
     let (c3, _) =

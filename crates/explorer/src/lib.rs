@@ -1,0 +1,262 @@
+//! The web explorer's server: the UI built into `explorer/dist` (TypeScript, built by Vite and
+//! committed), embedded in the binary at compile time by `build.rs`, served over HTTP/1.1 on a TCP
+//! address with one generated file, `/config.json` = `{"rpc": "<the node's JIP-2 WebSocket URL>"}`.
+//!
+//! What is here: `GET` and `HEAD` of the embedded files (`/` is `index.html`; anything else is 404,
+//! other methods 405), each with its content type, a cache policy (Vite's content-hashed
+//! `/assets/*` are immutable, the rest revalidated), and the explorer contract's security headers: a
+//! Content-Security-Policy that allows scripts only from this origin and connections to WebSockets,
+//! and `X-Content-Type-Options: nosniff`. An untrusted client meets caps: open connections
+//! ([`Limits::connections`], more are closed at once), request-header bytes (431 past them), the time
+//! to send the headers, and the lifetime of a connection.
+//!
+//! What is not here: the server never talks to the node. The page, in the browser, opens the
+//! node's JIP-2 RPC itself (a WebSocket to the URL in `/config.json`, or one given in the page's
+//! `?rpc=`), so this server needs no access to the chain and costs the node nothing while nobody
+//! watches. No TLS (serve loopback, or put a TLS proxy in front), no compression, no range requests,
+//! no directory listings: the file set is fixed when the binary is built.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+mod assets {
+    // `ASSETS`: (URL path, bytes) of every file under explorer/dist, sorted by path (build.rs).
+    include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+}
+
+/// The Content-Security-Policy of every answer (the explorer contract): scripts, styles and images
+/// from this origin only (inline styles allowed, data: images for charts), WebSockets to any node.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+
+/// The longest RPC URL accepted.
+const MAX_RPC_URL: usize = 2048;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExplorerError {
+    /// The RPC URL the page is told to use is not a WebSocket URL.
+    #[error("the RPC address {0:?}: give ws://HOST:PORT or wss://HOST:PORT")]
+    RpcUrl(String),
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// What an untrusted client may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Open connections; one more is closed as soon as it is accepted.
+    pub connections: usize,
+    /// Bytes of a request's start line and headers (431 past them; at least 8 KiB, hyper's floor).
+    pub header_bytes: usize,
+    /// Time to send a request's headers, from the connection or the previous answer.
+    pub header_time: Duration,
+    /// Lifetime of a connection (keep-alive included); a browser reconnects when it needs to.
+    pub connection_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections: 64,
+            header_bytes: 16 * 1024,
+            header_time: Duration::from_secs(10),
+            connection_time: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What the server tells the page, and its limits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    rpc: String,
+    limits: Limits,
+}
+
+impl Config {
+    /// The page will use the JIP-2 RPC at `rpc` (`ws://HOST:PORT` or `wss://…`).
+    pub fn new(rpc: &str) -> Result<Self, ExplorerError> {
+        let rest = rpc.strip_prefix("ws://").or_else(|| rpc.strip_prefix("wss://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        let valid = rpc.len() <= MAX_RPC_URL
+            && host.is_some_and(|h| !h.is_empty() && !h.starts_with(':'))
+            && rpc.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            return Err(ExplorerError::RpcUrl(rpc.chars().take(200).collect()));
+        }
+        Ok(Config { rpc: rpc.to_string(), limits: Limits::default() })
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn rpc(&self) -> &str {
+        &self.rpc
+    }
+}
+
+/// The paths of the embedded files (`/index.html`, `/assets/…`), in order.
+pub fn files() -> impl Iterator<Item = &'static str> {
+    assets::ASSETS.iter().map(|(path, _)| *path)
+}
+
+/// A bound explorer server; [`Explorer::serve`] runs it.
+#[derive(Debug)]
+pub struct Explorer {
+    listener: TcpListener,
+    site: Arc<Site>,
+    limits: Limits,
+}
+
+impl Explorer {
+    /// Listens on `addr` (port 0: a free port, see [`Explorer::local_addr`]).
+    pub async fn bind(addr: SocketAddr, config: Config) -> Result<Self, ExplorerError> {
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| ExplorerError::Bind { addr, source })?;
+        let config_json = serde_json::json!({ "rpc": config.rpc }).to_string();
+        let site = Arc::new(Site { config_json: Bytes::from(config_json) });
+        Ok(Explorer { listener, site, limits: config.limits })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener has an address; the fallback is never used.
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Serves until `shutdown` completes; then accepts no more connections (open ones finish on
+    /// their own, within [`Limits::connection_time`]).
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        let Explorer { listener, site, limits } = self;
+        let open = Arc::new(Semaphore::new(limits.connections));
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_time)
+            .max_buf_size(limits.header_bytes.max(8192))
+            .max_header_size(limits.header_bytes);
+        let http = Arc::new(http);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                _ = &mut shutdown => return,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a little rather than spin.
+                        tracing::warn!(error = %e, "explorer: accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = open.clone().try_acquire_owned() else {
+                drop(stream);
+                continue;
+            };
+            let site = site.clone();
+            let http = http.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let answer = site.answer(&request);
+                    async move { Ok::<_, Infallible>(answer) }
+                });
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                // An error is the client's doing (a reset, bad HTTP, a timeout): nothing to report.
+                let _ = tokio::time::timeout(limits.connection_time, connection).await;
+            });
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Site {
+    config_json: Bytes,
+}
+
+impl Site {
+    fn answer(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        let path = match request.uri().path() {
+            "/" | "" => "/index.html",
+            path => path,
+        };
+        // HEAD: hyper sends the headers (the length included) and leaves the body out.
+        if path == "/config.json" {
+            return file(path, self.config_json.clone());
+        }
+        match assets::ASSETS.binary_search_by(|(p, _)| (*p).cmp(path)) {
+            Ok(i) => file(path, Bytes::from_static(assets::ASSETS[i].1)),
+            Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+        }
+    }
+}
+
+/// An embedded file (or config.json) with its type and cache policy.
+fn file(path: &str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+    // Vite names what it puts under assets/ by content hash: a new build is a new name.
+    let cache = if path.starts_with("/assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    secure(&mut response);
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    secure(&mut response);
+    response
+}
+
+fn secure(response: &mut Response<Full<Bytes>>) {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+/// The media type of a file, by its extension (what Vite emits, and a few more).
+pub fn content_type(path: &str) -> &'static str {
+    let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match extension {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "wasm" => "application/wasm",
+        "txt" => "text/plain; charset=utf-8",
+        "webmanifest" => "application/manifest+json",
+        _ => "application/octet-stream",
+    }
+}

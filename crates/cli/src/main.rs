@@ -1,7 +1,7 @@
 //! `orrery`: the command-line front of the node: the JAM conformance vectors, block import from
 //! files, validator keys and chain specs, the conformance fuzzer (`fuzz`) and its target, and the
 //! service tools (write, build, run and inspect a service), and the networked node (`node run`)
-//! with a loopback dev network of such nodes (`testnet`). `conformance`, `import`, `fuzz-target`,
+//! with a loopback dev network of such nodes (`testnet`), and the web explorer (`explorer`). `conformance`, `import`, `fuzz-target`,
 //! `fuzz` and `service run` take `--pvm interpreter|recompiler`; every command, the node included,
 //! reads `ORRERY_PVM`; the recompiler is the default where it is built (x86-64 Linux).
 
@@ -20,6 +20,7 @@ mod out;
 
 mod chain_spec;
 mod conformance;
+mod explorer;
 mod fuzz;
 mod fuzz_lane;
 mod import;
@@ -177,6 +178,9 @@ enum Command {
     /// run` process per validator with its own database and log file, and a summary line read from
     /// their health endpoints every few seconds. Ctrl-C (or --for-seconds) stops them all.
     Testnet(node::TestnetArgs),
+    /// Serve the web explorer for a node elsewhere: the page, and `/config.json` telling it the
+    /// node's JIP-2 RPC, which the browser then opens itself.
+    Explorer(explorer::ExplorerArgs),
     /// Chain spec files (JIP-4): write the dev chain's.
     #[command(subcommand)]
     ChainSpec(chain_spec::ChainSpecCommand),
@@ -261,6 +265,7 @@ fn main() -> ExitCode {
         Command::ChainSpec(command) => chain_spec::run(command),
         Command::Node(command) => node::run(command),
         Command::Testnet(args) => node::testnet(args),
+        Command::Explorer(args) => explorer::run(args),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
             &node,

@@ -29,6 +29,8 @@ use orrery_chain_spec::dev::DEV_BASE_PORT;
 pub const DEV_PORT: u16 = 40_000;
 /// The first health/RPC port of a dev network: validator N serves on 19800 + N.
 pub const DEV_RPC_PORT: u16 = 19_800;
+/// The explorer's port on a dev network (node 0's).
+pub const DEV_EXPLORER_PORT: u16 = 19_700;
 
 #[derive(Debug, Subcommand)]
 pub enum NodeCommand {
@@ -68,6 +70,10 @@ pub struct RunArgs {
     /// HTTP) [default: 19800+N for dev validator N, else 19800].
     #[arg(long, value_name = "PORT")]
     pub rpc_port: Option<u16>,
+    /// Serve the web explorer on 127.0.0.1:PORT (plain HTTP), pointed at this node's RPC
+    /// (ws://127.0.0.1:<rpc port>) [default: off].
+    #[arg(long, value_name = "PORT")]
+    pub explorer_port: Option<u16>,
     /// A peer to dial, as `<peer name>@<ip>:<port>` (repeatable); added to the chain spec's. On the
     /// dev chain with none given anywhere, the other dev validators at 127.0.0.1:40000+i.
     #[arg(long = "bootnode", value_name = "NAME@IP:PORT")]
@@ -190,6 +196,18 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         .listen
         .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEV_PORT + index.unwrap_or(0)));
     let rpc_port = args.rpc_port.unwrap_or(DEV_RPC_PORT + index.unwrap_or(0));
+    let explorer = match args.explorer_port {
+        None => None,
+        Some(0) => return Err("--explorer-port 0: give the port to serve the explorer on".into()),
+        Some(port) if port == rpc_port => {
+            return Err(format!("--explorer-port {port}: that is the RPC port; give another"))
+        }
+        Some(port) => {
+            let config = orrery_explorer::Config::new(&format!("ws://127.0.0.1:{rpc_port}"))
+                .map_err(|e| e.to_string())?;
+            Some((SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port), config))
+        }
+    };
     let mut bootnodes: Vec<_> =
         chain_spec.bootnodes.iter().chain(&extra_bootnodes).map(|b| (b.ed25519, b.address)).collect();
     if bootnodes.is_empty() && args.chain == "dev" {
@@ -291,6 +309,15 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         status_every: Duration::from_secs(args.status_seconds),
         telemetry,
     };
+    if let Some((addr, config)) = explorer {
+        // Bound before the node starts, so a port in use stops it with a clear error. It serves
+        // files only (the page talks to the RPC itself) and ends with the runtime.
+        let server = runtime
+            .block_on(orrery_explorer::Explorer::bind(addr, config))
+            .map_err(|e| format!("--explorer-port: {e}"))?;
+        tracing::info!(url = %format!("http://{addr}/"), "serving the explorer");
+        runtime.spawn(server.serve(std::future::pending()));
+    }
     runtime.block_on(orrery_node_quic::run(node, driver, shutdown_signal())).map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
@@ -388,6 +415,9 @@ pub struct TestnetArgs {
     /// The first health port; node i serves on 127.0.0.1:(this + i).
     #[arg(long, default_value_t = DEV_RPC_PORT)]
     pub base_rpc_port: u16,
+    /// The explorer's port: node 0 serves it on 127.0.0.1:(this), pointed at its RPC.
+    #[arg(long, value_name = "PORT", default_value_t = DEV_EXPLORER_PORT)]
+    pub base_explorer_port: u16,
     /// Seconds between summary lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub summary_seconds: u64,
@@ -434,6 +464,17 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
         || u32::from(args.base_rpc_port) + args.validators > 65_536
     {
         return Err("--base-port/--base-rpc-port: the ports run past 65535".into());
+    }
+    if args.base_explorer_port == 0 {
+        return Err("--base-explorer-port 0: give the port to serve the explorer on".into());
+    }
+    let taken =
+        |base: u16| (base..base.saturating_add(args.validators as u16)).contains(&args.base_explorer_port);
+    if taken(args.base_port) || taken(args.base_rpc_port) {
+        return Err(format!(
+            "--base-explorer-port {}: one of the nodes' QUIC or RPC ports; give another",
+            args.base_explorer_port
+        ));
     }
     let ring = ring(&args.srs, &spec)?;
     // The validators' metadata and the boot nodes name the testnet's ports.

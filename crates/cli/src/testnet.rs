@@ -68,6 +68,10 @@ fn start_all(
         if args.no_tickets {
             command.arg("--no-tickets");
         }
+        // One explorer is enough: node 0's, pointed at its own RPC.
+        if i == 0 {
+            command.args(["--explorer-port", &args.base_explorer_port.to_string()]);
+        }
         let child = command
             .arg("--chain")
             .arg(spec)
@@ -87,6 +91,12 @@ fn start_all(
             ValidatorKeys::dev(i).peer_name(),
             log_path.display()
         );
+        if i == 0 {
+            outln!(
+                "node 0: explorer http://127.0.0.1:{}/ (RPC ws://127.0.0.1:{rpc_port})",
+                args.base_explorer_port
+            );
+        }
         nodes.push(Running { index: i, child, rpc_port, exited: None });
     }
     Ok(())

@@ -12,6 +12,7 @@ use orrery_testkit::{srs_path, trace_dir};
 /// Ports of this file's network (away from the dev defaults, so a developer's testnet is not hit).
 const QUIC: u16 = 41_100;
 const RPC: u16 = 41_200;
+const EXPLORER: u16 = 41_250;
 const SLOT_SECONDS: &str = "2";
 
 fn orrery() -> Command {
@@ -201,6 +202,7 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
         .args(["testnet", "--validators", "6", "--slot-seconds", SLOT_SECONDS, "--for-seconds", "200"])
         .arg("--no-tickets")
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
+        .args(["--base-explorer-port", &EXPLORER.to_string()])
         .args(["--summary-seconds", "2", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::null())
@@ -370,6 +372,21 @@ fn node_run_and_testnet_refuse_bad_flags() {
         (&["node", "run", "--temp", "--listen", "not-an-address"], "--listen"),
         (&["testnet", "--validators", "5", "--for-seconds", "1"], "--validators 5"),
         (&["testnet", "--spec", "full", "--for-seconds", "1"], "a testnet runs tiny only"),
+        (&["node", "run", "--temp", "--explorer-port", "0"], "--explorer-port 0"),
+        (&["node", "run", "--temp", "--explorer-port", "x"], "--explorer-port"),
+        (
+            &["node", "run", "--temp", "--rpc-port", "41160", "--explorer-port", "41160"],
+            "--explorer-port 41160: that is the RPC port",
+        ),
+        (&["testnet", "--base-explorer-port", "0", "--for-seconds", "1"], "--base-explorer-port 0"),
+        (
+            &["testnet", "--base-explorer-port", "19803", "--for-seconds", "1"],
+            "--base-explorer-port 19803: one of the nodes' QUIC or RPC ports",
+        ),
+        (&["explorer", "--rpc", "http://127.0.0.1:1"], "--rpc: the RPC address \"http://127.0.0.1:1\""),
+        (&["explorer"], "--rpc"),
+        (&["explorer", "--rpc", "ws://127.0.0.1:1", "--listen", "nowhere"], "--listen"),
+        (&["explorer", "--rpc", "ws://127.0.0.1:1", "--listen", "127.0.0.1:0"], "--listen 127.0.0.1:0"),
     ];
     for (args, expected) in cases {
         let out = orrery().args(*args).output().unwrap();

@@ -1,0 +1,633 @@
+//! The explorer in a real browser: `orrery testnet` (six validators, tiny, 2 s slots) with node 0
+//! serving the explorer, Debian's chromedriver driving a headless Chromium through WebDriver (a
+//! small client of our own over HTTP/1.1 on loopback, below). Checked on screen: the head advances,
+//! a block's extrinsic sections, a kv service deployed and called during the test showing its stored
+//! value through the storage-key form, search by block hash, and hostile input shown as an error
+//! with no alert. Screenshots of the chain, block, service and validators pages go to
+//! `target/explorer-screenshots/`; the first-paint figures are printed.
+//!
+//! Every wait is bounded; the testnet, chromedriver and the browser (found by its unique
+//! `--user-data-dir`) are stopped, pass or fail. Without /usr/bin/chromedriver the test fails and
+//! says what to install: it never passes without a browser.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use orrery_testkit::{srs_path, trace_dir};
+use serde_json::{json, Value};
+
+/// Ports of this file's network, away from the dev defaults and from the other tests' networks.
+const QUIC: u16 = 41_500;
+const RPC: u16 = 41_600;
+const EXPLORER: u16 = 41_700;
+const CHROMEDRIVER: u16 = 41_790;
+/// The explorer of `orrery explorer` (second test).
+const STANDALONE: u16 = 41_710;
+
+const CHROMEDRIVER_BIN: &str = "/usr/bin/chromedriver";
+const CHROMIUM_BIN: &str = "/usr/bin/chromium";
+
+fn orrery() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
+    cmd.env("ORRERY_SRS", srs_path()).env("ORRERY_DEV_BASE", trace_dir("fallback").join("genesis.bin"));
+    cmd.env_remove("ORRERY_RPC");
+    cmd
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// Stops and reaps everything the test started, however it ends: the browser session is closed,
+/// the processes get SIGTERM (the testnet stops its nodes) then SIGKILL after 20 s, and any browser
+/// process left (its command line names our unique profile folder) is killed by pid.
+struct Reaper {
+    children: Vec<Child>,
+    session: Option<(SocketAddr, String)>,
+    profile: Option<PathBuf>,
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some((driver, session)) = self.session.take() {
+            let _ = http(driver, "DELETE", &format!("/session/{session}"), None, Duration::from_secs(20));
+        }
+        for child in &mut self.children {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        }
+        for child in &mut self.children {
+            if wait_exit(child, Duration::from_secs(20)).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        if let Some(profile) = &self.profile {
+            for pid in pids_naming(&profile.to_string_lossy()) {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+            }
+        }
+    }
+}
+
+/// Processes whose command line contains `needle`.
+fn pids_naming(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// Runs `orrery ARGS` to its end, at most `limit` (killed then): (exit code, stdout + stderr).
+fn run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = orrery()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let status = wait_exit(&mut child, limit);
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let text = format!(
+        "{}{}",
+        std::fs::read_to_string(&out).unwrap_or_default(),
+        std::fs::read_to_string(&err).unwrap_or_default()
+    );
+    (status.and_then(|s| s.code()), text)
+}
+
+/// One HTTP/1.1 exchange on loopback (`Connection: close`): (status, body).
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    limit: Duration,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| format!("{addr}: {e}"))?;
+    s.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(limit)).map_err(|e| e.to_string())?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).map_err(|e| format!("{method} {path}: {e}"))?;
+    let mut out = Vec::new();
+    s.take(64 << 20).read_to_end(&mut out).map_err(|e| format!("{method} {path}: {e}"))?;
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").ok_or(format!("{method} {path}: no header"))?;
+    let head = String::from_utf8_lossy(&out[..split]).to_string();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status: {head}"))?;
+    let mut body = out[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Ok((status, body))
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(at) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&data[..at])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 || data.len() < at + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&data[at + 2..at + 2 + size]);
+        data = &data[(at + 4 + size).min(data.len())..];
+    }
+    out
+}
+
+/// A WebDriver session on chromedriver (W3C WebDriver, JSON over HTTP).
+struct Browser {
+    driver: SocketAddr,
+    session: String,
+}
+
+/// The W3C name of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52f-4a5e4a5e4a5e";
+
+impl Browser {
+    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let path = format!("/session/{}{path}", self.session);
+        let (status, body) = http(self.driver, method, &path, body.as_ref(), Duration::from_secs(60))?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|e| format!("{path}: {e}: {}", String::from_utf8_lossy(&body)))?;
+        let value = value.get("value").cloned().unwrap_or(Value::Null);
+        if status != 200 {
+            return Err(format!(
+                "{method} {path}: {} {}",
+                value.get("error").and_then(Value::as_str).unwrap_or("?"),
+                value.get("message").and_then(Value::as_str).unwrap_or("").lines().next().unwrap_or("")
+            ));
+        }
+        Ok(value)
+    }
+
+    fn goto(&self, url: &str) {
+        self.command("POST", "/url", Some(json!({ "url": url }))).unwrap();
+    }
+
+    fn script(&self, script: &str, args: Value) -> Value {
+        self.command("POST", "/execute/sync", Some(json!({ "script": script, "args": args }))).unwrap()
+    }
+
+    fn script_async(&self, script: &str, args: Value) -> Result<Value, String> {
+        self.command("POST", "/execute/async", Some(json!({ "script": script, "args": args })))
+    }
+
+    /// The first element with `data-testid` = `id`, if any.
+    fn find(&self, id: &str) -> Option<String> {
+        let selector = format!("[data-testid=\"{id}\"]");
+        let found = self
+            .command("POST", "/element", Some(json!({ "using": "css selector", "value": selector })))
+            .ok()?;
+        found.get(ELEMENT).and_then(Value::as_str).map(str::to_string)
+    }
+
+    /// The text content of the first `data-testid` = `id` (null: none on the page).
+    fn text(&self, id: &str) -> Option<String> {
+        self.script(
+            "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); return e ? e.textContent : null;",
+            json!([id]),
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    fn count(&self, id: &str) -> u64 {
+        self.script(
+            "return document.querySelectorAll(`[data-testid=\"${arguments[0]}\"]`).length;",
+            json!([id]),
+        )
+        .as_u64()
+        .unwrap_or(0)
+    }
+
+    fn click(&self, element: &str) {
+        self.command("POST", &format!("/element/{element}/click"), Some(json!({}))).unwrap();
+    }
+
+    fn type_into(&self, id: &str, text: &str) {
+        let element = self.find(id).unwrap_or_else(|| panic!("no {id} on the page"));
+        self.command("POST", &format!("/element/{element}/clear"), Some(json!({}))).unwrap();
+        self.command("POST", &format!("/element/{element}/value"), Some(json!({ "text": text }))).unwrap();
+    }
+
+    fn hash(&self) -> String {
+        self.script("return location.hash;", json!([])).as_str().unwrap_or("").to_string()
+    }
+
+    /// No `alert()` is open (WebDriver answers "no such alert").
+    fn no_alert(&self) -> bool {
+        matches!(self.command("GET", "/alert/text", None), Err(e) if e.contains("no such alert"))
+    }
+
+    fn screenshot(&self, path: &Path) {
+        let png = self.command("GET", "/screenshot", None).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// Polls `f` until it gives a value, at most `limit`; panics naming `what` and the page's state.
+fn wait_for<T>(browser: &Browser, what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > limit {
+            let error = browser.text("error");
+            let body = browser
+                .script("return document.body ? document.body.innerText.slice(0, 2000) : '';", json!([]));
+            panic!(
+                "waited {limit:?} for {what}; page {} error {error:?}\n{}",
+                browser.hash(),
+                body.as_str().unwrap_or("")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The first run of decimal digits in `text`.
+fn first_number(text: &str) -> Option<u64> {
+    let digits: String =
+        text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// `/health` of the node serving on `port`: its best slot.
+fn best_slot(port: u16) -> Option<u32> {
+    let (status, body) =
+        http(SocketAddr::from(([127, 0, 0, 1], port)), "GET", "/health", None, Duration::from_secs(2))
+            .ok()?;
+    let body = String::from_utf8(body).ok().filter(|_| status == 200)?;
+    let at = body.find("\"best\":{\"slot\":")? + 15;
+    body[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+/// The number after `prefix` on some line of `text`.
+fn number_after(text: &str, prefix: &str) -> Option<u32> {
+    let at = text.find(prefix)? + prefix.len();
+    text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Deploys kv and stores name=orrery in it, through node 0's RPC, as a user would: the new id.
+fn deploy_and_call_kv() -> Result<u32, String> {
+    let rpc = format!("ws://127.0.0.1:{RPC}");
+    let submit = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--rpc", rpc.as_str(), "--wait-slots", "12"]);
+        run(&all, Duration::from_secs(90))
+    };
+    let kv = repo().join("services/kv/kv.jam");
+    let (code, out) = submit(&["service", "deploy", kv.to_str().unwrap()]);
+    if code != Some(0) {
+        return Err(format!("deploy failed:\n{out}"));
+    }
+    let id = number_after(&out, "deployed service ").ok_or_else(|| format!("no id in:\n{out}"))?;
+    let payload = hex(b"name=orrery\n");
+    let (code, out) = submit(&["service", "call", &id.to_string(), "--payload", &payload, "--key", "@name"]);
+    if code != Some(0) || !out.contains("storage 0x6e616d65 = 0x6f7272657279") {
+        return Err(format!("call failed:\n{out}"));
+    }
+    Ok(id)
+}
+
+/// In the page: waits (animation frame by frame, 20 s at most) until `selector` matches, then
+/// answers the time since navigation start in ms and the paint entries.
+const DRAWN_AT: &str = r#"
+const [selector, done] = [arguments[0], arguments[arguments.length - 1]];
+const start = performance.now();
+const tick = () => {
+  if (document.querySelector(selector)) {
+    const paints = {};
+    for (const p of performance.getEntriesByType('paint')) paints[p.name] = p.startTime;
+    done({ drawn: performance.now(), paints });
+  } else if (performance.now() - start > 20000) {
+    done(null);
+  } else {
+    requestAnimationFrame(tick);
+  }
+};
+tick();
+"#;
+
+/// (data drawn, first-contentful-paint) in ms from navigation start, for a fresh load of `url`.
+fn first_paint(browser: &Browser, url: &str, selector: &str) -> (f64, f64) {
+    browser.goto("about:blank");
+    browser.goto(url);
+    let answer = browser.script_async(DRAWN_AT, json!([selector])).unwrap();
+    let drawn =
+        answer.get("drawn").and_then(Value::as_f64).unwrap_or_else(|| panic!("{selector} never drawn"));
+    let fcp = answer["paints"].get("first-contentful-paint").and_then(Value::as_f64).unwrap_or(f64::NAN);
+    (drawn, fcp)
+}
+
+#[test]
+fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
+    assert!(
+        Path::new(CHROMEDRIVER_BIN).exists() && Path::new(CHROMIUM_BIN).exists(),
+        "the browser tests need {CHROMIUM_BIN} and {CHROMEDRIVER_BIN}: install them with \
+         `apt-get install -y chromium chromium-driver` (Debian)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let testnet = orrery()
+        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "500", "--no-tickets"])
+        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
+        .args(["--base-explorer-port", &EXPLORER.to_string()])
+        .args(["--summary-seconds", "5", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = dir.path().join("chromium-profile");
+    let mut reaper = Reaper { children: vec![testnet], session: None, profile: Some(profile.clone()) };
+
+    // The chain runs: every node answers /health and node 0 is a few blocks past genesis.
+    let start = Instant::now();
+    loop {
+        let slots: Vec<Option<u32>> = (RPC..RPC + 6).map(best_slot).collect();
+        if slots.iter().all(Option::is_some) && slots[0].is_some_and(|s| s > 2) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "the testnet did not start: {slots:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let testnet_out = std::fs::read_to_string(dir.path().join("testnet.out")).unwrap();
+    let url = format!("http://127.0.0.1:{EXPLORER}/");
+    assert!(testnet_out.contains(&format!("explorer {url}")), "{testnet_out}");
+
+    // The service is deployed and called while the browser looks at the chain.
+    let kv = std::thread::spawn(deploy_and_call_kv);
+
+    let driver = orrery_free_port_check(CHROMEDRIVER);
+    let chromedriver = Command::new(CHROMEDRIVER_BIN)
+        .args([
+            format!("--port={CHROMEDRIVER}"),
+            format!("--log-path={}", dir.path().join("chromedriver.log").display()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting chromedriver");
+    reaper.children.push(chromedriver);
+    let start = Instant::now();
+    while !http(driver, "GET", "/status", None, Duration::from_secs(2))
+        .is_ok_and(|(s, b)| s == 200 && String::from_utf8_lossy(&b).contains("\"ready\":true"))
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let capabilities = json!({ "capabilities": { "alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM_BIN,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", format!("--user-data-dir={}", profile.display()),
+            ],
+        },
+    }}});
+    let (status, body) =
+        http(driver, "POST", "/session", Some(&capabilities), Duration::from_secs(60)).unwrap();
+    let created: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 200, "no browser session: {created}");
+    let session = created["value"]["sessionId"].as_str().unwrap().to_string();
+    reaper.session = Some((driver, session.clone()));
+    let browser = Browser { driver, session };
+    browser
+        .command("POST", "/timeouts", Some(json!({ "script": 30_000, "pageLoad": 30_000, "implicit": 0 })))
+        .unwrap();
+    let shots = std::env::current_exe().unwrap().ancestors().nth(3).unwrap().join("explorer-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+
+    // The chain page: first paint, connected to node 0's RPC, the head advancing.
+    let (chain_drawn, chain_fcp) = first_paint(&browser, &url, "[data-testid=\"block-row\"]");
+    let rpc_url = wait_for(&browser, "rpc-url", Duration::from_secs(10), || browser.text("rpc-url"));
+    assert!(rpc_url.contains(&format!("ws://127.0.0.1:{RPC}")), "{rpc_url}");
+    wait_for(&browser, "connected", Duration::from_secs(20), || {
+        browser.text("rpc-status").filter(|s| s.contains("connected") && !s.contains("disconnected"))
+    });
+    let first = wait_for(&browser, "best-slot", Duration::from_secs(20), || {
+        browser.text("best-slot").as_deref().and_then(first_number)
+    });
+    let later = wait_for(&browser, "the best slot to grow", Duration::from_secs(30), || {
+        browser.text("best-slot").as_deref().and_then(first_number).filter(|s| *s > first)
+    });
+    wait_for(&browser, "finalized-slot", Duration::from_secs(30), || {
+        browser.text("finalized-slot").as_deref().and_then(first_number)
+    });
+    assert!(browser.count("chart-block-times") == 1 && browser.count("chart-finality-lag") == 1);
+    wait_for(&browser, "two block rows", Duration::from_secs(20), || {
+        (browser.count("block-row") >= 2).then_some(())
+    });
+    browser.screenshot(&shots.join("chain.png"));
+
+    // A block: click the newest row's link; the five extrinsic sections with their counts.
+    let hrefs = browser.script(
+        "return [...document.querySelectorAll('[data-testid=\"block-link\"]')].map(a => a.getAttribute('href'));",
+        json!([]),
+    );
+    let hrefs: Vec<String> =
+        hrefs.as_array().unwrap().iter().filter_map(|h| h.as_str().map(str::to_string)).collect();
+    assert!(hrefs.len() >= 2, "{hrefs:?}");
+    let block_hex = |href: &str| href.rsplit('/').next().unwrap().to_string();
+    for href in &hrefs {
+        let hex = block_hex(href);
+        assert!(href.starts_with("#/block/") && hex.len() == 64, "{href}");
+        assert!(hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)), "{href}");
+    }
+    let clicked = block_hex(&hrefs[0]);
+    browser.click(&browser.find("block-link").unwrap());
+    let shown = wait_for(&browser, "block-hash", Duration::from_secs(20), || {
+        browser.text("block-hash").filter(|h| h.contains(&clicked))
+    });
+    assert!(shown.contains(&clicked));
+    for kind in ["tickets", "preimages", "guarantees", "assurances", "disputes"] {
+        let id = format!("extrinsic-{kind}");
+        let count = wait_for(&browser, &id, Duration::from_secs(20), || {
+            browser
+                .script(
+                    "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); \
+                     return e ? e.getAttribute('data-count') : null;",
+                    json!([id]),
+                )
+                .as_str()
+                .and_then(|c| c.parse::<u64>().ok())
+        });
+        assert!(count < 1024, "{id}: {count}");
+    }
+    for id in ["block-slot", "block-parent", "block-author", "block-state-root"] {
+        assert!(browser.text(id).is_some_and(|t| !t.trim().is_empty()), "{id}");
+    }
+    browser.screenshot(&shots.join("block.png"));
+    let (block_drawn, block_fcp) = first_paint(
+        &browser,
+        &format!("{url}#/block/{clicked}"),
+        "[data-testid=\"extrinsic-disputes\"][data-count]",
+    );
+
+    // Search finds a block by its hash (another one than the clicked one, 0x-prefixed).
+    browser.goto(&format!("{url}#/"));
+    let searched = block_hex(&hrefs[1]);
+    browser.type_into("search-input", &format!("0x{searched}\u{E007}"));
+    wait_for(&browser, "the searched block", Duration::from_secs(20), || {
+        if let Some(result) = browser.find("search-result") {
+            if !browser.hash().starts_with("#/block/") {
+                browser.click(&result);
+            }
+        }
+        browser.text("block-hash").filter(|h| h.contains(&searched))
+    });
+    assert_eq!(browser.hash(), format!("#/block/{searched}"));
+
+    // Hostile input: an error on the page, no alert, nothing inserted as HTML.
+    browser.goto(&format!("{url}#/"));
+    wait_for(&browser, "search-input", Duration::from_secs(10), || browser.find("search-input"));
+    browser.type_into("search-input", "<script>alert(1)</script>");
+    browser.click(&browser.find("search-submit").unwrap());
+    let error = wait_for(&browser, "an error for the hostile search", Duration::from_secs(20), || {
+        browser.text("error").filter(|t| !t.trim().is_empty())
+    });
+    assert!(browser.no_alert(), "an alert opened");
+    let injected = browser.script(
+        "return [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(1)')).length;",
+        json!([]),
+    );
+    assert_eq!(injected, json!(0), "the search was inserted as HTML");
+    println!("hostile search shows: {error:?}");
+    let unknown = "ab".repeat(32);
+    browser.goto(&format!("{url}#/search/{unknown}"));
+    let error = wait_for(&browser, "an error for an unknown hash", Duration::from_secs(20), || {
+        browser.text("error").filter(|t| !t.trim().is_empty())
+    });
+    assert!(browser.no_alert());
+    println!("unknown hash shows: {error:?}");
+
+    // Validators.
+    browser.goto(&format!("{url}#/validators"));
+    wait_for(&browser, "six validator rows", Duration::from_secs(20), || {
+        (browser.count("validator-row") == 6).then_some(())
+    });
+    browser.screenshot(&shots.join("validators.png"));
+
+    // The service deployed during the test: its page, and the stored value through the key form.
+    let id = kv.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
+    browser.goto(&format!("{url}#/service/{id}"));
+    let shown = wait_for(&browser, "service-id", Duration::from_secs(20), || browser.text("service-id"));
+    assert!(shown.contains(&id.to_string()), "{shown}");
+    assert!(browser.text("service-code-hash").is_some_and(|t| !t.trim().is_empty()));
+    browser.type_into("storage-key-input", "name");
+    browser.click(&browser.find("storage-key-submit").unwrap());
+    let value =
+        wait_for(&browser, "storage-value", Duration::from_secs(20), || browser.text("storage-value"));
+    assert!(value.contains(&hex(b"orrery")) && value.contains("orrery"), "{value}");
+    browser.screenshot(&shots.join("service.png"));
+    // The same key in hex, then a key kv does not hold.
+    browser.type_into("storage-key-input", &format!("0x{}", hex(b"name")));
+    browser.click(&browser.find("storage-key-submit").unwrap());
+    wait_for(&browser, "storage-value by hex key", Duration::from_secs(20), || {
+        browser.text("storage-value").filter(|v| v.contains(&hex(b"orrery")))
+    });
+    browser.type_into("storage-key-input", "missing");
+    browser.click(&browser.find("storage-key-submit").unwrap());
+    wait_for(&browser, "storage-none", Duration::from_secs(20), || browser.find("storage-none"));
+    assert!(browser.no_alert());
+
+    println!("screenshots in {}", shots.display());
+    println!(
+        "first paint: chain page data drawn {chain_drawn:.0} ms after navigation (first contentful paint \
+         {chain_fcp:.0} ms); block page data drawn {block_drawn:.0} ms (fcp {block_fcp:.0} ms); head {first} -> {later}"
+    );
+    drop(reaper);
+}
+
+/// The loopback address of `port`, after checking nothing listens there (a chromedriver left over
+/// would otherwise be driven instead of ours).
+fn orrery_free_port_check(port: u16) -> SocketAddr {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err(),
+        "something already listens on {addr}"
+    );
+    addr
+}
+
+/// `orrery explorer` serves the page for a node elsewhere, tells it that node's RPC, and stops on
+/// SIGTERM.
+#[test]
+fn orrery_explorer_serves_the_page_for_a_node_elsewhere() {
+    let explorer = orrery()
+        .args(["explorer", "--rpc", "ws://10.1.2.3:9944", "--listen", &format!("127.0.0.1:{STANDALONE}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reaper = Reaper { children: vec![explorer], session: None, profile: None };
+    let addr = SocketAddr::from(([127, 0, 0, 1], STANDALONE));
+    let start = Instant::now();
+    let config = loop {
+        if let Ok((200, body)) = http(addr, "GET", "/config.json", None, Duration::from_secs(2)) {
+            break body;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "orrery explorer did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(config, br#"{"rpc":"ws://10.1.2.3:9944"}"#);
+    let (status, index) = http(addr, "GET", "/", None, Duration::from_secs(2)).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(index, std::fs::read(repo().join("explorer/dist/index.html")).unwrap());
+    let mut child = reaper.children.remove(0);
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(out.contains(&format!("explorer http://{addr}/ for the node at ws://10.1.2.3:9944")), "{out}");
+}

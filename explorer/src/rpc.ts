@@ -207,7 +207,8 @@ export class RpcClient {
       this.subs.delete(sub);
       if (sub.serverId !== null) {
         this.byServerId.delete(String(sub.serverId));
-        void this.call('un' + method[0]!.toUpperCase() + method.slice(1), [sub.serverId]);
+        // JIP-2's unsubscribeX for subscribeX.
+        void this.call('un' + method, [sub.serverId]);
       }
     };
   }

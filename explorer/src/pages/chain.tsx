@@ -16,6 +16,8 @@ export interface Row {
   hex: string;
   slot: number;
   parentHex: string;
+  /** The parent's slot when the node said it (the `parent` call); null when only the body was read. */
+  parentSlot: number | null;
   author: number | null;
   tickets: number | null;
   preimages: number | null;
@@ -26,18 +28,24 @@ export interface Row {
 
 const ZERO = '0'.repeat(64);
 
-/** A cache of rows by hash, shared by the pages (a block never changes). Bounded. */
-const rowCache = new Map<string, Row>();
-function remember(r: Row): Row {
-  if (rowCache.size > 5000) rowCache.clear();
-  rowCache.set(r.hex, r);
-  return r;
+/** Rows by hash for each connection, shared by the pages (a block never changes). Bounded. */
+const rowCaches = new WeakMap<Chain, Map<string, Row>>();
+function cacheOf(chain: Chain): Map<string, Row> {
+  let m = rowCaches.get(chain);
+  if (!m) rowCaches.set(chain, (m = new Map()));
+  return m;
 }
 
 /** One row for block `d`: from its body when the node serves `block`, else from `parent` alone. */
 export async function loadRow(chain: Chain, d: { hex: string; hash: Uint8Array; slot: number }): Promise<{ row: Row } | { error: string; code?: number }> {
-  const cached = rowCache.get(d.hex);
+  const cache = cacheOf(chain);
+  const cached = cache.get(d.hex);
   if (cached) return { row: cached };
+  const remember = (r: Row): Row => {
+    if (cache.size > 5000) cache.clear();
+    cache.set(r.hex, r);
+    return r;
+  };
   const b = await chain.block(d.hash);
   if (b.ok) {
     const x = b.value.extrinsic;
@@ -46,6 +54,7 @@ export async function loadRow(chain: Chain, d: { hex: string; hash: Uint8Array; 
         hex: d.hex,
         slot: b.value.header.slot,
         parentHex: toHex(b.value.header.parent),
+        parentSlot: null,
         author: b.value.header.author_index,
         tickets: x.tickets.length,
         preimages: x.preimages.length,
@@ -59,7 +68,7 @@ export async function loadRow(chain: Chain, d: { hex: string; hash: Uint8Array; 
   const p = await chain.parent(d.hash);
   if (!p.ok) return { error: p.error, code: p.code };
   return {
-    row: remember({ hex: d.hex, slot: d.slot, parentHex: p.value.hex, author: null, tickets: null, preimages: null, guarantees: null, assurances: null, disputes: null }),
+    row: remember({ hex: d.hex, slot: d.slot, parentHex: p.value.hex, parentSlot: p.value.slot, author: null, tickets: null, preimages: null, guarantees: null, assurances: null, disputes: null }),
   };
 }
 
@@ -80,8 +89,8 @@ export async function walk(
     if ('error' in r) return { rows, error: r.error, reachedStop: false };
     rows.push(r.row);
     if (r.row.parentHex === ZERO || r.row.slot === 0) break;
-    // The parent's slot is known once its own body (or its parent) is read; until then, the child's.
-    cur = { hex: r.row.parentHex, slot: Math.max(0, r.row.slot - 1) };
+    // Without a body, the parent's slot is the one `parent` gave.
+    cur = { hex: r.row.parentHex, slot: r.row.parentSlot ?? Math.max(0, r.row.slot - 1) };
   }
   return { rows, error: null, reachedStop: false };
 }
@@ -126,7 +135,7 @@ export function ChainPage() {
       return;
     }
     setBusy(true);
-    const w = await walk(chain, { hex: last.parentHex, slot: Math.max(0, last.slot - 1) }, PAGE_SIZE);
+    const w = await walk(chain, { hex: last.parentHex, slot: last.parentSlot ?? Math.max(0, last.slot - 1) }, PAGE_SIZE);
     setBusy(false);
     setError(w.error);
     if (w.rows.length < PAGE_SIZE && !w.error) setAtEnd(true);

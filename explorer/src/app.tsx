@@ -117,7 +117,8 @@ export function App(props: { rpcUrl: string }) {
     };
   }, [chain]);
 
-  const statusText = status.s === 'connected' ? 'connected' : status.s === 'connecting' ? 'connecting…' : `disconnected${status.detail ? ` (${status.detail})` : ''}`;
+  // Only the connected state says "connected" (tests wait for that word), so the lost state says "offline".
+  const statusText = status.s === 'connected' ? 'connected' : status.s === 'connecting' ? 'connecting…' : `offline${status.detail ? ` (${status.detail})` : ''}`;
 
   return (
     <div class="app">

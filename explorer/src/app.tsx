@@ -72,7 +72,7 @@ export function App(props: { rpcUrl: string }) {
           setChainError(null);
           return;
         }
-        setChainError(c.error);
+        setChainError(rpc.status === 'connected' ? c.error : `${c.error}: is a JIP-2 node listening at ${rpc.url}? Retrying.`);
         await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
       }
     };

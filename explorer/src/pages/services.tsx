@@ -6,8 +6,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { fromHex, parseHash, toBase64, toHex } from '../bytes';
 import type { ServiceInfo } from '../types';
 import { useCtx } from '../app';
-import { BlobView, Bytes, Card, ErrorBox, KV, Loading, fmt } from '../ui';
+import { BlobView, Bytes, Card, ErrorBox, HashText, KV, Loading, fmt } from '../ui';
 import { useStatistics } from './validators';
+import { walk } from './chain';
+import { outcome } from './block';
+import { RECENT_BLOCKS } from './cores';
+import type { WorkResult } from '../types';
 
 const SERVICES_PER_PAGE = 50;
 
@@ -174,6 +178,7 @@ export function ServicePage(props: { id: number }) {
           />
         </Card>
       )}
+      <RecentWork id={props.id} />
       <StorageLookup id={props.id} />
       <PreimageLookup id={props.id} />
     </div>
@@ -258,6 +263,71 @@ function PreimageLookup(props: { id: number }) {
       </form>
       <ErrorBox messages={[error]} />
       {result && (result.value === null ? <p class="muted" data-testid="preimage-none">This service holds no preimage with that hash.</p> : <BlobView b={result.value} testid="preimage-value" />)}
+    </Card>
+  );
+}
+
+/** This service's work results in the guarantees of the newest blocks. */
+function RecentWork(props: { id: number }) {
+  const { chain, heads } = useCtx();
+  const [items, setItems] = useState<{ slot: number; pkg: string; core: number; r: WorkResult }[] | null>(null);
+  const [scanned, setScanned] = useState(0);
+  const best = heads.best;
+  useEffect(() => {
+    if (!best) return;
+    let live = true;
+    void (async () => {
+      const w = await walk(chain, best, RECENT_BLOCKS);
+      const out: { slot: number; pkg: string; core: number; r: WorkResult }[] = [];
+      for (const row of w.rows) {
+        const b = await chain.block(fromHex(row.hex)!);
+        if (!b.ok) break;
+        for (const g of b.value.extrinsic.guarantees)
+          for (const r of g.report.results)
+            if (r.service_id === props.id) out.push({ slot: b.value.header.slot, pkg: toHex(g.report.package_spec.hash), core: g.report.core_index, r });
+      }
+      if (live) {
+        setItems(out);
+        setScanned(w.rows.length);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [best?.hex]);
+  if (!items) return null;
+  return (
+    <Card title={`Work results in the last ${scanned} blocks`}>
+      {items.length === 0 ? (
+        <p class="muted">No work for this service was guaranteed in these blocks.</p>
+      ) : (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th class="num">Guaranteed at slot</th>
+              <th>Work package</th>
+              <th class="num">Core</th>
+              <th>Outcome</th>
+              <th class="num">Refine gas</th>
+              <th class="num">Accumulate gas limit</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((x, i) => (
+              <tr key={i}>
+                <td class="num">{x.slot}</td>
+                <td>
+                  <HashText hex={x.pkg} href={`#/package/${x.pkg}`} />
+                </td>
+                <td class="num">{x.core}</td>
+                <td>{outcome(x.r.result)}</td>
+                <td class="num">{fmt(x.r.refine_load.gas_used)}</td>
+                <td class="num">{fmt(x.r.accumulate_gas)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </Card>
   );
 }

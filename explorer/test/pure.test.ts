@@ -129,3 +129,17 @@ describe('parameters', () => {
     expect(votesPerVerdict(FULL)).toBe(683);
   });
 });
+
+describe('safety', () => {
+  it('no source file inserts HTML (chain data is only ever text)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = join(__dirname, '..', 'src');
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) {
+      const text = readFileSync(join(root, f), 'utf8');
+      expect(text, f).not.toMatch(/innerHTML|outerHTML|dangerouslySetInnerHTML|insertAdjacentHTML|document\.write/);
+    }
+  });
+});

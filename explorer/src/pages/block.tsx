@@ -45,6 +45,11 @@ export function BlockPage(props: { hex: string }) {
     };
   }, [props.hex]);
 
+  // After the render that shows it: for measuring a block page's paint in a browser test.
+  useEffect(() => {
+    if (block) performance.mark(`orrery:block-shown:${props.hex}`);
+  }, [block]);
+
   const title = (
     <h1>
       Block <HashText hex={props.hex} testid="block-hash" full />

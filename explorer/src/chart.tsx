@@ -18,7 +18,8 @@ export function LineChart(props: { testid: string; title: string; xLabel: string
       title: props.title,
       scales: { x: { time: false } },
       axes: [
-        { label: props.xLabel, stroke: '#5b6472', grid: { stroke: '#eef0f3' } },
+        // Slots are large numbers: plain digits, and room for them.
+        { label: props.xLabel, stroke: '#5b6472', grid: { stroke: '#eef0f3' }, space: 90, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : '')) },
         { label: props.yLabel, stroke: '#5b6472', grid: { stroke: '#eef0f3' } },
       ],
       legend: { show: false },

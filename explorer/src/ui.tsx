@@ -43,7 +43,14 @@ export function CopyButton(props: { text: string }) {
   };
   return (
     <button type="button" class="copy" title="copy the full value" aria-label="copy" onClick={copy}>
-      {done ? '✓' : '⧉'}
+      {done ? (
+        '✓'
+      ) : (
+        <svg width="11" height="11" viewBox="0 0 16 16" aria-hidden="true">
+          <rect x="5" y="5" width="9" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.6" />
+          <path d="M3 11V3.5A1.5 1.5 0 0 1 4.5 2H11" fill="none" stroke="currentColor" stroke-width="1.6" />
+        </svg>
+      )}
     </button>
   );
 }

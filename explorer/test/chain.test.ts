@@ -40,7 +40,7 @@ describe('Chain', () => {
     expect(bad).toEqual({ ok: false, error: 'parameters: expected {"V1": {…}}' });
   });
 
-  it('walks blocks through `block`, stopping with an error value where the node has no more', async () => {
+  it('walks blocks through `block`, ending where the node holds no more bodies', async () => {
     const chain = new Chain(
       node((m, p) => {
         if (m === 'block' && p[0] === toBase64(A)) return { ok: true, value: toBase64(BLOCK) };
@@ -53,7 +53,13 @@ describe('Chain', () => {
     const w = await walk(chain, { hex: AHEX, slot: 42 }, 20);
     expect(w.rows).toHaveLength(1);
     expect(w.rows[0]).toMatchObject({ hex: AHEX, slot: 42, parentHex: PARENT_HEX, author: 3, tickets: 3, preimages: 3, guarantees: 1, assurances: 2, disputes: 5 });
-    expect(w.error).toBe(`block ${PARENT_HEX} is unavailable on this node`);
+    // The parent is unavailable (genesis, or pruned): the end of the walk, not an error.
+    expect(w.error).toBeNull();
+    expect(w.oldest).toBe(PARENT_HEX);
+    // Unavailable as the first block asked for, it is an error.
+    const first = await walk(chain, { hex: PARENT_HEX, slot: 41 }, 20);
+    expect(first.rows).toEqual([]);
+    expect(first.error).toBe(`block ${PARENT_HEX} is unavailable on this node`);
   });
 
   it('falls back to `parent` on a node without the `block` extension', async () => {

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { toHex } from '../bytes';
 import type { Chain, Descriptor } from '../chain';
-import { METHOD_NOT_FOUND } from '../rpc';
+import { BLOCK_UNAVAILABLE, METHOD_NOT_FOUND } from '../rpc';
 import { LineChart } from '../chart';
 import { useCtx } from '../app';
 import { Card, ErrorBox, HashText } from '../ui';
@@ -78,21 +78,26 @@ export async function walk(
   start: { hex: string; slot: number },
   count: number,
   stop: Set<string> = new Set(),
-): Promise<{ rows: Row[]; error: string | null; reachedStop: boolean }> {
+): Promise<{ rows: Row[]; error: string | null; reachedStop: boolean; oldest: string | null }> {
   const rows: Row[] = [];
   let cur = start;
   for (let i = 0; i < count; i++) {
-    if (stop.has(cur.hex)) return { rows, error: null, reachedStop: true };
+    if (stop.has(cur.hex)) return { rows, error: null, reachedStop: true, oldest: null };
     const hash = new Uint8Array(32);
     for (let j = 0; j < 32; j++) hash[j] = parseInt(cur.hex.slice(2 * j, 2 * j + 2), 16);
     const r = await loadRow(chain, { hex: cur.hex, hash, slot: cur.slot });
-    if ('error' in r) return { rows, error: r.error, reachedStop: false };
+    if ('error' in r) {
+      // The node does not hold this block: the genesis block (nodes keep its header, not a body)
+      // or one pruned. The walk ends there; it is the chain's end as this node sees it, not a fault.
+      if (r.code === BLOCK_UNAVAILABLE && rows.length > 0) return { rows, error: null, reachedStop: false, oldest: cur.hex };
+      return { rows, error: r.error, reachedStop: false, oldest: null };
+    }
     rows.push(r.row);
     if (r.row.parentHex === ZERO || r.row.slot === 0) break;
     // Without a body, the parent's slot is the one `parent` gave.
     cur = { hex: r.row.parentHex, slot: r.row.parentSlot ?? Math.max(0, r.row.slot - 1) };
   }
-  return { rows, error: null, reachedStop: false };
+  return { rows, error: null, reachedStop: false, oldest: null };
 }
 
 export function ChainPage() {
@@ -101,6 +106,7 @@ export function ChainPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [atEnd, setAtEnd] = useState(false);
+  const [oldest, setOldest] = useState<string | null>(null);
   const rowsRef = useRef<Row[]>([]);
   rowsRef.current = rows;
   const loading = useRef(false);
@@ -123,7 +129,10 @@ export function ChainPage() {
         const seen = new Set<string>();
         return merged.filter((r) => (seen.has(r.hex) ? false : (seen.add(r.hex), true)));
       });
-      if (!w.reachedStop && w.rows.length < PAGE_SIZE && !w.error) setAtEnd(true);
+      if (!w.reachedStop && w.rows.length < PAGE_SIZE && !w.error) {
+        setAtEnd(true);
+        setOldest(w.oldest);
+      }
     });
   }, [best?.hex]);
 
@@ -138,7 +147,10 @@ export function ChainPage() {
     const w = await walk(chain, { hex: last.parentHex, slot: last.parentSlot ?? Math.max(0, last.slot - 1) }, PAGE_SIZE);
     setBusy(false);
     setError(w.error);
-    if (w.rows.length < PAGE_SIZE && !w.error) setAtEnd(true);
+    if (w.rows.length < PAGE_SIZE && !w.error) {
+      setAtEnd(true);
+      setOldest(w.oldest);
+    }
     setRows((old) => {
       const seen = new Set(old.map((r) => r.hex));
       return [...old, ...w.rows.filter((r) => !seen.has(r.hex))];
@@ -240,6 +252,11 @@ export function ChainPage() {
             {busy ? 'Loading…' : atEnd ? 'Reached genesis' : `Older ${PAGE_SIZE} blocks`}
           </button>
           <span class="muted small">{rows.length} blocks listed</span>
+          {oldest && (
+            <span class="muted small">
+              · the node holds no body for the block before (<HashText hex={oldest} keep={6} />): genesis or pruned
+            </span>
+          )}
         </div>
       </Card>
     </div>

@@ -86,9 +86,9 @@ export function KV(props: { rows: [string, ComponentChildren][] }) {
   );
 }
 
-export function Card(props: { title: ComponentChildren; children: ComponentChildren; testid?: string; count?: number; extra?: ComponentChildren }) {
+export function Card(props: { title: ComponentChildren; children: ComponentChildren; testid?: string; count?: number; extra?: ComponentChildren; id?: string }) {
   return (
-    <section class="card" data-testid={props.testid} data-count={props.count}>
+    <section class={props.count === 0 ? 'card empty' : 'card'} data-testid={props.testid} data-count={props.count} id={props.id}>
       <h2>
         {props.title}
         {props.count !== undefined && <span class="count">{props.count}</span>}

@@ -156,7 +156,24 @@ export function BlockPage(props: { hex: string }) {
         )}
       </Card>
 
-      <Card title="Tickets" testid="extrinsic-tickets" count={x.tickets.length}>
+      <div class="chips">
+        {(
+          [
+            ['Tickets', x.tickets.length, 'x-tickets'],
+            ['Preimages', x.preimages.length, 'x-preimages'],
+            ['Guarantees', x.guarantees.length, 'x-guarantees'],
+            ['Assurances', x.assurances.length, 'x-assurances'],
+            ['Disputes', x.disputes.verdicts.length + x.disputes.culprits.length + x.disputes.faults.length, 'x-disputes'],
+          ] as const
+        ).map(([name, n, id]) => (
+          <a key={id} class={n === 0 ? 'zero' : ''} href={`#/block/${props.hex}`} onClick={(e) => (e.preventDefault(), document.getElementById(id)?.scrollIntoView())}>
+            {name}
+            <b>{n}</b>
+          </a>
+        ))}
+      </div>
+
+      <Card title="Tickets" testid="extrinsic-tickets" count={x.tickets.length} id="x-tickets">
         {x.tickets.length === 0 ? (
           <p class="muted">No tickets.</p>
         ) : (
@@ -183,7 +200,7 @@ export function BlockPage(props: { hex: string }) {
         )}
       </Card>
 
-      <Card title="Preimages" testid="extrinsic-preimages" count={x.preimages.length}>
+      <Card title="Preimages" testid="extrinsic-preimages" count={x.preimages.length} id="x-preimages">
         {x.preimages.length === 0 ? (
           <p class="muted">No preimages.</p>
         ) : (
@@ -214,11 +231,11 @@ export function BlockPage(props: { hex: string }) {
         )}
       </Card>
 
-      <Card title="Guarantees" testid="extrinsic-guarantees" count={x.guarantees.length}>
+      <Card title="Guarantees" testid="extrinsic-guarantees" count={x.guarantees.length} id="x-guarantees">
         {x.guarantees.length === 0 ? <p class="muted">No guarantees.</p> : x.guarantees.map((g, i) => <GuaranteeView key={i} g={g} />)}
       </Card>
 
-      <Card title="Assurances" testid="extrinsic-assurances" count={x.assurances.length}>
+      <Card title="Assurances" testid="extrinsic-assurances" count={x.assurances.length} id="x-assurances">
         {x.assurances.length === 0 ? (
           <p class="muted">No assurances.</p>
         ) : (
@@ -252,7 +269,7 @@ export function BlockPage(props: { hex: string }) {
         )}
       </Card>
 
-      <Card title="Disputes" testid="extrinsic-disputes" count={x.disputes.verdicts.length + x.disputes.culprits.length + x.disputes.faults.length}>
+      <Card title="Disputes" testid="extrinsic-disputes" count={x.disputes.verdicts.length + x.disputes.culprits.length + x.disputes.faults.length} id="x-disputes">
         {x.disputes.verdicts.length + x.disputes.culprits.length + x.disputes.faults.length === 0 ? (
           <p class="muted">No verdicts, culprits or faults.</p>
         ) : (

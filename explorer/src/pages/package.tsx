@@ -75,6 +75,13 @@ export function PackagePage(props: { hex: string }) {
       {status !== undefined && (
         <Card title={`Status at the best block (slot ${best?.slot})`}>
           <StatusView s={status} />
+          {found?.slot != null && typeof status === 'object' && status !== null && 'Failed' in status && (
+            <p class="muted small">
+              The node judges from the best block's state, which remembers a package only while its anchor is recent
+              (H = {String(chain.parameters.recent_block_count ?? '?')} blocks) and its accumulation for one epoch; this page found the package guaranteed in
+              the block at slot {found.slot}.
+            </p>
+          )}
         </Card>
       )}
       {found === null && (

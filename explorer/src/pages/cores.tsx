@@ -55,11 +55,21 @@ export function CoresPage() {
       <ErrorBox messages={[error, recent?.error]} />
       {!stats && !error && <Loading what="statistics" />}
       {stats && (
-        <Card title={`Core activity in the block at slot ${at} (π_C) and in the last ${recent?.blocks ?? '…'} blocks`} extra={<span class="muted small"> C = {chain.spec.cores}</span>}>
+        <Card title="What each core is doing" extra={<span class="muted small"> C = {chain.spec.cores}</span>}>
           <table class="grid">
             <thead>
               <tr>
-                <th class="num">Core</th>
+                <th rowSpan={2} class="num">
+                  Core
+                </th>
+                <th colSpan={7} class="group">
+                  In the block at slot {at} (π_C)
+                </th>
+                <th colSpan={3} class="group">
+                  In the last {recent?.blocks ?? '…'} blocks
+                </th>
+              </tr>
+              <tr>
                 <th class="num">DA load</th>
                 <th class="num">Assurances</th>
                 <th class="num">Imports</th>
@@ -67,9 +77,9 @@ export function CoresPage() {
                 <th class="num">Extrinsics</th>
                 <th class="num">Bundle</th>
                 <th class="num">Refine gas</th>
-                <th class="num">Guarantees (recent)</th>
-                <th class="num">Assurances (recent)</th>
-                <th>Latest package (recent)</th>
+                <th class="num">Guarantees</th>
+                <th class="num">Assurances</th>
+                <th>Latest package</th>
               </tr>
             </thead>
             <tbody>
@@ -92,7 +102,10 @@ export function CoresPage() {
                     <td>
                       {r?.lastPackage ? (
                         <span>
-                          <HashText hex={r.lastPackage.hex} href={`#/package/${r.lastPackage.hex}`} /> <span class="muted small">slot {r.lastPackage.slot}, services {r.lastPackage.services.join(', ')}</span>
+                          <HashText hex={r.lastPackage.hex} href={`#/package/${r.lastPackage.hex}`} keep={6} />
+                          <div class="muted small">
+                            slot {r.lastPackage.slot} · service {r.lastPackage.services.join(', ')}
+                          </div>
                         </span>
                       ) : (
                         <span class="muted">idle</span>

@@ -17,7 +17,7 @@ export function LineChart(props: { testid: string; title: string; xLabel: string
       height: 200,
       title: props.title,
       scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] } },
-      padding: [8, 28, 0, 0],
+      padding: [8, 44, 0, 0],
       axes: [
         // Slots are large numbers: plain digits, and room for them.
         { label: props.xLabel, stroke: '#5b6472', grid: { stroke: '#eef0f3' }, space: 90, values: (_u, vals) => vals.map((v) => (Number.isInteger(v) ? String(v) : '')) },

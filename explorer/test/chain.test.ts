@@ -85,6 +85,24 @@ describe('Chain', () => {
     ]);
   });
 
+  it('a walk from a new head stops at a block the list already has', async () => {
+    // Three blocks C -> B -> A, served by `parent` alone.
+    const hashes = [0xcc, 0xbb, 0xaa].map((x) => new Uint8Array(32).fill(x));
+    const chain = new Chain(
+      node((m, p) => {
+        if (m === 'block') return err(-32601, 'Method not found');
+        const i = hashes.findIndex((h) => toBase64(h) === p[0]);
+        if (m === 'parent' && i >= 0 && i + 1 < hashes.length) return { ok: true, value: { header_hash: toBase64(hashes[i + 1]!), slot: 30 - i - 1 } };
+        return err(1, 'block unavailable');
+      }),
+      TINY,
+      {},
+    );
+    const w = await walk(chain, { hex: toHex(hashes[0]!), slot: 30 }, 20, new Set([toHex(hashes[2]!)]));
+    expect(w.reachedStop).toBe(true);
+    expect(w.rows.map((r) => r.slot)).toEqual([30, 29]);
+  });
+
   it('unexpected answers become messages', async () => {
     const answers: Record<string, unknown> = {
       block: 'not base64!',

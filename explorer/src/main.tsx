@@ -1,0 +1,12 @@
+import { render } from 'preact';
+import { App } from './app';
+import { fetchConfigJson, resolveRpcUrl } from './config';
+import './style.css';
+
+const root = document.getElementById('app')!;
+
+void resolveRpcUrl(location.search, location.hostname, fetchConfigJson).then(({ url }) => {
+  // Drop the static "Loading…" text: render() adds to what the element already holds.
+  root.textContent = '';
+  render(<App rpcUrl={url} />, root);
+});

@@ -1,5 +1,5 @@
 //! Embeds the built UI: walks `explorer/dist` (at the repository root) and writes
-//! `$OUT_DIR/assets.rs`, a table of `(URL path, include_bytes!(file))` sorted by path, so the binary
+//! `$OUT_DIR/assets.rs`, a table of `(URL path, include_bytes!(file), entity tag)` sorted by path, so the binary
 //! serves the UI without Node.js or any file at run time. A missing or empty dist stops the build
 //! with a message saying how to make one.
 
@@ -23,18 +23,26 @@ fn main() {
         fail(&format!("{} has no index.html", dist.display()));
     }
 
-    let mut table = String::from("pub(crate) static ASSETS: &[(&str, &[u8])] = &[\n");
+    let mut table = String::from("pub(crate) static ASSETS: &[(&str, &[u8], &str)] = &[\n");
     for (path, file) in &files {
         let file = file.canonicalize().unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
+        let etag = format!("\"{:016x}\"", fnv1a(&bytes));
         let Some(file) = file.to_str() else {
             fail(&format!("{}: the path is not UTF-8", file.display()));
         };
         // `{:?}` writes a Rust string literal (quotes and escapes included).
-        let _ = writeln!(table, "    ({path:?}, include_bytes!({file:?})),");
+        let _ = writeln!(table, "    ({path:?}, include_bytes!({file:?}), {etag:?}),");
     }
     table.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("assets.rs");
     std::fs::write(&out, table).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
+}
+
+/// FNV-1a, 64 bits: an entity tag that changes when the file does (a cache validator, not a
+/// security check; Vite's names are stable, not content-hashed).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Every file under `dir`, as (URL path from `root`, file). Only names made of URL-safe characters are

@@ -3,8 +3,8 @@
 //! address with one generated file, `/config.json` = `{"rpc": "<the node's JIP-2 WebSocket URL>"}`.
 //!
 //! What is here: `GET` and `HEAD` of the embedded files (`/` is `index.html`; anything else is 404,
-//! other methods 405), each with its content type, a cache policy (Vite's content-hashed
-//! `/assets/*` are immutable, the rest revalidated), and the explorer contract's security headers: a
+//! other methods 405), each with its content type, `Cache-Control: no-cache` and an entity tag
+//! (a revalidation is a 304; the UI's file names are stable), and the explorer contract's security headers: a
 //! Content-Security-Policy that allows scripts only from this origin and connections to WebSockets,
 //! and `X-Content-Type-Options: nosniff`. An untrusted client meets caps: open connections
 //! ([`Limits::connections`], more are closed at once), request-header bytes (431 past them), the time
@@ -31,7 +31,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 mod assets {
-    // `ASSETS`: (URL path, bytes) of every file under explorer/dist, sorted by path (build.rs).
+    // `ASSETS`: (URL path, bytes, entity tag) of every file under explorer/dist, sorted by path (build.rs).
     include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 }
 
@@ -110,7 +110,7 @@ impl Config {
 
 /// The paths of the embedded files (`/index.html`, `/assets/…`), in order.
 pub fn files() -> impl Iterator<Item = &'static str> {
-    assets::ASSETS.iter().map(|(path, _)| *path)
+    assets::ASSETS.iter().map(|(path, _, _)| *path)
 }
 
 /// A bound explorer server; [`Explorer::serve`] runs it.
@@ -199,23 +199,39 @@ impl Site {
         };
         // HEAD: hyper sends the headers (the length included) and leaves the body out.
         if path == "/config.json" {
-            return file(path, self.config_json.clone());
+            return file(path, self.config_json.clone(), None);
         }
-        match assets::ASSETS.binary_search_by(|(p, _)| (*p).cmp(path)) {
-            Ok(i) => file(path, Bytes::from_static(assets::ASSETS[i].1)),
-            Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
+        let Ok(i) = assets::ASSETS.binary_search_by(|(p, _, _)| (*p).cmp(path)) else {
+            return plain(StatusCode::NOT_FOUND, "not found\n");
+        };
+        let (_, bytes, etag) = assets::ASSETS[i];
+        // A browser revalidating a file it holds gets 304 and no body.
+        let held = request
+            .headers()
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")));
+        let mut response = file(path, Bytes::from_static(bytes), Some(etag));
+        if held {
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            *response.body_mut() = Full::new(Bytes::new());
+            response.headers_mut().remove(header::CONTENT_TYPE);
         }
+        response
     }
 }
 
 /// An embedded file (or config.json) with its type and cache policy.
-fn file(path: &str, body: Bytes) -> Response<Full<Bytes>> {
+fn file(path: &str, body: Bytes, etag: Option<&'static str>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
-    // Vite names what it puts under assets/ by content hash: a new build is a new name.
-    let cache = if path.starts_with("/assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // The UI's file names are stable across builds (reproducible dist), so nothing may be cached
+    // unchecked: the browser revalidates each time, and the entity tag makes that a 304.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(etag) = etag {
+        headers.insert(header::ETAG, HeaderValue::from_static(etag));
+    }
     secure(&mut response);
     response
 }

@@ -254,7 +254,7 @@ export function BlockPage(props: { hex: string }) {
                 return (
                   <tr key={i} data-testid="item">
                     <td class="num">{a.validator_index}</td>
-                    <td>{cores.length === 0 ? <span class="muted">none</span> : cores.join(', ')}</td>
+                    <td>{cores.length === 0 ? <span class="muted">none</span> : cores.map((c) => `core ${c}`).join(', ')}</td>
                     <td>
                       <Bytes b={a.anchor} href={`#/block/${toHex(a.anchor)}`} />
                     </td>

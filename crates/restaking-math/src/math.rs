@@ -1,0 +1,157 @@
+//! Fixed-point arithmetic in WAD (`1e18` is one), as OpenZeppelin's `Math.mulDiv` computes it: the
+//! product `x·y` is kept at full width (256 bits here) before the division, and rounding up adds one
+//! only when the division leaves a remainder.
+//!
+//! Values are `u128`, not `uint256`: a product of two `u128` never overflows the 256-bit
+//! intermediate, so the quotient is exact whenever it fits in 128 bits. A quotient of 2^128 or more,
+//! which the contracts would still return, is [`Error::Overflow`] here (no token supply comes close:
+//! all ether is under 2^87 wei).
+
+use crate::Error;
+
+/// One, in the contracts' fixed point (`WAD` in `SlashingLib.sol`).
+pub const WAD: u64 = 1_000_000_000_000_000_000;
+
+/// Which way `mul_div` rounds a quotient that is not exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    /// Towards zero (`Math.Rounding.Down`, the default of `mulDiv(x, y, d)`).
+    Down,
+    /// Away from zero (`Math.Rounding.Up`).
+    Up,
+}
+
+/// `x·y / d`, with the product at 256 bits, rounded as asked.
+///
+/// `d = 0` is [`Error::DivisionByZero`] (the contracts revert); a result of 2^128 or more is
+/// [`Error::Overflow`].
+pub fn mul_div(x: u128, y: u128, d: u128, rounding: Rounding) -> Result<u128, Error> {
+    if d == 0 {
+        return Err(Error::DivisionByZero);
+    }
+    let (hi, lo) = mul_wide(x, y);
+    let (q, r) = if hi == 0 {
+        (lo / d, lo % d)
+    } else if hi >= d {
+        return Err(Error::Overflow);
+    } else {
+        div_wide(hi, lo, d)
+    };
+    match rounding {
+        Rounding::Up if r != 0 => q.checked_add(1).ok_or(Error::Overflow),
+        _ => Ok(q),
+    }
+}
+
+/// `x·y / WAD`, rounded down (`SlashingLib.mulWad`).
+pub fn mul_wad(x: u128, y: u128) -> Result<u128, Error> {
+    mul_div(x, y, WAD as u128, Rounding::Down)
+}
+
+/// `x·y / WAD`, rounded up (`SlashingLib.mulWadRoundUp`): slashed magnitude never rounds to zero.
+pub fn mul_wad_round_up(x: u128, y: u128) -> Result<u128, Error> {
+    mul_div(x, y, WAD as u128, Rounding::Up)
+}
+
+/// `x·WAD / y`, rounded down (`SlashingLib.divWad`).
+pub fn div_wad(x: u128, y: u128) -> Result<u128, Error> {
+    mul_div(x, WAD as u128, y, Rounding::Down)
+}
+
+/// The full 256-bit product, as (high, low) halves.
+fn mul_wide(x: u128, y: u128) -> (u128, u128) {
+    const LOW: u128 = u64::MAX as u128;
+    let (x1, x0) = (x >> 64, x & LOW);
+    let (y1, y0) = (y >> 64, y & LOW);
+    let p00 = x0 * y0;
+    let p01 = x0 * y1;
+    let p10 = x1 * y0;
+    let p11 = x1 * y1;
+    // The middle column collects three 64-bit pieces, so it cannot overflow 128 bits.
+    let mid = (p00 >> 64) + (p01 & LOW) + (p10 & LOW);
+    let lo = (p00 & LOW) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// `(hi·2^128 + lo) / d` and its remainder, for `hi < d` (so the quotient fits in 128 bits).
+fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
+    const LOW: u128 = u64::MAX as u128;
+    if d <= LOW {
+        // Magnitudes, WAD and slashing factors are all below 2^64: two native divisions of 64-bit
+        // digits, each remainder below `d` so each partial numerator fits in 128 bits.
+        let n1 = (hi << 64) | (lo >> 64);
+        let (q1, r1) = (n1 / d, n1 % d);
+        let n0 = (r1 << 64) | (lo & LOW);
+        let (q0, r0) = (n0 / d, n0 % d);
+        return ((q1 << 64) | q0, r0);
+    }
+    // A wide divisor (a large share count or scaling factor): shift and subtract, one bit at a time.
+    let mut r = hi;
+    let mut q = 0u128;
+    for i in (0..128).rev() {
+        let carry = r >> 127;
+        r = (r << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if carry == 1 || r >= d {
+            // With the carry the true remainder is 2^128 + r, still below 2d, so the wrapped
+            // difference is the exact one.
+            r = r.wrapping_sub(d);
+            q |= 1;
+        }
+    }
+    (q, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_product_matches_known_squares() {
+        // (2^128 - 1)^2 = 2^256 - 2^129 + 1.
+        assert_eq!(mul_wide(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
+        // 2^64 · 2^64 = 2^128.
+        assert_eq!(mul_wide(1 << 64, 1 << 64), (1, 0));
+    }
+
+    #[test]
+    fn mul_div_full_width() {
+        // (2^128 - 1)^2 / (2^128 - 1) = 2^128 - 1, through the shift-and-subtract path.
+        assert_eq!(mul_div(u128::MAX, u128::MAX, u128::MAX, Rounding::Down), Ok(u128::MAX));
+        // 2^127 · 6 / 3 = 2^128: one past the largest result.
+        assert_eq!(mul_div(1 << 127, 6, 3, Rounding::Down), Err(Error::Overflow));
+        // 10^30 · 10^30 / 10^18 = 10^42 > 2^128.
+        assert_eq!(mul_wad(10u128.pow(30), 10u128.pow(30)), Err(Error::Overflow));
+        // 10^38 · 10^18 / 10^19 = 10^37 through the 64-bit-digit path (10^19 < 2^64).
+        assert_eq!(
+            mul_div(10u128.pow(38), 10u128.pow(18), 10u128.pow(19), Rounding::Down),
+            Ok(10u128.pow(37))
+        );
+        // 10^38 · 30 / (3·10^20) = 10^19: a divisor above 2^64 with a product above 2^128.
+        assert_eq!(mul_div(10u128.pow(38), 30, 3 * 10u128.pow(20), Rounding::Down), Ok(10u128.pow(19)));
+        // (2^100 + 1) · 2^100 / 2^100 = 2^100 + 1 (exact).
+        assert_eq!(mul_div((1 << 100) + 1, 1 << 100, 1 << 100, Rounding::Up), Ok((1 << 100) + 1));
+    }
+
+    #[test]
+    fn rounding_up_only_on_a_remainder() {
+        assert_eq!(mul_div(7, 1, 2, Rounding::Down), Ok(3));
+        assert_eq!(mul_div(7, 1, 2, Rounding::Up), Ok(4));
+        assert_eq!(mul_div(8, 1, 2, Rounding::Up), Ok(4));
+        assert_eq!(mul_div(u128::MAX, 1, 1, Rounding::Up), Ok(u128::MAX));
+        // A wide remainder rounds up too: (2^128 - 1)·3 / 2^65 = 3·2^63 - 1 remainder 2^65 - 3.
+        assert_eq!(mul_div(u128::MAX, 3, 1 << 65, Rounding::Down), Ok(3 * (1 << 63) - 1));
+        assert_eq!(mul_div(u128::MAX, 3, 1 << 65, Rounding::Up), Ok(3 * (1 << 63)));
+        assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(Error::DivisionByZero));
+    }
+
+    #[test]
+    fn wad_helpers() {
+        // SlashingLib: mulWadRoundUp(5e17, 25e16) = 1.25e17 exactly; mulWad of a third rounds down.
+        assert_eq!(mul_wad_round_up(5 * 10u128.pow(17), 25 * 10u128.pow(16)), Ok(125 * 10u128.pow(15)));
+        assert_eq!(mul_wad(100 * 10u128.pow(18), (WAD / 3) as u128), Ok(33_333_333_333_333_333_300));
+        assert_eq!(div_wad(1, (WAD + 1) as u128), Ok(0));
+        assert_eq!(mul_wad_round_up(1, 1), Ok(1));
+    }
+}

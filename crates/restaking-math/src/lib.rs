@@ -35,10 +35,13 @@
 //! # Exactness
 //!
 //! Every rounding is the contracts' (down except the slashed magnitude and the operator-share
-//! remainder, which round up). Two deliberate differences, both where the contracts would revert or
-//! be out of range:
-//! - amounts are `u128`, not `uint256`; a result of 2^128 or more is [`Error::Overflow`] where the
-//!   contract would still compute it;
+//! remainder, which round up), and every `mulDiv` keeps its product at 256 bits, as does the value
+//! between the two `mulWad`s of a withdrawable-share conversion. Two deliberate differences, both
+//! where the contracts would revert or be far out of range:
+//! - stored amounts (shares, scaled shares, scaling factors) are `u128`, not `uint256`; a value of
+//!   2^128 or more is [`Error::Overflow`] where the contract would still store it. Token amounts are
+//!   far below (all ether is under 2^87 wei); scaled shares reach it only for a staker who delegated
+//!   to an operator slashed to about 1e-13 of its magnitude with more than about 3e25 shares;
 //! - the slashable-shares-in-queue lookback `block − MIN_WITHDRAWAL_DELAY_BLOCKS − 1` underflows in
 //!   the contract before that many blocks exist (a revert); here it reads as "nothing queued yet".
 //!

@@ -58,6 +58,48 @@ pub fn div_wad(x: u128, y: u128) -> Result<u128, Error> {
     mul_div(x, WAD as u128, y, Rounding::Down)
 }
 
+/// `(x ·w y) ·w z`: two `mulWad`s, each rounded down, with the value between them kept at full
+/// width (`SlashingLib.calcWithdrawable`). A staker who delegated to a heavily slashed operator has a
+/// scaling factor large enough that `x ·w y` passes 2^128 although the final result does not; the
+/// contract holds it in a `uint256`, and so does this.
+pub fn mul_wad_mul_wad(x: u128, y: u128, z: u128) -> Result<u128, Error> {
+    const WAD_U128: u128 = WAD as u128;
+    let (hi, lo) = mul_wide(x, y);
+    let mut middle = [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64];
+    div_limbs(&mut middle, WAD);
+    if middle[2] == 0 && middle[3] == 0 {
+        let middle = middle[0] as u128 | (middle[1] as u128) << 64;
+        return mul_div(middle, z, WAD_U128, Rounding::Down);
+    }
+    // Schoolbook product of the 256-bit middle value and the 128-bit z, in 64-bit limbs.
+    let z = [z as u64, (z >> 64) as u64];
+    let mut product = [0u64; 6];
+    for (i, &m) in middle.iter().enumerate() {
+        let mut carry = 0u128;
+        for (j, &zj) in z.iter().enumerate() {
+            let cell = product[i + j] as u128 + m as u128 * zj as u128 + carry;
+            product[i + j] = cell as u64;
+            carry = cell >> 64;
+        }
+        product[i + 2] = carry as u64;
+    }
+    div_limbs(&mut product, WAD);
+    if product[2..].iter().any(|&limb| limb != 0) {
+        return Err(Error::Overflow);
+    }
+    Ok(product[0] as u128 | (product[1] as u128) << 64)
+}
+
+/// Divides a little-endian limb number by a 64-bit divisor in place, rounding down.
+fn div_limbs(n: &mut [u64], d: u64) {
+    let mut r = 0u128;
+    for limb in n.iter_mut().rev() {
+        let cur = (r << 64) | *limb as u128;
+        *limb = (cur / d as u128) as u64;
+        r = cur % d as u128;
+    }
+}
+
 /// The full 256-bit product, as (high, low) halves.
 fn mul_wide(x: u128, y: u128) -> (u128, u128) {
     const LOW: u128 = u64::MAX as u128;
@@ -144,6 +186,24 @@ mod tests {
         assert_eq!(mul_div(u128::MAX, 3, 1 << 65, Rounding::Down), Ok(3 * (1 << 63) - 1));
         assert_eq!(mul_div(u128::MAX, 3, 1 << 65, Rounding::Up), Ok(3 * (1 << 63)));
         assert_eq!(mul_div(1, 1, 0, Rounding::Down), Err(Error::DivisionByZero));
+    }
+
+    #[test]
+    fn two_wad_products_with_a_wide_middle() {
+        // 4e37 · 1e31 / 1e18 = 4e50 between the two steps; · 9e4 / 1e18 = 3.6e37 at the end.
+        let x = 4 * 10u128.pow(37);
+        assert_eq!(mul_wad_mul_wad(x, 10u128.pow(31), 90_000), Ok(36 * 10u128.pow(36)));
+        // Each step rounds down: (7 · 1 / 1e18 = 0) · anything = 0, but 7e18·3/1e18 = 21, ·1/1e18 = 0.
+        assert_eq!(mul_wad_mul_wad(7, 1, WAD as u128), Ok(0));
+        assert_eq!(
+            mul_wad_mul_wad(7 * WAD as u128, 3 * WAD as u128, WAD as u128 / 2),
+            Ok(10 * WAD as u128 + WAD as u128 / 2)
+        );
+        // A final value of 2^128 or more is refused.
+        assert_eq!(mul_wad_mul_wad(u128::MAX, u128::MAX, WAD as u128), Err(Error::Overflow));
+        // Narrow middle values take the plain path and agree with two mul_wad calls.
+        let (a, b, c) = (123_456_789_012_345_678_901u128, 987_654_321_098_765_432, 555_555_555_555_555_555);
+        assert_eq!(mul_wad_mul_wad(a, b, c), mul_wad(mul_wad(a, b).unwrap(), c));
     }
 
     #[test]

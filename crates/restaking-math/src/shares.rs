@@ -7,7 +7,7 @@
 //! magnitude, and so every delegated staker's withdrawable shares at once, without touching their
 //! deposit shares; the `dsf` is what keeps new deposits from being slashed retroactively.
 
-use crate::math::{div_wad, mul_div, mul_wad, Rounding, WAD};
+use crate::math::{div_wad, mul_div, mul_wad, mul_wad_mul_wad, Rounding, WAD};
 use crate::{add, sub, Error};
 
 /// A staker's deposit scaling factor in one strategy. Zero stored means `WAD`, as in the contract,
@@ -81,7 +81,7 @@ impl DepositScalingFactor {
     /// Withdrawable shares for `deposit_shares`: `(deposit ·w dsf) ·w slashing_factor`
     /// (`SlashingLib.calcWithdrawable`).
     pub fn calc_withdrawable(&self, deposit_shares: u128, slashing_factor: u128) -> Result<u128, Error> {
-        mul_wad(mul_wad(deposit_shares, self.scaling_factor())?, slashing_factor)
+        mul_wad_mul_wad(deposit_shares, self.scaling_factor(), slashing_factor)
     }
 
     /// Deposit shares for `withdrawable_shares`, the inverse with its own rounding

@@ -46,14 +46,16 @@ fn operator_with_queue() -> (Staker, OperatorShares) {
     deposit(&mut staker, None, 1_000_000 * WAD as u128, WAD as u128).expect("deposit");
     delegate(&mut staker, &mut operator, WAD, None).expect("delegate");
     for block in 0..64 {
-        queue_withdrawal(&mut staker, Some(&mut operator), WAD as u128, WAD as u128, 200_000 + block)
+        queue_withdrawal(&mut staker, Some(&mut operator), WAD as u128, WAD as u128, 10_000 + block)
             .expect("queue");
     }
     (staker, operator)
 }
 
 fn bench(c: &mut Criterion) {
-    let now = 300_000;
+    // Inside set 0's deallocation delay (it ends at block 108_001); all 64 queued withdrawals
+    // (blocks 10_000…10_063) are still slashable.
+    let slash_at = 50_000;
     for sets in [1u32, 64] {
         let op = allocated(sets);
         let (_, shares) = operator_with_queue();
@@ -61,13 +63,14 @@ fn bench(c: &mut Criterion) {
             b.iter_batched_ref(
                 || (op.clone(), shares.clone()),
                 |(op, shares)| {
-                    let slash = op.slash(0, WAD as u128 / 10, true, now).expect("slash").expect("allocated");
+                    let slash =
+                        op.slash(0, WAD as u128 / 10, true, slash_at).expect("slash").expect("allocated");
                     black_box(
                         shares
                             .slash(
                                 slash.prev_max_magnitude,
                                 slash.new_max_magnitude,
-                                now,
+                                slash_at,
                                 MIN_WITHDRAWAL_DELAY,
                             )
                             .expect("shares"),
@@ -78,6 +81,7 @@ fn bench(c: &mut Criterion) {
         });
     }
 
+    let now = 300_000;
     let (staker, shares) = operator_with_queue();
     c.bench_function("restaking::withdrawal/queue", |b| {
         b.iter_batched_ref(

@@ -55,3 +55,25 @@ impl<T: Copy> History<T> {
         &self.entries
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_by_block() {
+        let mut h = History::new();
+        assert_eq!(h.latest(7), 7);
+        h.push(10, 1u64).unwrap();
+        h.push(20, 2).unwrap();
+        h.push(20, 3).unwrap();
+        assert_eq!(h.entries(), &[(10, 1), (20, 3)]);
+        assert_eq!(h.upper_lookup(9, 7), 7);
+        assert_eq!(h.upper_lookup(10, 7), 1);
+        assert_eq!(h.upper_lookup(19, 7), 1);
+        assert_eq!(h.upper_lookup(20, 7), 3);
+        assert_eq!(h.upper_lookup(u32::MAX, 7), 3);
+        assert_eq!(h.push(19, 4), Err(Error::InvalidSnapshotOrdering));
+        assert_eq!(h.latest(7), 3);
+    }
+}

@@ -128,7 +128,50 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> (u128, u128) {
         let (q0, r0) = (n0 / d, n0 % d);
         return ((q1 << 64) | q0, r0);
     }
-    // A wide divisor (a large share count or scaling factor): shift and subtract, one bit at a time.
+    // A wide divisor (a large share count or scaling factor): schoolbook division in 64-bit digits
+    // (Knuth's algorithm D) after shifting the divisor's top bit up, two quotient digits.
+    let shift = d.leading_zeros();
+    let d = d << shift;
+    let n_hi = if shift == 0 { hi } else { (hi << shift) | (lo >> (128 - shift)) };
+    let n_lo = lo << shift;
+    let (q1, r) = div_3by2(n_hi, (n_lo >> 64) as u64, d);
+    let (q0, r) = div_3by2(r, n_lo as u64, d);
+    (((q1 as u128) << 64) | q0 as u128, r >> shift)
+}
+
+/// `(u·2^64 + u0) / d` and its remainder, for a divisor with its top bit set and `u < d` (so the
+/// quotient is one 64-bit digit).
+fn div_3by2(u: u128, u0: u64, d: u128) -> (u64, u128) {
+    const BASE: u128 = 1 << 64;
+    let (d1, d0) = ((d >> 64) as u64, d as u64);
+    let u2 = (u >> 64) as u64;
+    // Estimate from the top digits, then correct with the divisor's second digit: the estimate
+    // ends at most one too large.
+    let mut qhat = if u2 >= d1 { u64::MAX } else { (u / d1 as u128) as u64 };
+    let mut rhat = u - qhat as u128 * d1 as u128;
+    while rhat < BASE && qhat as u128 * d0 as u128 > ((rhat << 64) | u0 as u128) {
+        qhat -= 1;
+        rhat += d1 as u128;
+    }
+    // u·2^64 + u0 − qhat·d over three digits; a borrow out means one too many.
+    let p0 = qhat as u128 * d0 as u128;
+    let p1 = qhat as u128 * d1 as u128 + (p0 >> 64);
+    let (r0, b0) = u0.overflowing_sub(p0 as u64);
+    let (r1, b1a) = (u as u64).overflowing_sub(p1 as u64);
+    let (r1, b1b) = r1.overflowing_sub(b0 as u64);
+    let (_, b2a) = u2.overflowing_sub((p1 >> 64) as u64);
+    let (_, b2b) = u2.wrapping_sub((p1 >> 64) as u64).overflowing_sub((b1a | b1b) as u64);
+    let r = ((r1 as u128) << 64) | r0 as u128;
+    if b2a | b2b {
+        (qhat - 1, r.wrapping_add(d))
+    } else {
+        (qhat, r)
+    }
+}
+
+/// The one-bit-at-a-time division the digit division must agree with.
+#[cfg(test)]
+fn div_wide_bitwise(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     let mut r = hi;
     let mut q = 0u128;
     for i in (0..128).rev() {
@@ -174,6 +217,41 @@ mod tests {
         assert_eq!(mul_div(10u128.pow(38), 30, 3 * 10u128.pow(20), Rounding::Down), Ok(10u128.pow(19)));
         // (2^100 + 1) · 2^100 / 2^100 = 2^100 + 1 (exact).
         assert_eq!(mul_div((1 << 100) + 1, 1 << 100, 1 << 100, Rounding::Up), Ok((1 << 100) + 1));
+    }
+
+    #[test]
+    fn digit_division_agrees_with_bitwise() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        while checked < 20_000 {
+            let wide = |a: u64, b: u64| ((a as u128) << 64) | b as u128;
+            // Divisors above 2^64 of every width, some with the low digit all ones or zero.
+            let shift = next() % 64;
+            let mut d = wide(next() | 1, next()) >> shift;
+            match next() % 4 {
+                0 => d |= u64::MAX as u128,
+                1 => d &= !(u64::MAX as u128),
+                _ => {}
+            }
+            if d <= u64::MAX as u128 {
+                continue;
+            }
+            let hi = wide(next(), next()) % d;
+            let lo = wide(next(), next());
+            assert_eq!(div_wide(hi, lo, d), div_wide_bitwise(hi, lo, d), "{hi} {lo} {d}");
+            checked += 1;
+        }
+        // Edges: the largest numerator for a divisor, and a divisor of exactly 2^64.
+        let d = u128::MAX;
+        assert_eq!(div_wide(d - 1, u128::MAX, d), div_wide_bitwise(d - 1, u128::MAX, d));
+        let d = 1u128 << 64;
+        assert_eq!(div_wide(d - 1, u128::MAX, d + 1), div_wide_bitwise(d - 1, u128::MAX, d + 1));
     }
 
     #[test]

@@ -377,7 +377,8 @@ impl AllocationDelay {
     }
 }
 
-/// An operator's membership of one operator set (`RegistrationStatus`).
+/// An operator's membership of one operator set (`RegistrationStatus`). As in the contract, a
+/// status never written counts as slashable in block 0 (`0 <= slashable_until`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Registration {
     /// Registered now.

@@ -8,6 +8,9 @@
 //! applied) and pays them out at the slashing factor of its last slashable block. The operator keeps
 //! a running total of scaled shares queued, by block, so a slash can also take the part of the
 //! queue that is still slashable.
+//!
+//! Undelegating (`_undelegate`) is [`queue_withdrawal`] of all of a staker's deposit shares in each
+//! strategy, at the slashing factor of the operator being left.
 
 use crate::history::History;
 use crate::math::{mul_wad, WAD};

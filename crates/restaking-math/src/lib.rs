@@ -21,6 +21,8 @@
 //!   deposit, delegate, queue a withdrawal, slash the operator's shares (those still in the
 //!   withdrawal queue too), complete a withdrawal after `MIN_WITHDRAWAL_DELAY_BLOCKS`
 //!   (`DelegationManager.sol`, `StrategyManager.sol`).
+//! - [`history`]: values by block with "as of block b" lookups (`Snapshots.sol`), for the max
+//!   magnitude and the operator's cumulative queued withdrawals.
 //! - [`rewards`]: the operator's rewards split in basis points with its activation delay
 //!   (`RewardsCoordinator.sol`).
 //!

@@ -249,3 +249,35 @@ fn bad_input_is_refused_without_change() {
     assert_eq!(deposit(&mut staker, Some(&mut operator), u128::MAX, WAD as u128), Err(Error::Overflow));
     assert_eq!((staker, operator), (s0, o0));
 }
+
+#[test]
+fn test_fuzz_undelegate_delegate_again_with_rounding_one_case() {
+    // testFuzz_undelegate_delegateAgainWithRounding with shares = 123456789123456789123 at the
+    // test's magnitude 333333333333333333. From the formulas: dsf = WAD ÷w m = 3000000000000000003;
+    // undelegating queues 123456789123456789122 withdrawable (scaled 370370367370370367739), leaving
+    // 1 share of rounding dust with the operator; completing as shares after delegating again pays
+    // 123456789123456789122 back, so the operator ends at 123456789123456789123 (≤ before).
+    let magnitude: u64 = 333_333_333_333_333_333;
+    let shares: u128 = 123_456_789_123_456_789_123;
+    let factor = slashing_factor(magnitude, None);
+    let mut staker = staker_with(shares);
+    let mut operator = OperatorShares::new();
+    delegate(&mut staker, &mut operator, magnitude, None).unwrap();
+    assert_eq!(staker.dsf.raw(), 3_000_000_000_000_000_003);
+    let before = operator.shares;
+
+    let w = queue_withdrawal(&mut staker, Some(&mut operator), shares, factor, START).unwrap();
+    assert_eq!(w.withdrawable_when_queued, 123_456_789_123_456_789_122);
+    assert_eq!(w.scaled_shares, 370_370_367_370_370_367_739);
+    assert_eq!(operator.shares, 1);
+    assert_eq!(staker.withdrawable_shares(factor), Ok(0));
+    assert_eq!(staker.dsf.raw(), 0, "reset once nothing is left");
+
+    delegate(&mut staker, &mut operator, magnitude, None).unwrap();
+    let paid =
+        w.complete(START + MIN_WITHDRAWAL_DELAY_BLOCKS + 1, MIN_WITHDRAWAL_DELAY_BLOCKS, factor).unwrap();
+    assert_eq!(paid, 123_456_789_123_456_789_122);
+    deposit(&mut staker, Some(&mut operator), paid, factor).unwrap();
+    assert_eq!(operator.shares, 123_456_789_123_456_789_123);
+    assert!(operator.shares <= before);
+}

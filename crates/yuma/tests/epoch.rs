@@ -1,0 +1,241 @@
+//! Epoch scenarios from subtensor's own tests (opentensor/subtensor, `pallets/subtensor/src/tests/epoch.rs`),
+//! replayed through [`orrery_yuma::epoch`]. Subtensor runs them on its mock runtime; here the same state
+//! (stakes, registrations, weights as `set_weights` stores them, the mock's parameters) is the input, and
+//! every expected number is the one subtensor's test asserts.
+
+use orrery_yuma::epoch::carry_over;
+use orrery_yuma::math::{u16_proportion_to_fixed, vec_u16_max_upscale_to_u16};
+use orrery_yuma::{epoch, EpochError, EpochInput, EpochParams, Neuron, I32F32};
+
+/// The mock runtime's parameters (`tests/mock.rs`): kappa 32767, bonds moving average 900000, activity
+/// cutoff 5000, stake threshold 0, alpha sigmoid steepness 1000.
+fn mock_params() -> EpochParams {
+    EpochParams { max_allowed_validators: 100, ..EpochParams::default() }
+}
+
+/// A subnet as subtensor's tests build it: everyone registered at block 1 with the given stake.
+struct Subnet {
+    input: EpochInput,
+}
+
+impl Subnet {
+    fn new(params: EpochParams, stakes: &[u64]) -> Self {
+        let neurons = stakes
+            .iter()
+            .map(|&stake| Neuron { stake, last_update: 1, block_at_registration: 1, ..Neuron::default() })
+            .collect();
+        Subnet {
+            input: EpochInput {
+                params,
+                current_block: 1,
+                tempo: 1,
+                last_epoch_block: 0,
+                owner_uid: None,
+                neurons,
+                emission: 1_000_000_000,
+            },
+        }
+    }
+
+    /// Subtensor's `set_weights` at the current block: values max-upscaled, stored in the order given.
+    fn set_weights(&mut self, uid: usize, uids: &[u16], values: &[u16]) {
+        let stored = vec_u16_max_upscale_to_u16(values);
+        let neuron = &mut self.input.neurons[uid];
+        neuron.weights = uids.iter().copied().zip(stored).collect();
+        neuron.last_update = self.input.current_block;
+    }
+
+    fn epoch(&mut self) -> orrery_yuma::EpochOutput {
+        let out = epoch(&self.input).expect("well-formed input");
+        carry_over(&mut self.input.neurons, &out);
+        out
+    }
+
+    /// The mock's `next_block_no_epoch` then an epoch.
+    fn next_block_and_epoch(&mut self) -> orrery_yuma::EpochOutput {
+        self.input.current_block += 1;
+        self.epoch()
+    }
+
+    /// Subtensor's `get_bonds(netuid)[i][j]`: the stored `u16` bond, 0 if absent.
+    fn bond(&self, i: usize, j: u16) -> u16 {
+        self.input.neurons[i].bonds.iter().find(|(c, _)| *c == j).map(|&(_, v)| v).unwrap_or(0)
+    }
+}
+
+/// `test_bonds` (tests/epoch.rs): the legacy bond EMA over eight epochs as validators drop out to
+/// self-weights and one validator moves all its weight to one server.
+#[test]
+fn test_bonds() {
+    let params = EpochParams { max_allowed_validators: 8, bonds_penalty: u16::MAX, ..mock_params() };
+    let mut net = Subnet::new(params, &[1, 2, 3, 4, 0, 0, 0, 0]);
+    // The first epoch only hands out permits.
+    net.epoch();
+    net.input.current_block += 1;
+
+    let servers: Vec<u16> = (4..8).collect();
+    for uid in 0..4 {
+        net.set_weights(uid, &servers, &[u16::MAX / 4, u16::MAX / 2, (u16::MAX / 4) * 3, u16::MAX]);
+    }
+    net.epoch();
+    let column = |net: &Subnet, j: u16| (0..4).map(|i| net.bond(i, j)).collect::<Vec<_>>();
+    assert_eq!(column(&net, 4), [16383, 32767, 49151, 65535]);
+
+    // Self-weight only on val1.
+    net.set_weights(0, &[0], &[u16::MAX]);
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 4), [14582, 32767, 49151, 65535]);
+
+    // Self-weight only on val2.
+    net.set_weights(1, &[1], &[u16::MAX]);
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 4), [12603, 28321, 49151, 65535]);
+
+    // Self-weight only on val3.
+    net.set_weights(2, &[2], &[u16::MAX]);
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 7), [12602, 28320, 49150, 65535]);
+
+    // val3 -> srv4: 1.
+    net.set_weights(2, &[7], &[u16::MAX]);
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 7), [10951, 24609, 49150, 65535]);
+
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 7), [9559, 21482, 49150, 65535]);
+
+    net.next_block_and_epoch();
+    assert_eq!(column(&net, 7), [8376, 18824, 49150, 65535]);
+}
+
+/// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
+/// average 975000, κ = 65535/2, liquid alpha on with `set_alpha_values_32(0.1, 0.3)`, Yuma 3 on, three
+/// validator permits.
+fn yuma3_params(liquid_alpha: bool) -> EpochParams {
+    // `set_alpha_values_32` stores `(x · 65535)` truncated to u16, computed in I32F32.
+    let to_u16 = |x: f64| (I32F32::from_num(x) * I32F32::from_num(u16::MAX)).to_num::<u16>();
+    EpochParams {
+        bonds_penalty: 0,
+        alpha_sigmoid_steepness: 1000,
+        bonds_moving_average: 975_000,
+        kappa: u16::MAX / 2,
+        liquid_alpha,
+        alpha_low: to_u16(0.1),
+        alpha_high: to_u16(0.3),
+        yuma3: true,
+        max_allowed_validators: 3,
+        ..mock_params()
+    }
+}
+
+/// Replays a Yuma 3 scenario: per epoch, optionally new weights of the three validators on servers 3 and 4,
+/// then `run_epoch_and_check_bonds_dividends`. Dividends are compared as subtensor does (the stored `u16`
+/// read as a proportion, within 1e-3). Bonds are compared too, to subtensor's targets for the two servers'
+/// columns; subtensor's own check zips a two-entry target row after `skip(3)`, so it never reads them, and
+/// they are checked here with the same 1e-3.
+fn run_yuma3(
+    stakes: &[u64],
+    liquid_alpha: bool,
+    weights: &[Option<[[u16; 2]; 3]>],
+    target_bonds: &[[[f32; 2]; 3]],
+    target_dividends: &[[f32; 5]],
+) {
+    let mut net = Subnet::new(yuma3_params(liquid_alpha), stakes);
+    net.next_block_and_epoch();
+    let eps = I32F32::from_num(1e-3);
+    for (e, w) in weights.iter().enumerate() {
+        if let Some(w) = w {
+            for (uid, row) in w.iter().enumerate() {
+                net.set_weights(uid, &[3, 4], row);
+            }
+        }
+        let out = net.next_block_and_epoch();
+        for (uid, target) in target_dividends[e].iter().enumerate() {
+            let got = u16_proportion_to_fixed(out.neurons[uid].dividend);
+            let want = I32F32::from_num(*target);
+            assert!((got - want).abs() <= eps, "epoch {e}, dividend of {uid}: {got} vs {want}");
+        }
+        for (uid, row) in target_bonds[e].iter().enumerate() {
+            for (k, target) in row.iter().enumerate() {
+                let got = u16_proportion_to_fixed(net.bond(uid, 3 + k as u16));
+                let want = I32F32::from_num(*target);
+                assert!((got - want).abs() <= eps, "epoch {e}, bond {uid}->{}: {got} vs {want}", 3 + k);
+            }
+        }
+    }
+}
+
+const MAX: u16 = u16::MAX;
+
+/// `test_yuma_3_kappa_moves_first` (tests/epoch.rs).
+#[test]
+fn test_yuma_3_kappa_moves_first() {
+    run_yuma3(
+        &[8, 1, 1, 0, 0],
+        true,
+        &[
+            Some([[MAX, 0]; 3]),
+            Some([[0, MAX], [MAX, 0], [MAX, 0]]),
+            Some([[0, MAX], [0, MAX], [MAX, 0]]),
+            Some([[0, MAX]; 3]),
+            None,
+            None,
+        ],
+        &[
+            [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]],
+            [[0.0908, 0.1013], [0.3697, 0.0000], [0.3697, 0.0000]],
+            [[0.0815, 0.1924], [0.3170, 0.1013], [0.5580, 0.0000]],
+            [[0.0731, 0.2742], [0.2765, 0.1924], [0.4306, 0.1013]],
+            [[0.0656, 0.3478], [0.2435, 0.2742], [0.3589, 0.1924]],
+            [[0.0588, 0.4139], [0.2157, 0.3478], [0.3089, 0.2742]],
+        ],
+        &[
+            [0.8000, 0.1000, 0.1000, 0.0000, 0.0000],
+            [1.0000, 0.0000, 0.0000, 0.0000, 0.0000],
+            [0.9382, 0.0618, 0.0000, 0.0000, 0.0000],
+            [0.8819, 0.0773, 0.0407, 0.0000, 0.0000],
+            [0.8564, 0.0844, 0.0592, 0.0000, 0.0000],
+            [0.8418, 0.0884, 0.0697, 0.0000, 0.0000],
+        ],
+    );
+}
+
+/// `test_yuma_3_one_epoch_switch` (tests/epoch.rs).
+#[test]
+fn test_yuma_3_one_epoch_switch() {
+    let all_first = Some([[MAX, 0]; 3]);
+    run_yuma3(
+        &[33, 33, 34, 0, 0],
+        true,
+        &[all_first, all_first, Some([[MAX, 0], [MAX, 0], [0, MAX]]), all_first, all_first, all_first],
+        &[
+            [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]],
+            [[0.1924, 0.0000], [0.1924, 0.0000], [0.1924, 0.0000]],
+            [[0.2742, 0.0000], [0.2742, 0.0000], [0.1715, 0.2987]],
+            [[0.3478, 0.0000], [0.3478, 0.0000], [0.2554, 0.2618]],
+            [[0.4139, 0.0000], [0.4139, 0.0000], [0.3309, 0.2312]],
+            [[0.4733, 0.0000], [0.4733, 0.0000], [0.3987, 0.2051]],
+        ],
+        &[
+            [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
+            [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
+            [0.3782, 0.3782, 0.2436, 0.0000, 0.0000],
+            [0.3628, 0.3628, 0.2745, 0.0000, 0.0000],
+            [0.3541, 0.3541, 0.2917, 0.0000, 0.0000],
+            [0.3487, 0.3487, 0.3026, 0.0000, 0.0000],
+        ],
+    );
+}
+
+/// Malformed input is refused with the reason, never a panic.
+#[test]
+fn bad_input_is_refused() {
+    let mut net = Subnet::new(mock_params(), &[1, 1]);
+    net.input.neurons[0].weights = vec![(2, 1)];
+    assert_eq!(epoch(&net.input), Err(EpochError::UnknownUid { row: 0, column: 2 }));
+    net.input.neurons[0].weights = vec![(1, 1), (1, 2)];
+    assert_eq!(epoch(&net.input), Err(EpochError::DuplicateUid { row: 0, column: 1 }));
+    net.input.neurons[0].weights = vec![];
+    net.input.owner_uid = Some(5);
+    assert_eq!(epoch(&net.input), Err(EpochError::UnknownOwner(5)));
+}

@@ -128,25 +128,26 @@ fn yuma3_params(liquid_alpha: bool) -> EpochParams {
     }
 }
 
-/// Replays a Yuma 3 scenario: per epoch, optionally new weights of the three validators on servers 3 and 4,
-/// then `run_epoch_and_check_bonds_dividends`. Dividends are compared as subtensor does (the stored `u16`
-/// read as a proportion, within 1e-3). Bonds are compared too, to subtensor's targets for the two servers'
-/// columns; subtensor's own check zips a two-entry target row after `skip(3)`, so it never reads them, and
-/// they are checked here with the same 1e-3.
+/// Replays a Yuma 3 scenario: per epoch, optionally new weights of the three validators on the servers
+/// (uids 3, 4, ...), then `run_epoch_and_check_bonds_dividends`. Dividends are compared as subtensor does (the
+/// stored `u16` read as a proportion, within 1e-3). Bonds, when given, are compared too, to subtensor's
+/// targets for the servers' columns with the same 1e-3: subtensor's own check zips the target row after
+/// `skip(3)`, which leaves nothing of a row as long as the server count, so it never reads them.
 fn run_yuma3(
     stakes: &[u64],
     liquid_alpha: bool,
-    weights: &[Option<[[u16; 2]; 3]>],
-    target_bonds: &[[[f32; 2]; 3]],
-    target_dividends: &[[f32; 5]],
+    weights: &[Option<Vec<Vec<u16>>>],
+    target_bonds: Option<&[Vec<Vec<f32>>]>,
+    target_dividends: &[Vec<f32>],
 ) {
     let mut net = Subnet::new(yuma3_params(liquid_alpha), stakes);
+    let servers: Vec<u16> = (3..stakes.len() as u16).collect();
     net.next_block_and_epoch();
     let eps = I32F32::from_num(1e-3);
     for (e, w) in weights.iter().enumerate() {
         if let Some(w) = w {
             for (uid, row) in w.iter().enumerate() {
-                net.set_weights(uid, &[3, 4], row);
+                net.set_weights(uid, &servers, row);
             }
         }
         let out = net.next_block_and_epoch();
@@ -155,17 +156,30 @@ fn run_yuma3(
             let want = I32F32::from_num(*target);
             assert!((got - want).abs() <= eps, "epoch {e}, dividend of {uid}: {got} vs {want}");
         }
-        for (uid, row) in target_bonds[e].iter().enumerate() {
+        for (uid, row) in target_bonds.map(|t| t[e].as_slice()).unwrap_or_default().iter().enumerate() {
             for (k, target) in row.iter().enumerate() {
-                let got = u16_proportion_to_fixed(net.bond(uid, 3 + k as u16));
+                let got = u16_proportion_to_fixed(net.bond(uid, servers[k]));
                 let want = I32F32::from_num(*target);
-                assert!((got - want).abs() <= eps, "epoch {e}, bond {uid}->{}: {got} vs {want}", 3 + k);
+                assert!((got - want).abs() <= eps, "epoch {e}, bond {uid}->{}: {got} vs {want}", servers[k]);
             }
         }
     }
 }
 
 const MAX: u16 = u16::MAX;
+const HALF: u16 = u16::MAX / 2;
+
+fn all(row: &[u16]) -> Option<Vec<Vec<u16>>> {
+    Some(vec![row.to_vec(); 3])
+}
+
+fn each(rows: [&[u16]; 3]) -> Option<Vec<Vec<u16>>> {
+    Some(rows.iter().map(|r| r.to_vec()).collect())
+}
+
+fn table<const W: usize>(rows: &[[f32; W]]) -> Vec<Vec<f32>> {
+    rows.iter().map(|r| r.to_vec()).collect()
+}
 
 /// `test_yuma_3_kappa_moves_first` (tests/epoch.rs).
 #[test]
@@ -174,56 +188,190 @@ fn test_yuma_3_kappa_moves_first() {
         &[8, 1, 1, 0, 0],
         true,
         &[
-            Some([[MAX, 0]; 3]),
-            Some([[0, MAX], [MAX, 0], [MAX, 0]]),
-            Some([[0, MAX], [0, MAX], [MAX, 0]]),
-            Some([[0, MAX]; 3]),
+            all(&[MAX, 0]),
+            each([&[0, MAX], &[MAX, 0], &[MAX, 0]]),
+            each([&[0, MAX], &[0, MAX], &[MAX, 0]]),
+            all(&[0, MAX]),
             None,
             None,
         ],
-        &[
-            [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]],
-            [[0.0908, 0.1013], [0.3697, 0.0000], [0.3697, 0.0000]],
-            [[0.0815, 0.1924], [0.3170, 0.1013], [0.5580, 0.0000]],
-            [[0.0731, 0.2742], [0.2765, 0.1924], [0.4306, 0.1013]],
-            [[0.0656, 0.3478], [0.2435, 0.2742], [0.3589, 0.1924]],
-            [[0.0588, 0.4139], [0.2157, 0.3478], [0.3089, 0.2742]],
-        ],
-        &[
+        Some(&[
+            table(&[[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]]),
+            table(&[[0.0908, 0.1013], [0.3697, 0.0000], [0.3697, 0.0000]]),
+            table(&[[0.0815, 0.1924], [0.3170, 0.1013], [0.5580, 0.0000]]),
+            table(&[[0.0731, 0.2742], [0.2765, 0.1924], [0.4306, 0.1013]]),
+            table(&[[0.0656, 0.3478], [0.2435, 0.2742], [0.3589, 0.1924]]),
+            table(&[[0.0588, 0.4139], [0.2157, 0.3478], [0.3089, 0.2742]]),
+        ]),
+        &table(&[
             [0.8000, 0.1000, 0.1000, 0.0000, 0.0000],
             [1.0000, 0.0000, 0.0000, 0.0000, 0.0000],
             [0.9382, 0.0618, 0.0000, 0.0000, 0.0000],
             [0.8819, 0.0773, 0.0407, 0.0000, 0.0000],
             [0.8564, 0.0844, 0.0592, 0.0000, 0.0000],
             [0.8418, 0.0884, 0.0697, 0.0000, 0.0000],
+        ]),
+    );
+}
+
+/// `test_yuma_3_kappa_moves_second` (tests/epoch.rs).
+#[test]
+fn test_yuma_3_kappa_moves_second() {
+    run_yuma3(
+        &[8, 1, 1, 0, 0],
+        true,
+        &[
+            all(&[MAX, 0]),
+            each([&[MAX, 0], &[0, MAX], &[MAX, 0]]),
+            each([&[0, MAX], &[0, MAX], &[MAX, 0]]),
+            all(&[0, MAX]),
+            None,
+            None,
         ],
+        Some(&[
+            table(&[[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]]),
+            table(&[[0.1924, 0.0000], [0.0908, 0.2987], [0.1924, 0.0000]]),
+            table(&[[0.1715, 0.1013], [0.0815, 0.3697], [0.4336, 0.0000]]),
+            table(&[[0.1531, 0.1924], [0.0731, 0.4336], [0.3608, 0.1013]]),
+            table(&[[0.1369, 0.2742], [0.0656, 0.4910], [0.3103, 0.1924]]),
+            table(&[[0.1225, 0.3478], [0.0588, 0.5426], [0.2712, 0.2742]]),
+        ]),
+        &table(&[
+            [0.8000, 0.1000, 0.1000, 0.0000, 0.0000],
+            [0.8446, 0.0498, 0.1056, 0.0000, 0.0000],
+            [0.6868, 0.3132, 0.0000, 0.0000, 0.0000],
+            [0.7421, 0.2090, 0.0489, 0.0000, 0.0000],
+            [0.7625, 0.1706, 0.0669, 0.0000, 0.0000],
+            [0.7730, 0.1508, 0.0762, 0.0000, 0.0000],
+        ]),
+    );
+}
+
+/// `test_yuma_3_kappa_moves_last` (tests/epoch.rs).
+#[test]
+fn test_yuma_3_kappa_moves_last() {
+    run_yuma3(
+        &[8, 1, 1, 0, 0],
+        true,
+        &[
+            all(&[MAX, 0]),
+            each([&[MAX, 0], &[0, MAX], &[MAX, 0]]),
+            each([&[MAX, 0], &[0, MAX], &[0, MAX]]),
+            all(&[0, MAX]),
+            None,
+            None,
+        ],
+        Some(&[
+            table(&[[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]]),
+            table(&[[0.1924, 0.0000], [0.0908, 0.2987], [0.1924, 0.0000]]),
+            table(&[[0.2742, 0.0000], [0.0815, 0.5081], [0.1715, 0.2987]]),
+            table(&[[0.2416, 0.1013], [0.0731, 0.5580], [0.1531, 0.3697]]),
+            table(&[[0.2141, 0.1924], [0.0656, 0.6028], [0.1369, 0.4336]]),
+            table(&[[0.1903, 0.2742], [0.0588, 0.6430], [0.1225, 0.4910]]),
+        ]),
+        &table(&[
+            [0.8000, 0.1000, 0.1000, 0.0000, 0.0000],
+            [0.8446, 0.0498, 0.1056, 0.0000, 0.0000],
+            [0.8966, 0.0333, 0.0701, 0.0000, 0.0000],
+            [0.4663, 0.3210, 0.2127, 0.0000, 0.0000],
+            [0.5976, 0.2340, 0.1683, 0.0000, 0.0000],
+            [0.6592, 0.1932, 0.1475, 0.0000, 0.0000],
+        ]),
     );
 }
 
 /// `test_yuma_3_one_epoch_switch` (tests/epoch.rs).
 #[test]
 fn test_yuma_3_one_epoch_switch() {
-    let all_first = Some([[MAX, 0]; 3]);
+    let first = all(&[MAX, 0]);
     run_yuma3(
         &[33, 33, 34, 0, 0],
         true,
-        &[all_first, all_first, Some([[MAX, 0], [MAX, 0], [0, MAX]]), all_first, all_first, all_first],
         &[
-            [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]],
-            [[0.1924, 0.0000], [0.1924, 0.0000], [0.1924, 0.0000]],
-            [[0.2742, 0.0000], [0.2742, 0.0000], [0.1715, 0.2987]],
-            [[0.3478, 0.0000], [0.3478, 0.0000], [0.2554, 0.2618]],
-            [[0.4139, 0.0000], [0.4139, 0.0000], [0.3309, 0.2312]],
-            [[0.4733, 0.0000], [0.4733, 0.0000], [0.3987, 0.2051]],
+            first.clone(),
+            first.clone(),
+            each([&[MAX, 0], &[MAX, 0], &[0, MAX]]),
+            first.clone(),
+            first.clone(),
+            first,
         ],
-        &[
+        Some(&[
+            table(&[[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]]),
+            table(&[[0.1924, 0.0000], [0.1924, 0.0000], [0.1924, 0.0000]]),
+            table(&[[0.2742, 0.0000], [0.2742, 0.0000], [0.1715, 0.2987]]),
+            table(&[[0.3478, 0.0000], [0.3478, 0.0000], [0.2554, 0.2618]]),
+            table(&[[0.4139, 0.0000], [0.4139, 0.0000], [0.3309, 0.2312]]),
+            table(&[[0.4733, 0.0000], [0.4733, 0.0000], [0.3987, 0.2051]]),
+        ]),
+        &table(&[
             [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
             [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
             [0.3782, 0.3782, 0.2436, 0.0000, 0.0000],
             [0.3628, 0.3628, 0.2745, 0.0000, 0.0000],
             [0.3541, 0.3541, 0.2917, 0.0000, 0.0000],
             [0.3487, 0.3487, 0.3026, 0.0000, 0.0000],
+        ]),
+    );
+}
+
+/// `test_yuma_3_liquid_alpha_disabled` (tests/epoch.rs): Yuma 3 with the fixed alpha. Dividends only: the
+/// bond targets there have three entries per row for two servers and are never read by subtensor's check.
+#[test]
+fn test_yuma_3_liquid_alpha_disabled() {
+    let first = all(&[MAX, 0]);
+    run_yuma3(
+        &[33, 33, 34, 0, 0],
+        false,
+        &[
+            first.clone(),
+            first.clone(),
+            each([&[MAX, 0], &[MAX, 0], &[0, MAX]]),
+            first.clone(),
+            first.clone(),
+            first,
         ],
+        None,
+        &table(&[
+            [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
+            [0.3300, 0.3300, 0.3400, 0.0000, 0.0000],
+            [0.3734, 0.3734, 0.2532, 0.0000, 0.0000],
+            [0.3611, 0.3611, 0.2779, 0.0000, 0.0000],
+            [0.3541, 0.3541, 0.2919, 0.0000, 0.0000],
+            [0.3495, 0.3495, 0.3009, 0.0000, 0.0000],
+        ]),
+    );
+}
+
+/// `test_yuma_3_stable_miner` (tests/epoch.rs): three servers.
+#[test]
+fn test_yuma_3_stable_miner() {
+    run_yuma3(
+        &[8, 1, 1, 0, 0, 0],
+        true,
+        &[
+            all(&[HALF, 0, HALF]),
+            each([&[HALF, 0, HALF], &[0, HALF, HALF], &[HALF, 0, HALF]]),
+            each([&[0, HALF, HALF], &[0, HALF, HALF], &[HALF, 0, HALF]]),
+            all(&[0, HALF, HALF]),
+            None,
+            None,
+        ],
+        Some(&[
+            table(&[[0.0507, 0.0000, 0.0507], [0.0507, 0.0000, 0.0507], [0.0507, 0.0000, 0.0507]]),
+            table(&[[0.0962, 0.0000, 0.0962], [0.0455, 0.1000, 0.0962], [0.0962, 0.0000, 0.0962]]),
+            table(&[[0.0863, 0.0507, 0.1371], [0.0408, 0.1405, 0.1371], [0.1770, 0.0000, 0.1371]]),
+            table(&[[0.0774, 0.0962, 0.1739], [0.0367, 0.1770, 0.1739], [0.1579, 0.0507, 0.1739]]),
+            table(&[[0.0694, 0.1371, 0.2069], [0.0329, 0.2097, 0.2069], [0.1411, 0.0962, 0.2069]]),
+            table(&[[0.0623, 0.1739, 0.2366], [0.0296, 0.2391, 0.2366], [0.1263, 0.1371, 0.2366]]),
+        ]),
+        &table(&[
+            [0.8000, 0.1000, 0.1000, 0.0000, 0.0000, 0.0000],
+            [0.8226, 0.0745, 0.1028, 0.0000, 0.0000, 0.0000],
+            [0.7750, 0.1685, 0.0565, 0.0000, 0.0000, 0.0000],
+            [0.7864, 0.1372, 0.0764, 0.0000, 0.0000, 0.0000],
+            [0.7912, 0.1241, 0.0847, 0.0000, 0.0000, 0.0000],
+            [0.7937, 0.1173, 0.0890, 0.0000, 0.0000, 0.0000],
+        ]),
     );
 }
 

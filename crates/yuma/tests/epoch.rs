@@ -108,6 +108,55 @@ fn test_bonds() {
     assert_eq!(column(&net, 7), [8376, 18824, 49150, 65535]);
 }
 
+/// `test_active_stake` (tests/epoch.rs): two validators with equal stake; after the activity cutoff only the
+/// one that updated its weights keeps its active stake, which moves dividends, emission and bonds.
+#[test]
+fn test_active_stake() {
+    let params = EpochParams { max_allowed_validators: 4, ..mock_params() };
+    let mut net = Subnet::new(params, &[1, 1, 1, 1]);
+    for x in net.input.neurons.iter_mut() {
+        x.block_at_registration = 0;
+        x.last_update = 0;
+    }
+    net.input.current_block = 0;
+    net.epoch();
+    net.input.current_block = 1;
+    for uid in 0..2 {
+        net.set_weights(uid, &[2, 3], &[u16::MAX / 2; 2]);
+    }
+    let out = net.epoch();
+    for uid in 0..4 {
+        if uid < 2 {
+            assert_eq!(out.neurons[uid].dividend, 32767);
+        }
+        assert_eq!(out.neurons[uid].emission, 250_000_000);
+    }
+    for i in 0..2 {
+        assert_eq!([net.bond(i, 0), net.bond(i, 1), net.bond(i, 2), net.bond(i, 3)], [0, 0, 65535, 65535]);
+    }
+
+    // Past the activity cutoff, uid 0 updates its weights.
+    net.input.current_block = 5000 + 2;
+    net.set_weights(0, &[2, 3], &[u16::MAX / 2; 2]);
+    let out = net.epoch();
+    assert_eq!(out.neurons[0].dividend, 36044);
+    assert_eq!(out.neurons[0].emission, 274_999_999);
+    assert_eq!([net.bond(0, 2), net.bond(0, 3)], [65535, 65535]);
+    assert_eq!(out.neurons[1].dividend, 29490);
+    assert_eq!(out.neurons[1].emission, 224_999_999);
+    assert_eq!([net.bond(1, 2), net.bond(1, 3)], [53619, 53619]);
+
+    // uid 1 updates too.
+    net.set_weights(1, &[2, 3], &[u16::MAX / 2; 2]);
+    let out = net.next_block_and_epoch();
+    assert_eq!(out.neurons[0].dividend, 35716);
+    assert_eq!(out.neurons[0].emission, 272_501_132);
+    assert_eq!([net.bond(0, 2), net.bond(0, 3)], [65535, 65535]);
+    assert_eq!(out.neurons[1].dividend, 29818);
+    assert_eq!(out.neurons[1].emission, 227_498_866);
+    assert_eq!([net.bond(1, 2), net.bond(1, 3)], [54712, 54712]);
+}
+
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
 /// average 975000, κ = 65535/2, liquid alpha on with `set_alpha_values_32(0.1, 0.3)`, Yuma 3 on, three
 /// validator permits.

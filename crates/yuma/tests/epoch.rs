@@ -157,6 +157,41 @@ fn test_active_stake() {
     assert_eq!([net.bond(1, 2), net.bond(1, 3)], [54712, 54712]);
 }
 
+/// `test_zero_weights` (tests/epoch.rs): with no usable weights (none, self-weights only, or weights on a
+/// neuron registered since) the emission goes to stake; once weights count, miner and validator share it.
+#[test]
+fn test_zero_weights() {
+    let mut net = Subnet::new(mock_params(), &[1, 0]);
+    net.input.tempo = u64::from(u16::MAX - 1);
+    for x in net.input.neurons.iter_mut() {
+        x.block_at_registration = 0;
+        x.last_update = 0;
+    }
+    net.input.current_block = 0;
+    let emissions =
+        |out: &orrery_yuma::EpochOutput| out.neurons.iter().map(|x| x.emission).collect::<Vec<_>>();
+    assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
+
+    // The server weighs only itself.
+    net.input.current_block = 1;
+    net.set_weights(1, &[1], &[u16::MAX]);
+    assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
+
+    // The validator weighs the server, but a new key takes the server's uid in the same block (a fresh
+    // registration: no stake, no weights).
+    net.input.current_block = 2;
+    net.set_weights(0, &[1], &[u16::MAX]);
+    let server = &mut net.input.neurons[1];
+    server.block_at_registration = 2;
+    server.weights.clear();
+    assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
+
+    // Weights set after that registration count.
+    net.input.current_block = 3;
+    net.set_weights(0, &[1], &[u16::MAX]);
+    assert_eq!(emissions(&net.epoch()), [500_000_000, 500_000_000]);
+}
+
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
 /// average 975000, κ = 65535/2, liquid alpha on with `set_alpha_values_32(0.1, 0.3)`, Yuma 3 on, three
 /// validator permits.

@@ -272,44 +272,77 @@ pub fn fixed_alpha(bonds_moving_average: u64) -> I32F32 {
     I32F32::saturating_from_num(1).saturating_sub(I32F32::saturating_from_num(kept))
 }
 
-/// The liquid alpha of every cell (dense, columns = consensus length), from sparse weights and bonds.
+/// The Yuma 3 bond EMA under liquid alpha: subtensor's `compute_liquid_alpha_values_sparse` followed by
+/// `mat_ema_alpha_sparse`, with the same result.
 ///
-/// Rows are walked with a cursor that only moves forward, as subtensor's does: it finds a cell only if the
-/// row's columns come in increasing order (stored bonds always do; weights do when submitted sorted).
-fn liquid_alphas(
+/// Subtensor computes an alpha (a sigmoid, so an `exp`) for every cell of the square matrix; the moving
+/// average then reads only the cells a row of `weights` names. Here only those alphas are computed, which
+/// changes nothing else: the weight and bond an alpha is taken of are still found as subtensor finds them,
+/// by one forward walk per row over all columns (which finds a cell only when the row's columns come in
+/// increasing order: stored bonds always do, weights do when submitted sorted).
+fn liquid_ema(
     weights: &[Vec<(u16, I32F32)>],
     bonds: &[Vec<(u16, I32F32)>],
     consensus: &[I32F32],
     params: &EpochParams,
-) -> Vec<Vec<I32F32>> {
+) -> SparseMatrix {
     let zero = I32F32::from_num(0);
+    let one = I32F32::from_num(1);
     let steepness = I32F32::saturating_from_num(params.alpha_sigmoid_steepness);
     let low = u16_proportion_to_fixed(params.alpha_low);
     let high = u16_proportion_to_fixed(params.alpha_high);
-    let lookup = |row: &[(u16, I32F32)], cursor: &mut usize, j: u16| -> I32F32 {
-        while let Some(&(c, v)) = row.get(*cursor) {
-            if c < j {
-                *cursor += 1;
-            } else {
-                return if c == j { v } else { zero };
+    let columns = consensus.len();
+    let walk = |row: &[(u16, I32F32)], into: &mut [I32F32]| {
+        let mut cursor = 0usize;
+        for (j, cell) in into.iter_mut().enumerate() {
+            *cell = zero;
+            while let Some(&(c, v)) = row.get(cursor) {
+                if (c as usize) < j {
+                    cursor += 1;
+                } else {
+                    if c as usize == j {
+                        *cell = v;
+                    }
+                    break;
+                }
             }
         }
-        zero
     };
+    let mut w_seen = vec![zero; columns];
+    let mut b_seen = vec![zero; columns];
+    let mut old_dense = vec![zero; columns];
     weights
         .iter()
         .zip(bonds)
         .map(|(w_row, b_row)| {
-            let (mut wc, mut bc) = (0usize, 0usize);
-            consensus
+            if w_row.is_empty() {
+                return Vec::new();
+            }
+            walk(w_row, &mut w_seen);
+            walk(b_row, &mut b_seen);
+            // The moving average's own read of the old bonds: last entry of a column wins.
+            for &(j, v) in b_row {
+                if let Some(d) = old_dense.get_mut(j as usize) {
+                    *d = v;
+                }
+            }
+            let row = w_row
                 .iter()
-                .enumerate()
-                .map(|(j, &c)| {
-                    let w = lookup(w_row, &mut wc, j as u16);
-                    let b = lookup(b_row, &mut bc, j as u16);
-                    alpha_sigmoid(c, w, b, low, high, steepness)
+                .filter_map(|&(j, new)| {
+                    let j = j as usize;
+                    let c = *consensus.get(j)?;
+                    let a = alpha_sigmoid(c, w_seen[j], b_seen[j], low, high, steepness);
+                    let decayed = one.saturating_sub(a).saturating_mul(old_dense[j]);
+                    let v = decayed.saturating_add(a.saturating_mul(new).max(zero)).min(one);
+                    (v > zero).then_some((j as u16, v))
                 })
-                .collect()
+                .collect();
+            for &(j, _) in b_row {
+                if let Some(d) = old_dense.get_mut(j as usize) {
+                    *d = zero;
+                }
+            }
+            row
         })
         .collect()
 }
@@ -402,8 +435,7 @@ pub fn epoch(input: &EpochInput) -> Result<EpochOutput, EpochError> {
         }
         bonds = scalar_vec_mask_sparse_matrix(&bonds, last_tempo, &registered, &|t, reg| t <= reg);
         ema_bonds = if p.liquid_alpha && consensus.iter().any(|&c| c != zero) {
-            let alphas = liquid_alphas(&weights_for_bonds, &bonds, &consensus, p);
-            mat_ema_alpha_sparse(&weights_for_bonds, &bonds, &alphas)
+            liquid_ema(&weights_for_bonds, &bonds, &consensus, p)
         } else {
             mat_ema_sparse(&weights_for_bonds, &bonds, fixed_alpha(p.bonds_moving_average))
         };
@@ -482,5 +514,55 @@ pub fn carry_over(neurons: &mut [Neuron], output: &EpochOutput) {
     for (x, o) in neurons.iter_mut().zip(&output.neurons) {
         x.bonds.clone_from(&o.bonds);
         x.validator_permit = o.validator_permit;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `liquid_ema` against subtensor's two steps taken literally: every cell's alpha, then
+    /// `mat_ema_alpha_sparse`, on a pseudo-random square matrix with sorted rows and some empty ones.
+    #[test]
+    fn liquid_ema_is_the_dense_alphas_then_the_sparse_ema() {
+        let n = 23usize;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut sparse_row = |density: u64| -> Vec<(u16, I32F32)> {
+            (0..n as u16)
+                .filter_map(|j| {
+                    let r = next();
+                    (r % 4 < density).then(|| (j, I32F32::from_bits((r >> 33) as i64 & 0xffff_ffff)))
+                })
+                .collect()
+        };
+        let weights: SparseMatrix = (0..n).map(|i| if i % 5 == 4 { vec![] } else { sparse_row(2) }).collect();
+        let bonds: SparseMatrix = (0..n).map(|_| sparse_row(1)).collect();
+        let consensus: Vec<I32F32> =
+            (0..n).map(|j| I32F32::from_num(j as u32) / I32F32::from_num(n as u32)).collect();
+        let params = EpochParams { liquid_alpha: true, yuma3: true, ..EpochParams::default() };
+        let find = |row: &[(u16, I32F32)], j: usize| {
+            row.iter().find(|(c, _)| *c as usize == j).map(|&(_, v)| v).unwrap_or(I32F32::from_num(0))
+        };
+        let low = u16_proportion_to_fixed(params.alpha_low);
+        let high = u16_proportion_to_fixed(params.alpha_high);
+        let steep = I32F32::from_num(params.alpha_sigmoid_steepness);
+        let alphas: Vec<Vec<I32F32>> = weights
+            .iter()
+            .zip(&bonds)
+            .map(|(w, b)| {
+                (0..n)
+                    .map(|j| alpha_sigmoid(consensus[j], find(w, j), find(b, j), low, high, steep))
+                    .collect()
+            })
+            .collect();
+        let reference = mat_ema_alpha_sparse(&weights, &bonds, &alphas);
+        assert_eq!(liquid_ema(&weights, &bonds, &consensus, &params), reference);
+        assert!(reference.iter().map(|r| r.len()).sum::<usize>() > n);
     }
 }

@@ -768,10 +768,15 @@ pub fn interpolate_sparse(
         return mat2.to_vec();
     }
     let width = columns as usize;
-    (0..mat1.len())
-        .map(|i| {
-            let a = densify(mat1.get(i), width);
-            let b = densify(mat2.get(i), width);
+    mat1.iter()
+        .zip(mat2)
+        .map(|(r1, r2)| {
+            // Two empty rows interpolate to zeros, none of which is kept.
+            if r1.is_empty() && r2.is_empty() {
+                return Vec::new();
+            }
+            let a = densify(Some(r1), width);
+            let b = densify(Some(r2), width);
             a.iter()
                 .zip(&b)
                 .enumerate()
@@ -787,25 +792,36 @@ pub fn interpolate_sparse(
 /// The moving average with one alpha, `alpha · new + (1 − alpha) · old`, keeping positive cells.
 ///
 /// Columns run to the number of rows, as in subtensor, whose bond matrix is square (neurons × neurons).
+/// Only the cells a row names are visited (the others stay 0 and are not kept), in column order.
 pub fn mat_ema_sparse(new: &[Vec<(u16, I32F32)>], old: &[Vec<(u16, I32F32)>], alpha: I32F32) -> SparseMatrix {
     let n = new.len();
     let keep = ONE.saturating_sub(alpha);
     let mut acc = vec![ZERO; n];
+    let mut touched_mark = vec![false; n];
+    let mut touched: Vec<usize> = Vec::new();
     new.iter()
         .enumerate()
         .map(|(i, new_row)| {
-            acc.iter_mut().for_each(|a| *a = ZERO);
-            for &(j, v) in new_row {
-                if let Some(a) = acc.get_mut(j as usize) {
-                    *a = a.saturating_add(alpha.saturating_mul(v));
+            let old_row = old.get(i).map(|r| r.as_slice()).unwrap_or_default();
+            let terms =
+                new_row.iter().map(|&(j, v)| (j, alpha, v)).chain(old_row.iter().map(|&(j, v)| (j, keep, v)));
+            for (j, factor, v) in terms {
+                let j = j as usize;
+                if let Some(a) = acc.get_mut(j) {
+                    *a = a.saturating_add(factor.saturating_mul(v));
+                    if !core::mem::replace(&mut touched_mark[j], true) {
+                        touched.push(j);
+                    }
                 }
             }
-            for &(j, v) in old.get(i).into_iter().flatten() {
-                if let Some(a) = acc.get_mut(j as usize) {
-                    *a = a.saturating_add(keep.saturating_mul(v));
-                }
+            touched.sort_unstable();
+            let row = touched.iter().filter(|&&j| acc[j] > ZERO).map(|&j| (j as u16, acc[j])).collect();
+            for &j in &touched {
+                acc[j] = ZERO;
+                touched_mark[j] = false;
             }
-            acc.iter().enumerate().filter(|(_, &v)| v > ZERO).map(|(j, &v)| (j as u16, v)).collect()
+            touched.clear();
+            row
         })
         .collect()
 }

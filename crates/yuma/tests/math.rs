@@ -1,11 +1,15 @@
 //! The cases of subtensor's math tests (opentensor/subtensor, `pallets/subtensor/src/tests/math.rs`), each
 //! with its inputs and expected values, run against [`orrery_yuma::math`]. Every test below is named as the
-//! subtensor test it ports. Not ported: the tests that draw random inputs (`test_math_weighted_median`'s
-//! random rounds, the `rand` parts), `checked_sum` (not part of the epoch), `test_math_fixed_overflow` (a
+//! subtensor test it ports. `test_math_weighted_median` draws its random rounds from a seeded ChaCha8 here
+//! (subtensor uses the thread RNG); its expected medians come from the test's own running-sum oracle. Not
+//! ported: `checked_sum` (not part of the epoch), `test_math_fixed_overflow` (a
 //! property of I110F18, not of this crate), and the `should_panic` checks of subtensor's own conversions.
 #![allow(clippy::excessive_precision, clippy::unreadable_literal, clippy::approx_constant)]
 
 use orrery_yuma::math::*;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use substrate_fixed::transcendental::exp;
 use substrate_fixed::types::{I32F32, I64F64, I96F32};
 
@@ -1924,4 +1928,262 @@ fn test_mat_ema_alpha_mismatched_dimensions() {
     let alpha = vec![vec![I32F32::from_num(0.5), I32F32::from_num(0.5), I32F32::from_num(0.5),]; 2];
     let result = mat_ema_alpha(&new, &old, &alpha);
     assert_eq!(result[0][0], old[0][0])
+}
+
+/// Ported from `test_math_weighted_median` (subtensor `pallets/subtensor/src/tests/math.rs`).
+#[test]
+fn test_math_weighted_median() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1439);
+    let zero: I32F32 = fixed(0.);
+    let one: I32F32 = fixed(1.);
+    for _ in 0..100 {
+        let stake: Vec<I32F32> = vec_to_fixed(&[]);
+        let score: Vec<I32F32> = vec_to_fixed(&[]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            zero,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = normalize(&vec_to_fixed(&[0.51]));
+        let score: Vec<I32F32> = vec_to_fixed(&[1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.49, 0.51]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.51, 0.49]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            fixed(0.5),
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.49, 0., 0.51]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.7, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.49, 0.01, 0.5]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.7, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            fixed(0.7),
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.49, 0.51, 0.0]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.7, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            fixed(0.7),
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.0, 0.49, 0.51]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.7, 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.0, 0.49, 0.0, 0.51]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.5, 1., 1.]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.0, 0.49, 0.0, 0.51, 0.0]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.5, 0.5, 1., 1., 0.5]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            one,
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.2, 0.2, 0.2, 0.2, 0.2]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.8, 0.2, 1., 0.6, 0.4]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            fixed(0.6),
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let stake: Vec<I32F32> = vec_to_fixed(&[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]);
+        let score: Vec<I32F32> = vec_to_fixed(&[0.8, 0.8, 0.2, 0.2, 1.0, 1.0, 0.6, 0.6, 0.4, 0.4]);
+        let majority: I32F32 = fixed(0.51);
+        assert_eq!(
+            fixed(0.6),
+            weighted_median(
+                &stake,
+                &score,
+                (0..stake.len()).collect::<Vec<_>>().as_slice(),
+                one - majority,
+                zero,
+                stake.iter().sum()
+            )
+        );
+
+        let n: usize = 100;
+        for majority in
+            vec_to_fixed(&[0., 0.0000001, 0.25, 0.49, 0.49, 0.49, 0.5, 0.51, 0.51, 0.51, 0.9999999, 1.])
+        {
+            for allow_equal in [false, true] {
+                let mut stake: Vec<I32F32> = vec![];
+                let mut score: Vec<I32F32> = vec![];
+                let mut last_score: I32F32 = zero;
+                for i in 0..n {
+                    if allow_equal {
+                        match rng.gen_range(0..2) {
+                            1 => stake.push(one),
+                            _ => stake.push(zero),
+                        }
+                        if rng.gen_range(0..2) == 1 {
+                            last_score += one
+                        }
+                        score.push(last_score);
+                    } else {
+                        stake.push(one);
+                        score.push(I32F32::from_num(i));
+                    }
+                }
+                inplace_normalize(&mut stake);
+                let total_stake: I32F32 = stake.iter().sum();
+                let mut minority: I32F32 = total_stake - majority;
+                if minority < zero {
+                    minority = zero;
+                }
+                let mut medians: Vec<I32F32> = vec![];
+                let mut median_stake: I32F32 = zero;
+                let mut median_set = false;
+                let mut stake_sum: I32F32 = zero;
+                for i in 0..n {
+                    stake_sum += stake[i];
+                    if !median_set && stake_sum >= minority {
+                        median_stake = stake_sum;
+                        median_set = true;
+                    }
+                    if median_set {
+                        if median_stake < stake_sum {
+                            if median_stake == minority && !medians.contains(&score[i]) {
+                                medians.push(score[i]);
+                            }
+                            break;
+                        }
+                        if !medians.contains(&score[i]) {
+                            medians.push(score[i]);
+                        }
+                    }
+                }
+                if medians.is_empty() {
+                    medians.push(zero);
+                }
+                let stake_idx: Vec<usize> = (0..stake.len()).collect();
+                let result: I32F32 = weighted_median(&stake, &score, &stake_idx, minority, zero, total_stake);
+                assert!(medians.contains(&result));
+                for _ in 0..10 {
+                    let mut permuted_uids: Vec<usize> = (0..n).collect();
+                    permuted_uids.shuffle(&mut rng);
+                    stake = permuted_uids.iter().map(|&i| stake[i]).collect();
+                    score = permuted_uids.iter().map(|&i| score[i]).collect();
+                    let result: I32F32 =
+                        weighted_median(&stake, &score, &stake_idx, minority, zero, total_stake);
+                    assert!(medians.contains(&result));
+                }
+            }
+        }
+    }
 }

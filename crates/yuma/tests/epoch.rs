@@ -57,6 +57,18 @@ impl Subnet {
         self.epoch()
     }
 
+    /// Subtensor's `replace_neuron` at the current block: a new hotkey (no stake) takes `uid`; its weights,
+    /// bonds and permit are cleared, others' weights on it are kept at 0, and it counts as updated and
+    /// registered now.
+    fn replace(&mut self, uid: u16) {
+        let block = self.input.current_block;
+        for x in self.input.neurons.iter_mut() {
+            x.weights.iter_mut().filter(|(j, _)| *j == uid).for_each(|(_, w)| *w = 0);
+        }
+        self.input.neurons[uid as usize] =
+            Neuron { last_update: block, block_at_registration: block, ..Neuron::default() };
+    }
+
     /// Subtensor's `get_bonds(netuid)[i][j]`: the stored `u16` bond, 0 if absent.
     fn bond(&self, i: usize, j: u16) -> u16 {
         self.input.neurons[i].bonds.iter().find(|(c, _)| *c == j).map(|&(_, v)| v).unwrap_or(0)
@@ -177,19 +189,43 @@ fn test_zero_weights() {
     net.set_weights(1, &[1], &[u16::MAX]);
     assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
 
-    // The validator weighs the server, but a new key takes the server's uid in the same block (a fresh
-    // registration: no stake, no weights).
+    // The validator weighs the server, but a new key takes the server's uid in the same block.
     net.input.current_block = 2;
     net.set_weights(0, &[1], &[u16::MAX]);
-    let server = &mut net.input.neurons[1];
-    server.block_at_registration = 2;
-    server.weights.clear();
+    net.replace(1);
     assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
 
     // Weights set after that registration count.
     net.input.current_block = 3;
     net.set_weights(0, &[1], &[u16::MAX]);
     assert_eq!(emissions(&net.epoch()), [500_000_000, 500_000_000]);
+}
+
+/// `test_outdated_weights` (tests/epoch.rs): a server is deregistered and its uid taken by a new key; only
+/// weights set after that registration count for the new neuron.
+#[test]
+fn test_outdated_weights() {
+    let params = EpochParams { max_allowed_validators: 4, bonds_penalty: u16::MAX, ..mock_params() };
+    let mut net = Subnet::new(params, &[1, 1, 1, 1]);
+    net.input.tempo = 0;
+    net.epoch();
+    net.input.current_block += 1;
+    for uid in 0..2 {
+        net.set_weights(uid, &[2, 3], &[2 * (u16::MAX / 3), u16::MAX / 3]);
+    }
+    for uid in 2..4 {
+        net.set_weights(uid, &[uid as u16], &[u16::MAX]);
+    }
+    net.epoch();
+
+    // The least rewarded server (uid 3) is replaced by a new key, then uid 0 alone updates its weights.
+    net.replace(3);
+    net.input.current_block += 1;
+    net.set_weights(0, &[2, 3], &[2 * (u16::MAX / 3), u16::MAX / 3]);
+    let out = net.epoch();
+    assert_eq!(out.neurons[0].dividend, 32767);
+    assert_eq!(out.neurons[0].emission, 250_000_000);
+    assert_eq!([net.bond(0, 2), net.bond(0, 3)], [65535, 65535]);
 }
 
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving

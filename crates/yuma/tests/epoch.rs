@@ -228,6 +228,34 @@ fn test_outdated_weights() {
     assert_eq!([net.bond(0, 2), net.bond(0, 3)], [65535, 65535]);
 }
 
+/// `test_can_set_self_weight_as_subnet_owner` (tests/epoch.rs): the owner's self-weight survives the diagonal
+/// mask, so the owner (uid 0) and the other neuron earn the same, non-zero, miner emission.
+#[test]
+fn test_can_set_self_weight_as_subnet_owner() {
+    let mut net = Subnet::new(mock_params(), &[5_000_000_000_000, 0]);
+    net.input.owner_uid = Some(0);
+    net.input.neurons[0].validator_permit = true;
+    net.input.neurons[0].weights = vec![(0, u16::MAX / 2), (1, u16::MAX / 2)];
+    net.input.current_block = 2;
+    net.input.neurons[0].last_update = 2;
+    net.input.neurons[1].last_update = 0;
+    let out = epoch(&net.input).expect("well-formed");
+    assert!(out.neurons[0].server_emission > 0);
+    assert!(out.neurons[1].server_emission > 0);
+    assert_eq!(out.neurons[0].server_emission, out.neurons[1].server_emission);
+}
+
+/// `test_epoch_outputs_single_staker_registered_no_weights` (tests/epoch.rs): a lone staker with no weights
+/// still receives the whole emission (within subtensor's 1,000 units).
+#[test]
+fn test_epoch_outputs_single_staker_registered_no_weights() {
+    let mut net = Subnet::new(mock_params(), &[1]);
+    net.input.tempo = u64::from(u16::MAX - 1);
+    let out = epoch(&net.input).expect("well-formed");
+    let paid: u64 = out.neurons.iter().map(|x| x.server_emission + x.validator_emission).sum();
+    assert!(paid.abs_diff(1_000_000_000) <= 1_000, "{paid}");
+}
+
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
 /// average 975000, κ = 65535/2, liquid alpha on with `set_alpha_values_32(0.1, 0.3)`, Yuma 3 on, three
 /// validator permits.

@@ -6,6 +6,9 @@
 use orrery_yuma::epoch::carry_over;
 use orrery_yuma::math::{u16_proportion_to_fixed, vec_u16_max_upscale_to_u16};
 use orrery_yuma::{epoch, EpochError, EpochInput, EpochParams, Neuron, I32F32};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// The mock runtime's parameters (`tests/mock.rs`): kappa 32767, bonds moving average 900000, activity
 /// cutoff 5000, stake threshold 0, alpha sigmoid steepness 1000.
@@ -254,6 +257,78 @@ fn test_epoch_outputs_single_staker_registered_no_weights() {
     let out = epoch(&net.input).expect("well-formed");
     let paid: u64 = out.neurons.iter().map(|x| x.server_emission + x.validator_emission).sum();
     assert!(paid.abs_diff(1_000_000_000) <= 1_000, "{paid}");
+}
+
+/// `distribute_nodes` of subtensor's epoch tests: validators in a block, regularly interleaved, or at random
+/// (a seeded shuffle here).
+fn distribute_nodes(validators_n: usize, network_n: usize, interleave: usize) -> (Vec<u16>, Vec<u16>) {
+    let uids: Vec<u16> = (0..network_n as u16).collect();
+    match interleave {
+        0 => (uids[..validators_n].to_vec(), uids[validators_n..].to_vec()),
+        1 => uids.iter().partition(|&&i| i as usize % (network_n / validators_n) == 0),
+        _ => {
+            let mut permuted = uids;
+            permuted.shuffle(&mut ChaCha8Rng::seed_from_u64(network_n as u64));
+            (permuted[..validators_n].to_vec(), permuted[validators_n..].to_vec())
+        }
+    }
+}
+
+/// `test_validator_permits` (tests/epoch.rs): permits go to the top stakes at or above the stake threshold,
+/// and move when servers out-stake the validators.
+#[test]
+fn test_validator_permits() {
+    for interleave in 0..3 {
+        for (network_n, validators_n) in [(2usize, 1usize), (4, 2), (8, 4)] {
+            let min_stake = validators_n as u64;
+            for assignment in 0..=1 {
+                let (validators, servers) = distribute_nodes(validators_n, network_n, interleave);
+                let mut stake = vec![0u64; network_n];
+                for &v in &validators {
+                    stake[v as usize] = if assignment == 1 { u64::from(v) + network_n as u64 } else { 1 };
+                }
+                for &s in &servers {
+                    stake[s as usize] = if assignment == 1 { u64::from(s) } else { 0 };
+                }
+                let params = EpochParams {
+                    max_allowed_validators: validators_n as u16,
+                    stake_threshold: min_stake,
+                    ..mock_params()
+                };
+                let mut net = Subnet::new(params, &stake);
+                net.input.tempo = u64::from(u16::MAX - 1);
+                for x in net.input.neurons.iter_mut() {
+                    x.block_at_registration = 0;
+                    x.last_update = 0;
+                }
+                net.input.current_block = 0;
+                net.epoch();
+                let permit = |net: &Subnet, uid: u16| net.input.neurons[uid as usize].validator_permit;
+                for &v in &validators {
+                    assert_eq!(
+                        stake[v as usize] >= min_stake,
+                        permit(&net, v),
+                        "{interleave} {network_n} {v}"
+                    );
+                }
+                for &s in &servers {
+                    assert!(!permit(&net, s));
+                }
+
+                for &s in &servers {
+                    net.input.neurons[s as usize].stake += 2 * network_n as u64;
+                }
+                net.input.current_block = 1;
+                net.epoch();
+                for &v in &validators {
+                    assert!(!permit(&net, v));
+                }
+                for &s in &servers {
+                    assert_eq!(stake[s as usize] + 2 * network_n as u64 >= min_stake, permit(&net, s));
+                }
+            }
+        }
+    }
 }
 
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving

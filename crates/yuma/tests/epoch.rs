@@ -331,6 +331,31 @@ fn test_validator_permits() {
     }
 }
 
+/// `test_1_graph` and `test_10_graph` (tests/epoch.rs): neurons that weigh only themselves produce no
+/// consensus, incentive or dividends; ten equal stakers each get a tenth of the emission, by stake.
+/// (Their rank and trust checks read storage subtensor no longer writes: always 0.)
+#[test]
+fn test_1_graph_and_test_10_graph() {
+    for n in [1usize, 10] {
+        let stake = if n == 1 { 1_000_000_000 } else { 1 };
+        let mut net = Subnet::new(mock_params(), &vec![stake; n]);
+        net.input.tempo = u64::from(u16::MAX - 1);
+        for x in net.input.neurons.iter_mut() {
+            x.block_at_registration = 0;
+        }
+        for uid in 0..n {
+            net.set_weights(uid, &[uid as u16], &[u16::MAX]);
+        }
+        let out = net.epoch();
+        for x in &out.neurons {
+            assert_eq!((x.consensus, x.incentive, x.dividend), (0, 0, 0));
+            if n == 10 {
+                assert_eq!(x.emission, 99_999_999);
+            }
+        }
+    }
+}
+
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
 /// average 975000, κ = 65535/2, liquid alpha on with `set_alpha_values_32(0.1, 0.3)`, Yuma 3 on, three
 /// validator permits.

@@ -635,3 +635,57 @@ fn bad_input_is_refused() {
     net.input.owner_uid = Some(5);
     assert_eq!(epoch(&net.input), Err(EpochError::UnknownOwner(5)));
 }
+
+/// `test_yuma_3_bonds_reset` (tests/epoch.rs): 41 epochs; at epoch 20 the bonds on server uid 3 are reset
+/// (subtensor's `do_reset_bonds`: the column is removed from every stored bond row) and at epoch 21 the
+/// small validators move back to server 3 first. Dividends and bonds checked at subtensor's epochs, 1e-3.
+#[test]
+fn test_yuma_3_bonds_reset() {
+    let mut net = Subnet::new(yuma3_params(true), &[8, 1, 1, 0, 0]);
+    net.next_block_and_epoch();
+    let eps = I32F32::from_num(1e-3);
+    let targets: [(usize, [f32; 5], [[f32; 2]; 3]); 7] = [
+        (0, [0.8000, 0.1000, 0.1000, 0.0, 0.0], [[0.1013, 0.0000], [0.1013, 0.0000], [0.1013, 0.0000]]),
+        (1, [0.8944, 0.0528, 0.0528, 0.0, 0.0], [[0.1924, 0.0000], [0.0908, 0.2987], [0.0908, 0.2987]]),
+        (2, [0.5230, 0.2385, 0.2385, 0.0, 0.0], [[0.1715, 0.1013], [0.0815, 0.3697], [0.0815, 0.3697]]),
+        (19, [0.7919, 0.1040, 0.1040, 0.0, 0.0], [[0.0269, 0.8539], [0.0131, 0.8975], [0.0131, 0.8975]]),
+        (20, [0.7928, 0.1036, 0.1036, 0.0, 0.0], [[0.0000, 0.8687], [0.0000, 0.9079], [0.0000, 0.9079]]),
+        (21, [0.8467, 0.0766, 0.0766, 0.0, 0.0], [[0.0000, 0.8820], [0.2987, 0.6386], [0.2987, 0.6386]]),
+        (40, [0.7928, 0.1036, 0.1036, 0.0, 0.0], [[0.8687, 0.0578], [0.9079, 0.0523], [0.9079, 0.0523]]),
+    ];
+    for e in 0..=40 {
+        let rows: [[u16; 2]; 3] = match e {
+            0 => [[MAX, 0]; 3],
+            1 => [[MAX, 0], [0, MAX], [0, MAX]],
+            2..=20 => [[0, MAX]; 3],
+            21 => [[0, MAX], [MAX, 0], [MAX, 0]],
+            _ => [[MAX, 0]; 3],
+        };
+        for (uid, row) in rows.iter().enumerate() {
+            net.set_weights(uid, &[3, 4], row);
+        }
+        if e == 20 {
+            for x in net.input.neurons.iter_mut() {
+                x.bonds.retain(|(j, _)| *j != 3);
+            }
+        }
+        let out = net.next_block_and_epoch();
+        let Some((_, dividends, bonds)) = targets.iter().find(|t| t.0 == e) else { continue };
+        for (uid, want) in dividends.iter().enumerate() {
+            let got = u16_proportion_to_fixed(out.neurons[uid].dividend);
+            assert!(
+                (got - I32F32::from_num(*want)).abs() <= eps,
+                "epoch {e}, dividend {uid}: {got} vs {want}"
+            );
+        }
+        for (uid, row) in bonds.iter().enumerate() {
+            for (k, want) in row.iter().enumerate() {
+                let got = u16_proportion_to_fixed(net.bond(uid, 3 + k as u16));
+                assert!(
+                    (got - I32F32::from_num(*want)).abs() <= eps,
+                    "epoch {e}, bond {uid}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}

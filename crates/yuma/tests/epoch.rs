@@ -689,3 +689,33 @@ fn test_yuma_3_bonds_reset() {
         }
     }
 }
+
+/// `test_deregistered_miner_bonds` (tests/epoch.rs): once a miner's uid is taken by a new registration, bonds
+/// on it are dropped (it registered after the last tempo) and the weights set before that registration do not
+/// count, so the bond on the other miner does not fall and the bond on the new one does not rise.
+#[test]
+fn test_deregistered_miner_bonds() {
+    let params = EpochParams { max_allowed_validators: 4, bonds_penalty: u16::MAX, ..mock_params() };
+    let mut net = Subnet::new(params, &[1, 1, 1, 1]);
+    net.input.tempo = u64::from(u16::MAX - 1);
+    net.epoch();
+    net.input.current_block = 2;
+    for uid in 0..2 {
+        net.set_weights(uid, &[2, 3], &[2 * (u16::MAX / 3), u16::MAX / 3]);
+    }
+    net.input.current_block = 4;
+    net.input.tempo = 2;
+    net.epoch();
+    let (bond_0_2, bond_0_3) = (net.bond(0, 2), net.bond(0, 3));
+    assert!(bond_0_2 > 0 && bond_0_3 > 0);
+
+    net.input.current_block = 5;
+    net.replace(3);
+    for uid in 0..2 {
+        net.set_weights(uid, &[2, 3], &[2 * (u16::MAX / 3), u16::MAX / 3]);
+    }
+    net.input.current_block = 6;
+    net.epoch();
+    assert!(net.bond(0, 2) >= bond_0_2, "{} vs {bond_0_2}", net.bond(0, 2));
+    assert!(net.bond(0, 3) <= bond_0_3, "{} vs {bond_0_3}", net.bond(0, 3));
+}

@@ -634,6 +634,11 @@ fn bad_input_is_refused() {
     net.input.neurons[0].weights = vec![];
     net.input.owner_uid = Some(5);
     assert_eq!(epoch(&net.input), Err(EpochError::UnknownOwner(5)));
+    net.input.owner_uid = None;
+    net.input.neurons[1].bonds = vec![(0, 1), (7, 1)];
+    assert_eq!(epoch(&net.input), Err(EpochError::UnknownUid { row: 1, column: 7 }));
+    net.input.neurons = vec![Neuron::default(); 65_536];
+    assert_eq!(epoch(&net.input), Err(EpochError::TooManyNeurons(65_536)));
 }
 
 /// `test_yuma_3_bonds_reset` (tests/epoch.rs): 41 epochs; at epoch 20 the bonds on server uid 3 are reset
@@ -718,4 +723,24 @@ fn test_deregistered_miner_bonds() {
     net.epoch();
     assert!(net.bond(0, 2) >= bond_0_2, "{} vs {bond_0_2}", net.bond(0, 2));
     assert!(net.bond(0, 3) <= bond_0_3, "{} vs {bond_0_3}", net.bond(0, 3));
+}
+
+/// Modelled on `test_epoch_masks_incoming_to_sniped_uid_prevents_inheritance` (tests/epoch.rs), whose chain
+/// setup (registrations through the coinbase) is not reproduced: a validator with a live weight commit from
+/// before a miner's registration cannot direct incentive to that miner, even by weights set after it; the
+/// same weights count without the commit.
+#[test]
+fn commit_reveal_masks_uids_registered_after_the_commit() {
+    let mut net = Subnet::new(EpochParams { max_allowed_validators: 3, ..mock_params() }, &[10_000, 100, 0]);
+    net.input.neurons[0].validator_permit = true;
+    net.input.neurons[2].block_at_registration = 22;
+    net.input.current_block = 23;
+    net.set_weights(0, &[1, 2], &[u16::MAX / 2, u16::MAX / 2]);
+    let open = epoch(&net.input).expect("well-formed");
+    assert!(open.neurons[2].incentive > 0);
+
+    net.input.neurons[0].earliest_commit_block = Some(21);
+    let masked = epoch(&net.input).expect("well-formed");
+    assert_eq!(masked.neurons[2].incentive, 0);
+    assert_eq!(masked.neurons[1].incentive, u16::MAX);
 }

@@ -58,7 +58,7 @@ pub struct EpochParams {
 }
 
 impl Default for EpochParams {
-    /// Subtensor's defaults, as in its runtime and test configuration.
+    /// Subtensor's runtime defaults (Yuma 3 and liquid alpha off).
     fn default() -> Self {
         EpochParams {
             kappa: 32_767,
@@ -182,6 +182,11 @@ pub enum EpochError {
     },
     /// The owner uid is not a neuron.
     UnknownOwner(u16),
+    /// The stakes add up beyond I64F64's range (2⁶³), where subtensor's normalization sum would overflow.
+    StakeOverflow,
+    /// A row of weights adds up beyond I32F32's range (2³¹), where subtensor's row normalization would
+    /// overflow.
+    WeightSumOverflow(usize),
 }
 
 impl fmt::Display for EpochError {
@@ -195,6 +200,8 @@ impl fmt::Display for EpochError {
                 write!(f, "neuron {row}'s weights or bonds name uid {column} twice")
             }
             EpochError::UnknownOwner(uid) => write!(f, "owner uid {uid} is not a neuron"),
+            EpochError::StakeOverflow => write!(f, "the stakes add up to 2^63 or more"),
+            EpochError::WeightSumOverflow(row) => write!(f, "neuron {row}'s weights add up to 2^31 or more"),
         }
     }
 }
@@ -224,8 +231,15 @@ fn validate(input: &EpochInput) -> Result<(), EpochError> {
             return Err(EpochError::UnknownOwner(owner));
         }
     }
+    let total_stake: u128 = input.neurons.iter().map(|x| u128::from(x.stake)).sum();
+    if total_stake >= 1 << 63 {
+        return Err(EpochError::StakeOverflow);
+    }
     let mut seen = vec![false; n];
     for (i, neuron) in input.neurons.iter().enumerate() {
+        if neuron.weights.iter().map(|&(_, w)| u64::from(w)).sum::<u64>() >= 1 << 31 {
+            return Err(EpochError::WeightSumOverflow(i));
+        }
         check_row(i, &neuron.weights, &mut seen)?;
         check_row(i, &neuron.bonds, &mut seen)?;
     }

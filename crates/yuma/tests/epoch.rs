@@ -637,6 +637,15 @@ fn bad_input_is_refused() {
     net.input.owner_uid = None;
     net.input.neurons[1].bonds = vec![(0, 1), (7, 1)];
     assert_eq!(epoch(&net.input), Err(EpochError::UnknownUid { row: 1, column: 7 }));
+    net.input.neurons[1].bonds = vec![];
+    net.input.neurons[0].stake = u64::MAX;
+    net.input.neurons[1].stake = u64::MAX;
+    assert_eq!(epoch(&net.input), Err(EpochError::StakeOverflow));
+    net.input.neurons[1].stake = 0;
+    net.input.neurons = (0..40_000u16).map(|_| Neuron::default()).collect();
+    net.input.neurons[0].stake = 1;
+    net.input.neurons[0].weights = (1..40_000u16).map(|j| (j, u16::MAX)).collect();
+    assert_eq!(epoch(&net.input), Err(EpochError::WeightSumOverflow(0)));
     net.input.neurons = vec![Neuron::default(); 65_536];
     assert_eq!(epoch(&net.input), Err(EpochError::TooManyNeurons(65_536)));
 }

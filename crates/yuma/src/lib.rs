@@ -17,8 +17,9 @@
 //!
 //! What is not: subtensor's dense epoch (a test-only twin of the sparse one), root-network dividends,
 //! parent/child stake and delegate takes, the storage around all this. Inputs are checked (uids in range,
-//! no duplicate columns, stakes and weight rows whose sums fit subtensor's fixed-point types); an input that passes always yields an output: the arithmetic saturates or yields
-//! zero where subtensor's does, and never panics.
+//! no duplicate columns, stakes and weight rows whose sums fit subtensor's fixed-point types); an input
+//! that passes always yields an output: the arithmetic saturates or yields zero where subtensor's does,
+//! and never panics.
 //!
 //! `no_std` with `alloc`, so the same code runs natively and inside PVM services.
 #![no_std]

@@ -404,54 +404,16 @@ fn first_paint(browser: &Browser, url: &str, selector: &str, mark: &str) -> (f64
     (drawn, entry("first-contentful-paint"), entry(mark))
 }
 
-#[test]
-fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
-    assert!(
-        Path::new(CHROMEDRIVER_BIN).exists() && Path::new(CHROMIUM_BIN).exists(),
-        "the browser tests need {CHROMIUM_BIN} and {CHROMEDRIVER_BIN}: install them with \
-         `apt-get install -y chromium chromium-driver` (Debian)"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let testnet = orrery()
-        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "500", "--no-tickets"])
-        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
-        .args(["--base-explorer-port", &EXPLORER.to_string()])
-        .args(["--summary-seconds", "5", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let profile = dir.path().join("chromium-profile");
-    let mut reaper = Reaper { children: vec![testnet], session: None, profile: Some(profile.clone()) };
-
-    // The chain runs: every node answers /health and node 0's best block moves on by two slots.
-    let start = Instant::now();
-    let mut first_seen = None;
-    loop {
-        let slots: Vec<Option<u32>> = (RPC..RPC + 6).map(best_slot).collect();
-        if slots.iter().all(Option::is_some) && slots[0].is_some_and(|s| s > 0) {
-            let first = *first_seen.get_or_insert(slots[0].unwrap());
-            if slots[0].unwrap() >= first + 2 {
-                break;
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(90), "the testnet did not start: {slots:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let testnet_out = std::fs::read_to_string(dir.path().join("testnet.out")).unwrap();
-    let url = format!("http://127.0.0.1:{EXPLORER}/");
-    assert!(testnet_out.contains(&format!("explorer {url}")), "{testnet_out}");
-
-    // The service is deployed and called while the browser looks at the chain.
-    let kv = std::thread::spawn(deploy_and_call_kv);
-
-    let driver = orrery_free_port_check(CHROMEDRIVER);
+/// Starts chromedriver on `port` (its log in `dir`) and a headless Chromium session with a fresh
+/// profile in `dir`; both are left to `reaper`.
+fn start_browser(dir: &Path, port: u16, reaper: &mut Reaper) -> Browser {
+    let profile = dir.join("chromium-profile");
+    reaper.profile = Some(profile.clone());
+    let driver = orrery_free_port_check(port);
     let chromedriver = Command::new(CHROMEDRIVER_BIN)
         .args([
-            format!("--port={CHROMEDRIVER}"),
-            format!("--log-path={}", dir.path().join("chromedriver.log").display()),
+            format!("--port={port}"),
+            format!("--log-path={}", dir.join("chromedriver.log").display()),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -487,6 +449,52 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
     browser
         .command("POST", "/timeouts", Some(json!({ "script": 30_000, "pageLoad": 30_000, "implicit": 0 })))
         .unwrap();
+    browser
+}
+
+#[test]
+fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
+    assert!(
+        Path::new(CHROMEDRIVER_BIN).exists() && Path::new(CHROMIUM_BIN).exists(),
+        "the browser tests need {CHROMIUM_BIN} and {CHROMEDRIVER_BIN}: install them with \
+         `apt-get install -y chromium chromium-driver` (Debian)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let testnet = orrery()
+        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "500", "--no-tickets"])
+        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
+        .args(["--base-explorer-port", &EXPLORER.to_string()])
+        .args(["--summary-seconds", "5", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reaper = Reaper { children: vec![testnet], session: None, profile: None };
+
+    // The chain runs: every node answers /health and node 0's best block moves on by two slots.
+    let start = Instant::now();
+    let mut first_seen = None;
+    loop {
+        let slots: Vec<Option<u32>> = (RPC..RPC + 6).map(best_slot).collect();
+        if slots.iter().all(Option::is_some) && slots[0].is_some_and(|s| s > 0) {
+            let first = *first_seen.get_or_insert(slots[0].unwrap());
+            if slots[0].unwrap() >= first + 2 {
+                break;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "the testnet did not start: {slots:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let testnet_out = std::fs::read_to_string(dir.path().join("testnet.out")).unwrap();
+    let url = format!("http://127.0.0.1:{EXPLORER}/");
+    assert!(testnet_out.contains(&format!("explorer {url}")), "{testnet_out}");
+
+    // The service is deployed and called while the browser looks at the chain.
+    let kv = std::thread::spawn(deploy_and_call_kv);
+
+    let browser = start_browser(dir.path(), CHROMEDRIVER, &mut reaper);
     let shots = std::env::current_exe().unwrap().ancestors().nth(3).unwrap().join("explorer-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
 
@@ -708,4 +716,44 @@ fn orrery_explorer_serves_the_page_for_a_node_elsewhere() {
     let mut out = String::new();
     child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
     assert!(out.contains(&format!("explorer http://{addr}/ for the node at ws://10.1.2.3:9944")), "{out}");
+}
+
+/// The explorer's first paint on a long chain (issue 17: the chain page under 1 s and a block page
+/// under 200 ms on a node holding 100k blocks). `scripts/explorer-long-chain.sh` writes the chain,
+/// starts a follower node that serves it and runs this against that node's explorer
+/// (`ORRERY_EXPLORER_URL`); it is a measurement, so the normal run leaves it out.
+#[test]
+#[ignore = "a measurement: scripts/explorer-long-chain.sh runs it against a node it starts"]
+fn first_paint_on_a_long_chain() {
+    let url = std::env::var("ORRERY_EXPLORER_URL").expect("ORRERY_EXPLORER_URL: the explorer to measure");
+    let rounds: usize = std::env::var("ORRERY_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut reaper = Reaper { children: Vec::new(), session: None, profile: None };
+    let browser = start_browser(dir.path(), CHROMEDRIVER + 1, &mut reaper);
+    let row = "[data-testid=\"block-row\"]";
+    let mut newest = String::new();
+    for _ in 0..rounds {
+        let (drawn, fcp, listed) = first_paint(&browser, &url, row, "orrery:blocks-listed");
+        println!("chain page: first contentful paint {fcp:.0} ms, 20 blocks listed {listed:.0} ms (first row drawn {drawn:.0} ms)");
+        let best = browser.text("best-slot").unwrap_or_default();
+        println!("  best {best}, rows {}", browser.count("block-row"));
+        let hrefs = browser.script(
+            "return [...document.querySelectorAll('[data-testid=\"block-link\"]')].map(a => a.getAttribute('href'));",
+            json!([]),
+        );
+        newest = hrefs[hrefs.as_array().map_or(0, |a| a.len().saturating_sub(1))]
+            .as_str()
+            .and_then(|h| h.strip_prefix("#/block/"))
+            .expect("a listed block")
+            .to_string();
+    }
+    for _ in 0..rounds {
+        let (drawn, fcp, shown) = first_paint(
+            &browser,
+            &format!("{url}#/block/{newest}"),
+            "[data-testid=\"block-hash\"]",
+            &format!("orrery:block-shown:{newest}"),
+        );
+        println!("block page (fresh load): first contentful paint {fcp:.0} ms, block shown {shown:.0} ms (hash drawn {drawn:.0} ms)");
+    }
 }

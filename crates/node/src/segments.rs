@@ -56,6 +56,11 @@ struct Exporter {
     exports: u16,
 }
 
+/// Segment index → a proven segment and its `J_0`.
+type Proven = BTreeMap<u16, (Vec<u8>, Vec<Hash>)>;
+/// The segment-root lookup (package hash → segment root) and, per segment root, what is needed.
+type Resolved = (BTreeMap<Hash, Hash>, BTreeMap<Hash, Need>);
+
 /// One exporting report's segments a package needs.
 #[derive(Debug)]
 struct Need {
@@ -69,7 +74,7 @@ struct Need {
     /// Shard indices tried (answered, failed or asking).
     tried: BTreeSet<u16>,
     /// Once proven: segment index → the segment and its `J_0`.
-    proven: Option<BTreeMap<u16, (Vec<u8>, Vec<Hash>)>>,
+    proven: Option<Proven>,
 }
 
 /// A package waiting for its imports.
@@ -126,7 +131,7 @@ fn prove_all(
     exports: u16,
     indices: &[u16],
     chunks: &BTreeMap<u16, Vec<Vec<u8>>>,
-) -> Result<BTreeMap<u16, (Vec<u8>, Vec<Hash>)>, u16> {
+) -> Result<Proven, u16> {
     let mut segments = BTreeMap::new();
     for (k, &index) in indices.iter().enumerate() {
         let pieces = chunks.iter().filter_map(|(i, c)| Some((usize::from(*i), c.get(k)?.as_slice())));
@@ -258,10 +263,7 @@ impl Node {
         }
     }
 
-    fn resolve_imports(
-        &self,
-        submission: &WorkPackageSubmission,
-    ) -> Result<(BTreeMap<Hash, Hash>, BTreeMap<Hash, Need>), String> {
+    fn resolve_imports(&self, submission: &WorkPackageSubmission) -> Result<Resolved, String> {
         if self.segments.waiting.len() >= MAX_WAITING_PACKAGES {
             return Err(format!("busy: {MAX_WAITING_PACKAGES} packages are waiting for their imports"));
         }

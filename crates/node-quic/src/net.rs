@@ -82,6 +82,7 @@ fn is_request(kind: StreamKind) -> bool {
             | StreamKind::STATE_REQUEST
             | StreamKind::WORK_PACKAGE_SHARING
             | StreamKind::SHARD_DISTRIBUTION
+            | StreamKind::SEGMENT_SHARD_REQUEST
             | StreamKind::PREIMAGE_REQUEST
             | StreamKind::BUNDLE_REQUEST
     )

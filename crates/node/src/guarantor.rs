@@ -1045,4 +1045,60 @@ mod tests {
         g.now += SLOT_MS;
         assert!(submit(&mut g, Some(peer), 102).starts_with("only 1"));
     }
+
+    #[test]
+    fn imports_from_unknown_roots_are_refused_and_shards_that_never_come_time_out() {
+        use crate::segments::SEGMENT_FETCH_TTL_SLOTS;
+        use orrery_types::ImportSpec;
+
+        let (n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (mut g, _) = node(ours[0]);
+        let (_, computed) = package(&n, anchor);
+        let submit = |g: &mut Node, import: ImportSpec| {
+            let (mut package, _) = package_of(&n, anchor, 7);
+            package.items[0].import_segments = vec![import];
+            let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
+            let mut out = Vec::new();
+            g.on_work_package(None, WorkPackageSubmission { core: 0, package, extrinsics }, &mut out);
+            out
+        };
+        let reason = |out: &[Output]| match out {
+            [Output::Event(Event::WorkPackageRefused { reason, .. })] => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        // By a package hash the recent history does not report.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x77; 32], index: ImportSpec::PACKAGE_HASH_FLAG });
+        assert!(reason(&out).starts_with("GP 0.7.2 §11.4 segment_root_lookup_invalid"), "{out:?}");
+        // By a segment root no report this node has seen exports.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x99; 32], index: 0 });
+        assert!(reason(&out).contains("no report this node has seen exports segment root 9999"), "{out:?}");
+
+        // A report exporting two segments, whose shards nobody here keeps or serves.
+        let mut exporter = computed.report.clone();
+        exporter.package_spec.exports_root = [0x88; 32];
+        exporter.package_spec.exports_count = 2;
+        exporter.package_spec.erasure_root = [0x66; 32];
+        g.remember_exporter(&exporter);
+        let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 2 });
+        assert!(reason(&out).contains("segment 2 of segment root 8888"), "{out:?}");
+        assert!(reason(&out).contains("past its 2 exports"), "{out:?}");
+        // Segment 1 is waited for, until the fetch's time is up.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 1 });
+        assert!(out.is_empty(), "{out:?}");
+        let due = g.now + SEGMENT_FETCH_TTL_SLOTS * SLOT_MS;
+        assert_eq!(g.segments_next_wake(), Some(due));
+        g.now = due - 1;
+        let mut out = Vec::new();
+        g.segments_on_time(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        g.now = due;
+        g.segments_on_time(&mut out);
+        let r = reason(&out);
+        assert!(
+            r.contains("did not come in time") && r.contains("8888") && r.contains("(0 of 2 shards)"),
+            "{r}"
+        );
+        assert_eq!(g.segments_next_wake(), None);
+    }
 }

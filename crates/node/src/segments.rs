@@ -15,7 +15,7 @@
 //!   report's segment shards count its exports and then its pages, `ē ⌢ P(ē)`, eq. 14.16). Shards
 //!   this node keeps itself (a guarantor keeps every validator's) are read from the store; the rest
 //!   are asked of their assurers by CE 139, data shards first, `R` at a time, the next assurer when
-//!   one fails. The package waits, at most [`SEGMENT_FETCH_TTL_SLOTS`]; on timeout it is refused
+//!   one fails or its request is lost. The package waits, at most [`SEGMENT_FETCH_TTL_SLOTS`]; on timeout it is refused
 //!   naming the segment root still short of shards. At most [`MAX_WAITING_PACKAGES`] wait at once.
 //! - Proving: with `R` shards of every wanted segment, each is reconstructed (`orrery-erasure`) and
 //!   so is its proof page `E(↕J_6, ↕L_6)` (eq. 14.10), which gives `J_0` of the segment
@@ -507,6 +507,32 @@ impl Node {
 
     /// Packages whose imports did not come in time are refused, naming what was missing.
     pub(crate) fn segments_on_time(&mut self, out: &mut Vec<Output>) {
+        // Requests the node forgot (past their deadline, or their peer gone) give no answer: the
+        // next assurer is asked instead.
+        let out_now: BTreeSet<(Hash, Hash, u16)> = self
+            .requests
+            .values()
+            .filter_map(|p| match p.asked {
+                Asked::SegmentShards { package, segment_root, shard_index } => {
+                    Some((package, segment_root, shard_index))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut lost = Vec::new();
+        for (package, w) in self.segments.waiting.iter_mut() {
+            for (root, need) in w.needs.iter_mut() {
+                let before = need.asking.len();
+                need.asking.retain(|i| out_now.contains(&(*package, *root, *i)));
+                if need.asking.len() != before {
+                    lost.push(*package);
+                }
+            }
+        }
+        lost.dedup();
+        for package in lost {
+            self.ask_assurers(package, out);
+        }
         let now = self.now;
         let expired: Vec<Hash> =
             self.segments.waiting.iter().filter(|(_, w)| w.deadline <= now).map(|(p, _)| *p).collect();

@@ -1,21 +1,22 @@
 //! Decoding the small work-package messages from untrusted bytes: CE 134's answer, CE 137's request
 //! and answer (segment shards, justification), CE 141 assurances, CE 142 announcements, CE 143's
-//! request. Never a panic, and what decodes re-encodes to exactly the input. The first byte picks the
+//! request, CE 139's request and answer. Never a panic, and what decodes re-encodes to exactly the input. The first byte picks the
 //! decoder and the chain spec.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use orrery_codec::Encode;
 use orrery_network::message::{
-    decode_justification, decode_preimage_request, encode_justification, AssuranceMessage,
-    PreimageAnnouncement, ReportSignature, ShardRequest, ShardResponse, ShardSizes,
+    decode_justification, decode_preimage_request, decode_segment_shard_answer, encode_justification,
+    AssuranceMessage, PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest,
+    ShardResponse, ShardSizes,
 };
 use orrery_types::ChainSpec;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else { return };
     let spec = if selector & 0x80 == 0 { ChainSpec::tiny() } else { ChainSpec::full() };
-    match selector % 5 {
+    match selector % 6 {
         0 => {
             if let Ok(v) = decode_justification(bytes) {
                 assert_eq!(encode_justification(&v), bytes);
@@ -40,6 +41,19 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(v) = decode_preimage_request(bytes) {
                 assert_eq!(v.as_slice(), bytes);
+            }
+        }
+        4 => {
+            if let Ok(v) = SegmentShardRequest::decode(bytes) {
+                assert!(v.shard_count() <= orrery_network::message::work::MAX_SEGMENT_SHARD_REQUEST);
+                assert_eq!(v.encode(), bytes);
+            }
+            // The answer's count is the request's; the first byte gives one here.
+            let sizes = ShardSizes::of(&spec);
+            let count = bytes.first().map_or(0, |b| usize::from(*b));
+            if let Ok(v) = decode_segment_shard_answer(bytes, count, sizes) {
+                assert_eq!(v.len(), count);
+                assert_eq!(v.concat(), bytes);
             }
         }
         _ => {

@@ -304,6 +304,45 @@ pub fn root_from_page(
     Some(acc)
 }
 
+/// `J_0(v, n)` (GP eq. E.5 with `x = 0`) from what a proof page holds: page `⌊n/2^x⌋`'s hashed leaves
+/// (`L_x`) and its path `J_x`. The page is padded as [`root_from_page`] pads it; the result is `J_x`
+/// followed by the path inside the page, top first. `None` when the page holds more than `2^x`
+/// leaves or `n` falls outside it.
+pub fn justification_in_page(
+    x: u32,
+    leaves: &[Hash],
+    path: &[Hash],
+    index: usize,
+    hash: impl Fn(&[u8]) -> Hash,
+) -> Option<Vec<Hash>> {
+    let page_size = 1usize.checked_shl(x)?;
+    if leaves.len() > page_size {
+        return None;
+    }
+    let width = if path.is_empty() { leaves.len().max(1).next_power_of_two() } else { page_size };
+    let mut at = index % page_size;
+    if path.is_empty() && index >= width {
+        return None;
+    }
+    let mut row = leaves.to_vec();
+    row.resize(width, ZERO_HASH);
+    let mut out = path.to_vec();
+    let mut row = row.as_slice();
+    while row.len() > 1 {
+        let mid = row.len() / 2;
+        let (left, right) = row.split_at(mid);
+        if at < mid {
+            out.push(hashes_root(right, &hash));
+            row = left;
+        } else {
+            out.push(hashes_root(left, &hash));
+            row = right;
+            at -= mid;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use orrery_crypto::{blake2b_256, keccak_256};
@@ -406,6 +445,25 @@ mod tests {
         // Absurd sizes are refused, not overflowed.
         assert_eq!(justification(&five, 200, 1, blake2b_256), None);
         assert_eq!(leaf_page(&five, 70, 1, blake2b_256), Vec::<Hash>::new());
+    }
+
+    #[test]
+    fn j0_from_a_page_by_hand() {
+        // The five items of `pages_by_hand`, pages of 2: item 4 is in page 2, whose J_1 is
+        // [left, zz]; inside the page its sibling is the padding's zero hash.
+        let five: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b"e"];
+        let l: Vec<Hash> = five.iter().map(|i| hl(i)).collect();
+        let z = ZERO_HASH;
+        let left = hn(&hn(&l[0], &l[1]), &hn(&l[2], &l[3]));
+        let zz = hn(&z, &z);
+        assert_eq!(justification_in_page(1, &[l[4]], &[left, zz], 4, blake2b_256), Some(vec![left, zz, z]));
+        // One page holding the whole tree (no path): padded to its power of two, 8.
+        let e0 = hn(&l[4], &z);
+        let cd = hn(&l[2], &l[3]);
+        assert_eq!(justification_in_page(6, &l, &[], 1, blake2b_256), Some(vec![hn(&e0, &zz), cd, l[0]]));
+        // Outside the page, or a page larger than 2^x.
+        assert_eq!(justification_in_page(6, &l, &[], 8, blake2b_256), None);
+        assert_eq!(justification_in_page(1, &l, &[left], 0, blake2b_256), None);
     }
 
     #[test]

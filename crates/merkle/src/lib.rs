@@ -21,8 +21,8 @@ mod mmr;
 pub mod trie;
 
 pub use binary::{
-    constant_depth_leaves, constant_depth_root, justification, leaf_page, node, root_from_page, trace,
-    traces, well_balanced_root, well_balanced_root_from_trace,
+    constant_depth_leaves, constant_depth_root, justification, justification_in_page, leaf_page, node,
+    root_from_page, trace, traces, well_balanced_root, well_balanced_root_from_trace,
 };
 pub use mmr::Mmr;
 pub use trie::{Key, Trie, TrieError};

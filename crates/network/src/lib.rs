@@ -28,9 +28,9 @@
 //!
 //! What is not here: deciding whom to connect to and when (the node applies [`policy`]), serving or
 //! checking blocks and state (CE 129 boundary nodes are not checked against a state root here), hashes
-//! and signatures in the work-package messages, the audit and segment-recovery kinds (CE 136, 138–140,
-//! 144–148), GRANDPA streams, reserved builder slots and connection caps per
-//! peer class, and telemetry.
+//! and signatures in the work-package messages, the kinds CE 136, 138, 140, 146 and 148 (CE 139's
+//! segment-shard request is in [`message::work`]), GRANDPA streams, reserved builder slots and
+//! connection caps per peer class, and telemetry.
 //!
 //! Design notes:
 //! - Choices the spec leaves open: the SNI is the expected peer's `N(k)` when dialling a known key (the

@@ -294,9 +294,10 @@ impl TicketMessage {
 pub mod audit;
 pub mod work;
 pub use work::{
-    decode_guarantee, decode_justification, decode_preimage, decode_preimage_request, encode_guarantee,
-    encode_justification, AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement,
-    ReportSignature, ShardRequest, ShardResponse, ShardSizes, WorkPackageSubmission,
+    decode_guarantee, decode_justification, decode_preimage, decode_preimage_request,
+    decode_segment_shard_answer, encode_guarantee, encode_justification, AssuranceMessage, BundleShare,
+    JustificationStep, PreimageAnnouncement, ReportSignature, SegmentShardItem, SegmentShardRequest,
+    ShardRequest, ShardResponse, ShardSizes, WorkPackageSubmission,
 };
 
 #[cfg(test)]

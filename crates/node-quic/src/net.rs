@@ -12,14 +12,15 @@ use orrery_codec::{Encode, Lengths};
 use orrery_network::endpoint::code;
 use orrery_network::message::audit::{AuditAnnouncement, JudgmentPublication};
 use orrery_network::message::work::{
-    MAX_JUSTIFICATION_SIZE, MAX_PREIMAGE_SIZE, REPORT_SIGNATURE_SIZE, SHARE_HEAD_SIZE, SUBMISSION_HEAD_SIZE,
+    MAX_JUSTIFICATION_SIZE, MAX_PREIMAGE_SIZE, REPORT_SIGNATURE_SIZE, SEGMENT_SHARD_REQUEST_SIZE,
+    SHARE_HEAD_SIZE, SUBMISSION_HEAD_SIZE,
 };
 use orrery_network::message::{
     decode_blocks, decode_boundary_nodes, decode_guarantee, decode_key_values, decode_preimage,
-    decode_preimage_request, encode_blocks, encode_boundary_nodes, encode_guarantee, encode_key_values,
-    Announcement, AssuranceMessage, BlockRequest, BundleShare, Handshake, PreimageAnnouncement,
-    ReportSignature, ShardRequest, ShardResponse, ShardSizes, StateRequest, TicketMessage,
-    WorkPackageSubmission,
+    decode_preimage_request, decode_segment_shard_answer, encode_blocks, encode_boundary_nodes,
+    encode_guarantee, encode_key_values, Announcement, AssuranceMessage, BlockRequest, BundleShare,
+    Handshake, PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse,
+    ShardSizes, StateRequest, TicketMessage, WorkPackageSubmission,
 };
 use orrery_network::policy::{preferred_initiator, FALLBACK_DIAL_DELAY};
 use orrery_network::{
@@ -68,7 +69,7 @@ pub fn endpoint_config(alpn: Alpn) -> Config {
 }
 
 /// The stream kinds the driver handles: those of `orrery_network` a node serves (UP 0, CE 128, 129,
-/// 131–135, 137, 141–143; [`KindSet::node`]) and GRANDPA's CE 149-152 (`orrery_grandpa::wire`).
+/// 131–135, 137, 139, 141–143; [`KindSet::node`]) and GRANDPA's CE 149-152 (`orrery_grandpa::wire`).
 fn handled(kind: StreamKind) -> bool {
     KindSet::node().contains(kind) || matches!(kind.0, 149..=152)
 }
@@ -81,6 +82,7 @@ fn is_request(kind: StreamKind) -> bool {
             | StreamKind::STATE_REQUEST
             | StreamKind::WORK_PACKAGE_SHARING
             | StreamKind::SHARD_DISTRIBUTION
+            | StreamKind::SEGMENT_SHARD_REQUEST
             | StreamKind::PREIMAGE_REQUEST
             | StreamKind::BUNDLE_REQUEST
     )
@@ -602,7 +604,7 @@ fn decode_one_way(net: &Net, kind: StreamKind, bytes: &[u8]) -> Result<Message, 
     message.map_err(|e| e.to_string())
 }
 
-/// Serves one CE 128/129/134/137/143 request of the peer: decodes it, asks the node, writes its
+/// Serves one CE 128/129/134/137/139/143/147 request of the peer: decodes it, asks the node, writes its
 /// answer (or resets the stream when the node refuses).
 async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
@@ -646,6 +648,7 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
             }
             Response::Preimage(preimage) => stream.send(preimage).await,
             Response::Bundle(bundle) => stream.send(bundle).await,
+            Response::SegmentShards(shards) => stream.send(&shards.concat()).await,
         }
     })
     .await;
@@ -681,6 +684,7 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
                 StreamKind::BLOCK_REQUEST => 32 + 1 + 4,
                 StreamKind::STATE_REQUEST => 32 + 31 + 31 + 4,
                 StreamKind::SHARD_DISTRIBUTION => 32 + 2,
+                StreamKind::SEGMENT_SHARD_REQUEST => SEGMENT_SHARD_REQUEST_SIZE as u32,
                 _ => 32,
             };
             stream.set_cap(cap);
@@ -690,6 +694,9 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
                 StreamKind::STATE_REQUEST => StateRequest::decode(&bytes).map(Request::State),
                 StreamKind::SHARD_DISTRIBUTION => ShardRequest::decode(&bytes).map(Request::Shard),
                 StreamKind::BUNDLE_REQUEST => decode_preimage_request(&bytes).map(Request::Bundle),
+                StreamKind::SEGMENT_SHARD_REQUEST => {
+                    SegmentShardRequest::decode(&bytes).map(Request::SegmentShards)
+                }
                 _ => decode_preimage_request(&bytes).map(Request::Preimage),
             }
         }
@@ -807,7 +814,7 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
     });
 }
 
-/// Makes one CE 128/129/134/137/143 request and delivers the answer (or the failure) to the node.
+/// Makes one CE 128/129/134/137/139/143/147 request and delivers the answer (or the failure) to the node.
 async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Request) {
     let response = match net.with_peer(&peer, |p| (p.conn.clone(), p.requests_out.clone())) {
         None => Err(RequestFailure::Failed),
@@ -838,6 +845,7 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
         Request::Shard(r) => (StreamKind::SHARD_DISTRIBUTION, vec![r.encode()]),
         Request::Preimage(hash) => (StreamKind::PREIMAGE_REQUEST, vec![hash.to_vec()]),
         Request::Bundle(erasure_root) => (StreamKind::BUNDLE_REQUEST, vec![erasure_root.to_vec()]),
+        Request::SegmentShards(r) => (StreamKind::SEGMENT_SHARD_REQUEST, vec![r.encode()]),
     };
     let sizes = net.shard_sizes;
     let mut stream = conn.open_stream(kind).await.map_err(|_| RequestFailure::Failed)?;
@@ -903,6 +911,15 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
             stream.set_cap(MAX_BUNDLE_SIZE as u32);
             let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
             Ok(Response::Bundle(bytes))
+        }
+        Request::SegmentShards(r) => {
+            // Exactly the shards asked for: at most 2·W_M of them, each a segment shard.
+            let count = r.shard_count();
+            stream.set_cap(u32::try_from(count.saturating_mul(sizes.segment_shard)).unwrap_or(u32::MAX));
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            decode_segment_shard_answer(&bytes, count, sizes)
+                .map(Response::SegmentShards)
+                .map_err(|e| judge("segment shards", e.to_string()))
         }
     }
 }

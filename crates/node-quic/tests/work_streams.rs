@@ -1,4 +1,4 @@
-//! The work-package streams (CE 133, 134, 135, 137, 141, 142, 143) over real QUIC sockets on
+//! The work-package streams (CE 133, 134, 135, 137, 139, 141, 142, 143) over real QUIC sockets on
 //! 127.0.0.1: two drivers' network sides (`net`), without node threads. The test plays both nodes:
 //! it writes their outputs and reads their inputs. Every wait is bounded.
 
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use orrery_codec::BitVec;
 use orrery_network::message::{
-    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature, ShardRequest,
-    ShardResponse, WorkPackageSubmission,
+    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature,
+    SegmentShardItem, SegmentShardRequest, ShardRequest, ShardResponse, WorkPackageSubmission,
 };
 use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, Response};
@@ -271,6 +271,22 @@ async fn requests_and_answers_arrive_equal() {
         assert_eq!(got, Err(RequestFailure::Failed));
         let [what] = &reports[..] else { panic!("one report expected: {reports:?}") };
         assert!(what.contains("CE 137"), "{what}");
+
+        // CE 139: three segment shards of two roots, in the order asked.
+        let request = Request::SegmentShards(SegmentShardRequest {
+            items: vec![
+                SegmentShardItem { erasure_root: [54; 32], shard_index: 2, segment_indices: vec![0, 5] },
+                SegmentShardItem { erasure_root: [55; 32], shard_index: 4, segment_indices: vec![1] },
+            ],
+        });
+        let shards = Response::SegmentShards(vec![vec![56; 2052], vec![57; 2052], vec![58; 2052]]);
+        assert_eq!(ask(&a, &b, 6, request.clone(), Some(shards.clone())).await, (Ok(shards), vec![]));
+        // Fewer shards than asked is misbehaviour.
+        let short = Response::SegmentShards(vec![vec![56; 2052]]);
+        let (got, reports) = ask(&a, &b, 7, request, Some(short)).await;
+        assert_eq!(got, Err(RequestFailure::Failed));
+        let [what] = &reports[..] else { panic!("one report expected: {reports:?}") };
+        assert!(what.contains("CE 139"), "{what}");
     })
     .await
     .expect("test exceeded its time bound");

@@ -34,7 +34,7 @@
 //!   still requested on the best state is answered with a CE 143 request, and the blob checked
 //!   against its hash and length. Authors take those still requested on the parent's state.
 //!
-//! What is not here: the audit shard request (CE 138), segment recovery (CE 139/140/148), the
+//! What is not here: the audit shard request (CE 138), segment recovery (`segments.rs`), the
 //! assurer-set switch 4 s after an epoch change (the anchor's `κ` is used throughout), and
 //! re-announcing preimages to grid neighbours.
 
@@ -71,6 +71,13 @@ pub(crate) struct ShardRecord {
     segments: Vec<Vec<u8>>,
     /// The co-path from the erasure root, top first (32-byte hashes or a 64-byte leaf).
     justification: Vec<Vec<u8>>,
+}
+
+impl ShardRecord {
+    /// The segment shards: the exports' chunks, then the proof pages' (`ē ⌢ P(ē)`).
+    pub(crate) fn segment_chunks(&self) -> &[Vec<u8>] {
+        &self.segments
+    }
 }
 
 /// The index of one kept record.
@@ -206,6 +213,8 @@ impl Node {
         }
         // The whole bundle too, for auditors (CE 147).
         self.keep_bundle(root, bundle);
+        // And where its exports are, for packages importing them (`segments.rs`).
+        self.remember_exporter(report);
         let slot = self.slot_now();
         let rows: Vec<(Hash, u16, Vec<u8>)> = shards
             .shards
@@ -266,7 +275,12 @@ impl Node {
         }
     }
 
-    fn shard_record(&self, root: &Hash, index: u16) -> Option<ShardRecord> {
+    /// The shard indices of `root` this node keeps.
+    pub(crate) fn held_shard_indices(&self, root: &Hash) -> Vec<u16> {
+        self.availability.held.range((*root, 0)..=(*root, u16::MAX)).map(|((_, i), _)| *i).collect()
+    }
+
+    pub(crate) fn shard_record(&self, root: &Hash, index: u16) -> Option<ShardRecord> {
         let bytes = self.chain.shard(root, index).ok()??;
         decode_exact(&bytes, self.spec.lengths()).ok()
     }

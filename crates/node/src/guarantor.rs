@@ -27,8 +27,10 @@
 //!   at the block's slot (with the assurances the block will carry), and those that pass are
 //!   offered; guarantees whose package the best chain has taken, or whose rotation is past, leave.
 //!
-//! Not here: packages importing segments (they are refused: fetching segments by CE 148/139/140 is
-//! to come), CE 146 bundle submission, predicting the state a report will meet beyond the best
+//! A package importing segments has them fetched and proven first (`segments.rs`); a shared one
+//! carries them in its bundle, with the sharer's segment-root lookup checked against `β`.
+//!
+//! Not here: CE 146 bundle submission, predicting the state a report will meet beyond the best
 //! block, the JAMNP-S rule of also sending to the next epoch's validators in an epoch's last
 //! rotation, and the paper's advice to sign no more than two reports a slot.
 
@@ -169,10 +171,6 @@ impl Node {
         if self.guarantor.work.len() >= MAX_GUARANTOR_WORK {
             return refuse(format!("busy: {MAX_GUARANTOR_WORK} packages are being guaranteed"), out);
         }
-        if package.items.iter().any(|w| !w.import_segments.is_empty()) {
-            let reason = "the package imports segments, which this guarantor cannot fetch yet (CE 148/139)";
-            return refuse(reason.into(), out);
-        }
         // Our own user's package for a core we do not guarantee (JIP-2 `submitWorkPackage` to any
         // node): passed on by CE 133 to one of the core's guarantors, as a builder would, so that
         // one guarantor leads and shares it with the others.
@@ -193,12 +191,34 @@ impl Node {
                 }
             }
         }
+        // Imports are fetched first (`segments.rs`), which comes back to `guarantee_with`.
+        if package.items.iter().any(|w| !w.import_segments.is_empty()) {
+            let submission = WorkPackageSubmission { core, package, extrinsics };
+            return self.fetch_imports(from, package_hash, submission, out);
+        }
         let items = package.items.len();
         let data = PackageData {
             imports: vec![Vec::new(); items],
             justifications: vec![Vec::new(); items],
             extrinsics,
             segment_roots: BTreeMap::new(),
+        };
+        self.guarantee_with(from, core, package, package_hash, data, out);
+    }
+
+    /// Refines a package with the data gathered for it (its imports proven), signs, keeps the
+    /// shards and shares the bundle with the core's other guarantors (CE 134).
+    pub(crate) fn guarantee_with(
+        &mut self,
+        from: Option<PeerId>,
+        core: CoreIndex,
+        package: WorkPackage,
+        package_hash: Hash,
+        data: PackageData,
+        out: &mut Vec<Output>,
+    ) {
+        let refuse = |reason: String, out: &mut Vec<Output>| {
+            out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }))
         };
         let refined = match self.refine_package(core, &package, package_hash, &data, from.is_some(), None) {
             Ok(refined) => refined,
@@ -210,7 +230,8 @@ impl Node {
         self.remember_taken(package_hash);
 
         // CE 134 to the core's other guarantors.
-        let share = BundleShare { core, segment_roots: Vec::new(), bundle: refined.bundle };
+        let segment_roots = refined.report.segment_root_lookup.clone();
+        let share = BundleShare { core, segment_roots, bundle: refined.bundle };
         let others: Vec<(ValidatorIndex, PeerId)> = (0..refined.assignments.cores.len())
             .filter(|&v| refined.assignments.cores[v] == core && v != usize::from(refined.index))
             .filter_map(|v| Some((u16::try_from(v).ok()?, *refined.assignments.keys.get(v)?)))
@@ -476,17 +497,14 @@ impl Node {
         }
         let (package, mut data) = decode_bundle(&share.bundle).ok()?;
         let package_hash = blake2b_256(&package.encode());
-        if package.items.iter().any(|w| !w.import_segments.is_empty()) {
-            // The segment-root lookup would be checked against the share's; imports are refused
-            // on CE 133 for now, so none should come.
-            out.push(Output::Event(Event::WorkPackageRefused {
-                package: package_hash,
-                reason: "a shared package imports segments, which this guarantor cannot check yet".into(),
-            }));
-            return None;
-        }
         data.segment_roots =
             share.segment_roots.iter().map(|l| (l.work_package_hash, l.segment_tree_root)).collect();
+        // The sharer's lookup must be the recent history's; the imports themselves are proven
+        // against it by Ξ (their justifications are in the bundle).
+        if let Err(reason) = self.check_share_lookup(&package, &data.segment_roots) {
+            out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }));
+            return None;
+        }
         let refined = match self.refine_package(share.core, &package, package_hash, &data, true, Some(peer)) {
             Ok(refined) => refined,
             Err(reason) => {
@@ -1026,5 +1044,61 @@ mod tests {
         // The next slot has a fresh budget.
         g.now += SLOT_MS;
         assert!(submit(&mut g, Some(peer), 102).starts_with("only 1"));
+    }
+
+    #[test]
+    fn imports_from_unknown_roots_are_refused_and_shards_that_never_come_time_out() {
+        use crate::segments::SEGMENT_FETCH_TTL_SLOTS;
+        use orrery_types::ImportSpec;
+
+        let (n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (mut g, _) = node(ours[0]);
+        let (_, computed) = package(&n, anchor);
+        let submit = |g: &mut Node, import: ImportSpec| {
+            let (mut package, _) = package_of(&n, anchor, 7);
+            package.items[0].import_segments = vec![import];
+            let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
+            let mut out = Vec::new();
+            g.on_work_package(None, WorkPackageSubmission { core: 0, package, extrinsics }, &mut out);
+            out
+        };
+        let reason = |out: &[Output]| match out {
+            [Output::Event(Event::WorkPackageRefused { reason, .. })] => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        // By a package hash the recent history does not report.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x77; 32], index: ImportSpec::PACKAGE_HASH_FLAG });
+        assert!(reason(&out).starts_with("GP 0.7.2 §11.4 segment_root_lookup_invalid"), "{out:?}");
+        // By a segment root no report this node has seen exports.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x99; 32], index: 0 });
+        assert!(reason(&out).contains("no report this node has seen exports segment root 9999"), "{out:?}");
+
+        // A report exporting two segments, whose shards nobody here keeps or serves.
+        let mut exporter = computed.report.clone();
+        exporter.package_spec.exports_root = [0x88; 32];
+        exporter.package_spec.exports_count = 2;
+        exporter.package_spec.erasure_root = [0x66; 32];
+        g.remember_exporter(&exporter);
+        let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 2 });
+        assert!(reason(&out).contains("segment 2 of segment root 8888"), "{out:?}");
+        assert!(reason(&out).contains("past its 2 exports"), "{out:?}");
+        // Segment 1 is waited for, until the fetch's time is up.
+        let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 1 });
+        assert!(out.is_empty(), "{out:?}");
+        let due = g.now + SEGMENT_FETCH_TTL_SLOTS * SLOT_MS;
+        assert_eq!(g.segments_next_wake(), Some(due));
+        g.now = due - 1;
+        let mut out = Vec::new();
+        g.segments_on_time(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        g.now = due;
+        g.segments_on_time(&mut out);
+        let r = reason(&out);
+        assert!(
+            r.contains("did not come in time") && r.contains("8888") && r.contains("(0 of 2 shards)"),
+            "{r}"
+        );
+        assert_eq!(g.segments_next_wake(), None);
     }
 }

@@ -6,8 +6,8 @@
 use orrery_network::message::audit::{AuditAnnouncement, JudgmentPublication};
 use orrery_network::message::{
     Announcement, AssuranceMessage, BlockRequest, BoundaryNode, BundleShare, Handshake, KeyValue,
-    PreimageAnnouncement, ReportSignature, ShardRequest, ShardResponse, StateRequest, TicketMessage,
-    WorkPackageSubmission,
+    PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse, StateRequest,
+    TicketMessage, WorkPackageSubmission,
 };
 use orrery_types::{Block, CoreIndex, Hash, ReportGuarantee, ServiceId};
 
@@ -51,7 +51,7 @@ pub enum Message {
     Judgment(JudgmentPublication),
 }
 
-/// Requests that expect a response (CE 128, 129, 134, 137, 143).
+/// Requests that expect a response (CE 128, 129, 134, 137, 139, 143, 147).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Blocks(BlockRequest),
@@ -64,16 +64,23 @@ pub enum Request {
     Preimage(Hash),
     /// CE 147: the bundle with this erasure root (an auditor asks a guarantor).
     Bundle(Hash),
+    /// CE 139: these segment shards (a guarantor fetching imports asks an assurer).
+    SegmentShards(SegmentShardRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     Blocks(Vec<Block>),
-    State { boundary: Vec<BoundaryNode>, pairs: Vec<KeyValue> },
+    State {
+        boundary: Vec<BoundaryNode>,
+        pairs: Vec<KeyValue>,
+    },
     ReportSignature(ReportSignature),
     Shard(ShardResponse),
     Preimage(Vec<u8>),
     Bundle(Vec<u8>),
+    /// CE 139's answer: the asked segment shards, in the order asked.
+    SegmentShards(Vec<Vec<u8>>),
 }
 
 /// Why a request got no response.

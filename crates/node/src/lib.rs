@@ -73,7 +73,11 @@
 //! without GRANDPA and 55–75 ms with it; a validator's tickets cost about 1.5 s once per epoch (a ring
 //! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
 //!
-//! What is not here: packages that import segments (segment recovery, CE 139/140/148); the
+//! - Imported segments (GP §14.3, JAMNP-S CE 139; `segments.rs`): a package that imports segments
+//!   has its imports resolved (package hashes through `β`), their shards fetched from the
+//!   assurers, the segments reconstructed and proven against their segment roots before refine.
+//!
+//! What is not here: CE 140 and CE 148 (segment recovery with justifications, and from guarantors); the
 //! CE 146 bundle submission of builders; making CE 129 requests and checking a response against a state root (the node serves
 //! them, boundary nodes included, [`boundary`]; syncing a fresh node from a state is the driver's
 //! job for now); the JAMNP-S epoch-change rule for connectivity (the wanted peers follow
@@ -85,6 +89,7 @@ pub mod boundary;
 mod guarantor;
 pub mod io;
 pub mod limits;
+mod segments;
 pub mod tree;
 
 pub use io::{Event, Input, Message, Millis, Output, PeerId, Request, RequestFailure, RequestId, Response};
@@ -233,6 +238,12 @@ enum Asked {
         core: orrery_types::CoreIndex,
         shard_index: u16,
     },
+    /// CE 139: segment shards of `segment_root`'s report at `shard_index`, for `package`'s imports.
+    SegmentShards {
+        package: orrery_types::Hash,
+        segment_root: orrery_types::Hash,
+        shard_index: u16,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -296,6 +307,8 @@ pub struct Node {
     availability: availability::Availability,
     /// Auditing: the blocks whose available reports are being audited, the bundles we serve.
     auditor: auditor::Auditor,
+    /// Imported segments: the exporting reports seen, the packages waiting for their imports.
+    segments: segments::Segments,
 }
 
 /// The tree, the store and the audits, as GRANDPA sees them.
@@ -435,6 +448,7 @@ impl Node {
             future_commit: None,
             fresh: Vec::new(),
             guarantor: guarantor::Guarantor::default(),
+            segments: segments::Segments::default(),
             availability: availability::Availability::default(),
             auditor: auditor::Auditor::default(),
         };
@@ -493,7 +507,12 @@ impl Node {
         if let Some(voter) = &self.voter {
             wake = wake.min(voter.next_wake());
         }
-        let work = [self.guarantor_next_wake(), self.availability_next_wake(), self.auditor_next_wake()];
+        let work = [
+            self.guarantor_next_wake(),
+            self.availability_next_wake(),
+            self.auditor_next_wake(),
+            self.segments_next_wake(),
+        ];
         for work in work.into_iter().flatten() {
             wake = wake.min(work);
         }
@@ -587,6 +606,7 @@ impl Node {
         self.guarantor_on_time(out);
         self.availability_on_time(out);
         self.auditor_on_time(out);
+        self.segments_on_time(out);
         if self.voter.as_ref().is_some_and(|v| v.next_wake() <= now) {
             self.vote(orrery_grandpa::Input::Tick, out);
         }
@@ -692,6 +712,7 @@ impl Node {
                     self.guarantor_on_imported(&hash, out);
                     self.availability_on_imported(&hash, out);
                     self.auditor_on_imported(&hash, out);
+                    self.segments_on_imported(&hash);
                     self.vote(orrery_grandpa::Input::BlockImported(hash), out);
                     // The orphans this block was waiting for.
                     let waiting: Vec<HeaderHash> = self
@@ -979,6 +1000,9 @@ impl Node {
             (Asked::AuditShard { block, core, .. }, Err(_)) => {
                 return self.on_audit_shard_failed(block, core, out)
             }
+            (Asked::SegmentShards { package, segment_root, shard_index }, Err(_)) => {
+                return self.on_segment_shards_failed(package, segment_root, shard_index, out)
+            }
             (_, Ok(response)) => response,
         };
         match (pending.asked, response) {
@@ -998,6 +1022,10 @@ impl Node {
             (Asked::AuditShard { block, core, shard_index }, Response::Shard(shards)) => {
                 self.on_audit_shard(peer, block, core, shard_index, shards, out)
             }
+            (
+                Asked::SegmentShards { package, segment_root, shard_index },
+                Response::SegmentShards(shards),
+            ) => self.on_segment_shards(peer, package, segment_root, shard_index, shards, out),
             // We make no state requests; the driver syncs a fresh node from a state itself.
             _ => self.misbehaved(peer, BAD_MESSAGE, "a response of the wrong kind", out),
         }
@@ -1114,6 +1142,7 @@ impl Node {
             Request::Shard(req) => self.serve_shard(peer, req, out),
             Request::Preimage(hash) => self.serve_preimage(peer, hash, out),
             Request::Bundle(erasure_root) => self.serve_bundle(peer, erasure_root),
+            Request::SegmentShards(req) => self.serve_segment_shards(req),
         }
     }
 

@@ -12,7 +12,7 @@
 //! - [`health`]: `GET /health` answered on the same port.
 //! - [`client`]: a typed client over one WebSocket connection.
 //!
-//! What is not here: the DA segment methods answer error 3 (no segment store yet); `workReport`
+//! What is not here: the DA segment methods answer only from the node's own shards; `workReport`
 //! finds only reports the node still has in memory (see [`server`]).
 
 pub mod backend;

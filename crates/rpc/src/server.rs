@@ -12,8 +12,12 @@
 //! [`MAX_WORK_PACKAGE`] bytes and a preimage at most [`MAX_PREIMAGE`]. Every query runs on the node
 //! thread and must answer within [`QUERY_DEADLINE`].
 //!
-//! What is not here: the DA segment methods (`fetchWorkPackageSegments`, `fetchSegments`) answer
-//! error 3 until the node has an availability store to read segments from; `submitWorkPackageBundle`
+//! The DA segment methods (`fetchWorkPackageSegments`, `fetchSegments`) answer from the shards the
+//! node keeps, reconstructing each segment and proving it against its segment root; a node that
+//! keeps fewer than `R` shards of the report (an assurer keeps one) answers error 3 (it does not
+//! fetch from other assurers for an RPC call).
+//!
+//! What is not here: `submitWorkPackageBundle`
 //! takes the bundle's work-package and extrinsics and hands them on like `submitWorkPackage` (the
 //! guarantor fetches the imports itself); `workReport` finds reports that are pending (ρ) or queued
 //! for accumulation (ω) at the best block, or guaranteed in a block the node holds in memory.
@@ -260,12 +264,12 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         submit(&ctx, &x, Input::SubmitPreimage { requester, blob: preimage.0 })
     });
     method!(method::FETCH_WORK_PACKAGE_SEGMENTS, |ctx, p, x| {
-        let (_, indices): (Hash, Vec<u16>) = p.parse()?;
-        segments_unavailable(indices.len())
+        let (package, indices): (Hash, Vec<u16>) = p.parse()?;
+        fetch_segments(&ctx, package, true, indices).await
     });
     method!(method::FETCH_SEGMENTS, |ctx, p, x| {
-        let (_, indices): (Hash, Vec<u16>) = p.parse()?;
-        segments_unavailable(indices.len())
+        let (root, indices): (Hash, Vec<u16>) = p.parse()?;
+        fetch_segments(&ctx, root, false, indices).await
     });
     method!(method::SYNC_STATE, |ctx, p, x| Ok::<_, ErrorObjectOwned>(sync_state(
         &ctx.backend.heads().borrow()
@@ -430,15 +434,26 @@ fn sync_state(h: &Heads) -> SyncState {
     }
 }
 
-fn segments_unavailable(_count: usize) -> Result<Vec<Blob>, ErrorObjectOwned> {
-    if _count > MAX_SEGMENT_INDICES {
+/// The segments from the node's own shards (`Node::local_segments`, reconstructed and proven);
+/// error 3 when it cannot give them, saying why.
+async fn fetch_segments(
+    ctx: &Ctx,
+    root: Hash,
+    by_package: bool,
+    indices: Vec<u16>,
+) -> Result<Vec<Blob>, ErrorObjectOwned> {
+    if indices.len() > MAX_SEGMENT_INDICES {
         return Err(invalid(format!("at most {MAX_SEGMENT_INDICES} segments at once")));
     }
-    Err(ErrorObjectOwned::owned::<()>(
-        error::SEGMENT_UNAVAILABLE,
-        "DA segment unavailable: this node keeps no segments yet",
-        None,
-    ))
+    let answer = ask(ctx, move |node| node.local_segments(&root.0, by_package, &indices)).await?;
+    match answer {
+        Ok(segments) => Ok(segments.into_iter().map(Blob).collect()),
+        Err(why) => Err(ErrorObjectOwned::owned::<()>(
+            error::SEGMENT_UNAVAILABLE,
+            format!("DA segment unavailable: {why}"),
+            None,
+        )),
+    }
 }
 
 fn report_hash(report: &orrery_types::WorkReport) -> [u8; 32] {

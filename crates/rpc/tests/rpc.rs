@@ -520,3 +520,48 @@ async fn notifications_carry_the_subscribe_method_and_a_numeric_id() {
         })
     );
 }
+
+/// `fetchSegments` and `fetchWorkPackageSegments` from the shards a guarantor keeps of its own
+/// report (`Node::keep_for_assurers`): three hand-made segments come back as given, in the order
+/// asked, by segment root and by package hash; an index past the exports and an unknown root are
+/// error 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_come_back_from_the_shards_the_node_keeps() {
+    let exports: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| {
+            let mut s = vec![0u8; 4104];
+            s[0] = i + 1;
+            s[4103] = 0xee;
+            s
+        })
+        .collect();
+    let bundle = b"a bundle the node keeps".to_vec();
+    let package = [0x5e; 32];
+    let mut report = common::pending_report();
+    report.package_spec =
+        orrery_work_report::availability_spec(&ChainSpec::tiny(), package, &bundle, &exports).unwrap();
+    let root = report.package_spec.exports_root;
+    let kept = exports.clone();
+    let f = Fixture::start_with(1, move |node| node.keep_for_assurers(&report, &bundle, &kept));
+    let (server, c) = serve(&f, RpcConfig::default()).await;
+
+    let got: Vec<Blob> =
+        c.request(method::FETCH_SEGMENTS, rpc_params![Hash(root), vec![2u16, 0]]).await.unwrap();
+    assert_eq!(got, vec![Blob(exports[2].clone()), Blob(exports[0].clone())]);
+    let got: Vec<Blob> =
+        c.request(method::FETCH_WORK_PACKAGE_SEGMENTS, rpc_params![Hash(package), vec![1u16]]).await.unwrap();
+    assert_eq!(got, vec![Blob(exports[1].clone())]);
+
+    let (c3, _) =
+        code(c.request::<Vec<Blob>, _>(method::FETCH_SEGMENTS, rpc_params![Hash(root), vec![3u16]]).await);
+    assert_eq!(c3, error::SEGMENT_UNAVAILABLE);
+    let (c3, _) = code(
+        c.request::<Vec<Blob>, _>(
+            method::FETCH_WORK_PACKAGE_SEGMENTS,
+            rpc_params![Hash([0x5f; 32]), vec![0u16]],
+        )
+        .await,
+    );
+    assert_eq!(c3, error::SEGMENT_UNAVAILABLE);
+    server.handle.stop().unwrap();
+}

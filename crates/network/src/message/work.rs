@@ -1,8 +1,8 @@
 //! The messages of the work-package streams (JAMNP-S @3a81108): CE 133 submission, CE 134 sharing,
 //! CE 135 report distribution, CE 137 shard distribution, CE 141 assurances, CE 142/143 preimages
 //! (GP 0.7.2 §11.4 guarantees, §14.3–14.4 bundles and shards, §11.2 assurances).
-//! Audit streams (CE 136, 138, 144, 145, 147) and segment recovery (CE 139, 140, 148) are not here
-//! yet.
+//! CE 139 segment-shard requests are here too (GP 0.7.2 §14.3's imports); the audit streams are in
+//! [`super::audit`], and CE 140 (with justifications) and CE 148 are not here yet.
 //!
 //! Several of these are more than one message on their stream (JAMNP-S sends `CoreIndex ++ Package`
 //! then the extrinsics, for example); the types here are the whole exchange in one direction, and
@@ -16,7 +16,7 @@
 
 use orrery_codec::{BitVec, Decode, Decoder, Encode, Lengths};
 use orrery_types::constants::{
-    MAX_BUNDLE_SIZE, MAX_PACKAGE_EXPORTS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE,
+    MAX_BUNDLE_SIZE, MAX_PACKAGE_EXPORTS, MAX_PACKAGE_IMPORTS, MAX_REPORT_DEPENDENCIES, MAX_REPORT_VAR_SIZE,
 };
 use orrery_types::{
     ChainSpec, CoreIndex, Ed25519Signature, ErasureRoot, Hash, HeaderHash, ReportGuarantee,
@@ -369,6 +369,73 @@ pub fn decode_justification(bytes: &[u8]) -> Result<Vec<JustificationStep>, Mess
         steps.push(JustificationStep::decode(&mut d)?);
     }
     Ok(steps)
+}
+
+// ---- CE 139 ----
+
+/// Segment shards one CE 139 request may ask for, over all its items: `2·W_M` = 6144 (JAMNP-S: a
+/// package's imports and as many proof pages at most).
+pub const MAX_SEGMENT_SHARD_REQUEST: usize = 2 * MAX_PACKAGE_IMPORTS;
+/// Items (erasure roots) in one CE 139 request: each asks for at least one shard.
+pub const MAX_SEGMENT_SHARD_ITEMS: usize = MAX_SEGMENT_SHARD_REQUEST;
+/// A CE 139 request at its largest: the item count's prefix, then per item the root, the shard
+/// index and a count prefix (at most 4 bytes each), and two bytes per segment index.
+pub const SEGMENT_SHARD_REQUEST_SIZE: usize =
+    4 + MAX_SEGMENT_SHARD_ITEMS * (32 + 2 + 4) + MAX_SEGMENT_SHARD_REQUEST * 2;
+
+/// One item of a CE 139 request: `ErasureRoot ++ ShardIndex ++ len++[SegmentIndex]`. A segment
+/// index counts the report's exports and then its proof pages (`ē ⌢ P(ē)`, GP 0.7.2 eq. 14.16),
+/// the order an assurer keeps its segment shards in.
+#[derive(Debug, Clone, PartialEq, Eq, orrery_codec::Encode, orrery_codec::Decode)]
+pub struct SegmentShardItem {
+    pub erasure_root: ErasureRoot,
+    pub shard_index: u16,
+    pub segment_indices: Vec<u16>,
+}
+
+/// CE 139 (guarantor → assurer): `len++[ErasureRoot ++ ShardIndex ++ len++[SegmentIndex]]`; the
+/// answer is the asked segment shards, concatenated in the order asked
+/// ([`decode_segment_shard_answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentShardRequest {
+    pub items: Vec<SegmentShardItem>,
+}
+
+impl SegmentShardRequest {
+    /// The segment shards asked for, over all items.
+    pub fn shard_count(&self) -> usize {
+        self.items.iter().map(|i| i.segment_indices.len()).sum()
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        self.items.encode()
+    }
+
+    /// Decodes a request: at most [`SEGMENT_SHARD_REQUEST_SIZE`] bytes and
+    /// [`MAX_SEGMENT_SHARD_REQUEST`] shards in all.
+    pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
+        check_size("CE 139 request", bytes.len(), SEGMENT_SHARD_REQUEST_SIZE)?;
+        let items = Vec::<SegmentShardItem>::decode_all(bytes)?;
+        check_count("CE 139 request items", items.len(), MAX_SEGMENT_SHARD_ITEMS)?;
+        let request = Self { items };
+        check_count("CE 139 segment shards", request.shard_count(), MAX_SEGMENT_SHARD_REQUEST)?;
+        Ok(request)
+    }
+}
+
+/// Splits CE 139's answer into `count` shards of `sizes.segment_shard` bytes (`count` is what the
+/// request asked for, at most [`MAX_SEGMENT_SHARD_REQUEST`]).
+pub fn decode_segment_shard_answer(
+    bytes: &[u8],
+    count: usize,
+    sizes: ShardSizes,
+) -> Result<Vec<Vec<u8>>, MessageError> {
+    check_count("CE 139 segment shards", count, MAX_SEGMENT_SHARD_REQUEST)?;
+    let item = sizes.segment_shard;
+    if item == 0 || bytes.len() != count.saturating_mul(item) {
+        return Err(MessageError::Ragged { what: "CE 139 segment shards", len: bytes.len(), item });
+    }
+    Ok(bytes.chunks_exact(item).map(<[u8]>::to_vec).collect())
 }
 
 // ---- CE 141 ----

@@ -118,6 +118,11 @@ fn author(prior: &ChainState, parent: HeaderHash, slot: u32) -> Block {
 impl Fixture {
     /// The dev chain with `blocks` blocks above the genesis, a node on it, and its link.
     pub fn start(blocks: usize) -> Self {
+        Self::start_with(blocks, |_| {})
+    }
+
+    /// The same, with `prepare` run on the node before its thread starts.
+    pub fn start_with(blocks: usize, prepare: impl FnOnce(&mut Node)) -> Self {
         let (header, state) = genesis_state();
         let ctx = Arc::new(tiny_import_context());
         let mut store = Chain::open(
@@ -143,7 +148,8 @@ impl Fixture {
         let config =
             NodeConfig { spec: ChainSpec::tiny(), keys: None, slot_ms: SLOT_MS, grandpa_gossip_ms: 500 };
         let options = NodeOptions { tickets: false, grandpa: false, ..NodeOptions::default() };
-        let node = Node::with_options(config, options, store, now).unwrap();
+        let mut node = Node::with_options(config, options, store, now).unwrap();
+        prepare(&mut node);
         let (inputs, rx) = sync_channel::<Input>(256);
         let (link, side) = link(ChainSpec::tiny(), inputs.clone(), &node.status());
         let offered: Arc<Mutex<HashMap<HeaderHash, Block>>> = Arc::default();

@@ -601,3 +601,43 @@ proptest! {
         decode_everything(&g);
     }
 }
+
+#[test]
+fn segment_shard_request_and_answer_by_hand() {
+    let request = SegmentShardRequest {
+        items: vec![SegmentShardItem {
+            erasure_root: [7; 32],
+            shard_index: 0x0102,
+            segment_indices: vec![3, 0x0405],
+        }],
+    };
+    // len++[ErasureRoot ++ ShardIndex ++ len++[SegmentIndex]], every integer little-endian.
+    let mut bytes = vec![1];
+    bytes.extend_from_slice(&[7; 32]);
+    bytes.extend_from_slice(&[2, 1, 2, 3, 0, 5, 4]);
+    assert_eq!(request.encode(), bytes);
+    assert_eq!(SegmentShardRequest::decode(&bytes), Ok(request.clone()));
+    assert_eq!(request.shard_count(), 2);
+    // A short or trailing byte, and more shards than 2·W_M = 6144.
+    assert!(SegmentShardRequest::decode(&bytes[..bytes.len() - 1]).is_err());
+    assert!(SegmentShardRequest::decode(&[&bytes[..], &[0]].concat()).is_err());
+    let many = SegmentShardRequest {
+        items: vec![SegmentShardItem {
+            erasure_root: [0; 32],
+            shard_index: 0,
+            segment_indices: vec![0; 6145],
+        }],
+    };
+    assert!(matches!(
+        SegmentShardRequest::decode(&many.encode()),
+        Err(MessageError::TooMany { count: 6145, cap: 6144, .. })
+    ));
+
+    // The answer: the tiny spec's 2052-byte shards, as many as asked, concatenated.
+    let sizes = ShardSizes::of(&ChainSpec::tiny());
+    let answer = [vec![1u8; 2052], vec![2u8; 2052]].concat();
+    assert_eq!(decode_segment_shard_answer(&answer, 2, sizes), Ok(vec![vec![1; 2052], vec![2; 2052]]));
+    assert!(decode_segment_shard_answer(&answer, 3, sizes).is_err());
+    assert!(decode_segment_shard_answer(&answer[..2051], 1, sizes).is_err());
+    assert!(decode_segment_shard_answer(&[], 6145, sizes).is_err());
+}

@@ -301,7 +301,7 @@ fn every_event_kind_round_trips_and_every_cut_is_refused() {
         for _ in 0..8 {
             let event = Event::sample(d, &mut r).expect("every listed discriminator has an event");
             assert_eq!(event.discriminator(), d);
-            let at = r.next();
+            let at = r.draw();
             let bytes = event.encode(at);
             assert_eq!(bytes[8], d);
             assert_eq!(decode_event(&bytes, tiny()), Ok((at, event.clone())), "{}", event.name());
@@ -410,7 +410,7 @@ fn a_stream_stops_at_the_first_bad_frame() {
         Err(StreamError::Malformed { frame: 1, source: DecodeError::UnknownEvent(14) })
     ));
     // The first frame is not node information.
-    let (got, result) = read_all(&stream(&[good.clone()]), 1 << 20);
+    let (got, result) = read_all(&stream(std::slice::from_ref(&good)), 1 << 20);
     assert!(got.is_empty());
     assert!(matches!(result, Err(StreamError::Malformed { frame: 0, .. })));
     // The stream ends inside a frame.

@@ -30,7 +30,7 @@ pub struct Rng(pub u64);
 
 #[cfg(test)]
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -55,7 +55,7 @@ macro_rules! int_field {
             }
             #[cfg(test)]
             fn sample(r: &mut Rng) -> Self {
-                r.next() as $t
+                r.draw() as $t
             }
         }
     )*};
@@ -81,7 +81,7 @@ impl Field for bool {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        r.next() & 1 == 1
+        r.draw() & 1 == 1
     }
 }
 
@@ -106,7 +106,7 @@ impl Field for [u8; 32] {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        std::array::from_fn(|_| r.next() as u8)
+        std::array::from_fn(|_| r.draw() as u8)
     }
 }
 
@@ -170,8 +170,8 @@ impl Field for String {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        let len = (r.next() % 5) as usize;
-        (0..len).map(|i| ['a', 'é', '"', '\n', '中'][(r.next() as usize + i) % 5]).collect()
+        let len = (r.draw() % 5) as usize;
+        (0..len).map(|i| ['a', 'é', '"', '\n', '中'][(r.draw() as usize + i) % 5]).collect()
     }
 }
 
@@ -201,12 +201,12 @@ impl Field for SocketAddr {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        if r.next() & 1 == 0 {
-            SocketAddr::new(std::net::Ipv4Addr::from(r.next() as u32).into(), r.next() as u16)
+        if r.draw() & 1 == 0 {
+            SocketAddr::new(std::net::Ipv4Addr::from(r.draw() as u32).into(), r.draw() as u16)
         } else {
             SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, r.next() as u16),
-                r.next() as u16,
+                Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, r.draw() as u16),
+                r.draw() as u16,
                 0,
                 0,
             ))
@@ -246,7 +246,7 @@ impl<T: Field> Field for Option<T> {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        (r.next() & 1 == 1).then(|| T::sample(r))
+        (r.draw() & 1 == 1).then(|| T::sample(r))
     }
 }
 
@@ -284,7 +284,7 @@ impl<T: Field> Field for Vec<T> {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        let len = r.next() % 4;
+        let len = r.draw() % 4;
         (0..len).map(|_| T::sample(r)).collect()
     }
 }
@@ -360,7 +360,7 @@ impl Field for PerCore {
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
         // The tests decode with two cores (the tiny spec).
-        Self(vec![r.next() as u8, r.next() as u8])
+        Self(vec![r.draw() as u8, r.draw() as u8])
     }
 }
 
@@ -387,7 +387,7 @@ impl Field for CoreBits {
     }
     #[cfg(test)]
     fn sample(r: &mut Rng) -> Self {
-        Self(vec![r.next() as u8 & 0b11])
+        Self(vec![r.draw() as u8 & 0b11])
     }
 }
 
@@ -426,7 +426,7 @@ macro_rules! byte_enum {
             #[cfg(test)]
             fn sample(r: &mut Rng) -> Self {
                 const ALL: &[$name] = &[$($name::$v),*];
-                ALL[(r.next() % ALL.len() as u64) as usize]
+                ALL[(r.draw() % ALL.len() as u64) as usize]
             }
         }
     };

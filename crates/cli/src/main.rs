@@ -26,6 +26,7 @@ mod import;
 mod key;
 mod node;
 mod service;
+mod telemetry_sink;
 mod testnet;
 
 #[derive(Debug, Parser)]
@@ -177,6 +178,10 @@ enum Command {
     /// run` process per validator with its own database and log file, and a summary line read from
     /// their health endpoints every few seconds. Ctrl-C (or --for-seconds) stops them all.
     Testnet(node::TestnetArgs),
+    /// A JIP-3 telemetry server: accepts nodes' `--telemetry` connections and prints each message
+    /// (the node information, then one line per event; `--json` for JSON lines), keeping the raw
+    /// stream with `--out`. A malformed frame ends its connection with the reason; the others go on.
+    TelemetrySink(telemetry_sink::SinkArgs),
     /// Chain spec files (JIP-4): write the dev chain's.
     #[command(subcommand)]
     ChainSpec(chain_spec::ChainSpecCommand),
@@ -261,6 +266,7 @@ fn main() -> ExitCode {
         Command::ChainSpec(command) => chain_spec::run(command),
         Command::Node(command) => node::run(command),
         Command::Testnet(args) => node::testnet(args),
+        Command::TelemetrySink(args) => telemetry_sink::run(args),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
             &node,

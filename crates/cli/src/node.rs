@@ -29,6 +29,8 @@ use orrery_chain_spec::dev::DEV_BASE_PORT;
 pub const DEV_PORT: u16 = 40_000;
 /// The first health/RPC port of a dev network: validator N serves on 19800 + N.
 pub const DEV_RPC_PORT: u16 = 19_800;
+/// The dev nodes' first Prometheus metrics port (`orrery testnet`; node i: this + i).
+pub const DEV_METRICS_PORT: u16 = 19_900;
 
 #[derive(Debug, Subcommand)]
 pub enum NodeCommand {
@@ -80,6 +82,10 @@ pub struct RunArgs {
     /// a server that is down or slow never holds the node up (events are dropped and counted).
     #[arg(long, value_name = "HOST:PORT")]
     pub telemetry: Option<String>,
+    /// Serve Prometheus metrics (`GET /metrics`, text format 0.0.4; docs/METRICS.md) on
+    /// 127.0.0.1:PORT. Off unless given.
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
     /// Seconds between status lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub status_seconds: u64,
@@ -290,6 +296,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         slot_ms,
         status_every: Duration::from_secs(args.status_seconds),
         telemetry,
+        metrics: args.metrics_port.map(|port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)),
     };
     runtime.block_on(orrery_node_quic::run(node, driver, shutdown_signal())).map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -388,6 +395,9 @@ pub struct TestnetArgs {
     /// The first health port; node i serves on 127.0.0.1:(this + i).
     #[arg(long, default_value_t = DEV_RPC_PORT)]
     pub base_rpc_port: u16,
+    /// The first metrics port; node i serves Prometheus metrics on 127.0.0.1:(this + i).
+    #[arg(long, default_value_t = DEV_METRICS_PORT)]
+    pub base_metrics_port: u16,
     /// Seconds between summary lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub summary_seconds: u64,
@@ -432,8 +442,9 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
     }
     if u32::from(args.base_port) + args.validators > 65_536
         || u32::from(args.base_rpc_port) + args.validators > 65_536
+        || u32::from(args.base_metrics_port) + args.validators > 65_536
     {
-        return Err("--base-port/--base-rpc-port: the ports run past 65535".into());
+        return Err("--base-port/--base-rpc-port/--base-metrics-port: the ports run past 65535".into());
     }
     let ring = ring(&args.srs, &spec)?;
     // The validators' metadata and the boot nodes name the testnet's ports.

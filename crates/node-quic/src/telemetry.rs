@@ -330,16 +330,18 @@ impl Reporter {
             return;
         }
         self.last_status = Some(Instant::now());
+        // Every connection is to a validator (builders aside) and carries an announcement stream.
         let peers = status.peers as u32;
+        let f = node.figures();
         t.emit(T::Status {
             peers,
             validator_peers: peers,
             announcement_streams: peers,
-            guarantees_by_core: PerCore(vec![0; usize::from(node.chain().context().spec.cores_count)]),
-            shards: 0,
-            shards_size: 0,
-            preimages: 0,
-            preimages_size: 0,
+            guarantees_by_core: PerCore(f.guarantees_by_core),
+            shards: u32::try_from(f.shards).unwrap_or(u32::MAX),
+            shards_size: f.shards_size,
+            preimages: u32::try_from(f.preimages).unwrap_or(u32::MAX),
+            preimages_size: u32::try_from(f.preimages_size).unwrap_or(u32::MAX),
         });
     }
 }

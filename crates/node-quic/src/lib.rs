@@ -138,6 +138,15 @@ pub async fn run(
     let endpoint =
         orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
             .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
+    // Bound before the RPC starts, so a taken port stops the node before anything runs.
+    let metrics = Arc::new(metrics::Metrics::default());
+    let metrics_listener = match config.metrics {
+        Some(addr) => {
+            Some(metrics::bind(addr).await.map_err(|source| DriverError::Metrics { addr, source })?)
+        }
+        None => None,
+    };
+    let metrics_at = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
     let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
     let (rpc_link, rpc_side) = orrery_rpc::link(config.spec.clone(), inbox.clone(), &node.status());
     let rpc = match config.health {
@@ -153,15 +162,6 @@ pub async fn run(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tel =
         config.telemetry.map(|client| Arc::new(telemetry::Tel::new(client, *endpoint.identity().key())));
-    let metrics = Arc::new(metrics::Metrics::default());
-    let metrics_at = match config.metrics {
-        Some(addr) => Some(
-            metrics::start(addr, metrics.clone())
-                .await
-                .map_err(|source| DriverError::Metrics { addr, source })?,
-        ),
-        None => None,
-    };
     let thread = core::spawn(
         node,
         inputs,
@@ -193,6 +193,9 @@ pub async fn run(
         notify.notify_one();
     });
     tasks.spawn(status_lines(health.clone(), config.status_every));
+    if let Some(listener) = metrics_listener {
+        tasks.spawn(metrics::serve(listener, metrics.clone()));
+    }
     tracing::info!(
         listen = %net.local_addr(),
         name = %net.identity().peer_name(),

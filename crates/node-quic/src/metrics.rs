@@ -228,12 +228,9 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
     }
 }
 
-/// Binds `addr` and serves it in a task; the address bound.
-pub async fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    tokio::spawn(serve(listener, metrics));
-    Ok(bound)
+/// Binds `addr` for [`serve`].
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
 }
 
 async fn answer(mut stream: tokio::net::TcpStream, metrics: &Metrics) -> std::io::Result<()> {
@@ -250,7 +247,8 @@ async fn answer(mut stream: tokio::net::TcpStream, metrics: &Metrics) -> std::io
         Ok::<_, std::io::Error>(())
     })
     .await;
-    if !matches!(read, Ok(Ok(()))) {
+    // A head that did not come whole (cut at the cap, or the peer stopped): no answer.
+    if !matches!(read, Ok(Ok(()))) || !head.windows(4).any(|w| w == b"\r\n\r\n") {
         return Ok(());
     }
     let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
@@ -276,6 +274,45 @@ async fn answer(mut stream: tokio::net::TcpStream, metrics: &Metrics) -> std::io
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn get(addr: SocketAddr, request: &[u8]) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "no answer to {:?}", String::from_utf8_lossy(request));
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    #[tokio::test]
+    async fn serves_metrics_over_loopback_and_nothing_else() {
+        let listener = bind("127.0.0.1:41820".parse().unwrap()).await.expect("port 41820 free");
+        let addr = listener.local_addr().unwrap();
+        let metrics = Arc::new(Metrics::default());
+        metrics.best_slot.store(7, Ordering::Relaxed);
+        let server = tokio::spawn(serve(listener, metrics.clone()));
+
+        let answer = get(addr, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"), "{head}");
+        assert!(head.contains(&format!("Content-Length: {}", body.len())), "{head}");
+        assert!(body.contains("\norrery_best_slot 7\n"), "{body}");
+        metrics.best_slot.store(8, Ordering::Relaxed);
+        let again = get(addr, b"GET /metrics?x=1 HTTP/1.0\r\n\r\n").await;
+        assert!(again.contains("\norrery_best_slot 8\n"));
+        assert!(
+            again.contains("\norrery_metrics_scrapes_total 1\n"),
+            "the first scrape is counted before the second"
+        );
+
+        assert!(get(addr, b"GET / HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 404 "));
+        assert!(get(addr, b"POST /metrics HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 405 "));
+        // A head that never ends is cut at the cap: no answer, the connection closed.
+        let endless = vec![b'a'; MAX_HEAD + 10];
+        assert_eq!(get(addr, &endless).await, "");
+        server.abort();
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative_and_the_text_is_prometheus_0_0_4() {

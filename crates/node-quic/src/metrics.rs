@@ -302,8 +302,8 @@ mod tests {
         let again = get(addr, b"GET /metrics?x=1 HTTP/1.0\r\n\r\n").await;
         assert!(again.contains("\norrery_best_slot 8\n"));
         assert!(
-            again.contains("\norrery_metrics_scrapes_total 1\n"),
-            "the first scrape is counted before the second"
+            again.contains("\norrery_metrics_scrapes_total 2\n"),
+            "both scrapes, this one included: {again}"
         );
 
         assert!(get(addr, b"GET / HTTP/1.1\r\n\r\n").await.starts_with("HTTP/1.1 404 "));

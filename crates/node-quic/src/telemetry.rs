@@ -197,11 +197,21 @@ pub(crate) struct Reporter {
     /// "Guarantee built" events of the current batch, with their submission, to close with
     /// "guarantees distributed".
     guaranteed: Vec<EventId>,
+    /// Blocks this node authored lately: the node reports their import too, but the JIP has the
+    /// author emit "authoring", not "importing".
+    authored: std::collections::VecDeque<Hash>,
 }
 
 impl Reporter {
     pub(crate) fn new(tel: std::sync::Arc<Tel>) -> Self {
-        Self { tel, last_status: None, synced: None, distributing: Vec::new(), guaranteed: Vec::new() }
+        Self {
+            tel,
+            last_status: None,
+            synced: None,
+            distributing: Vec::new(),
+            guaranteed: Vec::new(),
+            authored: std::collections::VecDeque::new(),
+        }
     }
 
     /// The work package of the node's own user: it is its own builder.
@@ -261,12 +271,16 @@ impl Reporter {
         match event {
             Event::Authored { hash, slot } => {
                 let Some(block) = block_of(hash) else { return };
+                if self.authored.len() >= 16 {
+                    self.authored.pop_front();
+                }
+                self.authored.push_back(*hash);
                 let authoring = t.emit(T::Authoring { slot: *slot, parent: block.header.parent });
                 t.emit(T::Authored { authoring, outline: outline(&block) });
                 t.emit(T::BlockExecuted { started: authoring, accumulated: Vec::new() });
             }
             Event::Imported { hash, slot, best } => {
-                if let Some(block) = block_of(hash) {
+                if let Some(block) = block_of(hash).filter(|_| !self.authored.contains(hash)) {
                     let importing = t.emit(T::Importing { slot: *slot, outline: outline(&block) });
                     t.emit(T::BlockVerified { importing });
                     t.emit(T::BlockExecuted { started: importing, accumulated: Vec::new() });

@@ -85,7 +85,9 @@ impl RunHasher {
                 text(h, reason);
             }
             // Telemetry's events: not part of a run's outcome, so not in its digest.
-            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => return,
+            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => {
+                return
+            }
         }
         self.events += 1;
     }

@@ -27,6 +27,7 @@ mod import;
 mod key;
 mod node;
 mod service;
+mod telemetry_sink;
 mod testnet;
 
 #[derive(Debug, Parser)]
@@ -181,6 +182,10 @@ enum Command {
     /// Serve the web explorer for a node elsewhere: the page, and `/config.json` telling it the
     /// node's JIP-2 RPC, which the browser then opens itself.
     Explorer(explorer::ExplorerArgs),
+    /// A JIP-3 telemetry server: accepts nodes' `--telemetry` connections and prints each message
+    /// (the node information, then one line per event; `--json` for JSON lines), keeping the raw
+    /// stream with `--out`. A malformed frame ends its connection with the reason; the others go on.
+    TelemetrySink(telemetry_sink::SinkArgs),
     /// Chain spec files (JIP-4): write the dev chain's.
     #[command(subcommand)]
     ChainSpec(chain_spec::ChainSpecCommand),
@@ -266,6 +271,7 @@ fn main() -> ExitCode {
         Command::Node(command) => node::run(command),
         Command::Testnet(args) => node::testnet(args),
         Command::Explorer(args) => explorer::run(args),
+        Command::TelemetrySink(args) => telemetry_sink::run(args),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
             &node,

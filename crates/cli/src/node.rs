@@ -31,6 +31,8 @@ pub const DEV_PORT: u16 = 40_000;
 pub const DEV_RPC_PORT: u16 = 19_800;
 /// The explorer's port on a dev network (node 0's).
 pub const DEV_EXPLORER_PORT: u16 = 19_700;
+/// The dev nodes' first Prometheus metrics port (`orrery testnet`; node i: this + i).
+pub const DEV_METRICS_PORT: u16 = 19_900;
 
 #[derive(Debug, Subcommand)]
 pub enum NodeCommand {
@@ -86,6 +88,10 @@ pub struct RunArgs {
     /// a server that is down or slow never holds the node up (events are dropped and counted).
     #[arg(long, value_name = "HOST:PORT")]
     pub telemetry: Option<String>,
+    /// Serve Prometheus metrics (`GET /metrics`, text format 0.0.4; docs/METRICS.md) on
+    /// 127.0.0.1:PORT. Off unless given.
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
     /// Seconds between status lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub status_seconds: u64,
@@ -308,6 +314,7 @@ fn run_node(args: RunArgs) -> Result<(), String> {
         slot_ms,
         status_every: Duration::from_secs(args.status_seconds),
         telemetry,
+        metrics: args.metrics_port.map(|port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)),
     };
     if let Some((addr, config)) = explorer {
         // Bound before the node starts, so a port in use stops it with a clear error. It serves
@@ -418,6 +425,9 @@ pub struct TestnetArgs {
     /// The explorer's port: node 0 serves it on 127.0.0.1:(this), pointed at its RPC.
     #[arg(long, value_name = "PORT", default_value_t = DEV_EXPLORER_PORT)]
     pub base_explorer_port: u16,
+    /// The first metrics port; node i serves Prometheus metrics on 127.0.0.1:(this + i).
+    #[arg(long, default_value_t = DEV_METRICS_PORT)]
+    pub base_metrics_port: u16,
     /// Seconds between summary lines.
     #[arg(long, value_name = "S", default_value_t = 5)]
     pub summary_seconds: u64,
@@ -462,17 +472,18 @@ pub fn testnet_spec(args: &TestnetArgs, dir: &Path) -> Result<PathBuf, String> {
     }
     if u32::from(args.base_port) + args.validators > 65_536
         || u32::from(args.base_rpc_port) + args.validators > 65_536
+        || u32::from(args.base_metrics_port) + args.validators > 65_536
     {
-        return Err("--base-port/--base-rpc-port: the ports run past 65535".into());
+        return Err("--base-port/--base-rpc-port/--base-metrics-port: the ports run past 65535".into());
     }
     if args.base_explorer_port == 0 {
         return Err("--base-explorer-port 0: give the port to serve the explorer on".into());
     }
     let taken =
         |base: u16| (base..base.saturating_add(args.validators as u16)).contains(&args.base_explorer_port);
-    if taken(args.base_port) || taken(args.base_rpc_port) {
+    if taken(args.base_port) || taken(args.base_rpc_port) || taken(args.base_metrics_port) {
         return Err(format!(
-            "--base-explorer-port {}: one of the nodes' QUIC or RPC ports; give another",
+            "--base-explorer-port {}: one of the nodes' QUIC, RPC or metrics ports; give another",
             args.base_explorer_port
         ));
     }

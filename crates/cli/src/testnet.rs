@@ -55,6 +55,7 @@ fn start_all(
     for i in 0..args.validators {
         let port = args.base_port + i as u16;
         let rpc_port = args.base_rpc_port + i as u16;
+        let metrics_port = args.base_metrics_port + i as u16;
         let log_path = dir.join(format!("node-{i}.log"));
         let db: PathBuf = dir.join(format!("node-{i}")).join("db");
         let log = File::options()
@@ -78,6 +79,7 @@ fn start_all(
             .args(["--dev-validator", &i.to_string(), "--db"])
             .arg(&db)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--rpc-port", &rpc_port.to_string()])
+            .args(["--metrics-port", &metrics_port.to_string()])
             .args(["--slot-seconds", &args.slot_seconds.to_string(), "--srs"])
             .arg(&args.srs)
             .stdin(Stdio::null())
@@ -86,7 +88,8 @@ fn start_all(
             .spawn()
             .map_err(|e| format!("starting node {i}: {e}"))?;
         outln!(
-            "node {i}: pid {} quic 127.0.0.1:{port} ({}) health http://127.0.0.1:{rpc_port}/health log {}",
+            "node {i}: pid {} quic 127.0.0.1:{port} ({}) health http://127.0.0.1:{rpc_port}/health \
+             metrics http://127.0.0.1:{metrics_port}/metrics log {}",
             child.id(),
             ValidatorKeys::dev(i).peer_name(),
             log_path.display()

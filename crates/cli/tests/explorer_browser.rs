@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 /// Ports of this file's network, away from the dev defaults and from the other tests' networks.
 const QUIC: u16 = 41_500;
 const RPC: u16 = 41_600;
+/// Node i serves Prometheus metrics on this + i.
+const METRICS: u16 = 41_720;
 const EXPLORER: u16 = 41_700;
 const CHROMEDRIVER: u16 = 41_790;
 /// The explorer of `orrery explorer` (second test).
@@ -411,10 +413,7 @@ fn start_browser(dir: &Path, port: u16, reaper: &mut Reaper) -> Browser {
     reaper.profile = Some(profile.clone());
     let driver = orrery_free_port_check(port);
     let chromedriver = Command::new(CHROMEDRIVER_BIN)
-        .args([
-            format!("--port={port}"),
-            format!("--log-path={}", dir.join("chromedriver.log").display()),
-        ])
+        .args([format!("--port={port}"), format!("--log-path={}", dir.join("chromedriver.log").display())])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -464,6 +463,7 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
         .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "500", "--no-tickets"])
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
         .args(["--base-explorer-port", &EXPLORER.to_string()])
+        .args(["--base-metrics-port", &METRICS.to_string()])
         .args(["--summary-seconds", "5", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::null())

@@ -13,6 +13,10 @@ use orrery_testkit::{srs_path, trace_dir};
 const QUIC: u16 = 41_100;
 const RPC: u16 = 41_200;
 const EXPLORER: u16 = 41_250;
+/// Node i of the testnet serves Prometheus metrics on this + i.
+const METRICS: u16 = 41_810;
+/// The telemetry sink node 5 reports to.
+const SINK: u16 = 41_802;
 const SLOT_SECONDS: &str = "2";
 
 fn orrery() -> Command {
@@ -150,45 +154,31 @@ fn node_run(spec: &Path, index: Option<u32>, store: &[&str], port: u16, rpc: u16
     cmd.spawn().expect("starting orrery node run")
 }
 
-/// The frames a telemetry client sends to `listener`: its first connection, until it has sent
-/// a finalized-block event and a few more, or `limit` passes.
-fn telemetry_frames(listener: std::net::TcpListener, limit: Duration) -> Vec<Vec<u8>> {
-    use std::io::Read;
-    let start = std::time::Instant::now();
-    listener.set_nonblocking(true).unwrap();
-    let mut stream = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if start.elapsed() < limit => std::thread::sleep(Duration::from_millis(50)),
-            Err(_) => return Vec::new(),
-        }
-    };
-    stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-    let mut frames: Vec<Vec<u8>> = Vec::new();
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while start.elapsed() < limit && frames.len() < 10_000 {
-        let finalized = frames.iter().skip(1).filter(|f| f.get(8) == Some(&12)).count();
-        if finalized >= 2 && frames.iter().skip(1).any(|f| f.get(8) == Some(&10)) {
+/// The whole frames of a raw telemetry stream (the sink's `--out` file).
+fn frames_of(mut bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    while bytes.len() >= 4 {
+        let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+        assert!(len < 1 << 20, "a telemetry frame of {len} bytes");
+        if bytes.len() < 4 + len {
             break;
         }
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            Err(_) => continue,
-        }
-        while buffer.len() >= 4 {
-            let len = u32::from_le_bytes(buffer[..4].try_into().unwrap()) as usize;
-            assert!(len < 1 << 20, "a telemetry frame of {len} bytes");
-            if buffer.len() < 4 + len {
-                break;
-            }
-            frames.push(buffer[4..4 + len].to_vec());
-            buffer.drain(..4 + len);
-        }
+        frames.push(bytes[4..4 + len].to_vec());
+        bytes = &bytes[4 + len..];
     }
     frames
+}
+
+/// `GET path` on 127.0.0.1:`port`: the whole answer, head and body.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
 }
 
 #[test]
@@ -203,6 +193,7 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
         .arg("--no-tickets")
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
         .args(["--base-explorer-port", &EXPLORER.to_string()])
+        .args(["--base-metrics-port", &METRICS.to_string()])
         .args(["--summary-seconds", "2", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::null())
@@ -258,7 +249,59 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     for i in 0..6 {
         assert!(printed.contains(&format!("node {i}: pid ")), "{printed}");
         assert!(printed.contains(&format!("health http://127.0.0.1:{}/health", RPC + i)), "{printed}");
+        assert!(printed.contains(&format!("metrics http://127.0.0.1:{}/metrics", METRICS + i)), "{printed}");
     }
+
+    // Prometheus metrics: every documented family is there, and the best slot advances.
+    let scrape = || {
+        let text = http_get(METRICS, "/metrics").expect("a metrics answer");
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Content-Type: text/plain; version=0.0.4"), "{text}");
+        text
+    };
+    let gauge = |text: &str, name: &str| -> u64 {
+        let line =
+            text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    let first_scrape = scrape();
+    for name in [
+        "orrery_best_slot",
+        "orrery_best_height",
+        "orrery_finalized_slot",
+        "orrery_finalized_height",
+        "orrery_peers",
+        "orrery_blocks_imported_total",
+        "orrery_blocks_authored_total",
+        "orrery_blocks_rejected_total",
+        "orrery_import_seconds_count",
+        "orrery_authoring_seconds_count",
+        "orrery_accumulate_gas_total",
+        "orrery_inbox_length",
+        "orrery_pool_guarantees",
+        "orrery_pool_assurances",
+        "orrery_pool_tickets",
+        "orrery_pool_preimages",
+        "orrery_availability_shards",
+        "orrery_availability_bytes",
+    ] {
+        assert!(
+            first_scrape.contains(&format!("\n# TYPE {name}"))
+                || first_scrape.contains(&format!("\n{name} ")),
+            "{name} missing:\n{first_scrape}"
+        );
+    }
+    let slot_before = gauge(&first_scrape, "orrery_best_slot");
+    assert!(slot_before > 0 && gauge(&first_scrape, "orrery_peers") > 0, "{first_scrape}");
+    wait_for("node 0's metrics show a later best slot", Duration::from_secs(30), || {
+        let now = gauge(&scrape(), "orrery_best_slot");
+        (now > slot_before, format!("best slot {now}, was {slot_before}"))
+    });
+    let later = scrape();
+    assert!(
+        gauge(&later, "orrery_blocks_imported_total") + gauge(&later, "orrery_blocks_authored_total") > 0
+    );
+    assert!(http_get(METRICS, "/other").unwrap().starts_with("HTTP/1.1 404"));
 
     // SIGKILL validator 5 (pid from the testnet's listing); the other five, more than 2/3, go on.
     let pid: u32 = printed
@@ -277,10 +320,22 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     let spec = dir.path().join("chain-spec.json");
     let db = dir.path().join("node-5").join("db");
     let db = db.to_str().unwrap();
-    // It reports to a JIP-3 telemetry server: a listener here.
-    let telemetry = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let telemetry_addr = telemetry.local_addr().unwrap().to_string();
-    let frames = std::thread::spawn(move || telemetry_frames(telemetry, Duration::from_secs(90)));
+    // It reports to a JIP-3 telemetry server: `orrery telemetry-sink`, keeping the raw stream.
+    let telemetry_addr = format!("127.0.0.1:{SINK}");
+    let sink_out = dir.path().join("sink.out");
+    let sink_raw = dir.path().join("sink.raw");
+    let sink = orrery()
+        .args(["telemetry-sink", "--listen", &telemetry_addr, "--out"])
+        .arg(&sink_raw)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&sink_out).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Its own reaper: the test stops the others by their place in `reaper`.
+    let _sink = Reaper(vec![sink]);
+    // No probe of the port: the node's is to be the sink's first connection (its raw stream goes
+    // to `sink.raw`); the node's client retries until the sink listens.
     let restarted = node_run(
         &spec,
         Some(5),
@@ -309,7 +364,20 @@ fn testnet_finalizes_and_a_killed_node_catches_up_and_a_late_follower_syncs() {
     // Its telemetry: node information first (protocol version 0, the tiny parameters, the genesis
     // hash, its key), then events, among them best and finalized block changes (11, 12).
     let chain = orrery_chain_spec::JamChainSpec::read(&spec).unwrap();
-    let frames = frames.join().unwrap();
+    wait_for("the sink prints node 5's events", Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(&sink_out).unwrap_or_default();
+        let named = [
+            "node Orrery",
+            "status peers=",
+            "best block changed slot=",
+            "finalized block changed slot=",
+            "block announced peer=",
+        ];
+        let connected =
+            text.contains("connected in connecting=") || text.contains("connected out connecting=");
+        (connected && named.iter().all(|n| text.contains(n)), text)
+    });
+    let frames = frames_of(&std::fs::read(&sink_raw).unwrap());
     let info = frames.first().expect("no telemetry arrived");
     let params = orrery_chain_spec::params::encode(&chain.spec);
     assert_eq!(info[0], 0);

@@ -13,6 +13,8 @@ use orrery_testkit::{srs_path, trace_dir};
 /// Ports of this file's network, away from the dev defaults and from tests/node.rs's.
 const QUIC: u16 = 41_300;
 const RPC: u16 = 41_400;
+/// Node i serves Prometheus metrics on this + i.
+const METRICS: u16 = 41_460;
 const EXPLORER: u16 = 41_450;
 
 fn orrery() -> Command {
@@ -110,6 +112,7 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
         .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "400", "--no-tickets"])
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
         .args(["--base-explorer-port", &EXPLORER.to_string()])
+        .args(["--base-metrics-port", &METRICS.to_string()])
         .args(["--summary-seconds", "5", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::null())

@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use orrery_node::{Event, Input, Message, Millis, Node, Output};
 use orrery_rpc::NodeSide;
-use orrery_telemetry::Telemetry;
 
 use crate::health::Health;
-use crate::telemetry::Reporter;
+use crate::metrics::{Metrics, FIGURES_EVERY};
+use crate::telemetry::{Reporter, Tel};
 use crate::{now_ms, short, DriverError};
 
 /// The longest the thread sleeps without looking at the stop flag.
@@ -35,11 +35,13 @@ pub(crate) fn spawn(
     rpc: NodeSide,
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
-    telemetry: Option<Telemetry>,
+    telemetry: Option<Arc<Tel>>,
+    metrics: Arc<Metrics>,
 ) -> Result<std::thread::JoinHandle<()>, DriverError> {
+    let telemetry = telemetry.map(Reporter::new);
     std::thread::Builder::new()
         .name("orrery-node".into())
-        .spawn(move || run(node, inputs, outputs, health, rpc, stop, slot_ms, telemetry.map(Reporter::new)))
+        .spawn(move || run(node, inputs, outputs, health, rpc, stop, slot_ms, telemetry, metrics))
         .map_err(DriverError::Thread)
 }
 
@@ -53,8 +55,10 @@ fn run(
     stop: Arc<AtomicBool>,
     slot_ms: Millis,
     mut telemetry: Option<Reporter>,
+    metrics: Arc<Metrics>,
 ) {
     let mut announced: HashMap<[u8; 32], Millis> = HashMap::new();
+    let mut figures_at: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         // The RPC's queries, between inputs (a query wakes the thread with a tick).
         rpc.serve(&node);
@@ -70,6 +74,10 @@ fn run(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         };
+        // Inputs of the RPC (its wake-up ticks and submissions) are not counted in by the inbox.
+        if !matches!(input, Input::Tick | Input::SubmitWorkPackage(_) | Input::SubmitPreimage { .. }) {
+            let _ = metrics.inbox.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
         let now = now_ms();
         if let Input::Message { message: Message::Announcement(a), .. } = &input {
             if announced.len() >= ANNOUNCED_CAP {
@@ -77,7 +85,16 @@ fn run(
             }
             announced.entry(orrery_import::header_hash(&a.header)).or_insert(now);
         }
-        for output in node.handle(now, input) {
+        if let (Some(reporter), Input::SubmitWorkPackage(submission)) = (&telemetry, &input) {
+            reporter.submitted(&submission.package, submission.core);
+        }
+        let started = Instant::now();
+        let outputs_now = node.handle(now, input);
+        count_blocks(&node, &outputs_now, started.elapsed(), &metrics);
+        if let Some(reporter) = &mut telemetry {
+            reporter.before(&outputs_now);
+        }
+        for output in outputs_now {
             match output {
                 Output::Event(event) => {
                     if let Some(reporter) = &mut telemetry {
@@ -93,12 +110,60 @@ fn run(
                 }
             }
         }
+        if let Some(reporter) = &mut telemetry {
+            reporter.after();
+        }
         let status = node.status();
+        metrics.set_status(&status);
+        if figures_at.is_none_or(|at| at.elapsed() >= FIGURES_EVERY) {
+            figures_at = Some(Instant::now());
+            metrics.set_figures(&node.figures());
+        }
         if let Some(reporter) = &mut telemetry {
             reporter.status(&node, &status);
         }
         if let Ok(mut h) = health.lock() {
             *h = Health::of(&status);
+        }
+    }
+}
+
+/// Block counters, times and gas of one input's outputs. The node thread's time for the input is
+/// shared by the blocks it imported; an authored block takes it whole.
+fn count_blocks(node: &Node, outputs: &[Output], took: Duration, metrics: &Metrics) {
+    let r = Ordering::Relaxed;
+    let (mut imported, mut authored) = (0u32, 0u32);
+    for output in outputs {
+        let hash = match output {
+            Output::Event(Event::Imported { hash, .. }) => {
+                imported += 1;
+                hash
+            }
+            Output::Event(Event::Authored { hash, .. }) => {
+                authored += 1;
+                hash
+            }
+            Output::Event(Event::Rejected { hash, .. }) if *hash != [0; 32] => {
+                metrics.rejected.fetch_add(1, r);
+                continue;
+            }
+            _ => continue,
+        };
+        // π_S of the block's posterior state holds this block's figures (GP 0.7.2 §13).
+        if let Some(state) = node.chain().state(hash) {
+            for s in state.state().statistics.services.values() {
+                metrics.accumulate_gas.fetch_add(s.accumulate_gas_used, r);
+                metrics.refine_gas.fetch_add(s.refinement_gas_used, r);
+            }
+        }
+    }
+    metrics.imported.fetch_add(imported.into(), r);
+    if authored > 0 {
+        metrics.authored.fetch_add(authored.into(), r);
+        metrics.authoring_time.observe(took / authored);
+    } else if imported > 0 {
+        for _ in 0..imported {
+            metrics.import_time.observe(took / imported);
         }
     }
 }
@@ -124,7 +189,7 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         Event::WorkPackageRefused { package, reason } => {
             tracing::warn!(package = %short(package), %reason, "work package refused")
         }
-        Event::Guaranteed { package, core, report, signatures } => {
+        Event::Guaranteed { package, core, report, signatures, .. } => {
             tracing::info!(package = %short(package), core, report = %short(report), signatures, "guaranteed")
         }
         Event::ShardsStored { erasure_root } => {
@@ -132,6 +197,18 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         }
         Event::Audited { block, report, valid } => {
             tracing::info!(block = %short(block), report = %short(report), valid, "audited")
+        }
+        Event::ReportBuilt { package, report, .. } => {
+            tracing::debug!(package = %short(package), report = %short(report), "report built")
+        }
+        Event::TicketsGenerated { epoch, outputs } => {
+            tracing::debug!(epoch, tickets = outputs.len(), "tickets generated")
+        }
+        Event::TicketGenerationFailed { epoch, reason } => {
+            tracing::warn!(epoch, %reason, "ticket generation failed")
+        }
+        Event::BundleRebuilt { erasure_root, trivial, ok } => {
+            tracing::debug!(erasure_root = %short(erasure_root), trivial, ok, "bundle rebuilt")
         }
     }
 }

@@ -42,12 +42,14 @@
 //! Connections the node no longer wants are kept (the node may disconnect them).
 //!
 //! JIP-3 telemetry ([`DriverConfig::telemetry`], `orrery_telemetry`) reports the node thread's
-//! events and a status every two seconds; the connection events are not reported yet.
+//! events, the network tasks' connections and streams, and a status every two seconds (the
+//! `telemetry` module lists which events).
 //!
 //! What is not here: reserved builder slots.
 
 pub mod core;
 pub mod health;
+pub mod metrics;
 pub mod net;
 pub mod state_sync;
 mod telemetry;
@@ -106,6 +108,8 @@ pub struct DriverConfig {
     pub status_every: Duration,
     /// A JIP-3 telemetry client, already started (it connects in the background).
     pub telemetry: Option<orrery_telemetry::Telemetry>,
+    /// Where Prometheus metrics are served (`GET /metrics`, [`metrics`]); `None` for nowhere.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Why the driver could not run.
@@ -115,6 +119,8 @@ pub enum DriverError {
     Endpoint { addr: SocketAddr, source: orrery_network::NetworkError },
     #[error("RPC and health endpoint: {0}")]
     Rpc(#[from] orrery_rpc::RpcError),
+    #[error("metrics endpoint on {addr}: {source}")]
+    Metrics { addr: SocketAddr, source: std::io::Error },
     #[error("the node thread: {0}")]
     Thread(std::io::Error),
     #[error("the node thread panicked")]
@@ -132,6 +138,15 @@ pub async fn run(
     let endpoint =
         orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
             .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
+    // Bound before the RPC starts, so a taken port stops the node before anything runs.
+    let metrics = Arc::new(metrics::Metrics::default());
+    let metrics_listener = match config.metrics {
+        Some(addr) => {
+            Some(metrics::bind(addr).await.map_err(|source| DriverError::Metrics { addr, source })?)
+        }
+        None => None,
+    };
+    let metrics_at = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
     let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
     let (rpc_link, rpc_side) = orrery_rpc::link(config.spec.clone(), inbox.clone(), &node.status());
     let rpc = match config.health {
@@ -145,6 +160,8 @@ pub async fn run(
     };
     let (outputs_tx, outputs) = tokio::sync::mpsc::channel(INBOX_CAPACITY);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tel =
+        config.telemetry.map(|client| Arc::new(telemetry::Tel::new(client, *endpoint.identity().key())));
     let thread = core::spawn(
         node,
         inputs,
@@ -153,10 +170,14 @@ pub async fn run(
         rpc_side,
         stop.clone(),
         config.slot_ms,
-        config.telemetry,
+        tel.clone(),
+        metrics.clone(),
     )?;
 
-    let net = net::Net::new(endpoint, &config.spec, net::Inbox::new(inbox));
+    let net = net::Net::new(endpoint, &config.spec, net::Inbox::with_counter(inbox, metrics.inbox.clone()));
+    if let Some(tel) = tel {
+        net.set_telemetry(tel);
+    }
     for (peer, addr) in &config.bootnodes {
         net.want(*peer, *addr, true);
     }
@@ -172,10 +193,14 @@ pub async fn run(
         notify.notify_one();
     });
     tasks.spawn(status_lines(health.clone(), config.status_every));
+    if let Some(listener) = metrics_listener {
+        tasks.spawn(metrics::serve(listener, metrics.clone()));
+    }
     tracing::info!(
         listen = %net.local_addr(),
         name = %net.identity().peer_name(),
         rpc = ?rpc.as_ref().map(|r| r.local_addr),
+        metrics = ?metrics_at,
         "node started"
     );
 

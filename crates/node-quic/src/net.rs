@@ -27,10 +27,12 @@ use orrery_network::{
     Alpn, Config, Connection, Endpoint, FrameError, Identity, KindSet, RecvHalf, SendHalf, Stream, StreamKind,
 };
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, RequestId, Response};
+use orrery_telemetry::{ConnectionSide, Event as T, EventId};
 use orrery_types::constants::MAX_BUNDLE_SIZE;
 use orrery_types::ChainSpec;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::telemetry::{bundle_package, outline, package_outline, Tel};
 use crate::{
     ANSWER_DEADLINE, MAX_ONE_WAY, MAX_REQUESTS_IN, MAX_REQUESTS_OUT, REFUSE_FOR, RESPONSE_DEADLINE, UP_QUEUE,
 };
@@ -88,24 +90,37 @@ fn is_request(kind: StreamKind) -> bool {
     )
 }
 
-/// The sending end of the node thread's input channel.
+/// The sending end of the node thread's input channel, with the count of inputs it has put in
+/// that the node thread has not taken yet (the node thread takes one off per network input).
 #[derive(Debug, Clone)]
-pub struct Inbox(SyncSender<Input>);
+pub struct Inbox(SyncSender<Input>, Arc<AtomicU64>);
 
 impl Inbox {
     pub fn new(tx: SyncSender<Input>) -> Self {
-        Self(tx)
+        Self(tx, Arc::default())
+    }
+
+    /// An inbox counting its waiting inputs in `waiting`.
+    pub fn with_counter(tx: SyncSender<Input>, waiting: Arc<AtomicU64>) -> Self {
+        Self(tx, waiting)
     }
 
     /// An input that must arrive (connection events, responses to the node's own requests); they
     /// are bounded by peers × requests in flight, so waiting for room is bounded too.
     fn control(&self, input: Input) {
+        // Counted before it goes in, so the node thread never takes off more than was put in.
+        self.1.fetch_add(1, Ordering::Relaxed);
         match self.0.try_send(input) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Ok(()) => {}
+            Err(TrySendError::Disconnected(_)) => {
+                self.1.fetch_sub(1, Ordering::Relaxed);
+            }
             Err(TrySendError::Full(input)) => {
-                let tx = self.0.clone();
+                let (tx, waiting) = (self.0.clone(), self.1.clone());
                 tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(input);
+                    if tx.send(input).is_err() {
+                        waiting.fetch_sub(1, Ordering::Relaxed);
+                    }
                 });
             }
         }
@@ -113,7 +128,12 @@ impl Inbox {
 
     /// Peer traffic: dropped when the node is behind. Says whether it was taken.
     fn data(&self, input: Input) -> bool {
-        self.0.try_send(input).is_ok()
+        self.1.fetch_add(1, Ordering::Relaxed);
+        let taken = self.0.try_send(input).is_ok();
+        if !taken {
+            self.1.fetch_sub(1, Ordering::Relaxed);
+        }
+        taken
     }
 }
 
@@ -152,6 +172,8 @@ pub struct Net {
     responders: Mutex<HashMap<RequestId, oneshot::Sender<Option<Response>>>>,
     next_id: AtomicU64,
     generation: AtomicU64,
+    /// JIP-3 telemetry, when the node sends it.
+    tel: std::sync::OnceLock<Arc<Tel>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -176,7 +198,18 @@ impl Net {
             responders: Mutex::default(),
             next_id: AtomicU64::new(1),
             generation: AtomicU64::new(1),
+            tel: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Reports the network's events to `tel` from now on.
+    pub(crate) fn set_telemetry(&self, tel: Arc<Tel>) {
+        let _ = self.tel.set(tel);
+    }
+
+    /// The telemetry client, when there is one: events are built only then.
+    fn tel(&self) -> Option<&Tel> {
+        self.tel.get().map(|t| &**t)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -226,6 +259,9 @@ impl Net {
 
     fn misbehaved(&self, peer: PeerId, what: String) {
         tracing::debug!(peer = %crate::short(&peer), %what, "peer misbehaved");
+        if let Some(t) = self.tel() {
+            t.emit(T::PeerMisbehaved { peer, reason: what.clone() });
+        }
         self.inbox.control(Input::Misbehaved { peer, what });
     }
 
@@ -239,7 +275,7 @@ pub async fn accept_loop(net: Arc<Net>) {
     loop {
         match net.endpoint.accept().await {
             Ok(conn) => {
-                tokio::spawn(run_connection(net.clone(), conn));
+                tokio::spawn(run_connection(net.clone(), conn, None));
             }
             Err(orrery_network::NetworkError::EndpointClosed) => return,
             Err(e) => tracing::debug!(error = %e, "incoming connection failed"),
@@ -284,24 +320,46 @@ fn dial(net: Arc<Net>, peer: PeerId, addr: SocketAddr) {
     if !lock(&net.dialling).insert(peer) {
         return;
     }
+    let connecting = net.tel().map(|t| t.emit(T::ConnectingOut { peer, address: addr }));
     tokio::spawn(async move {
         let result = net.endpoint.connect(addr, Some(peer)).await;
         lock(&net.dialling).remove(&peer);
         match result {
-            Ok(conn) => run_connection(net, conn).await,
-            Err(e) => tracing::debug!(peer = %crate::short(&peer), %addr, error = %e, "dial failed"),
+            Ok(conn) => run_connection(net, conn, connecting).await,
+            Err(e) => {
+                if let (Some(t), Some(connecting)) = (net.tel(), connecting) {
+                    t.emit(T::ConnectOutFailed { connecting, reason: e.to_string() });
+                }
+                tracing::debug!(peer = %crate::short(&peer), %addr, error = %e, "dial failed")
+            }
         }
     });
 }
 
 /// Registers a connection, runs its UP 0 stream and accepts its streams until it closes.
-async fn run_connection(net: Arc<Net>, conn: Connection) {
+/// `connecting`: our "connecting out" event, for a connection we dialled.
+async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<EventId>) {
     let conn = Arc::new(conn);
     let peer = *conn.peer_key();
+    let address = conn.remote_address();
     if peer == net.me || net.refused_now(&peer) {
+        if let Some(t) = net.tel() {
+            match connecting {
+                Some(connecting) => {
+                    t.emit(T::ConnectOutFailed { connecting, reason: "refused by us".into() })
+                }
+                None => t.emit(T::ConnectionRefused { address }),
+            };
+        }
         conn.close();
         return;
     }
+    // The transport hands over a connection once its handshake is done: "connecting in" and
+    // "connected in" come together.
+    let connecting_in = match (net.tel(), connecting) {
+        (Some(t), None) => Some(t.emit(T::ConnectingIn { address })),
+        _ => None,
+    };
     let generation = net.generation.fetch_add(1, Ordering::Relaxed);
     let (up_tx, up_rx) = mpsc::channel(UP_QUEUE);
     let (streams_tx, streams_rx) = mpsc::channel(4);
@@ -314,6 +372,18 @@ async fn run_connection(net: Arc<Net>, conn: Connection) {
             let old_preferred = existing.conn.is_initiator() == me_preferred;
             if !new_preferred && old_preferred {
                 drop(peers);
+                if let Some(t) = net.tel() {
+                    let reason = "a connection against the initiator preference; ours is kept".to_string();
+                    match (connecting_in, connecting) {
+                        (Some(connecting), _) | (None, Some(connecting)) if conn.is_initiator() => {
+                            t.emit(T::ConnectOutFailed { connecting, reason })
+                        }
+                        (Some(connecting), _) | (None, Some(connecting)) => {
+                            t.emit(T::ConnectInFailed { connecting, reason })
+                        }
+                        (None, None) => 0,
+                    };
+                }
                 conn.close();
                 // The peer dialled against the preference, so it has lost our connection: ours may
                 // be stale. Dial again; the new connection replaces it on both ends.
@@ -353,6 +423,13 @@ async fn run_connection(net: Arc<Net>, conn: Connection) {
     if replaced {
         net.inbox.control(Input::PeerDisconnected { peer });
     }
+    if let Some(t) = net.tel() {
+        match (connecting_in, connecting) {
+            (Some(connecting), _) => t.emit(T::ConnectedIn { connecting, peer }),
+            (None, Some(connecting)) => t.emit(T::ConnectedOut { connecting }),
+            (None, None) => 0,
+        };
+    }
     net.inbox.control(Input::PeerConnected { peer, builder: conn.is_builder() });
 
     let up = tokio::spawn(up_stream(net.clone(), conn.clone(), up_rx, streams_rx));
@@ -369,6 +446,13 @@ async fn run_connection(net: Arc<Net>, conn: Connection) {
         }
     };
     if gone {
+        if let Some(t) = net.tel() {
+            let (terminator, reason) = match t.take_closing(&peer) {
+                Some(reason) => (Some(ConnectionSide::Local), reason),
+                None => (None, "the connection closed".to_string()),
+            };
+            t.emit(T::Disconnected { peer, terminator, reason });
+        }
         tracing::info!(peer = %crate::short(&peer), "disconnected");
         net.inbox.control(Input::PeerDisconnected { peer });
     }
@@ -426,9 +510,17 @@ async fn up_stream(
             old.abort();
         }
     };
+    let opened = |side| {
+        if let Some(t) = net.tel() {
+            t.emit(T::AnnouncementStreamOpened { peer, opener: side });
+        }
+    };
     if conn.is_initiator() {
         match tokio::time::timeout(SEND_DEADLINE, conn.open_stream(StreamKind::BLOCK_ANNOUNCEMENT)).await {
-            Ok(Ok(stream)) => install(stream, &mut writer, &mut reader),
+            Ok(Ok(stream)) => {
+                opened(ConnectionSide::Local);
+                install(stream, &mut writer, &mut reader)
+            }
             _ => return,
         }
     }
@@ -439,6 +531,7 @@ async fn up_stream(
                 if writer.as_ref().is_some_and(|(id, _)| *id > stream.id()) {
                     stream.refuse(code::DUPLICATE_UP_STREAM);
                 } else {
+                    opened(ConnectionSide::Remote);
                     install(stream, &mut writer, &mut reader);
                 }
             }
@@ -485,6 +578,15 @@ async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
         match message {
             Ok(message @ Message::Handshake(_)) => net.inbox.control(Input::Message { peer, message }),
             Ok(message) => {
+                if let (Some(t), Message::Announcement(a)) = (net.tel(), &message) {
+                    let hash = orrery_import::header_hash(&a.header);
+                    t.emit(T::BlockAnnounced {
+                        peer,
+                        announcer: ConnectionSide::Remote,
+                        slot: a.header.slot,
+                        hash,
+                    });
+                }
                 // Announcements are dropped when the node is behind; the next one or a handshake
                 // brings it up to date.
                 net.inbox.data(Input::Message { peer, message });
@@ -528,18 +630,62 @@ fn malformed(net: &Net, conn: &Connection, stream: &mut Stream, error: impl std:
 async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
     let kind = stream.kind();
+    // Telemetry: the events of a stream that opens, and of its failure.
+    let opened = net.tel().and_then(|t| match kind {
+        StreamKind::WORK_PACKAGE_SUBMISSION => {
+            Some(t.emit(T::WorkPackageSubmission { builder: peer, ce146: false }))
+        }
+        StreamKind::WORK_REPORT_DISTRIBUTION => Some(t.emit(T::ReceivingGuarantee { sender: peer })),
+        _ => None,
+    });
+    let failed = |reason: String| {
+        let Some(t) = net.tel() else { return };
+        match (kind, opened) {
+            (StreamKind::WORK_PACKAGE_SUBMISSION, Some(submission)) => {
+                t.emit(T::WorkPackageFailed { submission, reason })
+            }
+            (StreamKind::WORK_REPORT_DISTRIBUTION, Some(receiving)) => {
+                t.emit(T::GuaranteeReceiveFailed { receiving, reason })
+            }
+            (StreamKind::TICKET_TO_PROXY | StreamKind::TICKET_TO_ALL, _) => t.emit(T::TicketTransferFailed {
+                peer,
+                sender: ConnectionSide::Remote,
+                ce132: kind == StreamKind::TICKET_TO_ALL,
+                reason,
+            }),
+            (StreamKind::ASSURANCE_DISTRIBUTION, _) => {
+                t.emit(T::AssuranceReceiveFailed { sender: peer, reason })
+            }
+            (StreamKind::PREIMAGE_ANNOUNCEMENT, _) => {
+                t.emit(T::PreimageAnnouncementFailed { peer, announcer: ConnectionSide::Remote, reason })
+            }
+            _ => 0,
+        };
+    };
     let message = if kind == StreamKind::WORK_PACKAGE_SUBMISSION {
         // The package is judged before the extrinsics are read, and they are capped at the size
         // its items declare.
         stream.set_cap(SUBMISSION_HEAD_SIZE as u32);
-        let Some(head) = expect_message(&net, peer, &mut stream, "the work package").await else { return };
+        let Some(head) = expect_message(&net, peer, &mut stream, "the work package").await else {
+            return failed("no work package".into());
+        };
         let (core, package) = match WorkPackageSubmission::decode_head(&head) {
             Ok(head) => head,
-            Err(e) => return malformed(&net, &conn, &mut stream, e),
+            Err(e) => {
+                failed(e.to_string());
+                return malformed(&net, &conn, &mut stream, e);
+            }
         };
+        if let (Some(t), Some(submission)) = (net.tel(), opened) {
+            let outline = package_outline(&package);
+            t.set_submission(outline.hash, submission);
+            t.emit(T::WorkPackageReceived { submission, core, outline });
+        }
         let declared = WorkPackageSubmission::extrinsics_size(&package).min(MAX_BUNDLE_SIZE as u64);
         stream.set_cap(declared as u32);
-        let Some(bytes) = expect_message(&net, peer, &mut stream, "the extrinsics").await else { return };
+        let Some(bytes) = expect_message(&net, peer, &mut stream, "the extrinsics").await else {
+            return failed("no extrinsic data".into());
+        };
         WorkPackageSubmission::decode_extrinsics(&package, &bytes)
             .map(|extrinsics| Message::WorkPackage(WorkPackageSubmission { core, package, extrinsics }))
             .map_err(|e| e.to_string())
@@ -571,15 +717,73 @@ async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Strea
             141 => stream.set_cap(AssuranceMessage::size(net.lengths.cores_count()) as u32),
             _ => {}
         }
-        let Some(bytes) = expect_message(&net, peer, &mut stream, "a message").await else { return };
+        let Some(bytes) = expect_message(&net, peer, &mut stream, "a message").await else {
+            return failed("no message".into());
+        };
         decode_one_way(&net, kind, &bytes)
     };
     match message {
         Ok(message) => {
+            if let Some(t) = net.tel() {
+                received_one_way(t, peer, opened, &message);
+            }
             net.inbox.data(Input::Message { peer, message });
             stream.finish();
         }
-        Err(e) => malformed(&net, &conn, &mut stream, e),
+        Err(e) => {
+            failed(e.clone());
+            malformed(&net, &conn, &mut stream, e)
+        }
+    }
+}
+
+/// The telemetry event of a one-way message received (before the node checks it, as the JIP asks).
+fn received_one_way(t: &Tel, peer: PeerId, opened: Option<EventId>, message: &Message) {
+    match message {
+        Message::Ticket { to_proxy, ticket } => {
+            // The ticket's ID is its VRF output, read from the proof (checked later by the node).
+            if let Ok(output) = orrery_crypto::bandersnatch::vrf_output(&ticket.proof) {
+                t.emit(T::TicketTransferred {
+                    peer,
+                    sender: ConnectionSide::Remote,
+                    ce132: !to_proxy,
+                    epoch: ticket.epoch,
+                    attempt: ticket.attempt,
+                    output,
+                });
+            }
+        }
+        Message::WorkPackage(_) => {
+            if let Some(submission) = opened {
+                t.emit(T::ExtrinsicDataReceived { submission });
+            }
+        }
+        Message::Guarantee(g) => {
+            if let Some(receiving) = opened {
+                t.emit(T::GuaranteeReceived { receiving, outline: guarantee_outline(g) });
+            }
+        }
+        Message::Assurance(a) => {
+            t.emit(T::AssuranceReceived { sender: peer, anchor: a.anchor });
+        }
+        Message::PreimageAnnouncement(a) => {
+            t.emit(T::PreimageAnnounced {
+                peer,
+                announcer: ConnectionSide::Remote,
+                service: a.service,
+                hash: a.hash,
+                length: a.length,
+            });
+        }
+        _ => {}
+    }
+}
+
+fn guarantee_outline(g: &orrery_types::ReportGuarantee) -> orrery_telemetry::GuaranteeOutline {
+    orrery_telemetry::GuaranteeOutline {
+        report: orrery_crypto::blake2b_256(&g.report.encode()),
+        slot: g.slot,
+        guarantors: g.signatures.iter().map(|s| s.validator_index).collect(),
     }
 }
 
@@ -615,21 +819,48 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
         return;
     }
     let _release = Release(count);
-    let Some(request) = read_request(&net, &conn, &mut stream).await else { return };
+    let kind = stream.kind();
+    let receiving = net.tel().and_then(|t| receiving_request(t, peer, kind));
+    let answer_failed = |reason: &str| {
+        if let (Some(t), Some(request)) = (net.tel(), receiving) {
+            let reason = reason.to_string();
+            match kind {
+                StreamKind::BLOCK_REQUEST => t.emit(T::BlockRequestFailed { request, reason }),
+                StreamKind::WORK_PACKAGE_SHARING => {
+                    t.emit(T::WorkPackageFailed { submission: request, reason })
+                }
+                StreamKind::SHARD_DISTRIBUTION => t.emit(T::ShardRequestFailed { request, reason }),
+                StreamKind::PREIMAGE_REQUEST => t.emit(T::PreimageRequestFailed { request, reason }),
+                StreamKind::BUNDLE_REQUEST => t.emit(T::BundleRequestFailed { request, reason }),
+                _ => 0,
+            };
+        }
+    };
+    let Some(request) = read_request(&net, &conn, &mut stream).await else {
+        return answer_failed("no request, or one that does not decode");
+    };
+    if let (Some(t), Some(receiving)) = (net.tel(), receiving) {
+        request_received(t, receiving, &request);
+    }
     let id = net.next_id.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = oneshot::channel();
     lock(&net.responders).insert(id, tx);
     if !net.inbox.data(Input::Request { peer, id, request }) {
         lock(&net.responders).remove(&id);
         stream.refuse(code::REFUSED);
-        return;
+        return answer_failed("the node is busy");
     }
     let response = match tokio::time::timeout(ANSWER_DEADLINE, rx).await {
         Ok(Ok(Some(response))) => response,
-        _ => {
+        Ok(_) => {
             lock(&net.responders).remove(&id);
             stream.refuse(code::REFUSED);
-            return;
+            return answer_failed("the node refused it");
+        }
+        Err(_) => {
+            lock(&net.responders).remove(&id);
+            stream.refuse(code::REFUSED);
+            return answer_failed("the node did not answer in time");
         }
     };
     let written = tokio::time::timeout(SEND_DEADLINE, async {
@@ -653,8 +884,110 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
     })
     .await;
     match written {
-        Ok(Ok(())) => stream.finish(),
-        _ => stream.refuse(code::REFUSED),
+        Ok(Ok(())) => {
+            stream.finish();
+            if let (Some(t), Some(receiving)) = (net.tel(), receiving) {
+                answered(t, receiving, &response);
+            }
+        }
+        _ => {
+            stream.refuse(code::REFUSED);
+            answer_failed("the answer could not be written in time");
+        }
+    }
+}
+
+/// The "receiving … request" event of a request stream the peer opened.
+fn receiving_request(t: &Tel, peer: PeerId, kind: StreamKind) -> Option<EventId> {
+    Some(match kind {
+        StreamKind::BLOCK_REQUEST => t.emit(T::ReceivingBlockRequest { peer }),
+        StreamKind::WORK_PACKAGE_SHARING => t.emit(T::WorkPackageBeingShared { primary: peer }),
+        StreamKind::SHARD_DISTRIBUTION => t.emit(T::ReceivingShardRequest { assurer: peer }),
+        StreamKind::PREIMAGE_REQUEST => t.emit(T::ReceivingPreimageRequest { sender: peer }),
+        StreamKind::BUNDLE_REQUEST => t.emit(T::ReceivingBundleRequest { auditor: peer }),
+        StreamKind::SEGMENT_SHARD_REQUEST => {
+            t.emit(T::ReceivingSegmentShardRequest { sender: peer, ce140: false })
+        }
+        _ => return None,
+    })
+}
+
+fn direction(d: orrery_network::message::Direction) -> orrery_telemetry::Direction {
+    match d {
+        orrery_network::message::Direction::AscendingExclusive => {
+            orrery_telemetry::Direction::AscendingExclusive
+        }
+        orrery_network::message::Direction::DescendingInclusive => {
+            orrery_telemetry::Direction::DescendingInclusive
+        }
+    }
+}
+
+/// The "… request received" events of a peer's request, once read.
+fn request_received(t: &Tel, request: EventId, what: &Request) {
+    match what {
+        Request::Blocks(r) => {
+            t.emit(T::BlockRequestReceived {
+                request,
+                hash: r.hash,
+                direction: direction(r.direction),
+                max_blocks: r.max_blocks,
+            });
+        }
+        Request::ShareBundle(share) => {
+            if let Some(package) = bundle_package(&share.bundle) {
+                let outline = package_outline(&package);
+                t.set_submission(outline.hash, request);
+                t.emit(T::WorkPackageReceived { submission: request, core: share.core, outline });
+                t.emit(T::ExtrinsicDataReceived { submission: request });
+            }
+        }
+        Request::Shard(r) => {
+            t.emit(T::ShardRequestReceived { request, erasure_root: r.erasure_root, shard: r.shard_index });
+        }
+        Request::Preimage(hash) => {
+            t.emit(T::PreimageRequestReceived { request, hash: *hash });
+        }
+        Request::Bundle(root) => {
+            t.emit(T::BundleRequestReceived { request, erasure_root: *root });
+        }
+        Request::SegmentShards(r) => {
+            let count = u16::try_from(r.shard_count()).unwrap_or(u16::MAX);
+            t.emit(T::SegmentShardRequestReceived { request, count });
+        }
+        Request::State(_) => {}
+    }
+}
+
+/// The events of an answer written in full.
+fn answered(t: &Tel, request: EventId, response: &Response) {
+    match response {
+        Response::Blocks(blocks) => {
+            for (i, block) in blocks.iter().enumerate() {
+                t.emit(T::BlockTransferred {
+                    request,
+                    slot: block.header.slot,
+                    outline: outline(block),
+                    last: i + 1 == blocks.len(),
+                });
+            }
+        }
+        Response::ReportSignature(_) => {
+            t.emit(T::WorkReportSignatureSent { shared: request });
+        }
+        Response::Shard(_) => {
+            t.emit(T::ShardsTransferred { request });
+        }
+        Response::Preimage(p) => {
+            t.emit(T::PreimageTransferred { request, length: u32::try_from(p.len()).unwrap_or(u32::MAX) });
+        }
+        Response::Bundle(_) => {
+            t.emit(T::BundleTransferred { request });
+        }
+        Response::SegmentShards(_) => {
+            t.emit(T::SegmentShardsTransferred { request });
+        }
+        Response::State { .. } => {}
     }
 }
 
@@ -739,6 +1072,9 @@ pub async fn dispatch(net: Arc<Net>, mut outputs: mpsc::Receiver<Output>) {
             }
             Output::Disconnect { peer, reason } => {
                 tracing::info!(peer = %crate::short(&peer), %reason, "disconnecting");
+                if let Some(t) = net.tel() {
+                    t.closing(peer, reason.clone());
+                }
                 lock(&net.refused).insert(peer, Instant::now() + REFUSE_FOR);
                 if let Some(p) = lock(&net.peers).get(&peer) {
                     p.conn.close();
@@ -762,7 +1098,14 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         Message::Handshake(_) | Message::Announcement(_) => {
             let bytes = match &message {
                 Message::Handshake(h) => h.encode(),
-                Message::Announcement(a) => a.encode(),
+                Message::Announcement(a) => {
+                    if let Some(t) = net.tel() {
+                        let hash = orrery_import::header_hash(&a.header);
+                        let slot = a.header.slot;
+                        t.emit(T::BlockAnnounced { peer, announcer: ConnectionSide::Local, slot, hash });
+                    }
+                    a.encode()
+                }
                 _ => return,
             };
             // A full queue means the peer does not read: the message is dropped.
@@ -793,29 +1136,117 @@ fn send(net: &Arc<Net>, peer: PeerId, message: Message) {
         Message::Judgment(j) => j.encode(),
         Message::Handshake(_) | Message::Announcement(_) => return,
     };
-    let Some((conn, count)) = net.with_peer(&peer, |p| (p.conn.clone(), p.one_way.clone())) else { return };
+    let sending = net.tel().and_then(|t| sending_one_way(t, peer, &message));
+    let Some((conn, count)) = net.with_peer(&peer, |p| (p.conn.clone(), p.one_way.clone())) else {
+        if let Some(t) = net.tel() {
+            sent_one_way(t, peer, &message, sending, Err("not connected"));
+        }
+        return;
+    };
     if count.fetch_add(1, Ordering::Relaxed) >= MAX_ONE_WAY {
         count.fetch_sub(1, Ordering::Relaxed);
+        if let Some(t) = net.tel() {
+            sent_one_way(t, peer, &message, sending, Err("too many streams to the peer"));
+        }
         return;
     }
+    let net = net.clone();
     tokio::spawn(async move {
         let _release = Release(count);
-        let _ = tokio::time::timeout(SEND_DEADLINE, async {
-            let mut stream = conn.open_stream(kind).await.ok()?;
+        let sent = tokio::time::timeout(SEND_DEADLINE, async {
+            let mut stream = conn.open_stream(kind).await.map_err(|_| "the stream did not open")?;
             for message in &messages {
-                stream.send(message).await.ok()?;
+                stream.send(message).await.map_err(|_| "the stream broke")?;
             }
             stream.finish();
             // Wait for the peer's FIN (or its reset) so the stream is not cut short.
             let _ = stream.recv().await;
-            Some(())
+            Ok(())
         })
-        .await;
+        .await
+        .unwrap_or(Err("timed out"));
+        if let Some(t) = net.tel() {
+            sent_one_way(t, peer, &message, sending, sent);
+        }
     });
+}
+
+/// The event a one-way message starts with, when the JIP has one ("sending guarantee").
+fn sending_one_way(t: &Tel, peer: PeerId, message: &Message) -> Option<EventId> {
+    match message {
+        Message::Guarantee(g) => {
+            let built = t.built(&orrery_crypto::blake2b_256(&g.report.encode()))?;
+            Some(t.emit(T::SendingGuarantee { built, recipient: peer }))
+        }
+        _ => None,
+    }
+}
+
+/// The events of a one-way message sent, or not.
+fn sent_one_way(t: &Tel, peer: PeerId, message: &Message, sending: Option<EventId>, sent: Result<(), &str>) {
+    let reason = |e: &str| e.to_string();
+    match (message, sent) {
+        (Message::Ticket { to_proxy, ticket }, Ok(())) => {
+            if let Ok(output) = orrery_crypto::bandersnatch::vrf_output(&ticket.proof) {
+                t.emit(T::TicketTransferred {
+                    peer,
+                    sender: ConnectionSide::Local,
+                    ce132: !to_proxy,
+                    epoch: ticket.epoch,
+                    attempt: ticket.attempt,
+                    output,
+                });
+            }
+        }
+        (Message::Ticket { to_proxy, .. }, Err(e)) => {
+            t.emit(T::TicketTransferFailed {
+                peer,
+                sender: ConnectionSide::Local,
+                ce132: !to_proxy,
+                reason: reason(e),
+            });
+        }
+        (Message::Guarantee(_), result) => {
+            if let Some(sending) = sending {
+                match result {
+                    Ok(()) => t.emit(T::GuaranteeSent { sending }),
+                    Err(e) => t.emit(T::GuaranteeSendFailed { sending, reason: reason(e) }),
+                };
+            }
+        }
+        (Message::Assurance(a), result) => {
+            if let Some(distributing) = t.distributing(&a.anchor) {
+                match result {
+                    Ok(()) => t.emit(T::AssuranceSent { distributing, recipient: peer }),
+                    Err(e) => {
+                        t.emit(T::AssuranceSendFailed { distributing, recipient: peer, reason: reason(e) })
+                    }
+                };
+            }
+        }
+        (Message::PreimageAnnouncement(a), Ok(())) => {
+            t.emit(T::PreimageAnnounced {
+                peer,
+                announcer: ConnectionSide::Local,
+                service: a.service,
+                hash: a.hash,
+                length: a.length,
+            });
+        }
+        (Message::PreimageAnnouncement(_), Err(e)) => {
+            t.emit(T::PreimageAnnouncementFailed {
+                peer,
+                announcer: ConnectionSide::Local,
+                reason: reason(e),
+            });
+        }
+        _ => {}
+    }
 }
 
 /// Makes one CE 128/129/134/137/139/143/147 request and delivers the answer (or the failure) to the node.
 async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Request) {
+    let sending = net.tel().and_then(|t| sending_request(t, peer, &request));
     let response = match net.with_peer(&peer, |p| (p.conn.clone(), p.requests_out.clone())) {
         None => Err(RequestFailure::Failed),
         Some((conn, count)) => {
@@ -824,17 +1255,128 @@ async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Reque
                 Err(RequestFailure::Failed)
             } else {
                 let _release = Release(count);
-                match tokio::time::timeout(RESPONSE_DEADLINE, request_once(&net, &conn, &request)).await {
+                let sent = || {
+                    if let (Some(t), Some(sending)) = (net.tel(), sending) {
+                        request_sent(t, peer, sending, &request);
+                    }
+                };
+                match tokio::time::timeout(RESPONSE_DEADLINE, request_once(&net, &conn, &request, sent)).await
+                {
                     Ok(result) => result,
                     Err(_) => Err(RequestFailure::TimedOut),
                 }
             }
         }
     };
+    if let (Some(t), Some(sending)) = (net.tel(), sending) {
+        request_done(t, peer, sending, &request, &response);
+    }
     net.inbox.control(Input::Response { peer, id, response });
 }
 
-async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result<Response, RequestFailure> {
+/// The "sending … request" event of a request of ours.
+fn sending_request(t: &Tel, peer: PeerId, request: &Request) -> Option<EventId> {
+    Some(match request {
+        Request::Blocks(r) => t.emit(T::SendingBlockRequest {
+            peer,
+            hash: r.hash,
+            direction: direction(r.direction),
+            max_blocks: r.max_blocks,
+        }),
+        Request::ShareBundle(share) => {
+            let package = bundle_package(&share.bundle)?;
+            let submission = t.submission(&orrery_crypto::blake2b_256(&package.encode()))?;
+            t.emit(T::SharingWorkPackage { submission, secondary: peer });
+            submission
+        }
+        Request::Shard(r) => t.emit(T::SendingShardRequest {
+            guarantor: peer,
+            erasure_root: r.erasure_root,
+            shard: r.shard_index,
+        }),
+        Request::Preimage(hash) => t.emit(T::SendingPreimageRequest { recipient: peer, hash: *hash }),
+        Request::Bundle(root) => {
+            t.emit_audit(*root, |audit| T::SendingBundleRequest { audit, guarantor: peer })
+        }
+        // JIP-3's "sending segment shard request" names the package's submission event, which the
+        // segment fetch does not carry yet: our side of CE 139 sends no events.
+        Request::State(_) | Request::SegmentShards(_) => return None,
+    })
+}
+
+/// The "… request sent" event (CE 134: "bundle sent"), once the request is written.
+fn request_sent(t: &Tel, peer: PeerId, request: EventId, what: &Request) {
+    match what {
+        Request::Blocks(_) => t.emit(T::BlockRequestSent { request }),
+        Request::ShareBundle(_) => t.emit(T::BundleSent { submission: request, secondary: peer }),
+        Request::Shard(_) => t.emit(T::ShardRequestSent { request }),
+        Request::Preimage(_) => t.emit(T::PreimageRequestSent { request }),
+        Request::Bundle(_) => t.emit(T::BundleRequestSent { request }),
+        Request::State(_) | Request::SegmentShards(_) => 0,
+    };
+}
+
+/// The events of a request's end: what came back, or why nothing did.
+fn request_done(
+    t: &Tel,
+    peer: PeerId,
+    request: EventId,
+    what: &Request,
+    response: &Result<Response, RequestFailure>,
+) {
+    let reason = match response {
+        Err(RequestFailure::TimedOut) => "timed out".to_string(),
+        Err(RequestFailure::Failed) => "failed, refused, or not connected".to_string(),
+        Ok(_) => String::new(),
+    };
+    match (what, response) {
+        (Request::Blocks(_), Ok(Response::Blocks(blocks))) => {
+            for (i, block) in blocks.iter().enumerate() {
+                t.emit(T::BlockTransferred {
+                    request,
+                    slot: block.header.slot,
+                    outline: outline(block),
+                    last: i + 1 == blocks.len(),
+                });
+            }
+        }
+        (Request::Blocks(_), _) => {
+            t.emit(T::BlockRequestFailed { request, reason });
+        }
+        (Request::ShareBundle(_), Ok(_)) => {
+            t.emit(T::WorkReportSignatureReceived { submission: request, secondary: peer });
+        }
+        (Request::ShareBundle(_), Err(_)) => {
+            t.emit(T::WorkPackageSharingFailed { submission: request, secondary: peer, reason });
+        }
+        (Request::Shard(_), Ok(_)) => {
+            t.emit(T::ShardsTransferred { request });
+        }
+        (Request::Shard(_), Err(_)) => {
+            t.emit(T::ShardRequestFailed { request, reason });
+        }
+        (Request::Preimage(_), Ok(Response::Preimage(p))) => {
+            t.emit(T::PreimageTransferred { request, length: u32::try_from(p.len()).unwrap_or(u32::MAX) });
+        }
+        (Request::Preimage(_), _) => {
+            t.emit(T::PreimageRequestFailed { request, reason });
+        }
+        (Request::Bundle(_), Ok(_)) => {
+            t.emit(T::BundleTransferred { request });
+        }
+        (Request::Bundle(_), Err(_)) => {
+            t.emit(T::BundleRequestFailed { request, reason });
+        }
+        (Request::State(_) | Request::SegmentShards(_), _) => {}
+    }
+}
+
+async fn request_once(
+    net: &Net,
+    conn: &Connection,
+    request: &Request,
+    sent: impl FnOnce(),
+) -> Result<Response, RequestFailure> {
     let peer = *conn.peer_key();
     let (kind, messages) = match request {
         Request::Blocks(r) => (StreamKind::BLOCK_REQUEST, vec![r.encode()]),
@@ -853,6 +1395,7 @@ async fn request_once(net: &Net, conn: &Connection, request: &Request) -> Result
         stream.send(message).await.map_err(|_| RequestFailure::Failed)?;
     }
     stream.finish();
+    sent();
     stream.set_timeout(RESPONSE_DEADLINE);
     let failed = |e: FrameError| match e {
         FrameError::TimedOut(_) => RequestFailure::TimedOut,

@@ -491,7 +491,11 @@ impl Node {
             t.shards.iter().map(|(i, c)| (usize::from(*i), c.clone())).collect();
         // Shards proven against the root give the bundle the guarantors committed to; a bundle that
         // does not then give the report is the report's fault.
-        match coder.reconstruct(chunks, length) {
+        let trivial = chunks.iter().all(|(i, _)| *i < coder.data_shards());
+        let erasure_root = spec.erasure_root;
+        let rebuilt = coder.reconstruct(chunks, length);
+        out.push(Output::Event(Event::BundleRebuilt { erasure_root, trivial, ok: rebuilt.is_ok() }));
+        match rebuilt {
             Ok(bundle) => self.judge(hash, core, &bundle, out),
             Err(_) => self.judge(hash, core, &[], out),
         }

@@ -85,6 +85,8 @@ impl ShardRecord {
 struct Held {
     slot: TimeSlot,
     bundle: bool,
+    /// The record's size in the store (for the node's figures).
+    bytes: u32,
 }
 
 /// Our shard of a report, being fetched from its guarantors.
@@ -200,6 +202,13 @@ fn index_of(set: &ValidatorsData, key: &PeerId) -> Option<u16> {
 }
 
 impl Node {
+    /// Shards held (records, bytes), assurances pooled, preimages pooled (count, bytes).
+    pub(crate) fn availability_figures(&self) -> (usize, u64, usize, usize, usize) {
+        let a = &self.availability;
+        let bytes = a.held.values().map(|h| u64::from(h.bytes)).sum();
+        (a.held.len(), bytes, a.assurances.len(), a.preimages.len(), a.preimage_bytes)
+    }
+
     /// Called by the guarantor once it has signed `report`: erasure-code the bundle and the exported
     /// segments (GP 0.7.2 §14.4, Appendix H) and keep every validator's shards, to serve by CE 137.
     /// Public for a driver (or test) that computed and guaranteed a report itself; a bundle and
@@ -254,8 +263,9 @@ impl Node {
         if self.chain.put_shards(&rows).is_err() {
             return false;
         }
-        for (root, index, _) in rows {
-            self.availability.held.insert((root, index), Held { slot, bundle: true });
+        for (root, index, record) in rows {
+            let bytes = u32::try_from(record.len()).unwrap_or(u32::MAX);
+            self.availability.held.insert((root, index), Held { slot, bundle: true, bytes });
         }
         true
     }
@@ -269,7 +279,8 @@ impl Node {
         let lengths = self.spec.lengths();
         for (root, index, bytes) in rows {
             if let Ok(record) = decode_exact::<ShardRecord>(&bytes, lengths) {
-                let held = Held { slot: record.slot, bundle: !record.bundle.is_empty() };
+                let bytes = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                let held = Held { slot: record.slot, bundle: !record.bundle.is_empty(), bytes };
                 self.availability.held.insert((root, index), held);
             }
         }

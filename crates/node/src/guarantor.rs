@@ -96,6 +96,21 @@ struct Refined {
     assignments: GuarantorAssignments,
 }
 
+impl Refined {
+    /// The event for telemetry.
+    fn built(&self, package: Hash) -> Event {
+        let spec = &self.report.package_spec;
+        Event::ReportBuilt {
+            package,
+            report: self.report_hash,
+            bundle_size: u32::try_from(self.bundle.len()).unwrap_or(u32::MAX),
+            erasure_root: spec.erasure_root,
+            segments_root: spec.exports_root,
+            gas: self.report.results.iter().map(|r| r.refine_load.gas_used).collect(),
+        }
+    }
+}
+
 /// The validator sets and entropy a block at a slot on our best block will have: `η'`, `κ'`, `λ'`.
 struct Sets {
     entropy: EntropyBuffer,
@@ -145,6 +160,17 @@ fn refusal(rule: ReportsError) -> String {
 }
 
 impl Node {
+    /// The guarantee pool's size by core, and the packages being guaranteed.
+    pub(crate) fn guarantor_figures(&self) -> (Vec<u8>, usize) {
+        let mut by_core = vec![0u8; usize::from(self.spec.cores_count)];
+        for core in self.guarantor.pool.keys() {
+            if let Some(n) = by_core.get_mut(usize::from(*core)) {
+                *n = n.saturating_add(1);
+            }
+        }
+        (by_core, self.guarantor.work.len())
+    }
+
     /// CE 133 from `from`, or the node's own user (`None`).
     pub(crate) fn on_work_package(
         &mut self,
@@ -224,6 +250,7 @@ impl Node {
             Ok(refined) => refined,
             Err(reason) => return refuse(reason, out),
         };
+        out.push(Output::Event(refined.built(package_hash)));
         let Some(keys) = &self.keys else { return };
         let signature = keys.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
@@ -450,6 +477,7 @@ impl Node {
             .collect();
         let core = work.report.core_index;
         let count = signatures.len();
+        let guarantors = signatures.iter().map(|s| s.validator_index).collect();
         let guarantee = ReportGuarantee { report: work.report, slot: work.slot, signatures };
         let me = self.our_ed25519();
         let validators: Vec<PeerId> = self
@@ -466,6 +494,8 @@ impl Node {
             core,
             report: work.report_hash,
             signatures: count,
+            slot: work.slot,
+            guarantors,
         }));
     }
 
@@ -512,6 +542,7 @@ impl Node {
                 return None;
             }
         };
+        out.push(Output::Event(refined.built(package_hash)));
         let signature = self.keys.as_ref()?.ed25519_sign(&guarantee_message(&refined.report_hash));
         self.keep_for_assurers(&refined.report, &refined.bundle, &refined.exports);
         Some(Response::ReportSignature(ReportSignature { report_hash: refined.report_hash, signature }))
@@ -1001,7 +1032,14 @@ mod tests {
         let report = blake2b_256(&computed.report.encode());
         assert_eq!(
             out,
-            vec![Output::Event(Event::Guaranteed { package: two, core: 0, report, signatures: 2 })]
+            vec![Output::Event(Event::Guaranteed {
+                package: two,
+                core: 0,
+                report,
+                signatures: 2,
+                slot: 2,
+                guarantors: vec![ours[0] as u16, ours[1] as u16],
+            })]
         );
         let pooled = n.guarantor.pool.get(&0).unwrap();
         let signers: Vec<u16> = pooled.signatures.iter().map(|s| s.validator_index).collect();
@@ -1030,7 +1068,9 @@ mod tests {
             let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
             let mut out = Vec::new();
             g.on_work_package(from, WorkPackageSubmission { core: 0, package, extrinsics }, &mut out);
-            // Nobody to share with here: each refined package is given up at once, naming why.
+            // Nobody to share with here: each refined package is given up at once, naming why
+            // (after the telemetry event saying its report was built).
+            out.retain(|o| !matches!(o, Output::Event(Event::ReportBuilt { .. })));
             match &out[..] {
                 [Output::Event(Event::WorkPackageRefused { reason, .. })] => reason.clone(),
                 other => panic!("{other:?}"),

@@ -209,12 +209,41 @@ pub enum Event {
         package: Hash,
         reason: String,
     },
-    /// This node, as guarantor, has a guaranteed report for `package` and has distributed it.
+    /// This node, as guarantor, has a guaranteed report for `package` and has distributed it
+    /// (`slot` and `guarantors`: the guarantee's timeslot and signers' validator indices).
     Guaranteed {
         package: Hash,
         core: CoreIndex,
         report: Hash,
         signatures: usize,
+        slot: u32,
+        guarantors: Vec<u16>,
+    },
+    /// This node, as guarantor, refined `package` and built its report; `gas` is each work item's
+    /// refine gas.
+    ReportBuilt {
+        package: Hash,
+        report: Hash,
+        bundle_size: u32,
+        erasure_root: Hash,
+        segments_root: Hash,
+        gas: Vec<u64>,
+    },
+    /// This node made its Safrole tickets for `epoch` (`outputs`: their VRF outputs, by attempt).
+    TicketsGenerated {
+        epoch: u32,
+        outputs: Vec<[u8; 32]>,
+    },
+    TicketGenerationFailed {
+        epoch: u32,
+        reason: String,
+    },
+    /// This node, as auditor, rebuilt (`ok`) or failed to rebuild a bundle from assurers' shards;
+    /// `trivial`: only original-data shards were used.
+    BundleRebuilt {
+        erasure_root: Hash,
+        trivial: bool,
+        ok: bool,
     },
     /// This node, as assurer, holds its shards of the report with this erasure root.
     ShardsStored {

@@ -167,6 +167,26 @@ pub struct Status {
     pub syncing: bool,
 }
 
+/// The node's queues and stores, for metrics and telemetry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Figures {
+    /// Heights above genesis (counted by the node's block tree).
+    pub best_height: u64,
+    pub finalized_height: u64,
+    /// Guarantees pooled for blocks, by core (at most one each).
+    pub guarantees_by_core: Vec<u8>,
+    /// Work packages being refined or waiting for co-guarantors' signatures.
+    pub packages_in_progress: usize,
+    pub assurances: usize,
+    /// Tickets pooled, all epochs.
+    pub tickets: usize,
+    pub preimages: usize,
+    pub preimages_size: usize,
+    /// Availability records kept (our shards, or bundles we guaranteed), and their size.
+    pub shards: usize,
+    pub shards_size: u64,
+}
+
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -526,6 +546,25 @@ impl Node {
             finalized: self.block_ref(&finalized),
             peers: self.peers.len(),
             syncing: self.syncing() || self.peers.values().any(|p| p.head.is_some()),
+        }
+    }
+
+    /// Pool and store sizes (a walk over the pools: for a scrape or a status every few seconds).
+    pub fn figures(&self) -> Figures {
+        let (guarantees_by_core, packages_in_progress) = self.guarantor_figures();
+        let (shards, shards_size, assurances, preimages, preimages_size) = self.availability_figures();
+        let height = |hash: &HeaderHash| self.tree.get(hash).map_or(0, |i| i.height);
+        Figures {
+            best_height: height(&self.best),
+            finalized_height: height(&self.tree.finalized()),
+            guarantees_by_core,
+            packages_in_progress,
+            assurances,
+            tickets: self.tickets.values().map(BTreeMap::len).sum(),
+            preimages,
+            preimages_size,
+            shards,
+            shards_size,
         }
     }
 
@@ -1262,9 +1301,12 @@ impl Node {
         let made = match generate_tickets(&self.spec, &self.ring, prior, at, keys) {
             Ok(made) => made,
             Err(e) => {
-                return out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() }))
+                let reason = e.to_string();
+                return out.push(Output::Event(Event::TicketGenerationFailed { epoch: epoch + 1, reason }));
             }
         };
+        let outputs = made.iter().filter_map(|t| vrf_output(&t.signature).ok()).collect();
+        out.push(Output::Event(Event::TicketsGenerated { epoch: epoch + 1, outputs }));
         // The next epoch's validators (`γ'_P` of the contest's epoch) are the proxies.
         let proxies = if self.epoch_of(prior.timeslot) == epoch {
             prior.safrole.pending_validators.clone()

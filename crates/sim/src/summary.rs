@@ -61,7 +61,7 @@ impl RunHasher {
                 h.update(package);
                 text(h, reason);
             }
-            Event::Guaranteed { package, core, report, signatures } => {
+            Event::Guaranteed { package, core, report, signatures, .. } => {
                 h.update([6]);
                 h.update(package);
                 h.update(core.to_le_bytes());
@@ -77,6 +77,16 @@ impl RunHasher {
                 h.update(block);
                 h.update(report);
                 h.update([u8::from(*valid)]);
+            }
+            // Reported as a rejection with no block before it had its own event: hashed as then.
+            Event::TicketGenerationFailed { reason, .. } => {
+                h.update([3]);
+                h.update([0; 32]);
+                text(h, reason);
+            }
+            // Telemetry's events: not part of a run's outcome, so not in its digest.
+            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => {
+                return
             }
         }
         self.events += 1;
@@ -120,13 +130,14 @@ impl EventCounts {
             Event::Authored { .. } => self.authored += 1,
             Event::Imported { .. } => self.imported += 1,
             Event::Finalized { .. } => self.finalized += 1,
-            Event::Rejected { .. } => self.rejected += 1,
+            Event::Rejected { .. } | Event::TicketGenerationFailed { .. } => self.rejected += 1,
             Event::Equivocation { .. } => self.equivocations += 1,
             Event::WorkPackageRefused { .. } => self.refused_packages += 1,
             Event::Guaranteed { .. } => self.guaranteed += 1,
             Event::ShardsStored { .. } => self.shards_stored += 1,
             Event::Audited { valid: true, .. } => self.audited_valid += 1,
             Event::Audited { valid: false, .. } => self.audited_invalid += 1,
+            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => {}
         }
     }
 }

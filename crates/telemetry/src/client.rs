@@ -2,9 +2,9 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -49,7 +49,8 @@ pub fn now() -> Timestamp {
 #[derive(Debug)]
 pub struct Telemetry {
     queue: Option<SyncSender<(EventId, Timestamp, Event)>>,
-    next_id: AtomicU64,
+    /// The next event's ID; held while an event is queued, so IDs reach the writer in order.
+    next_id: Mutex<EventId>,
     stop: Arc<AtomicBool>,
     writer: Option<JoinHandle<()>>,
 }
@@ -66,7 +67,7 @@ impl Telemetry {
                 .spawn(move || write_loop(&config, &info, &events, &stop))
                 .ok()
         };
-        Self { queue: Some(queue), next_id: AtomicU64::new(0), stop, writer }
+        Self { queue: Some(queue), next_id: Mutex::new(0), stop, writer }
     }
 
     /// Queues `event` stamped now and returns its ID. Never blocks: when the queue is full the
@@ -75,9 +76,28 @@ impl Telemetry {
         self.emit_at(now(), event)
     }
 
+    /// Emits the event `make` builds from its own ID (for an event that names itself, such as the
+    /// first of a series the others refer to).
+    pub fn emit_with(&self, make: impl FnOnce(EventId) -> Event) -> EventId {
+        let at = now();
+        // The ID is taken and the event queued under one lock: the node thread and the network
+        // tasks emit at once, and the writer must see IDs in order (a gap means dropped events).
+        let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+        let id = *next;
+        *next += 1;
+        if let Some(queue) = &self.queue {
+            match queue.try_send((id, at, make(id))) {
+                Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+            }
+        }
+        id
+    }
+
     /// [`Telemetry::emit`] with a given timestamp.
     pub fn emit_at(&self, at: Timestamp, event: Event) -> EventId {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut next = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+        let id = *next;
+        *next += 1;
         if let Some(queue) = &self.queue {
             match queue.try_send((id, at, event)) {
                 Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}

@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use orrery_telemetry::{
-    encode_frame, BlockOutline, ConnectionSide, Event, NodeInfo, Telemetry, TelemetryConfig,
+    encode_frame, BlockOutline, ConnectionSide, Event, NodeInfo, PerCore, Telemetry, TelemetryConfig,
 };
 
 fn info() -> NodeInfo {
@@ -100,7 +100,7 @@ fn events_are_timestamp_discriminator_fields() {
         peers: 5,
         validator_peers: 4,
         announcement_streams: 3,
-        guarantees_by_core: vec![1, 2],
+        guarantees_by_core: PerCore(vec![1, 2]),
         shards: 0,
         shards_size: 0,
         preimages: 0,

@@ -1,17 +1,20 @@
 //! The node thread: owns the [`Node`], feeds it inputs stamped with the wall clock and ticks at
 //! [`Node::next_wake`], logs its events, passes every other output to the network tasks, and answers
-//! the RPC's queries between inputs.
+//! the RPC's queries between inputs. The node's ticket proofs ([`Output::MakeTickets`], about 1.5 s
+//! once per epoch on the tiny spec) run on a thread of their own and come back through the inbox,
+//! so no input waits behind them. A step of the node that takes longer than [`SLOW_STEP`] is logged
+//! with its length.
 //!
 //! Latency figures for the logs: the time from the first announcement of a block to its import
 //! (`announce_to_import_ms`), and from the start of the block's slot to its import (`slot_to_import_ms`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use orrery_node::{Event, Input, Message, Millis, Node, Output};
+use orrery_node::{Event, Input, Message, Millis, Node, Output, TicketWork};
 use orrery_rpc::NodeSide;
 use orrery_telemetry::Telemetry;
 
@@ -23,13 +26,16 @@ use crate::{now_ms, short, DriverError};
 const POLL: Duration = Duration::from_millis(200);
 /// Announcements remembered for the latency figure.
 const ANNOUNCED_CAP: usize = 1024;
+/// A step of the node longer than this is logged (a slot is seconds long; most steps take
+/// milliseconds, an import of a block with tickets tens of them).
+pub const SLOW_STEP: Duration = Duration::from_millis(250);
 
 // The node thread's channels and shared handles, each its own argument: a struct would only
 // rename them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn spawn(
     node: Node,
-    inputs: Receiver<Input>,
+    (inbox, inputs): (SyncSender<Input>, Receiver<Input>),
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
     rpc: NodeSide,
@@ -37,16 +43,17 @@ pub(crate) fn spawn(
     slot_ms: Millis,
     telemetry: Option<Telemetry>,
 ) -> Result<std::thread::JoinHandle<()>, DriverError> {
+    let reporter = telemetry.map(Reporter::new);
     std::thread::Builder::new()
         .name("orrery-node".into())
-        .spawn(move || run(node, inputs, outputs, health, rpc, stop, slot_ms, telemetry.map(Reporter::new)))
+        .spawn(move || run(node, (inbox, inputs), outputs, health, rpc, stop, slot_ms, reporter))
         .map_err(DriverError::Thread)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run(
     mut node: Node,
-    inputs: Receiver<Input>,
+    (inbox, inputs): (SyncSender<Input>, Receiver<Input>),
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
     rpc: NodeSide,
@@ -77,7 +84,13 @@ fn run(
             }
             announced.entry(orrery_import::header_hash(&a.header)).or_insert(now);
         }
-        for output in node.handle(now, input) {
+        let started = Instant::now();
+        let step = node.handle(now, input);
+        let took = started.elapsed();
+        if took > SLOW_STEP {
+            tracing::warn!(ms = took.as_millis() as u64, "slow step");
+        }
+        for output in step {
             match output {
                 Output::Event(event) => {
                     if let Some(reporter) = &mut telemetry {
@@ -85,6 +98,7 @@ fn run(
                     }
                     log(&event, now, slot_ms, &mut announced)
                 }
+                Output::MakeTickets(work) => make_tickets(work, inbox.clone()),
                 // The network side is gone only when shutting down.
                 other => {
                     if outputs.blocking_send(other).is_err() {
@@ -100,6 +114,23 @@ fn run(
         if let Ok(mut h) = health.lock() {
             *h = Health::of(&status);
         }
+    }
+}
+
+/// Runs `work` on a thread of its own and puts its result in the inbox (waiting for room: it
+/// comes once per epoch). The thread is not joined: at shutdown its result has nowhere to go and
+/// is dropped.
+fn make_tickets(work: TicketWork, inbox: SyncSender<Input>) {
+    let epoch = work.epoch;
+    let spawned = std::thread::Builder::new().name("orrery-tickets".into()).spawn(move || {
+        let started = Instant::now();
+        let input = work.run();
+        tracing::info!(epoch, ms = started.elapsed().as_millis() as u64, "tickets made");
+        let _ = inbox.send(input);
+    });
+    // No thread to be had: our tickets are lost for this contest; the node goes on without them.
+    if let Err(e) = spawned {
+        tracing::warn!(epoch, error = %e, "could not start the ticket thread");
     }
 }
 

@@ -16,8 +16,10 @@
 //! Every value the header must match is taken from the transition import runs, not re-derived:
 //! `orrery_stf::safrole` gives `κ'`, `γ'_S`, `η'`, `γ'_Z` and the epoch and winning-tickets markers;
 //! `orrery_stf::disputes` gives the offenders marker; `orrery_import` the extrinsic hash and the
-//! state root. Authoring is deterministic: the VRF signatures and ring proofs take their nonces
-//! from the key and the message, so the same inputs give the same block, byte for byte.
+//! state root. Authoring is deterministic: the VRF signatures take their nonces from the key and
+//! the message, so the same inputs give the same block, byte for byte, except for the ring proofs of
+//! tickets, whose zero-knowledge blinding draws randomness from the OS (their ids repeat, their bytes
+//! do not).
 //!
 //! What is not here: checking guarantees, assurances and preimages beyond the paper's order and
 //! count limits (those pools are taken as valid: an item that breaks a rule import checks makes a
@@ -220,9 +222,10 @@ pub fn ticket_job(
 }
 
 impl TicketJob {
-    /// The `N` ring-VRF ticket proofs: a ring prover and `N` proofs, deterministic (the nonces
-    /// come from the key and the message), so where and when this runs changes nothing of what
-    /// it gives. `keys` must be the ones the job was made for.
+    /// The `N` ring-VRF ticket proofs: a ring prover and `N` proofs. The tickets' ids (the VRF
+    /// outputs) depend on the job and the keys alone, so where and when this runs changes no
+    /// ticket's id; the proofs' bytes do not repeat (the ring proof's zero-knowledge blinding
+    /// draws randomness from the OS). `keys` must be the ones the job was made for.
     pub fn run(&self, ring: &RingContext, keys: &ValidatorKeys) -> Result<Vec<TicketEnvelope>, AuthorError> {
         let prover = ring.prover(&self.ring, self.index)?;
         (0..self.attempts)

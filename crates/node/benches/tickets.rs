@@ -1,8 +1,8 @@
 //! The node's longest step at an epoch's start: the slot at which a validator makes its Safrole
-//! tickets (JAMNP-S: phase `⌊E/30⌋ + ⌊E/60⌋`, at least 2; slot 2 of the epoch on the tiny spec). The node only
-//! asks for the proofs there (`Output::MakeTickets`) and its driver makes them off the node's
-//! thread. The reference in the same run is the same step with the proofs made inline and handed
-//! back at once, which is what the node's thread did before the proofs left it.
+//! tickets (JAMNP-S: phase `⌊E/30⌋ + ⌊E/60⌋`, at least 2; slot 2 of the epoch on the tiny spec).
+//! The node only asks for the proofs there (`Output::MakeTickets`) and its driver makes them off
+//! the node's thread. The reference in the same run is the same step with the proofs made inline
+//! and handed back at once, which is what the node's thread did before the proofs left it.
 //!
 //! One tiny-spec validator on the dev genesis, GRANDPA on, alone (its tickets go to nobody, which
 //! costs nothing); every iteration starts from a fresh node, made and dropped outside the timing.

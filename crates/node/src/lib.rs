@@ -16,9 +16,10 @@
 //! once per epoch on the tiny spec), is not done in `handle`: the node asks for it with
 //! [`io::Output::MakeTickets`], whose [`io::TicketWork::run`] the driver runs where it likes (the
 //! simulator at once, the QUIC driver on a thread of its own) and feeds back as
-//! [`io::Input::TicketsMade`]; the proofs are deterministic, so only when they arrive depends on
-//! the driver. (The import context may compute a ring root on a thread of its own; that too only
-//! changes when a result is ready, never what it is.)
+//! [`io::Input::TicketsMade`]; the tickets' ids depend only on the job, so where it runs decides
+//! only when they arrive (their proofs' bytes never repeat: a ring proof's zero-knowledge blinding
+//! draws randomness from the OS). (The import context may compute a ring root on a thread of its
+//! own; that too only changes when a result is ready, never what it is.)
 //!
 //! What the node does:
 //! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block

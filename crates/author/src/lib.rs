@@ -5,7 +5,8 @@
 //!   slot's entry of the posterior sealing series `γ'_S` is the validator's key (fallback), or a
 //!   ticket whose id the validator's VRF yields for `X_T ⌢ η'_3 ⌢ attempt` (eq. 6.15).
 //! - [`generate_tickets`] makes a validator's `N` ticket attempts for the contest running in a
-//!   slot's epoch: ring VRF proofs against the ring of `γ'_P`, on `η'_2` (eq. 6.29).
+//!   slot's epoch: ring VRF proofs against the ring of `γ'_P`, on `η'_2` (eq. 6.29); in two steps
+//!   for a caller that runs the slow one elsewhere: [`ticket_job`] (cheap) and [`TicketJob::run`].
 //! - [`author_block`] builds the block: tickets chosen from the pool (in the submission period,
 //!   at most `K`, ascending by id, none already in `γ_A`, only those the accumulator would keep,
 //!   each proof verified), the other extrinsics in the paper's order, the markers, the extrinsic
@@ -15,8 +16,10 @@
 //! Every value the header must match is taken from the transition import runs, not re-derived:
 //! `orrery_stf::safrole` gives `κ'`, `γ'_S`, `η'`, `γ'_Z` and the epoch and winning-tickets markers;
 //! `orrery_stf::disputes` gives the offenders marker; `orrery_import` the extrinsic hash and the
-//! state root. Authoring is deterministic: the VRF signatures and ring proofs take their nonces
-//! from the key and the message, so the same inputs give the same block, byte for byte.
+//! state root. Authoring is deterministic: the VRF signatures take their nonces from the key and
+//! the message, so the same inputs give the same block, byte for byte, except for the ring proofs of
+//! tickets, whose zero-knowledge blinding draws randomness from the OS (their ids repeat, their bytes
+//! do not).
 //!
 //! What is not here: checking guarantees, assurances and preimages beyond the paper's order and
 //! count limits (those pools are taken as valid: an item that breaks a rule import checks makes a
@@ -38,8 +41,8 @@ use orrery_state::{AvailabilityAssignments, State, TicketsOrKeys};
 use orrery_stf::disputes::{self, DisputesInput};
 use orrery_stf::safrole::{self, ticket_vrf_input, SafroleBlock, SafroleError, SafroleInput, SafroleOutput};
 use orrery_types::{
-    AvailAssurance, Block, ChainSpec, DisputesExtrinsic, Ed25519Public, Entropy, Extrinsic, Header,
-    HeaderHash, Preimage, ReportGuarantee, TicketEnvelope, TimeSlot, ValidatorIndex,
+    AvailAssurance, BandersnatchPublic, Block, ChainSpec, DisputesExtrinsic, Ed25519Public, Entropy,
+    Extrinsic, Header, HeaderHash, Preimage, ReportGuarantee, TicketEnvelope, TimeSlot, ValidatorIndex,
 };
 use rayon::prelude::*;
 
@@ -164,7 +167,8 @@ fn claim(
 /// `γ'_P`'s ring on `η'_2`, attempts `0..N` (eq. 6.29). Empty if the keys are not in `γ'_P`, or
 /// if `slot` is in the epoch's tail, where no ticket can be submitted any more (eq. 6.30).
 /// Costs a ring prover and `N` ring proofs: about a second on the tiny spec
-/// (`docs/performance/author.md`), so a node runs it once per epoch, off the block path.
+/// (`docs/performance/author.md`); a node makes the [`ticket_job`] on its protocol thread and
+/// runs it elsewhere.
 pub fn generate_tickets(
     spec: &ChainSpec,
     ring: &RingContext,
@@ -172,21 +176,65 @@ pub fn generate_tickets(
     slot: TimeSlot,
     keys: &ValidatorKeys,
 ) -> Result<Vec<TicketEnvelope>, AuthorError> {
+    match ticket_job(spec, ring, prior, slot, keys)? {
+        Some(job) => job.run(ring, keys),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// What one validator's ticket proofs for one contest are made from (eq. 6.29): the ring of
+/// `γ'_P`'s Bandersnatch keys, the validator's place in it, `η'_2`, and the attempts `0..N`.
+/// Making it costs one Safrole posterior (milliseconds); [`TicketJob::run`] is the slow part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketJob {
+    /// `γ'_P`'s Bandersnatch keys, in order.
+    pub ring: Vec<BandersnatchPublic>,
+    /// The validator's index in `ring`.
+    pub index: usize,
+    /// `η'_2`: the contest's entropy.
+    pub entropy: Entropy,
+    /// `N`.
+    pub attempts: u8,
+}
+
+/// The [`TicketJob`] of `keys` for the contest running in `slot`'s epoch, on `prior`; `None` when
+/// there is nothing to prove (the keys are not in `γ'_P`, or `slot` is in the epoch's tail).
+pub fn ticket_job(
+    spec: &ChainSpec,
+    ring: &RingContext,
+    prior: &State,
+    slot: TimeSlot,
+    keys: &ValidatorKeys,
+) -> Result<Option<TicketJob>, AuthorError> {
     if slot % spec.epoch_length >= spec.ticket_submission_end {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let posterior = posterior_safrole(spec, ring, prior, slot, &prior.disputes.offenders, &[])?;
     let ring_keys: Vec<_> = posterior.safrole.pending_validators.iter().map(|k| k.bandersnatch).collect();
     let public = keys.bandersnatch_public();
-    let Some(index) = ring_keys.iter().position(|k| *k == public) else { return Ok(Vec::new()) };
-    let prover = ring.prover(&ring_keys, index)?;
-    let entropy = posterior.entropy.0[2];
-    (0..spec.tickets_per_validator)
-        .map(|attempt| {
-            let signature = keys.ring_sign(&prover, &ticket_vrf_input(&entropy, attempt), &[])?;
-            Ok(TicketEnvelope { attempt, signature })
-        })
-        .collect()
+    let Some(index) = ring_keys.iter().position(|k| *k == public) else { return Ok(None) };
+    Ok(Some(TicketJob {
+        ring: ring_keys,
+        index,
+        entropy: posterior.entropy.0[2],
+        attempts: spec.tickets_per_validator,
+    }))
+}
+
+impl TicketJob {
+    /// The `N` ring-VRF ticket proofs: a ring prover and `N` proofs. The tickets' ids (the VRF
+    /// outputs) depend on the job and the keys alone, so where and when this runs changes no
+    /// ticket's id; the proofs' bytes do not repeat (the ring proof's zero-knowledge blinding
+    /// draws randomness from the OS). `keys` must be the ones the job was made for.
+    pub fn run(&self, ring: &RingContext, keys: &ValidatorKeys) -> Result<Vec<TicketEnvelope>, AuthorError> {
+        let prover = ring.prover(&self.ring, self.index)?;
+        (0..self.attempts)
+            .map(|attempt| {
+                let signature = keys.ring_sign(&prover, &ticket_vrf_input(&self.entropy, attempt), &[])?;
+                Ok(TicketEnvelope { attempt, signature })
+            })
+            .collect()
+    }
 }
 
 /// The tickets a block at `posterior.slot` takes from `pool` (eqs. 6.30–6.35): none in the

@@ -1,17 +1,20 @@
 //! The node thread: owns the [`Node`], feeds it inputs stamped with the wall clock and ticks at
 //! [`Node::next_wake`], logs its events, passes every other output to the network tasks, and answers
-//! the RPC's queries between inputs.
+//! the RPC's queries between inputs. The node's ticket proofs ([`Output::MakeTickets`], about 1.5 s
+//! once per epoch on the tiny spec) run on a thread of their own and come back through the inbox,
+//! so no input waits behind them. A step of the node that takes longer than [`SLOW_STEP`] is logged
+//! with its length.
 //!
 //! Latency figures for the logs: the time from the first announcement of a block to its import
 //! (`announce_to_import_ms`), and from the start of the block's slot to its import (`slot_to_import_ms`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orrery_node::{Event, Input, Message, Millis, Node, Output};
+use orrery_node::{Event, Input, Message, Millis, Node, Output, TicketWork};
 use orrery_rpc::NodeSide;
 
 use crate::health::Health;
@@ -23,13 +26,16 @@ use crate::{now_ms, short, DriverError};
 const POLL: Duration = Duration::from_millis(200);
 /// Announcements remembered for the latency figure.
 const ANNOUNCED_CAP: usize = 1024;
+/// A step of the node longer than this is logged (a slot is seconds long; most steps take
+/// milliseconds, an import of a block with tickets tens of them).
+pub const SLOW_STEP: Duration = Duration::from_millis(250);
 
 // The node thread's channels and shared handles, each its own argument: a struct would only
 // rename them.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn spawn(
     node: Node,
-    inputs: Receiver<Input>,
+    (inbox, inputs): (SyncSender<Input>, Receiver<Input>),
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
     rpc: NodeSide,
@@ -41,14 +47,14 @@ pub(crate) fn spawn(
     let telemetry = telemetry.map(Reporter::new);
     std::thread::Builder::new()
         .name("orrery-node".into())
-        .spawn(move || run(node, inputs, outputs, health, rpc, stop, slot_ms, telemetry, metrics))
+        .spawn(move || run(node, (inbox, inputs), outputs, health, rpc, stop, slot_ms, telemetry, metrics))
         .map_err(DriverError::Thread)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run(
     mut node: Node,
-    inputs: Receiver<Input>,
+    (inbox, inputs): (SyncSender<Input>, Receiver<Input>),
     outputs: tokio::sync::mpsc::Sender<Output>,
     health: Arc<Mutex<Health>>,
     rpc: NodeSide,
@@ -74,8 +80,15 @@ fn run(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         };
-        // Inputs of the RPC (its wake-up ticks and submissions) are not counted in by the inbox.
-        if !matches!(input, Input::Tick | Input::SubmitWorkPackage(_) | Input::SubmitPreimage { .. }) {
+        // Inputs of the RPC (its wake-up ticks and submissions) and of the ticket thread are not counted
+        // in by the inbox.
+        if !matches!(
+            input,
+            Input::Tick
+                | Input::SubmitWorkPackage(_)
+                | Input::SubmitPreimage { .. }
+                | Input::TicketsMade { .. }
+        ) {
             let _ = metrics.inbox.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
         }
         let now = now_ms();
@@ -90,7 +103,11 @@ fn run(
         }
         let started = Instant::now();
         let outputs_now = node.handle(now, input);
-        count_blocks(&node, &outputs_now, started.elapsed(), &metrics);
+        let took = started.elapsed();
+        if took > SLOW_STEP {
+            tracing::warn!(ms = took.as_millis() as u64, "slow step");
+        }
+        count_blocks(&node, &outputs_now, took, &metrics);
         if let Some(reporter) = &mut telemetry {
             reporter.before(&outputs_now);
         }
@@ -102,6 +119,7 @@ fn run(
                     }
                     log(&event, now, slot_ms, &mut announced)
                 }
+                Output::MakeTickets(work) => make_tickets(work, inbox.clone()),
                 // The network side is gone only when shutting down.
                 other => {
                     if outputs.blocking_send(other).is_err() {
@@ -165,6 +183,23 @@ fn count_blocks(node: &Node, outputs: &[Output], took: Duration, metrics: &Metri
         for _ in 0..imported {
             metrics.import_time.observe(took / imported);
         }
+    }
+}
+
+/// Runs `work` on a thread of its own and puts its result in the inbox (waiting for room: it
+/// comes once per epoch). The thread is not joined: at shutdown its result has nowhere to go and
+/// is dropped.
+fn make_tickets(work: TicketWork, inbox: SyncSender<Input>) {
+    let epoch = work.epoch;
+    let spawned = std::thread::Builder::new().name("orrery-tickets".into()).spawn(move || {
+        let started = Instant::now();
+        let input = work.run();
+        tracing::info!(epoch, ms = started.elapsed().as_millis() as u64, "tickets made");
+        let _ = inbox.send(input);
+    });
+    // No thread to be had: our tickets are lost for this contest; the node goes on without them.
+    if let Err(e) = spawned {
+        tracing::warn!(epoch, error = %e, "could not start the ticket thread");
     }
 }
 

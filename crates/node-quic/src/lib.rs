@@ -6,7 +6,8 @@
 //!   each with the time in milliseconds since the JAM common era (GP 0.7.2 §4.4: 1200 UTC 1 January
 //!   2025, UNIX 1 735 732 800), feeds [`Input::Tick`] at [`Node::next_wake`], logs the node's events
 //!   and hands every other [`Output`] to the network side. Block import runs on that thread, so a slow
-//!   import never stalls a socket.
+//!   import never stalls a socket; a validator's ticket proofs (`Output::MakeTickets`, once per epoch)
+//!   run on a thread of their own and come back through the same channel.
 //! - Tokio tasks own the [`orrery_network::Endpoint`] ([`net`]): they accept and dial connections,
 //!   read and write streams, and turn each output into stream traffic: UP 0 (one persistent stream
 //!   per peer, opened by the connection's initiator as soon as the connection is up) for the
@@ -26,8 +27,8 @@
 //!
 //! Bounds: the channel into the node thread holds [`INBOX_CAPACITY`] inputs; when it is full,
 //! announcements, votes and tickets from peers are dropped and incoming requests refused (a peer's
-//! flood never blocks a socket task); connection events and responses to our own requests wait for
-//! room (there are at most peers × [`MAX_REQUESTS_OUT`] of them). Per peer: [`MAX_REQUESTS_OUT`]
+//! flood never blocks a socket task); connection events, responses to our own requests and our own
+//! tickets wait for room (there are at most peers × [`MAX_REQUESTS_OUT`] of them). Per peer: [`MAX_REQUESTS_OUT`]
 //! requests of ours in flight, [`MAX_REQUESTS_IN`] of theirs being answered, [`UP_QUEUE`] UP 0
 //! messages queued, [`MAX_ONE_WAY`] one-way streams being sent. Messages that do not decode,
 //! frames above a kind's cap, unknown stream kinds and stalled streams are reported to the node as
@@ -164,7 +165,7 @@ pub async fn run(
         config.telemetry.map(|client| Arc::new(telemetry::Tel::new(client, *endpoint.identity().key())));
     let thread = core::spawn(
         node,
-        inputs,
+        (inbox.clone(), inputs),
         outputs_tx,
         health.clone(),
         rpc_side,

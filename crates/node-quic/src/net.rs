@@ -1088,7 +1088,8 @@ pub async fn dispatch(net: Arc<Net>, mut outputs: mpsc::Receiver<Output>) {
                     net.want(peer, addr, false);
                 }
             }
-            Output::Event(_) => {}
+            // The node thread keeps these (it logs events and starts the ticket thread).
+            Output::Event(_) | Output::MakeTickets(_) => {}
         }
     }
 }

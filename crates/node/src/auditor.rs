@@ -42,6 +42,7 @@ use orrery_network::message::audit::{
     AnnouncedReport, Announcement, AuditAnnouncement, Evidence, JudgedGuarantee, JudgmentPublication, NoShow,
 };
 use orrery_state::ValidatorData;
+use orrery_stf::assignments::guarantor_keys;
 use orrery_types::{
     Block, CoreIndex, Culprit, DisputesExtrinsic, Ed25519Signature, ErasureRoot, Hash, HeaderHash, Judgement,
     TimeSlot, ValidatorIndex, ValidatorSignature, Verdict, WorkReport,
@@ -256,10 +257,13 @@ impl Node {
         let Some(post) = self.chain.state(&orrery_import::header_hash(&block.header)) else { return };
         let s = post.state();
         for guarantee in &block.extrinsic.guarantees {
-            // The signers index the set of the guarantee's rotation: κ', or λ' when that rotation
-            // was in the previous epoch (GP 0.7.2 eq. 11.26).
-            let same_epoch = self.epoch_of(guarantee.slot) == self.epoch_of(s.timeslot);
-            let set = if same_epoch { &s.active_validators } else { &s.previous_validators };
+            // The signers index the set of the guarantee's rotation (GP 0.7.2 eq. 11.26).
+            let (active, previous) = (&s.active_validators, &s.previous_validators);
+            let Some(set) =
+                guarantor_keys(&self.spec, s.timeslot, active, previous, s.timeslot, guarantee.slot)
+            else {
+                continue;
+            };
             let signers = guarantee
                 .signatures
                 .iter()

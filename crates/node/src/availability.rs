@@ -46,6 +46,7 @@ use orrery_network::message::{
     AssuranceMessage, JustificationStep, PreimageAnnouncement, ShardRequest, ShardResponse,
 };
 use orrery_state::ValidatorsData;
+use orrery_stf::assignments::guarantor_keys;
 use orrery_types::constants::SEGMENT_SIZE;
 use orrery_types::{
     AvailAssurance, CoreIndex, Ed25519Signature, Hash, HeaderHash, Preimage, ServiceId, TimeSlot, WorkReport,
@@ -688,18 +689,26 @@ impl Node {
                 continue;
             }
             let Some(block) = self.including_block(hash, assignment.timeout) else { continue };
-            // The guarantee's signers, by index into κ' (or λ' for a report of the previous rotation).
+            // The guarantee's signers, by index into the set of its rotation (GP 0.7.2 eq. 11.26).
             let mut guarantors = Vec::new();
             for guarantee in
                 block.extrinsic.guarantees.iter().filter(|g| g.report.core_index as usize == core)
             {
+                let (active, previous) = (&state.active_validators, &state.previous_validators);
+                let Some(set) = guarantor_keys(
+                    &self.spec,
+                    state.timeslot,
+                    active,
+                    previous,
+                    block.header.slot,
+                    guarantee.slot,
+                ) else {
+                    continue;
+                };
                 for signature in &guarantee.signatures {
-                    let at = usize::from(signature.validator_index);
-                    for set in [&state.active_validators, &state.previous_validators] {
-                        if let Some(k) = set.0.get(at).map(|v| v.ed25519) {
-                            if Some(k) != me && !guarantors.contains(&k) {
-                                guarantors.push(k);
-                            }
+                    if let Some(k) = set.get(usize::from(signature.validator_index)).map(|v| v.ed25519) {
+                        if Some(k) != me && !guarantors.contains(&k) {
+                            guarantors.push(k);
                         }
                     }
                 }

@@ -9,7 +9,13 @@ use orrery_network::message::{
     PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse, StateRequest,
     TicketMessage, WorkPackageSubmission,
 };
-use orrery_types::{Block, CoreIndex, Hash, ReportGuarantee, ServiceId};
+use orrery_types::{Block, CoreIndex, Hash, ReportGuarantee, ServiceId, TicketEnvelope};
+
+use std::sync::Arc;
+
+use orrery_author::TicketJob;
+use orrery_crypto::bandersnatch::RingContext;
+use orrery_keys::ValidatorKeys;
 
 /// A peer, by the Ed25519 key its certificate proved.
 pub type PeerId = [u8; 32];
@@ -137,6 +143,12 @@ pub enum Input {
         requester: ServiceId,
         blob: Vec<u8>,
     },
+    /// What [`TicketWork::run`] made of the node's [`Output::MakeTickets`]: our ticket proofs for
+    /// the contest running in `epoch`, or why there are none.
+    TicketsMade {
+        epoch: u32,
+        tickets: Result<Vec<TicketEnvelope>, String>,
+    },
 }
 
 // The variants are moved once per delivery; boxing the large ones would change the contract the
@@ -174,6 +186,11 @@ pub enum Output {
     /// with the endpoints from their metadata; the driver dials those it is the preferred
     /// initiator for (`orrery_network::policy`) and drops connections no longer wanted.
     WantPeers(Vec<(PeerId, std::net::SocketAddr)>),
+    /// Make our Safrole tickets and hand them back as the [`Input::TicketsMade`] that
+    /// [`TicketWork::run`] returns. It costs a ring prover and `N` ring proofs (about 1.5 s on the
+    /// tiny spec, tens of seconds on the full one), so a driver runs it where it holds up no other
+    /// input (the QUIC driver: a thread of its own); the result is the same wherever it runs.
+    MakeTickets(TicketWork),
     /// Something worth a log line, a status figure or a telemetry event.
     Event(Event),
 }
@@ -255,4 +272,47 @@ pub enum Event {
         report: Hash,
         valid: bool,
     },
+}
+
+/// One validator's ticket proofs for one contest, with what they are made with: the ring context
+/// and the keys (the node's own, so that a driver needs nothing else to run it).
+#[derive(Clone)]
+pub struct TicketWork {
+    /// The epoch whose contest the tickets enter (they are used in the next one).
+    pub epoch: u32,
+    pub job: TicketJob,
+    ring: Arc<RingContext>,
+    keys: ValidatorKeys,
+}
+
+impl TicketWork {
+    pub(crate) fn new(epoch: u32, job: TicketJob, ring: Arc<RingContext>, keys: ValidatorKeys) -> Self {
+        Self { epoch, job, ring, keys }
+    }
+
+    /// Makes the proofs (the slow part) and says so as the node's next input.
+    pub fn run(&self) -> Input {
+        let tickets = self.job.run(&self.ring, &self.keys).map_err(|e| e.to_string());
+        Input::TicketsMade { epoch: self.epoch, tickets }
+    }
+}
+
+// The ring context and the keys are the node's own and never differ between two works of one
+// node; what a work is, is its epoch and its job.
+impl PartialEq for TicketWork {
+    fn eq(&self, other: &Self) -> bool {
+        self.epoch == other.epoch && self.job == other.job
+    }
+}
+
+impl Eq for TicketWork {}
+
+impl std::fmt::Debug for TicketWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketWork")
+            .field("epoch", &self.epoch)
+            .field("job", &self.job)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
 }

@@ -11,9 +11,15 @@
 //! Why this shape rather than async tasks or callbacks into an environment (finality-grandpa's
 //! `Environment`): a pure step function is trivially deterministic, needs no runtime to test, and
 //! keeps every decision (what to fetch, whom to blame) where a test can see it; the price is that
-//! slow work (import, authoring, ticket proofs) runs inside `handle`, so the driver must call it
-//! off its network tasks. (The import context may compute a ring root on a thread of its own; that
-//! only changes when a result is ready, never what it is.)
+//! slow work (import, authoring) runs inside `handle`, so the driver must call it off its network
+//! tasks. The slowest, a validator's ticket proofs (a ring prover and `N` ring proofs, about 1.5 s
+//! once per epoch on the tiny spec), is not done in `handle`: the node asks for it with
+//! [`io::Output::MakeTickets`], whose [`io::TicketWork::run`] the driver runs where it likes (the
+//! simulator at once, the QUIC driver on a thread of its own) and feeds back as
+//! [`io::Input::TicketsMade`]; the tickets' ids depend only on the job, so where it runs decides
+//! only when they arrive (their proofs' bytes never repeat: a ring proof's zero-knowledge blinding
+//! draws randomness from the OS). (The import context may compute a ring root on a thread of its
+//! own; that too only changes when a result is ready, never what it is.)
 //!
 //! What the node does:
 //! - Slots: at each slot it authors a block if its keys seal the slot on top of the best block
@@ -21,7 +27,8 @@
 //!   (UP 0). It does not author while it is catching up from far behind (it would fork off a stale
 //!   head), but does while it fetches a few blocks, which a peer could otherwise make it do forever.
 //! - Tickets (GP §6.7, JAMNP-S CE 131/132): once per epoch, at the slot `orrery_network::policy`
-//!   gives, a validator makes its `N` tickets and sends each to its proxy (CE 131); a proxy
+//!   gives, a validator has its `N` tickets made (as above) and sends each to its proxy (CE 131),
+//!   if the contest is still open when they come back; a proxy
 //!   forwards what it receives to everyone at once (CE 132) rather than waiting for the forwarding
 //!   slot; a ticket whose proxy is not connected goes straight to all as CE 132. Every ticket is
 //!   checked (ring VRF proof against the contest's `γ'_Z` on `η'_2`) before it enters a bounded,
@@ -70,8 +77,8 @@
 //! [`NodeOptions`] turns tickets and GRANDPA off for tests and simulations that do not need them
 //! ([`Node::new`] has both on), and can make a node a malicious guarantor for fault tests. Cost (tests/network.rs, a loaded 2-core machine, tiny spec): a slot
 //! of six nodes in one thread (one block authored, six imports, their messages) takes about 13 ms
-//! without GRANDPA and 55–75 ms with it; a validator's tickets cost about 1.5 s once per epoch (a ring
-//! prover and `N` ring proofs), and a block with three tickets about 70 ms to import.
+//! without GRANDPA and 55–75 ms with it; a validator's tickets cost about 1.5 s once per epoch, off
+//! the node's step (`benches/tickets.rs`), and a block with three tickets about 70 ms to import.
 //!
 //! - Imported segments (GP §14.3, JAMNP-S CE 139; `segments.rs`): a package that imports segments
 //!   has its imports resolved (package hashes through `β`), their shards fetched from the
@@ -92,12 +99,14 @@ pub mod limits;
 mod segments;
 pub mod tree;
 
-pub use io::{Event, Input, Message, Millis, Output, PeerId, Request, RequestFailure, RequestId, Response};
+pub use io::{
+    Event, Input, Message, Millis, Output, PeerId, Request, RequestFailure, RequestId, Response, TicketWork,
+};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use orrery_author::{author_block, generate_tickets, posterior_safrole, slot_author, Pools};
+use orrery_author::{author_block, posterior_safrole, slot_author, ticket_job, Pools};
 use orrery_crypto::bandersnatch::{vrf_output, RingContext};
 use orrery_grandpa::{BlockTree, Target, Voter, VoterSet};
 use orrery_import::header_hash;
@@ -308,8 +317,11 @@ pub struct Node {
     rejected_order: VecDeque<HeaderHash>,
     /// Ticket pool: the epoch the tickets are used in → id → ticket.
     tickets: BTreeMap<u32, BTreeMap<Entropy, TicketEnvelope>>,
-    /// The epoch whose contest our tickets went to.
+    /// The epoch whose contest our tickets went to (or are being made for).
     tickets_made: Option<u32>,
+    /// Our tickets being made (by the driver, [`Output::MakeTickets`]): the contest's epoch and the
+    /// Ed25519 keys of its `γ'_P`, the proxies they go to.
+    tickets_making: Option<(u32, Vec<orrery_types::Ed25519Public>)>,
     contest: Option<Contest>,
     /// The last slot we considered authoring.
     last_slot: Option<TimeSlot>,
@@ -460,6 +472,7 @@ impl Node {
             rejected_order: VecDeque::new(),
             tickets: BTreeMap::new(),
             tickets_made: None,
+            tickets_making: None,
             contest: None,
             last_slot: None,
             wanted: Vec::new(),
@@ -508,6 +521,7 @@ impl Node {
             Input::Misbehaved { peer, what } => self.misbehaved(peer, BAD_MESSAGE, &what, &mut out),
             Input::SubmitWorkPackage(submission) => self.on_work_package(None, submission, &mut out),
             Input::SubmitPreimage { requester, blob } => self.on_submit_preimage(requester, blob, &mut out),
+            Input::TicketsMade { epoch, tickets } => self.on_tickets_made(epoch, tickets, &mut out),
         }
         self.on_time(&mut out);
         if !self.fresh.is_empty() {
@@ -1283,6 +1297,9 @@ impl Node {
         Some(contest)
     }
 
+    /// Once per epoch, at the JAMNP-S slot: asks the driver to make our tickets. Only the cheap part
+    /// (the contest's ring and entropy, the proxies) is done here; the proofs come back as
+    /// [`Input::TicketsMade`].
     fn make_tickets(&mut self, slot: TimeSlot, out: &mut Vec<Output>) {
         let Some(keys) = &self.keys else { return };
         let length = self.spec.epoch_length.max(1);
@@ -1298,15 +1315,14 @@ impl Node {
             return;
         }
         self.tickets_made = Some(epoch);
-        let made = match generate_tickets(&self.spec, &self.ring, prior, at, keys) {
-            Ok(made) => made,
+        let job = match ticket_job(&self.spec, &self.ring, prior, at, keys) {
+            Ok(Some(job)) => job,
+            Ok(None) => return,
             Err(e) => {
                 let reason = e.to_string();
                 return out.push(Output::Event(Event::TicketGenerationFailed { epoch: epoch + 1, reason }));
             }
         };
-        let outputs = made.iter().filter_map(|t| vrf_output(&t.signature).ok()).collect();
-        out.push(Output::Event(Event::TicketsGenerated { epoch: epoch + 1, outputs }));
         // The next epoch's validators (`γ'_P` of the contest's epoch) are the proxies.
         let proxies = if self.epoch_of(prior.timeslot) == epoch {
             prior.safrole.pending_validators.clone()
@@ -1316,7 +1332,34 @@ impl Node {
                 Err(_) => prior.safrole.pending_validators.clone(),
             }
         };
-        let me = keys.ed25519_public();
+        self.tickets_making = Some((epoch, proxies.iter().map(|v| v.ed25519).collect()));
+        out.push(Output::MakeTickets(TicketWork::new(epoch, job, self.ring.clone(), keys.clone())));
+    }
+
+    /// Our tickets are made: pool them and send each to its proxy (CE 131), or to all (CE 132). Too
+    /// late for their contest (or not asked for), they are dropped.
+    fn on_tickets_made(
+        &mut self,
+        epoch: u32,
+        tickets: Result<Vec<TicketEnvelope>, String>,
+        out: &mut Vec<Output>,
+    ) {
+        let Some((_, proxies)) = self.tickets_making.take_if(|(e, _)| *e == epoch) else { return };
+        let made = match tickets {
+            Ok(made) => made,
+            Err(reason) => {
+                return out.push(Output::Event(Event::TicketGenerationFailed { epoch: epoch + 1, reason }))
+            }
+        };
+        let outputs = made.iter().filter_map(|t| vrf_output(&t.signature).ok()).collect();
+        out.push(Output::Event(Event::TicketsGenerated { epoch: epoch + 1, outputs }));
+        let slot = self.slot_now();
+        if self.epoch_of(slot) != epoch
+            || slot % self.spec.epoch_length.max(1) >= self.spec.ticket_submission_end
+        {
+            return;
+        }
+        let me = self.our_ed25519();
         for ticket in made {
             let Ok(id) = vrf_output(&ticket.signature) else { continue };
             let message =
@@ -1324,12 +1367,14 @@ impl Node {
             self.pool_ticket(epoch + 1, id, ticket);
             let proxy = policy::ticket_proxy_index(&id, proxies.len() as u16)
                 .and_then(|i| proxies.get(usize::from(i)))
-                .map(|v| v.ed25519);
+                .copied();
             match proxy {
-                Some(proxy) if proxy != me && self.peers.contains_key(&proxy) => out.push(Output::Send {
-                    peer: proxy,
-                    message: Message::Ticket { to_proxy: true, ticket: message },
-                }),
+                Some(proxy) if Some(proxy) != me && self.peers.contains_key(&proxy) => {
+                    out.push(Output::Send {
+                        peer: proxy,
+                        message: Message::Ticket { to_proxy: true, ticket: message },
+                    })
+                }
                 // We are the proxy, or it is not connected: to all (CE 132).
                 _ => self.broadcast_ticket(None, &message, out),
             }

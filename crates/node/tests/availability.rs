@@ -142,6 +142,8 @@ impl Net {
                 }
                 Output::Disconnect { .. } => self.disconnects += 1,
                 Output::WantPeers(_) => {}
+                // The proofs, at once: what the simulator does.
+                Output::MakeTickets(work) => self.queue.push_back((from, work.run())),
                 Output::Event(event) => self.events.push((from, event)),
             }
         }

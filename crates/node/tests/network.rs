@@ -139,6 +139,8 @@ impl Net {
                     }
                 }
                 Output::WantPeers(_) => {}
+                // The proofs, at once: what the simulator does.
+                Output::MakeTickets(work) => self.queue.push_back((from, work.run())),
                 Output::Event(event) => self.events.push((from, event)),
             }
         }
@@ -426,6 +428,53 @@ fn tickets_flow_and_later_epochs_are_ticket_sealed() {
     for n in &net.nodes {
         assert_eq!(n.pooled_tickets(next_epoch), 6 * usize::from(spec.tickets_per_validator));
     }
+}
+
+/// The ticket proofs leave the node's step: at the ticket slot the node asks for them
+/// (`Output::MakeTickets`) and pools nothing; what the driver hands back is pooled when it answers
+/// that request in time, and dropped when it answers nothing or comes after the contest closed.
+#[test]
+fn tickets_are_made_by_the_driver_and_pooled_only_in_time() {
+    let spec = ChainSpec::tiny();
+    let options = NodeOptions { tickets: true, grandpa: false, ..NodeOptions::default() };
+    // Tiny spec: tickets are made at phase max(⌊12/30⌋, 1) + max(⌊12/60⌋, 1) = 2 of an epoch.
+    let slot = (genesis_slot() + 1..).find(|s| s % spec.epoch_length == 2).unwrap();
+    let epoch = slot / spec.epoch_length;
+    let now = u64::from(slot) * SLOT_MS;
+    let asks = |out: &[Output]| -> Vec<orrery_node::TicketWork> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::MakeTickets(work) => Some(work.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+
+    let mut n = node(0, options, now - SLOT_MS);
+    assert!(asks(&n.handle(now - SLOT_MS, Input::Tick)).is_empty(), "not before phase 2");
+    let works = asks(&n.handle(now, Input::Tick));
+    assert_eq!(works.len(), 1);
+    assert_eq!(works[0].epoch, epoch);
+    assert_eq!(n.pooled_tickets(epoch + 1), 0, "the step makes no proofs");
+    // Once per epoch.
+    assert!(asks(&n.handle(now + SLOT_MS, Input::Tick)).is_empty());
+
+    let made = works[0].run();
+    let Input::TicketsMade { epoch: made_epoch, tickets: Ok(tickets) } = &made else { panic!("{made:?}") };
+    assert_eq!((*made_epoch, tickets.len()), (epoch, usize::from(spec.tickets_per_validator)));
+    // An answer for another contest is not ours to pool.
+    let stray = Input::TicketsMade { epoch: epoch + 1, tickets: Ok(tickets.clone()) };
+    n.handle(now + SLOT_MS, stray);
+    assert_eq!(n.pooled_tickets(epoch + 1), 0);
+    n.handle(now + SLOT_MS, made.clone());
+    assert_eq!(n.pooled_tickets(epoch + 1), usize::from(spec.tickets_per_validator));
+
+    // The same answer to a node whose contest has closed (phase Y = 10) in the meantime.
+    let mut late = node(0, options, now - SLOT_MS);
+    assert_eq!(asks(&late.handle(now, Input::Tick)).len(), 1);
+    let closed = u64::from(epoch * spec.epoch_length + spec.ticket_submission_end) * SLOT_MS;
+    late.handle(closed, made);
+    assert_eq!(late.pooled_tickets(epoch + 1), 0);
 }
 
 #[test]

@@ -14,9 +14,13 @@
 //! clock in milliseconds of JAM time, a queue of events ordered by `(time, sequence number)`
 //! ([`queue`]), never by the order of a hash map, and one ChaCha20 generator seeded from the
 //! scenario for every random choice ([`net`]). Processing takes no simulated time: a node's
-//! import, authoring and voting happen in the instant its input arrives. Each run is summed up
-//! ([`summary`]) with every node's finalized chain and a run hash over every event the nodes
-//! output, in order, with their times: a test asserts that a seed's hash repeats.
+//! import, authoring and voting happen in the instant its input arrives, and the ticket proofs it
+//! asks for (`Output::MakeTickets`) are made at once and come back as its next input at that
+//! instant. Each run is summed up ([`summary`]) with every node's finalized chain and a run hash
+//! over every event the nodes output, in order, with their times: a test asserts that a seed's hash
+//! repeats. With tickets on, a seed repeats everything but the ring proofs' bytes (their
+//! zero-knowledge blinding draws randomness from the OS), and so not the hashes of the blocks
+//! carrying tickets, nor the run hash.
 //!
 //! # What is modelled
 //!

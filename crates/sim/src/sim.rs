@@ -557,6 +557,13 @@ impl Sim {
             }
             // Every node is connected to every other: the dev set is every epoch's.
             Output::WantPeers(_) => {}
+            // The ticket proofs run here, in no simulated time (as all processing does), and their
+            // result is the node's next input at this instant, after what is already due now.
+            Output::MakeTickets(work) => {
+                let input = work.run();
+                let life = self.nodes[i].life;
+                self.queue.push(self.now, Ev::Local { node: i, life, input });
+            }
             Output::Event(event) => self.event(i, event),
         }
     }

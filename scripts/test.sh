@@ -22,24 +22,34 @@ fi
 # The service tests compile Rust guest code into PVM programs. That needs Debian's rustc/cargo 1.96
 # with the library sources (build-std) and ld.lld-19, since rustup cannot fetch a nightly's rust-src
 # here (docs/SERVICES.md, ../shared/docs/SERVICE-TOOLCHAIN.md). Installed once, only if missing.
-guest_packages="rustc-web cargo-web rust-web-src lld-19"
-if [ ! -x /usr/bin/cargo ] || [ ! -x /usr/bin/rustc ] || [ ! -x /usr/bin/ld.lld-19 ] \
-    || [ ! -d /usr/lib/rustlib/src/rust/library ]; then
-  echo "== installing the guest tool-chain ($guest_packages): the service tests build Rust services into PVM code with it"
+# The explorer's browser tests (crates/cli/tests/explorer_browser.rs) drive Debian's headless
+# Chromium through chromedriver; they fail, not skip, without them.
+install() {
+  local why=$1
+  shift
+  echo "== installing $* ($why)"
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: no apt-get: install Debian's $guest_packages (or their equivalents) by hand; see docs/SERVICES.md" >&2
+    echo "error: no apt-get: install Debian's $* (or their equivalents) by hand" >&2
     exit 1
   fi
-  sudo=""
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then
     if ! command -v sudo >/dev/null 2>&1; then
-      echo "error: installing $guest_packages needs root: run 'apt-get install -y $guest_packages' as root" >&2
+      echo "error: installing $* needs root: run 'apt-get install -y $*' as root" >&2
       exit 1
     fi
     sudo="sudo"
   fi
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $guest_packages
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$@"
+}
+if [ ! -x /usr/bin/cargo ] || [ ! -x /usr/bin/rustc ] || [ ! -x /usr/bin/ld.lld-19 ] \
+    || [ ! -d /usr/lib/rustlib/src/rust/library ]; then
+  install "the service tests build Rust services into PVM code with it; see docs/SERVICES.md" \
+    rustc-web cargo-web rust-web-src lld-19
+fi
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  install "the explorer's browser tests drive headless Chromium" chromium chromium-driver
 fi
 
 echo "== cargo test --workspace --locked $*"

@@ -10,6 +10,8 @@
 //! `--user-data-dir`) are stopped, pass or fail. Without /usr/bin/chromedriver the test fails and
 //! says what to install: it never passes without a browser.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use orrery_testkit::{srs_path, trace_dir};
+use common::{hex, orrery, repo, run, wait_exit};
 use serde_json::{json, Value};
 
 /// Ports of this file's network, away from the dev defaults and from the other tests' networks.
@@ -32,32 +34,6 @@ const STANDALONE: u16 = 41_710;
 
 const CHROMEDRIVER_BIN: &str = "/usr/bin/chromedriver";
 const CHROMIUM_BIN: &str = "/usr/bin/chromium";
-
-fn orrery() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
-    cmd.env("ORRERY_SRS", srs_path()).env("ORRERY_DEV_BASE", trace_dir("fallback").join("genesis.bin"));
-    cmd.env_remove("ORRERY_RPC");
-    cmd
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
 
 /// Stops and reaps everything the test started, however it ends: the browser session is closed,
 /// the processes get SIGTERM (the testnet stops its nodes) then SIGKILL after 20 s, and any browser
@@ -100,30 +76,6 @@ fn pids_naming(needle: &str) -> Vec<u32> {
                 .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
         })
         .collect()
-}
-
-/// Runs `orrery ARGS` to its end, at most `limit` (killed then): (exit code, stdout + stderr).
-fn run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = orrery()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let status = wait_exit(&mut child, limit);
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let text = format!(
-        "{}{}",
-        std::fs::read_to_string(&out).unwrap_or_default(),
-        std::fs::read_to_string(&err).unwrap_or_default()
-    );
-    (status.and_then(|s| s.code()), text)
 }
 
 /// One HTTP/1.1 exchange on loopback (`Connection: close`): (status, body).

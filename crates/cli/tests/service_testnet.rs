@@ -4,11 +4,13 @@
 //! back, with `orrery service info` on the way. Every command and wait is bounded in time; every
 //! process is stopped (and killed at worst) before the test returns, pass or fail.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use orrery_testkit::{srs_path, trace_dir};
+use common::{hex, orrery, repo, run, wait_exit};
 
 /// Ports of this file's network, away from the dev defaults and from tests/node.rs's.
 const QUIC: u16 = 41_300;
@@ -16,21 +18,6 @@ const RPC: u16 = 41_400;
 /// Node i serves Prometheus metrics on this + i.
 const METRICS: u16 = 41_460;
 const EXPLORER: u16 = 41_450;
-
-fn orrery() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orrery"));
-    cmd.env("ORRERY_SRS", srs_path()).env("ORRERY_DEV_BASE", trace_dir("fallback").join("genesis.bin"));
-    cmd.env_remove("ORRERY_RPC");
-    cmd
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Stops and reaps the processes however the test ends: SIGTERM (the testnet stops its nodes),
 /// SIGKILL after 20 s.
@@ -48,41 +35,6 @@ impl Drop for Reaper {
             }
         }
     }
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
-/// Runs `orrery ARGS` to its end, at most `limit` (killed then): (exit code, stdout + stderr).
-fn run(args: &[&str], limit: Duration) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = orrery()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let status = wait_exit(&mut child, limit);
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let text = format!(
-        "{}{}",
-        std::fs::read_to_string(&out).unwrap_or_default(),
-        std::fs::read_to_string(&err).unwrap_or_default()
-    );
-    (status.and_then(|s| s.code()), text)
 }
 
 /// `/health` of the node serving on `port`: its best slot.

@@ -449,7 +449,11 @@ fn node_run_and_testnet_refuse_bad_flags() {
         (&["testnet", "--base-explorer-port", "0", "--for-seconds", "1"], "--base-explorer-port 0"),
         (
             &["testnet", "--base-explorer-port", "19803", "--for-seconds", "1"],
-            "--base-explorer-port 19803: one of the nodes' QUIC or RPC ports",
+            "--base-explorer-port 19803: one of the nodes' QUIC, RPC or metrics ports",
+        ),
+        (
+            &["testnet", "--base-explorer-port", "19902", "--for-seconds", "1"],
+            "--base-explorer-port 19902: one of the nodes' QUIC, RPC or metrics ports",
         ),
         (&["explorer", "--rpc", "http://127.0.0.1:1"], "--rpc: the RPC address \"http://127.0.0.1:1\""),
         (&["explorer"], "--rpc"),

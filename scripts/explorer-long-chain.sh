@@ -16,9 +16,9 @@ cd "$(dirname "$0")/.."
 BLOCKS=${BLOCKS:-100000}
 DIR=${DIR:-target/long-chain}
 ROUNDS=${ROUNDS:-5}
-RPC=41900
-EXPLORER=41901
-QUIC=41902
+RPC=21900
+EXPLORER=21901
+QUIC=21902
 VECTORS=../shared/vectors/jam-0.7.2
 export ORRERY_SRS=$VECTORS/stf/safrole/zcash-srs-2-11-uncompressed.bin
 export ORRERY_DEV_BASE=$VECTORS/traces/fallback/genesis.bin

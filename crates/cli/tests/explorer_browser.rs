@@ -23,14 +23,14 @@ use common::{hex, orrery, repo, run, wait_exit};
 use serde_json::{json, Value};
 
 /// Ports of this file's network, away from the dev defaults and from the other tests' networks.
-const QUIC: u16 = 41_500;
-const RPC: u16 = 41_600;
+const QUIC: u16 = 21_500;
+const RPC: u16 = 21_600;
 /// Node i serves Prometheus metrics on this + i.
-const METRICS: u16 = 41_720;
-const EXPLORER: u16 = 41_700;
-const CHROMEDRIVER: u16 = 41_790;
+const METRICS: u16 = 21_720;
+const EXPLORER: u16 = 21_700;
+const CHROMEDRIVER: u16 = 21_790;
 /// The explorer of `orrery explorer` (second test).
-const STANDALONE: u16 = 41_710;
+const STANDALONE: u16 = 21_710;
 
 const CHROMEDRIVER_BIN: &str = "/usr/bin/chromedriver";
 const CHROMIUM_BIN: &str = "/usr/bin/chromium";

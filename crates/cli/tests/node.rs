@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use orrery_testkit::{srs_path, trace_dir};
 
 /// Ports of this file's network (away from the dev defaults, so a developer's testnet is not hit).
-const QUIC: u16 = 41_100;
-const RPC: u16 = 41_200;
-const EXPLORER: u16 = 41_250;
+const QUIC: u16 = 21_100;
+const RPC: u16 = 21_200;
+/// Node 0 serves the explorer here (a_misbehaving_peer_is_disconnected_and_refused uses 21150 and 21250).
+const EXPLORER: u16 = 21_290;
 /// Node i of the testnet serves Prometheus metrics on this + i.
-const METRICS: u16 = 41_810;
+const METRICS: u16 = 21_810;
 /// The telemetry sink node 5 reports to.
-const SINK: u16 = 41_802;
+const SINK: u16 = 21_802;
 const SLOT_SECONDS: &str = "2";
 
 fn orrery() -> Command {
@@ -443,8 +444,8 @@ fn node_run_and_testnet_refuse_bad_flags() {
         (&["node", "run", "--temp", "--explorer-port", "0"], "--explorer-port 0"),
         (&["node", "run", "--temp", "--explorer-port", "x"], "--explorer-port"),
         (
-            &["node", "run", "--temp", "--rpc-port", "41160", "--explorer-port", "41160"],
-            "--explorer-port 41160: that is the RPC port",
+            &["node", "run", "--temp", "--rpc-port", "21160", "--explorer-port", "21160"],
+            "--explorer-port 21160: that is the RPC port",
         ),
         (&["testnet", "--base-explorer-port", "0", "--for-seconds", "1"], "--base-explorer-port 0"),
         (
@@ -485,7 +486,7 @@ async fn bounded<T>(f: impl std::future::Future<Output = T>) -> Result<T, tokio:
 fn a_misbehaving_peer_is_disconnected_and_refused() {
     use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
 
-    const PORT: u16 = 41_150;
+    const PORT: u16 = 21_150;
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("dev.json");
     let out = orrery().args(["chain-spec", "dev", "--validators", "6", "--out"]).arg(&spec).output().unwrap();

@@ -6,18 +6,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{hex, orrery, repo, run, wait_exit};
 
 /// Ports of this file's network, away from the dev defaults and from tests/node.rs's.
-const QUIC: u16 = 41_300;
-const RPC: u16 = 41_400;
+const QUIC: u16 = 21_300;
+const RPC: u16 = 21_400;
 /// Node i serves Prometheus metrics on this + i.
-const METRICS: u16 = 41_460;
-const EXPLORER: u16 = 41_450;
+const METRICS: u16 = 21_460;
+const EXPLORER: u16 = 21_450;
 
 /// Stops and reaps the processes however the test ends: SIGTERM (the testnet stops its nodes),
 /// SIGKILL after 20 s.

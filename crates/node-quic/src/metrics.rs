@@ -286,7 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn serves_metrics_over_loopback_and_nothing_else() {
-        let listener = bind("127.0.0.1:41820".parse().unwrap()).await.expect("port 41820 free");
+        let listener = bind("127.0.0.1:21820".parse().unwrap()).await.expect("port 21820 free");
         let addr = listener.local_addr().unwrap();
         let metrics = Arc::new(Metrics::default());
         metrics.best_slot.store(7, Ordering::Relaxed);

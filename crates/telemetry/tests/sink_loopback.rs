@@ -21,7 +21,7 @@ fn info(name: &str) -> NodeInfo {
         parameters,
         genesis: [1; 32],
         peer_id: [2; 32],
-        address: "127.0.0.1:41899".parse().unwrap(),
+        address: "127.0.0.1:21899".parse().unwrap(),
         recompiler: false,
         name: name.into(),
         version: "0.1".into(),
@@ -44,7 +44,7 @@ fn wait_for(out: &Mutex<Vec<u8>>, wanted: &[&str]) -> String {
 
 #[test]
 fn sink_prints_what_the_client_sends_and_survives_garbage() {
-    let listener = TcpListener::bind("127.0.0.1:41801").expect("port 41801 free");
+    let listener = TcpListener::bind("127.0.0.1:21801").expect("port 21801 free");
     let addr: SocketAddr = listener.local_addr().unwrap();
     let dir = std::env::temp_dir().join(format!("orrery-sink-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

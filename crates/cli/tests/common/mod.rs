@@ -1,5 +1,9 @@
 //! What the tests that start `orrery` processes share: the command with the test environment, the
 //! repository root, hex, and bounded waits for a process (each test binary uses some of these).
+//!
+//! The fixed ports of these tests are 21000–21999: below Linux's ephemeral range (32768–60999), so the
+//! local port of some outgoing connection can never hold one when a node wants to listen on it (seen
+//! once with 41250).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -71,6 +71,16 @@ impl Client {
         self.inner.request(method::BLOCK, rpc_params![block]).await
     }
 
+    /// `E(κ) ++ E(γ_P)` after `block` (Orrery's `validators` extension).
+    pub async fn validators(&self, block: Hash) -> Result<Blob, ClientError> {
+        self.inner.request(method::VALIDATORS, rpc_params![block]).await
+    }
+
+    /// `E(ρ)` after `block` (Orrery's `pendingReports` extension).
+    pub async fn pending_reports(&self, block: Hash) -> Result<Blob, ClientError> {
+        self.inner.request(method::PENDING_REPORTS, rpc_params![block]).await
+    }
+
     /// The service's fixed fields (row `C(255, s)`), or `None` if there is no such service.
     pub async fn service_data(&self, block: Hash, id: ServiceId) -> Result<Option<Blob>, ClientError> {
         self.inner.request(method::SERVICE_DATA, rpc_params![block, id]).await

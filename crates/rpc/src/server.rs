@@ -210,6 +210,19 @@ pub fn module(backend: Arc<dyn Backend>, config: RpcConfig) -> Result<RpcModule<
         })
         .await?
     });
+    method!(method::VALIDATORS, |ctx, p, x| {
+        let (hash,): (Hash,) = p.parse()?;
+        at(&ctx, hash, |s| {
+            let mut keys = s.active_validators.encode();
+            keys.extend(s.safrole.pending_validators.encode());
+            Blob(keys)
+        })
+        .await
+    });
+    method!(method::PENDING_REPORTS, |ctx, p, x| {
+        let (hash,): (Hash,) = p.parse()?;
+        at(&ctx, hash, |s| Blob(s.pending_reports.encode())).await
+    });
     method!(method::BEEFY_ROOT, |ctx, p, x| {
         let (hash,): (Hash,) = p.parse()?;
         ask(&ctx, move |node| beefy_root(node, &hash.0)).await?

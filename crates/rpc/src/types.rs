@@ -306,6 +306,15 @@ pub mod method {
     /// extrinsics), error 1 if the node does not hold it. An explorer needs a block's body; JIP-2
     /// has no call for it, and a client of another node sees "method not found".
     pub const BLOCK: &str = "block";
+    /// Orrery's extension: `validators(header_hash)` → `E(κ) ++ E(γ_P)` in the state after that
+    /// block: the current epoch's validator keys, then the next epoch's, `V` entries of 336 bytes
+    /// each (`k_b ++ k_e ++ k_l ++ k_m`, GP 0.7.2 §6.3), no length prefixes. Error 1 when the node
+    /// holds no state for that block.
+    pub const VALIDATORS: &str = "validators";
+    /// Orrery's extension: `pendingReports(header_hash)` → `E(ρ)` in the state after that block: per
+    /// core, `0` or `1 ++ WorkReport ++ u32 slot reported` (the state's `C(10)`, GP 0.7.2 §11.1).
+    /// Error 1 when the node holds no state for that block.
+    pub const PENDING_REPORTS: &str = "pendingReports";
 
     // The unsubscribe methods JIP-2 implies but does not list.
     pub const UNSUBSCRIBE_BEST_BLOCK: &str = "unsubscribeBestBlock";

@@ -128,6 +128,15 @@ async fn every_method_answers_from_the_chain() {
     assert_eq!(entry.header_hash, best);
     let beefy: Hash = c.request(method::BEEFY_ROOT, rpc_params![Hash(best)]).await.unwrap();
     assert_eq!(beefy, Hash(entry.beefy_root));
+    // Orrery's `validators` extension: κ (component 8), then γ_P (the head of component 4).
+    let keys: Blob = c.request(method::VALIDATORS, rpc_params![Hash(best)]).await.unwrap();
+    let pending = row(component_key(4));
+    assert_eq!(keys.0.len(), 2 * tiny.validators_count as usize * 336);
+    assert_eq!(keys.0[..keys.0.len() / 2], row(component_key(8))[..]);
+    assert_eq!(keys.0[keys.0.len() / 2..], pending[..keys.0.len() / 2]);
+    // `pendingReports`: ρ, component 10.
+    let rho: Blob = c.request(method::PENDING_REPORTS, rpc_params![Hash(best)]).await.unwrap();
+    assert_eq!(rho.0, row(component_key(10)));
     // π is state component 13.
     let stats: Blob = c.request(method::STATISTICS, rpc_params![Hash(best)]).await.unwrap();
     assert_eq!(stats.0, row(component_key(13)));
@@ -259,6 +268,10 @@ async fn every_method_answers_from_the_chain() {
     assert_eq!(c1, error::BLOCK_UNAVAILABLE);
     let (c1, data) = code(c.request::<Blob, _>(method::BLOCK, rpc_params![Hash(unknown)]).await);
     assert_eq!((c1, data), (error::BLOCK_UNAVAILABLE, Some(json_hash(&unknown))));
+    for m in [method::VALIDATORS, method::PENDING_REPORTS] {
+        let (c1, data) = code(c.request::<Blob, _>(m, rpc_params![Hash(unknown)]).await);
+        assert_eq!((c1, data), (error::BLOCK_UNAVAILABLE, Some(json_hash(&unknown))), "{m}");
+    }
     let (c2, data) = code(c.request::<Blob, _>(method::WORK_REPORT, rpc_params![Hash(unknown)]).await);
     assert_eq!((c2, data), (error::WORK_REPORT_UNAVAILABLE, Some(json_hash(&unknown))));
     let (c3, _) =

@@ -1,6 +1,8 @@
 //! The web explorer's server: the UI built into `explorer/dist` (TypeScript, built by Vite and
 //! committed), embedded in the binary at compile time by `build.rs`, served over HTTP/1.1 on a TCP
-//! address with one generated file, `/config.json` = `{"rpc": "<the node's JIP-2 WebSocket URL>"}`.
+//! address with one generated file, `/config.json` = `{"rpc": "<the node's JIP-2 WebSocket URL>"}`,
+//! and that URL also written into `index.html`'s `<meta name="orrery-rpc" content="">` (HTML-escaped),
+//! so that a fresh page learns where the node is without a second request.
 //!
 //! What is here: `GET` and `HEAD` of the embedded files (`/` is `index.html`; anything else is 404,
 //! other methods 405), each with its content type, `Cache-Control: no-cache` and an entity tag
@@ -127,7 +129,7 @@ impl Explorer {
         let listener =
             TcpListener::bind(addr).await.map_err(|source| ExplorerError::Bind { addr, source })?;
         let config_json = serde_json::json!({ "rpc": config.rpc }).to_string();
-        let site = Arc::new(Site { config_json: Bytes::from(config_json) });
+        let site = Arc::new(Site { config_json: Bytes::from(config_json), index: Index::of(&config.rpc) });
         Ok(Explorer { listener, site, limits: config.limits })
     }
 
@@ -184,6 +186,54 @@ impl Explorer {
 #[derive(Debug)]
 struct Site {
     config_json: Bytes,
+    index: Index,
+}
+
+/// `index.html` with the RPC URL written into its `orrery-rpc` meta tag, and its own entity tag
+/// (the embedded file's, suffixed by a digest of the URL: two servers for two nodes must not share
+/// a cached page).
+#[derive(Debug)]
+struct Index {
+    bytes: Bytes,
+    etag: HeaderValue,
+}
+
+/// The meta tag's placeholder in the built `index.html` (the explorer contract).
+const RPC_META: &str = r#"name="orrery-rpc" content="""#;
+
+impl Index {
+    fn of(rpc: &str) -> Index {
+        let (html, etag) = assets::ASSETS
+            .iter()
+            .find(|(path, _, _)| *path == "/index.html")
+            .map(|(_, bytes, etag)| (String::from_utf8_lossy(bytes).into_owned(), *etag))
+            .unwrap_or_default();
+        let html =
+            html.replacen(RPC_META, &format!(r#"name="orrery-rpc" content="{}""#, escape_html(rpc)), 1);
+        let digest = rpc
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let etag = format!("{}-{digest:016x}\"", etag.trim_end_matches('"'));
+        // The embedded tag is ASCII and the suffix hex, so the header value is always valid.
+        let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"index\""));
+        Index { bytes: Bytes::from(html), etag }
+    }
+}
+
+/// `text` safe inside a double-quoted HTML attribute.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Site {
@@ -201,17 +251,22 @@ impl Site {
         if path == "/config.json" {
             return file(path, self.config_json.clone(), None);
         }
-        let Ok(i) = assets::ASSETS.binary_search_by(|(p, _, _)| (*p).cmp(path)) else {
-            return plain(StatusCode::NOT_FOUND, "not found\n");
+        let (bytes, etag) = if path == "/index.html" {
+            (self.index.bytes.clone(), self.index.etag.clone())
+        } else {
+            let Ok(i) = assets::ASSETS.binary_search_by(|(p, _, _)| (*p).cmp(path)) else {
+                return plain(StatusCode::NOT_FOUND, "not found\n");
+            };
+            let (_, bytes, etag) = assets::ASSETS[i];
+            (Bytes::from_static(bytes), HeaderValue::from_static(etag))
         };
-        let (_, bytes, etag) = assets::ASSETS[i];
         // A browser revalidating a file it holds gets 304 and no body.
         let held = request
             .headers()
             .get_all(header::IF_NONE_MATCH)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*")));
-        let mut response = file(path, Bytes::from_static(bytes), Some(etag));
+        let mut response = file(path, bytes, Some(etag));
         if held {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             *response.body_mut() = Full::new(Bytes::new());
@@ -222,7 +277,7 @@ impl Site {
 }
 
 /// An embedded file (or config.json) with its type and cache policy.
-fn file(path: &str, body: Bytes, etag: Option<&'static str>) -> Response<Full<Bytes>> {
+fn file(path: &str, body: Bytes, etag: Option<HeaderValue>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
@@ -230,7 +285,7 @@ fn file(path: &str, body: Bytes, etag: Option<&'static str>) -> Response<Full<By
     // unchecked: the browser revalidates each time, and the entity tag makes that a 304.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(etag) = etag {
-        headers.insert(header::ETAG, HeaderValue::from_static(etag));
+        headers.insert(header::ETAG, etag);
     }
     secure(&mut response);
     response

@@ -50,6 +50,19 @@ fn dist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../explorer/dist")
 }
 
+/// The built `index.html` as a server for the node at `meta` (the URL as it must appear, escaped,
+/// in the `orrery-rpc` meta tag) serves it.
+fn index_for(meta: &str) -> Vec<u8> {
+    let built = String::from_utf8(std::fs::read(dist().join("index.html")).unwrap()).unwrap();
+    let placeholder = r#"name="orrery-rpc" content="""#;
+    assert_eq!(
+        built.matches(placeholder).count(),
+        1,
+        "the built index.html has one empty orrery-rpc meta tag"
+    );
+    built.replace(placeholder, &format!(r#"name="orrery-rpc" content="{meta}""#)).into_bytes()
+}
+
 /// A parsed answer: status, headers (names lower-cased), body.
 #[derive(Debug)]
 struct Answer {
@@ -100,7 +113,7 @@ fn assert_secure(answer: &Answer) {
 #[test]
 fn the_index_and_config_are_served_with_their_types_and_headers() {
     let server = Server::start(Config::new("ws://127.0.0.1:19800").unwrap());
-    let index = std::fs::read(dist().join("index.html")).unwrap();
+    let index = index_for("ws://127.0.0.1:19800");
     for path in ["/", "/index.html", "/?rpc=ws://10.0.0.1:1", "/#/block/00"] {
         let answer = get(server.addr, path);
         assert_eq!(answer.status, 200, "{path}");
@@ -137,7 +150,12 @@ fn every_file_of_the_dist_is_served_as_it_is_on_disk() {
             let url = format!("/{relative}");
             let answer = get(server.addr, &url);
             assert_eq!(answer.status, 200, "{url}");
-            assert_eq!(answer.body, std::fs::read(&path).unwrap(), "{url}");
+            let expected = if url == "/index.html" {
+                index_for("ws://127.0.0.1:1")
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            assert_eq!(answer.body, expected, "{url}");
             assert_secure(&answer);
             count += 1;
             let expected_type = match path.extension().and_then(|e| e.to_str()) {
@@ -159,7 +177,7 @@ fn every_file_of_the_dist_is_served_as_it_is_on_disk() {
 #[test]
 fn head_gives_the_headers_only_and_other_methods_and_paths_are_refused() {
     let server = Server::start(Config::new("ws://127.0.0.1:1").unwrap());
-    let index_len = std::fs::read(dist().join("index.html")).unwrap().len();
+    let index_len = index_for("ws://127.0.0.1:1").len();
     let head = exchange(server.addr, b"HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-length"), Some(index_len.to_string().as_str()));
@@ -202,10 +220,15 @@ fn head_gives_the_headers_only_and_other_methods_and_paths_are_refused() {
 #[test]
 fn a_revalidation_with_the_entity_tag_is_a_304_and_a_changed_tag_gets_the_file() {
     let server = Server::start(Config::new("ws://127.0.0.1:1").unwrap());
-    let index = std::fs::read(dist().join("index.html")).unwrap();
+    let index = index_for("ws://127.0.0.1:1");
     let first = get(server.addr, "/");
     let etag = first.header("etag").expect("an entity tag").to_string();
-    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 18, "{etag}");
+    // The built file's tag, then a digest of the RPC URL written into it.
+    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 35, "{etag}");
+    let other = Server::start(Config::new("ws://127.0.0.1:2").unwrap());
+    let other_tag = get(other.addr, "/").header("etag").unwrap().to_string();
+    assert_eq!(other_tag[..17], etag[..17], "the same built file");
+    assert_ne!(other_tag, etag, "another node's page is another page");
     let again = |tag: &str| {
         exchange(
             server.addr,
@@ -231,9 +254,12 @@ fn a_revalidation_with_the_entity_tag_is_a_304_and_a_changed_tag_gets_the_file()
 }
 
 #[test]
-fn the_config_json_escapes_the_url() {
+fn the_config_json_and_the_page_escape_the_url() {
     let server = Server::start(Config::new(r#"ws://h:1/a"b\c"#).unwrap());
     assert_eq!(get(server.addr, "/config.json").body, br#"{"rpc":"ws://h:1/a\"b\\c"}"#);
+    assert_eq!(get(server.addr, "/").body, index_for(r#"ws://h:1/a&quot;b\c"#));
+    let server = Server::start(Config::new("ws://h:1/'<script>&").unwrap());
+    assert_eq!(get(server.addr, "/").body, index_for("ws://h:1/&#39;&lt;script&gt;&amp;"));
 }
 
 #[test]

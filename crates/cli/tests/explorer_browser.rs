@@ -656,7 +656,14 @@ fn orrery_explorer_serves_the_page_for_a_node_elsewhere() {
     assert_eq!(config, br#"{"rpc":"ws://10.1.2.3:9944"}"#);
     let (status, index) = http(addr, "GET", "/", None, Duration::from_secs(2)).unwrap();
     assert_eq!(status, 200);
-    assert_eq!(index, std::fs::read(repo().join("explorer/dist/index.html")).unwrap());
+    // The built page, with that node's RPC written into its meta tag.
+    let built = String::from_utf8(std::fs::read(repo().join("explorer/dist/index.html")).unwrap()).unwrap();
+    let expected = built.replace(
+        r#"name="orrery-rpc" content="""#,
+        r#"name="orrery-rpc" content="ws://10.1.2.3:9944""#,
+    );
+    assert_ne!(expected, built, "the built page has the orrery-rpc meta tag");
+    assert_eq!(String::from_utf8_lossy(&index), expected);
     let mut child = reaper.children.remove(0);
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = wait_exit(&mut child, Duration::from_secs(10));

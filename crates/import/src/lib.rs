@@ -333,6 +333,15 @@ pub struct Imported {
     pub state: ChainState,
     /// The rows of `T(σ')` that differ from `T(σ)`.
     pub changes: Vec<serialization::Change>,
+    /// `W` (eq. 11.16): the reports this block made available, in core order. A node indexes
+    /// them to answer for a package's life after the state has forgotten it.
+    pub available: Vec<orrery_types::WorkReport>,
+}
+
+/// σ' and the reports the block made available on the way.
+struct Posterior {
+    state: State,
+    available: Vec<orrery_types::WorkReport>,
 }
 
 /// `H(E(H))`: a header's hash.
@@ -374,7 +383,7 @@ pub fn import_block(
     checks.entropy_source.take().unwrap_or(Err(HeaderError::BadEntropySource))?;
     let rest = extrinsics?;
     checks.signatures.take().unwrap_or(Err(BlockError::Assurances(AssurancesError::BadSignature)))?;
-    let state = rest?;
+    let Posterior { state, available } = rest?;
 
     if ctx.ring_roots_ahead {
         // The first block of an epoch needs the ring root of the new keys (eq. 6.14), a large
@@ -385,7 +394,7 @@ pub fn import_block(
         ctx.ring_root_ahead(next_ring_keys(&state));
     }
     let (state, changes) = prior.advance(state);
-    Ok(Imported { header_hash: header_hash(header), state, changes })
+    Ok(Imported { header_hash: header_hash(header), state, changes, available })
 }
 
 /// The verdicts of the checks run as jobs beside the transition, each set by its job. A verdict
@@ -439,7 +448,7 @@ impl SideChecks {
 /// before the Ed25519 signatures, else the rest, whose errors come after them.
 struct Transition {
     marks: Result<(), HeaderError>,
-    extrinsics: Result<Result<State, BlockError>, BlockError>,
+    extrinsics: Result<Result<Posterior, BlockError>, BlockError>,
 }
 
 /// The block's transition, its costly checks spawned on `scope` (the seal too if `check_seal`).
@@ -534,7 +543,7 @@ fn apply_extrinsics<'s>(
     safrole: safrole::SafroleOutput,
     scope: &ScopeFifo<'s>,
     checks: &'s SideChecks,
-) -> Result<Result<State, BlockError>, BlockError> {
+) -> Result<Result<Posterior, BlockError>, BlockError> {
     let spec = &ctx.spec;
     let header = &block.header;
     let extrinsic = &block.extrinsic;
@@ -611,7 +620,7 @@ fn accumulate_onwards(
     recent: orrery_state::RecentBlocks,
     assured: assurances::AssurancesOutput,
     reported: reports::ReportsOutput,
-) -> Result<State, BlockError> {
+) -> Result<Posterior, BlockError> {
     let spec = &ctx.spec;
     let header = &block.header;
     let extrinsic = &block.extrinsic;
@@ -677,7 +686,7 @@ fn accumulate_onwards(
     statistics::add_preimages(&mut services, &extrinsic.preimages);
     accumulate::add_statistics(&mut services, &accumulated.statistics);
 
-    Ok(State {
+    let state = State {
         auth_pools,
         auth_queues: acc.auth_queues,
         recent_blocks: recent,
@@ -695,7 +704,8 @@ fn accumulate_onwards(
         accumulated: acc.accumulated,
         accumulation_outputs: accumulated.outputs,
         accounts,
-    })
+    };
+    Ok(Posterior { state, available: assured.available })
 }
 
 /// The root a set of pairs would have, for comparing with an expected one.

@@ -39,6 +39,7 @@ use orrery_codec::{Decode, Encode};
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Input, Node};
 use orrery_state::State;
+use orrery_store::{PackageMark, PackageStage};
 use orrery_types::{HeaderHash, ServiceId, WorkPackage};
 use serde::Serialize;
 
@@ -540,6 +541,35 @@ fn package_status(
             .find(|r| r.report.package_spec.hash == *package)
             .map(|r| (r.report.core_index, report_hash(&r.report)))
     };
+    // The chain's own marks, kept with each block: exact, and as old as the chain.
+    let marks = chain.package_marks(package, at).map_err(|e| other(e.to_string()))?;
+    let described = |m: &PackageMark| BlockDescriptor { header_hash: Hash(m.block), slot: m.slot };
+    let reported = marks.iter().rev().find(|m| m.stage == PackageStage::Reported);
+    if let Some(a) = marks.iter().rev().find(|m| m.stage == PackageStage::Available) {
+        let reported_in = reported.filter(|r| r.slot <= a.slot).unwrap_or(a);
+        return Ok(WorkPackageStatus::Ready {
+            reported_in: described(reported_in),
+            core: a.core,
+            report_hash: Hash(a.report_hash),
+            ready_in: described(a),
+        });
+    }
+    if let Some(r) = reported {
+        if pending(state).is_some() {
+            return Ok(WorkPackageStatus::Reported {
+                reported_in: described(r),
+                core: r.core,
+                report_hash: Hash(r.report_hash),
+            });
+        }
+        return Ok(WorkPackageStatus::Failed(format!(
+            "reported in the block at slot {}, then dropped from the pending reports without becoming \
+             available (it timed out, or was judged invalid)",
+            r.slot
+        )));
+    }
+    // No marks: a chain that started from a state (not a genesis) holds none for the packages of
+    // the blocks before it. The state itself still tells.
     // The block that named it in β (guaranteed in it), while β remembers.
     let named_in = state
         .recent_blocks

@@ -25,6 +25,10 @@ impl Backend for SharedDb {
         self.0.scan(table)
     }
 
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, BackendError> {
+        self.0.scan_prefix(table, prefix)
+    }
+
     fn commit(&self, batch: &[Write]) -> Result<(), BackendError> {
         self.0.commit(batch)
     }

@@ -18,10 +18,15 @@ pub enum Table {
     /// Erasure root ⌢ shard index (big-endian) → the availability record the node keeps for it
     /// (GP 0.7.2 §14.4): written and pruned by the node, not by the chain.
     Shards,
+    /// Work-package hash ⌢ header hash ⌢ stage → where the block put the package (reported by a
+    /// guarantee, or made available): written with the block, so a package's life is answered
+    /// after the state has forgotten it.
+    Packages,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [Table::Meta, Table::Blocks, Table::Diffs, Table::Base, Table::Shards];
+    pub const ALL: [Table; 6] =
+        [Table::Meta, Table::Blocks, Table::Diffs, Table::Base, Table::Shards, Table::Packages];
 
     fn name(self) -> &'static str {
         match self {
@@ -30,6 +35,7 @@ impl Table {
             Table::Diffs => "diffs",
             Table::Base => "base",
             Table::Shards => "shards",
+            Table::Packages => "packages",
         }
     }
 }
@@ -59,6 +65,10 @@ pub trait Backend: Send {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
     /// Every pair of a table, in key order.
     fn scan(&self, table: Table) -> Result<Rows, BackendError>;
+    /// The pairs of a table whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, BackendError> {
+        Ok(self.scan(table)?.into_iter().filter(|(k, _)| k.starts_with(prefix)).collect())
+    }
     /// Applies every write or none, and returns once they are on disk.
     fn commit(&self, batch: &[Write]) -> Result<(), BackendError>;
 }
@@ -133,6 +143,21 @@ impl Backend for Redb {
         let mut out = Vec::new();
         for entry in t.iter().map_err(redb_error)? {
             let (k, v) = entry.map_err(redb_error)?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, BackendError> {
+        use redb::ReadableDatabase;
+        let txn = self.db.begin_read().map_err(redb_error)?;
+        let t = txn.open_table(redb_table(table)).map_err(redb_error)?;
+        let mut out = Vec::new();
+        for entry in t.range(prefix..).map_err(redb_error)? {
+            let (k, v) = entry.map_err(redb_error)?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
             out.push((k.value().to_vec(), v.value().to_vec()));
         }
         Ok(out)

@@ -88,6 +88,43 @@ struct Row {
     value: Option<Vec<u8>>,
 }
 
+/// What a block did to a work package, as the `Packages` table keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageStage {
+    /// The block's guarantees extrinsic carried its report (GP 0.7.2 §11.4).
+    Reported = 0,
+    /// The block's assurances made its report available (`W`, eq. 11.16).
+    Available = 1,
+}
+
+/// One block's mark on a work package's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageMark {
+    pub block: HeaderHash,
+    pub slot: TimeSlot,
+    pub stage: PackageStage,
+    pub core: u16,
+    /// `H(E(report))`.
+    pub report_hash: Hash,
+}
+
+/// The `Packages` table's value: the slot, core and report hash.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Describe)]
+struct PackageRecord {
+    slot: TimeSlot,
+    core: u16,
+    report_hash: Hash,
+}
+
+/// Package hash ⌢ header hash ⌢ stage: a package's marks sort together, by block then stage.
+fn package_key(package: &Hash, block: &HeaderHash, stage: PackageStage) -> [u8; 65] {
+    let mut key = [0u8; 65];
+    key[..32].copy_from_slice(package);
+    key[32..64].copy_from_slice(block);
+    key[64] = stage as u8;
+    key
+}
+
 const GENESIS: &[u8] = b"genesis";
 const BEST: &[u8] = b"best";
 const FINALIZED: &[u8] = b"finalized";
@@ -442,6 +479,54 @@ impl Chain {
             .collect()
     }
 
+    /// What the blocks of the chain ending at `at` did to work package `package`, oldest first:
+    /// the blocks whose guarantees carried its report and the block that made it available. Marks
+    /// of forks pruned since stay on disk but are never answered (their blocks are not held).
+    pub fn package_marks(&self, package: &Hash, at: &HeaderHash) -> Result<Vec<PackageMark>, StoreError> {
+        let mut marks = Vec::new();
+        for (key, value) in self.db.scan_prefix(Table::Packages, package)? {
+            let (block, stage) = match key.get(32..) {
+                Some([block @ .., 0]) => (block, PackageStage::Reported),
+                Some([block @ .., 1]) => (block, PackageStage::Available),
+                _ => return Err(StoreError::Corrupt("a package key is not 65 octets".into())),
+            };
+            let block = hash_of(block)?;
+            let record: PackageRecord = decode_exact(&value, self.ctx.spec.lengths())
+                .map_err(|e| StoreError::Corrupt(format!("a package record: {e}")))?;
+            if self.descends(at, &block, record.slot) {
+                let PackageRecord { slot, core, report_hash } = record;
+                marks.push(PackageMark { block, slot, stage, core, report_hash });
+            }
+        }
+        marks.sort_by_key(|m| (m.slot, m.stage as u8));
+        Ok(marks)
+    }
+
+    /// Whether `at` is `block` (at `slot`) or one of its descendants. Below the final block the
+    /// chain holds one line of blocks, which every held block descends from; above it, the walk
+    /// from `at` down is at most the unfinalized blocks long.
+    fn descends(&self, at: &HeaderHash, block: &HeaderHash, slot: TimeSlot) -> bool {
+        let Some(&(at_slot, _)) = self.headers.get(at) else { return false };
+        if !self.headers.contains_key(block) || at_slot < slot {
+            return false;
+        }
+        let final_slot = self.headers.get(&self.finalized).map_or(0, |(s, _)| *s);
+        if slot <= final_slot {
+            return true;
+        }
+        let mut cursor = *at;
+        for _ in 0..=self.nodes.len() {
+            if cursor == *block {
+                return true;
+            }
+            match self.headers.get(&cursor) {
+                Some(&(s, parent)) if s > slot => cursor = parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// The posterior state root the chain recorded for a block, final ones included.
     pub fn state_root(&self, hash: &HeaderHash) -> Result<Option<StateRoot>, StoreError> {
         Ok(self.record(hash)?.map(|r| r.state_root))
@@ -522,6 +607,16 @@ impl Chain {
             imported.changes.iter().map(|(k, v)| Row { key: *k, value: v.clone() }).collect();
         let mut batch =
             vec![put(Table::Blocks, &hash, record.encode()), put(Table::Diffs, &hash, rows.encode())];
+        let reported = block.extrinsic.guarantees.iter().map(|g| (PackageStage::Reported, &g.report));
+        let available = imported.available.iter().map(|r| (PackageStage::Available, r));
+        for (stage, report) in reported.chain(available) {
+            let mark = PackageRecord {
+                slot: header.slot,
+                core: report.core_index,
+                report_hash: orrery_crypto::blake2b_256(&report.encode()),
+            };
+            batch.push(put(Table::Packages, &package_key(&report.package_spec.hash, &hash, stage), mark.encode()));
+        }
         if becomes_best {
             batch.push(put(Table::Meta, BEST, hash.to_vec()));
         }

@@ -420,3 +420,64 @@ fn shards_survive_a_restart_and_are_pruned() {
     assert_eq!(chain.shards().expect("scan").len(), 1);
     assert_eq!(chain.shard(&a, 300).expect("read"), None);
 }
+
+/// Whether a trace step's posterior state holds `package` as accumulated (ξ) or queued for
+/// accumulation (ω): the state's own record that the package's report became available.
+fn past_availability(step: &TraceStep, package: &[u8; 32]) -> bool {
+    let state = tiny_state(&step.post_state);
+    let s = state.state();
+    s.accumulated.0.iter().flatten().any(|h| h == package)
+        || s.ready_queue.0.iter().flatten().any(|r| r.report.package_spec.hash == *package)
+}
+
+/// Every package the storage trace guarantees is marked where the trace says: reported in the
+/// block whose guarantees carry it (that block's hash, slot and the guarantee's core), available
+/// in the first block whose posterior state holds it in ξ or ω; nothing is answered for a chain
+/// that ends before the mark, and the marks outlive a reopening.
+#[test]
+fn package_marks_follow_the_trace_and_outlive_a_reopening() {
+    use orrery_store::PackageStage;
+    let trace = "storage";
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let mut chain = open(dir.path(), 4);
+    let (best, _) = import_trace(&mut chain, trace);
+    let steps: Vec<TraceStep> = (1..=steps(trace)).map(|n| step(trace, n)).collect();
+    let mut checked = (0, 0);
+    for check in [false, true] {
+        if check {
+            drop(chain);
+            chain = open(dir.path(), 4);
+        }
+        for (k, s) in steps.iter().enumerate() {
+            if s.pre_state == s.post_state {
+                continue;
+            }
+            for g in &s.block.extrinsic.guarantees {
+                let package = g.report.package_spec.hash;
+                let marks = chain.package_marks(&package, &best).unwrap();
+                assert!(!marks.is_empty(), "{trace}/{}: no mark for a guaranteed package", k + 1);
+                let reported = marks[0];
+                assert_eq!(reported.stage, PackageStage::Reported);
+                assert_eq!((reported.block, reported.slot), (hash(s), s.block.header.slot));
+                assert_eq!(reported.core, g.report.core_index);
+                assert_eq!(reported.report_hash, orrery_crypto::blake2b_256(&g.report.encode()));
+                let available = steps[k + 1..].iter().find(|later| past_availability(later, &package));
+                match available {
+                    Some(later) => {
+                        assert_eq!(marks.len(), 2, "{trace}/{}: {marks:?}", k + 1);
+                        assert_eq!(marks[1].stage, PackageStage::Available);
+                        assert_eq!((marks[1].block, marks[1].slot), (hash(later), later.block.header.slot));
+                        assert_eq!((marks[1].core, marks[1].report_hash), (reported.core, reported.report_hash));
+                        checked.1 += 1;
+                    }
+                    None => assert_eq!(marks.len(), 1, "{trace}/{}: {marks:?}", k + 1),
+                }
+                // The chain as it stood before the guarantee knows nothing of it.
+                assert_eq!(chain.package_marks(&package, &s.block.header.parent).unwrap(), vec![]);
+                checked.0 += 1;
+            }
+        }
+    }
+    assert!(checked.0 >= 10 && checked.1 >= 5, "too few packages in the trace to say much: {checked:?}");
+    assert_eq!(chain.package_marks(&[0xee; 32], &best).unwrap(), vec![], "an unknown package");
+}

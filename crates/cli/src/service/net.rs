@@ -134,8 +134,8 @@ async fn submit_and_follow(rpc: &Rpc, net: &NetArgs, call: Call) -> Result<Follo
     };
     rpc.submit_work_package(core, bytes.clone()).await.map_err(rpc_err)?;
     outln!(
-        "submitted work package {} ({} octets) to core {core}, anchored at #{} {}",
-        short(&package_hash),
+        "submitted work package 0x{} ({} octets) to core {core}, anchored at #{} {}",
+        hex(&package_hash),
         bytes.len(),
         anchor.slot,
         short(&anchor.header_hash.0)

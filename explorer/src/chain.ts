@@ -164,6 +164,38 @@ export class Chain {
     return d;
   }
 
+  /**
+   * Orrery's `validators` extension: the current (κ) and next (γ_P) epochs' keys after block `at`.
+   * `code` is METHOD_NOT_FOUND on a node without it.
+   */
+  async validators(at: Uint8Array): Promise<Res<{ current: T.ValidatorKey[]; next: T.ValidatorKey[] }>> {
+    const r = await this.call('validators', [toBase64(at)]);
+    if (!r.ok) {
+      if (r.error.code === METHOD_NOT_FOUND) return { ok: false, code: METHOD_NOT_FOUND, error: 'this node does not serve validator keys (no `validators` method); showing the statistics JIP-2 gives' };
+      return fail('validators', r.error);
+    }
+    const b = blobFrom(r.value, 'validators');
+    if (!b.ok) return b;
+    const d = T.decodeValidatorSets(b.value, this.spec);
+    return d.ok ? d : { ok: false, error: d.error };
+  }
+
+  /**
+   * Orrery's `pendingReports` extension: ρ after block `at`, per core. `code` is METHOD_NOT_FOUND
+   * on a node without it.
+   */
+  async pendingReports(at: Uint8Array): Promise<Res<(T.PendingReport | null)[]>> {
+    const r = await this.call('pendingReports', [toBase64(at)]);
+    if (!r.ok) {
+      if (r.error.code === METHOD_NOT_FOUND) return { ok: false, code: METHOD_NOT_FOUND, error: 'this node does not serve the pending reports (no `pendingReports` method); showing what the blocks give' };
+      return fail('pendingReports', r.error);
+    }
+    const b = blobFrom(r.value, 'pendingReports');
+    if (!b.ok) return b;
+    const d = T.decodePendingReports(b.value, this.spec);
+    return d.ok ? d : { ok: false, error: d.error };
+  }
+
   async listServices(at: Uint8Array): Promise<Res<number[]>> {
     const r = await this.rpc.call('listServices', [toBase64(at)]);
     if (!r.ok) return fail('listServices', r.error);

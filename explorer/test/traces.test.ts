@@ -1,10 +1,9 @@
 // The published block-import traces (traces/{fallback,safrole,storage,preimages}, tiny): every
-// step's block decodes with the explorer's block decoder, and the states' π (key C(13)) and
-// service accounts (keys C(255, s)) and ρ (key C(10)) decode with its statistics, account and
-// pending-report decoders, consuming
-// every byte. These vectors have no JSON twins, so the checks are GP rules the values must meet:
-// after a block, π_V credits its author with a block (GP eq. 13.5), and π_S names only services
-// the state holds.
+// step's block decodes with the explorer's block decoder, and the states' π (key C(13)), service
+// accounts (keys C(255, s)) and ρ (key C(10)) decode with its statistics, account and pending-report
+// decoders, consuming every byte. These vectors have no JSON twins, so the checks are GP rules the
+// values must meet: after a block, π_V credits its author with a block (GP eq. 13.5), π_S names
+// only services the state holds, and ρ holds each report on its core, a new one at the block's slot.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fromHex } from './bytes';
 import type { Chain } from './chain';
+import { BLOCK_UNAVAILABLE } from './rpc';
 import type { Block, Statistics } from './types';
 import { useCtx } from './app';
 import { walk } from './pages/chain';
@@ -46,7 +47,9 @@ export async function loadRecent(chain: Chain, best: { hex: string; slot: number
     // Cached by walk() already when the node serves bodies.
     const b = row.author !== null ? await chain.block(hash) : null;
     const s = withStats ? await chain.statistics(hash) : null;
-    if (s && !s.ok && errors.length === 0) errors.push(s.error);
+    // A node keeps the states of its newest blocks only: an older block's π is simply not there
+    // (error 1), and the chart covers the blocks it has; points the page saw earlier stay cached.
+    if (s && !s.ok && s.code !== BLOCK_UNAVAILABLE && errors.length === 0) errors.push(s.error);
     return { hex: row.hex, slot: row.slot, block: b?.ok ? b.value : null, stats: s?.ok ? s.value : null };
   });
   // Oldest first, for the charts and the stage derivation.

@@ -53,15 +53,18 @@ function LifeText(props: { l: PackageLife }) {
       <HashText hex={l.pkg} href={`#/package/${l.pkg}`} keep={6} /> reported in <a href={`#/block/${l.reported.hex}`}>#{l.reported.slot}</a>
       {l.available ? (
         <>
-          , <span class="tag fin">available</span> in <a href={`#/block/${l.available.hex}`}>#{l.available.slot}</a>
+          {' · '}
+          <span class="tag fin">available</span> in <a href={`#/block/${l.available.hex}`}>#{l.available.slot}</a>
         </>
       ) : l.replaced ? (
         <>
-          , <span class="tag">timed out</span> (core taken in <a href={`#/block/${l.replaced.hex}`}>#{l.replaced.slot}</a>)
+          {' · '}
+          <span class="tag">timed out</span>
         </>
       ) : (
         <>
-          , <span class="tag">awaiting availability</span>
+          {' · '}
+          <span class="tag">awaiting availability</span>
         </>
       )}
     </div>
@@ -172,7 +175,7 @@ export function CoresPage() {
                   <td class="num">{c ? fmt(c.gas_used) : '…'}</td>
                   <td class="num">{n ? n.guarantees : '…'}</td>
                   <td class="num">{n ? n.assurances : '…'}</td>
-                  <td>
+                  <td class="packages">
                     {lives.length === 0 ? (
                       <span class="muted">{recent.blocks ? 'none' : '…'}</span>
                     ) : (

@@ -84,8 +84,9 @@ export function PackagePage(props: { hex: string }) {
     };
   }, [reportHash]);
 
-  // A node without the subscription: the newest blocks' guarantees, as before.
-  const unsupported = subError !== null && subError.includes('method not found');
+  // A node without the subscription, or one that no longer holds the report (an all-zero report
+  // hash): the newest blocks' guarantees.
+  const unsupported = (subError !== null && subError.includes('method not found')) || reportHash === ZERO_HASH;
   useEffect(() => {
     if (!unsupported || !best || found !== undefined) return;
     let live = true;
@@ -125,7 +126,12 @@ export function PackagePage(props: { hex: string }) {
               </span>
             )}
             {s?.stage === 'failed' && <span class="error-text"> — {s.why}</span>}
-            {(s?.stage === 'reported' || s?.stage === 'ready') && <span class="muted"> — core {s.core}</span>}
+            {(s?.stage === 'reported' || s?.stage === 'ready') &&
+              (s.reportHash === ZERO_HASH ? (
+                <span class="muted"> — the node no longer holds its report; the blocks below are as far back as its states show the package</span>
+              ) : (
+                <span class="muted"> — core {s.core}</span>
+              ))}
           </p>
         </div>
         <h3 class="small muted">Stages seen (live since this page opened)</h3>

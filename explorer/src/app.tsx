@@ -1,9 +1,10 @@
 // The page frame: finds the node, connects, follows the best and finalized heads, and routes.
 
 import { createContext } from 'preact';
-import { useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { toBase64 } from './bytes';
-import { Chain, descriptorFrom, type Descriptor } from './chain';
+import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { fromHex, toBase64, toHex } from './bytes';
+import { Chain, descriptorFrom, Early, type Descriptor } from './chain';
+import { ForkWatch, type ForkPoint, type Head } from './forks';
 import { checkRpcUrl } from './config';
 import { describeError, RpcClient, type Status } from './rpc';
 import { parseRoute, type Route } from './route';
@@ -26,6 +27,8 @@ export interface Heads {
 export interface Ctx {
   chain: Chain;
   heads: Heads;
+  /** Best-head switches to another fork seen since the page opened, newest first (bounded). */
+  forks: ForkPoint[];
 }
 
 export const AppCtx = createContext<Ctx | null>(null);
@@ -57,17 +60,24 @@ export function App(props: { rpcUrl: string }) {
   const [chainError, setChainError] = useState<string | null>(null);
   const [heads, setHeads] = useState<Heads>({ best: null, finalized: null, lag: [] });
   const [headError, setHeadError] = useState<string | null>(null);
+  const [forks, setForks] = useState<ForkPoint[]>([]);
+  const chainRef = useRef<Chain | null>(null);
 
   useEffect(() => {
     if (!rpc) return;
     const off = rpc.onStatus((s, detail) => setStatus({ s, detail }));
     let cancelled = false;
-    // parameters() first: the decoders need V, C and E. Retried while the node is unreachable.
+    const early = new Early(rpc);
+    // Nothing waits for parameters() that does not need it: a block page's block, the heads and
+    // their subscriptions go out with it, in the first round trip. Only decoding needs V, C, E.
+    const start = parseRoute(location.hash);
+    if (start.page === 'block') early.start('block', [toBase64(fromHex(start.hex)!)]);
     const load = async () => {
       for (let attempt = 0; !cancelled; attempt++) {
-        const c = await Chain.connect(rpc);
+        const c = await Chain.connect(rpc, attempt === 0 ? early : null);
         if (cancelled) return;
         if (c.ok) {
+          chainRef.current = c.value;
           setChain(c.value);
           setChainError(null);
           return;
@@ -77,22 +87,43 @@ export function App(props: { rpcUrl: string }) {
       }
     };
     void load();
-    return () => {
-      cancelled = true;
-      off();
-      rpc.close();
-    };
-  }, [rpc]);
 
-  useEffect(() => {
-    if (!chain) return;
+    // Parents for the fork check: from decoded blocks the page holds, else the node's `parent`.
+    const parents = new Map<string, Head>();
+    const parentOf = async (hex: string): Promise<Head | null> => {
+      const known = parents.get(hex);
+      if (known) return known;
+      const b = chainRef.current?.cachedBlock(hex);
+      const pb = b ? chainRef.current?.cachedBlock(toHex(b.header.parent)) : null;
+      let head: Head | null = b && pb ? { hex: toHex(b.header.parent), slot: pb.header.slot } : null;
+      if (!head) {
+        const r = await rpc.call('parent', [toBase64(fromHex(hex)!)]);
+        const d = r.ok ? descriptorFrom(r.value, 'parent') : null;
+        head = d?.ok ? { hex: d.value.hex, slot: d.value.slot } : null;
+      }
+      if (head) {
+        if (parents.size > 1000) parents.clear();
+        parents.set(hex, head);
+      }
+      return head;
+    };
+    const forkWatch = new ForkWatch(parentOf, (p) => setForks([...p]));
+
+    let prefetchedBest = false;
     const update = (which: 'best' | 'finalized') => (v: unknown) => {
       const d = descriptorFrom(v, which === 'best' ? 'subscribeBestBlock' : 'subscribeFinalizedBlock');
       if (!d.ok) {
         setHeadError(d.error);
         return;
       }
+      if (which === 'best') {
+        void forkWatch.push({ hex: d.value.hex, slot: d.value.slot });
+        // The chain page's first row, asked for while parameters() may still be on its way.
+        if (!prefetchedBest && !chainRef.current && parseRoute(location.hash).page === 'chain') early.start('block', [toBase64(d.value.hash)]);
+        prefetchedBest = true;
+      }
       setHeads((h) => {
+        if (h[which]?.hex === d.value.hex) return h;
         const next = { ...h, [which]: d.value };
         if (next.best && next.finalized) {
           const point = { slot: next.best.slot, lag: Math.max(0, next.best.slot - next.finalized.slot) };
@@ -104,18 +135,27 @@ export function App(props: { rpcUrl: string }) {
       });
     };
     const onErr = (what: string) => (e: Parameters<typeof describeError>[1]) => setHeadError(describeError(what, e));
-    const offBest = chain.rpc.subscribe('subscribeBestBlock', [], update('best'), onErr('subscribeBestBlock'));
-    const offFin = chain.rpc.subscribe('subscribeFinalizedBlock', [], update('finalized'), onErr('subscribeFinalizedBlock'));
+    const offBest = rpc.subscribe('subscribeBestBlock', [], update('best'), onErr('subscribeBestBlock'));
+    const offFin = rpc.subscribe('subscribeFinalizedBlock', [], update('finalized'), onErr('subscribeFinalizedBlock'));
     // The heads now, in case the first notification is slow.
-    void chain.head('bestBlock').then((r) => (r.ok ? update('best')({ header_hash: toBase64(r.value.hash), slot: r.value.slot }) : setHeadError(r.error)));
-    void chain.head('finalizedBlock').then((r) =>
-      r.ok ? update('finalized')({ header_hash: toBase64(r.value.hash), slot: r.value.slot }) : setHeadError(r.error),
-    );
+    for (const [method, which] of [
+      ['bestBlock', 'best'],
+      ['finalizedBlock', 'finalized'],
+    ] as const) {
+      void rpc.call(method).then((r) => {
+        if (cancelled) return;
+        if (r.ok) update(which)(r.value);
+        else setHeadError(describeError(method, r.error));
+      });
+    }
     return () => {
+      cancelled = true;
       offBest();
       offFin();
+      off();
+      rpc.close();
     };
-  }, [chain]);
+  }, [rpc]);
 
   // Only the connected state says "connected" (tests wait for that word), so the lost state says "offline".
   const statusText = status.s === 'connected' ? 'connected' : status.s === 'connecting' ? 'connecting…' : `offline${status.detail ? ` (${status.detail})` : ''}`;
@@ -168,7 +208,7 @@ export function App(props: { rpcUrl: string }) {
         {route.page === 'notfound' ? (
           <ErrorBox messages={[route.reason]} />
         ) : chain ? (
-          <AppCtx.Provider value={{ chain, heads }}>
+          <AppCtx.Provider value={{ chain, heads, forks }}>
             <Page route={route} />
           </AppCtx.Provider>
         ) : (

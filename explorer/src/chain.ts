@@ -2,7 +2,7 @@
 // bytes and GP blobs decoded. Every function returns a value or a message saying what failed.
 
 import { fromBase64, toBase64, toHex } from './bytes';
-import { BLOCK_UNAVAILABLE, METHOD_NOT_FOUND, describeError, type RpcClient, type RpcError } from './rpc';
+import { BLOCK_UNAVAILABLE, METHOD_NOT_FOUND, describeError, type RpcClient, type RpcError, type RpcResult } from './rpc';
 import type { Spec } from './spec';
 import { specFromParameters } from './spec';
 import * as T from './types';
@@ -48,21 +48,64 @@ export function descriptorFrom(v: unknown, what: string): Res<Descriptor> {
 /** Decoded blocks kept by hash (a block never changes); the oldest go first past the bound. */
 const BLOCK_CACHE = 256;
 
+/**
+ * Calls made before `parameters()` has answered (a fresh block page asks for the block at once;
+ * its decoding needs the spec, so it waits for both), kept for the `Chain` to take. Bounded: the
+ * page makes a handful at start.
+ */
+export class Early {
+  private calls = new Map<string, Promise<RpcResult<unknown>>>();
+  constructor(readonly rpc: RpcClient) {}
+
+  private static key(method: string, params: unknown[]): string {
+    return method + JSON.stringify(params);
+  }
+
+  /** Starts `method(params)` now, unless it is already under way. */
+  start(method: string, params: unknown[]): void {
+    const k = Early.key(method, params);
+    if (this.calls.has(k)) return;
+    if (this.calls.size >= 16) this.calls.delete(this.calls.keys().next().value!);
+    this.calls.set(k, this.rpc.call(method, params));
+  }
+
+  /** The started call's answer (once: later calls ask the node again), or null. */
+  take(method: string, params: unknown[]): Promise<RpcResult<unknown>> | null {
+    const k = Early.key(method, params);
+    const p = this.calls.get(k);
+    if (!p) return null;
+    this.calls.delete(k);
+    return p;
+  }
+}
+
 export class Chain {
   private blocks = new Map<string, T.Block>();
+  private stats = new Map<string, T.Statistics>();
 
   constructor(
     readonly rpc: RpcClient,
     readonly spec: Spec,
     readonly parameters: Record<string, unknown>,
+    private readonly early: Early | null = null,
   ) {}
 
-  static async connect(rpc: RpcClient): Promise<Res<Chain>> {
+  static async connect(rpc: RpcClient, early: Early | null = null): Promise<Res<Chain>> {
     const p = await rpc.call('parameters');
     if (!p.ok) return fail('parameters', p.error);
     const s = specFromParameters(p.value);
     if (!s.ok) return { ok: false, error: s.error };
-    return { ok: true, value: new Chain(rpc, s.spec, s.raw) };
+    return { ok: true, value: new Chain(rpc, s.spec, s.raw, early) };
+  }
+
+  /** `method(params)`, taking the answer of a call started early when there is one. */
+  private call(method: string, params: unknown[]): Promise<RpcResult<unknown>> {
+    return this.early?.take(method, params) ?? this.rpc.call(method, params);
+  }
+
+  /** The decoded block if this page has read it already (no request). */
+  cachedBlock(hex: string): T.Block | null {
+    return this.blocks.get(hex) ?? null;
   }
 
   async head(which: 'bestBlock' | 'finalizedBlock'): Promise<Res<Descriptor>> {
@@ -88,7 +131,7 @@ export class Chain {
     const key = toHex(hash);
     const cached = this.blocks.get(key);
     if (cached) return { ok: true, value: cached };
-    const r = await this.rpc.call('block', [toBase64(hash)]);
+    const r = await this.call('block', [toBase64(hash)]);
     if (!r.ok) {
       if (r.error.code === METHOD_NOT_FOUND) {
         return { ok: false, code: METHOD_NOT_FOUND, error: 'this node does not serve block bodies (no `block` method); showing what JIP-2 gives' };
@@ -105,12 +148,51 @@ export class Chain {
     return d;
   }
 
+  /** π after block `at`; kept by hash (a block's posterior state never changes). */
   async statistics(at: Uint8Array): Promise<Res<T.Statistics>> {
-    const r = await this.rpc.call('statistics', [toBase64(at)]);
+    const key = toHex(at);
+    const cached = this.stats.get(key);
+    if (cached) return { ok: true, value: cached };
+    const r = await this.call('statistics', [toBase64(at)]);
     if (!r.ok) return fail('statistics', r.error);
     const b = blobFrom(r.value, 'statistics');
     if (!b.ok) return b;
     const d = T.decodeStatistics(b.value, this.spec);
+    if (!d.ok) return { ok: false, error: d.error };
+    if (this.stats.size >= BLOCK_CACHE) this.stats.delete(this.stats.keys().next().value!);
+    this.stats.set(key, d.value);
+    return d;
+  }
+
+  /**
+   * Orrery's `validators` extension: the current (κ) and next (γ_P) epochs' keys after block `at`.
+   * `code` is METHOD_NOT_FOUND on a node without it.
+   */
+  async validators(at: Uint8Array): Promise<Res<{ current: T.ValidatorKey[]; next: T.ValidatorKey[] }>> {
+    const r = await this.call('validators', [toBase64(at)]);
+    if (!r.ok) {
+      if (r.error.code === METHOD_NOT_FOUND) return { ok: false, code: METHOD_NOT_FOUND, error: 'this node does not serve validator keys (no `validators` method); showing the statistics JIP-2 gives' };
+      return fail('validators', r.error);
+    }
+    const b = blobFrom(r.value, 'validators');
+    if (!b.ok) return b;
+    const d = T.decodeValidatorSets(b.value, this.spec);
+    return d.ok ? d : { ok: false, error: d.error };
+  }
+
+  /**
+   * Orrery's `pendingReports` extension: ρ after block `at`, per core. `code` is METHOD_NOT_FOUND
+   * on a node without it.
+   */
+  async pendingReports(at: Uint8Array): Promise<Res<(T.PendingReport | null)[]>> {
+    const r = await this.call('pendingReports', [toBase64(at)]);
+    if (!r.ok) {
+      if (r.error.code === METHOD_NOT_FOUND) return { ok: false, code: METHOD_NOT_FOUND, error: 'this node does not serve the pending reports (no `pendingReports` method); showing what the blocks give' };
+      return fail('pendingReports', r.error);
+    }
+    const b = blobFrom(r.value, 'pendingReports');
+    if (!b.ok) return b;
+    const d = T.decodePendingReports(b.value, this.spec);
     return d.ok ? d : { ok: false, error: d.error };
   }
 

@@ -1,5 +1,7 @@
-// How the page finds the node (the explorer contract): `?rpc=` in the page URL, else `rpc` in
-// `./config.json` (written by the server that serves the page), else port 19800 on the page's host.
+// How the page finds the node (the explorer contract): `?rpc=` in the page URL, else the
+// `<meta name="orrery-rpc">` tag the serving node wrote into the page (no second request), else
+// `rpc` in `./config.json` (written by the server that serves the page), else port 19800 on the
+// page's host.
 
 export const DEFAULT_PORT = 19800;
 
@@ -28,14 +30,25 @@ export function defaultRpc(hostname: string): string {
   return `ws://${host}:${DEFAULT_PORT}`;
 }
 
-/** Resolves the RPC URL; `fetchConfig` returns config.json's parsed body or null. */
+/** The content of `<meta name="orrery-rpc">` when the page has one that is not empty. */
+export function rpcFromMeta(doc: { querySelector(s: string): { getAttribute(a: string): string | null } | null }): string | null {
+  const v = doc.querySelector('meta[name="orrery-rpc"]')?.getAttribute('content')?.trim();
+  return v ? v : null;
+}
+
+/**
+ * Resolves the RPC URL; `meta` is the orrery-rpc meta tag's content (null when absent or empty),
+ * `fetchConfig` returns config.json's parsed body or null.
+ */
 export async function resolveRpcUrl(
   search: string,
   hostname: string,
   fetchConfig: () => Promise<unknown>,
-): Promise<{ url: string; source: 'query' | 'config' | 'default' }> {
+  meta: string | null = null,
+): Promise<{ url: string; source: 'query' | 'meta' | 'config' | 'default' }> {
   const q = rpcFromQuery(search);
   if (q !== null) return { url: q, source: 'query' };
+  if (meta !== null && meta.length > 0) return { url: meta, source: 'meta' };
   try {
     const c = await fetchConfig();
     if (typeof c === 'object' && c !== null && typeof (c as { rpc?: unknown }).rpc === 'string') {

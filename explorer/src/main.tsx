@@ -1,11 +1,11 @@
 import { render } from 'preact';
 import { App } from './app';
-import { fetchConfigJson, resolveRpcUrl } from './config';
+import { fetchConfigJson, resolveRpcUrl, rpcFromMeta } from './config';
 import './style.css';
 
 const root = document.getElementById('app')!;
 
-void resolveRpcUrl(location.search, location.hostname, fetchConfigJson).then(({ url }) => {
+void resolveRpcUrl(location.search, location.hostname, fetchConfigJson, rpcFromMeta(document)).then(({ url }) => {
   // Drop the static "Loading…" text: render() adds to what the element already holds.
   root.textContent = '';
   render(<App rpcUrl={url} />, root);

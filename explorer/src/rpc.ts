@@ -215,7 +215,11 @@ export class RpcClient {
 
   private resubscribe(sub: Sub): void {
     void this.call(sub.method, sub.params).then((r) => {
-      if (sub.closed) return;
+      if (sub.closed) {
+        // Ended before the node answered: end it on the node too.
+        if (r.ok && (typeof r.value === 'number' || typeof r.value === 'string')) void this.call('un' + sub.method, [r.value]);
+        return;
+      }
       if (!r.ok) {
         sub.onError(r.error);
         return;

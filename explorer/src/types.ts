@@ -184,9 +184,18 @@ export interface Extrinsic {
   disputes: Disputes;
 }
 
+/** `E_A`: the assurances extrinsic, bitfields of ⌈C/8⌉ octets. */
+export function assurances(r: Reader, spec: Spec): Assurance[] {
+  const bitfieldBytes = Math.ceil(spec.cores / 8);
+  return r.seq(
+    (r) => ({ anchor: hash(r), bitfield: r.fixed(bitfieldBytes, 'assurance bitfield'), validator_index: r.u16(), signature: sigEd(r) }),
+    'assurances',
+    32 + bitfieldBytes + 66,
+  );
+}
+
 export function extrinsic(r: Reader, spec: Spec): Extrinsic {
   const votes = votesPerVerdict(spec);
-  const bitfieldBytes = Math.ceil(spec.cores / 8);
   return {
     tickets: r.seq((r) => ({ attempt: r.u8(), signature: sigRing(r) }), 'tickets', 785),
     preimages: r.seq((r) => ({ requester: r.u32(), blob: r.blob('preimage') }), 'preimages', 5),
@@ -199,11 +208,7 @@ export function extrinsic(r: Reader, spec: Spec): Extrinsic {
       'guarantees',
       277,
     ),
-    assurances: r.seq(
-      (r) => ({ anchor: hash(r), bitfield: r.fixed(bitfieldBytes, 'assurance bitfield'), validator_index: r.u16(), signature: sigEd(r) }),
-      'assurances',
-      32 + bitfieldBytes + 66,
-    ),
+    assurances: assurances(r, spec),
     disputes: {
       verdicts: r.seq(
         (r) => ({
@@ -345,3 +350,40 @@ export function serviceInfo(r: Reader): ServiceInfo {
   };
 }
 export const decodeServiceInfo = (b: Bytes): Decoded<ServiceInfo> => decodeAll(b, serviceInfo, 'service account info');
+
+// ---- Validator keys (GP 0.7.2 §6.3: k_b 32 ++ k_e 32 ++ k_l 144 ++ k_m 128) ----
+
+export interface ValidatorKey {
+  bandersnatch: Bytes;
+  ed25519: Bytes;
+  bls: Bytes;
+  metadata: Bytes;
+}
+export const VALIDATOR_KEY_BYTES = 336;
+export function validatorKey(r: Reader): ValidatorKey {
+  return { bandersnatch: r.fixed(32, 'bandersnatch key'), ed25519: r.fixed(32, 'ed25519 key'), bls: r.fixed(144, 'BLS key'), metadata: r.fixed(128, 'metadata') };
+}
+/** Orrery's `validators` answer: `E(κ) ++ E(γ_P)`, V keys each, no length prefixes. */
+export const decodeValidatorSets = (b: Bytes, spec: Spec): Decoded<{ current: ValidatorKey[]; next: ValidatorKey[] }> =>
+  decodeAll(
+    b,
+    (r) => ({
+      current: r.seqN(spec.validators, validatorKey, 'current validators (κ)', VALIDATOR_KEY_BYTES),
+      next: r.seqN(spec.validators, validatorKey, 'next validators (γ_P)', VALIDATOR_KEY_BYTES),
+    }),
+    'validators',
+  );
+
+// ---- ρ, the reports pending availability (GP 0.7.2 §11.1; row C(10) of T(σ)) ----
+
+export interface PendingReport {
+  report: WorkReport;
+  /** The slot it was reported in (the vectors call it `timeout`). */
+  timeout: number;
+}
+/** `ρ`: C entries, each `0` or `1 ++ WorkReport ++ u32`. */
+export function pendingReports(r: Reader, spec: Spec): (PendingReport | null)[] {
+  // An entry is at least its option tag.
+  return r.seqN(spec.cores, (r) => r.option((r) => ({ report: workReport(r), timeout: r.u32() }), 'pending report'), 'pending reports (ρ)', 1);
+}
+export const decodePendingReports = (b: Bytes, spec: Spec): Decoded<(PendingReport | null)[]> => decodeAll(b, (r) => pendingReports(r, spec), 'pending reports');

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { toBase64, toHex } from '../src/bytes';
-import { Chain } from '../src/chain';
+import { Chain, Early } from '../src/chain';
 import type { RpcClient, RpcResult } from '../src/rpc';
 import { TINY } from '../src/spec';
 import { walk } from '../src/pages/chain';
@@ -38,6 +38,36 @@ describe('Chain', () => {
     expect(c.ok && c.value.spec).toEqual(TINY);
     const bad = await Chain.connect(node(() => ({ ok: true, value: 'hello' })));
     expect(bad).toEqual({ ok: false, error: 'parameters: expected {"V1": {…}}' });
+  });
+
+  it('a block asked for before parameters() answered is decoded once both arrive, with no second request', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rpc = {
+      call: async (method: string) => {
+        order.push(`ask ${method}`);
+        if (method === 'parameters') await gate;
+        order.push(`answer ${method}`);
+        if (method === 'parameters') return { ok: true, value: { V1: { val_count: 6, core_count: 2, epoch_period: 12, slot_period_sec: 6 } } };
+        if (method === 'block') return { ok: true, value: toBase64(BLOCK) };
+        return err(0, 'unexpected');
+      },
+    } as unknown as RpcClient;
+    const early = new Early(rpc);
+    early.start('block', [toBase64(A)]);
+    const connecting = Chain.connect(rpc, early);
+    await new Promise((r) => setTimeout(r, 0));
+    // Both went out at once; the block's answer came while parameters() was still pending.
+    expect(order).toEqual(['ask block', 'answer block', 'ask parameters']);
+    release();
+    const c = await connecting;
+    if (!c.ok) throw new Error(c.error);
+    const b = await c.value.block(A);
+    expect(b.ok && b.value.header.author_index).toBe(3);
+    expect(order.filter((x) => x === 'ask block')).toHaveLength(1);
+    // Taken once: a later call for the same block is served by the decoded-block cache.
+    expect(c.value.cachedBlock(AHEX)).not.toBeNull();
   });
 
   it('walks blocks through `block`, ending where the node holds no more bodies', async () => {

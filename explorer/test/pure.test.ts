@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromBase64, fromHex, parseHash, short, toBase64, toHex, utf8 } from '../src/bytes';
 import { Reader } from '../src/codec';
-import { checkRpcUrl, defaultRpc, resolveRpcUrl } from '../src/config';
+import { checkRpcUrl, defaultRpc, resolveRpcUrl, rpcFromMeta } from '../src/config';
 import { classifySearch, parseRoute } from '../src/route';
 import { specFromParameters, votesPerVerdict, TINY, FULL } from '../src/spec';
 import { keyBytes } from '../src/pages/services';
@@ -56,6 +56,23 @@ describe('RPC URL', () => {
     expect(await resolveRpcUrl('', 'h', async () => { throw new Error('404'); })).toEqual({ url: 'ws://h:19800', source: 'default' });
     expect(await resolveRpcUrl('', 'h', async () => ({ rpc: 5 }))).toEqual({ url: 'ws://h:19800', source: 'default' });
     expect(defaultRpc('::1')).toBe('ws://[::1]:19800');
+  });
+  it('takes the orrery-rpc meta tag after ?rpc= and before config.json', async () => {
+    const cfg = async () => ({ rpc: 'ws://x:1' });
+    expect(await resolveRpcUrl('', 'h', cfg, 'ws://m:2')).toEqual({ url: 'ws://m:2', source: 'meta' });
+    expect(await resolveRpcUrl('?rpc=ws://q:3', 'h', cfg, 'ws://m:2')).toEqual({ url: 'ws://q:3', source: 'query' });
+    expect(await resolveRpcUrl('', 'h', cfg, null)).toEqual({ url: 'ws://x:1', source: 'config' });
+    let asked = false;
+    await resolveRpcUrl('', 'h', async () => ((asked = true), null), 'ws://m:2');
+    expect(asked).toBe(false);
+    // The committed page's tag is empty: no URL from it.
+    const doc = (content: string | null) => ({
+      querySelector: (sel: string) => (sel === 'meta[name="orrery-rpc"]' && content !== null ? { getAttribute: (a: string) => (a === 'content' ? content : null) } : null),
+    });
+    expect(rpcFromMeta(doc(''))).toBeNull();
+    expect(rpcFromMeta(doc('  '))).toBeNull();
+    expect(rpcFromMeta(doc(null))).toBeNull();
+    expect(rpcFromMeta(doc('ws://127.0.0.1:19800'))).toBe('ws://127.0.0.1:19800');
   });
   it('accepts only ws and wss', () => {
     expect(checkRpcUrl('ws://127.0.0.1:1').ok).toBe(true);

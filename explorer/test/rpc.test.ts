@@ -171,6 +171,19 @@ describe('RpcClient', () => {
     expect(seen).toEqual([]);
   });
 
+  it('a subscription ended before the node answered is ended on the node once it does', async () => {
+    const { client, sockets } = setup();
+    sockets[0]!.open();
+    const off = client.subscribe('subscribeWorkPackageStatus', ['AAAA', 'BBBB', false], () => {}, () => {});
+    const sub = sockets[0]!.sent.find((m) => m.method === 'subscribeWorkPackageStatus')!;
+    expect(sub.params).toEqual(['AAAA', 'BBBB', false]);
+    off();
+    expect(sockets[0]!.sent.some((m) => m.method === 'unsubscribeWorkPackageStatus')).toBe(false);
+    sockets[0]!.answer(sub.id, { result: 9 });
+    await tick();
+    expect(sockets[0]!.sent.find((m) => m.method === 'unsubscribeWorkPackageStatus')?.params).toEqual([9]);
+  });
+
   it('a refused subscription is reported through onError', async () => {
     const { client, sockets } = setup();
     sockets[0]!.open();

@@ -1,9 +1,9 @@
 // The published block-import traces (traces/{fallback,safrole,storage,preimages}, tiny): every
-// step's block decodes with the explorer's block decoder, and the states' π (key C(13)) and
-// service accounts (keys C(255, s)) decode with its statistics and account decoders, consuming
-// every byte. These vectors have no JSON twins, so the checks are GP rules the values must meet:
-// after a block, π_V credits its author with a block (GP eq. 13.5), and π_S names only services
-// the state holds.
+// step's block decodes with the explorer's block decoder, and the states' π (key C(13)), service
+// accounts (keys C(255, s)) and ρ (key C(10)) decode with its statistics, account and pending-report
+// decoders, consuming every byte. These vectors have no JSON twins, so the checks are GP rules the
+// values must meet: after a block, π_V credits its author with a block (GP eq. 13.5), π_S names
+// only services the state holds, and ρ holds each report on its core, a new one at the block's slot.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeAll, type Reader } from '../src/codec';
 import { TINY } from '../src/spec';
+import { toHex } from '../src/bytes';
 import * as T from '../src/types';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,7 @@ function serviceOfKey(k: Uint8Array): number | null {
   return k[1]! | (k[3]! << 8) | (k[5]! << 16) | (k[7]! * 0x1000000);
 }
 const isStatistics = (k: Uint8Array) => k[0] === 13 && k.subarray(1).every((b) => b === 0);
+const isPendingReports = (k: Uint8Array) => k[0] === 10 && k.subarray(1).every((b) => b === 0);
 
 describe.each(['fallback', 'safrole', 'storage', 'preimages'])('trace %s', (name) => {
   it('every block, π and service account decodes and meets the paper', () => {
@@ -35,6 +37,7 @@ describe.each(['fallback', 'safrole', 'storage', 'preimages'])('trace %s', (name
     let guarantees = 0;
     let accounts = 0;
     let piServices = 0;
+    let pending = 0;
     for (const f of files) {
       const bin = new Uint8Array(readFileSync(join(DIR, name, f)));
       const step = decodeAll(bin, (r) => ({ pre: rawState(r), block: T.block(r, TINY), post: rawState(r) }), `${name}/${f}`);
@@ -51,6 +54,19 @@ describe.each(['fallback', 'safrole', 'storage', 'preimages'])('trace %s', (name
           expect(info.value.version).toBe(0);
           services.add(id);
           accounts++;
+        } else if (isPendingReports(key)) {
+          // ρ, as Orrery's pendingReports answers it: each report on its own core; a report
+          // guaranteed in this block is on its core, reported at this block's slot (GP eq. 11.43).
+          const rho = T.decodePendingReports(value, TINY);
+          if (!rho.ok) throw new Error(`${f}: ${rho.error}`);
+          expect(rho.value).toHaveLength(TINY.cores);
+          rho.value.forEach((a, c) => a && expect(a.report.core_index).toBe(c));
+          for (const g of block.extrinsic.guarantees) {
+            const a = rho.value[g.report.core_index];
+            expect(a?.timeout, `${f}: ρ after a guarantee`).toBe(block.header.slot);
+            expect(a && toHex(a.report.package_spec.hash)).toBe(toHex(g.report.package_spec.hash));
+          }
+          pending += rho.value.filter((a) => a).length;
         } else if (isStatistics(key)) {
           const d = T.decodeStatistics(value, TINY);
           if (!d.ok) throw new Error(`${f}: ${d.error}`);
@@ -69,6 +85,7 @@ describe.each(['fallback', 'safrole', 'storage', 'preimages'])('trace %s', (name
     if (name === 'storage' || name === 'preimages') {
       expect(guarantees).toBeGreaterThan(50);
       expect(piServices).toBeGreaterThan(50);
+      expect(pending).toBeGreaterThan(50);
     }
   });
 });

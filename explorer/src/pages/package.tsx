@@ -1,9 +1,11 @@
-// A work package's life: the report that carries it (found in the newest blocks' guarantees, or by
-// report hash with workReport) and its status at the best block (workPackageStatus, which needs
-// the package's anchor: the report's refine context gives it, or the person types it).
+// A work package's life, live: its stage at the best block through subscribeWorkPackageStatus,
+// the stages seen with the blocks they were reached in, and the report (workReport by the hash
+// the status names). On a node without the subscription, the newest blocks' guarantees.
 
 import { useEffect, useState } from 'preact/hooks';
-import { fromHex, parseHash, toHex } from '../bytes';
+import { fromHex, toBase64, toHex } from '../bytes';
+import { describeError } from '../rpc';
+import { addToLife, parseUpdate, ZERO_HASH, type LifeEntry, type Stage, type Update } from '../packages';
 import type { Chain } from '../chain';
 import type { WorkReport } from '../types';
 import { useCtx } from '../app';
@@ -26,130 +28,150 @@ export async function findGuarantee(chain: Chain, best: { hex: string; slot: num
   return null;
 }
 
+const STAGE_TEXT: Record<Stage, string> = {
+  unknown: 'Unknown (waiting for the node)',
+  reportable: 'Reportable',
+  reported: 'Reported (guaranteed, awaiting availability)',
+  ready: 'Available (ready to accumulate or accumulated)',
+  failed: 'Failed',
+};
+
 export function PackagePage(props: { hex: string }) {
   const { chain, heads } = useCtx();
-  const [found, setFound] = useState<{ report: WorkReport; slot: number | null; block: string | null; via: string } | null | undefined>(undefined);
-  const [status, setStatus] = useState<unknown>(undefined);
-  const [errors, setErrors] = useState<string[]>([]);
-  const [anchorText, setAnchorText] = useState('');
+  const [update, setUpdate] = useState<Update | null>(null);
+  const [life, setLife] = useState<LifeEntry[]>([]);
+  const [subError, setSubError] = useState<string | null>(null);
+  const [report, setReport] = useState<{ hash: string; report: WorkReport } | null>(null);
+  const [reportError, setReportError] = useState<string | null>(null);
+  const [found, setFound] = useState<{ report: WorkReport; slot: number; block: string } | null | undefined>(undefined);
   const best = heads.best;
+  const started = best !== null;
 
+  // The status, live: subscribeWorkPackageStatus(package, anchor, finalized = false), anchored at
+  // the best head when the page opens (the anchor only matters before the package is reported).
+  // Ended when the page is left.
   useEffect(() => {
-    if (!best || found !== undefined) return;
+    if (!best) return;
+    const off = chain.rpc.subscribe(
+      'subscribeWorkPackageStatus',
+      [toBase64(fromHex(props.hex)!), toBase64(fromHex(best.hex)!), false],
+      (v) => {
+        const u = parseUpdate(v);
+        if ('error' in u) return setSubError(u.error);
+        setSubError(null);
+        setUpdate(u);
+        setLife((l) => addToLife(l, u));
+      },
+      (e) => setSubError(describeError('subscribeWorkPackageStatus', e)),
+    );
+    return off;
+  }, [started]);
+
+  // The report, by the hash the status names (workReport), once per hash.
+  const reportHash = update && (update.status.stage === 'reported' || update.status.stage === 'ready') ? update.status.reportHash : null;
+  useEffect(() => {
+    if (!reportHash || reportHash === ZERO_HASH || report?.hash === reportHash) return;
     let live = true;
-    void (async () => {
-      const g = await findGuarantee(chain, best, props.hex);
+    void chain.workReport(fromHex(reportHash)!).then((r) => {
       if (!live) return;
-      if (g) return setFound({ ...g, via: `guaranteed in the block at slot ${g.slot}` });
-      const r = await chain.workReport(fromHex(props.hex)!);
-      if (!live) return;
-      if (r.ok) return setFound({ report: r.value, slot: null, block: null, via: 'the node holds the report with this hash' });
-      setFound(null);
-      setErrors([
-        `no guarantee of package ${props.hex.slice(0, 16)}… in the last ${PACKAGE_SEARCH_BLOCKS} blocks, and no work report with this hash (${r.error})`,
-      ]);
-    })();
+      if (r.ok) {
+        setReport({ hash: reportHash, report: r.value });
+        setReportError(null);
+      } else setReportError(r.error);
+    });
     return () => {
       live = false;
     };
-  }, [best?.hex]);
+  }, [reportHash]);
 
-  const pkgHex = found ? toHex(found.report.package_spec.hash) : props.hex;
-  const queryStatus = async (anchor: Uint8Array) => {
-    if (!best) return;
-    const s = await chain.packageStatus(fromHex(best.hex)!, fromHex(pkgHex)!, anchor);
-    if (s.ok) setStatus(s.value);
-    else setErrors((e) => [...e, s.error]);
-  };
+  // A node without the subscription, or one that no longer holds the report (an all-zero report
+  // hash): the newest blocks' guarantees.
+  const unsupported = (subError !== null && subError.includes('method not found')) || reportHash === ZERO_HASH;
   useEffect(() => {
-    if (found && best) void queryStatus(found.report.context.anchor);
-  }, [found, best?.hex]);
+    if (!unsupported || !best || found !== undefined) return;
+    let live = true;
+    void findGuarantee(chain, best, props.hex).then((g) => live && setFound(g));
+    return () => {
+      live = false;
+    };
+  }, [unsupported]);
 
+  const stage: Stage = update ? update.status.stage : 'unknown';
+  const shownReport = report?.report ?? found?.report ?? null;
+  const s = update?.status;
   return (
     <div>
       <h1>
-        Work package <HashText hex={pkgHex} full testid="package-hash" />
+        Work package <HashText hex={props.hex} full testid="package-hash" />
       </h1>
-      <ErrorBox messages={errors} />
-      {found === undefined && <Loading what="the package's report" />}
-      {status !== undefined && (
-        <Card title={`Status at the best block (slot ${best?.slot})`}>
-          <StatusView s={status} />
-          {found?.slot != null && typeof status === 'object' && status !== null && 'Failed' in status && (
-            <p class="muted small">
-              The node judges from the best block's state, which remembers a package only while its anchor is recent
-              (H = {String(chain.parameters.recent_block_count ?? '?')} blocks) and its accumulation for one epoch; this page found the package guaranteed in
-              the block at slot {found.slot}.
-            </p>
-          )}
-        </Card>
-      )}
-      {found === null && (
-        <Card title="Status by anchor">
-          <form
-            class="inline"
-            onSubmit={(e) => {
-              e.preventDefault();
-              const a = parseHash(anchorText);
-              if (!a) return setErrors((x) => [...x, 'the anchor is a 32-byte header hash (64 hex digits)']);
-              void queryStatus(a);
-            }}
-          >
-            <input placeholder="the package's anchor block hash" value={anchorText} maxLength={200} onInput={(e) => setAnchorText((e.target as HTMLInputElement).value)} />
-            <button type="submit">Ask the node</button>
-          </form>
-        </Card>
-      )}
-      {found && (
+      <ErrorBox messages={[subError, reportError, found === null ? `no guarantee of this package in the last ${PACKAGE_SEARCH_BLOCKS} blocks` : null]} />
+      <Card title={update ? `Status at the best block (slot ${update.at.slot})` : 'Status'}>
+        <div data-testid="package-stage" data-stage={stage}>
+          <ol class="steps">
+            {(['reportable', 'reported', 'ready'] as const).map((st, i, all) => {
+              const now = all.indexOf(stage as (typeof all)[number]);
+              return (
+                <li key={st} class={stage === 'failed' || now < 0 ? '' : i < now ? 'done' : i === now ? 'now' : ''}>
+                  {STAGE_TEXT[st]}
+                </li>
+              );
+            })}
+          </ol>
+          <p>
+            <b>{STAGE_TEXT[stage]}</b>
+            {s?.stage === 'reportable' && (
+              <span class="muted">
+                {' '}
+                — not reported on this fork yet; a package anchored at the block this page opened at could be reported for {s.remaining} more blocks.
+              </span>
+            )}
+            {s?.stage === 'failed' && <span class="error-text"> — {s.why}</span>}
+            {(s?.stage === 'reported' || s?.stage === 'ready') &&
+              (s.reportHash === ZERO_HASH ? (
+                <span class="muted"> — the node no longer holds its report; the blocks below are as far back as its states show the package</span>
+              ) : (
+                <span class="muted"> — core {s.core}</span>
+              ))}
+          </p>
+        </div>
+        <h3 class="small muted">Stages seen (live since this page opened)</h3>
+        <ol data-testid="package-life" class="items" data-count={life.length}>
+          {life.map((e) => (
+            <li key={e.stage} data-stage={e.stage}>
+              {STAGE_TEXT[e.stage]} {e.stage === 'reportable' || e.stage === 'failed' ? 'at' : 'in'} block{' '}
+              <a href={`#/block/${e.at.hex}`} data-value={e.at.hex} title={e.at.hex}>
+                #{e.at.slot}
+              </a>
+            </li>
+          ))}
+        </ol>
+        {life.length === 0 && !subError && <Loading what="the package's status" />}
+      </Card>
+      {shownReport && (
         <Card title="Work report">
-          <p class="muted small">Found: {found.via}.</p>
+          {report && <p class="muted small">Report hash {report.hash.slice(0, 16)}…, from the node's workReport.</p>}
+          {!report && found && <p class="muted small">Guaranteed in the block at slot {found.slot}.</p>}
           <KV
             rows={[
-              ['Core', found.report.core_index],
-              ['Bundle length', `${fmt(found.report.package_spec.length)} B`],
-              ['Erasure root', <Bytes b={found.report.package_spec.erasure_root} />],
-              ['Exports root', <Bytes b={found.report.package_spec.exports_root} />],
-              ['Segments exported', found.report.package_spec.exports_count],
-              ['Anchor', <Bytes b={found.report.context.anchor} href={`#/block/${toHex(found.report.context.anchor)}`} />],
-              ['Lookup anchor', <span>slot {found.report.context.lookup_anchor_slot} <Bytes b={found.report.context.lookup_anchor} href={`#/block/${toHex(found.report.context.lookup_anchor)}`} /></span>],
-              ['Prerequisites', found.report.context.prerequisites.length === 0 ? 'none' : <span>{found.report.context.prerequisites.map((p) => <Bytes b={p} href={`#/package/${toHex(p)}`} />)}</span>],
-              ['Authorizer', <Bytes b={found.report.authorizer_hash} />],
-              ['Authorizer gas used', fmt(found.report.auth_gas_used)],
-              ...(found.block ? ([['Guaranteed in', <HashText hex={found.block} href={`#/block/${found.block}`} />]] as [string, preact.ComponentChildren][]) : []),
+              ['Core', shownReport.core_index],
+              ['Bundle length', `${fmt(shownReport.package_spec.length)} B`],
+              ['Erasure root', <Bytes b={shownReport.package_spec.erasure_root} />],
+              ['Exports root', <Bytes b={shownReport.package_spec.exports_root} />],
+              ['Segments exported', shownReport.package_spec.exports_count],
+              ['Anchor', <Bytes b={shownReport.context.anchor} href={`#/block/${toHex(shownReport.context.anchor)}`} />],
+              [
+                'Lookup anchor',
+                <span>
+                  slot {shownReport.context.lookup_anchor_slot} <Bytes b={shownReport.context.lookup_anchor} href={`#/block/${toHex(shownReport.context.lookup_anchor)}`} />
+                </span>,
+              ],
+              ['Prerequisites', shownReport.context.prerequisites.length === 0 ? 'none' : <span>{shownReport.context.prerequisites.map((p) => <Bytes b={p} href={`#/package/${toHex(p)}`} />)}</span>],
+              ['Authorizer', <Bytes b={shownReport.authorizer_hash} />],
+              ['Authorizer gas used', fmt(shownReport.auth_gas_used)],
             ]}
           />
-          <WorkResults report={found.report} />
+          <WorkResults report={shownReport} />
         </Card>
-      )}
-    </div>
-  );
-}
-
-/** JIP-2's status: Reportable{remaining_blocks} | Reported{…} | Ready{…} | Failed(text). */
-function StatusView(props: { s: unknown }) {
-  const s = props.s;
-  if (typeof s !== 'object' || s === null) return <p>Unexpected answer: {JSON.stringify(s)?.slice(0, 200)}</p>;
-  const [kind, body] = Object.entries(s)[0] ?? ['?', null];
-  const b = (body ?? {}) as Record<string, unknown>;
-  const steps = ['Reportable', 'Reported', 'Ready'];
-  const at = steps.indexOf(kind);
-  return (
-    <div data-testid="package-status" data-status={kind}>
-      <ol class="steps">
-        {steps.map((st, i) => (
-          <li key={st} class={kind === 'Failed' ? '' : i < at ? 'done' : i === at ? 'now' : ''}>
-            {st === 'Ready' ? 'Available (ready to accumulate or accumulated)' : st === 'Reported' ? 'Reported (guaranteed, awaiting availability)' : 'Submitted (reportable)'}
-          </li>
-        ))}
-      </ol>
-      {kind === 'Failed' && <p class="error-text">Failed: {String(body)}</p>}
-      {kind === 'Reportable' && <p>Can still be reported for {String(b.remaining_blocks)} more blocks.</p>}
-      {(kind === 'Reported' || kind === 'Ready') && (
-        <p class="muted small">
-          core {String(b.core)}
-          {typeof b.reported_in === 'object' && b.reported_in !== null && `, reported in the block at slot ${String((b.reported_in as { slot?: unknown }).slot)}`}
-          {typeof b.ready_in === 'object' && b.ready_in !== null && `, available in the block at slot ${String((b.ready_in as { slot?: unknown }).slot)}`}
-        </p>
       )}
     </div>
   );

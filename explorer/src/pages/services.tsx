@@ -2,9 +2,11 @@
 // one service's account fields, storage lookup (serviceValue), preimage lookup (servicePreimage)
 // and its activity in the latest block (π_S).
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { fromHex, parseHash, toBase64, toHex } from '../bytes';
-import type { ServiceInfo } from '../types';
+import type { ServiceInfo, ServiceRecord, Statistics } from '../types';
+import { MultiChart, type Series } from '../chart';
+import { CHART_BLOCKS, useRecent } from '../recent';
 import { useCtx } from '../app';
 import { BlobView, Bytes, Card, ErrorBox, HashText, KV, Loading, fmt } from '../ui';
 import { useStatistics } from './validators';
@@ -48,6 +50,8 @@ export function ServicesPage() {
 
   const shown = ids?.slice(page * SERVICES_PER_PAGE, (page + 1) * SERVICES_PER_PAGE) ?? [];
   const pages = ids ? Math.max(1, Math.ceil(ids.length / SERVICES_PER_PAGE)) : 1;
+  const recent = useRecent(CHART_BLOCKS, true);
+  const gas = useMemo(() => serviceGasSeries(recent.blocks ?? [], CHART_SERVICES), [recent.blocks]);
   return (
     <div>
       <h1>Services</h1>
@@ -104,9 +108,55 @@ export function ServicesPage() {
           )}
         </Card>
       )}
+      <ErrorBox messages={[recent.error]} />
+      <div class="charts" data-testid="chart-service-gas" data-points={gas.xs.length}>
+        <MultiChart title={`Refine gas per service per block${gas.cut ? ` (the ${CHART_SERVICES} busiest)` : ''}`} xLabel="slot" yLabel="gas" xs={gas.xs} series={gas.refine} />
+        <MultiChart title={`Accumulate gas per service per block${gas.cut ? ` (the ${CHART_SERVICES} busiest)` : ''}`} xLabel="slot" yLabel="gas" xs={gas.xs} series={gas.accumulate} />
+      </div>
     </div>
   );
 }
+
+/** Services drawn in the gas charts. */
+const CHART_SERVICES = 6;
+
+/**
+ * Refine and accumulate gas per service per block from each block's π_S (which lists the services
+ * active in that block; one missing from it used no gas there), for the `limit` services with the
+ * most gas over the window.
+ */
+export function serviceGasSeries(blocks: { slot: number; stats: Statistics | null }[], limit: number): { xs: number[]; refine: Series[]; accumulate: Series[]; cut: boolean } {
+  const withStats = blocks.filter((b) => b.stats);
+  const total = new Map<number, bigint>();
+  for (const b of withStats)
+    for (const s of b.stats!.services) total.set(s.id, (total.get(s.id) ?? 0n) + s.record.refinement_gas_used + s.record.accumulate_gas_used);
+  const ids = [...total.entries()]
+    .sort((a, b) => (a[1] === b[1] ? a[0] - b[0] : a[1] > b[1] ? -1 : 1))
+    .slice(0, limit)
+    .map(([id]) => id)
+    .sort((a, b) => a - b);
+  const series = (f: (r: ServiceRecord) => bigint): Series[] =>
+    ids.map((id) => ({ label: `service ${id}`, ys: withStats.map((b) => Number(f(b.stats!.services.find((s) => s.id === id)?.record ?? ZERO_RECORD))) }));
+  return {
+    xs: withStats.map((b) => b.slot),
+    refine: series((r) => r.refinement_gas_used),
+    accumulate: series((r) => r.accumulate_gas_used),
+    cut: total.size > limit,
+  };
+}
+
+const ZERO_RECORD: ServiceRecord = {
+  provided_count: 0,
+  provided_size: 0,
+  refinement_count: 0,
+  refinement_gas_used: 0n,
+  imports: 0,
+  extrinsic_count: 0,
+  extrinsic_size: 0,
+  exports: 0,
+  accumulate_count: 0,
+  accumulate_gas_used: 0n,
+};
 
 /** The bytes a storage key text stands for: `0x…` is hex, anything else its UTF-8 bytes. */
 export function keyBytes(text: string): { ok: true; bytes: Uint8Array } | { ok: false; error: string } {

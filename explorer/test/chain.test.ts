@@ -115,6 +115,25 @@ describe('Chain', () => {
     ]);
   });
 
+  it('on a node without bodies the genesis is listed without asking for its parent', async () => {
+    // As typeberry 0.11.0 answers: no `block`, and `parent` of the genesis is an error.
+    const asked: string[] = [];
+    const chain = new Chain(
+      node((m, p) => {
+        asked.push(m);
+        if (m === 'block') return err(-32601, 'Method not found');
+        if (m === 'parent') return err(0, `Parent not found for block: ${String(p[0])}`);
+        return err(0, 'unexpected');
+      }),
+      TINY,
+      {},
+    );
+    const w = await walk(chain, { hex: AHEX, slot: 0 }, 20);
+    expect(w.error).toBeNull();
+    expect(w.rows.map((r) => [r.slot, r.parentHex, r.author])).toEqual([[0, '0'.repeat(64), null]]);
+    expect(asked).not.toContain('parent');
+  });
+
   it('a walk from a new head stops at a block the list already has', async () => {
     // Three blocks C -> B -> A, served by `parent` alone.
     const hashes = [0xcc, 0xbb, 0xaa].map((x) => new Uint8Array(32).fill(x));

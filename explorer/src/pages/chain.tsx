@@ -65,6 +65,11 @@ export async function loadRow(chain: Chain, d: { hex: string; hash: Uint8Array; 
     };
   }
   if (b.code !== METHOD_NOT_FOUND) return { error: b.error, code: b.code };
+  // Slot 0 is the genesis: it has no parent to ask for (typeberry answers `parent` of its
+  // genesis with an error), and the walk ends with it.
+  if (d.slot === 0) {
+    return { row: remember({ hex: d.hex, slot: 0, parentHex: ZERO, parentSlot: null, author: null, tickets: null, preimages: null, guarantees: null, assurances: null, disputes: null }) };
+  }
   const p = await chain.parent(d.hash);
   if (!p.ok) return { error: p.error, code: p.code };
   return {

@@ -300,8 +300,9 @@ fn number_after(text: &str, prefix: &str) -> Option<u32> {
     text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-/// Deploys kv and stores name=orrery in it, through node 0's RPC, as a user would: the new id.
-fn deploy_and_call_kv() -> Result<u32, String> {
+/// Deploys kv and stores name=orrery in it, through node 0's RPC, as a user would: the new id and
+/// the hash of the call's work package (lower-case hex, as the CLI prints it).
+fn deploy_and_call_kv() -> Result<(u32, String), String> {
     let rpc = format!("ws://127.0.0.1:{RPC}");
     let submit = |args: &[&str]| {
         let mut all = args.to_vec();
@@ -319,7 +320,13 @@ fn deploy_and_call_kv() -> Result<u32, String> {
     if code != Some(0) || !out.contains("storage 0x6e616d65 = 0x6f7272657279") {
         return Err(format!("call failed:\n{out}"));
     }
-    Ok(id)
+    let package = out
+        .split("submitted work package 0x")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_hexdigit).collect::<String>())
+        .filter(|p| p.len() == 64)
+        .ok_or_else(|| format!("no package hash in:\n{out}"))?;
+    Ok((id, package))
 }
 
 /// In the page: waits (animation frame by frame, 20 s at most) until `selector` matches, then
@@ -562,15 +569,84 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
     assert!(browser.no_alert());
     println!("unknown hash shows: {error:?}");
 
-    // Validators.
+    // The page was told the node's RPC in its meta tag, and the node's slot period is the
+    // testnet's 2 s, not the spec's 6 s.
+    let meta = browser.script(
+        "const m = document.querySelector('meta[name=\"orrery-rpc\"]'); return m ? m.content : null;",
+        json!([]),
+    );
+    assert_eq!(meta.as_str(), Some(format!("ws://127.0.0.1:{RPC}").as_str()));
+    let header = browser.script("return document.body.innerText;", json!([]));
+    assert!(header.as_str().is_some_and(|t| t.contains("slot 2 s")), "{header}");
+    assert_eq!(browser.count("fork-points"), 1, "the chain page lists fork points");
+
+    // Validators: the dev keys (JIP-5 test vectors, as crates/keys checks them) with their
+    // JAMNP-S names and loopback endpoints, for this epoch and the next.
     browser.goto(&format!("{url}#/validators"));
-    wait_for(&browser, "six validator rows", Duration::from_secs(20), || {
-        (browser.count("validator-row") == 6).then_some(())
+    wait_for(&browser, "six validator rows with keys", Duration::from_secs(20), || {
+        (browser.count("validator-row") == 6 && browser.count("validator-ed25519") == 6).then_some(())
     });
+    let first_of = |id: &str| {
+        browser
+            .script(
+                "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); \
+                 return e ? (e.getAttribute('data-value') || e.getAttribute('title') || e.textContent) : null;",
+                json!([id]),
+            )
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(first_of("validator-ed25519")
+        .contains("4418fb8c85bb3985394a8c2756d3643457ce614546202a2f50b093d762499ace"));
+    assert!(first_of("validator-bandersnatch")
+        .contains("ff71c6c03ff88adb5ed52c9681de1629a54e702fc14729f6b50d2f0a76f185b3"));
+    assert!(first_of("validator-peer").contains("eecgwpgwq3noky4ijm4jmvjtmuzv44qvigciusxakq5epnrfj2utb"));
+    assert!(
+        first_of("validator-endpoint").contains(&format!("]:{QUIC}")),
+        "{}",
+        first_of("validator-endpoint")
+    );
+    assert_eq!(browser.count("next-validator-row"), 6);
     browser.screenshot(&shots.join("validators.png"));
 
     // The service deployed during the test: its page, and the stored value through the key form.
-    let id = kv.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
+    let (id, package) = kv.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
+
+    // Cores: every core has a stage from ρ, and the throughput chart is drawn.
+    browser.goto(&format!("{url}#/cores"));
+    wait_for(&browser, "two core rows with stages", Duration::from_secs(20), || {
+        let stages = browser.script(
+            "return [...document.querySelectorAll('[data-testid=\"core-row\"]')].map(e => e.getAttribute('data-stage'));",
+            json!([]),
+        );
+        let stages: Vec<String> =
+            stages.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        (stages.len() == 2 && stages.iter().all(|s| s == "idle" || s == "reported")).then_some(())
+    });
+    wait_for(&browser, "chart-core-throughput", Duration::from_secs(30), || {
+        browser.find("chart-core-throughput")
+    });
+    browser.screenshot(&shots.join("cores.png"));
+
+    // The kv call's package: its life, reported then ready, from the node's own record.
+    browser.goto(&format!("{url}#/package/{package}"));
+    wait_for(&browser, "the package ready", Duration::from_secs(30), || {
+        let stage = browser.script(
+            "const e = document.querySelector('[data-testid=\"package-stage\"]'); \
+             return e ? e.getAttribute('data-stage') : null;",
+            json!([]),
+        );
+        (stage.as_str() == Some("ready")).then_some(())
+    });
+    let life = browser.text("package-life").unwrap_or_default();
+    assert!(!life.trim().is_empty(), "the package's life is listed");
+    browser.screenshot(&shots.join("package.png"));
+
+    // Services: the per-service gas chart.
+    browser.goto(&format!("{url}#/services"));
+    wait_for(&browser, "chart-service-gas", Duration::from_secs(30), || browser.find("chart-service-gas"));
+
     browser.goto(&format!("{url}#/service/{id}"));
     let shown = wait_for(&browser, "service-id", Duration::from_secs(20), || browser.text("service-id"));
     assert!(shown.contains(&id.to_string()), "{shown}");
@@ -658,10 +734,8 @@ fn orrery_explorer_serves_the_page_for_a_node_elsewhere() {
     assert_eq!(status, 200);
     // The built page, with that node's RPC written into its meta tag.
     let built = String::from_utf8(std::fs::read(repo().join("explorer/dist/index.html")).unwrap()).unwrap();
-    let expected = built.replace(
-        r#"name="orrery-rpc" content="""#,
-        r#"name="orrery-rpc" content="ws://10.1.2.3:9944""#,
-    );
+    let expected =
+        built.replace(r#"name="orrery-rpc" content="""#, r#"name="orrery-rpc" content="ws://10.1.2.3:9944""#);
     assert_ne!(expected, built, "the built page has the orrery-rpc meta tag");
     assert_eq!(String::from_utf8_lossy(&index), expected);
     let mut child = reaper.children.remove(0);

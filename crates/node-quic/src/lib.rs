@@ -149,7 +149,11 @@ pub async fn run(
     };
     let metrics_at = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
     let (inbox, inputs) = std::sync::mpsc::sync_channel::<Input>(INBOX_CAPACITY);
-    let (rpc_link, rpc_side) = orrery_rpc::link(config.spec.clone(), inbox.clone(), &node.status());
+    // A client reads the slot period from `parameters()` to place blocks in time: it is told the
+    // period this node's clock runs at (a dev testnet's `--slot-seconds`), not the spec's 6 s.
+    let mut rpc_spec = config.spec.clone();
+    rpc_spec.slot_duration = u32::try_from(config.slot_ms.div_ceil(1000)).unwrap_or(u32::MAX).max(1);
+    let (rpc_link, rpc_side) = orrery_rpc::link(rpc_spec, inbox.clone(), &node.status());
     let rpc = match config.health {
         Some(addr) => {
             let h = health.clone();

@@ -642,6 +642,19 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
     let life = browser.text("package-life").unwrap_or_default();
     assert!(!life.trim().is_empty(), "the package's life is listed");
     browser.screenshot(&shots.join("package.png"));
+    // Search finds it by its hash too.
+    browser.goto(&format!("{url}#/search/{package}"));
+    let found = wait_for(&browser, "the package found by search", Duration::from_secs(20), || {
+        browser
+            .script(
+                "const a = document.querySelector('[data-testid=\"search-result\"]'); \
+                 return a ? a.getAttribute('href') : null;",
+                json!([]),
+            )
+            .as_str()
+            .map(str::to_string)
+    });
+    assert_eq!(found, format!("#/package/{package}"));
 
     // Services: the per-service gas chart.
     browser.goto(&format!("{url}#/services"));

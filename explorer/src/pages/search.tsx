@@ -1,5 +1,6 @@
-// Search: a 32-byte hash is tried as a block, then a work report, then a recently guaranteed
-// package; a number opens that service; anything else is explained.
+// Search: a 32-byte hash is tried as a block, then a work report, then a work package (the node's
+// `workPackageStatus` anchored at the best head: anything but "reportable" means the chain has seen
+// it), then a recently guaranteed package; a number opens that service; anything else is explained.
 
 import { useEffect, useState } from 'preact/hooks';
 import { fromHex, toHex } from '../bytes';
@@ -8,6 +9,7 @@ import { classifySearch } from '../route';
 import { useCtx } from '../app';
 import { ErrorBox, Loading } from '../ui';
 import { findGuarantee, PACKAGE_SEARCH_BLOCKS } from './package';
+import { parseStatus } from '../packages';
 
 export function SearchPage(props: { text: string }) {
   const { chain, heads } = useCtx();
@@ -41,6 +43,14 @@ export function SearchPage(props: { text: string }) {
       if (r.ok) {
         const pkg = toHex(r.value.package_spec.hash);
         return finish({ href: `#/package/${pkg}`, label: `Work report for package ${pkg.slice(0, 16)}… on core ${r.value.core_index}` });
+      }
+      const anchor = fromHex(best.hex)!;
+      const st = await chain.packageStatus(anchor, hash, anchor);
+      if (!live) return;
+      const status = st.ok ? parseStatus(st.value) : null;
+      if (status && 'stage' in status && status.stage !== 'reportable') {
+        const where = status.stage === 'failed' ? 'failed' : `${status.stage} at slot ${status.stage === 'ready' ? status.readyIn.slot : status.reportedIn.slot}`;
+        return finish({ href: `#/package/${q.hex}`, label: `Work package (${where})` });
       }
       const g = await findGuarantee(chain, best, q.hex);
       if (!live) return;

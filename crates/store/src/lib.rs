@@ -615,7 +615,11 @@ impl Chain {
                 core: report.core_index,
                 report_hash: orrery_crypto::blake2b_256(&report.encode()),
             };
-            batch.push(put(Table::Packages, &package_key(&report.package_spec.hash, &hash, stage), mark.encode()));
+            batch.push(put(
+                Table::Packages,
+                &package_key(&report.package_spec.hash, &hash, stage),
+                mark.encode(),
+            ));
         }
         if becomes_best {
             batch.push(put(Table::Meta, BEST, hash.to_vec()));

@@ -467,7 +467,10 @@ fn package_marks_follow_the_trace_and_outlive_a_reopening() {
                         assert_eq!(marks.len(), 2, "{trace}/{}: {marks:?}", k + 1);
                         assert_eq!(marks[1].stage, PackageStage::Available);
                         assert_eq!((marks[1].block, marks[1].slot), (hash(later), later.block.header.slot));
-                        assert_eq!((marks[1].core, marks[1].report_hash), (reported.core, reported.report_hash));
+                        assert_eq!(
+                            (marks[1].core, marks[1].report_hash),
+                            (reported.core, reported.report_hash)
+                        );
                         checked.1 += 1;
                     }
                     None => assert_eq!(marks.len(), 1, "{trace}/{}: {marks:?}", k + 1),

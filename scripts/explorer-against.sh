@@ -9,7 +9,7 @@
 #   PORT    the explorer's loopback port (default 21712)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RPC="${1:?give the node's JIP-2 WebSocket URL, e.g. ws://127.0.0.1:19800}"
+RPC="${1:?give the JIP-2 WebSocket URL of the node, e.g. ws://127.0.0.1:19800}"
 ORRERY=${ORRERY:-target/debug/orrery}
 PORT=${PORT:-21712}
 [ -x "$ORRERY" ] || cargo build --locked -q -p orrery-cli

@@ -257,7 +257,8 @@ mod tests {
         assert_eq!(NeuronRecord::decode(&neuron.encode()), Some(neuron.clone()));
         let no_payee = NeuronRecord { payee: None, ..neuron };
         assert_eq!(NeuronRecord::decode(&no_payee.encode()), Some(no_payee));
-        let out = OutputRecord { slot: 1, active: true, dividend: 3, emission: 4, owed: 5, ..Default::default() };
+        let out =
+            OutputRecord { slot: 1, active: true, dividend: 3, emission: 4, owed: 5, ..Default::default() };
         assert_eq!(OutputRecord::decode(&out.encode()), Some(out));
         assert_eq!(decode_uids(&encode_uids(&[1, 300])), Some(vec![1, 300]));
         assert_eq!(decode_uids(&[1]), None);

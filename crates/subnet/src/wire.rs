@@ -367,7 +367,13 @@ mod tests {
     /// E8(nonce), E(3), three E2 weights.
     #[test]
     fn set_weights_is_laid_out_field_by_field() {
-        let c = Command::SetWeights { netuid: 0x0102, uid: 5, hotkey: [0xaa; 32], nonce: 1, weights: vec![1, 2, 3] };
+        let c = Command::SetWeights {
+            netuid: 0x0102,
+            uid: 5,
+            hotkey: [0xaa; 32],
+            nonce: 1,
+            weights: vec![1, 2, 3],
+        };
         let mut want = vec![2, 0x02, 0x01, 5, 0];
         want.extend_from_slice(&[0xaa; 32]);
         want.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);

@@ -156,12 +156,18 @@ fn test_yuma_3_kappa_moves_first_in_the_pvm() {
         assert!(step.logs().iter().all(|l| !l.contains("refused")), "{:?}", step.logs());
         for (uid, want) in dividends[e].iter().enumerate() {
             let got = u16_proportion_to_fixed(chain.output(0, uid as u16).dividend);
-            assert!((got - I32F32::from_num(*want)).abs() <= eps, "epoch {e}, dividend {uid}: {got} vs {want}");
+            assert!(
+                (got - I32F32::from_num(*want)).abs() <= eps,
+                "epoch {e}, dividend {uid}: {got} vs {want}"
+            );
         }
         for (uid, row) in bonds[e].iter().enumerate() {
             for (k, want) in row.iter().enumerate() {
                 let got = u16_proportion_to_fixed(chain.bond(0, uid as u16, 3 + k as u16));
-                assert!((got - I32F32::from_num(*want)).abs() <= eps, "epoch {e}, bond {uid}: {got} vs {want}");
+                assert!(
+                    (got - I32F32::from_num(*want)).abs() <= eps,
+                    "epoch {e}, bond {uid}: {got} vs {want}"
+                );
             }
         }
     }
@@ -178,9 +184,12 @@ fn bad_input_is_refused_and_changes_nothing() {
         &owner,
         Command::CreateSubnet { owner: public(&owner), tempo: 1000, emission: 1, params: mock_params(4) },
     )];
-    for (uid, (role, stake)) in [(Role::Validator, 1u64 << 62), (Role::Miner, 0), (Role::Miner, 0)].into_iter().enumerate() {
+    for (uid, (role, stake)) in
+        [(Role::Validator, 1u64 << 62), (Role::Miner, 0), (Role::Miner, 0)].into_iter().enumerate()
+    {
         let k = key(1 + uid as u64);
-        commands.push(sign(&k, Command::Register { netuid: 0, hotkey: public(&k), role, stake, payee: None }));
+        commands
+            .push(sign(&k, Command::Register { netuid: 0, hotkey: public(&k), role, stake, payee: None }));
     }
     chain.step(1, &encode_payload(&commands));
     chain.step(2, &encode_payload(&[set_weights(0, 5, &[1, 2])]));
@@ -211,20 +220,36 @@ fn bad_input_is_refused_and_changes_nothing() {
     refused_in_accumulate(&mut chain, 6, set_weights(1, 1, &[1, 2]), Refusal::NotAValidator);
     // Stake overflow: 2^62 is staked; another 2^62 would make the total 2^63.
     let k = key(10);
-    let register = |netuid, stake| Command::Register { netuid, hotkey: public(&k), role: Role::Miner, stake, payee: None };
+    let register = |netuid, stake| Command::Register {
+        netuid,
+        hotkey: public(&k),
+        role: Role::Miner,
+        stake,
+        payee: None,
+    };
     refused_in_accumulate(&mut chain, 7, sign(&k, register(0, 1 << 62)), Refusal::StakeOverflow);
     refused_in_accumulate(&mut chain, 8, sign(&k, register(0, u64::MAX)), Refusal::StakeOverflow);
     // An unknown subnet, to register in and to set weights in.
     refused_in_accumulate(&mut chain, 9, sign(&k, register(7, 1)), Refusal::UnknownSubnet);
     let v = key(1);
-    let weights_in = |netuid| Command::SetWeights { netuid, uid: 0, hotkey: public(&v), nonce: 9, weights: vec![1, 2] };
+    let weights_in =
+        |netuid| Command::SetWeights { netuid, uid: 0, hotkey: public(&v), nonce: 9, weights: vec![1, 2] };
     refused_in_accumulate(&mut chain, 10, sign(&v, weights_in(3)), Refusal::UnknownSubnet);
     // Another key's weights for uid 0.
     let other = key(2);
-    let forged = Command::SetWeights { netuid: 0, uid: 0, hotkey: public(&other), nonce: 9, weights: vec![1, 2] };
+    let forged =
+        Command::SetWeights { netuid: 0, uid: 0, hotkey: public(&other), nonce: 9, weights: vec![1, 2] };
     refused_in_accumulate(&mut chain, 11, sign(&other, forged), Refusal::WrongKey);
     // A registered hotkey again.
-    refused_in_accumulate(&mut chain, 12, sign(&v, Command::Register { netuid: 0, hotkey: public(&v), role: Role::Miner, stake: 0, payee: None }), Refusal::DuplicateHotkey);
+    refused_in_accumulate(
+        &mut chain,
+        12,
+        sign(
+            &v,
+            Command::Register { netuid: 0, hotkey: public(&v), role: Role::Miner, stake: 0, payee: None },
+        ),
+        Refusal::DuplicateHotkey,
+    );
 
     // A bad signature: uid 0's weights signed by another key.
     let mut bad = set_weights(0, 7, &[3, 4]);

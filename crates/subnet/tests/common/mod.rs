@@ -180,11 +180,13 @@ impl Chain {
     }
 
     pub fn neuron(&self, netuid: u16, uid: u16) -> NeuronRecord {
-        NeuronRecord::decode(&self.storage(&neuron_key(netuid, uid)).expect("neuron stored")).expect("decodes")
+        NeuronRecord::decode(&self.storage(&neuron_key(netuid, uid)).expect("neuron stored"))
+            .expect("decodes")
     }
 
     pub fn output(&self, netuid: u16, uid: u16) -> OutputRecord {
-        OutputRecord::decode(&self.storage(&output_key(netuid, uid)).expect("output stored")).expect("decodes")
+        OutputRecord::decode(&self.storage(&output_key(netuid, uid)).expect("output stored"))
+            .expect("decodes")
     }
 
     /// The stored `u16` bond of `uid` on `column`, 0 if absent (subtensor's `get_bonds`).
@@ -224,15 +226,22 @@ pub fn big_subnet(miners: usize, validators: usize, gas: u64) -> Chain {
         } else {
             (orrery_subnet::wire::Role::Miner, 0)
         };
-        commands.push(sign(&k, Command::Register { netuid: 0, hotkey: public(&k), role, stake, payee: None }));
+        commands
+            .push(sign(&k, Command::Register { netuid: 0, hotkey: public(&k), role, stake, payee: None }));
     }
     let step = chain.step_with_gas(1, &orrery_subnet::wire::encode_payload(&commands), gas);
-    assert!(step.accumulated.as_ref().is_some_and(|a| a.exit.is_some_and(|e| e.exit == orrery_pvm::Exit::Halt)));
+    assert!(step
+        .accumulated
+        .as_ref()
+        .is_some_and(|a| a.exit.is_some_and(|e| e.exit == orrery_pvm::Exit::Halt)));
     let weights: Vec<Signed> = (0..validators)
         .map(|uid| {
             let k = key(1 + uid as u64);
             let w: Vec<u16> = (0..miners).map(|_| rng.gen()).collect();
-            sign(&k, Command::SetWeights { netuid: 0, uid: uid as u16, hotkey: public(&k), nonce: 1, weights: w })
+            sign(
+                &k,
+                Command::SetWeights { netuid: 0, uid: uid as u16, hotkey: public(&k), nonce: 1, weights: w },
+            )
         })
         .collect();
     for slot in [2, 3] {

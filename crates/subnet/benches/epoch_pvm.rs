@@ -6,6 +6,9 @@
 //! neuron records from storage, the epoch, writing the bonds, permits and outputs back and
 //! recording the emission owed. The subnet is `crates/yuma/benches/epoch.rs`'s (legacy bonds, full
 //! bond rows), registered and weighted through signed work items (`tests/common`).
+//!
+//! `cargo bench -p orrery-subnet --bench epoch_pvm` (add `ORRERY_PVM=interpreter` for the
+//! interpreter); figures in docs/PERFORMANCE.md.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

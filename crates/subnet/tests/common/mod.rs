@@ -229,11 +229,12 @@ pub fn big_subnet(miners: usize, validators: usize, gas: u64) -> Chain {
         commands
             .push(sign(&k, Command::Register { netuid: 0, hotkey: public(&k), role, stake, payee: None }));
     }
-    let step = chain.step_with_gas(1, &orrery_subnet::wire::encode_payload(&commands), gas);
-    assert!(step
-        .accumulated
-        .as_ref()
-        .is_some_and(|a| a.exit.is_some_and(|e| e.exit == orrery_pvm::Exit::Halt)));
+    // Refine's output (the commands, signatures dropped) must fit `W_R` = 48 KiB per item.
+    for chunk in commands.chunks(500) {
+        let step = chain.step_with_gas(1, &orrery_subnet::wire::encode_payload(chunk), gas);
+        let halted = step.accumulated.as_ref().and_then(|a| a.exit).map(|e| e.exit);
+        assert_eq!(halted, Some(orrery_pvm::Exit::Halt), "{:?}", step.refined.result);
+    }
     let weights: Vec<Signed> = (0..validators)
         .map(|uid| {
             let k = key(1 + uid as u64);
@@ -244,12 +245,16 @@ pub fn big_subnet(miners: usize, validators: usize, gas: u64) -> Chain {
             )
         })
         .collect();
-    for slot in [2, 3] {
-        let payload = orrery_subnet::wire::encode_payload(if slot == 2 { &weights } else { &[] });
-        let step = chain.step_with_gas(slot, &payload, gas);
-        let logs = step.logs();
-        assert!(logs.iter().any(|l| l.contains(&format!("at slot {slot}"))), "{logs:?}");
+    // The weights at slot 2 (after the registrations, or they would be masked), in items whose
+    // refine output fits `W_R`; the first of them runs the first epoch (permits), the item at
+    // slot 3 the second (bonds).
+    let per_item = (40_000 / (2 * miners + 64)).max(1);
+    for chunk in weights.chunks(per_item) {
+        chain.step_with_gas(2, &orrery_subnet::wire::encode_payload(chunk), gas);
     }
+    let step = chain.step_with_gas(3, &orrery_subnet::wire::encode_payload(&[]), gas);
+    let logs = step.logs();
+    assert!(logs.iter().any(|l| l.contains("epoch 2 at slot 3")), "{logs:?}");
     chain
 }
 

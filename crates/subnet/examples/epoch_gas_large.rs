@@ -5,6 +5,11 @@
 //! the 256 × 64 case is tested in `tests/epoch_gas.rs`.
 //!
 //! `cargo run --release -p orrery-subnet --example epoch_gas_large`
+//!
+//! Today it stops at the second epoch (slot 3): the epoch's sparse matrices of 256 × 4096 cells
+//! exceed the service SDK's 32 MiB heap arena ("memory allocation of 65536 bytes failed" in the
+//! service's log). A larger arena (the blob's heap pages allow up to 256 MiB) or an epoch that
+//! holds fewer full matrices at once is needed first.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -19,7 +19,12 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 
 /// The arena's size: 32 MiB (8192 heap pages).
+#[cfg(not(feature = "large-heap"))]
 pub const ARENA_SIZE: usize = 32 << 20;
+/// The arena's size with the `large-heap` feature: 192 MiB (49152 heap pages), for services whose
+/// single invocation holds large working sets (the `subnet` service's epoch at 4096 × 256).
+#[cfg(feature = "large-heap")]
+pub const ARENA_SIZE: usize = 192 << 20;
 
 /// The smallest block, as a power of two.
 const MIN_CLASS_BITS: u32 = 4;

@@ -41,7 +41,8 @@
 //!   `yield` (25), `provide` (26), and the accumulation inputs decoded ([`accumulate::Input`]).
 //! - [`raw`]: the calls as bare register functions, for what the wrappers do not cover.
 //! - [`codec`]: the Appendix C encodings a service needs.
-//! - [`allocator`]: size classes over a 32 MiB static arena; [`panic`]: log, then trap.
+//! - [`allocator`]: size classes over a 32 MiB static arena (192 MiB with the
+//!   `large-heap` feature); [`panic`]: log, then trap.
 //!
 //! # On the PVM and off it
 //!

@@ -4,8 +4,8 @@
 //! after them with no stake; every validator weighs every miner (seeded random `u16`s, max-upscaled as
 //! `set_weights` stores them) and holds the bonds one earlier epoch left, so the bond EMA works on full rows.
 //! Cases: `yuma::epoch` (legacy bonds, subtensor's default) and `yuma::epoch_yuma3` (Yuma 3 with liquid
-//! alpha). There is no reference implementation to run beside it here; the PVM run of the same input is the
-//! comparison issue 19 asks for next.
+//! alpha). There is no reference implementation to run beside it here; the same epoch inside the `subnet`
+//! service on the PVM is `crates/subnet/benches/epoch_pvm.rs` (`yuma::epoch/pvm` vs `yuma::epoch/native`).
 
 use std::hint::black_box;
 

@@ -1,0 +1,60 @@
+//! One Yuma epoch at 256 miners × 64 validators natively (`orrery_yuma::epoch`) and inside the
+//! `subnet` service's accumulation on Orrery's PVM backend (the recompiler on x86-64 Linux, the
+//! interpreter elsewhere or with `ORRERY_PVM=interpreter`): PVM ÷ native is the figure.
+//!
+//! The PVM case is a whole epoch-only accumulation of `services/subnet/subnet.jam`: reading the 320
+//! neuron records from storage, the epoch, writing the bonds, permits and outputs back and
+//! recording the emission owed. The subnet is `crates/yuma/benches/epoch.rs`'s (legacy bonds, full
+//! bond rows), registered and weighted through signed work items (`tests/common`).
+//!
+//! `cargo bench -p orrery-subnet --bench epoch_pvm` (add `ORRERY_PVM=interpreter` for the
+//! interpreter); figures in docs/PERFORMANCE.md.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use orrery_subnet::store::{subnet_key, SubnetRecord};
+use orrery_yuma::{EpochInput, Neuron};
+
+fn bench(c: &mut Criterion) {
+    let (miners, validators) = (256usize, 64usize);
+    let gas = 10_000_000_000;
+    let chain = common::big_subnet(miners, validators, gas);
+    let subnet = SubnetRecord::decode(&chain.storage(&subnet_key(0)).unwrap()).unwrap();
+    let input = EpochInput {
+        params: subnet.params.clone(),
+        current_block: 4,
+        tempo: 1,
+        last_epoch_block: subnet.last_epoch.into(),
+        owner_uid: None,
+        neurons: (0..(miners + validators) as u16)
+            .map(|uid| {
+                let r = chain.neuron(0, uid);
+                Neuron {
+                    stake: r.stake,
+                    last_update: r.last_update.into(),
+                    block_at_registration: r.registered.into(),
+                    validator_permit: r.permit,
+                    weights: r.weights,
+                    bonds: r.bonds,
+                    earliest_commit_block: None,
+                }
+            })
+            .collect(),
+        emission: subnet.emission,
+    };
+    let mut group = c.benchmark_group("yuma");
+    group.sample_size(10);
+    let name = format!("miners={miners},validators={validators}");
+    group.bench_function(format!("epoch/native/{name}"), |b| {
+        b.iter(|| orrery_yuma::epoch(black_box(&input)).expect("well-formed"))
+    });
+    group.bench_function(format!("epoch/pvm/{name}"), |b| b.iter(|| chain.dry_run(black_box(4), gas)));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

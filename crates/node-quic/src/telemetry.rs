@@ -34,10 +34,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use orrery_codec::{Decode, Decoder, Encode};
-use orrery_node::{Event, Message, Node, Output, PeerId, Status};
+use orrery_node::{
+    Event, Failure, GuaranteeDiscard, Message, Node, Output, PeerId, PreimageDiscard, PreimageForget,
+    SegmentStep, Status,
+};
 use orrery_telemetry::{
-    BlockOutline, CoreBits, Event as T, EventId, ExecCost, PerCore, RefineCost, Telemetry, WorkItemOutline,
-    WorkPackageOutline, WorkReportOutline,
+    BlockOutline, CoreBits, Event as T, EventId, ExecCost, GuaranteeDiscardReason, IsAuthorizedCost, PerCore,
+    PreimageDiscardReason, PreimageForgetReason, RefineCost, Telemetry, WorkItemOutline, WorkPackageOutline,
+    WorkReportOutline,
 };
 use orrery_types::{Block, Hash, WorkPackage};
 
@@ -78,6 +82,11 @@ pub(crate) struct Tel {
     distributing: Links,
     /// Erasure root → the first bundle recovery event of that audit.
     audits: Links,
+    /// Report hash → its "receiving guarantee" event (CE 135).
+    receiving: Links,
+    /// Erasure root → the submission of the package whose imports are fetched from it, and the
+    /// JIP's Import Segment ID of each of the report's segment indices asked for.
+    segment_fetches: Mutex<HashMap<Hash, (EventId, HashMap<u16, u16>)>>,
     /// Peers the node disconnected, with its reason (they are "disconnected" by us).
     closing: Mutex<HashMap<PeerId, String>>,
 }
@@ -91,6 +100,8 @@ impl Tel {
             built: Links::default(),
             distributing: Links::default(),
             audits: Links::default(),
+            receiving: Links::default(),
+            segment_fetches: Mutex::default(),
             closing: Mutex::default(),
         }
     }
@@ -114,6 +125,32 @@ impl Tel {
 
     pub(crate) fn distributing(&self, anchor: &Hash) -> Option<EventId> {
         self.distributing.get(anchor)
+    }
+
+    pub(crate) fn set_receiving(&self, report: Hash, id: EventId) {
+        self.receiving.put(report, id)
+    }
+
+    fn set_segment_fetch(&self, erasure_root: Hash, submission: EventId, ids: HashMap<u16, u16>) {
+        let mut m = self.segment_fetches.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= LINKS {
+            m.clear();
+        }
+        m.insert(erasure_root, (submission, ids));
+    }
+
+    /// The submission a CE 139 request for shard `shard` of these segments serves, and the
+    /// request's (Import Segment ID, shard index) pairs.
+    pub(crate) fn segment_fetch(
+        &self,
+        erasure_root: &Hash,
+        segments: &[u16],
+        shard: u16,
+    ) -> Option<(EventId, Vec<(u16, u16)>)> {
+        let m = self.segment_fetches.lock().unwrap_or_else(|e| e.into_inner());
+        let (submission, ids) = m.get(erasure_root)?;
+        let pairs = segments.iter().map(|n| (ids.get(n).copied().unwrap_or(*n), shard)).collect();
+        Some((*submission, pairs))
     }
 
     /// Emits a bundle recovery event whose audit reference is the first such event of `root`.
@@ -199,9 +236,12 @@ pub(crate) struct Reporter {
     /// "Guarantee built" events of the current batch, with their submission, to close with
     /// "guarantees distributed".
     guaranteed: Vec<EventId>,
-    /// Blocks this node authored lately: the node reports their import too, but the JIP has the
-    /// author emit "authoring", not "importing".
-    authored: std::collections::VecDeque<Hash>,
+    /// Blocks this node authored lately, with their "authoring" event: the node reports their
+    /// import too, but the JIP has the author emit "authoring", not "importing".
+    authored: std::collections::VecDeque<(Hash, Option<EventId>)>,
+    /// The submission whose segments are being reconstructed → its "reconstructing segments"
+    /// event (one reconstruction at a time per package: the node does them in one step).
+    reconstructing: HashMap<EventId, EventId>,
 }
 
 impl Reporter {
@@ -213,6 +253,7 @@ impl Reporter {
             distributing: Vec::new(),
             guaranteed: Vec::new(),
             authored: std::collections::VecDeque::new(),
+            reconstructing: HashMap::new(),
         }
     }
 
@@ -267,28 +308,81 @@ impl Reporter {
         }
     }
 
+    /// The "authoring" event of a block this node authored lately.
+    fn authoring_of(&self, hash: &Hash) -> Option<Option<EventId>> {
+        self.authored.iter().find(|(h, _)| h == hash).map(|(_, id)| *id)
+    }
+
     pub(crate) fn event(&mut self, node: &Node, event: &Event) {
         let t = &self.tel;
         let block_of = |hash: &[u8; 32]| node.chain().block(hash).ok().flatten();
         match event {
             Event::Authored { hash, slot } => {
-                let Some(block) = block_of(hash) else { return };
+                // Events are read once the node's step is done: a block it authored is imported
+                // by then, unless its import failed (then "authoring" comes with the failure).
+                let authoring = block_of(hash).map(|block| {
+                    let authoring = t.emit(T::Authoring { slot: *slot, parent: block.header.parent });
+                    t.emit(T::Authored { authoring, outline: outline(&block) });
+                    authoring
+                });
                 if self.authored.len() >= 16 {
                     self.authored.pop_front();
                 }
-                self.authored.push_back(*hash);
-                let authoring = t.emit(T::Authoring { slot: *slot, parent: block.header.parent });
-                t.emit(T::Authored { authoring, outline: outline(&block) });
-                t.emit(T::BlockExecuted { started: authoring, accumulated: Vec::new() });
+                self.authored.push_back((*hash, authoring));
+            }
+            Event::AuthoringFailed { slot, parent, reason } => {
+                let authoring = t.emit(T::Authoring { slot: *slot, parent: *parent });
+                t.emit(T::AuthoringFailed { authoring, reason: reason.clone() });
             }
             Event::Imported { hash, slot, best } => {
-                if let Some(block) = block_of(hash).filter(|_| !self.authored.contains(hash)) {
-                    let importing = t.emit(T::Importing { slot: *slot, outline: outline(&block) });
-                    t.emit(T::BlockVerified { importing });
-                    t.emit(T::BlockExecuted { started: importing, accumulated: Vec::new() });
+                if let Some(block) = block_of(hash) {
+                    // Ours: authoring, authored (above), executed; an importer's: importing,
+                    // verified, executed.
+                    let started = match self.authoring_of(hash) {
+                        Some(Some(authoring)) => authoring,
+                        _ => {
+                            let importing = t.emit(T::Importing { slot: *slot, outline: outline(&block) });
+                            t.emit(T::BlockVerified { importing });
+                            importing
+                        }
+                    };
+                    t.emit(T::BlockExecuted { started, accumulated: Vec::new() });
                 }
                 if *best {
                     t.emit(T::BestBlockChanged { slot: *slot, hash: *hash });
+                }
+            }
+            Event::Rejected { hash, reason, failure } => {
+                let reason = reason.clone();
+                // Our own block: its "authoring" event, emitted now if its import failed at once.
+                let authoring = self.authoring_of(hash).map(|id| {
+                    id.unwrap_or_else(|| match failure {
+                        Failure::Verification(b) | Failure::Execution(b) => {
+                            t.emit(T::Authoring { slot: b.header.slot, parent: b.header.parent })
+                        }
+                        Failure::Finality => 0,
+                    })
+                });
+                match (failure, authoring) {
+                    (Failure::Finality, _) => {}
+                    // The JIP: an author reports its block's invalidity as "authoring failed".
+                    (Failure::Verification(_), Some(authoring)) => {
+                        t.emit(T::AuthoringFailed { authoring, reason });
+                    }
+                    (Failure::Execution(_), Some(started)) => {
+                        t.emit(T::BlockExecutionFailed { started, reason });
+                    }
+                    (Failure::Verification(block), None) => {
+                        let importing =
+                            t.emit(T::Importing { slot: block.header.slot, outline: outline(block) });
+                        t.emit(T::BlockVerificationFailed { importing, reason });
+                    }
+                    (Failure::Execution(block), None) => {
+                        let importing =
+                            t.emit(T::Importing { slot: block.header.slot, outline: outline(block) });
+                        t.emit(T::BlockVerified { importing });
+                        t.emit(T::BlockExecutionFailed { started: importing, reason });
+                    }
                 }
             }
             Event::Finalized { hash, slot } => {
@@ -307,8 +401,23 @@ impl Reporter {
                     t.emit(T::WorkPackageFailed { submission, reason: reason.clone() });
                 }
             }
-            Event::ReportBuilt { package, report, bundle_size, erasure_root, segments_root, gas } => {
+            Event::ReportBuilt {
+                package,
+                report,
+                bundle_size,
+                erasure_root,
+                segments_root,
+                gas,
+                auth_gas,
+            } => {
                 let Some(submission) = t.submission(package) else { return };
+                // Ψ_I runs inside the report's computation (`orrery-work-report`): "authorized"
+                // comes with refinement, with the gas it used (its time is not measured).
+                let cost = IsAuthorizedCost {
+                    total: ExecCost { gas: *auth_gas, ns: 0 },
+                    ..IsAuthorizedCost::default()
+                };
+                t.emit(T::Authorized { submission, cost });
                 let costs = gas
                     .iter()
                     .map(|g| RefineCost { total: ExecCost { gas: *g, ns: 0 }, ..RefineCost::default() })
@@ -328,11 +437,108 @@ impl Reporter {
                     t.emit_audit(*erasure_root, |audit| T::BundleReconstructed { audit });
                 }
             }
-            Event::Rejected { .. }
-            | Event::Equivocation { .. }
+            Event::DuplicatePackage { package, core } => {
+                if let Some(submission) = t.submission(package) {
+                    t.emit(T::DuplicateWorkPackage { submission, core: *core, package: *package });
+                }
+            }
+            Event::Segments { package, step } => {
+                let Some(submission) = t.submission(package) else { return };
+                self.segments(submission, step);
+            }
+            Event::GuaranteeRefused { report, reason } => {
+                if let Some(receiving) = t.receiving.get(report) {
+                    t.emit(T::GuaranteeReceiveFailed { receiving, reason: reason.clone() });
+                }
+            }
+            Event::GuaranteeDiscarded { report, slot, guarantors, reason } => {
+                let outline = orrery_telemetry::GuaranteeOutline {
+                    report: *report,
+                    slot: *slot,
+                    guarantors: guarantors.clone(),
+                };
+                let reason = match reason {
+                    GuaranteeDiscard::ReportedOnChain => GuaranteeDiscardReason::ReportedOnChain,
+                    GuaranteeDiscard::Replaced => GuaranteeDiscardReason::Replaced,
+                    GuaranteeDiscard::CannotBeReported => GuaranteeDiscardReason::CannotBeReported,
+                };
+                t.emit(T::GuaranteeDiscarded { outline, reason });
+            }
+            Event::PreimageForgotten { service, hash, length, reason } => {
+                let reason = match reason {
+                    PreimageForget::NotRequested => PreimageForgetReason::NotRequested,
+                    PreimageForget::AcquireFailed => PreimageForgetReason::AcquireFailed,
+                    PreimageForget::TooMany => PreimageForgetReason::TooMany,
+                    PreimageForget::BadLength => PreimageForgetReason::BadLength,
+                };
+                t.emit(T::AnnouncedPreimageForgotten {
+                    service: *service,
+                    hash: *hash,
+                    length: *length,
+                    reason,
+                });
+            }
+            Event::PreimageDiscarded { hash, length, reason } => {
+                let reason = match reason {
+                    PreimageDiscard::ProvidedOnChain => PreimageDiscardReason::ProvidedOnChain,
+                    PreimageDiscard::NotRequested => PreimageDiscardReason::NotRequested,
+                    PreimageDiscard::TooMany => PreimageDiscardReason::TooMany,
+                };
+                t.emit(T::PreimageDiscarded { hash: *hash, length: *length, reason });
+            }
+            Event::Equivocation { .. }
             | Event::Guaranteed { .. }
             | Event::ShardsStored { .. }
             | Event::Audited { .. } => {}
+        }
+    }
+
+    /// A step of segment recovery for the package of `submission` (JIP-3 160–172, 97).
+    fn segments(&mut self, submission: EventId, step: &SegmentStep) {
+        let t = &self.tel;
+        match step {
+            SegmentStep::PackageMapped { package, segments_root } => {
+                t.emit(T::WorkPackageHashMapped {
+                    submission,
+                    package: *package,
+                    segments_root: *segments_root,
+                });
+            }
+            SegmentStep::RootMapped { segments_root, erasure_root, ids } => {
+                t.set_segment_fetch(*erasure_root, submission, ids.iter().copied().collect());
+                t.emit(T::SegmentsRootMapped {
+                    submission,
+                    segments_root: *segments_root,
+                    erasure_root: *erasure_root,
+                });
+            }
+            SegmentStep::Reconstructing { segments, trivial } => {
+                let id = t.emit(T::ReconstructingSegments {
+                    submission,
+                    segments: segments.clone(),
+                    trivial: *trivial,
+                });
+                self.reconstructing.insert(submission, id);
+            }
+            SegmentStep::ReconstructionFailed { segments: _, reason } => {
+                let reconstructing = self.reconstructing.remove(&submission).unwrap_or(submission);
+                t.emit(T::SegmentReconstructionFailed { reconstructing, reason: reason.clone() });
+            }
+            SegmentStep::Reconstructed { segments, proven } => {
+                let reconstructing = self.reconstructing.remove(&submission).unwrap_or(submission);
+                t.emit(T::SegmentsReconstructed { reconstructing });
+                match proven {
+                    Ok(()) => t.emit(T::SegmentsVerified { submission, segments: segments.clone() }),
+                    Err(reason) => t.emit(T::SegmentVerificationFailed {
+                        submission,
+                        segments: segments.clone(),
+                        reason: reason.clone(),
+                    }),
+                };
+            }
+            SegmentStep::ImportsReceived => {
+                t.emit(T::ImportsReceived { submission });
+            }
         }
     }
 

@@ -51,7 +51,7 @@ use orrery_types::{
 use orrery_work_report::{compute_work_report, decode_bundle, PackageData};
 
 use crate::limits::*;
-use crate::{Asked, Event, Message, Millis, Node, Output, PeerId, Request, Response, View};
+use crate::{Asked, Event, GuaranteeDiscard, Message, Millis, Node, Output, PeerId, Request, Response, View};
 
 /// The guarantor's state.
 #[derive(Debug, Default)]
@@ -107,6 +107,7 @@ impl Refined {
             erasure_root: spec.erasure_root,
             segments_root: spec.exports_root,
             gas: self.report.results.iter().map(|r| r.refine_load.gas_used).collect(),
+            auth_gas: self.report.auth_gas_used,
         }
     }
 }
@@ -155,6 +156,16 @@ fn take_refine(refines: &mut (TimeSlot, u32), slot: TimeSlot) -> bool {
     true
 }
 
+/// The event of a guarantee leaving the pool.
+fn discarded(g: &ReportGuarantee, reason: GuaranteeDiscard) -> Output {
+    Output::Event(Event::GuaranteeDiscarded {
+        report: blake2b_256(&g.report.encode()),
+        slot: g.slot,
+        guarantors: g.signatures.iter().map(|s| s.validator_index).collect(),
+        reason,
+    })
+}
+
 fn refusal(rule: ReportsError) -> String {
     format!("GP 0.7.2 §11.4 {rule}")
 }
@@ -182,6 +193,7 @@ impl Node {
         let encoded = package.encode();
         let package_hash = blake2b_256(&encoded);
         if self.guarantor.taken.contains(&package_hash) {
+            out.push(Output::Event(Event::DuplicatePackage { package: package_hash, core }));
             return;
         }
         let refuse = |reason: String, out: &mut Vec<Output>| {
@@ -488,7 +500,7 @@ impl Node {
         for peer in validators.into_iter().filter(|p| Some(*p) != me && self.peers.contains_key(p)) {
             out.push(Output::Send { peer, message: Message::Guarantee(guarantee.clone()) });
         }
-        self.pool_guarantee(guarantee);
+        self.pool_guarantee(guarantee, out);
         out.push(Output::Event(Event::Guaranteed {
             package,
             core,
@@ -501,7 +513,7 @@ impl Node {
 
     /// Keeps a checked guarantee: one per core, the newer rotation's, else the one with more
     /// signatures, else the one already there.
-    fn pool_guarantee(&mut self, guarantee: ReportGuarantee) {
+    fn pool_guarantee(&mut self, guarantee: ReportGuarantee, out: &mut Vec<Output>) {
         let core = guarantee.report.core_index;
         if core >= self.spec.cores_count {
             return;
@@ -511,7 +523,9 @@ impl Node {
             Some(old) => (guarantee.slot, guarantee.signatures.len()) > (old.slot, old.signatures.len()),
         };
         if replace {
-            self.guarantor.pool.insert(core, guarantee);
+            if let Some(old) = self.guarantor.pool.insert(core, guarantee) {
+                out.push(discarded(&old, GuaranteeDiscard::Replaced));
+            }
         }
     }
 
@@ -590,12 +604,14 @@ impl Node {
             return;
         }
         if let Err(what) = self.check_credentials(s, slot, &guarantee) {
+            let report = blake2b_256(&guarantee.report.encode());
+            out.push(Output::Event(Event::GuaranteeRefused { report, reason: what.to_string() }));
             return self.misbehaved(peer, BAD_MESSAGE, &format!("CE 135: {what}"), out);
         }
         if self.known_packages(s).contains(&guarantee.report.package_spec.hash) {
             return;
         }
-        self.pool_guarantee(guarantee);
+        self.pool_guarantee(guarantee, out);
     }
 
     /// The rules a block applies to a guarantee's credentials (GP 0.7.2 §11.4): the core, the
@@ -715,14 +731,20 @@ impl Node {
         chosen
     }
 
-    pub(crate) fn guarantor_on_imported(&mut self, hash: &HeaderHash, _out: &mut Vec<Output>) {
+    pub(crate) fn guarantor_on_imported(&mut self, hash: &HeaderHash, out: &mut Vec<Output>) {
         // Only the best chain's intake: a fork's block may never be built on.
         if *hash != self.best || (self.guarantor.pool.is_empty() && self.guarantor.work.is_empty()) {
             return;
         }
         let Some(state) = self.chain.state(hash) else { return };
         let known = self.known_packages(state.state());
-        self.guarantor.pool.retain(|_, g| !known.contains(&g.report.package_spec.hash));
+        self.guarantor.pool.retain(|_, g| {
+            let keep = !known.contains(&g.report.package_spec.hash);
+            if !keep {
+                out.push(discarded(g, GuaranteeDiscard::ReportedOnChain));
+            }
+            keep
+        });
         self.guarantor.work.retain(|package, _| !known.contains(package));
     }
 
@@ -741,7 +763,13 @@ impl Node {
         // Guarantees whose rotation is past the previous one can go in no block any more.
         let rotation = self.spec.rotation_period.max(1);
         let current = self.slot_now() / rotation;
-        self.guarantor.pool.retain(|_, g| g.slot / rotation + 1 >= current);
+        self.guarantor.pool.retain(|_, g| {
+            let keep = g.slot / rotation + 1 >= current;
+            if !keep {
+                out.push(discarded(g, GuaranteeDiscard::CannotBeReported));
+            }
+            keep
+        });
     }
 
     pub(crate) fn guarantor_next_wake(&self) -> Option<Millis> {

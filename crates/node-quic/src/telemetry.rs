@@ -2,32 +2,43 @@
 //! as telemetry events, and a status event every two seconds (`orrery_telemetry` queues them
 //! without blocking either side; with no telemetry server nothing here runs).
 //!
-//! Emitted, by the node thread ([`Reporter`]): status (10), best and finalized block (11, 12), sync
-//! status (13), authoring (40, 42, 47), importing (43, 45, 47; a block that fails import reports
-//! 44 only when the import began with an "importing" event), tickets generated (80–82), work-package
-//! submission by the node's own user (90), refined and work-report built (101, 102; the refine
-//! cost is each item's gas, the times are not measured), work-package failed (92), guarantee built
-//! and distributed (105, 109), distributing and distributed assurance (126, 129), bundle
-//! reconstruction by an auditor (146, 147).
+//! Emitted, by the node thread ([`Reporter`], from the sans-IO node's `Event` outputs): status (10),
+//! best and finalized block (11, 12), sync status (13); authoring (40, 42, 47; 41 when authoring
+//! fails, or when our own block fails its import's checks, 46 when it fails in execution);
+//! importing (43, 45, 47; a block that fails import gets 43 then 44 when it broke a header or
+//! extrinsic rule, 43, 45 and 46 when accumulation or the store's write failed: the node's
+//! `Failure`); tickets generated (80–82); work-package submission by the node's own user (90);
+//! duplicate work-package (93, a package already being guaranteed submitted again); authorized (95:
+//! Ψ_I runs inside the report's computation, so it comes just before "refined", its cost the gas
+//! Ψ_I used and no times); imports received (97, only for a package that imports segments);
+//! refined and work-report built (101, 102; the refine cost is each item's gas, the times are not
+//! measured); work-package failed (92); guarantee built and distributed (105, 109); guarantee receive
+//! failed (111, for a guarantee that fails the credential checks after "guarantee received");
+//! guarantee discarded (113: reported on-chain, replaced by a better one, or its rotation past);
+//! distributing and distributed assurance (126, 129); bundle reconstruction by an auditor (146,
+//! 147); the guarantor's side of segment recovery (160, 161, 168–172); announced preimage forgotten
+//! (192: not requested, too many wanted, bad length, or the fetch failed) and preimage discarded
+//! (199: provided on-chain, no longer requested, or the pool full when it came).
 //!
 //! By the network tasks ([`Tel`], used by `net`): every connection event (20–28; "connecting in"
 //! comes once the QUIC handshake is done, the transport does not show an attempt before), block
-//! announcement streams and announcements (60, 62), block requests both ways (63–68), ticket
-//! transfers (83, 84), work-package submission over CE 133 (90, 92, 94, 96), sharing over CE 134
-//! both ways (91, 92, 94, 96, 98–100, 103, 104), guarantee transfers (106–108, 110–112), shard
-//! requests over CE 137 both ways (120–125: the auditor's shard requests are CE 137 too, so they are
-//! reported here, not as 140–145), assurance transfers (127, 128, 130, 131), bundle requests over
-//! CE 147 both ways (148–153), preimage announcements and requests (190, 191, 193–198).
+//! announcement streams opened and closed and announcements (60–62; 61 whichever side ends the
+//! stream, the connection's end included), block requests both ways (63–68), ticket transfers (83,
+//! 84), work-package submission over CE 133 (90, 92, 94, 96), sharing over CE 134 both ways (91, 92,
+//! 94, 96, 98–100, 103, 104), guarantee transfers (106–108, 110–112), shard requests over CE 137 both
+//! ways (120–125: the auditor's shard requests are CE 137 too, so they are reported here, not as
+//! 140–145), assurance transfers (127, 128, 130, 131), bundle requests over CE 147 both ways
+//! (148–153), segment shard requests over CE 139 both ways (162–167; the guarantor's carry the
+//! submission and each segment's Import Segment ID, which the node gives with 161), preimage
+//! announcements and requests (190, 191, 193–198).
 //!
-//! Not emitted: 41 and 46 (authoring and execution do not fail apart from import), 61 (the stream
-//! lives as long as the connection), 93, 95, 97 (the guarantor's duplicate and authorization
-//! checks and imports are not reported apart from refinement), 111's and 113's pool decisions,
-//! 140–145 (CE 138 is not used), of segment recovery (160–178) all but an assurer's side of CE 139
-//! (163, 166, 167: the guarantor's fetch does not carry its package's submission event yet, and
-//! CE 140 and CE 148 are not used), 192 and 199 (the preimage
-//! pool does not report what it drops). Links between events follow the JIP; the bundle recovery
-//! events' audit reference (a "TODO" in the JIP) is the ID of the first recovery event of that
-//! erasure root.
+//! Not emitted, and why: 140–145 (CE 138 is not used: auditors fetch bundle shards over CE 137);
+//! 162–167 with "using CE 140" set and 173–178 (CE 140 and CE 148 are not used: a segment that does
+//! not prove refuses the package); 93 for a package shared again by CE 134 (a co-guarantor refines
+//! each share it is asked for). 95's and 101's times and host-call breakdowns are zero (only gas
+//! is measured), 47's accumulation costs are empty. Links between events follow the JIP; the bundle
+//! recovery events' audit reference (a "TODO" in the JIP) is the ID of the first recovery event of
+//! that erasure root.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -976,31 +976,63 @@ mod tests {
         let wrong_core = signed(report, &pair);
         let mut unsorted = signed(report, &[ours[0], ours[1]]);
         unsorted.signatures.reverse();
+        let report_hash = blake2b_256(&report.encode());
         for (i, bad) in [forged, wrong_core, unsorted].into_iter().enumerate() {
-            n.on_guarantee(from, bad, &mut Vec::new());
+            let mut out = Vec::new();
+            n.on_guarantee(from, bad, &mut out);
             assert_eq!(n.peer_score(&from), Some(BAD_MESSAGE * (i as u32 + 1)));
+            // Telemetry's "guarantee receive failed": the report, with the rule.
+            assert!(
+                out.iter().any(|o| matches!(o, Output::Event(Event::GuaranteeRefused { report, reason })
+                    if *report == report_hash && !reason.is_empty())),
+                "{out:?}"
+            );
         }
         assert!(n.guarantor.pool.is_empty());
 
         // Two of the core's guarantors: pooled, and offered for the next block.
         let good = signed(report, &[ours[0], ours[1]]);
-        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        let mut out = Vec::new();
+        n.on_guarantee(from, good.clone(), &mut out);
+        assert!(out.is_empty(), "nothing left the pool: {out:?}");
         assert_eq!(n.guarantor.pool.get(&0), Some(&good));
         assert_eq!(n.peer_score(&from), Some(3 * BAD_MESSAGE));
         assert_eq!(n.guarantees_for_block(&anchor, 2), vec![good.clone()]);
-        // A third signature replaces it.
+        // A third signature replaces it: the two-signature one is discarded as replaced.
         let three = signed(report, &ours);
-        n.on_guarantee(from, three.clone(), &mut Vec::new());
+        let mut out = Vec::new();
+        n.on_guarantee(from, three.clone(), &mut out);
         assert_eq!(n.guarantor.pool.get(&0), Some(&three));
+        let two = vec![ours[0] as u16, ours[1] as u16];
+        assert_eq!(
+            out,
+            vec![Output::Event(Event::GuaranteeDiscarded {
+                report: report_hash,
+                slot: good.slot,
+                guarantors: two,
+                reason: GuaranteeDiscard::Replaced,
+            })]
+        );
 
-        // In a block, which imports, and then gone from the pool.
+        // In a block, which imports, and then gone from the pool: reported on chain.
         let block = {
             let state = n.chain.state(&anchor).unwrap();
             block_on(state, anchor, 2, &Pools { guarantees: vec![three.clone()], ..Pools::default() })
         };
-        assert_eq!(block.extrinsic.guarantees, vec![three]);
-        assert!(n.import(block, None, &mut Vec::new()));
+        assert_eq!(block.extrinsic.guarantees, vec![three.clone()]);
+        let mut out = Vec::new();
+        assert!(n.import(block, None, &mut out));
         assert!(n.guarantor.pool.is_empty());
+        let all: Vec<u16> = ours.iter().map(|&v| v as u16).collect();
+        assert!(
+            out.contains(&Output::Event(Event::GuaranteeDiscarded {
+                report: report_hash,
+                slot: three.slot,
+                guarantors: all,
+                reason: GuaranteeDiscard::ReportedOnChain,
+            })),
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -1083,6 +1115,35 @@ mod tests {
             if *package == one && reason.contains("only 1")));
         assert!(n.guarantor.work.is_empty());
         assert_eq!(n.guarantor_next_wake(), None);
+    }
+
+    #[test]
+    fn telemetry_sees_the_authorizer_gas_and_a_duplicate_submission() {
+        let (n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (mut g, _) = node(ours[0]);
+        connect(&mut g, ours[1]);
+        connect(&mut g, ours[2]);
+        let (package, computed) = package(&n, anchor);
+        let package_hash = blake2b_256(&package.encode());
+        let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
+        let submission = WorkPackageSubmission { core: 0, package, extrinsics };
+        let mut out = Vec::new();
+        g.on_work_package(None, submission.clone(), &mut out);
+        // Ψ_I's gas (the report's `g`, as Ξ computed it) comes with the report for "authorized".
+        let built = out.iter().find_map(|o| match o {
+            Output::Event(Event::ReportBuilt { package, auth_gas, .. }) if *package == package_hash => {
+                Some(*auth_gas)
+            }
+            _ => None,
+        });
+        assert_eq!(built, Some(computed.report.auth_gas_used), "{out:?}");
+        assert!(computed.report.auth_gas_used > 0);
+        // Shared with the two co-guarantors and waiting for them: the same package again is a
+        // duplicate, and nothing more is done with it.
+        let mut out = Vec::new();
+        g.on_work_package(None, submission, &mut out);
+        assert_eq!(out, vec![Output::Event(Event::DuplicatePackage { package: package_hash, core: 0 })]);
     }
 
     #[test]

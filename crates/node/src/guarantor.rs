@@ -1178,6 +1178,7 @@ mod tests {
     #[test]
     fn imports_from_unknown_roots_are_refused_and_shards_that_never_come_time_out() {
         use crate::segments::SEGMENT_FETCH_TTL_SLOTS;
+        use crate::SegmentStep;
         use orrery_types::ImportSpec;
 
         let (n, anchor) = node(0);
@@ -1212,9 +1213,19 @@ mod tests {
         let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 2 });
         assert!(reason(&out).contains("segment 2 of segment root 8888"), "{out:?}");
         assert!(reason(&out).contains("past its 2 exports"), "{out:?}");
-        // Segment 1 is waited for, until the fetch's time is up.
+        // Segment 1 is waited for, until the fetch's time is up. Telemetry learns where its shards
+        // are: the root's erasure root, and the Import Segment IDs of what is fetched (segment 1
+        // is import 0; its proof page, segment 2 = 2 exports + 1/64, is page 0: 2^15 + 0).
+        let (mut waiting, _) = package_of(&n, anchor, 7);
+        waiting.items[0].import_segments = vec![ImportSpec { tree_root: [0x88; 32], index: 1 }];
         let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 1 });
-        assert!(out.is_empty(), "{out:?}");
+        let step = SegmentStep::RootMapped {
+            segments_root: [0x88; 32],
+            erasure_root: [0x66; 32],
+            ids: vec![(1, 0), (2, 0x8000)],
+        };
+        let package = blake2b_256(&waiting.encode());
+        assert_eq!(out, vec![Output::Event(Event::Segments { package, step })]);
         let due = g.now + SEGMENT_FETCH_TTL_SLOTS * SLOT_MS;
         assert_eq!(g.segments_next_wake(), Some(due));
         g.now = due - 1;

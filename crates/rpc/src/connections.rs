@@ -26,7 +26,9 @@ impl Drop for Open {
 
 /// The extension jsonrpsee keeps (extensions must be `Clone`).
 #[derive(Debug, Clone)]
-struct Guard(#[allow(dead_code)] Arc<Open>);
+struct Guard {
+    _open: Arc<Open>,
+}
 
 /// The middleware.
 #[derive(Debug, Clone)]
@@ -80,7 +82,7 @@ where
     fn call(&mut self, mut request: HttpRequest<B>) -> Self::Future {
         if is_upgrade(&request) {
             self.counter.fetch_add(1, Ordering::Relaxed);
-            request.extensions_mut().insert(Guard(Arc::new(Open(self.counter.clone()))));
+            request.extensions_mut().insert(Guard { _open: Arc::new(Open(self.counter.clone())) });
         }
         self.inner.call(request)
     }

@@ -62,6 +62,10 @@ const STATUS_EVERY: Duration = Duration::from_secs(2);
 /// than this many newer ones is forgotten (the event then names itself or nothing).
 const LINKS: usize = 1024;
 
+/// A package's segment fetch from one report: its submission event, and each of the report's
+/// segment indices with its Import Segment ID.
+type SegmentFetch = (EventId, HashMap<u16, u16>);
+
 /// A small map that forgets everything when full: links are only useful for a short while.
 #[derive(Debug, Default)]
 struct Links(Mutex<HashMap<Hash, EventId>>);
@@ -97,7 +101,7 @@ pub(crate) struct Tel {
     receiving: Links,
     /// Erasure root → the submission of the package whose imports are fetched from it, and the
     /// JIP's Import Segment ID of each of the report's segment indices asked for.
-    segment_fetches: Mutex<HashMap<Hash, (EventId, HashMap<u16, u16>)>>,
+    segment_fetches: Mutex<HashMap<Hash, SegmentFetch>>,
     /// Peers the node disconnected, with its reason (they are "disconnected" by us).
     closing: Mutex<HashMap<PeerId, String>>,
 }

@@ -1036,6 +1036,35 @@ mod tests {
     }
 
     #[test]
+    fn a_guarantee_whose_rotation_is_past_leaves_the_pool_as_unreportable() {
+        let (mut n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+        let good = signed(&computed.report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        assert_eq!(n.spec.rotation_period, 4);
+        // Slot 2 is in rotation 0; through rotation 1 (slots 4–7) a block may still take it.
+        n.now = 7 * SLOT_MS;
+        let mut out = Vec::new();
+        n.guarantor_on_time(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        // From slot 8 (rotation 2) no block may: it leaves, "cannot be reported on-chain".
+        n.now = 8 * SLOT_MS;
+        n.guarantor_on_time(&mut out);
+        assert!(n.guarantor.pool.is_empty());
+        let discarded = Event::GuaranteeDiscarded {
+            report: blake2b_256(&computed.report.encode()),
+            slot: 2,
+            guarantors: vec![ours[0] as u16, ours[1] as u16],
+            reason: GuaranteeDiscard::CannotBeReported,
+        };
+        assert_eq!(out, vec![Output::Event(discarded)]);
+    }
+
+    #[test]
     fn a_guarantee_a_block_would_refuse_is_pooled_but_not_offered() {
         let (mut n, anchor) = node(0);
         let (ours, _) = core0(&n);

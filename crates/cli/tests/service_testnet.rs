@@ -245,10 +245,12 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     }
 
     // An open RPC WebSocket connection shows in node 0's metrics, and leaves them when closed.
+    let metrics_start = Instant::now();
     let ws = open_websocket(RPC);
     wait_metric(METRICS, "orrery_rpc_connections", |n| n >= 1);
     drop(ws);
     wait_metric(METRICS, "orrery_rpc_connections", |n| n == 0);
+    eprintln!("RPC connection gauge checked in {:?}", metrics_start.elapsed());
 
     let rpc = format!("ws://127.0.0.1:{RPC}");
     // Every package goes through node 0, whatever core it is for: a node that does not guarantee
@@ -300,7 +302,7 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
             Err(_) => std::thread::sleep(Duration::from_millis(500)),
         }
     };
-    eprintln!("telemetry: {found}");
+    eprintln!("telemetry: {found} (found after {:?})", start.elapsed());
 
     // The value reads back, by text key and by hex key.
     let (code, out) =

@@ -435,6 +435,10 @@ pub struct TestnetArgs {
     /// and the CPU burst of every validator's ring proofs early in each epoch goes away.
     #[arg(long)]
     pub no_tickets: bool,
+    /// A JIP-3 telemetry server every node reports to (`node run --telemetry`), one connection
+    /// per node.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub telemetry: Option<String>,
     /// The Bandersnatch SRS (passed on to the nodes).
     #[arg(long, env = "ORRERY_SRS", default_value = DEFAULT_SRS)]
     pub srs: PathBuf,

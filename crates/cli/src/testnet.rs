@@ -69,6 +69,9 @@ fn start_all(
         if args.no_tickets {
             command.arg("--no-tickets");
         }
+        if let Some(server) = &args.telemetry {
+            command.args(["--telemetry", server]);
+        }
         // One explorer is enough: node 0's, pointed at its own RPC.
         if i == 0 {
             command.args(["--explorer-port", &args.base_explorer_port.to_string()]);

@@ -1,7 +1,10 @@
 //! A service developer's path on a real network: `orrery testnet` (six validator processes on
 //! loopback), then `orrery service deploy services/kv/kv.jam` through the first node's JIP-2 RPC,
 //! `orrery service call` with a kv "set" command, and `orrery service storage` reading the value
-//! back, with `orrery service info` on the way. Every command and wait is bounded in time; every
+//! back, with `orrery service info` on the way. Every node reports JIP-3 telemetry to one
+//! `orrery telemetry-sink`, whose output must show the call's guaranteeing pipeline with its links
+//! (submission → authorized → refined → report built → guarantee built → distributed → shards →
+//! assurance → a block carrying a guarantee). Every command and wait is bounded in time; every
 //! process is stopped (and killed at worst) before the test returns, pass or fail.
 
 mod common;
@@ -17,6 +20,8 @@ const RPC: u16 = 21_400;
 /// Node i serves Prometheus metrics on this + i.
 const METRICS: u16 = 21_460;
 const EXPLORER: u16 = 21_450;
+/// The telemetry sink every node reports to.
+const SINK: u16 = 22_000;
 
 /// Stops and reaps the processes however the test ends: SIGTERM (the testnet stops its nodes),
 /// SIGKILL after 20 s.
@@ -56,14 +61,150 @@ fn number_after(text: &str, prefix: &str) -> Option<u32> {
     text[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
+/// A WebSocket connection to the RPC on `port`, upgraded (RFC 6455 handshake by hand) and left open.
+fn open_websocket(port: u16) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 101", "{}", String::from_utf8_lossy(&head));
+    s
+}
+
+/// Waits (at most 10 s) until node metric `name` on `port` satisfies `ok`.
+fn wait_metric(port: u16, name: &str, ok: impl Fn(u64) -> bool) {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < Duration::from_secs(10) {
+        let scrape = (|| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+            let mut out = String::new();
+            s.take(1 << 20).read_to_string(&mut out).ok()?;
+            let line = out.lines().find(|l| l.starts_with(&format!("{name} ")))?;
+            line[name.len() + 1..].trim().parse::<u64>().ok()
+        })();
+        if scrape.is_some_and(&ok) {
+            return;
+        }
+        last = scrape;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("metric {name} on port {port}: {last:?}");
+}
+
+/// JIP-3 events of the sink's `--json` output.
+fn sink_events(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("kind").is_some())
+        .collect()
+}
+
+/// Finds, on some node's connection, the guaranteeing pipeline of a package calling `service`,
+/// each event naming the one the JIP says it links to; the error says what the best candidate
+/// lacked.
+fn guaranteeing_chain(events: &[serde_json::Value], service: u64) -> Result<String, String> {
+    use serde_json::Value;
+    let kind = |e: &Value| e["kind"].as_u64().unwrap_or(u64::MAX);
+    let mut missing = String::from("no \"work-package received\" (94) names the service");
+    let calls = events.iter().filter(|e| {
+        kind(e) == 94
+            && e["outline"]["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|i| i["service"] == service))
+    });
+    for received in calls {
+        let conn = &received["conn"];
+        let s = &received["submission"];
+        let on_conn = |k: u64, field: &str, value: &Value| {
+            events.iter().find(|e| e["conn"] == *conn && kind(e) == k && e[field] == *value)
+        };
+        let check = || -> Result<String, String> {
+            on_conn(90, "id", s).ok_or("its submission is no \"work-package submission\" (90)")?;
+            let authorized = on_conn(95, "submission", s).ok_or("no \"authorized\" (95)")?;
+            let refined = on_conn(101, "submission", s).ok_or("no \"refined\" (101)")?;
+            let built = on_conn(102, "submission", s).ok_or("no \"work-report built\" (102)")?;
+            let guarantee = on_conn(105, "submission", s).ok_or("no \"guarantee built\" (105)")?;
+            let distributed = on_conn(109, "submission", s).ok_or("no \"guarantees distributed\" (109)")?;
+            if guarantee["outline"]["report"] != built["outline"]["hash"] {
+                return Err(format!("the guarantee {guarantee} is not of the report built {built}"));
+            }
+            let ids: Vec<u64> = [received, authorized, refined, built, guarantee, distributed]
+                .iter()
+                .map(|e| e["id"].as_u64().unwrap_or(0))
+                .collect();
+            if ids.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("out of order: event ids {ids:?}"));
+            }
+            // Some assurer asked a guarantor for its shard of the report, and got it.
+            let root = &built["outline"]["erasure_root"];
+            let shard = events
+                .iter()
+                .filter(|e| kind(e) == 120 && e["erasure_root"] == *root)
+                .find(|r| {
+                    events.iter().any(|e| kind(e) == 125 && e["conn"] == r["conn"] && e["request"] == r["id"])
+                })
+                .ok_or("no \"sending shard request\" (120) of the report's erasure root answered (125)")?;
+            // After the guarantee: an assurance distributed, and a block carrying a guarantee.
+            let after = guarantee["at"].as_u64();
+            let assured = events
+                .iter()
+                .filter(|d| kind(d) == 126 && d["at"].as_u64() > after)
+                .find(|d| {
+                    events
+                        .iter()
+                        .any(|e| kind(e) == 129 && e["conn"] == d["conn"] && e["distributing"] == d["id"])
+                })
+                .ok_or("no \"distributing assurance\" (126) closed by \"assurance distributed\" (129)")?;
+            let block = events
+                .iter()
+                .find(|b| {
+                    matches!(kind(b), 42 | 43)
+                        && b["at"].as_u64() > after
+                        && b["outline"]["guarantees"].as_u64().is_some_and(|g| g >= 1)
+                })
+                .ok_or("no block authored (42) or imported (43) with a guarantee after it")?;
+            Ok(format!(
+                "conn {conn}: ids {ids:?}, shard request on conn {}, assurance on conn {}, block event {} on conn {}",
+                shard["conn"], assured["conn"], block["kind"], block["conn"]
+            ))
+        };
+        match check() {
+            Ok(found) => return Ok(found),
+            Err(e) => missing = format!("conn {conn}, submission {s}: {e}"),
+        }
+    }
+    Err(missing)
+}
+
 #[test]
 fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     let dir = tempfile::tempdir().unwrap();
+    // Every node's telemetry goes to one JIP-3 server, printing JSON lines.
+    let sink_out = dir.path().join("sink.out");
+    let sink = orrery()
+        .args(["telemetry-sink", "--json", "--listen", &format!("127.0.0.1:{SINK}")])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&sink_out).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _sink = Reaper(vec![sink]);
     let testnet = orrery()
         .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "400", "--no-tickets"])
         .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
         .args(["--base-explorer-port", &EXPLORER.to_string()])
         .args(["--base-metrics-port", &METRICS.to_string()])
+        .args(["--telemetry", &format!("127.0.0.1:{SINK}")])
         .args(["--summary-seconds", "5", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::null())
@@ -103,6 +244,14 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
+    // An open RPC WebSocket connection shows in node 0's metrics, and leaves them when closed.
+    let metrics_start = Instant::now();
+    let ws = open_websocket(RPC);
+    wait_metric(METRICS, "orrery_rpc_connections", |n| n >= 1);
+    drop(ws);
+    wait_metric(METRICS, "orrery_rpc_connections", |n| n == 0);
+    eprintln!("RPC connection gauge checked in {:?}", metrics_start.elapsed());
+
     let rpc = format!("ws://127.0.0.1:{RPC}");
     // Every package goes through node 0, whatever core it is for: a node that does not guarantee
     // the core passes its user's package on to a guarantor that does (CE 133).
@@ -139,6 +288,21 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     assert!(out.contains(&format!("accumulate: service {id} accumulated in #")), "{out}");
     assert!(out.contains("storage items "), "{out}");
     assert!(out.contains("storage 0x6e616d65 = 0x6f7272657279 (\"orrery\") (was none)"), "{out}");
+
+    // The call's pipeline in the telemetry (the sink has had every event up to the accumulation
+    // the call waited for; a few seconds more for the queues to drain).
+    let start = Instant::now();
+    let found = loop {
+        let events = sink_events(&std::fs::read_to_string(&sink_out).unwrap_or_default());
+        match guaranteeing_chain(&events, u64::from(id)) {
+            Ok(found) => break found,
+            Err(e) if start.elapsed() > Duration::from_secs(15) => {
+                panic!("telemetry ({} events): {e}", events.len())
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    };
+    eprintln!("telemetry: {found} (found after {:?})", start.elapsed());
 
     // The value reads back, by text key and by hex key.
     let (code, out) =

@@ -219,7 +219,8 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
             )
         }
         Event::Finalized { hash, slot } => tracing::info!(slot, hash = %short(hash), "finalized"),
-        Event::Rejected { hash, reason } => tracing::warn!(hash = %short(hash), %reason, "rejected"),
+        Event::Rejected { hash, reason, .. } => tracing::warn!(hash = %short(hash), %reason, "rejected"),
+        Event::AuthoringFailed { slot, reason, .. } => tracing::warn!(slot, %reason, "authoring failed"),
         Event::Equivocation { slot, author } => tracing::warn!(slot, author, "equivocation"),
         Event::WorkPackageRefused { package, reason } => {
             tracing::warn!(package = %short(package), %reason, "work package refused")
@@ -244,6 +245,24 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         }
         Event::BundleRebuilt { erasure_root, trivial, ok } => {
             tracing::debug!(erasure_root = %short(erasure_root), trivial, ok, "bundle rebuilt")
+        }
+        Event::DuplicatePackage { package, core } => {
+            tracing::debug!(package = %short(package), core, "duplicate work package")
+        }
+        Event::Segments { package, step } => {
+            tracing::debug!(package = %short(package), ?step, "segment recovery")
+        }
+        Event::GuaranteeRefused { report, reason } => {
+            tracing::debug!(report = %short(report), %reason, "guarantee refused")
+        }
+        Event::GuaranteeDiscarded { report, reason, .. } => {
+            tracing::debug!(report = %short(report), ?reason, "guarantee discarded")
+        }
+        Event::PreimageForgotten { hash, reason, .. } => {
+            tracing::debug!(hash = %short(hash), ?reason, "announced preimage forgotten")
+        }
+        Event::PreimageDiscarded { hash, reason, .. } => {
+            tracing::debug!(hash = %short(hash), ?reason, "preimage discarded")
         }
     }
 }

@@ -140,7 +140,7 @@ pub async fn run(
         orrery_network::Endpoint::bind(config.identity, net::endpoint_config(config.alpn), config.listen)
             .map_err(|source| DriverError::Endpoint { addr: config.listen, source })?;
     // Bound before the RPC starts, so a taken port stops the node before anything runs.
-    let metrics = Arc::new(metrics::Metrics::default());
+    let mut metrics = metrics::Metrics::default();
     let metrics_listener = match config.metrics {
         Some(addr) => {
             Some(metrics::bind(addr).await.map_err(|source| DriverError::Metrics { addr, source })?)
@@ -163,6 +163,10 @@ pub async fn run(
         }
         None => None,
     };
+    if let Some(rpc) = &rpc {
+        metrics.rpc_connections = rpc.ws_connections.clone();
+    }
+    let metrics = Arc::new(metrics);
     let (outputs_tx, outputs) = tokio::sync::mpsc::channel(INBOX_CAPACITY);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tel =

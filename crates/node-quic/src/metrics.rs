@@ -89,6 +89,8 @@ pub struct Metrics {
     pub shards: AtomicU64,
     pub shards_bytes: AtomicU64,
     pub scrapes: AtomicU64,
+    /// Open RPC WebSocket connections (the RPC server's count; 0 without an RPC server).
+    pub rpc_connections: Arc<AtomicU64>,
 }
 
 fn gauge(out: &mut String, name: &str, kind: &str, help: &str, value: &AtomicU64) {
@@ -179,6 +181,13 @@ impl Metrics {
             g,
             "Size of the availability records held.",
             &self.shards_bytes,
+        );
+        gauge(
+            &mut o,
+            "orrery_rpc_connections",
+            g,
+            "Open RPC WebSocket connections (plain HTTP requests are not counted).",
+            &self.rpc_connections,
         );
         gauge(&mut o, "orrery_metrics_scrapes_total", c, "Scrapes of this endpoint.", &self.scrapes);
         o

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -486,6 +486,30 @@ async fn accept_streams(net: &Arc<Net>, conn: &Arc<Connection>) {
     }
 }
 
+/// Reports the end of one UP 0 stream, once, whichever half sees it first ("block announcement
+/// stream closed").
+#[derive(Clone)]
+struct UpEnd {
+    net: Arc<Net>,
+    peer: PeerId,
+    done: Arc<AtomicBool>,
+}
+
+impl UpEnd {
+    fn new(net: &Arc<Net>, peer: PeerId) -> Self {
+        Self { net: net.clone(), peer, done: Arc::default() }
+    }
+
+    fn closed(&self, closer: ConnectionSide, reason: &str) {
+        if self.done.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if let Some(t) = self.net.tel() {
+            t.emit(T::AnnouncementStreamClosed { peer: self.peer, closer, reason: reason.into() });
+        }
+    }
+}
+
 /// Our UP 0 stream with the peer: opened by us if we dialled, otherwise the one the peer opens (the
 /// greatest stream ID wins, as JAMNP-S says). Writes the node's handshake and announcements; a task
 /// reads the peer's half.
@@ -498,15 +522,21 @@ async fn up_stream(
     let peer = *conn.peer_key();
     let mut writer: Option<(u64, SendHalf)> = None;
     let mut reader: Option<tokio::task::JoinHandle<()>> = None;
+    let mut end: Option<UpEnd> = None;
     let install = |stream: Stream,
                    writer: &mut Option<(u64, SendHalf)>,
-                   reader: &mut Option<tokio::task::JoinHandle<()>>| {
+                   reader: &mut Option<tokio::task::JoinHandle<()>>,
+                   end: &mut Option<UpEnd>| {
         let id = stream.id();
         let (send, recv) = stream.split();
         if let Some((_, mut old)) = writer.replace((id, send)) {
             old.reset(code::DUPLICATE_UP_STREAM);
         }
-        if let Some(old) = reader.replace(tokio::spawn(read_up(net.clone(), conn.clone(), recv))) {
+        let this = UpEnd::new(&net, peer);
+        if let Some(old) = end.replace(this.clone()) {
+            old.closed(ConnectionSide::Local, "replaced by a newer UP 0 stream");
+        }
+        if let Some(old) = reader.replace(tokio::spawn(read_up(net.clone(), conn.clone(), recv, this))) {
             old.abort();
         }
     };
@@ -519,7 +549,7 @@ async fn up_stream(
         match tokio::time::timeout(SEND_DEADLINE, conn.open_stream(StreamKind::BLOCK_ANNOUNCEMENT)).await {
             Ok(Ok(stream)) => {
                 opened(ConnectionSide::Local);
-                install(stream, &mut writer, &mut reader)
+                install(stream, &mut writer, &mut reader, &mut end)
             }
             _ => return,
         }
@@ -532,7 +562,7 @@ async fn up_stream(
                     stream.refuse(code::DUPLICATE_UP_STREAM);
                 } else {
                     opened(ConnectionSide::Remote);
-                    install(stream, &mut writer, &mut reader);
+                    install(stream, &mut writer, &mut reader, &mut end);
                 }
             }
             message = outgoing.recv(), if writer.is_some() => {
@@ -540,8 +570,16 @@ async fn up_stream(
                 let Some((_, send)) = writer.as_mut() else { continue };
                 match tokio::time::timeout(SEND_DEADLINE, send.send(&message)).await {
                     Ok(Ok(())) => {}
-                    Ok(Err(_)) => break,
+                    Ok(Err(e)) => {
+                        if let Some(end) = &end {
+                            end.closed(ConnectionSide::Remote, &format!("our announcement could not be sent: {e}"));
+                        }
+                        break;
+                    }
                     Err(_) => {
+                        if let Some(end) = &end {
+                            end.closed(ConnectionSide::Local, "the peer does not read our announcements");
+                        }
                         net.misbehaved(peer, "UP 0: not reading our announcements".into());
                         break;
                     }
@@ -549,22 +587,29 @@ async fn up_stream(
             }
         }
     }
+    // The connection is ending (or the node is): the stream goes with it.
+    if let Some(end) = &end {
+        end.closed(ConnectionSide::Local, "the connection is closing");
+    }
     if let Some(reader) = reader {
         reader.abort();
     }
 }
 
 /// Reads the peer's half of UP 0: a handshake, then announcements.
-async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
+async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf, end: UpEnd) {
     let peer = *conn.peer_key();
     let mut first = true;
     loop {
         let bytes = match recv.recv_next().await {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return,
+            Ok(None) => return end.closed(ConnectionSide::Remote, "the peer finished the stream"),
             Err(e) => {
                 if !matches!(e, FrameError::Io(_)) {
+                    end.closed(ConnectionSide::Local, &format!("{e}"));
                     net.misbehaved(peer, format!("UP 0: {e}"));
+                } else {
+                    end.closed(ConnectionSide::Remote, &format!("{e}"));
                 }
                 return;
             }
@@ -593,6 +638,7 @@ async fn read_up(net: Arc<Net>, conn: Arc<Connection>, mut recv: RecvHalf) {
             }
             Err(e) => {
                 recv.stop(code::MALFORMED);
+                end.closed(ConnectionSide::Local, &format!("malformed: {e}"));
                 conn.report_offence();
                 net.misbehaved(peer, format!("UP 0: {e}"));
                 return;
@@ -760,7 +806,9 @@ fn received_one_way(t: &Tel, peer: PeerId, opened: Option<EventId>, message: &Me
         }
         Message::Guarantee(g) => {
             if let Some(receiving) = opened {
-                t.emit(T::GuaranteeReceived { receiving, outline: guarantee_outline(g) });
+                let outline = guarantee_outline(g);
+                t.set_receiving(outline.report, receiving);
+                t.emit(T::GuaranteeReceived { receiving, outline });
             }
         }
         Message::Assurance(a) => {
@@ -1299,9 +1347,22 @@ fn sending_request(t: &Tel, peer: PeerId, request: &Request) -> Option<EventId> 
         Request::Bundle(root) => {
             t.emit_audit(*root, |audit| T::SendingBundleRequest { audit, guarantor: peer })
         }
-        // JIP-3's "sending segment shard request" names the package's submission event, which the
-        // segment fetch does not carry yet: our side of CE 139 sends no events.
-        Request::State(_) | Request::SegmentShards(_) => return None,
+        // A guarantor fetching its package's imports: the node said which submission (through
+        // the segments-root mapping) and which import each segment is.
+        Request::SegmentShards(r) => {
+            let first = r.items.first()?;
+            let (submission, mut shards) =
+                t.segment_fetch(&first.erasure_root, &first.segment_indices, first.shard_index)?;
+            for item in &r.items[1..] {
+                if let Some((_, more)) =
+                    t.segment_fetch(&item.erasure_root, &item.segment_indices, item.shard_index)
+                {
+                    shards.extend(more);
+                }
+            }
+            t.emit(T::SendingSegmentShardRequest { submission, assurer: peer, ce140: false, shards })
+        }
+        Request::State(_) => return None,
     })
 }
 
@@ -1313,7 +1374,8 @@ fn request_sent(t: &Tel, peer: PeerId, request: EventId, what: &Request) {
         Request::Shard(_) => t.emit(T::ShardRequestSent { request }),
         Request::Preimage(_) => t.emit(T::PreimageRequestSent { request }),
         Request::Bundle(_) => t.emit(T::BundleRequestSent { request }),
-        Request::State(_) | Request::SegmentShards(_) => 0,
+        Request::SegmentShards(_) => t.emit(T::SegmentShardRequestSent { request }),
+        Request::State(_) => 0,
     };
 }
 
@@ -1368,7 +1430,13 @@ fn request_done(
         (Request::Bundle(_), Err(_)) => {
             t.emit(T::BundleRequestFailed { request, reason });
         }
-        (Request::State(_) | Request::SegmentShards(_), _) => {}
+        (Request::SegmentShards(_), Ok(_)) => {
+            t.emit(T::SegmentShardsTransferred { request });
+        }
+        (Request::SegmentShards(_), Err(_)) => {
+            t.emit(T::SegmentShardRequestFailed { request, reason });
+        }
+        (Request::State(_), _) => {}
     }
 }
 

@@ -53,7 +53,7 @@ use orrery_types::{
 };
 
 use crate::limits::*;
-use crate::{Asked, Event, Millis, Node, Output, PeerId, Request, Response};
+use crate::{Asked, Event, Millis, Node, Output, PeerId, PreimageDiscard, PreimageForget, Request, Response};
 
 /// The signing context of assurances, `$jam_available` (GP 0.7.2 eq. 11.13).
 const AVAILABLE: &[u8] = b"jam_available";
@@ -565,15 +565,27 @@ impl Node {
         let PreimageAnnouncement { service, hash, length } = announcement;
         let known = self.availability.preimages.contains_key(&(service, hash))
             || self.availability.wanted.contains_key(&hash);
-        if known
-            || self.availability.wanted.len() >= MAX_WANTED_PREIMAGES
-            || length as usize > MAX_PREIMAGE_BYTES
-            || !self.requested(&self.best, service, &hash, length)
-        {
+        if known {
+            return;
+        }
+        let forgotten = if self.availability.wanted.len() >= MAX_WANTED_PREIMAGES {
+            Some(PreimageForget::TooMany)
+        } else if length as usize > MAX_PREIMAGE_BYTES {
+            Some(PreimageForget::BadLength)
+        } else if !self.requested(&self.best, service, &hash, length) {
+            Some(PreimageForget::NotRequested)
+        } else {
+            None
+        };
+        if let Some(reason) = forgotten {
+            out.push(Output::Event(Event::PreimageForgotten { service, hash, length, reason }));
             return;
         }
         if self.work_request(peer, Asked::Preimage { hash }, Request::Preimage(hash), out) {
             self.availability.wanted.insert(hash, (service, length));
+        } else {
+            let reason = PreimageForget::AcquireFailed;
+            out.push(Output::Event(Event::PreimageForgotten { service, hash, length, reason }));
         }
     }
 
@@ -591,9 +603,14 @@ impl Node {
     pub(crate) fn on_preimage(&mut self, peer: PeerId, hash: Hash, blob: Vec<u8>, out: &mut Vec<Output>) {
         let Some((service, length)) = self.availability.wanted.remove(&hash) else { return };
         if blob.len() != length as usize || blake2b_256(&blob) != hash {
+            let reason = PreimageForget::AcquireFailed;
+            out.push(Output::Event(Event::PreimageForgotten { service, hash, length, reason }));
             return self.misbehaved(peer, BAD_MESSAGE, "a preimage that does not match its hash", out);
         }
-        self.pool_preimage(service, hash, blob);
+        if !self.pool_preimage(service, hash, blob) {
+            let reason = PreimageDiscard::TooMany;
+            out.push(Output::Event(Event::PreimageDiscarded { hash, length, reason }));
+        }
     }
 
     /// The node's own user's preimage (JIP-2 `submitPreimage`).
@@ -652,8 +669,19 @@ impl Node {
             .map(|(k, _)| *k)
             .collect();
         for key in stale {
+            let (service, hash) = key;
             if let Some(blob) = self.availability.preimages.remove(&key) {
                 self.availability.preimage_bytes -= blob.len();
+                let length = u32::try_from(blob.len()).unwrap_or(u32::MAX);
+                // Provided: the request's slots are no longer empty (GP 0.7.2 §12.4); else the
+                // service dropped it.
+                let provided = self.chain.state(&best).is_some_and(|s| {
+                    let account = s.state().accounts.get(&service);
+                    matches!(account.and_then(|a| a.request(&hash, length)), Some(Ok(slots)) if !slots.is_empty())
+                });
+                let reason =
+                    if provided { PreimageDiscard::ProvidedOnChain } else { PreimageDiscard::NotRequested };
+                out.push(Output::Event(Event::PreimageDiscarded { hash, length, reason }));
             }
         }
     }
@@ -766,7 +794,15 @@ impl Node {
                 _ => {}
             }
         }
-        self.availability.wanted.retain(|hash, _| out_preimages.contains(hash));
+        self.availability.wanted.retain(|hash, (service, length)| {
+            let keep = out_preimages.contains(hash);
+            if !keep {
+                let (service, hash, length) = (*service, *hash, *length);
+                let reason = PreimageForget::AcquireFailed;
+                out.push(Output::Event(Event::PreimageForgotten { service, hash, length, reason }));
+            }
+            keep
+        });
         let lost: Vec<Hash> = self
             .availability
             .fetching

@@ -51,7 +51,7 @@ use orrery_types::{
 use orrery_work_report::{compute_work_report, decode_bundle, PackageData};
 
 use crate::limits::*;
-use crate::{Asked, Event, Message, Millis, Node, Output, PeerId, Request, Response, View};
+use crate::{Asked, Event, GuaranteeDiscard, Message, Millis, Node, Output, PeerId, Request, Response, View};
 
 /// The guarantor's state.
 #[derive(Debug, Default)]
@@ -107,6 +107,7 @@ impl Refined {
             erasure_root: spec.erasure_root,
             segments_root: spec.exports_root,
             gas: self.report.results.iter().map(|r| r.refine_load.gas_used).collect(),
+            auth_gas: self.report.auth_gas_used,
         }
     }
 }
@@ -155,6 +156,16 @@ fn take_refine(refines: &mut (TimeSlot, u32), slot: TimeSlot) -> bool {
     true
 }
 
+/// The event of a guarantee leaving the pool.
+fn discarded(g: &ReportGuarantee, reason: GuaranteeDiscard) -> Output {
+    Output::Event(Event::GuaranteeDiscarded {
+        report: blake2b_256(&g.report.encode()),
+        slot: g.slot,
+        guarantors: g.signatures.iter().map(|s| s.validator_index).collect(),
+        reason,
+    })
+}
+
 fn refusal(rule: ReportsError) -> String {
     format!("GP 0.7.2 §11.4 {rule}")
 }
@@ -182,6 +193,7 @@ impl Node {
         let encoded = package.encode();
         let package_hash = blake2b_256(&encoded);
         if self.guarantor.taken.contains(&package_hash) {
+            out.push(Output::Event(Event::DuplicatePackage { package: package_hash, core }));
             return;
         }
         let refuse = |reason: String, out: &mut Vec<Output>| {
@@ -488,7 +500,7 @@ impl Node {
         for peer in validators.into_iter().filter(|p| Some(*p) != me && self.peers.contains_key(p)) {
             out.push(Output::Send { peer, message: Message::Guarantee(guarantee.clone()) });
         }
-        self.pool_guarantee(guarantee);
+        self.pool_guarantee(guarantee, out);
         out.push(Output::Event(Event::Guaranteed {
             package,
             core,
@@ -501,7 +513,7 @@ impl Node {
 
     /// Keeps a checked guarantee: one per core, the newer rotation's, else the one with more
     /// signatures, else the one already there.
-    fn pool_guarantee(&mut self, guarantee: ReportGuarantee) {
+    fn pool_guarantee(&mut self, guarantee: ReportGuarantee, out: &mut Vec<Output>) {
         let core = guarantee.report.core_index;
         if core >= self.spec.cores_count {
             return;
@@ -511,7 +523,9 @@ impl Node {
             Some(old) => (guarantee.slot, guarantee.signatures.len()) > (old.slot, old.signatures.len()),
         };
         if replace {
-            self.guarantor.pool.insert(core, guarantee);
+            if let Some(old) = self.guarantor.pool.insert(core, guarantee) {
+                out.push(discarded(&old, GuaranteeDiscard::Replaced));
+            }
         }
     }
 
@@ -590,12 +604,14 @@ impl Node {
             return;
         }
         if let Err(what) = self.check_credentials(s, slot, &guarantee) {
+            let report = blake2b_256(&guarantee.report.encode());
+            out.push(Output::Event(Event::GuaranteeRefused { report, reason: what.to_string() }));
             return self.misbehaved(peer, BAD_MESSAGE, &format!("CE 135: {what}"), out);
         }
         if self.known_packages(s).contains(&guarantee.report.package_spec.hash) {
             return;
         }
-        self.pool_guarantee(guarantee);
+        self.pool_guarantee(guarantee, out);
     }
 
     /// The rules a block applies to a guarantee's credentials (GP 0.7.2 §11.4): the core, the
@@ -715,14 +731,20 @@ impl Node {
         chosen
     }
 
-    pub(crate) fn guarantor_on_imported(&mut self, hash: &HeaderHash, _out: &mut Vec<Output>) {
+    pub(crate) fn guarantor_on_imported(&mut self, hash: &HeaderHash, out: &mut Vec<Output>) {
         // Only the best chain's intake: a fork's block may never be built on.
         if *hash != self.best || (self.guarantor.pool.is_empty() && self.guarantor.work.is_empty()) {
             return;
         }
         let Some(state) = self.chain.state(hash) else { return };
         let known = self.known_packages(state.state());
-        self.guarantor.pool.retain(|_, g| !known.contains(&g.report.package_spec.hash));
+        self.guarantor.pool.retain(|_, g| {
+            let keep = !known.contains(&g.report.package_spec.hash);
+            if !keep {
+                out.push(discarded(g, GuaranteeDiscard::ReportedOnChain));
+            }
+            keep
+        });
         self.guarantor.work.retain(|package, _| !known.contains(package));
     }
 
@@ -741,7 +763,13 @@ impl Node {
         // Guarantees whose rotation is past the previous one can go in no block any more.
         let rotation = self.spec.rotation_period.max(1);
         let current = self.slot_now() / rotation;
-        self.guarantor.pool.retain(|_, g| g.slot / rotation + 1 >= current);
+        self.guarantor.pool.retain(|_, g| {
+            let keep = g.slot / rotation + 1 >= current;
+            if !keep {
+                out.push(discarded(g, GuaranteeDiscard::CannotBeReported));
+            }
+            keep
+        });
     }
 
     pub(crate) fn guarantor_next_wake(&self) -> Option<Millis> {
@@ -948,31 +976,92 @@ mod tests {
         let wrong_core = signed(report, &pair);
         let mut unsorted = signed(report, &[ours[0], ours[1]]);
         unsorted.signatures.reverse();
+        let report_hash = blake2b_256(&report.encode());
         for (i, bad) in [forged, wrong_core, unsorted].into_iter().enumerate() {
-            n.on_guarantee(from, bad, &mut Vec::new());
+            let mut out = Vec::new();
+            n.on_guarantee(from, bad, &mut out);
             assert_eq!(n.peer_score(&from), Some(BAD_MESSAGE * (i as u32 + 1)));
+            // Telemetry's "guarantee receive failed": the report, with the rule.
+            assert!(
+                out.iter().any(|o| matches!(o, Output::Event(Event::GuaranteeRefused { report, reason })
+                    if *report == report_hash && !reason.is_empty())),
+                "{out:?}"
+            );
         }
         assert!(n.guarantor.pool.is_empty());
 
         // Two of the core's guarantors: pooled, and offered for the next block.
         let good = signed(report, &[ours[0], ours[1]]);
-        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        let mut out = Vec::new();
+        n.on_guarantee(from, good.clone(), &mut out);
+        assert!(out.is_empty(), "nothing left the pool: {out:?}");
         assert_eq!(n.guarantor.pool.get(&0), Some(&good));
         assert_eq!(n.peer_score(&from), Some(3 * BAD_MESSAGE));
         assert_eq!(n.guarantees_for_block(&anchor, 2), vec![good.clone()]);
-        // A third signature replaces it.
+        // A third signature replaces it: the two-signature one is discarded as replaced.
         let three = signed(report, &ours);
-        n.on_guarantee(from, three.clone(), &mut Vec::new());
+        let mut out = Vec::new();
+        n.on_guarantee(from, three.clone(), &mut out);
         assert_eq!(n.guarantor.pool.get(&0), Some(&three));
+        let two = vec![ours[0] as u16, ours[1] as u16];
+        assert_eq!(
+            out,
+            vec![Output::Event(Event::GuaranteeDiscarded {
+                report: report_hash,
+                slot: good.slot,
+                guarantors: two,
+                reason: GuaranteeDiscard::Replaced,
+            })]
+        );
 
-        // In a block, which imports, and then gone from the pool.
+        // In a block, which imports, and then gone from the pool: reported on chain.
         let block = {
             let state = n.chain.state(&anchor).unwrap();
             block_on(state, anchor, 2, &Pools { guarantees: vec![three.clone()], ..Pools::default() })
         };
-        assert_eq!(block.extrinsic.guarantees, vec![three]);
-        assert!(n.import(block, None, &mut Vec::new()));
+        assert_eq!(block.extrinsic.guarantees, vec![three.clone()]);
+        let mut out = Vec::new();
+        assert!(n.import(block, None, &mut out));
         assert!(n.guarantor.pool.is_empty());
+        let all: Vec<u16> = ours.iter().map(|&v| v as u16).collect();
+        assert!(
+            out.contains(&Output::Event(Event::GuaranteeDiscarded {
+                report: report_hash,
+                slot: three.slot,
+                guarantors: all,
+                reason: GuaranteeDiscard::ReportedOnChain,
+            })),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_guarantee_whose_rotation_is_past_leaves_the_pool_as_unreportable() {
+        let (mut n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (_, computed) = package(&n, anchor);
+        let from = connect(&mut n, ours[1]);
+        let good = signed(&computed.report, &[ours[0], ours[1]]);
+        n.on_guarantee(from, good.clone(), &mut Vec::new());
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        assert_eq!(n.spec.rotation_period, 4);
+        // Slot 2 is in rotation 0; through rotation 1 (slots 4–7) a block may still take it.
+        n.now = 7 * SLOT_MS;
+        let mut out = Vec::new();
+        n.guarantor_on_time(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(n.guarantor.pool.get(&0), Some(&good));
+        // From slot 8 (rotation 2) no block may: it leaves, "cannot be reported on-chain".
+        n.now = 8 * SLOT_MS;
+        n.guarantor_on_time(&mut out);
+        assert!(n.guarantor.pool.is_empty());
+        let discarded = Event::GuaranteeDiscarded {
+            report: blake2b_256(&computed.report.encode()),
+            slot: 2,
+            guarantors: vec![ours[0] as u16, ours[1] as u16],
+            reason: GuaranteeDiscard::CannotBeReported,
+        };
+        assert_eq!(out, vec![Output::Event(discarded)]);
     }
 
     #[test]
@@ -1058,6 +1147,35 @@ mod tests {
     }
 
     #[test]
+    fn telemetry_sees_the_authorizer_gas_and_a_duplicate_submission() {
+        let (n, anchor) = node(0);
+        let (ours, _) = core0(&n);
+        let (mut g, _) = node(ours[0]);
+        connect(&mut g, ours[1]);
+        connect(&mut g, ours[2]);
+        let (package, computed) = package(&n, anchor);
+        let package_hash = blake2b_256(&package.encode());
+        let extrinsics = vec![vec![b"an extrinsic".to_vec()]];
+        let submission = WorkPackageSubmission { core: 0, package, extrinsics };
+        let mut out = Vec::new();
+        g.on_work_package(None, submission.clone(), &mut out);
+        // Ψ_I's gas (the report's `g`, as Ξ computed it) comes with the report for "authorized".
+        let built = out.iter().find_map(|o| match o {
+            Output::Event(Event::ReportBuilt { package, auth_gas, .. }) if *package == package_hash => {
+                Some(*auth_gas)
+            }
+            _ => None,
+        });
+        assert_eq!(built, Some(computed.report.auth_gas_used), "{out:?}");
+        assert!(computed.report.auth_gas_used > 0);
+        // Shared with the two co-guarantors and waiting for them: the same package again is a
+        // duplicate, and nothing more is done with it.
+        let mut out = Vec::new();
+        g.on_work_package(None, submission, &mut out);
+        assert_eq!(out, vec![Output::Event(Event::DuplicatePackage { package: package_hash, core: 0 })]);
+    }
+
+    #[test]
     fn peers_get_a_bounded_number_of_refinements_a_slot_and_our_user_is_not_counted() {
         let (n, anchor) = node(0);
         let (ours, _) = core0(&n);
@@ -1089,6 +1207,7 @@ mod tests {
     #[test]
     fn imports_from_unknown_roots_are_refused_and_shards_that_never_come_time_out() {
         use crate::segments::SEGMENT_FETCH_TTL_SLOTS;
+        use crate::SegmentStep;
         use orrery_types::ImportSpec;
 
         let (n, anchor) = node(0);
@@ -1123,9 +1242,19 @@ mod tests {
         let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 2 });
         assert!(reason(&out).contains("segment 2 of segment root 8888"), "{out:?}");
         assert!(reason(&out).contains("past its 2 exports"), "{out:?}");
-        // Segment 1 is waited for, until the fetch's time is up.
+        // Segment 1 is waited for, until the fetch's time is up. Telemetry learns where its shards
+        // are: the root's erasure root, and the Import Segment IDs of what is fetched (segment 1
+        // is import 0; its proof page, segment 2 = 2 exports + 1/64, is page 0: 2^15 + 0).
+        let (mut waiting, _) = package_of(&n, anchor, 7);
+        waiting.items[0].import_segments = vec![ImportSpec { tree_root: [0x88; 32], index: 1 }];
         let out = submit(&mut g, ImportSpec { tree_root: [0x88; 32], index: 1 });
-        assert!(out.is_empty(), "{out:?}");
+        let step = SegmentStep::RootMapped {
+            segments_root: [0x88; 32],
+            erasure_root: [0x66; 32],
+            ids: vec![(1, 0), (2, 0x8000)],
+        };
+        let package = blake2b_256(&waiting.encode());
+        assert_eq!(out, vec![Output::Event(Event::Segments { package, step })]);
         let due = g.now + SEGMENT_FETCH_TTL_SLOTS * SLOT_MS;
         assert_eq!(g.segments_next_wake(), Some(due));
         g.now = due - 1;

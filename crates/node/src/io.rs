@@ -211,9 +211,16 @@ pub enum Event {
         hash: [u8; 32],
         slot: u32,
     },
-    /// A block failed import; `reason` names the rule.
+    /// A block failed import, or finalizing it failed; `reason` names the rule, `failure` the stage.
     Rejected {
         hash: [u8; 32],
+        reason: String,
+        failure: Failure,
+    },
+    /// Authoring a block at `slot` on `parent` failed before anything was sealed.
+    AuthoringFailed {
+        slot: u32,
+        parent: Hash,
         reason: String,
     },
     /// Two blocks sealed by the same author for the same slot.
@@ -237,7 +244,7 @@ pub enum Event {
         guarantors: Vec<u16>,
     },
     /// This node, as guarantor, refined `package` and built its report; `gas` is each work item's
-    /// refine gas.
+    /// refine gas, `auth_gas` the gas Ψ_I used to authorize the package (the report's `g`).
     ReportBuilt {
         package: Hash,
         report: Hash,
@@ -245,6 +252,43 @@ pub enum Event {
         erasure_root: Hash,
         segments_root: Hash,
         gas: Vec<u64>,
+        auth_gas: u64,
+    },
+    /// A package this node is guaranteeing or was passed on already came again (same hash): it is
+    /// not taken a second time.
+    DuplicatePackage {
+        package: Hash,
+        core: CoreIndex,
+    },
+    /// A guarantor's segment recovery for `package` (the one importing the segments).
+    Segments {
+        package: Hash,
+        step: SegmentStep,
+    },
+    /// A guarantee a peer sent failed the checks (`reason`); it was not pooled.
+    GuaranteeRefused {
+        report: Hash,
+        reason: String,
+    },
+    /// A guarantee left the pool.
+    GuaranteeDiscarded {
+        report: Hash,
+        slot: u32,
+        guarantors: Vec<u16>,
+        reason: GuaranteeDiscard,
+    },
+    /// A preimage a peer announced is forgotten without being acquired.
+    PreimageForgotten {
+        service: ServiceId,
+        hash: Hash,
+        length: u32,
+        reason: PreimageForget,
+    },
+    /// A preimage the node held (or had just acquired) left, or never entered, the pool.
+    PreimageDiscarded {
+        hash: Hash,
+        length: u32,
+        reason: PreimageDiscard,
     },
     /// This node made its Safrole tickets for `epoch` (`outputs`: their VRF outputs, by attempt).
     TicketsGenerated {
@@ -272,6 +316,68 @@ pub enum Event {
         report: Hash,
         valid: bool,
     },
+}
+
+/// The stage at which a block failed (JIP-3 tells verification from execution).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// It broke a validity rule of the header or of an extrinsic (GP 0.7.2 §5, §6, §10, §11,
+    /// §12.4), or its parent is not one a block may have.
+    Verification(Box<Block>),
+    /// It was valid but executing it failed: accumulation (GP 0.7.2 §12.2) or the store's writing
+    /// of its posterior state.
+    Execution(Box<Block>),
+    /// The block was imported; making it final failed in the store.
+    Finality,
+}
+
+/// A step of a guarantor's segment recovery (GP 0.7.2 §14.3 `S(w)`, `J(w)`; JAMNP-S CE 139).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegmentStep {
+    /// An import named by `package`'s hash resolved, through the recent history, to its
+    /// segment root.
+    PackageMapped { package: Hash, segments_root: Hash },
+    /// A segment root resolved to its report's erasure root (where the shards are); `ids`: each
+    /// segment index of that report to be fetched with its JIP-3 Import Segment ID (its position
+    /// in the package's import list, or 2^15 plus the index of a proof page).
+    RootMapped { segments_root: Hash, erasure_root: Hash, ids: Vec<(u16, u16)> },
+    /// Reconstruction of `segments` (positions in the package's import list) begins; `trivial`:
+    /// only original-data shards are at hand.
+    Reconstructing { segments: Vec<u16>, trivial: bool },
+    /// Erasure decoding failed.
+    ReconstructionFailed { segments: Vec<u16>, reason: String },
+    /// Reconstructed; then proven against the segment root (`ok`) or not.
+    Reconstructed { segments: Vec<u16>, proven: Result<(), String> },
+    /// Every import is proven: the package goes on to refinement.
+    ImportsReceived,
+}
+
+/// Why a guarantee left the pool (JIP-3 "Guarantee Discard Reason").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuaranteeDiscard {
+    /// The best chain reported its package.
+    ReportedOnChain,
+    /// Another guarantee of the core (newer rotation, or more signatures) took its place.
+    Replaced,
+    /// Its rotation is past: no block may take it any more.
+    CannotBeReported,
+}
+
+/// Why an announced preimage is forgotten (JIP-3 "Announced Preimage Forget Reason").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreimageForget {
+    NotRequested,
+    AcquireFailed,
+    TooMany,
+    BadLength,
+}
+
+/// Why a preimage left the pool (JIP-3 "Preimage Discard Reason").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreimageDiscard {
+    ProvidedOnChain,
+    NotRequested,
+    TooMany,
 }
 
 /// One validator's ticket proofs for one contest, with what they are made with: the ring context

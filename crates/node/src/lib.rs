@@ -100,7 +100,8 @@ mod segments;
 pub mod tree;
 
 pub use io::{
-    Event, Input, Message, Millis, Output, PeerId, Request, RequestFailure, RequestId, Response, TicketWork,
+    Event, Failure, GuaranteeDiscard, Input, Message, Millis, Output, PeerId, PreimageDiscard,
+    PreimageForget, Request, RequestFailure, RequestId, Response, SegmentStep, TicketWork,
 };
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -707,7 +708,9 @@ impl Node {
                 out.push(Output::Event(Event::Authored { hash, slot }));
                 self.import(block, None, out);
             }
-            Err(e) => out.push(Output::Event(Event::Rejected { hash: [0; 32], reason: e.to_string() })),
+            Err(e) => {
+                out.push(Output::Event(Event::AuthoringFailed { slot, parent: best, reason: e.to_string() }))
+            }
         }
     }
 
@@ -782,18 +785,33 @@ impl Node {
                 }
                 Err(StoreError::AlreadyImported(_)) => {}
                 Err(StoreError::Invalid(e)) => {
-                    self.reject(hash, e.to_string(), out);
+                    // Accumulation runs after every validity rule (GP 0.7.2 §12.2): the block was
+                    // verified and failed in execution.
+                    let failure = if matches!(e, orrery_import::BlockError::Accumulate(_)) {
+                        Failure::Execution(Box::new(block))
+                    } else {
+                        Failure::Verification(Box::new(block))
+                    };
+                    self.reject(hash, e.to_string(), failure, out);
                     if let Some(peer) = from {
                         self.misbehaved(peer, INVALID_BLOCK, &format!("invalid block: {e}"), out);
                     }
                 }
-                Err(e) => out.push(Output::Event(Event::Rejected { hash, reason: e.to_string() })),
+                Err(e @ (StoreError::UnknownParent(_) | StoreError::BelowFinalized { .. })) => {
+                    let failure = Failure::Verification(Box::new(block));
+                    out.push(Output::Event(Event::Rejected { hash, reason: e.to_string(), failure }))
+                }
+                // The store failed to write a valid block's posterior state.
+                Err(e) => {
+                    let failure = Failure::Execution(Box::new(block));
+                    out.push(Output::Event(Event::Rejected { hash, reason: e.to_string(), failure }))
+                }
             }
         }
         imported_first
     }
 
-    fn reject(&mut self, hash: HeaderHash, reason: String, out: &mut Vec<Output>) {
+    fn reject(&mut self, hash: HeaderHash, reason: String, failure: Failure, out: &mut Vec<Output>) {
         if self.rejected.insert(hash) {
             self.rejected_order.push_back(hash);
             if self.rejected_order.len() > MAX_REJECTED {
@@ -804,7 +822,7 @@ impl Node {
         }
         // Orphans on top of it are invalid too.
         self.orphans.retain(|_, (b, _, _)| b.header.parent != hash);
-        out.push(Output::Event(Event::Rejected { hash, reason }));
+        out.push(Output::Event(Event::Rejected { hash, reason, failure }));
     }
 
     /// Recomputes the best block, and keeps the store's (which an import moves to the latest slot)
@@ -1595,7 +1613,8 @@ impl Node {
             self.tree.best_from(&target).unwrap_or(target)
         };
         if let Err(e) = self.chain.set_best(best).and_then(|()| self.chain.finalize(target)) {
-            return out.push(Output::Event(Event::Rejected { hash: target, reason: e.to_string() }));
+            let (reason, failure) = (e.to_string(), Failure::Finality);
+            return out.push(Output::Event(Event::Rejected { hash: target, reason, failure }));
         }
         self.tree.finalize(&target);
         let slot = self.block_ref(&target).slot;

@@ -37,7 +37,7 @@ use orrery_types::constants::SEGMENT_SIZE;
 use orrery_types::{CoreIndex, Hash, HeaderHash};
 use orrery_work_report::PackageData;
 
-use crate::{Asked, Event, Millis, Node, Output, PeerId, Request, Response};
+use crate::{Asked, Event, Millis, Node, Output, PeerId, Request, Response, SegmentStep};
 
 /// Exporting reports remembered, by segment root.
 pub const MAX_KNOWN_EXPORTERS: usize = 1024;
@@ -122,29 +122,92 @@ pub(crate) fn prove_segment(root: &Hash, index: u16, segment: &[u8], page: &[u8]
     (proven == Some(*root)).then_some(j0)
 }
 
+/// Why a segment was not proven: its erasure decoding failed, or it (with its proof page) does not
+/// prove against the segment root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unproven {
+    Reconstruction(u16),
+    Proof(u16),
+}
+
+impl std::fmt::Display for Unproven {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unproven::Reconstruction(n) => {
+                write!(f, "segment {n} could not be reconstructed from its shards")
+            }
+            Unproven::Proof(n) => write!(f, "segment {n} does not prove against its segment root"),
+        }
+    }
+}
+
 /// The segments `indices` names (exports, then their proof pages) reconstructed from `chunks`
 /// (shard index → chunks in the order of `indices`), each export proven against `root`: segment
-/// index → the segment and its `J_0`. The error is the first export that does not prove.
+/// index → the segment and its `J_0`. The error is the first segment that does not reconstruct,
+/// else the first export that does not prove.
 fn prove_all(
     coder: &orrery_erasure::ErasureCoder,
     root: &Hash,
     exports: u16,
     indices: &[u16],
     chunks: &BTreeMap<u16, Vec<Vec<u8>>>,
-) -> Result<Proven, u16> {
+) -> Result<Proven, Unproven> {
     let mut segments = BTreeMap::new();
     for (k, &index) in indices.iter().enumerate() {
         let pieces = chunks.iter().filter_map(|(i, c)| Some((usize::from(*i), c.get(k)?.as_slice())));
-        let segment = coder.reconstruct_segment(pieces).map_err(|_| index)?;
+        let segment = coder.reconstruct_segment(pieces).map_err(|_| Unproven::Reconstruction(index))?;
         segments.insert(index, segment.to_vec());
     }
     let mut proven = BTreeMap::new();
     for (&index, segment) in segments.range(..exports) {
-        let page = segments.get(&exports.saturating_add(index / 64)).ok_or(index)?;
-        let j0 = prove_segment(root, index, segment, page).ok_or(index)?;
+        let page = segments.get(&exports.saturating_add(index / 64)).ok_or(Unproven::Proof(index))?;
+        let j0 = prove_segment(root, index, segment, page).ok_or(Unproven::Proof(index))?;
         proven.insert(index, (segment.clone(), j0));
     }
     Ok(proven)
+}
+
+/// Each segment index `need` fetches with its JIP-3 Import Segment ID: the position in `package`'s
+/// import list of the (first) import of that segment, or 2^15 plus the index of a proof page.
+fn import_ids(
+    package: &orrery_types::WorkPackage,
+    lookup: &BTreeMap<Hash, Hash>,
+    root: &Hash,
+    need: &Need,
+) -> Vec<(u16, u16)> {
+    let imports: Vec<_> = package.items.iter().flat_map(|w| w.import_segments.iter()).collect();
+    let exports = need.exporter.exports;
+    need.indices
+        .iter()
+        .map(|&n| {
+            if n >= exports {
+                return (n, 0x8000 | (n - exports));
+            }
+            let position = imports.iter().position(|i| {
+                let r = if i.is_package_hash() { lookup.get(&i.tree_root) } else { Some(&i.tree_root) };
+                r == Some(root) && i.segment_index() == n
+            });
+            (n, position.map_or(n, |p| u16::try_from(p).unwrap_or(u16::MAX)))
+        })
+        .collect()
+}
+
+/// The positions in `package`'s import list (all items' imports, in order) of the imports from
+/// segment root `root` (`lookup`: package hash → segment root), for telemetry.
+fn import_positions(
+    package: &orrery_types::WorkPackage,
+    lookup: &BTreeMap<Hash, Hash>,
+    root: &Hash,
+) -> Vec<u16> {
+    let imports = package.items.iter().flat_map(|w| w.import_segments.iter());
+    imports
+        .enumerate()
+        .filter(|(_, i)| {
+            let r = if i.is_package_hash() { lookup.get(&i.tree_root) } else { Some(&i.tree_root) };
+            r == Some(root)
+        })
+        .map(|(n, _)| u16::try_from(n).unwrap_or(u16::MAX))
+        .collect()
 }
 
 /// The indices to fetch for `wanted` exports of a report with `exports`: them, then their pages.
@@ -191,8 +254,8 @@ impl Node {
                 coder.data_shards()
             ));
         }
-        let proven = prove_all(&coder, &root, exporter.exports, &wanted, &chunks)
-            .map_err(|n| format!("segment {n} does not prove against its segment root"))?;
+        let proven =
+            prove_all(&coder, &root, exporter.exports, &wanted, &chunks).map_err(|e| e.to_string())?;
         indices
             .iter()
             .map(|n| proven.get(n).map(|(s, _)| s.clone()).ok_or_else(|| format!("segment {n}")))
@@ -252,6 +315,21 @@ impl Node {
                 out.push(Output::Event(Event::WorkPackageRefused { package: package_hash, reason }));
             }
             Ok((lookup, needs)) => {
+                let step = |step| Output::Event(Event::Segments { package: package_hash, step });
+                for (package, segments_root) in &lookup {
+                    out.push(step(SegmentStep::PackageMapped {
+                        package: *package,
+                        segments_root: *segments_root,
+                    }));
+                }
+                for (segments_root, need) in &needs {
+                    let ids = import_ids(&submission.package, &lookup, segments_root, need);
+                    out.push(step(SegmentStep::RootMapped {
+                        segments_root: *segments_root,
+                        erasure_root: need.exporter.erasure_root,
+                        ids,
+                    }));
+                }
                 let ttl = SEGMENT_FETCH_TTL_SLOTS.saturating_mul(self.slot_ms);
                 let waiting =
                     Waiting { from, submission, lookup, needs, deadline: self.now.saturating_add(ttl) };
@@ -450,19 +528,36 @@ impl Node {
         let data_shards = coder.data_shards();
         let Some(w) = self.segments.waiting.get_mut(&package) else { return };
         let mut failed = None;
+        let step = |step| Output::Event(Event::Segments { package, step });
         for (root, need) in w.needs.iter_mut() {
             if need.proven.is_some() || need.chunks.len() < data_shards {
                 continue;
             }
+            let segments = import_positions(&w.submission.package, &w.lookup, root);
+            // Trivial: the first `R` shards are the original data.
+            let trivial = need.chunks.keys().all(|&i| usize::from(i) < data_shards);
+            out.push(step(SegmentStep::Reconstructing { segments: segments.clone(), trivial }));
             match prove_all(&coder, root, need.exporter.exports, &need.indices, &need.chunks) {
-                Ok(proven) => need.proven = Some(proven),
-                Err(index) => {
-                    failed = Some(format!(
-                        "GP 0.7.2 §14.3 J(w): segment {index} reconstructed from {} assurers' shards \
-                         does not prove against segment root {} (CE 140's fallback is not here)",
+                Ok(proven) => {
+                    need.proven = Some(proven);
+                    out.push(step(SegmentStep::Reconstructed { segments, proven: Ok(()) }));
+                }
+                Err(e) => {
+                    let reason = format!(
+                        "GP 0.7.2 §14.3 J(w): {e}, from {} assurers' shards of segment root {} (CE \
+                         140's fallback is not here)",
                         need.chunks.len(),
                         hex(root)
-                    ));
+                    );
+                    out.push(step(match e {
+                        Unproven::Reconstruction(_) => {
+                            SegmentStep::ReconstructionFailed { segments, reason: reason.clone() }
+                        }
+                        Unproven::Proof(_) => {
+                            SegmentStep::Reconstructed { segments, proven: Err(reason.clone()) }
+                        }
+                    }));
+                    failed = Some(reason);
                     break;
                 }
             }
@@ -502,6 +597,7 @@ impl Node {
             data.imports.push(segments);
             data.justifications.push(paths);
         }
+        out.push(Output::Event(Event::Segments { package, step: SegmentStep::ImportsReceived }));
         self.guarantee_with(w.from, core, wp, package, data, out);
     }
 

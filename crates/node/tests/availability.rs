@@ -14,8 +14,11 @@ use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_keys::ValidatorKeys;
-use orrery_network::message::Announcement;
-use orrery_node::{Event, Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, Request, Response};
+use orrery_network::message::{Announcement, PreimageAnnouncement};
+use orrery_node::{
+    Event, Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, PreimageDiscard, PreimageForget,
+    Request, Response,
+};
 use orrery_stf::assignments::GuarantorAssignments;
 use orrery_store::{Chain, Redb, Start};
 use orrery_testkit::{tiny_import_context, tiny_ring};
@@ -522,6 +525,25 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
     assert!(provided_in[0] > slot && provided_in[0] <= slot + 3);
     let rejected = net.events.iter().filter(|(_, e)| matches!(e, Event::Rejected { .. })).count();
     assert_eq!((rejected, net.disconnects), (0, 0));
+
+    // Provided: every node's pool lets it go, saying why (JIP-3 199, "provided on-chain").
+    let length = blob.len() as u32;
+    for i in 0..NODES {
+        let discarded = Event::PreimageDiscarded { hash, length, reason: PreimageDiscard::ProvidedOnChain };
+        assert!(net.events.iter().any(|(n, e)| *n == i && *e == discarded), "node {i}: {:?}", net.events);
+    }
+    // An announced preimage no service asked for is forgotten at once (JIP-3 192), not fetched.
+    let unasked = PreimageAnnouncement { service: MANAGER_SERVICE, hash: [7; 32], length: 5 };
+    let message = Message::PreimageAnnouncement(unasked);
+    let out = net.nodes[1].handle(net.now, Input::Message { peer: net.ids[0], message });
+    let forgotten = Event::PreimageForgotten {
+        service: MANAGER_SERVICE,
+        hash: [7; 32],
+        length: 5,
+        reason: PreimageForget::NotRequested,
+    };
+    assert!(out.contains(&Output::Event(forgotten)), "{out:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::Request { .. })), "{out:?}");
 }
 
 #[test]

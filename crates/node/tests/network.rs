@@ -12,7 +12,9 @@ use orrery_author::{author_block, genesis, slot_author, Pools};
 use orrery_import::{header_hash, ChainState, ImportContext};
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::{Announcement, BlockRef};
-use orrery_node::{Event, Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, Request, Response};
+use orrery_node::{
+    Event, Failure, Input, Message, Node, NodeConfig, NodeOptions, Output, PeerId, Request, Response,
+};
 use orrery_store::{Chain, Redb, Start};
 use orrery_testkit::{genesis as trace_genesis, tiny_import_context, tiny_ring, tiny_state};
 use orrery_types::{Block, ChainSpec, Header};
@@ -318,9 +320,17 @@ fn a_peer_sending_garbage_is_counted_and_disconnected() {
     };
     let Request::Blocks(request) = request else { panic!("a block request") };
     assert_eq!(request.hash, hash);
+    let sent = block.clone();
     let out =
         n.handle(start, Input::Response { peer: bad, id: rid, response: Ok(Response::Blocks(vec![block])) });
-    assert!(out.iter().any(|o| matches!(o, Output::Event(Event::Rejected { hash: h, .. }) if *h == hash)));
+    // A bad seal is a verification failure (JIP-3 44, not 46), carrying the block for its outline.
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Event(Event::Rejected { hash: h, failure: Failure::Verification(b), .. })
+        if *h == hash && **b == sent)
+        ),
+        "{out:?}"
+    );
     assert_eq!(n.peer_score(&bad), Some(25));
     assert_eq!(n.status().best.slot, genesis_slot());
 

@@ -10,6 +10,7 @@
 //! - [`server`]: every JIP-2 method and subscription over a [`backend::Backend`], with the caps
 //!   (connections, subscriptions, request size, submissions per connection).
 //! - [`health`]: `GET /health` answered on the same port.
+//! - [`connections`]: the count of open WebSocket connections (for the node's metrics).
 //! - [`client`]: a typed client over one WebSocket connection.
 //!
 //! What is not here: the DA segment methods answer only from the node's own shards; `workReport`
@@ -17,6 +18,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod connections;
 pub mod health;
 pub mod server;
 pub mod types;

@@ -120,6 +120,8 @@ impl std::fmt::Debug for Ctx {
 pub struct RpcServer {
     pub handle: ServerHandle,
     pub local_addr: SocketAddr,
+    /// WebSocket connections open now ([`crate::connections`]).
+    pub ws_connections: crate::connections::Counter,
 }
 
 /// Serves the JIP-2 methods over `backend` on `addr` (WebSocket and HTTP POST), and `GET /health`
@@ -137,7 +139,10 @@ pub async fn start(
         .max_request_body_size(config.max_request_bytes)
         .max_response_body_size(config.max_response_bytes)
         .build();
-    let http = tower::ServiceBuilder::new().layer(HealthLayer::new(health));
+    let ws_connections = crate::connections::Counter::default();
+    let http = tower::ServiceBuilder::new()
+        .layer(crate::connections::CountLayer::new(ws_connections.clone()))
+        .layer(HealthLayer::new(health));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(http)
@@ -146,7 +151,7 @@ pub async fn start(
         .map_err(|source| RpcError::Bind { addr, source })?;
     let local_addr = server.local_addr().map_err(|source| RpcError::Bind { addr, source })?;
     let handle = server.start(module);
-    Ok(RpcServer { handle, local_addr })
+    Ok(RpcServer { handle, local_addr, ws_connections })
 }
 
 /// Every method, over `backend`.

@@ -481,11 +481,26 @@ async fn caps_refuse_past_their_limits() {
     );
     assert_eq!(refused, error::OTHER);
 
-    // Two connections at most.
+    // Two connections at most; the count of open WebSocket connections says 2 (the POSTs are
+    // not counted, nor is the refused third).
     let third = WsClientBuilder::default().build(format!("ws://{addr}")).await;
     assert!(third.is_err(), "a third connection");
     let b: BlockDescriptor = c.request(method::BEST_BLOCK, rpc_params![]).await.unwrap();
     assert_eq!(b.header_hash, Hash(f.best().0), "the first still served");
+    let open = || server.ws_connections.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(open(), 2);
+    // Closed by the client: the count goes down once the server sees it.
+    drop(other);
+    let start = std::time::Instant::now();
+    while open() != 1 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(open(), 1, "after one client closed");
+    drop(c);
+    while open() != 0 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(open(), 0, "after both closed");
     server.handle.stop().unwrap();
 }
 

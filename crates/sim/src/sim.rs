@@ -646,6 +646,7 @@ impl Sim {
                 | Event::Guaranteed { .. }
                 | Event::ShardsStored { .. }
                 | Event::Audited { .. }
+                | Event::Segments { .. }
         );
         if work && self.nodes[i].work_events.len() < MAX_WORK_EVENTS {
             self.nodes[i].work_events.push((self.now, event.clone()));
@@ -899,8 +900,8 @@ impl Sim {
         }
     }
 
-    /// Node `node`'s work-package events so far (refusals, guarantees, shards stored, audits), with
-    /// their times.
+    /// Node `node`'s work-package events so far (refusals, guarantees, shards stored, audits,
+    /// segment recovery), with their times.
     pub fn work_events(&self, node: usize) -> &[(Millis, Event)] {
         self.nodes.get(node).map_or(&[], |s| &s.work_events)
     }

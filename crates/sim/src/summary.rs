@@ -46,7 +46,7 @@ impl RunHasher {
                 h.update(hash);
                 h.update(slot.to_le_bytes());
             }
-            Event::Rejected { hash, reason } => {
+            Event::Rejected { hash, reason, .. } => {
                 h.update([3]);
                 h.update(hash);
                 text(h, reason);
@@ -78,16 +78,23 @@ impl RunHasher {
                 h.update(report);
                 h.update([u8::from(*valid)]);
             }
-            // Reported as a rejection with no block before it had its own event: hashed as then.
-            Event::TicketGenerationFailed { reason, .. } => {
+            // Reported as a rejection with no block before they had their own events: hashed as
+            // then.
+            Event::TicketGenerationFailed { reason, .. } | Event::AuthoringFailed { reason, .. } => {
                 h.update([3]);
                 h.update([0; 32]);
                 text(h, reason);
             }
             // Telemetry's events: not part of a run's outcome, so not in its digest.
-            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => {
-                return
-            }
+            Event::ReportBuilt { .. }
+            | Event::TicketsGenerated { .. }
+            | Event::BundleRebuilt { .. }
+            | Event::DuplicatePackage { .. }
+            | Event::Segments { .. }
+            | Event::GuaranteeRefused { .. }
+            | Event::GuaranteeDiscarded { .. }
+            | Event::PreimageForgotten { .. }
+            | Event::PreimageDiscarded { .. } => return,
         }
         self.events += 1;
     }
@@ -130,14 +137,24 @@ impl EventCounts {
             Event::Authored { .. } => self.authored += 1,
             Event::Imported { .. } => self.imported += 1,
             Event::Finalized { .. } => self.finalized += 1,
-            Event::Rejected { .. } | Event::TicketGenerationFailed { .. } => self.rejected += 1,
+            Event::Rejected { .. } | Event::TicketGenerationFailed { .. } | Event::AuthoringFailed { .. } => {
+                self.rejected += 1
+            }
             Event::Equivocation { .. } => self.equivocations += 1,
             Event::WorkPackageRefused { .. } => self.refused_packages += 1,
             Event::Guaranteed { .. } => self.guaranteed += 1,
             Event::ShardsStored { .. } => self.shards_stored += 1,
             Event::Audited { valid: true, .. } => self.audited_valid += 1,
             Event::Audited { valid: false, .. } => self.audited_invalid += 1,
-            Event::ReportBuilt { .. } | Event::TicketsGenerated { .. } | Event::BundleRebuilt { .. } => {}
+            Event::ReportBuilt { .. }
+            | Event::TicketsGenerated { .. }
+            | Event::BundleRebuilt { .. }
+            | Event::DuplicatePackage { .. }
+            | Event::Segments { .. }
+            | Event::GuaranteeRefused { .. }
+            | Event::GuaranteeDiscarded { .. }
+            | Event::PreimageForgotten { .. }
+            | Event::PreimageDiscarded { .. } => {}
         }
     }
 }
@@ -221,6 +238,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orrery_node::Failure;
 
     fn hash_of(events: &[(Millis, usize, Event)]) -> [u8; 32] {
         let mut h = RunHasher::default();
@@ -242,7 +260,7 @@ mod tests {
         let b2 = Event::Imported { hash: [1; 32], slot: 5, best: false };
         assert_ne!(base, hash_of(&[(10, 0, a), (20, 1, b2)]), "content");
         // Rejection reasons are length-prefixed: "ab"+"c" is not "a"+"bc".
-        let r = |s: &str| Event::Rejected { hash: [0; 32], reason: s.into() };
+        let r = |s: &str| Event::Rejected { hash: [0; 32], reason: s.into(), failure: Failure::Finality };
         assert_ne!(hash_of(&[(0, 0, r("ab")), (0, 0, r("c"))]), hash_of(&[(0, 0, r("a")), (0, 0, r("bc"))]));
     }
 

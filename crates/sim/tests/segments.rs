@@ -14,7 +14,7 @@ mod common;
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
-use orrery_node::{Event, Input, NodeOptions};
+use orrery_node::{Event, Input, NodeOptions, SegmentStep};
 use orrery_sim::{Sim, SimConfig};
 use orrery_types::{CoreIndex, Hash, ImportSpec, ServiceId, WorkPackage};
 
@@ -124,6 +124,30 @@ fn a_package_imports_segments_an_earlier_one_exported_and_every_node_accumulates
         .expect("a guarantor that did not guarantee the exporting package");
     let importer_hash = submit_to(&mut sim, g, core, importer);
     settle(&mut sim, &importer_hash, 10);
+
+    // The guarantor's segment recovery, as telemetry sees it (JIP-3 160, 161, 168, 170, 172, 97):
+    // the package hash mapped to its segment root, that root to the exporting report's erasure
+    // root (segments 1 and 2 are imports 0 and 1; their proof page, index 3 after the three
+    // exports, is page 0: 2^15 + 0), then both imports reconstructed and proven.
+    let steps: Vec<SegmentStep> = sim
+        .work_events(g)
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Segments { package, step } if *package == importer_hash => Some(step.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(&steps[..], [
+        SegmentStep::PackageMapped { package, segments_root },
+        SegmentStep::RootMapped { segments_root: root, ids, .. },
+        SegmentStep::Reconstructing { segments: reconstructing, .. },
+        SegmentStep::Reconstructed { segments: reconstructed, proven: Ok(()) },
+        SegmentStep::ImportsReceived,
+    ] if *package == exporter_hash && *segments_root == segment_root && *root == segment_root
+        && *ids == [(1, 0), (2, 1), (3, 0x8000)] && *reconstructing == [0, 1] && *reconstructed == [0, 1]),
+        "{steps:?}"
+    );
 
     for i in 0..sim.node_count() {
         let t = transcript(&sim, i, probe, &importer_hash);

@@ -212,14 +212,20 @@ fn copy_service(name: &str, dir: &Path) {
     let sdk = repo().join("crates/service-sdk");
     let manifest = std::fs::read_to_string(services.join("Cargo.toml")).unwrap();
     let manifest = manifest.replace("../crates/service-sdk", sdk.to_str().unwrap());
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        manifest.replace(
-            "members = [\"kv\", \"pay\", \"hasher\", \"manager\"]",
-            &format!("members = [\"{name}\"]"),
-        ),
-    )
-    .unwrap();
+    // The workspace keeps only this member (whatever the list holds today).
+    let manifest: String = manifest
+        .lines()
+        .map(|line| {
+            if line.starts_with("members = [") {
+                format!("members = [\"{name}\"]")
+            } else {
+                line.to_string()
+            }
+        })
+        .map(|line| line + "\n")
+        .collect();
+    assert!(manifest.contains(&format!("members = [\"{name}\"]")), "services/Cargo.toml has no members line");
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(services.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     std::fs::create_dir_all(dir.join(name).join("src")).unwrap();
     std::fs::copy(services.join(name).join("Cargo.toml"), dir.join(name).join("Cargo.toml")).unwrap();

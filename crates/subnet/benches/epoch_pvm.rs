@@ -23,29 +23,7 @@ fn bench(c: &mut Criterion) {
     let (miners, validators) = (256usize, 64usize);
     let gas = 10_000_000_000;
     let chain = common::big_subnet(miners, validators, gas);
-    let subnet = SubnetRecord::decode(&chain.storage(&subnet_key(0)).unwrap()).unwrap();
-    let input = EpochInput {
-        params: subnet.params.clone(),
-        current_block: 4,
-        tempo: 1,
-        last_epoch_block: subnet.last_epoch.into(),
-        owner_uid: None,
-        neurons: (0..(miners + validators) as u16)
-            .map(|uid| {
-                let r = chain.neuron(0, uid);
-                Neuron {
-                    stake: r.stake,
-                    last_update: r.last_update.into(),
-                    block_at_registration: r.registered.into(),
-                    validator_permit: r.permit,
-                    weights: r.weights,
-                    bonds: r.bonds,
-                    earliest_commit_block: None,
-                }
-            })
-            .collect(),
-        emission: subnet.emission,
-    };
+    let input = chain.epoch_input(0, (miners + validators) as u16);
     let mut group = c.benchmark_group("yuma");
     group.sample_size(10);
     let name = format!("miners={miners},validators={validators}");

@@ -24,29 +24,7 @@ fn main() {
     let started = Instant::now();
     let chain = common::big_subnet(miners, validators, gas);
     println!("set up in {:.1} s", started.elapsed().as_secs_f64());
-    let subnet = SubnetRecord::decode(&chain.storage(&subnet_key(0)).unwrap()).unwrap();
-    let input = EpochInput {
-        params: subnet.params.clone(),
-        current_block: 4,
-        tempo: 1,
-        last_epoch_block: subnet.last_epoch.into(),
-        owner_uid: None,
-        neurons: (0..(miners + validators) as u16)
-            .map(|uid| {
-                let r = chain.neuron(0, uid);
-                Neuron {
-                    stake: r.stake,
-                    last_update: r.last_update.into(),
-                    block_at_registration: r.registered.into(),
-                    validator_permit: r.permit,
-                    weights: r.weights,
-                    bonds: r.bonds,
-                    earliest_commit_block: None,
-                }
-            })
-            .collect(),
-        emission: subnet.emission,
-    };
+    let input = chain.epoch_input(0, (miners + validators) as u16);
     let t = Instant::now();
     let native = orrery_yuma::epoch(&input).expect("well-formed");
     let native_time = t.elapsed();

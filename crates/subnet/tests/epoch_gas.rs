@@ -18,30 +18,8 @@ fn an_epoch_of_256_miners_and_64_validators_matches_native_and_its_gas_is_measur
     let chain = big_subnet(miners, validators, generous);
 
     // The native epoch on what the service has stored, as the service would run it at slot 4.
-    let subnet = SubnetRecord::decode(&chain.storage(&subnet_key(0)).unwrap()).unwrap();
     let n = (miners + validators) as u16;
-    let input = EpochInput {
-        params: subnet.params.clone(),
-        current_block: 4,
-        tempo: 1,
-        last_epoch_block: subnet.last_epoch.into(),
-        owner_uid: None,
-        neurons: (0..n)
-            .map(|uid| {
-                let r = chain.neuron(0, uid);
-                Neuron {
-                    stake: r.stake,
-                    last_update: r.last_update.into(),
-                    block_at_registration: r.registered.into(),
-                    validator_permit: r.permit,
-                    weights: r.weights,
-                    bonds: r.bonds,
-                    earliest_commit_block: None,
-                }
-            })
-            .collect(),
-        emission: subnet.emission,
-    };
+    let input = chain.epoch_input(0, n);
     assert!(input.neurons[..validators].iter().all(|x| x.bonds.len() == miners && x.validator_permit));
     let native = orrery_yuma::epoch(&input).unwrap();
 

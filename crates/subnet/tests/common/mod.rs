@@ -266,3 +266,36 @@ impl Chain {
         self.accumulate_output(slot, [0; 32], &[], &WorkExecResult::Ok(empty), gas)
     }
 }
+
+impl Chain {
+    /// The native epoch's input for subnet `netuid` from what the service has stored, as the
+    /// service would run it at slot 4 (tempo 1): the bench, the gas test and the large example
+    /// compare the service's epoch with `orrery_yuma::epoch` on exactly this.
+    pub fn epoch_input(&self, netuid: u16, neurons: u16) -> orrery_yuma::EpochInput {
+        use orrery_subnet::store::{subnet_key, SubnetRecord};
+        let subnet = SubnetRecord::decode(&self.storage(&subnet_key(netuid)).expect("the subnet record"))
+            .expect("a subnet record that decodes");
+        orrery_yuma::EpochInput {
+            params: subnet.params.clone(),
+            current_block: 4,
+            tempo: 1,
+            last_epoch_block: subnet.last_epoch.into(),
+            owner_uid: None,
+            neurons: (0..neurons)
+                .map(|uid| {
+                    let r = self.neuron(netuid, uid);
+                    orrery_yuma::Neuron {
+                        stake: r.stake,
+                        last_update: r.last_update.into(),
+                        block_at_registration: r.registered.into(),
+                        validator_permit: r.permit,
+                        weights: r.weights,
+                        bonds: r.bonds,
+                        earliest_commit_block: None,
+                    }
+                })
+                .collect(),
+            emission: subnet.emission,
+        }
+    }
+}

@@ -16,8 +16,6 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use orrery_subnet::store::{subnet_key, SubnetRecord};
-use orrery_yuma::{EpochInput, Neuron};
 
 fn bench(c: &mut Criterion) {
     let (miners, validators) = (256usize, 64usize);

@@ -15,9 +15,6 @@ mod common;
 
 use std::time::Instant;
 
-use orrery_subnet::store::{subnet_key, SubnetRecord};
-use orrery_yuma::{EpochInput, Neuron};
-
 fn main() {
     let (miners, validators) = (4096usize, 256usize);
     let gas = 1_000_000_000_000;

@@ -6,10 +6,7 @@
 mod common;
 
 use common::*;
-use orrery_subnet::store::subnet_key;
-use orrery_subnet::store::SubnetRecord;
 use orrery_subnet::wire::{encode_payload, Command};
-use orrery_yuma::{EpochInput, Neuron};
 
 #[test]
 fn an_epoch_of_256_miners_and_64_validators_matches_native_and_its_gas_is_measured() {

@@ -783,21 +783,26 @@ async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Strea
     }
 }
 
+/// "Ticket transferred" (JIP-3 84), either way. The ticket's ID is its VRF output, read from the
+/// proof (a received one is checked later, by the node); a proof that yields none is not reported.
+fn ticket_transferred(t: &Tel, peer: PeerId, sender: ConnectionSide, to_proxy: bool, ticket: &TicketMessage) {
+    if let Ok(output) = orrery_crypto::bandersnatch::vrf_output(&ticket.proof) {
+        t.emit(T::TicketTransferred {
+            peer,
+            sender,
+            ce132: !to_proxy,
+            epoch: ticket.epoch,
+            attempt: ticket.attempt,
+            output,
+        });
+    }
+}
+
 /// The telemetry event of a one-way message received (before the node checks it, as the JIP asks).
 fn received_one_way(t: &Tel, peer: PeerId, opened: Option<EventId>, message: &Message) {
     match message {
         Message::Ticket { to_proxy, ticket } => {
-            // The ticket's ID is its VRF output, read from the proof (checked later by the node).
-            if let Ok(output) = orrery_crypto::bandersnatch::vrf_output(&ticket.proof) {
-                t.emit(T::TicketTransferred {
-                    peer,
-                    sender: ConnectionSide::Remote,
-                    ce132: !to_proxy,
-                    epoch: ticket.epoch,
-                    attempt: ticket.attempt,
-                    output,
-                });
-            }
+            ticket_transferred(t, peer, ConnectionSide::Remote, *to_proxy, ticket)
         }
         Message::WorkPackage(_) => {
             if let Some(submission) = opened {
@@ -1236,16 +1241,7 @@ fn sent_one_way(t: &Tel, peer: PeerId, message: &Message, sending: Option<EventI
     let reason = |e: &str| e.to_string();
     match (message, sent) {
         (Message::Ticket { to_proxy, ticket }, Ok(())) => {
-            if let Ok(output) = orrery_crypto::bandersnatch::vrf_output(&ticket.proof) {
-                t.emit(T::TicketTransferred {
-                    peer,
-                    sender: ConnectionSide::Local,
-                    ce132: !to_proxy,
-                    epoch: ticket.epoch,
-                    attempt: ticket.attempt,
-                    output,
-                });
-            }
+            ticket_transferred(t, peer, ConnectionSide::Local, *to_proxy, ticket)
         }
         (Message::Ticket { to_proxy, .. }, Err(e)) => {
             t.emit(T::TicketTransferFailed {

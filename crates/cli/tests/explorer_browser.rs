@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{hex, orrery, repo, run, wait_exit};
+use common::{hex, orrery, repo, run, testnet, wait_exit, TestnetPorts};
 use serde_json::{json, Value};
 
 /// Ports of this file's network, away from the dev defaults and from the other tests' networks.
@@ -418,18 +418,8 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
          `apt-get install -y chromium chromium-driver` (Debian)"
     );
     let dir = tempfile::tempdir().unwrap();
-    let testnet = orrery()
-        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "500", "--no-tickets"])
-        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
-        .args(["--base-explorer-port", &EXPLORER.to_string()])
-        .args(["--base-metrics-port", &METRICS.to_string()])
-        .args(["--summary-seconds", "5", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let ports = TestnetPorts { quic: QUIC, rpc: RPC, explorer: EXPLORER, metrics: METRICS };
+    let testnet = testnet(dir.path(), &ports, 500).spawn().unwrap();
     let mut reaper = Reaper { children: vec![testnet], session: None, profile: None };
 
     // The chain runs: every node answers /health and node 0's best block moves on by two slots.
@@ -583,7 +573,7 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
     // Validators: the dev keys (JIP-5 test vectors, as crates/keys checks them) with their
     // JAMNP-S names and loopback endpoints, for this epoch and the next.
     browser.goto(&format!("{url}#/validators"));
-    wait_for(&browser, "six validator rows with keys", Duration::from_secs(20), || {
+    wait_for(&browser, "six validator rows with keys", Duration::from_secs(45), || {
         (browser.count("validator-row") == 6 && browser.count("validator-ed25519") >= 6).then_some(())
     });
     let first_of = |id: &str| {
@@ -615,7 +605,7 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
 
     // Cores: every core has a stage from ρ, and the throughput chart is drawn.
     browser.goto(&format!("{url}#/cores"));
-    wait_for(&browser, "two core rows with stages", Duration::from_secs(20), || {
+    wait_for(&browser, "two core rows with stages", Duration::from_secs(45), || {
         let stages = browser.script(
             "return [...document.querySelectorAll('[data-testid=\"core-row\"]')].map(e => e.getAttribute('data-stage'));",
             json!([]),
@@ -624,14 +614,14 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
             stages.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
         (stages.len() == 2 && stages.iter().all(|s| s == "idle" || s == "reported")).then_some(())
     });
-    wait_for(&browser, "chart-core-throughput", Duration::from_secs(30), || {
+    wait_for(&browser, "chart-core-throughput", Duration::from_secs(45), || {
         browser.find("chart-core-throughput")
     });
     browser.screenshot(&shots.join("cores.png"));
 
     // The kv call's package: its life, reported then ready, from the node's own record.
     browser.goto(&format!("{url}#/package/{package}"));
-    wait_for(&browser, "the package ready", Duration::from_secs(30), || {
+    wait_for(&browser, "the package ready", Duration::from_secs(45), || {
         let stage = browser.script(
             "const e = document.querySelector('[data-testid=\"package-stage\"]'); \
              return e ? e.getAttribute('data-stage') : null;",
@@ -644,7 +634,7 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
     browser.screenshot(&shots.join("package.png"));
     // Search finds it by its hash too.
     browser.goto(&format!("{url}#/search/{package}"));
-    let found = wait_for(&browser, "the package found by search", Duration::from_secs(20), || {
+    let found = wait_for(&browser, "the package found by search", Duration::from_secs(45), || {
         browser
             .script(
                 "const a = document.querySelector('[data-testid=\"search-result\"]'); \
@@ -658,7 +648,7 @@ fn the_explorer_shows_a_live_testnet_in_a_real_browser() {
 
     // Services: the per-service gas chart.
     browser.goto(&format!("{url}#/services"));
-    wait_for(&browser, "chart-service-gas", Duration::from_secs(30), || browser.find("chart-service-gas"));
+    wait_for(&browser, "chart-service-gas", Duration::from_secs(45), || browser.find("chart-service-gas"));
 
     browser.goto(&format!("{url}#/service/{id}"));
     let shown = wait_for(&browser, "service-id", Duration::from_secs(20), || browser.text("service-id"));

@@ -12,7 +12,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{hex, orrery, repo, run, wait_exit};
+use common::{hex, orrery, repo, run, testnet, wait_exit, TestnetPorts};
 
 /// Ports of this file's network, away from the dev defaults and from tests/node.rs's.
 const QUIC: u16 = 21_300;
@@ -199,19 +199,9 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
         .spawn()
         .unwrap();
     let _sink = Reaper(vec![sink]);
-    let testnet = orrery()
-        .args(["testnet", "--validators", "6", "--slot-seconds", "2", "--for-seconds", "400", "--no-tickets"])
-        .args(["--base-port", &QUIC.to_string(), "--base-rpc-port", &RPC.to_string()])
-        .args(["--base-explorer-port", &EXPLORER.to_string()])
-        .args(["--base-metrics-port", &METRICS.to_string()])
-        .args(["--telemetry", &format!("127.0.0.1:{SINK}")])
-        .args(["--summary-seconds", "5", "--dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.path().join("testnet.out")).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let ports = TestnetPorts { quic: QUIC, rpc: RPC, explorer: EXPLORER, metrics: METRICS };
+    let testnet =
+        testnet(dir.path(), &ports, 400).args(["--telemetry", &format!("127.0.0.1:{SINK}")]).spawn().unwrap();
     let _reaper = Reaper(vec![testnet]);
     let logs = || {
         let mut all = String::new();

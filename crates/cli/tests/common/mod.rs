@@ -28,6 +28,34 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The base ports of a test's testnet: node i listens on `quic + i`, serves its RPC on `rpc + i`
+/// and its metrics on `metrics + i`; node 0 serves the explorer on `explorer`.
+pub struct TestnetPorts {
+    pub quic: u16,
+    pub rpc: u16,
+    pub explorer: u16,
+    pub metrics: u16,
+}
+
+/// `orrery testnet` as the testnet tests start it: six tiny validators, 2 s slots, tickets off
+/// (their ring proofs would only slow the first slots), stopping by itself after `for_seconds`,
+/// its summary in `dir/testnet.out` and its nodes' logs in `dir`. The caller adds what else it
+/// needs and spawns it.
+pub fn testnet(dir: &Path, ports: &TestnetPorts, for_seconds: u32) -> Command {
+    let mut cmd = orrery();
+    cmd.args(["testnet", "--validators", "6", "--slot-seconds", "2", "--no-tickets"])
+        .args(["--for-seconds", &for_seconds.to_string()])
+        .args(["--base-port", &ports.quic.to_string(), "--base-rpc-port", &ports.rpc.to_string()])
+        .args(["--base-explorer-port", &ports.explorer.to_string()])
+        .args(["--base-metrics-port", &ports.metrics.to_string()])
+        .args(["--summary-seconds", "5", "--dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("testnet.out")).unwrap())
+        .stderr(Stdio::null());
+    cmd
+}
+
 /// The child's exit status, if it exits within `limit`.
 pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let start = Instant::now();

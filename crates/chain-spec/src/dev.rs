@@ -90,31 +90,7 @@ pub fn dev_spec(
     }
     let mut base = empty_state(spec, entropy);
 
-    let mut manager = ServiceAccount::new(ServiceInfo {
-        code_hash: blake2b_256(services.manager),
-        balance: MANAGER_BALANCE,
-        ..ServiceInfo::default()
-    });
-    for code in [services.manager, services.authorizer] {
-        let hash = blake2b_256(code);
-        manager.set_preimage(&hash, code.to_vec());
-        // Provided at slot 0: the lookup `Λ` at any later anchor finds it. `set_request` counts
-        // the footprint (GP 0.7.2 eq. 9.8: 2 items, `81 + z` octets).
-        manager.set_request(&hash, u32::try_from(code.len()).unwrap_or(u32::MAX), &[0]);
-    }
-    base.accounts.insert(MANAGER_SERVICE, manager);
-    let authorized = authorizer_hash(&blake2b_256(services.authorizer), DEV_AUTHORIZER_CONFIG);
-    for pool in &mut base.auth_pools.0 {
-        *pool = vec![authorized];
-    }
-    for queue in &mut base.auth_queues.0 {
-        queue.fill(authorized);
-    }
-    let privileges = &mut base.privileges;
-    privileges.bless = MANAGER_SERVICE;
-    privileges.assign = vec![MANAGER_SERVICE; usize::from(spec.cores_count)];
-    privileges.designate = MANAGER_SERVICE;
-    privileges.register = MANAGER_SERVICE;
+    install_services(spec, &mut base, services);
 
     let mut state = with_validators(spec, ring, base, keys)?;
     // The ring root depends on the Bandersnatch keys only, so the metadata can follow.
@@ -135,6 +111,38 @@ pub fn dev_spec(
         .collect();
     let header = genesis_header(Some(genesis_mark(&state)));
     Ok(JamChainSpec::new("dev".into(), bootnodes, spec.clone(), header, ChainState::from_state(state))?)
+}
+
+/// Service 0 running the manager with every privilege, and the authorizer in every core's pool and
+/// queue, as the dev chain's genesis has them (see the module doc); the rest of `state` is kept.
+/// The fuzzer's genesis (`orrery-fuzzer`) takes the same services, so that its work reports run
+/// what a dev chain runs.
+pub fn install_services(spec: &ChainSpec, state: &mut State, services: &DevServices<'_>) {
+    let mut manager = ServiceAccount::new(ServiceInfo {
+        code_hash: blake2b_256(services.manager),
+        balance: MANAGER_BALANCE,
+        ..ServiceInfo::default()
+    });
+    for code in [services.manager, services.authorizer] {
+        let hash = blake2b_256(code);
+        manager.set_preimage(&hash, code.to_vec());
+        // Provided at slot 0: the lookup `Λ` at any later anchor finds it. `set_request` counts
+        // the footprint (GP 0.7.2 eq. 9.8: 2 items, `81 + z` octets).
+        manager.set_request(&hash, u32::try_from(code.len()).unwrap_or(u32::MAX), &[0]);
+    }
+    state.accounts.insert(MANAGER_SERVICE, manager);
+    let authorized = authorizer_hash(&blake2b_256(services.authorizer), DEV_AUTHORIZER_CONFIG);
+    for pool in &mut state.auth_pools.0 {
+        *pool = vec![authorized];
+    }
+    for queue in &mut state.auth_queues.0 {
+        queue.fill(authorized);
+    }
+    let privileges = &mut state.privileges;
+    privileges.bless = MANAGER_SERVICE;
+    privileges.assign = vec![MANAGER_SERVICE; usize::from(spec.cores_count)];
+    privileges.designate = MANAGER_SERVICE;
+    privileges.register = MANAGER_SERVICE;
 }
 
 /// The genesis header's epoch marker: as if the genesis were an epoch change (GP 0.7.2 eq. 6.27),

@@ -96,7 +96,7 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
     };
     let c = report.counts;
     outln!(
-        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages; run {}",
+        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages, {} reports ({} items: {} deploys, {} upgrades, {} writes, {} funds), {} assurances; run {}",
         report.progress.steps,
         report.target_name,
         report.progress.elapsed.as_secs_f64(),
@@ -111,6 +111,13 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
         c.verdicts,
         c.offenders,
         c.preimages,
+        c.work.reports,
+        c.work.items,
+        c.work.deploys,
+        c.work.upgrades,
+        c.work.writes,
+        c.work.funds,
+        c.work.assurances,
         hex(&report.digest[..8])
     );
     for d in &report.divergences {

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 use crate::genesis::dev_genesis;
 use crate::mutate::{mutate, Mutation, Sealer};
+use crate::work::{WorkCounts, Workload};
 
 /// A workload mix, named after the JAM milestone-1 conformance lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,10 @@ pub struct Config {
     pub max_mutants: usize,
     /// Chance that a block provides solicited preimages (while the genesis' last).
     pub preimage_ratio: f64,
+    /// Chance that a block carries guarantees (the work workload, [`crate::work`]).
+    pub work_ratio: f64,
+    /// The most work items in one package.
+    pub max_items: usize,
     /// Make the chain's first verdict a bad one (two culprits) when the offender budget allows,
     /// so a short run is sure to have one; otherwise one verdict in eight is bad.
     pub first_verdict_bad: bool,
@@ -82,10 +87,10 @@ pub struct Config {
 
 impl Config {
     pub fn lane(lane: Lane, seed: u64) -> Self {
-        let (contest_ratio, mutation_ratio) = match lane {
-            Lane::Happy => (0.0, 0.0),
-            Lane::Mutations => (0.25, 0.1),
-            Lane::Safrole => (1.0, 0.0),
+        let (contest_ratio, mutation_ratio, work_ratio) = match lane {
+            Lane::Happy => (0.0, 0.0, 0.5),
+            Lane::Mutations => (0.25, 0.1, 0.3),
+            Lane::Safrole => (1.0, 0.0, 0.0),
         };
         Self {
             lane,
@@ -97,6 +102,8 @@ impl Config {
             mutation_ratio,
             max_mutants: 5,
             preimage_ratio: 0.1,
+            work_ratio,
+            max_items: 5,
             first_verdict_bad: false,
         }
     }
@@ -183,6 +190,8 @@ pub struct Generator {
     made_bad_verdict: bool,
     /// The blobs the genesis solicits.
     solicited: Vec<(ServiceId, Vec<u8>)>,
+    /// The work workload: packages, guarantees and assurances.
+    work: Workload,
     digest: [u8; 32],
     counts: Counts,
 }
@@ -200,6 +209,8 @@ pub struct Counts {
     pub offenders: u64,
     pub epochs: u64,
     pub preimages: u64,
+    /// The work workload's reports, items and assurances.
+    pub work: WorkCounts,
 }
 
 impl std::fmt::Debug for Generator {
@@ -236,6 +247,7 @@ impl Generator {
             contests: VecDeque::new(),
             ticket_owner: HashMap::new(),
             solicited: crate::genesis::solicited_blobs(seed),
+            work: Workload::new(),
             digest: [0; 32],
             counts: Counts::default(),
         })
@@ -244,6 +256,11 @@ impl Generator {
     /// The genesis header and state, for `Initialize`.
     pub fn genesis(&self) -> (&Header, &ChainState) {
         (&self.genesis.0, &self.genesis.1)
+    }
+
+    /// The state at the head of the chain generated so far.
+    pub fn head_state(&self) -> &ChainState {
+        &self.head.state
     }
 
     pub fn config(&self) -> &Config {
@@ -505,6 +522,34 @@ impl Generator {
         }
         if self.rng.gen_bool(self.config.preimage_ratio) {
             pools.preimages = self.preimages(prior);
+        }
+        if self.config.work_ratio > 0.0 {
+            let posterior =
+                posterior_safrole(&spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
+                    .map_err(|error| GenerateError::Author { slot, error })?;
+            pools.assurances = self.work.assurances(
+                &mut self.rng,
+                &self.keys,
+                &self.by_ed25519,
+                head.hash,
+                prior,
+                &posterior.active,
+            );
+            // A verdict may make a guarantor an offender in this very block: no report beside one.
+            if pools.disputes.verdicts.is_empty() && self.rng.gen_bool(self.config.work_ratio) {
+                pools.guarantees = self.work.guarantees(
+                    &self.ctx,
+                    &mut self.rng,
+                    &self.keys,
+                    &self.by_ed25519,
+                    head.hash,
+                    &head.state,
+                    slot,
+                    &posterior,
+                    self.config.max_items,
+                );
+            }
+            self.counts.work = self.work.counts;
         }
         let block = author_block(
             &spec,

@@ -1,5 +1,7 @@
 //! A dev genesis built from nothing but the chain spec and a seed: every component of σ empty or
-//! zero at the spec's sizes (GP 0.7.2 §4.2), no services, slot 0, the entropy buffer drawn from
+//! zero at the spec's sizes (GP 0.7.2 §4.2), slot 0, the dev chain's services (the manager as
+//! service 0 with every privilege and the dev authorizer in every core's pool,
+//! [`orrery_chain_spec::dev::install_services`], for the work workload), the entropy buffer drawn from
 //! the seed, and the first `V` JIP-5 dev keys as every validator set (via
 //! `orrery_author::genesis::with_validators`), and [`PREIMAGE_SERVICES`] services that solicit
 //! [`SOLICITED`] preimages each (requests `l[(H(p), |p|)] = []`, GP 0.7.2 §9.2), the blobs drawn
@@ -7,6 +9,7 @@
 //! matters, as the first block's parent and the key of `Initialize`'s state.
 
 use orrery_author::genesis::{empty_state, genesis_header, with_validators, GenesisError};
+use orrery_chain_spec::dev::{install_services, DevServices};
 use orrery_crypto::bandersnatch::RingContext;
 use orrery_import::ChainState;
 use orrery_keys::ValidatorKeys;
@@ -57,6 +60,7 @@ pub fn dev_genesis(
         });
         account.set_request(&orrery_crypto::blake2b_256(&blob), blob.len() as u32, &[]);
     }
+    install_services(spec, &mut base, &DevServices::ORRERY);
     let state = with_validators(spec, ring, base, keys)?;
     let chain = ChainState::from_state(state);
     let header = genesis_header(None);

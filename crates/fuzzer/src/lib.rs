@@ -23,17 +23,20 @@
 //!   next epoch change;
 //! - preimages (§12.4): the dev genesis has two services that solicit 128 preimages each; a tenth
 //!   of the blocks provide one to three of those still wanted (the workload ends when all are);
+//! - work reports ([`work`]): packages for the dev chain's manager (service 0) and the services
+//!   it deploys, refined for real (Ψ_I, Ψ_R in the PVM), guaranteed by two or three of the core's
+//!   guarantors, assured by a supermajority (or, now and then, by too few) and accumulated: services
+//!   created (`kv`, copies of the manager), upgraded (a copy to `kv`), storage written and
+//!   removed, transfers made (some failing on the receiver's memo gas);
 //! - forks: a valid sibling on the same parent at a later slot, the chain then continuing on
 //!   either;
 //! - mutants (mutations lane): up to five altered copies of a block sent before it, on its parent,
 //!   every one of which must be rejected ([`mutate::Mutation`] lists the kinds).
 //!
-//! Not generated yet (issue 14's workloads): work reports, guarantees and assurances (they need
-//! services in the genesis and real refine), preimages solicited and provided, services created,
-//! upgraded, ejected, storage writes and transfers, validator-set changes through the privileged
-//! services. A mutant of an assurance or a preimage is generated (an extrinsic no valid block
-//! here has), but never a valid one. The `ancestry` feature is not exercised (`Initialize` carries
-//! no ancestry: no guarantee needs one).
+//! Not generated yet (issue 14's workloads): preimages solicited and forgotten during the run,
+//! services ejected, validator-set changes through the privileged services, reports that import
+//! or export segments or carry extrinsics. The `ancestry` feature is not exercised (`Initialize`
+//! carries no ancestry: every report's lookup anchor is the parent, which the target imported).
 
 #![forbid(unused_must_use)]
 
@@ -41,7 +44,9 @@ pub mod chain;
 pub mod driver;
 pub mod genesis;
 pub mod mutate;
+pub mod work;
 
 pub use chain::{Config, Counts, GenerateError, Generator, Lane, Step, StepKind};
 pub use driver::{run, Divergence, DriveError, Finding, Progress, Report, RunOptions};
 pub use mutate::Mutation;
+pub use work::WorkCounts;

@@ -59,12 +59,25 @@ pub enum Mutation {
     CulpritMissing,
     /// A preimage no service asked for (eq. 12.30).
     PreimageUnsolicited,
-    /// An assurance with a signature that is not the assurer's (eq. 11.13).
+    /// An assurance with a signature that is not the assurer's (eq. 11.13): one octet of a real
+    /// one flipped, or, in a block with none, a made-up one.
     AssuranceSignature,
+    /// An assurance anchored on a block other than the parent (eq. 11.11).
+    AssuranceAnchor,
+    /// Two assurances swapped (eq. 11.12: ascending by validator).
+    AssurancesOrder,
+    /// A guarantee's credential with one octet of a signature flipped (eq. 11.26).
+    GuaranteeSignature,
+    /// A guarantee's slot after the block's (eq. 11.26: `t ≤ τ'`).
+    GuaranteeSlot,
+    /// A guarantee's credential with two signatures swapped (eq. 11.25: ascending by validator).
+    GuarantorsOrder,
+    /// Two guarantees swapped (eq. 11.24: ascending by core).
+    GuaranteesOrder,
 }
 
 impl Mutation {
-    pub const ALL: [Mutation; 19] = [
+    pub const ALL: [Mutation; 25] = [
         Mutation::Slot,
         Mutation::Parent,
         Mutation::ParentStateRoot,
@@ -84,6 +97,12 @@ impl Mutation {
         Mutation::CulpritMissing,
         Mutation::PreimageUnsolicited,
         Mutation::AssuranceSignature,
+        Mutation::AssuranceAnchor,
+        Mutation::AssurancesOrder,
+        Mutation::GuaranteeSignature,
+        Mutation::GuaranteeSlot,
+        Mutation::GuarantorsOrder,
+        Mutation::GuaranteesOrder,
     ];
 }
 
@@ -246,10 +265,13 @@ pub fn mutate(kind: Mutation, block: &Block, rng: &mut ChaCha8Rng, s: &Sealer<'_
             e.preimages.sort_by(|a, b| (a.requester, &a.blob).cmp(&(b.requester, &b.blob)));
             s.reseal(&mut b);
         }
+        Mutation::AssuranceSignature if !e.assurances.is_empty() => {
+            let n = e.assurances.len();
+            let i = rng.gen_range(0..n);
+            flip(rng, &mut e.assurances[i].signature, 0);
+            s.reseal(&mut b);
+        }
         Mutation::AssuranceSignature => {
-            if !e.assurances.is_empty() {
-                return None;
-            }
             let cores = usize::from(s.spec.cores_count);
             let validator_index = rng.gen_range(0..s.spec.validators_count);
             e.assurances.push(AvailAssurance {
@@ -258,6 +280,52 @@ pub fn mutate(kind: Mutation, block: &Block, rng: &mut ChaCha8Rng, s: &Sealer<'_
                 validator_index,
                 signature: s.other.ed25519_sign(b"not an assurance"),
             });
+            s.reseal(&mut b);
+        }
+        Mutation::AssuranceAnchor => {
+            let n = e.assurances.len();
+            let a = e.assurances.get_mut(rng.gen_range(0..n.max(1)))?;
+            a.anchor = s.grandparent.unwrap_or_else(|| rng.gen());
+            s.reseal(&mut b);
+        }
+        Mutation::AssurancesOrder => {
+            if e.assurances.len() < 2 {
+                return None;
+            }
+            let i = rng.gen_range(0..e.assurances.len() - 1);
+            e.assurances.swap(i, i + 1);
+            s.reseal(&mut b);
+        }
+        Mutation::GuaranteeSignature => {
+            let n = e.guarantees.len();
+            let g = e.guarantees.get_mut(rng.gen_range(0..n.max(1)))?;
+            let m = g.signatures.len();
+            let i = rng.gen_range(0..m.max(1));
+            flip(rng, &mut g.signatures.get_mut(i)?.signature, 0);
+            s.reseal(&mut b);
+        }
+        Mutation::GuaranteeSlot => {
+            let n = e.guarantees.len();
+            let g = e.guarantees.get_mut(rng.gen_range(0..n.max(1)))?;
+            g.slot = h.slot + rng.gen_range(1..=s.spec.rotation_period);
+            s.reseal(&mut b);
+        }
+        Mutation::GuarantorsOrder => {
+            let n = e.guarantees.len();
+            let g = e.guarantees.get_mut(rng.gen_range(0..n.max(1)))?;
+            if g.signatures.len() < 2 {
+                return None;
+            }
+            let i = rng.gen_range(0..g.signatures.len() - 1);
+            g.signatures.swap(i, i + 1);
+            s.reseal(&mut b);
+        }
+        Mutation::GuaranteesOrder => {
+            if e.guarantees.len() < 2 {
+                return None;
+            }
+            let i = rng.gen_range(0..e.guarantees.len() - 1);
+            e.guarantees.swap(i, i + 1);
             s.reseal(&mut b);
         }
     }

@@ -11,13 +11,15 @@ use orrery_testkit::tiny_import_context;
 fn every_mutation_kind_is_rejected_by_import() {
     // Every block mutated every way that applies, contests every epoch, a verdict in most blocks,
     // the first of them bad (two culprits), so the culprit mutations have something to alter
-    // whatever the seed.
+    // whatever the seed; reports in most blocks without a verdict, for the guarantee and
+    // assurance mutations.
     let config = Config {
         mutation_ratio: 1.0,
         max_mutants: Mutation::ALL.len(),
         dispute_ratio: 0.6,
         fork_ratio: 0.0,
         first_verdict_bad: true,
+        work_ratio: 0.9,
         ..Config::lane(Lane::Safrole, 1)
     };
     let mut generator = Generator::new(Arc::new(tiny_import_context()), config).unwrap();
@@ -52,7 +54,9 @@ fn every_mutation_kind_is_rejected_by_import() {
             && counts.ticket_sealed > 0
             && counts.verdicts > 0
             && counts.preimages > 0
-            && counts.offenders > 0,
+            && counts.offenders > 0
+            && counts.work.reports > 0
+            && counts.work.assurances > 0,
         "{counts:?}"
     );
 }

@@ -61,11 +61,18 @@ impl<S: Read + Write> Client<S> {
         Ok((answer, start.elapsed()))
     }
 
-    /// The handshake, as the conformance fuzzer makes it (forks, no ancestry).
+    /// The handshake, as the conformance fuzzer makes it for recorded traces (forks, no
+    /// ancestry: a trace's `Initialize` carries none, so a target checking lookup anchors against
+    /// it would refuse blocks the trace expects imported).
     pub fn handshake(&mut self) -> Result<PeerInfo, ClientError> {
+        self.handshake_with(FEATURE_FORKS)
+    }
+
+    /// The handshake offering `features` (`FEATURE_*`); the session has those both sides offer.
+    pub fn handshake_with(&mut self, features: u32) -> Result<PeerInfo, ClientError> {
         let ours = PeerInfo {
             fuzz_version: FUZZ_VERSION,
-            fuzz_features: FEATURE_FORKS,
+            fuzz_features: features,
             jam_version: Version { major: 0, minor: 7, patch: 2 },
             app_version: Version { major: 0, minor: 1, patch: 0 },
             app_name: "orrery-fuzzer".into(),

@@ -12,8 +12,8 @@ use orrery_keys::ValidatorKeys;
 use orrery_state::{State, TicketsOrKeys};
 use orrery_stf::safrole::ticket_vrf_input;
 use orrery_types::{
-    Block, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, Preimage, ServiceId,
-    TicketEnvelope, TimeSlot, Verdict,
+    Block, ChainSpec, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, Preimage,
+    ServiceId, TicketEnvelope, TimeSlot, Verdict,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -153,11 +153,50 @@ pub enum GenerateError {
     Genesis(String),
 }
 
-/// A block on the chain: its hash and posterior state.
+/// How many validators may become offenders. Past `V/3` the chain would stall (Safrole's
+/// sealing and the supermajorities of disputes need the rest); with the work workload on, past
+/// `V` less a supermajority no report could ever become available again (GP 0.7.2 eq. 11.16
+/// needs more than two thirds of `κ'` to assure, and offenders' keys are nulled, eq. 6.14). On
+/// tiny that is one: no bad verdict (two culprits), faults only.
+fn offender_budget(spec: &ChainSpec, config: &Config) -> usize {
+    let v = usize::from(spec.validators_count);
+    match config.work_ratio > 0.0 {
+        true => (v / 3).min(v - spec.super_majority()),
+        false => v / 3,
+    }
+}
+
+/// A block on the chain: its hash and posterior state, and the latest of its ancestors (itself
+/// first), for the lookup anchors of reports.
 #[derive(Debug, Clone)]
 struct Node {
     hash: HeaderHash,
     state: ChainState,
+    ancestors: Vec<(HeaderHash, TimeSlot)>,
+}
+
+/// How many of a block's latest ancestors are kept: more than the recent history's `H` = 8,
+/// from which every report's anchor and lookup anchor are drawn.
+const ANCESTORS: usize = 16;
+
+impl Node {
+    /// The child `hash` at `slot` of `self`, with `state`.
+    fn child(&self, hash: HeaderHash, slot: TimeSlot, state: ChainState) -> Self {
+        let mut ancestors = Vec::with_capacity(ANCESTORS);
+        ancestors.push((hash, slot));
+        ancestors.extend(self.ancestors.iter().take(ANCESTORS - 1).copied());
+        Self { hash, state, ancestors }
+    }
+}
+
+/// The ancestor set `A` of a block on `parent` (GP 0.7.2 eq. 11.35), as far as the generator
+/// keeps it: the parent and its latest ancestors.
+struct Ancestors<'a>(&'a [(HeaderHash, TimeSlot)]);
+
+impl orrery_stf::reports::Ancestry for Ancestors<'_> {
+    fn contains(&self, header: &HeaderHash, slot: TimeSlot) -> bool {
+        self.0.iter().any(|a| a == &(*header, slot))
+    }
 }
 
 /// Who seals a slot, and with which VRF input.
@@ -228,10 +267,10 @@ impl Generator {
             .map_err(|e| GenerateError::Genesis(e.to_string()))?;
         let by_bandersnatch = keys.iter().enumerate().map(|(i, k)| (k.bandersnatch_public(), i)).collect();
         let by_ed25519 = keys.iter().enumerate().map(|(i, k)| (k.ed25519_public(), i)).collect();
-        let head = Node { hash: header_hash(&genesis.0), state: genesis.1.clone() };
+        let head = Node { hash: header_hash(&genesis.0), state: genesis.1.clone(), ancestors: Vec::new() };
         let seed = config.seed;
         Ok(Self {
-            offender_budget: usize::from(ctx.spec.validators_count) / 3,
+            offender_budget: offender_budget(&ctx.spec, &config),
             made_bad_verdict: false,
             ctx,
             keys,
@@ -434,7 +473,13 @@ impl Generator {
                 Kind::Bad
             }
             // Not the last two of the budget: a bad verdict needs two.
-            1 if self.offender_budget >= 3 && !punishable.is_empty() => Kind::Good,
+            // Where a bad verdict can never be afforded, the whole budget is for faults.
+            1 if (self.offender_budget >= 3 || offender_budget(spec, &self.config) < 2)
+                && self.offender_budget >= 1
+                && !punishable.is_empty() =>
+            {
+                Kind::Good
+            }
             _ => Kind::Wonky,
         };
         let valid: Vec<bool> = match kind {
@@ -503,9 +548,12 @@ impl Generator {
             .collect()
     }
 
-    /// Orrery's import of `block` on `prior`, as a step's outcome.
-    fn import(&self, prior: &ChainState, block: &Block) -> Result<ChainState, String> {
-        import_block(&self.ctx, prior, block, &ImportOptions::default())
+    /// Orrery's import of `block` on `parent`, as a step's outcome, lookup anchors checked
+    /// against `parent`'s ancestors.
+    fn import(&self, parent: &Node, block: &Block) -> Result<ChainState, String> {
+        let ancestry = Ancestors(&parent.ancestors);
+        let options = ImportOptions { ancestry: Some(&ancestry), ..ImportOptions::default() };
+        import_block(&self.ctx, &parent.state, block, &options)
             .map(|imported| imported.state)
             .map_err(|e| e.to_string())
     }
@@ -542,7 +590,7 @@ impl Generator {
                     &mut self.rng,
                     &self.keys,
                     &self.by_ed25519,
-                    head.hash,
+                    &head.ancestors,
                     &head.state,
                     slot,
                     &posterior,
@@ -561,9 +609,8 @@ impl Generator {
             &pools,
         )
         .map_err(|error| GenerateError::Author { slot, error })?;
-        let post = self
-            .import(&head.state, &block)
-            .map_err(|error| GenerateError::OwnBlockRejected { slot, error })?;
+        let post =
+            self.import(&head, &block).map_err(|error| GenerateError::OwnBlockRejected { slot, error })?;
 
         // Mutants first, all on the head, then the sibling, then the block.
         if self.config.mutation_ratio > 0.0 && self.rng.gen_bool(self.config.mutation_ratio) {
@@ -591,10 +638,10 @@ impl Generator {
             for (kind, mutant) in mutants {
                 // The state the mutant names as its parent's, if the chain has it.
                 let outcome = if mutant.header.parent == head.hash {
-                    self.import(&head.state, &mutant)
+                    self.import(&head, &mutant)
                 } else {
                     match &self.parent {
-                        Some(p) if p.hash == mutant.header.parent => self.import(&p.state, &mutant),
+                        Some(p) if p.hash == mutant.header.parent => self.import(p, &mutant),
                         _ => Err("unknown parent".into()),
                     }
                 };
@@ -609,7 +656,7 @@ impl Generator {
             }
         }
 
-        let mut next = Node { hash: header_hash(&block.header), state: post.clone() };
+        let mut next = head.child(header_hash(&block.header), slot, post.clone());
         if self.rng.gen_bool(self.config.fork_ratio) {
             let (sibling_slot, sibling_claim) = self.next_slot(prior, slot)?;
             let pools = Pools { tickets: self.ticket_pool(prior, sibling_slot)?, ..Pools::default() };
@@ -624,12 +671,12 @@ impl Generator {
             )
             .map_err(|error| GenerateError::Author { slot: sibling_slot, error })?;
             let sibling_post = self
-                .import(&head.state, &sibling)
+                .import(&head, &sibling)
                 .map_err(|error| GenerateError::OwnBlockRejected { slot: sibling_slot, error })?;
             self.counts.forks += 1;
             self.count_block(&sibling, prior, &sibling_claim);
             if self.rng.gen_bool(0.5) {
-                next = Node { hash: header_hash(&sibling.header), state: sibling_post.clone() };
+                next = head.child(header_hash(&sibling.header), sibling_slot, sibling_post.clone());
             }
             self.queue.push_back(Step {
                 kind: StepKind::Fork,

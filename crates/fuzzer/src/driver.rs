@@ -159,7 +159,11 @@ pub fn run<S: Read + Write>(
         let what = what.to_owned();
         move |e: ClientError| DriveError::Target { step, what, why: e.to_string() }
     };
-    let peer = client.handshake().map_err(target_err(0, "handshake"))?;
+    // Ancestry too: every lookup anchor the generator names is an ancestor it sent as a block
+    // (the genesis has none before it, so `Initialize` carries none).
+    let peer = client
+        .handshake_with(orrery_fuzz::protocol::FEATURE_FORKS | orrery_fuzz::protocol::FEATURE_ANCESTRY)
+        .map_err(target_err(0, "handshake"))?;
     let (header, state) = generator.genesis();
     let init = Initialize {
         header: header.clone(),

@@ -139,7 +139,7 @@ impl Workload {
             }
             if let Some(&copy) = copies.choose(rng) {
                 if code + KV_CODE.len() <= CODE_BUDGET {
-                    menu.push((Item::UpgradeToKv(copy), 1));
+                    menu.push((Item::UpgradeToKv(copy), 2));
                 }
             }
             if let Some(&service) = kv.choose(rng) {
@@ -233,10 +233,11 @@ impl Workload {
         }
     }
 
-    /// Guarantees for the block at `slot` on `head` (hash `head_hash`): a report on some of the
-    /// cores with nothing pending, each signed by two or three of the core's guarantors in
-    /// `slot`'s rotation (`M` of `entropy'`, `κ'`; GP 0.7.2 eq. 11.26). `offenders` are left
-    /// out of the credentials.
+    /// Guarantees for the block at `slot` on `head`: a report on some of the cores with nothing
+    /// pending, each signed by two or three of the core's guarantors in `slot`'s rotation (`M` of
+    /// `entropy'`, `κ'`; GP 0.7.2 eq. 11.26), offenders left out. Each package's anchor is a block of
+    /// the recent history `β` and its lookup anchor one of `ancestors` (the head's latest, itself
+    /// first) within `L` slots (eqs. 11.33–11.35), so a target must keep both.
     #[allow(clippy::too_many_arguments)]
     pub fn guarantees(
         &mut self,
@@ -244,7 +245,7 @@ impl Workload {
         rng: &mut ChaCha8Rng,
         keys: &[ValidatorKeys],
         by_ed25519: &HashMap<[u8; 32], usize>,
-        head_hash: HeaderHash,
+        ancestors: &[(HeaderHash, TimeSlot)],
         head: &ChainState,
         slot: TimeSlot,
         posterior: &orrery_stf::safrole::SafroleOutput,
@@ -253,17 +254,15 @@ impl Workload {
         let spec = &ctx.spec;
         let prior = head.state();
         let assignments = GuarantorAssignments::current(spec, &posterior.entropy, slot, &posterior.active);
-        let Some(beefy_root) = prior.recent_blocks.history.last().map(|b| b.beefy_root) else {
+        let history = &prior.recent_blocks.history;
+        let lookup_anchors: Vec<(HeaderHash, TimeSlot)> = ancestors
+            .iter()
+            .filter(|(_, t)| t.saturating_add(spec.max_lookup_anchor_age) >= slot)
+            .copied()
+            .collect();
+        if history.is_empty() || lookup_anchors.is_empty() {
             return Vec::new();
-        };
-        let context = RefineContext {
-            anchor: head_hash,
-            state_root: head.root(),
-            beefy_root,
-            lookup_anchor: head_hash,
-            lookup_anchor_slot: prior.timeslot,
-            prerequisites: Vec::new(),
-        };
+        }
         let mut out = Vec::new();
         for core in 0..spec.cores_count {
             if prior.pending_reports.0.get(usize::from(core)).is_none_or(|r| r.is_some()) || rng.gen_bool(0.3)
@@ -290,7 +289,25 @@ impl Workload {
             // The items' accumulate gas sums to less than `G_A` (GP 0.7.2 eq. 14.6).
             let gas = spec.max_accumulate_gas.saturating_sub(1) / items.len() as u64;
             let calls: Vec<Call> = items.iter().map(|&item| self.call(rng, prior, item, gas)).collect();
-            let package = work_package(&self.authorizer, context.clone(), &calls);
+            // The head's entry in `β` has no state root yet: the block being made brings it.
+            let anchor = rng.gen_range(0..history.len());
+            let at = &history[anchor];
+            let state_root = if anchor + 1 == history.len() { head.root() } else { at.state_root };
+            // Mostly the head, as a builder would; an older one makes a service deployed since
+            // invisible to refine's historical lookup (its result `BadCode`), which is valid too.
+            let (lookup_anchor, lookup_anchor_slot) = match rng.gen_bool(0.7) {
+                true => lookup_anchors[0],
+                false => *lookup_anchors.choose(rng).unwrap_or(&lookup_anchors[0]),
+            };
+            let context = RefineContext {
+                anchor: at.header_hash,
+                state_root,
+                beefy_root: at.beefy_root,
+                lookup_anchor,
+                lookup_anchor_slot,
+                prerequisites: Vec::new(),
+            };
+            let package = work_package(&self.authorizer, context, &calls);
             let n = package.items.len();
             let data = PackageData {
                 imports: vec![Vec::new(); n],

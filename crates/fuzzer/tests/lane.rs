@@ -59,7 +59,7 @@ fn a_mutations_lane_against_orrerys_target_does_not_diverge() {
     assert!(report.findings.is_empty(), "{:?}", report.findings);
     assert_eq!(report.target_name, "orrery");
     let counts = report.counts;
-    assert!(counts.mutants > 0 && counts.blocks > 40 && counts.work.reports > 0, "{counts:?}");
+    assert!(counts.mutants > 0 && counts.blocks >= 30 && counts.work.reports > 0, "{counts:?}");
 }
 
 #[test]

@@ -70,6 +70,9 @@ pub struct Config {
     pub dispute_ratio: f64,
     /// Chance that an epoch has a ticket contest.
     pub contest_ratio: f64,
+    /// The most validators entering one contest. Each entrant's proofs cost about a second; the
+    /// mutations lane needs a few tickets to alter, not a full accumulator.
+    pub max_entrants: usize,
     /// Chance that a block is preceded by mutants of it.
     pub mutation_ratio: f64,
     /// The most mutants of one block.
@@ -80,6 +83,9 @@ pub struct Config {
     pub work_ratio: f64,
     /// The most work items in one package.
     pub max_items: usize,
+    /// The most reports in one block (full has 341 cores; a block with a report on most of them
+    /// takes about half a second to make and import, which a long lane cannot afford).
+    pub max_reports: usize,
     /// Make the chain's first verdict a bad one (two culprits) when the offender budget allows,
     /// so a short run is sure to have one; otherwise one verdict in eight is bad.
     pub first_verdict_bad: bool,
@@ -89,7 +95,7 @@ impl Config {
     pub fn lane(lane: Lane, seed: u64) -> Self {
         let (contest_ratio, mutation_ratio, work_ratio) = match lane {
             Lane::Happy => (0.0, 0.0, 0.5),
-            Lane::Mutations => (0.25, 0.1, 0.3),
+            Lane::Mutations => (0.1, 0.1, 0.3),
             Lane::Safrole => (1.0, 0.0, 0.0),
         };
         Self {
@@ -99,11 +105,13 @@ impl Config {
             fork_ratio: 0.05,
             dispute_ratio: 0.05,
             contest_ratio,
+            max_entrants: if lane == Lane::Mutations { 2 } else { usize::MAX },
             mutation_ratio,
             max_mutants: 5,
             preimage_ratio: 0.1,
             work_ratio,
             max_items: 5,
+            max_reports: 4,
             first_verdict_bad: false,
         }
     }
@@ -388,6 +396,7 @@ impl Generator {
                 0 => self.rng.gen_range(0..=v),
                 _ => v,
             };
+            let n = n.min(self.config.max_entrants);
             entrants = rand::seq::index::sample(&mut self.rng, v, n).into_vec();
             entrants.sort_unstable();
         }
@@ -595,6 +604,7 @@ impl Generator {
                     slot,
                     &posterior,
                     self.config.max_items,
+                    self.config.max_reports,
                 );
             }
             self.counts.work = self.work.counts;

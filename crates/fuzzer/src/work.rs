@@ -31,7 +31,8 @@ use orrery_keys::ValidatorKeys;
 use orrery_state::{State, ValidatorsData};
 use orrery_stf::assignments::GuarantorAssignments;
 use orrery_types::{
-    AvailAssurance, HeaderHash, RefineContext, ReportGuarantee, ServiceId, TimeSlot, ValidatorSignature,
+    AvailAssurance, CoreIndex, HeaderHash, RefineContext, ReportGuarantee, ServiceId, TimeSlot,
+    ValidatorSignature,
 };
 use orrery_work_report::{compute_work_report, PackageData};
 use rand::seq::SliceRandom;
@@ -90,6 +91,9 @@ pub struct Workload {
     manager_code: &'static [u8],
     manager_hash: [u8; 32],
     kv_hash: [u8; 32],
+    /// Packages made so far: added to the first item's refine gas, so that no two packages are
+    /// the same (a package may be reported once, GP 0.7.2 eq. 11.39) whatever their items.
+    packages: u64,
     pub counts: WorkCounts,
 }
 
@@ -107,6 +111,7 @@ impl Workload {
             manager_code: services.manager,
             manager_hash: blake2b_256(services.manager),
             kv_hash: blake2b_256(KV_CODE),
+            packages: 0,
             counts: WorkCounts::default(),
         }
     }
@@ -250,6 +255,7 @@ impl Workload {
         slot: TimeSlot,
         posterior: &orrery_stf::safrole::SafroleOutput,
         max_items: usize,
+        max_reports: usize,
     ) -> Vec<ReportGuarantee> {
         let spec = &ctx.spec;
         let prior = head.state();
@@ -263,12 +269,15 @@ impl Workload {
         if history.is_empty() || lookup_anchors.is_empty() {
             return Vec::new();
         }
+        let free: Vec<CoreIndex> = (0..spec.cores_count)
+            .filter(|&c| prior.pending_reports.0.get(usize::from(c)).is_some_and(|r| r.is_none()))
+            .collect();
+        let n = rng.gen_range(1..=max_reports.max(1)).min(free.len());
+        let mut cores: Vec<CoreIndex> = free.choose_multiple(rng, n).copied().collect();
+        // Ascending, as the extrinsic orders them (eq. 11.24).
+        cores.sort_unstable();
         let mut out = Vec::new();
-        for core in 0..spec.cores_count {
-            if prior.pending_reports.0.get(usize::from(core)).is_none_or(|r| r.is_some()) || rng.gen_bool(0.3)
-            {
-                continue;
-            }
+        for core in cores {
             // The core's guarantors whose keys we hold and who are not offenders.
             let mut guarantors: Vec<(u16, usize)> = (0..assignments.cores.len())
                 .filter(|&v| assignments.cores[v] == core)
@@ -288,7 +297,9 @@ impl Workload {
             }
             // The items' accumulate gas sums to less than `G_A` (GP 0.7.2 eq. 14.6).
             let gas = spec.max_accumulate_gas.saturating_sub(1) / items.len() as u64;
-            let calls: Vec<Call> = items.iter().map(|&item| self.call(rng, prior, item, gas)).collect();
+            let mut calls: Vec<Call> = items.iter().map(|&item| self.call(rng, prior, item, gas)).collect();
+            self.packages += 1;
+            calls[0].refine_gas += self.packages;
             // The head's entry in `β` has no state root yet: the block being made brings it.
             let anchor = rng.gen_range(0..history.len());
             let at = &history[anchor];
@@ -356,7 +367,8 @@ impl Workload {
     ) -> Vec<AvailAssurance> {
         let pending: Vec<usize> =
             prior.pending_reports.0.iter().enumerate().filter(|(_, r)| r.is_some()).map(|(c, _)| c).collect();
-        if pending.is_empty() {
+        // Not every block: on full each assurance is one of about 700 signatures to make and check.
+        if pending.is_empty() || rng.gen_bool(0.3) {
             return Vec::new();
         }
         let ours: Vec<(u16, usize)> = active

@@ -177,7 +177,7 @@ fn designate_makes_a_provided_blob_of_v_times_336_octets_the_next_keys_and_ignor
     chain.provide(3, &keys);
     assert_eq!(chain.request(MANAGER, &hash, KEYS_LEN), Some(vec![3]));
     let step = chain.step(MANAGER, 4, &manager_designate(&hash));
-    step.assert_logged("designated the next 6 validators");
+    step.assert_logged("designate: the next 6 validators designated");
     // ι is exactly those keys: validator 1's Bandersnatch key starts at octet 336 (7, 8, …), its
     // Ed25519 key 32 octets later (39, …), validator 5's metadata ends with (35 + 335) mod 251.
     assert_eq!(chain.staging.encode(), keys);

@@ -59,7 +59,7 @@ use orrery_service_sdk::accumulate::{
     MEMO_SIZE, VALIDATOR_KEYS_SIZE,
 };
 use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
-use orrery_service_sdk::general::{info, lookup, validator_count, write, Level, Service};
+use orrery_service_sdk::general::{info, lookup, validator_count, write, HostError, Level, Service};
 
 const DEPLOY: u8 = 0;
 const FUND: u8 = 1;
@@ -200,15 +200,15 @@ fn designate_keys(hash: &[u8; 32]) {
         );
     }
     match designate(&keys) {
-        Ok(()) => orrery_service_sdk::log!(Level::Info, "designated the next {count} validators"),
+        Ok(()) => orrery_service_sdk::log!(Level::Info, "designate: the next {count} validators designated"),
         Err(e) => orrery_service_sdk::log!(Level::Warn, "designate: designate failed: {e:?}"),
     }
 }
 
-fn solicit_or_forget(name: &str, fields: &[u8]) {
+/// Solicit or forget (`call`) the manager's own request for `H` of `E4(len)` octets.
+fn request(name: &str, call: fn(&[u8; 32], u64) -> Result<(), HostError>, fields: &[u8]) {
     let (hash, len) = (hash_at(fields, 0), u32_at(fields, 32));
-    let done = if name == "solicit" { solicit(&hash, len.into()) } else { forget(&hash, len.into()) };
-    match done {
+    match call(&hash, len.into()) {
         Ok(()) => orrery_service_sdk::log!(Level::Info, "{name}: done, {len} octets"),
         Err(e) => orrery_service_sdk::log!(Level::Warn, "{name}: {name} failed: {e:?}"),
     }
@@ -256,9 +256,10 @@ fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
             Some((&command, rest)) if fixed_len(command) == Some(rest.len()) => match command {
                 FUND => fund(rest),
                 DESIGNATE => designate_keys(&hash_at(rest, 0)),
-                SOLICIT => solicit_or_forget("solicit", rest),
-                FORGET => solicit_or_forget("forget", rest),
+                SOLICIT => request("solicit", solicit, rest),
+                FORGET => request("forget", forget, rest),
                 RETIRE => retire(rest),
+                // EJECT: `fixed_len` knows no other command.
                 _ => eject_service(rest),
             },
             _ => orrery_service_sdk::log!(Level::Warn, "a result that is no command: ignored"),

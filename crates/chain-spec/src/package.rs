@@ -1,7 +1,7 @@
 //! Work packages as a service developer sends them (GP 0.7.2 §14.1, eqs. 14.2 and 14.3): one
 //! builder for the offline `orrery service run`, the networked `orrery service deploy/call`, and
-//! tests that feed a guarantor; and the manager's commands (`services/manager`), which a dev
-//! chain's service 0 runs.
+//! tests that feed a guarantor; and the manager's commands (`services/manager`: deploy, fund,
+//! designate, solicit, forget, retire, eject), which a dev chain's service 0 runs.
 //!
 //! A package names its authorizer by the service holding the code (`h`), the code's hash (`u`) and
 //! its configuration (`f`), and carries a token (`j`); a core's pool must hold `H(u ⌢ f)`
@@ -123,6 +123,37 @@ pub fn manager_fund(service: ServiceId, amount: u64, gas: Gas) -> Vec<u8> {
     payload
 }
 
+/// The manager's designate command: `[3] ‖ H`. Its accumulation makes the manager's own preimage
+/// of `hash` (solicited with [`manager_solicit`], then provided by a block's preimage extrinsic)
+/// the next validator keys `ι` when it is exactly `V` × 336 octets.
+pub fn manager_designate(hash: &[u8; 32]) -> Vec<u8> {
+    [&[3u8][..], hash].concat()
+}
+
+/// The manager's solicit command: `[4] ‖ H ‖ E4(len)`, `solicit(hash, len)` for the manager.
+pub fn manager_solicit(hash: &[u8; 32], len: u32) -> Vec<u8> {
+    [&[4u8][..], hash, &len.to_le_bytes()].concat()
+}
+
+/// The manager's forget command: `[5] ‖ H ‖ E4(len)`, `forget(hash, len)` for the manager.
+pub fn manager_forget(hash: &[u8; 32], len: u32) -> Vec<u8> {
+    [&[5u8][..], hash, &len.to_le_bytes()].concat()
+}
+
+/// The retire command: `[6] ‖ E4(ejector) ‖ E4(code_len)`, for a copy of the manager that the
+/// manager deployed (sent to the copy's id): the copy forgets its own code of `code_len` octets
+/// and sets its code hash to `E32(ejector)`, so that `ejector` may eject it `D` slots later.
+pub fn manager_retire(ejector: ServiceId, code_len: u32) -> Vec<u8> {
+    [&[6u8][..], &ejector.to_le_bytes(), &code_len.to_le_bytes()].concat()
+}
+
+/// The manager's eject command: `[7] ‖ E4(service) ‖ H`, `eject(service, hash)`: removes a service
+/// retired in the manager's favour whose code request `(hash, …)` was forgotten more than `D`
+/// slots ago; its balance comes to the manager.
+pub fn manager_eject(service: ServiceId, hash: &[u8; 32]) -> Vec<u8> {
+    [&[7u8][..], &service.to_le_bytes(), hash].concat()
+}
+
 /// The manager's storage key of the last service it deployed (`E4(id)` under it).
 pub const MANAGER_LAST: &[u8] = b"last";
 
@@ -157,6 +188,12 @@ mod tests {
             [&[1u8, 2, 0, 1, 0][..], &[5, 0, 0, 0, 0, 0, 0, 0], &[6, 0, 0, 0, 0, 0, 0, 0]].concat()
         );
         assert_eq!(manager_deployed_key(65536), b"deployed:\x00\x00\x01\x00");
+        let h = [0xab; 32];
+        assert_eq!(manager_designate(&h), [&[3u8][..], &[0xab; 32]].concat());
+        assert_eq!(manager_solicit(&h, 0x0102_0304), [&[4u8][..], &[0xab; 32], &[4, 3, 2, 1]].concat());
+        assert_eq!(manager_forget(&h, 2016), [&[5u8][..], &[0xab; 32], &[0xe0, 0x07, 0, 0]].concat());
+        assert_eq!(manager_retire(0x0001_0002, 300), [6u8, 2, 0, 1, 0, 0x2c, 1, 0, 0]);
+        assert_eq!(manager_eject(65537, &h), [&[7u8, 1, 0, 1, 0][..], &[0xab; 32]].concat());
     }
 
     #[test]

@@ -195,6 +195,19 @@ pub fn fetch(kind: Fetch) -> Option<Vec<u8>> {
     read_all(|o, f, l| unsafe { raw::fetch(o, f, l, k, a, b) })
 }
 
+/// Where `V` (the validator count, `E2`) sits in the constants blob of `fetch` selector 0: after
+/// `B_I`, `B_L`, `B_S` (8 octets each), `C` (2), `D`, `E` (4 each), `G_A`, `G_I`, `G_R`, `G_T` (8 each),
+/// and `H` to `U` (eleven of 2 octets, `L` of 4) in the paper's order (GP 0.7.2 §B.5, `Ω_Y`).
+const VALIDATOR_COUNT_AT: usize = 92;
+
+/// `V`, the number of validators, from the protocol constants (`fetch` selector 0): how many
+/// 336-octet keys `designate` reads.
+pub fn validator_count() -> Option<u16> {
+    let mut buf = [0u8; VALIDATOR_COUNT_AT + 2];
+    let len = fetch_into(Fetch::Constants, &mut buf, 0)?;
+    (len >= buf.len()).then(|| u16::from_le_bytes([buf[VALIDATOR_COUNT_AT], buf[VALIDATOR_COUNT_AT + 1]]))
+}
+
 /// `lookup` (2): the preimage of `hash` held by `service`.
 pub fn lookup(service: Service, hash: &[u8; 32]) -> Option<Vec<u8>> {
     let h = hash.as_ptr() as u64;

@@ -32,7 +32,7 @@
 //!   [`entry::IsAuthorizedArgs`] `E2(c)`).
 //! - [`general`]: `gas` (0), `fetch` (1, every selector as [`general::Fetch`]), `lookup` (2),
 //!   `read` (3), `write` (4), `info` (5) and JIP-1 `log` (100), with [`general::HostError`] for the
-//!   paper's error codes.
+//!   paper's error codes, and [`general::validator_count`] (`V` from `fetch`'s constants).
 //! - [`refine`]: `historical_lookup` (6), `export` (7) and inner machines,
 //!   [`refine::InnerMachine`]: `machine` (8), `peek` (9), `poke` (10), `pages` (11), `invoke` (12),
 //!   `expunge` (13).

@@ -96,7 +96,7 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
     };
     let c = report.counts;
     outln!(
-        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages, {} reports ({} items: {} deploys, {} upgrades, {} writes, {} funds), {} assurances; run {}",
+        "fuzz: {} steps against {} in {:.1} s ({:.1} blocks/s): {} blocks, {} forks, {} mutants, {} skipped slots, {} epochs, {} tickets, {} ticket-sealed blocks, {} verdicts, {} offenders, {} preimages, {} reports ({} items: {} deploys, {} upgrades, {} writes, {} funds, {} retires, {} ejects, {} solicits, {} forgets, {} designates), {} assurances; run {}",
         report.progress.steps,
         report.target_name,
         report.progress.elapsed.as_secs_f64(),
@@ -117,6 +117,11 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
         c.work.upgrades,
         c.work.writes,
         c.work.funds,
+        c.work.retires,
+        c.work.ejects,
+        c.work.solicits,
+        c.work.forgets,
+        c.work.designates,
         c.work.assurances,
         hex(&report.digest[..8])
     );

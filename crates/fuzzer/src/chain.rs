@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::genesis::dev_genesis;
 use crate::mutate::{mutate, Mutation, Sealer};
-use crate::work::{WorkCounts, Workload};
+use crate::work::{WorkConfig, WorkCounts, WorkMix, Workload};
 
 /// A workload mix, named after the JAM milestone-1 conformance lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +70,10 @@ pub struct Config {
     pub dispute_ratio: f64,
     /// Chance that an epoch has a ticket contest.
     pub contest_ratio: f64,
-    /// The most validators entering one contest. Each entrant's proofs cost about a second; the
-    /// mutations lane needs a few tickets to alter, not a full accumulator.
+    /// The most validators entering one contest. Each entrant's proofs cost about a second (on
+    /// full, 2.6 s); the mutations lane needs a few tickets to alter, not a full accumulator. On a
+    /// set of more than [`LARGE_SET`] validators at most [`LARGE_SET_ENTRANTS`] enter whatever
+    /// this says: filling full's accumulator (600 tickets) would take a quarter of an hour a contest.
     pub max_entrants: usize,
     /// Chance that a block is preceded by mutants of it.
     pub mutation_ratio: f64,
@@ -79,13 +81,8 @@ pub struct Config {
     pub max_mutants: usize,
     /// Chance that a block provides solicited preimages (while the genesis' last).
     pub preimage_ratio: f64,
-    /// Chance that a block carries guarantees (the work workload, [`crate::work`]).
-    pub work_ratio: f64,
-    /// The most work items in one package.
-    pub max_items: usize,
-    /// The most reports in one block (full has 341 cores; a block with a report on most of them
-    /// takes about half a second to make and import, which a long lane cannot afford).
-    pub max_reports: usize,
+    /// The work workload ([`crate::work`]).
+    pub work: WorkConfig,
     /// Make the chain's first verdict a bad one (two culprits) when the offender budget allows,
     /// so a short run is sure to have one; otherwise one verdict in eight is bad.
     pub first_verdict_bad: bool,
@@ -93,10 +90,13 @@ pub struct Config {
 
 impl Config {
     pub fn lane(lane: Lane, seed: u64) -> Self {
-        let (contest_ratio, mutation_ratio, work_ratio) = match lane {
-            Lane::Happy => (0.0, 0.0, 0.5),
-            Lane::Mutations => (0.1, 0.1, 0.3),
-            Lane::Safrole => (1.0, 0.0, 0.0),
+        let services = WorkMix { services: true, preimages: true, validators: false };
+        let validators = WorkMix { services: false, preimages: false, validators: true };
+        let (contest_ratio, mutation_ratio, work_ratio, mix) = match lane {
+            Lane::Happy => (0.0, 0.0, 0.5, services),
+            Lane::Mutations => (0.1, 0.1, 0.3, services),
+            // Validator sets managed through the manager's designate: few reports, no others.
+            Lane::Safrole => (1.0, 0.0, 0.2, validators),
         };
         Self {
             lane,
@@ -109,9 +109,7 @@ impl Config {
             mutation_ratio,
             max_mutants: 5,
             preimage_ratio: 0.1,
-            work_ratio,
-            max_items: 5,
-            max_reports: 4,
+            work: WorkConfig { ratio: work_ratio, mix, max_items: 5, max_reports: 4 },
             first_verdict_bad: false,
         }
     }
@@ -161,6 +159,11 @@ pub enum GenerateError {
     Genesis(String),
 }
 
+/// Past this many validators, contests have at most [`LARGE_SET_ENTRANTS`] entrants.
+pub const LARGE_SET: usize = 64;
+/// The most entrants of a contest on a large set: tickets to select, never a ticket-sealed epoch.
+pub const LARGE_SET_ENTRANTS: usize = 8;
+
 /// How many validators may become offenders. Past `V/3` the chain would stall (Safrole's
 /// sealing and the supermajorities of disputes need the rest); with the work workload on, past
 /// `V` less a supermajority no report could ever become available again (GP 0.7.2 eq. 11.16
@@ -168,7 +171,7 @@ pub enum GenerateError {
 /// tiny that is one: no bad verdict (two culprits), faults only.
 fn offender_budget(spec: &ChainSpec, config: &Config) -> usize {
     let v = usize::from(spec.validators_count);
-    match config.work_ratio > 0.0 {
+    match config.work.ratio > 0.0 {
         true => (v / 3).min(v - spec.super_majority()),
         false => v / 3,
     }
@@ -270,8 +273,10 @@ impl Generator {
     /// A generator on the dev genesis of `ctx.spec` with the first `V` dev keys.
     pub fn new(ctx: Arc<ImportContext>, config: Config) -> Result<Self, GenerateError> {
         let v = u32::from(ctx.spec.validators_count);
-        let keys: Vec<ValidatorKeys> = (0..v).into_par_iter().map(ValidatorKeys::dev).collect();
-        let genesis = dev_genesis(&ctx.spec, &ctx.ring, &keys, config.seed)
+        // Twice `V` dev keys: the genesis sets are the first `V`; the key sets the manager
+        // designates (safrole lane) draw from all of them.
+        let keys: Vec<ValidatorKeys> = (0..2 * v).into_par_iter().map(ValidatorKeys::dev).collect();
+        let genesis = dev_genesis(&ctx.spec, &ctx.ring, &keys[..v as usize], config.seed)
             .map_err(|e| GenerateError::Genesis(e.to_string()))?;
         let by_bandersnatch = keys.iter().enumerate().map(|(i, k)| (k.bandersnatch_public(), i)).collect();
         let by_ed25519 = keys.iter().enumerate().map(|(i, k)| (k.ed25519_public(), i)).collect();
@@ -353,9 +358,11 @@ impl Generator {
                     .map(|&author| Claim { author, seal_input: ticket_vrf_input(entropy, t.attempt) })
             }),
         }
+        // The sealer must be in `κ'` (a ticket's maker may have left the set since); `author` is
+        // the index of its keys here, not its place in the set (designated sets reorder keys).
         .filter(|c| {
-            posterior.active.get(c.author).map(|k| k.bandersnatch)
-                == Some(self.keys[c.author].bandersnatch_public())
+            let key = self.keys[c.author].bandersnatch_public();
+            posterior.active.iter().any(|k| k.bandersnatch == key)
         }))
     }
 
@@ -387,17 +394,26 @@ impl Generator {
         if let Some(pool) = self.tickets.get(&contest) {
             return Ok(pool.clone());
         }
-        // A contest's entrants: none, some or all validators, so that the accumulator is
-        // sometimes filled (ticket-sealed epochs) and sometimes not (fallback).
+        // A contest's entrants: none, some or all of the validators of `γ'_P` whose keys we hold,
+        // so that the accumulator is sometimes filled (ticket-sealed epochs) and sometimes not
+        // (fallback).
+        let members: Vec<usize> = posterior
+            .safrole
+            .pending_validators
+            .iter()
+            .filter_map(|k| self.by_bandersnatch.get(&k.bandersnatch).copied())
+            .collect();
         let mut entrants: Vec<usize> = Vec::new();
         if self.rng.gen_bool(self.config.contest_ratio) {
-            let v = self.keys.len();
+            let v = members.len();
             let n = match self.rng.gen_range(0..4) {
                 0 => self.rng.gen_range(0..=v),
                 _ => v,
             };
-            let n = n.min(self.config.max_entrants);
-            entrants = rand::seq::index::sample(&mut self.rng, v, n).into_vec();
+            let cap = if v > LARGE_SET { LARGE_SET_ENTRANTS } else { usize::MAX };
+            let n = n.min(self.config.max_entrants).min(cap);
+            entrants =
+                rand::seq::index::sample(&mut self.rng, v, n).into_iter().map(|i| members[i]).collect();
             entrants.sort_unstable();
         }
         let (ctx, keys) = (&self.ctx, &self.keys);
@@ -580,7 +596,12 @@ impl Generator {
         if self.rng.gen_bool(self.config.preimage_ratio) {
             pools.preimages = self.preimages(prior);
         }
-        if self.config.work_ratio > 0.0 {
+        // What the manager solicited during the run is provided as soon as it is wanted: few
+        // blobs, and the next step of their workload (a designate, a forget) waits for them.
+        pools.preimages.extend(
+            self.work.wanted(prior).into_iter().map(|(requester, blob)| Preimage { requester, blob }),
+        );
+        if self.config.work.ratio > 0.0 {
             let posterior =
                 posterior_safrole(&spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
                     .map_err(|error| GenerateError::Author { slot, error })?;
@@ -590,12 +611,14 @@ impl Generator {
                 &self.by_ed25519,
                 head.hash,
                 prior,
-                &posterior.active,
+                // Assurers sign as members of the prior `κ`, not `κ'` (GP 0.7.2 eq. 11.13).
+                &prior.active_validators,
             );
             // A verdict may make a guarantor an offender in this very block: no report beside one.
-            if pools.disputes.verdicts.is_empty() && self.rng.gen_bool(self.config.work_ratio) {
+            if pools.disputes.verdicts.is_empty() && self.rng.gen_bool(self.config.work.ratio) {
                 pools.guarantees = self.work.guarantees(
                     &self.ctx,
+                    &self.config.work,
                     &mut self.rng,
                     &self.keys,
                     &self.by_ed25519,
@@ -603,8 +626,6 @@ impl Generator {
                     &head.state,
                     slot,
                     &posterior,
-                    self.config.max_items,
-                    self.config.max_reports,
                 );
             }
             self.counts.work = self.work.counts;

@@ -22,8 +22,12 @@
 
 use std::collections::HashMap;
 
+use orrery_author::genesis::validator_data;
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
-use orrery_chain_spec::package::{manager_deploy, manager_fund, work_package, Call, PackageAuthorizer};
+use orrery_chain_spec::package::{
+    manager_deploy, manager_designate, manager_eject, manager_forget, manager_fund, manager_retire,
+    manager_solicit, work_package, Call, PackageAuthorizer,
+};
 use orrery_codec::{BitVec, Encode};
 use orrery_crypto::{blake2b_256, blake2b_256_concat, context};
 use orrery_import::{ChainState, ImportContext};
@@ -57,6 +61,38 @@ const CODE_BUDGET: usize = 40 * 1024;
 /// few enough that a long run does not grow `δ` without bound.
 const MAX_DEPLOYED: usize = 6;
 
+/// What the work workload's packages do: services' work (deploy, upgrade, write, fund, retire
+/// and eject), the manager's preimages (solicit, provided by the generator, forget), validator
+/// sets (a key set solicited, provided, then designated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkMix {
+    pub services: bool,
+    pub preimages: bool,
+    pub validators: bool,
+}
+
+impl WorkMix {
+    pub const NONE: Self = Self { services: false, preimages: false, validators: false };
+    pub const ALL: Self = Self { services: true, preimages: true, validators: true };
+}
+
+/// At most this many blobs solicited by the manager and not yet forgotten: the requests stay
+/// few, and so does the generator's memory of them.
+const MAX_BLOBS: usize = 16;
+
+/// The work workload's settings (part of the generator's [`crate::Config`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkConfig {
+    /// Chance that a block carries guarantees.
+    pub ratio: f64,
+    pub mix: WorkMix,
+    /// The most work items in one package.
+    pub max_items: usize,
+    /// The most reports in one block (full has 341 cores; a block with a report on most of them
+    /// takes about half a second to make and import, which a long lane cannot afford).
+    pub max_reports: usize,
+}
+
 /// What the work workload has made so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkCounts {
@@ -72,6 +108,16 @@ pub struct WorkCounts {
     pub writes: u64,
     /// Items funding a service.
     pub funds: u64,
+    /// Items soliciting a blob (a key set among them) for the manager.
+    pub solicits: u64,
+    /// Items forgetting one.
+    pub forgets: u64,
+    /// Items designating a solicited and provided key set as the next validators `ι`.
+    pub designates: u64,
+    /// Items retiring a copy of the manager.
+    pub retires: u64,
+    /// Items ejecting a retired copy.
+    pub ejects: u64,
 }
 
 /// One kind of item.
@@ -82,6 +128,45 @@ enum Item {
     UpgradeToKv(ServiceId),
     Write(ServiceId),
     Fund(ServiceId),
+    /// A fresh blob, or a validator key set, for the manager to solicit.
+    Solicit {
+        keys: bool,
+    },
+    Forget([u8; 32], u32),
+    Designate([u8; 32]),
+    Retire(ServiceId),
+    Eject(ServiceId),
+}
+
+/// Where a package is made: the head state, the slot of the block that will carry it, the keys
+/// the generator holds (a key set is drawn from them) and the spec.
+struct At<'a> {
+    state: &'a State,
+    slot: TimeSlot,
+    keys: &'a [ValidatorKeys],
+    spec: &'a orrery_types::ChainSpec,
+}
+
+/// `V` validators' keys (`V` × 336 octets, GP 0.7.2 eq. 6.8) drawn from `at.keys`, in random
+/// order, none an offender: so that the keys the generator holds go in and out of the sets, and
+/// an offender's place is taken by a fresh key.
+fn key_set(rng: &mut ChaCha8Rng, at: &At<'_>) -> Vec<u8> {
+    let offenders = &at.state.disputes.offenders;
+    let mut fresh: Vec<&ValidatorKeys> =
+        at.keys.iter().filter(|k| !offenders.contains(&k.ed25519_public())).collect();
+    fresh.shuffle(rng);
+    fresh.truncate(usize::from(at.spec.validators_count));
+    fresh.into_iter().flat_map(|k| validator_data(k).encode()).collect()
+}
+
+/// The services of the head state, by what the workload may do with them.
+struct Services<'a> {
+    kv: &'a [ServiceId],
+    /// Copies of the manager (upgradable to `kv`, retirable).
+    copies: &'a [ServiceId],
+    ejectable: &'a [ServiceId],
+    /// Every service but the manager.
+    funded: &'a [ServiceId],
 }
 
 /// The workload's code and what it has made.
@@ -91,6 +176,10 @@ pub struct Workload {
     manager_code: &'static [u8],
     manager_hash: [u8; 32],
     kv_hash: [u8; 32],
+    /// Blobs the manager has been asked to solicit (by hash), so that the generator can provide
+    /// them; the key sets among them.
+    blobs: HashMap<[u8; 32], (Vec<u8>, TimeSlot)>,
+    key_sets: std::collections::HashSet<[u8; 32]>,
     /// Packages made so far: added to the first item's refine gas, so that no two packages are
     /// the same (a package may be reported once, GP 0.7.2 eq. 11.39) whatever their items.
     packages: u64,
@@ -112,6 +201,8 @@ impl Workload {
             manager_hash: blake2b_256(services.manager),
             kv_hash: blake2b_256(KV_CODE),
             packages: 0,
+            blobs: HashMap::new(),
+            key_sets: Default::default(),
             counts: WorkCounts::default(),
         }
     }
@@ -126,46 +217,151 @@ impl Workload {
             .collect()
     }
 
-    /// One to `max_items` items the head state allows.
-    fn items(&self, rng: &mut ChaCha8Rng, state: &State, max_items: usize) -> Vec<Item> {
+    /// Forgets blobs whose solicit never reached the state (its report not accumulated) or whose
+    /// request is gone (forgotten, or expunged): a few dozen slots after they were made.
+    fn prune(&mut self, state: &State, slot: TimeSlot) {
+        let stale: Vec<[u8; 32]> = self
+            .blobs
+            .iter()
+            .filter(|(hash, (_, made))| made.saturating_add(48) < slot && self.request(state, hash).is_none())
+            .map(|(hash, _)| *hash)
+            .collect();
+        for hash in stale {
+            self.blobs.remove(&hash);
+            self.key_sets.remove(&hash);
+        }
+    }
+
+    /// The manager's request for `hash` among the blobs it solicited: `(length, slots)`.
+    fn request(&self, state: &State, hash: &[u8; 32]) -> Option<(u32, Vec<TimeSlot>)> {
+        let len = u32::try_from(self.blobs.get(hash)?.0.len()).ok()?;
+        let slots = state.accounts.get(&MANAGER_SERVICE)?.request(hash, len)?.ok()?;
+        Some((len, slots))
+    }
+
+    /// Retired copies that `slot` may eject: code hash `E32(0)` (the manager's id), their own code
+    /// request forgotten more than `D` slots ago (`[x, y]`, `y < t − D`; GP 0.7.2 §B.7 eject).
+    fn ejectable(&self, state: &State, slot: TimeSlot, expunge: u32) -> Vec<ServiceId> {
+        let len = self.manager_code.len() as u32;
+        state
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.info.code_hash == [0; 32])
+            .filter(|(_, a)| match a.request(&self.manager_hash, len) {
+                Some(Ok(slots)) => slots.len() == 2 && slots[1].saturating_add(expunge) < slot,
+                _ => false,
+            })
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    /// The blobs the manager waits for (requested, not provided): for the preimage extrinsic.
+    pub fn wanted(&self, state: &State) -> Vec<(ServiceId, Vec<u8>)> {
+        let mut out: Vec<(ServiceId, Vec<u8>)> = self
+            .blobs
+            .iter()
+            .filter(|(hash, _)| self.request(state, hash).is_some_and(|(_, slots)| slots.is_empty()))
+            .map(|(_, (blob, _))| (MANAGER_SERVICE, blob.clone()))
+            .collect();
+        // The map's order is not the seed's: the generator must be deterministic.
+        out.sort();
+        out
+    }
+
+    /// One to `max_items` items the head state allows, for a block at `slot`.
+    fn items(
+        &self,
+        rng: &mut ChaCha8Rng,
+        state: &State,
+        slot: TimeSlot,
+        mix: WorkMix,
+        max_items: usize,
+        expunge: u32,
+    ) -> Vec<Item> {
         let kv = Self::running(state, &self.kv_hash);
         let copies = Self::running(state, &self.manager_hash);
+        let mut known: Vec<[u8; 32]> = self.blobs.keys().copied().collect();
+        known.sort_unstable();
+        let requested: Vec<([u8; 32], u32)> =
+            known.iter().filter_map(|h| self.request(state, h).map(|(len, _)| (*h, len))).collect();
+        let designable: Vec<[u8; 32]> = known
+            .iter()
+            .filter(|h| self.key_sets.contains(*h))
+            .filter(|h| state.accounts.get(&MANAGER_SERVICE).is_some_and(|a| a.preimage(h).is_some()))
+            .copied()
+            .collect();
+        let ejectable = self.ejectable(state, slot, expunge);
         let funded: Vec<ServiceId> =
             state.accounts.keys().copied().filter(|&id| id != MANAGER_SERVICE).collect();
+        let services = Services { kv: &kv, copies: &copies, ejectable: &ejectable, funded: &funded };
         let mut code = 0usize;
         let mut items = Vec::new();
         for _ in 0..rng.gen_range(1..=max_items.max(1)) {
             let mut menu: Vec<(Item, u32)> = Vec::new();
-            if kv.len() < MAX_DEPLOYED && code + KV_CODE.len() <= CODE_BUDGET {
-                menu.push((Item::DeployKv, 2));
-            }
-            if copies.len() < MAX_DEPLOYED && code + self.manager_code.len() <= CODE_BUDGET {
-                menu.push((Item::DeployManager, 1));
-            }
-            if let Some(&copy) = copies.choose(rng) {
-                if code + KV_CODE.len() <= CODE_BUDGET {
-                    menu.push((Item::UpgradeToKv(copy), 2));
+            if mix.preimages || mix.validators {
+                if self.blobs.len() < MAX_BLOBS {
+                    menu.push((
+                        Item::Solicit { keys: mix.validators && (!mix.preimages || rng.gen_bool(0.5)) },
+                        2,
+                    ));
+                }
+                if let Some(&(hash, len)) = requested.choose(rng) {
+                    menu.push((Item::Forget(hash, len), 1));
                 }
             }
-            if let Some(&service) = kv.choose(rng) {
-                menu.push((Item::Write(service), 5));
+            if mix.validators {
+                if let Some(&hash) = designable.choose(rng) {
+                    menu.push((Item::Designate(hash), 1));
+                }
             }
-            if let Some(&service) = funded.choose(rng) {
-                menu.push((Item::Fund(service), 2));
+            if mix.services {
+                self.service_items(rng, &mut menu, &services, code);
             }
             let Ok(&(item, _)) = menu.choose_weighted(rng, |(_, w)| *w) else { break };
             code += match item {
                 Item::DeployKv | Item::UpgradeToKv(_) => KV_CODE.len(),
                 Item::DeployManager => self.manager_code.len(),
-                Item::Write(_) | Item::Fund(_) => 0,
+                _ => 0,
             };
             items.push(item);
         }
         items
     }
 
+    /// The services' items the head state allows, into `menu` with their weights.
+    fn service_items(
+        &self,
+        rng: &mut ChaCha8Rng,
+        menu: &mut Vec<(Item, u32)>,
+        s: &Services<'_>,
+        code: usize,
+    ) {
+        if s.kv.len() < MAX_DEPLOYED && code + KV_CODE.len() <= CODE_BUDGET {
+            menu.push((Item::DeployKv, 2));
+        }
+        if s.copies.len() < MAX_DEPLOYED && code + self.manager_code.len() <= CODE_BUDGET {
+            menu.push((Item::DeployManager, 1));
+        }
+        if let Some(&copy) = s.copies.choose(rng) {
+            if code + KV_CODE.len() <= CODE_BUDGET {
+                menu.push((Item::UpgradeToKv(copy), 2));
+            }
+            menu.push((Item::Retire(copy), 1));
+        }
+        if let Some(&service) = s.kv.choose(rng) {
+            menu.push((Item::Write(service), 5));
+        }
+        if let Some(&service) = s.funded.choose(rng) {
+            menu.push((Item::Fund(service), 2));
+        }
+        if let Some(&service) = s.ejectable.choose(rng) {
+            menu.push((Item::Eject(service), 3));
+        }
+    }
+
     /// The call making `item`, its accumulate gas `gas`.
-    fn call(&self, rng: &mut ChaCha8Rng, state: &State, item: Item, gas: u64) -> Call {
+    fn call(&mut self, rng: &mut ChaCha8Rng, at: &At<'_>, item: Item, gas: u64) -> Call {
+        let state = at.state;
         let manager = |payload: Vec<u8>| Call {
             service: MANAGER_SERVICE,
             code_hash: state.accounts.get(&MANAGER_SERVICE).map(|a| a.info.code_hash).unwrap_or_default(),
@@ -173,7 +369,33 @@ impl Workload {
             refine_gas: REFINE_GAS,
             accumulate_gas: gas,
         };
+        let copy = |service: ServiceId, payload: Vec<u8>| Call {
+            service,
+            code_hash: self.manager_hash,
+            payload,
+            refine_gas: REFINE_GAS,
+            accumulate_gas: gas,
+        };
         match item {
+            Item::Solicit { keys } => {
+                let blob = if keys {
+                    key_set(rng, at)
+                } else {
+                    (0..rng.gen_range(1..=512)).map(|_| rng.gen()).collect()
+                };
+                let (hash, len) = (blake2b_256(&blob), blob.len() as u32);
+                if keys {
+                    self.key_sets.insert(hash);
+                }
+                self.blobs.insert(hash, (blob, at.slot));
+                manager(manager_solicit(&hash, len))
+            }
+            Item::Forget(hash, len) => manager(manager_forget(&hash, len)),
+            Item::Designate(hash) => manager(manager_designate(&hash)),
+            Item::Retire(service) => {
+                copy(service, manager_retire(MANAGER_SERVICE, self.manager_code.len() as u32))
+            }
+            Item::Eject(service) => manager(manager_eject(service, &self.manager_hash)),
             Item::DeployKv => manager(manager_deploy(
                 MIN_ITEM_GAS,
                 MIN_MEMO_GAS,
@@ -184,18 +406,12 @@ impl Workload {
                 let endowment = rng.gen_range(1_000_000..10_000_000);
                 manager(manager_deploy(MIN_ITEM_GAS, MIN_MEMO_GAS, endowment, self.manager_code))
             }
-            Item::UpgradeToKv(copy) => {
+            Item::UpgradeToKv(service) => {
                 let mut payload = vec![2];
                 payload.extend_from_slice(&MIN_ITEM_GAS.to_le_bytes());
                 payload.extend_from_slice(&MIN_MEMO_GAS.to_le_bytes());
                 payload.extend_from_slice(KV_CODE);
-                Call {
-                    service: copy,
-                    code_hash: self.manager_hash,
-                    payload,
-                    refine_gas: REFINE_GAS,
-                    accumulate_gas: gas,
-                }
+                copy(service, payload)
             }
             Item::Write(service) => {
                 let mut payload = Vec::new();
@@ -234,6 +450,11 @@ impl Workload {
                 Item::UpgradeToKv(_) => c.upgrades += 1,
                 Item::Write(_) => c.writes += 1,
                 Item::Fund(_) => c.funds += 1,
+                Item::Solicit { .. } => c.solicits += 1,
+                Item::Forget(..) => c.forgets += 1,
+                Item::Designate(_) => c.designates += 1,
+                Item::Retire(_) => c.retires += 1,
+                Item::Eject(_) => c.ejects += 1,
             }
         }
     }
@@ -247,6 +468,7 @@ impl Workload {
     pub fn guarantees(
         &mut self,
         ctx: &ImportContext,
+        config: &WorkConfig,
         rng: &mut ChaCha8Rng,
         keys: &[ValidatorKeys],
         by_ed25519: &HashMap<[u8; 32], usize>,
@@ -254,11 +476,11 @@ impl Workload {
         head: &ChainState,
         slot: TimeSlot,
         posterior: &orrery_stf::safrole::SafroleOutput,
-        max_items: usize,
-        max_reports: usize,
     ) -> Vec<ReportGuarantee> {
         let spec = &ctx.spec;
         let prior = head.state();
+        self.prune(prior, slot);
+        let at = At { state: prior, slot, keys, spec };
         let assignments = GuarantorAssignments::current(spec, &posterior.entropy, slot, &posterior.active);
         let history = &prior.recent_blocks.history;
         let lookup_anchors: Vec<(HeaderHash, TimeSlot)> = ancestors
@@ -272,7 +494,7 @@ impl Workload {
         let free: Vec<CoreIndex> = (0..spec.cores_count)
             .filter(|&c| prior.pending_reports.0.get(usize::from(c)).is_some_and(|r| r.is_none()))
             .collect();
-        let n = rng.gen_range(1..=max_reports.max(1)).min(free.len());
+        let n = rng.gen_range(1..=config.max_reports.max(1)).min(free.len());
         let mut cores: Vec<CoreIndex> = free.choose_multiple(rng, n).copied().collect();
         // Ascending, as the extrinsic orders them (eq. 11.24).
         cores.sort_unstable();
@@ -291,19 +513,20 @@ impl Workload {
             guarantors.truncate(rng.gen_range(2..=guarantors.len().min(3)));
             guarantors.sort_unstable();
 
-            let items = self.items(rng, prior, max_items);
+            let items =
+                self.items(rng, prior, slot, config.mix, config.max_items, spec.preimage_expunge_period);
             if items.is_empty() {
                 continue;
             }
             // The items' accumulate gas sums to less than `G_A` (GP 0.7.2 eq. 14.6).
             let gas = spec.max_accumulate_gas.saturating_sub(1) / items.len() as u64;
-            let mut calls: Vec<Call> = items.iter().map(|&item| self.call(rng, prior, item, gas)).collect();
+            let mut calls: Vec<Call> = items.iter().map(|&item| self.call(rng, &at, item, gas)).collect();
             self.packages += 1;
             calls[0].refine_gas += self.packages;
             // The head's entry in `β` has no state root yet: the block being made brings it.
             let anchor = rng.gen_range(0..history.len());
-            let at = &history[anchor];
-            let state_root = if anchor + 1 == history.len() { head.root() } else { at.state_root };
+            let entry = &history[anchor];
+            let state_root = if anchor + 1 == history.len() { head.root() } else { entry.state_root };
             // Mostly the head, as a builder would; an older one makes a service deployed since
             // invisible to refine's historical lookup (its result `BadCode`), which is valid too.
             let (lookup_anchor, lookup_anchor_slot) = match rng.gen_bool(0.7) {
@@ -311,9 +534,9 @@ impl Workload {
                 false => *lookup_anchors.choose(rng).unwrap_or(&lookup_anchors[0]),
             };
             let context = RefineContext {
-                anchor: at.header_hash,
+                anchor: entry.header_hash,
                 state_root,
-                beefy_root: at.beefy_root,
+                beefy_root: entry.beefy_root,
                 lookup_anchor,
                 lookup_anchor_slot,
                 prerequisites: Vec::new(),
@@ -355,7 +578,8 @@ impl Workload {
     }
 
     /// Assurances anchored on the parent `head_hash` for the cores with a report pending in
-    /// `prior`'s `ρ`, by validators of `active` (`κ'`) whose keys we hold (GP 0.7.2 eqs. 11.10–11.15).
+    /// `prior`'s `ρ`, by validators of `active` (the prior `κ`, GP 0.7.2 eq. 11.13) whose keys we
+    /// hold (eqs. 11.10–11.15).
     pub fn assurances(
         &mut self,
         rng: &mut ChaCha8Rng,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use orrery_fuzzer::work::WorkConfig;
 use orrery_fuzzer::{Config, Counts, Generator, Lane, Mutation, StepKind};
 use orrery_testkit::tiny_import_context;
 
@@ -61,7 +62,7 @@ fn every_mutation_kind_is_rejected_by_import() {
     let config = Config {
         dispute_ratio: 0.6,
         first_verdict_bad: true,
-        work_ratio: 0.0,
+        work: WorkConfig { ratio: 0.0, ..Config::lane(Lane::Safrole, 1).work },
         ..Config::lane(Lane::Safrole, 1)
     };
     let (mut rejected, counts) = rejected_kinds(config, &others);
@@ -75,7 +76,10 @@ fn every_mutation_kind_is_rejected_by_import() {
     );
 
     // Reports in most blocks, for the guarantee and assurance mutations.
-    let config = Config { work_ratio: 0.9, ..Config::lane(Lane::Happy, 1) };
+    let config = Config {
+        work: WorkConfig { ratio: 0.9, ..Config::lane(Lane::Happy, 1).work },
+        ..Config::lane(Lane::Happy, 1)
+    };
     let (with_work, counts) = rejected_kinds(config, &work);
     assert!(counts.work.reports > 0 && counts.work.assurances > 0, "{counts:?}");
     for (kind, n) in with_work {

@@ -28,6 +28,9 @@ pub struct EpochMark {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Describe)]
 pub struct TicketBody {
     pub id: Hash,
+    /// `E(st_id, st_entryindex)` (GP 0.7.2 appendix C): the attempt is a natural in the general
+    /// encoding, one octet for every valid attempt (below `N`) but two from 128 up.
+    #[codec(compact)]
     pub attempt: u8,
 }
 
@@ -62,6 +65,10 @@ pub struct TicketsMark(#[codec(len = epoch_length)] pub Vec<TicketBody>);
 /// A ticket submission (GP eq. 6.29).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Describe)]
 pub struct TicketEnvelope {
+    /// `E(↕E_T)` (GP 0.7.2 appendix C) gives the attempt no fixed width: a natural in the general
+    /// encoding, so an out-of-range attempt from 128 up takes two octets (a fixed octet there would
+    /// be read by a decoder to the letter as the first of two, shifting the rest of the block).
+    #[codec(compact)]
     pub attempt: u8,
     pub signature: BandersnatchRingVrfSignature,
 }

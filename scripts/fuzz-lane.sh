@@ -16,6 +16,8 @@
 #   SPEC      tiny or full (default: tiny)
 #   OUT       where traces go (default: fuzz-out/LANE-SEED)
 #   TIMEOUT   seconds before a silent target is reported as hung (default: 60)
+#   TARGET_LOG  where the target's output goes (default: a temporary file, its last lines printed
+#             when the run fails; name a file to keep all of it, e.g. with RUST_LOG=info for fastroll)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LANE=${1:-happy}
@@ -28,13 +30,14 @@ OUT=${OUT:-fuzz-out/$LANE-$SEED}
 TIMEOUT=${TIMEOUT:-60}
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
+TARGET_LOG=${TARGET_LOG:-$dir/target.log}
 
 # shellcheck disable=SC2086 # TARGET is a command with its arguments
-$TARGET --socket "$dir/target.sock" >"$dir/target.log" 2>&1 &
+$TARGET --socket "$dir/target.sock" >"$TARGET_LOG" 2>&1 &
 target=$!
 for _ in $(seq 600); do
   [ -S "$dir/target.sock" ] && break
-  kill -0 "$target" 2>/dev/null || { echo "the target exited:"; cat "$dir/target.log"; exit 1; }
+  kill -0 "$target" 2>/dev/null || { echo "the target exited:"; cat "$TARGET_LOG"; exit 1; }
   sleep 0.1
 done
 status=0
@@ -44,6 +47,6 @@ kill "$target" 2>/dev/null || true
 wait "$target" 2>/dev/null || true
 if [ "$status" -ne 0 ]; then
   echo "the target's log (last lines):"
-  tail -20 "$dir/target.log"
+  tail -20 "$TARGET_LOG"
 fi
 exit "$status"

@@ -19,7 +19,8 @@ pub enum DriveError {
     #[error("the generator: {0}")]
     Generate(#[from] GenerateError),
     /// The target hung (no answer within the socket's timeout), closed the connection, or
-    /// answered something that is not a message or not the answer to the request.
+    /// answered something that is not a message or not the answer to the request. A failure on a
+    /// block names the trace step written under `target-errors/` in the output folder.
     #[error("the target failed at step {step} ({what}): {why}")]
     Target { step: u64, what: String, why: String },
     #[error("writing the trace {path}: {why}")]
@@ -209,11 +210,20 @@ pub fn run<S: Read + Write>(
         let step = generator.next_step()?;
         report.progress.generating += t.elapsed();
         let what = kind_name(step.kind);
-        let (answer, elapsed) = client
-            .request(&Message::ImportBlock(Box::new(step.block.clone())))
-            .map_err(target_err(n, &what))?;
-        report.progress.target += elapsed;
         let name = format!("{lane}-{seed}-{n:08}");
+        let (answer, elapsed) = match client.request(&Message::ImportBlock(Box::new(step.block.clone()))) {
+            Ok(answer) => answer,
+            Err(e) => {
+                // The block that made the target fail, kept so that it can be replayed.
+                let mut why = e.to_string();
+                if let Some(dir) = &options.out {
+                    let path = write_trace(&dir.join("target-errors"), &name, &step)?;
+                    why = format!("{why}; trace {}", path.display());
+                }
+                return Err(DriveError::Target { step: n, what, why });
+            }
+        };
+        report.progress.target += elapsed;
 
         if matches!(step.kind, StepKind::Mutant(_)) && step.outcome.is_ok() {
             let trace = match &options.out {

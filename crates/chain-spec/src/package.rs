@@ -11,7 +11,10 @@
 //! Not here: extrinsic blobs and imported segments (every item made here has none), and any check
 //! of the limits of §14.2 (the guarantor's `orrery_work_report` makes them).
 
-use orrery_types::{CodeHash, Gas, RefineContext, ServiceId, WorkItem, WorkPackage};
+use orrery_invocation::general::Accounts;
+use orrery_invocation::refine::{refine, RefineInputs, RefineOutput};
+use orrery_invocation::ProgramCache;
+use orrery_types::{ChainSpec, CodeHash, Gas, RefineContext, ServiceId, WorkItem, WorkPackage};
 
 use crate::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
 
@@ -99,6 +102,32 @@ pub fn work_package(authorizer: &PackageAuthorizer, context: RefineContext, call
         authorizer_config: authorizer.config.clone(),
         items: calls.iter().map(Call::item).collect(),
     }
+}
+
+/// Ψ_R of `call` alone, as a local run makes it (`orrery service run`, tests of a service): a
+/// package of that one call with no authorizer ([`PackageAuthorizer::none`]), a zero refine context
+/// at `slot`, no imports or extrinsics, on core 0. Returns the package's hash (an accumulation
+/// operand names it) and refine's output.
+pub fn refine_offline<A: Accounts + ?Sized>(
+    spec: &ChainSpec,
+    call: Call,
+    slot: u32,
+    accounts: &A,
+    cache: Option<&ProgramCache>,
+) -> ([u8; 32], RefineOutput) {
+    let package = work_package(&PackageAuthorizer::none(), context([0; 32], slot, [0; 32], [0; 32]), &[call]);
+    let package_hash = orrery_crypto::blake2b_256(&orrery_codec::Encode::encode(&package));
+    let none = vec![Vec::new()];
+    let inputs = RefineInputs {
+        spec,
+        package: &package,
+        auth_trace: &[],
+        item_index: 0,
+        imports: &none,
+        extrinsics: &none,
+        export_offset: 0,
+    };
+    (package_hash, refine(inputs, 0, &package_hash, accounts, cache))
 }
 
 /// The manager's deploy command: `[0] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖

@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 
 use orrery_chain_spec::package::{
-    context, manager_deploy, manager_designate, manager_eject, manager_forget, manager_retire,
-    manager_solicit, work_package, Call, PackageAuthorizer, MANAGER_LAST,
+    manager_deploy, manager_designate, manager_eject, manager_forget, manager_retire, manager_solicit,
+    refine_offline, Call, MANAGER_LAST,
 };
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
-use orrery_invocation::refine::{refine, RefineInputs};
 use orrery_invocation::{accumulate, AccumulateOutput, AccumulationInput, OperandTuple, PartialState};
 use orrery_state::{
     AuthQueues, Privileges, ServiceAccount, ServiceInfo, ServicesStatistics, ValidatorData, ValidatorsData,
@@ -84,20 +83,7 @@ impl Chain {
             refine_gas: self.spec.max_refine_gas,
             accumulate_gas: gas,
         };
-        let package =
-            work_package(&PackageAuthorizer::none(), context([0; 32], slot, [0; 32], [0; 32]), &[call]);
-        let package_hash = blake2b_256(&package.encode());
-        let none = vec![Vec::new()];
-        let inputs = RefineInputs {
-            spec: &self.spec,
-            package: &package,
-            auth_trace: &[],
-            item_index: 0,
-            imports: &none,
-            extrinsics: &none,
-            export_offset: 0,
-        };
-        let refined = refine(inputs, 0, &package_hash, &self.accounts, None);
+        let (package_hash, refined) = refine_offline(&self.spec, call, slot, &self.accounts, None);
         if !matches!(refined.result, WorkExecResult::Ok(_)) {
             return Step { refined: refined.result, logs: Vec::new() };
         }

@@ -17,11 +17,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use orrery_chain_spec::package::{context, work_package, Call, PackageAuthorizer};
-use orrery_codec::Encode;
+use orrery_chain_spec::package::{refine_offline, Call};
 use orrery_invocation::accumulate::{accumulate, PartialState};
 use orrery_invocation::general::LogMessage;
-use orrery_invocation::refine::{refine, RefineInputs};
 use orrery_invocation::{AccumulationInput, DeferredTransfer, ExitDetail, OperandTuple};
 use orrery_pvm::{Exit, StandardProgram};
 use orrery_state::keys::storage_entry;
@@ -294,19 +292,7 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
     let refine_gas = options.refine_gas.unwrap_or(spec.max_refine_gas);
     let accumulate_gas = options.accumulate_gas.unwrap_or(spec.max_accumulate_gas);
     let call = Call { service: id, code_hash, payload: payload.clone(), refine_gas, accumulate_gas };
-    let package = work_package(&PackageAuthorizer::none(), context([0; 32], slot, [0; 32], [0; 32]), &[call]);
-    let package_hash = orrery_crypto::blake2b_256(&package.encode());
-    let none = vec![Vec::new()];
-    let inputs = RefineInputs {
-        spec: &spec,
-        package: &package,
-        auth_trace: &[],
-        item_index: 0,
-        imports: &none,
-        extrinsics: &none,
-        export_offset: 0,
-    };
-    let refined = refine(inputs, 0, &package_hash, &state.accounts, None);
+    let (package_hash, refined) = refine_offline(&spec, call, slot, &state.accounts, None);
     outln!("refine: {}, gas used {} of {refine_gas}", describe_exit(refined.exit), refined.gas_used);
     print_logs("  ", &refined.logs);
     match &refined.result {

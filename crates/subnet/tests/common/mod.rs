@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_zebra::SigningKey;
-use orrery_chain_spec::package::{context, work_package, Call, PackageAuthorizer};
-use orrery_codec::Encode;
-use orrery_invocation::refine::{refine, RefineInputs};
+use orrery_chain_spec::package::{refine_offline, Call};
 use orrery_invocation::{
     accumulate, AccumulateOutput, AccumulationInput, OperandTuple, PartialState, ProgramCache, RefineOutput,
 };
@@ -113,20 +111,8 @@ impl Chain {
             refine_gas: self.spec.max_refine_gas,
             accumulate_gas: gas,
         };
-        let package =
-            work_package(&PackageAuthorizer::none(), context([0; 32], slot, [0; 32], [0; 32]), &[call]);
-        let package_hash = orrery_crypto::blake2b_256(&package.encode());
-        let none = vec![Vec::new()];
-        let inputs = RefineInputs {
-            spec: &self.spec,
-            package: &package,
-            auth_trace: &[],
-            item_index: 0,
-            imports: &none,
-            extrinsics: &none,
-            export_offset: 0,
-        };
-        let refined = refine(inputs, 0, &package_hash, &self.accounts, Some(&self.cache));
+        let (package_hash, refined) =
+            refine_offline(&self.spec, call, slot, &self.accounts, Some(&self.cache));
         if !matches!(refined.result, WorkExecResult::Ok(_)) {
             return Step { refined, accumulated: None };
         }

@@ -16,6 +16,8 @@
 #   SPEC      tiny or full (default: tiny)
 #   OUT       where traces go (default: fuzz-out/LANE-SEED)
 #   TIMEOUT   seconds before a silent target is reported as hung (default: 60)
+#   KEEP_GOING  set (to anything) to go on past mutants the target accepts, counting them
+#             (`orrery fuzz --keep-going`; a known bug of the target's then does not end a long run)
 #   TARGET_LOG  where the target's output goes (default: a temporary file, its last lines printed
 #             when the run fails; name a file to keep all of it, e.g. with RUST_LOG=info for fastroll)
 set -euo pipefail
@@ -42,7 +44,7 @@ for _ in $(seq 600); do
 done
 status=0
 "$ORRERY" fuzz --lane "$LANE" --spec "$SPEC" --steps "$STEPS" --seed "$SEED" --target "$dir/target.sock" \
-  --out "$OUT" --timeout "$TIMEOUT" || status=$?
+  --out "$OUT" --timeout "$TIMEOUT" ${KEEP_GOING:+--keep-going} || status=$?
 kill "$target" 2>/dev/null || true
 wait "$target" 2>/dev/null || true
 if [ "$status" -ne 0 ]; then

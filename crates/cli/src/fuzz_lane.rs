@@ -21,6 +21,8 @@ pub struct Request<'a> {
     pub target: &'a Path,
     pub out: Option<PathBuf>,
     pub timeout: Duration,
+    /// Go on past a divergence on a mutant.
+    pub keep_going: bool,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -70,7 +72,12 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
         request.steps,
         request.target.display()
     );
-    let options = RunOptions { steps: request.steps, out: request.out.clone(), ..RunOptions::default() };
+    let options = RunOptions {
+        steps: request.steps,
+        out: request.out.clone(),
+        keep_going_on_mutants: request.keep_going,
+        ..RunOptions::default()
+    };
     let mut client = Client::new(stream, spec);
     let line = |p: &Progress| {
         outln!(

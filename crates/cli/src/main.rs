@@ -221,6 +221,11 @@ enum Command {
         /// Seconds to wait for an answer before the target is reported as hung.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// Go on past a target that accepts a block Orrery rejects (a mutant): the chain's next
+        /// block is on the parent both hold, so the run can count such divergences instead of
+        /// stopping at the first. A divergence on a valid block still stops the run.
+        #[arg(long)]
+        keep_going: bool,
     },
     /// Drive a fuzzer-protocol target (ours or another's) with trace folders, timing each import,
     /// or with recorded example sessions (`--examples`), comparing each answer.
@@ -273,7 +278,7 @@ fn main() -> ExitCode {
         Command::Explorer(args) => explorer::run(args),
         Command::TelemetrySink(args) => telemetry_sink::run(args),
         Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
-        Command::Fuzz { node, lane, steps, seed, target, out, timeout } => fuzz_lane::run_lane(
+        Command::Fuzz { node, lane, steps, seed, target, out, timeout, keep_going } => fuzz_lane::run_lane(
             &node,
             &fuzz_lane::Request {
                 lane: &lane,
@@ -282,6 +287,7 @@ fn main() -> ExitCode {
                 target: &target,
                 out,
                 timeout: std::time::Duration::from_secs(timeout.max(1)),
+                keep_going,
             },
         ),
         Command::FuzzClient { spec, socket, folders, examples, verbose } => match ChainSpec::by_name(&spec) {

@@ -81,6 +81,10 @@ pub struct Report {
     pub digest: [u8; 32],
 }
 
+/// The most divergences whose steps are written as traces in one run (a state on full, or with
+/// the work workload's services, is megabytes).
+pub const MAX_TRACES: usize = 20;
+
 /// How a run goes.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -92,6 +96,11 @@ pub struct RunOptions {
     /// Stop at the first divergence (the target's state is then not Orrery's, and every later
     /// step would differ too).
     pub stop_on_divergence: bool,
+    /// Go on past a divergence on a mutant: the target accepted a block Orrery rejects, which it
+    /// holds beside the chain, and the chain's next block is on the parent both hold. A known bug
+    /// of a target's then does not end a long run; every such divergence is counted (the first
+    /// [`MAX_TRACES`] written). A divergence on a valid block still stops the run.
+    pub keep_going_on_mutants: bool,
     /// How many differing keys to list.
     pub max_keys: usize,
 }
@@ -103,6 +112,7 @@ impl Default for RunOptions {
             out: None,
             progress_every: Duration::from_secs(5),
             stop_on_divergence: true,
+            keep_going_on_mutants: false,
             max_keys: 8,
         }
     }
@@ -257,8 +267,8 @@ pub fn run<S: Read + Write>(
                 }
             }
             let trace = match &options.out {
-                Some(dir) => Some(write_trace(dir, &name, &step)?),
-                None => None,
+                Some(dir) if report.divergences.len() < MAX_TRACES => Some(write_trace(dir, &name, &step)?),
+                _ => None,
             };
             report.divergences.push(Divergence {
                 step: n,
@@ -280,7 +290,8 @@ pub fn run<S: Read + Write>(
             progress(&report.progress);
             last_progress = Instant::now();
         }
-        if !agrees && options.stop_on_divergence {
+        let past_mutant = options.keep_going_on_mutants && matches!(step.kind, StepKind::Mutant(_));
+        if !agrees && options.stop_on_divergence && !past_mutant {
             break;
         }
     }

@@ -223,3 +223,43 @@ fn a_divergence_names_the_differing_keys_and_writes_the_step() {
     assert_eq!(n[0] + 1, n[1], "{sizes}");
     assert!(d.trace.as_ref().unwrap().is_file());
 }
+
+/// A target that accepts every block, mutants included (it answers a made-up root where Orrery's
+/// session refuses): with `keep_going_on_mutants` the run goes on to its last step, counting a
+/// divergence per mutant; without, it stops at the first.
+#[test]
+fn a_run_keeps_going_past_mutants_a_target_accepts_when_asked() {
+    let accepting = || {
+        target(|mut stream| {
+            let mut session = orrery_fuzz::target::Session::new(Arc::new(tiny_import_context()));
+            while let Ok(Some(frame)) = read_frame(&mut stream) {
+                let answer = match Message::decode(&ChainSpec::tiny(), &frame).unwrap() {
+                    Message::PeerInfo(peer) => Message::PeerInfo(session.handshake(&peer).unwrap()),
+                    request => match session.handle(request).unwrap() {
+                        Message::Error(_) => Message::StateRoot([0x5a; 32]),
+                        answer => answer,
+                    },
+                };
+                if write_frame(&mut stream, &answer.encode()).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let config = || Config { mutation_ratio: 0.5, ..Config::lane(Lane::Mutations, 3) };
+    let run_with = |keep_going_on_mutants| {
+        let (_dir, stream) = accepting();
+        let mut generator = Generator::new(Arc::new(tiny_import_context()), config()).unwrap();
+        let mut client = Client::new(stream, ChainSpec::tiny());
+        let options = RunOptions { steps: 40, keep_going_on_mutants, ..RunOptions::default() };
+        run(&mut generator, &mut client, &options, &mut |_| {}).unwrap()
+    };
+    let stopped = run_with(false);
+    assert_eq!(stopped.divergences.len(), 1);
+    assert!(stopped.progress.steps < 40);
+    let went_on = run_with(true);
+    assert_eq!(went_on.progress.steps, 40);
+    assert_eq!(went_on.divergences.len() as u64, went_on.counts.mutants, "{:?}", went_on.counts);
+    assert!(went_on.divergences.len() > 1);
+    assert!(went_on.divergences.iter().all(|d| matches!(d.kind, StepKind::Mutant(_))));
+}

@@ -343,7 +343,9 @@ impl Workload {
             menu.push((Item::DeployManager, 1));
         }
         if let Some(&copy) = s.copies.choose(rng) {
-            if code + KV_CODE.len() <= CODE_BUDGET {
+            // Upgrades add `kv` services too: bounded as well, or a long run's `δ` would grow for
+            // ever (a `kv` service is never retired; its code cannot).
+            if code + KV_CODE.len() <= CODE_BUDGET && s.kv.len() < 2 * MAX_DEPLOYED {
                 menu.push((Item::UpgradeToKv(copy), 2));
             }
             menu.push((Item::Retire(copy), 1));

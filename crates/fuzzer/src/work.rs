@@ -11,13 +11,20 @@
 //! - a copy of the manager upgrades itself to `kv`'s code (§B.7 `upgrade`);
 //! - a `kv` service writes and removes storage (§B.7 `write`);
 //! - the manager funds a service (§B.7 `transfer`, the memo gas sometimes below the receiver's
-//!   minimum, so that the transfer fails and is logged).
+//!   minimum, so that the transfer fails and is logged);
+//! - a copy of the manager retires (forgets its code, points its code hash at the manager) and,
+//!   more than `D` slots later, the manager ejects it (§B.7 `forget`, `upgrade`, `eject`);
+//! - the manager solicits a blob, which the generator provides in the next block's preimage
+//!   extrinsic, and later forgets it (§B.7 `solicit`, `forget`; §12.4);
+//! - the manager solicits a key set of `V` validators drawn from the generator's keys, and once
+//!   it is provided designates it as `ι` (§B.7 `designate`; the safrole lane's validator
+//!   management). Which of these a lane uses is its [`WorkMix`].
 //!
 //! The generator knows the services only from the head state (code hashes), never from a model of
 //! its own: whatever accumulation made of an earlier item, the next package is valid.
 //!
-//! Assurances: every block, for the cores with a report pending in the parent's `ρ`, usually a
-//! supermajority of `κ'` assures all of them (the reports become available and are accumulated),
+//! Assurances: in seven blocks of ten, for the cores with a report pending in the parent's `ρ`,
+//! usually a supermajority of the prior `κ` (eq. 11.13) assures all of them (the reports become available and are accumulated),
 //! otherwise a random minority assures random ones (the reports wait, and time out after `U`).
 
 use std::collections::HashMap;

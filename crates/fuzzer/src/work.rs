@@ -78,11 +78,6 @@ pub struct WorkMix {
     pub validators: bool,
 }
 
-impl WorkMix {
-    pub const NONE: Self = Self { services: false, preimages: false, validators: false };
-    pub const ALL: Self = Self { services: true, preimages: true, validators: true };
-}
-
 /// At most this many blobs solicited by the manager and not yet forgotten: the requests stay
 /// few, and so does the generator's memory of them.
 const MAX_BLOBS: usize = 16;
@@ -166,14 +161,19 @@ fn key_set(rng: &mut ChaCha8Rng, at: &At<'_>) -> Vec<u8> {
     fresh.into_iter().flat_map(|k| validator_data(k).encode()).collect()
 }
 
-/// The services of the head state, by what the workload may do with them.
-struct Services<'a> {
-    kv: &'a [ServiceId],
+/// What the head state allows the workload: read once a block, every core's package drawing
+/// from it (a package made for one core changes no state the next one reads).
+struct Allowed {
+    kv: Vec<ServiceId>,
     /// Copies of the manager (upgradable to `kv`, retirable).
-    copies: &'a [ServiceId],
-    ejectable: &'a [ServiceId],
+    copies: Vec<ServiceId>,
+    ejectable: Vec<ServiceId>,
     /// Every service but the manager.
-    funded: &'a [ServiceId],
+    funded: Vec<ServiceId>,
+    /// The manager's requests for the blobs it solicited, in hash order: `(hash, length)`.
+    requested: Vec<([u8; 32], u32)>,
+    /// Solicited key sets the manager holds the preimage of.
+    designable: Vec<[u8; 32]>,
 }
 
 /// The workload's code and what it has made.
@@ -275,32 +275,30 @@ impl Workload {
         out
     }
 
-    /// One to `max_items` items the head state allows, for a block at `slot`.
-    fn items(
-        &self,
-        rng: &mut ChaCha8Rng,
-        state: &State,
-        slot: TimeSlot,
-        mix: WorkMix,
-        max_items: usize,
-        expunge: u32,
-    ) -> Vec<Item> {
-        let kv = Self::running(state, &self.kv_hash);
-        let copies = Self::running(state, &self.manager_hash);
+    /// What `state` allows the workload for a block at `slot`.
+    fn allowed(&self, state: &State, slot: TimeSlot, expunge: u32) -> Allowed {
         let mut known: Vec<[u8; 32]> = self.blobs.keys().copied().collect();
         known.sort_unstable();
-        let requested: Vec<([u8; 32], u32)> =
-            known.iter().filter_map(|h| self.request(state, h).map(|(len, _)| (*h, len))).collect();
-        let designable: Vec<[u8; 32]> = known
-            .iter()
-            .filter(|h| self.key_sets.contains(*h))
-            .filter(|h| state.accounts.get(&MANAGER_SERVICE).is_some_and(|a| a.preimage(h).is_some()))
-            .copied()
-            .collect();
-        let ejectable = self.ejectable(state, slot, expunge);
-        let funded: Vec<ServiceId> =
-            state.accounts.keys().copied().filter(|&id| id != MANAGER_SERVICE).collect();
-        let services = Services { kv: &kv, copies: &copies, ejectable: &ejectable, funded: &funded };
+        Allowed {
+            kv: Self::running(state, &self.kv_hash),
+            copies: Self::running(state, &self.manager_hash),
+            ejectable: self.ejectable(state, slot, expunge),
+            funded: state.accounts.keys().copied().filter(|&id| id != MANAGER_SERVICE).collect(),
+            requested: known
+                .iter()
+                .filter_map(|h| self.request(state, h).map(|(len, _)| (*h, len)))
+                .collect(),
+            designable: known
+                .iter()
+                .filter(|h| self.key_sets.contains(*h))
+                .filter(|h| state.accounts.get(&MANAGER_SERVICE).is_some_and(|a| a.preimage(h).is_some()))
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// One to `max_items` items of what `allowed` allows.
+    fn items(&self, rng: &mut ChaCha8Rng, allowed: &Allowed, mix: WorkMix, max_items: usize) -> Vec<Item> {
         let mut code = 0usize;
         let mut items = Vec::new();
         for _ in 0..rng.gen_range(1..=max_items.max(1)) {
@@ -312,17 +310,17 @@ impl Workload {
                         2,
                     ));
                 }
-                if let Some(&(hash, len)) = requested.choose(rng) {
+                if let Some(&(hash, len)) = allowed.requested.choose(rng) {
                     menu.push((Item::Forget(hash, len), 1));
                 }
             }
             if mix.validators {
-                if let Some(&hash) = designable.choose(rng) {
+                if let Some(&hash) = allowed.designable.choose(rng) {
                     menu.push((Item::Designate(hash), 1));
                 }
             }
             if mix.services {
-                self.service_items(rng, &mut menu, &services, code);
+                self.service_items(rng, &mut menu, allowed, code);
             }
             let Ok(&(item, _)) = menu.choose_weighted(rng, |(_, w)| *w) else { break };
             code += match item {
@@ -336,13 +334,7 @@ impl Workload {
     }
 
     /// The services' items the head state allows, into `menu` with their weights.
-    fn service_items(
-        &self,
-        rng: &mut ChaCha8Rng,
-        menu: &mut Vec<(Item, u32)>,
-        s: &Services<'_>,
-        code: usize,
-    ) {
+    fn service_items(&self, rng: &mut ChaCha8Rng, menu: &mut Vec<(Item, u32)>, s: &Allowed, code: usize) {
         if s.kv.len() < MAX_DEPLOYED && code + KV_CODE.len() <= CODE_BUDGET {
             menu.push((Item::DeployKv, 2));
         }
@@ -507,6 +499,7 @@ impl Workload {
         let mut cores: Vec<CoreIndex> = free.choose_multiple(rng, n).copied().collect();
         // Ascending, as the extrinsic orders them (eq. 11.24).
         cores.sort_unstable();
+        let allowed = self.allowed(prior, slot, spec.preimage_expunge_period);
         let mut out = Vec::new();
         for core in cores {
             // The core's guarantors whose keys we hold and who are not offenders.
@@ -522,8 +515,7 @@ impl Workload {
             guarantors.truncate(rng.gen_range(2..=guarantors.len().min(3)));
             guarantors.sort_unstable();
 
-            let items =
-                self.items(rng, prior, slot, config.mix, config.max_items, spec.preimage_expunge_period);
+            let items = self.items(rng, &allowed, config.mix, config.max_items);
             if items.is_empty() {
                 continue;
             }

@@ -10,7 +10,7 @@ use orrery_crypto::{blake2b_256, context};
 use orrery_import::{header_hash, import_block, ChainState, ImportContext, ImportOptions};
 use orrery_keys::ValidatorKeys;
 use orrery_state::{State, TicketsOrKeys};
-use orrery_stf::safrole::ticket_vrf_input;
+use orrery_stf::safrole::{ticket_vrf_input, SafroleOutput};
 use orrery_types::{
     Block, ChainSpec, Culprit, DisputesExtrinsic, Entropy, Fault, Header, HeaderHash, Judgement, Preimage,
     ServiceId, TicketEnvelope, TimeSlot, Verdict,
@@ -214,6 +214,10 @@ impl orrery_stf::reports::Ancestry for Ancestors<'_> {
 struct Claim {
     author: usize,
     seal_input: Vec<u8>,
+    /// Safrole's posterior for the slot on the prior state: who seals is read from it, and the
+    /// ticket pool and the guarantor assignments use it too (computing it is the costly part of
+    /// a claim at an epoch change).
+    posterior: SafroleOutput,
 }
 
 /// The chain generator. Deterministic: the same spec, keys and config give the same steps.
@@ -345,25 +349,22 @@ impl Generator {
             .map_err(|error| GenerateError::Author { slot, error })?;
         let phase = (slot % spec.epoch_length) as usize;
         let entropy = &posterior.entropy.0[3];
-        Ok(match &posterior.safrole.sealing_keys {
-            TicketsOrKeys::Keys(keys) => {
-                keys.get(phase).and_then(|k| self.by_bandersnatch.get(k)).map(|&author| Claim {
-                    author,
-                    seal_input: [context::FALLBACK_SEAL, entropy.as_slice()].concat(),
-                })
-            }
+        let sealer = match &posterior.safrole.sealing_keys {
+            TicketsOrKeys::Keys(keys) => keys
+                .get(phase)
+                .and_then(|k| self.by_bandersnatch.get(k))
+                .map(|&author| (author, [context::FALLBACK_SEAL, entropy.as_slice()].concat())),
             TicketsOrKeys::Tickets(tickets) => tickets.get(phase).and_then(|t| {
-                self.ticket_owner
-                    .get(&t.id)
-                    .map(|&author| Claim { author, seal_input: ticket_vrf_input(entropy, t.attempt) })
+                self.ticket_owner.get(&t.id).map(|&author| (author, ticket_vrf_input(entropy, t.attempt)))
             }),
         }
         // The sealer must be in `κ'` (a ticket's maker may have left the set since); `author` is
         // the index of its keys here, not its place in the set (designated sets reorder keys).
-        .filter(|c| {
-            let key = self.keys[c.author].bandersnatch_public();
+        .filter(|&(author, _)| {
+            let key = self.keys[author].bandersnatch_public();
             posterior.active.iter().any(|k| k.bandersnatch == key)
-        }))
+        });
+        Ok(sealer.map(|(author, seal_input)| Claim { author, seal_input, posterior }))
     }
 
     /// The first slot after `after` that the lane does not skip and one of our keys seals.
@@ -382,14 +383,18 @@ impl Generator {
         Err(GenerateError::NoAuthor(limit))
     }
 
-    /// The ticket pool for a block at `slot` on `prior`: the contest's submissions, made once.
-    fn ticket_pool(&mut self, prior: &State, slot: TimeSlot) -> Result<Vec<TicketEnvelope>, GenerateError> {
+    /// The ticket pool for a block at `slot` on `prior` (`posterior`: Safrole's for that slot):
+    /// the contest's submissions, made once.
+    fn ticket_pool(
+        &mut self,
+        prior: &State,
+        slot: TimeSlot,
+        posterior: &SafroleOutput,
+    ) -> Result<Vec<TicketEnvelope>, GenerateError> {
         let spec = &self.ctx.spec;
         if self.config.contest_ratio <= 0.0 || slot % spec.epoch_length >= spec.ticket_submission_end {
             return Ok(Vec::new());
         }
-        let posterior = posterior_safrole(spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
-            .map_err(|error| GenerateError::Author { slot, error })?;
         let contest = (posterior.entropy.0[2], posterior.safrole.ring_root);
         if let Some(pool) = self.tickets.get(&contest) {
             return Ok(pool.clone());
@@ -589,7 +594,8 @@ impl Generator {
         let head = self.head.clone();
         let prior = head.state.state();
         let (slot, claim) = self.next_slot(prior, prior.timeslot)?;
-        let mut pools = Pools { tickets: self.ticket_pool(prior, slot)?, ..Pools::default() };
+        let mut pools =
+            Pools { tickets: self.ticket_pool(prior, slot, &claim.posterior)?, ..Pools::default() };
         if self.rng.gen_bool(self.config.dispute_ratio) {
             pools.disputes = self.disputes(prior);
         }
@@ -602,9 +608,6 @@ impl Generator {
             self.work.wanted(prior).into_iter().map(|(requester, blob)| Preimage { requester, blob }),
         );
         if self.config.work.ratio > 0.0 {
-            let posterior =
-                posterior_safrole(&spec, &self.ctx.ring, prior, slot, &prior.disputes.offenders, &[])
-                    .map_err(|error| GenerateError::Author { slot, error })?;
             pools.assurances = self.work.assurances(
                 &mut self.rng,
                 &self.keys,
@@ -625,7 +628,7 @@ impl Generator {
                     &head.ancestors,
                     &head.state,
                     slot,
-                    &posterior,
+                    &claim.posterior,
                 );
             }
             self.counts.work = self.work.counts;
@@ -690,7 +693,10 @@ impl Generator {
         let mut next = head.child(header_hash(&block.header), slot, post.clone());
         if self.rng.gen_bool(self.config.fork_ratio) {
             let (sibling_slot, sibling_claim) = self.next_slot(prior, slot)?;
-            let pools = Pools { tickets: self.ticket_pool(prior, sibling_slot)?, ..Pools::default() };
+            let pools = Pools {
+                tickets: self.ticket_pool(prior, sibling_slot, &sibling_claim.posterior)?,
+                ..Pools::default()
+            };
             let sibling = author_block(
                 &spec,
                 &self.ctx.ring,

@@ -25,6 +25,8 @@ impl StreamKind {
     pub const WORK_REPORT_DISTRIBUTION: Self = Self(135);
     /// CE 137: shard distribution, assurer to guarantor.
     pub const SHARD_DISTRIBUTION: Self = Self(137);
+    /// CE 138: audit shard request, auditor to assurer.
+    pub const AUDIT_SHARD_REQUEST: Self = Self(138);
     /// CE 139: segment-shard request, guarantor to assurer.
     pub const SEGMENT_SHARD_REQUEST: Self = Self(139);
     /// CE 141: assurance distribution.
@@ -88,8 +90,8 @@ impl KindSet {
         ])
     }
 
-    /// The kinds a node serves with this crate's messages: UP 0, CE 128, 129, 131–135, 137, 139 and
-    /// 141–143 (block sync, tickets, guaranteeing, shard distribution, assurances, preimages). A
+    /// The kinds a node serves with this crate's messages: UP 0, CE 128, 129, 131–135, 137–139,
+    /// 141–145 and 147 (block sync, tickets, guaranteeing, shards, assurances, preimages, audits). A
     /// driver adds the kinds it carries for other crates (GRANDPA's).
     pub fn node() -> Self {
         let mut set = Self::block_and_ticket();
@@ -98,6 +100,7 @@ impl KindSet {
             StreamKind::WORK_PACKAGE_SHARING,
             StreamKind::WORK_REPORT_DISTRIBUTION,
             StreamKind::SHARD_DISTRIBUTION,
+            StreamKind::AUDIT_SHARD_REQUEST,
             StreamKind::SEGMENT_SHARD_REQUEST,
             StreamKind::ASSURANCE_DISTRIBUTION,
             StreamKind::PREIMAGE_ANNOUNCEMENT,
@@ -151,10 +154,10 @@ mod tests {
     #[test]
     fn node_kinds() {
         let set = KindSet::node();
-        for k in [0u8, 128, 129, 131, 132, 133, 134, 135, 137, 139, 141, 142, 143, 144, 145, 147] {
+        for k in [0u8, 128, 129, 131, 132, 133, 134, 135, 137, 138, 139, 141, 142, 143, 144, 145, 147] {
             assert!(set.contains(StreamKind(k)), "{k}");
         }
-        for k in [1u8, 130, 136, 138, 140, 146, 148, 149, 255] {
+        for k in [1u8, 130, 136, 140, 146, 148, 149, 255] {
             assert!(!set.contains(StreamKind(k)), "{k}");
         }
     }

@@ -40,7 +40,8 @@ pub fn max_message_size(kind: StreamKind) -> u32 {
         // the cap for the messages that are smaller (the package, the mappings, the justification).
         StreamKind::WORK_PACKAGE_SUBMISSION
         | StreamKind::WORK_PACKAGE_SHARING
-        | StreamKind::SHARD_DISTRIBUTION => MAX_BUNDLE_SIZE as u32,
+        | StreamKind::SHARD_DISTRIBUTION
+        | StreamKind::AUDIT_SHARD_REQUEST => MAX_BUNDLE_SIZE as u32,
         StreamKind::WORK_REPORT_DISTRIBUTION => work::MAX_GUARANTEE_SIZE as u32,
         StreamKind::ASSURANCE_DISTRIBUTION => work::MAX_ASSURANCE_SIZE as u32,
         StreamKind::PREIMAGE_ANNOUNCEMENT => work::PREIMAGE_ANNOUNCEMENT_SIZE as u32,
@@ -73,6 +74,8 @@ pub enum MessageError {
     ExtrinsicsSize { declared: u64, got: usize },
     #[error("CE 135: {0} signatures on a guaranteed report, not 2 or 3 (GP 0.7.2 §11.4)")]
     GuaranteeSignatures(usize),
+    #[error("CE 138: the justification does not end in the segment-shard root (a `0 ++ Hash` step)")]
+    NoSegmentShardsRoot,
 }
 
 /// `Final` / `Leaf = Header Hash ++ Slot`.
@@ -295,9 +298,9 @@ pub mod audit;
 pub mod work;
 pub use work::{
     decode_guarantee, decode_justification, decode_preimage, decode_preimage_request,
-    decode_segment_shard_answer, encode_guarantee, encode_justification, AssuranceMessage, BundleShare,
-    JustificationStep, PreimageAnnouncement, ReportSignature, SegmentShardItem, SegmentShardRequest,
-    ShardRequest, ShardResponse, ShardSizes, WorkPackageSubmission,
+    decode_segment_shard_answer, encode_guarantee, encode_justification, AssuranceMessage,
+    AuditShardResponse, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature,
+    SegmentShardItem, SegmentShardRequest, ShardRequest, ShardResponse, ShardSizes, WorkPackageSubmission,
 };
 
 #[cfg(test)]

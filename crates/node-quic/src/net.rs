@@ -18,9 +18,9 @@ use orrery_network::message::work::{
 use orrery_network::message::{
     decode_blocks, decode_boundary_nodes, decode_guarantee, decode_key_values, decode_preimage,
     decode_preimage_request, decode_segment_shard_answer, encode_blocks, encode_boundary_nodes,
-    encode_guarantee, encode_key_values, Announcement, AssuranceMessage, BlockRequest, BundleShare,
-    Handshake, PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse,
-    ShardSizes, StateRequest, TicketMessage, WorkPackageSubmission,
+    encode_guarantee, encode_key_values, Announcement, AssuranceMessage, AuditShardResponse, BlockRequest,
+    BundleShare, Handshake, PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest,
+    ShardResponse, ShardSizes, StateRequest, TicketMessage, WorkPackageSubmission,
 };
 use orrery_network::policy::{preferred_initiator, FALLBACK_DIAL_DELAY};
 use orrery_network::{
@@ -84,6 +84,7 @@ fn is_request(kind: StreamKind) -> bool {
             | StreamKind::STATE_REQUEST
             | StreamKind::WORK_PACKAGE_SHARING
             | StreamKind::SHARD_DISTRIBUTION
+            | StreamKind::AUDIT_SHARD_REQUEST
             | StreamKind::SEGMENT_SHARD_REQUEST
             | StreamKind::PREIMAGE_REQUEST
             | StreamKind::BUNDLE_REQUEST
@@ -861,7 +862,7 @@ fn decode_one_way(net: &Net, kind: StreamKind, bytes: &[u8]) -> Result<Message, 
     message.map_err(|e| e.to_string())
 }
 
-/// Serves one CE 128/129/134/137/139/143/147 request of the peer: decodes it, asks the node, writes its
+/// Serves one CE 128/129/134/137/138/139/143/147 request of the peer: decodes it, asks the node, writes its
 /// answer (or resets the stream when the node refuses).
 async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream) {
     let peer = *conn.peer_key();
@@ -883,6 +884,7 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
                     t.emit(T::WorkPackageFailed { submission: request, reason })
                 }
                 StreamKind::SHARD_DISTRIBUTION => t.emit(T::ShardRequestFailed { request, reason }),
+                StreamKind::AUDIT_SHARD_REQUEST => t.emit(T::BundleShardRequestFailed { request, reason }),
                 StreamKind::PREIMAGE_REQUEST => t.emit(T::PreimageRequestFailed { request, reason }),
                 StreamKind::BUNDLE_REQUEST => t.emit(T::BundleRequestFailed { request, reason }),
                 _ => 0,
@@ -930,6 +932,12 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
                 }
                 Ok(())
             }
+            Response::AuditShard(shard) => {
+                for message in shard.encode() {
+                    stream.send(&message).await?;
+                }
+                Ok(())
+            }
             Response::Preimage(preimage) => stream.send(preimage).await,
             Response::Bundle(bundle) => stream.send(bundle).await,
             Response::SegmentShards(shards) => stream.send(&shards.concat()).await,
@@ -956,6 +964,7 @@ fn receiving_request(t: &Tel, peer: PeerId, kind: StreamKind) -> Option<EventId>
         StreamKind::BLOCK_REQUEST => t.emit(T::ReceivingBlockRequest { peer }),
         StreamKind::WORK_PACKAGE_SHARING => t.emit(T::WorkPackageBeingShared { primary: peer }),
         StreamKind::SHARD_DISTRIBUTION => t.emit(T::ReceivingShardRequest { assurer: peer }),
+        StreamKind::AUDIT_SHARD_REQUEST => t.emit(T::ReceivingBundleShardRequest { auditor: peer }),
         StreamKind::PREIMAGE_REQUEST => t.emit(T::ReceivingPreimageRequest { sender: peer }),
         StreamKind::BUNDLE_REQUEST => t.emit(T::ReceivingBundleRequest { auditor: peer }),
         StreamKind::SEGMENT_SHARD_REQUEST => {
@@ -998,6 +1007,13 @@ fn request_received(t: &Tel, request: EventId, what: &Request) {
         Request::Shard(r) => {
             t.emit(T::ShardRequestReceived { request, erasure_root: r.erasure_root, shard: r.shard_index });
         }
+        Request::AuditShard(r) => {
+            t.emit(T::BundleShardRequestReceived {
+                request,
+                erasure_root: r.erasure_root,
+                shard: r.shard_index,
+            });
+        }
         Request::Preimage(hash) => {
             t.emit(T::PreimageRequestReceived { request, hash: *hash });
         }
@@ -1030,6 +1046,9 @@ fn answered(t: &Tel, request: EventId, response: &Response) {
         }
         Response::Shard(_) => {
             t.emit(T::ShardsTransferred { request });
+        }
+        Response::AuditShard(_) => {
+            t.emit(T::BundleShardTransferred { request });
         }
         Response::Preimage(p) => {
             t.emit(T::PreimageTransferred { request, length: u32::try_from(p.len()).unwrap_or(u32::MAX) });
@@ -1069,7 +1088,7 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
             let cap = match kind {
                 StreamKind::BLOCK_REQUEST => 32 + 1 + 4,
                 StreamKind::STATE_REQUEST => 32 + 31 + 31 + 4,
-                StreamKind::SHARD_DISTRIBUTION => 32 + 2,
+                StreamKind::SHARD_DISTRIBUTION | StreamKind::AUDIT_SHARD_REQUEST => 32 + 2,
                 StreamKind::SEGMENT_SHARD_REQUEST => SEGMENT_SHARD_REQUEST_SIZE as u32,
                 _ => 32,
             };
@@ -1079,6 +1098,7 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
                 StreamKind::BLOCK_REQUEST => BlockRequest::decode(&bytes).map(Request::Blocks),
                 StreamKind::STATE_REQUEST => StateRequest::decode(&bytes).map(Request::State),
                 StreamKind::SHARD_DISTRIBUTION => ShardRequest::decode(&bytes).map(Request::Shard),
+                StreamKind::AUDIT_SHARD_REQUEST => ShardRequest::decode(&bytes).map(Request::AuditShard),
                 StreamKind::BUNDLE_REQUEST => decode_preimage_request(&bytes).map(Request::Bundle),
                 StreamKind::SEGMENT_SHARD_REQUEST => {
                     SegmentShardRequest::decode(&bytes).map(Request::SegmentShards)
@@ -1289,7 +1309,7 @@ fn sent_one_way(t: &Tel, peer: PeerId, message: &Message, sending: Option<EventI
     }
 }
 
-/// Makes one CE 128/129/134/137/139/143/147 request and delivers the answer (or the failure) to the node.
+/// Makes one CE 128/129/134/137/138/139/143/147 request and delivers the answer (or the failure) to the node.
 async fn make_request(net: Arc<Net>, peer: PeerId, id: RequestId, request: Request) {
     let sending = net.tel().and_then(|t| sending_request(t, peer, &request));
     let response = match net.with_peer(&peer, |p| (p.conn.clone(), p.requests_out.clone())) {
@@ -1339,6 +1359,11 @@ fn sending_request(t: &Tel, peer: PeerId, request: &Request) -> Option<EventId> 
             erasure_root: r.erasure_root,
             shard: r.shard_index,
         }),
+        Request::AuditShard(r) => t.emit_audit(r.erasure_root, |audit| T::SendingBundleShardRequest {
+            audit,
+            assurer: peer,
+            shard: r.shard_index,
+        }),
         Request::Preimage(hash) => t.emit(T::SendingPreimageRequest { recipient: peer, hash: *hash }),
         Request::Bundle(root) => {
             t.emit_audit(*root, |audit| T::SendingBundleRequest { audit, guarantor: peer })
@@ -1368,6 +1393,7 @@ fn request_sent(t: &Tel, peer: PeerId, request: EventId, what: &Request) {
         Request::Blocks(_) => t.emit(T::BlockRequestSent { request }),
         Request::ShareBundle(_) => t.emit(T::BundleSent { submission: request, secondary: peer }),
         Request::Shard(_) => t.emit(T::ShardRequestSent { request }),
+        Request::AuditShard(_) => t.emit(T::BundleShardRequestSent { request }),
         Request::Preimage(_) => t.emit(T::PreimageRequestSent { request }),
         Request::Bundle(_) => t.emit(T::BundleRequestSent { request }),
         Request::SegmentShards(_) => t.emit(T::SegmentShardRequestSent { request }),
@@ -1414,6 +1440,12 @@ fn request_done(
         (Request::Shard(_), Err(_)) => {
             t.emit(T::ShardRequestFailed { request, reason });
         }
+        (Request::AuditShard(_), Ok(_)) => {
+            t.emit(T::BundleShardTransferred { request });
+        }
+        (Request::AuditShard(_), Err(_)) => {
+            t.emit(T::BundleShardRequestFailed { request, reason });
+        }
         (Request::Preimage(_), Ok(Response::Preimage(p))) => {
             t.emit(T::PreimageTransferred { request, length: u32::try_from(p.len()).unwrap_or(u32::MAX) });
         }
@@ -1450,6 +1482,7 @@ async fn request_once(
             (StreamKind::WORK_PACKAGE_SHARING, vec![share.encode_head(), share.encode_bundle()])
         }
         Request::Shard(r) => (StreamKind::SHARD_DISTRIBUTION, vec![r.encode()]),
+        Request::AuditShard(r) => (StreamKind::AUDIT_SHARD_REQUEST, vec![r.encode()]),
         Request::Preimage(hash) => (StreamKind::PREIMAGE_REQUEST, vec![hash.to_vec()]),
         Request::Bundle(erasure_root) => (StreamKind::BUNDLE_REQUEST, vec![erasure_root.to_vec()]),
         Request::SegmentShards(r) => (StreamKind::SEGMENT_SHARD_REQUEST, vec![r.encode()]),
@@ -1509,6 +1542,15 @@ async fn request_once(
             ShardResponse::decode(&bundle_shard, &segment_shards, &justification, sizes)
                 .map(Response::Shard)
                 .map_err(|e| judge("shards", e.to_string()))
+        }
+        Request::AuditShard(_) => {
+            stream.set_cap(sizes.max_bundle_shard as u32);
+            let bundle_shard = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            stream.set_cap(MAX_JUSTIFICATION_SIZE as u32);
+            let justification = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            AuditShardResponse::decode(&bundle_shard, &justification, sizes)
+                .map(Response::AuditShard)
+                .map_err(|e| judge("audit shard", e.to_string()))
         }
         Request::Preimage(_) => {
             stream.set_cap(MAX_PREIMAGE_SIZE as u32);

@@ -26,14 +26,13 @@
 //! stream, the connection's end included), block requests both ways (63–68), ticket transfers (83,
 //! 84), work-package submission over CE 133 (90, 92, 94, 96), sharing over CE 134 both ways (91, 92,
 //! 94, 96, 98–100, 103, 104), guarantee transfers (106–108, 110–112), shard requests over CE 137 both
-//! ways (120–125: the auditor's shard requests are CE 137 too, so they are reported here, not as
-//! 140–145), assurance transfers (127, 128, 130, 131), bundle requests over CE 147 both ways
+//! ways (120–125), an auditor's bundle shard requests over CE 138 both ways (140–145), assurance
+//! transfers (127, 128, 130, 131), bundle requests over CE 147 both ways
 //! (148–153), segment shard requests over CE 139 both ways (162–167; the guarantor's carry the
 //! submission and each segment's Import Segment ID, which the node gives with 161), preimage
 //! announcements and requests (190, 191, 193–198).
 //!
-//! Not emitted, and why: 140–145 (CE 138 is not used: auditors fetch bundle shards over CE 137);
-//! 162–167 with "using CE 140" set and 173–178 (CE 140 and CE 148 are not used: a segment that does
+//! Not emitted, and why: 162–167 with "using CE 140" set and 173–178 (CE 140 and CE 148 are not used: a segment that does
 //! not prove refuses the package); 93 for a package shared again by CE 134 (a co-guarantor refines
 //! each share it is asked for). 95's and 101's times and host-call breakdowns are zero (only gas
 //! is measured), 47's accumulation costs are empty. Links between events follow the JIP; the bundle

@@ -1,4 +1,4 @@
-//! The work-package streams (CE 133, 134, 135, 137, 139, 141, 142, 143) over real QUIC sockets on
+//! The work-package streams (CE 133, 134, 135, 137, 138, 139, 141, 142, 143) over real QUIC sockets on
 //! 127.0.0.1: two drivers' network sides (`net`), without node threads. The test plays both nodes:
 //! it writes their outputs and reads their inputs. Every wait is bounded.
 
@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use orrery_codec::BitVec;
 use orrery_network::message::{
-    AssuranceMessage, BundleShare, JustificationStep, PreimageAnnouncement, ReportSignature,
-    SegmentShardItem, SegmentShardRequest, ShardRequest, ShardResponse, WorkPackageSubmission,
+    AssuranceMessage, AuditShardResponse, BundleShare, JustificationStep, PreimageAnnouncement,
+    ReportSignature, SegmentShardItem, SegmentShardRequest, ShardRequest, ShardResponse,
+    WorkPackageSubmission,
 };
 use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, Response};
@@ -271,6 +272,27 @@ async fn requests_and_answers_arrive_equal() {
         assert_eq!(got, Err(RequestFailure::Failed));
         let [what] = &reports[..] else { panic!("one report expected: {reports:?}") };
         assert!(what.contains("CE 137"), "{what}");
+
+        // CE 138: a bundle shard with its justification ending in the segment-shard root.
+        let audit = Response::AuditShard(AuditShardResponse {
+            bundle_shard: vec![59; 1000],
+            justification: vec![
+                JustificationStep::Pair([60; 32], [61; 32]),
+                JustificationStep::Hash([62; 32]),
+            ],
+        });
+        let request = Request::AuditShard(ShardRequest { erasure_root: [63; 32], shard_index: 5 });
+        assert_eq!(ask(&a, &b, 8, request, Some(audit.clone())).await, (Ok(audit), vec![]));
+        // One without the root (its last step a pair) is misbehaviour.
+        let rootless = Response::AuditShard(AuditShardResponse {
+            bundle_shard: vec![59; 10],
+            justification: vec![JustificationStep::Pair([60; 32], [61; 32])],
+        });
+        let request = Request::AuditShard(ShardRequest { erasure_root: [64; 32], shard_index: 1 });
+        let (got, reports) = ask(&a, &b, 9, request, Some(rootless)).await;
+        assert_eq!(got, Err(RequestFailure::Failed));
+        let [what] = &reports[..] else { panic!("one report expected: {reports:?}") };
+        assert!(what.contains("CE 138"), "{what}");
 
         // CE 139: three segment shards of two roots, in the order asked.
         let request = Request::SegmentShards(SegmentShardRequest {

@@ -401,9 +401,8 @@ impl Node {
     }
 
     /// No guarantor gave the bundle: ask the validators for the bundle shards they keep as
-    /// assurers (the CE 137 request and answer; CE 138 adds the segment-shard root to the
-    /// justification, which an auditor does not need), to rebuild the bundle from a third of them
-    /// (§17.2). A few requests at a time, topped up as answers come, until enough shards are in.
+    /// assurers (CE 138), to rebuild the bundle from a third of them (§17.2). A few requests at a
+    /// time, topped up as answers come, until enough shards are in.
     fn fetch_shards(&mut self, hash: HeaderHash, core: CoreIndex, out: &mut Vec<Output>) {
         let Some(b) = self.auditor.blocks.get(&hash) else { return };
         let Some(t) = b.reports.get(usize::from(core)).and_then(Option::as_ref) else { return };
@@ -438,7 +437,8 @@ impl Node {
             };
             let erasure_root = t.report.package_spec.erasure_root;
             let asked = Asked::AuditShard { block: hash, core, shard_index };
-            let request = Request::Shard(orrery_network::message::ShardRequest { erasure_root, shard_index });
+            let request =
+                Request::AuditShard(orrery_network::message::ShardRequest { erasure_root, shard_index });
             if self.work_request(peer, asked, request, out) {
                 if let Some(t) = self.tracked_mut(&hash, core) {
                     t.shards_out += 1;
@@ -455,15 +455,15 @@ impl Node {
         self.ask_for_shards(hash, core, out);
     }
 
-    /// An assurer's shard for an audit: checked against the erasure root, kept, and once there are
-    /// enough, the bundle rebuilt and judged.
+    /// An assurer's shard for an audit (CE 138): checked against the erasure root, kept, and once
+    /// there are enough, the bundle rebuilt and judged.
     pub(crate) fn on_audit_shard(
         &mut self,
         peer: PeerId,
         hash: HeaderHash,
         core: CoreIndex,
         shard_index: u16,
-        shards: orrery_network::message::ShardResponse,
+        shard: orrery_network::message::AuditShardResponse,
         out: &mut Vec<Output>,
     ) {
         let Ok(coder) = orrery_erasure::ErasureCoder::for_spec(&self.spec) else { return };
@@ -474,20 +474,22 @@ impl Node {
         }
         let spec = &t.report.package_spec;
         let length = spec.length as usize;
-        let segments = crate::availability::segment_shard_count(spec.exports_count);
-        let proven = crate::availability::proven_shard(
-            &coder,
-            &spec.erasure_root,
-            length,
-            segments,
-            shard_index,
-            &shards,
-        );
-        if proven.is_none() {
+        let proven = shard.bundle_shard.len() == coder.chunk_len(length)
+            && shard.split().is_some_and(|(segments_root, path)| {
+                orrery_work_report::verify_bundle_shard(
+                    &spec.erasure_root,
+                    usize::from(shard_index),
+                    coder.total_shards(),
+                    &shard.bundle_shard,
+                    &segments_root,
+                    &crate::availability::unsteps(path),
+                )
+            });
+        if !proven {
             self.misbehaved(peer, BAD_MESSAGE, "an audit shard that does not match its erasure root", out);
             return self.ask_for_shards(hash, core, out);
         }
-        t.shards.insert(shard_index, shards.bundle_shard);
+        t.shards.insert(shard_index, shard.bundle_shard);
         if t.shards.len() < coder.data_shards() {
             return self.ask_for_shards(hash, core, out);
         }

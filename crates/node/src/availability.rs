@@ -43,7 +43,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use orrery_codec::{decode_exact, BitVec, Decode, Encode};
 use orrery_crypto::{blake2b_256, blake2b_256_concat, ed25519_verify};
 use orrery_network::message::{
-    AssuranceMessage, JustificationStep, PreimageAnnouncement, ShardRequest, ShardResponse,
+    AssuranceMessage, AuditShardResponse, JustificationStep, PreimageAnnouncement, ShardRequest,
+    ShardResponse,
 };
 use orrery_state::ValidatorsData;
 use orrery_stf::assignments::guarantor_keys;
@@ -188,7 +189,7 @@ pub(crate) fn proven_shard(
     proven.then_some(justification)
 }
 
-fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
+pub(crate) fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
     justification
         .iter()
         .map(|s| match s {
@@ -317,6 +318,23 @@ impl Node {
             segment_shards: record.segments,
             justification,
         }))
+    }
+
+    /// CE 138: an auditor asks us (an assurer, or a guarantor: both keep shards) for a bundle shard.
+    /// The justification is the one kept with the shard and the shard's segment-shard root after
+    /// it, which the auditor needs to rebuild the leaf without the segment shards themselves.
+    pub(crate) fn serve_audit_shard(&mut self, request: ShardRequest) -> Option<Response> {
+        if self.options.withhold_shards {
+            return None;
+        }
+        let record = self.shard_record(&request.erasure_root, request.shard_index)?;
+        if record.bundle.is_empty() {
+            return None;
+        }
+        let mut justification = steps(&record.justification)?;
+        let segments_root = orrery_merkle::well_balanced_root(&record.segments, orrery_crypto::blake2b_256);
+        justification.push(JustificationStep::Hash(segments_root));
+        Some(Response::AuditShard(AuditShardResponse { bundle_shard: record.bundle, justification }))
     }
 
     pub(crate) fn on_shards(

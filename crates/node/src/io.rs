@@ -5,9 +5,9 @@
 
 use orrery_network::message::audit::{AuditAnnouncement, JudgmentPublication};
 use orrery_network::message::{
-    Announcement, AssuranceMessage, BlockRequest, BoundaryNode, BundleShare, Handshake, KeyValue,
-    PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse, StateRequest,
-    TicketMessage, WorkPackageSubmission,
+    Announcement, AssuranceMessage, AuditShardResponse, BlockRequest, BoundaryNode, BundleShare, Handshake,
+    KeyValue, PreimageAnnouncement, ReportSignature, SegmentShardRequest, ShardRequest, ShardResponse,
+    StateRequest, TicketMessage, WorkPackageSubmission,
 };
 use orrery_types::{Block, CoreIndex, Hash, ReportGuarantee, ServiceId, TicketEnvelope};
 
@@ -57,7 +57,7 @@ pub enum Message {
     Judgment(JudgmentPublication),
 }
 
-/// Requests that expect a response (CE 128, 129, 134, 137, 139, 143, 147).
+/// Requests that expect a response (CE 128, 129, 134, 137, 138, 139, 143, 147).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Blocks(BlockRequest),
@@ -66,6 +66,9 @@ pub enum Request {
     ShareBundle(BundleShare),
     /// CE 137: the shards of this erasure root that the requester, as assurer, is to keep.
     Shard(ShardRequest),
+    /// CE 138: the bundle shard of this erasure root the requested assurer keeps (an auditor
+    /// rebuilding a bundle asks).
+    AuditShard(ShardRequest),
     /// CE 143: the preimage of this hash.
     Preimage(Hash),
     /// CE 147: the bundle with this erasure root (an auditor asks a guarantor).
@@ -83,6 +86,7 @@ pub enum Response {
     },
     ReportSignature(ReportSignature),
     Shard(ShardResponse),
+    AuditShard(AuditShardResponse),
     Preimage(Vec<u8>),
     Bundle(Vec<u8>),
     /// CE 139's answer: the asked segment shards, in the order asked.

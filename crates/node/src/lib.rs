@@ -262,7 +262,8 @@ enum Asked {
         block: HeaderHash,
         core: orrery_types::CoreIndex,
     },
-    /// An assurer's shard of the report on `core` of `block`, to rebuild its bundle for an audit.
+    /// CE 138: an assurer's bundle shard of the report on `core` of `block`, to rebuild its bundle
+    /// for an audit.
     AuditShard {
         block: HeaderHash,
         core: orrery_types::CoreIndex,
@@ -1090,8 +1091,8 @@ impl Node {
             (Asked::Bundle { block, core }, Response::Bundle(bundle)) => {
                 self.on_bundle(peer, block, core, bundle, out)
             }
-            (Asked::AuditShard { block, core, shard_index }, Response::Shard(shards)) => {
-                self.on_audit_shard(peer, block, core, shard_index, shards, out)
+            (Asked::AuditShard { block, core, shard_index }, Response::AuditShard(shard)) => {
+                self.on_audit_shard(peer, block, core, shard_index, shard, out)
             }
             (
                 Asked::SegmentShards { package, segment_root, shard_index },
@@ -1211,6 +1212,7 @@ impl Node {
             Request::State(req) => Some(self.serve_state(&req)),
             Request::ShareBundle(share) => self.serve_share(peer, share, out),
             Request::Shard(req) => self.serve_shard(peer, req, out),
+            Request::AuditShard(req) => self.serve_audit_shard(req),
             Request::Preimage(hash) => self.serve_preimage(peer, hash, out),
             Request::Bundle(erasure_root) => self.serve_bundle(peer, erasure_root),
             Request::SegmentShards(req) => self.serve_segment_shards(req),

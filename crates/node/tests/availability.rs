@@ -470,6 +470,32 @@ fn kept_shards_are_served_after_a_restart() {
             &path,
         );
         assert!(proven, "shard {index} proves against the erasure root");
+
+        // The same shard for an auditor (CE 138): no segment shards, their root at the end of the
+        // justification instead, and it proves against the same erasure root.
+        let request = Request::AuditShard(orrery_network::message::ShardRequest {
+            erasure_root: root,
+            shard_index: index,
+        });
+        let out = node.handle(sc.net.now, Input::Request { peer: asker, id: 9, request });
+        let Some(Response::AuditShard(audit)) = out.iter().find_map(|o| match o {
+            Output::Respond { id: 9, response, .. } => Some(response.clone()),
+            _ => None,
+        }) else {
+            panic!("audit shard {index} served: {out:?}")
+        };
+        assert_eq!(audit.bundle_shard, shard.bundle_shard);
+        let (segments_root, audit_path) = audit.split().expect("ends in the segment-shard root");
+        assert_eq!(audit_path, &shard.justification[..]);
+        assert_eq!(segments_root, orrery_merkle::well_balanced_root(&shard.segment_shards, blake2b_256));
+        assert!(orrery_work_report::verify_bundle_shard(
+            &root,
+            usize::from(index),
+            NODES,
+            &audit.bundle_shard,
+            &segments_root,
+            &path,
+        ));
     }
     // A root it never kept is refused.
     let request =

@@ -356,6 +356,24 @@ pub fn verify_shard(
         == Some(*erasure_root)
 }
 
+/// Whether bundle shard `index` of `count` is the one `erasure_root` commits to, given the root of
+/// its segment shards in place of the shards themselves: what an auditor checks of an assurer's
+/// answer (JAMNP-S CE 138, whose justification is CE 137's with that root appended).
+pub fn verify_bundle_shard(
+    erasure_root: &Hash,
+    index: usize,
+    count: usize,
+    bundle_shard: &[u8],
+    segment_shards_root: &Hash,
+    justification: &[Vec<u8>],
+) -> bool {
+    let mut leaf = [0u8; 64];
+    leaf[..32].copy_from_slice(&blake2b_256(bundle_shard));
+    leaf[32..].copy_from_slice(segment_shards_root);
+    orrery_merkle::well_balanced_root_from_trace(&leaf, index, count, justification, blake2b_256)
+        == Some(*erasure_root)
+}
+
 /// Erasure-codes `bundle` and `exports` with their paged proofs (GP 0.7.2 §14.4, eq. 14.16,
 /// Appendix H): every validator's shard and justification, and the erasure root. The erasure
 /// root of [`availability_spec`] is this one.

@@ -12,7 +12,8 @@ use orrery_types::{
     WorkItem, WorkPackage,
 };
 use orrery_work_report::{
-    availability_shards, compute_work_report, verify_shard, ComputedReport, PackageData, ReportError,
+    availability_shards, compute_work_report, verify_bundle_shard, verify_shard, ComputedReport, PackageData,
+    ReportError,
 };
 
 const AUTHORIZER: &[u8] = include_bytes!("../../../guests/authorizer.jam");
@@ -248,6 +249,22 @@ fn every_shard_proves_against_the_reported_erasure_root() {
         assert!(!verify_shard(&root, i, count, &shard.bundle, &segments, &shard.justification));
         let short = &shard.justification[1..];
         assert!(!verify_shard(&root, i, count, &shard.bundle, &shard.segments, short));
+        // An auditor's check (CE 138): the bundle shard with its segment shards' M_B root in place
+        // of the shards themselves.
+        let segments_root = orrery_merkle::well_balanced_root(&shard.segments, orrery_crypto::blake2b_256);
+        assert!(verify_bundle_shard(&root, i, count, &shard.bundle, &segments_root, &shard.justification));
+        assert!(!verify_bundle_shard(&root, i, count, &bundle, &segments_root, &shard.justification));
+        let mut wrong_root = segments_root;
+        wrong_root[31] ^= 1;
+        assert!(!verify_bundle_shard(&root, i, count, &shard.bundle, &wrong_root, &shard.justification));
+        assert!(!verify_bundle_shard(
+            &root,
+            (i + 1) % count,
+            count,
+            &shard.bundle,
+            &segments_root,
+            &shard.justification
+        ));
     }
     // Lose the first third (the systematic chunks among them), recover from the rest.
     let coder = orrery_erasure::ErasureCoder::for_spec(&spec()).unwrap();

@@ -345,6 +345,48 @@ impl ShardResponse {
     }
 }
 
+// ---- CE 138 ----
+
+/// CE 138's answer (assurer to auditor): `BundleShard`, then the justification: CE 137's co-path
+/// with the shard's segment-shard root appended as a last `0 ++ Hash` step, so that the auditor,
+/// who is not sent the segment shards, can still rebuild the shard's leaf `H(b) ⌢ root`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditShardResponse {
+    pub bundle_shard: Vec<u8>,
+    pub justification: Vec<JustificationStep>,
+}
+
+impl AuditShardResponse {
+    /// The two messages: the bundle shard, the justification.
+    pub fn encode(&self) -> [Vec<u8>; 2] {
+        [self.bundle_shard.clone(), encode_justification(&self.justification)]
+    }
+
+    /// Decodes both messages: the bundle shard at most `sizes.max_bundle_shard` bytes, the
+    /// justification at most [`MAX_JUSTIFICATION_STEPS`] steps and ending in a single hash (the
+    /// segment-shard root).
+    pub fn decode(
+        bundle_shard: &[u8],
+        justification: &[u8],
+        sizes: ShardSizes,
+    ) -> Result<Self, MessageError> {
+        check_size("CE 138 bundle shard", bundle_shard.len(), sizes.max_bundle_shard)?;
+        let justification = decode_justification(justification)?;
+        if !matches!(justification.last(), Some(JustificationStep::Hash(_))) {
+            return Err(MessageError::NoSegmentShardsRoot);
+        }
+        Ok(Self { bundle_shard: bundle_shard.to_vec(), justification })
+    }
+
+    /// The segment-shard root (the last step) and the co-path to the leaf (the steps before it).
+    pub fn split(&self) -> Option<(Hash, &[JustificationStep])> {
+        match self.justification.split_last() {
+            Some((JustificationStep::Hash(root), path)) => Some((*root, path)),
+            _ => None,
+        }
+    }
+}
+
 /// A justification message: the steps concatenated, each with its one-byte discriminator.
 pub fn encode_justification(steps: &[JustificationStep]) -> Vec<u8> {
     let mut out = Vec::new();

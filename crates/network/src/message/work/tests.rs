@@ -322,6 +322,42 @@ fn shard_response_layout_by_hand() {
 }
 
 #[test]
+fn audit_shard_response_layout_by_hand() {
+    let response = AuditShardResponse {
+        bundle_shard: vec![1, 2, 3, 4],
+        justification: vec![
+            JustificationStep::Pair([0x88; 32], [0x99; 32]),
+            JustificationStep::Hash([0x55; 32]),
+        ],
+    };
+    let mut justification = vec![1];
+    justification.extend_from_slice(&[0x88; 32]);
+    justification.extend_from_slice(&[0x99; 32]);
+    justification.push(0);
+    justification.extend_from_slice(&[0x55; 32]);
+    let expected = [vec![1, 2, 3, 4], justification.clone()];
+    assert_eq!(response.encode(), expected);
+    let decoded = AuditShardResponse::decode(&expected[0], &expected[1], SMALL).unwrap();
+    assert_eq!(decoded, response);
+    let (root, path) = decoded.split().unwrap();
+    assert_eq!(root, [0x55; 32]);
+    assert_eq!(path, &[JustificationStep::Pair([0x88; 32], [0x99; 32])]);
+
+    // No segment-shard root: an empty justification, or one ending in a pair.
+    assert_eq!(AuditShardResponse::decode(&[1], &[], SMALL), Err(MessageError::NoSegmentShardsRoot));
+    assert_eq!(
+        AuditShardResponse::decode(&[1], &justification[..65], SMALL),
+        Err(MessageError::NoSegmentShardsRoot)
+    );
+    // A bundle shard over the cap; a truncated root.
+    assert!(matches!(
+        AuditShardResponse::decode(&[0; 9], &justification, SMALL),
+        Err(MessageError::TooLarge { .. })
+    ));
+    assert!(AuditShardResponse::decode(&[1], &justification[..justification.len() - 1], SMALL).is_err());
+}
+
+#[test]
 fn assurance_layout_by_hand() {
     let tiny = ChainSpec::tiny().lengths();
     let assurance = AssuranceMessage {
@@ -485,6 +521,9 @@ fn decode_everything(bytes: &[u8]) {
     }
     if let Ok(v) = decode_justification(bytes) {
         assert_eq!(encode_justification(&v), bytes);
+    }
+    if let Ok(v) = AuditShardResponse::decode(&[], bytes, SMALL) {
+        assert_eq!(v.encode()[1], bytes);
     }
     if let Ok(v) = ShardResponse::decode_segment_shards(bytes, SMALL) {
         assert_eq!(v.concat(), bytes);

@@ -145,12 +145,12 @@ impl Summary {
     }
 
     /// With one more feedback of `value`; `None` on overflow.
-    pub fn add(self, value: i128) -> Option<Self> {
+    pub fn with(self, value: i128) -> Option<Self> {
         Some(Summary { count: self.count.checked_add(1)?, sum: self.sum.checked_add(value)? })
     }
 
     /// Without one feedback of `value` (revoked): it was added, so this cannot overflow.
-    pub fn remove(self, value: i128) -> Self {
+    pub fn without(self, value: i128) -> Self {
         Summary { count: self.count.saturating_sub(1), sum: self.sum.saturating_sub(value) }
     }
 }

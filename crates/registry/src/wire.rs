@@ -464,8 +464,8 @@ pub fn decode_payload(data: &[u8]) -> Option<Vec<Signed>> {
     if r.u8()? != VERSION {
         return None;
     }
-    // The smallest signed command is a revoke: 32 + 8 + 1 + 8 + 8 + 64 octets.
-    let n = r.count(MAX_COMMANDS, 121)?;
+    // The smallest signed command is a register with no URI and no metadata: 32 + 8 + 3 + 64 octets.
+    let n = r.count(MAX_COMMANDS, 107)?;
     let commands = (0..n)
         .map(|_| {
             Some(Signed {
@@ -619,6 +619,16 @@ mod tests {
         other_version[0] = 2;
         assert_eq!(decode_payload(&other_version), None);
 
+        // The smallest command alone (107 octets with its signer, nonce and signature).
+        let smallest = Signed {
+            signer: [1; 32],
+            nonce: 1,
+            command: Command::Register { uri: vec![], metadata: vec![] },
+            signature: [5; 64],
+        };
+        assert_eq!(encode_payload(&[smallest.clone()]).len(), 2 + 107);
+        assert_eq!(decode_payload(&encode_payload(&[smallest.clone()])), Some(vec![smallest]));
+
         let mut verdicts: Vec<Verdict> = signed
             .into_iter()
             .map(|s| Verdict::Accepted { signer: s.signer, nonce: s.nonce, command: s.command })
@@ -676,7 +686,10 @@ mod tests {
     fn bounds_are_refused_by_name() {
         let uri = |n| vec![b'u'; n];
         assert_eq!(Command::SetAgentUri { agent: 0, uri: uri(MAX_URI) }.check(), Ok(()));
-        assert_eq!(Command::SetAgentUri { agent: 0, uri: uri(MAX_URI + 1) }.check(), Err(Refusal::UriTooLong));
+        assert_eq!(
+            Command::SetAgentUri { agent: 0, uri: uri(MAX_URI + 1) }.check(),
+            Err(Refusal::UriTooLong)
+        );
         let meta = |k: &[u8], n| Command::SetMetadata { agent: 0, key: k.to_vec(), value: vec![0; n] };
         assert_eq!(meta(&[b'k'; 64], 1024).check(), Ok(()));
         assert_eq!(meta(&[b'k'; 65], 1).check(), Err(Refusal::KeyTooLong));

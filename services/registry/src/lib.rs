@@ -87,11 +87,11 @@ fn give_feedback(f: Feedback, author: Principal, slot: u32) -> Result<(), Refusa
     let ckey = client_key(f.agent, &author);
     let mut client = get(&ckey, ClientRecord::decode).unwrap_or_default();
     client.last_index = client.last_index.checked_add(1).ok_or(Refusal::SumOverflow)?;
-    client.summary = client.summary.add(value).ok_or(Refusal::SumOverflow)?;
+    client.summary = client.summary.with(value).ok_or(Refusal::SumOverflow)?;
     let summaries = summary_keys(f.agent, &f.tag1, &f.tag2)
         .into_iter()
         .map(|k| {
-            let s = get(&k, Summary::decode).unwrap_or_default().add(value).ok_or(Refusal::SumOverflow)?;
+            let s = get(&k, Summary::decode).unwrap_or_default().with(value).ok_or(Refusal::SumOverflow)?;
             Ok((k, s))
         })
         .collect::<Result<Vec<_>, Refusal>>()?;
@@ -126,12 +126,12 @@ fn revoke_feedback(id: u64, index: u64, author: Principal) -> Result<(), Refusal
     let value = normalized(feedback.value, feedback.decimals).ok_or(Refusal::ValueOutOfRange)?;
     let ckey = client_key(id, &author);
     let mut client = get(&ckey, ClientRecord::decode).ok_or(Refusal::UnknownFeedback)?;
-    client.summary = client.summary.remove(value);
+    client.summary = client.summary.without(value);
     feedback.revoked = true;
     put(&fkey, &feedback.encode());
     put(&ckey, &client.encode());
     for k in summary_keys(id, &feedback.tag1, &feedback.tag2) {
-        let s = get(&k, Summary::decode).unwrap_or_default().remove(value);
+        let s = get(&k, Summary::decode).unwrap_or_default().without(value);
         put(&k, &s.encode());
     }
     log!(Level::Info, "agent {id}: feedback {index} by {author} revoked");

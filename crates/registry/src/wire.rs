@@ -626,8 +626,9 @@ mod tests {
             command: Command::Register { uri: vec![], metadata: vec![] },
             signature: [5; 64],
         };
-        assert_eq!(encode_payload(&[smallest.clone()]).len(), 2 + 107);
-        assert_eq!(decode_payload(&encode_payload(&[smallest.clone()])), Some(vec![smallest]));
+        let payload = encode_payload(core::slice::from_ref(&smallest));
+        assert_eq!(payload.len(), 2 + 107);
+        assert_eq!(decode_payload(&payload), Some(vec![smallest]));
 
         let mut verdicts: Vec<Verdict> = signed
             .into_iter()

@@ -683,6 +683,38 @@ mod tests {
         assert_eq!(&msg[DOMAIN.len() + 40..], &want[8..8 + c.encode().len()]);
     }
 
+    /// Hostile lengths: a URI length of 2^30 with five octets behind it, a command count of
+    /// 1,024 with one command's octets, and 1,025 commands, each refused without allocating.
+    #[test]
+    fn forged_lengths_and_counts_do_not_decode() {
+        let mut forged = vec![VERSION, 1];
+        forged.extend_from_slice(&[1; 32]);
+        forged.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+        forged.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        // E(2^30) (GP eq. C.1): l = 4, prefix 256 − 2^4 = 0xf0, then E4(2^30).
+        forged.extend_from_slice(&[0xf0, 0, 0, 0, 0x40]);
+        forged.extend_from_slice(&[b'a'; 5]);
+        assert_eq!(Reader::new(&[0xf0, 0, 0, 0, 0x40]).natural(), Some(1 << 30));
+        assert_eq!(decode_payload(&forged), None);
+        let one = Signed {
+            signer: [1; 32],
+            nonce: 1,
+            command: Command::Register { uri: vec![], metadata: vec![] },
+            signature: [0; 64],
+        };
+        let mut many = encode_payload(core::slice::from_ref(&one));
+        many.splice(1..2, [0x84, 0x00]);
+        assert_eq!(decode_payload(&many), None);
+        let too_many = encode_payload(&vec![one; MAX_COMMANDS + 1]);
+        assert_eq!(decode_payload(&too_many), None);
+        // A register claiming 2^20 metadata entries (E: l = 2, prefix 256 − 2^6 + 2^20 / 2^16 =
+        // 0xd0, then 00 00) in a few octets.
+        assert_eq!(Reader::new(&[0xd0, 0, 0]).natural(), Some(1 << 20));
+        assert_eq!(Reader::new(&[0x84, 0]).natural(), Some(1024));
+        let mut r = Reader::new(&[0, 0, 0xd0, 0x00, 0x00, 0, 0]);
+        assert_eq!(Command::decode_from(&mut r), None);
+    }
+
     #[test]
     fn bounds_are_refused_by_name() {
         let uri = |n| vec![b'u'; n];

@@ -496,3 +496,33 @@ fn bad_input_is_refused_and_changes_nothing() {
     ok(&mut chain, 34, &[sign(&validator, 1, respond(h1, 100))]);
     assert_eq!(chain.request(&h1).response, Some(100));
 }
+
+/// A work item and two transfers in one accumulation: the service applies its inputs in the order
+/// `fetch` gives them (here memo, item, memo), so the memo after the item that registers the agent
+/// rates it and the memo before is refused.
+#[test]
+fn a_work_item_and_memos_in_one_accumulation_apply_in_order() {
+    use orrery_invocation::{AccumulationInput, DeferredTransfer};
+    let mut chain = Chain::new();
+    let memo = |source| {
+        AccumulationInput::Transfer(DeferredTransfer {
+            source,
+            dest: REGISTRY,
+            amount: 0,
+            memo: encode_memo(&feedback(0, 50, 0, "incentive", "")).unwrap(),
+            gas: 0,
+        })
+    };
+    let payload = encode_payload(&[sign(&key(1), 1, register("ipfs://a"))]);
+    let (hash, refined) = chain.refine(1, &payload);
+    let gas = chain.spec.max_accumulate_gas;
+    let item = Chain::operand(hash, &payload, &refined, gas);
+    let out = chain.accumulate_inputs(1, &[memo(70_000), item, memo(70_001)], gas);
+    let logs: Vec<String> =
+        out.logs.iter().map(|l| String::from_utf8_lossy(&l.message).into_owned()).collect();
+    assert_eq!(logs[0], "memo from service 70000 refused: UnknownAgent");
+    assert_eq!(chain.feedback(0, &Principal::Service(70_001), 1).value, 50);
+    assert_eq!(chain.storage(&orrery_registry::store::client_key(0, &Principal::Service(70_000))), None);
+    let s = chain.summary(0, b"incentive", b"");
+    assert_eq!((s.count, s.sum), (1, 50 * E18));
+}

@@ -123,7 +123,8 @@ mod tests {
         // 25e16 = 0x0378_2DAC_E9D9_0000 little-endian, then zeros.
         assert_eq!(&m[42..50], &[0x00, 0x00, 0xd9, 0xe9, 0xac, 0x2d, 0x78, 0x03]);
         assert!(m[50..].iter().all(|&b| b == 0));
-        for memo in [Memo::Fund, Memo::Deposit { staker: [7; 32] }, Memo::CreateOperatorSet { id: 9 }, slash] {
+        for memo in [Memo::Fund, Memo::Deposit { staker: [7; 32] }, Memo::CreateOperatorSet { id: 9 }, slash]
+        {
             assert_eq!(Memo::decode(&memo.encode()), Some(memo));
         }
         let mut trailing = Memo::Fund.encode();

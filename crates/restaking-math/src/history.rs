@@ -86,7 +86,13 @@ mod tests {
         assert_eq!(h.push(19, 4), Err(Error::InvalidSnapshotOrdering));
         assert_eq!(h.latest(7), 3);
         assert_eq!(History::from_entries(h.entries().to_vec()), Ok(h));
-        assert_eq!(History::from_entries(alloc::vec![(3, 1u64), (3, 2)]), Err(Error::InvalidSnapshotOrdering));
-        assert_eq!(History::from_entries(alloc::vec![(4, 1u64), (3, 2)]), Err(Error::InvalidSnapshotOrdering));
+        assert_eq!(
+            History::from_entries(alloc::vec![(3, 1u64), (3, 2)]),
+            Err(Error::InvalidSnapshotOrdering)
+        );
+        assert_eq!(
+            History::from_entries(alloc::vec![(4, 1u64), (3, 2)]),
+            Err(Error::InvalidSnapshotOrdering)
+        );
     }
 }

@@ -584,9 +584,7 @@ fn state_rebuilt_from_its_parts_is_the_same() {
     );
     assert_eq!(&rebuilt, op);
     assert_eq!(rebuilt.deallocation_queue().count(), 1);
-    let shares = OperatorShares::from_parts(
-        f.shares.shares,
-        f.shares.cumulative_scaled_queued_history().clone(),
-    );
+    let shares =
+        OperatorShares::from_parts(f.shares.shares, f.shares.cumulative_scaled_queued_history().clone());
     assert_eq!(shares, f.shares);
 }

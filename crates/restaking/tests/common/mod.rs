@@ -115,15 +115,27 @@ impl Chain {
         }
     }
 
-    /// Ψ_A at `slot` of `transfers` then (if `payload` is given) one refined work item, with `gas`,
-    /// against the current accounts, which it does not change.
-    pub fn run(
+    /// Ψ_R of a one-item work package carrying `payload`, at `slot`: the package hash and output.
+    pub fn refine(&self, slot: u32, payload: &[u8], gas: u64) -> ([u8; 32], RefineOutput) {
+        let call = Call {
+            service: RESTAKING,
+            code_hash: self.code_hash,
+            payload: payload.to_vec(),
+            refine_gas: self.spec.max_refine_gas,
+            accumulate_gas: gas,
+        };
+        refine_offline(&self.spec, call, slot, &self.accounts, Some(&self.cache))
+    }
+
+    /// Ψ_A at `slot` of `transfers` then (if given) one refined item `(package hash, payload,
+    /// refine's output)`, with `gas`, against the current accounts, which it does not change.
+    pub fn accumulate(
         &self,
         slot: u32,
-        payload: Option<&[u8]>,
+        item: Option<([u8; 32], &[u8], &RefineOutput)>,
         transfers: &[(ServiceId, u64, [u8; MEMO_SIZE])],
         gas: u64,
-    ) -> Step {
+    ) -> AccumulateOutput {
         let mut inputs: Vec<AccumulationInput> = transfers
             .iter()
             .map(|&(source, amount, memo)| {
@@ -136,17 +148,7 @@ impl Chain {
                 })
             })
             .collect();
-        let mut refined = None;
-        if let Some(payload) = payload {
-            let call = Call {
-                service: RESTAKING,
-                code_hash: self.code_hash,
-                payload: payload.to_vec(),
-                refine_gas: self.spec.max_refine_gas,
-                accumulate_gas: gas,
-            };
-            let (package_hash, out) =
-                refine_offline(&self.spec, call, slot, &self.accounts, Some(&self.cache));
+        if let Some((package_hash, payload, out)) = item {
             inputs.push(AccumulationInput::Operand(OperandTuple {
                 package_hash,
                 segment_root: [0; 32],
@@ -156,19 +158,25 @@ impl Chain {
                 result: out.result.clone(),
                 auth_trace: Vec::new(),
             }));
-            refined = Some(out);
         }
-        let accumulated = accumulate(
-            &self.spec,
-            &self.partial(),
-            slot,
-            RESTAKING,
-            gas,
-            &inputs,
-            &[0; 32],
-            Some(&self.cache),
-        );
-        Step { refined, accumulated }
+        accumulate(&self.spec, &self.partial(), slot, RESTAKING, gas, &inputs, &[0; 32], Some(&self.cache))
+    }
+
+    /// Ψ_R of `payload` (if given) then [`Self::accumulate`], not keeping the result.
+    pub fn run(
+        &self,
+        slot: u32,
+        payload: Option<&[u8]>,
+        transfers: &[(ServiceId, u64, [u8; MEMO_SIZE])],
+        gas: u64,
+    ) -> Step {
+        let refined = payload.map(|p| self.refine(slot, p, gas));
+        let item = match (&refined, payload) {
+            (Some((hash, out)), Some(p)) => Some((*hash, p, out)),
+            _ => None,
+        };
+        let accumulated = self.accumulate(slot, item, transfers, gas);
+        Step { refined: refined.map(|(_, out)| out), accumulated }
     }
 
     /// [`Self::run`], keeping the result: the service's changes, and the amounts of its deferred

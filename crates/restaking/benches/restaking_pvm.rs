@@ -10,7 +10,9 @@
 //! completion is one refined command (refine's signature check is not timed), reading the
 //! staker, withdrawal and operator records, the math, paying by transfer, the log. Native is the
 //! math alone: `OperatorStrategy::slash` with `OperatorShares::slash`, and
-//! `QueuedWithdrawal::complete` at the magnitude its history gives.
+//! `QueuedWithdrawal::complete` at the magnitude its history gives. For scale, `fund` is an
+//! accumulation of one transfer whose memo asks for nothing: what any accumulation of the service
+//! costs before its work (the state view, loading the 146 kB blob, its memory).
 //!
 //! `cargo bench -p orrery-restaking --bench restaking_pvm`.
 
@@ -49,6 +51,7 @@ fn bench(c: &mut Criterion) {
 
     let wad_to_slash = WAD as u128 / 2;
     let slash = [memo_transfer(AVS, 0, Memo::Slash { set: SET, operator: public(&op), wad_to_slash })];
+    let fund = [memo_transfer(AVS, 0, Memo::Fund)];
     let done = MIN_WITHDRAWAL_DELAY + 13;
     let payload = encode_payload(&[sign(&st, 3, Action::CompleteWithdrawal { index: 0, payee: PAYEE })]);
     let (hash, refined) = chain.refine(done, &payload, GAS);
@@ -83,6 +86,10 @@ fn bench(c: &mut Criterion) {
         let name = format!("{backend:?}").to_lowercase();
         group.bench_function(format!("slash/backend={name}"), |b| {
             b.iter(|| chain.accumulate(black_box(13), None, &slash, GAS))
+        });
+        // The same accumulation with nothing to do but read one memo: the invocation's fixed cost.
+        group.bench_function(format!("fund/backend={name}"), |b| {
+            b.iter(|| chain.accumulate(black_box(13), None, &fund, GAS))
         });
         group.bench_function(format!("complete/backend={name}"), |b| {
             b.iter(|| chain.accumulate(black_box(done), Some((hash, &payload, &refined)), &[], GAS))

@@ -11,12 +11,12 @@
 //! Who acts, and how:
 //! - stakers and operators are Ed25519 keys; their commands ([`wire::Command`]) go in work items,
 //!   signed over [`wire::DOMAIN`] ‖ `E(command)`, each with a nonce above the signer's last;
-//! - a deposit is a transfer to the service (GP 0.7.2 §12.1, deferred transfers) whose memo names
+//! - a deposit is a deferred transfer to the service (GP 0.7.2 §12.2) whose memo names
 //!   the staker ([`memo::Memo::Deposit`]): the transfer's amount is the stake, so no signature is
 //!   needed and a payer service can deposit for a staker;
 //! - an AVS is a service: it creates operator sets and slashes by transfer memos
 //!   ([`memo::Memo::CreateOperatorSet`], [`memo::Memo::Slash`]); the transfer's source service id,
-//!   which the protocol sets (GP 0.7.2 eq. 12.19's `s`), is the AVS's identity.
+//!   which the protocol sets (a deferred transfer's `s`), is the AVS's identity.
 //!
 //! The arithmetic is `orrery-restaking-math`'s (EigenLayer's, one strategy: the service's own
 //! balance at [`SHARES_PER_UNIT`] shares per unit, as an EigenPod counts gwei in wei).

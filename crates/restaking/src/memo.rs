@@ -1,4 +1,4 @@
-//! Transfer memos (`W_T` = 128 octets, GP 0.7.2 eq. B.4's memo): `E1(VERSION) ‖ E1(kind) ‖
+//! Deferred transfers' memos (GP 0.7.2 §12.2; `W_T` = 128 octets): `E1(VERSION) ‖ E1(kind) ‖
 //! fields`, the rest zero. A memo that does not read exactly so (other version, unknown kind,
 //! non-zero octets after the fields) is refused and its transfer's amount sent back.
 //!
@@ -22,7 +22,7 @@ use crate::codec::Reader;
 use crate::wire::{Key, OperatorSet, Refusal};
 use crate::VERSION;
 
-/// `W_T`, the memo size (GP 0.7.2 eq. B.4).
+/// `W_T`, the memo size.
 pub const MEMO_SIZE: usize = 128;
 
 /// What a transfer to the service asks for.

@@ -343,4 +343,15 @@ fn bad_input_is_refused_with_nothing_changed() {
     refused(&mut chain, 13, &[d], &[], Refusal::AlreadyDelegated);
     let r = sign(&key(4), 1, Action::RegisterForSet { set: SET });
     refused(&mut chain, 13, &[r], &[], Refusal::UnknownOperator);
+
+    // A completed withdrawal whose payee service does not exist: not paid, nothing changes, and it
+    // can still be completed to a payee that exists.
+    chain.step(14, &[sign(&staker_key(), 2, Action::QueueWithdrawal { shares: E18 })], &[]);
+    let done = 15 + MIN_WITHDRAWAL_DELAY;
+    let c = sign(&staker_key(), 3, Action::CompleteWithdrawal { index: 0, payee: 99_999 });
+    let step = refused(&mut chain, done, &[c], &[], Refusal::PaymentFailed);
+    assert!(step.accumulated.transfers.is_empty());
+    let c = sign(&staker_key(), 3, Action::CompleteWithdrawal { index: 0, payee: PAYEE });
+    let step = chain.step(done, &[c], &[]);
+    assert_eq!(step.accumulated.transfers[0].amount, 1_000_000_000);
 }

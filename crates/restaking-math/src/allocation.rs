@@ -124,6 +124,29 @@ impl<K: Ord + Copy> OperatorStrategy<K> {
         self.deallocation_queue.iter()
     }
 
+    /// The allocations as stored, by set (no pending change applied).
+    pub fn stored_allocations(&self) -> impl Iterator<Item = (&K, &Allocation)> {
+        self.allocations.iter()
+    }
+
+    /// The state from its stored parts (what [`Self::max_magnitude_history`],
+    /// [`Self::stored_encumbered_magnitude`], [`Self::stored_allocations`] and
+    /// [`Self::deallocation_queue`] gave), for a caller that keeps it between calls. A default
+    /// allocation is dropped, as [`Self::modify_allocation`] never stores one.
+    pub fn from_parts(
+        max_magnitude: History<u64>,
+        encumbered_magnitude: u64,
+        allocations: impl IntoIterator<Item = (K, Allocation)>,
+        deallocation_queue: impl IntoIterator<Item = K>,
+    ) -> Self {
+        Self {
+            max_magnitude,
+            encumbered_magnitude,
+            allocations: allocations.into_iter().filter(|(_, a)| *a != Allocation::default()).collect(),
+            deallocation_queue: deallocation_queue.into_iter().collect(),
+        }
+    }
+
     /// The allocation to `set` as of `now`, a due change applied (`getAllocation`).
     pub fn allocation(&self, set: &K, now: u32) -> Result<Allocation, Error> {
         Ok(self.updated_allocation(set, now)?.1)

@@ -104,6 +104,17 @@ impl OperatorShares {
         Self::default()
     }
 
+    /// The state from its stored parts: delegated shares and the history
+    /// [`Self::cumulative_scaled_queued_history`] gave, for a caller that keeps it between calls.
+    pub fn from_parts(shares: u128, cumulative_scaled_queued: History<u128>) -> Self {
+        Self { shares, cumulative_scaled_queued }
+    }
+
+    /// The cumulative scaled shares queued, by block.
+    pub fn cumulative_scaled_queued_history(&self) -> &History<u128> {
+        &self.cumulative_scaled_queued
+    }
+
     /// Scaled shares queued from this operator ever, as of now.
     pub fn cumulative_scaled_queued(&self) -> u128 {
         self.cumulative_scaled_queued.latest(0)

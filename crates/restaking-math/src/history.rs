@@ -54,6 +54,16 @@ impl<T: Copy> History<T> {
     pub fn entries(&self) -> &[(u32, T)] {
         &self.entries
     }
+
+    /// A history from stored entries (what [`Self::entries`] gave), for a caller that keeps the
+    /// state between calls; entries out of block order, or two in one block, are
+    /// [`Error::InvalidSnapshotOrdering`].
+    pub fn from_entries(entries: Vec<(u32, T)>) -> Result<Self, Error> {
+        if entries.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(Error::InvalidSnapshotOrdering);
+        }
+        Ok(Self { entries })
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +85,14 @@ mod tests {
         assert_eq!(h.upper_lookup(u32::MAX, 7), 3);
         assert_eq!(h.push(19, 4), Err(Error::InvalidSnapshotOrdering));
         assert_eq!(h.latest(7), 3);
+        assert_eq!(History::from_entries(h.entries().to_vec()), Ok(h));
+        assert_eq!(
+            History::from_entries(alloc::vec![(3, 1u64), (3, 2)]),
+            Err(Error::InvalidSnapshotOrdering)
+        );
+        assert_eq!(
+            History::from_entries(alloc::vec![(4, 1u64), (3, 2)]),
+            Err(Error::InvalidSnapshotOrdering)
+        );
     }
 }

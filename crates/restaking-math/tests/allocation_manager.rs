@@ -563,3 +563,28 @@ fn refused_modification_changes_nothing() {
     assert_eq!(f.op, before);
     assert_eq!(f.op.stored_encumbered_magnitude(), WAD);
 }
+
+/// A service keeps the state between calls as its parts: rebuilt from them (after an allocation,
+/// a deallocation and a slash, so every part is non-trivial) it is the same state and behaves the
+/// same.
+#[test]
+fn state_rebuilt_from_its_parts_is_the_same() {
+    let mut f = Fixture::new();
+    f.modify(0, 5 * E17).unwrap();
+    f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
+    f.modify(0, 25 * E16).unwrap();
+    f.slash(0, 25 * E16 as u128).unwrap().unwrap();
+    let op = &f.op;
+    let rebuilt = OperatorStrategy::from_parts(
+        orrery_restaking_math::history::History::from_entries(op.max_magnitude_history().entries().to_vec())
+            .unwrap(),
+        op.stored_encumbered_magnitude(),
+        op.stored_allocations().map(|(k, a)| (*k, *a)),
+        op.deallocation_queue().copied(),
+    );
+    assert_eq!(&rebuilt, op);
+    assert_eq!(rebuilt.deallocation_queue().count(), 1);
+    let shares =
+        OperatorShares::from_parts(f.shares.shares, f.shares.cumulative_scaled_queued_history().clone());
+    assert_eq!(shares, f.shares);
+}

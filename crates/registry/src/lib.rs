@@ -31,7 +31,8 @@
 
 extern crate alloc;
 
-pub mod codec;
+/// The codec pieces the protocol is written in (`orrery-service-codec`).
+pub use orrery_service_codec as codec;
 pub mod store;
 pub mod wire;
 

@@ -1,6 +1,16 @@
-//! The few encodings of GP 0.7.2 Appendix C the protocol needs: `E_n` (fixed-width little-endian,
-//! eq. C.12) and the compact natural `E` (eq. C.1), written and read. The same reader as
-//! `orrery-subnet`'s, kept here so the restaking service does not link the subnet's epoch code.
+//! The few encodings of GP 0.7.2 Appendix C that a service's protocol needs, written and read:
+//! `E_n` (fixed-width little-endian, eq. C.12), the compact natural `E` (eq. C.1) and `E(↕x)`
+//! (eq. C.10). `no_std` and without dependencies, so that one protocol crate (`orrery-subnet`,
+//! `orrery-registry`, `orrery-restaking`) compiles both into its service for the PVM and into host
+//! code that builds payloads and reads storage.
+//!
+//! Every read is `None` past the end or on a non-canonical natural, and a count is checked
+//! against the octets left before anyone allocates for it. The service SDK's own codec
+//! (`orrery_service_sdk::codec`) reads the host's answers inside a guest; this one is for the
+//! protocols services define on top.
+#![no_std]
+
+extern crate alloc;
 
 use alloc::vec::Vec;
 
@@ -37,11 +47,6 @@ impl<'a> Reader<'a> {
         self.data.is_empty()
     }
 
-    /// Everything not read yet.
-    pub fn rest(&mut self) -> &'a [u8] {
-        core::mem::take(&mut self.data)
-    }
-
     pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.data.len() < n {
             return None;
@@ -59,6 +64,10 @@ impl<'a> Reader<'a> {
         Some(self.array::<1>()?[0])
     }
 
+    pub fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.array()?))
+    }
+
     pub fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.array()?))
     }
@@ -69,6 +78,10 @@ impl<'a> Reader<'a> {
 
     pub fn u128(&mut self) -> Option<u128> {
         Some(u128::from_le_bytes(self.array()?))
+    }
+
+    pub fn i128(&mut self) -> Option<i128> {
+        Some(i128::from_le_bytes(self.array()?))
     }
 
     pub fn bool(&mut self) -> Option<bool> {
@@ -106,8 +119,30 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Appends `E(↕x)`: the length, then the octets (GP 0.7.2 eq. C.10).
+pub fn put_blob(out: &mut Vec<u8>, x: &[u8]) {
+    put_natural(out, x.len() as u64);
+    out.extend_from_slice(x);
+}
+
+impl<'a> Reader<'a> {
+    /// What [`put_blob`] wrote, borrowed: a length beyond the octets left is refused, so nothing is
+    /// allocated from a forged length (the caller checks the field's cap before keeping a copy).
+    pub fn blob(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.natural()?).ok()?;
+        self.bytes(n)
+    }
+
+    /// The octets not read yet.
+    pub fn rest(&self) -> &'a [u8] {
+        self.data
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
     use super::*;
 
     /// GP 0.7.2 eq. C.1 worked by hand: 0 → [0]; 127 → [0x7f]; 128 = 2^7 → l = 1, prefix

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orrery_fuzz::client::Client;
-use orrery_fuzzer::{run, Config, DriveError, Generator, Lane, Progress, RunOptions};
+use orrery_fuzzer::{run, Config, Divergence, DriveError, Generator, Lane, Progress, RunEvent, RunOptions};
 
 use crate::Node;
 
@@ -27,6 +27,16 @@ pub struct Request<'a> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn divergence(d: &Divergence) {
+    outln!("DIVERGENCE at step {} ({:?}): expected {}, got {}", d.step, d.kind, d.expected, d.got);
+    for key in &d.differing_keys {
+        outln!("  {key}");
+    }
+    if let Some(path) = &d.trace {
+        outln!("  trace: {}", path.display());
+    }
 }
 
 pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
@@ -90,7 +100,11 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
             p.findings
         )
     };
-    let report = match run(&mut generator, &mut client, &options, &mut |p| line(p)) {
+    let events = &mut |event: RunEvent<'_>| match event {
+        RunEvent::Progress(p) => line(p),
+        RunEvent::Divergence(d) => divergence(d),
+    };
+    let report = match run(&mut generator, &mut client, &options, events) {
         Ok(report) => report,
         Err(e @ DriveError::Target { .. }) => {
             eprintln!("error: {e}");
@@ -132,14 +146,9 @@ pub fn run_lane(node: &Node, request: &Request<'_>) -> ExitCode {
         c.work.assurances,
         hex(&report.digest[..8])
     );
+    // Each divergence was printed as it was found; the summary names them again, together.
     for d in &report.divergences {
-        outln!("DIVERGENCE at step {} ({:?}): expected {}, got {}", d.step, d.kind, d.expected, d.got);
-        for key in &d.differing_keys {
-            outln!("  {key}");
-        }
-        if let Some(path) = &d.trace {
-            outln!("  trace: {}", path.display());
-        }
+        divergence(d);
     }
     for f in &report.findings {
         let trace = f.trace.as_ref().map(|p| format!(", trace {}", p.display())).unwrap_or_default();

@@ -52,6 +52,14 @@ pub struct Finding {
     pub trace: Option<PathBuf>,
 }
 
+/// What a run tells its caller as it goes: progress every [`RunOptions::progress_every`], and
+/// each divergence as it is found (a long run stopped by hand still leaves every one named).
+#[derive(Debug, Clone, Copy)]
+pub enum RunEvent<'a> {
+    Progress(&'a Progress),
+    Divergence(&'a Divergence),
+}
+
 /// Progress so far, for the progress line.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -163,7 +171,7 @@ pub fn run<S: Read + Write>(
     generator: &mut Generator,
     client: &mut Client<S>,
     options: &RunOptions,
-    progress: &mut dyn FnMut(&Progress),
+    events: &mut dyn FnMut(RunEvent<'_>),
 ) -> Result<Report, DriveError> {
     let start = Instant::now();
     let target_err = |step: u64, what: &str| {
@@ -281,13 +289,16 @@ pub fn run<S: Read + Write>(
                 differing_keys,
                 trace,
             });
+            if let Some(d) = report.divergences.last() {
+                events(RunEvent::Divergence(d));
+            }
         }
         report.progress.steps = n;
         report.progress.divergences = report.divergences.len();
         report.progress.findings = report.findings.len();
         if last_progress.elapsed() >= options.progress_every {
             report.progress.elapsed = start.elapsed();
-            progress(&report.progress);
+            events(RunEvent::Progress(&report.progress));
             last_progress = Instant::now();
         }
         let past_mutant = options.keep_going_on_mutants && matches!(step.kind, StepKind::Mutant(_));

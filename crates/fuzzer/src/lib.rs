@@ -52,6 +52,6 @@ pub mod mutate;
 pub mod work;
 
 pub use chain::{Config, Counts, GenerateError, Generator, Lane, Step, StepKind};
-pub use driver::{run, Divergence, DriveError, Finding, Progress, Report, RunOptions};
+pub use driver::{run, Divergence, DriveError, Finding, Progress, Report, RunEvent, RunOptions};
 pub use mutate::Mutation;
 pub use work::WorkCounts;

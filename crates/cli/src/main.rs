@@ -248,6 +248,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `orrery service build` runs rustc through this binary (see `orrery_service_build::stable_ids`).
+    if let Some(code) = orrery_service_build::stable_ids::run_if_invoked() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = Cli::parse();
     match &cli.command {
         Command::Conformance { pvm, .. } => pvm.apply(),

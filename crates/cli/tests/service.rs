@@ -206,7 +206,7 @@ fn inspect_shows_metadata_sections_entries_and_code() {
 }
 
 /// Copies the example workspace's manifests and one service into `dir`, pointing at this
-/// repository's SDK.
+/// repository's SDK and protocol crates.
 fn copy_service(name: &str, dir: &Path) {
     let services = repo().join("services");
     let sdk = repo().join("crates/service-sdk");
@@ -228,28 +228,33 @@ fn copy_service(name: &str, dir: &Path) {
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(services.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     std::fs::create_dir_all(dir.join(name).join("src")).unwrap();
-    std::fs::copy(services.join(name).join("Cargo.toml"), dir.join(name).join("Cargo.toml")).unwrap();
+    let member = std::fs::read_to_string(services.join(name).join("Cargo.toml")).unwrap();
+    let crates = format!("\"{}/", repo().join("crates").display());
+    std::fs::write(dir.join(name).join("Cargo.toml"), member.replace("\"../../crates/", &crates)).unwrap();
     std::fs::copy(services.join(name).join("src/lib.rs"), dir.join(name).join("src/lib.rs")).unwrap();
 }
 
-/// Builds `kv` from source in two unrelated directories: the same bytes both times, and the
-/// bytes committed in `services/kv/kv.jam`.
+/// Builds `registry` from source in two unrelated directories: the same bytes both times, and
+/// the bytes committed in `services/registry/registry.jam`. Its protocol crate and codec are path
+/// dependencies outside the workspace, whose identities cargo derives from their absolute paths:
+/// before `orrery_service_build::stable_ids`, each checkout gave its own function order (`kv`,
+/// which this test built before, happened not to show it).
 #[test]
 fn building_is_reproducible_and_matches_the_committed_blob() {
     let mut blobs = Vec::new();
     for _ in 0..2 {
         let dir = tempfile::tempdir().unwrap();
-        copy_service("kv", dir.path());
-        let (code, out) = run(&["service", "build", dir.path().join("kv").to_str().unwrap()]);
+        copy_service("registry", dir.path());
+        let (code, out) = run(&["service", "build", dir.path().join("registry").to_str().unwrap()]);
         assert_eq!(code, 0, "{out}");
-        let bytes = std::fs::read(dir.path().join("kv/kv.jam")).unwrap();
+        let bytes = std::fs::read(dir.path().join("registry/registry.jam")).unwrap();
         assert_has(&out, &format!("code hash 0x{}", hex(&blake2b_256(&bytes))));
         blobs.push(bytes);
     }
     assert_eq!(blobs[0], blobs[1], "two builds differ");
     assert!(
-        blobs[0] == std::fs::read(blob("kv")).unwrap(),
-        "services/kv/kv.jam is not what its sources build"
+        blobs[0] == std::fs::read(blob("registry")).unwrap(),
+        "services/registry/registry.jam is not what its sources build"
     );
 }
 

@@ -25,14 +25,17 @@
 //!    JIP-6 metadata `m` from the package's name, version, license and authors.
 //!
 //! The same sources, lock file and tool-chain give the same blob, octet for octet: the build
-//! reads no clock, the paths are remapped, polkavm-linker is deterministic, and the symbols are
-//! stripped. `crates/cli/tests/service.rs` builds a service in two directories and compares both
-//! with the committed `services/kv/kv.jam`.
+//! reads no clock, the paths are remapped, every crate's identity is free of paths
+//! ([`stable_ids`]: rustc runs through a wrapper that rewrites cargo's `-C metadata`),
+//! polkavm-linker is deterministic, and the symbols are stripped. `crates/cli/tests/service.rs`
+//! builds a service whose path dependencies sit outside its workspace in two directories and
+//! compares both with the committed blob.
 
 #![forbid(unused_must_use)]
 
 pub mod blob;
 pub mod sdk;
+pub mod stable_ids;
 pub mod toolchain;
 
 use std::collections::BTreeSet;
@@ -92,6 +95,10 @@ pub struct BuildOptions {
     pub tools: ToolPaths,
     /// Show cargo's progress, not only its warnings and errors.
     pub verbose: bool,
+    /// The program cargo runs rustc through, to give every crate an identity that does not
+    /// depend on where the sources sit ([`stable_ids`]). `None`: this process's own executable,
+    /// whose `main` then starts with [`stable_ids::run_if_invoked`] (the `orrery` binary's does).
+    pub rustc_wrapper: Option<PathBuf>,
 }
 
 /// A finished build.
@@ -242,6 +249,10 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         std::fs::write(&spec_path, spec).map_err(io(&spec_path))?;
     }
 
+    let wrapper = match &options.rustc_wrapper {
+        Some(path) => path.clone(),
+        None => std::env::current_exe().map_err(io(Path::new("the running executable")))?,
+    };
     let mut cargo = Command::new(&toolchain.cargo);
     cargo
         .args(["rustc", "--release", "--lib", "--crate-type", "staticlib"])
@@ -255,10 +266,11 @@ pub fn build(options: &BuildOptions) -> Result<Built, BuildError> {
         .env("RUSTC", &toolchain.rustc)
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_ENCODED_RUSTFLAGS", remap_flags(&toolchain, &package).join("\u{1f}"))
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env(stable_ids::ENV, "1")
         // Outside settings that would change the code: the build is the same wherever it runs.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("RUSTC_WRAPPER")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET");

@@ -182,6 +182,8 @@ fn build(path: PathBuf, out: Option<PathBuf>, verbose: bool) -> Result<(), Strin
         out_dir: out,
         tools: Default::default(),
         verbose,
+        // This binary: `main` hands over to `stable_ids::run_if_invoked` when cargo starts it.
+        rustc_wrapper: None,
     };
     let built = orrery_service_build::build(&options).map_err(|e| e.to_string())?;
     outln!("built {}: {} octets", built.blob_path.display(), built.blob.len());

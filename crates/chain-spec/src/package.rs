@@ -143,6 +143,30 @@ pub fn manager_deploy(min_item_gas: Gas, min_memo_gas: Gas, endowment: u64, code
     payload
 }
 
+/// The manager's deploy-by-hash command: `[8] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖
+/// E8(endowment) ‖ code_hash ‖ E4(code_len)`, for code larger than a work result carries (the new
+/// service requests it; submit it as a preimage with the new service as requester).
+pub fn manager_deploy_by_hash(
+    min_item_gas: Gas,
+    min_memo_gas: Gas,
+    endowment: u64,
+    code_hash: &CodeHash,
+    code_len: u32,
+) -> Vec<u8> {
+    let mut payload = vec![8];
+    for field in [min_item_gas, min_memo_gas, endowment] {
+        payload.extend_from_slice(&field.to_le_bytes());
+    }
+    payload.extend_from_slice(code_hash);
+    payload.extend_from_slice(&code_len.to_le_bytes());
+    payload
+}
+
+/// The largest code the manager's deploy command carries in its work item (a work result's
+/// budget, `W_R` = 48 KiB, less the command's own octets); larger code goes by
+/// [`manager_deploy_by_hash`].
+pub const MANAGER_MAX_CODE: usize = 48 * 1024 - 64;
+
 /// The manager's fund command: `[1] ‖ E4(service) ‖ E8(amount) ‖ E8(gas)`.
 pub fn manager_fund(service: ServiceId, amount: u64, gas: Gas) -> Vec<u8> {
     let mut payload = vec![1];
@@ -223,6 +247,18 @@ mod tests {
         assert_eq!(manager_forget(&h, 2016), [&[5u8][..], &[0xab; 32], &[0xe0, 0x07, 0, 0]].concat());
         assert_eq!(manager_retire(0x0001_0002, 300), [6u8, 2, 0, 1, 0, 0x2c, 1, 0, 0]);
         assert_eq!(manager_eject(65537, &h), [&[7u8, 1, 0, 1, 0][..], &[0xab; 32]].concat());
+        assert_eq!(
+            manager_deploy_by_hash(1, 2, 3, &h, 0x0002_0000),
+            [
+                &[8u8][..],
+                &[1, 0, 0, 0, 0, 0, 0, 0],
+                &[2, 0, 0, 0, 0, 0, 0, 0],
+                &[3, 0, 0, 0, 0, 0, 0, 0],
+                &[0xab; 32],
+                &[0, 0, 2, 0]
+            ]
+            .concat()
+        );
     }
 
     #[test]

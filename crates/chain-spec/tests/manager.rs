@@ -1,5 +1,5 @@
 //! The manager (`services/manager/manager.jam`, as committed) run through Ψ_R and Ψ_A on a local
-//! chain: its designate, solicit, forget, retire and eject commands, laid out by this crate's
+//! chain: its deploy by hash, designate, solicit, forget, retire and eject commands, laid out by this crate's
 //! builders. Each step is a one-item package accumulated at a slot the test chooses; the
 //! provisions of `provide` and a block's preimage extrinsic are integrated by the STF's own
 //! preimages rule (GP 0.7.2 §12.4). Expected request histories and validator keys are worked by
@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use orrery_chain_spec::package::{
-    manager_deploy, manager_designate, manager_eject, manager_forget, manager_retire, manager_solicit,
-    refine_offline, Call, MANAGER_LAST,
+    manager_deploy, manager_deploy_by_hash, manager_designate, manager_eject, manager_forget, manager_retire,
+    manager_solicit, refine_offline, Call, MANAGER_LAST,
 };
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
@@ -128,7 +128,11 @@ impl Chain {
     /// A block's preimage extrinsic providing `blob` to the manager at `slot`: it must be valid
     /// (requested and not yet provided).
     fn provide(&mut self, slot: u32, blob: &[u8]) {
-        let preimages = [Preimage { requester: MANAGER, blob: blob.to_vec() }];
+        self.provide_to(MANAGER, slot, blob)
+    }
+
+    fn provide_to(&mut self, requester: ServiceId, slot: u32, blob: &[u8]) {
+        let preimages = [Preimage { requester, blob: blob.to_vec() }];
         let (accounts, _) =
             orrery_stf::preimages::apply(&self.accounts, &ServicesStatistics::default(), &preimages, slot)
                 .expect("the preimage is solicited and not yet provided");
@@ -259,6 +263,40 @@ fn a_retired_copy_is_ejected_only_after_d_slots_and_its_balance_comes_to_the_man
     assert_eq!(chain.accounts[&MANAGER].info.balance, manager_before + copy_balance);
 }
 
+/// Code larger than a work result carries: the manager creates the service with the code's hash
+/// and length and no code; the new account requests it (`new` makes every account do so, GP 0.7.2
+/// §B.7), and a block's preimage extrinsic provides it.
+#[test]
+fn a_deploy_by_hash_creates_a_service_that_requests_its_code() {
+    let mut chain = Chain::new();
+    // Any code will do: the manager's own blob, as a stand-in for one of more than 48 KiB.
+    let (code_hash, code_len) = (blake2b_256(MANAGER_BLOB), MANAGER_BLOB.len());
+    let step =
+        chain.step(MANAGER, 3, &manager_deploy_by_hash(1_000, 2_000, 7_000, &code_hash, code_len as u32));
+    step.assert_logged(&format!("its code ({code_len} octets) requested as a preimage"));
+    let last = chain.accounts[&MANAGER].storage(MANAGER_LAST).unwrap();
+    let id = u32::from_le_bytes(last.try_into().unwrap());
+    let account = &chain.accounts[&id];
+    assert_eq!(account.info.code_hash, code_hash);
+    assert_eq!((account.info.min_item_gas, account.info.min_memo_gas), (1_000, 2_000));
+    assert!(account.info.balance >= 7_000);
+    assert_eq!(account.code_blob(), None, "no code until a preimage extrinsic brings it");
+    assert_eq!(chain.request(id, &code_hash, code_len), Some(vec![]), "requested, not provided");
+    let mut deployed = b"deployed:".to_vec();
+    deployed.extend_from_slice(&id.to_le_bytes());
+    assert_eq!(chain.accounts[&MANAGER].storage(&deployed), Some(&code_hash[..]));
+
+    chain.provide_to(id, 4, MANAGER_BLOB);
+    assert_eq!(chain.accounts[&id].code_blob(), Some(MANAGER_BLOB));
+    assert_eq!(chain.request(id, &code_hash, code_len), Some(vec![4]));
+
+    // A length of zero or above `W_C` (4,000,000) is refused in refine.
+    for len in [0, 4_000_001] {
+        let step = chain.step(MANAGER, 5, &manager_deploy_by_hash(1, 1, 1, &code_hash, len));
+        assert_eq!(step.refined, WorkExecResult::Panic, "length {len}");
+    }
+}
+
 #[test]
 fn every_command_of_the_wrong_shape_panics_refine() {
     let mut chain = Chain::new();
@@ -270,6 +308,7 @@ fn every_command_of_the_wrong_shape_panics_refine() {
         manager_forget(&hash, 1),
         manager_retire(1, 1),
         manager_eject(1, &hash),
+        manager_deploy_by_hash(1, 1, 1, &hash, 1),
     ];
     for payload in &good {
         let mut long = payload.clone();
@@ -280,7 +319,7 @@ fn every_command_of_the_wrong_shape_panics_refine() {
             assert_eq!(step.refined, WorkExecResult::Panic, "command {} of {} octets", bad[0], bad.len());
         }
     }
-    for bad in [&[][..], &[8], &[255, 0, 0]] {
+    for bad in [&[][..], &[9], &[255, 0, 0]] {
         assert_eq!(chain.step(MANAGER, 1, bad).refined, WorkExecResult::Panic, "{bad:?}");
     }
     // Nothing was accumulated: the manager's account is as it started.

@@ -10,70 +10,13 @@
 mod common;
 
 use orrery_chain_spec::package::Call;
-use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
-use orrery_network::message::WorkPackageSubmission;
-use orrery_node::{Input, NodeOptions};
+use orrery_node::NodeOptions;
 use orrery_sim::{Sim, SimConfig};
-use orrery_types::{CoreIndex, Hash, ServiceId, WorkPackage};
+use orrery_types::ServiceId;
 
 const KV: &[u8] = include_bytes!("../../../services/kv/kv.jam");
 const PAY: &[u8] = include_bytes!("../../../services/pay/pay.jam");
-
-/// Submits to the first guarantor of `core` in the current rotation; returns the package hash.
-fn submit(sim: &mut Sim, core: CoreIndex, package: WorkPackage) -> Hash {
-    let g = common::guarantors(sim, 0)[usize::from(core)][0];
-    let hash = blake2b_256(&package.encode());
-    let extrinsics = vec![Vec::new(); package.items.len()];
-    sim.input(g, Input::SubmitWorkPackage(WorkPackageSubmission { core, package, extrinsics }));
-    hash
-}
-
-/// Whether every node's best state has accumulated `package` (ξ keeps an epoch of them).
-fn accumulated_everywhere(sim: &Sim, package: &Hash) -> bool {
-    (0..sim.node_count()).all(|i| {
-        let n = sim.node(i).unwrap();
-        let state = n.chain().state(&n.status().best.hash).unwrap().state();
-        state.accumulated.0.iter().any(|l| l.contains(package))
-    })
-}
-
-/// Runs slot by slot until every package in `waiting` is accumulated on every node, recording how
-/// many slots each took; gives up after `max_slots`.
-fn settle(sim: &mut Sim, waiting: &mut Vec<(Hash, u32)>, latencies: &mut Vec<u32>, max_slots: u32) {
-    for _ in 0..max_slots {
-        if waiting.is_empty() {
-            return;
-        }
-        sim.run_slots(1).unwrap();
-        let now = sim.slot_now();
-        waiting.retain(|(hash, at)| {
-            let done = accumulated_everywhere(sim, hash);
-            if done {
-                latencies.push(now - at);
-            }
-            !done
-        });
-    }
-    let refusals: Vec<String> = (0..sim.node_count())
-        .flat_map(|i| sim.work_events(i).iter())
-        .filter_map(|(_, e)| match e {
-            orrery_node::Event::WorkPackageRefused { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect();
-    assert!(
-        waiting.is_empty(),
-        "not accumulated within {max_slots} slots: {} packages; refusals: {refusals:?}",
-        waiting.len()
-    );
-}
-
-fn storage(sim: &Sim, node: usize, service: ServiceId, key: &[u8]) -> Option<Vec<u8>> {
-    let n = sim.node(node).unwrap();
-    let state = n.chain().state(&n.status().best.hash).unwrap().state();
-    state.accounts.get(&service)?.storage(key).map(<[u8]>::to_vec)
-}
 
 #[test]
 fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
@@ -95,8 +38,9 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
         common::dev_package(&sim, 0, &[common::deploy(KV)]),
         common::dev_package(&sim, 0, &[common::deploy(PAY), common::deploy(PAY)]),
     );
-    let mut waiting = vec![(submit(&mut sim, 0, p0), start), (submit(&mut sim, 1, p1), start)];
-    settle(&mut sim, &mut waiting, &mut latencies, 10);
+    let mut waiting =
+        vec![(common::submit(&mut sim, 0, p0), start), (common::submit(&mut sim, 1, p1), start)];
+    common::settle(&mut sim, &mut waiting, &mut latencies, 10);
     let (kv, pays) = {
         let n = sim.node(0).unwrap();
         let state = n.chain().state(&n.status().best.hash).unwrap().state();
@@ -117,7 +61,7 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
     // What the second pay instance has received so far (its endowment, and what the first one's
     // answer to its own endowment sent on).
     let counter = |sim: &Sim, i: usize, service: ServiceId, key: &[u8]| {
-        storage(sim, i, service, key).map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap()))
+        common::storage(sim, i, service, key).map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap()))
     };
     let received_before = counter(&sim, 0, pays[1], b"received");
 
@@ -139,8 +83,8 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
                 &[Call { accumulate_gas: 8_000_000, ..common::call(pays[0], PAY, ping) }],
             ),
         );
-        let mut waiting = vec![(submit(&mut sim, 0, p0), at), (submit(&mut sim, 1, p1), at)];
-        settle(&mut sim, &mut waiting, &mut latencies, 10);
+        let mut waiting = vec![(common::submit(&mut sim, 0, p0), at), (common::submit(&mut sim, 1, p1), at)];
+        common::settle(&mut sim, &mut waiting, &mut latencies, 10);
         round += 1;
     }
     // A few more slots so that finality passes the last round.
@@ -148,7 +92,7 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
 
     for i in 0..sim.node_count() {
         for r in 0..round {
-            let value = storage(&sim, i, kv, format!("round{r}").as_bytes());
+            let value = common::storage(&sim, i, kv, format!("round{r}").as_bytes());
             assert_eq!(value, Some(format!("value{r}").into_bytes()), "node {i}: kv round {r}");
         }
         // Every round's ping of 100 reached the second instance (with what came back and forth).
@@ -186,9 +130,9 @@ fn packages_every_slot_on_both_cores() {
     sim.run_slots(2).unwrap();
     common::to_rotation_start(&mut sim, 300);
     let (p, at) = (common::dev_package(&sim, 0, &[common::deploy(KV)]), sim.slot_now());
-    let mut waiting = vec![(submit(&mut sim, 0, p), at)];
+    let mut waiting = vec![(common::submit(&mut sim, 0, p), at)];
     let mut latencies = Vec::new();
-    settle(&mut sim, &mut waiting, &mut latencies, 10);
+    common::settle(&mut sim, &mut waiting, &mut latencies, 10);
     let kv = {
         let n = sim.node(0).unwrap();
         let state = n.chain().state(&n.status().best.hash).unwrap().state();
@@ -204,12 +148,12 @@ fn packages_every_slot_on_both_cores() {
             let set = format!("s{i}c{core}=x").into_bytes();
             let p = common::dev_package(&sim, 0, &[common::call(kv, KV, set)]);
             let at = sim.slot_now();
-            submitted.push((submit(&mut sim, core, p), at));
+            submitted.push((common::submit(&mut sim, core, p), at));
         }
     }
     let total = submitted.len();
     let mut latencies = Vec::new();
-    settle(&mut sim, &mut submitted, &mut latencies, 12);
+    common::settle(&mut sim, &mut submitted, &mut latencies, 12);
     let span = sim.slot_now() - first;
     latencies.sort_unstable();
     println!(

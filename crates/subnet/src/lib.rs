@@ -12,6 +12,8 @@
 //!   payload ([`wire::encode_payload`]); refine's verdict per command ([`wire::Verdict`]) and the
 //!   reasons a command is refused ([`wire::Refusal`]).
 //! - [`store`]: the storage keys and records (subnet, neuron, epoch output, miners list).
+//! - [`avs`]: the `subnet-avs` service's commands, records and rule (issue 19's demo: slash
+//!   validators far from consensus in `restaking`, rate miners in `registry`).
 //!
 //! What is not here: signature verification (the service verifies with `ed25519-zebra`, host code
 //! signs with it), the epoch arithmetic (`orrery-yuma`).
@@ -19,6 +21,7 @@
 
 extern crate alloc;
 
+pub mod avs;
 pub mod codec;
 pub mod store;
 pub mod wire;

@@ -15,6 +15,7 @@
 //! | forget | `[5] ‖ H ‖ E4(len)` |
 //! | retire | `[6] ‖ E4(ejector) ‖ E4(code_len)` |
 //! | eject | `[7] ‖ E4(service) ‖ H` |
+//! | deploy by hash | `[8] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖ H ‖ E4(code_len)` |
 //!
 //! Refine checks the command's shape and, for code, that it is a service blob's size and puts its
 //! BLAKE2b-256 hash in front, so accumulate does not hash; the other commands it checks for their
@@ -25,8 +26,13 @@
 //! hash and length, its threshold balance taken from the manager's; `provide` (26) hands it the code
 //! the new account requests, so the code is on chain once this accumulation is integrated (§12.4),
 //! with no preimage extrinsic; then `transfer` (20) sends the endowment. The new id is stored under
-//! `deployed:E4(id)` (the code hash) and `last` (`E4(id)`), and logged. A fund is a `transfer`. An
-//! upgrade solicits the code for the manager itself, provides it, and `upgrade`s (19) to it.
+//! `deployed:E4(id)` (the code hash) and `last` (`E4(id)`), and logged. A deploy by hash is the
+//! same without `provide`: for code larger than a work result may carry (`W_R`, 48 KiB), the new
+//! account requests its code `(H, code_len)` as `new` makes every account do, and whoever has the
+//! code submits it as a preimage (JIP-2 `submitPreimage`, JAMNP-S CE 142/143), which a block's
+//! preimage extrinsic brings on chain (§12.4); until then the service exists and cannot run. A
+//! fund is a `transfer`. An upgrade solicits the code for the manager itself, provides it, and
+//! `upgrade`s (19) to it.
 //!
 //! Designate reads the manager's own preimage of `H` (`lookup`, §B.5: solicited with a solicit
 //! command, then provided by a block's preimage extrinsic) and, when it is exactly `V` × 336 octets
@@ -41,10 +47,9 @@
 //! nothing more (the paper's `upgrade` cannot fail, so retire's forget is never left half done).
 //!
 //! Not here: who may send commands (a dev chain lets anyone whose package its authorizer accepts),
-//! reserved ids below 2^16 (the manager, as the dev chain's registrar, could give them), code too
-//! large for a work result (`W_R` = 48 KiB across a report; larger code would go through the
-//! preimage extrinsic, solicited first), and upgrading other services (the paper lets a service
-//! upgrade only itself).
+//! reserved ids below 2^16 (the manager, as the dev chain's registrar, could give them), upgrading
+//! the manager to code larger than a work result, and upgrading other services (the paper lets a
+//! service upgrade only itself).
 
 #![no_std]
 
@@ -69,6 +74,7 @@ const SOLICIT: u8 = 4;
 const FORGET: u8 = 5;
 const RETIRE: u8 = 6;
 const EJECT: u8 = 7;
+const DEPLOY_BY_HASH: u8 = 8;
 
 /// What follows the command octet, for the commands of a fixed length.
 const fn fixed_len(command: u8) -> Option<usize> {
@@ -77,17 +83,22 @@ const fn fixed_len(command: u8) -> Option<usize> {
         DESIGNATE => Some(32),
         SOLICIT | FORGET | EJECT => Some(36),
         RETIRE => Some(8),
+        DEPLOY_BY_HASH => Some(24 + 32 + 4),
         _ => None,
     }
 }
 
-const COMMANDS: &str = "0 deploy, 1 fund, 2 upgrade, 3 designate, 4 solicit, 5 forget, 6 retire, 7 eject";
+const COMMANDS: &str =
+    "0 deploy, 1 fund, 2 upgrade, 3 designate, 4 solicit, 5 forget, 6 retire, 7 eject, 8 deploy by hash";
 
 /// Any public id (GP 0.7.2: ids below `S = 2^16` are the registrar's to give).
 const ANY_ID: u64 = u64::MAX;
 
 /// The largest code a command may carry: a work result's whole budget (`W_R`, GP 0.7.2 eq. 11.8).
 const MAX_CODE: usize = 48 * 1024 - 64;
+
+/// `W_C`, the largest service code (GP 0.7.2 eq. I.4.4): what a deploy by hash may ask for.
+const MAX_SERVICE_CODE: u32 = 4_000_000;
 
 fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight octets"))
@@ -118,6 +129,9 @@ fn refine(args: RefineArgs<'_>) -> Vec<u8> {
         (DEPLOY, _) if rest.len() > 24 => with_code_hash(DEPLOY, &rest[..24], &rest[24..]),
         (UPGRADE, _) if rest.len() > 16 => with_code_hash(UPGRADE, &rest[..16], &rest[16..]),
         (DEPLOY | UPGRADE, _) => panic!("command {command}: the payload is too short"),
+        (DEPLOY_BY_HASH, _) if rest.len() == 60 && !(1..=MAX_SERVICE_CODE).contains(&u32_at(rest, 56)) => {
+            panic!("deploy by hash: the code must be 1 to {MAX_SERVICE_CODE} octets, not {}", u32_at(rest, 56))
+        }
         (_, Some(len)) if rest.len() == len => args.payload.to_vec(),
         (_, Some(len)) => panic!("command {command}: {} octets after the command, not {len}", rest.len()),
         (other, None) => panic!("unknown command {other} ({COMMANDS})"),
@@ -130,19 +144,23 @@ fn memo(text: &[u8]) -> [u8; MEMO_SIZE] {
     memo
 }
 
-fn deploy(hash: &[u8; 32], fields: &[u8], code: &[u8]) {
+/// Creates a service running the code `hash` of `code_len` octets (`fields`: gas minimums and
+/// endowment), gives it `code` when the command carried it, endows it and records it.
+fn deploy(hash: &[u8; 32], fields: &[u8], code_len: u32, code: Option<&[u8]>) {
     let (item_gas, memo_gas, endowment) = (u64_at(fields, 0), u64_at(fields, 8), u64_at(fields, 16));
     // A desired id at or above `S` takes the public path even when the manager is the registrar
     // (GP 0.7.2 §B.7 `new`): the next free id, not a reserved one.
-    let id = match new_service(hash, code.len() as u64, item_gas, memo_gas, 0, ANY_ID) {
+    let id = match new_service(hash, code_len.into(), item_gas, memo_gas, 0, ANY_ID) {
         Ok(id) => id,
         Err(e) => return orrery_service_sdk::log!(Level::Warn, "deploy: new failed: {e:?}"),
     };
-    if let Err(e) = provide(Service::Id(id), code) {
-        return orrery_service_sdk::log!(
-            Level::Warn,
-            "deploy: service {id} created, providing its code failed: {e:?}"
-        );
+    if let Some(code) = code {
+        if let Err(e) = provide(Service::Id(id), code) {
+            return orrery_service_sdk::log!(
+                Level::Warn,
+                "deploy: service {id} created, providing its code failed: {e:?}"
+            );
+        }
     }
     if endowment > 0 {
         if let Err(e) = transfer(id, endowment, memo_gas, &memo(b"endowment")) {
@@ -153,7 +171,13 @@ fn deploy(hash: &[u8; 32], fields: &[u8], code: &[u8]) {
     key.extend_from_slice(&id.to_le_bytes());
     write(&key, hash).expect("the balance covers the storage");
     write(b"last", &id.to_le_bytes()).expect("the balance covers the storage");
-    orrery_service_sdk::log!(Level::Info, "deployed service {id}, {} octets of code", code.len());
+    match code {
+        Some(_) => orrery_service_sdk::log!(Level::Info, "deployed service {id}, {code_len} octets of code"),
+        None => orrery_service_sdk::log!(
+            Level::Info,
+            "deployed service {id}, its code ({code_len} octets) requested as a preimage"
+        ),
+    }
 }
 
 fn fund(fields: &[u8]) {
@@ -247,7 +271,9 @@ fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
         match command.split_first() {
             Some((&DEPLOY, rest)) if rest.len() > 56 => {
                 let hash: [u8; 32] = rest[..32].try_into().expect("32 octets");
-                deploy(&hash, &rest[32..56], &rest[56..]);
+                // Refine bounds the code by `MAX_CODE`, far below 2^32.
+                let code = &rest[56..];
+                deploy(&hash, &rest[32..56], code.len() as u32, Some(code));
             }
             Some((&UPGRADE, rest)) if rest.len() > 48 => {
                 let hash: [u8; 32] = rest[..32].try_into().expect("32 octets");
@@ -259,6 +285,7 @@ fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
                 SOLICIT => request("solicit", solicit, rest),
                 FORGET => request("forget", forget, rest),
                 RETIRE => retire(rest),
+                DEPLOY_BY_HASH => deploy(&hash_at(rest, 24), &rest[..24], u32_at(rest, 56), None),
                 // EJECT: `fixed_len` knows no other command.
                 _ => eject_service(rest),
             },

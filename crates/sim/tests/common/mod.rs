@@ -15,10 +15,13 @@ pub fn genesis() -> Genesis {
 
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
 use orrery_chain_spec::package::{context, manager_deploy, work_package, Call, PackageAuthorizer};
+use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
+use orrery_network::message::WorkPackageSubmission;
+use orrery_node::Input;
 use orrery_sim::Sim;
 use orrery_stf::assignments::GuarantorAssignments;
-use orrery_types::{ServiceId, WorkPackage};
+use orrery_types::{CoreIndex, Hash, ServiceId, WorkPackage};
 
 /// A package of `calls` that the dev chain's authorizer accepts, anchored (and lookup-anchored) on
 /// node `node`'s best block with that block's posterior state root and β's BEEFY root for it.
@@ -70,4 +73,59 @@ pub fn to_rotation_start(sim: &mut Sim, offset_ms: u64) {
         slot += 1;
     }
     sim.run_until(sim.slot_start(slot) + offset_ms).unwrap();
+}
+
+/// Submits to the first guarantor of `core` in the current rotation; returns the package hash.
+pub fn submit(sim: &mut Sim, core: CoreIndex, package: WorkPackage) -> Hash {
+    let g = guarantors(sim, 0)[usize::from(core)][0];
+    let hash = blake2b_256(&package.encode());
+    let extrinsics = vec![Vec::new(); package.items.len()];
+    sim.input(g, Input::SubmitWorkPackage(WorkPackageSubmission { core, package, extrinsics }));
+    hash
+}
+
+/// Whether every node's best state has accumulated `package` (ξ keeps an epoch of them).
+pub fn accumulated_everywhere(sim: &Sim, package: &Hash) -> bool {
+    (0..sim.node_count()).all(|i| {
+        let n = sim.node(i).unwrap();
+        let state = n.chain().state(&n.status().best.hash).unwrap().state();
+        state.accumulated.0.iter().any(|l| l.contains(package))
+    })
+}
+
+/// Runs slot by slot until every package in `waiting` is accumulated on every node, recording how
+/// many slots each took; gives up after `max_slots`.
+pub fn settle(sim: &mut Sim, waiting: &mut Vec<(Hash, u32)>, latencies: &mut Vec<u32>, max_slots: u32) {
+    for _ in 0..max_slots {
+        if waiting.is_empty() {
+            return;
+        }
+        sim.run_slots(1).unwrap();
+        let now = sim.slot_now();
+        waiting.retain(|(hash, at)| {
+            let done = accumulated_everywhere(sim, hash);
+            if done {
+                latencies.push(now - at);
+            }
+            !done
+        });
+    }
+    let refusals: Vec<String> = (0..sim.node_count())
+        .flat_map(|i| sim.work_events(i).iter())
+        .filter_map(|(_, e)| match e {
+            orrery_node::Event::WorkPackageRefused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        waiting.is_empty(),
+        "not accumulated within {max_slots} slots: {} packages; refusals: {refusals:?}",
+        waiting.len()
+    );
+}
+
+pub fn storage(sim: &Sim, node: usize, service: ServiceId, key: &[u8]) -> Option<Vec<u8>> {
+    let n = sim.node(node).unwrap();
+    let state = n.chain().state(&n.status().best.hash).unwrap().state();
+    state.accounts.get(&service)?.storage(key).map(<[u8]>::to_vec)
 }

@@ -310,6 +310,24 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     let (code, out) = run(&["service", "info", "--rpc", &rpc], Duration::from_secs(30));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!(" {id}  code 0x{}", hex(&kv_hash[..8]))), "{out}");
+
+    // Code larger than a work result (48 KiB): the registry's 130 KB go by hash, then as a
+    // preimage that a block's preimage extrinsic brings on chain.
+    let registry = repo().join("services/registry/registry.jam");
+    let registry_code = std::fs::read(&registry).unwrap();
+    let (code, out) = submit(&["service", "deploy", registry.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "deploy by hash:\n{out}\n{}", logs());
+    assert!(out.contains("the manager deploys it by hash"), "{out}");
+    assert!(
+        out.contains(&format!("submitted its code ({} octets) as a preimage", registry_code.len())),
+        "{out}"
+    );
+    assert!(out.contains("code on chain in #"), "{out}");
+    let registry_id = number_after(&out, "deployed service ").unwrap_or_else(|| panic!("no id in:\n{out}"));
+    // It runs: a registration of no agent (zero commands) is refined and accumulated.
+    let (code, out) = submit(&["service", "call", &registry_id.to_string(), "--payload", "0100"]);
+    assert_eq!(code, Some(0), "call of the registry:\n{out}\n{}", logs());
+    assert!(out.contains(&format!("accumulate: service {registry_id} accumulated in #")), "{out}");
 }
 
 /// Without a node, or with something else on the port, each command says so in one line and

@@ -181,6 +181,9 @@ pub enum Refusal {
     ValueOutOfRange = 21,
     /// Accumulate: a running sum would overflow.
     SumOverflow = 22,
+    /// Accumulate: the service's balance cannot pay for the storage the command would leave
+    /// (GP 0.7.2 §9.3's threshold): refused whole rather than failing half-written.
+    StorageFull = 23,
 }
 
 impl Refusal {
@@ -209,6 +212,7 @@ impl Refusal {
             DuplicateRequest,
             ValueOutOfRange,
             SumOverflow,
+            StorageFull,
         ]
         .into_iter()
         .find(|r| *r as u8 == code)
@@ -780,7 +784,8 @@ mod tests {
             }
         }
         assert_eq!(Refusal::from_code(22), Some(Refusal::SumOverflow));
-        assert_eq!(Refusal::from_code(23), None);
+        assert_eq!(Refusal::from_code(23), Some(Refusal::StorageFull));
+        assert_eq!(Refusal::from_code(24), None);
         assert_eq!(Refusal::from_code(0), None);
     }
 }

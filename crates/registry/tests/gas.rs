@@ -170,10 +170,10 @@ fn a_thousand_feedbacks_on_one_agent_in_one_accumulation() {
         "registry gas: 1,000 signed feedbacks on one agent: accumulate {thousand} (10: {ten}); refine of 250 {refine_max}; G_A = {limit}"
     );
     println!("registry gas: 1,000 memo feedbacks on one agent: accumulate {memo_thousand} (10: {memo_ten})");
-    // What fits one work item's G_A: 400 signed (four items' worth of refine), 600 by memo.
-    let (fit, _) = signed_feedbacks(&mut chain, 20_000, 400, limit);
-    let memo_fit = memo_feedbacks(&mut chain, 300_000, 600, limit);
-    println!("registry gas: within G_A: 400 signed feedbacks {fit}, 600 memo feedbacks {memo_fit}");
+    // What fits one work item's G_A: 340 signed (two items' worth of refine), 480 by memo.
+    let (fit, _) = signed_feedbacks(&mut chain, 20_000, 340, limit);
+    let memo_fit = memo_feedbacks(&mut chain, 300_000, 480, limit);
+    println!("registry gas: within G_A: 340 signed feedbacks {fit}, 480 memo feedbacks {memo_fit}");
     // O(1) per feedback: the per-feedback cost at 1,000 is within 10% of the cost at 10.
     for (small, big) in [(ten, thousand), (memo_ten, memo_thousand)] {
         let (per_small, per_big) = (small as f64 / 10.0, big as f64 / 1000.0);

@@ -526,3 +526,32 @@ fn a_work_item_and_memos_in_one_accumulation_apply_in_order() {
     let s = chain.summary(0, b"incentive", b"");
     assert_eq!((s.count, s.sum), (1, 50 * E18));
 }
+
+/// A command whose storage the service's balance cannot pay for (GP 0.7.2 §9.3's threshold) is
+/// refused whole with `StorageFull` (its nonce not kept either), where `write` would have failed
+/// half-way; a memo's command likewise. With the balance back, the same commands apply.
+#[test]
+fn storage_the_balance_cannot_pay_for_is_refused_whole() {
+    let mut chain = Chain::new();
+    let (owner, client) = (key(1), key(2));
+    ok(&mut chain, 1, &[sign(&owner, 1, register("ipfs://agent"))]);
+    let set_balance = |chain: &mut Chain, balance: u64| {
+        chain.accounts.get_mut(&REGISTRY).unwrap().info.balance = balance;
+    };
+    // 20 units above the threshold: a feedback (a record, the client's sums, three summaries and
+    // the nonce, each one item of 10 and 34 + key + value octets) does not fit.
+    let threshold = chain.accounts[&REGISTRY].threshold_balance();
+    set_balance(&mut chain, threshold + 20);
+    let before = chain.snapshot();
+    let step = chain.step(2, &encode_payload(&[sign(&client, 1, feedback(0, 5, 0, "a", "b"))]));
+    assert_eq!(step.logs(), ["command 0 refused: StorageFull"]);
+    assert!(chain.snapshot() == before, "a refused feedback changed the storage");
+    let memo = encode_memo(&feedback(0, 7, 0, "", "")).unwrap();
+    let step = chain.transfer(2, 70_000, 0, memo);
+    assert_eq!(step.logs(), ["memo from service 70000 refused: StorageFull"]);
+    assert!(chain.snapshot() == before, "a refused memo changed the storage");
+
+    set_balance(&mut chain, BALANCE);
+    ok(&mut chain, 3, &[sign(&client, 1, feedback(0, 5, 0, "a", "b"))]);
+    assert_eq!(chain.summary(0, b"a", b"b").count, 1);
+}

@@ -109,6 +109,9 @@ pub enum Refusal {
     NothingAllocated = 15,
     /// A transfer's memo is not one of [`crate::memo::Memo`]'s layouts.
     BadMemo = 16,
+    /// The service's balance cannot pay for the storage the command would leave (GP 0.7.2 §9.3's
+    /// threshold): refused whole rather than failing half-written.
+    StorageFull = 17,
     /// Arithmetic overflow (`Error::Overflow`).
     Overflow = 20,
     /// `Error::DivisionByZero`.
@@ -145,7 +148,7 @@ pub enum Refusal {
     OtherMath = 36,
 }
 
-const REFUSALS: [Refusal; 33] = {
+const REFUSALS: [Refusal; 34] = {
     use Refusal::*;
     [
         Malformed,
@@ -164,6 +167,7 @@ const REFUSALS: [Refusal; 33] = {
         StakeOverflow,
         NothingAllocated,
         BadMemo,
+        StorageFull,
         Overflow,
         DivisionByZero,
         InvalidDepositScalingFactor,

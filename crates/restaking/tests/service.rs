@@ -355,3 +355,49 @@ fn bad_input_is_refused_with_nothing_changed() {
     let step = chain.step(done, &[c], &[]);
     assert_eq!(step.accumulated.transfers[0].amount, 1_000_000_000);
 }
+
+/// A command whose storage the service's balance cannot pay for (GP 0.7.2 §9.3's threshold) is
+/// refused whole with `StorageFull`, where `write` would have failed half-way; and a withdrawal
+/// whose record the balance left after paying cannot keep is not paid.
+#[test]
+fn storage_the_balance_cannot_pay_for_is_refused_whole() {
+    let mut chain = Chain::new();
+    setup(&mut chain, 10, 0, 100_000_000_000);
+    let st = staker_key();
+    chain.step(12, &[sign(&st, 2, Action::QueueWithdrawal { shares: 50 * E18 })], &[]);
+    let set_balance = |chain: &mut Chain, balance: u64| {
+        chain.accounts.get_mut(&RESTAKING).unwrap().info.balance = balance;
+    };
+    let threshold = chain.accounts[&RESTAKING].threshold_balance();
+
+    // 50 units above the threshold: a new operator's record (one item, 10, and 34 + key + value
+    // octets) does not fit.
+    set_balance(&mut chain, threshold + 50);
+    let newcomer = key(9);
+    refused(
+        &mut chain,
+        13,
+        &[sign(&newcomer, 1, Action::RegisterOperator { allocation_delay: 0 })],
+        &[],
+        Refusal::StorageFull,
+    );
+    // With room it does.
+    set_balance(&mut chain, threshold + 10_000);
+    let step = chain.step(14, &[sign(&newcomer, 1, Action::RegisterOperator { allocation_delay: 0 })], &[]);
+    assert!(step.logs().iter().all(|l| !l.contains("refused")), "{:?}", step.logs());
+
+    // The withdrawal pays 5·10¹⁰ units (50e18 shares at 10⁹ a unit); the balance left after
+    // paying them would be half the threshold: refused before paying, nothing sent or written.
+    let units = 50_000_000_000;
+    let threshold = chain.accounts[&RESTAKING].threshold_balance();
+    set_balance(&mut chain, units + threshold / 2);
+    let complete = |nonce| sign(&st, nonce, Action::CompleteWithdrawal { index: 0, payee: PAYEE });
+    let at = 12 + MIN_WITHDRAWAL_DELAY + 1;
+    let step = refused(&mut chain, at, &[complete(3)], &[], Refusal::StorageFull);
+    assert!(step.accumulated.transfers.is_empty(), "paid: {:?}", step.accumulated.transfers);
+    // Funded again, the same withdrawal completes and pays.
+    set_balance(&mut chain, BALANCE);
+    let step = chain.step(at + 1, &[complete(3)], &[]);
+    assert_eq!(step.accumulated.transfers.len(), 1, "{:?}", step.logs());
+    assert_eq!(step.accumulated.transfers[0].amount, units);
+}

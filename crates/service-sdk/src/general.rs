@@ -222,6 +222,15 @@ pub fn read(service: Service, key: &[u8]) -> Option<Vec<u8>> {
     read_all(|o, f, l| unsafe { raw::read(service.register(), k, z, o, f, l) })
 }
 
+/// `read` (3) of nothing: the length of the value under `key`, without copying it (the call writes
+/// `min(l, |v| − f)` octets, none for `l` = 0, and returns `|v|`).
+pub fn value_len(service: Service, key: &[u8]) -> Option<usize> {
+    let (k, z) = (key.as_ptr() as u64, key.len() as u64);
+    // SAFETY: `key` is readable; a zero-length output range is never written.
+    let len = unsafe { raw::read(service.register(), k, z, 0, 0, 0) };
+    HostError::check(len).ok().map(|len| len as usize)
+}
+
 /// `write` (4): sets `key` to `value` in the caller's storage; the previous value's length, if
 /// any. `Full` when the caller's balance cannot pay for the new footprint. An empty `value` is
 /// refused with `Huh` without a call (the host would remove the key: use [`remove`]).

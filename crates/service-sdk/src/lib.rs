@@ -91,6 +91,7 @@ pub mod general;
 pub mod panic;
 pub mod raw;
 pub mod refine;
+pub mod storage;
 
 #[doc(hidden)]
 pub mod __private {

@@ -92,6 +92,9 @@ pub enum Refusal {
     StaleNonce = 12,
     /// Accumulate: a tempo of 0, or 65536 subnets already.
     BadSubnet = 13,
+    /// Accumulate: the service's balance cannot pay for the storage the command would leave
+    /// (GP 0.7.2 §9.3's threshold): refused whole rather than failing half-written.
+    StorageFull = 14,
 }
 
 impl Refusal {
@@ -111,6 +114,7 @@ impl Refusal {
             WrongWeightCount,
             StaleNonce,
             BadSubnet,
+            StorageFull,
         ]
         .into_iter()
         .find(|r| *r as u8 == code)

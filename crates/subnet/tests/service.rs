@@ -266,3 +266,37 @@ fn bad_input_is_refused_and_changes_nothing() {
     // 3/4 · 65535 = 49151.25, rounded to 49151.
     assert_eq!(chain.neuron(0, 0).weights, [(1, 49151), (2, 65535)]);
 }
+
+/// A command whose storage the service's balance cannot pay for (GP 0.7.2 §9.3's threshold) is
+/// refused whole with `StorageFull`; an epoch that cannot be stored is not run (nothing paid or
+/// written) and runs at the next accumulation once the balance is back.
+#[test]
+fn storage_the_balance_cannot_pay_for_is_refused_whole() {
+    let mut chain = Chain::new();
+    chain.add_payee(70_000);
+    create(&mut chain, mock_params(4), &[(Role::Validator, 1000, Some(70_000)), (Role::Miner, 0, None)]);
+    let set_balance = |chain: &mut Chain, balance: u64| {
+        chain.accounts.get_mut(&SUBNET).unwrap().info.balance = balance;
+    };
+    let threshold = chain.accounts[&SUBNET].threshold_balance();
+    // 20 units above the threshold: a neuron (its record, its hotkey, the miners list) does not
+    // fit, and neither does the first epoch's output records (new items).
+    set_balance(&mut chain, threshold + 20);
+    let before = chain.snapshot();
+    let k = key(9);
+    let register =
+        Command::Register { netuid: 0, hotkey: public(&k), role: Role::Miner, stake: 0, payee: None };
+    let step = chain.step(2, &encode_payload(&[sign(&k, register.clone())]));
+    assert!(step.logs().contains(&"command 0 refused: StorageFull".to_string()), "{:?}", step.logs());
+    assert!(step.logs().iter().any(|l| l.contains("epoch at slot 2 not run")), "{:?}", step.logs());
+    assert!(chain.snapshot() == before, "storage changed");
+    assert_eq!(chain.accounts[&70_000].info.balance, 0, "the epoch paid");
+
+    // With the balance back: the same registration, and the epoch at the same accumulation.
+    set_balance(&mut chain, BALANCE);
+    let step = chain.step(3, &encode_payload(&[sign(&k, register)]));
+    assert!(step.logs().iter().all(|l| !l.contains("refused")), "{:?}", step.logs());
+    assert!(step.logs().iter().any(|l| l.contains("subnet 0 epoch 1 at slot 3")), "{:?}", step.logs());
+    assert_eq!(chain.output(0, 0).slot, 3);
+    assert!(chain.accounts[&70_000].info.balance > 0, "the validator's payee was paid");
+}

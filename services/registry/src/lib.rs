@@ -13,6 +13,8 @@
 
 extern crate alloc;
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use orrery_registry::store::*;
@@ -22,8 +24,9 @@ use orrery_registry::wire::{
 };
 use orrery_service_sdk::accumulate::{inputs, Input, WorkResult};
 use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
-use orrery_service_sdk::general::{read, remove, write, Level, Service};
+use orrery_service_sdk::general::{read, Level, Service};
 use orrery_service_sdk::log;
+use orrery_service_sdk::storage::Batch;
 
 fn verify(signer: &[u8; 32], nonce: u64, command: &Command, signature: &[u8; 64]) -> Result<(), Refusal> {
     let key = ed25519_zebra::VerificationKey::try_from(*signer).map_err(|_| Refusal::BadKey)?;
@@ -46,10 +49,6 @@ fn refine(args: RefineArgs<'_>) -> Vec<u8> {
             .collect(),
     };
     encode_verdicts(&verdicts)
-}
-
-fn put(key: &[u8], value: &[u8]) {
-    write(key, value).expect("the service's balance covers its storage");
 }
 
 fn get<T>(key: &[u8], decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
@@ -78,7 +77,7 @@ fn owned(id: u64, author: &Principal) -> Result<AgentRecord, Refusal> {
 /// ERC-8004 "Reputation Registry / Giving Feedback": the agent must exist, the client must not be
 /// its owner; the feedback gets the client's next index (1-based) and counts in the client's and
 /// the tags' running sums. Every sum is computed before anything is written.
-fn give_feedback(f: Feedback, author: Principal, slot: u32) -> Result<(), Refusal> {
+fn give_feedback(f: Feedback, author: Principal, slot: u32, b: &mut Batch) -> Result<String, Refusal> {
     let record = agent(f.agent)?;
     if record.owner == author {
         return Err(Refusal::SelfFeedback);
@@ -105,18 +104,17 @@ fn give_feedback(f: Feedback, author: Principal, slot: u32) -> Result<(), Refusa
         responses: 0,
         slot,
     };
-    put(&feedback_key(f.agent, &author, index), &feedback.encode());
-    put(&ckey, &client.encode());
+    b.put(&feedback_key(f.agent, &author, index), &feedback.encode());
+    b.put(&ckey, &client.encode());
     for (k, s) in summaries {
-        put(&k, &s.encode());
+        b.put(&k, &s.encode());
     }
-    log!(Level::Info, "agent {}: feedback {index} by {author}: {} (10^-{})", f.agent, f.value, f.decimals);
-    Ok(())
+    Ok(format!("agent {}: feedback {index} by {author}: {} (10^-{})", f.agent, f.value, f.decimals))
 }
 
 /// ERC-8004 "Revoking Feedback": by its author only (the feedback is looked up under the author,
 /// so another's index is unknown), once; it leaves the running sums.
-fn revoke_feedback(id: u64, index: u64, author: Principal) -> Result<(), Refusal> {
+fn revoke_feedback(id: u64, index: u64, author: Principal, b: &mut Batch) -> Result<String, Refusal> {
     agent(id)?;
     let fkey = feedback_key(id, &author, index);
     let mut feedback = get(&fkey, FeedbackRecord::decode).ok_or(Refusal::UnknownFeedback)?;
@@ -128,19 +126,19 @@ fn revoke_feedback(id: u64, index: u64, author: Principal) -> Result<(), Refusal
     let mut client = get(&ckey, ClientRecord::decode).ok_or(Refusal::UnknownFeedback)?;
     client.summary = client.summary.without(value);
     feedback.revoked = true;
-    put(&fkey, &feedback.encode());
-    put(&ckey, &client.encode());
+    b.put(&fkey, &feedback.encode());
+    b.put(&ckey, &client.encode());
     for k in summary_keys(id, &feedback.tag1, &feedback.tag2) {
         let s = get(&k, Summary::decode).unwrap_or_default().without(value);
-        put(&k, &s.encode());
+        b.put(&k, &s.encode());
     }
-    log!(Level::Info, "agent {id}: feedback {index} by {author} revoked");
-    Ok(())
+    Ok(format!("agent {id}: feedback {index} by {author} revoked"))
 }
 
-/// Checks `command` by `author` against the state and applies it; on a refusal nothing is written.
-fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> {
-    match command {
+/// Checks `command` by `author` against the state and gathers its writes in `b`; on a refusal
+/// nothing is gathered that the caller will write. What happened, for the log once written.
+fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Result<String, Refusal> {
+    let done = match command {
         // ERC-8004 "Registration": the next id, owned by the caller, with its URI and metadata.
         Command::Register { uri, metadata } => {
             let id = get_u64(AGENTS_KEY);
@@ -156,20 +154,20 @@ fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> 
                 AgentRecord { owner: author, registered: slot, updated: slot, metadata: written.len() as u8, uri };
             for (k, v) in &metadata {
                 if !v.is_empty() {
-                    put(&metadata_key(id, k), v);
+                    b.put(&metadata_key(id, k), v);
                 }
             }
-            put(&agent_key(id), &record.encode());
-            put(AGENTS_KEY, &(id + 1).to_le_bytes());
-            log!(Level::Info, "agent {id} registered by {author}");
+            b.put(&agent_key(id), &record.encode());
+            b.put(AGENTS_KEY, &(id + 1).to_le_bytes());
+            format!("agent {id} registered by {author}")
         }
         // ERC-8004 "Update agentURI".
         Command::SetAgentUri { agent, uri } => {
             let mut record = owned(agent, &author)?;
             record.uri = uri;
             record.updated = slot;
-            put(&agent_key(agent), &record.encode());
-            log!(Level::Info, "agent {agent}: URI updated");
+            b.put(&agent_key(agent), &record.encode());
+            format!("agent {agent}: URI updated")
         }
         // ERC-8004 "On-chain metadata": at most `MAX_METADATA` entries (our cap); an empty value
         // removes the entry (our choice: the ERC has no removal).
@@ -179,30 +177,30 @@ fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> 
             let exists = read(Service::Me, &mkey).is_some();
             if value.is_empty() {
                 if exists {
-                    remove(&mkey).expect("removing frees storage");
+                    b.remove(&mkey);
                     record.metadata -= 1;
                 }
             } else {
                 if !exists && usize::from(record.metadata) >= MAX_METADATA {
                     return Err(Refusal::TooManyMetadata);
                 }
-                put(&mkey, &value);
+                b.put(&mkey, &value);
                 record.metadata += u8::from(!exists);
             }
             record.updated = slot;
-            put(&agent_key(agent), &record.encode());
-            log!(Level::Info, "agent {agent}: metadata set ({} octets)", value.len());
+            b.put(&agent_key(agent), &record.encode());
+            format!("agent {agent}: metadata set ({} octets)", value.len())
         }
         // ERC-721 transfer (ERC-8004 "Identity Registry": the owner can transfer ownership).
         Command::TransferAgent { agent, owner } => {
             let mut record = owned(agent, &author)?;
             record.owner = owner;
             record.updated = slot;
-            put(&agent_key(agent), &record.encode());
-            log!(Level::Info, "agent {agent}: transferred to {owner}");
+            b.put(&agent_key(agent), &record.encode());
+            format!("agent {agent}: transferred to {owner}")
         }
-        Command::GiveFeedback(f) => give_feedback(f, author, slot)?,
-        Command::RevokeFeedback { agent, index } => revoke_feedback(agent, index, author)?,
+        Command::GiveFeedback(f) => give_feedback(f, author, slot, b)?,
+        Command::RevokeFeedback { agent, index } => revoke_feedback(agent, index, author, b)?,
         // ERC-8004 "Appending Responses": by anyone, on an existing feedback; the response's URI
         // and hash are logged, its count stored (`getResponseCount`).
         Command::AppendResponse { agent: id, client, index, uri, .. } => {
@@ -210,8 +208,8 @@ fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> 
             let fkey = feedback_key(id, &client, index);
             let mut feedback = get(&fkey, FeedbackRecord::decode).ok_or(Refusal::UnknownFeedback)?;
             feedback.responses = feedback.responses.saturating_add(1);
-            put(&fkey, &feedback.encode());
-            log!(Level::Info, "agent {id}: response to feedback {index} by {author} ({} octets)", uri.len());
+            b.put(&fkey, &feedback.encode());
+            format!("agent {id}: response to feedback {index} by {author} ({} octets)", uri.len())
         }
         // ERC-8004 "Validation Request": by the owner; the hash identifies the request (a second
         // request with the same hash is refused: our choice, so a response cannot be redirected).
@@ -233,9 +231,9 @@ fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> 
                 tag: Vec::new(),
                 last_update: slot,
             };
-            put(&rkey, &request.encode());
-            put(&vkey, &summary.encode());
-            log!(Level::Info, "agent {agent}: validation requested of {validator}");
+            b.put(&rkey, &request.encode());
+            b.put(&vkey, &summary.encode());
+            format!("agent {agent}: validation requested of {validator}")
         }
         // ERC-8004 "Validation Response": by the named validator only, any number of times; the
         // latest response counts in the agent's summary.
@@ -256,11 +254,19 @@ fn apply(command: Command, author: Principal, slot: u32) -> Result<(), Refusal> 
             record.response_hash = hash.unwrap_or([0; 32]);
             record.tag = tag;
             record.last_update = slot;
-            put(&rkey, &record.encode());
-            put(&vkey, &summary.encode());
-            log!(Level::Info, "agent {}: validation response {response}", record.agent);
+            b.put(&rkey, &record.encode());
+            b.put(&vkey, &summary.encode());
+            format!("agent {}: validation response {response}", record.agent)
         }
-    }
+    };
+    Ok(done)
+}
+
+/// Writes what a command gathered, or nothing when the balance cannot pay for the storage; logs
+/// what happened once it is written.
+fn commit(b: Batch, done: String) -> Result<(), Refusal> {
+    b.commit().map_err(|_| Refusal::StorageFull)?;
+    log!(Level::Info, "{done}");
     Ok(())
 }
 
@@ -271,9 +277,17 @@ fn apply_signed(signer: [u8; 32], nonce: u64, command: Command, slot: u32) -> Re
     if nonce <= get_u64(&nkey) {
         return Err(Refusal::StaleNonce);
     }
-    apply(command, Principal::Key(signer), slot)?;
-    put(&nkey, &nonce.to_le_bytes());
-    Ok(())
+    let mut b = Batch::new();
+    let done = apply(command, Principal::Key(signer), slot, &mut b)?;
+    b.put(&nkey, &nonce.to_le_bytes());
+    commit(b, done)
+}
+
+/// A command in a memo from service `source`.
+fn apply_memo(command: Command, source: u32, slot: u32) -> Result<(), Refusal> {
+    let mut b = Batch::new();
+    let done = apply(command, Principal::Service(source), slot, &mut b)?;
+    commit(b, done)
 }
 
 fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
@@ -305,7 +319,7 @@ fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {
                 None => {}
                 Some(command) => {
                     let source = t.source;
-                    if let Err(why) = command.and_then(|c| apply(c, Principal::Service(source), args.slot)) {
+                    if let Err(why) = command.and_then(|c| apply_memo(c, source, args.slot)) {
                         log!(Level::Warn, "memo from service {source} refused: {why:?}");
                     }
                 }

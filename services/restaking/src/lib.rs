@@ -32,8 +32,9 @@ use orrery_restaking_math::allocation::{AllocationDelay, Modify, Registration};
 use orrery_restaking_math::delegation::{delegate, deposit, queue_withdrawal, UNSLASHED};
 use orrery_service_sdk::accumulate::{inputs, transfer, Input, Transfer, WorkResult};
 use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
-use orrery_service_sdk::general::{info, read, remove, write, Level, Service};
+use orrery_service_sdk::general::{info, read, Level, Service};
 use orrery_service_sdk::log;
+use orrery_service_sdk::storage;
 
 fn verify(command: &Command, signature: &[u8; 64]) -> Result<(), Refusal> {
     let key = ed25519_zebra::VerificationKey::try_from(command.signer).map_err(|_| Refusal::BadKey)?;
@@ -87,19 +88,26 @@ impl Batch {
         self.log.push(LogEntry { slot: self.slot, kind, who, other, reference, amount, after });
     }
 
-    fn commit(mut self) {
+    /// Every gathered change, the log entries and the totals, as one storage batch.
+    fn into_storage(mut self) -> storage::Batch {
         for entry in core::mem::take(&mut self.log) {
             self.put(log_key(self.totals.log_len), entry.encode());
             self.totals.log_len += 1;
         }
         self.put(TOTALS_KEY.to_vec(), self.totals.encode());
-        for (key, value) in self.writes {
-            let done = match value {
-                Some(v) => write(&key, &v).map(drop),
-                None => remove(&key).map(drop),
-            };
-            done.expect("the service's balance covers its storage");
+        let mut batch = storage::Batch::new();
+        for (key, value) in &self.writes {
+            match value {
+                Some(v) => batch.put(key, v),
+                None => batch.remove(key),
+            }
         }
+        batch
+    }
+
+    /// Writes everything, or nothing when the balance cannot pay for the storage it leaves.
+    fn commit(self) -> Result<(), Refusal> {
+        self.into_storage().commit().map_err(|_| Refusal::StorageFull)
     }
 }
 
@@ -134,6 +142,8 @@ fn apply(c: Command, slot: u32) -> Result<(), Refusal> {
     }
     let mut b = Batch::new(slot);
     let me = c.signer;
+    // A completed withdrawal's payment, made once the storage is known to fit.
+    let mut payment = None;
     match c.action {
         Action::RegisterOperator { allocation_delay } => {
             if read(Service::Me, &operator_key(&me)).is_some() {
@@ -227,15 +237,19 @@ fn apply(c: Command, slot: u32) -> Result<(), Refusal> {
             other[..4].copy_from_slice(&payee.to_le_bytes());
             b.log(LogKind::Complete, me, other, index.into(), shares, units.into());
             b.remove(withdrawal_key(&me, index));
-            // The payment is the last thing that can fail: after it, only writes remain.
             if units > 0 {
-                pay(payee, units, &memo::withdrawal_paid(&me, index, shares))?;
+                payment = Some((payee, units, memo::withdrawal_paid(&me, index, shares)));
             }
         }
     }
     b.put(nonce_key(&me), c.nonce.to_le_bytes().to_vec());
-    b.commit();
-    Ok(())
+    let Some((payee, units, memo)) = payment else { return b.commit() };
+    // Storage first, the payment next, the writes last: once paid, nothing can fail, so a
+    // withdrawal is never paid without being recorded.
+    let batch = b.into_storage();
+    batch.fits(units).map_err(|_| Refusal::StorageFull)?;
+    pay(payee, units, &memo)?;
+    batch.commit().map_err(|_| Refusal::StorageFull)
 }
 
 /// Checks a transfer's memo against the state and applies it.
@@ -320,8 +334,7 @@ fn receive(t: &Transfer, slot: u32) -> Result<(), Refusal> {
             );
         }
     }
-    b.commit();
-    Ok(())
+    b.commit()
 }
 
 fn accumulate(args: AccumulateArgs) -> Option<[u8; 32]> {

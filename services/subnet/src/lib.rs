@@ -13,12 +13,14 @@
 
 extern crate alloc;
 
+use alloc::format;
 use alloc::vec::Vec;
 
 use orrery_service_sdk::accumulate::{inputs, transfer, Input, WorkResult, MEMO_SIZE};
 use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
-use orrery_service_sdk::general::{gas, info, read, write, Level, Service};
+use orrery_service_sdk::general::{gas, info, read, Level, Service};
 use orrery_service_sdk::log;
+use orrery_service_sdk::storage::Batch;
 use orrery_subnet::store::*;
 use orrery_subnet::wire::{
     decode_payload, decode_verdicts, encode_verdicts, signing_message, Command, Refusal, Role, Verdict,
@@ -48,10 +50,6 @@ fn refine(args: RefineArgs<'_>) -> Vec<u8> {
     encode_verdicts(&verdicts)
 }
 
-fn put(key: &[u8], value: &[u8]) {
-    write(key, value).expect("the service's balance covers its storage");
-}
-
 fn get<T>(key: &[u8], decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
     read(Service::Me, key).and_then(|v| decode(&v))
 }
@@ -64,9 +62,11 @@ fn miners(netuid: u16) -> Vec<u16> {
     get(&miners_key(netuid), decode_uids).unwrap_or_default()
 }
 
-/// Checks `command` against the state and applies it; on a refusal nothing is written.
+/// Checks `command` against the state and applies it: its writes are made together, or none when
+/// it is refused or the balance cannot pay for the storage they leave.
 fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
-    match command {
+    let mut b = Batch::new();
+    let done = match command {
         Command::CreateSubnet { owner, tempo, emission, params } => {
             let netuid = subnet_count();
             if tempo == 0 || netuid == u16::MAX {
@@ -83,9 +83,9 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
                 neurons: 0,
                 total_stake: 0,
             };
-            put(&subnet_key(netuid), &record.encode());
-            put(SUBNETS_KEY, &(netuid + 1).to_le_bytes());
-            log!(Level::Info, "subnet {netuid} created, tempo {tempo}");
+            b.put(&subnet_key(netuid), &record.encode());
+            b.put(SUBNETS_KEY, &(netuid + 1).to_le_bytes());
+            Some(format!("subnet {netuid} created, tempo {tempo}"))
         }
         Command::Register { netuid, hotkey, role, stake, payee } => {
             let mut subnet = get(&subnet_key(netuid), SubnetRecord::decode).ok_or(Refusal::UnknownSubnet)?;
@@ -111,15 +111,15 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
                 weights: Vec::new(),
                 bonds: Vec::new(),
             };
-            put(&neuron_key(netuid, uid), &neuron.encode());
-            put(&hotkey_key(netuid, &hotkey), &uid.to_le_bytes());
+            b.put(&neuron_key(netuid, uid), &neuron.encode());
+            b.put(&hotkey_key(netuid, &hotkey), &uid.to_le_bytes());
             if role == Role::Miner {
                 let mut list = miners(netuid);
                 list.push(uid);
-                put(&miners_key(netuid), &encode_uids(&list));
+                b.put(&miners_key(netuid), &encode_uids(&list));
             }
-            put(&subnet_key(netuid), &subnet.encode());
-            log!(Level::Info, "subnet {netuid}: uid {uid} registered, stake {stake}");
+            b.put(&subnet_key(netuid), &subnet.encode());
+            Some(format!("subnet {netuid}: uid {uid} registered, stake {stake}"))
         }
         Command::SetWeights { netuid, uid, hotkey, nonce, weights } => {
             get(&subnet_key(netuid), SubnetRecord::decode).ok_or(Refusal::UnknownSubnet)?;
@@ -142,8 +142,13 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
             neuron.weights = columns.into_iter().zip(vec_u16_max_upscale_to_u16(&weights)).collect();
             neuron.nonce = nonce;
             neuron.last_update = slot;
-            put(&key, &neuron.encode());
+            b.put(&key, &neuron.encode());
+            None
         }
+    };
+    b.commit().map_err(|_| Refusal::StorageFull)?;
+    if let Some(done) = done {
+        log!(Level::Info, "{done}");
     }
     Ok(())
 }
@@ -209,42 +214,68 @@ fn run_epoch(netuid: u16, mut subnet: SubnetRecord, slot: u32) {
     };
     let after_epoch = gas();
     drop(input);
-    let (mut paid, mut owed) = (0u64, 0u64);
-    for (uid, (mut record, out)) in records.into_iter().zip(output.neurons).enumerate() {
-        let uid = uid as u16;
-        record.bonds = out.bonds;
-        record.permit = out.validator_permit;
-        put(&neuron_key(netuid, uid), &record.encode());
-        let key = output_key(netuid, uid);
-        let mut totals = get(&key, OutputRecord::decode).unwrap_or_default();
-        if out.emission > 0 {
-            if pay(record.payee, out.emission, &memo(netuid, uid, slot)) {
-                totals.paid = totals.paid.saturating_add(out.emission);
-                paid = paid.saturating_add(out.emission);
-            } else {
-                totals.owed = totals.owed.saturating_add(out.emission);
-                owed = owed.saturating_add(out.emission);
-            }
-        }
-        let record = OutputRecord {
-            slot,
-            active: out.active,
-            stake_weight: out.stake_weight,
-            consensus: out.consensus,
-            incentive: out.incentive,
-            dividend: out.dividend,
-            validator_trust: out.validator_trust,
-            server_emission: out.server_emission,
-            validator_emission: out.validator_emission,
-            emission: out.emission,
-            paid: totals.paid,
-            owed: totals.owed,
-        };
-        put(&key, &record.encode());
-    }
+    // The records' sizes do not depend on what the payments do (paid and owed are fixed-width):
+    // the storage is checked with the records as if nothing were paid, against the balance left
+    // after paying everything payable, before any payment goes out. An epoch the balance cannot
+    // store is not run: nothing is paid or written, and the next accumulation tries again.
+    let outputs: Vec<(NeuronRecord, orrery_yuma::NeuronOutput)> = records
+        .into_iter()
+        .zip(output.neurons)
+        .map(|(mut record, out)| {
+            record.bonds = out.bonds.clone();
+            record.permit = out.validator_permit;
+            (record, out)
+        })
+        .collect();
+    let output_record = |out: &orrery_yuma::NeuronOutput, totals: &OutputRecord| OutputRecord {
+        slot,
+        active: out.active,
+        stake_weight: out.stake_weight,
+        consensus: out.consensus,
+        incentive: out.incentive,
+        dividend: out.dividend,
+        validator_trust: out.validator_trust,
+        server_emission: out.server_emission,
+        validator_emission: out.validator_emission,
+        emission: out.emission,
+        paid: totals.paid,
+        owed: totals.owed,
+    };
+    let totals: Vec<OutputRecord> =
+        (0..n).map(|uid| get(&output_key(netuid, uid), OutputRecord::decode).unwrap_or_default()).collect();
     subnet.last_epoch = slot;
     subnet.epochs += 1;
-    put(&subnet_key(netuid), &subnet.encode());
+    let batch = |totals: &[OutputRecord]| {
+        let mut b = Batch::new();
+        for (uid, ((record, out), t)) in outputs.iter().zip(totals).enumerate() {
+            let uid = uid as u16;
+            b.put(&neuron_key(netuid, uid), &record.encode());
+            b.put(&output_key(netuid, uid), &output_record(out, t).encode());
+        }
+        b.put(&subnet_key(netuid), &subnet.encode());
+        b
+    };
+    let payable: u64 = outputs.iter().filter(|(r, _)| r.payee.is_some()).map(|(_, o)| o.emission).sum();
+    if batch(&totals).fits(payable).is_err() {
+        log!(Level::Warn, "subnet {netuid}: epoch at slot {slot} not run: the balance cannot pay for its storage");
+        return;
+    }
+    let (mut paid, mut owed) = (0u64, 0u64);
+    let mut totals = totals;
+    for (uid, ((record, out), t)) in outputs.iter().zip(totals.iter_mut()).enumerate() {
+        if out.emission == 0 {
+            continue;
+        }
+        if pay(record.payee, out.emission, &memo(netuid, uid as u16, slot)) {
+            t.paid = t.paid.saturating_add(out.emission);
+            paid = paid.saturating_add(out.emission);
+        } else {
+            t.owed = t.owed.saturating_add(out.emission);
+            owed = owed.saturating_add(out.emission);
+        }
+    }
+    // Checked above with at least this much balance left: it fits.
+    batch(&totals).commit().expect("the epoch's storage was checked before paying");
     log!(
         Level::Info,
         "subnet {netuid} epoch {} at slot {slot}: {n} neurons, paid {paid}, owed {owed}; gas: reading {}, epoch {}, storing and paying {}",

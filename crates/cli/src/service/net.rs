@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
 use orrery_chain_spec::package::{
-    context, manager_deploy, manager_deployed_key, work_package, Call, PackageAuthorizer, MANAGER_LAST,
+    context, manager_deploy, manager_deploy_by_hash, manager_deployed_key, work_package, Call,
+    PackageAuthorizer, MANAGER_LAST, MANAGER_MAX_CODE,
 };
 use orrery_codec::{decode_exact, Encode};
 use orrery_pvm::StandardProgram;
@@ -309,7 +310,19 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             hex(&code_hash)
         );
         let (refine_gas, accumulate_gas) = gas_limits(&rpc, &options.gas).await?;
-        let payload = manager_deploy(options.min_item_gas, options.min_memo_gas, options.amount, &code);
+        // Code a work result cannot carry goes by hash: the new service requests it, and it comes
+        // on chain as a preimage (GP 0.7.2 §12.4).
+        let by_hash = code.len() > MANAGER_MAX_CODE;
+        let payload = if by_hash {
+            outln!(
+                "the code is larger than a work result carries ({MANAGER_MAX_CODE} octets): the manager deploys it \
+                 by hash, then the code goes to the node as a preimage"
+            );
+            let len = u32::try_from(code.len()).map_err(|_| "the code is over 4 GiB".to_string())?;
+            manager_deploy_by_hash(options.min_item_gas, options.min_memo_gas, options.amount, &code_hash, len)
+        } else {
+            manager_deploy(options.min_item_gas, options.min_memo_gas, options.amount, &code)
+        };
         let call = Call {
             service: MANAGER_SERVICE,
             code_hash: manager.code_hash,
@@ -348,11 +361,47 @@ pub fn deploy(options: DeployOptions) -> Result<(), String> {
             ));
         }
         outln!("deployed service {id}");
+        let at = if by_hash { provide_code(&rpc, &options.net, id, code, &code_hash).await? } else { at };
         if let Some(info) = service_info(&rpc, &at, id).await? {
             print_info(id, &info);
         }
         Ok(())
     })
+}
+
+/// Submits `code` as the preimage service `id` requests and waits for a block that has it in the
+/// service's state; that block.
+async fn provide_code(
+    rpc: &Rpc,
+    net: &NetArgs,
+    id: u32,
+    code: Vec<u8>,
+    code_hash: &[u8; 32],
+) -> Result<BlockDescriptor, String> {
+    let len = code.len();
+    rpc.submit_preimage(id, code).await.map_err(rpc_err)?;
+    outln!("submitted its code ({len} octets) as a preimage");
+    let start = Instant::now();
+    let wall_limit = SLOT_BOUND * net.wait_slots + CHAIN_GRACE;
+    loop {
+        tokio::time::sleep(POLL).await;
+        let best = rpc.best_block().await.map_err(rpc_err)?;
+        match rpc.service_preimage(&best.header_hash.0, id, code_hash).await {
+            Ok(Some(_)) => {
+                outln!("code on chain in #{} {}", best.slot, short(&best.header_hash.0));
+                return Ok(best);
+            }
+            Ok(None) | Err(RpcError::Node { code: 1, .. }) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if start.elapsed() > wall_limit {
+            return Err(format!(
+                "service {id} exists but its code is not on chain after {} s: no block took the preimage \
+                 (is the node authoring, and is its preimage pool full?)",
+                wall_limit.as_secs()
+            ));
+        }
+    }
 }
 
 pub struct CallOptions {

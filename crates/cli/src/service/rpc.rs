@@ -156,6 +156,27 @@ impl Rpc {
         Ok(reply.map(|b| b.0))
     }
 
+    /// Hands `blob` to the node as a preimage `requester` has asked for (JIP-2 `submitPreimage`):
+    /// the node announces it (CE 142) and its authors put it in a block's preimage extrinsic.
+    pub async fn submit_preimage(&self, requester: u32, blob: Vec<u8>) -> Result<(), RpcError> {
+        self.client.submit_preimage(requester, blob).await.map_err(error(method::SUBMIT_PREIMAGE))
+    }
+
+    /// Service `id`'s preimage of `hash` in block `at`'s posterior state.
+    pub async fn service_preimage(
+        &self,
+        at: &[u8; 32],
+        id: u32,
+        hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, RpcError> {
+        let reply = self
+            .client
+            .service_preimage(Hash(*at), id, Hash(*hash))
+            .await
+            .map_err(error(method::SERVICE_PREIMAGE))?;
+        Ok(reply.map(|b| b.0))
+    }
+
     pub async fn list_services(&self, at: &[u8; 32]) -> Result<Vec<u32>, RpcError> {
         self.client.list_services(Hash(*at)).await.map_err(error(method::LIST_SERVICES))
     }

@@ -311,7 +311,7 @@ fn a_service_is_deployed_called_and_read_back_on_a_testnet() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!(" {id}  code 0x{}", hex(&kv_hash[..8]))), "{out}");
 
-    // Code larger than a work result (48 KiB): the registry's 130 KB go by hash, then as a
+    // Code larger than a work result (48 KiB): the registry's 145 KB go by hash, then as a
     // preimage that a block's preimage extrinsic brings on chain.
     let registry = repo().join("services/registry/registry.jam");
     let registry_code = std::fs::read(&registry).unwrap();

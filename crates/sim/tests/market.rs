@@ -126,7 +126,7 @@ fn call(service: ServiceId, code: &[u8], payload: Vec<u8>, accumulate_gas: u64) 
     Call { accumulate_gas, ..common::call(service, code, payload) }
 }
 
-/// Deploys `codes` the way code larger than a work result (48 KiB; subnet's is 165 KB) must go:
+/// Deploys `codes` the way code larger than a work result (48 KiB; subnet's is 184 KB) must go:
 /// the manager's deploy by hash creates each service, which then requests its code; the code is
 /// submitted to one node as a preimage (JIP-2 `submitPreimage`), announced to the others (CE 142),
 /// and brought on chain by a block's preimage extrinsic. Memos cost 100,000 gas (a memo to

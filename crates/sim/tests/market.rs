@@ -1,12 +1,12 @@
 //! Issue 19's demo on a simulated network: a subnet whose validators are restaked operators, an
 //! AVS rule that slashes the validator far from consensus, and a registry that records the miners'
-//! reputation from their incentive. Six dev validators on the tiny spec, GRANDPA on; every service
+//! reputation from their incentive. Six dev validators (nodes) on the tiny spec, GRANDPA on; every service
 //! is deployed through the manager and called by work packages, every command signed with real
 //! Ed25519 keys.
 //!
-//! - `subnet`: one subnet (tempo 1: every accumulation of the service runs the epoch), 6 validators
-//!   of equal stake and 12 miners whose quality is their rank (1 to 12). Five validators weigh the
-//!   miners by quality, with a little noise each; the sixth weighs them in reverse.
+//! - `subnet`: one subnet (tempo 1: every accumulation of the service runs the epoch), 8 validators
+//!   of equal stake and 32 miners whose quality is their rank (1 to 32). Seven validators weigh the
+//!   miners by quality, with a little noise each; the eighth weighs them in reverse.
 //! - `restaking`: each validator's hotkey is an operator that joined the AVS's operator set and
 //!   allocated all its magnitude to it; one staker per validator deposited (through `avs`, the
 //!   transfer relay) what the validator declares as stake in the subnet, and delegated to it.
@@ -51,8 +51,8 @@ const REGISTRY: &[u8] = include_bytes!("../../../services/registry/registry.jam"
 const AVS: &[u8] = include_bytes!("../../../services/avs/avs.jam");
 const SUBNET_AVS: &[u8] = include_bytes!("../../../services/subnet-avs/subnet-avs.jam");
 
-const VALIDATORS: u16 = 6;
-const MINERS: u16 = 12;
+const VALIDATORS: u16 = 8;
+const MINERS: u16 = 32;
 /// The validator that weighs the miners in reverse (the last).
 const DEVIANT: u16 = VALIDATORS - 1;
 /// Each validator's stake in the subnet: what its staker deposited in restaking, in units.
@@ -130,7 +130,7 @@ fn call(service: ServiceId, code: &[u8], payload: Vec<u8>, accumulate_gas: u64) 
 /// the manager's deploy by hash creates each service, which then requests its code; the code is
 /// submitted to one node as a preimage (JIP-2 `submitPreimage`), announced to the others (CE 142),
 /// and brought on chain by a block's preimage extrinsic. Memos cost 100,000 gas (a memo to
-/// restaking or the registry takes 15,000–25,000), so that the AVS's transfers for twelve miners
+/// restaking or the registry takes 15,000–25,000), so that the AVS's transfers for 32 miners
 /// fit one item's gas. Returns the services' ids, in the order of `codes`, once every node holds
 /// every code.
 fn deploy_by_hash(sim: &mut Sim, codes: &[&[u8]]) -> Vec<ServiceId> {
@@ -181,7 +181,7 @@ fn deploy_by_hash(sim: &mut Sim, codes: &[&[u8]]) -> Vec<ServiceId> {
     panic!("the codes did not reach every node's state within 12 slots");
 }
 
-/// A link item: fourteen of them share one package's refine gas (`G_R`, 1 G in tiny) and
+/// A link item: sixteen of them share one package's refine gas (`G_R`, 1 G in tiny) and
 /// accumulate gas (`G_A`, 10 M).
 fn link_call(avs_id: ServiceId, link: avs::Command) -> Call {
     Call { refine_gas: 10_000_000, ..call(avs_id, SUBNET_AVS, link.encode(), 400_000) }
@@ -312,7 +312,7 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
 
     // Each miner's agent id, from the registry's records.
     let agent_of = |sim: &Sim, m: u16| -> u64 {
-        (0..64u64)
+        (0..2 * u64::from(MINERS))
             .find(|&id| {
                 common::storage(sim, 0, registry_id, &agent_key(id))
                     .and_then(|v| AgentRecord::decode(&v))
@@ -338,14 +338,17 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
         call(subnet_id, SUBNET, subnet_payload(vec![]), 1_000_000),
     ];
     run_package(&mut sim, 0, &calls);
-    calls.clear();
-    for m in 0..MINERS {
-        let link = avs::Command::Link { uid: VALIDATORS + m, agent: agents[usize::from(m)] };
-        calls.push(link_call(avs_id, link));
+    // At most 16 items a package (`I`): the links in packages of 16, both cores at once.
+    let mut links: Vec<Call> = (0..MINERS)
+        .map(|m| link_call(avs_id, avs::Command::Link { uid: VALIDATORS + m, agent: agents[usize::from(m)] }))
+        .collect();
+    links.push(link_call(avs_id, avs::Command::Link { uid: 0, agent: agents[0] }));
+    links.push(link_call(avs_id, avs::Command::Link { uid: VALIDATORS, agent: agents[1] }));
+    for pair in links.chunks(16).collect::<Vec<_>>().chunks(2) {
+        let packages: Vec<(u16, &[Call])> =
+            pair.iter().enumerate().map(|(core, calls)| (core as u16, *calls)).collect();
+        run_packages(&mut sim, &packages);
     }
-    calls.push(link_call(avs_id, avs::Command::Link { uid: 0, agent: agents[0] }));
-    calls.push(link_call(avs_id, avs::Command::Link { uid: VALIDATORS, agent: agents[1] }));
-    run_package(&mut sim, 1, &calls);
     // The second link of miner 0 was refused: it keeps its own agent. A validator has no link.
     assert_eq!(
         common::storage(&sim, 0, avs_id, &avs::link_key(VALIDATORS)),
@@ -375,8 +378,8 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
             .collect();
         judged_incentives.push(incentives(&sim));
         let mut calls = vec![
-            call(subnet_id, SUBNET, subnet_payload(weights), 4_000_000),
-            call(avs_id, SUBNET_AVS, avs::Command::Judge.encode(), 3_000_000),
+            call(subnet_id, SUBNET, subnet_payload(weights), 2_900_000),
+            call(avs_id, SUBNET_AVS, avs::Command::Judge.encode(), 6_000_000),
         ];
         if round == 1 {
             let other = Config { set_id: 99, ..config };
@@ -386,7 +389,7 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
     }
     // The last epoch's judgment.
     judged_incentives.push(incentives(&sim));
-    run_package(&mut sim, 1, &[call(avs_id, SUBNET_AVS, avs::Command::Judge.encode(), 3_000_000)]);
+    run_package(&mut sim, 1, &[call(avs_id, SUBNET_AVS, avs::Command::Judge.encode(), 6_000_000)]);
     sim.run_slots(3).unwrap();
 
     // What the test expects, worked out here: EigenLayer's slash of an allocation of all the
@@ -443,7 +446,8 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
             sums.push(summary.sum);
         }
         assert!(
-            sums[usize::from(MINERS) - 1] == *sums.iter().max().unwrap() && sums[11] > sums[0],
+            sums[usize::from(MINERS) - 1] == *sums.iter().max().unwrap()
+                && sums[usize::from(MINERS) - 1] > sums[0],
             "node {node}: {sums:?}"
         );
     }
@@ -451,9 +455,10 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
     assert!(summary.disagreements().is_empty(), "finalized blocks differ: {:?}", summary.disagreements());
     let deviant = output(&sim, 0, subnet_id, DEVIANT);
     println!(
-        "market demo: {ROUNDS} epochs with weights by {VALIDATORS} validators on {MINERS} miners; the reversed validator's trust {} (min {MIN_TRUST}), dividend {}, operator magnitude {} of 10^18; slot {}",
+        "market demo: {ROUNDS} epochs with weights by {VALIDATORS} validators on {MINERS} miners; the reversed validator's trust {} (min {MIN_TRUST}), dividend {} (an honest one's {}), operator magnitude {} of 10^18; slot {}",
         deviant.validator_trust,
         deviant.dividend,
+        output(&sim, 0, subnet_id, 0).dividend,
         magnitude,
         sim.slot_now()
     );

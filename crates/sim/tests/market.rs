@@ -333,7 +333,7 @@ fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_
         commands.push((validator(v), 3, Action::Allocate { set, magnitude: avs::WAD as u64 }));
         commands.push((staker(v), 1, Action::Delegate { operator: public(&validator(v)) }));
     }
-    let mut calls = vec![
+    let calls = vec![
         call(restaking_id, RESTAKING, restaking_payload(commands), 4_000_000),
         call(subnet_id, SUBNET, subnet_payload(vec![]), 1_000_000),
     ];

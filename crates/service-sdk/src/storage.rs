@@ -63,17 +63,19 @@ impl Batch {
         Self::default()
     }
 
-    /// Sets `key` to `value` (an empty value removes the key, as the paper's `write` does).
-    pub fn put(&mut self, key: &[u8], value: &[u8]) {
-        let value = (!value.is_empty()).then(|| value.to_vec());
-        match self.writes.iter_mut().find(|(k, _)| k == key) {
+    /// Sets `key` to `value` (an empty value removes the key, as the paper's `write` does). Owned
+    /// vectors are moved in, not copied: in the PVM a copy costs gas by the octet.
+    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        let (key, value) = (key.into(), value.into());
+        let value = (!value.is_empty()).then_some(value);
+        match self.writes.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
-            None => self.writes.push((key.to_vec(), value)),
+            None => self.writes.push((key, value)),
         }
     }
 
-    pub fn remove(&mut self, key: &[u8]) {
-        self.put(key, &[]);
+    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        self.put(key, Vec::new());
     }
 
     /// The value `key` will have: what this batch set, or else what storage holds now.

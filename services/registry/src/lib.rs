@@ -104,10 +104,10 @@ fn give_feedback(f: Feedback, author: Principal, slot: u32, b: &mut Batch) -> Re
         responses: 0,
         slot,
     };
-    b.put(&feedback_key(f.agent, &author, index), &feedback.encode());
-    b.put(&ckey, &client.encode());
+    b.put(feedback_key(f.agent, &author, index), feedback.encode());
+    b.put(&ckey[..], client.encode());
     for (k, s) in summaries {
-        b.put(&k, &s.encode());
+        b.put(k, s.encode());
     }
     Ok(format!("agent {}: feedback {index} by {author}: {} (10^-{})", f.agent, f.value, f.decimals))
 }
@@ -126,11 +126,11 @@ fn revoke_feedback(id: u64, index: u64, author: Principal, b: &mut Batch) -> Res
     let mut client = get(&ckey, ClientRecord::decode).ok_or(Refusal::UnknownFeedback)?;
     client.summary = client.summary.without(value);
     feedback.revoked = true;
-    b.put(&fkey, &feedback.encode());
-    b.put(&ckey, &client.encode());
+    b.put(&fkey[..], feedback.encode());
+    b.put(&ckey[..], client.encode());
     for k in summary_keys(id, &feedback.tag1, &feedback.tag2) {
         let s = get(&k, Summary::decode).unwrap_or_default().without(value);
-        b.put(&k, &s.encode());
+        b.put(&k[..], s.encode());
     }
     Ok(format!("agent {id}: feedback {index} by {author} revoked"))
 }
@@ -154,11 +154,11 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
                 AgentRecord { owner: author, registered: slot, updated: slot, metadata: written.len() as u8, uri };
             for (k, v) in &metadata {
                 if !v.is_empty() {
-                    b.put(&metadata_key(id, k), v);
+                    b.put(metadata_key(id, k), &v[..]);
                 }
             }
-            b.put(&agent_key(id), &record.encode());
-            b.put(AGENTS_KEY, &(id + 1).to_le_bytes());
+            b.put(agent_key(id), record.encode());
+            b.put(AGENTS_KEY, (id + 1).to_le_bytes());
             format!("agent {id} registered by {author}")
         }
         // ERC-8004 "Update agentURI".
@@ -166,7 +166,7 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
             let mut record = owned(agent, &author)?;
             record.uri = uri;
             record.updated = slot;
-            b.put(&agent_key(agent), &record.encode());
+            b.put(agent_key(agent), record.encode());
             format!("agent {agent}: URI updated")
         }
         // ERC-8004 "On-chain metadata": at most `MAX_METADATA` entries (our cap); an empty value
@@ -177,18 +177,18 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
             let exists = read(Service::Me, &mkey).is_some();
             if value.is_empty() {
                 if exists {
-                    b.remove(&mkey);
+                    b.remove(&mkey[..]);
                     record.metadata -= 1;
                 }
             } else {
                 if !exists && usize::from(record.metadata) >= MAX_METADATA {
                     return Err(Refusal::TooManyMetadata);
                 }
-                b.put(&mkey, &value);
+                b.put(&mkey[..], &value[..]);
                 record.metadata += u8::from(!exists);
             }
             record.updated = slot;
-            b.put(&agent_key(agent), &record.encode());
+            b.put(agent_key(agent), record.encode());
             format!("agent {agent}: metadata set ({} octets)", value.len())
         }
         // ERC-721 transfer (ERC-8004 "Identity Registry": the owner can transfer ownership).
@@ -196,7 +196,7 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
             let mut record = owned(agent, &author)?;
             record.owner = owner;
             record.updated = slot;
-            b.put(&agent_key(agent), &record.encode());
+            b.put(agent_key(agent), record.encode());
             format!("agent {agent}: transferred to {owner}")
         }
         Command::GiveFeedback(f) => give_feedback(f, author, slot, b)?,
@@ -208,7 +208,7 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
             let fkey = feedback_key(id, &client, index);
             let mut feedback = get(&fkey, FeedbackRecord::decode).ok_or(Refusal::UnknownFeedback)?;
             feedback.responses = feedback.responses.saturating_add(1);
-            b.put(&fkey, &feedback.encode());
+            b.put(&fkey[..], feedback.encode());
             format!("agent {id}: response to feedback {index} by {author} ({} octets)", uri.len())
         }
         // ERC-8004 "Validation Request": by the owner; the hash identifies the request (a second
@@ -231,8 +231,8 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
                 tag: Vec::new(),
                 last_update: slot,
             };
-            b.put(&rkey, &request.encode());
-            b.put(&vkey, &summary.encode());
+            b.put(&rkey[..], request.encode());
+            b.put(&vkey[..], summary.encode());
             format!("agent {agent}: validation requested of {validator}")
         }
         // ERC-8004 "Validation Response": by the named validator only, any number of times; the
@@ -254,8 +254,8 @@ fn apply(command: Command, author: Principal, slot: u32, b: &mut Batch) -> Resul
             record.response_hash = hash.unwrap_or([0; 32]);
             record.tag = tag;
             record.last_update = slot;
-            b.put(&rkey, &record.encode());
-            b.put(&vkey, &summary.encode());
+            b.put(&rkey[..], record.encode());
+            b.put(&vkey[..], summary.encode());
             format!("agent {}: validation response {response}", record.agent)
         }
     };
@@ -279,7 +279,7 @@ fn apply_signed(signer: [u8; 32], nonce: u64, command: Command, slot: u32) -> Re
     }
     let mut b = Batch::new();
     let done = apply(command, Principal::Key(signer), slot, &mut b)?;
-    b.put(&nkey, &nonce.to_le_bytes());
+    b.put(&nkey[..], nonce.to_le_bytes());
     commit(b, done)
 }
 

@@ -96,7 +96,7 @@ impl Batch {
         }
         self.put(TOTALS_KEY.to_vec(), self.totals.encode());
         let mut batch = storage::Batch::new();
-        for (key, value) in &self.writes {
+        for (key, value) in self.writes {
             match value {
                 Some(v) => batch.put(key, v),
                 None => batch.remove(key),

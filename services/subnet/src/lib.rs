@@ -83,8 +83,8 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
                 neurons: 0,
                 total_stake: 0,
             };
-            b.put(&subnet_key(netuid), &record.encode());
-            b.put(SUBNETS_KEY, &(netuid + 1).to_le_bytes());
+            b.put(subnet_key(netuid), record.encode());
+            b.put(SUBNETS_KEY, (netuid + 1).to_le_bytes());
             Some(format!("subnet {netuid} created, tempo {tempo}"))
         }
         Command::Register { netuid, hotkey, role, stake, payee } => {
@@ -111,14 +111,14 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
                 weights: Vec::new(),
                 bonds: Vec::new(),
             };
-            b.put(&neuron_key(netuid, uid), &neuron.encode());
-            b.put(&hotkey_key(netuid, &hotkey), &uid.to_le_bytes());
+            b.put(neuron_key(netuid, uid), neuron.encode());
+            b.put(hotkey_key(netuid, &hotkey), uid.to_le_bytes());
             if role == Role::Miner {
                 let mut list = miners(netuid);
                 list.push(uid);
-                b.put(&miners_key(netuid), &encode_uids(&list));
+                b.put(miners_key(netuid), encode_uids(&list));
             }
-            b.put(&subnet_key(netuid), &subnet.encode());
+            b.put(subnet_key(netuid), subnet.encode());
             Some(format!("subnet {netuid}: uid {uid} registered, stake {stake}"))
         }
         Command::SetWeights { netuid, uid, hotkey, nonce, weights } => {
@@ -142,7 +142,7 @@ fn apply(command: Command, slot: u32) -> Result<(), Refusal> {
             neuron.weights = columns.into_iter().zip(vec_u16_max_upscale_to_u16(&weights)).collect();
             neuron.nonce = nonce;
             neuron.last_update = slot;
-            b.put(&key, &neuron.encode());
+            b.put(&key[..], neuron.encode());
             None
         }
     };
@@ -249,10 +249,10 @@ fn run_epoch(netuid: u16, mut subnet: SubnetRecord, slot: u32) {
         let mut b = Batch::new();
         for (uid, ((record, out), t)) in outputs.iter().zip(totals).enumerate() {
             let uid = uid as u16;
-            b.put(&neuron_key(netuid, uid), &record.encode());
-            b.put(&output_key(netuid, uid), &output_record(out, t).encode());
+            b.put(neuron_key(netuid, uid), record.encode());
+            b.put(output_key(netuid, uid), output_record(out, t).encode());
         }
-        b.put(&subnet_key(netuid), &subnet.encode());
+        b.put(subnet_key(netuid), subnet.encode());
         b
     };
     let payable: u64 = outputs.iter().filter(|(r, _)| r.payee.is_some()).map(|(_, o)| o.emission).sum();

@@ -11,10 +11,11 @@
 
 use alloc::vec::Vec;
 
+use orrery_yuma::codec::{put_params, read_params};
 use orrery_yuma::EpochParams;
 
 use crate::codec::{put_pairs, read_pairs, Reader};
-use crate::wire::{put_params, read_params, Role};
+use crate::wire::Role;
 
 pub const SUBNETS_KEY: &[u8] = b"subnets";
 

@@ -128,38 +128,6 @@ pub enum Verdict {
     Refused(Refusal),
 }
 
-/// Appends the epoch parameters as `CreateSubnet` and the subnet record carry them.
-pub fn put_params(out: &mut Vec<u8>, p: &EpochParams) {
-    out.extend_from_slice(&p.kappa.to_le_bytes());
-    out.extend_from_slice(&p.bonds_penalty.to_le_bytes());
-    out.extend_from_slice(&p.bonds_moving_average.to_le_bytes());
-    out.extend_from_slice(&p.activity_cutoff.to_le_bytes());
-    out.extend_from_slice(&p.max_allowed_validators.to_le_bytes());
-    out.extend_from_slice(&p.stake_threshold.to_le_bytes());
-    out.push(p.yuma3.into());
-    out.push(p.liquid_alpha.into());
-    out.extend_from_slice(&p.alpha_low.to_le_bytes());
-    out.extend_from_slice(&p.alpha_high.to_le_bytes());
-    out.extend_from_slice(&p.alpha_sigmoid_steepness.to_le_bytes());
-}
-
-/// Reads what [`put_params`] wrote.
-pub fn read_params(r: &mut Reader<'_>) -> Option<EpochParams> {
-    Some(EpochParams {
-        kappa: r.u16()?,
-        bonds_penalty: r.u16()?,
-        bonds_moving_average: r.u64()?,
-        activity_cutoff: r.u64()?,
-        max_allowed_validators: r.u16()?,
-        stake_threshold: r.u64()?,
-        yuma3: r.bool()?,
-        liquid_alpha: r.bool()?,
-        alpha_low: r.u16()?,
-        alpha_high: r.u16()?,
-        alpha_sigmoid_steepness: r.u16()? as i16,
-    })
-}
-
 impl Command {
     /// `E(command)`: a tag octet (0 create, 1 register, 2 set weights), then the fields in order.
     pub fn encode_to(&self, out: &mut Vec<u8>) {
@@ -169,7 +137,7 @@ impl Command {
                 out.extend_from_slice(owner);
                 out.extend_from_slice(&tempo.to_le_bytes());
                 out.extend_from_slice(&emission.to_le_bytes());
-                put_params(out, params);
+                orrery_yuma::codec::put_params(out, params);
             }
             Command::Register { netuid, hotkey, role, stake, payee } => {
                 out.push(1);
@@ -212,7 +180,7 @@ impl Command {
                 owner: r.array()?,
                 tempo: r.u32()?,
                 emission: r.u64()?,
-                params: read_params(r)?,
+                params: orrery_yuma::codec::read_params(r)?,
             },
             1 => Command::Register {
                 netuid: r.u16()?,

@@ -13,7 +13,9 @@
 //!   activity, stake normalization and permits, weight masking, consensus at κ, clipping, validator trust,
 //!   incentive, bonds with either the legacy EMA rule or Yuma 3 (with or without liquid alpha), dividends
 //!   and the emission shares;
-//! - [`emission`]: the owner's cut and the miners'/validators' halves around the epoch.
+//! - [`emission`]: the owner's cut and the miners'/validators' halves around the epoch;
+//! - [`codec`]: the epoch's input, output and result as GP-style octets (fixed-point values by their
+//!   raw bits), for running the same epoch inside a PVM service and reading its result back.
 //!
 //! What is not: subtensor's dense epoch (a test-only twin of the sparse one), root-network dividends,
 //! parent/child stake and delegate takes, the storage around all this. Inputs are checked (uids in range,
@@ -26,6 +28,7 @@
 
 extern crate alloc;
 
+pub mod codec;
 pub mod emission;
 pub mod epoch;
 pub mod math;

@@ -2,13 +2,131 @@
 //! replayed through [`orrery_yuma::epoch`]. Subtensor runs them on its mock runtime; here the same state
 //! (stakes, registrations, weights as `set_weights` stores them, the mock's parameters) is the input, and
 //! every expected number is the one subtensor's test asserts.
+//!
+//! Every epoch a scenario runs is run twice: natively, and inside the PVM by Ψ_R on the committed
+//! `services/yuma-epoch/yuma-epoch.jam` (the same crate compiled for the PVM, the arithmetic of the `subnet`
+//! service). The two results must be equal field by field before the native one is checked against
+//! subtensor's numbers, so those numbers hold for what the PVM computes too (issue 19).
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use orrery_chain_spec::package::{refine_offline, Call};
+use orrery_invocation::ProgramCache;
+use orrery_state::{ServiceAccount, ServiceInfo};
+use orrery_types::{ChainSpec, ServiceId, WorkExecResult};
+use orrery_yuma::codec::{decode_result, encode_input, error_code};
 use orrery_yuma::epoch::carry_over;
 use orrery_yuma::math::{u16_proportion_to_fixed, vec_u16_max_upscale_to_u16};
-use orrery_yuma::{epoch, EpochError, EpochInput, EpochParams, Neuron, I32F32};
+use orrery_yuma::{epoch, EpochError, EpochInput, EpochOutput, EpochParams, Neuron, I32F32};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// The probe service's id in its local account map.
+const PROBE: ServiceId = 1 << 16;
+
+/// The committed probe blob in one local account, refined offline as `orrery service run` refines; one
+/// program cache for the whole binary, so the blob is decoded once.
+struct Probe {
+    spec: ChainSpec,
+    accounts: BTreeMap<ServiceId, ServiceAccount>,
+    code_hash: [u8; 32],
+    cache: ProgramCache,
+}
+
+fn probe() -> &'static Probe {
+    static PROBE_ACCOUNT: OnceLock<Probe> = OnceLock::new();
+    PROBE_ACCOUNT.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services/yuma-epoch/yuma-epoch.jam");
+        let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let code_hash = orrery_crypto::blake2b_256(&blob);
+        let mut account = ServiceAccount::new(ServiceInfo { code_hash, ..ServiceInfo::default() });
+        account.set_request(&code_hash, blob.len() as u32, &[0]);
+        account.set_preimage(&code_hash, blob);
+        Probe {
+            spec: ChainSpec::tiny(),
+            accounts: BTreeMap::from([(PROBE, account)]),
+            code_hash,
+            cache: ProgramCache::new(),
+        }
+    })
+}
+
+/// Ψ_R of the probe on `payload`.
+fn refine(payload: Vec<u8>) -> orrery_invocation::RefineOutput {
+    let p = probe();
+    let call = Call {
+        service: PROBE,
+        code_hash: p.code_hash,
+        payload,
+        refine_gas: p.spec.max_refine_gas,
+        accumulate_gas: 0,
+    };
+    refine_offline(&p.spec, call, 1, &p.accounts, Some(&p.cache)).1
+}
+
+/// Ψ_R of the probe on `input`: its result (an error as its code) and the gas refine used.
+fn pvm_epoch(input: &EpochInput) -> (Result<EpochOutput, u8>, u64) {
+    let refined = refine(encode_input(input));
+    match &refined.result {
+        WorkExecResult::Ok(out) => {
+            (decode_result(out).expect("the probe's output decodes"), refined.gas_used)
+        }
+        other => panic!("the probe's refine failed: {other:?} {:?}", refined.exit),
+    }
+}
+
+/// The epoch natively and in the PVM; the two must agree field by field (an error by its code). Returns
+/// the native result and the PVM's refine gas.
+fn epoch_twice(input: &EpochInput) -> (Result<EpochOutput, EpochError>, u64) {
+    let native = epoch(input);
+    let (pvm, gas) = pvm_epoch(input);
+    match (&native, &pvm) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.neurons.len(), b.neurons.len(), "neuron count, native vs PVM");
+            for (uid, (x, y)) in a.neurons.iter().zip(&b.neurons).enumerate() {
+                assert_eq!(x, y, "neuron {uid}'s output, native vs PVM");
+            }
+            assert_eq!(a.consensus, b.consensus, "consensus, native vs PVM");
+            assert_eq!(a.incentive, b.incentive, "incentive, native vs PVM");
+            assert_eq!(a.dividends, b.dividends, "dividends, native vs PVM");
+            assert_eq!(a.validator_trust, b.validator_trust, "validator trust, native vs PVM");
+            assert_eq!(a.ema_bonds, b.ema_bonds, "EMA bonds, native vs PVM");
+        }
+        (Err(e), Err(code)) => assert_eq!(error_code(e), *code, "{e}: native vs PVM"),
+        _ => panic!("native {native:?} vs PVM {pvm:?}"),
+    }
+    (native, gas)
+}
+
+/// How many epochs a test ran through both, and the most refine gas one took in the PVM.
+#[derive(Default)]
+struct Compared {
+    epochs: usize,
+    max_gas: u64,
+}
+
+impl Compared {
+    fn run(&mut self, input: &EpochInput) -> Result<EpochOutput, EpochError> {
+        let (result, gas) = epoch_twice(input);
+        self.epochs += 1;
+        self.max_gas = self.max_gas.max(gas);
+        result
+    }
+
+    fn add(&mut self, other: &Compared) {
+        self.epochs += other.epochs;
+        self.max_gas = self.max_gas.max(other.max_gas);
+    }
+
+    /// Prints the count and requires it to be the number of epochs the scenario runs, counted by hand.
+    fn expect(&self, test: &str, epochs: usize) {
+        println!("{test}: {} epochs, native = PVM (largest refine gas {})", self.epochs, self.max_gas);
+        assert_eq!(self.epochs, epochs, "{test}: epochs compared");
+    }
+}
 
 /// The mock runtime's parameters (`tests/mock.rs`): kappa 32767, bonds moving average 900000, activity
 /// cutoff 5000, stake threshold 0, alpha sigmoid steepness 1000.
@@ -19,6 +137,7 @@ fn mock_params() -> EpochParams {
 /// A subnet as subtensor's tests build it: everyone registered at block 1 with the given stake.
 struct Subnet {
     input: EpochInput,
+    compared: Compared,
 }
 
 impl Subnet {
@@ -37,6 +156,7 @@ impl Subnet {
                 neurons,
                 emission: 1_000_000_000,
             },
+            compared: Compared::default(),
         }
     }
 
@@ -48,14 +168,19 @@ impl Subnet {
         neuron.last_update = self.input.current_block;
     }
 
-    fn epoch(&mut self) -> orrery_yuma::EpochOutput {
-        let out = epoch(&self.input).expect("well-formed input");
+    /// One epoch on the current state, natively and in the PVM, without carrying anything over.
+    fn run(&mut self) -> Result<EpochOutput, EpochError> {
+        self.compared.run(&self.input)
+    }
+
+    fn epoch(&mut self) -> EpochOutput {
+        let out = self.run().expect("well-formed input");
         carry_over(&mut self.input.neurons, &out);
         out
     }
 
     /// The mock's `next_block_no_epoch` then an epoch.
-    fn next_block_and_epoch(&mut self) -> orrery_yuma::EpochOutput {
+    fn next_block_and_epoch(&mut self) -> EpochOutput {
         self.input.current_block += 1;
         self.epoch()
     }
@@ -121,6 +246,7 @@ fn test_bonds() {
 
     net.next_block_and_epoch();
     assert_eq!(column(&net, 7), [8376, 18824, 49150, 65535]);
+    net.compared.expect("test_bonds", 8);
 }
 
 /// `test_active_stake` (tests/epoch.rs): two validators with equal stake; after the activity cutoff only the
@@ -170,6 +296,7 @@ fn test_active_stake() {
     assert_eq!(out.neurons[1].dividend, 29818);
     assert_eq!(out.neurons[1].emission, 227_498_866);
     assert_eq!([net.bond(1, 2), net.bond(1, 3)], [54712, 54712]);
+    net.compared.expect("test_active_stake", 4);
 }
 
 /// `test_zero_weights` (tests/epoch.rs): with no usable weights (none, self-weights only, or weights on a
@@ -183,8 +310,7 @@ fn test_zero_weights() {
         x.last_update = 0;
     }
     net.input.current_block = 0;
-    let emissions =
-        |out: &orrery_yuma::EpochOutput| out.neurons.iter().map(|x| x.emission).collect::<Vec<_>>();
+    let emissions = |out: &EpochOutput| out.neurons.iter().map(|x| x.emission).collect::<Vec<_>>();
     assert_eq!(emissions(&net.epoch()), [1_000_000_000, 0]);
 
     // The server weighs only itself.
@@ -202,6 +328,7 @@ fn test_zero_weights() {
     net.input.current_block = 3;
     net.set_weights(0, &[1], &[u16::MAX]);
     assert_eq!(emissions(&net.epoch()), [500_000_000, 500_000_000]);
+    net.compared.expect("test_zero_weights", 4);
 }
 
 /// `test_outdated_weights` (tests/epoch.rs): a server is deregistered and its uid taken by a new key; only
@@ -229,6 +356,7 @@ fn test_outdated_weights() {
     assert_eq!(out.neurons[0].dividend, 32767);
     assert_eq!(out.neurons[0].emission, 250_000_000);
     assert_eq!([net.bond(0, 2), net.bond(0, 3)], [65535, 65535]);
+    net.compared.expect("test_outdated_weights", 3);
 }
 
 /// `test_can_set_self_weight_as_subnet_owner` (tests/epoch.rs): the owner's self-weight survives the diagonal
@@ -242,10 +370,11 @@ fn test_can_set_self_weight_as_subnet_owner() {
     net.input.current_block = 2;
     net.input.neurons[0].last_update = 2;
     net.input.neurons[1].last_update = 0;
-    let out = epoch(&net.input).expect("well-formed");
+    let out = net.run().expect("well-formed");
     assert!(out.neurons[0].server_emission > 0);
     assert!(out.neurons[1].server_emission > 0);
     assert_eq!(out.neurons[0].server_emission, out.neurons[1].server_emission);
+    net.compared.expect("test_can_set_self_weight_as_subnet_owner", 1);
 }
 
 /// `test_epoch_outputs_single_staker_registered_no_weights` (tests/epoch.rs): a lone staker with no weights
@@ -254,9 +383,10 @@ fn test_can_set_self_weight_as_subnet_owner() {
 fn test_epoch_outputs_single_staker_registered_no_weights() {
     let mut net = Subnet::new(mock_params(), &[1]);
     net.input.tempo = u64::from(u16::MAX - 1);
-    let out = epoch(&net.input).expect("well-formed");
+    let out = net.run().expect("well-formed");
     let paid: u64 = out.neurons.iter().map(|x| x.server_emission + x.validator_emission).sum();
     assert!(paid.abs_diff(1_000_000_000) <= 1_000, "{paid}");
+    net.compared.expect("test_epoch_outputs_single_staker_registered_no_weights", 1);
 }
 
 /// `distribute_nodes` of subtensor's epoch tests: validators in a block, regularly interleaved, or at random
@@ -278,6 +408,7 @@ fn distribute_nodes(validators_n: usize, network_n: usize, interleave: usize) ->
 /// and move when servers out-stake the validators.
 #[test]
 fn test_validator_permits() {
+    let mut compared = Compared::default();
     for interleave in 0..3 {
         for (network_n, validators_n) in [(2usize, 1usize), (4, 2), (8, 4)] {
             let min_stake = validators_n as u64;
@@ -326,9 +457,12 @@ fn test_validator_permits() {
                 for &s in &servers {
                     assert_eq!(stake[s as usize] + 2 * network_n as u64 >= min_stake, permit(&net, s));
                 }
+                compared.add(&net.compared);
             }
         }
     }
+    // Three layouts, three sizes, two stake assignments, two epochs each.
+    compared.expect("test_validator_permits", 36);
 }
 
 /// `test_1_graph` and `test_10_graph` (tests/epoch.rs): neurons that weigh only themselves produce no
@@ -336,6 +470,7 @@ fn test_validator_permits() {
 /// (Their rank and trust checks read storage subtensor no longer writes: always 0.)
 #[test]
 fn test_1_graph_and_test_10_graph() {
+    let mut compared = Compared::default();
     for n in [1usize, 10] {
         let stake = if n == 1 { 1_000_000_000 } else { 1 };
         let mut net = Subnet::new(mock_params(), &vec![stake; n]);
@@ -353,7 +488,9 @@ fn test_1_graph_and_test_10_graph() {
                 assert_eq!(x.emission, 99_999_999);
             }
         }
+        compared.add(&net.compared);
     }
+    compared.expect("test_1_graph_and_test_10_graph", 2);
 }
 
 /// What `setup_yuma_3_scenario` (tests/epoch.rs) configures: bonds penalty 0, steepness 1000, bonds moving
@@ -412,6 +549,9 @@ fn run_yuma3(
             }
         }
     }
+    // The test's thread bears the test's name; one epoch before the scenario, then one per row.
+    let test = std::thread::current().name().unwrap_or("run_yuma3").to_owned();
+    net.compared.expect(&test, 1 + weights.len());
 }
 
 const MAX: u16 = u16::MAX;
@@ -628,26 +768,27 @@ fn test_yuma_3_stable_miner() {
 fn bad_input_is_refused() {
     let mut net = Subnet::new(mock_params(), &[1, 1]);
     net.input.neurons[0].weights = vec![(2, 1)];
-    assert_eq!(epoch(&net.input), Err(EpochError::UnknownUid { row: 0, column: 2 }));
+    assert_eq!(net.run(), Err(EpochError::UnknownUid { row: 0, column: 2 }));
     net.input.neurons[0].weights = vec![(1, 1), (1, 2)];
-    assert_eq!(epoch(&net.input), Err(EpochError::DuplicateUid { row: 0, column: 1 }));
+    assert_eq!(net.run(), Err(EpochError::DuplicateUid { row: 0, column: 1 }));
     net.input.neurons[0].weights = vec![];
     net.input.owner_uid = Some(5);
-    assert_eq!(epoch(&net.input), Err(EpochError::UnknownOwner(5)));
+    assert_eq!(net.run(), Err(EpochError::UnknownOwner(5)));
     net.input.owner_uid = None;
     net.input.neurons[1].bonds = vec![(0, 1), (7, 1)];
-    assert_eq!(epoch(&net.input), Err(EpochError::UnknownUid { row: 1, column: 7 }));
+    assert_eq!(net.run(), Err(EpochError::UnknownUid { row: 1, column: 7 }));
     net.input.neurons[1].bonds = vec![];
     net.input.neurons[0].stake = u64::MAX;
     net.input.neurons[1].stake = u64::MAX;
-    assert_eq!(epoch(&net.input), Err(EpochError::StakeOverflow));
+    assert_eq!(net.run(), Err(EpochError::StakeOverflow));
     net.input.neurons[1].stake = 0;
     net.input.neurons = (0..40_000u16).map(|_| Neuron::default()).collect();
     net.input.neurons[0].stake = 1;
     net.input.neurons[0].weights = (1..40_000u16).map(|j| (j, u16::MAX)).collect();
-    assert_eq!(epoch(&net.input), Err(EpochError::WeightSumOverflow(0)));
+    assert_eq!(net.run(), Err(EpochError::WeightSumOverflow(0)));
     net.input.neurons = vec![Neuron::default(); 65_536];
-    assert_eq!(epoch(&net.input), Err(EpochError::TooManyNeurons(65_536)));
+    assert_eq!(net.run(), Err(EpochError::TooManyNeurons(65_536)));
+    net.compared.expect("bad_input_is_refused", 7);
 }
 
 /// `test_yuma_3_bonds_reset` (tests/epoch.rs): 41 epochs; at epoch 20 the bonds on server uid 3 are reset
@@ -702,6 +843,7 @@ fn test_yuma_3_bonds_reset() {
             }
         }
     }
+    net.compared.expect("test_yuma_3_bonds_reset", 42);
 }
 
 /// `test_deregistered_miner_bonds` (tests/epoch.rs): once a miner's uid is taken by a new registration, bonds
@@ -732,6 +874,7 @@ fn test_deregistered_miner_bonds() {
     net.epoch();
     assert!(net.bond(0, 2) >= bond_0_2, "{} vs {bond_0_2}", net.bond(0, 2));
     assert!(net.bond(0, 3) <= bond_0_3, "{} vs {bond_0_3}", net.bond(0, 3));
+    net.compared.expect("test_deregistered_miner_bonds", 3);
 }
 
 /// Modelled on `test_epoch_masks_incoming_to_sniped_uid_prevents_inheritance` (tests/epoch.rs), whose chain
@@ -745,11 +888,26 @@ fn commit_reveal_masks_uids_registered_after_the_commit() {
     net.input.neurons[2].block_at_registration = 22;
     net.input.current_block = 23;
     net.set_weights(0, &[1, 2], &[u16::MAX / 2, u16::MAX / 2]);
-    let open = epoch(&net.input).expect("well-formed");
+    let open = net.run().expect("well-formed");
     assert!(open.neurons[2].incentive > 0);
 
     net.input.neurons[0].earliest_commit_block = Some(21);
-    let masked = epoch(&net.input).expect("well-formed");
+    let masked = net.run().expect("well-formed");
     assert_eq!(masked.neurons[2].incentive, 0);
     assert_eq!(masked.neurons[1].incentive, u16::MAX);
+    net.compared.expect("commit_reveal_masks_uids_registered_after_the_commit", 2);
+}
+
+/// The probe refuses, by a panic, a payload that is not one encoded input: cut short, or with an octet
+/// after it.
+#[test]
+fn the_probe_panics_on_a_payload_that_is_not_an_input() {
+    let input = Subnet::new(mock_params(), &[1, 1]).input;
+    let mut payload = encode_input(&input);
+    assert!(matches!(refine(payload.clone()).result, WorkExecResult::Ok(_)));
+    payload.push(0);
+    assert_eq!(refine(payload.clone()).result, WorkExecResult::Panic);
+    payload.truncate(payload.len() - 2);
+    assert_eq!(refine(payload).result, WorkExecResult::Panic);
+    assert_eq!(refine(vec![]).result, WorkExecResult::Panic);
 }

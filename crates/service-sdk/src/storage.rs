@@ -10,6 +10,7 @@
 //! and writes nothing when it exceeds the balance. Its writes then go shrinking first, so no
 //! intermediate footprint is above the final one and no single `write` can fail on the way.
 
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
 use crate::general::{info, read, remove, value_len, write, HostError, Service, ServiceInfo};
@@ -52,9 +53,13 @@ pub fn threshold_after(items: u64, octets: u64, offset: u64, changes: &[Change])
 type Write = (Vec<u8>, Option<Vec<u8>>);
 
 /// A command's storage changes, made together by [`Batch::commit`] or not at all.
+///
+/// Writes are kept in order, a key written twice twice (the later wins): appending costs the
+/// same at any size, where looking a key up would cost an epoch's hundreds of records dearly in
+/// the PVM. Counting a repeated key twice only overstates the footprint, so the quick check stays
+/// a bound; the exact one keeps the last write of each key.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// Each key once, in the order first written; `None` removes it.
     writes: Vec<Write>,
 }
 
@@ -67,11 +72,7 @@ impl Batch {
     /// vectors are moved in, not copied: in the PVM a copy costs gas by the octet.
     pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         let (key, value) = (key.into(), value.into());
-        let value = (!value.is_empty()).then_some(value);
-        match self.writes.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value,
-            None => self.writes.push((key, value)),
-        }
+        self.writes.push((key, (!value.is_empty()).then_some(value)));
     }
 
     pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
@@ -80,7 +81,7 @@ impl Batch {
 
     /// The value `key` will have: what this batch set, or else what storage holds now.
     pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.writes.iter().find(|(k, _)| k == key) {
+        match self.writes.iter().rev().find(|(k, _)| k == key) {
             Some((_, v)) => v.clone(),
             None => read(Service::Me, key),
         }
@@ -103,11 +104,22 @@ impl Batch {
             .collect()
     }
 
-    /// Each key's change, from the lengths of the values storage holds now.
+    /// Which writes count: the last of each key, in the order written.
+    fn last_of_each_key(&self) -> Vec<bool> {
+        let mut seen = BTreeSet::new();
+        let mut keep: Vec<bool> = self.writes.iter().rev().map(|(k, _)| seen.insert(k.as_slice())).collect();
+        keep.reverse();
+        keep
+    }
+
+    /// The change of each key written (its last write), from the lengths of the values storage
+    /// holds now.
     fn changes(&self) -> Vec<Change> {
         self.writes
             .iter()
-            .map(|(key, value)| Change {
+            .zip(self.last_of_each_key())
+            .filter(|(_, last)| *last)
+            .map(|((key, value), _)| Change {
                 key_len: key.len(),
                 before: value_len(Service::Me, key),
                 after: value.as_ref().map(Vec::len),
@@ -154,7 +166,9 @@ impl Batch {
             self.writes.into_iter().zip(changes).collect()
         } else {
             let changes = self.changes();
-            let mut planned: Vec<_> = self.writes.into_iter().zip(changes).collect();
+            let keep = self.last_of_each_key();
+            let last = self.writes.into_iter().zip(keep).filter(|(_, k)| *k).map(|(w, _)| w);
+            let mut planned: Vec<_> = last.zip(changes).collect();
             // Shrinking first: every intermediate footprint is at most the final one.
             let grows = |c: &Change| {
                 let size = |len: Option<usize>| len.map_or(0, |v| item_octets(c.key_len, v));
@@ -197,5 +211,20 @@ mod tests {
             threshold_after(0, 0, 0, &[new, Change { key_len: 1, before: None, after: Some(1) }]),
             100 + 20 + 42 + 36
         );
+    }
+
+    #[test]
+    fn a_key_written_twice_counts_once_by_its_last_write() {
+        let mut b = Batch::new();
+        b.put(b"a".as_slice(), b"1".as_slice());
+        b.put(b"b".as_slice(), b"22".as_slice());
+        b.put(b"a".as_slice(), b"333".as_slice());
+        b.remove(b"b".as_slice());
+        b.put(b"c".as_slice(), b"4".as_slice());
+        assert_eq!(b.last_of_each_key(), [false, false, true, true, true]);
+        // The quick bound counts every write as a new key: 3 items more than the exact 2 (a, c).
+        let bound = b.changes_at_most();
+        assert_eq!(bound.len(), 5);
+        assert_eq!(bound.iter().filter(|c| c.after.is_none()).count(), 1, "the removal");
     }
 }

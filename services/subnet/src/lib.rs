@@ -245,24 +245,20 @@ fn run_epoch(netuid: u16, mut subnet: SubnetRecord, slot: u32) {
         (0..n).map(|uid| get(&output_key(netuid, uid), OutputRecord::decode).unwrap_or_default()).collect();
     subnet.last_epoch = slot;
     subnet.epochs += 1;
-    let batch = |totals: &[OutputRecord]| {
-        let mut b = Batch::new();
-        for (uid, ((record, out), t)) in outputs.iter().zip(totals).enumerate() {
-            let uid = uid as u16;
-            b.put(neuron_key(netuid, uid), record.encode());
-            b.put(output_key(netuid, uid), output_record(out, t).encode());
-        }
-        b.put(subnet_key(netuid), subnet.encode());
-        b
-    };
+    let mut b = Batch::new();
+    for (uid, ((record, out), t)) in outputs.iter().zip(&totals).enumerate() {
+        let uid = uid as u16;
+        b.put(neuron_key(netuid, uid), record.encode());
+        b.put(output_key(netuid, uid), output_record(out, t).encode());
+    }
+    b.put(subnet_key(netuid), subnet.encode());
     let payable: u64 = outputs.iter().filter(|(r, _)| r.payee.is_some()).map(|(_, o)| o.emission).sum();
-    if batch(&totals).fits(payable).is_err() {
+    if b.fits(payable).is_err() {
         log!(Level::Warn, "subnet {netuid}: epoch at slot {slot} not run: the balance cannot pay for its storage");
         return;
     }
     let (mut paid, mut owed) = (0u64, 0u64);
-    let mut totals = totals;
-    for (uid, ((record, out), t)) in outputs.iter().zip(totals.iter_mut()).enumerate() {
+    for (uid, ((record, out), mut t)) in outputs.iter().zip(totals).enumerate() {
         if out.emission == 0 {
             continue;
         }
@@ -273,9 +269,10 @@ fn run_epoch(netuid: u16, mut subnet: SubnetRecord, slot: u32) {
             t.owed = t.owed.saturating_add(out.emission);
             owed = owed.saturating_add(out.emission);
         }
+        // The same key and the same length: the storage checked above does not change.
+        b.put(output_key(netuid, uid as u16), output_record(out, &t).encode());
     }
-    // Checked above with at least this much balance left: it fits.
-    batch(&totals).commit().expect("the epoch's storage was checked before paying");
+    b.commit().expect("the epoch's storage was checked before paying");
     log!(
         Level::Info,
         "subnet {netuid} epoch {} at slot {slot}: {n} neurons, paid {paid}, owed {owed}; gas: reading {}, epoch {}, storing and paying {}",

@@ -16,7 +16,7 @@ use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
 use orrery_chain_spec::package::manager_fund;
 use orrery_network::message::WorkPackageSubmission;
 use orrery_node::{Event, Input, NodeOptions};
-use orrery_sim::{Sim, SimConfig};
+use orrery_sim::Sim;
 use orrery_types::{CoreIndex, Hash, HeaderHash, WorkPackage};
 
 /// A `fund` call to the manager, anchored on node `node`'s best block.
@@ -41,17 +41,10 @@ fn audits(sim: &Sim, node: usize) -> Vec<(HeaderHash, Hash, bool)> {
         .collect()
 }
 
-fn config(seed: u64) -> SimConfig {
-    let genesis = common::genesis();
-    let mut c = SimConfig::new(seed, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    c
-}
-
 #[test]
 fn an_honest_report_is_audited_valid_by_everyone_and_finality_passes_it() {
     let genesis = common::genesis();
-    let mut sim = Sim::new(&genesis, config(11)).unwrap();
+    let mut sim = Sim::new(&genesis, common::config(11)).unwrap();
     sim.run_slots(2).unwrap();
     common::to_rotation_start(&mut sim, 500);
     let g = common::guarantors(&sim, 0)[0][0];
@@ -81,7 +74,7 @@ fn an_honest_report_is_audited_valid_by_everyone_and_finality_passes_it() {
 #[test]
 fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
     let genesis = common::genesis();
-    let mut c = config(12);
+    let mut c = common::config(12);
     for v in 0..3 {
         c.node_options.insert(v, NodeOptions { corrupt_reports: true, ..c.options });
     }
@@ -143,7 +136,7 @@ fn a_wrong_report_is_caught_disputed_and_its_guarantors_punished() {
 #[test]
 fn a_silent_validator_does_not_hold_up_the_audit() {
     let genesis = common::genesis();
-    let mut c = config(13);
+    let mut c = common::config(13);
     // Down from the middle of the first slot on.
     let at = u64::from(genesis.slot() + 1) * c.slot_ms + c.slot_ms / 2;
     c.crashes.push(orrery_sim::Crash { node: 5, at, restart: None });
@@ -179,7 +172,7 @@ fn a_silent_validator_does_not_hold_up_the_audit() {
 #[test]
 fn bundles_withheld_and_a_third_of_the_shards_lost_the_auditors_rebuild_from_shards() {
     let genesis = common::genesis();
-    let mut sim_config = config(14);
+    let mut sim_config = common::config(14);
     // Find the guarantors first, on a run that is otherwise the same.
     let probe = {
         let mut sim = Sim::new(&genesis, sim_config.clone()).unwrap();

@@ -49,10 +49,7 @@ fn available_at(sim: &Sim, node: usize, validators: usize) -> Option<u32> {
 fn a_submitted_package_is_guaranteed_assured_and_accumulated_on_every_node() {
     let genesis = common::genesis();
     let spec = &genesis.ctx.spec;
-    let mut c = SimConfig::new(11, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(11);
     // Early in a slot that is not the last of its rotation, so the sharing ends in it.
     let mut slot = sim.slot_now() + 1;
     while slot % spec.rotation_period == spec.rotation_period - 1 {

@@ -30,13 +30,13 @@ use ed25519_zebra::{SigningKey, VerificationKey};
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};
 use orrery_chain_spec::package::{manager_deploy_by_hash, Call};
 use orrery_crypto::blake2b_256;
-use orrery_node::{Input, NodeOptions};
+use orrery_node::Input;
 use orrery_registry::store::{agent_key, summary_key, AgentRecord, Summary};
 use orrery_registry::wire::{self as registry, Principal};
 use orrery_restaking::memo::Memo;
 use orrery_restaking::store::{operator_key, OperatorRecord};
 use orrery_restaking::wire::{self as restaking, Action, OperatorSet};
-use orrery_sim::{Sim, SimConfig};
+use orrery_sim::Sim;
 use orrery_subnet::avs::{self, Config, CONFIG_KEY, JUDGED_KEY};
 use orrery_subnet::store::{output_key, OutputRecord};
 use orrery_subnet::wire::{self as subnet, Role};
@@ -223,11 +223,7 @@ fn output(sim: &Sim, node: usize, service: ServiceId, uid: u16) -> OutputRecord 
 
 #[test]
 fn a_subnet_on_restaked_validators_slashes_the_one_far_from_consensus_and_rates_its_miners() {
-    let genesis = common::genesis();
-    let mut c = SimConfig::new(23, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(23);
 
     // Deploy the five services by hash, then hand each its code as a preimage.
     let ids = deploy_by_hash(&mut sim, &[SUBNET, SUBNET_AVS, RESTAKING, REGISTRY, AVS]);

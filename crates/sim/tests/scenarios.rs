@@ -9,18 +9,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use orrery_node::NodeOptions;
-use orrery_sim::{
-    all_but, Attack, Crash, Equivocator, Hostile, Latency, NetConfig, Partition, Sim, SimConfig, Summary,
-};
+use orrery_sim::{all_but, Attack, Crash, Equivocator, Hostile, Latency, NetConfig, Partition, Sim, Summary};
 
 const E: u32 = 12;
-
-fn config(seed: u64) -> SimConfig {
-    let mut c = SimConfig::new(seed, &common::genesis());
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    c
-}
 
 /// No node finalized two conflicting blocks, and the nodes agree on every finalized slot's block
 /// and state root.
@@ -52,7 +43,7 @@ fn run_watching_lag(sim: &mut Sim, slots: u32, lag_from: u32) -> u32 {
 
 #[test]
 fn six_validators_fill_every_slot_and_finalize_a_few_slots_behind() {
-    let mut c = config(1);
+    let mut c = common::config(1);
     // Lossy but never lost for a whole slot: latency up to 300 ms, 1% duplicated, 5% held back.
     c.net = NetConfig {
         latency: Latency::Uniform { min: 10, max: 300 },
@@ -94,7 +85,7 @@ fn six_validators_fill_every_slot_and_finalize_a_few_slots_behind() {
 #[test]
 fn one_seed_one_run_hash_and_another_seed_another() {
     let run = |seed| {
-        let mut c = config(seed);
+        let mut c = common::config(seed);
         c.net = NetConfig::rough();
         let mut sim = Sim::new(&common::genesis(), c).unwrap();
         sim.run_slots(24).unwrap();
@@ -118,7 +109,7 @@ fn one_seed_one_run_hash_and_another_seed_another() {
 #[test]
 fn with_tickets_the_next_epoch_is_ticket_sealed_and_one_seed_repeats_but_for_the_proofs() {
     let run = || {
-        let mut c = config(11);
+        let mut c = common::config(11);
         c.options.tickets = true;
         let mut sim = Sim::new(&common::genesis(), c).unwrap();
         let first = sim.first_slot();
@@ -142,7 +133,7 @@ fn with_tickets_the_next_epoch_is_ticket_sealed_and_one_seed_repeats_but_for_the
 
 #[test]
 fn a_validator_down_for_an_epoch_restarts_from_its_database_and_catches_up() {
-    let mut c = config(3);
+    let mut c = common::config(3);
     let g = common::genesis();
     let first = g.slot() + 1;
     let at = |slot: u32| u64::from(slot) * c.slot_ms;
@@ -177,7 +168,7 @@ fn a_validator_down_for_an_epoch_restarts_from_its_database_and_catches_up() {
 
 #[test]
 fn a_three_three_partition_finalizes_nothing_and_resumes_after_healing() {
-    let mut c = config(4);
+    let mut c = common::config(4);
     let g = common::genesis();
     let first = g.slot() + 1;
     let at = |slot: u32| u64::from(slot) * c.slot_ms;
@@ -219,7 +210,7 @@ fn a_three_three_partition_finalizes_nothing_and_resumes_after_healing() {
 
 #[test]
 fn an_equivocating_author_is_reported_and_the_best_chain_avoids_its_blocks() {
-    let mut c = config(5);
+    let mut c = common::config(5);
     let g = common::genesis();
     let first = g.slot() + 1;
     c.equivocators = vec![Equivocator { node: 1, slots: first + 6..first + 30 }];
@@ -244,7 +235,7 @@ fn an_equivocating_author_is_reported_and_the_best_chain_avoids_its_blocks() {
 
 #[test]
 fn hostile_peers_are_disconnected_and_the_validators_go_on() {
-    let mut c = config(6);
+    let mut c = common::config(6);
     let g = common::genesis();
     let first = g.slot() + 1;
     let at = |slot: u32| u64::from(slot) * c.slot_ms;

@@ -14,8 +14,8 @@ mod common;
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
 use orrery_network::message::WorkPackageSubmission;
-use orrery_node::{Event, Input, NodeOptions, SegmentStep};
-use orrery_sim::{Sim, SimConfig};
+use orrery_node::{Event, Input, SegmentStep};
+use orrery_sim::Sim;
 use orrery_types::{CoreIndex, Hash, ImportSpec, ServiceId, WorkPackage};
 
 const PROBE: &[u8] = include_bytes!("../../../guests/probe.jam");
@@ -70,11 +70,7 @@ fn transcript(sim: &Sim, node: usize, probe: ServiceId, package: &Hash) -> Vec<u
 
 #[test]
 fn a_package_imports_segments_an_earlier_one_exported_and_every_node_accumulates_it() {
-    let genesis = common::genesis();
-    let mut c = SimConfig::new(31, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(31);
 
     // Deploy the probe.
     common::to_rotation_start(&mut sim, 300);

@@ -11,8 +11,7 @@ mod common;
 
 use orrery_chain_spec::package::Call;
 use orrery_crypto::blake2b_256;
-use orrery_node::NodeOptions;
-use orrery_sim::{Sim, SimConfig};
+use orrery_sim::Sim;
 use orrery_types::ServiceId;
 
 const KV: &[u8] = include_bytes!("../../../services/kv/kv.jam");
@@ -21,10 +20,7 @@ const PAY: &[u8] = include_bytes!("../../../services/pay/pay.jam");
 #[test]
 fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
     let genesis = common::genesis();
-    let mut c = SimConfig::new(21, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(21);
     let mut latencies = Vec::new();
 
     // Deploy: kv on core 0, two pay instances (one package, two items) on core 1.
@@ -123,11 +119,7 @@ fn kv_and_pay_are_deployed_and_called_across_epochs_and_every_node_agrees() {
 /// and assurances pipeline perfectly. Prints what the simulated network sustains.
 #[test]
 fn packages_every_slot_on_both_cores() {
-    let genesis = common::genesis();
-    let mut c = SimConfig::new(22, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(22);
     common::to_rotation_start(&mut sim, 300);
     let (p, at) = (common::dev_package(&sim, 0, &[common::deploy(KV)]), sim.slot_now());
     let mut waiting = vec![(common::submit(&mut sim, 0, p), at)];

@@ -81,10 +81,7 @@ fn pending_on_core0(sim: &Sim, node: usize, package: &Hash) -> bool {
 #[test]
 fn a_package_is_guaranteed_into_every_nodes_best_chain_and_bad_ones_are_refused() {
     let genesis = common::genesis();
-    let mut c = SimConfig::new(7, &genesis);
-    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
-    let mut sim = Sim::new(&genesis, c).unwrap();
-    sim.run_slots(2).unwrap();
+    let mut sim = common::started(7);
     // Early in a slot that is not the last of its rotation (R = 4), so the sharing ends in it.
     let mut slot = sim.slot_now() + 1;
     while slot % genesis.ctx.spec.rotation_period == genesis.ctx.spec.rotation_period - 1 {

@@ -5,12 +5,27 @@
 
 use std::sync::{Arc, OnceLock};
 
-use orrery_sim::Genesis;
+use orrery_node::NodeOptions;
+use orrery_sim::{Genesis, SimConfig};
 use orrery_testkit::tiny_import_context;
 
 pub fn genesis() -> Genesis {
     static GENESIS: OnceLock<Genesis> = OnceLock::new();
     GENESIS.get_or_init(|| Genesis::dev(Arc::new(tiny_import_context())).expect("the dev genesis")).clone()
+}
+
+/// The scenarios' network on the dev genesis: seed `seed`, no tickets (fallback keys), GRANDPA on.
+pub fn config(seed: u64) -> SimConfig {
+    let mut c = SimConfig::new(seed, &genesis());
+    c.options = NodeOptions { tickets: false, grandpa: true, ..NodeOptions::default() };
+    c
+}
+
+/// A network on [`config`], run through its first two slots.
+pub fn started(seed: u64) -> Sim {
+    let mut sim = Sim::new(&genesis(), config(seed)).expect("the simulator starts");
+    sim.run_slots(2).expect("two slots run");
+    sim
 }
 
 use orrery_chain_spec::dev::{DevServices, MANAGER_SERVICE};

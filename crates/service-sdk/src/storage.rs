@@ -6,9 +6,11 @@
 //! `max(0, B_S + B_I·i + B_L·o − f)` with `i` its items (one per storage key), `o` its octets
 //! (`34 + |key| + |value|` per storage key) and `f` its gratis offset, and `write` fails with
 //! `FULL` when the account after it would need more than its balance. [`Batch::commit`] works out
-//! the threshold after every gathered change at once, from [`info`] and the old values' lengths,
-//! and writes nothing when it exceeds the balance. Its writes then go shrinking first, so no
-//! intermediate footprint is above the final one and no single `write` can fail on the way.
+//! the threshold after every gathered change at once and writes nothing when it exceeds the
+//! balance: first as if every key were new (no host call but [`info`]; a bound on every
+//! intermediate footprint too), and only when that bound is too high, exactly, from the old
+//! values' lengths, with the writes then going shrinking first. Either way no single `write` can
+//! fail on the way.
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;

@@ -8,6 +8,7 @@
 //! default set (id 0) and holds `DEFAULT_OPERATOR_SHARES` delegated (the mock's
 //! `slashOperatorShares` applies `calcSlashedAmount`, as `OperatorShares::slash` does).
 
+use alloc::vec::Vec;
 use orrery_restaking_math::allocation::{
     Allocation, AllocationDelay, Modify, OperatorStrategy, Registration,
 };
@@ -110,8 +111,7 @@ fn alloc(current_magnitude: u64, pending_diff: i128, effect_block: u32) -> Alloc
     Allocation { current_magnitude, pending_diff, effect_block }
 }
 
-#[test]
-fn test_operator_allocated_not_active() {
+pub fn test_operator_allocated_not_active() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     let before = f.magnitudes();
@@ -123,8 +123,7 @@ fn test_operator_allocated_not_active() {
     assert_eq!(f.magnitudes(), (WAD, WAD, 0));
 }
 
-#[test]
-fn test_slash_post_allocation() {
+pub fn test_slash_post_allocation() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -138,8 +137,7 @@ fn test_slash_post_allocation() {
     assert_eq!(f.slashable_stake(0), 75 * E16 as u128);
 }
 
-#[test]
-fn test_repeat_until_full_slash() {
+pub fn test_repeat_until_full_slash() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -162,8 +160,7 @@ fn test_repeat_until_full_slash() {
     assert_eq!(f.slashable_stake(0), 0);
 }
 
-#[test]
-fn test_revert_allocate_after_slashed_entirely() {
+pub fn test_revert_allocate_after_slashed_entirely() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -175,8 +172,7 @@ fn test_revert_allocate_after_slashed_entirely() {
     assert_eq!(f.modify(1, 1), Err(Error::InsufficientMagnitude { needed: 1, max: 0 }));
 }
 
-#[test]
-fn test_slash_allocate_all_deallocate_all() {
+pub fn test_slash_allocate_all_deallocate_all() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -191,8 +187,7 @@ fn test_slash_allocate_all_deallocate_all() {
     assert_eq!(f.op.allocatable_magnitude(f.now), Ok(0));
 }
 
-#[test]
-fn test_allocate_deallocate_slash_after_deallocation() {
+pub fn test_allocate_deallocate_slash_after_deallocation() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -209,8 +204,7 @@ fn test_allocate_deallocate_slash_after_deallocation() {
     assert_eq!(f.magnitudes(), (375 * E15, 875 * E15, 5 * E17));
 }
 
-#[test]
-fn test_no_funds_slashed_after_deallocation_delay() {
+pub fn test_no_funds_slashed_after_deallocation_delay() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -221,8 +215,7 @@ fn test_no_funds_slashed_after_deallocation_delay() {
     assert_eq!(f.op.max_magnitude(), WAD);
 }
 
-#[test]
-fn test_revert_no_funds_slashed_after_deregistration() {
+pub fn test_revert_no_funds_slashed_after_deregistration() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -233,8 +226,7 @@ fn test_revert_no_funds_slashed_after_deregistration() {
     assert_eq!(f.op, before);
 }
 
-#[test]
-fn test_deallocation_slashed_just_before_effect_block() {
+pub fn test_deallocation_slashed_just_before_effect_block() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -245,8 +237,7 @@ fn test_deallocation_slashed_just_before_effect_block() {
     assert_eq!(f.op.max_magnitude(), 0);
 }
 
-#[test]
-fn test_deregistered_operator_slashable_before_delay() {
+pub fn test_deregistered_operator_slashable_before_delay() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -257,8 +248,7 @@ fn test_deregistered_operator_slashable_before_delay() {
     assert_eq!(f.op.max_magnitude(), 0);
 }
 
-#[test]
-fn test_slash_update_slasher_slash_again() {
+pub fn test_slash_update_slasher_slash_again() {
     // Who may slash is the service's concern; the arithmetic is two 50% slashes.
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
@@ -271,8 +261,7 @@ fn test_slash_update_slasher_slash_again() {
     assert_eq!(f.slashable_stake(0), 25 * E16 as u128);
 }
 
-#[test]
-fn test_revert_slash_zero_and_greater_than_wad() {
+pub fn test_revert_slash_zero_and_greater_than_wad() {
     // test_revert_slashZero, test_revert_slashGreaterThanWAD
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
@@ -283,15 +272,13 @@ fn test_revert_slash_zero_and_greater_than_wad() {
     assert_eq!(f.magnitudes(), (WAD, WAD, 0));
 }
 
-#[test]
-fn test_revert_not_member_of_set() {
+pub fn test_revert_not_member_of_set() {
     // test_revert_NotMemberOfSet: never registered to set 3.
     let mut f = Fixture::new();
     assert_eq!(f.slash(3, WAD as u128), Err(Error::OperatorNotSlashable));
 }
 
-#[test]
-fn test_revert_allocation_delay_not_set_and_not_in_effect() {
+pub fn test_revert_allocation_delay_not_set_and_not_in_effect() {
     // test_revert_allocationDelayNotSet
     let how =
         Modify { now: 10, allocation_delay: None, deallocation_delay: DEALLOCATION_DELAY, slashable: true };
@@ -303,8 +290,7 @@ fn test_revert_allocation_delay_not_set_and_not_in_effect() {
     assert_eq!(delay.effective(10), None);
 }
 
-#[test]
-fn test_revert_modification_already_pending() {
+pub fn test_revert_modification_already_pending() {
     // test_revert_multiAlloc_modificationAlreadyPending_diffTx
     let mut f = Fixture::new();
     let first = f.modify(0, 5 * E17).unwrap();
@@ -327,8 +313,7 @@ fn test_revert_modification_already_pending() {
     );
 }
 
-#[test]
-fn test_revert_allocate_same_or_zero_magnitude() {
+pub fn test_revert_allocate_same_or_zero_magnitude() {
     // test_revert_allocateZeroMagnitude
     let mut f = Fixture::new();
     assert_eq!(f.modify(0, 0), Err(Error::SameMagnitude));
@@ -340,8 +325,7 @@ fn test_revert_allocate_same_or_zero_magnitude() {
     assert_eq!(f.modify(0, WAD + 1), Err(Error::InsufficientMagnitude { needed: WAD + 1, max: WAD }));
 }
 
-#[test]
-fn test_revert_safe_cast_overflow() {
+pub fn test_revert_safe_cast_overflow() {
     let mut f = Fixture::new();
     f.register(1);
     f.register(2);
@@ -354,8 +338,7 @@ fn test_revert_safe_cast_overflow() {
     assert_eq!(f.modify(2, 1), Err(Error::InsufficientMagnitude { needed: WAD + 1, max: WAD }));
 }
 
-#[test]
-fn test_modify_allocations_pending_diff_zero() {
+pub fn test_modify_allocations_pending_diff_zero() {
     let mut f = Fixture::new();
     f.modify(0, 501).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -371,8 +354,7 @@ fn queue_effect_blocks(f: &Fixture) -> Vec<u32> {
     f.op.deallocation_queue().map(|set| f.op.stored_allocation(set).effect_block).collect()
 }
 
-#[test]
-fn test_modify_allocations_pending_diff_zero_check_ordered_deallocation_queue() {
+pub fn test_modify_allocations_pending_diff_zero_check_ordered_deallocation_queue() {
     let mut f = Fixture::new();
     f.register(1);
     f.register(2);
@@ -392,8 +374,7 @@ fn test_modify_allocations_pending_diff_zero_check_ordered_deallocation_queue() 
     assert!(blocks[0] < blocks[1]);
 }
 
-#[test]
-fn test_modify_allocations_pending_diff_zero_allocation() {
+pub fn test_modify_allocations_pending_diff_zero_allocation() {
     let mut f = Fixture::new();
     f.register(1);
     f.register(2);
@@ -414,8 +395,7 @@ fn test_modify_allocations_pending_diff_zero_allocation() {
     assert!(blocks[0] < blocks[1]);
 }
 
-#[test]
-fn test_deallocate_all() {
+pub fn test_deallocate_all() {
     let mut f = Fixture::new();
     f.modify(0, WAD).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -429,8 +409,7 @@ fn test_deallocate_all() {
     assert_eq!(f.op.stored_encumbered_magnitude(), 0);
 }
 
-#[test]
-fn test_allocate_deallocate_allocate() {
+pub fn test_allocate_deallocate_allocate() {
     let mut f = Fixture::new();
     f.modify(0, 5 * E17).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);
@@ -449,8 +428,7 @@ fn test_allocate_deallocate_allocate() {
     assert_eq!(f.op.stored_encumbered_magnitude(), 58 * E16);
 }
 
-#[test]
-fn test_regression_deallocation_not_blocked() {
+pub fn test_regression_deallocation_not_blocked() {
     let mut f = Fixture::new();
     let allocation_delay = DEALLOCATION_DELAY * 2;
     f.delay.set(allocation_delay, false, f.now, ALLOCATION_CONFIGURATION_DELAY).unwrap();
@@ -468,8 +446,7 @@ fn test_regression_deallocation_not_blocked() {
     f.modify(0, 5 * E17).unwrap();
 }
 
-#[test]
-fn test_regression_boundary() {
+pub fn test_regression_boundary() {
     // AllocationManagerUnitTests_SetAllocationDelay::test_regression_boundary
     let start = 126_002;
     let mut delay = AllocationDelay::default();
@@ -478,16 +455,14 @@ fn test_regression_boundary() {
     assert_eq!(delay.effective(start + ALLOCATION_CONFIGURATION_DELAY + 1), Some(0));
 }
 
-#[test]
-fn test_set_allocation_delay_newly_registered_sets_delay_and_is_set_immediately() {
+pub fn test_set_allocation_delay_newly_registered_sets_delay_and_is_set_immediately() {
     let mut delay = AllocationDelay::default();
     delay.set(100, true, 77, ALLOCATION_CONFIGURATION_DELAY).unwrap();
     assert_eq!(delay, AllocationDelay { delay: 100, is_set: true, pending_delay: 100, effect_block: 77 });
     assert_eq!(delay.effective(77), Some(100));
 }
 
-#[test]
-fn test_set_allocation_delay_existing_operator_delay_not_set_immediately() {
+pub fn test_set_allocation_delay_existing_operator_delay_not_set_immediately() {
     let mut delay = AllocationDelay::default();
     delay.set(100, true, 77, ALLOCATION_CONFIGURATION_DELAY).unwrap();
     delay.set(200, false, 77, ALLOCATION_CONFIGURATION_DELAY).unwrap();
@@ -498,8 +473,7 @@ fn test_set_allocation_delay_existing_operator_delay_not_set_immediately() {
     assert_eq!(delay.effective(77 + ALLOCATION_CONFIGURATION_DELAY + 1), Some(200));
 }
 
-#[test]
-fn test_fuzz_set_delay_one_value() {
+pub fn test_fuzz_set_delay_one_value() {
     // testFuzz_setDelay with delay = 12345: (false, 0) until block + configuration delay + 1.
     let mut delay = AllocationDelay::default();
     delay.set(12_345, false, 500, ALLOCATION_CONFIGURATION_DELAY).unwrap();
@@ -508,8 +482,7 @@ fn test_fuzz_set_delay_one_value() {
     assert_eq!(delay.effective(500 + ALLOCATION_CONFIGURATION_DELAY + 1), Some(12_345));
 }
 
-#[test]
-fn test_registered_and_deregistered_operator_slashable() {
+pub fn test_registered_and_deregistered_operator_slashable() {
     // test_registeredOperator, test_deregisteredOperatorAndSlashable
     let mut r = Registration::default();
     r.register(1_000).unwrap();
@@ -523,8 +496,7 @@ fn test_registered_and_deregistered_operator_slashable() {
     assert_eq!(r.register(2_001), Err(Error::AlreadyMemberOfSet));
 }
 
-#[test]
-fn slash_while_deallocation_pending_one_case() {
+pub fn slash_while_deallocation_pending_one_case() {
     // testFuzz_SlashWhileDeallocationPending with allocation 7e17, deallocation to 3e17, slash 1/3
     // (333333333333333333): slashed = ceil(7e17 · 0.333… ) = 233333333333333334 (7e17·333333333333333333
     // /1e18 = 233333333333333333.1), pending −4e17 loses ceil(4e17 · 0.333…) = 133333333333333334
@@ -548,8 +520,7 @@ fn slash_while_deallocation_pending_one_case() {
     assert_eq!(f.magnitudes(), (after, WAD - 233_333_333_333_333_334, 266_666_666_666_666_666 + 3 * E17));
 }
 
-#[test]
-fn refused_modification_changes_nothing() {
+pub fn refused_modification_changes_nothing() {
     // A due deallocation sits in the queue; a refused change must not clear it.
     let mut f = Fixture::new();
     f.register(1);
@@ -567,8 +538,7 @@ fn refused_modification_changes_nothing() {
 /// A service keeps the state between calls as its parts: rebuilt from them (after an allocation,
 /// a deallocation and a slash, so every part is non-trivial) it is the same state and behaves the
 /// same.
-#[test]
-fn state_rebuilt_from_its_parts_is_the_same() {
+pub fn state_rebuilt_from_its_parts_is_the_same() {
     let mut f = Fixture::new();
     f.modify(0, 5 * E17).unwrap();
     f.roll(DEFAULT_OPERATOR_ALLOCATION_DELAY);

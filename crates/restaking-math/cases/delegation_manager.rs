@@ -30,8 +30,7 @@ fn magnitudes(at: u32, value: u64) -> History<u64> {
     h
 }
 
-#[test]
-fn test_revert_invalid_deposit_scaling_factor() {
+pub fn test_revert_invalid_deposit_scaling_factor() {
     // SlashingLibUnitTests::test_Revert_InvalidDepositScalingFactor: dsf 1, then 1e18 + 1 shares
     // worth (1e18 ·w 1 ·w (WAD − 1) = 0) + 1 = 1 give 1 ·WAD / (1e18 + 1) = 0.
     let mut dsf = DepositScalingFactor::from_raw(1);
@@ -39,8 +38,7 @@ fn test_revert_invalid_deposit_scaling_factor() {
     assert_eq!(dsf.raw(), 1);
 }
 
-#[test]
-fn test_increase_delegated_shares_deposit_repeatedly() {
+pub fn test_increase_delegated_shares_deposit_repeatedly() {
     let initial_magnitude: u64 = 999_999_999_999_990_009;
     let shares: u128 = 44_182_209_037_560_531_097_078_597_505;
     let mut staker = staker_with(shares);
@@ -56,8 +54,7 @@ fn test_increase_delegated_shares_deposit_repeatedly() {
     assert_eq!(operator.shares - withdrawable, 44_182_209_037_566);
 }
 
-#[test]
-fn test_slash_operator_shares_slashed_repeatedly() {
+pub fn test_slash_operator_shares_slashed_repeatedly() {
     let initial_magnitude: u64 = 90_009;
     let shares: u128 = 40_000_000_004_182_209_037_560_531_097_078_597_505;
     let mut staker = staker_with(shares);
@@ -84,8 +81,7 @@ fn queued_everything() -> (Staker, OperatorShares, orrery_restaking_math::delega
     (staker, operator, w)
 }
 
-#[test]
-fn test_shares_burnable_at_min_delay_blocks() {
+pub fn test_shares_burnable_at_min_delay_blocks() {
     let (_, mut operator, w) = queued_everything();
     let now = w.start_block + MIN_WITHDRAWAL_DELAY_BLOCKS;
     let mut max = magnitudes(1, WAD);
@@ -102,15 +98,13 @@ fn test_shares_burnable_at_min_delay_blocks() {
     assert_eq!(w.complete(now + 1, MIN_WITHDRAWAL_DELAY_BLOCKS, max.upper_lookup(until, WAD) as u128), Ok(0));
 }
 
-#[test]
-fn test_get_slashable_shares_in_queue_returns_zero_when_fully_slashed() {
+pub fn test_get_slashable_shares_in_queue_returns_zero_when_fully_slashed() {
     let (_, mut operator, _) = queued_everything();
     operator.slash(WAD, 0, START, MIN_WITHDRAWAL_DELAY_BLOCKS).unwrap();
     assert_eq!(operator.slashable_shares_in_queue(0, 0, START, MIN_WITHDRAWAL_DELAY_BLOCKS), Ok(0));
 }
 
-#[test]
-fn test_shares_not_burnable_when_withdrawal_completable() {
+pub fn test_shares_not_burnable_when_withdrawal_completable() {
     let (_, mut operator, w) = queued_everything();
     let now = w.start_block + MIN_WITHDRAWAL_DELAY_BLOCKS + 1;
     assert_eq!(operator.slashable_shares_in_queue(WAD, 0, now, MIN_WITHDRAWAL_DELAY_BLOCKS), Ok(0));
@@ -125,8 +119,7 @@ fn test_shares_not_burnable_when_withdrawal_completable() {
     );
 }
 
-#[test]
-fn test_slashable_shares_in_queue() {
+pub fn test_slashable_shares_in_queue() {
     let deposit_amount = 120 * E18;
     let mut staker = staker_with(deposit_amount);
     let mut operator = OperatorShares::new();
@@ -146,8 +139,7 @@ fn test_slashable_shares_in_queue() {
     assert_eq!(operator.slashable_shares_in_queue(0, 0, now, MIN_WITHDRAWAL_DELAY_BLOCKS), Ok(0));
 }
 
-#[test]
-fn test_clear_withdrawal_fully_slashed() {
+pub fn test_clear_withdrawal_fully_slashed() {
     let (mut staker, mut operator, w) = queued_everything();
     let now = w.start_block + MIN_WITHDRAWAL_DELAY_BLOCKS;
     let mut max = magnitudes(1, WAD);
@@ -164,8 +156,7 @@ fn test_clear_withdrawal_fully_slashed() {
     assert_eq!(deposit(&mut staker, Some(&mut operator), paid, WAD as u128), Err(Error::SharesAmountZero));
 }
 
-#[test]
-fn test_get_queued_withdrawals_uses_correct_operator_magnitude() {
+pub fn test_get_queued_withdrawals_uses_correct_operator_magnitude() {
     let mut staker = staker_with(100 * E18);
     let mut operator = OperatorShares::new();
     delegate(&mut staker, &mut operator, WAD, None).unwrap();
@@ -180,8 +171,7 @@ fn test_get_queued_withdrawals_uses_correct_operator_magnitude() {
     );
 }
 
-#[test]
-fn test_convert_to_deposit_shares_with_slashing() {
+pub fn test_convert_to_deposit_shares_with_slashing() {
     let mut staker = staker_with(100 * E18);
     let mut operator = OperatorShares::new();
     delegate(&mut staker, &mut operator, WAD, None).unwrap();
@@ -210,8 +200,7 @@ fn test_convert_to_deposit_shares_with_slashing() {
     assert!((expected - converted) * E18 <= expected * 100_000_000, "outside APPROX_REL_DIFF");
 }
 
-#[test]
-fn beacon_chain_balance_drop_hand_worked() {
+pub fn beacon_chain_balance_drop_hand_worked() {
     // EigenPodManager._reduceSlashingFactor: 32 ETH restaked drops by 8: factor WAD · 24/32.
     let drop = reduce_beacon_chain_factor(WAD, 32 * E18, 8 * E18).unwrap();
     assert_eq!(
@@ -227,8 +216,7 @@ fn beacon_chain_balance_drop_hand_worked() {
     assert_eq!(reduce_beacon_chain_factor(WAD, 3 * E18, E18).unwrap().new_factor, 666_666_666_666_666_666);
 }
 
-#[test]
-fn bad_input_is_refused_without_change() {
+pub fn bad_input_is_refused_without_change() {
     let (mut staker, mut operator, _) = queued_everything();
     deposit(&mut staker, Some(&mut operator), 10 * E18, WAD as u128).unwrap();
     let (s0, o0) = (staker, operator.clone());
@@ -250,8 +238,7 @@ fn bad_input_is_refused_without_change() {
     assert_eq!((staker, operator), (s0, o0));
 }
 
-#[test]
-fn test_fuzz_undelegate_delegate_again_with_rounding_one_case() {
+pub fn test_fuzz_undelegate_delegate_again_with_rounding_one_case() {
     // testFuzz_undelegate_delegateAgainWithRounding with shares = 123456789123456789123 at the
     // test's magnitude 333333333333333333. From the formulas: dsf = WAD ÷w m = 3000000000000000003;
     // undelegating queues 123456789123456789122 withdrawable (scaled 370370367370370367739), leaving

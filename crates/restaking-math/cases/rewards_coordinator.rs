@@ -10,8 +10,7 @@ const DEFAULT_SPLIT_BIPS: u16 = 1000;
 /// Any timestamp after the epoch will do; the contract's only needs `block.timestamp > 0`.
 const NOW: u32 = 1_700_000_000;
 
-#[test]
-fn test_fuzz_set_operator_avs_split_first_time() {
+pub fn test_fuzz_set_operator_avs_split_first_time() {
     let mut split = OperatorSplit::default();
     assert_eq!(split.get(NOW, DEFAULT_SPLIT_BIPS), DEFAULT_SPLIT_BIPS);
     split.set(2_500, NOW, ACTIVATION_DELAY).unwrap();
@@ -22,8 +21,7 @@ fn test_fuzz_set_operator_avs_split_first_time() {
     assert_eq!(split.get(NOW + ACTIVATION_DELAY, 5000), 2_500);
 }
 
-#[test]
-fn test_fuzz_revert_set_operator_avs_split_second_time_before_prior_activation() {
+pub fn test_fuzz_revert_set_operator_avs_split_second_time_before_prior_activation() {
     let mut split = OperatorSplit::default();
     split.set(2_500, NOW, ACTIVATION_DELAY).unwrap();
     let before = split;
@@ -34,8 +32,7 @@ fn test_fuzz_revert_set_operator_avs_split_second_time_before_prior_activation()
     assert_eq!(split, before);
 }
 
-#[test]
-fn test_fuzz_set_operator_avs_split_second_time_after_prior_activation() {
+pub fn test_fuzz_set_operator_avs_split_second_time_after_prior_activation() {
     let mut split = OperatorSplit::default();
     split.set(2_500, NOW, ACTIVATION_DELAY).unwrap();
     let warp = NOW + ACTIVATION_DELAY + 1;
@@ -45,8 +42,7 @@ fn test_fuzz_set_operator_avs_split_second_time_after_prior_activation() {
     assert_eq!(split.get(warp + ACTIVATION_DELAY, DEFAULT_SPLIT_BIPS), 7_000);
 }
 
-#[test]
-fn test_fuzz_revert_when_split_greater_than_100() {
+pub fn test_fuzz_revert_when_split_greater_than_100() {
     let mut split = OperatorSplit::default();
     assert_eq!(split.set(ONE_HUNDRED_IN_BIPS + 1, NOW, ACTIVATION_DELAY), Err(Error::SplitExceedsMax));
     assert_eq!(split, OperatorSplit::default());

@@ -6,6 +6,8 @@
 //! property of I110F18, not of this crate), and the `should_panic` checks of subtensor's own conversions.
 #![allow(clippy::excessive_precision, clippy::unreadable_literal, clippy::approx_constant)]
 
+use alloc::vec;
+use alloc::vec::Vec;
 use orrery_yuma::math::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -84,8 +86,7 @@ fn vec_to_sparse_mat_fixed(vector: &[f32], rows: usize, transpose: bool) -> Vec<
 }
 
 /// Ported from `test_vec_max_upscale_to_u16` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_vec_max_upscale_to_u16() {
+pub fn test_vec_max_upscale_to_u16() {
     let vector: Vec<I32F32> = vec_to_fixed(&[]);
     let target: Vec<u16> = vec![];
     let result: Vec<u16> = vec_max_upscale_to_u16(&vector);
@@ -164,8 +165,7 @@ fn test_vec_max_upscale_to_u16() {
 }
 
 /// Ported from `test_vec_u16_max_upscale_to_u16` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_vec_u16_max_upscale_to_u16() {
+pub fn test_vec_u16_max_upscale_to_u16() {
     let vector: Vec<u16> = vec![];
     let result: Vec<u16> = vec_u16_max_upscale_to_u16(&vector);
     assert_vec_compare_u16(&result, &vector);
@@ -205,8 +205,7 @@ fn test_vec_u16_max_upscale_to_u16() {
 }
 
 /// Ported from `test_check_vec_max_limited` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_check_vec_max_limited() {
+pub fn test_check_vec_max_limited() {
     let vector: Vec<u16> = vec![];
     let max_limit: u16 = 0;
     assert!(check_vec_max_limited(&vector, max_limit));
@@ -243,8 +242,7 @@ fn test_check_vec_max_limited() {
 }
 
 /// Ported from `test_math_u64_normalization` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_u64_normalization() {
+pub fn test_math_u64_normalization() {
     let min: u64 = 1;
     let min32: u64 = 4_889_444;
     let mid: u64 = 10_500_000_000_000_000;
@@ -273,8 +271,7 @@ fn test_math_u64_normalization() {
 }
 
 /// Ported from `test_math_to_num` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_to_num() {
+pub fn test_math_to_num() {
     let val: I32F32 = I32F32::from_num(u16::MAX);
     let res: u16 = val.to_num::<u16>();
     assert_eq!(res, u16::MAX);
@@ -312,8 +309,7 @@ fn test_math_to_num() {
 }
 
 /// Ported from `test_math_vec_to_fixed` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vec_to_fixed() {
+pub fn test_math_vec_to_fixed() {
     let vector: Vec<f32> = vec![0., 1., 2., 3.];
     let target: Vec<I32F32> =
         vec![I32F32::from_num(0.), I32F32::from_num(1.), I32F32::from_num(2.), I32F32::from_num(3.)];
@@ -322,8 +318,7 @@ fn test_math_vec_to_fixed() {
 }
 
 /// Ported from `test_math_vec_to_mat_fixed` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vec_to_mat_fixed() {
+pub fn test_math_vec_to_mat_fixed() {
     let vector: Vec<f32> = vec![0., 1., 2., 0., 10., 100.];
     let target: Vec<Vec<I32F32>> = vec![
         vec![I32F32::from_num(0.), I32F32::from_num(1.), I32F32::from_num(2.)],
@@ -334,8 +329,7 @@ fn test_math_vec_to_mat_fixed() {
 }
 
 /// Ported from `test_math_vec_to_sparse_mat_fixed` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vec_to_sparse_mat_fixed() {
+pub fn test_math_vec_to_sparse_mat_fixed() {
     let vector: Vec<f32> = vec![0., 1., 2., 0., 10., 100.];
     let target: Vec<Vec<(u16, I32F32)>> = vec![
         vec![(1_u16, I32F32::from_num(1.)), (2_u16, I32F32::from_num(2.))],
@@ -362,8 +356,7 @@ fn test_math_vec_to_sparse_mat_fixed() {
 }
 
 /// Ported from `test_math_exp_safe` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_exp_safe() {
+pub fn test_math_exp_safe() {
     let zero: I32F32 = I32F32::from_num(0);
     let one: I32F32 = I32F32::from_num(1);
     let target: I32F32 = exp(zero).unwrap();
@@ -383,8 +376,7 @@ fn test_math_exp_safe() {
 }
 
 /// Ported from `test_math_sigmoid_safe` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_sigmoid_safe() {
+pub fn test_math_sigmoid_safe() {
     let trust: Vec<I32F32> = vec![
         I32F32::min_value(),
         I32F32::from_num(0),
@@ -449,8 +441,7 @@ fn test_math_sigmoid_safe() {
 }
 
 /// Ported from `test_math_is_topk` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_is_topk() {
+pub fn test_math_is_topk() {
     let vector: Vec<I32F32> = vec_to_fixed(&[]);
     let result = is_topk(&vector, 5);
     let target: Vec<bool> = vec![];
@@ -486,8 +477,7 @@ fn test_math_is_topk() {
 }
 
 /// Ported from `test_math_sum` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_sum() {
+pub fn test_math_sum() {
     assert!(sum(&[]) == I32F32::from_num(0));
     assert!(
         sum(&[I32F32::from_num(1.0), I32F32::from_num(10.0), I32F32::from_num(30.0)]) == I32F32::from_num(41)
@@ -499,8 +489,7 @@ fn test_math_sum() {
 }
 
 /// Ported from `test_math_normalize` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_normalize() {
+pub fn test_math_normalize() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let x: Vec<I32F32> = vec![];
     let y: Vec<I32F32> = normalize(&x);
@@ -524,8 +513,7 @@ fn test_math_normalize() {
 }
 
 /// Ported from `test_math_inplace_normalize` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_normalize() {
+pub fn test_math_inplace_normalize() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let mut x1: Vec<I32F32> = vec![I32F32::from_num(1.0), I32F32::from_num(10.0), I32F32::from_num(30.0)];
     inplace_normalize(&mut x1);
@@ -544,8 +532,7 @@ fn test_math_inplace_normalize() {
 }
 
 /// Ported from `test_math_inplace_normalize_64` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_normalize_64() {
+pub fn test_math_inplace_normalize_64() {
     let epsilon: I64F64 = I64F64::from_num(0.0001);
     let mut x1: Vec<I64F64> = vec![I64F64::from_num(1.0), I64F64::from_num(10.0), I64F64::from_num(30.0)];
     inplace_normalize_64(&mut x1);
@@ -564,8 +551,7 @@ fn test_math_inplace_normalize_64() {
 }
 
 /// Ported from `test_math_vecdiv` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vecdiv() {
+pub fn test_math_vecdiv() {
     let x: Vec<I32F32> = vec_to_fixed(&[]);
     let y: Vec<I32F32> = vec_to_fixed(&[]);
     let result: Vec<I32F32> = vec_to_fixed(&[]);
@@ -583,8 +569,7 @@ fn test_math_vecdiv() {
 }
 
 /// Ported from `test_math_inplace_row_normalize` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_row_normalize() {
+pub fn test_math_inplace_row_normalize() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let vector: Vec<f32> =
         vec![0., 1., 2., 3., 4., 0., 10., 100., 1000., 10000., 0., 0., 0., 0., 0., 1., 1., 1., 1., 1.];
@@ -597,8 +582,7 @@ fn test_math_inplace_row_normalize() {
 }
 
 /// Ported from `test_math_inplace_row_normalize_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_row_normalize_sparse() {
+pub fn test_math_inplace_row_normalize_sparse() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let vector: Vec<f32> = vec![
         0., 1., 0., 2., 0., 3., 4., 0., 1., 0., 2., 0., 3., 0., 1., 0., 0., 2., 0., 3., 4., 0., 10., 0.,
@@ -620,8 +604,7 @@ fn test_math_inplace_row_normalize_sparse() {
 }
 
 /// Ported from `test_math_inplace_col_normalize` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_col_normalize() {
+pub fn test_math_inplace_col_normalize() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let vector: Vec<f32> =
         vec![0., 1., 2., 3., 4., 0., 10., 100., 1000., 10000., 0., 0., 0., 0., 0., 1., 1., 1., 1., 1.];
@@ -634,8 +617,7 @@ fn test_math_inplace_col_normalize() {
 }
 
 /// Ported from `test_math_inplace_col_normalize_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_col_normalize_sparse() {
+pub fn test_math_inplace_col_normalize_sparse() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let vector: Vec<f32> = vec![
         0., 1., 0., 2., 0., 3., 4., 0., 1., 0., 2., 0., 3., 0., 1., 0., 0., 2., 0., 3., 4., 0., 10., 0.,
@@ -661,8 +643,7 @@ fn test_math_inplace_col_normalize_sparse() {
 }
 
 /// Ported from `test_math_inplace_col_max_upscale` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_col_max_upscale() {
+pub fn test_math_inplace_col_max_upscale() {
     let mut mat: Vec<Vec<I32F32>> = vec![vec![]];
     let target: Vec<Vec<I32F32>> = vec![vec![]];
     inplace_col_max_upscale(&mut mat);
@@ -682,8 +663,7 @@ fn test_math_inplace_col_max_upscale() {
 }
 
 /// Ported from `test_math_inplace_col_max_upscale_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_col_max_upscale_sparse() {
+pub fn test_math_inplace_col_max_upscale_sparse() {
     let mut mat: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
     let target: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
     inplace_col_max_upscale_sparse(&mut mat, 0);
@@ -716,8 +696,7 @@ fn test_math_inplace_col_max_upscale_sparse() {
 }
 
 /// Ported from `test_math_inplace_mask_vector` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_mask_vector() {
+pub fn test_math_inplace_mask_vector() {
     let mask: Vec<bool> = vec![false, false, false];
     let mut vector: Vec<I32F32> = vec_to_fixed(&[0., 1., 2.]);
     let target: Vec<I32F32> = vec_to_fixed(&[0., 1., 2.]);
@@ -736,8 +715,7 @@ fn test_math_inplace_mask_vector() {
 }
 
 /// Ported from `test_math_inplace_mask_matrix` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_mask_matrix() {
+pub fn test_math_inplace_mask_matrix() {
     let mask: Vec<Vec<bool>> =
         vec![vec![false, false, false], vec![false, false, false], vec![false, false, false]];
     let vector: Vec<f32> = vec![0., 1., 2., 3., 4., 5., 6., 7., 8.];
@@ -758,8 +736,7 @@ fn test_math_inplace_mask_matrix() {
 }
 
 /// Ported from `test_math_inplace_mask_rows` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_mask_rows() {
+pub fn test_math_inplace_mask_rows() {
     let input: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let mask: Vec<bool> = vec![false, false, false];
     let target: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
@@ -785,8 +762,7 @@ fn test_math_inplace_mask_rows() {
 }
 
 /// Ported from `test_math_inplace_mask_diag` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_mask_diag() {
+pub fn test_math_inplace_mask_diag() {
     let vector: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let target: Vec<f32> = vec![0., 2., 3., 4., 0., 6., 7., 8., 0.];
     let mut mat = vec_to_mat_fixed(&vector, 3, false);
@@ -795,8 +771,7 @@ fn test_math_inplace_mask_diag() {
 }
 
 /// Ported from `test_math_inplace_mask_diag_except_index` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_mask_diag_except_index() {
+pub fn test_math_inplace_mask_diag_except_index() {
     let vector: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let rows = 3;
 
@@ -813,8 +788,7 @@ fn test_math_inplace_mask_diag_except_index() {
 }
 
 /// Ported from `test_math_mask_rows_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mask_rows_sparse() {
+pub fn test_math_mask_rows_sparse() {
     let input: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let mat = vec_to_sparse_mat_fixed(&input, 3, false);
     let mask: Vec<bool> = vec![false, false, false];
@@ -838,8 +812,7 @@ fn test_math_mask_rows_sparse() {
 }
 
 /// Ported from `test_math_mask_diag_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mask_diag_sparse() {
+pub fn test_math_mask_diag_sparse() {
     let vector: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let target: Vec<f32> = vec![0., 2., 3., 4., 0., 6., 7., 8., 0.];
     let mat = vec_to_sparse_mat_fixed(&vector, 3, false);
@@ -858,8 +831,7 @@ fn test_math_mask_diag_sparse() {
 }
 
 /// Ported from `test_math_mask_diag_sparse_except_index` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mask_diag_sparse_except_index() {
+pub fn test_math_mask_diag_sparse_except_index() {
     let rows = 3;
 
     let vector: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
@@ -911,8 +883,7 @@ fn test_math_mask_diag_sparse_except_index() {
 }
 
 /// Ported from `test_math_vec_mask_sparse_matrix` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vec_mask_sparse_matrix() {
+pub fn test_math_vec_mask_sparse_matrix() {
     let vector: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9.];
     let target: Vec<f32> = vec![0., 2., 3., 4., 0., 6., 7., 8., 0.];
     let mat = vec_to_sparse_mat_fixed(&vector, 3, false);
@@ -936,8 +907,7 @@ fn test_math_vec_mask_sparse_matrix() {
 }
 
 /// Ported from `test_math_vec_mul` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_vec_mul() {
+pub fn test_math_vec_mul() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3., 4.]);
     let target: Vec<I32F32> = vec_to_fixed(&[1., 4., 9., 16.]);
     let result = vec_mul(&vector, &vector);
@@ -953,8 +923,7 @@ fn test_math_vec_mul() {
 }
 
 /// Ported from `test_math_mat_vec_mul` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mat_vec_mul() {
+pub fn test_math_mat_vec_mul() {
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_mat_fixed(&matrix, 4, false);
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3.]);
@@ -974,8 +943,7 @@ fn test_math_mat_vec_mul() {
 }
 
 /// Ported from `test_math_mat_vec_mul_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mat_vec_mul_sparse() {
+pub fn test_math_mat_vec_mul_sparse() {
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3.]);
@@ -995,8 +963,7 @@ fn test_math_mat_vec_mul_sparse() {
 }
 
 /// Ported from `test_math_row_hadamard` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_row_hadamard() {
+pub fn test_math_row_hadamard() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3., 4.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_mat_fixed(&matrix, 4, false);
@@ -1007,8 +974,7 @@ fn test_math_row_hadamard() {
 }
 
 /// Ported from `test_math_row_hadamard_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_row_hadamard_sparse() {
+pub fn test_math_row_hadamard_sparse() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3., 4.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
@@ -1031,8 +997,7 @@ fn test_math_row_hadamard_sparse() {
 }
 
 /// Ported from `test_math_row_sum` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_row_sum() {
+pub fn test_math_row_sum() {
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_mat_fixed(&matrix, 4, false);
     let result = row_sum(&matrix);
@@ -1041,8 +1006,7 @@ fn test_math_row_sum() {
 }
 
 /// Ported from `test_math_row_sum_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_row_sum_sparse() {
+pub fn test_math_row_sum_sparse() {
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
     let result = row_sum_sparse(&matrix);
@@ -1066,8 +1030,7 @@ fn test_math_row_sum_sparse() {
 }
 
 /// Ported from `test_math_matmul` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_matmul() {
+pub fn test_math_matmul() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3., 4.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_mat_fixed(&matrix, 4, false);
@@ -1077,8 +1040,7 @@ fn test_math_matmul() {
 }
 
 /// Ported from `test_math_matmul_transpose` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_matmul_transpose() {
+pub fn test_math_matmul_transpose() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_mat_fixed(&matrix, 4, false);
@@ -1088,8 +1050,7 @@ fn test_math_matmul_transpose() {
 }
 
 /// Ported from `test_math_sparse_matmul` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_sparse_matmul() {
+pub fn test_math_sparse_matmul() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3., 4.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
@@ -1109,8 +1070,7 @@ fn test_math_sparse_matmul() {
 }
 
 /// Ported from `test_math_sparse_matmul_transpose` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_sparse_matmul_transpose() {
+pub fn test_math_sparse_matmul_transpose() {
     let vector: Vec<I32F32> = vec_to_fixed(&[1., 2., 3.]);
     let matrix: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
@@ -1130,8 +1090,7 @@ fn test_math_sparse_matmul_transpose() {
 }
 
 /// Ported from `test_math_inplace_col_clip` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_inplace_col_clip() {
+pub fn test_math_inplace_col_clip() {
     let vector: Vec<I32F32> = vec_to_fixed(&[0., 5., 12.]);
     let matrix: Vec<f32> = vec![0., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let mut matrix = vec_to_mat_fixed(&matrix, 4, false);
@@ -1142,8 +1101,7 @@ fn test_math_inplace_col_clip() {
 }
 
 /// Ported from `test_math_col_clip_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_col_clip_sparse() {
+pub fn test_math_col_clip_sparse() {
     let vector: Vec<I32F32> = vec_to_fixed(&[0., 5., 12.]);
     let matrix: Vec<f32> = vec![0., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let matrix = vec_to_sparse_mat_fixed(&matrix, 4, false);
@@ -1166,8 +1124,7 @@ fn test_math_col_clip_sparse() {
 }
 
 /// Ported from `test_math_weighted_median_col` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_weighted_median_col() {
+pub fn test_math_weighted_median_col() {
     let stake: Vec<I32F32> = vec_to_fixed(&[]);
     let weights: Vec<Vec<I32F32>> = vec![vec![]];
     let median: Vec<I32F32> = vec_to_fixed(&[]);
@@ -1197,8 +1154,7 @@ fn test_math_weighted_median_col() {
 }
 
 /// Ported from `test_math_weighted_median_col_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_weighted_median_col_sparse() {
+pub fn test_math_weighted_median_col_sparse() {
     let stake: Vec<I32F32> = vec_to_fixed(&[]);
     let weights: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
     let median: Vec<I32F32> = vec_to_fixed(&[]);
@@ -1228,8 +1184,7 @@ fn test_math_weighted_median_col_sparse() {
 }
 
 /// Ported from `test_math_interpolate` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_interpolate() {
+pub fn test_math_interpolate() {
     let mat1: Vec<Vec<I32F32>> = vec![vec![]];
     let mat2: Vec<Vec<I32F32>> = vec![vec![]];
     let target: Vec<Vec<I32F32>> = vec![vec![]];
@@ -1341,8 +1296,7 @@ fn test_math_interpolate() {
 }
 
 /// Ported from `test_math_interpolate_sparse` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_interpolate_sparse() {
+pub fn test_math_interpolate_sparse() {
     let mat1: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
     let mat2: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
     let target: Vec<Vec<(u16, I32F32)>> = vec![vec![]];
@@ -1464,8 +1418,7 @@ fn test_math_interpolate_sparse() {
 }
 
 /// Ported from `test_math_mat_ema_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_mat_ema_alpha() {
+pub fn test_math_mat_ema_alpha() {
     let old: Vec<f32> = vec![0.1, 0.2, 3., 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.11, 0.12];
     let new: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let target: Vec<f32> = vec![0.19, 0.38, 1., 0.436, 0.545, 0.6539, 0.763, 0.8719, 0.981, 1., 1., 1.];
@@ -1501,8 +1454,7 @@ fn test_math_mat_ema_alpha() {
 }
 
 /// Ported from `test_math_sparse_mat_ema_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_sparse_mat_ema_alpha() {
+pub fn test_math_sparse_mat_ema_alpha() {
     let old: Vec<f32> = vec![0.1, 0.2, 3., 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.11, 0.12];
     let new: Vec<f32> = vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.];
     let target: Vec<f32> = vec![0.19, 0.38, 1., 0.43599, 0.545, 0.65399, 0.763, 0.87199, 0.981, 1., 1., 1.];
@@ -1555,8 +1507,7 @@ fn test_math_sparse_mat_ema_alpha() {
 }
 
 /// Ported from `test_math_matmul2` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_matmul2() {
+pub fn test_math_matmul2() {
     let epsilon: I32F32 = I32F32::from_num(0.0001);
     let w: Vec<Vec<I32F32>> = vec![vec![I32F32::from_num(1.0); 3]; 3];
     assert_vec_compare(
@@ -1626,8 +1577,7 @@ fn test_math_matmul2() {
 }
 
 /// Ported from `test_math_fixed_to_u16` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed_to_u16() {
+pub fn test_math_fixed_to_u16() {
     let expected = u16::MIN;
     assert_eq!(fixed_to_u16(I32F32::from_num(expected)), expected);
 
@@ -1639,23 +1589,20 @@ fn test_math_fixed_to_u16() {
 }
 
 /// Ported from `test_math_fixed_to_u64` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed_to_u64() {
+pub fn test_math_fixed_to_u64() {
     let expected = u64::MIN;
     assert_eq!(fixed_to_u64(I32F32::from_num(expected)), expected);
 }
 
 /// Ported from `test_math_fixed_to_u64_saturates` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed_to_u64_saturates() {
+pub fn test_math_fixed_to_u64_saturates() {
     let bad_input = I32F32::from_num(-1);
     let expected = 0;
     assert_eq!(fixed_to_u64(bad_input), expected);
 }
 
 /// Ported from `test_math_fixed64_to_u64` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed64_to_u64() {
+pub fn test_math_fixed64_to_u64() {
     let expected = u64::MIN;
     let input = I64F64::from_num(expected);
     assert_eq!(fixed64_to_u64(input), expected);
@@ -1670,16 +1617,14 @@ fn test_math_fixed64_to_u64() {
 }
 
 /// Ported from `test_math_fixed64_to_u64_saturates` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed64_to_u64_saturates() {
+pub fn test_math_fixed64_to_u64_saturates() {
     let bad_input = I64F64::from_num(-1);
     let expected = 0;
     assert_eq!(fixed64_to_u64(bad_input), expected);
 }
 
 /// Ported from `test_math_fixed64_to_fixed32` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed64_to_fixed32() {
+pub fn test_math_fixed64_to_fixed32() {
     let input = u64::MIN;
     let expected = u32::try_from(input).unwrap();
     assert_eq!(fixed64_to_fixed32(I64F64::from_num(expected)), expected);
@@ -1690,15 +1635,13 @@ fn test_math_fixed64_to_fixed32() {
 }
 
 /// Ported from `test_math_fixed64_to_fixed32_saturates` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_fixed64_to_fixed32_saturates() {
+pub fn test_math_fixed64_to_fixed32_saturates() {
     let bad_input = I64F64::from_num(u32::MAX);
     assert_eq!(fixed64_to_fixed32(bad_input), I32F32::max_value());
 }
 
 /// Ported from `test_math_u16_to_fixed` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_u16_to_fixed() {
+pub fn test_math_u16_to_fixed() {
     let input = u16::MIN;
     let expected = I32F32::from_num(input);
     assert_eq!(u16_to_fixed(input), expected);
@@ -1713,24 +1656,21 @@ fn test_math_u16_to_fixed() {
 }
 
 /// Ported from `test_math_u16_proportion_to_fixed` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_u16_proportion_to_fixed() {
+pub fn test_math_u16_proportion_to_fixed() {
     let input = u16::MIN;
     let expected = I32F32::from_num(input);
     assert_eq!(u16_proportion_to_fixed(input), expected);
 }
 
 /// Ported from `test_fixed_proportion_to_u16` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_fixed_proportion_to_u16() {
+pub fn test_fixed_proportion_to_u16() {
     let expected = u16::MIN;
     let input = I32F32::from_num(expected);
     assert_eq!(fixed_proportion_to_u16(input), expected);
 }
 
 /// Ported from `test_fixed_proportion_to_u16_saturates` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_fixed_proportion_to_u16_saturates() {
+pub fn test_fixed_proportion_to_u16_saturates() {
     let expected = u16::MAX;
     let input = I32F32::from_num(expected);
     let result = fixed_proportion_to_u16(input);
@@ -1738,8 +1678,7 @@ fn test_fixed_proportion_to_u16_saturates() {
 }
 
 /// Ported from `test_vec_fixed64_to_fixed32` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_vec_fixed64_to_fixed32() {
+pub fn test_vec_fixed64_to_fixed32() {
     let input = vec![I64F64::from_num(i32::MIN)];
     let expected = vec![I32F32::from_num(i32::MIN)];
     assert_eq!(vec_fixed64_to_fixed32(input), expected);
@@ -1750,15 +1689,13 @@ fn test_vec_fixed64_to_fixed32() {
 }
 
 /// Ported from `test_vec_fixed64_to_fixed32_saturates` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_vec_fixed64_to_fixed32_saturates() {
+pub fn test_vec_fixed64_to_fixed32_saturates() {
     let bad_input = vec![I64F64::from_num(i64::MAX)];
     assert_eq!(vec_fixed64_to_fixed32(bad_input), [I32F32::max_value()]);
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_empty` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_empty() {
+pub fn test_mat_ema_alpha_sparse_empty() {
     let new: Vec<Vec<(u16, I32F32)>> = Vec::new();
     let old: Vec<Vec<(u16, I32F32)>> = Vec::new();
     let alpha: Vec<Vec<I32F32>> = Vec::new();
@@ -1767,8 +1704,7 @@ fn test_mat_ema_alpha_sparse_empty() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_single_element` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_single_element() {
+pub fn test_mat_ema_alpha_sparse_single_element() {
     let new: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(1.0))]];
     let old: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(2.0))]];
     let alpha = vec![vec![I32F32::from_num(0.5)]];
@@ -1777,8 +1713,7 @@ fn test_mat_ema_alpha_sparse_single_element() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_multiple_elements` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_multiple_elements() {
+pub fn test_mat_ema_alpha_sparse_multiple_elements() {
     let new: Vec<Vec<(u16, I32F32)>> = vec![
         vec![(0, I32F32::from_num(1.0)), (1, I32F32::from_num(2.0))],
         vec![(0, I32F32::from_num(3.0)), (1, I32F32::from_num(4.0))],
@@ -1797,8 +1732,7 @@ fn test_mat_ema_alpha_sparse_multiple_elements() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_zero_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_zero_alpha() {
+pub fn test_mat_ema_alpha_sparse_zero_alpha() {
     let new: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(1.0))]];
     let old: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(2.0))]];
     let alpha = vec![vec![I32F32::from_num(0.1), I32F32::from_num(0.0)]];
@@ -1807,8 +1741,7 @@ fn test_mat_ema_alpha_sparse_zero_alpha() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_one_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_one_alpha() {
+pub fn test_mat_ema_alpha_sparse_one_alpha() {
     let new: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(1.0))]];
     let old: Vec<Vec<(u16, I32F32)>> = vec![vec![(0, I32F32::from_num(2.0))]];
     let alpha = vec![vec![I32F32::from_num(1.0), I32F32::from_num(0.0)]];
@@ -1817,8 +1750,7 @@ fn test_mat_ema_alpha_sparse_one_alpha() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_mixed_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_mixed_alpha() {
+pub fn test_mat_ema_alpha_sparse_mixed_alpha() {
     let new: Vec<Vec<(u16, I32F32)>> = vec![
         vec![(0, I32F32::from_num(1.0)), (1, I32F32::from_num(2.0))],
         vec![(0, I32F32::from_num(3.0)), (1, I32F32::from_num(4.0))],
@@ -1840,8 +1772,7 @@ fn test_mat_ema_alpha_sparse_mixed_alpha() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_sparse_matrix` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_sparse_matrix() {
+pub fn test_mat_ema_alpha_sparse_sparse_matrix() {
     let new: Vec<Vec<(u16, I32F32)>> =
         vec![vec![(0, I32F32::from_num(1.0))], vec![(1, I32F32::from_num(4.0))]];
     let old: Vec<Vec<(u16, I32F32)>> =
@@ -1852,8 +1783,7 @@ fn test_mat_ema_alpha_sparse_sparse_matrix() {
 }
 
 /// Ported from `test_mat_ema_alpha_basic` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_basic() {
+pub fn test_mat_ema_alpha_basic() {
     let new = mat_to_fixed(&[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
     let old = mat_to_fixed(&[vec![0.5, 1.5, 2.5], vec![3.5, 4.5, 5.5]]);
     let alpha = vec![vec![I32F32::from_num(0.5), I32F32::from_num(0.5), I32F32::from_num(0.5),]; 2];
@@ -1863,8 +1793,7 @@ fn test_mat_ema_alpha_basic() {
 }
 
 /// Ported from `test_mat_ema_alpha_varying_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_varying_alpha() {
+pub fn test_mat_ema_alpha_varying_alpha() {
     let new = mat_to_fixed(&[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
     let old = mat_to_fixed(&[vec![0.5, 1.5, 2.5], vec![3.5, 4.5, 5.5]]);
     let alpha = vec![vec![I32F32::from_num(0.2), I32F32::from_num(0.5), I32F32::from_num(0.8),]; 2];
@@ -1874,8 +1803,7 @@ fn test_mat_ema_alpha_varying_alpha() {
 }
 
 /// Ported from `test_mat_ema_alpha_sparse_varying_alpha` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_sparse_varying_alpha() {
+pub fn test_mat_ema_alpha_sparse_varying_alpha() {
     let weights = vec![
         vec![(0, I32F32::from_num(0.1)), (1, I32F32::from_num(0.2))],
         vec![(0, I32F32::from_num(0.3)), (1, I32F32::from_num(0.4))],
@@ -1899,8 +1827,7 @@ fn test_mat_ema_alpha_sparse_varying_alpha() {
 }
 
 /// Ported from `test_mat_ema_alpha_empty_matrices` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_empty_matrices() {
+pub fn test_mat_ema_alpha_empty_matrices() {
     let new: Vec<Vec<I32F32>> = vec![];
     let old: Vec<Vec<I32F32>> = vec![];
     let alpha = vec![];
@@ -1910,8 +1837,7 @@ fn test_mat_ema_alpha_empty_matrices() {
 }
 
 /// Ported from `test_mat_ema_alpha_single_element` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_single_element() {
+pub fn test_mat_ema_alpha_single_element() {
     let new = mat_to_fixed(&[vec![1.0]]);
     let old = mat_to_fixed(&[vec![0.5]]);
     let alpha = vec![vec![I32F32::from_num(0.5)]];
@@ -1921,8 +1847,7 @@ fn test_mat_ema_alpha_single_element() {
 }
 
 /// Ported from `test_mat_ema_alpha_mismatched_dimensions` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_mat_ema_alpha_mismatched_dimensions() {
+pub fn test_mat_ema_alpha_mismatched_dimensions() {
     let new = mat_to_fixed(&[vec![1.0, 2.0], vec![3.0, 4.0]]);
     let old = mat_to_fixed(&[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
     let alpha = vec![vec![I32F32::from_num(0.5), I32F32::from_num(0.5), I32F32::from_num(0.5),]; 2];
@@ -1931,8 +1856,7 @@ fn test_mat_ema_alpha_mismatched_dimensions() {
 }
 
 /// Ported from `test_math_weighted_median` (subtensor `pallets/subtensor/src/tests/math.rs`).
-#[test]
-fn test_math_weighted_median() {
+pub fn test_math_weighted_median() {
     let mut rng = ChaCha8Rng::seed_from_u64(1439);
     let zero: I32F32 = fixed(0.);
     let one: I32F32 = fixed(1.);

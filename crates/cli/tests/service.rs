@@ -380,9 +380,13 @@ fn the_manager_deploys_funds_and_upgrades_and_the_deployed_code_runs() {
     assert_has(&out, &format!("0 storage \"digest\" = 0x{}", hex(&blake2b_256(b"abc"))));
 
     // A command of the wrong shape makes refine panic; nothing changes.
+    let (code, out) = service_run(&manager, "09", Some(state.path()), &["--id", "1"]);
+    assert_eq!(code, 2, "{out}");
+    assert_has(&out, "unknown command 9");
+    // A deploy by hash without its fields: [8] alone.
     let (code, out) = service_run(&manager, "08", Some(state.path()), &["--id", "1"]);
     assert_eq!(code, 2, "{out}");
-    assert_has(&out, "unknown command 8");
+    assert_has(&out, "command 8: 0 octets after the command, not 60");
     // An eject without its service and hash: [7] alone.
     let (code, out) = service_run(&manager, "07", Some(state.path()), &["--id", "1"]);
     assert_eq!(code, 2, "{out}");

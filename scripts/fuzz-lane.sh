@@ -10,7 +10,8 @@
 #   SEED      the seed (default: 0)
 #   ORRERY    the orrery binary driving the lane (default: target/release/orrery; build it with
 #             `cargo build --release -p orrery-cli`)
-#   TARGET    the target command, run with `--socket SOCKET` appended (default: "$ORRERY fuzz-target";
+#   TARGET    the target command, run with `--socket SOCKET` appended (default: "$ORRERY fuzz-target
+#             --spec $SPEC";
 #             e.g. TARGET="/path/to/fastroll fuzz" for fastroll built outside this repository with
 #             `cargo build --release -p fastroll --features tiny,fuzz`)
 #   SPEC      tiny or full (default: tiny)
@@ -26,8 +27,8 @@ LANE=${1:-happy}
 STEPS=${2:-10000}
 SEED=${3:-0}
 ORRERY=${ORRERY:-target/release/orrery}
-TARGET=${TARGET:-$ORRERY fuzz-target}
 SPEC=${SPEC:-tiny}
+TARGET=${TARGET:-$ORRERY fuzz-target --spec $SPEC}
 OUT=${OUT:-fuzz-out/$LANE-$SEED}
 TIMEOUT=${TIMEOUT:-60}
 dir=$(mktemp -d)

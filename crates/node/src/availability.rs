@@ -24,19 +24,24 @@
 //! - Assurances (GP eq. 11.13, JAMNP-S CE 141): two thirds into each slot (2 s of 6 before the
 //!   next, scaled to the node's slot length) a validator signs `$jam_available ⌢ H(E(anchor, f))`
 //!   with the best block as anchor and a bit for each core whose pending report's shard it holds,
-//!   sends it to every validator of `κ` and pools its own. A received assurance is signed by the
-//!   connection's key, which names the sender in `κ` of the anchor's state; a bad signature counts
-//!   against the peer; one whose anchor is not imported yet waits (bounded, a few slots) for it. The pool keeps one per (anchor, signer), only for anchors in the last few
-//!   slots, and [`MAX_ASSURANCES`] in all; an author takes those on its parent whose signer is in
-//!   the block's `κ'` and whose bits name only cores pending on the parent.
+//!   sends it to every validator of `κ` (in an epoch's last slot also to `γ_P`, the next block's
+//!   possible authors) and pools its own. A received assurance is signed by the connection's key,
+//!   which names the sender in `κ` of the anchor's state; a bad signature counts against the peer;
+//!   one whose anchor is not imported yet waits (bounded, a few slots) for it. The pool keeps one
+//!   per (anchor, signer), only for anchors in the last few slots, and [`MAX_ASSURANCES`] in all;
+//!   an author takes those on its parent whose signer is in the parent's `κ` (eq. 11.13's prior
+//!   set, in an epoch's first block too) and whose bits name only cores pending on the parent.
 //! - Preimages (JAMNP-S CE 142/143, GP 0.7.2 §12.4): a preimage some service has requested (its
 //!   lookup entry exists with no slots) is pooled and announced to `κ`; an announcement of one
 //!   still requested on the best state is answered with a CE 143 request, and the blob checked
-//!   against its hash and length. Authors take those still requested on the parent's state.
+//!   against its hash and length, then re-announced to the grid neighbours (JAMNP-S: the same row
+//!   or column of `κ`, the same index in `λ` and `γ_P`). Authors take those still requested on
+//!   the parent's state.
 //!
-//! What is not here: the audit shard request (CE 138), segment recovery (`segments.rs`), the
-//! assurer-set switch 4 s after an epoch change (the anchor's `κ` is used throughout), and
-//! re-announcing preimages to grid neighbours.
+//! The assurer set is the anchor's `κ` throughout: after an epoch change that is the new set once
+//! the epoch's first block is imported, which is when JAMNP-S switches it (4 s into the epoch, the
+//! moment our assurances go out). What is not here: the audit shard request (CE 138) and segment
+//! recovery (`segments.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -201,6 +206,36 @@ pub(crate) fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
 
 fn index_of(set: &ValidatorsData, key: &PeerId) -> Option<u16> {
     set.0.iter().position(|v| v.ed25519 == *key).and_then(|i| u16::try_from(i).ok())
+}
+
+/// The assurances of `pool` anchored on `parent` (whose state is `state`) that a block on it may
+/// carry: each signer's index in the parent's `κ`, bits only for cores with a report pending on
+/// the parent, one per validator in index order. GP 0.7.2 eq. 11.13 checks the signatures against
+/// the prior active set `κ`, not the block's `κ'`, so the first block of an epoch whose validator
+/// set changes still takes the assurances of the old set, by their old indices.
+fn block_assurances(
+    pool: &BTreeMap<(HeaderHash, PeerId), (TimeSlot, BitVec, Ed25519Signature)>,
+    parent: &HeaderHash,
+    state: &orrery_state::State,
+) -> Vec<AvailAssurance> {
+    let pending = &state.pending_reports.0;
+    let mut out: Vec<AvailAssurance> = pool
+        .range((*parent, [0; 32])..=(*parent, [0xff; 32]))
+        .filter_map(|((anchor, signer), (_, bitfield, signature))| {
+            let validator_index = index_of(&state.active_validators, signer)?;
+            let engaged = (0..bitfield.len())
+                .all(|c| bitfield.get(c) != Some(true) || pending.get(c).is_some_and(Option::is_some));
+            engaged.then(|| AvailAssurance {
+                anchor: *anchor,
+                bitfield: bitfield.clone(),
+                validator_index,
+                signature: *signature,
+            })
+        })
+        .collect();
+    out.sort_by_key(|a| a.validator_index);
+    out.dedup_by_key(|a| a.validator_index);
+    out
 }
 
 impl Node {
@@ -475,34 +510,7 @@ impl Node {
     /// The assurances a block on `parent` may take.
     pub(crate) fn assurances_for_block(&self, parent: &HeaderHash) -> Vec<AvailAssurance> {
         let Some(state) = self.chain.state(parent) else { return Vec::new() };
-        let state = state.state();
-        // The block's `κ'`: the parent's `κ`, or its `γ_P` when the block opens an epoch (eq. 6.13).
-        let slot = self.slot_now();
-        let active = if self.epoch_of(slot) > self.epoch_of(state.timeslot) {
-            &state.safrole.pending_validators
-        } else {
-            &state.active_validators
-        };
-        let pending = &state.pending_reports.0;
-        let mut out: Vec<AvailAssurance> = self
-            .availability
-            .assurances
-            .range((*parent, [0; 32])..=(*parent, [0xff; 32]))
-            .filter_map(|((anchor, signer), (_, bitfield, signature))| {
-                let validator_index = index_of(active, signer)?;
-                let engaged = (0..bitfield.len())
-                    .all(|c| bitfield.get(c) != Some(true) || pending.get(c).is_some_and(Option::is_some));
-                engaged.then(|| AvailAssurance {
-                    anchor: *anchor,
-                    bitfield: bitfield.clone(),
-                    validator_index,
-                    signature: *signature,
-                })
-            })
-            .collect();
-        out.sort_by_key(|a| a.validator_index);
-        out.dedup_by_key(|a| a.validator_index);
-        out
+        block_assurances(&self.availability.assurances, parent, state.state())
     }
 
     /// Signs and sends our assurance for the best block, once per slot.
@@ -526,13 +534,17 @@ impl Node {
             return;
         }
         let signature = keys.ed25519_sign(&assurance_message(&anchor, &bitfield));
-        let peers: Vec<PeerId> = state
-            .active_validators
-            .0
-            .iter()
-            .map(|v| v.ed25519)
-            .filter(|k| *k != me && self.peers.contains_key(k))
-            .collect();
+        // To whoever may author the next block: `κ`, and in an epoch's last slot also the next
+        // epoch's validators (JAMNP-S CE 141: "the author set switches 2 s before" the epoch).
+        let now = self.slot_now();
+        let next_epoch_authors = self.epoch_of(now.saturating_add(1)) > self.epoch_of(now);
+        let mut peers: Vec<PeerId> = state.active_validators.0.iter().map(|v| v.ed25519).collect();
+        if next_epoch_authors {
+            peers.extend(state.safrole.pending_validators.0.iter().map(|v| v.ed25519));
+        }
+        peers.sort_unstable();
+        peers.dedup();
+        peers.retain(|k| *k != me && self.peers.contains_key(k));
         let slot = state.timeslot;
         for peer in peers {
             let message = AssuranceMessage { anchor, bitfield: bitfield.clone(), signature };
@@ -625,9 +637,43 @@ impl Node {
             out.push(Output::Event(Event::PreimageForgotten { service, hash, length, reason }));
             return self.misbehaved(peer, BAD_MESSAGE, "a preimage that does not match its hash", out);
         }
-        if !self.pool_preimage(service, hash, blob) {
+        if self.pool_preimage(service, hash, blob) {
+            self.reannounce_preimage(peer, PreimageAnnouncement { service, hash, length }, out);
+        } else {
             let reason = PreimageDiscard::TooMany;
             out.push(Output::Event(Event::PreimageDiscarded { hash, length, reason }));
+        }
+    }
+
+    /// JAMNP-S CE 142: "validators re-announce to grid neighbours". A validator that has fetched
+    /// an announced preimage announces it on to its neighbours in the grid of `κ` (the same row
+    /// or column) and to the validators at its own index in `λ` and `γ_P` (the grid across
+    /// epochs), all but `from`: a preimage whose submitter reached only some validators still
+    /// reaches them all, each fetching it once (an announcement of one already held is ignored).
+    fn reannounce_preimage(
+        &mut self,
+        from: PeerId,
+        announcement: PreimageAnnouncement,
+        out: &mut Vec<Output>,
+    ) {
+        let (Some(state), Some(me)) = (self.chain.state(&self.best), self.our_ed25519()) else { return };
+        let s = state.state();
+        let active = &s.active_validators.0;
+        let Some(index) = active.iter().position(|v| v.ed25519 == me) else { return };
+        let Ok(count) = u16::try_from(active.len()) else { return };
+        let mut neighbours: Vec<PeerId> = orrery_network::policy::grid_neighbours(index as u16, count)
+            .into_iter()
+            .filter_map(|i| active.get(usize::from(i)).map(|v| v.ed25519))
+            .collect();
+        for other in [&s.previous_validators, &s.safrole.pending_validators] {
+            neighbours.extend(other.0.get(index).map(|v| v.ed25519));
+        }
+        neighbours.sort_unstable();
+        neighbours.dedup();
+        for peer in neighbours {
+            if peer != me && peer != from && self.peers.contains_key(&peer) {
+                out.push(Output::Send { peer, message: crate::Message::PreimageAnnouncement(announcement) });
+            }
         }
     }
 
@@ -933,6 +979,47 @@ mod tests {
         let core1: Vec<u16> = (0..6).map(|v| shard_index(&spec, 1, v)).collect();
         assert_eq!(core0, vec![0, 1, 2, 3, 4, 5]);
         assert_eq!(core1, vec![2, 3, 4, 5, 0, 1]);
+    }
+
+    /// An epoch's first block checks assurances against the prior `κ` (GP 0.7.2 eq. 11.13), so
+    /// with `γ_P` another order of the keys the indices must still be `κ`'s: the STF accepts
+    /// what [`block_assurances`] picks at the next epoch's first slot.
+    #[test]
+    fn assurances_keep_their_prior_set_indices_when_the_block_opens_an_epoch() {
+        use orrery_chain_spec::dev::{dev_spec, DevServices, DEV_BASE_PORT};
+        use orrery_keys::ValidatorKeys;
+
+        let ctx = orrery_testkit::tiny_import_context();
+        let keys: Vec<ValidatorKeys> = (0..6).map(ValidatorKeys::dev).collect();
+        let dev = dev_spec(&ctx.spec, &ctx.ring, &keys, &DevServices::ORRERY, DEV_BASE_PORT).unwrap();
+        let mut state = dev.genesis_state.state().clone();
+        state.safrole.pending_validators.0.reverse();
+        let parent: HeaderHash = [3; 32];
+        let bitfield = BitVec::zeros(usize::from(ctx.spec.cores_count));
+        let mut pool = BTreeMap::new();
+        // Validators 4, 1 and 5 assure `parent`; 2 assures another block; a stranger (not in κ).
+        for (i, anchor) in [(4, parent), (1, parent), (5, parent), (2, [9; 32])] {
+            let k: &ValidatorKeys = &keys[i];
+            let signature = k.ed25519_sign(&assurance_message(&anchor, &bitfield));
+            pool.insert((anchor, k.ed25519_public()), (0, bitfield.clone(), signature));
+        }
+        let stranger = ValidatorKeys::dev(9);
+        let signature = stranger.ed25519_sign(&assurance_message(&parent, &bitfield));
+        pool.insert((parent, stranger.ed25519_public()), (0, bitfield.clone(), signature));
+
+        let picked = block_assurances(&pool, &parent, &state);
+        let indices: Vec<u16> = picked.iter().map(|a| a.validator_index).collect();
+        assert_eq!(indices, vec![1, 4, 5], "κ's indices, in order; not γ_P's (4, 1, 0)");
+        let first_of_next_epoch = ctx.spec.epoch_length;
+        let applied = orrery_stf::assurances::apply(
+            &ctx.spec,
+            &state.pending_reports,
+            &state.active_validators,
+            first_of_next_epoch,
+            &parent,
+            &picked,
+        );
+        assert!(applied.is_ok(), "{applied:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //!   other guarantors (CE 134), who do the same checks and refinement and answer with their
 //!   signature. With three signatures, or two and [`THIRD_SIGNATURE_WAIT_MS`] later, the guarantee
 //!   (slot: the slot whose rotation the signers were assigned in) goes to every current validator
-//!   (CE 135) and into our pool.
+//!   (CE 135), in the epoch's last rotation to the next epoch's (`γ_P`) too, and into our pool.
 //! - A guarantee received is checked as a block would check its credentials: core, shape, two or
 //!   three signers sorted, each assigned to the core in the guarantee's rotation (this one or the
 //!   previous) and its signature valid. A bad one counts against the sender; a good one enters a
@@ -31,8 +31,7 @@
 //! carries them in its bundle, with the sharer's segment-root lookup checked against `β`.
 //!
 //! Not here: CE 146 bundle submission, predicting the state a report will meet beyond the best
-//! block, the JAMNP-S rule of also sending to the next epoch's validators in an epoch's last
-//! rotation, and the paper's advice to sign no more than two reports a slot.
+//! block, and the paper's advice to sign no more than two reports a slot.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -45,7 +44,7 @@ use orrery_stf::assignments::GuarantorAssignments;
 use orrery_stf::reports::{self, Ancestry, ReportsError, ReportsInput};
 use orrery_stf::{assurances, contexts, history};
 use orrery_types::{
-    CoreIndex, Ed25519Signature, Hash, HeaderHash, ReportGuarantee, TimeSlot, ValidatorIndex,
+    ChainSpec, CoreIndex, Ed25519Signature, Hash, HeaderHash, ReportGuarantee, TimeSlot, ValidatorIndex,
     ValidatorSignature, WorkPackage, WorkReport,
 };
 use orrery_work_report::{compute_work_report, decode_bundle, PackageData};
@@ -478,7 +477,7 @@ impl Node {
         }
     }
 
-    /// CE 135: the guarantee of a finished package, to every current validator and our pool.
+    /// CE 135: the guarantee of a finished package, to its [`guarantee_recipients`] and our pool.
     fn distribute(&mut self, package: Hash, out: &mut Vec<Output>) {
         let Some(work) = self.guarantor.work.remove(&package) else { return };
         let signatures: Vec<ValidatorSignature> = work
@@ -495,7 +494,7 @@ impl Node {
         let validators: Vec<PeerId> = self
             .chain
             .state(&self.best)
-            .map(|s| s.state().active_validators.iter().map(|v| v.ed25519).collect())
+            .map(|s| guarantee_recipients(&self.spec, s.state(), guarantee.slot))
             .unwrap_or_default();
         for peer in validators.into_iter().filter(|p| Some(*p) != me && self.peers.contains_key(p)) {
             out.push(Output::Send { peer, message: Message::Guarantee(guarantee.clone()) });
@@ -777,6 +776,24 @@ impl Node {
     }
 }
 
+/// Who a guarantee made at `slot` goes to (JAMNP-S CE 135): every validator of `κ`, and in the
+/// epoch's last rotation also those of `γ_P`, who may author the blocks that can still take it
+/// after the epoch changes (a guarantee is valid for its rotation and the next). `state` is the
+/// guarantor's best state; a key in both sets appears once.
+pub(crate) fn guarantee_recipients(spec: &ChainSpec, state: &State, slot: TimeSlot) -> Vec<PeerId> {
+    let mut recipients: Vec<PeerId> = state.active_validators.iter().map(|v| v.ed25519).collect();
+    let (epoch, rotation) = (spec.epoch_length.max(1), spec.rotation_period.max(1));
+    let last_slot_of_epoch = (slot / epoch).saturating_mul(epoch).saturating_add(epoch - 1);
+    if slot / rotation == last_slot_of_epoch / rotation {
+        for v in state.safrole.pending_validators.iter() {
+            if !recipients.contains(&v.ed25519) {
+                recipients.push(v.ed25519);
+            }
+        }
+    }
+    recipients
+}
+
 #[cfg(test)]
 mod tests {
     //! The guarantor's checks on one node, on the dev chain (tiny spec: six validators, two cores,
@@ -927,6 +944,29 @@ mod tests {
         let peer = keys(v).ed25519_public();
         node.on_connected(peer, &mut Vec::new());
         peer
+    }
+
+    /// Tiny: E = 12, R = 4, so slots 8–11 are an epoch's last rotation. A `γ_P` holding one key
+    /// not in `κ` (dev validator 6 for 5) gets the guarantees made there, and only there.
+    #[test]
+    fn guarantees_of_an_epochs_last_rotation_also_go_to_the_next_epochs_validators() {
+        let (n, _) = node(0);
+        let spec = &n.spec;
+        assert_eq!((spec.epoch_length, spec.rotation_period), (12, 4));
+        let mut s = n.chain.state(&n.best).unwrap().state().clone();
+        let newcomer = keys(6).ed25519_public();
+        s.safrole.pending_validators.0[5].ed25519 = newcomer;
+        let current: Vec<PeerId> = (0..6).map(|i| keys(i).ed25519_public()).collect();
+        let with_newcomer: Vec<PeerId> = current.iter().copied().chain([newcomer]).collect();
+        for slot in [0, 2, 7, 12, 19] {
+            assert_eq!(guarantee_recipients(spec, &s, slot), current, "slot {slot}");
+        }
+        for slot in [8, 11, 20, 23] {
+            assert_eq!(guarantee_recipients(spec, &s, slot), with_newcomer, "slot {slot}");
+        }
+        // The same set next epoch: nobody twice.
+        let same = n.chain.state(&n.best).unwrap().state().clone();
+        assert_eq!(guarantee_recipients(spec, &same, 9), current);
     }
 
     #[test]

@@ -80,6 +80,8 @@ struct Net {
     /// Shard requests (CE 137) seen, and how many were refused.
     shard_requests: usize,
     preimage_requests: usize,
+    /// Who asked for a preimage (CE 143), once per request.
+    preimage_fetchers: Vec<usize>,
     refused: usize,
     disconnects: usize,
     /// A node whose shard responses get a byte flipped on the way.
@@ -96,6 +98,7 @@ impl Net {
             events: Vec::new(),
             shard_requests: 0,
             preimage_requests: 0,
+            preimage_fetchers: Vec::new(),
             refused: 0,
             disconnects: 0,
             corrupt: None,
@@ -123,7 +126,10 @@ impl Net {
                 }
                 Output::Request { peer, id, request } => {
                     self.shard_requests += usize::from(matches!(request, Request::Shard(_)));
-                    self.preimage_requests += usize::from(matches!(request, Request::Preimage(_)));
+                    if matches!(request, Request::Preimage(_)) {
+                        self.preimage_requests += 1;
+                        self.preimage_fetchers.push(from);
+                    }
                     if let Some(to) = to(&peer) {
                         self.queue.push_back((to, Input::Request { peer: me, id, request }));
                     }
@@ -570,6 +576,52 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
     };
     assert!(out.contains(&Output::Event(forgotten)), "{out:?}");
     assert!(!out.iter().any(|o| matches!(o, Output::Request { .. })), "{out:?}");
+}
+
+/// JAMNP-S CE 142: a validator that fetched a preimage announces it to its grid neighbours. Node
+/// 0's announcement reaches node 3 only (tiny: V = 6, W = 2, rows {0,1} {2,3} {4,5}, columns
+/// {0,2,4} {1,3,5}); 3 re-announces to 1, 2 and 5, and 4 hears it from 2 and 5. Every validator
+/// fetches it exactly once, and the next block provides it.
+#[test]
+fn a_preimage_announced_to_one_validator_reaches_all_through_the_grid() {
+    let blob = b"a preimage gossiped along the grid".to_vec();
+    let hash = blake2b_256(&blob);
+    let (header, state) = dev_genesis();
+    let mut s = state.state().clone();
+    s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
+    let genesis = (header.clone(), ChainState::from_state(s));
+    let mut net = Net::on(&genesis, NODES, QUIET, u64::from(header.slot + 1) * SLOT_MS);
+    net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
+
+    let out = net.nodes[0]
+        .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: blob.clone() });
+    let to_three: Vec<Output> = out
+        .into_iter()
+        .filter(|o| match o {
+            Output::Send { peer, message: Message::PreimageAnnouncement(_) } => *peer == net.ids[3],
+            _ => true,
+        })
+        .collect();
+    assert_eq!(to_three.len(), 1, "{to_three:?}");
+    net.deliver(0, to_three);
+    net.drain();
+
+    let mut fetchers = net.preimage_fetchers.clone();
+    fetchers.sort_unstable();
+    assert_eq!(fetchers, vec![1, 2, 3, 4, 5], "each validator fetched it once");
+    assert_eq!(net.refused, 0);
+    // 3 fetched it first (from 0), then 1, 2 and 5 from 3, then 4 from 2 or 5.
+    assert_eq!(net.preimage_fetchers[0], 3);
+    assert_eq!(*net.preimage_fetchers.last().unwrap(), 4);
+
+    let slot = net.nodes[0].status().best.slot;
+    net.run_until(u64::from(slot + 3) * SLOT_MS + 100);
+    for (i, node) in net.nodes.iter().enumerate() {
+        let best = node.status().best;
+        let account = &node.chain().state(&best.hash).unwrap().state().accounts[&MANAGER_SERVICE];
+        assert_eq!(account.preimage(&hash), Some(&blob[..]), "node {i}: provided");
+    }
+    assert_eq!(net.disconnects, 0);
 }
 
 #[test]

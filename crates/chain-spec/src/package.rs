@@ -13,8 +13,11 @@
 
 use orrery_invocation::general::Accounts;
 use orrery_invocation::refine::{refine, RefineInputs, RefineOutput};
-use orrery_invocation::ProgramCache;
-use orrery_types::{ChainSpec, CodeHash, Gas, RefineContext, ServiceId, WorkItem, WorkPackage};
+use orrery_invocation::{AccumulationInput, OperandTuple, ProgramCache};
+use orrery_state::{ServiceAccount, ServiceInfo};
+use orrery_types::{
+    Balance, ChainSpec, CodeHash, Gas, RefineContext, ServiceId, WorkExecResult, WorkItem, WorkPackage,
+};
 
 use crate::dev::{DevServices, DEV_AUTHORIZER_CONFIG, MANAGER_SERVICE};
 
@@ -128,6 +131,37 @@ pub fn refine_offline<A: Accounts + ?Sized>(
         export_offset: 0,
     };
     (package_hash, refine(inputs, 0, &package_hash, accounts, cache))
+}
+
+/// A service account as a local run installs one: `blob` as its code, requested and provided at
+/// slot 0 (so Ψ_R and Ψ_A find it at any later slot), and `balance`. Returns the code's hash too.
+pub fn local_account(blob: &[u8], balance: Balance) -> (CodeHash, ServiceAccount) {
+    let code_hash = orrery_crypto::blake2b_256(blob);
+    let mut account = ServiceAccount::new(ServiceInfo { code_hash, balance, ..ServiceInfo::default() });
+    // A code blob over 4 GiB cannot be a service (W_C is 4 MB); its request length is moot.
+    account.set_request(&code_hash, u32::try_from(blob.len()).unwrap_or(u32::MAX), &[0]);
+    account.set_preimage(&code_hash, blob.to_vec());
+    (code_hash, account)
+}
+
+/// The accumulation operand (eq. 12.19) of the one item of a package [`refine_offline`] made:
+/// its package hash, the item's payload and refine's `result`, with `gas_limit`; no segment
+/// root, authorizer or trace (the local package has none).
+pub fn offline_operand(
+    package_hash: [u8; 32],
+    payload: &[u8],
+    result: WorkExecResult,
+    gas_limit: Gas,
+) -> AccumulationInput {
+    AccumulationInput::Operand(OperandTuple {
+        package_hash,
+        segment_root: [0; 32],
+        authorizer_hash: [0; 32],
+        payload_hash: orrery_crypto::blake2b_256(payload),
+        gas_limit,
+        result,
+        auth_trace: Vec::new(),
+    })
 }
 
 /// The manager's deploy command: `[0] ‖ E8(min_item_gas) ‖ E8(min_memo_gas) ‖ E8(endowment) ‖

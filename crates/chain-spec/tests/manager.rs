@@ -8,16 +8,13 @@
 use std::collections::BTreeMap;
 
 use orrery_chain_spec::package::{
-    manager_deploy, manager_deploy_by_hash, manager_designate, manager_eject, manager_forget, manager_retire,
-    manager_solicit, refine_offline, Call, MANAGER_LAST,
+    local_account, manager_deploy, manager_deploy_by_hash, manager_designate, manager_eject, manager_forget,
+    manager_retire, manager_solicit, offline_operand, refine_offline, Call, MANAGER_LAST,
 };
 use orrery_codec::Encode;
 use orrery_crypto::blake2b_256;
-use orrery_invocation::{accumulate, AccumulateOutput, AccumulationInput, OperandTuple, PartialState};
-use orrery_state::{
-    AuthQueues, Privileges, ServiceAccount, ServiceInfo, ServicesStatistics, ValidatorData, ValidatorsData,
-};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_invocation::{accumulate, AccumulateOutput, PartialState};
+use orrery_state::{ServiceAccount, ServicesStatistics, ValidatorData, ValidatorsData};
 use orrery_types::{ChainSpec, Preimage, ServiceId, WorkExecResult};
 
 const MANAGER_BLOB: &[u8] = include_bytes!("../../../services/manager/manager.jam");
@@ -46,11 +43,7 @@ impl Step {
 impl Chain {
     /// Service 0 runs the manager and holds every privilege, as in a dev genesis.
     fn new() -> Self {
-        let code_hash = blake2b_256(MANAGER_BLOB);
-        let mut account = ServiceAccount::new(ServiceInfo { balance: BALANCE, ..ServiceInfo::default() });
-        account.set_preimage(&code_hash, MANAGER_BLOB.to_vec());
-        account.set_request(&code_hash, MANAGER_BLOB.len() as u32, &[0]);
-        account.info.code_hash = code_hash;
+        let (_, account) = local_account(MANAGER_BLOB, BALANCE);
         let spec = ChainSpec::tiny();
         let staging = ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]);
         Chain { spec, accounts: BTreeMap::from([(MANAGER, account)]), staging }
@@ -58,16 +51,8 @@ impl Chain {
 
     fn partial(&self) -> PartialState {
         PartialState {
-            accounts: self.accounts.clone(),
             staging: self.staging.clone(),
-            auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; self.spec.cores_count.into()]),
-            privileges: Privileges {
-                bless: MANAGER,
-                assign: vec![MANAGER; self.spec.cores_count.into()],
-                designate: MANAGER,
-                register: MANAGER,
-                always_acc: Default::default(),
-            },
+            ..PartialState::local(&self.spec, self.accounts.clone(), MANAGER)
         }
     }
 
@@ -87,26 +72,10 @@ impl Chain {
         if !matches!(refined.result, WorkExecResult::Ok(_)) {
             return Step { refined: refined.result, logs: Vec::new() };
         }
-        let operand = OperandTuple {
-            package_hash,
-            segment_root: [0; 32],
-            authorizer_hash: [0; 32],
-            payload_hash: blake2b_256(payload),
-            gas_limit: gas,
-            result: refined.result.clone(),
-            auth_trace: Vec::new(),
-        };
+        let operand = offline_operand(package_hash, payload, refined.result.clone(), gas);
         let partial = self.partial();
-        let out: AccumulateOutput = accumulate(
-            &self.spec,
-            &partial,
-            slot,
-            service,
-            gas,
-            &[AccumulationInput::Operand(operand)],
-            &[0; 32],
-            None,
-        );
+        let out: AccumulateOutput =
+            accumulate(&self.spec, &partial, slot, service, gas, &[operand], &[0; 32], None);
         assert!(out.exit.is_some_and(|e| e.exit == orrery_pvm::Exit::Halt), "accumulate: {:?}", out.exit);
         let after = out.changes.apply_to(&partial);
         self.accounts = after.accounts;

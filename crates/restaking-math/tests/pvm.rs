@@ -8,9 +8,9 @@ extern crate alloc;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use orrery_chain_spec::package::{refine_offline, Call};
+use orrery_chain_spec::package::{local_account, refine_offline, Call};
 use orrery_invocation::ProgramCache;
-use orrery_state::{ServiceAccount, ServiceInfo};
+use orrery_state::ServiceAccount;
 use orrery_types::{ChainSpec, ServiceId, WorkExecResult};
 
 #[path = "../cases/mod.rs"]
@@ -31,10 +31,7 @@ impl Probe {
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services/restaking-cases/restaking-cases.jam");
         let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let code_hash = orrery_crypto::blake2b_256(&blob);
-        let mut account = ServiceAccount::new(ServiceInfo { code_hash, ..ServiceInfo::default() });
-        account.set_request(&code_hash, blob.len() as u32, &[0]);
-        account.set_preimage(&code_hash, blob);
+        let (code_hash, account) = local_account(&blob, 0);
         Probe {
             spec: ChainSpec::tiny(),
             accounts: BTreeMap::from([(PROBE, account)]),

@@ -192,6 +192,41 @@ macro_rules! is_authorized {
     };
 }
 
+/// Runs the case of `cases` that `payload` names by `E2(index)` and returns its name; a payload
+/// of another length, or an index past the end, panics (so the work result is a panic, never a
+/// name). The cases panic themselves when a number differs from their reference's.
+pub fn run_case(payload: &[u8], cases: &[(&str, fn())]) -> Vec<u8> {
+    let index = match payload {
+        [a, b] => usize::from(u16::from_le_bytes([*a, *b])),
+        _ => panic!("the payload is E2(case index), not {} octets", payload.len()),
+    };
+    let Some((name, case)) = cases.get(index) else {
+        panic!("no case {index}: there are {}", cases.len());
+    };
+    case();
+    name.as_bytes().to_vec()
+}
+
+/// Makes this crate a test probe rather than a service: refine runs the case of `$cases` (a
+/// `&[(&str, fn())]` of reference cases, the same ones a crate's native tests run) that the payload
+/// names (see [`run_case`]) and outputs its name; accumulate does nothing. A native test then runs
+/// every case through Ψ_R to show the arithmetic gives the reference's numbers inside the PVM too.
+#[macro_export]
+macro_rules! case_probe {
+    ($cases:expr) => {
+        fn __orrery_case_probe_refine(args: $crate::entry::RefineArgs<'_>) -> $crate::__private::Vec<u8> {
+            $crate::entry::run_case(args.payload, $cases)
+        }
+
+        fn __orrery_case_probe_accumulate(_: $crate::entry::AccumulateArgs) -> Option<[u8; 32]> {
+            None
+        }
+
+        $crate::refine!(__orrery_case_probe_refine);
+        $crate::accumulate!(__orrery_case_probe_accumulate);
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

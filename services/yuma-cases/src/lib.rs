@@ -9,29 +9,8 @@
 
 extern crate alloc;
 
-use alloc::vec::Vec;
-
-use orrery_service_sdk::entry::{AccumulateArgs, RefineArgs};
-
 #[path = "../../../crates/yuma/cases/mod.rs"]
 #[allow(dead_code)]
 mod cases;
 
-fn refine(args: RefineArgs<'_>) -> Vec<u8> {
-    let index = match args.payload {
-        [a, b] => usize::from(u16::from_le_bytes([*a, *b])),
-        _ => panic!("the payload is E2(case index), not {} octets", args.payload.len()),
-    };
-    let Some((name, case)) = cases::ALL.get(index) else {
-        panic!("no case {index}: there are {}", cases::ALL.len());
-    };
-    case();
-    name.as_bytes().to_vec()
-}
-
-fn accumulate(_: AccumulateArgs) -> Option<[u8; 32]> {
-    None
-}
-
-orrery_service_sdk::refine!(refine);
-orrery_service_sdk::accumulate!(accumulate);
+orrery_service_sdk::case_probe!(cases::ALL);

@@ -379,6 +379,7 @@ async fn provide_code(
     code_hash: &[u8; 32],
 ) -> Result<BlockDescriptor, String> {
     let len = code.len();
+    let request_len = u32::try_from(len).map_err(|_| "the code is over 4 GiB".to_string())?;
     rpc.submit_preimage(id, code).await.map_err(rpc_err)?;
     outln!("submitted its code ({len} octets) as a preimage");
     let start = Instant::now();
@@ -386,12 +387,13 @@ async fn provide_code(
     loop {
         tokio::time::sleep(POLL).await;
         let best = rpc.best_block().await.map_err(rpc_err)?;
-        match rpc.service_preimage(&best.header_hash.0, id, code_hash).await {
-            Ok(Some(_)) => {
+        match rpc.service_request(&best.header_hash.0, id, code_hash, request_len).await {
+            // An odd count of slots: provided (and not forgotten since).
+            Ok(Some(slots)) if slots.len() % 2 == 1 => {
                 outln!("code on chain in #{} {}", best.slot, short(&best.header_hash.0));
                 return Ok(best);
             }
-            Ok(None) | Err(RpcError::Node { code: 1, .. }) => {}
+            Ok(_) | Err(RpcError::Node { code: 1, .. }) => {}
             Err(e) => return Err(e.to_string()),
         }
         if start.elapsed() > wall_limit {

@@ -162,19 +162,21 @@ impl Rpc {
         self.client.submit_preimage(requester, blob).await.map_err(error(method::SUBMIT_PREIMAGE))
     }
 
-    /// Service `id`'s preimage of `hash` in block `at`'s posterior state.
-    pub async fn service_preimage(
+    /// Service `id`'s request for the preimage of `hash` (`len` octets) in block `at`'s posterior
+    /// state (JIP-2 `serviceRequest`): `None` if never requested, else the request's slots (GP
+    /// 0.7.2 §9.2.2: `[]` wanted, one or three slots provided, two forgotten). A few octets where
+    /// `servicePreimage` would send the whole blob back on every poll.
+    pub async fn service_request(
         &self,
         at: &[u8; 32],
         id: u32,
         hash: &[u8; 32],
-    ) -> Result<Option<Vec<u8>>, RpcError> {
-        let reply = self
-            .client
-            .service_preimage(Hash(*at), id, Hash(*hash))
+        len: u32,
+    ) -> Result<Option<Vec<u32>>, RpcError> {
+        self.client
+            .service_request(Hash(*at), id, Hash(*hash), len)
             .await
-            .map_err(error(method::SERVICE_PREIMAGE))?;
-        Ok(reply.map(|b| b.0))
+            .map_err(error(method::SERVICE_REQUEST))
     }
 
     pub async fn list_services(&self, at: &[u8; 32]) -> Result<Vec<u32>, RpcError> {

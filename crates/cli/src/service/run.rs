@@ -17,16 +17,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use orrery_chain_spec::package::{refine_offline, Call};
+use orrery_chain_spec::package::{offline_operand, refine_offline, Call};
 use orrery_invocation::accumulate::{accumulate, PartialState};
 use orrery_invocation::general::LogMessage;
-use orrery_invocation::{AccumulationInput, DeferredTransfer, ExitDetail, OperandTuple};
+use orrery_invocation::{AccumulationInput, DeferredTransfer, ExitDetail};
 use orrery_pvm::{Exit, StandardProgram};
 use orrery_state::keys::storage_entry;
-use orrery_state::{
-    AuthQueues, EntryKey, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData,
-};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_state::{EntryKey, ServiceAccount, ServiceInfo};
 use orrery_types::{ChainSpec, Preimage, ServiceId, WorkExecResult};
 
 use super::hex;
@@ -120,21 +117,6 @@ fn print_logs(indent: &str, logs: &[LogMessage]) {
         let target =
             log.target.as_deref().map(|t| format!(" {}", String::from_utf8_lossy(t))).unwrap_or_default();
         outln!("{indent}log [{}{target}] {}", level_name(log.level), String::from_utf8_lossy(&log.message));
-    }
-}
-
-fn empty_partial(spec: &ChainSpec, accounts: BTreeMap<ServiceId, ServiceAccount>) -> PartialState {
-    PartialState {
-        accounts,
-        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
-        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
-        privileges: Privileges {
-            bless: 0,
-            assign: vec![0; spec.cores_count.into()],
-            designate: 0,
-            register: 0,
-            always_acc: Default::default(),
-        },
     }
 }
 
@@ -304,17 +286,9 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
     }
 
     // Ψ_A of the one operand, then rounds of transfers.
-    let operand = OperandTuple {
-        package_hash,
-        segment_root: [0; 32],
-        authorizer_hash: [0; 32],
-        payload_hash: orrery_crypto::blake2b_256(&payload),
-        gas_limit: accumulate_gas,
-        result: refined.result.clone(),
-        auth_trace: Vec::new(),
-    };
+    let operand = offline_operand(package_hash, &payload, refined.result.clone(), accumulate_gas);
     let mut round_inputs: BTreeMap<ServiceId, (u64, Vec<AccumulationInput>)> = BTreeMap::new();
-    round_inputs.insert(id, (accumulate_gas, vec![AccumulationInput::Operand(operand)]));
+    round_inputs.insert(id, (accumulate_gas, vec![operand]));
     let entropy = [0; 32];
     let mut ok = true;
     for round in 0..=MAX_ROUNDS {
@@ -328,7 +302,7 @@ pub fn run(options: RunOptions) -> Result<bool, String> {
         let mut next: BTreeMap<ServiceId, (u64, Vec<AccumulationInput>)> = BTreeMap::new();
         for (service, (gas, inputs)) in std::mem::take(&mut round_inputs) {
             let before = state.accounts.clone();
-            let partial = empty_partial(&spec, std::mem::take(&mut state.accounts));
+            let partial = PartialState::local(&spec, std::mem::take(&mut state.accounts), 0);
             let out = accumulate(&spec, &partial, slot, service, gas, &inputs, &entropy, None);
             let transfers_in = inputs.iter().filter(|i| matches!(i, AccumulationInput::Transfer(_))).count();
             let what = if transfers_in > 0 {

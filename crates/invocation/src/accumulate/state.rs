@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ValidatorsData};
-use orrery_types::ServiceId;
+use orrery_state::{AuthQueues, Privileges, ServiceAccount, ValidatorData, ValidatorsData};
+use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_types::{ChainSpec, ServiceId};
 
 use crate::general::Accounts;
 
@@ -26,6 +27,31 @@ pub struct PartialState {
     pub auth_queues: AuthQueues,
     /// `(m, a, v, r, z)`: the privileged services (`χ`).
     pub privileges: Privileges,
+}
+
+impl PartialState {
+    /// `accounts` and nothing else of a chain: null keys staged, zero authorizer queues, every
+    /// privilege held by `privileged` (a service absent from `accounts`, such as 0 in a service's
+    /// own tests, for none). What a local accumulation starts from: `orrery service run`, the
+    /// tests of a service outside any chain.
+    pub fn local(
+        spec: &ChainSpec,
+        accounts: BTreeMap<ServiceId, ServiceAccount>,
+        privileged: ServiceId,
+    ) -> Self {
+        Self {
+            accounts,
+            staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
+            auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
+            privileges: Privileges {
+                bless: privileged,
+                assign: vec![privileged; spec.cores_count.into()],
+                designate: privileged,
+                register: privileged,
+                always_acc: BTreeMap::new(),
+            },
+        }
+    }
 }
 
 /// What one accumulation changed relative to the partial state it started from. `None` for an

@@ -2,13 +2,10 @@
 //! blobs built from them, a partial state for the tiny spec, and a way to run one host call.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use orrery_invocation::accumulate::{AccumulateHost, PartialState, StateView};
 use orrery_invocation::AccumulationInput;
 use orrery_pvm::{Exit, Machine, StandardProgram};
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_types::{ChainSpec, Hash, ServiceId, TimeSlot};
 
 #[allow(unused_imports)]
@@ -30,19 +27,7 @@ pub use orrery_invocation::testing::service_with_code as account_with_code;
 
 /// A tiny-spec partial state with these accounts, zero keys and queues, and no privileges.
 pub fn partial_state(accounts: Vec<(ServiceId, ServiceAccount)>) -> PartialState {
-    let spec = spec();
-    PartialState {
-        accounts: accounts.into_iter().collect(),
-        staging: ValidatorsData(vec![ValidatorData::NULL; spec.validators_count.into()]),
-        auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; spec.cores_count.into()]),
-        privileges: Privileges {
-            bless: 0,
-            assign: vec![0; spec.cores_count.into()],
-            designate: 0,
-            register: 0,
-            always_acc: BTreeMap::new(),
-        },
-    }
+    PartialState::local(&spec(), accounts.into_iter().collect(), 0)
 }
 
 /// Everything one host call runs with.

@@ -8,15 +8,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_zebra::SigningKey;
-use orrery_chain_spec::package::{refine_offline, Call};
+use orrery_chain_spec::package::{local_account, offline_operand, refine_offline, Call};
 use orrery_invocation::{
-    accumulate, AccumulateOutput, AccumulationInput, DeferredTransfer, OperandTuple, PartialState,
-    ProgramCache, RefineOutput,
+    accumulate, AccumulateOutput, AccumulationInput, DeferredTransfer, PartialState, ProgramCache,
+    RefineOutput,
 };
 use orrery_registry::store::*;
 use orrery_registry::wire::{decode_verdicts, signing_message, Command, Principal, Signed, Verdict};
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_state::ServiceAccount;
 use orrery_types::{ChainSpec, ServiceId, WorkExecResult};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -94,28 +93,13 @@ pub struct Chain {
 impl Chain {
     pub fn new() -> Self {
         let blob = blob();
-        let code_hash = orrery_crypto::blake2b_256(&blob);
-        let mut account = ServiceAccount::new(ServiceInfo { balance: BALANCE, ..ServiceInfo::default() });
-        account.set_preimage(&code_hash, blob.clone());
-        account.set_request(&code_hash, blob.len() as u32, &[0]);
-        account.info.code_hash = code_hash;
+        let (code_hash, account) = local_account(&blob, BALANCE);
         let accounts = BTreeMap::from([(REGISTRY, account)]);
         Chain { spec: ChainSpec::tiny(), accounts, code_hash, cache: Default::default() }
     }
 
     fn partial(&self) -> PartialState {
-        PartialState {
-            accounts: self.accounts.clone(),
-            staging: ValidatorsData(vec![ValidatorData::NULL; self.spec.validators_count.into()]),
-            auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; self.spec.cores_count.into()]),
-            privileges: Privileges {
-                bless: 0,
-                assign: vec![0; self.spec.cores_count.into()],
-                designate: 0,
-                register: 0,
-                always_acc: Default::default(),
-            },
-        }
+        PartialState::local(&self.spec, self.accounts.clone(), 0)
     }
 
     /// Ψ_R of `payload` as one work item of a package for the registry.
@@ -137,15 +121,7 @@ impl Chain {
         refined: &RefineOutput,
         gas: u64,
     ) -> AccumulationInput {
-        AccumulationInput::Operand(OperandTuple {
-            package_hash,
-            segment_root: [0; 32],
-            authorizer_hash: [0; 32],
-            payload_hash: orrery_crypto::blake2b_256(payload),
-            gas_limit: gas,
-            result: refined.result.clone(),
-            auth_trace: Vec::new(),
-        })
+        offline_operand(package_hash, payload, refined.result.clone(), gas)
     }
 
     /// Ψ_A of `inputs` at `slot` with `gas`, against the current accounts (which it does not change).

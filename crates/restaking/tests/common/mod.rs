@@ -8,16 +8,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_zebra::SigningKey;
-use orrery_chain_spec::package::{refine_offline, Call};
+use orrery_chain_spec::package::{local_account, offline_operand, refine_offline, Call};
 use orrery_invocation::{
-    accumulate, AccumulateOutput, AccumulationInput, DeferredTransfer, OperandTuple, PartialState,
-    ProgramCache, RefineOutput,
+    accumulate, AccumulateOutput, AccumulationInput, DeferredTransfer, PartialState, ProgramCache,
+    RefineOutput,
 };
 use orrery_restaking::memo::{Memo, MEMO_SIZE};
 use orrery_restaking::store::*;
 use orrery_restaking::wire::{decode_verdicts, signing_message, Action, Command, Key, Signed, Verdict};
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
+use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_types::{ChainSpec, ServiceId, WorkExecResult};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -88,11 +87,7 @@ pub struct Chain {
 impl Chain {
     pub fn new() -> Self {
         let blob = blob();
-        let code_hash = orrery_crypto::blake2b_256(&blob);
-        let mut account = ServiceAccount::new(ServiceInfo { balance: BALANCE, ..ServiceInfo::default() });
-        account.set_preimage(&code_hash, blob.clone());
-        account.set_request(&code_hash, blob.len() as u32, &[0]);
-        account.info.code_hash = code_hash;
+        let (code_hash, account) = local_account(&blob, BALANCE);
         let mut accounts = BTreeMap::from([(RESTAKING, account)]);
         for id in [AVS, OTHER, PAYEE, PAYER] {
             accounts.insert(id, ServiceAccount::new(ServiceInfo::default()));
@@ -101,18 +96,7 @@ impl Chain {
     }
 
     fn partial(&self) -> PartialState {
-        PartialState {
-            accounts: self.accounts.clone(),
-            staging: ValidatorsData(vec![ValidatorData::NULL; self.spec.validators_count.into()]),
-            auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; self.spec.cores_count.into()]),
-            privileges: Privileges {
-                bless: 0,
-                assign: vec![0; self.spec.cores_count.into()],
-                designate: 0,
-                register: 0,
-                always_acc: Default::default(),
-            },
-        }
+        PartialState::local(&self.spec, self.accounts.clone(), 0)
     }
 
     /// Ψ_R of a one-item work package carrying `payload`, at `slot`: the package hash and output.
@@ -149,15 +133,7 @@ impl Chain {
             })
             .collect();
         if let Some((package_hash, payload, out)) = item {
-            inputs.push(AccumulationInput::Operand(OperandTuple {
-                package_hash,
-                segment_root: [0; 32],
-                authorizer_hash: [0; 32],
-                payload_hash: orrery_crypto::blake2b_256(payload),
-                gas_limit: gas,
-                result: out.result.clone(),
-                auth_trace: Vec::new(),
-            }));
+            inputs.push(offline_operand(package_hash, payload, out.result.clone(), gas));
         }
         accumulate(&self.spec, &self.partial(), slot, RESTAKING, gas, &inputs, &[0; 32], Some(&self.cache))
     }

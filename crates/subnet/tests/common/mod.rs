@@ -7,14 +7,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ed25519_zebra::SigningKey;
-use orrery_chain_spec::package::{refine_offline, Call};
-use orrery_invocation::{
-    accumulate, AccumulateOutput, AccumulationInput, OperandTuple, PartialState, ProgramCache, RefineOutput,
-};
-use orrery_state::{AuthQueues, Privileges, ServiceAccount, ServiceInfo, ValidatorData, ValidatorsData};
+use orrery_chain_spec::package::{local_account, offline_operand, refine_offline, Call};
+use orrery_invocation::{accumulate, AccumulateOutput, PartialState, ProgramCache, RefineOutput};
+use orrery_state::{ServiceAccount, ServiceInfo};
 use orrery_subnet::store::{neuron_key, output_key, NeuronRecord, OutputRecord};
 use orrery_subnet::wire::{decode_verdicts, signing_message, Command, Signed, Verdict};
-use orrery_types::constants::AUTH_QUEUE_SIZE;
 use orrery_types::{ChainSpec, ServiceId, WorkExecResult};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -73,11 +70,7 @@ pub struct Chain {
 impl Chain {
     pub fn new() -> Self {
         let blob = blob();
-        let code_hash = orrery_crypto::blake2b_256(&blob);
-        let mut account = ServiceAccount::new(ServiceInfo { balance: BALANCE, ..ServiceInfo::default() });
-        account.set_preimage(&code_hash, blob.clone());
-        account.set_request(&code_hash, blob.len() as u32, &[0]);
-        account.info.code_hash = code_hash;
+        let (code_hash, account) = local_account(&blob, BALANCE);
         let accounts = BTreeMap::from([(SUBNET, account)]);
         Chain { spec: ChainSpec::tiny(), accounts, code_hash, cache: Default::default() }
     }
@@ -88,18 +81,7 @@ impl Chain {
     }
 
     fn partial(&self) -> PartialState {
-        PartialState {
-            accounts: self.accounts.clone(),
-            staging: ValidatorsData(vec![ValidatorData::NULL; self.spec.validators_count.into()]),
-            auth_queues: AuthQueues(vec![[[0; 32]; AUTH_QUEUE_SIZE]; self.spec.cores_count.into()]),
-            privileges: Privileges {
-                bless: 0,
-                assign: vec![0; self.spec.cores_count.into()],
-                designate: 0,
-                register: 0,
-                always_acc: Default::default(),
-            },
-        }
+        PartialState::local(&self.spec, self.accounts.clone(), 0)
     }
 
     /// Refines `payload` and accumulates the result at `slot` with `gas`.
@@ -136,25 +118,8 @@ impl Chain {
         result: &WorkExecResult,
         gas: u64,
     ) -> AccumulateOutput {
-        let operand = OperandTuple {
-            package_hash,
-            segment_root: [0; 32],
-            authorizer_hash: [0; 32],
-            payload_hash: orrery_crypto::blake2b_256(payload),
-            gas_limit: gas,
-            result: result.clone(),
-            auth_trace: Vec::new(),
-        };
-        accumulate(
-            &self.spec,
-            &self.partial(),
-            slot,
-            SUBNET,
-            gas,
-            &[AccumulationInput::Operand(operand)],
-            &[0; 32],
-            Some(&self.cache),
-        )
+        let operand = offline_operand(package_hash, payload, result.clone(), gas);
+        accumulate(&self.spec, &self.partial(), slot, SUBNET, gas, &[operand], &[0; 32], Some(&self.cache))
     }
 
     pub fn step(&mut self, slot: u32, payload: &[u8]) -> Step {

@@ -231,6 +231,35 @@ macro_rules! case_probe {
 mod tests {
     use super::*;
 
+    fn passes() {}
+    fn differs() {
+        panic!("a number differs");
+    }
+    const CASES: &[(&str, fn())] = &[("passes", passes), ("differs", differs)];
+
+    #[test]
+    fn run_case_names_the_case_it_ran() {
+        assert_eq!(run_case(&[0, 0], CASES), b"passes");
+    }
+
+    #[test]
+    #[should_panic(expected = "a number differs")]
+    fn run_case_panics_with_the_case() {
+        run_case(&[1, 0], CASES);
+    }
+
+    #[test]
+    #[should_panic(expected = "no case 2: there are 2")]
+    fn run_case_refuses_an_index_past_the_end() {
+        run_case(&[2, 0], CASES);
+    }
+
+    #[test]
+    #[should_panic(expected = "not 3 octets")]
+    fn run_case_refuses_a_payload_of_another_length() {
+        run_case(&[0, 0, 0], CASES);
+    }
+
     #[test]
     fn refine_arguments_decode_as_the_paper_lays_them_out() {
         // c = 1, i = 2, s = 1729 = E [0x86, 0xc1], ↕"hi", then the hash.

@@ -11,7 +11,8 @@
 #   ORRERY    the orrery binary driving the lane (default: target/release/orrery; build it with
 #             `cargo build --release -p orrery-cli`)
 #   TARGET    the target command, run with `--socket SOCKET` appended (default: "$ORRERY fuzz-target
-#             --spec $SPEC";
+#             --spec $SPEC --idle 600": ten minutes of silence allowed, as a full-spec ticket
+#             contest on a loaded machine can take minutes to generate);
 #             e.g. TARGET="/path/to/fastroll fuzz" for fastroll built outside this repository with
 #             `cargo build --release -p fastroll --features tiny,fuzz`)
 #   SPEC      tiny or full (default: tiny)
@@ -28,7 +29,7 @@ STEPS=${2:-10000}
 SEED=${3:-0}
 ORRERY=${ORRERY:-target/release/orrery}
 SPEC=${SPEC:-tiny}
-TARGET=${TARGET:-$ORRERY fuzz-target --spec $SPEC}
+TARGET=${TARGET:-$ORRERY fuzz-target --spec $SPEC --idle 600}
 OUT=${OUT:-fuzz-out/$LANE-$SEED}
 TIMEOUT=${TIMEOUT:-60}
 dir=$(mktemp -d)

@@ -14,7 +14,7 @@ use orrery_types::ChainSpec;
 
 use crate::Node;
 
-pub fn target(node: &Node, socket: &Path) -> ExitCode {
+pub fn target(node: &Node, socket: &Path, idle: Duration) -> ExitCode {
     // The socket first: a live target already there is reported before seconds go into loading
     // the context.
     let listener = match orrery_fuzz::target::bind(socket) {
@@ -33,7 +33,8 @@ pub fn target(node: &Node, socket: &Path) -> ExitCode {
     };
     let log = |line: &str| eprintln!("fuzz-target: {line}");
     log(&format!("listening on {}", socket.display()));
-    match orrery_fuzz::target::serve_listener(Arc::new(ctx), listener, log) {
+    let limits = orrery_fuzz::target::Limits { idle, ..Default::default() };
+    match Arc::new(orrery_fuzz::target::Server::new(Arc::new(ctx), limits)).serve(listener, log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}: {e}", socket.display());

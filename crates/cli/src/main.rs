@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use orrery_crypto::bandersnatch::RingContext;
@@ -196,6 +197,11 @@ enum Command {
         /// The socket to listen on.
         #[arg(long, default_value = "/tmp/jam_target.sock")]
         socket: PathBuf,
+        /// Seconds a session may stay silent (no octet sent or taken) before the target closes
+        /// it. A generating fuzzer can be slow between blocks: full-spec ticket contests under
+        /// load take minutes (`scripts/fuzz-lane.sh` gives 600).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        idle: u64,
     },
     /// Fuzz a target: generate a seeded chain of a lane's workloads (valid blocks, forks,
     /// disputes, ticket contests, mutants), check each block with Orrery's own import and compare
@@ -281,7 +287,7 @@ fn main() -> ExitCode {
         Command::Testnet(args) => node::testnet(args),
         Command::Explorer(args) => explorer::run(args),
         Command::TelemetrySink(args) => telemetry_sink::run(args),
-        Command::FuzzTarget { node, socket } => fuzz::target(&node, &socket),
+        Command::FuzzTarget { node, socket, idle } => fuzz::target(&node, &socket, Duration::from_secs(idle)),
         Command::Fuzz { node, lane, steps, seed, target, out, timeout, keep_going } => fuzz_lane::run_lane(
             &node,
             &fuzz_lane::Request {

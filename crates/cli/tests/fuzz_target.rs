@@ -3,7 +3,8 @@
 //! --examples` then replays the recorded 0.7.2 sessions against it, read from
 //! `$JAM_CONFORMANCE_DIR/fuzz-proto/examples/0.7.2` (by default `../shared/jam-conformance` beside
 //! the repository; a missing folder fails the test, naming it). A second target on the socket of
-//! a live one is refused; many half-sent messages leave the target's threads bounded; and
+//! a live one is refused; many half-sent messages leave the target's threads bounded; a session
+//! silent for longer than `--idle` is closed; and
 //! `orrery fuzz-client` says at once when it has nothing to do or no target to talk to.
 
 use std::io::{Read, Write};
@@ -186,6 +187,49 @@ fn half_sent_messages_leave_the_threads_bounded() {
     while closed() < 17 && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(50));
     }
+    handshake(&socket, &mut target);
+}
+
+/// `--idle` sets how long a silent session lives: a second here, and the session that went quiet
+/// after its handshake is closed for it while the target serves the next one; `--idle 0` is
+/// refused before anything starts.
+#[test]
+fn a_silent_session_is_closed_after_the_idle_limit_it_was_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("target.sock");
+    let refused = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(["fuzz-target", "--idle", "0", "--socket"])
+        .arg(&socket)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--idle"), "{refused:?}");
+
+    let log_path = dir.path().join("target.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(["fuzz-target", "--idle", "1", "--socket"])
+        .arg(&socket)
+        .arg("--srs")
+        .arg(srs_path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let mut target = Target(child);
+    let mut quiet = connect(&socket, &mut target);
+    quiet.write_all(&frame(&HANDSHAKE)).unwrap();
+    let mut len = [0u8; 4];
+    quiet.read_exact(&mut len).unwrap();
+    let silent_since = Instant::now();
+    // Closed by the target: the read ends (an answer's rest, then end of stream).
+    let mut rest = Vec::new();
+    let _ = quiet.read_to_end(&mut rest);
+    let closed_after = silent_since.elapsed();
+    assert!(closed_after < Duration::from_secs(30), "closed after {closed_after:?}");
+    let log_text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log_text.contains("within the idle limit"), "{log_text}");
     handshake(&socket, &mut target);
 }
 

@@ -510,18 +510,24 @@ fn kept_shards_are_served_after_a_restart() {
     assert!(out.iter().any(|o| matches!(o, Output::Refuse { id: 8, .. })));
 }
 
-#[test]
-fn a_solicited_preimage_is_announced_fetched_and_provided() {
-    // The dev genesis with service 0 soliciting a blob (a lookup entry with no slots yet).
-    let blob = b"a preimage the manager asked for".to_vec();
-    let hash = blake2b_256(&blob);
+/// Six validators (no follower) on the dev genesis with service 0 soliciting `blob` (a lookup
+/// entry with no slots yet), run into the genesis' second slot.
+fn soliciting(blob: &[u8]) -> Net {
     let (header, state) = dev_genesis();
     let mut s = state.state().clone();
-    s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
+    let account = s.accounts.get_mut(&MANAGER_SERVICE).unwrap();
+    account.set_request(&blake2b_256(blob), blob.len() as u32, &[]);
     let genesis = (header.clone(), ChainState::from_state(s));
-    // Every node a validator (no follower).
     let mut net = Net::on(&genesis, NODES, QUIET, u64::from(header.slot + 1) * SLOT_MS);
     net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
+    net
+}
+
+#[test]
+fn a_solicited_preimage_is_announced_fetched_and_provided() {
+    let blob = b"a preimage the manager asked for".to_vec();
+    let hash = blake2b_256(&blob);
+    let mut net = soliciting(&blob);
 
     // A blob nobody asked for is neither kept nor announced.
     let out = net.nodes[0]
@@ -586,12 +592,7 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
 fn a_preimage_announced_to_one_validator_reaches_all_through_the_grid() {
     let blob = b"a preimage gossiped along the grid".to_vec();
     let hash = blake2b_256(&blob);
-    let (header, state) = dev_genesis();
-    let mut s = state.state().clone();
-    s.accounts.get_mut(&MANAGER_SERVICE).unwrap().set_request(&hash, blob.len() as u32, &[]);
-    let genesis = (header.clone(), ChainState::from_state(s));
-    let mut net = Net::on(&genesis, NODES, QUIET, u64::from(header.slot + 1) * SLOT_MS);
-    net.run_until(u64::from(header.slot + 2) * SLOT_MS + 100);
+    let mut net = soliciting(&blob);
 
     let out = net.nodes[0]
         .handle(net.now, Input::SubmitPreimage { requester: MANAGER_SERVICE, blob: blob.clone() });

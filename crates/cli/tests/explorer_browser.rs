@@ -233,10 +233,39 @@ impl Browser {
         self.command("POST", &format!("/element/{element}/click"), Some(json!({}))).unwrap();
     }
 
+    /// Replaces the input's text with `text`, and checks it took. A clear fires no input event, so
+    /// a live page that re-renders between the clear and the typing (a new block arrives) puts
+    /// the controlled input's old value back and the typing lands after it (CI saw
+    /// "0x6e616d65missing"); so the value is read back, and cleared and typed again if it differs.
+    /// WebDriver's keys (Enter, `\u{E007}`) at the end are pressed once the text is right.
     fn type_into(&self, id: &str, text: &str) {
+        let is_key = |c: char| ('\u{E000}'..='\u{F8FF}').contains(&c);
+        let printable = text.trim_end_matches(is_key);
+        let keys = &text[printable.len()..];
+        let read =
+            format!("const e = document.querySelector('[data-testid=\"{id}\"]'); return e ? e.value : null;");
         let element = self.find(id).unwrap_or_else(|| panic!("no {id} on the page"));
-        self.command("POST", &format!("/element/{element}/clear"), Some(json!({}))).unwrap();
-        self.command("POST", &format!("/element/{element}/value"), Some(json!({ "text": text }))).unwrap();
+        let send = |what: &str| {
+            self.command("POST", &format!("/element/{element}/value"), Some(json!({ "text": what })))
+                .unwrap();
+        };
+        let mut took = false;
+        for _ in 0..5 {
+            self.command("POST", &format!("/element/{element}/clear"), Some(json!({}))).unwrap();
+            send(printable);
+            let start = Instant::now();
+            while !took && start.elapsed() < Duration::from_secs(1) {
+                took = self.script(&read, json!([])).as_str() == Some(printable);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if took {
+                break;
+            }
+        }
+        assert!(took, "{id} does not keep the text {printable:?}: {:?}", self.script(&read, json!([])));
+        if !keys.is_empty() {
+            send(keys);
+        }
     }
 
     fn hash(&self) -> String {

@@ -228,8 +228,13 @@ fn a_silent_session_is_closed_after_the_idle_limit_it_was_given() {
     let _ = quiet.read_to_end(&mut rest);
     let closed_after = silent_since.elapsed();
     assert!(closed_after < Duration::from_secs(30), "closed after {closed_after:?}");
-    let log_text = std::fs::read_to_string(&log_path).unwrap();
-    assert!(log_text.contains("within the idle limit"), "{log_text}");
+    // The target logs the closing after it closes: wait for the line.
+    let log_text = || std::fs::read_to_string(&log_path).unwrap();
+    let start = Instant::now();
+    while !log_text().contains("within the idle limit") && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(log_text().contains("within the idle limit"), "{}", log_text());
     handshake(&socket, &mut target);
 }
 

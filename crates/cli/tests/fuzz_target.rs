@@ -49,8 +49,15 @@ const HANDSHAKE: [u8; 19] = [0, 1, 2, 0, 0, 0, 0, 7, 2, 0, 1, 25, 6, b'f', b'u',
 
 /// `orrery fuzz-target` on `socket`, its log to `stderr`.
 fn start_target(socket: &Path, stderr: Stdio) -> Target {
+    start_target_with(socket, stderr, &[])
+}
+
+/// [`start_target`] with more of `orrery fuzz-target`'s arguments.
+fn start_target_with(socket: &Path, stderr: Stdio, args: &[&str]) -> Target {
     let child = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(["fuzz-target", "--socket"])
+        .arg("fuzz-target")
+        .args(args)
+        .arg("--socket")
         .arg(socket)
         .arg("--srs")
         .arg(srs_path())
@@ -207,17 +214,7 @@ fn a_silent_session_is_closed_after_the_idle_limit_it_was_given() {
 
     let log_path = dir.path().join("target.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(["fuzz-target", "--idle", "1", "--socket"])
-        .arg(&socket)
-        .arg("--srs")
-        .arg(srs_path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut target = Target(child);
+    let mut target = start_target_with(&socket, Stdio::from(log), &["--idle", "1"]);
     let mut quiet = connect(&socket, &mut target);
     quiet.write_all(&frame(&HANDSHAKE)).unwrap();
     let mut len = [0u8; 4];

@@ -538,12 +538,7 @@ impl Node {
         // epoch's validators (JAMNP-S CE 141: "the author set switches 2 s before" the epoch).
         let now = self.slot_now();
         let next_epoch_authors = self.epoch_of(now.saturating_add(1)) > self.epoch_of(now);
-        let mut peers: Vec<PeerId> = state.active_validators.0.iter().map(|v| v.ed25519).collect();
-        if next_epoch_authors {
-            peers.extend(state.safrole.pending_validators.0.iter().map(|v| v.ed25519));
-        }
-        peers.sort_unstable();
-        peers.dedup();
+        let mut peers = crate::current_and_next_validators(state, next_epoch_authors);
         peers.retain(|k| *k != me && self.peers.contains_key(k));
         let slot = state.timeslot;
         for peer in peers {

@@ -781,17 +781,9 @@ impl Node {
 /// after the epoch changes (a guarantee is valid for its rotation and the next). `state` is the
 /// guarantor's best state; a key in both sets appears once.
 pub(crate) fn guarantee_recipients(spec: &ChainSpec, state: &State, slot: TimeSlot) -> Vec<PeerId> {
-    let mut recipients: Vec<PeerId> = state.active_validators.iter().map(|v| v.ed25519).collect();
     let (epoch, rotation) = (spec.epoch_length.max(1), spec.rotation_period.max(1));
     let last_slot_of_epoch = (slot / epoch).saturating_mul(epoch).saturating_add(epoch - 1);
-    if slot / rotation == last_slot_of_epoch / rotation {
-        for v in state.safrole.pending_validators.iter() {
-            if !recipients.contains(&v.ed25519) {
-                recipients.push(v.ed25519);
-            }
-        }
-    }
-    recipients
+    crate::current_and_next_validators(state, slot / rotation == last_slot_of_epoch / rotation)
 }
 
 #[cfg(test)]

@@ -1632,6 +1632,21 @@ impl Node {
     }
 }
 
+/// The Ed25519 keys of `state`'s `κ`, in order, then, with `next_epoch`, those of `γ_P` not among
+/// them: who a message goes to when the next block's authors (or a guarantee's) may already be
+/// the next epoch's validators (JAMNP-S CE 135 and 141 at an epoch's edge).
+pub(crate) fn current_and_next_validators(state: &orrery_state::State, next_epoch: bool) -> Vec<PeerId> {
+    let mut keys: Vec<PeerId> = state.active_validators.iter().map(|v| v.ed25519).collect();
+    if next_epoch {
+        for v in state.safrole.pending_validators.iter() {
+            if !keys.contains(&v.ed25519) {
+                keys.push(v.ed25519);
+            }
+        }
+    }
+    keys
+}
+
 /// Whether a block's posterior state seals its slot by tickets (`γ'_S` a ticket series).
 fn ticket_sealed(state: &orrery_state::State) -> bool {
     matches!(state.safrole.sealing_keys, TicketsOrKeys::Tickets(_))

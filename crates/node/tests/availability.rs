@@ -79,7 +79,6 @@ struct Net {
     events: Vec<(usize, Event)>,
     /// Shard requests (CE 137) seen, and how many were refused.
     shard_requests: usize,
-    preimage_requests: usize,
     /// Who asked for a preimage (CE 143), once per request.
     preimage_fetchers: Vec<usize>,
     refused: usize,
@@ -97,7 +96,6 @@ impl Net {
             queue: VecDeque::new(),
             events: Vec::new(),
             shard_requests: 0,
-            preimage_requests: 0,
             preimage_fetchers: Vec::new(),
             refused: 0,
             disconnects: 0,
@@ -127,7 +125,6 @@ impl Net {
                 Output::Request { peer, id, request } => {
                     self.shard_requests += usize::from(matches!(request, Request::Shard(_)));
                     if matches!(request, Request::Preimage(_)) {
-                        self.preimage_requests += 1;
                         self.preimage_fetchers.push(from);
                     }
                     if let Some(to) = to(&peer) {
@@ -544,7 +541,7 @@ fn a_solicited_preimage_is_announced_fetched_and_provided() {
     assert_eq!(announced, NODES - 1);
     net.deliver(0, out);
     net.drain();
-    assert_eq!((net.preimage_requests, net.refused), (NODES - 1, 0), "each asked once, and served");
+    assert_eq!((net.preimage_fetchers.len(), net.refused), (NODES - 1, 0), "each asked once, and served");
 
     // The next block provides it, whoever authors it; then no block offers it again.
     let slot = net.nodes[0].status().best.slot;

@@ -1,7 +1,8 @@
 //! A small x86-64 encoder: exactly the instructions the translator emits, appended to a byte
 //! buffer, with labels patched once the whole program is laid out. No validation beyond what the
 //! translator needs: every operand combination used is one the encodings below handle (memory
-//! operands are always `[base + disp32]` or `[base + index*scale + disp32]`, never rsp-based).
+//! operands are `[base + disp]` or `[base + index*scale + disp]` with the shortest displacement,
+//! never rsp-based).
 
 /// Host registers by their hardware number.
 pub(crate) const RAX: u8 = 0;
@@ -177,7 +178,7 @@ impl Asm {
         self.byte(0xc0 | (reg & 7) << 3 | (rm & 7));
     }
 
-    /// `prefix? REX opcode modrm(reg, mem)` with a memory operand (always disp32).
+    /// `prefix? REX opcode modrm(reg, mem)` with a memory operand.
     fn rm(&mut self, prefix: Option<u8>, w: bool, force: bool, opcode: &[u8], reg: u8, mem: Mem) {
         if let Some(p) = prefix {
             self.byte(p);
@@ -185,12 +186,21 @@ impl Asm {
         let index = mem.index.map_or(0, |(i, _)| i);
         self.rex(w, reg, index, mem.base, force);
         self.bytes(opcode);
+        // The shortest displacement: none (except from rbp and r13, whose "no displacement"
+        // encoding means something else), 8 bits, or 32.
+        let (mode, disp8) = if mem.disp == 0 && mem.base & 7 != RBP {
+            (0x00, None)
+        } else if let Ok(d) = i8::try_from(mem.disp) {
+            (0x40, Some(d))
+        } else {
+            (0x80, None)
+        };
         match mem.index {
             None if mem.base & 7 != RSP => {
-                self.byte(0x80 | (reg & 7) << 3 | (mem.base & 7));
+                self.byte(mode | (reg & 7) << 3 | (mem.base & 7));
             }
             None => {
-                self.byte(0x80 | (reg & 7) << 3 | 4);
+                self.byte(mode | (reg & 7) << 3 | 4);
                 self.byte(0x24);
             }
             Some((index, scale)) => {
@@ -200,11 +210,15 @@ impl Asm {
                     4 => 2,
                     _ => 3,
                 };
-                self.byte(0x80 | (reg & 7) << 3 | 4);
+                self.byte(mode | (reg & 7) << 3 | 4);
                 self.byte(ss << 6 | (index & 7) << 3 | (mem.base & 7));
             }
         }
-        self.imm32(mem.disp);
+        match (mode, disp8) {
+            (0x00, _) => {}
+            (_, Some(d)) => self.byte(d as u8),
+            _ => self.imm32(mem.disp),
+        }
     }
 
     pub(crate) fn mov_rr(&mut self, w: bool, dst: u8, src: u8) {
@@ -271,20 +285,35 @@ impl Asm {
     }
 
     pub(crate) fn imul_rri(&mut self, w: bool, dst: u8, src: u8, imm: i32) {
-        self.rr(None, w, false, &[0x69], dst, src);
-        self.imm32(imm);
+        if let Ok(imm) = i8::try_from(imm) {
+            self.rr(None, w, false, &[0x6b], dst, src);
+            self.byte(imm as u8);
+        } else {
+            self.rr(None, w, false, &[0x69], dst, src);
+            self.imm32(imm);
+        }
     }
 
-    /// `op dst, imm32` (sign-extended to 64 bits when `w`).
+    /// `op dst, imm` (sign-extended to 64 bits when `w`), with an 8-bit immediate when it fits.
     pub(crate) fn alu_ri(&mut self, op: Alu, w: bool, dst: u8, imm: i32) {
-        self.rr(None, w, false, &[0x81], op as u8, dst);
-        self.imm32(imm);
+        if let Ok(imm) = i8::try_from(imm) {
+            self.rr(None, w, false, &[0x83], op as u8, dst);
+            self.byte(imm as u8);
+        } else {
+            self.rr(None, w, false, &[0x81], op as u8, dst);
+            self.imm32(imm);
+        }
     }
 
-    /// `op qword/dword [mem], imm32`.
+    /// `op qword/dword [mem], imm`, with an 8-bit immediate when it fits.
     pub(crate) fn alu_mi(&mut self, op: Alu, w: bool, mem: Mem, imm: i32) {
-        self.rm(None, w, false, &[0x81], op as u8, mem);
-        self.imm32(imm);
+        if let Ok(imm) = i8::try_from(imm) {
+            self.rm(None, w, false, &[0x83], op as u8, mem);
+            self.byte(imm as u8);
+        } else {
+            self.rm(None, w, false, &[0x81], op as u8, mem);
+            self.imm32(imm);
+        }
     }
 
     pub(crate) fn shift_cl(&mut self, op: Shift, w: bool, dst: u8) {
@@ -442,11 +471,24 @@ mod tests {
         a.mov_rr(true, RAX, R15); // mov rax, r15: REX.WR 89 /r, modrm 11 111 000
         assert_eq!(a.buf, [0x4c, 0x89, 0xf8]);
         let mut a = Asm::default();
-        a.load(true, RCX, Mem::at(R15, -8)); // mov rcx, [r15 - 8]: 49 8b 8f f8 ff ff ff
-        assert_eq!(a.buf, [0x49, 0x8b, 0x8f, 0xf8, 0xff, 0xff, 0xff]);
+        a.load(true, RCX, Mem::at(R15, -8)); // mov rcx, [r15 - 8]: 49 8b 4f f8 (mod 01, disp8)
+        assert_eq!(a.buf, [0x49, 0x8b, 0x4f, 0xf8]);
         let mut a = Asm::default();
-        a.store(1, Mem::indexed(R15, RAX, 1, 0), RSI); // mov [r15 + rax], sil: 41 88 34 07 + disp32
-        assert_eq!(a.buf, [0x41, 0x88, 0xb4, 0x07, 0, 0, 0, 0]);
+        a.load(true, RCX, Mem::at(R15, -4096)); // mov rcx, [r15 - 4096]: 49 8b 8f + disp32
+        assert_eq!(a.buf, [0x49, 0x8b, 0x8f, 0x00, 0xf0, 0xff, 0xff]);
+        let mut a = Asm::default();
+        a.store(1, Mem::indexed(R15, RAX, 1, 0), RSI); // mov [r15 + rax], sil: 41 88 34 07 (mod 00)
+        assert_eq!(a.buf, [0x41, 0x88, 0x34, 0x07]);
+        let mut a = Asm::default();
+        a.load(true, RAX, Mem::at(R13, 0)); // mov rax, [r13]: mod 00 would mean rip/no base: 49 8b 45 00
+        assert_eq!(a.buf, [0x49, 0x8b, 0x45, 0x00]);
+        let mut a = Asm::default();
+        a.load(true, RAX, Mem::indexed(RBP, RCX, 8, 0)); // mov rax, [rbp + rcx*8]: 48 8b 44 cd 00
+        assert_eq!(a.buf, [0x48, 0x8b, 0x44, 0xcd, 0x00]);
+        let mut a = Asm::default();
+        a.alu_ri(Alu::Add, true, RDI, 1); // add rdi, 1: 48 83 c7 01 (imm8)
+        a.alu_ri(Alu::Cmp, false, RAX, 128); // cmp eax, 128: 81 f8 80 00 00 00 (imm32)
+        assert_eq!(a.buf, [0x48, 0x83, 0xc7, 0x01, 0x81, 0xf8, 0x80, 0x00, 0x00, 0x00]);
         let mut a = Asm::default();
         a.mov_ri(RAX, u64::MAX); // mov rax, -1: 48 c7 c0 ff ff ff ff
         assert_eq!(a.buf, [0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff]);

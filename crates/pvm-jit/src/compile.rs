@@ -393,12 +393,6 @@ impl Translator {
         self.instrs.binary_search_by_key(&pc, |i| i.pc).ok().map(|s| s as u32)
     }
 
-    fn next_block(&mut self, slot: u32) -> Label {
-        // A terminator is never the last slot (that is always a trap), and the slot after it starts
-        // a gas-checked sequence.
-        self.block(slot, Some(slot + 1))
-    }
-
     /// A guest memory access at address rax (already a 32-bit value). A store writes host register
     /// `value`; a load's result goes to guest register `dest`. The access itself is one instruction,
     /// recorded as a site: when the hardware refuses it, the fault handler resumes at the slow path.
@@ -567,9 +561,9 @@ impl Translator {
     fn branch(&mut self, slot: u32, cond: Cond) {
         let target = self.target(slot);
         let taken = self.block(slot, target);
-        let not_taken = self.next_block(slot);
+        // Not taken: on into the next slot's gas check, emitted right after this one (a terminator
+        // is never the last slot, which is always a trap).
         self.asm.jcc(cond, taken);
-        self.asm.jmp(not_taken);
     }
 
     /// Division templates: rax = dividend, rcx = divisor, both loaded.
@@ -624,10 +618,8 @@ impl Translator {
         let x32 = x as i32;
         match i.opcode {
             O::Trap => self.exit_now(exit::PANIC, slot),
-            O::Fallthrough => {
-                let next = self.next_block(slot);
-                self.asm.jmp(next);
-            }
+            // The next slot's gas check is emitted right after this one.
+            O::Fallthrough => {}
             O::Ecalli => {
                 // Execution resumes at the next slot's body, entered from the host.
                 self.asm.mov_ri(RAX, x);

@@ -1,8 +1,9 @@
 //! A small x86-64 encoder: exactly the instructions the translator emits, appended to a byte
 //! buffer, with labels patched once the whole program is laid out. No validation beyond what the
 //! translator needs: every operand combination used is one the encodings below handle (memory
-//! operands are `[base + disp]` or `[base + index*scale + disp]` with the shortest displacement,
-//! never rsp-based).
+//! operands are `[base + disp]`, `[base + index*scale + disp]` or `[disp32]`, optionally
+//! GS-relative and with 32-bit address arithmetic, with the shortest displacement, never
+//! rsp-based).
 
 /// Host registers by their hardware number.
 pub(crate) const RAX: u8 = 0;
@@ -76,19 +77,41 @@ pub(crate) enum Unary {
 /// A memory operand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Mem {
-    pub base: u8,
+    /// The base register, or none for an absolute displacement.
+    pub base: Option<u8>,
     /// Index register and scale (1, 2, 4 or 8).
     pub index: Option<(u8, u8)>,
     pub disp: i32,
+    /// Relative to the GS segment's base (a `gs:` prefix): the guest base while compiled code runs.
+    pub gs: bool,
+    /// A 32-bit address (the `0x67` prefix): base plus displacement wraps at 2^32 before the
+    /// segment's base is added, which is exactly the paper's guest address arithmetic.
+    pub addr32: bool,
 }
 
 impl Mem {
     pub(crate) fn at(base: u8, disp: i32) -> Mem {
-        Mem { base, index: None, disp }
+        Mem { base: Some(base), index: None, disp, gs: false, addr32: false }
     }
 
     pub(crate) fn indexed(base: u8, index: u8, scale: u8, disp: i32) -> Mem {
-        Mem { base, index: Some((index, scale)), disp }
+        Mem { base: Some(base), index: Some((index, scale)), disp, gs: false, addr32: false }
+    }
+
+    /// `gs:[disp]`: the segment's base plus the sign-extended displacement (the context, below the
+    /// guest base).
+    pub(crate) fn gs(disp: i32) -> Mem {
+        Mem { base: None, index: None, disp, gs: true, addr32: false }
+    }
+
+    /// `gs:[(r32 + disp) mod 2^32]`: guest memory at a register plus an offset.
+    pub(crate) fn guest(base: u8, disp: i32) -> Mem {
+        Mem { base: Some(base), index: None, disp, gs: true, addr32: true }
+    }
+
+    /// `gs:[address]`: guest memory at a fixed 32-bit address.
+    pub(crate) fn guest_at(address: u32) -> Mem {
+        Mem { base: None, index: None, disp: address as i32, gs: true, addr32: true }
     }
 }
 
@@ -178,17 +201,33 @@ impl Asm {
         self.byte(0xc0 | (reg & 7) << 3 | (rm & 7));
     }
 
-    /// `prefix? REX opcode modrm(reg, mem)` with a memory operand.
+    /// `gs? addr32? prefix? REX opcode modrm(reg, mem)` with a memory operand.
     fn rm(&mut self, prefix: Option<u8>, w: bool, force: bool, opcode: &[u8], reg: u8, mem: Mem) {
+        if mem.gs {
+            self.byte(0x65);
+        }
+        if mem.addr32 {
+            self.byte(0x67);
+        }
         if let Some(p) = prefix {
             self.byte(p);
         }
         let index = mem.index.map_or(0, |(i, _)| i);
-        self.rex(w, reg, index, mem.base, force);
+        let Some(base) = mem.base else {
+            // No base: modrm rm=100 with a SIB of no index and no base, then disp32 (the short
+            // form mod=00 rm=101 would be rip-relative).
+            self.rex(w, reg, 0, 0, force);
+            self.bytes(opcode);
+            self.byte((reg & 7) << 3 | 4);
+            self.byte(0x25);
+            self.imm32(mem.disp);
+            return;
+        };
+        self.rex(w, reg, index, base, force);
         self.bytes(opcode);
         // The shortest displacement: none (except from rbp and r13, whose "no displacement"
         // encoding means something else), 8 bits, or 32.
-        let (mode, disp8) = if mem.disp == 0 && mem.base & 7 != RBP {
+        let (mode, disp8) = if mem.disp == 0 && base & 7 != RBP {
             (0x00, None)
         } else if let Ok(d) = i8::try_from(mem.disp) {
             (0x40, Some(d))
@@ -196,8 +235,8 @@ impl Asm {
             (0x80, None)
         };
         match mem.index {
-            None if mem.base & 7 != RSP => {
-                self.byte(mode | (reg & 7) << 3 | (mem.base & 7));
+            None if base & 7 != RSP => {
+                self.byte(mode | (reg & 7) << 3 | (base & 7));
             }
             None => {
                 self.byte(mode | (reg & 7) << 3 | 4);
@@ -211,7 +250,7 @@ impl Asm {
                     _ => 3,
                 };
                 self.byte(mode | (reg & 7) << 3 | 4);
-                self.byte(ss << 6 | (index & 7) << 3 | (mem.base & 7));
+                self.byte(ss << 6 | (index & 7) << 3 | (base & 7));
             }
         }
         match (mode, disp8) {
@@ -237,6 +276,29 @@ impl Asm {
             2 => self.rm(Some(0x66), false, false, &[0x89], src, mem),
             4 => self.rm(None, false, false, &[0x89], src, mem),
             _ => self.rm(None, true, false, &[0x89], src, mem),
+        }
+    }
+
+    /// `mov [mem], imm` of `bytes` (1, 2, 4 or 8; the 8-byte form sign-extends a 32-bit
+    /// immediate, the others take its low bytes).
+    pub(crate) fn store_imm(&mut self, bytes: u8, mem: Mem, imm: i32) {
+        match bytes {
+            1 => {
+                self.rm(None, false, false, &[0xc6], 0, mem);
+                self.byte(imm as u8);
+            }
+            2 => {
+                self.rm(Some(0x66), false, false, &[0xc7], 0, mem);
+                self.bytes(&(imm as u16).to_le_bytes());
+            }
+            4 => {
+                self.rm(None, false, false, &[0xc7], 0, mem);
+                self.imm32(imm);
+            }
+            _ => {
+                self.rm(None, true, false, &[0xc7], 0, mem);
+                self.imm32(imm);
+            }
         }
     }
 
@@ -379,20 +441,28 @@ impl Asm {
         self.bytes(&[0x0f, 0xc8 + (r & 7)]);
     }
 
-    pub(crate) fn bsr(&mut self, w: bool, dst: u8, src: u8) {
-        self.rr(None, w, false, &[0x0f, 0xbd], dst, src);
+    /// `lzcnt dst, src` (the operand's width for zero).
+    pub(crate) fn lzcnt(&mut self, w: bool, dst: u8, src: u8) {
+        self.rr(Some(0xf3), w, false, &[0x0f, 0xbd], dst, src);
     }
 
-    pub(crate) fn bsf(&mut self, w: bool, dst: u8, src: u8) {
-        self.rr(None, w, false, &[0x0f, 0xbc], dst, src);
+    /// `tzcnt dst, src` (the operand's width for zero).
+    pub(crate) fn tzcnt(&mut self, w: bool, dst: u8, src: u8) {
+        self.rr(Some(0xf3), w, false, &[0x0f, 0xbc], dst, src);
+    }
+
+    /// `rdgsbase r64`.
+    pub(crate) fn rdgsbase(&mut self, r: u8) {
+        self.rr(Some(0xf3), true, false, &[0x0f, 0xae], 1, r);
+    }
+
+    /// `wrgsbase r64`.
+    pub(crate) fn wrgsbase(&mut self, r: u8) {
+        self.rr(Some(0xf3), true, false, &[0x0f, 0xae], 3, r);
     }
 
     pub(crate) fn popcnt(&mut self, w: bool, dst: u8, src: u8) {
         self.rr(Some(0xf3), w, false, &[0x0f, 0xb8], dst, src);
-    }
-
-    pub(crate) fn lea(&mut self, dst: u8, mem: Mem) {
-        self.rm(None, true, false, &[0x8d], dst, mem);
     }
 
     /// `lea dst32, [mem]`: a 32-bit sum, zero-extended.
@@ -489,6 +559,26 @@ mod tests {
         a.alu_ri(Alu::Add, true, RDI, 1); // add rdi, 1: 48 83 c7 01 (imm8)
         a.alu_ri(Alu::Cmp, false, RAX, 128); // cmp eax, 128: 81 f8 80 00 00 00 (imm32)
         assert_eq!(a.buf, [0x48, 0x83, 0xc7, 0x01, 0x81, 0xf8, 0x80, 0x00, 0x00, 0x00]);
+        let mut a = Asm::default();
+        a.load(true, R9, Mem::guest(RSI, 0x140)); // mov r9, gs:[esi + 0x140]: 65 67 4c 8b 8e + disp32
+        assert_eq!(a.buf, [0x65, 0x67, 0x4c, 0x8b, 0x8e, 0x40, 0x01, 0x00, 0x00]);
+        let mut a = Asm::default();
+        a.load(true, RAX, Mem::gs(-4096)); // mov rax, gs:[-4096]: 65 48 8b 04 25 + disp32
+        assert_eq!(a.buf, [0x65, 0x48, 0x8b, 0x04, 0x25, 0x00, 0xf0, 0xff, 0xff]);
+        let mut a = Asm::default();
+        a.store_imm(2, Mem::guest_at(0x2_0000), -1); // mov word gs:[0x20000], 0xffff: 65 67 66 c7 04 25
+        assert_eq!(a.buf, [0x65, 0x67, 0x66, 0xc7, 0x04, 0x25, 0x00, 0x00, 0x02, 0x00, 0xff, 0xff]);
+        let mut a = Asm::default();
+        a.store(8, Mem::guest(R12, 8), R13); // mov gs:[r12d + 8], r13: 65 67 4d 89 6c 24 08
+        assert_eq!(a.buf, [0x65, 0x67, 0x4d, 0x89, 0x6c, 0x24, 0x08]);
+        let mut a = Asm::default();
+        a.lzcnt(true, RAX, RCX); // f3 48 0f bd c1
+        a.tzcnt(false, RAX, R9); // f3 41 0f bc c1
+        assert_eq!(a.buf, [0xf3, 0x48, 0x0f, 0xbd, 0xc1, 0xf3, 0x41, 0x0f, 0xbc, 0xc1]);
+        let mut a = Asm::default();
+        a.rdgsbase(RAX); // f3 48 0f ae c8
+        a.wrgsbase(RDI); // f3 48 0f ae df
+        assert_eq!(a.buf, [0xf3, 0x48, 0x0f, 0xae, 0xc8, 0xf3, 0x48, 0x0f, 0xae, 0xdf]);
         let mut a = Asm::default();
         a.mov_ri(RAX, u64::MAX); // mov rax, -1: 48 c7 c0 ff ff ff ff
         assert_eq!(a.buf, [0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff]);

@@ -2,11 +2,13 @@
 //! the slots the interpreter walks, synthetic traps included), one x86-64 template per
 //! instruction, then the out-of-line exits, then the dynamic jump table.
 //!
-//! Register assignment: ω0, ω1 and ω4–ω12 live in rbx, rsi, rdi, rbp, r8–r14 for the whole run; ω2 and
-//! ω3 live in the context (`Ctx::regs`); rax, rcx and rdx are scratch; r15 is the guest base (the page map
-//! and the context sit below it at fixed displacements). Every template reads its operands into
-//! scratch registers, computes there and writes the result back, so that no template depends on
-//! where a guest register lives.
+//! Register assignment: all thirteen guest registers live in host registers for the whole run (ω0–ω12
+//! in rbx, rsi, r15, rdx, rdi, rbp, r8–r14); rax and rcx are scratch. The guest base is the GS
+//! segment's base (set by the prologue, the thread's own restored by the epilogue): guest memory is
+//! `gs:[(ω + offset) mod 2^32]`, one instruction with 32-bit address arithmetic, and the context
+//! (`Ctx`) sits at fixed displacements below it. The few templates that need rdx (division, the
+//! high multiplications) lend it: ω3 waits in the context meanwhile and their operand reads and
+//! result writes go there.
 //!
 //! Gas (per basic block, as the interpreter charges it): a slot that starts a block (slot 0 and
 //! every slot after a terminator) begins with `sub [gas], cost; jl short` where `cost` is the
@@ -21,7 +23,7 @@ use orrery_pvm::{Opcode, Program, PAGE_SIZE};
 use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
 use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
 use crate::sys::{self, exit, Code, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_FAULT, CTX_GAS};
-use crate::sys::{CTX_HOST_RSP, CTX_REGS};
+use crate::sys::{CTX_ACCESS, CTX_BYTES, CTX_HOST_RSP, CTX_REGS};
 
 /// Why a program could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +35,7 @@ pub enum CompileError {
     /// The code is larger than the 32-bit offsets of this code generator reach.
     #[error("the compiled code would exceed 2 GiB")]
     CodeTooLarge,
-    /// This CPU lacks an instruction the templates use.
+    /// This CPU (or its kernel) lacks an instruction the templates use.
     #[error("this CPU lacks {0}, which the recompiler needs")]
     CpuFeature(&'static str),
     /// Mapping the code executable failed.
@@ -102,38 +104,45 @@ enum Loc {
     Mem(i32),
 }
 
-/// The host register of each guest register, or none for the two kept in the context: ω2 and ω3,
-/// the least used in the compute guest and the bootstrap service (counted in their disassembly).
-const HOST: [Option<u8>; 13] = [
-    Some(RBX),
-    Some(RSI),
-    None,
-    None,
-    Some(RDI),
-    Some(RBP),
-    Some(R8),
-    Some(R9),
-    Some(R10),
-    Some(R11),
-    Some(R12),
-    Some(R13),
-    Some(R14),
-];
+/// The host register of each guest register. ω3 sits in rdx, which division and the high
+/// multiplications need for a moment (see [`Translator::lending_rdx`]); the guest registers used
+/// least in the compute guest and the bootstrap service go there and to r15.
+const HOST: [u8; 13] = [RBX, RSI, R15, RDX, RDI, RBP, R8, R9, R10, R11, R12, R13, R14];
 
-fn loc(guest: u8) -> Loc {
-    match HOST[usize::from(guest)] {
-        Some(host) => Loc::Reg(host),
-        None => Loc::Mem(CTX_REGS + 8 * i32::from(guest)),
-    }
+/// Where ω_guest waits while rdx is lent.
+const fn reg_disp(guest: u8) -> i32 {
+    CTX_REGS + 8 * guest as i32
 }
 
-/// The guest registers held in host registers, with their host register.
-fn pinned() -> impl Iterator<Item = (usize, u8)> {
-    HOST.iter().enumerate().filter_map(|(guest, host)| host.map(|h| (guest, h)))
+/// The guest registers with their host registers.
+fn pinned() -> impl Iterator<Item = (u8, u8)> {
+    HOST.iter().enumerate().map(|(guest, &host)| (guest as u8, host))
 }
 
+/// A field of the context, below the guest base.
 fn ctx(disp: i32) -> Mem {
-    Mem::at(R15, disp)
+    Mem::gs(disp)
+}
+
+/// Where a guest memory access is: a guest register plus an offset, or a fixed address.
+#[derive(Debug, Clone, Copy)]
+enum Address {
+    Reg(u8, u32),
+    Fixed(u32),
+}
+
+/// What a store writes: a host register, or an immediate.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Reg(u8),
+    Imm(u64),
+}
+
+/// A memory access's direction: a load into a guest register, or a store.
+#[derive(Debug, Clone, Copy)]
+enum Transfer {
+    Load(u8),
+    Store(Value),
 }
 
 /// A deferred out-of-line sequence.
@@ -141,8 +150,8 @@ fn ctx(disp: i32) -> Mem {
 enum Stub {
     /// Exit with `kind` at `slot`.
     Exit { label: Label, kind: u32, slot: u32 },
-    /// The slow path of a memory access (see `Translator::access`): a store's value is in `value`.
-    Access { label: Label, back: Label, slot: u32, kind: u32, dest: Option<u8>, value: Option<u8> },
+    /// The slow path of a memory access (see `Translator::access`).
+    Access { label: Label, back: Label, slot: u32, kind: u32, address: Address, transfer: Transfer },
 }
 
 /// The sizes of a memory access.
@@ -175,12 +184,21 @@ struct Translator {
     jump_slots: Vec<Option<u32>>,
     zero_width: u64,
     zero_slot: Option<u32>,
+    /// Inside a template that borrowed rdx: ω3 is in the context.
+    rdx_lent: bool,
 }
 
 /// Compiles `program`.
 pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
-    if !std::is_x86_feature_detected!("popcnt") {
-        return Err(CompileError::CpuFeature("popcnt"));
+    for (present, feature) in [
+        (std::is_x86_feature_detected!("popcnt"), "popcnt"),
+        (std::is_x86_feature_detected!("lzcnt"), "lzcnt"),
+        (std::is_x86_feature_detected!("bmi1"), "tzcnt (BMI1)"),
+        (sys::gs_base_writable(), "wrgsbase (FSGSBASE, Linux 5.9 or later)"),
+    ] {
+        if !present {
+            return Err(CompileError::CpuFeature(feature));
+        }
     }
     let instrs: Vec<orrery_pvm::Instruction> = program.instructions().collect();
     let pcs: Vec<u32> = instrs.iter().map(|i| i.pc).collect();
@@ -228,6 +246,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         jump_slots,
         zero_width,
         zero_slot,
+        rdx_lent: false,
     };
     t.prologue_and_epilogue();
     for slot in 0..t.instrs.len() {
@@ -261,16 +280,20 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
 }
 
 impl Translator {
-    /// Offset 0: `prologue(base, target)` saves the callee-saved registers, records the stack
-    /// pointer, loads the guest registers and jumps to `target`. The epilogue undoes it.
+    /// Offset 0: `prologue(base, target)` saves the callee-saved registers and the thread's GS base,
+    /// makes `base` the GS base, records the stack pointer, loads the guest registers and jumps to
+    /// `target`. The epilogue undoes it.
     fn prologue_and_epilogue(&mut self) {
         let a = &mut self.asm;
         for r in [RBX, RBP, R12, R13, R14, R15] {
             a.push(r);
         }
-        // Six pushes after the return address: 8 more keep rsp 16-aligned for the calls below.
+        // Six pushes after the return address: 8 more keep rsp 16-aligned for the calls below, and
+        // hold the thread's GS base.
         a.alu_ri(Alu::Sub, true, RSP, 8);
-        a.mov_rr(true, R15, RDI);
+        a.rdgsbase(RAX);
+        a.store(8, Mem::at(RSP, 0), RAX);
+        a.wrgsbase(RDI);
         a.store(8, ctx(CTX_HOST_RSP), RSP);
         a.mov_rr(true, RAX, RSI);
         self.reload_all();
@@ -281,6 +304,8 @@ impl Translator {
         self.spill_all();
         let a = &mut self.asm;
         a.load(true, RSP, ctx(CTX_HOST_RSP));
+        a.load(true, RAX, Mem::at(RSP, 0));
+        a.wrgsbase(RAX);
         a.alu_ri(Alu::Add, true, RSP, 8);
         for r in [R15, R14, R13, R12, RBP, RBX] {
             a.pop(r);
@@ -294,16 +319,19 @@ impl Translator {
             self.asm.jmp(epilogue);
         }
 
-        // The slow path of memory accesses, called with the address in eax, the kind in edx and a
-        // store's value in rcx. The host function clobbers the caller-saved registers, so every
-        // guest register goes through the context. On a fault it leaves through the epilogue,
-        // which restores the stack pointer the prologue saved (dropping this call's return).
+        // The slow path of memory accesses, called with the address in eax, a store's value in
+        // rcx and the kind in the context. The host function clobbers the caller-saved registers,
+        // so every guest register goes through the context. On a fault it leaves through the
+        // epilogue, which restores the stack pointer the prologue saved (dropping this call's
+        // return).
         let slow = self.slow_access;
         self.asm.bind(slow);
         self.spill_all();
         let a = &mut self.asm;
         a.mov_rr(false, RSI, RAX);
-        a.lea(RDI, ctx(sys::CTX_DISP));
+        a.load(false, RDX, ctx(CTX_ACCESS));
+        self.context_pointer(RDI);
+        let a = &mut self.asm;
         // Guest code runs with rsp 16-aligned; the call here pushed 8.
         a.alu_ri(Alu::Sub, true, RSP, 8);
         a.mov_ri(RAX, sys::slow_access as *const () as usize as u64);
@@ -315,21 +343,45 @@ impl Translator {
         self.asm.ret();
     }
 
+    /// `r` = the context's address (what the host functions take): the GS base less the context.
+    fn context_pointer(&mut self, r: u8) {
+        self.asm.rdgsbase(r);
+        self.asm.alu_ri(Alu::Sub, true, r, CTX_BYTES as i32);
+    }
+
     fn spill_all(&mut self) {
         for (guest, host) in pinned() {
-            self.asm.store(8, ctx(CTX_REGS + 8 * guest as i32), host);
+            self.asm.store(8, ctx(reg_disp(guest)), host);
         }
     }
 
     fn reload_all(&mut self) {
         for (guest, host) in pinned() {
-            self.asm.load(true, host, ctx(CTX_REGS + 8 * guest as i32));
+            self.asm.load(true, host, ctx(reg_disp(guest)));
         }
+    }
+
+    fn loc(&self, guest: u8) -> Loc {
+        if guest == 3 && self.rdx_lent {
+            Loc::Mem(reg_disp(3))
+        } else {
+            Loc::Reg(HOST[usize::from(guest)])
+        }
+    }
+
+    /// Emits `template` with rdx free for it: ω3 waits in the context, where the template's reads
+    /// and writes of ω3 go, and comes back after. The template must not exit.
+    fn lending_rdx(&mut self, template: impl FnOnce(&mut Self)) {
+        self.asm.store(8, ctx(reg_disp(3)), RDX);
+        self.rdx_lent = true;
+        template(self);
+        self.rdx_lent = false;
+        self.asm.load(true, RDX, ctx(reg_disp(3)));
     }
 
     /// scratch = ω_guest (64 bits; with `!w` the low 32, zero-extended).
     fn ld(&mut self, w: bool, scratch: u8, guest: u8) {
-        match loc(guest) {
+        match self.loc(guest) {
             Loc::Reg(host) => self.asm.mov_rr(w, scratch, host),
             Loc::Mem(disp) => self.asm.load(w, scratch, ctx(disp)),
         }
@@ -337,7 +389,7 @@ impl Translator {
 
     /// ω_guest = scratch.
     fn st(&mut self, guest: u8, scratch: u8) {
-        match loc(guest) {
+        match self.loc(guest) {
             Loc::Reg(host) => self.asm.mov_rr(true, host, scratch),
             Loc::Mem(disp) => self.asm.store(8, ctx(disp), scratch),
         }
@@ -345,7 +397,7 @@ impl Translator {
 
     /// The host register holding ω_guest: its own, or rcx loaded from the context.
     fn value_reg(&mut self, guest: u8) -> u8 {
-        match loc(guest) {
+        match self.loc(guest) {
             Loc::Reg(host) => host,
             Loc::Mem(disp) => {
                 self.asm.load(true, RCX, ctx(disp));
@@ -354,9 +406,17 @@ impl Translator {
         }
     }
 
+    /// Flags from ω_guest compared with zero.
+    fn test_zero(&mut self, guest: u8) {
+        match self.loc(guest) {
+            Loc::Reg(host) => self.asm.test_rr(true, host, host),
+            Loc::Mem(disp) => self.asm.alu_mi(Alu::Cmp, true, ctx(disp), 0),
+        }
+    }
+
     /// ω_guest = value.
     fn st_imm(&mut self, guest: u8, value: u64) {
-        match loc(guest) {
+        match self.loc(guest) {
             Loc::Reg(host) => self.asm.mov_ri(host, value),
             Loc::Mem(_) => {
                 self.asm.mov_ri(RAX, value);
@@ -393,38 +453,60 @@ impl Translator {
         self.instrs.binary_search_by_key(&pc, |i| i.pc).ok().map(|s| s as u32)
     }
 
-    /// A guest memory access at address rax (already a 32-bit value). A store writes host register
-    /// `value`; a load's result goes to guest register `dest`. The access itself is one instruction,
-    /// recorded as a site: when the hardware refuses it, the fault handler resumes at the slow path.
-    fn access(&mut self, slot: u32, width: Width, value: Option<u8>, dest: Option<u8>) {
-        let store = value.is_some();
+    /// A guest memory access of `width` at `address`: a load into a guest register or a store.
+    /// The access is one instruction, recorded as a site: when the hardware refuses it, the fault
+    /// handler resumes at its slow path, which redoes it as the interpreter would.
+    fn access(&mut self, slot: u32, width: Width, address: Address, transfer: Transfer) {
+        let at = match address {
+            Address::Reg(guest, offset) => match self.loc(guest) {
+                Loc::Reg(host) => Mem::guest(host, offset as i32),
+                Loc::Mem(_) => {
+                    self.ld(false, RAX, guest);
+                    Mem::guest(RAX, offset as i32)
+                }
+            },
+            Address::Fixed(address) => Mem::guest_at(address),
+        };
+        // A 64-bit immediate that is not a sign-extended 32-bit one goes through rcx.
+        let transfer = match transfer {
+            Transfer::Store(Value::Imm(v)) if width.bytes == 8 && i32::try_from(v as i64).is_err() => {
+                self.asm.mov_ri(RCX, v);
+                Transfer::Store(Value::Reg(RCX))
+            }
+            other => other,
+        };
         let slow = self.asm.label();
         let back = self.asm.label();
         let site = self.asm.pos();
-        let a = &mut self.asm;
-        let at = Mem::indexed(R15, RAX, 1, 0);
-        if let Some(value) = value {
-            a.store(width.bytes, at, value);
-        } else {
-            match dest.map(loc) {
-                Some(Loc::Reg(host)) => a.load_ext(width.bytes, width.signed, host, at),
-                _ => {
-                    a.load_ext(width.bytes, width.signed, RAX, at);
-                    if let Some(dest) = dest {
-                        self.st(dest, RAX);
+        let store = match transfer {
+            Transfer::Load(dest) => {
+                match self.loc(dest) {
+                    Loc::Reg(host) => self.asm.load_ext(width.bytes, width.signed, host, at),
+                    Loc::Mem(_) => {
+                        self.asm.load_ext(width.bytes, width.signed, RCX, at);
+                        self.st(dest, RCX);
                     }
                 }
+                false
             }
-        }
+            Transfer::Store(Value::Reg(value)) => {
+                self.asm.store(width.bytes, at, value);
+                true
+            }
+            Transfer::Store(Value::Imm(value)) => {
+                self.asm.store_imm(width.bytes, at, value as i32);
+                true
+            }
+        };
         self.asm.bind(back);
         self.sites.push((site, slow));
         let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
-        self.stubs.push(Stub::Access { label: slow, back, slot, kind, dest, value });
+        self.stubs.push(Stub::Access { label: slow, back, slot, kind, address, transfer });
     }
 
     /// rax = (ω_guest + offset) mod 2^32.
     fn address(&mut self, guest: u8, offset: u64) {
-        match loc(guest) {
+        match self.loc(guest) {
             Loc::Reg(host) => self.asm.lea32(RAX, Mem::at(host, offset as u32 as i32)),
             Loc::Mem(_) => {
                 self.ld(false, RAX, guest);
@@ -444,8 +526,8 @@ impl Translator {
         a.jcc(Cond::E, halt);
         a.test_rr(false, RAX, RAX);
         a.jcc(Cond::E, panic);
-        a.mov_rr(false, RDX, RAX);
-        a.alu_ri(Alu::And, false, RDX, 1);
+        a.mov_rr(false, RCX, RAX);
+        a.alu_ri(Alu::And, false, RCX, 1);
         a.jcc(Cond::Ne, panic);
         // index = a / 2 - 1, at most 2^31 - 1.
         a.shift_ri(Shift::Shr, false, RAX, 1);
@@ -456,11 +538,11 @@ impl Translator {
             a.jcc(Cond::Ae, panic);
             let table = self.table;
             a.lea_label(RCX, table);
-            a.load_ext(4, true, RDX, Mem::indexed(RCX, RAX, 4, 0));
-            a.test_rr(true, RDX, RDX);
+            a.load_ext(4, true, RAX, Mem::indexed(RCX, RAX, 4, 0));
+            a.test_rr(true, RAX, RAX);
             a.jcc(Cond::E, panic);
-            a.alu_rr(Alu::Add, true, RDX, RCX);
-            a.jmp_r(RDX);
+            a.alu_rr(Alu::Add, true, RAX, RCX);
+            a.jmp_r(RAX);
         } else if self.zero_width > 0 {
             // Every entry of a zero-width table is target 0; the index is below 2^31.
             let target = self.zero_slot;
@@ -486,18 +568,20 @@ impl Translator {
     }
 
     /// ω_D = ω_A op ω_B, with ω_B used where it lives, and in ω_D's own host register when it has
-    /// one (unless ω_D is ω_B, which the first move would overwrite).
+    /// one (unless ω_D is ω_B, which the first move would overwrite: a commutative operation then
+    /// swaps its operands and works in place).
     fn op3_alu(&mut self, i: &orrery_pvm::Instruction, w: bool, op: Alu) {
-        let dst = match loc(i.d) {
-            Loc::Reg(host) if i.d == i.a || i.d != i.b => host,
+        let (a, b) = if op != Alu::Sub && i.d == i.b { (i.b, i.a) } else { (i.a, i.b) };
+        let dst = match self.loc(i.d) {
+            Loc::Reg(host) if i.d == a || i.d != b => host,
             _ => RAX,
         };
-        if dst != RAX && i.d == i.a && w {
+        if dst != RAX && i.d == a && w {
             // In place: nothing to move.
         } else {
-            self.ld(w, dst, i.a);
+            self.ld(w, dst, a);
         }
-        match loc(i.b) {
+        match self.loc(b) {
             Loc::Reg(host) => self.asm.alu_rr(op, w, dst, host),
             Loc::Mem(disp) => self.asm.alu_rm(op, w, dst, ctx(disp)),
         }
@@ -512,7 +596,7 @@ impl Translator {
     /// ω_A = ω_B op imm, the immediate in the instruction (sign-extended from 32 bits, as ν_X is),
     /// computed in ω_A's host register when it has one.
     fn op_imm_direct(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm, u8, i32)) {
-        let dst = match loc(i.a) {
+        let dst = match self.loc(i.a) {
             Loc::Reg(host) => host,
             Loc::Mem(_) => RAX,
         };
@@ -629,9 +713,12 @@ impl Translator {
             O::LoadImm64 | O::LoadImm => self.st_imm(i.a, x),
             O::StoreImmU8 | O::StoreImmU16 | O::StoreImmU32 | O::StoreImmU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreImmU8 as u8);
-                self.asm.mov_ri(RAX, u64::from(x as u32));
-                self.asm.mov_ri(RCX, i.imm_y);
-                self.access(slot, w(bytes, false), Some(RCX), None);
+                self.access(
+                    slot,
+                    w(bytes, false),
+                    Address::Fixed(x as u32),
+                    Transfer::Store(Value::Imm(i.imm_y)),
+                );
             }
             O::Jump => {
                 let target = self.target(slot);
@@ -644,20 +731,22 @@ impl Translator {
             }
             O::LoadU8 | O::LoadI8 | O::LoadU16 | O::LoadI16 | O::LoadU32 | O::LoadI32 | O::LoadU64 => {
                 let width = load_width(i.opcode, O::LoadU8);
-                self.asm.mov_ri(RAX, u64::from(x as u32));
-                self.access(slot, width, None, Some(i.a));
+                self.access(slot, width, Address::Fixed(x as u32), Transfer::Load(i.a));
             }
             O::StoreU8 | O::StoreU16 | O::StoreU32 | O::StoreU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreU8 as u8);
-                self.asm.mov_ri(RAX, u64::from(x as u32));
                 let value = self.value_reg(i.a);
-                self.access(slot, w(bytes, false), Some(value), None);
+                self.access(
+                    slot,
+                    w(bytes, false),
+                    Address::Fixed(x as u32),
+                    Transfer::Store(Value::Reg(value)),
+                );
             }
             O::StoreImmIndU8 | O::StoreImmIndU16 | O::StoreImmIndU32 | O::StoreImmIndU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreImmIndU8 as u8);
-                self.address(i.a, x);
-                self.asm.mov_ri(RCX, i.imm_y);
-                self.access(slot, w(bytes, false), Some(RCX), None);
+                let address = Address::Reg(i.a, x as u32);
+                self.access(slot, w(bytes, false), address, Transfer::Store(Value::Imm(i.imm_y)));
             }
             O::LoadImmJump => {
                 self.st_imm(i.a, x);
@@ -687,20 +776,23 @@ impl Translator {
                     O::BranchGeSImm => Cond::Ge,
                     _ => Cond::G,
                 };
-                self.ld(true, RAX, i.a);
                 // The 32-bit immediate is sign-extended by the comparison, as ν_X is.
-                self.asm.alu_ri(Alu::Cmp, true, RAX, x32);
+                let a = self.value_reg(i.a);
+                self.asm.alu_ri(Alu::Cmp, true, a, x32);
                 self.branch(slot, cond);
             }
-            O::MoveReg => {
-                self.ld(true, RAX, i.a);
-                self.st(i.d, RAX);
-            }
+            O::MoveReg => match self.loc(i.d) {
+                Loc::Reg(host) => self.ld(true, host, i.a),
+                Loc::Mem(_) => {
+                    self.ld(true, RAX, i.a);
+                    self.st(i.d, RAX);
+                }
+            },
             O::Sbrk => {
                 self.spill_all();
+                self.context_pointer(RDI);
                 let a = &mut self.asm;
-                a.lea(RDI, ctx(sys::CTX_DISP));
-                a.load(true, RSI, ctx(CTX_REGS + 8 * i32::from(i.a)));
+                a.load(true, RSI, ctx(reg_disp(i.a)));
                 a.mov_ri(RAX, sys::sbrk as *const () as usize as u64);
                 a.call_r(RAX);
                 self.reload_all();
@@ -708,31 +800,11 @@ impl Translator {
             }
             O::CountSetBits64 => self.op2(&i, |a| a.popcnt(true, RAX, RCX)),
             O::CountSetBits32 => self.op2(&i, |a| a.popcnt(false, RAX, RCX)),
-            O::LeadingZeroBits64 => self.op2(&i, |a| {
-                // 63 - bsr, and 64 for zero (bsr leaves the flags Z and rax unusable then).
-                a.mov_ri(RDX, u64::MAX);
-                a.bsr(true, RAX, RCX);
-                a.cmov(Cond::E, true, RAX, RDX);
-                a.unary(Unary::Neg, true, RAX);
-                a.alu_ri(Alu::Add, true, RAX, 63);
-            }),
-            O::LeadingZeroBits32 => self.op2(&i, |a| {
-                a.mov_ri(RDX, u64::MAX);
-                a.bsr(false, RAX, RCX);
-                a.cmov(Cond::E, true, RAX, RDX);
-                a.unary(Unary::Neg, true, RAX);
-                a.alu_ri(Alu::Add, true, RAX, 31);
-            }),
-            O::TrailingZeroBits64 => self.op2(&i, |a| {
-                a.mov_ri(RDX, 64);
-                a.bsf(true, RAX, RCX);
-                a.cmov(Cond::E, true, RAX, RDX);
-            }),
-            O::TrailingZeroBits32 => self.op2(&i, |a| {
-                a.mov_ri(RDX, 32);
-                a.bsf(false, RAX, RCX);
-                a.cmov(Cond::E, true, RAX, RDX);
-            }),
+            // lzcnt and tzcnt give the operand's width for zero, as the paper does.
+            O::LeadingZeroBits64 => self.op2(&i, |a| a.lzcnt(true, RAX, RCX)),
+            O::LeadingZeroBits32 => self.op2(&i, |a| a.lzcnt(false, RAX, RCX)),
+            O::TrailingZeroBits64 => self.op2(&i, |a| a.tzcnt(true, RAX, RCX)),
+            O::TrailingZeroBits32 => self.op2(&i, |a| a.tzcnt(false, RAX, RCX)),
             O::SignExtend8 => self.op2(&i, |a| a.extend_rr(1, true, RAX, RCX)),
             O::SignExtend16 => self.op2(&i, |a| a.extend_rr(2, true, RAX, RCX)),
             O::ZeroExtend16 => self.op2(&i, |a| a.extend_rr(2, false, RAX, RCX)),
@@ -742,9 +814,9 @@ impl Translator {
             }),
             O::StoreIndU8 | O::StoreIndU16 | O::StoreIndU32 | O::StoreIndU64 => {
                 let bytes = 1 << (i.opcode as u8 - O::StoreIndU8 as u8);
-                self.address(i.b, x);
                 let value = self.value_reg(i.a);
-                self.access(slot, w(bytes, false), Some(value), None);
+                let address = Address::Reg(i.b, x as u32);
+                self.access(slot, w(bytes, false), address, Transfer::Store(Value::Reg(value)));
             }
             O::LoadIndU8
             | O::LoadIndI8
@@ -754,8 +826,7 @@ impl Translator {
             | O::LoadIndI32
             | O::LoadIndU64 => {
                 let width = load_width(i.opcode, O::LoadIndU8);
-                self.address(i.b, x);
-                self.access(slot, width, None, Some(i.a));
+                self.access(slot, width, Address::Reg(i.b, x as u32), Transfer::Load(i.a));
             }
             O::AddImm32 => self.op_imm_direct(&i, false, |a, r, x| a.alu_ri(Alu::Add, false, r, x)),
             O::AndImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::And, true, r, x)),
@@ -784,11 +855,10 @@ impl Translator {
             O::SharRImmAlt32 => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Sar, false, RAX)),
             O::CmovIzImm | O::CmovNzImm => {
                 self.ld(true, RAX, i.a);
-                self.asm.mov_ri(RDX, x);
-                self.ld(true, RCX, i.b);
-                self.asm.test_rr(true, RCX, RCX);
+                self.asm.mov_ri(RCX, x);
+                self.test_zero(i.b);
                 let cond = if i.opcode == O::CmovIzImm { Cond::E } else { Cond::Ne };
-                self.asm.cmov(cond, true, RAX, RDX);
+                self.asm.cmov(cond, true, RAX, RCX);
                 self.st(i.a, RAX);
             }
             O::AddImm64 => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Add, true, r, x)),
@@ -826,16 +896,21 @@ impl Translator {
                     O::BranchGeU => Cond::Ae,
                     _ => Cond::Ge,
                 };
-                self.ld(true, RAX, i.a);
-                self.ld(true, RCX, i.b);
-                self.asm.alu_rr(Alu::Cmp, true, RAX, RCX);
+                let a = match self.loc(i.a) {
+                    Loc::Reg(host) => host,
+                    Loc::Mem(_) => {
+                        self.ld(true, RAX, i.a);
+                        RAX
+                    }
+                };
+                let b = self.value_reg(i.b);
+                self.asm.alu_rr(Alu::Cmp, true, a, b);
                 self.branch(slot, cond);
             }
             O::LoadImmJumpInd => {
                 // The address uses ω_B before ω'_A is written.
                 self.address(i.b, i.imm_y);
-                self.asm.mov_ri(RDX, x);
-                self.st(i.a, RDX);
+                self.st_imm(i.a, x);
                 self.djump(slot);
             }
             O::Add32 => self.op3_alu(&i, false, Alu::Add),
@@ -845,10 +920,12 @@ impl Translator {
                 let wide = matches!(i.opcode, O::DivU64 | O::DivS64 | O::RemU64 | O::RemS64);
                 let signed = matches!(i.opcode, O::DivS32 | O::RemS32 | O::DivS64 | O::RemS64);
                 let remainder = matches!(i.opcode, O::RemU32 | O::RemS32 | O::RemU64 | O::RemS64);
-                self.ld(wide, RAX, i.a);
-                self.ld(wide, RCX, i.b);
-                self.divide(wide, signed, remainder);
-                self.st(i.d, RAX);
+                self.lending_rdx(|t| {
+                    t.ld(wide, RAX, i.a);
+                    t.ld(wide, RCX, i.b);
+                    t.divide(wide, signed, remainder);
+                    t.st(i.d, RAX);
+                });
             }
             O::ShloL32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shl, false, RAX)),
             O::ShloR32 => self.op3(&i, false, |a| a.shift_cl(Shift::Shr, false, RAX)),
@@ -862,32 +939,35 @@ impl Translator {
             O::And => self.op3_alu(&i, true, Alu::And),
             O::Xor => self.op3_alu(&i, true, Alu::Xor),
             O::Or => self.op3_alu(&i, true, Alu::Or),
-            O::MulUpperSS => self.op3(&i, true, |a| {
-                a.unary(Unary::Imul, true, RCX);
-                a.mov_rr(true, RAX, RDX);
+            O::MulUpperSS => self.lending_rdx(|t| {
+                t.op3(&i, true, |a| {
+                    a.unary(Unary::Imul, true, RCX);
+                    a.mov_rr(true, RAX, RDX);
+                })
             }),
-            O::MulUpperUU => self.op3(&i, true, |a| {
-                a.unary(Unary::Mul, true, RCX);
-                a.mov_rr(true, RAX, RDX);
+            O::MulUpperUU => self.lending_rdx(|t| {
+                t.op3(&i, true, |a| {
+                    a.unary(Unary::Mul, true, RCX);
+                    a.mov_rr(true, RAX, RDX);
+                })
             }),
-            O::MulUpperSU => {
+            O::MulUpperSU => self.lending_rdx(|t| {
                 // high(signed a × unsigned b) = high_unsigned(a, b) − (a < 0 ? b : 0).
-                self.ld(true, RAX, i.a);
-                self.ld(true, RCX, i.b);
-                self.asm.unary(Unary::Mul, true, RCX);
-                self.ld(true, RAX, i.a);
-                self.asm.shift_ri(Shift::Sar, true, RAX, 63);
-                self.asm.alu_rr(Alu::And, true, RAX, RCX);
-                self.asm.alu_rr(Alu::Sub, true, RDX, RAX);
-                self.st(i.d, RDX);
-            }
+                t.ld(true, RAX, i.a);
+                t.ld(true, RCX, i.b);
+                t.asm.unary(Unary::Mul, true, RCX);
+                t.ld(true, RAX, i.a);
+                t.asm.shift_ri(Shift::Sar, true, RAX, 63);
+                t.asm.alu_rr(Alu::And, true, RAX, RCX);
+                t.asm.alu_rr(Alu::Sub, true, RDX, RAX);
+                t.st(i.d, RDX);
+            }),
             O::SetLtU => self.op3(&i, true, |a| set(a, Cond::B)),
             O::SetLtS => self.op3(&i, true, |a| set(a, Cond::L)),
             O::CmovIz | O::CmovNz => {
                 self.ld(true, RAX, i.d);
                 self.ld(true, RCX, i.a);
-                self.ld(true, RDX, i.b);
-                self.asm.test_rr(true, RDX, RDX);
+                self.test_zero(i.b);
                 let cond = if i.opcode == O::CmovIz { Cond::E } else { Cond::Ne };
                 self.asm.cmov(cond, true, RAX, RCX);
                 self.st(i.d, RAX);
@@ -923,18 +1003,26 @@ impl Translator {
                     self.asm.bind(label);
                     self.exit_now(kind, slot);
                 }
-                Stub::Access { label, back, slot, kind, dest, value } => {
-                    // The address is in eax and a store's value in rcx; a fault leaves from the
+                Stub::Access { label, back, slot, kind, address, transfer } => {
+                    // The address goes in eax and a store's value in rcx; a fault leaves from the
                     // shared path, with the slot recorded here.
                     self.asm.bind(label);
-                    if let Some(value) = value.filter(|&v| v != RCX) {
-                        self.asm.mov_rr(true, RCX, value);
+                    match address {
+                        Address::Reg(guest, offset) => self.address(guest, u64::from(offset)),
+                        Address::Fixed(address) => self.asm.mov_ri(RAX, u64::from(address)),
+                    }
+                    match transfer {
+                        Transfer::Store(Value::Reg(value)) if value != RCX => {
+                            self.asm.mov_rr(true, RCX, value)
+                        }
+                        Transfer::Store(Value::Imm(value)) => self.asm.mov_ri(RCX, value),
+                        _ => {}
                     }
                     self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
-                    self.asm.mov_ri(RDX, u64::from(kind));
+                    self.asm.mov_mi32(ctx(CTX_ACCESS), kind);
                     let slow = self.slow_access;
                     self.asm.call(slow);
-                    if let Some(dest) = dest {
+                    if let Transfer::Load(dest) = transfer {
                         self.st(dest, RAX);
                     }
                     self.asm.jmp(back);

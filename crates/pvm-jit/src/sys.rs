@@ -6,11 +6,12 @@
 //!
 //! ```text
 //! | page map: 2^20 bytes | context: 4 KiB | guest memory: 2^32 bytes | guard: 64 KiB |
-//!                                          ^ base (r15 in compiled code)
+//!                                          ^ base (the GS base in compiled code)
 //! ```
 //!
-//! Compiled code forms every guest address as a 32-bit value (so at most `base + 2^32 - 1`) and
-//! accesses at most 8 bytes at it, so nothing a guest names lies outside the mapping. A guest page's
+//! Compiled code forms every guest address as a 32-bit value (`gs:` with 32-bit address
+//! arithmetic, so at most `base + 2^32 - 1`) and accesses at most 8 bytes at it, so nothing a guest
+//! names lies outside the mapping. A guest page's
 //! host protection follows its access (none, read, read-write): an access the guest may not make
 //! faults, and the SIGSEGV handler here moves the faulting thread to that access's slow path,
 //! [`slow_access`], which does exactly what the interpreter's memory does (the page map records each
@@ -64,6 +65,8 @@ pub(crate) struct Ctx {
     /// The slot whose instruction caused the exit.
     pub exit_slot: u32,
     pub exit_arg: u64,
+    /// The kind of the access on its way to [`slow_access`] (its argument `kind`).
+    pub access: u32,
     /// Set by [`slow_access`] when the access failed (and the exit fields then say how).
     pub fault: u32,
     /// `sbrk`'s state: where the search for the break starts, and the first address it may not reach.
@@ -86,6 +89,7 @@ pub(crate) const CTX_HOST_RSP: i32 = CTX_DISP + offset_of!(Ctx, host_rsp) as i32
 pub(crate) const CTX_EXIT_KIND: i32 = CTX_DISP + offset_of!(Ctx, exit_kind) as i32;
 pub(crate) const CTX_EXIT_SLOT: i32 = CTX_DISP + offset_of!(Ctx, exit_slot) as i32;
 pub(crate) const CTX_EXIT_ARG: i32 = CTX_DISP + offset_of!(Ctx, exit_arg) as i32;
+pub(crate) const CTX_ACCESS: i32 = CTX_DISP + offset_of!(Ctx, access) as i32;
 pub(crate) const CTX_FAULT: i32 = CTX_DISP + offset_of!(Ctx, fault) as i32;
 
 /// Machine code in its own mapping: written while writable, then made read-execute, never both.
@@ -288,7 +292,7 @@ impl Sandbox {
         Ok(Sandbox { start: ptr.cast() })
     }
 
-    /// The guest base: what compiled code holds in r15.
+    /// The guest base: the GS base while compiled code runs in this sandbox.
     pub(crate) fn base(&self) -> *mut u8 {
         self.start.wrapping_add(MAP_BYTES + CTX_BYTES)
     }
@@ -659,6 +663,16 @@ extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context:
     }
 }
 
+/// Whether this thread may set its GS base with `wrgsbase`: the CPU has FSGSBASE and the kernel
+/// enabled it (Linux 5.9 and later say so in `AT_HWCAP2`). Without it `wrgsbase` faults, so the
+/// recompiler refuses to compile and the interpreter runs instead.
+pub(crate) fn gs_base_writable() -> bool {
+    const HWCAP2_FSGSBASE: libc::c_ulong = 1 << 1;
+    static WRITABLE: OnceLock<bool> = OnceLock::new();
+    // SAFETY: getauxval reads the process's auxiliary vector; any type is a valid argument.
+    *WRITABLE.get_or_init(|| unsafe { libc::getauxval(libc::AT_HWCAP2) } & HWCAP2_FSGSBASE != 0)
+}
+
 /// The entry of compiled code: `prologue(base, target)` (see `compile::prologue`).
 type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 
@@ -672,9 +686,11 @@ pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: u
     let outer = RUNNING.with(|r| r.replace(running));
     // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
     // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
-    // register and the stack pointer and returns normally (see `compile::prologue`). The target is
-    // an instruction boundary inside the same code. The compiled code reads and writes only the
-    // sandbox at `base`: guest accesses at `base + a` for a 32-bit `a` and at most 8 bytes (inside
+    // register, the stack pointer and the thread's GS base and returns normally (see
+    // `compile::prologue`); it was compiled only where `wrgsbase` works (`gs_base_writable`). The
+    // target is an instruction boundary inside the same code. The compiled code reads and writes only
+    // the sandbox at `base`, which it makes the GS base: guest accesses at `base + a` for a 32-bit
+    // `a` (32-bit address arithmetic under `gs:`) and at most 8 bytes (inside
     // the guest range and its guard), faulting unless the page's host protection allows them (the
     // fault handler then sends them to `slow_access`, knowing this code through `RUNNING`), and
     // the context and page map below it. It calls only `slow_access` and `sbrk`, with that sandbox,
@@ -684,4 +700,61 @@ pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: u
         entry(sandbox.base(), code.ptr.add(offset));
     }
     RUNNING.with(|r| r.set(outer));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use orrery_pvm::{Access, Exit, Program};
+
+    use crate::{compile, Instance};
+
+    fn gs_base() -> u64 {
+        let base: u64;
+        // SAFETY: reads this thread's GS base; compiled code runs only where this instruction works.
+        unsafe { std::arch::asm!("rdgsbase {}", out(reg) base) };
+        base
+    }
+
+    fn set_gs_base(base: u64) {
+        // SAFETY: sets this test thread's GS base, which nothing in a Rust program on x86-64 Linux
+        // reads (thread-locals use FS).
+        unsafe { std::arch::asm!("wrgsbase {}", in(reg) base) };
+    }
+
+    /// Compiled code makes the sandbox the GS base; the thread's own must be back after every
+    /// kind of exit, including one through the slow path of a faulting access.
+    #[test]
+    fn the_threads_gs_base_is_restored_after_every_exit() {
+        if !super::gs_base_writable() {
+            eprintln!("skipped: this kernel does not let user code set the GS base");
+            return;
+        }
+        std::thread::spawn(|| {
+            let mine = 0x0000_7654_3210_0000;
+            set_gs_base(mine);
+            // ecalli 1; store_imm_u8 [0x20000], 0x99; trap
+            let instructions: [&[u8]; 3] = [&[10, 1], &[30, 4, 0x00, 0x00, 0x02, 0x00, 0x99], &[0]];
+            let mut code = Vec::new();
+            let mut bitmask = vec![0u8; 2];
+            for ins in instructions {
+                bitmask[code.len() / 8] |= 1 << (code.len() % 8);
+                code.extend_from_slice(ins);
+            }
+            let program = Arc::new(Program::from_parts(code, bitmask, vec![]).expect("valid"));
+            let compiled = Arc::new(compile(program).expect("compiles"));
+            let mut instance = Instance::new(compiled, 0, 100).expect("instance");
+            assert_eq!(instance.run(), Exit::HostCall(1));
+            assert_eq!(gs_base(), mine);
+            assert_eq!(instance.run(), Exit::PageFault(0x2_0000));
+            assert_eq!(gs_base(), mine);
+            instance.memory_mut().set_access(0x2_0000, 4096, Access::ReadWrite);
+            assert_eq!(instance.run(), Exit::Panic);
+            assert_eq!(gs_base(), mine);
+            set_gs_base(0);
+        })
+        .join()
+        .expect("the test thread");
+    }
 }

@@ -465,6 +465,22 @@ impl Asm {
         self.rr(Some(0xf3), w, false, &[0x0f, 0xb8], dst, src);
     }
 
+    /// `lea dst, [mem]`: a 64-bit sum.
+    pub(crate) fn lea(&mut self, dst: u8, mem: Mem) {
+        self.rm(None, true, false, &[0x8d], dst, mem);
+    }
+
+    /// `rorx dst, src, imm` (BMI2; VEX.LZ.F2.0F3A.W0/W1 F0 /r ib): a rotation into another
+    /// register, flags untouched.
+    pub(crate) fn rorx(&mut self, w: bool, dst: u8, src: u8, imm: u8) {
+        self.byte(0xc4);
+        self.byte((!dst >> 3 & 1) << 7 | 1 << 6 | (!src >> 3 & 1) << 5 | 0b00011);
+        self.byte(u8::from(w) << 7 | 0b1111 << 3 | 0b11);
+        self.byte(0xf0);
+        self.byte(0xc0 | (dst & 7) << 3 | (src & 7));
+        self.byte(imm);
+    }
+
     /// `lea dst32, [mem]`: a 32-bit sum, zero-extended.
     pub(crate) fn lea32(&mut self, dst: u8, mem: Mem) {
         self.rm(None, false, false, &[0x8d], dst, mem);
@@ -575,6 +591,10 @@ mod tests {
         a.lzcnt(true, RAX, RCX); // f3 48 0f bd c1
         a.tzcnt(false, RAX, R9); // f3 41 0f bc c1
         assert_eq!(a.buf, [0xf3, 0x48, 0x0f, 0xbd, 0xc1, 0xf3, 0x41, 0x0f, 0xbc, 0xc1]);
+        let mut a = Asm::default();
+        a.rorx(true, RAX, RCX, 5); // rorx rax, rcx, 5: c4 e3 fb f0 c1 05
+        a.rorx(false, R9, R12, 31); // rorx r9d, r12d, 31: c4 43 7b f0 cc 1f
+        assert_eq!(a.buf, [0xc4, 0xe3, 0xfb, 0xf0, 0xc1, 0x05, 0xc4, 0x43, 0x7b, 0xf0, 0xcc, 0x1f]);
         let mut a = Asm::default();
         a.rdgsbase(RAX); // f3 48 0f ae c8
         a.wrgsbase(RDI); // f3 48 0f ae df

@@ -194,6 +194,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         (std::is_x86_feature_detected!("popcnt"), "popcnt"),
         (std::is_x86_feature_detected!("lzcnt"), "lzcnt"),
         (std::is_x86_feature_detected!("bmi1"), "tzcnt (BMI1)"),
+        (std::is_x86_feature_detected!("bmi2"), "rorx (BMI2)"),
         (sys::gs_base_writable(), "wrgsbase (FSGSBASE, Linux 5.9 or later)"),
     ] {
         if !present {
@@ -612,6 +613,27 @@ impl Translator {
         }
     }
 
+    /// ω_A = ω_B op imm for an operation with a form that writes a register other than its
+    /// source (`lea` for addition, `rorx` for rotation): that one instruction when ω_A and ω_B are
+    /// different registers, else as [`Translator::op_imm_direct`].
+    fn op_imm_copying(
+        &mut self,
+        i: &orrery_pvm::Instruction,
+        w: bool,
+        in_place: impl FnOnce(&mut Asm, u8, i32),
+        copying: impl FnOnce(&mut Asm, u8, u8, i32),
+    ) {
+        match (self.loc(i.a), self.loc(i.b)) {
+            (Loc::Reg(dst), Loc::Reg(src)) if dst != src => {
+                copying(&mut self.asm, dst, src, i.imm_x as i32);
+                if !w {
+                    self.asm.movsxd(dst, dst);
+                }
+            }
+            _ => self.op_imm_direct(i, w, in_place),
+        }
+    }
+
     /// ω_A = f(ω_B, imm) with the immediate in rcx.
     fn op_imm(&mut self, i: &orrery_pvm::Instruction, w: bool, f: impl FnOnce(&mut Asm)) {
         self.ld(w, RAX, i.b);
@@ -828,7 +850,12 @@ impl Translator {
                 let width = load_width(i.opcode, O::LoadIndU8);
                 self.access(slot, width, Address::Reg(i.b, x as u32), Transfer::Load(i.a));
             }
-            O::AddImm32 => self.op_imm_direct(&i, false, |a, r, x| a.alu_ri(Alu::Add, false, r, x)),
+            O::AddImm32 => self.op_imm_copying(
+                &i,
+                false,
+                |a, r, x| a.alu_ri(Alu::Add, false, r, x),
+                |a, d, s, x| a.lea32(d, Mem::at(s, x)),
+            ),
             O::AndImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::And, true, r, x)),
             O::XorImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Xor, true, r, x)),
             O::OrImm => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Or, true, r, x)),
@@ -861,7 +888,12 @@ impl Translator {
                 self.asm.cmov(cond, true, RAX, RCX);
                 self.st(i.a, RAX);
             }
-            O::AddImm64 => self.op_imm_direct(&i, true, |a, r, x| a.alu_ri(Alu::Add, true, r, x)),
+            O::AddImm64 => self.op_imm_copying(
+                &i,
+                true,
+                |a, r, x| a.alu_ri(Alu::Add, true, r, x),
+                |a, d, s, x| a.lea(d, Mem::at(s, x)),
+            ),
             O::MulImm64 => self.op_imm_direct(&i, true, |a, r, x| a.imul_rri(true, r, r, x)),
             O::ShloLImm64 => {
                 self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Shl, true, r, x as u8 & 63))
@@ -879,13 +911,19 @@ impl Translator {
             O::ShloLImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shl, true, RAX)),
             O::ShloRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Shr, true, RAX)),
             O::SharRImmAlt64 => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Sar, true, RAX)),
-            O::RotR64Imm => {
-                self.op_imm_direct(&i, true, |a, r, x| a.shift_ri(Shift::Ror, true, r, x as u8 & 63))
-            }
+            O::RotR64Imm => self.op_imm_copying(
+                &i,
+                true,
+                |a, r, x| a.shift_ri(Shift::Ror, true, r, x as u8 & 63),
+                |a, d, s, x| a.rorx(true, d, s, x as u8 & 63),
+            ),
             O::RotR64ImmAlt => self.op_imm_alt(&i, true, |a| a.shift_cl(Shift::Ror, true, RAX)),
-            O::RotR32Imm => {
-                self.op_imm_direct(&i, false, |a, r, x| a.shift_ri(Shift::Ror, false, r, x as u8 & 31))
-            }
+            O::RotR32Imm => self.op_imm_copying(
+                &i,
+                false,
+                |a, r, x| a.shift_ri(Shift::Ror, false, r, x as u8 & 31),
+                |a, d, s, x| a.rorx(false, d, s, x as u8 & 31),
+            ),
             O::RotR32ImmAlt => self.op_imm_alt(&i, false, |a| a.shift_cl(Shift::Ror, false, RAX)),
             O::BranchEq | O::BranchNe | O::BranchLtU | O::BranchLtS | O::BranchGeU | O::BranchGeS => {
                 let cond = match i.opcode {
@@ -988,10 +1026,20 @@ impl Translator {
                 a.alu_rr(Alu::Xor, true, RAX, RCX);
                 a.unary(Unary::Not, true, RAX);
             }),
-            O::Max => self.op3(&i, true, |a| minmax(a, Cond::L)),
-            O::MaxU => self.op3(&i, true, |a| minmax(a, Cond::B)),
-            O::Min => self.op3(&i, true, |a| minmax(a, Cond::G)),
-            O::MinU => self.op3(&i, true, |a| minmax(a, Cond::A)),
+            // rax = ω_A, replaced by ω_B where ω_A is not already the one wanted.
+            O::Max | O::MaxU | O::Min | O::MinU => {
+                let cond = match i.opcode {
+                    O::Max => Cond::L,
+                    O::MaxU => Cond::B,
+                    O::Min => Cond::G,
+                    _ => Cond::A,
+                };
+                self.ld(true, RAX, i.a);
+                let b = self.value_reg(i.b);
+                self.asm.alu_rr(Alu::Cmp, true, RAX, b);
+                self.asm.cmov(cond, true, RAX, b);
+                self.st(i.d, RAX);
+            }
         }
     }
 
@@ -1054,12 +1102,6 @@ fn set(a: &mut Asm, cond: Cond) {
     a.alu_rr(Alu::Cmp, true, RAX, RCX);
     a.setcc(cond, RAX);
     a.extend_rr(1, false, RAX, RAX);
-}
-
-/// rax = rcx when (rax <cond> rcx).
-fn minmax(a: &mut Asm, cond: Cond) {
-    a.alu_rr(Alu::Cmp, true, RAX, RCX);
-    a.cmov(cond, true, RAX, RCX);
 }
 
 /// The width of `load_{u8,i8,u16,i16,u32,i32,u64}` counted from the first of its group.

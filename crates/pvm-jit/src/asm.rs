@@ -131,8 +131,18 @@ pub(crate) struct Asm {
 const UNBOUND: u32 = u32::MAX;
 
 impl Asm {
-    pub(crate) fn with_capacity(bytes: usize) -> Asm {
-        Asm { buf: Vec::with_capacity(bytes), labels: Vec::new(), fixups: Vec::new() }
+    /// An empty buffer with room for `bytes`, reusing `self`'s allocations.
+    pub(crate) fn cleared(mut self, bytes: usize) -> Asm {
+        self.buf.clear();
+        self.labels.clear();
+        self.fixups.clear();
+        self.buf.reserve(bytes);
+        self
+    }
+
+    /// The bytes of memory this holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity() + 4 * self.labels.capacity() + 8 * self.fixups.capacity()
     }
 
     pub(crate) fn pos(&self) -> u32 {

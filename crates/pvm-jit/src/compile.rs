@@ -188,6 +188,15 @@ struct Translator {
     rdx_lent: bool,
 }
 
+thread_local! {
+    /// The emitter's buffers, kept on the thread between compilations: fresh ones of a megabyte
+    /// cost a page fault for every page written, more than the emitting itself.
+    static SCRATCH: std::cell::Cell<Option<Asm>> = const { std::cell::Cell::new(None) };
+}
+
+/// The most a thread keeps in [`SCRATCH`] (enough for about 400 KB of PVM code).
+const SCRATCH_LIMIT: usize = 8 << 20;
+
 /// Compiles `program`.
 pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     for (present, feature) in [
@@ -222,7 +231,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     let zero_width = program.jump_table_len() - program.jump_table().len() as u64;
     let zero_slot = slot_of(0);
 
-    let mut asm = Asm::with_capacity(instrs.len() * 64 + 4096);
+    let mut asm = SCRATCH.take().unwrap_or_default().cleared(instrs.len() * 32 + 4096);
     let check = instrs
         .iter()
         .enumerate()
@@ -277,6 +286,9 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
     let code_len = t.asm.buf.len();
     let code = Code::new(&t.asm.buf)?;
+    if t.asm.capacity() <= SCRATCH_LIMIT {
+        SCRATCH.set(Some(t.asm));
+    }
     Ok(Compiled { code, sites, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
 }
 

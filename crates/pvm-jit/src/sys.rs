@@ -5,8 +5,8 @@
 //! The sandbox is one anonymous mapping, reserved `PROT_NONE` and `MAP_NORESERVE`:
 //!
 //! ```text
-//! | page map: 2^20 bytes | context: 4 KiB | guest memory: 2^32 bytes | guard: 64 KiB |
-//!                                          ^ base (the GS base in compiled code)
+//! | protections: 2^20 bytes | page map: 2^20 bytes | context: 4 KiB | guest memory: 2^32 bytes | guard: 64 KiB |
+//!                                                                     ^ base (the GS base in compiled code)
 //! ```
 //!
 //! Compiled code forms every guest address as a 32-bit value (`gs:` with 32-bit address
@@ -28,13 +28,15 @@ use std::sync::{Once, OnceLock};
 
 use orrery_pvm::{Access, MemoryError, PAGE_SIZE};
 
-/// Bytes of the page map: one per guest page (bit 0 readable, bit 1 writable).
+/// Bytes of each page map: one per guest page (bit 0 readable, bit 1 writable).
 pub(crate) const MAP_BYTES: usize = 1 << 20;
 /// Bytes of the context page.
 pub(crate) const CTX_BYTES: usize = 4096;
 const GUEST_BYTES: usize = 1 << 32;
 const GUARD_BYTES: usize = 1 << 16;
-const TOTAL_BYTES: usize = MAP_BYTES + CTX_BYTES + GUEST_BYTES + GUARD_BYTES;
+/// The two page maps (the host protection of each page, then the guest's access) and the context.
+const HEADER_BYTES: usize = 2 * MAP_BYTES + CTX_BYTES;
+const TOTAL_BYTES: usize = HEADER_BYTES + GUEST_BYTES + GUARD_BYTES;
 /// The context's displacement from the guest base.
 pub(crate) const CTX_DISP: i32 = -(CTX_BYTES as i32);
 /// Addresses below this panic rather than fault (GP 0.7.2 §A.4).
@@ -76,6 +78,9 @@ pub(crate) struct Ctx {
     /// reuse without a scan of the page map (see [`Sandbox::reset`]); `spans[..span_count]`.
     pub spans: [[u32; 2]; SPANS],
     pub span_count: u32,
+    /// Some page's host protection may be wider than its access (left by a reset, a loader's
+    /// write or a narrowed access): [`Sandbox::settle`] narrows it before compiled code runs.
+    pub unsettled: u32,
 }
 
 /// Spans kept apart in [`Ctx::spans`]; past it they merge into one covering range.
@@ -189,11 +194,62 @@ impl Drop for Sandbox {
     }
 }
 
-fn prot(access: Access) -> i32 {
-    match access {
-        Access::Inaccessible => libc::PROT_NONE,
-        Access::ReadOnly => libc::PROT_READ,
-        Access::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
+/// How [`Sandbox::reprotect`] changes a page's host protection, from its access and protection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// To at least its access (what the host's own copies need at once).
+    Widen,
+    /// To exactly its access (what compiled code needs).
+    Narrow,
+    /// To read-write where it is accessible at all (a loader writing read-only data).
+    Loadable,
+}
+
+impl Change {
+    fn target(self, access: u8, protection: u8) -> u8 {
+        match self {
+            Change::Widen => access | protection,
+            Change::Narrow => access,
+            Change::Loadable if access != 0 => READ | WRITE,
+            Change::Loadable => protection,
+        }
+    }
+
+    /// Whether eight pages (their accesses and protections as words) all keep their protection.
+    fn keeps(self, access: u64, protection: u64) -> bool {
+        match self {
+            Change::Widen => access & !protection == 0,
+            Change::Narrow => access == protection,
+            Change::Loadable => access
+                .to_ne_bytes()
+                .iter()
+                .zip(protection.to_ne_bytes())
+                .all(|(&a, p)| self.target(a, p) == p),
+        }
+    }
+}
+
+/// Eight entries of a page map from `at`, as a word.
+fn word(map: &[u8], at: usize) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&map[at..at + 8]);
+    u64::from_ne_bytes(bytes)
+}
+
+/// Whether every entry of `map` is `value`, a word at a time.
+fn all_equal(map: &[u8], value: u8) -> bool {
+    let words = map.chunks_exact(8);
+    let rest = words.remainder();
+    let same = u64::from_ne_bytes([value; 8]);
+    rest.iter().all(|&b| b == value) && words.map(|w| word(w, 0)).all(|w| w == same)
+}
+
+/// The `mprotect` protection of page-map bits.
+fn prot_of(bits: u8) -> i32 {
+    match bits {
+        0 => libc::PROT_NONE,
+        READ => libc::PROT_READ,
+        _ => libc::PROT_READ | libc::PROT_WRITE,
     }
 }
 
@@ -216,32 +272,115 @@ impl Sandbox {
     }
 
     /// Makes every page whose access was ever set inaccessible again (contents discarded), clears
-    /// the page map there and zeroes the context: the state [`Sandbox::reserve`] gives.
+    /// the page map there and zeroes the context: the state [`Sandbox::reserve`] gives, as far as
+    /// the guest and the host's checked accesses can tell. The pages keep their host protection
+    /// until [`Sandbox::settle`] (so that a next guest with the same layout changes none), and
+    /// their spans stay recorded for it.
     fn reset(&mut self) {
         let count = (self.ctx().span_count as usize).min(SPANS);
         let spans = self.ctx().spans;
         for &[first, end] in &spans[..count] {
             let (first, end) = (first as usize, end as usize);
             if first < end && end <= MAP_BYTES {
-                self.discard_pages(first, end - 1);
+                self.clear_pages(first, end - 1);
                 self.map_mut()[first..end].fill(0);
             }
         }
-        *self.ctx_mut() = Ctx::default();
+        *self.ctx_mut() = Ctx { spans, span_count: count as u32, unsettled: 1, ..Ctx::default() };
     }
 
-    /// Discards guest pages `first..=last` (below 2^20) and makes them inaccessible to the host.
+    /// Makes the contents of guest pages `first..=last` zero: short runs of host-writable pages
+    /// (a stack, a small heap) by writing zeros, so that the next guest finds them present instead
+    /// of taking a fault on each; the rest by discarding them.
+    fn clear_pages(&mut self, first: usize, last: usize) {
+        const WRITE_ZEROS_UP_TO: usize = 64;
+        let mut page = first;
+        while page <= last {
+            let protection = self.protections()[page];
+            let mut end = page + 1;
+            let same = u64::from_ne_bytes([protection; 8]);
+            while end + 8 <= last + 1 && word(self.protections(), end) == same {
+                end += 8;
+            }
+            while end <= last && self.protections()[end] == protection {
+                end += 1;
+            }
+            if protection == READ | WRITE && end - page <= WRITE_ZEROS_UP_TO {
+                let at = self.base().wrapping_add(page * PAGE_SIZE as usize);
+                // SAFETY: whole guest pages of our own mapping (end <= 2^20), mapped read-write (the
+                // protections say so); no reference into guest memory exists while `&mut self` is
+                // held.
+                unsafe { std::ptr::write_bytes(at, 0, (end - page) * PAGE_SIZE as usize) };
+            } else if protection != 0 {
+                self.discard_pages(page, end - 1);
+            }
+            page = end;
+        }
+    }
+
+    /// Discards the contents of guest pages `first..=last` (below 2^20): they read as zero after.
     fn discard_pages(&mut self, first: usize, last: usize) {
         let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
         let len = (last + 1 - first) * PAGE_SIZE as usize;
-        // SAFETY: whole guest pages of our own mapping (last < 2^20); discarding and protecting them
-        // affects nothing else, and no reference into guest memory exists while `&mut self` is held.
-        unsafe {
-            libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
-            if libc::mprotect(at.cast(), len, libc::PROT_NONE) != 0 {
+        // SAFETY: whole guest pages of our own mapping (last < 2^20); discarding them affects
+        // nothing else, and no reference into guest memory exists while `&mut self` is held.
+        unsafe { libc::madvise(at.cast(), len, libc::MADV_DONTNEED) };
+    }
+
+    /// Gives pages `first..=last` the host protection `change` asks for where they do not have it
+    /// already, one `mprotect` per run of pages with the same new protection.
+    fn reprotect(&mut self, first: usize, last: usize, change: Change) {
+        let mut page = first;
+        while page <= last {
+            // Eight pages at a time while nothing changes: a long range (a heap of thousands of
+            // pages) is mostly that.
+            while page + 8 <= last + 1 && change.keeps(word(self.map(), page), word(self.protections(), page))
+            {
+                page += 8;
+            }
+            if page > last {
+                break;
+            }
+            let want = change.target(self.map()[page], self.protections()[page]);
+            if want == self.protections()[page] {
+                page += 1;
+                continue;
+            }
+            let mut end = page + 1;
+            while end <= last
+                && self.protections()[end] != want
+                && change.target(self.map()[end], self.protections()[end]) == want
+            {
+                end += 1;
+            }
+            let at = self.base().wrapping_add(page * PAGE_SIZE as usize);
+            let len = (end - page) * PAGE_SIZE as usize;
+            // SAFETY: whole guest pages of our own mapping (end <= 2^20); no reference into guest
+            // memory exists while `&mut self` is held.
+            if unsafe { libc::mprotect(at.cast(), len, prot_of(want)) } != 0 {
                 panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
             }
+            self.protections_mut()[page..end].fill(want);
+            page = end;
         }
+    }
+
+    /// Narrows every page's host protection to its access, where a reset, a loader's write or a
+    /// narrowed access left it wider: what compiled code needs before it runs (the hardware's
+    /// check is the access check). Nothing to do, and no system call, when nothing was left.
+    pub(crate) fn settle(&mut self) {
+        if self.ctx().unsettled == 0 {
+            return;
+        }
+        let count = (self.ctx().span_count as usize).min(SPANS);
+        let spans = self.ctx().spans;
+        for &[first, end] in &spans[..count] {
+            let (first, end) = (first as usize, end as usize);
+            if first < end && end <= MAP_BYTES {
+                self.reprotect(first, end - 1, Change::Narrow);
+            }
+        }
+        self.ctx_mut().unsettled = 0;
     }
 
     /// Records that the access of pages `[first, end)` was set (see [`Ctx::spans`]).
@@ -284,7 +423,7 @@ impl Sandbox {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: the page map and the context, at the start of our own mapping.
-        let made = unsafe { libc::mprotect(ptr, MAP_BYTES + CTX_BYTES, libc::PROT_READ | libc::PROT_WRITE) };
+        let made = unsafe { libc::mprotect(ptr, HEADER_BYTES, libc::PROT_READ | libc::PROT_WRITE) };
         if made != 0 {
             let error = io::Error::last_os_error();
             // SAFETY: the mapping just made, never shared; not pooled, since it is unusable.
@@ -296,27 +435,40 @@ impl Sandbox {
 
     /// The guest base: the GS base while compiled code runs in this sandbox.
     pub(crate) fn base(&self) -> *mut u8 {
-        self.start.wrapping_add(MAP_BYTES + CTX_BYTES)
+        self.start.wrapping_add(HEADER_BYTES)
     }
 
     pub(crate) fn ctx(&self) -> &Ctx {
         // SAFETY: the context page is mapped read-write for the life of `self`, zero-initialised
         // (a valid `Ctx`: integers only), aligned to a page, and written only through `&mut self`.
-        unsafe { &*self.start.add(MAP_BYTES).cast::<Ctx>() }
+        unsafe { &*self.start.add(2 * MAP_BYTES).cast::<Ctx>() }
     }
 
     pub(crate) fn ctx_mut(&mut self) -> &mut Ctx {
         // SAFETY: as in `ctx`, and `&mut self` makes this the only reference.
-        unsafe { &mut *self.start.add(MAP_BYTES).cast::<Ctx>() }
+        unsafe { &mut *self.start.add(2 * MAP_BYTES).cast::<Ctx>() }
     }
 
+    /// Each guest page's access (`READ`, `WRITE`): what the guest and the host's checks see.
     fn map(&self) -> &[u8] {
-        // SAFETY: the page map is MAP_BYTES mapped read-write bytes at the start of the mapping.
-        unsafe { std::slice::from_raw_parts(self.start, MAP_BYTES) }
+        // SAFETY: the page map is MAP_BYTES mapped read-write bytes after the protections.
+        unsafe { std::slice::from_raw_parts(self.start.add(MAP_BYTES), MAP_BYTES) }
     }
 
     fn map_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `map`, with `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.start.add(MAP_BYTES), MAP_BYTES) }
+    }
+
+    /// Each guest page's host protection now, in the same bits: never narrower than its access,
+    /// and equal to it while compiled code runs (see [`Sandbox::settle`]).
+    fn protections(&self) -> &[u8] {
+        // SAFETY: the protections are MAP_BYTES mapped read-write bytes at the start of the mapping.
+        unsafe { std::slice::from_raw_parts(self.start, MAP_BYTES) }
+    }
+
+    fn protections_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `protections`, with `&mut self`.
         unsafe { std::slice::from_raw_parts_mut(self.start, MAP_BYTES) }
     }
 
@@ -334,21 +486,18 @@ impl Sandbox {
         let first = (address / PAGE_SIZE) as usize;
         let last = ((u64::from(address) + u64::from(length) - 1) / u64::from(PAGE_SIZE)) as usize;
         let last = last.min(MAP_BYTES - 1);
-        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
-        let len = (last + 1 - first) * PAGE_SIZE as usize;
-        // SAFETY: [at, at + len) is guest pages of our own mapping (last < 2^20); discarding and
-        // re-protecting them affects nothing else, and no reference into guest memory exists.
-        unsafe {
-            if access == Access::Inaccessible {
-                libc::madvise(at.cast(), len, libc::MADV_DONTNEED);
-            }
-            // The host protection is the access check, so it must be what the page map says.
-            if libc::mprotect(at.cast(), len, prot(access)) != 0 {
-                panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
-            }
+        if access == Access::Inaccessible && self.protections()[first..=last].iter().any(|&p| p != 0) {
+            self.discard_pages(first, last);
         }
-        self.map_mut()[first..=last].fill(bits(access));
+        let wanted = bits(access);
+        self.map_mut()[first..=last].fill(wanted);
         self.record_span(first as u32, last as u32 + 1);
+        // Widened at once, so that the host's own copies may follow; narrowed before compiled code
+        // runs (a guest that reuses a pooled sandbox's layout changes no protection at all).
+        self.reprotect(first, last, Change::Widen);
+        if !all_equal(&self.protections()[first..=last], wanted) {
+            self.ctx_mut().unsettled = 1;
+        }
     }
 
     /// The access of the page holding `address`.
@@ -444,8 +593,6 @@ impl Sandbox {
     }
 
     /// Writes into accessible pages, read-only ones included (how a loader fills read-only data).
-    /// The pages are made writable for the copy and given back their access after, one
-    /// `mprotect` per run of pages with the same access (a loader's section is one run).
     pub fn write_initial(&mut self, address: u32, data: &[u8]) -> Result<(), MemoryError> {
         self.check(address, data.len(), READ)?;
         if data.is_empty() {
@@ -460,36 +607,14 @@ impl Sandbox {
         }
         let first = (address / PAGE_SIZE) as usize;
         let last = ((end - 1) / u64::from(PAGE_SIZE)) as usize;
-        let has_read_only = (first..=last).any(|page| self.map()[page] == READ);
-        if has_read_only {
-            self.protect_pages(first, last, libc::PROT_READ | libc::PROT_WRITE);
+        // Read-only pages are made writable for the copy; `settle` gives them back their access
+        // before the guest runs.
+        if (first..=last).any(|page| self.protections()[page] & WRITE == 0) {
+            self.reprotect(first, last, Change::Loadable);
+            self.ctx_mut().unsettled = 1;
         }
         self.copy_in(address, data);
-        if has_read_only {
-            let mut run = first;
-            while run <= last {
-                let bits = self.map()[run];
-                let mut next = run + 1;
-                while next <= last && self.map()[next] == bits {
-                    next += 1;
-                }
-                let access = if bits & WRITE != 0 { Access::ReadWrite } else { Access::ReadOnly };
-                self.protect_pages(run, next - 1, prot(access));
-                run = next;
-            }
-        }
         Ok(())
-    }
-
-    /// Sets the host protection of guest pages `first..=last` (indices below 2^20).
-    fn protect_pages(&mut self, first: usize, last: usize, protection: i32) {
-        let at = self.base().wrapping_add(first * PAGE_SIZE as usize);
-        let len = (last + 1 - first) * PAGE_SIZE as usize;
-        // SAFETY: whole guest pages of our own mapping (last < 2^20); no reference into guest memory
-        // exists while `&mut self` is held.
-        if unsafe { libc::mprotect(at.cast(), len, protection) } != 0 {
-            panic!("mprotect of guest pages failed: {}", io::Error::last_os_error());
-        }
     }
 
     /// Whether `[address, address + length)` is readable.
@@ -508,7 +633,7 @@ impl Sandbox {
     /// `ctx` must be `base + CTX_DISP` of a live sandbox that compiled code is running in (so that
     /// `enter` holds it exclusively and nothing else touches it during the call).
     unsafe fn from_ctx(ctx: *mut Ctx) -> ManuallyDrop<Sandbox> {
-        ManuallyDrop::new(Sandbox { start: ctx.cast::<u8>().wrapping_sub(MAP_BYTES) })
+        ManuallyDrop::new(Sandbox { start: ctx.cast::<u8>().wrapping_sub(2 * MAP_BYTES) })
     }
 }
 
@@ -684,19 +809,21 @@ type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 /// of its slot entries; the caller guarantees both by construction.
 pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: usize) {
     debug_assert!(offset < code.len);
+    // The hardware checks the guest's accesses only where every page's protection is its access.
+    sandbox.settle();
     let running = [code.ptr as usize, code.len, sites.as_ptr() as usize, sites.len()];
     let outer = RUNNING.with(|r| r.replace(running));
     // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
     // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
     // register, the stack pointer and the thread's GS base and returns normally (see
     // `compile::prologue`); it was compiled only where `wrgsbase` works (`gs_base_writable`). The
-    // target is an instruction boundary inside the same code. The compiled code reads and writes only
-    // the sandbox at `base`, which it makes the GS base: guest accesses at `base + a` for a 32-bit
-    // `a` (32-bit address arithmetic under `gs:`) and at most 8 bytes (inside
-    // the guest range and its guard), faulting unless the page's host protection allows them (the
-    // fault handler then sends them to `slow_access`, knowing this code through `RUNNING`), and
-    // the context and page map below it. It calls only `slow_access` and `sbrk`, with that sandbox,
-    // which `&mut sandbox` gives it exclusively for the duration of the call.
+    // target is an instruction boundary inside the same code. The compiled code reads and writes
+    // only the sandbox at `base`, which it makes the GS base: guest accesses at `base + a` for a
+    // 32-bit `a` (32-bit address arithmetic under `gs:`) and at most 8 bytes (inside the guest
+    // range and its guard), faulting unless the page's host protection, settled above to the
+    // page's access, allows them (the fault handler then sends them to `slow_access`, knowing this
+    // code through `RUNNING`), and the context below it. It calls only `slow_access` and `sbrk`,
+    // with that sandbox, which `&mut sandbox` gives it exclusively for the duration of the call.
     unsafe {
         let entry: Entry = std::mem::transmute::<*mut u8, Entry>(code.ptr);
         entry(sandbox.base(), code.ptr.add(offset));

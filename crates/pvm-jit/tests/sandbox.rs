@@ -218,3 +218,33 @@ fn a_reused_sandbox_keeps_nothing_of_its_last_guest() {
         assert!(m.memory().access(0x3_0000) == Access::ReadWrite, "round {round}: sbrk opened the heap");
     }
 }
+
+/// A pooled sandbox keeps its pages' host protection past a reset, so that a guest with the same
+/// layout changes none; a page the last guest could write and this one may not must still be
+/// refused to it (read and write) and to the host, and read as zero once opened again.
+#[test]
+fn a_page_the_last_guest_could_write_is_refused_to_the_next() {
+    // load_u64 ω1, [0x50000]; store_u64 [0x50000], ω1; trap
+    let p = program(&[&[58, 1, 0x00, 0x00, 0x05, 0x00], &[62, 1, 0x00, 0x00, 0x05, 0x00], &[0]], vec![]);
+    let compiled = Arc::new(compile(Arc::clone(&p)).expect("compiles"));
+    for round in 0..20u64 {
+        // Even rounds open the page and leave a value in it; odd rounds do not open it.
+        let mut m = Instance::new(Arc::clone(&compiled), 0, 1000).expect("instance");
+        m.set_metering(Metering::Block);
+        assert!(m.memory().read_vec(0x5_0000, 8).is_err(), "round {round}: the host may read a stale page");
+        if round % 2 == 0 {
+            m.memory_mut().set_access(0x5_0000, PAGE_SIZE, Access::ReadWrite);
+            assert_eq!(m.memory().read_vec(0x5_0000, 8).expect("open"), vec![0; 8], "round {round}");
+            m.memory_mut().write(0x5_0000, &(round + 1).to_le_bytes()).expect("writable");
+            assert_eq!(m.run(), Exit::Panic, "round {round}");
+            assert_eq!(m.reg(1), round + 1, "round {round}");
+        } else {
+            assert_eq!(m.run(), Exit::PageFault(0x5_0000), "round {round}: the guest reached a stale page");
+            assert_eq!(m.pc(), 0, "round {round}");
+            // Opened read-only now: the load succeeds (zero), the store faults.
+            m.memory_mut().set_access(0x5_0000, PAGE_SIZE, Access::ReadOnly);
+            assert_eq!(m.run(), Exit::PageFault(0x5_0000), "round {round}: wrote a read-only page");
+            assert_eq!((m.reg(1), m.pc()), (0, 6), "round {round}");
+        }
+    }
+}

@@ -441,11 +441,6 @@ impl Asm {
         self.rr(None, w, false, &[0x85], b, a);
     }
 
-    /// `cmp dword [mem], imm32`.
-    pub(crate) fn cmp_mi32(&mut self, mem: Mem, imm: i32) {
-        self.alu_mi(Alu::Cmp, false, mem, imm);
-    }
-
     pub(crate) fn bswap(&mut self, r: u8) {
         self.rex(true, 0, 0, r, false);
         self.bytes(&[0x0f, 0xc8 + (r & 7)]);
@@ -506,11 +501,6 @@ impl Asm {
 
     pub(crate) fn jmp(&mut self, label: Label) {
         self.byte(0xe9);
-        self.rel32(label);
-    }
-
-    pub(crate) fn call(&mut self, label: Label) {
-        self.byte(0xe8);
         self.rel32(label);
     }
 

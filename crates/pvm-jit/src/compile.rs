@@ -22,8 +22,8 @@ use orrery_pvm::{Opcode, Program, PAGE_SIZE};
 
 use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
 use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
-use crate::sys::{self, exit, Code, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_FAULT, CTX_GAS};
-use crate::sys::{CTX_ACCESS, CTX_BYTES, CTX_HOST_RSP, CTX_REGS};
+use crate::sys::{self, exit, Code, Site, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_GAS};
+use crate::sys::{CTX_BYTES, CTX_HOST_RSP, CTX_REGS, NO_REG, SIGNED, STORE};
 
 /// Why a program could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,10 @@ pub enum CompileError {
 #[derive(Debug)]
 pub struct Compiled {
     pub(crate) code: Code,
-    /// Guest access instructions and their slow paths, for the fault handler.
+    /// Guest access instructions, for the fault handler.
     pub(crate) sites: sys::Sites,
+    /// The offset of the epilogue, where a refused access leaves.
+    pub(crate) exit: u32,
     pub(crate) program: Arc<Program>,
     /// Per slot: its program counter, its cost (the interpreter's), its code offset.
     pub(crate) pcs: Vec<u32>,
@@ -74,7 +76,7 @@ impl Compiled {
         let page = PAGE_SIZE as usize;
         self.code_len.div_ceil(page) * page
             + 4 * (self.pcs.len() + self.costs.len() + self.body.len())
-            + 8 * self.sites.len()
+            + std::mem::size_of::<Site>() * self.sites.len()
             + 16 * self.program.slot_count()
             + self.program.code().len()
             + self.program.bitmask().len()
@@ -145,13 +147,12 @@ enum Transfer {
     Store(Value),
 }
 
-/// A deferred out-of-line sequence.
+/// A deferred out-of-line exit: at `label`, exit with `kind` at `slot`.
 #[derive(Debug)]
-enum Stub {
-    /// Exit with `kind` at `slot`.
-    Exit { label: Label, kind: u32, slot: u32 },
-    /// The slow path of a memory access (see `Translator::access`).
-    Access { label: Label, back: Label, slot: u32, kind: u32, address: Address, transfer: Transfer },
+struct Stub {
+    label: Label,
+    kind: u32,
+    slot: u32,
 }
 
 /// The sizes of a memory access.
@@ -175,10 +176,8 @@ struct Translator {
     epilogue: Label,
     /// Per exit kind, the code that records it and leaves.
     exits: [Label; 6],
-    /// The shared slow path of memory accesses.
-    slow_access: Label,
-    /// Every access instruction's offset, with its slow path.
-    sites: Vec<(u32, Label)>,
+    /// Every access instruction, in the order emitted.
+    sites: Vec<Site>,
     table: Label,
     /// The jump table resolved to slots (None: invalid), and the count of zero-width entries.
     jump_slots: Vec<Option<u32>>,
@@ -240,7 +239,6 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     let body = instrs.iter().map(|_| asm.label()).collect();
     let epilogue = asm.label();
     let exits = [(); 6].map(|()| asm.label());
-    let slow_access = asm.label();
     let table = asm.label();
     let mut t = Translator {
         asm,
@@ -250,7 +248,6 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         stubs: Vec::new(),
         epilogue,
         exits,
-        slow_access,
         sites: Vec::new(),
         table,
         jump_slots,
@@ -267,7 +264,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
             t.asm.alu_mi(Alu::Sub, true, ctx(CTX_GAS), cost);
             let short = t.asm.label();
             t.asm.jcc(Cond::L, short);
-            t.stubs.push(Stub::Exit { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
+            t.stubs.push(Stub { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
         }
         let label = t.body[slot];
         t.asm.bind(label);
@@ -281,15 +278,24 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     if !t.asm.finish() || t.asm.buf.len() > i32::MAX as usize / 2 {
         return Err(CompileError::CodeTooLarge);
     }
-    let sites: sys::Sites =
-        t.sites.iter().map(|&(at, slow)| (at, t.asm.offset_of(slow).unwrap_or(0))).collect();
+    let sites = std::mem::take(&mut t.sites);
+    let exit = t.asm.offset_of(t.epilogue).unwrap_or(0);
     let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
     let code_len = t.asm.buf.len();
     let code = Code::new(&t.asm.buf)?;
     if t.asm.capacity() <= SCRATCH_LIMIT {
         SCRATCH.set(Some(t.asm));
     }
-    Ok(Compiled { code, sites, program: Arc::clone(&program), pcs, costs, body: body_offsets, code_len })
+    Ok(Compiled {
+        code,
+        sites,
+        exit,
+        program: Arc::clone(&program),
+        pcs,
+        costs,
+        body: body_offsets,
+        code_len,
+    })
 }
 
 impl Translator {
@@ -331,29 +337,6 @@ impl Translator {
             self.asm.mov_mi32(ctx(CTX_EXIT_KIND), kind);
             self.asm.jmp(epilogue);
         }
-
-        // The slow path of memory accesses, called with the address in eax, a store's value in
-        // rcx and the kind in the context. The host function clobbers the caller-saved registers,
-        // so every guest register goes through the context. On a fault it leaves through the
-        // epilogue, which restores the stack pointer the prologue saved (dropping this call's
-        // return).
-        let slow = self.slow_access;
-        self.asm.bind(slow);
-        self.spill_all();
-        let a = &mut self.asm;
-        a.mov_rr(false, RSI, RAX);
-        a.load(false, RDX, ctx(CTX_ACCESS));
-        self.context_pointer(RDI);
-        let a = &mut self.asm;
-        // Guest code runs with rsp 16-aligned; the call here pushed 8.
-        a.alu_ri(Alu::Sub, true, RSP, 8);
-        a.mov_ri(RAX, sys::slow_access as *const () as usize as u64);
-        a.call_r(RAX);
-        a.alu_ri(Alu::Add, true, RSP, 8);
-        self.reload_all();
-        self.asm.cmp_mi32(ctx(CTX_FAULT), 0);
-        self.asm.jcc(Cond::Ne, epilogue);
-        self.asm.ret();
     }
 
     /// `r` = the context's address (what the host functions take): the GS base less the context.
@@ -440,7 +423,7 @@ impl Translator {
 
     fn exit_stub(&mut self, kind: u32, slot: u32) -> Label {
         let label = self.asm.label();
-        self.stubs.push(Stub::Exit { label, kind, slot });
+        self.stubs.push(Stub { label, kind, slot });
         label
     }
 
@@ -468,17 +451,21 @@ impl Translator {
 
     /// A guest memory access of `width` at `address`: a load into a guest register or a store.
     /// The access is one instruction, recorded as a site: when the hardware refuses it, the fault
-    /// handler resumes at its slow path, which redoes it as the interpreter would.
+    /// handler redoes it as the interpreter would and resumes after it, or leaves (see `sys`).
     fn access(&mut self, slot: u32, width: Width, address: Address, transfer: Transfer) {
-        let at = match address {
+        let (base, offset) = match address {
             Address::Reg(guest, offset) => match self.loc(guest) {
-                Loc::Reg(host) => Mem::guest(host, offset as i32),
+                Loc::Reg(host) => (host, offset),
                 Loc::Mem(_) => {
                     self.ld(false, RAX, guest);
-                    Mem::guest(RAX, offset as i32)
+                    (RAX, offset)
                 }
             },
-            Address::Fixed(address) => Mem::guest_at(address),
+            Address::Fixed(address) => (NO_REG, address),
+        };
+        let at = match base {
+            NO_REG => Mem::guest_at(offset),
+            base => Mem::guest(base, offset as i32),
         };
         // A 64-bit immediate that is not a sign-extended 32-bit one goes through rcx.
         let transfer = match transfer {
@@ -488,33 +475,32 @@ impl Translator {
             }
             other => other,
         };
-        let slow = self.asm.label();
-        let back = self.asm.label();
         let site = self.asm.pos();
-        let store = match transfer {
-            Transfer::Load(dest) => {
-                match self.loc(dest) {
-                    Loc::Reg(host) => self.asm.load_ext(width.bytes, width.signed, host, at),
-                    Loc::Mem(_) => {
-                        self.asm.load_ext(width.bytes, width.signed, RCX, at);
-                        self.st(dest, RCX);
-                    }
+        let (kind, reg, imm, then_store) = match transfer {
+            Transfer::Load(dest) => match self.loc(dest) {
+                Loc::Reg(host) => {
+                    self.asm.load_ext(width.bytes, width.signed, host, at);
+                    (0, host, 0, None)
                 }
-                false
-            }
+                Loc::Mem(_) => {
+                    self.asm.load_ext(width.bytes, width.signed, RCX, at);
+                    (0, RCX, 0, Some(dest))
+                }
+            },
             Transfer::Store(Value::Reg(value)) => {
                 self.asm.store(width.bytes, at, value);
-                true
+                (STORE, value, 0, None)
             }
             Transfer::Store(Value::Imm(value)) => {
                 self.asm.store_imm(width.bytes, at, value as i32);
-                true
+                (STORE, NO_REG, value as i32, None)
             }
         };
-        self.asm.bind(back);
-        self.sites.push((site, slow));
-        let kind = u32::from(width.bytes) | u32::from(width.signed) << 4 | u32::from(store) << 5;
-        self.stubs.push(Stub::Access { label: slow, back, slot, kind, address, transfer });
+        let kind = width.bytes | if width.signed { SIGNED } else { 0 } | kind;
+        self.sites.push(Site { at: site, back: self.asm.pos(), slot, base, offset, kind, reg, imm });
+        if let Some(dest) = then_store {
+            self.st(dest, RCX);
+        }
     }
 
     /// rax = (ω_guest + offset) mod 2^32.
@@ -1056,38 +1042,9 @@ impl Translator {
     }
 
     fn emit_stubs(&mut self) {
-        let stubs = std::mem::take(&mut self.stubs);
-        for stub in stubs {
-            match stub {
-                Stub::Exit { label, kind, slot } => {
-                    self.asm.bind(label);
-                    self.exit_now(kind, slot);
-                }
-                Stub::Access { label, back, slot, kind, address, transfer } => {
-                    // The address goes in eax and a store's value in rcx; a fault leaves from the
-                    // shared path, with the slot recorded here.
-                    self.asm.bind(label);
-                    match address {
-                        Address::Reg(guest, offset) => self.address(guest, u64::from(offset)),
-                        Address::Fixed(address) => self.asm.mov_ri(RAX, u64::from(address)),
-                    }
-                    match transfer {
-                        Transfer::Store(Value::Reg(value)) if value != RCX => {
-                            self.asm.mov_rr(true, RCX, value)
-                        }
-                        Transfer::Store(Value::Imm(value)) => self.asm.mov_ri(RCX, value),
-                        _ => {}
-                    }
-                    self.asm.mov_mi32(ctx(CTX_EXIT_SLOT), slot);
-                    self.asm.mov_mi32(ctx(CTX_ACCESS), kind);
-                    let slow = self.slow_access;
-                    self.asm.call(slow);
-                    if let Transfer::Load(dest) = transfer {
-                        self.st(dest, RAX);
-                    }
-                    self.asm.jmp(back);
-                }
-            }
+        for Stub { label, kind, slot } in std::mem::take(&mut self.stubs) {
+            self.asm.bind(label);
+            self.exit_now(kind, slot);
         }
     }
 

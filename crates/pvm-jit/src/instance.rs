@@ -170,7 +170,8 @@ impl Instance {
 
         loop {
             self.set_gas(gas);
-            sys::enter(&compiled.code, &compiled.sites, &mut self.sandbox, compiled.body[slot] as usize);
+            let entry = compiled.body[slot] as usize;
+            sys::enter(&compiled.code, &compiled.sites, compiled.exit as usize, &mut self.sandbox, entry);
             let ctx = self.sandbox.ctx();
             gas = ctx.gas;
             let at = ctx.exit_slot as usize;

@@ -11,13 +11,14 @@
 //!
 //! Compiled code forms every guest address as a 32-bit value (`gs:` with 32-bit address
 //! arithmetic, so at most `base + 2^32 - 1`) and accesses at most 8 bytes at it, so nothing a guest
-//! names lies outside the mapping. A guest page's
-//! host protection follows its access (none, read, read-write): an access the guest may not make
-//! faults, and the SIGSEGV handler here moves the faulting thread to that access's slow path,
-//! [`slow_access`], which does exactly what the interpreter's memory does (the page map records each
-//! page's access for it). Accesses across pages that are both usable, which the interpreter allows,
-//! simply succeed; one past 2^32 reaches the guard and is redone by the slow path with the paper's
-//! wrap-around.
+//! names lies outside the mapping. A guest page's host protection follows its access (none, read,
+//! read-write) while compiled code runs: an access the guest may not make faults, and the SIGSEGV
+//! handler here redoes it from the access's [`Site`] (its registers, width and slot) exactly as the
+//! interpreter's memory does (the page map records each page's access for it), then resumes after
+//! it or leaves through the code's epilogue with the exit recorded. Accesses across pages that are
+//! both usable, which the interpreter allows, simply succeed; one past 2^32 reaches the guard and
+//! is redone by the handler with the paper's wrap-around. Compiled code carries no slow path of
+//! its own.
 
 #![allow(unsafe_code)]
 
@@ -67,10 +68,6 @@ pub(crate) struct Ctx {
     /// The slot whose instruction caused the exit.
     pub exit_slot: u32,
     pub exit_arg: u64,
-    /// The kind of the access on its way to [`slow_access`] (its argument `kind`).
-    pub access: u32,
-    /// Set by [`slow_access`] when the access failed (and the exit fields then say how).
-    pub fault: u32,
     /// `sbrk`'s state: where the search for the break starts, and the first address it may not reach.
     pub heap_top: u32,
     pub heap_limit: u64,
@@ -94,8 +91,6 @@ pub(crate) const CTX_HOST_RSP: i32 = CTX_DISP + offset_of!(Ctx, host_rsp) as i32
 pub(crate) const CTX_EXIT_KIND: i32 = CTX_DISP + offset_of!(Ctx, exit_kind) as i32;
 pub(crate) const CTX_EXIT_SLOT: i32 = CTX_DISP + offset_of!(Ctx, exit_slot) as i32;
 pub(crate) const CTX_EXIT_ARG: i32 = CTX_DISP + offset_of!(Ctx, exit_arg) as i32;
-pub(crate) const CTX_ACCESS: i32 = CTX_DISP + offset_of!(Ctx, access) as i32;
-pub(crate) const CTX_FAULT: i32 = CTX_DISP + offset_of!(Ctx, fault) as i32;
 
 /// Machine code in its own mapping: written while writable, then made read-execute, never both.
 #[derive(Debug)]
@@ -637,16 +632,14 @@ impl Sandbox {
     }
 }
 
-/// A memory access `kind` (bits 0–3 the width in bytes, bit 4 sign-extend, bit 5 store) that the
-/// hardware refused: on a page the guest may not use that way, or past 2^32 into the guard. Does it exactly as the
-/// interpreter would, returning the loaded value; on failure sets `fault` and the exit fields.
-pub(crate) extern "C" fn slow_access(ctx: *mut Ctx, address: u32, kind: u32, value: u64) -> u64 {
-    // SAFETY: compiled code passes its own `base + CTX_DISP` (see `from_ctx`).
-    let mut sandbox = unsafe { Sandbox::from_ctx(ctx) };
-    let width = (kind & 0xf) as usize;
-    let signed = kind & 0x10 != 0;
-    let store = kind & 0x20 != 0;
-    let result = if store {
+/// Redoes the access at `site` that the hardware refused (on a page the guest may not use that
+/// way, or past 2^32 into the guard) exactly as the interpreter would, `value` being a store's:
+/// the loaded value (0 for a store), or none after recording the exit (a panic below 2^16, a page
+/// fault) and its slot in the context.
+fn redo_access(sandbox: &mut Sandbox, site: &Site, address: u32, value: u64) -> Option<u64> {
+    let width = usize::from(site.kind & 0xf).min(8);
+    let signed = site.kind & SIGNED != 0;
+    let result = if site.kind & STORE != 0 {
         sandbox.write(address, &value.to_le_bytes()[..width]).map(|()| 0)
     } else {
         let mut bytes = [0u8; 8];
@@ -662,20 +655,17 @@ pub(crate) extern "C" fn slow_access(ctx: *mut Ctx, address: u32, kind: u32, val
     };
     let c = sandbox.ctx_mut();
     match result {
-        Ok(value) => {
-            c.fault = 0;
-            value
-        }
+        Ok(value) => Some(value),
         Err(MemoryError::LowAddress(_)) => {
-            c.fault = 1;
             c.exit_kind = exit::PANIC;
-            0
+            c.exit_slot = site.slot;
+            None
         }
         Err(MemoryError::PageFault(page)) => {
-            c.fault = 1;
             c.exit_kind = exit::PAGE_FAULT;
+            c.exit_slot = site.slot;
             c.exit_arg = u64::from(page);
-            0
+            None
         }
     }
 }
@@ -689,15 +679,83 @@ pub(crate) extern "C" fn sbrk(ctx: *mut Ctx, size: u64) -> u64 {
     crate::instance::sbrk(&mut sandbox, size)
 }
 
-/// Where compiled code accesses guest memory: per access instruction, its offset in the code and
-/// the offset of its slow path. Sorted by the first.
-pub(crate) type Sites = Vec<(u32, u32)>;
+/// A site's register field when it names none.
+pub(crate) const NO_REG: u8 = 0xff;
+/// [`Site::kind`]'s bits above the width.
+pub(crate) const SIGNED: u8 = 0x10;
+pub(crate) const STORE: u8 = 0x20;
+
+/// A guest memory access in compiled code: one instruction, which the hardware refuses exactly
+/// where the guest may not make it (and past 2^32), and what the fault handler needs to redo it
+/// as the interpreter would. Compiled code keeps them sorted by `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Site {
+    /// The access instruction's offset in the code, and the offset right after it.
+    pub at: u32,
+    pub back: u32,
+    /// The slot of the instruction it belongs to.
+    pub slot: u32,
+    /// The address: host register `base`'s low 32 bits plus `offset`, wrapping at 2^32, or the
+    /// fixed address `offset` when `base` is [`NO_REG`].
+    pub base: u8,
+    pub offset: u32,
+    /// The width in bytes (1, 2, 4, 8), with [`SIGNED`] and [`STORE`].
+    pub kind: u8,
+    /// A load's destination host register; a store's value host register, or [`NO_REG`] for `imm`.
+    pub reg: u8,
+    /// A store's immediate, sign-extended to 64 bits.
+    pub imm: i32,
+}
+
+/// Every guest memory access of a compiled program, sorted by offset.
+pub(crate) type Sites = Vec<Site>;
+
+/// The `gregs` index in a signal's context of each host register, by its hardware number.
+const GREGS: [libc::c_int; 16] = [
+    libc::REG_RAX,
+    libc::REG_RCX,
+    libc::REG_RDX,
+    libc::REG_RBX,
+    libc::REG_RSP,
+    libc::REG_RBP,
+    libc::REG_RSI,
+    libc::REG_RDI,
+    libc::REG_R8,
+    libc::REG_R9,
+    libc::REG_R10,
+    libc::REG_R11,
+    libc::REG_R12,
+    libc::REG_R13,
+    libc::REG_R14,
+    libc::REG_R15,
+];
+
+/// What the fault handler needs of the code a thread runs: where it is, its sites, the sandbox it
+/// runs in and where it leaves.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    start: usize,
+    len: usize,
+    sites: *const Site,
+    site_count: usize,
+    sandbox: *mut u8,
+    exit: usize,
+}
+
+const NOT_RUNNING: Running = Running {
+    start: 0,
+    len: 0,
+    sites: std::ptr::null(),
+    site_count: 0,
+    sandbox: std::ptr::null_mut(),
+    exit: 0,
+};
 
 thread_local! {
-    /// The code running on this thread, for the fault handler: start, length, and its sites (pointer
-    /// and count); all zero when none runs. A const-initialised cell of plain integers needs no
-    /// lazy initialisation or destructor, so reading it in a signal handler does no allocation.
-    static RUNNING: Cell<[usize; 4]> = const { Cell::new([0; 4]) };
+    /// The code running on this thread, for the fault handler; [`NOT_RUNNING`] when none runs. A
+    /// const-initialised cell of plain data needs no lazy initialisation or destructor, so reading
+    /// it in a signal handler does no allocation.
+    static RUNNING: Cell<Running> = const { Cell::new(NOT_RUNNING) };
 }
 
 /// The SIGSEGV action before ours, to pass on faults that are not guest accesses.
@@ -740,19 +798,41 @@ fn install_handler() -> io::Result<()> {
 }
 
 extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    let [start, len, sites, count] = RUNNING.try_with(Cell::get).unwrap_or([0; 4]);
-    if start != 0 {
-        // SAFETY: the kernel passes a valid ucontext_t for an SA_SIGINFO handler. `sites` and
-        // `count` describe the site table of the code this thread is running (set by `enter` for
-        // the duration of the call, and the code cannot be dropped while it runs), and a fault at
-        // an address inside that code comes from this thread running it.
+    let running = RUNNING.try_with(Cell::get).unwrap_or(NOT_RUNNING);
+    if running.start != 0 {
+        // SAFETY: the kernel passes a valid ucontext_t for an SA_SIGINFO handler. `running` describes
+        // the code this thread is running, its site table and its sandbox (set by `enter` for the
+        // duration of the call; none of them can be dropped while it runs), and a fault at an
+        // address inside that code comes from this thread running it, so the sandbox is the one
+        // `enter` holds exclusively and nothing else touches it until the handler returns.
         unsafe {
             let context = &mut *context.cast::<libc::ucontext_t>();
-            let rip = context.uc_mcontext.gregs[libc::REG_RIP as usize] as usize;
-            if rip >= start && rip < start + len {
-                let sites = std::slice::from_raw_parts(sites as *const (u32, u32), count);
-                if let Ok(i) = sites.binary_search_by_key(&((rip - start) as u32), |site| site.0) {
-                    context.uc_mcontext.gregs[libc::REG_RIP as usize] = (start + sites[i].1 as usize) as i64;
+            let gregs = &mut context.uc_mcontext.gregs;
+            let rip = gregs[libc::REG_RIP as usize] as usize;
+            if rip >= running.start && rip < running.start + running.len {
+                let sites = std::slice::from_raw_parts(running.sites, running.site_count);
+                if let Ok(i) = sites.binary_search_by_key(&((rip - running.start) as u32), |site| site.at) {
+                    let site = &sites[i];
+                    let register = |r: u8| gregs[GREGS[usize::from(r & 15)] as usize] as u64;
+                    let address = match site.base {
+                        NO_REG => site.offset,
+                        base => (register(base) as u32).wrapping_add(site.offset),
+                    };
+                    let value = match site.reg {
+                        NO_REG => site.imm as i64 as u64,
+                        reg => register(reg),
+                    };
+                    let mut sandbox = ManuallyDrop::new(Sandbox { start: running.sandbox });
+                    let resume = match redo_access(&mut sandbox, site, address, value) {
+                        Some(loaded) => {
+                            if site.kind & STORE == 0 {
+                                gregs[GREGS[usize::from(site.reg & 15)] as usize] = loaded as i64;
+                            }
+                            site.back as usize
+                        }
+                        None => running.exit,
+                    };
+                    gregs[libc::REG_RIP as usize] = (running.start + resume) as i64;
                     return;
                 }
             }
@@ -807,11 +887,20 @@ type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 ///
 /// The code must come from `compile::compile` (its prologue at offset 0) and `offset` must be one
 /// of its slot entries; the caller guarantees both by construction.
-pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: usize) {
+/// A fault at one of `sites` the guest may not make leaves through `exit`, the code's epilogue,
+/// with the exit recorded in the context.
+pub(crate) fn enter(code: &Code, sites: &Sites, exit: usize, sandbox: &mut Sandbox, offset: usize) {
     debug_assert!(offset < code.len);
     // The hardware checks the guest's accesses only where every page's protection is its access.
     sandbox.settle();
-    let running = [code.ptr as usize, code.len, sites.as_ptr() as usize, sites.len()];
+    let running = Running {
+        start: code.ptr as usize,
+        len: code.len,
+        sites: sites.as_ptr(),
+        site_count: sites.len(),
+        sandbox: sandbox.start,
+        exit,
+    };
     let outer = RUNNING.with(|r| r.replace(running));
     // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
     // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
@@ -821,9 +910,10 @@ pub(crate) fn enter(code: &Code, sites: &Sites, sandbox: &mut Sandbox, offset: u
     // only the sandbox at `base`, which it makes the GS base: guest accesses at `base + a` for a
     // 32-bit `a` (32-bit address arithmetic under `gs:`) and at most 8 bytes (inside the guest
     // range and its guard), faulting unless the page's host protection, settled above to the
-    // page's access, allows them (the fault handler then sends them to `slow_access`, knowing this
-    // code through `RUNNING`), and the context below it. It calls only `slow_access` and `sbrk`,
-    // with that sandbox, which `&mut sandbox` gives it exclusively for the duration of the call.
+    // page's access, allows them (the fault handler then redoes them in this sandbox, knowing this
+    // code through `RUNNING`, and resumes it or sends it to `exit`), and the context below it. It
+    // calls only `sbrk`, with that sandbox, which `&mut sandbox` gives it exclusively for the
+    // duration of the call.
     unsafe {
         let entry: Entry = std::mem::transmute::<*mut u8, Entry>(code.ptr);
         entry(sandbox.base(), code.ptr.add(offset));

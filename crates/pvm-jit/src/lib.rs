@@ -11,10 +11,11 @@
 //! `scripts/pvm-jit-differential.sh`, all equal); real blobs run in lockstep with the interpreter
 //! across host calls. orrery-invocation runs Ψ_I, Ψ_R, Ψ_A and inner machines on it by default on
 //! x86-64 Linux (`Backend`, `--pvm`, `ORRERY_PVM`), its code from [`CodeCache::global`]; the
-//! storage and preimages traces import to the vectors' roots on it. Not here yet: register
-//! allocation beyond a fixed assignment, a pool of reserved sandboxes. The differential cargo-fuzz
-//! target is `fuzz/fuzz_targets/pvm_jit_differential.rs`; `scripts/pvm-jit-differential.sh` is the
-//! long run.
+//! storage and preimages traces import to the vectors' roots on it. Not here: register allocation
+//! beyond a fixed assignment of the thirteen guest registers to host registers (so the compute
+//! guest runs at about polkavm 0.37's speed, not faster; docs/performance/pvm-jit.md). The
+//! differential cargo-fuzz target is `fuzz/fuzz_targets/pvm_jit_differential.rs`;
+//! `scripts/pvm-jit-differential.sh` is the long run.
 //!
 //! - [`compile`] turns an [`orrery_pvm::Program`] into [`Compiled`] code, shareable between machines.
 //! - [`Instance`] is a machine running it: registers, gas, program counter, a [`Sandbox`] memory,
@@ -40,21 +41,25 @@
 //!   intermediate form, tested against the manual's encodings; what polkavm does as well.
 //!
 //! We chose the last. The other two were reasoned about, not measured. Ours compiles the 103 KiB of
-//! code of the vectors' bootstrap service in 3.2–3.7 ms (31–36 µs per KiB) and the compute guest in
-//! about 1.2× polkavm 0.37's time for the same program (docs/performance/pvm-jit.md).
+//! code of the vectors' bootstrap service in about 1.4 ms (13 µs per KiB), 1.6–2.4× polkavm
+//! 0.37's time for the same guests (docs/performance/pvm-jit.md).
 //!
 //! # How it runs
 //!
 //! See `compile` for the register assignment and gas, `sys` for the sandbox. Guest memory is a
-//! reserved 4 GiB range with a guard after it; a guest address is always a 32-bit value added to
+//! reserved 4 GiB range with a guard after it, made the thread's GS segment while compiled code
+//! runs; a guest address is always a 32-bit value (32-bit address arithmetic under `gs:`) added to
 //! the range's base, so no guest address reaches host memory. Each guest page's host protection
-//! follows its access (none, read-only, read-write), so a guest load or store is one host
-//! instruction and the hardware refuses what the guest may not do; a process-wide SIGSEGV handler
-//! then moves the thread to that access's slow path, which does exactly what the interpreter's
-//! memory does (a page fault with the page's address, a panic below 2^16, or the access itself when
-//! it only wrapped past 2^32). Faults that are not guest accesses go to the handler installed before
-//! ours (Rust's stack-overflow report, or the default action). A library that installs its own
-//! SIGSEGV handler later without passing faults on would break this; none in the workspace does.
+//! follows its access (none, read-only, read-write) while compiled code runs, so a guest load or
+//! store is one host instruction and the hardware refuses what the guest may not do; a
+//! process-wide SIGSEGV handler then redoes that access from its recorded site exactly as the
+//! interpreter's memory does (a page fault with the page's address, a panic below 2^16, or the
+//! access itself when it only wrapped past 2^32). Faults that are not guest accesses go to the
+//! handler installed before ours (Rust's stack-overflow report, or the default action). A library
+//! that installs its own SIGSEGV handler later without passing faults on would break this; none in
+//! the workspace does. The recompiler needs x86-64-v3's BMI1/BMI2/LZCNT and a kernel that lets user
+//! code set the GS base (FSGSBASE, Linux 5.9 and later); where either is missing `compile` refuses
+//! and orrery-invocation runs the interpreter.
 //!
 //! The crate is built only for x86-64 Linux; elsewhere it is empty and the interpreter is the
 //! only PVM.

@@ -770,9 +770,8 @@ static INSTALL: Once = Once::new();
 
 /// Installs the fault handler once per process. Guest accesses are plain loads and stores at
 /// `base + address`; the host protection of every guest page follows its access, so an access the
-/// guest may not make faults, and the handler sends it to the slow path of its site, which does
-/// exactly what the interpreter does (a page fault, a panic, or the access itself when it was only
-/// across pages or past 2^32).
+/// guest may not make faults, and the handler redoes it from its site exactly as the interpreter
+/// does (a page fault, a panic, or the access itself when it was only across pages or past 2^32).
 fn install_handler() -> io::Result<()> {
     let mut result = Ok(());
     INSTALL.call_once(|| {
@@ -943,7 +942,7 @@ mod tests {
     }
 
     /// Compiled code makes the sandbox the GS base; the thread's own must be back after every
-    /// kind of exit, including one through the slow path of a faulting access.
+    /// kind of exit, including one the fault handler sends out of a refused access.
     #[test]
     fn the_threads_gs_base_is_restored_after_every_exit() {
         if !super::gs_base_writable() {

@@ -169,9 +169,8 @@ const fn w(bytes: u8, signed: bool) -> Width {
 struct Translator {
     asm: Asm,
     instrs: Vec<orrery_pvm::Instruction>,
-    /// Per slot: the label of its gas check (block starts only) and of its instruction.
+    /// Per slot: the label of its gas check (block starts only: what jumps land on).
     check: Vec<Option<Label>>,
-    body: Vec<Label>,
     stubs: Vec<Stub>,
     epilogue: Label,
     /// Per exit kind, the code that records it and leaves.
@@ -236,7 +235,6 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         .enumerate()
         .map(|(slot, _)| (slot == 0 || instrs[slot - 1].opcode.is_terminator()).then(|| asm.label()))
         .collect();
-    let body = instrs.iter().map(|_| asm.label()).collect();
     let epilogue = asm.label();
     let exits = [(); 6].map(|()| asm.label());
     let table = asm.label();
@@ -244,7 +242,6 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         asm,
         instrs,
         check,
-        body,
         stubs: Vec::new(),
         epilogue,
         exits,
@@ -256,6 +253,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         rdx_lent: false,
     };
     t.prologue_and_epilogue();
+    let mut body = Vec::with_capacity(t.instrs.len());
     for slot in 0..t.instrs.len() {
         if let Some(check) = t.check[slot] {
             let cost = i32::try_from(costs[slot])
@@ -266,8 +264,8 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
             t.asm.jcc(Cond::L, short);
             t.stubs.push(Stub { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
         }
-        let label = t.body[slot];
-        t.asm.bind(label);
+        // Where a run resumes at this slot (after a host call, or with gas paid on the host side).
+        body.push(t.asm.pos());
         t.instruction(slot as u32);
         if t.asm.buf.len() > i32::MAX as usize / 2 {
             return Err(CompileError::CodeTooLarge);
@@ -280,22 +278,12 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     }
     let sites = std::mem::take(&mut t.sites);
     let exit = t.asm.offset_of(t.epilogue).unwrap_or(0);
-    let body_offsets = t.body.iter().map(|&l| t.asm.offset_of(l).unwrap_or(0)).collect::<Vec<u32>>();
     let code_len = t.asm.buf.len();
     let code = Code::new(&t.asm.buf)?;
     if t.asm.capacity() <= SCRATCH_LIMIT {
         SCRATCH.set(Some(t.asm));
     }
-    Ok(Compiled {
-        code,
-        sites,
-        exit,
-        program: Arc::clone(&program),
-        pcs,
-        costs,
-        body: body_offsets,
-        code_len,
-    })
+    Ok(Compiled { code, sites, exit, program: Arc::clone(&program), pcs, costs, body, code_len })
 }
 
 impl Translator {

@@ -168,6 +168,7 @@ const fn w(bytes: u8, signed: bool) -> Width {
 
 struct Translator {
     asm: Asm,
+    program: Arc<Program>,
     instrs: Vec<orrery_pvm::Instruction>,
     /// Per slot: the label of its gas check (block starts only: what jumps land on).
     check: Vec<Option<Label>>,
@@ -217,17 +218,12 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         remaining = if ins.opcode.is_terminator() { 1 } else { remaining.saturating_add(1) };
         costs[slot] = remaining;
     }
-    let slot_of = |target: u64| -> Option<u32> {
-        let pc = u32::try_from(target).ok()?;
-        if !program.is_basic_block_start(pc) {
-            return None;
-        }
-        pcs.binary_search(&pc).ok().map(|s| s as u32)
-    };
+    // The decoder resolved every jump target to a block's first slot already.
     let jump_slots: Vec<Option<u32>> =
-        program.jump_table().iter().take(1 << 31).map(|&t| slot_of(t)).collect();
+        (0..program.jump_table().len().min(1 << 31) as u32).map(|i| program.jump_table_slot(i)).collect();
     let zero_width = program.jump_table_len() - program.jump_table().len() as u64;
-    let zero_slot = slot_of(0);
+    let zero_slot =
+        if zero_width > 0 { program.jump_table_slot(program.jump_table().len() as u32) } else { None };
 
     let mut asm = SCRATCH.take().unwrap_or_default().cleared(instrs.len() * 32 + 4096);
     let check = instrs
@@ -240,6 +236,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     let table = asm.label();
     let mut t = Translator {
         asm,
+        program: Arc::clone(&program),
         instrs,
         check,
         stubs: Vec::new(),
@@ -433,8 +430,7 @@ impl Translator {
 
     /// The resolved static target of the instruction at `slot`.
     fn target(&self, slot: u32) -> Option<u32> {
-        let pc = self.instrs[slot as usize].target.flatten()?;
-        self.instrs.binary_search_by_key(&pc, |i| i.pc).ok().map(|s| s as u32)
+        self.program.target_slot(slot as usize)
     }
 
     /// A guest memory access of `width` at `address`: a load into a guest register or a store.

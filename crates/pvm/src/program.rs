@@ -269,6 +269,25 @@ impl Program {
         }
     }
 
+    /// The slot (index into [`Program::instructions`]) where the static target of the instruction
+    /// in slot `slot` continues: the first slot of a basic block, or none when the target is not
+    /// one (the jump panics) or the instruction has no static target. What a translator needs
+    /// instead of looking the target's program counter up.
+    pub fn target_slot(&self, slot: usize) -> Option<u32> {
+        let ins = self.instrs.get(slot)?;
+        let static_target = matches!(
+            ins.op.arg_kind(),
+            ArgKind::OneOffset | ArgKind::OneRegImmOffset | ArgKind::TwoRegOneOffset
+        );
+        (static_target && ins.y != INVALID_SLOT).then_some(ins.y)
+    }
+
+    /// The slot a dynamic jump through jump-table index `index` (address / 2 − 1) continues at,
+    /// if it is a basic block's first slot.
+    pub fn jump_table_slot(&self, index: u32) -> Option<u32> {
+        Some(self.jump_slot(index)).filter(|&slot| slot != INVALID_SLOT)
+    }
+
     /// Whether k marks `pc` as the start of an instruction.
     pub fn is_opcode_position(&self, pc: u32) -> bool {
         bit(&self.bitmask, pc as usize, self.code.len())

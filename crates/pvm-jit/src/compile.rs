@@ -106,9 +106,9 @@ enum Loc {
     Mem(i32),
 }
 
-/// The host register of each guest register. ω3 sits in rdx, which division and the high
-/// multiplications need for a moment (see [`Translator::lending_rdx`]); the guest registers used
-/// least in the compute guest and the bootstrap service go there and to r15.
+/// The host register of each guest register. ω3, one of the two least used in the compute guest
+/// and the bootstrap service (counted in their disassembly), sits in rdx, which division and the
+/// high multiplications need for a moment (see [`Translator::lending_rdx`]).
 const HOST: [u8; 13] = [RBX, RSI, R15, RDX, RDI, RBP, R8, R9, R10, R11, R12, R13, R14];
 
 /// Where ω_guest waits while rdx is lent.
@@ -292,7 +292,7 @@ impl Translator {
         for r in [RBX, RBP, R12, R13, R14, R15] {
             a.push(r);
         }
-        // Six pushes after the return address: 8 more keep rsp 16-aligned for the calls below, and
+        // Six pushes after the return address: 8 more keep rsp 16-aligned for `sbrk`'s call, and
         // hold the thread's GS base.
         a.alu_ri(Alu::Sub, true, RSP, 8);
         a.rdgsbase(RAX);
@@ -324,7 +324,7 @@ impl Translator {
         }
     }
 
-    /// `r` = the context's address (what the host functions take): the GS base less the context.
+    /// `r` = the context's address (what `sbrk` takes): the GS base minus the context's size.
     fn context_pointer(&mut self, r: u8) {
         self.asm.rdgsbase(r);
         self.asm.alu_ri(Alu::Sub, true, r, CTX_BYTES as i32);

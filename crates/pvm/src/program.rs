@@ -666,6 +666,26 @@ mod tests {
     }
 
     #[test]
+    fn target_and_jump_table_slots_are_block_starts_or_none() {
+        // pc 0: jump +2 (to pc 2); pc 2: trap; pc 3: jump +127 (past the code); pc 5: trap.
+        let code = vec![40, 2, 0, 40, 127, 0];
+        let p = Program::from_parts(code, vec![0b0010_1101], vec![2, 3, 4]).unwrap();
+        let pcs: Vec<u32> = p.instructions().map(|i| i.pc).collect();
+        assert_eq!(&pcs[..4], &[0, 2, 3, 5]);
+        // The jump at pc 0 lands on pc 2, slot 1; the one at pc 3 lands nowhere; a trap has none.
+        assert_eq!(p.target_slot(0), Some(1));
+        assert_eq!(p.target_slot(2), None);
+        assert_eq!(p.target_slot(1), None);
+        assert_eq!(p.target_slot(99), None);
+        // Table entries: pc 2 (slot 1, after a jump), pc 3 (slot 2, after a trap), pc 4 (inside
+        // an instruction), then past the table.
+        assert_eq!(p.jump_table_slot(0), Some(1));
+        assert_eq!(p.jump_table_slot(1), Some(2));
+        assert_eq!(p.jump_table_slot(2), None);
+        assert_eq!(p.jump_table_slot(3), None);
+    }
+
+    #[test]
     fn deblob_splits_the_three_parts() {
         // One two-octet jump entry (0x0003), code [fallthrough, trap, trap] with all bits set.
         let p = Program::from_blob(&blob(&[3, 0], 2, &[1, 0, 0], &[0b111])).unwrap();

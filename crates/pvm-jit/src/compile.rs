@@ -4,7 +4,8 @@
 //!
 //! Register assignment: all thirteen guest registers live in host registers for the whole run (ω0–ω12
 //! in rbx, rsi, r15, rdx, rdi, rbp, r8–r14); rax and rcx are scratch. The guest base is the GS
-//! segment's base (set by the prologue, the thread's own restored by the epilogue): guest memory is
+//! segment's base (set by the prologue with `wrgsbase` and the thread's own restored by the
+//! epilogue, or, where the kernel does not allow that, around the run by `sys::enter`): guest memory is
 //! `gs:[(ω + offset) mod 2^32]`, one instruction with 32-bit address arithmetic, and the context
 //! (`Ctx`) sits at fixed displacements below it. The few templates that need rdx (division, the
 //! high multiplications) lend it: ω3 waits in the context meanwhile and their operand reads and
@@ -23,7 +24,7 @@ use orrery_pvm::{Opcode, Program, PAGE_SIZE};
 use crate::asm::{Alu, Asm, Cond, Label, Mem, Shift, Unary, R15, RAX, RCX, RDI, RDX, RSI, RSP};
 use crate::asm::{R10, R11, R12, R13, R14, R8, R9, RBP, RBX};
 use crate::sys::{self, exit, Code, Site, CTX_EXIT_ARG, CTX_EXIT_KIND, CTX_EXIT_SLOT, CTX_GAS};
-use crate::sys::{CTX_BYTES, CTX_HOST_RSP, CTX_REGS, NO_REG, SIGNED, STORE};
+use crate::sys::{CTX_HOST_RSP, CTX_REGS, NO_REG, SIGNED, STORE};
 
 /// Why a program could not be compiled.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +36,7 @@ pub enum CompileError {
     /// The code is larger than the 32-bit offsets of this code generator reach.
     #[error("the compiled code would exceed 2 GiB")]
     CodeTooLarge,
-    /// This CPU (or its kernel) lacks an instruction the templates use.
+    /// This CPU lacks an instruction the templates use.
     #[error("this CPU lacks {0}, which the recompiler needs")]
     CpuFeature(&'static str),
     /// Mapping the code executable failed.
@@ -51,6 +52,8 @@ pub struct Compiled {
     pub(crate) sites: sys::Sites,
     /// The offset of the epilogue, where a refused access leaves.
     pub(crate) exit: u32,
+    /// Whether the code sets the GS base itself (`wrgsbase`), or leaves it to `sys::enter`.
+    pub(crate) sets_gs: bool,
     pub(crate) program: Arc<Program>,
     /// Per slot: its program counter, its cost (the interpreter's), its code offset.
     pub(crate) pcs: Vec<u32>,
@@ -185,6 +188,8 @@ struct Translator {
     zero_slot: Option<u32>,
     /// Inside a template that borrowed rdx: ω3 is in the context.
     rdx_lent: bool,
+    /// The prologue and epilogue set and restore the GS base.
+    sets_gs: bool,
 }
 
 thread_local! {
@@ -197,13 +202,25 @@ thread_local! {
 const SCRATCH_LIMIT: usize = 8 << 20;
 
 /// Compiles `program`.
+///
+/// The code sets the GS base itself where the kernel lets user code do so (`wrgsbase`), else it
+/// is set around each run by a system call; `ORRERY_JIT_GS_SYSCALL=1` in the environment forces
+/// the latter, so that a machine with FSGSBASE can test the path of one without.
 pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
+    static FORCE_SYSCALL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let forced =
+        *FORCE_SYSCALL.get_or_init(|| std::env::var_os("ORRERY_JIT_GS_SYSCALL").is_some_and(|v| v == "1"));
+    compile_with(program, sys::gs_base_writable() && !forced)
+}
+
+/// Compiles `program` to set the GS base itself (`sets_gs`, where `wrgsbase` works) or to have
+/// `sys::enter` set it.
+pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compiled, CompileError> {
     for (present, feature) in [
         (std::is_x86_feature_detected!("popcnt"), "popcnt"),
         (std::is_x86_feature_detected!("lzcnt"), "lzcnt"),
         (std::is_x86_feature_detected!("bmi1"), "tzcnt (BMI1)"),
         (std::is_x86_feature_detected!("bmi2"), "rorx (BMI2)"),
-        (sys::gs_base_writable(), "wrgsbase (FSGSBASE, Linux 5.9 or later)"),
     ] {
         if !present {
             return Err(CompileError::CpuFeature(feature));
@@ -248,6 +265,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
         zero_width,
         zero_slot,
         rdx_lent: false,
+        sets_gs,
     };
     t.prologue_and_epilogue();
     let mut body = Vec::with_capacity(t.instrs.len());
@@ -280,7 +298,7 @@ pub fn compile(program: Arc<Program>) -> Result<Compiled, CompileError> {
     if t.asm.capacity() <= SCRATCH_LIMIT {
         SCRATCH.set(Some(t.asm));
     }
-    Ok(Compiled { code, sites, exit, program: Arc::clone(&program), pcs, costs, body, code_len })
+    Ok(Compiled { code, sites, exit, sets_gs, program: Arc::clone(&program), pcs, costs, body, code_len })
 }
 
 impl Translator {
@@ -295,9 +313,11 @@ impl Translator {
         // Six pushes after the return address: 8 more keep rsp 16-aligned for `sbrk`'s call, and
         // hold the thread's GS base.
         a.alu_ri(Alu::Sub, true, RSP, 8);
-        a.rdgsbase(RAX);
-        a.store(8, Mem::at(RSP, 0), RAX);
-        a.wrgsbase(RDI);
+        if self.sets_gs {
+            a.rdgsbase(RAX);
+            a.store(8, Mem::at(RSP, 0), RAX);
+            a.wrgsbase(RDI);
+        }
         a.store(8, ctx(CTX_HOST_RSP), RSP);
         a.mov_rr(true, RAX, RSI);
         self.reload_all();
@@ -308,8 +328,10 @@ impl Translator {
         self.spill_all();
         let a = &mut self.asm;
         a.load(true, RSP, ctx(CTX_HOST_RSP));
-        a.load(true, RAX, Mem::at(RSP, 0));
-        a.wrgsbase(RAX);
+        if self.sets_gs {
+            a.load(true, RAX, Mem::at(RSP, 0));
+            a.wrgsbase(RAX);
+        }
         a.alu_ri(Alu::Add, true, RSP, 8);
         for r in [R15, R14, R13, R12, RBP, RBX] {
             a.pop(r);
@@ -322,12 +344,6 @@ impl Translator {
             self.asm.mov_mi32(ctx(CTX_EXIT_KIND), kind);
             self.asm.jmp(epilogue);
         }
-    }
-
-    /// `r` = the context's address (what `sbrk` takes): the GS base minus the context's size.
-    fn context_pointer(&mut self, r: u8) {
-        self.asm.rdgsbase(r);
-        self.asm.alu_ri(Alu::Sub, true, r, CTX_BYTES as i32);
     }
 
     fn spill_all(&mut self) {
@@ -794,9 +810,8 @@ impl Translator {
             },
             O::Sbrk => {
                 self.spill_all();
-                self.context_pointer(RDI);
                 let a = &mut self.asm;
-                a.load(true, RSI, ctx(reg_disp(i.a)));
+                a.load(true, RDI, ctx(reg_disp(i.a)));
                 a.mov_ri(RAX, sys::sbrk as *const () as usize as u64);
                 a.call_r(RAX);
                 self.reload_all();

@@ -171,7 +171,8 @@ impl Instance {
         loop {
             self.set_gas(gas);
             let entry = compiled.body[slot] as usize;
-            sys::enter(&compiled.code, &compiled.sites, compiled.exit as usize, &mut self.sandbox, entry);
+            let (sites, exit) = (&compiled.sites, compiled.exit as usize);
+            sys::enter(&compiled.code, sites, exit, compiled.sets_gs, &mut self.sandbox, entry);
             let ctx = self.sandbox.ctx();
             gas = ctx.gas;
             let at = ctx.exit_slot as usize;

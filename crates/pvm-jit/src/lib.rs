@@ -57,9 +57,9 @@
 //! access itself when it only wrapped past 2^32). Faults that are not guest accesses go to the
 //! handler installed before ours (Rust's stack-overflow report, or the default action). A library
 //! that installs its own SIGSEGV handler later without passing faults on would break this; none in
-//! the workspace does. The recompiler needs x86-64-v3's BMI1/BMI2/LZCNT and a kernel that lets user
-//! code set the GS base (FSGSBASE, Linux 5.9 and later); where either is missing `compile` refuses
-//! and orrery-invocation runs the interpreter.
+//! the workspace does. The recompiler needs x86-64-v3's BMI1, BMI2 and LZCNT (elsewhere `compile`
+//! refuses and orrery-invocation runs the interpreter); where the kernel does not let user code set
+//! the GS base (FSGSBASE, Linux 5.9 and later) it is set by `arch_prctl` around each run instead.
 //!
 //! The crate is built only for x86-64 Linux; elsewhere it is empty and the interpreter is the
 //! only PVM.

@@ -621,15 +621,6 @@ impl Sandbox {
     pub fn is_writable(&self, address: u32, length: u32) -> bool {
         self.check(address, length as usize, READ | WRITE).is_ok()
     }
-
-    /// The sandbox whose context is at `ctx`, for the functions compiled code calls.
-    ///
-    /// # Safety
-    /// `ctx` must be `base + CTX_DISP` of a live sandbox that compiled code is running in (so that
-    /// `enter` holds it exclusively and nothing else touches it during the call).
-    unsafe fn from_ctx(ctx: *mut Ctx) -> ManuallyDrop<Sandbox> {
-        ManuallyDrop::new(Sandbox { start: ctx.cast::<u8>().wrapping_sub(2 * MAP_BYTES) })
-    }
 }
 
 /// Redoes the access at `site` that the hardware refused (on a page the guest may not use that
@@ -673,9 +664,12 @@ fn redo_access(sandbox: &mut Sandbox, site: &Site, address: u32, value: u64) -> 
 /// `sbrk` (§A.5.9) as orrery-pvm's interpreter does it (see its `sbrk`): the break is a byte
 /// address; while it sits on a page boundary accessible pages at it are skipped; a request past
 /// the heap's limit returns 0 and changes nothing.
-pub(crate) extern "C" fn sbrk(ctx: *mut Ctx, size: u64) -> u64 {
-    // SAFETY: compiled code passes its own `base + CTX_DISP` (see `from_ctx`).
-    let mut sandbox = unsafe { Sandbox::from_ctx(ctx) };
+/// Called only by compiled code, so inside `enter`: the sandbox is the one this thread runs in.
+pub(crate) extern "C" fn sbrk(size: u64) -> u64 {
+    let running = RUNNING.with(Cell::get);
+    // `enter` holds that sandbox exclusively for the duration of the call, and compiled code
+    // touches nothing of it while this runs; the handle is not dropped (the pool keeps it).
+    let mut sandbox = ManuallyDrop::new(Sandbox { start: running.sandbox });
     crate::instance::sbrk(&mut sandbox, size)
 }
 
@@ -870,8 +864,9 @@ extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context:
 }
 
 /// Whether this thread may set its GS base with `wrgsbase`: the CPU has FSGSBASE and the kernel
-/// enabled it (Linux 5.9 and later say so in `AT_HWCAP2`). Without it `wrgsbase` faults, so the
-/// recompiler refuses to compile and the interpreter runs instead.
+/// enabled it (Linux 5.9 and later say so in `AT_HWCAP2`). Without it `wrgsbase` faults, so code
+/// is compiled to leave the GS base to `enter`, which sets it with `arch_prctl` (two system calls
+/// a run instead of two instructions).
 pub(crate) fn gs_base_writable() -> bool {
     const HWCAP2_FSGSBASE: libc::c_ulong = 1 << 1;
     static WRITABLE: OnceLock<bool> = OnceLock::new();
@@ -886,9 +881,43 @@ type Entry = unsafe extern "sysv64" fn(*mut u8, *const u8);
 ///
 /// The code must come from `compile::compile` (its prologue at offset 0) and `offset` must be one
 /// of its slot entries; the caller guarantees both by construction.
+/// The thread's GS base, by `arch_prctl`.
+fn gs_base_by_syscall() -> io::Result<u64> {
+    const ARCH_GET_GS: libc::c_int = 0x1004;
+    let mut base = 0u64;
+    // SAFETY: ARCH_GET_GS writes the thread's GS base to the `u64` the pointer names.
+    if unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_GET_GS, &mut base as *mut u64) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(base)
+}
+
+/// Sets the thread's GS base by `arch_prctl`.
+fn set_gs_base_by_syscall(base: u64) -> io::Result<()> {
+    const ARCH_SET_GS: libc::c_int = 0x1001;
+    // SAFETY: sets this thread's GS base, which nothing in a Rust program on x86-64 Linux reads
+    // (thread-locals use FS) but the compiled code `enter` runs.
+    if unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_SET_GS, base) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// A fault at one of `sites` the guest may not make leaves through `exit`, the code's epilogue,
-/// with the exit recorded in the context.
-pub(crate) fn enter(code: &Code, sites: &Sites, exit: usize, sandbox: &mut Sandbox, offset: usize) {
+/// with the exit recorded in the context. Code compiled without setting the GS base itself
+/// (`sets_gs`, see [`gs_base_writable`]) has it set here around the call.
+///
+/// # Panics
+/// If the kernel refuses to set the GS base (it cannot for a valid user address): running the code
+/// with another base would let it write elsewhere.
+pub(crate) fn enter(
+    code: &Code,
+    sites: &Sites,
+    exit: usize,
+    sets_gs: bool,
+    sandbox: &mut Sandbox,
+    offset: usize,
+) {
     debug_assert!(offset < code.len);
     // The hardware checks the guest's accesses only where every page's protection is its access.
     sandbox.settle();
@@ -903,19 +932,30 @@ pub(crate) fn enter(code: &Code, sites: &Sites, exit: usize, sandbox: &mut Sandb
     let outer = RUNNING.with(|r| r.replace(running));
     // SAFETY: `code.ptr` is the start of read-execute machine code whose offset 0 is the prologue,
     // a `sysv64` function of two pointer arguments that saves and restores every callee-saved
-    // register, the stack pointer and the thread's GS base and returns normally (see
-    // `compile::prologue`); it was compiled only where `wrgsbase` works (`gs_base_writable`). The
+    // register, the stack pointer and (when `sets_gs`, compiled only where `wrgsbase` works) the
+    // thread's GS base, and returns normally (see `compile::prologue`); otherwise the GS base was
+    // set above. The
     // target is an instruction boundary inside the same code. The compiled code reads and writes
     // only the sandbox at `base`, which it makes the GS base: guest accesses at `base + a` for a
     // 32-bit `a` (32-bit address arithmetic under `gs:`) and at most 8 bytes (inside the guest
     // range and its guard), faulting unless the page's host protection, settled above to the
     // page's access, allows them (the fault handler then redoes them in this sandbox, knowing this
     // code through `RUNNING`, and resumes it or sends it to `exit`), and the context below it. It
-    // calls only `sbrk`, with that sandbox, which `&mut sandbox` gives it exclusively for the
-    // duration of the call.
+    // calls only `sbrk`, which finds that sandbox through `RUNNING`; `&mut sandbox` gives it to
+    // them exclusively for the duration of the call.
+    let outer_gs = if sets_gs {
+        None
+    } else {
+        let outer = gs_base_by_syscall().expect("the thread's GS base");
+        set_gs_base_by_syscall(sandbox.base() as u64).expect("setting the GS base");
+        Some(outer)
+    };
     unsafe {
         let entry: Entry = std::mem::transmute::<*mut u8, Entry>(code.ptr);
         entry(sandbox.base(), code.ptr.add(offset));
+    }
+    if let Some(outer) = outer_gs {
+        set_gs_base_by_syscall(outer).expect("restoring the GS base");
     }
     RUNNING.with(|r| r.set(outer));
 }
@@ -926,53 +966,55 @@ mod tests {
 
     use orrery_pvm::{Access, Exit, Program};
 
-    use crate::{compile, Instance};
+    use crate::compile::compile_with;
+    use crate::Instance;
 
     fn gs_base() -> u64 {
-        let base: u64;
-        // SAFETY: reads this thread's GS base; compiled code runs only where this instruction works.
-        unsafe { std::arch::asm!("rdgsbase {}", out(reg) base) };
-        base
+        super::gs_base_by_syscall().expect("arch_prctl")
     }
 
     fn set_gs_base(base: u64) {
-        // SAFETY: sets this test thread's GS base, which nothing in a Rust program on x86-64 Linux
-        // reads (thread-locals use FS).
-        unsafe { std::arch::asm!("wrgsbase {}", in(reg) base) };
+        super::set_gs_base_by_syscall(base).expect("arch_prctl");
     }
 
     /// Compiled code makes the sandbox the GS base; the thread's own must be back after every
-    /// kind of exit, including one the fault handler sends out of a refused access.
+    /// kind of exit, including one the fault handler sends out of a refused access, and an
+    /// `sbrk` must reach the sandbox: with the base set by the code itself and by `enter`.
     #[test]
     fn the_threads_gs_base_is_restored_after_every_exit() {
-        if !super::gs_base_writable() {
-            eprintln!("skipped: this kernel does not let user code set the GS base");
-            return;
+        let modes: &[bool] = if super::gs_base_writable() { &[true, false] } else { &[false] };
+        for &sets_gs in modes {
+            std::thread::spawn(move || run_every_exit(sets_gs)).join().expect("the test thread");
         }
-        std::thread::spawn(|| {
-            let mine = 0x0000_7654_3210_0000;
-            set_gs_base(mine);
-            // ecalli 1; store_imm_u8 [0x20000], 0x99; trap
-            let instructions: [&[u8]; 3] = [&[10, 1], &[30, 4, 0x00, 0x00, 0x02, 0x00, 0x99], &[0]];
-            let mut code = Vec::new();
-            let mut bitmask = vec![0u8; 2];
-            for ins in instructions {
-                bitmask[code.len() / 8] |= 1 << (code.len() % 8);
-                code.extend_from_slice(ins);
-            }
-            let program = Arc::new(Program::from_parts(code, bitmask, vec![]).expect("valid"));
-            let compiled = Arc::new(compile(program).expect("compiles"));
-            let mut instance = Instance::new(compiled, 0, 100).expect("instance");
-            assert_eq!(instance.run(), Exit::HostCall(1));
-            assert_eq!(gs_base(), mine);
-            assert_eq!(instance.run(), Exit::PageFault(0x2_0000));
-            assert_eq!(gs_base(), mine);
-            instance.memory_mut().set_access(0x2_0000, 4096, Access::ReadWrite);
-            assert_eq!(instance.run(), Exit::Panic);
-            assert_eq!(gs_base(), mine);
-            set_gs_base(0);
-        })
-        .join()
-        .expect("the test thread");
+    }
+
+    fn run_every_exit(sets_gs: bool) {
+        let mine = 0x0000_7654_3210_0000;
+        set_gs_base(mine);
+        // ecalli 1; store_imm_u8 [0x20000], 0x99; ω8 = sbrk(ω7); trap
+        let instructions: [&[u8]; 4] = [&[10, 1], &[30, 4, 0x00, 0x00, 0x02, 0x00, 0x99], &[101, 0x78], &[0]];
+        let mut code = Vec::new();
+        let mut bitmask = vec![0u8; 2];
+        for ins in instructions {
+            bitmask[code.len() / 8] |= 1 << (code.len() % 8);
+            code.extend_from_slice(ins);
+        }
+        let program = Arc::new(Program::from_parts(code, bitmask, vec![]).expect("valid"));
+        let compiled = Arc::new(compile_with(program, sets_gs).expect("compiles"));
+        let mut instance = Instance::new(compiled, 0, 100).expect("instance");
+        instance.set_heap(0x3_0000, 0x10_0000);
+        instance.set_reg(7, 5000);
+        assert_eq!(instance.run(), Exit::HostCall(1));
+        assert_eq!(gs_base(), mine);
+        assert_eq!(instance.run(), Exit::PageFault(0x2_0000));
+        assert_eq!(gs_base(), mine);
+        instance.memory_mut().set_access(0x2_0000, 4096, Access::ReadWrite);
+        assert_eq!(instance.run(), Exit::Panic);
+        assert_eq!(gs_base(), mine);
+        assert_eq!(instance.memory().read_vec(0x2_0000, 1).expect("readable"), vec![0x99]);
+        // sbrk gave the break before (the heap's base) and opened the pages after it.
+        assert_eq!(instance.reg(8), 0x3_0000, "sets_gs {sets_gs}");
+        assert_eq!(instance.memory().access(0x3_0000), Access::ReadWrite);
+        set_gs_base(0);
     }
 }

@@ -417,7 +417,7 @@ impl Sandbox {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: the page map and the context, at the start of our own mapping.
+        // SAFETY: the page maps and the context, at the start of our own mapping.
         let made = unsafe { libc::mprotect(ptr, HEADER_BYTES, libc::PROT_READ | libc::PROT_WRITE) };
         if made != 0 {
             let error = io::Error::last_os_error();

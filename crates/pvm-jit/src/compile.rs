@@ -172,7 +172,6 @@ const fn w(bytes: u8, signed: bool) -> Width {
 struct Translator {
     asm: Asm,
     program: Arc<Program>,
-    instrs: Vec<orrery_pvm::Instruction>,
     /// Per slot: the label of its gas check (block starts only: what jumps land on).
     check: Vec<Option<Label>>,
     stubs: Vec<Stub>,
@@ -226,13 +225,14 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
             return Err(CompileError::CpuFeature(feature));
         }
     }
-    let instrs: Vec<orrery_pvm::Instruction> = program.instructions().collect();
-    let pcs: Vec<u32> = instrs.iter().map(|i| i.pc).collect();
+    let pcs = program.slot_pcs().to_vec();
+    let ends: Vec<bool> = program.slot_opcodes().map(Opcode::is_terminator).collect();
+    let slots = ends.len();
     // Costs as the interpreter computes them: instructions to the end of the block, inclusive.
-    let mut costs = vec![0u32; instrs.len()];
+    let mut costs = vec![0u32; slots];
     let mut remaining = 0u32;
-    for (slot, ins) in instrs.iter().enumerate().rev() {
-        remaining = if ins.opcode.is_terminator() { 1 } else { remaining.saturating_add(1) };
+    for (slot, &end) in ends.iter().enumerate().rev() {
+        remaining = if end { 1 } else { remaining.saturating_add(1) };
         costs[slot] = remaining;
     }
     // The decoder resolved every jump target to a block's first slot already.
@@ -242,19 +242,14 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
     let zero_slot =
         if zero_width > 0 { program.jump_table_slot(program.jump_table().len() as u32) } else { None };
 
-    let mut asm = SCRATCH.take().unwrap_or_default().cleared(instrs.len() * 32 + 4096);
-    let check = instrs
-        .iter()
-        .enumerate()
-        .map(|(slot, _)| (slot == 0 || instrs[slot - 1].opcode.is_terminator()).then(|| asm.label()))
-        .collect();
+    let mut asm = SCRATCH.take().unwrap_or_default().cleared(slots * 32 + 4096);
+    let check = (0..slots).map(|slot| (slot == 0 || ends[slot - 1]).then(|| asm.label())).collect();
     let epilogue = asm.label();
     let exits = [(); 6].map(|()| asm.label());
     let table = asm.label();
     let mut t = Translator {
         asm,
         program: Arc::clone(&program),
-        instrs,
         check,
         stubs: Vec::new(),
         epilogue,
@@ -268,8 +263,8 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
         sets_gs,
     };
     t.prologue_and_epilogue();
-    let mut body = Vec::with_capacity(t.instrs.len());
-    for slot in 0..t.instrs.len() {
+    let mut body = Vec::with_capacity(slots);
+    for (slot, i) in program.instructions().enumerate() {
         if let Some(check) = t.check[slot] {
             let cost = i32::try_from(costs[slot])
                 .map_err(|_| CompileError::BlockTooLong { pc: pcs[slot], cost: u64::from(costs[slot]) })?;
@@ -281,7 +276,7 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
         }
         // Where a run resumes at this slot (after a host call, or with gas paid on the host side).
         body.push(t.asm.pos());
-        t.instruction(slot as u32);
+        t.instruction(slot as u32, i);
         if t.asm.buf.len() > i32::MAX as usize / 2 {
             return Err(CompileError::CodeTooLarge);
         }
@@ -715,9 +710,8 @@ impl Translator {
         a.bind(done);
     }
 
-    fn instruction(&mut self, slot: u32) {
+    fn instruction(&mut self, slot: u32, i: orrery_pvm::Instruction) {
         use Opcode as O;
-        let i = self.instrs[slot as usize];
         let x = i.imm_x;
         let x32 = x as i32;
         match i.opcode {

@@ -309,6 +309,17 @@ impl Program {
         self.instrs.len()
     }
 
+    /// Each slot's program counter, in slot order (what [`Program::instructions`] gives as `pc`).
+    pub fn slot_pcs(&self) -> &[u32] {
+        &self.pcs
+    }
+
+    /// Each slot's opcode, in slot order (what [`Program::instructions`] gives as `opcode`),
+    /// without decoding the operands.
+    pub fn slot_opcodes(&self) -> impl ExactSizeIterator<Item = Opcode> + '_ {
+        self.instrs.iter().map(|ins| ins.op)
+    }
+
     /// The slot that executes at `pc`, if `pc` is an opcode position or a synthetic trap position.
     pub(crate) fn slot_at(&self, pc: u32) -> Option<u32> {
         self.pcs.binary_search(&pc).ok().map(|s| s as u32)
@@ -673,6 +684,9 @@ mod tests {
         let pcs: Vec<u32> = p.instructions().map(|i| i.pc).collect();
         assert_eq!(&pcs[..4], &[0, 2, 3, 5]);
         // The jump at pc 0 lands on pc 2, slot 1; the one at pc 3 lands nowhere; a trap has none.
+        assert_eq!(p.slot_pcs(), &pcs[..]);
+        let opcodes: Vec<Opcode> = p.slot_opcodes().collect();
+        assert_eq!(&opcodes[..4], &[Opcode::Jump, Opcode::Trap, Opcode::Jump, Opcode::Trap]);
         assert_eq!(p.target_slot(0), Some(1));
         assert_eq!(p.target_slot(2), None);
         assert_eq!(p.target_slot(1), None);

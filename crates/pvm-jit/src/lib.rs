@@ -41,8 +41,8 @@
 //!   intermediate form, tested against the manual's encodings; what polkavm does as well.
 //!
 //! We chose the last. The other two were reasoned about, not measured. Ours compiles the 103 KiB of
-//! code of the vectors' bootstrap service in about 1.4 ms (13 µs per KiB), 1.6–2.4× polkavm
-//! 0.37's time for the same guests (docs/performance/pvm-jit.md).
+//! code of the vectors' bootstrap service in about 1.0 ms (9–12 µs per KiB across guests), 1.5–1.9×
+//! polkavm 0.37's time for the same guests (docs/performance/pvm-jit.md).
 //!
 //! # How it runs
 //!

@@ -1,6 +1,7 @@
 //! Compiles a service blob (a file given as the argument, `E(↕m) ‖ p` as on chain) and prints the
-//! sizes and the time (the first compilation and the best of 20 more): for looking at what the recompiler emits. With a second argument, writes the
-//! machine code there (`objdump -D -b binary -mi386:x86-64 <file>` reads it).
+//! sizes and the times (the first compilation, and the best of 20 more): for looking at what the
+//! recompiler emits. With a second argument, writes the machine code there
+//! (`objdump -D -b binary -mi386:x86-64 <file>` reads it).
 
 // The recompiler exists on x86-64 Linux only; elsewhere this target only says so.
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]

@@ -683,10 +683,10 @@ mod tests {
         let p = Program::from_parts(code, vec![0b0010_1101], vec![2, 3, 4]).unwrap();
         let pcs: Vec<u32> = p.instructions().map(|i| i.pc).collect();
         assert_eq!(&pcs[..4], &[0, 2, 3, 5]);
-        // The jump at pc 0 lands on pc 2, slot 1; the one at pc 3 lands nowhere; a trap has none.
         assert_eq!(p.slot_pcs(), &pcs[..]);
         let opcodes: Vec<Opcode> = p.slot_opcodes().collect();
         assert_eq!(&opcodes[..4], &[Opcode::Jump, Opcode::Trap, Opcode::Jump, Opcode::Trap]);
+        // The jump at pc 0 lands on pc 2, slot 1; the one at pc 3 lands nowhere; a trap has none.
         assert_eq!(p.target_slot(0), Some(1));
         assert_eq!(p.target_slot(2), None);
         assert_eq!(p.target_slot(1), None);

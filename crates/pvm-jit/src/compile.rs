@@ -55,8 +55,8 @@ pub struct Compiled {
     /// Whether the code sets the GS base itself (`wrgsbase`), or leaves it to `sys::enter`.
     pub(crate) sets_gs: bool,
     pub(crate) program: Arc<Program>,
-    /// Per slot: its program counter, its cost (the interpreter's), its code offset.
-    pub(crate) pcs: Vec<u32>,
+    /// Per slot: its cost (the interpreter's), its code offset. (Its program counter is the
+    /// program's `slot_pcs`.)
     pub(crate) costs: Vec<u32>,
     pub(crate) body: Vec<u32>,
     code_len: usize,
@@ -78,7 +78,7 @@ impl Compiled {
     pub fn footprint(&self) -> usize {
         let page = PAGE_SIZE as usize;
         self.code_len.div_ceil(page) * page
-            + 4 * (self.pcs.len() + self.costs.len() + self.body.len())
+            + 4 * (self.costs.len() + self.body.len())
             + std::mem::size_of::<Site>() * self.sites.len()
             + 16 * self.program.slot_count()
             + self.program.code().len()
@@ -98,7 +98,7 @@ impl Compiled {
 
     /// The slot that executes at `pc` (an instruction or a synthetic trap), if any.
     pub(crate) fn slot_at(&self, pc: u32) -> Option<u32> {
-        self.pcs.binary_search(&pc).ok().map(|s| s as u32)
+        self.program.slot_pcs().binary_search(&pc).ok().map(|s| s as u32)
     }
 }
 
@@ -225,16 +225,10 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
             return Err(CompileError::CpuFeature(feature));
         }
     }
-    let pcs = program.slot_pcs().to_vec();
     let ends: Vec<bool> = program.slot_opcodes().map(Opcode::is_terminator).collect();
     let slots = ends.len();
-    // Costs as the interpreter computes them: instructions to the end of the block, inclusive.
-    let mut costs = vec![0u32; slots];
-    let mut remaining = 0u32;
-    for (slot, &end) in ends.iter().enumerate().rev() {
-        remaining = if end { 1 } else { remaining.saturating_add(1) };
-        costs[slot] = remaining;
-    }
+    // Costs as the interpreter charges them (the decoder's).
+    let costs: Vec<u32> = program.slot_costs().collect();
     // The decoder resolved every jump target to a block's first slot already.
     let jump_slots: Vec<Option<u32>> =
         (0..program.jump_table().len().min(1 << 31) as u32).map(|i| program.jump_table_slot(i)).collect();
@@ -267,12 +261,11 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
     for (slot, i) in program.instructions().enumerate() {
         if let Some(check) = t.check[slot] {
             let cost = i32::try_from(costs[slot])
-                .map_err(|_| CompileError::BlockTooLong { pc: pcs[slot], cost: u64::from(costs[slot]) })?;
+                .map_err(|_| CompileError::BlockTooLong { pc: i.pc, cost: u64::from(costs[slot]) })?;
             t.asm.bind(check);
             t.asm.alu_mi(Alu::Sub, true, ctx(CTX_GAS), cost);
-            let short = t.asm.label();
+            let short = t.exit_stub(exit::GAS_SHORT, slot as u32);
             t.asm.jcc(Cond::L, short);
-            t.stubs.push(Stub { label: short, kind: exit::GAS_SHORT, slot: slot as u32 });
         }
         // Where a run resumes at this slot (after a host call, or with gas paid on the host side).
         body.push(t.asm.pos());
@@ -293,7 +286,7 @@ pub(crate) fn compile_with(program: Arc<Program>, sets_gs: bool) -> Result<Compi
     if t.asm.capacity() <= SCRATCH_LIMIT {
         SCRATCH.set(Some(t.asm));
     }
-    Ok(Compiled { code, sites, exit, sets_gs, program: Arc::clone(&program), pcs, costs, body, code_len })
+    Ok(Compiled { code, sites, exit, sets_gs, program: Arc::clone(&program), costs, body, code_len })
 }
 
 impl Translator {

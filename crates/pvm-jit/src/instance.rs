@@ -138,7 +138,7 @@ impl Instance {
         let compiled = Arc::clone(&self.compiled);
         let per_instruction = self.metering == Metering::Instruction;
         let costs = &compiled.costs;
-        let pcs = &compiled.pcs;
+        let pcs = compiled.program.slot_pcs();
         // Per instruction, the first slot of an underpaid block that could not be paid for.
         let mut unpaid_from = usize::MAX;
         let mut gas = self.gas();

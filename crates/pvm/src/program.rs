@@ -314,6 +314,12 @@ impl Program {
         &self.pcs
     }
 
+    /// Each slot's gas cost per basic block, in slot order: the instructions from it to the end of
+    /// its block, inclusive (what the interpreter charges on entering a block there).
+    pub fn slot_costs(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.instrs.iter().map(|ins| ins.cost)
+    }
+
     /// Each slot's opcode, in slot order (what [`Program::instructions`] gives as `opcode`),
     /// without decoding the operands.
     pub fn slot_opcodes(&self) -> impl ExactSizeIterator<Item = Opcode> + '_ {
@@ -686,6 +692,8 @@ mod tests {
         assert_eq!(p.slot_pcs(), &pcs[..]);
         let opcodes: Vec<Opcode> = p.slot_opcodes().collect();
         assert_eq!(&opcodes[..4], &[Opcode::Jump, Opcode::Trap, Opcode::Jump, Opcode::Trap]);
+        // Every instruction here ends its block: each costs itself alone.
+        assert!(p.slot_costs().all(|cost| cost == 1));
         // The jump at pc 0 lands on pc 2, slot 1; the one at pc 3 lands nowhere; a trap has none.
         assert_eq!(p.target_slot(0), Some(1));
         assert_eq!(p.target_slot(2), None);

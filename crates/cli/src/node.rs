@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use orrery_chain_spec::{Bootnode, JamChainSpec};
 use orrery_crypto::bandersnatch::RingContext;
-use orrery_import::{ChainState, ImportContext};
+use orrery_import::ImportContext;
 use orrery_keys::ValidatorKeys;
 use orrery_network::message::BlockRef;
 use orrery_network::{Alpn, Identity};
+use orrery_node::warp::TrustedSet;
 use orrery_node::{Node, NodeConfig, NodeOptions, PeerId};
-use orrery_node_quic::state_sync::fetch_finalized_state;
+use orrery_node_quic::state_sync::{fetch_finalized_state, Synced};
 use orrery_node_quic::DriverConfig;
 use orrery_store::{Chain, Redb, Start, StoreError};
-use orrery_types::{ChainSpec, HeaderHash};
+use orrery_types::ChainSpec;
 
 use crate::chain_spec::build_dev;
 use crate::DEFAULT_SRS;
@@ -263,18 +264,32 @@ fn run_node(args: RunArgs) -> Result<(), String> {
             chain
         }
         Err(StoreError::Empty) => {
+            let mut handovers = Vec::new();
             let start = if args.state_sync {
                 let genesis =
                     BlockRef { hash: chain_spec.genesis_hash(), slot: chain_spec.genesis_header.slot };
                 let bind = SocketAddr::new(listen.ip(), 0);
-                let (hash, state) =
-                    runtime.block_on(state_sync(&secret, &alpn, &spec, genesis, bind, &bootnodes))?;
-                Start::anchor(hash, state)
+                let trusted = TrustedSet::genesis(
+                    genesis.hash,
+                    genesis.slot,
+                    spec.epoch_length,
+                    chain_spec.genesis_state.state(),
+                );
+                let synced = runtime
+                    .block_on(state_sync(&secret, &alpn, &spec, genesis, trusted, bind, &bootnodes))?;
+                handovers = synced.handovers;
+                Start::anchor(synced.hash, synced.state)
             } else {
                 Start::genesis(chain_spec.genesis_header.clone(), chain_spec.genesis_state.clone())
             };
             let chain = Chain::open(ctx, Box::new(open_backend()?), Some(start), u32::MAX)
                 .map_err(|e| format!("the store: {e}"))?;
+            // The handovers that proved the state final: served in turn to the next fresh node.
+            for (set_id, fragment) in &handovers {
+                chain
+                    .put_warp_fragment(*set_id, fragment.to_bytes())
+                    .map_err(|e| format!("the store: {e}"))?;
+            }
             if let Some(marker) = &marker {
                 std::fs::write(marker, format!("{genesis_hex}\n"))
                     .map_err(|e| format!("{}: {e}", marker.display()))?;
@@ -342,9 +357,10 @@ async fn state_sync(
     alpn: &Alpn,
     spec: &ChainSpec,
     genesis: BlockRef,
+    trusted: TrustedSet,
     bind: SocketAddr,
     bootnodes: &[(PeerId, SocketAddr)],
-) -> Result<(HeaderHash, ChainState), String> {
+) -> Result<Synced, String> {
     if bootnodes.is_empty() {
         return Err("--state-sync: no bootnode to fetch a state from".into());
     }
@@ -358,17 +374,28 @@ async fn state_sync(
             let identity =
                 Identity::from_ed25519_secret(secret).map_err(|e| format!("our certificate: {e}"))?;
             let started = Instant::now();
-            match fetch_finalized_state(identity, alpn.clone(), spec, genesis, bind, *peer, *addr).await {
-                Ok((hash, state)) => {
+            let fetched = fetch_finalized_state(
+                identity,
+                alpn.clone(),
+                spec,
+                genesis,
+                trusted.clone(),
+                bind,
+                (*peer, *addr),
+            )
+            .await;
+            match fetched {
+                Ok(synced) => {
                     tracing::info!(
                         from = %addr,
-                        block = %orrery_node_quic::short(&hash),
-                        slot = state.state().timeslot,
-                        pairs = state.len(),
+                        block = %orrery_node_quic::short(&synced.hash),
+                        slot = synced.state.state().timeslot,
+                        pairs = synced.state.len(),
+                        handovers = synced.handovers.len(),
                         ms = started.elapsed().as_millis() as u64,
-                        "fetched the finalized state (CE 129)"
+                        "warped to a justified final block (CE 153) and fetched its state (CE 129)"
                     );
-                    return Ok((hash, state));
+                    return Ok(synced);
                 }
                 Err(e) => {
                     tracing::warn!(from = %addr, error = %e, "state sync failed");

@@ -51,7 +51,8 @@
 //!   VoterIndex]` (the stage is implied: precommits), at most 2046 = 2 × 1023 entries.
 //! - CE 151 state: `Round ++ SetId ++ FinalizedHash ++ FinalizedSlot`.
 //! - CE 152 catch-up: `Round ++ SetId ++ len++[prevote] ++ len++[precommit] ++ BaseHash ++ BaseSlot`,
-//!   each entry as in a commit. CE 153 (warp sync) is not here: it is the node's, from its store.
+//!   each entry as in a commit. CE 153 (warp sync) is not here: it is the node's, from its store
+//!   (`orrery_node::warp`, which checks each justification with [`verify_commit`]).
 //! - Signed payload: `"jam_grandpa_vote" ++ Stage ++ HeaderHash ++ Slot ++ Round u64 ++ SetId u32`
 //!   ([`signed_payload`]); so a vote cannot be replayed in another round, set or stage.
 //!
@@ -84,7 +85,7 @@ mod round;
 mod voter;
 pub mod wire;
 
-pub use voter::Voter;
+pub use voter::{threshold, verify_commit, CommitCheck, Voter};
 pub use wire::{signed_payload, WireError, CE_CATCH_UP, CE_COMMIT, CE_STATE, CE_VOTE, SIGNING_CONTEXT};
 
 use orrery_types::{Ed25519Public, Ed25519Signature, HeaderHash, TimeSlot};

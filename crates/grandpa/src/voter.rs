@@ -56,10 +56,80 @@ pub struct Voter {
     last_help: Option<Millis>,
 }
 
-enum CommitCheck {
+/// What [`verify_commit`] found of a commit whose signatures and voters are in order so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitCheck {
+    /// It justifies its target: a supermajority precommitted the target or descendants of it.
     Valid,
-    /// Some blocks the commit names are not known yet.
+    /// Some blocks the commit names are not known yet (the tree may learn them later).
     Unknown,
+}
+
+/// More than two thirds of `n` voters: `n - ⌊(n-1)/3⌋` (5 of 6, 683 of 1023). An empty set never
+/// finalizes.
+pub fn threshold(n: u32) -> u32 {
+    if n == 0 {
+        1
+    } else {
+        n - (n - 1) / 3
+    }
+}
+
+/// Whether `commit` justifies its target for `set`: a supermajority of the set precommitted the
+/// target or a descendant of it (as `tree` knows them), an equivocator (two different precommits)
+/// counting for every block, and every signature verifies. The commit's `set_id` is not compared
+/// with the set's: the caller chose the set by it. `Err` names the rule broken.
+pub fn verify_commit(commit: &Commit, set: &VoterSet, tree: &dyn BlockTree) -> Result<CommitCheck, String> {
+    let threshold = threshold(set.keys.len() as u32);
+    if commit.precommits.len() > MAX_COMMIT_PRECOMMITS {
+        return Err(format!("commit with {} precommits", commit.precommits.len()));
+    }
+    match tree.slot(&commit.target.hash) {
+        None => return Ok(CommitCheck::Unknown),
+        Some(slot) if slot != commit.target.slot => return Err("commit target's slot is wrong".into()),
+        Some(_) => {}
+    }
+    let mut by_voter: HashMap<VoterIndex, Vec<&Target>> = HashMap::new();
+    for (target, voter, _) in &commit.precommits {
+        if usize::from(*voter) >= set.keys.len() {
+            return Err(format!("commit precommit by {voter}, not in the set"));
+        }
+        let votes = by_voter.entry(*voter).or_default();
+        if votes.contains(&target) || votes.len() >= 2 {
+            return Err(format!("commit repeats voter {voter}"));
+        }
+        votes.push(target);
+    }
+    let (mut weight, mut unknown) = (0u32, 0u32);
+    for votes in by_voter.values() {
+        if votes.len() == 2 {
+            weight += 1;
+        } else if tree.slot(&votes[0].hash).is_none() {
+            unknown += 1;
+        } else if tree.ancestry(&commit.target.hash, &votes[0].hash).is_some() {
+            weight += 1;
+        }
+    }
+    if weight < threshold {
+        return if weight + unknown >= threshold {
+            Ok(CommitCheck::Unknown)
+        } else {
+            Err(format!("commit has {weight} precommits for its target, {threshold} needed"))
+        };
+    }
+    let payloads: Vec<_> = commit
+        .precommits
+        .iter()
+        .map(|(t, _, _)| signed_payload(VoteKind::Precommit, t, commit.round, commit.set_id))
+        .collect();
+    let items = commit
+        .precommits
+        .iter()
+        .zip(&payloads)
+        .map(|((_, voter, sig), payload)| (&set.keys[usize::from(*voter)], &payload[..], sig));
+    ed25519_verify_batch(items)
+        .map_err(|e| format!("commit precommit {}: signature does not verify", e.index))?;
+    Ok(CommitCheck::Valid)
 }
 
 impl Voter {
@@ -72,9 +142,7 @@ impl Voter {
         me: Option<(VoterIndex, [u8; 32])>,
         now: Millis,
     ) -> Self {
-        let n = set.keys.len() as u32;
-        // More than two thirds: n - ⌊(n-1)/3⌋ (5 of 6, 683 of 1023). An empty set never finalizes.
-        let threshold = if n == 0 { 1 } else { n - (n - 1) / 3 };
+        let threshold = threshold(set.keys.len() as u32);
         let me = me
             .filter(|(i, _)| usize::from(*i) < set.keys.len())
             .map(|(i, secret)| (i, Secret(ed25519_zebra::SigningKey::from(secret))));
@@ -469,58 +537,8 @@ impl Voter {
         }
     }
 
-    /// A commit justifies its target when a supermajority of the set precommitted it or a
-    /// descendant, an equivocator (two different precommits) counting for every block.
     fn check_commit(&self, commit: &Commit, tree: &dyn BlockTree) -> Result<CommitCheck, String> {
-        if commit.precommits.len() > MAX_COMMIT_PRECOMMITS {
-            return Err(format!("commit with {} precommits", commit.precommits.len()));
-        }
-        match tree.slot(&commit.target.hash) {
-            None => return Ok(CommitCheck::Unknown),
-            Some(slot) if slot != commit.target.slot => return Err("commit target's slot is wrong".into()),
-            Some(_) => {}
-        }
-        let mut by_voter: HashMap<VoterIndex, Vec<&Target>> = HashMap::new();
-        for (target, voter, _) in &commit.precommits {
-            if usize::from(*voter) >= self.set.keys.len() {
-                return Err(format!("commit precommit by {voter}, not in the set"));
-            }
-            let votes = by_voter.entry(*voter).or_default();
-            if votes.contains(&target) || votes.len() >= 2 {
-                return Err(format!("commit repeats voter {voter}"));
-            }
-            votes.push(target);
-        }
-        let (mut weight, mut unknown) = (0u32, 0u32);
-        for votes in by_voter.values() {
-            if votes.len() == 2 {
-                weight += 1;
-            } else if tree.slot(&votes[0].hash).is_none() {
-                unknown += 1;
-            } else if tree.ancestry(&commit.target.hash, &votes[0].hash).is_some() {
-                weight += 1;
-            }
-        }
-        if weight < self.threshold {
-            return if weight + unknown >= self.threshold {
-                Ok(CommitCheck::Unknown)
-            } else {
-                Err(format!("commit has {weight} precommits for its target, {} needed", self.threshold))
-            };
-        }
-        let payloads: Vec<_> = commit
-            .precommits
-            .iter()
-            .map(|(t, _, _)| signed_payload(VoteKind::Precommit, t, commit.round, commit.set_id))
-            .collect();
-        let items = commit
-            .precommits
-            .iter()
-            .zip(&payloads)
-            .map(|((_, voter, sig), payload)| (&self.set.keys[usize::from(*voter)], &payload[..], sig));
-        ed25519_verify_batch(items)
-            .map_err(|e| format!("commit precommit {}: signature does not verify", e.index))?;
-        Ok(CommitCheck::Valid)
+        verify_commit(commit, &self.set, tree)
     }
 
     fn retry_pending(&mut self, tree: &dyn BlockTree, out: &mut Vec<Output>) {

@@ -96,6 +96,24 @@ fn votes(d: &mut Decoder<'_>) -> Result<Vec<Vote>, WireError> {
     Ok(out)
 }
 
+/// A commit as CE 150 carries it, appended to `out` (it delimits itself, so it can be embedded:
+/// the node's warp-sync fragments carry one).
+pub fn put_commit(out: &mut Vec<u8>, c: &Commit) {
+    out.extend_from_slice(&c.round.to_le_bytes());
+    out.extend_from_slice(&c.set_id.to_le_bytes());
+    put_target(out, &c.target);
+    put_votes(out, &c.precommits);
+}
+
+/// A commit in CE 150's layout, read from `d` (at most [`MAX_COMMIT_PRECOMMITS`] precommits).
+pub fn decode_commit(d: &mut Decoder<'_>) -> Result<Commit, WireError> {
+    let round = d.u64()?;
+    let set_id = d.u32()?;
+    let commit_target = target(d)?;
+    let precommits = votes(d)?;
+    Ok(Commit { round, set_id, target: commit_target, precommits })
+}
+
 impl Message {
     /// The JAMNP-S stream kind that carries this message.
     pub fn stream_kind(&self) -> u8 {
@@ -120,12 +138,7 @@ impl Message {
                 out.extend_from_slice(&v.signature);
                 out.extend_from_slice(&v.voter.to_le_bytes());
             }
-            Message::Commit(c) => {
-                out.extend_from_slice(&c.round.to_le_bytes());
-                out.extend_from_slice(&c.set_id.to_le_bytes());
-                put_target(&mut out, &c.target);
-                put_votes(&mut out, &c.precommits);
-            }
+            Message::Commit(c) => put_commit(&mut out, c),
             Message::CatchUp(c) => {
                 out.extend_from_slice(&c.round.to_le_bytes());
                 out.extend_from_slice(&c.set_id.to_le_bytes());
@@ -155,13 +168,7 @@ impl Message {
                 let voter = d.u16()?;
                 Message::Vote(SignedVote { round, set_id, kind, target, voter, signature })
             }
-            CE_COMMIT => {
-                let round = d.u64()?;
-                let set_id = d.u32()?;
-                let commit_target = target(&mut d)?;
-                let precommits = votes(&mut d)?;
-                Message::Commit(Commit { round, set_id, target: commit_target, precommits })
-            }
+            CE_COMMIT => Message::Commit(decode_commit(&mut d)?),
             CE_STATE => {
                 let round = d.u64()?;
                 let set_id = d.u32()?;

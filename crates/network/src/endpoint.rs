@@ -386,6 +386,11 @@ impl Connection {
         self.shared.conn.close(varint(code::CLOSING), b"closing");
     }
 
+    /// Whether the connection is closed (by either side).
+    pub fn is_closed(&self) -> bool {
+        self.shared.conn.close_reason().is_some()
+    }
+
     /// Waits until the connection is closed, by either side, and says why.
     pub async fn closed(&self) -> quinn::ConnectionError {
         self.shared.conn.closed().await

@@ -30,7 +30,7 @@
 //! checking blocks and state (CE 129 boundary nodes are not checked against a state root here), hashes
 //! and signatures in the work-package messages, the kinds CE 136, 138, 140, 146 and 148 (CE 139's
 //! segment-shard request is in [`message::work`]), GRANDPA streams, reserved builder slots and
-//! connection caps per peer class, and telemetry.
+//! connection caps per peer class (the node's driver, `orrery-node-quic`, keeps those), and telemetry.
 //!
 //! Design notes:
 //! - Choices the spec leaves open: the SNI is the expected peer's `N(k)` when dialling a known key (the

@@ -264,5 +264,8 @@ fn log(event: &Event, now: Millis, slot_ms: Millis, announced: &mut HashMap<[u8;
         Event::PreimageDiscarded { hash, reason, .. } => {
             tracing::debug!(hash = %short(hash), ?reason, "preimage discarded")
         }
+        Event::WarpFragmentLost { set_id, reason } => {
+            tracing::warn!(set_id, %reason, "warp fragment not kept: warp proofs served stop before it")
+        }
     }
 }

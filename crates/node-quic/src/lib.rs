@@ -42,11 +42,17 @@
 //! others once [`orrery_network::policy::FALLBACK_DIAL_DELAY`] has passed without a connection.
 //! Connections the node no longer wants are kept (the node may disconnect them).
 //!
+//! Connection slots ([`net::PeerSlots`]): the validators the node wants (previous, current and next
+//! epoch's, and the bootnodes) are always admitted; builders (the `/builder` ALPN) have 20 slots of
+//! their own and lose theirs after 60 s without a well-formed CE 133 submission; every other node
+//! shares 64. A connection past its class's slots is closed as soon as it is made.
+//!
 //! JIP-3 telemetry ([`DriverConfig::telemetry`], `orrery_telemetry`) reports the node thread's
 //! events, the network tasks' connections and streams, and a status every two seconds (the
 //! `telemetry` module lists which events).
 //!
-//! What is not here: reserved builder slots.
+//! CE 153 (warp sync, `orrery_node::warp`) is answered by the node from its store; a fresh node's
+//! side is [`state_sync`].
 
 pub mod core;
 pub mod health;

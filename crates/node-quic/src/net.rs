@@ -71,10 +71,14 @@ pub fn endpoint_config(alpn: Alpn) -> Config {
 }
 
 /// The stream kinds the driver handles: those of `orrery_network` a node serves (UP 0, CE 128, 129,
-/// 131–135, 137, 139, 141–143; [`KindSet::node`]) and GRANDPA's CE 149-152 (`orrery_grandpa::wire`).
+/// 131–135, 137, 139, 141–143; [`KindSet::node`]), GRANDPA's CE 149-152 (`orrery_grandpa::wire`)
+/// and warp sync's CE 153 (`orrery_node::warp`).
 fn handled(kind: StreamKind) -> bool {
-    KindSet::node().contains(kind) || matches!(kind.0, 149..=152)
+    KindSet::node().contains(kind) || matches!(kind.0, 149..=152) || kind == WARP
 }
+
+/// CE 153: warp sync.
+const WARP: StreamKind = StreamKind(orrery_node::warp::CE_WARP);
 
 /// The requests a peer may open a stream for; every other handled CE kind carries one-way messages.
 fn is_request(kind: StreamKind) -> bool {
@@ -88,6 +92,7 @@ fn is_request(kind: StreamKind) -> bool {
             | StreamKind::SEGMENT_SHARD_REQUEST
             | StreamKind::PREIMAGE_REQUEST
             | StreamKind::BUNDLE_REQUEST
+            | WARP
     )
 }
 
@@ -138,9 +143,51 @@ impl Inbox {
     }
 }
 
+/// Who a connected peer is to us, for its connection slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerClass {
+    /// A validator of the previous, current or next epoch (or a bootnode): always admitted.
+    Validator,
+    /// A work-package builder (it dialled with the `/builder` ALPN): one of the reserved slots.
+    Builder,
+    /// Any other node (a follower, an RPC node): the slots left for them.
+    Other,
+}
+
+/// Connection slots by peer class (JAMNP-S: "accept non-validators too; reserve about 20 builder
+/// slots (builders may have to submit a valid work-package to stay connected)").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerSlots {
+    /// Builders connected at once; a builder never takes another class's slot, nor they its.
+    pub builders: usize,
+    /// Other non-validators connected at once.
+    pub others: usize,
+    /// A builder that sends no well-formed work package (CE 133) for this long loses its slot.
+    pub builder_idle: Duration,
+}
+
+impl Default for PeerSlots {
+    fn default() -> Self {
+        Self { builders: 20, others: 64, builder_idle: Duration::from_secs(60) }
+    }
+}
+
+impl PeerSlots {
+    fn cap(&self, class: PeerClass) -> usize {
+        match class {
+            PeerClass::Validator => usize::MAX,
+            PeerClass::Builder => self.builders,
+            PeerClass::Other => self.others,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Peer {
     conn: Arc<Connection>,
+    class: PeerClass,
+    /// Milliseconds after [`Net::started`] of the connection or its latest well-formed CE 133.
+    last_submission: Arc<AtomicU64>,
     generation: u64,
     up: mpsc::Sender<Vec<u8>>,
     up_streams: mpsc::Sender<Stream>,
@@ -175,6 +222,8 @@ pub struct Net {
     generation: AtomicU64,
     /// JIP-3 telemetry, when the node sends it.
     tel: std::sync::OnceLock<Arc<Tel>>,
+    slots: PeerSlots,
+    started: Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -185,6 +234,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Net {
     /// The network side for a chain of `spec` (its lengths decode headers, its sizes cap shards).
     pub fn new(endpoint: Endpoint, spec: &ChainSpec, inbox: Inbox) -> Arc<Self> {
+        Self::with_slots(endpoint, spec, inbox, PeerSlots::default())
+    }
+
+    /// [`Net::new`] with other connection slots than the default.
+    pub fn with_slots(endpoint: Endpoint, spec: &ChainSpec, inbox: Inbox, slots: PeerSlots) -> Arc<Self> {
         let (lengths, shard_sizes) = (spec.lengths(), ShardSizes::of(spec));
         Arc::new(Self {
             me: *endpoint.identity().key(),
@@ -200,6 +254,8 @@ impl Net {
             next_id: AtomicU64::new(1),
             generation: AtomicU64::new(1),
             tel: std::sync::OnceLock::new(),
+            slots,
+            started: Instant::now(),
         })
     }
 
@@ -266,6 +322,17 @@ impl Net {
         self.inbox.control(Input::Misbehaved { peer, what });
     }
 
+    fn since_start(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The connected peers of each class: validators, builders, others.
+    pub fn peer_classes(&self) -> (usize, usize, usize) {
+        let peers = lock(&self.peers);
+        let count = |class| peers.values().filter(|p| p.class == class).count();
+        (count(PeerClass::Validator), count(PeerClass::Builder), count(PeerClass::Other))
+    }
+
     fn with_peer<T>(&self, peer: &PeerId, f: impl FnOnce(&Peer) -> T) -> Option<T> {
         lock(&self.peers).get(peer).map(f)
     }
@@ -290,6 +357,7 @@ pub async fn maintain(net: Arc<Net>) {
     let mut interval = tokio::time::interval(MAINTAIN_EVERY);
     loop {
         interval.tick().await;
+        close_idle_builders(&net);
         let connected: HashSet<PeerId> = lock(&net.peers).keys().copied().collect();
         let mut dials = Vec::new();
         {
@@ -313,6 +381,24 @@ pub async fn maintain(net: Arc<Net>) {
         }
         for (peer, addr) in dials {
             dial(net.clone(), peer, addr);
+        }
+    }
+}
+
+/// Frees the slots of builders that have not submitted a well-formed package for a while.
+fn close_idle_builders(net: &Net) {
+    let now = net.since_start();
+    let idle = net.slots.builder_idle.as_millis() as u64;
+    let peers = lock(&net.peers);
+    for (key, p) in peers.iter() {
+        if p.class == PeerClass::Builder
+            && now.saturating_sub(p.last_submission.load(Ordering::Relaxed)) > idle
+        {
+            tracing::debug!(peer = %crate::short(key), "closing an idle builder's connection");
+            if let Some(t) = net.tel() {
+                t.closing(*key, "a builder that submitted no work package in time".into());
+            }
+            p.conn.close();
         }
     }
 }
@@ -365,8 +451,30 @@ async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<Even
     let (up_tx, up_rx) = mpsc::channel(UP_QUEUE);
     let (streams_tx, streams_rx) = mpsc::channel(4);
     let me_preferred = preferred_initiator(&net.me, &peer) == &net.me;
+    let class = if lock(&net.wanted).contains_key(&peer) {
+        PeerClass::Validator
+    } else if conn.is_builder() {
+        PeerClass::Builder
+    } else {
+        PeerClass::Other
+    };
     let replaced = {
         let mut peers = lock(&net.peers);
+        let full = || peers.values().filter(|p| p.class == class).count() >= net.slots.cap(class);
+        if !peers.contains_key(&peer) && full() {
+            drop(peers);
+            tracing::debug!(peer = %crate::short(&peer), ?class, "no connection slot left for the peer's class");
+            if let Some(t) = net.tel() {
+                match connecting {
+                    Some(connecting) => {
+                        t.emit(T::ConnectOutFailed { connecting, reason: "no slot for its class".into() })
+                    }
+                    None => t.emit(T::ConnectionRefused { address }),
+                };
+            }
+            conn.close();
+            return;
+        }
         let mut replaced = false;
         if let Some(existing) = peers.get(&peer) {
             let new_preferred = conn.is_initiator() == me_preferred;
@@ -405,6 +513,8 @@ async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<Even
             peer,
             Peer {
                 conn: conn.clone(),
+                class,
+                last_submission: Arc::new(AtomicU64::new(net.since_start())),
                 generation,
                 up: up_tx,
                 up_streams: streams_tx,
@@ -774,6 +884,10 @@ async fn receive_one_way(net: Arc<Net>, conn: Arc<Connection>, mut stream: Strea
             if let Some(t) = net.tel() {
                 received_one_way(t, peer, opened, &message);
             }
+            if matches!(message, Message::WorkPackage(_)) {
+                let now = net.since_start();
+                net.with_peer(&peer, |p| p.last_submission.store(now, Ordering::Relaxed));
+            }
             net.inbox.data(Input::Message { peer, message });
             stream.finish();
         }
@@ -941,6 +1055,7 @@ async fn answer_request(net: Arc<Net>, conn: Arc<Connection>, mut stream: Stream
             Response::Preimage(preimage) => stream.send(preimage).await,
             Response::Bundle(bundle) => stream.send(bundle).await,
             Response::SegmentShards(shards) => stream.send(&shards.concat()).await,
+            Response::Warp(proof) => stream.send(&proof.to_bytes()).await,
         }
     })
     .await;
@@ -1024,7 +1139,7 @@ fn request_received(t: &Tel, request: EventId, what: &Request) {
             let count = u16::try_from(r.shard_count()).unwrap_or(u16::MAX);
             t.emit(T::SegmentShardRequestReceived { request, count });
         }
-        Request::State(_) => {}
+        Request::State(_) | Request::Warp(_) => {}
     }
 }
 
@@ -1059,7 +1174,7 @@ fn answered(t: &Tel, request: EventId, response: &Response) {
         Response::SegmentShards(_) => {
             t.emit(T::SegmentShardsTransferred { request });
         }
-        Response::State { .. } => {}
+        Response::State { .. } | Response::Warp(_) => {}
     }
 }
 
@@ -1090,6 +1205,7 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
                 StreamKind::STATE_REQUEST => 32 + 31 + 31 + 4,
                 StreamKind::SHARD_DISTRIBUTION | StreamKind::AUDIT_SHARD_REQUEST => 32 + 2,
                 StreamKind::SEGMENT_SHARD_REQUEST => SEGMENT_SHARD_REQUEST_SIZE as u32,
+                WARP => 4,
                 _ => 32,
             };
             stream.set_cap(cap);
@@ -1103,6 +1219,18 @@ async fn read_request(net: &Net, conn: &Connection, stream: &mut Stream) -> Opti
                 StreamKind::SEGMENT_SHARD_REQUEST => {
                     SegmentShardRequest::decode(&bytes).map(Request::SegmentShards)
                 }
+                WARP => match <[u8; 4]>::try_from(bytes.as_slice()) {
+                    Ok(set_id) => Ok(Request::Warp(u32::from_le_bytes(set_id))),
+                    Err(_) => {
+                        malformed(
+                            net,
+                            conn,
+                            stream,
+                            format!("CE 153 request of {} octets, not 4", bytes.len()),
+                        );
+                        return None;
+                    }
+                },
                 _ => decode_preimage_request(&bytes).map(Request::Preimage),
             }
         }
@@ -1383,7 +1511,7 @@ fn sending_request(t: &Tel, peer: PeerId, request: &Request) -> Option<EventId> 
             }
             t.emit(T::SendingSegmentShardRequest { submission, assurer: peer, ce140: false, shards })
         }
-        Request::State(_) => return None,
+        Request::State(_) | Request::Warp(_) => return None,
     })
 }
 
@@ -1397,7 +1525,7 @@ fn request_sent(t: &Tel, peer: PeerId, request: EventId, what: &Request) {
         Request::Preimage(_) => t.emit(T::PreimageRequestSent { request }),
         Request::Bundle(_) => t.emit(T::BundleRequestSent { request }),
         Request::SegmentShards(_) => t.emit(T::SegmentShardRequestSent { request }),
-        Request::State(_) => 0,
+        Request::State(_) | Request::Warp(_) => 0,
     };
 }
 
@@ -1464,7 +1592,7 @@ fn request_done(
         (Request::SegmentShards(_), Err(_)) => {
             t.emit(T::SegmentShardRequestFailed { request, reason });
         }
-        (Request::State(_), _) => {}
+        (Request::State(_) | Request::Warp(_), _) => {}
     }
 }
 
@@ -1486,6 +1614,7 @@ async fn request_once(
         Request::Preimage(hash) => (StreamKind::PREIMAGE_REQUEST, vec![hash.to_vec()]),
         Request::Bundle(erasure_root) => (StreamKind::BUNDLE_REQUEST, vec![erasure_root.to_vec()]),
         Request::SegmentShards(r) => (StreamKind::SEGMENT_SHARD_REQUEST, vec![r.encode()]),
+        Request::Warp(set_id) => (WARP, vec![set_id.to_le_bytes().to_vec()]),
     };
     let sizes = net.shard_sizes;
     let mut stream = conn.open_stream(kind).await.map_err(|_| RequestFailure::Failed)?;
@@ -1570,6 +1699,12 @@ async fn request_once(
             decode_segment_shard_answer(&bytes, count, sizes)
                 .map(Response::SegmentShards)
                 .map_err(|e| judge("segment shards", e.to_string()))
+        }
+        Request::Warp(_) => {
+            let bytes = stream.recv().await.map_err(failed)?.ok_or(RequestFailure::Failed)?;
+            orrery_node::warp::WarpProof::from_bytes(&bytes, net.lengths)
+                .map(|proof| Response::Warp(Box::new(proof)))
+                .map_err(|e| judge("warp proof", e.to_string()))
         }
     }
 }

@@ -1,16 +1,23 @@
-//! Starting a fresh node from a peer's finalized state instead of from genesis (JAMNP-S CE 129).
+//! Starting a fresh node from a peer's finalized state instead of from genesis (JAMNP-S CE 153 warp
+//! sync, then CE 128 and CE 129).
 //!
-//! 1. Dial a bootnode, exchange UP 0 handshakes: the peer's names its finalized block `F`.
-//! 2. CE 128 ascending from `F`, one block: `F`'s child `C` on the peer's best chain. Its header's
+//! 1. Dial a bootnode, exchange UP 0 handshakes.
+//! 2. CE 153 from the genesis's voter set: the peer's handover fragments and its latest
+//!    justification, verified by `orrery_node::warp` (asked again from the set reached while the
+//!    peer has more than one response holds). The final block `F` is the one the proof justifies,
+//!    and the voter set reached is `F`'s epoch's `κ` with the next epoch's keys.
+//! 3. CE 128 ascending from `F`, one block: `F`'s child `C` on the peer's best chain. Its header's
 //!    parent state root is `F`'s posterior state root (GP 0.7.2 §5: `H_r` is the parent's state root).
-//! 3. CE 129 for `F`'s state, page by page (every key from `00…` to `ff…`), until a page comes back
+//! 4. CE 129 for `F`'s state, page by page (every key from `00…` to `ff…`), until a page comes back
 //!    empty or ends at the last key.
-//! 4. The pairs' trie root must equal `C`'s parent state root, and `C.parent` must be `F`.
+//! 5. The pairs' trie root must equal `C`'s parent state root, `C.parent` must be `F`, and the
+//!    state's `κ` and `γ_P` must be the sets the proof reached.
 //!
-//! What is trusted: the bootnode's word that `F` is final (like a checkpoint; no GRANDPA
-//! justification is checked here). What is checked: that the state is `F`'s, through the child
-//! header's commitment — not the child's seal (the node checks it when it imports `C`). Boundary nodes
-//! are not used: the whole state is fetched, so the root is recomputed from every pair.
+//! What is proven: that `F` is final (GRANDPA justifications from the genesis's validators on), and
+//! who validates in its epoch and the next. What is checked but not proven: that the state is `F`'s,
+//! through the child header's commitment, whose seal the node checks when it imports `C` (votes do
+//! not carry a posterior state root; see `orrery_node::warp`). Boundary nodes are not used: the
+//! whole state is fetched, so the root is recomputed from every pair.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -22,6 +29,7 @@ use orrery_network::message::{
     KeyValue, StateKey, StateRequest,
 };
 use orrery_network::{Alpn, Endpoint, Identity, StreamKind};
+use orrery_node::warp::{self, Fragment, TrustedSet, WarpError, WarpProof};
 use orrery_node::PeerId;
 use orrery_types::{ChainSpec, HeaderHash};
 
@@ -31,6 +39,8 @@ const PAGE: u32 = 1024 * 1024;
 const MAX_PAGES: usize = 1024;
 /// Time for each step.
 const STEP: Duration = Duration::from_secs(20);
+/// The most CE 153 requests in one sync (each answers up to 64 voter-set handovers).
+const MAX_WARP_REQUESTS: usize = 1024;
 
 /// Why a state could not be fetched from a peer.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +69,21 @@ pub enum StateSyncError {
     Unavailable(String),
     #[error("more than {MAX_PAGES} pages of state")]
     TooManyPages,
+    #[error("the warp proof: {0}")]
+    Warp(#[from] WarpError),
+    #[error("the peer's warp proof stops at voter set {0} without a justified final block")]
+    WarpIncomplete(u32),
+    #[error("the state's {0} is not the validator set the warp proof reached")]
+    WrongValidators(&'static str),
+}
+
+/// A fresh node's start: the final block, its state, and the handover fragments that proved it
+/// final (the node keeps them, to serve warp proofs in its turn).
+#[derive(Debug)]
+pub struct Synced {
+    pub hash: HeaderHash,
+    pub state: ChainState,
+    pub handovers: Vec<(u32, Fragment)>,
 }
 
 async fn step<T>(what: &'static str, f: impl std::future::Future<Output = T>) -> Result<T, StateSyncError> {
@@ -83,30 +108,61 @@ fn successor(key: &StateKey) -> Option<StateKey> {
     None
 }
 
-/// Fetches the finalized block's hash and state from `peer` at `addr`, checked as the module doc says.
-/// `genesis` is our own final block, sent in our handshake.
+/// Fetches the finalized block's hash and state from the peer at its address, checked as the module doc says.
+/// `genesis` is our own final block, sent in our handshake; `trusted` the genesis's voter set.
 pub async fn fetch_finalized_state(
     identity: Identity,
     alpn: Alpn,
     spec: &ChainSpec,
     genesis: BlockRef,
+    trusted: TrustedSet,
     bind: SocketAddr,
-    peer: PeerId,
-    addr: SocketAddr,
-) -> Result<(HeaderHash, ChainState), StateSyncError> {
+    (peer, addr): (PeerId, SocketAddr),
+) -> Result<Synced, StateSyncError> {
     let endpoint = Endpoint::bind(identity, crate::net::endpoint_config(alpn), bind)?;
-    let result = fetch(&endpoint, spec, genesis, peer, addr).await;
+    let result = fetch(&endpoint, spec, genesis, trusted, peer, addr).await;
     endpoint.close();
     result
+}
+
+/// CE 153 until the peer's proof ends at a justified final block.
+async fn warp_to_final(
+    conn: &orrery_network::Connection,
+    spec: &ChainSpec,
+    mut trusted: TrustedSet,
+) -> Result<(TrustedSet, BlockRef, Vec<(u32, Fragment)>), StateSyncError> {
+    let mut kept = Vec::new();
+    for _ in 0..MAX_WARP_REQUESTS {
+        let mut stream = step("opening CE 153", conn.open_stream(StreamKind(warp::CE_WARP))).await??;
+        stream.send(&trusted.set_id.to_le_bytes()).await?;
+        stream.finish();
+        let bytes =
+            step("the warp proof", stream.recv()).await??.ok_or(StateSyncError::Closed("the warp proof"))?;
+        let proof = WarpProof::from_bytes(&bytes, spec.lengths())?;
+        for fragment in &proof.handovers {
+            let next = warp::verify_handover(&trusted, fragment, spec.epoch_length)?;
+            kept.push((trusted.set_id, fragment.clone()));
+            trusted = next;
+        }
+        if let Some(latest) = &proof.latest {
+            let target = warp::verify_latest(&trusted, latest)?;
+            return Ok((trusted, BlockRef { hash: target.hash, slot: target.slot }, kept));
+        }
+        if proof.handovers.is_empty() {
+            return Err(StateSyncError::WarpIncomplete(trusted.set_id));
+        }
+    }
+    Err(StateSyncError::WarpIncomplete(trusted.set_id))
 }
 
 async fn fetch(
     endpoint: &Endpoint,
     spec: &ChainSpec,
     genesis: BlockRef,
+    trusted: TrustedSet,
     peer: PeerId,
     addr: SocketAddr,
-) -> Result<(HeaderHash, ChainState), StateSyncError> {
+) -> Result<Synced, StateSyncError> {
     let conn = endpoint.connect(addr, Some(peer)).await?;
     let mut up = step("opening UP 0", conn.open_stream(StreamKind::BLOCK_ANNOUNCEMENT)).await??;
     up.send(&Handshake { finalized: genesis, leaves: Vec::new() }.encode()).await?;
@@ -114,7 +170,10 @@ async fn fetch(
         step("the handshake", up.recv_next()).await??.ok_or(StateSyncError::Closed("its handshake"))?;
     let handshake =
         Handshake::decode(&bytes).map_err(|e| StateSyncError::Decode("handshake", e.to_string()))?;
-    let finalized = handshake.finalized;
+    if handshake.finalized.hash == genesis.hash {
+        return Err(StateSyncError::AtGenesis);
+    }
+    let (set, finalized, handovers) = warp_to_final(&conn, spec, trusted).await?;
     if finalized.hash == genesis.hash {
         return Err(StateSyncError::AtGenesis);
     }
@@ -178,8 +237,15 @@ async fn fetch(
     if state.root() != expected {
         return Err(StateSyncError::WrongRoot { got: hex(&state.root()), expected: hex(&expected) });
     }
+    let s = state.state();
+    if !s.active_validators.iter().map(|v| v.ed25519).eq(set.keys.iter().copied()) {
+        return Err(StateSyncError::WrongValidators("κ"));
+    }
+    if !s.safrole.pending_validators.iter().map(|v| v.ed25519).eq(set.next.iter().copied()) {
+        return Err(StateSyncError::WrongValidators("γ_P"));
+    }
     conn.close();
-    Ok((finalized.hash, state))
+    Ok(Synced { hash: finalized.hash, state, handovers })
 }
 
 #[cfg(test)]

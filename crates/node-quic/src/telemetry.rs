@@ -503,7 +503,8 @@ impl Reporter {
             Event::Equivocation { .. }
             | Event::Guaranteed { .. }
             | Event::ShardsStored { .. }
-            | Event::Audited { .. } => {}
+            | Event::Audited { .. }
+            | Event::WarpFragmentLost { .. } => {}
         }
     }
 

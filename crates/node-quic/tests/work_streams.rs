@@ -15,7 +15,7 @@ use orrery_network::message::{
 };
 use orrery_network::{Alpn, Config, Endpoint, Identity, StreamKind};
 use orrery_node::{Input, Message, Output, PeerId, Request, RequestFailure, Response};
-use orrery_node_quic::net::{self, Inbox, Net};
+use orrery_node_quic::net::{self, Inbox, Net, PeerSlots};
 use orrery_types::{
     ChainSpec, ExtrinsicSpec, RefineContext, ReportGuarantee, SegmentRootLookupItem, ValidatorSignature,
     WorkItem, WorkPackage, WorkPackageSpec, WorkReport,
@@ -40,6 +40,10 @@ fn identity(seed: u8) -> Identity {
 }
 
 fn side(seed: u8) -> Side {
+    side_with(seed, PeerSlots::default())
+}
+
+fn side_with(seed: u8, slots: PeerSlots) -> Side {
     let endpoint = Endpoint::bind(
         identity(seed),
         net::endpoint_config(Alpn::for_genesis_hash(&GENESIS)),
@@ -47,7 +51,7 @@ fn side(seed: u8) -> Side {
     )
     .unwrap();
     let (tx, inputs) = sync_channel(256);
-    let net = Net::new(endpoint, &ChainSpec::tiny(), Inbox::new(tx));
+    let net = Net::with_slots(endpoint, &ChainSpec::tiny(), Inbox::new(tx), slots);
     let (outputs, rx) = mpsc::channel(64);
     tokio::spawn(net::accept_loop(net.clone()));
     tokio::spawn(net::maintain(net.clone()));
@@ -255,6 +259,11 @@ async fn requests_and_answers_arrive_equal() {
         let got = ask(&a, &b, 3, Request::Preimage([51; 32]), Some(preimage.clone())).await;
         assert_eq!(got, (Ok(preimage), vec![]));
 
+        // CE 153: the set id out, a warp proof back (its contents are the simulator's tests').
+        let warp = Response::Warp(Box::default());
+        let got = ask(&a, &b, 30, Request::Warp(7), Some(warp.clone())).await;
+        assert_eq!(got, (Ok(warp), vec![]));
+
         // A refusal resets the stream: the requester learns at once that the request failed.
         let started = Instant::now();
         let got = ask(&a, &b, 4, Request::Preimage([52; 32]), None).await;
@@ -332,14 +341,80 @@ async fn send_refusable(stream: &mut orrery_network::Stream, bytes: &[u8]) {
 
 /// A raw connection to `b` from a peer that is not a driver, to send bytes a driver never would.
 async fn rogue(b: &Side) -> (Endpoint, orrery_network::Connection) {
-    let endpoint = Endpoint::bind(
-        identity(9),
-        Config::new(Alpn::for_genesis_hash(&GENESIS)),
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .unwrap();
+    let endpoint = raw_endpoint(9);
     let conn = endpoint.connect(b.addr, Some(b.key)).await.unwrap();
     (endpoint, conn)
+}
+
+fn raw_endpoint(seed: u8) -> Endpoint {
+    Endpoint::bind(identity(seed), Config::new(Alpn::for_genesis_hash(&GENESIS)), ([127, 0, 0, 1], 0).into())
+        .unwrap()
+}
+
+/// Whether `b` took the connection: it stays open past a moment (a refused one is closed at once).
+async fn kept(conn: &orrery_network::Connection) -> bool {
+    tokio::time::timeout(Duration::from_millis(400), conn.closed()).await.is_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builders_have_their_own_slots_and_lose_them_when_idle() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let slots = PeerSlots { builders: 2, others: 2, builder_idle: Duration::from_secs(4) };
+        let b = side_with(2, slots);
+        // A validator (b wants it) and three builders, three plain non-validators.
+        let validator = side(1);
+        b.net.want(validator.key, validator.addr, false);
+        let endpoints: Vec<Endpoint> = (10..16).map(raw_endpoint).collect();
+        let mut builders = Vec::new();
+        for e in &endpoints[..3] {
+            builders.push(e.connect_as_builder(b.addr, Some(b.key)).await.unwrap());
+        }
+        let mut others = Vec::new();
+        for e in &endpoints[3..] {
+            others.push(e.connect(b.addr, Some(b.key)).await.unwrap());
+        }
+        // Two of each are kept, the third of each refused.
+        let mut kept_builders = 0;
+        for c in &builders {
+            kept_builders += usize::from(kept(c).await);
+        }
+        let mut kept_others = 0;
+        for c in &others {
+            kept_others += usize::from(kept(c).await);
+        }
+        assert_eq!((kept_builders, kept_others), (2, 2));
+        assert_eq!(b.net.peer_classes(), (0, 2, 2));
+        // The validator still gets in, the others' slots full.
+        validator.net.want(b.key, b.addr, true);
+        let key = validator.key;
+        b.next("the validator", |i| {
+            matches!(i, Input::PeerConnected { peer, .. } if peer == key).then_some(())
+        })
+        .await;
+        assert_eq!(b.net.peer_classes(), (1, 2, 2));
+
+        // A builder that submits keeps its slot; one that does not is closed once idle, which
+        // frees its slot for a new builder.
+        let live = builders.iter().position(|c| !c.is_closed()).unwrap();
+        let quiet = builders.iter().rposition(|c| !c.is_closed()).unwrap();
+        assert_ne!(live, quiet);
+        let s = submission();
+        let deadline = Instant::now() + Duration::from_secs(7);
+        while Instant::now() < deadline {
+            let mut stream = builders[live].open_stream(StreamKind::WORK_PACKAGE_SUBMISSION).await.unwrap();
+            stream.send(&s.encode_head()).await.unwrap();
+            stream.send(&s.encode_extrinsics()).await.unwrap();
+            stream.finish();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert!(builders[quiet].is_closed(), "the idle builder is still connected");
+        assert!(!builders[live].is_closed(), "the submitting builder was closed");
+        let newcomer = raw_endpoint(16).connect_as_builder(b.addr, Some(b.key)).await.unwrap();
+        assert!(kept(&newcomer).await, "the freed slot was not given to a new builder");
+        assert_eq!(b.net.peer_classes(), (1, 2, 2));
+    })
+    .await
+    .expect("test exceeded its time bound");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,6 +75,8 @@ pub enum Request {
     Bundle(Hash),
     /// CE 139: these segment shards (a guarantor fetching imports asks an assurer).
     SegmentShards(SegmentShardRequest),
+    /// CE 153: the warp proof from the voter set with this id ([`crate::warp`]).
+    Warp(u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub enum Response {
     Bundle(Vec<u8>),
     /// CE 139's answer: the asked segment shards, in the order asked.
     SegmentShards(Vec<Vec<u8>>),
+    /// CE 153's answer (boxed: a fragment holds a whole header).
+    Warp(Box<crate::warp::WarpProof>),
 }
 
 /// Why a request got no response.
@@ -220,6 +224,12 @@ pub enum Event {
         hash: [u8; 32],
         reason: String,
         failure: Failure,
+    },
+    /// The warp-sync fragment of voter set `set_id`'s handover could not be made or kept: warp
+    /// proofs this node serves stop before it.
+    WarpFragmentLost {
+        set_id: u32,
+        reason: String,
     },
     /// Authoring a block at `slot` on `parent` failed before anything was sealed.
     AuthoringFailed {

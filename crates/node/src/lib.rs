@@ -50,6 +50,10 @@
 //!   behind checks a newer set's commit against that set's keys (read from the commit target's own
 //!   chain) and finalizes by it. The node drives the store's finality itself (open the store with a
 //!   finality depth that never triggers, e.g. `u32::MAX`) and so prunes forks.
+//! - Warp sync (CE 153; [`warp`]): when our set's commit finalizes a block of a later epoch, the
+//!   handover's fragment (that commit, retargeted to the epoch's first block, with the headers
+//!   linking its precommits) goes into the store's `Warp` table before the forks are pruned; a
+//!   request from set `s` is answered with the fragments from `s` on and the latest justification.
 //! - Guaranteeing (GP §14.3, §11.4, JAMNP-S CE 133–135; `guarantor.rs`): a package submitted for
 //!   a core we guarantee in the current rotation is checked on the best block, refined (Ξ), signed,
 //!   shared with the core's other guarantors and, with two or three signatures, distributed to
@@ -98,6 +102,7 @@ pub mod io;
 pub mod limits;
 mod segments;
 pub mod tree;
+pub mod warp;
 
 pub use io::{
     Event, Failure, GuaranteeDiscard, Input, Message, Millis, Output, PeerId, PreimageDiscard,
@@ -333,6 +338,10 @@ pub struct Node {
     voter: Option<Voter>,
     /// The latest commit of a voter set newer than ours, until its target is imported.
     future_commit: Option<(PeerId, orrery_grandpa::Commit)>,
+    /// Warp sync: the first block of the current voter set's epoch (or the start block), and the
+    /// commit of our set (or the one before) that finalized the final block, both for CE 153.
+    warp_since: HeaderHash,
+    warp_latest: Option<orrery_grandpa::Commit>,
     /// Blocks imported during the current `handle` call, to announce at its end.
     fresh: Vec<HeaderHash>,
     /// Guaranteeing: packages being refined, reports waiting for signatures, the guarantee pool.
@@ -453,6 +462,14 @@ impl Node {
         }
         let best = tree.best();
         chain.set_best(best)?;
+        let warp_since = match chain.warp_fragments(0)?.last() {
+            Some((_, bytes)) => warp::Fragment::from_bytes(bytes, config.spec.lengths())
+                .map(|f| orrery_import::header_hash(&f.header))
+                .map_err(|e| {
+                    NodeError::Store(orrery_store::StoreError::Corrupt(format!("warp fragment: {e}")))
+                })?,
+            None => chain.genesis(),
+        };
         let mut node = Self {
             spec: config.spec,
             ring,
@@ -481,6 +498,8 @@ impl Node {
             started: false,
             voter: None,
             future_commit: None,
+            warp_since,
+            warp_latest: None,
             fresh: Vec::new(),
             guarantor: guarantor::Guarantor::default(),
             segments: segments::Segments::default(),
@@ -1216,6 +1235,7 @@ impl Node {
             Request::Preimage(hash) => self.serve_preimage(peer, hash, out),
             Request::Bundle(erasure_root) => self.serve_bundle(peer, erasure_root),
             Request::SegmentShards(req) => self.serve_segment_shards(req),
+            Request::Warp(set_id) => Some(Response::Warp(Box::new(self.warp_proof(set_id)))),
         }
     }
 
@@ -1571,7 +1591,7 @@ impl Node {
         let outputs = observer.handle(self.now, input, &view);
         for output in outputs {
             match output {
-                orrery_grandpa::Output::Finalized { target, .. } => self.finalize(target.hash, out),
+                orrery_grandpa::Output::Finalized { target, .. } => self.finalize(target.hash, None, out),
                 orrery_grandpa::Output::Misbehaviour { from: Some(peer), reason } => {
                     self.misbehaved(peer, BAD_MESSAGE, &format!("grandpa: {reason}"), out)
                 }
@@ -1591,8 +1611,8 @@ impl Node {
                         out.push(Output::Send { peer: *peer, message: Message::Grandpa(message.clone()) });
                     }
                 }
-                orrery_grandpa::Output::Finalized { target, justification: _ } => {
-                    self.finalize(target.hash, out)
+                orrery_grandpa::Output::Finalized { target, justification } => {
+                    self.finalize(target.hash, Some(justification), out)
                 }
                 orrery_grandpa::Output::Misbehaviour { from, reason } => {
                     if let Some(peer) = from {
@@ -1604,10 +1624,21 @@ impl Node {
     }
 
     /// Makes `target` final: in the store (which prunes the forks), in the tree, and for the voter.
-    fn finalize(&mut self, target: HeaderHash, out: &mut Vec<Output>) {
+    /// `justification`: the commit of our voter set that finalized it, kept for warp sync.
+    fn finalize(
+        &mut self,
+        target: HeaderHash,
+        justification: Option<orrery_grandpa::Commit>,
+        out: &mut Vec<Output>,
+    ) {
         let old = self.tree.finalized();
         if target == old || !self.tree.descends(&target, &old) {
             return;
+        }
+        if let Some(commit) =
+            justification.filter(|c| self.voter.as_ref().is_some_and(|v| v.set_id() == c.set_id))
+        {
+            self.keep_justification(commit, out);
         }
         let best = if self.tree.descends(&self.best, &target) {
             self.best
@@ -1629,6 +1660,66 @@ impl Node {
         if self.voter.as_ref().is_some_and(|v| self.epoch_of(slot) > v.set_id()) {
             self.start_voter();
         }
+    }
+}
+
+impl Node {
+    /// Keeps our set's commit as the latest justification and, when it finalized a block of a
+    /// later epoch (a handover), stores the handover's warp fragment before the forks are pruned.
+    fn keep_justification(&mut self, commit: orrery_grandpa::Commit, out: &mut Vec<Output>) {
+        if self.epoch_of(commit.target.slot) > commit.set_id {
+            let chain = &self.chain;
+            let header = |hash: &HeaderHash| chain.block(hash).ok().flatten().map(|b| b.header);
+            match warp::handover_fragment(&commit, &self.warp_since, self.spec.epoch_length, header) {
+                Some(fragment) => {
+                    let first = orrery_import::header_hash(&fragment.header);
+                    match self.chain.put_warp_fragment(commit.set_id, fragment.to_bytes()) {
+                        Ok(()) => self.warp_since = first,
+                        Err(e) => out.push(Output::Event(Event::WarpFragmentLost {
+                            set_id: commit.set_id,
+                            reason: format!("the store: {e}"),
+                        })),
+                    }
+                }
+                None => out.push(Output::Event(Event::WarpFragmentLost {
+                    set_id: commit.set_id,
+                    reason: "a header on the way to the epoch's first block is missing, or too many".into(),
+                })),
+            }
+        }
+        self.warp_latest = Some(commit);
+    }
+
+    /// CE 153's answer: our handover fragments from voter set `from` on while they follow each
+    /// other, up to a response's budget, then the latest justification when they reached it.
+    pub fn warp_proof(&self, from: u32) -> warp::WarpProof {
+        /// Octets of fragments in one response (the stream's cap is 16 MiB).
+        const BUDGET: usize = 8 << 20;
+        let lengths = self.spec.lengths();
+        let mut proof = warp::WarpProof::default();
+        let mut expected = from;
+        let mut size = 0;
+        for (set_id, bytes) in self.chain.warp_fragments(from).unwrap_or_default() {
+            if set_id != expected
+                || proof.handovers.len() == warp::MAX_FRAGMENTS
+                || size + bytes.len() > BUDGET
+            {
+                break;
+            }
+            let Ok(fragment) = warp::Fragment::from_bytes(&bytes, lengths) else { break };
+            expected = self.epoch_of(fragment.header.slot);
+            size += bytes.len();
+            proof.handovers.push(fragment);
+        }
+        let reached = self.voter.as_ref().is_some_and(|v| v.set_id() == expected);
+        if reached && proof.handovers.len() < warp::MAX_FRAGMENTS {
+            if let Some(commit) = &self.warp_latest {
+                let chain = &self.chain;
+                let header = |hash: &HeaderHash| chain.block(hash).ok().flatten().map(|b| b.header);
+                proof.latest = warp::latest_fragment(commit, header);
+            }
+        }
+        proof
     }
 }
 

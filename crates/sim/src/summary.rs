@@ -94,7 +94,8 @@ impl RunHasher {
             | Event::GuaranteeRefused { .. }
             | Event::GuaranteeDiscarded { .. }
             | Event::PreimageForgotten { .. }
-            | Event::PreimageDiscarded { .. } => return,
+            | Event::PreimageDiscarded { .. }
+            | Event::WarpFragmentLost { .. } => return,
         }
         self.events += 1;
     }
@@ -137,9 +138,10 @@ impl EventCounts {
             Event::Authored { .. } => self.authored += 1,
             Event::Imported { .. } => self.imported += 1,
             Event::Finalized { .. } => self.finalized += 1,
-            Event::Rejected { .. } | Event::TicketGenerationFailed { .. } | Event::AuthoringFailed { .. } => {
-                self.rejected += 1
-            }
+            Event::Rejected { .. }
+            | Event::TicketGenerationFailed { .. }
+            | Event::AuthoringFailed { .. }
+            | Event::WarpFragmentLost { .. } => self.rejected += 1,
             Event::Equivocation { .. } => self.equivocations += 1,
             Event::WorkPackageRefused { .. } => self.refused_packages += 1,
             Event::Guaranteed { .. } => self.guaranteed += 1,

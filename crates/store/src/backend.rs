@@ -22,11 +22,14 @@ pub enum Table {
     /// guarantee, or made available): written with the block, so a package's life is answered
     /// after the state has forgotten it.
     Packages,
+    /// Voter set id (big-endian) → the node's warp-sync fragment of that set's handover (GRANDPA's
+    /// justification of the first block of the epoch it handed over to): written by the node.
+    Warp,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] =
-        [Table::Meta, Table::Blocks, Table::Diffs, Table::Base, Table::Shards, Table::Packages];
+    pub const ALL: [Table; 7] =
+        [Table::Meta, Table::Blocks, Table::Diffs, Table::Base, Table::Shards, Table::Packages, Table::Warp];
 
     fn name(self) -> &'static str {
         match self {
@@ -36,6 +39,7 @@ impl Table {
             Table::Base => "base",
             Table::Shards => "shards",
             Table::Packages => "packages",
+            Table::Warp => "warp",
         }
     }
 }

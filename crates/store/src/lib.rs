@@ -456,6 +456,26 @@ impl Chain {
         Ok(self.db.get(Table::Shards, &shard_key(erasure_root, index))?)
     }
 
+    /// Keeps the warp-sync fragment of voter set `set_id`'s handover (durable when this returns).
+    pub fn put_warp_fragment(&self, set_id: u32, fragment: Vec<u8>) -> Result<(), StoreError> {
+        Ok(self.db.commit(&[put(Table::Warp, &set_id.to_be_bytes(), fragment)])?)
+    }
+
+    /// The warp-sync fragments kept for sets `from` and later, by set id in order.
+    pub fn warp_fragments(&self, from: u32) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for (key, value) in self.db.scan(Table::Warp)? {
+            let Ok(id) = <[u8; 4]>::try_from(key.as_slice()) else {
+                return Err(StoreError::Corrupt(format!("a warp fragment under a {}-byte key", key.len())));
+            };
+            let id = u32::from_be_bytes(id);
+            if id >= from {
+                out.push((id, value));
+            }
+        }
+        Ok(out)
+    }
+
     /// Drops availability records, in one batch.
     pub fn remove_shards(&self, shards: &[(Hash, u16)]) -> Result<(), StoreError> {
         let batch: Vec<Write> =

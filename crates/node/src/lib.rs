@@ -509,6 +509,7 @@ impl Node {
         if node.options.grandpa {
             node.start_voter();
         }
+        node.recall_exporters()?;
         Ok(node)
     }
 

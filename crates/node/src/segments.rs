@@ -24,9 +24,11 @@
 //! - Serving CE 139: an assurer answers from the `Shards` table, the asked segment shards of the
 //!   asked shard index, in order; nothing when it lacks any of them.
 //!
+//! - After a restart the index is rebuilt from the blocks the store records as carrying guarantees
+//!   (its `Packages` table), so segments exported before it are still found.
+//!
 //! Not here: CE 140 (segment shards with their justifications, the fallback when a reconstructed
-//! segment does not prove: here that refuses the package), CE 148 between guarantors, and
-//! exporters seen before a restart (the index is in memory).
+//! segment does not prove: here that refuses the package) and CE 148 between guarantors.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -260,6 +262,17 @@ impl Node {
             .iter()
             .map(|n| proven.get(n).map(|(s, _)| s.clone()).ok_or_else(|| format!("segment {n}")))
             .collect()
+    }
+
+    /// Rebuilds the exporters index after a restart from the blocks the store records as carrying
+    /// guarantees, oldest first, so the newest [`MAX_KNOWN_EXPORTERS`] are what remains.
+    pub(crate) fn recall_exporters(&mut self) -> Result<(), orrery_store::StoreError> {
+        let blocks = self.chain.reporting_blocks()?;
+        // Each block carries at least one report: the newest this many blocks cover the index.
+        for (_, hash) in blocks.iter().skip(blocks.len().saturating_sub(MAX_KNOWN_EXPORTERS)) {
+            self.segments_on_imported(hash);
+        }
+        Ok(())
     }
 
     /// Remembers the exporting reports of an imported block's guarantees.

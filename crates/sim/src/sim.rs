@@ -894,6 +894,13 @@ impl Sim {
 
     /// Gives node `node` a local input now (what its own driver or user would: a work package to
     /// guarantee, a preimage), and carries out what it says. Nothing happens to a node that is down.
+    /// Crashes node `node` now (as a [`Crash`] would) and restarts it on its database
+    /// `restart_after` ms later: for a test that picks the node once the run has shown which.
+    pub fn crash_now(&mut self, node: usize, restart_after: Millis) {
+        self.queue.push(self.now, Ev::Crash { node });
+        self.queue.push(self.now + restart_after, Ev::Restart { node });
+    }
+
     pub fn input(&mut self, node: usize, input: Input) {
         if node < self.nodes.len() {
             self.handle(node, input);

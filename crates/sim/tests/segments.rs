@@ -177,4 +177,18 @@ fn a_package_imports_segments_an_earlier_one_exported_and_every_node_accumulates
     );
     let summary = sim.summary();
     assert!(summary.disagreements().is_empty(), "finalized blocks differ: {:?}", summary.disagreements());
+
+    // One of the exporting report's guarantors (which keep every shard) crashes and restarts on its
+    // database: it still finds the report and gives the same segments (the index of exporters is
+    // rebuilt from the store, not lost with the process).
+    let keeper = kept_all[0];
+    let before = sim.node(keeper).unwrap().local_segments(&segment_root, false, &[0, 1, 2]).unwrap();
+    assert_eq!(&before[1][..8], &[1; 8]);
+    sim.crash_now(keeper, 2_000);
+    sim.run_slots(2).unwrap();
+    let after = sim.node(keeper).expect("restarted").local_segments(&segment_root, false, &[0, 1, 2]);
+    let digest = |segments: &[Vec<u8>]| segments.iter().map(|s| blake2b_256(s)).collect::<Vec<_>>();
+    assert_eq!(after.as_deref().map(digest), Ok(digest(&before)));
+    let by_package = sim.node(keeper).unwrap().local_segments(&exporter_hash, true, &[2]).unwrap();
+    assert_eq!(&by_package[0][..8], &[2; 8]);
 }

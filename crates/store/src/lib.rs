@@ -499,6 +499,19 @@ impl Chain {
             .collect()
     }
 
+    /// Every block recorded as carrying a guarantee (the `Packages` table's reported marks), by slot,
+    /// oldest first, each once; blocks of pruned forks included (the chain no longer holds them).
+    pub fn reporting_blocks(&self) -> Result<Vec<(TimeSlot, HeaderHash)>, StoreError> {
+        let mut blocks = std::collections::BTreeSet::new();
+        for (key, value) in self.db.scan(Table::Packages)? {
+            let Some([block @ .., 0]) = key.get(32..) else { continue };
+            let record: PackageRecord = decode_exact(&value, self.ctx.spec.lengths())
+                .map_err(|e| StoreError::Corrupt(format!("a package record: {e}")))?;
+            blocks.insert((record.slot, hash_of(block)?));
+        }
+        Ok(blocks.into_iter().collect())
+    }
+
     /// What the blocks of the chain ending at `at` did to work package `package`, oldest first:
     /// the blocks whose guarantees carried its report and the block that made it available. Marks
     /// of forks pruned since stay on disk but are never answered (their blocks are not held).

@@ -45,7 +45,7 @@
 //! header and against the validator sets proven here; the child and everything after are imported
 //! and finalized as usual.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use orrery_codec::{Decode, Decoder, Encode, Lengths};
 use orrery_grandpa::{verify_commit, BlockTree, Commit, CommitCheck, Target, VoterSet};
@@ -371,7 +371,7 @@ pub fn handover_fragment(
     let epoch_length = epoch_length.max(1);
     let epoch = commit.target.slot / epoch_length;
     let mut ancestry: Vec<Header> = Vec::new();
-    let mut known: HashMap<HeaderHash, TimeSlot> = HashMap::new();
+    let mut known: HashSet<HeaderHash> = HashSet::new();
     // Down from the finalized block to the first block of its epoch.
     let mut at = commit.target.hash;
     let mut top = header(&at)?;
@@ -379,7 +379,7 @@ pub fn handover_fragment(
         let parent = header(&top.parent);
         match parent {
             Some(p) if p.slot / epoch_length == epoch && top.parent != *since => {
-                known.insert(at, top.slot);
+                known.insert(at);
                 ancestry.push(top);
                 at = ancestry.last()?.parent;
                 top = p;
@@ -393,12 +393,12 @@ pub fn handover_fragment(
     let first = top;
     first.epoch_mark.as_ref()?;
     let first_hash = at;
-    known.insert(first_hash, first.slot);
+    known.insert(first_hash);
     if epoch > commit.set_id + 1 {
         let mut at = first.parent;
         while at != *since {
             let h = header(&at)?;
-            known.insert(at, h.slot);
+            known.insert(at);
             at = h.parent;
             ancestry.push(h);
             if ancestry.len() > MAX_ANCESTRY {
@@ -406,33 +406,7 @@ pub fn handover_fragment(
             }
         }
     }
-    // Each precommit's block, down to a block already carried.
-    for (target, _, _) in &commit.precommits {
-        let mut chain = Vec::new();
-        let mut at = target.hash;
-        let linked = loop {
-            if known.contains_key(&at) {
-                break true;
-            }
-            match header(&at) {
-                Some(h) if h.slot > first.slot && chain.len() < MAX_ANCESTRY => {
-                    let parent = h.parent;
-                    chain.push((at, h));
-                    at = parent;
-                }
-                _ => break false,
-            }
-        };
-        if linked {
-            for (hash, h) in chain {
-                known.insert(hash, h.slot);
-                ancestry.push(h);
-            }
-        }
-        if ancestry.len() > MAX_ANCESTRY {
-            return None;
-        }
-    }
+    link_precommits(commit, first.slot, &mut known, &mut ancestry, &header)?;
     let justification = Commit { target: Target { hash: first_hash, slot: first.slot }, ..commit.clone() };
     Some(Fragment { header: first, justification, ancestry })
 }
@@ -440,18 +414,31 @@ pub fn handover_fragment(
 /// The latest fragment: `commit`'s own target with the headers its precommits need.
 pub fn latest_fragment(commit: &Commit, header: impl Fn(&HeaderHash) -> Option<Header>) -> Option<Fragment> {
     let top = header(&commit.target.hash)?;
-    let mut known: HashMap<HeaderHash, ()> = HashMap::new();
-    known.insert(commit.target.hash, ());
+    let mut known = HashSet::from([commit.target.hash]);
     let mut ancestry = Vec::new();
+    link_precommits(commit, top.slot, &mut known, &mut ancestry, &header)?;
+    Some(Fragment { header: top, justification: commit.clone(), ancestry })
+}
+
+/// Adds to `ancestry` the headers from each precommit's block down to a block already `known`
+/// (all above slot `above`); a precommit whose chain does not reach one adds nothing (it does not
+/// count for the target). `None` past [`MAX_ANCESTRY`] headers.
+fn link_precommits(
+    commit: &Commit,
+    above: TimeSlot,
+    known: &mut HashSet<HeaderHash>,
+    ancestry: &mut Vec<Header>,
+    header: &impl Fn(&HeaderHash) -> Option<Header>,
+) -> Option<()> {
     for (target, _, _) in &commit.precommits {
         let mut chain = Vec::new();
         let mut at = target.hash;
         let linked = loop {
-            if known.contains_key(&at) {
+            if known.contains(&at) {
                 break true;
             }
             match header(&at) {
-                Some(h) if h.slot > top.slot && chain.len() < MAX_ANCESTRY => {
+                Some(h) if h.slot > above && chain.len() < MAX_ANCESTRY => {
                     let parent = h.parent;
                     chain.push((at, h));
                     at = parent;
@@ -461,7 +448,7 @@ pub fn latest_fragment(commit: &Commit, header: impl Fn(&HeaderHash) -> Option<H
         };
         if linked {
             for (hash, h) in chain {
-                known.insert(hash, ());
+                known.insert(hash);
                 ancestry.push(h);
             }
         }
@@ -469,5 +456,5 @@ pub fn latest_fragment(commit: &Commit, header: impl Fn(&HeaderHash) -> Option<H
             return None;
         }
     }
-    Some(Fragment { header: top, justification: commit.clone(), ancestry })
+    Some(())
 }

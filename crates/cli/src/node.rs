@@ -286,8 +286,9 @@ fn run_node(args: RunArgs) -> Result<(), String> {
                 .map_err(|e| format!("the store: {e}"))?;
             // The handovers that proved the state final: served in turn to the next fresh node.
             for (set_id, fragment) in &handovers {
+                let first = orrery_import::header_hash(&fragment.header);
                 chain
-                    .put_warp_fragment(*set_id, fragment.to_bytes())
+                    .put_warp_fragment(*set_id, fragment.to_bytes(), &first)
                     .map_err(|e| format!("the store: {e}"))?;
             }
             if let Some(marker) = &marker {

@@ -462,14 +462,7 @@ impl Node {
         }
         let best = tree.best();
         chain.set_best(best)?;
-        let warp_since = match chain.warp_fragments(0)?.last() {
-            Some((_, bytes)) => warp::Fragment::from_bytes(bytes, config.spec.lengths())
-                .map(|f| orrery_import::header_hash(&f.header))
-                .map_err(|e| {
-                    NodeError::Store(orrery_store::StoreError::Corrupt(format!("warp fragment: {e}")))
-                })?,
-            None => chain.genesis(),
-        };
+        let warp_since = chain.warp_since()?.unwrap_or_else(|| chain.genesis());
         let mut node = Self {
             spec: config.spec,
             ring,
@@ -1674,7 +1667,7 @@ impl Node {
             match warp::handover_fragment(&commit, &self.warp_since, self.spec.epoch_length, header) {
                 Some(fragment) => {
                     let first = orrery_import::header_hash(&fragment.header);
-                    match self.chain.put_warp_fragment(commit.set_id, fragment.to_bytes()) {
+                    match self.chain.put_warp_fragment(commit.set_id, fragment.to_bytes(), &first) {
                         Ok(()) => self.warp_since = first,
                         Err(e) => out.push(Output::Event(Event::WarpFragmentLost {
                             set_id: commit.set_id,
@@ -1700,7 +1693,7 @@ impl Node {
         let mut proof = warp::WarpProof::default();
         let mut expected = from;
         let mut size = 0;
-        for (set_id, bytes) in self.chain.warp_fragments(from).unwrap_or_default() {
+        for (set_id, bytes) in self.chain.warp_fragments(from, warp::MAX_FRAGMENTS).unwrap_or_default() {
             if set_id != expected
                 || proof.handovers.len() == warp::MAX_FRAGMENTS
                 || size + bytes.len() > BUDGET

@@ -29,6 +29,10 @@ impl Backend for SharedDb {
         self.0.scan_prefix(table, prefix)
     }
 
+    fn scan_from(&self, table: Table, start: &[u8], limit: usize) -> Result<Rows, BackendError> {
+        self.0.scan_from(table, start, limit)
+    }
+
     fn commit(&self, batch: &[Write]) -> Result<(), BackendError> {
         self.0.commit(batch)
     }

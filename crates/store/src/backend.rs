@@ -73,6 +73,10 @@ pub trait Backend: Send {
     fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, BackendError> {
         Ok(self.scan(table)?.into_iter().filter(|(k, _)| k.starts_with(prefix)).collect())
     }
+    /// At most `limit` pairs of a table from key `start` on, in key order.
+    fn scan_from(&self, table: Table, start: &[u8], limit: usize) -> Result<Rows, BackendError> {
+        Ok(self.scan(table)?.into_iter().filter(|(k, _)| k.as_slice() >= start).take(limit).collect())
+    }
     /// Applies every write or none, and returns once they are on disk.
     fn commit(&self, batch: &[Write]) -> Result<(), BackendError>;
 }
@@ -162,6 +166,18 @@ impl Backend for Redb {
             if !k.value().starts_with(prefix) {
                 break;
             }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn scan_from(&self, table: Table, start: &[u8], limit: usize) -> Result<Rows, BackendError> {
+        use redb::ReadableDatabase;
+        let txn = self.db.begin_read().map_err(redb_error)?;
+        let t = txn.open_table(redb_table(table)).map_err(redb_error)?;
+        let mut out = Vec::new();
+        for entry in t.range(start..).map_err(redb_error)?.take(limit) {
+            let (k, v) = entry.map_err(redb_error)?;
             out.push((k.value().to_vec(), v.value().to_vec()));
         }
         Ok(out)

@@ -128,6 +128,7 @@ fn package_key(package: &Hash, block: &HeaderHash, stage: PackageStage) -> [u8; 
 const GENESIS: &[u8] = b"genesis";
 const BEST: &[u8] = b"best";
 const FINALIZED: &[u8] = b"finalized";
+const WARP_SINCE: &[u8] = b"warp-since";
 
 /// A block the chain holds in memory: from the final block on.
 #[derive(Debug, Clone)]
@@ -456,22 +457,33 @@ impl Chain {
         Ok(self.db.get(Table::Shards, &shard_key(erasure_root, index))?)
     }
 
-    /// Keeps the warp-sync fragment of voter set `set_id`'s handover (durable when this returns).
-    pub fn put_warp_fragment(&self, set_id: u32, fragment: Vec<u8>) -> Result<(), StoreError> {
-        Ok(self.db.commit(&[put(Table::Warp, &set_id.to_be_bytes(), fragment)])?)
+    /// Keeps the warp-sync fragment of voter set `set_id`'s handover, whose block `first` begins the
+    /// next set, in one durable batch.
+    pub fn put_warp_fragment(
+        &self,
+        set_id: u32,
+        fragment: Vec<u8>,
+        first: &HeaderHash,
+    ) -> Result<(), StoreError> {
+        let batch =
+            [put(Table::Warp, &set_id.to_be_bytes(), fragment), put(Table::Meta, WARP_SINCE, first.to_vec())];
+        Ok(self.db.commit(&batch)?)
     }
 
-    /// The warp-sync fragments kept for sets `from` and later, by set id in order.
-    pub fn warp_fragments(&self, from: u32) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+    /// The block the newest kept handover began its set at (`None` before any).
+    pub fn warp_since(&self) -> Result<Option<HeaderHash>, StoreError> {
+        self.db.get(Table::Meta, WARP_SINCE)?.map(|bytes| hash_of(&bytes)).transpose()
+    }
+
+    /// At most `limit` warp-sync fragments, of sets `from` and later, by set id in order (a peer's
+    /// request reads only what it can be sent).
+    pub fn warp_fragments(&self, from: u32, limit: usize) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
-        for (key, value) in self.db.scan(Table::Warp)? {
+        for (key, value) in self.db.scan_from(Table::Warp, &from.to_be_bytes(), limit)? {
             let Ok(id) = <[u8; 4]>::try_from(key.as_slice()) else {
                 return Err(StoreError::Corrupt(format!("a warp fragment under a {}-byte key", key.len())));
             };
-            let id = u32::from_be_bytes(id);
-            if id >= from {
-                out.push((id, value));
-            }
+            out.push((u32::from_be_bytes(id), value));
         }
         Ok(out)
     }

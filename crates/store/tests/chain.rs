@@ -484,3 +484,26 @@ fn package_marks_follow_the_trace_and_outlive_a_reopening() {
     assert!(checked.0 >= 10 && checked.1 >= 5, "too few packages in the trace to say much: {checked:?}");
     assert_eq!(chain.package_marks(&[0xee; 32], &best).unwrap(), vec![], "an unknown package");
 }
+
+#[test]
+fn warp_fragments_are_read_from_a_set_on_and_at_most_as_many_as_asked_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = open(dir.path(), 1);
+    assert_eq!(chain.warp_since().unwrap(), None);
+    for set in [3u32, 4, 5, 300, 70_000] {
+        chain.put_warp_fragment(set, vec![set as u8; 3], &[set as u8; 32]).unwrap();
+    }
+    let ids = |from, limit| -> Vec<u32> {
+        chain.warp_fragments(from, limit).unwrap().into_iter().map(|(id, _)| id).collect()
+    };
+    // Big-endian keys: numeric order, past a byte boundary too.
+    assert_eq!(ids(0, 10), [3, 4, 5, 300, 70_000]);
+    assert_eq!(ids(4, 2), [4, 5]);
+    assert_eq!(ids(6, 10), [300, 70_000]);
+    assert_eq!(ids(70_001, 10), Vec::<u32>::new());
+    assert_eq!(chain.warp_fragments(5, 1).unwrap(), vec![(5, vec![5; 3])]);
+    drop(chain);
+    let chain = open(dir.path(), 1);
+    assert_eq!(chain.warp_since().unwrap(), Some([70_000u32 as u8; 32]));
+    assert_eq!(chain.warp_fragments(300, 1).unwrap(), vec![(300, vec![300u32 as u8; 3])]);
+}

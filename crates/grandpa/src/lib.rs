@@ -115,9 +115,24 @@ pub struct VoterSet {
 pub trait BlockTree {
     /// The slot of a known block.
     fn slot(&self, hash: &HeaderHash) -> Option<TimeSlot>;
+    /// The parent of a known block.
+    fn parent(&self, hash: &HeaderHash) -> Option<HeaderHash>;
     /// The blocks from `hash` (included) back to `base` (excluded), newest first; `None` when
-    /// `hash` is not `base` or a known descendant of it. `Some(vec![])` when `hash == base`.
-    fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>>;
+    /// `hash` is not `base` or a known descendant of it. `Some(vec![])` when `hash == base`. By
+    /// default a walk down the parents, given up below `base`'s slot (slots rise along a chain).
+    fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>> {
+        let base_slot = self.slot(base)?;
+        let mut out = Vec::new();
+        let mut at = *hash;
+        while at != *base {
+            if self.slot(&at)? <= base_slot {
+                return None;
+            }
+            out.push(at);
+            at = self.parent(&at)?;
+        }
+        Some(out)
+    }
     /// The head of the best chain (GP 0.7.2 §19's rule) that contains `base`, if any.
     fn best_containing(&self, base: &HeaderHash) -> Option<Target>;
 }

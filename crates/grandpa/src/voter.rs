@@ -515,7 +515,7 @@ impl Voter {
         if commit.target.slot <= self.finalized.slot && commit.round < self.round {
             return;
         }
-        match self.check_commit(&commit, tree) {
+        match verify_commit(&commit, &self.set, tree) {
             Err(reason) => Self::misbehaviour(out, from, reason),
             Ok(CommitCheck::Unknown) => {
                 if self.pending_commits.len() >= PENDING_COMMITS {
@@ -535,10 +535,6 @@ impl Voter {
                 }
             }
         }
-    }
-
-    fn check_commit(&self, commit: &Commit, tree: &dyn BlockTree) -> Result<CommitCheck, String> {
-        verify_commit(commit, &self.set, tree)
     }
 
     fn retry_pending(&mut self, tree: &dyn BlockTree, out: &mut Vec<Output>) {

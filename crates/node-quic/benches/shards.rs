@@ -58,13 +58,7 @@ fn side(seed: u8, spec: &ChainSpec) -> Side {
 }
 
 fn steps(justification: &[Vec<u8>]) -> Vec<JustificationStep> {
-    justification
-        .iter()
-        .map(|s| match s.len() {
-            32 => JustificationStep::Hash(s.as_slice().try_into().unwrap()),
-            _ => JustificationStep::Pair(s[..32].try_into().unwrap(), s[32..].try_into().unwrap()),
-        })
-        .collect()
+    justification.iter().map(|node| JustificationStep::from_node(node).expect("a co-path node")).collect()
 }
 
 /// The guarantor (or assurer): answers every CE 137 and CE 138 request from `shards`, on its own

@@ -423,6 +423,20 @@ fn dial(net: Arc<Net>, peer: PeerId, addr: SocketAddr) {
     });
 }
 
+/// Closes a connection we do not take, concluding its telemetry: our "connecting out" event if we
+/// dialled it, else its "connecting in" event if one was emitted, else "connection refused".
+fn refuse(net: &Net, conn: &Connection, out: Option<EventId>, inbound: Option<EventId>, reason: &str) {
+    if let Some(t) = net.tel() {
+        let reason = reason.to_string();
+        match (out, inbound) {
+            (Some(connecting), _) => t.emit(T::ConnectOutFailed { connecting, reason }),
+            (None, Some(connecting)) => t.emit(T::ConnectInFailed { connecting, reason }),
+            (None, None) => t.emit(T::ConnectionRefused { address: conn.remote_address() }),
+        };
+    }
+    conn.close();
+}
+
 /// Registers a connection, runs its UP 0 stream and accepts its streams until it closes.
 /// `connecting`: our "connecting out" event, for a connection we dialled.
 async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<EventId>) {
@@ -430,16 +444,7 @@ async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<Even
     let peer = *conn.peer_key();
     let address = conn.remote_address();
     if peer == net.me || net.refused_now(&peer) {
-        if let Some(t) = net.tel() {
-            match connecting {
-                Some(connecting) => {
-                    t.emit(T::ConnectOutFailed { connecting, reason: "refused by us".into() })
-                }
-                None => t.emit(T::ConnectionRefused { address }),
-            };
-        }
-        conn.close();
-        return;
+        return refuse(&net, &conn, connecting, None, "refused by us");
     }
     // The transport hands over a connection once its handshake is done: "connecting in" and
     // "connected in" come together.
@@ -464,16 +469,7 @@ async fn run_connection(net: Arc<Net>, conn: Connection, connecting: Option<Even
         if !peers.contains_key(&peer) && full() {
             drop(peers);
             tracing::debug!(peer = %crate::short(&peer), ?class, "no connection slot left for the peer's class");
-            if let Some(t) = net.tel() {
-                match connecting {
-                    Some(connecting) => {
-                        t.emit(T::ConnectOutFailed { connecting, reason: "no slot for its class".into() })
-                    }
-                    None => t.emit(T::ConnectionRefused { address }),
-                };
-            }
-            conn.close();
-            return;
+            return refuse(&net, &conn, connecting, connecting_in, "no slot for its class");
         }
         let mut replaced = false;
         if let Some(existing) = peers.get(&peer) {

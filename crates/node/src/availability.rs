@@ -150,14 +150,7 @@ fn assurance_message(anchor: &HeaderHash, bitfield: &BitVec) -> Vec<u8> {
 }
 
 fn steps(justification: &[Vec<u8>]) -> Option<Vec<JustificationStep>> {
-    justification
-        .iter()
-        .map(|s| match s.len() {
-            32 => Some(JustificationStep::Hash(s.as_slice().try_into().ok()?)),
-            64 => Some(JustificationStep::Pair(s[..32].try_into().ok()?, s[32..].try_into().ok()?)),
-            _ => None,
-        })
-        .collect()
+    justification.iter().map(|s| JustificationStep::from_node(s)).collect()
 }
 
 /// The segment shards a report's shard carries: one per export and one per page of their proofs
@@ -195,13 +188,7 @@ pub(crate) fn proven_shard(
 }
 
 pub(crate) fn unsteps(justification: &[JustificationStep]) -> Vec<Vec<u8>> {
-    justification
-        .iter()
-        .map(|s| match s {
-            JustificationStep::Hash(h) => h.to_vec(),
-            JustificationStep::Pair(a, b) => [&a[..], &b[..]].concat(),
-        })
-        .collect()
+    justification.iter().map(JustificationStep::node).collect()
 }
 
 fn index_of(set: &ValidatorsData, key: &PeerId) -> Option<u16> {

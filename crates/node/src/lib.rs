@@ -376,18 +376,8 @@ impl BlockTree for View<'_> {
         View::slot(self, hash)
     }
 
-    fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>> {
-        let base_slot = View::slot(self, base)?;
-        let mut out = Vec::new();
-        let mut at = *hash;
-        while at != *base {
-            if View::slot(self, &at)? <= base_slot {
-                return None;
-            }
-            out.push(at);
-            at = self.parent(&at)?;
-        }
-        Some(out)
+    fn parent(&self, hash: &HeaderHash) -> Option<HeaderHash> {
+        View::parent(self, hash)
     }
 
     /// The best block, cut back to below its first unaudited unfinalized ancestor: GRANDPA votes
@@ -1662,8 +1652,7 @@ impl Node {
     /// later epoch (a handover), stores the handover's warp fragment before the forks are pruned.
     fn keep_justification(&mut self, commit: orrery_grandpa::Commit, out: &mut Vec<Output>) {
         if self.epoch_of(commit.target.slot) > commit.set_id {
-            let chain = &self.chain;
-            let header = |hash: &HeaderHash| chain.block(hash).ok().flatten().map(|b| b.header);
+            let header = |hash: &HeaderHash| self.stored_header(hash);
             match warp::handover_fragment(&commit, &self.warp_since, self.spec.epoch_length, header) {
                 Some(fragment) => {
                     let first = orrery_import::header_hash(&fragment.header);
@@ -1682,6 +1671,12 @@ impl Node {
             }
         }
         self.warp_latest = Some(commit);
+    }
+
+    /// The header of a block the store holds (read with its block: warp fragments are built once
+    /// an epoch, and served from the store).
+    fn stored_header(&self, hash: &HeaderHash) -> Option<orrery_types::Header> {
+        self.chain.block(hash).ok().flatten().map(|b| b.header)
     }
 
     /// CE 153's answer: our handover fragments from voter set `from` on while they follow each
@@ -1708,9 +1703,7 @@ impl Node {
         let reached = self.voter.as_ref().is_some_and(|v| v.set_id() == expected);
         if reached && proof.handovers.len() < warp::MAX_FRAGMENTS {
             if let Some(commit) = &self.warp_latest {
-                let chain = &self.chain;
-                let header = |hash: &HeaderHash| chain.block(hash).ok().flatten().map(|b| b.header);
-                proof.latest = warp::latest_fragment(commit, header);
+                proof.latest = warp::latest_fragment(commit, |hash| self.stored_header(hash));
             }
         }
         proof

@@ -136,41 +136,31 @@ pub enum WarpError {
     Empty,
 }
 
-/// The fragment's headers as a block tree for [`verify_commit`].
-struct Headers {
-    slots: HashMap<HeaderHash, (TimeSlot, HeaderHash)>,
+/// The fragment's headers by hash, each hashed once: the block tree [`verify_commit`] walks, and
+/// the chain a skipping handover is followed down.
+struct Headers<'a> {
+    by_hash: HashMap<HeaderHash, &'a Header>,
 }
 
-impl Headers {
-    fn new(fragment: &Fragment) -> (Self, HeaderHash) {
+impl<'a> Headers<'a> {
+    fn new(fragment: &'a Fragment) -> (Self, HeaderHash) {
         let top = header_hash(&fragment.header);
-        let mut slots = HashMap::with_capacity(fragment.ancestry.len() + 1);
-        slots.insert(top, (fragment.header.slot, fragment.header.parent));
+        let mut by_hash = HashMap::with_capacity(fragment.ancestry.len() + 1);
+        by_hash.insert(top, &fragment.header);
         for header in &fragment.ancestry {
-            slots.insert(header_hash(header), (header.slot, header.parent));
+            by_hash.insert(header_hash(header), header);
         }
-        (Self { slots }, top)
+        (Self { by_hash }, top)
     }
 }
 
-impl BlockTree for Headers {
+impl BlockTree for Headers<'_> {
     fn slot(&self, hash: &HeaderHash) -> Option<TimeSlot> {
-        self.slots.get(hash).map(|(slot, _)| *slot)
+        self.by_hash.get(hash).map(|h| h.slot)
     }
 
-    fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>> {
-        let base_slot = self.slot(base)?;
-        let mut out = Vec::new();
-        let mut at = *hash;
-        while at != *base {
-            let (slot, parent) = self.slots.get(&at)?;
-            if *slot <= base_slot {
-                return None;
-            }
-            out.push(at);
-            at = *parent;
-        }
-        Some(out)
+    fn parent(&self, hash: &HeaderHash) -> Option<HeaderHash> {
+        self.by_hash.get(hash).map(|h| h.parent)
     }
 
     fn best_containing(&self, _base: &HeaderHash) -> Option<Target> {
@@ -183,7 +173,7 @@ fn marker_keys(header: &Header) -> Option<Vec<Ed25519Public>> {
 }
 
 /// Checks the commit of `fragment` for `set`, with the fragment's headers as the tree.
-fn justified(fragment: &Fragment, set: &VoterSet) -> Result<(Headers, HeaderHash), WarpError> {
+fn justified<'a>(fragment: &'a Fragment, set: &VoterSet) -> Result<(Headers<'a>, HeaderHash), WarpError> {
     if fragment.justification.set_id != set.set_id {
         return Err(WarpError::WrongSet { got: fragment.justification.set_id, trusted: set.set_id });
     }
@@ -207,7 +197,7 @@ pub fn verify_handover(
     epoch_length: u32,
 ) -> Result<TrustedSet, WarpError> {
     let epoch_length = epoch_length.max(1);
-    let (_, top) = justified(fragment, &set.voters())?;
+    let (headers, top) = justified(fragment, &set.voters())?;
     let header = &fragment.header;
     let next = marker_keys(header).ok_or(WarpError::NoEpochMarker(header.slot))?;
     let epoch = header.slot / epoch_length;
@@ -219,12 +209,10 @@ pub fn verify_handover(
     } else {
         // Walk down to the set's first block; the newest marker on the way names `κ` here.
         let mut newest_marker: Option<Vec<Ed25519Public>> = None;
-        let by_hash: HashMap<HeaderHash, &Header> =
-            fragment.ancestry.iter().map(|h| (header_hash(h), h)).collect();
         let mut at = header.parent;
         let mut steps = 0;
         while at != set.since {
-            let h = by_hash.get(&at).ok_or(WarpError::MissingChain(set.set_id))?;
+            let h = headers.by_hash.get(&at).ok_or(WarpError::MissingChain(set.set_id))?;
             if newest_marker.is_none() {
                 newest_marker = marker_keys(h);
             }

@@ -456,14 +456,8 @@ fn kept_shards_are_served_after_a_restart() {
         }) else {
             panic!("shard {index} served: {out:?}")
         };
-        let path: Vec<Vec<u8>> = shard
-            .justification
-            .iter()
-            .map(|s| match s {
-                orrery_network::message::JustificationStep::Hash(h) => h.to_vec(),
-                orrery_network::message::JustificationStep::Pair(a, b) => [&a[..], &b[..]].concat(),
-            })
-            .collect();
+        let path: Vec<Vec<u8>> =
+            shard.justification.iter().map(orrery_network::message::JustificationStep::node).collect();
         let proven = orrery_work_report::verify_shard(
             &root,
             usize::from(index),

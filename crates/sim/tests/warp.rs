@@ -13,6 +13,15 @@ fn genesis_set() -> TrustedSet {
     TrustedSet::genesis(g.hash(), g.slot(), g.ctx.spec.epoch_length, g.state.state())
 }
 
+/// A calm network of seed `seed` run for `epochs` epochs, and the spec's epoch length.
+fn run_epochs(seed: u64, epochs: u32) -> (Sim, u32) {
+    let g = common::genesis();
+    let epoch = g.ctx.spec.epoch_length;
+    let mut sim = Sim::new(&g, common::config(seed)).unwrap();
+    sim.run_slots(epochs * epoch).unwrap();
+    (sim, epoch)
+}
+
 /// Node `i`'s proof from the genesis set, through its bytes (as CE 153 carries it).
 fn proof_of(sim: &Sim, i: usize) -> WarpProof {
     let node = sim.node(i).expect("the node is up");
@@ -33,10 +42,7 @@ fn final_of(sim: &Sim, i: usize) -> (Target, Vec<[u8; 32]>, Vec<[u8; 32]>) {
 
 #[test]
 fn a_node_that_knows_the_genesis_is_warped_to_every_validators_final_block() {
-    let g = common::genesis();
-    let epoch = g.ctx.spec.epoch_length;
-    let mut sim = Sim::new(&g, common::config(21)).unwrap();
-    sim.run_slots(5 * epoch).unwrap();
+    let (sim, epoch) = run_epochs(21, 5);
     for i in 0..sim.node_count() {
         let proof = proof_of(&sim, i);
         // One handover per epoch change that finality crossed.
@@ -63,11 +69,8 @@ fn a_node_that_knows_the_genesis_is_warped_to_every_validators_final_block() {
 
 #[test]
 fn a_tampered_proof_is_refused_with_the_rule_it_breaks() {
-    let g = common::genesis();
-    let epoch = g.ctx.spec.epoch_length;
-    let lengths = g.ctx.spec.lengths();
-    let mut sim = Sim::new(&g, common::config(22)).unwrap();
-    sim.run_slots(4 * epoch).unwrap();
+    let (sim, epoch) = run_epochs(22, 4);
+    let lengths = common::genesis().ctx.spec.lengths();
     let proof = proof_of(&sim, 1);
     let first: Fragment = proof.handovers[0].clone();
     let start = genesis_set();
@@ -114,11 +117,8 @@ fn a_tampered_proof_is_refused_with_the_rule_it_breaks() {
 #[test]
 fn a_mangled_proof_never_panics_and_never_proves_another_block() {
     use rand::{Rng, SeedableRng};
-    let g = common::genesis();
-    let epoch = g.ctx.spec.epoch_length;
-    let lengths = g.ctx.spec.lengths();
-    let mut sim = Sim::new(&g, common::config(24)).unwrap();
-    sim.run_slots(3 * epoch).unwrap();
+    let (sim, epoch) = run_epochs(24, 3);
+    let lengths = common::genesis().ctx.spec.lengths();
     let bytes = proof_of(&sim, 2).to_bytes();
     let (set, finalized) =
         verify(genesis_set(), &WarpProof::from_bytes(&bytes, lengths).unwrap(), epoch).unwrap();

@@ -48,6 +48,12 @@ impl BlockTree for View<'_> {
         self.known.contains(hash).then(|| self.blocks[hash].0)
     }
 
+    fn parent(&self, hash: &HeaderHash) -> Option<HeaderHash> {
+        self.known.contains(hash).then(|| self.blocks[hash].1)
+    }
+
+    // Its own walk: the genesis is known to every voter without being among the blocks.
+
     fn ancestry(&self, base: &HeaderHash, hash: &HeaderHash) -> Option<Vec<HeaderHash>> {
         let mut out = Vec::new();
         let mut at = *hash;

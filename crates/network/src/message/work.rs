@@ -238,6 +238,25 @@ pub enum JustificationStep {
     Pair(Hash, Hash),
 }
 
+impl JustificationStep {
+    /// A co-path node as `orrery_merkle`'s traces give it: 32 octets a hash, 64 a leaf's halves.
+    pub fn from_node(node: &[u8]) -> Option<Self> {
+        match node.len() {
+            32 => Some(JustificationStep::Hash(node.try_into().ok()?)),
+            64 => Some(JustificationStep::Pair(node[..32].try_into().ok()?, node[32..].try_into().ok()?)),
+            _ => None,
+        }
+    }
+
+    /// The co-path node this step stands for (the inverse of [`JustificationStep::from_node`]).
+    pub fn node(&self) -> Vec<u8> {
+        match self {
+            JustificationStep::Hash(h) => h.to_vec(),
+            JustificationStep::Pair(a, b) => [&a[..], &b[..]].concat(),
+        }
+    }
+}
+
 impl Encode for JustificationStep {
     fn encode_to(&self, out: &mut Vec<u8>) {
         match self {
